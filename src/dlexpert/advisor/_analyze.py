@@ -1,0 +1,254 @@
+"""Step 1, task requirement analysis: normalise the spec into numbers, name the regime, and ask for what is missing.
+
+The seed's feedback loop: "If critical information is missing (e.g., data size, compute resources), MUST ask user
+to provide details." Missing facts become `questions` (with reasons); `assume_defaults=True` proceeds on stated
+`assumptions` instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+from ..knowledge import DatasetInfo, HardwareProfile, find_dataset, find_hardware, get_hardware, get_regimes
+from ..schema import Assumption, Evidence, Question, TaskSpec
+from ..schema._quantity import AccuracyTarget, Budget, Latency, parse_compute, parse_data_size
+
+# Challenge keywords, normalised. A challenge the user writes in their own words maps onto these tags.
+_CHALLENGES = {
+    "few-shot": ("few-shot", "few shot", "fewshot", "limited labels", "very little data", "tiny dataset"),
+    "long-tail": ("long-tail", "long tail", "imbalance", "imbalanced", "unbalanced", "skewed", "rare class"),
+    "noisy-labels": ("noisy label", "label noise", "noisy annotation", "annotation noise", "mislabel", "noisy"),
+    "domain-shift": ("domain shift", "domain-shift", "distribution shift", "covariate shift", "out-of-distribution",
+                     "ood", "different camera", "production data differs"),
+    "real-time": ("real-time", "realtime", "real time", "low latency", "streaming", "on-device", "edge"),
+    "small-objects": ("small object", "tiny object"),
+    "long-sequences": ("long sequence", "long context", "long document", "long-range"),
+    "privacy": ("privacy", "on-premise", "gdpr", "hipaa"),
+}  # fmt: skip
+
+
+@dataclass
+class Context:
+    """Everything later steps read: the spec's facts as numbers, the regime, and what was asked or assumed."""
+
+    spec: TaskSpec
+    task_type: str
+    domain: str
+    dataset: DatasetInfo | None
+    n_samples: int | None
+    n_classes: int | None
+    band: str  # small | medium | large
+    train_hw: HardwareProfile
+    n_devices: int
+    n_nodes: int
+    device_memory_gb: float
+    infer_hw: HardwareProfile
+    latency: Latency | None
+    size_limit_mb: float | None
+    accuracy: AccuracyTarget | None
+    budget: Budget | None
+    realtime: bool
+    challenges: set[str]
+    long_tail: bool
+    questions: list[Question] = field(default_factory=list)
+    assumptions: list[Assumption] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def total_devices(self) -> int:
+        return self.n_devices * self.n_nodes
+
+    @property
+    def is_llm_task(self) -> bool:
+        return self.domain == "NLP" and self.task_type in {"generation", "sequence-modeling"}
+
+
+def detect_hardware() -> tuple[str, str]:
+    """This machine's hardware as (profile name, description), without importing torch."""
+    if shutil.which("nvidia-smi"):
+        try:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                                 capture_output=True, text=True, timeout=10, check=True).stdout.strip()  # fmt: skip
+            lines = [ln for ln in out.splitlines() if ln.strip()]
+            if lines:
+                hw = find_hardware(lines[0])
+                if hw is not None:
+                    return hw.name, f"{len(lines)}x {lines[0]} (nvidia-smi)"
+        except (OSError, subprocess.SubprocessError):
+            pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    name = "cpu-2core" if cores <= 4 else "cpu-laptop" if cores <= 16 else "cpu-server"
+    return name, f"CPU with {cores} usable cores (os.sched_getaffinity)"
+
+
+def _band(n: int) -> str:
+    for b in get_regimes()["data_bands"]:
+        if b["max_samples"] is None or n < b["max_samples"]:
+            return str(b["name"])
+    return "large"
+
+
+def _challenges(spec: TaskSpec) -> set[str]:
+    text = " ".join(spec.challenges).lower()
+    return {tag for tag, words in _CHALLENGES.items() if any(w in text for w in words)}
+
+
+def analyse(spec: TaskSpec, *, hardware: str | None = None, assume_defaults: bool = False) -> Context:
+    """Seed Step 1. `hardware` (a profile name, alias, or "auto") overrides `constraints.computeResources`."""
+    reg = get_regimes()
+    questions: list[Question] = []
+    assumptions: list[Assumption] = []
+    evidence: list[Evidence] = []
+    warnings: list[str] = []
+    cons = spec.constraints
+
+    # ---- data: size and classes, from the spec, else from a named public dataset, else ask.
+    dataset = find_dataset(spec.task.specificTask)
+    size = spec.data.size_parsed
+    n_classes = dataset.n_classes if dataset else None
+    if size is not None:
+        n_samples: int | None = size.n_samples
+        evidence.append(Evidence(claim="training samples", value=f"{size.n_samples:,} ({size.unit})",
+                                 source=f"data.size {size.text!r}"))  # fmt: skip
+    elif dataset is not None:
+        n_samples = dataset.n_train
+        evidence.append(Evidence(claim=f"training samples of {dataset.name}", value=f"{dataset.n_train:,}",
+                                 source=dataset.source))  # fmt: skip
+    else:
+        n_samples = None
+        q = Question(field="data.size", question="How many labelled training samples do you have (e.g. '10k images')?",
+                     reason="Step 2's principles pick transfer learning (<10k), fine-tuning + augmentation (10k-100k) "
+                            "or training from scratch (>100k) by data size; epochs and training time scale with it too.")  # fmt: skip
+        if assume_defaults:
+            text = reg["defaults"]["data_size"][spec.task.domain]
+            n_samples = parse_data_size(text).n_samples
+            assumptions.append(Assumption(field="data.size", value=text, reason=q.reason))
+        else:
+            questions.append(q)
+    written = " ".join(filter(None, [spec.task.specificTask, spec.data.distribution, spec.data.size]))
+    m = re.search(r"(\d[\d,]*)\s*(?:classes|categories|labels|species|classes?)\b", written.lower())
+    if m:
+        n_classes = int(m.group(1).replace(",", ""))
+        evidence.append(Evidence(claim="classes", value=str(n_classes), source=f"spec text {m.group(0)!r}"))
+    elif n_classes is not None and dataset is not None:
+        evidence.append(Evidence(claim=f"classes in {dataset.name}", value=str(n_classes), source=dataset.source))
+    band = _band(n_samples) if n_samples is not None else "medium"
+
+    # ---- compute: --hardware beats the spec; "auto" detects this machine.
+    compute = cons.compute_parsed
+    n_devices, n_nodes, mem = 1, 1, None
+    if hardware:
+        if hardware == "auto":
+            name, desc = detect_hardware()
+            train_hw = get_hardware(name)
+            evidence.append(Evidence(claim="training hardware (detected)", value=train_hw.display_name, source=desc))
+        else:
+            train_hw = get_hardware(hardware)
+            evidence.append(Evidence(claim="training hardware", value=train_hw.display_name, source="--hardware"))
+        if compute is not None:
+            n_devices, n_nodes = compute.n_devices, compute.n_nodes
+    elif compute is not None:
+        # A named device wins; an unnamed CPU is sized by its core count, not by the word "cpu".
+        found = find_hardware(compute.device) if compute.device else None
+        if found is None and compute.kind != "cpu":
+            found = find_hardware(compute.text)
+        if found is not None and (found.kind == "cpu") != (compute.kind == "cpu"):
+            found = None
+        train_hw = found or _generic(compute.kind, compute.memory_gb, compute.cores)
+        n_devices, n_nodes, mem = compute.n_devices, compute.n_nodes, compute.memory_gb
+        evidence.append(Evidence(claim="training hardware", value=f"{n_nodes * n_devices} x {train_hw.display_name}",
+                                 source=f"constraints.computeResources {compute.text!r} -> {train_hw.source}"))  # fmt: skip
+        if re.search(r"\bmulti", compute.text.lower()) and not re.search(r"\d", compute.text):
+            assumptions.append(Assumption(field="constraints.computeResources", value="2 devices",
+                                          reason="'multi-GPU' without a count; the plan assumes the minimum, two"))  # fmt: skip
+    else:
+        q = Question(field="constraints.computeResources",
+                     question="What will you train on (e.g. 'single-GPU 24GB', '8x A100', 'CPU (8 cores)')?",
+                     reason="Model size, batch size, mixed precision, adaptation method (full fine-tuning vs LoRA) "
+                            "and training time all depend on the device and its memory.")  # fmt: skip
+        default = reg["defaults"]["compute"]
+        parsed = parse_compute(default)
+        train_hw = find_hardware(parsed.device or default) or _generic(parsed.kind, parsed.memory_gb, None)
+        if assume_defaults:
+            assumptions.append(Assumption(field="constraints.computeResources", value=default, reason=q.reason))
+        else:
+            questions.append(q)
+    device_memory_gb = min(mem, train_hw.memory_gb) if mem else train_hw.memory_gb
+    if mem and mem > train_hw.memory_gb * 1.05 and train_hw.kind != "cpu":
+        warnings.append(f"computeResources says {mem:g} GB but {train_hw.display_name} has {train_hw.memory_gb:g} GB; "
+                        f"planning with {train_hw.memory_gb:g} GB")  # fmt: skip
+        device_memory_gb = train_hw.memory_gb
+    elif mem:
+        device_memory_gb = mem
+
+    # ---- inference target: the device named in the latency requirement, else the training device.
+    latency = cons.latency_parsed
+    infer_hw = train_hw
+    if latency is not None and latency.hardware:
+        found = find_hardware(latency.hardware)
+        if found is None:
+            raise_unknown = f"latencyRequirement names device {latency.hardware!r}, which no hardware profile matches"
+            warnings.append(raise_unknown + f"; predicting latency on {train_hw.display_name} instead")
+        else:
+            infer_hw = found
+    challenges = _challenges(spec)
+    realtime = "real-time" in challenges or (latency is not None and latency.max_ms <= 100)
+    if "real-time" in challenges and latency is None:
+        latency = Latency(text="30 fps (assumed for 'real-time')", max_ms=1000 / 30)
+        assumptions.append(Assumption(field="constraints.latencyRequirement", value="<33 ms (30 fps)",
+                                      reason="challenges says real-time but gives no number; 30 frames per second "
+                                             "is the usual video rate"))  # fmt: skip
+    if infer_hw.kind in {"edge", "npu"} or train_hw.kind in {"edge", "npu"}:
+        challenges.add("real-time")
+
+    dist = (spec.data.distribution or "").lower()
+    long_tail = "long-tail" in challenges or any(w in dist for w in ("long", "tail", "imbalanc", "unbalanc", "skew"))
+    if long_tail:
+        challenges.add("long-tail")
+    quality = (spec.data.quality or "").lower()
+    if any(w in quality for w in ("noisy", "noise", "crowd", "weak", "errors", "mislabel", "poor")):
+        challenges.add("noisy-labels")
+    if n_samples is not None and n_samples < reg["tiny_data_samples"]:
+        challenges.add("few-shot")
+
+    size_limit = cons.model_size_parsed.max_mb if cons.model_size_parsed else None
+    if dataset is not None and dataset.task != spec.task.type:
+        warnings.append(f"specificTask names {dataset.name}, a {dataset.task} dataset, but task.type is "
+                        f"{spec.task.type}; using the dataset only for its size")  # fmt: skip
+    return Context(
+        spec=spec, task_type=spec.task.type, domain=spec.task.domain, dataset=dataset, n_samples=n_samples,
+        n_classes=n_classes, band=band, train_hw=train_hw, n_devices=n_devices, n_nodes=n_nodes,
+        device_memory_gb=device_memory_gb, infer_hw=infer_hw, latency=latency, size_limit_mb=size_limit,
+        accuracy=cons.accuracy_parsed, budget=cons.budget_parsed, realtime=realtime, challenges=challenges,
+        long_tail=long_tail, questions=questions, assumptions=assumptions, evidence=evidence, warnings=warnings,
+    )  # fmt: skip
+
+
+def _generic(kind: str, memory_gb: float | None, cores: int | None) -> HardwareProfile:
+    """A profile for a device the text does not name: the closest generic one by kind and memory."""
+    if kind == "cpu":
+        if cores is not None and cores <= 4:
+            return get_hardware("cpu-2core")
+        return get_hardware("cpu-server" if cores and cores > 16 else "cpu-laptop")
+    if kind == "tpu":
+        return get_hardware("tpu-v4")
+    if kind == "edge":
+        return get_hardware("jetson-orin")
+    if kind == "npu":
+        return get_hardware("phone-npu")
+    # A GPU of unnamed model: pick by memory (16 GB T4/V100 class, 24 GB A10/3090/4090 class, 40/80 GB A100).
+    mem = memory_gb or 24
+    if mem <= 16:
+        return get_hardware("t4")
+    if mem <= 24:
+        return get_hardware("a10")
+    if mem <= 48:
+        return get_hardware("a100-40gb")
+    if mem <= 80:
+        return get_hardware("a100-80gb")
+    return get_hardware("h200")

@@ -1,0 +1,269 @@
+"""The planning halves of Steps 4-7: debugging guidance, engineering practice and expected performance."""
+
+from __future__ import annotations
+
+import math
+
+from ..estimate import estimate_gmacs, predict_latency, training_time
+from ..knowledge import Problem, find_problem, get_problem, get_regimes
+from ..schema import Evidence
+from ..schema.plan import (
+    CommonIssue,
+    DebuggingGuidance,
+    DistributedTraining,
+    EngineeringPractice,
+    ExpectedPerformance,
+    InferenceOptimization,
+    ModelCompression,
+)
+from ._analyze import Context
+from ._recipe import RecipeChoice
+from ._select import LLM_FAMILIES, Candidate
+
+# The seed's four common issues, in its order (Step 5).
+SEED_ISSUES = ("overfitting", "underfitting", "nan_inf", "slow_convergence")
+
+
+def _issue(p: Problem) -> CommonIssue:
+    return CommonIssue(issue=p.issue, diagnosis=p.diagnosis, solution=list(p.solutions))
+
+
+def debugging_guidance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[DebuggingGuidance, list[str]]:
+    """Visualisations and checkpoints for this plan; the user's own training issues first, then likely ones."""
+    warnings: list[str] = []
+    vis = ["train and validation loss on one plot, log-scale y (the gap is the overfitting signal)",
+           f"learning rate per step (confirm the {rc.recipe.scheduler} schedule actually decays)",
+           "global and per-layer gradient norms, log scale (explosion: sudden 10x jumps; vanishing: early layers "
+           "orders of magnitude below late ones)",
+           "update/weight ratio per layer (healthy around 1e-3; Karpathy, CS231n 'Babysitting the learning process')"]  # fmt: skip
+    if ctx.domain == "CV":
+        vis.append("a grid of augmented training images with their labels, before the first run (catches broken "
+                   "augmentation and label mix-ups)")  # fmt: skip
+        vis.append("Grad-CAM heatmaps on correct and wrong predictions" if c.entry.architecture == "CNN"
+                   else "attention rollout maps on correct and wrong predictions")  # fmt: skip
+    if ctx.task_type == "classification":
+        vis.append("confusion matrix and per-class recall on the validation set")
+    if ctx.task_type == "detection":
+        vis.append("predicted vs ground-truth boxes on validation images; precision-recall curve per class")
+    if ctx.task_type == "segmentation":
+        vis.append("predicted masks over images; per-class IoU")
+    if ctx.domain == "time-series":
+        vis.append("forecast vs actual on held-out windows, and the residuals' autocorrelation")
+    if ctx.domain == "audio":
+        vis.append("log-mel spectrograms of augmented batches (SpecAugment masks visible)")
+    if ctx.domain == "NLP":
+        vis.append("token-length histogram against the truncation length; sample generations/predictions per epoch")
+    if ctx.task_type == "RL":
+        vis = ["episode return (mean and spread over seeds)", "policy entropy and approximate KL per update",
+               "value loss and explained variance", "learning rate and clip fraction"]  # fmt: skip
+    checks = []
+    if ctx.n_classes:
+        checks.append(f"initial loss close to ln({ctx.n_classes}) = {math.log(ctx.n_classes):.2f} for a "
+                      f"{ctx.n_classes}-class softmax; far above it means bad initialisation or labels")  # fmt: skip
+    else:
+        checks.append("initial loss close to ln(C) for a C-class softmax (Karpathy, 'A Recipe for Training Neural "
+                      "Networks', 2019)")  # fmt: skip
+    checks += [
+        "overfit one batch of 8-32 samples to near-zero loss before the full run (proves the model and loss can learn)",
+        "input statistics after normalisation: mean ~0 and std ~1 per channel on a training batch; no NaN/Inf",
+        "label distribution of train vs validation splits, and no duplicates across them (leakage)",
+        "gradient norm stable (no explosion/vanishing) and validation/train loss ratio < 2x (the spec's Step 4 "
+        "monitoring checklist)",
+        "save best (by validation metric), last (full state, for --resume) and every-N-epoch checkpoints",
+    ]  # fmt: skip
+    if ctx.train_hw.kind == "gpu":
+        checks.append("GPU utilisation > 80% and data-loader wait < 10% of step time (else raise num_workers, "
+                      "pin_memory, prefetch)")  # fmt: skip
+
+    issues: list[CommonIssue] = []
+    seen: set[str] = set()
+    setup = ctx.spec.existingSetup
+    for text in (setup.trainingIssues or []) if setup else []:
+        p = find_problem(text)
+        if p is None:
+            p = get_problem("non_convergence")
+            warnings.append(f"existingSetup.trainingIssues: {text!r} is not in the problem table; "
+                            "listing the non-convergence checklist for it")  # fmt: skip
+            issues.append(CommonIssue(issue=f"{text} (reported)", diagnosis=p.diagnosis, solution=list(p.solutions)))
+            continue
+        if p.issue not in seen:
+            seen.add(p.issue)
+            ci = _issue(p)
+            ci.issue = f"{p.issue} (reported: {text})"
+            issues.append(ci)
+    likely = []
+    if ctx.band == "small" or "few-shot" in ctx.challenges:
+        likely.append("few_shot")
+    if ctx.long_tail:
+        likely.append("class_imbalance")
+    if "noisy-labels" in ctx.challenges:
+        likely.append("noisy_labels")
+    if "domain-shift" in ctx.challenges:
+        likely.append("domain_shift")
+    if rc.mixed == "fp16":
+        likely.append("mixed_precision_instability")
+    if c.adaptation in {"lora", "qlora"} or c.train_memory_gb > 0.5 * ctx.device_memory_gb:
+        likely.append("out_of_memory")
+    if not c.scratch and c.adaptation in {"full", "partial"}:
+        likely.append("catastrophic_forgetting")
+    if ctx.train_hw.kind in {"cpu", "edge"}:
+        likely.append("insufficient_compute")
+    for key in [*likely, *SEED_ISSUES]:
+        if key not in seen:
+            try:
+                p = get_problem(key)
+            except KeyError:
+                continue
+            seen.add(key)
+            issues.append(_issue(p))
+    return DebuggingGuidance(visualization=vis, checkpoints=checks, commonIssues=issues), warnings
+
+
+def engineering_practice(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[EngineeringPractice, list[Evidence]]:
+    """Compression by the gap to the constraint, export by target device, serving, and the distributed strategy."""
+    reg = get_regimes()
+    comp = reg["compression"]
+    evidence: list[Evidence] = []
+    e = c.entry
+    size_gap = c.size_mb / ctx.size_limit_mb if ctx.size_limit_mb else 0.0
+    lat_gap = c.latency.ms / ctx.latency.max_ms if (ctx.latency and c.latency) else 0.0
+    gap = max(size_gap, lat_gap)
+    cpu_target = ctx.infer_hw.kind == "cpu"
+    quant = prune = distil = None
+    if gap > 1.0:
+        if gap <= comp["quantization_max_gap"]:
+            quant = (f"INT8 post-training quantization closes a {gap:.1f}x gap (fp32 -> int8 is at most 4x smaller): "
+                     + ("static PTQ with ~500 calibration samples from the training set for conv nets, dynamic for "
+                        "Linear/LSTM-heavy models; measure latency, INT8 is not always faster on CPUs"
+                        if cpu_target else "TensorRT INT8 with entropy calibration, or FP16 first if it suffices"))  # fmt: skip
+        else:
+            quant = "INT8 PTQ after distillation (quantization alone reaches at most 4x)"
+            distil = (f"distil into a smaller student from a lightweight family: the gap is {gap:.1f}x, beyond what "
+                      f"quantization ({comp['quantization_max_gap']:g}x) gives; KD loss T=4, alpha=0.9 (Hinton et al. "
+                      "2015, arXiv 1503.02531)")  # fmt: skip
+        if gap > 2 and gap <= comp["pruning_max_gap"]:
+            prune = (f"structured channel pruning (torch-pruning, 30-50% of channels) + short fine-tune: 2-5x at a "
+                     f"1-3% accuracy drop per the spec; keep only if measured latency improves")  # fmt: skip
+        evidence.append(Evidence(claim="compression gap", value=f"{gap:.2f}x", source=(
+            f"size {c.size_mb:.0f} MB vs limit {ctx.size_limit_mb} MB; latency "
+            f"{c.latency.ms if c.latency else float('nan'):.1f} ms vs budget "
+            f"{ctx.latency.max_ms if ctx.latency else float('nan'):g} ms; {comp['source']}")))  # fmt: skip
+    else:
+        if ctx.realtime and cpu_target:
+            quant = ("optional INT8 (ONNX Runtime quantize_static) for a CPU real-time target: keep it only if the "
+                     "measured p95 latency improves and accuracy drops < 1 point")  # fmt: skip
+        elif e.family in LLM_FAMILIES and e.params_m >= 500:
+            quant = "serve with 8-bit or 4-bit weights (AWQ/GPTQ) if memory-bound; decode speed is bandwidth-bound"
+        elif ctx.infer_hw.kind in {"gpu", "edge"}:
+            quant = "FP16 inference (no calibration, <0.1 point change typically); INT8 only if latency requires it"
+        else:
+            quant = "not needed: the model meets its size and latency constraints in fp32"
+    compression = ModelCompression(pruning=prune, quantization=quant, distillation=distil)
+
+    kind = "llm" if e.family in LLM_FAMILIES and e.params_m >= 500 else ctx.infer_hw.kind
+    fmt = reg["export_formats"].get(kind, reg["export_formats"]["cpu"])
+    formats = list(fmt["formats"])
+    evidence.append(Evidence(claim="export formats", value=", ".join(formats), source=f"{fmt['why']} ({fmt['source']})"))
+    if ctx.latency is not None:
+        budget = ctx.latency.max_ms
+        batching = (f"batch 1 per request for the {budget:g} ms budget; if throughput matters, dynamic batching with a "
+                    f"max queue delay of {max(1.0, budget * 0.1):.0f} ms (10% of the budget; Triton/TorchServe)")  # fmt: skip
+    elif kind == "llm":
+        batching = "continuous batching (vLLM / TGI) so new requests join running decode steps"
+    else:
+        batching = "offline/batch scoring at the largest batch that fits memory; measure throughput vs batch size"
+    if kind == "llm":
+        caching = "KV cache with paged attention and prefix caching for shared prompts (vLLM, arXiv 2309.06180)"
+    elif c.adaptation == "linear-probe":
+        caching = "cache frozen-backbone features once; training the head is then a pass over an (N, D) matrix"
+    elif ctx.domain == "NLP":
+        caching = "cache embeddings/predictions keyed by a hash of the normalised input text"
+    else:
+        caching = "cache decoded and resized inputs between epochs; at serving, reuse preprocessing buffers"
+    inference = InferenceOptimization(format=formats, batching=batching, caching=caching)
+
+    devices = ctx.total_devices
+    distributed = None
+    if devices > 1 and ctx.train_hw.kind in {"gpu", "tpu"}:
+        reg_bpp = reg["train_bytes_per_param"]["full_mixed"]
+        full_gb = e.params_m * 1e6 * reg_bpp / 1e9
+        usable = ctx.device_memory_gb * reg["usable_memory_fraction"]
+        launch = (f"torchrun --nnodes={ctx.n_nodes} --nproc_per_node={ctx.n_devices}" + (
+            " --rdzv_backend=c10d --rdzv_endpoint=HOST:29500" if ctx.n_nodes > 1 else ""))  # fmt: skip
+        if c.adaptation in {"full", "scratch"} and full_gb > usable:
+            strategy = "FSDP (full sharding; DeepSpeed ZeRO-3 is the equivalent)"
+            conf = (f"weights+grads+Adam state need ~{full_gb:.0f} GB (16 B/param, ZeRO arXiv 1910.02054) > "
+                    f"{usable:.0f} GB per device, so shard them over {devices} devices; {launch}; bf16 mixed precision "
+                    f"policy; activation checkpointing per block")  # fmt: skip
+        else:
+            strategy = "DDP"
+            conf = (f"the model fits one device, so replicate it: {launch}; global batch {rc.global_batch} = per-device "
+                    f"{rc.micro_batch} x {devices} x accumulation; learning rate already scaled to that batch "
+                    f"(Goyal et al. 2017); DistributedSampler with set_epoch")  # fmt: skip
+        distributed = DistributedTraining(strategy=strategy, configuration=conf)
+    elif devices == 1:
+        distributed = DistributedTraining(strategy="none (single device)",
+                                          configuration="one process; add torchrun + DDP only when a second device "
+                                                        "is available")  # fmt: skip
+    return EngineeringPractice(modelCompression=compression, inferenceOptimization=inference,
+                               distributedTraining=distributed), evidence  # fmt: skip
+
+
+def expected_performance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[ExpectedPerformance, list[Evidence]]:
+    """Accuracy as a range with its basis, training time from FLOPs, latency from the estimator."""
+    evidence: list[Evidence] = []
+    e = c.entry
+    # ---- accuracy
+    acc: str
+    ds = ctx.dataset
+    if ds is not None and ds.results:
+        same = [r for r in ds.results if r.family == e.family] or [r for r in ds.results
+                                                                   if (r.regime == "scratch") == c.scratch] or ds.results  # fmt: skip
+        lo, hi = min(r.value for r in same), max(r.value for r in same)
+        refs = "; ".join(f"{r.model} {r.value:g}% ({r.source})" for r in same)
+        acc = (f"{lo:g}-{hi:g}% {same[0].metric} on {ds.name}, from published results of comparable models: {refs}"
+               if lo != hi else f"~{lo:g}% {same[0].metric} on {ds.name} ({refs})")  # fmt: skip
+        evidence.append(Evidence(claim=f"published results on {ds.name}", value=f"{lo:g}-{hi:g}%" if lo != hi else
+                                 f"{lo:g}%", source=refs))  # fmt: skip
+    elif ds is not None and any(ds.name.lower() in m.dataset.lower() for m in e.metrics):
+        m = next(m for m in e.metrics if ds.name.lower() in m.dataset.lower())
+        acc = f"{m.value:g}{m.unit} {m.name} on {m.dataset}, as published for this exact model ({e.source})"
+    else:
+        basis = c.score_label
+        acc = (f"not predictable from the spec alone: the model's published {basis} ({e.source}) ranks it among the "
+               f"candidates, and transfer accuracy tracks that ranking (Kornblith et al. 2019, arXiv 1805.08974); the "
+               f"baseline run in Step 4 measures it on your data")  # fmt: skip
+    if ctx.accuracy is not None:
+        acc += f". Target: {ctx.accuracy.text}"
+        if ds is not None and ds.results and ctx.accuracy.bounded and ctx.accuracy.higher_is_better:
+            best = max(r.value for r in ds.results)
+            if ctx.accuracy.value * 100 > best:
+                acc += f" is above the best published {best:g}% on {ds.name}; expect to miss it"
+    # ---- training time
+    gmacs, how = estimate_gmacs(e)
+    n = ctx.n_samples or 10_000
+    time_est = None
+    if ctx.task_type != "RL":
+        prec = "bf16" if rc.mixed == "bf16" else "fp16" if rc.mixed == "fp16" else "fp32"
+        if c.adaptation == "linear-probe":
+            time_est = training_time(gmacs=gmacs, n_samples=n, epochs=1, hw=ctx.train_hw, n_devices=ctx.total_devices,
+                                     precision=prec, backward=False)  # fmt: skip
+            train_text = f"{time_est.describe()}: one forward pass to cache features; the linear head then trains in seconds"
+        else:
+            time_est = training_time(gmacs=gmacs, n_samples=n, epochs=rc.epochs, hw=ctx.train_hw,
+                                     n_devices=ctx.total_devices, precision=prec)  # fmt: skip
+            train_text = time_est.describe()
+        evidence.append(Evidence(claim="training compute", value=f"{time_est.total_flops:.2e} FLOPs",
+                                 source=f"{time_est.basis}; GMACs basis: {how}"))  # fmt: skip
+    else:
+        train_text = (f"{n:,} environment steps; wall-clock is dominated by the simulator (SB3 PPO on MuJoCo runs "
+                      "~1-2k steps/s on one CPU core)")  # fmt: skip
+    # ---- latency
+    lat_text = None
+    if c.latency is not None:
+        lat_text = f"{c.latency.describe()} at batch 1 on {ctx.infer_hw.display_name}"
+        evidence.append(Evidence(claim="inference latency", value=f"{c.latency.ms:.2f} ms", source=c.latency.source))
+        if ctx.infer_hw.name != ctx.train_hw.name:
+            other = predict_latency(e, ctx.train_hw, precision="fp32" if ctx.train_hw.kind == "cpu" else "fp16")
+            lat_text += f"; {other.ms:.1f} ms on the training device {ctx.train_hw.display_name}"
+    return ExpectedPerformance(accuracy=acc, trainingTime=train_text, inferenceLatency=lat_text), evidence

@@ -1,0 +1,211 @@
+"""Step 3, training strategy design: the recipe from `recipes.yaml`, fitted to the model, the data and the device.
+
+The learning rate is the recipe's, scaled from its reference batch to ours by the recipe's rule (linear scaling:
+Goyal et al. 2017, arXiv 1706.02677; square-root for Adam-family at large batch: Malladi et al. 2022,
+arXiv 2205.10287) and clamped to the recipe's range. The batch is checked against device memory, and gradient
+accumulation makes up the difference to the recipe's batch.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from ..estimate import training_memory_gb
+from ..knowledge import Recipe, get_problem, get_regimes, list_recipes
+from ..schema import Evidence
+from ..schema.plan import DataProcessing, Optimizer, TrainingStrategy, TrainingTechniques
+from ._analyze import Context
+from ._select import LLM_FAMILIES, Candidate
+
+
+@dataclass
+class RecipeChoice:
+    recipe: Recipe
+    strategy: TrainingStrategy
+    epochs: int
+    micro_batch: int
+    global_batch: int
+    lr: float
+    mixed: str  # "bf16" | "fp16" | "none"
+
+
+def _regime(c: Candidate) -> str:
+    if c.adaptation == "scratch":
+        return "rl" if "RL" in c.entry.tasks and c.entry.family in {"ppo", "sac", "td3", "dqn"} else "scratch"
+    if c.adaptation in {"lora", "qlora"}:
+        return "lora"
+    if c.adaptation == "linear-probe":
+        return "linear-probe"
+    return "finetune"
+
+
+def pick_recipe(ctx: Context, c: Candidate) -> Recipe:
+    """The recipe for the chosen model's architecture class, domain and regime; the nearest one if none is exact."""
+    regime = _regime(c)
+    arch = c.entry.architecture
+    family = c.entry.family
+    pool = list_recipes()
+
+    def score(r: Recipe) -> tuple[int, ...]:
+        name = r.name.lower()
+        hints = 0
+        if family in name or any(f in name for f in family.split("-")):
+            hints += 2
+        if c.adaptation == "qlora" and "qlora" in name:
+            hints += 3
+        if c.adaptation == "lora" and "lora" in name and "qlora" not in name:
+            hints += 3
+        if family in LLM_FAMILIES and "llm" in name:
+            hints += 2
+        small = c.entry.input_size is not None and c.entry.input_size <= 64 and ctx.domain == "CV"
+        if small and "small" in name:
+            hints += 2
+        if ctx.task_type in name or (ctx.task_type == "detection" and "detect" in name) or (
+            ctx.task_type == "segmentation" and "segment" in name
+        ):
+            hints += 3
+        return (r.regime == regime, arch in r.architecture, ctx.domain in r.domains, hints)
+
+    return max(pool, key=score)
+
+
+def _mixed_precision(ctx: Context) -> tuple[str, str]:
+    hw = ctx.train_hw
+    if hw.kind in {"gpu", "tpu", "edge"} and hw.supports_bf16:
+        return "bf16", f"{hw.display_name} supports bf16: autocast to bf16, no loss scaling needed (same exponent range as fp32)"
+    if hw.kind in {"gpu", "edge"} and hw.supports_fp16_tensor_cores:
+        return "fp16", f"{hw.display_name} has fp16 tensor cores but no bf16: fp16 autocast with torch.amp.GradScaler"
+    return "none", (f"{hw.display_name} gains little from autocast (no bf16/fp16 matrix units in the profile); "
+                    "train in fp32")  # fmt: skip
+
+
+def _normalization(ctx: Context, c: Candidate) -> str:
+    if c.adaptation != "scratch" and ctx.domain in {"CV", "multimodal"} and c.entry.library in {"timm", "torchvision"}:
+        for norm in get_regimes()["normalization"]:
+            if any(m in c.entry.name.lower() for m in norm["match"]):
+                return (f"{norm['name']} statistics the weights were trained with: mean={norm['mean']}, "
+                        f"std={norm['std']} ({norm['source']}); resize/crop to {c.entry.input_size or 224}px")  # fmt: skip
+    if ctx.domain == "NLP" or c.entry.family in LLM_FAMILIES:
+        return f"the pretrained tokenizer of {c.entry.hub_id} (no numeric normalisation); truncate/pad to the model's context"
+    if ctx.domain == "audio":
+        return ("log-mel spectrogram (16 kHz, 25 ms window, 10 ms hop, 128 mel bins for AST / 80 for Whisper), "
+                "normalised with the feature extractor's mean/std")  # fmt: skip
+    if ctx.domain == "time-series":
+        return ("per-series z-score with mean/std from the training window only (reversible instance normalisation, "
+                "RevIN, Kim et al., ICLR 2022, undone on the forecast); never fit scalers on validation/test data")
+    if ctx.task_type == "RL":
+        return "running mean/std normalisation of observations and rewards (SB3 VecNormalize), updated only in training"
+    return ("per-channel mean/std computed on the training split only (the validation and test splits reuse them), "
+            "inputs scaled to [0, 1] first")  # fmt: skip
+
+
+def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evidence]]:
+    """Seed Step 3: the whole recipe, with the reason for the learning rate and the batch-size arithmetic."""
+    reg = get_regimes()
+    r = pick_recipe(ctx, c)
+    evidence = [Evidence(claim=f"training recipe {r.name}", value=f"{r.optimizer} lr {r.lr:g} @ batch "
+                         f"{r.reference_batch_size}, {r.scheduler}, wd {r.weight_decay:g}", source=r.source)]  # fmt: skip
+    mixed, mixed_why = _mixed_precision(ctx)
+    mixed_bool = mixed != "none"
+
+    # Batch: the recipe's, capped by data size (>= ~10 steps per epoch), then by device memory.
+    n = ctx.n_samples or 10_000
+    target = max(1, min(r.reference_batch_size, 2 ** int(math.log2(max(1, n // 10)))))
+    adaptation = "full" if c.adaptation == "scratch" else c.adaptation
+    one, _ = training_memory_gb(c.entry, adaptation=adaptation, batch_size=1, mixed_precision=mixed_bool)
+    two, _ = training_memory_gb(c.entry, adaptation=adaptation, batch_size=2, mixed_precision=mixed_bool)
+    per_sample = max(two - one, 1e-6)
+    fixed = one - per_sample
+    usable = ctx.device_memory_gb * reg["usable_memory_fraction"]
+    shard = ctx.total_devices if adaptation in {"full"} and ctx.train_hw.kind in {"gpu", "tpu"} else 1
+    fixed /= shard
+    fits = int(max(1, (usable - fixed) // per_sample))
+    micro = 2 ** int(math.log2(max(1, min(target, fits))))
+    devices = ctx.total_devices if ctx.train_hw.kind in {"gpu", "tpu"} else 1
+    accumulation = max(1, math.ceil(target / (micro * devices)))
+    global_batch = micro * devices * accumulation
+    batch_text = (f"{micro} per device x {devices} device(s) x {accumulation} accumulation step(s) = {global_batch} "
+                  f"(recipe batch {r.reference_batch_size}); memory ~{fixed + per_sample * micro:.1f} GB of "
+                  f"~{usable:.0f} GB usable on {ctx.train_hw.display_name}")  # fmt: skip
+
+    # Learning rate: scale from the recipe's batch to ours, clamp to the recipe's range.
+    ratio = global_batch / r.reference_batch_size
+    factor = {"linear": ratio, "sqrt": math.sqrt(ratio), "none": 1.0}[r.lr_scaling]
+    lr = min(max(r.lr * factor, r.lr_range[0]), r.lr_range[1])
+    lr_text = (f"{lr:.2g} ({r.lr:g} at batch {r.reference_batch_size}, {r.lr_scaling} scaling to batch {global_batch}"
+               f", kept within {r.lr_range[0]:g}-{r.lr_range[1]:g} for {r.optimizer} in this regime): {r.rationale}")  # fmt: skip
+    evidence.append(Evidence(claim="learning rate", value=f"{lr:.2g}", source=f"{r.source}; scaling Goyal et al. 2017, "
+                             "arXiv 1706.02677"))  # fmt: skip
+
+    # Epochs: the recipe's for its regime, fewer for fine-tuning on small data is already in the recipe.
+    epochs = r.epochs
+    if ctx.n_samples and c.adaptation == "scratch" and r.regime == "scratch":
+        epochs = max(r.epochs, reg["defaults"]["epochs_by_band"][ctx.band]) if ctx.band == "small" else r.epochs
+    warmup = (f"{r.warmup_epochs:g} warmup epoch(s)" if r.warmup_epochs else
+              f"warmup over {r.warmup_steps_fraction:.0%} of steps" if r.warmup_steps_fraction else "no warmup")  # fmt: skip
+    scheduler = f"{r.scheduler} over {epochs} epochs with {warmup}"
+    if r.optimizer == "SGD":
+        opt = f"SGD (momentum {r.momentum or 0.9:g}{', Nesterov' if r.nesterov else ''})"
+    else:
+        opt = r.optimizer
+    if c.adaptation in {"lora", "qlora"}:
+        opt += (" on LoRA adapters (r=16, alpha=32, dropout 0.05 on all linear projections)" if c.adaptation == "lora"
+                else " (paged 8-bit) on LoRA adapters over a 4-bit NF4 base with double quantization")  # fmt: skip
+
+    # Augmentation: the recipe's list for the domain, unless the user said none is needed.
+    aug = list(r.augmentation)
+    if ctx.spec.data.augmentationNeeded is False:
+        aug = [a for a in aug if any(k in a.lower() for k in ("resize", "crop(", "centercrop"))] or []
+    size = c.entry.input_size
+    if size is not None and size <= 64 and ctx.domain == "CV":
+        aug = [(f"RandomCrop({size}, padding={size // 8})" if "RandomResizedCrop" in a else a) for a in aug]
+    elif size is not None and ctx.domain == "CV":
+        # The recipe's crop size is the paper's; the model's own input size is what it was pretrained at.
+        aug = [re.sub(r"RandomResizedCrop\(\d+", f"RandomResizedCrop({size}", a) for a in aug]
+    if ctx.spec.data.augmentationNeeded is not False:
+        if "few-shot" in ctx.challenges and ctx.domain == "CV" and not any("TrivialAugment" in a or "RandAugment" in a for a in aug):
+            aug.append("TrivialAugmentWide (strong augmentation for small data; Müller & Hutter 2021, arXiv 2103.10158)")
+        if "domain-shift" in ctx.challenges and ctx.domain == "CV":
+            aug.append("ColorJitter(0.4, 0.4, 0.4) + RandomGrayscale(0.1) + GaussianBlur: photometric shift robustness")
+        if "noisy-labels" in ctx.challenges and not any("mixup" in a.lower() for a in aug) and ctx.domain == "CV":
+            aug.append("Mixup(alpha=0.2): softens noisy labels (Zhang et al. 2018, arXiv 1710.09412, Sec. 3.2)")
+
+    # Sampling: balanced for long-tail data, from the problem table.
+    sampling = "uniform shuffling each epoch; stratified train/validation split"
+    if ctx.long_tail:
+        fixes = get_problem("class_imbalance").solutions
+        sampling = f"class-balanced sampling for long-tail data: {fixes[0]}" + (f"; then {fixes[1]}" if len(fixes) > 1 else "")
+
+    clip = r.gradient_clipping
+    issues = " ".join(ctx.spec.existingSetup.trainingIssues or []) if ctx.spec.existingSetup else ""
+    if clip is None and (any(w in issues.lower() for w in ("nan", "explod", "inf", "spike")) or c.entry.architecture == "RNN"):
+        clip = 1.0
+    reg_list = list(r.regularization)
+    if "noisy-labels" in ctx.challenges and not any("smoothing" in x for x in reg_list):
+        reg_list.append("label smoothing 0.1 (robust to label noise; Lukasik et al. 2020, arXiv 2003.02819)")
+    if ctx.band == "small" and c.adaptation != "linear-probe":
+        reg_list.append("early stopping on validation loss (patience 5 epochs); keep the best checkpoint")
+    if c.adaptation == "partial":
+        reg_list.append("freeze the stem and first stages; train the last stage and the head (CPU compute budget)")
+
+    strategy = TrainingStrategy(
+        dataProcessing=DataProcessing(
+            normalization=_normalization(ctx, c),
+            augmentation=aug or None,
+            samplingStrategy=sampling,
+            batchSize=batch_text,
+        ),
+        optimizer=Optimizer(type=opt, learningRate=lr_text, scheduler=scheduler, weightDecay=f"{r.weight_decay:g}"),
+        trainingTechniques=TrainingTechniques(
+            gradientClipping=f"clip_grad_norm_(max_norm={clip:g})" if clip else None,
+            mixedPrecision=mixed_bool,
+            gradientAccumulation=accumulation,
+            ema=r.ema or None,
+        ),
+        regularization=reg_list or None,
+    )
+    evidence.append(Evidence(claim="mixed precision", value=mixed, source=mixed_why))
+    return RecipeChoice(recipe=r, strategy=strategy, epochs=epochs, micro_batch=micro, global_batch=global_batch,
+                        lr=lr, mixed=mixed), evidence  # fmt: skip

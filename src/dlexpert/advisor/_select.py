@@ -1,0 +1,344 @@
+"""Step 2, model architecture selection: list candidates, filter by the constraints, rank, choose, and compare.
+
+Candidates are catalog entries for the task and domain, plus dlexpert's own from-scratch networks when the data is
+large enough for them. Each is checked against the size limit, the latency budget on the inference device, the
+training memory of the device, and the accuracy target when it is stated on the same benchmark. Among those that
+pass, the cheapest model within `accuracy_tolerance_points` of the best published score is chosen (a knee of the
+accuracy/cost front); 2-3 alternatives from other families are set beside it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..estimate import LatencyEstimate, predict_latency, training_memory_gb
+from ..knowledge import ModelEntry, get_family, get_regimes, list_models
+from ._analyze import Context
+
+# Libraries whose catalog entries come with pretrained weights; anything else is an architecture trained from scratch.
+PRETRAINED_LIBRARIES = {"timm", "torchvision", "transformers", "ultralytics", "open_clip", "diffusers", "nemo"}
+LLM_FAMILIES = {"llama", "qwen", "mistral", "phi", "gemma", "gpt2", "t5"}
+# Families whose published weights assume a different task head; matched to task types that need more than a
+# backbone swap. Used to keep e.g. classification backbones out of detection plans.
+
+
+@dataclass
+class Candidate:
+    entry: ModelEntry
+    scratch: bool  # trained from scratch (no pretrained weights)
+    adaptation: str  # full | partial | linear-probe | lora | qlora | scratch
+    latency: LatencyEstimate | None
+    train_memory_gb: float
+    train_memory_how: str
+    size_mb: float  # fp32 weights
+    score: float | None  # the reference metric, higher is better
+    score_label: str
+    failures: list[str] = field(default_factory=list)  # hard constraints it breaks
+    soft: list[str] = field(default_factory=list)  # policy caps it exceeds
+    needs_compression: str | None = None
+
+    @property
+    def feasible(self) -> bool:
+        return not self.failures
+
+    @property
+    def cost(self) -> float:
+        return self.latency.ms if self.latency else self.entry.params_m
+
+
+@dataclass
+class Selection:
+    chosen: Candidate
+    alternatives: list[Candidate]
+    reference: tuple[str, str]  # (metric, dataset) used for ranking
+    n_candidates: int
+    n_feasible: int
+    all_feasible: bool
+    relax: list[str]
+    why: str  # how the choice was made, for the rationale
+
+
+def _precision(ctx: Context, hw_kind: str) -> str:
+    return "fp16" if hw_kind in {"gpu", "edge", "tpu", "npu"} else "fp32"
+
+
+_METRIC_ALIASES = {"boxmap": "map", "map5095": "map", "map": "map", "top1": "top1", "accuracy": "top1", "acc": "top1"}
+
+
+def benchmark_key(metric: str, dataset: str) -> tuple[str, str]:
+    """Normalise (metric, dataset) so "box mAP"/"COCO-val2017" and "mAP50-95"/"COCO val2017" compare equal."""
+    m = re.sub(r"[^a-z0-9]", "", metric.lower())
+    return _METRIC_ALIASES.get(m, m), re.sub(r"[^a-z0-9]", "", dataset.lower())
+
+
+def _primary(entry: ModelEntry, reference: tuple[str, str] | None) -> tuple[float | None, str]:
+    """The entry's score on the reference benchmark, as a higher-is-better number, and its label."""
+    for m in entry.metrics:
+        if reference is None or benchmark_key(m.name, m.dataset) == reference:
+            value = m.value if m.higher_is_better else -m.value
+            return value, f"{m.name} {m.value:g}{m.unit if m.unit == '%' else ' ' + m.unit if m.unit else ''} on {m.dataset}"
+    if entry.metrics:
+        m = entry.metrics[0]
+        return None, f"{m.name} {m.value:g}{'%' if m.unit == '%' else ''} on {m.dataset}"
+    return None, "no published metric"
+
+
+def _pool(ctx: Context) -> list[tuple[ModelEntry, bool]]:
+    """(entry, scratch) pairs for the task and domain."""
+    reg = get_regimes()
+    domain = ctx.domain
+    out: list[tuple[ModelEntry, bool]] = []
+    for m in list_models(task=ctx.task_type):
+        domains = set(m.domains)
+        if domain not in domains and not (domain == "multimodal" and domains & {"CV", "NLP"} and "multimodal" in domains):
+            continue
+        if m.library == "dlexpert":
+            fam = get_family(m.family)
+            n = ctx.n_samples or 0
+            if n >= fam.min_samples_scratch or ctx.domain == "time-series" or ctx.task_type == "RL":
+                out.append((m, True))
+            continue
+        # Generation in NLP means decoder LLMs (and T5); encoders cannot generate.
+        if ctx.is_llm_task and ctx.task_type == "generation" and m.family not in LLM_FAMILIES:
+            continue
+        out.append((m, m.library not in PRETRAINED_LIBRARIES))
+    del reg
+    return out
+
+
+def _adaptation(ctx: Context, entry: ModelEntry, scratch: bool) -> str:
+    reg = get_regimes()
+    if scratch:
+        return "scratch"
+    n = ctx.n_samples or 0
+    per_class = n / ctx.n_classes if ctx.n_classes else None
+    if entry.family in LLM_FAMILIES and entry.params_m >= 500:
+        return "full"  # refined by memory below (LoRA / QLoRA)
+    if n and (n < reg["tiny_data_samples"] or (per_class is not None and per_class <= reg["linear_probe_max_per_class"])):
+        return "linear-probe"
+    if ctx.train_hw.kind in {"cpu", "edge", "npu"}:
+        return "partial"
+    return "full"
+
+
+def _memory_fit(ctx: Context, cand_entry: ModelEntry, adaptation: str, mixed: bool) -> tuple[str, float, str, list[str]]:
+    """Choose the adaptation that fits the device memory (LLMs fall back to LoRA, then QLoRA)."""
+    reg = get_regimes()
+    usable = ctx.device_memory_gb * reg["usable_memory_fraction"]
+    sharded = ctx.total_devices if ctx.train_hw.kind in {"gpu", "tpu"} else 1
+    order = [adaptation]
+    if cand_entry.family in LLM_FAMILIES and cand_entry.params_m >= 500:
+        order = ["full", "lora", "qlora"]
+    last: tuple[str, float, str] | None = None
+    for ad in order:
+        need, how = training_memory_gb(cand_entry, adaptation="full" if ad == "scratch" else ad, batch_size=1,
+                                       mixed_precision=mixed)  # fmt: skip
+        # Full fine-tuning can shard weights/grads/optimizer state over all devices (FSDP / ZeRO-3).
+        per_device = need / sharded if ad in {"full", "scratch"} else need
+        last = (ad, per_device, how)
+        if per_device <= usable:
+            return ad, per_device, how, []
+    assert last is not None
+    ad, need, how = last
+    return ad, need, how, [f"needs ~{need:.1f} GB per device to train ({ad}) but {ctx.train_hw.display_name} offers "
+                           f"~{usable:.0f} GB usable"]  # fmt: skip
+
+
+def select(ctx: Context) -> Selection:
+    """Seed Step 2: candidates -> constraint checks -> ranking -> choice + alternatives."""
+    reg = get_regimes()
+    pool = _pool(ctx)
+    if not pool:
+        raise LookupError(f"the catalog has no model for {ctx.task_type} in {ctx.domain}")
+    infer_prec = _precision(ctx, ctx.infer_hw.kind)
+    mixed = ctx.train_hw.kind in {"gpu", "tpu"}
+
+    counts = Counter(benchmark_key(m.name, m.dataset) for e, _ in pool for m in e.metrics[:1])
+    reference = counts.most_common(1)[0][0] if counts else None
+    if ctx.dataset is not None:
+        on_dataset = [benchmark_key(m.name, m.dataset) for e, _ in pool for m in e.metrics
+                      if ctx.dataset.name.lower() in m.dataset.lower()]
+        # Rank on the named benchmark only when enough candidates report it to make a ranking.
+        if len(on_dataset) >= 3:
+            reference = Counter(on_dataset).most_common(1)[0][0]
+
+    cap_band = reg["param_caps"]["by_band"][ctx.band]
+    cap_compute = reg["param_caps"]["by_compute"].get(ctx.train_hw.kind, 400)
+    cands: list[Candidate] = []
+    for entry, scratch in pool:
+        adaptation = _adaptation(ctx, entry, scratch)
+        adaptation, mem, mem_how, mem_fail = _memory_fit(ctx, entry, adaptation, mixed)
+        latency = predict_latency(entry, ctx.infer_hw, precision=infer_prec) if ctx.task_type != "RL" else None
+        score, label = _primary(entry, reference)
+        size_mb = entry.file_size_mb or entry.params_m * 4
+        c = Candidate(entry=entry, scratch=scratch, adaptation=adaptation, latency=latency, train_memory_gb=mem,
+                      train_memory_how=mem_how, size_mb=size_mb, score=score, score_label=label)  # fmt: skip
+        c.failures += mem_fail
+        if ctx.size_limit_mb is not None and size_mb > ctx.size_limit_mb:
+            if entry.params_m * 1.0 <= ctx.size_limit_mb:
+                c.needs_compression = (f"INT8 weights: {size_mb:.0f} MB fp32 -> ~{entry.params_m:.0f} MB "
+                                       f"(limit {ctx.size_limit_mb:g} MB)")  # fmt: skip
+                c.soft.append(f"fits the {ctx.size_limit_mb:g} MB limit only after INT8 quantization")
+            else:
+                c.failures.append(f"{size_mb:.0f} MB fp32 (~{entry.params_m:.0f} MB even as INT8) exceeds the "
+                                  f"{ctx.size_limit_mb:g} MB limit")  # fmt: skip
+        if ctx.latency is not None and latency is not None and latency.ms > ctx.latency.max_ms:
+            c.failures.append(f"predicted {latency.ms:.1f} ms on {ctx.infer_hw.display_name} exceeds "
+                              f"{ctx.latency.max_ms:g} ms")  # fmt: skip
+        if ctx.accuracy is not None and reference is not None and score is not None and ctx.accuracy.bounded:
+            target = ctx.accuracy.value * 100
+            metric_ok = ctx.accuracy.metric in {"accuracy", "top5"} and reference[0].startswith("top") or (
+                ctx.accuracy.metric.lower() in reference[0].lower())
+            on_benchmark = ctx.dataset is not None and benchmark_key("", ctx.dataset.name)[1] in reference[1]
+            if metric_ok and on_benchmark and ctx.accuracy.higher_is_better and score < target:
+                c.failures.append(f"published {label} is below the target {ctx.accuracy.text!r}")
+        is_llm = entry.family in LLM_FAMILIES
+        if entry.params_m > cap_band and not is_llm:
+            c.soft.append(f"{entry.params_m:.0f}M params is above the {cap_band}M cap for {ctx.band} data")
+        if entry.params_m > cap_compute and not (is_llm and ctx.train_hw.kind in {"gpu", "tpu"}):
+            c.soft.append(f"{entry.params_m:.0f}M params is above the {cap_compute}M cap for {ctx.train_hw.kind} training")
+        if ctx.realtime and not get_family(entry.family).lightweight and ctx.latency is None:
+            c.soft.append(f"{entry.family} is not a lightweight family and the task is real-time")
+        cands.append(c)
+
+    feasible = [c for c in cands if c.feasible]
+    ranked = preference_key(ctx) is not None
+    preferred = ([c for c in feasible if not c.soft and (ranked or c.score is not None)]
+                 or [c for c in feasible if ranked or c.score is not None] or feasible)  # fmt: skip
+    all_feasible = bool(feasible)
+    if not feasible:
+        # Nothing meets every constraint: the closest option (fewest failures, then cheapest) is named plainly.
+        preferred = sorted(cands, key=lambda c: (len(c.failures), _overshoot(c, ctx), c.cost))[:20]
+    chosen = _knee(preferred, ctx)
+    base = _existing_base(ctx, cands)
+    if base is not None and base.feasible:
+        # The user's own base model stays when it meets every constraint: switching has a cost the catalog can't see.
+        chosen = base
+    alternatives = _alternatives(chosen, feasible or cands, ctx)
+    relax = [] if all_feasible else _relax_advice(chosen, ctx)
+    pref = preference_key(ctx)
+    if base is not None and chosen is base:
+        why = f"it is your existing base model ({ctx.spec.existingSetup.baseModel}) and meets every constraint"  # type: ignore[union-attr]
+    elif pref is not None:
+        p = reg["family_preference"][pref]
+        why = f"published metrics are not comparable across these families, so they are ranked {p['order']}: {p['reason']}"
+    else:
+        why = (f"it maximises published score minus {_penalty(ctx):g} points per doubling of GMACs "
+               f"({chosen.score_label}; {reg['cost_penalty_source']}), the knee of the accuracy/compute front")  # fmt: skip
+    return Selection(chosen=chosen, alternatives=alternatives, reference=reference or ("", ""),
+                     n_candidates=len(cands), n_feasible=len(feasible), all_feasible=all_feasible, relax=relax,
+                     why=why)  # fmt: skip
+
+
+def _existing_base(ctx: Context, cands: list[Candidate]) -> Candidate | None:
+    setup = ctx.spec.existingSetup
+    if setup is None or not setup.baseModel:
+        return None
+    want = re.sub(r"[^a-z0-9.]", "", setup.baseModel.lower())
+    matches = [c for c in cands if want and (want == re.sub(r"[^a-z0-9.]", "", c.entry.hub_id.lower().split("/")[-1])
+                                             or want == re.sub(r"[^a-z0-9.]", "", c.entry.hub_id.lower()))]  # fmt: skip
+    if not matches:
+        matches = [c for c in cands if want and want in re.sub(r"[^a-z0-9.]", "", c.entry.hub_id.lower())]
+    return min(matches, key=lambda c: len(c.entry.hub_id)) if matches else None
+
+
+def _overshoot(c: Candidate, ctx: Context) -> float:
+    over = 0.0
+    if ctx.latency is not None and c.latency is not None:
+        over += max(0.0, math.log(c.latency.ms / ctx.latency.max_ms))
+    if ctx.size_limit_mb is not None:
+        over += max(0.0, math.log(c.entry.params_m / ctx.size_limit_mb))
+    return over
+
+
+def _penalty(ctx: Context) -> float:
+    reg = get_regimes()
+    level = ctx.budget.level if ctx.budget is not None else "medium"
+    return float(reg["cost_penalty_points_per_doubling"][level])
+
+
+def _gmacs(c: Candidate, macs_per_param: float) -> float:
+    """GMACs, or parameters x the pool's median GMACs-per-parameter when the catalog has no MAC count."""
+    return c.entry.gmacs if c.entry.gmacs else max(c.entry.params_m * macs_per_param, 1e-6)
+
+
+def utility(c: Candidate, penalty: float, macs_per_param: float) -> float:
+    """Published score minus `penalty` points per doubling of compute (the accuracy/compute knee)."""
+    return (c.score or 0.0) - penalty * math.log2(max(_gmacs(c, macs_per_param), 1e-6))
+
+
+def preference_key(ctx: Context) -> str | None:
+    """The `family_preference` list that applies, if any (see regimes.yaml)."""
+    prefs = get_regimes()["family_preference"]
+    if ctx.task_type == "RL":
+        text = " ".join(filter(None, [ctx.spec.task.specificTask, *ctx.spec.challenges])).lower()
+        if re.search(r"continuous|robot|mujoco|torque|locomotion|arm|drone|joint", text):
+            return "RL/continuous"
+        if re.search(r"discrete|atari|game|cartpole|grid|board|maze|lunar", text):
+            return "RL/discrete"
+        return "RL/unknown"
+    key = f"{ctx.domain}/{ctx.task_type}"
+    return key if key in prefs else None
+
+
+def _knee(cands: list[Candidate], ctx: Context) -> Candidate:
+    pref = preference_key(ctx)
+    if pref is not None:
+        order = get_regimes()["family_preference"][pref]["order"]
+        rank = {f: i for i, f in enumerate(order)}
+        # Built-in networks first among equals: `dlexpert train` builds them without downloads.
+        return min(cands, key=lambda c: (rank.get(c.entry.family, len(order)), c.entry.library != "dlexpert", c.cost))
+    scored = [c for c in cands if c.score is not None]
+    if not scored:
+        return min(cands, key=lambda c: c.cost)
+    penalty = _penalty(ctx)
+    ratios = sorted(c.entry.gmacs / c.entry.params_m for c in scored if c.entry.gmacs)
+    macs_per_param = ratios[len(ratios) // 2] if ratios else 1.0
+    # Prefer pretrained over scratch in the small and medium bands (Step 2 principles), then the best utility.
+    return max(scored, key=lambda c: (not (c.scratch and ctx.band != "large"), utility(c, penalty, macs_per_param)))
+
+
+def _alternatives(chosen: Candidate, cands: list[Candidate], ctx: Context) -> list[Candidate]:
+    """Up to three from other families: the most accurate, the fastest, and a different architecture class."""
+    others = [c for c in cands if c.entry.family != chosen.entry.family]
+    picks: list[Candidate] = []
+
+    def add(c: Candidate | None) -> None:
+        if c is not None and all(c.entry.family != p.entry.family for p in picks) and len(picks) < 3:
+            picks.append(c)
+
+    scored = [c for c in others if c.score is not None]
+    within = [c for c in scored if not c.soft] or scored
+    if scored:
+        add(max(scored, key=lambda c: (c.score or 0, -c.cost)))
+        faster = [c for c in within if c.cost < chosen.cost]
+        if faster:
+            add(max(faster, key=lambda c: (c.score or 0)))
+    other_arch = [c for c in (within or others) if c.entry.architecture != chosen.entry.architecture]
+    if other_arch:
+        add(max(other_arch, key=lambda c: (c.score if c.score is not None else -1e9, -c.cost)))
+    if len(picks) < 2:
+        for c in sorted(others, key=lambda c: (c.failures != [], c.soft != [], c.cost)):
+            add(c)
+            if len(picks) >= 2:
+                break
+    return picks
+
+
+def _relax_advice(c: Candidate, ctx: Context) -> list[str]:
+    out = []
+    if ctx.latency is not None and c.latency is not None and c.latency.ms > ctx.latency.max_ms:
+        out.append(f"relax constraints.latencyRequirement to >= {c.latency.ms * 1.1:.0f} ms, or serve on faster "
+                   f"hardware than {ctx.infer_hw.display_name}")  # fmt: skip
+    if ctx.size_limit_mb is not None and c.entry.params_m > ctx.size_limit_mb:
+        out.append(f"relax constraints.modelSizeLimit to >= {c.entry.params_m:.0f} MB (INT8 weights of "
+                   f"{c.entry.name})")  # fmt: skip
+    for f in c.failures:
+        if "GB per device" in f:
+            out.append("train on a device with more memory, or on several GPUs with FSDP")
+        if "below the target" in f:
+            out.append("lower constraints.accuracyTarget, or allow a larger model")
+    return out

@@ -1,0 +1,28 @@
+"""`dlexpert`: the command line. Each command lives in its own file and calls one library function."""
+
+from __future__ import annotations
+
+import typer
+
+from .catalog import catalog
+from .plan import plan
+from .schema import schema
+
+app = typer.Typer(
+    name="dlexpert",
+    help="A deep-learning engineer in a box: grounded plans, with every number measured or cited.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(plan)
+app.command()(schema)
+app.command()(catalog)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

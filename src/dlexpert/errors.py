@@ -1,0 +1,32 @@
+"""One exception hierarchy for everything a user can cause. The CLI turns these into one line and an exit code."""
+
+from __future__ import annotations
+
+
+class DlexpertError(Exception):
+    """Base class. `exit_code` is what the CLI exits with; the message is one line written for the user."""
+
+    exit_code = 1
+
+
+class InvalidInputError(DlexpertError, ValueError):
+    """The input is malformed or contradictory. The message names the file/field/line and what is expected."""
+
+    exit_code = 2
+
+
+class NeedsInformationError(DlexpertError):
+    """The plan needs facts only the user has (seed Step 1 feedback loop). Carries the partial plan."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, plan: object | None = None) -> None:
+        super().__init__(message)
+        self.plan = plan
+
+
+class UnknownNameError(InvalidInputError, KeyError):
+    """A registry lookup failed; the message lists the valid names (Lightning Fabric style)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

@@ -1,0 +1,235 @@
+"""Estimates with error bars: inference latency, training memory and training time.
+
+Latency, in order of preference (each result says which basis it used):
+1. measured: the catalog holds a measurement on this very device (timm's CPU tables, Ultralytics' T4 figures);
+2. scaled: measured on another CPU, scaled by the ratio of peak fp32 FLOP/s; the error bar is how well that
+   scaling predicts timm's i9-10940X table from its i7-12700H table;
+3. fitted: a least-squares fit of timm's i7-12700H latencies on GMACs and activation elements (timm SOURCE.md notes
+   MACs + activations predict better than MACs alone), scaled to the target CPU; the error bar is the fit's median
+   relative error;
+4. roofline: max(compute time at the measured large-batch efficiency, memory traffic / bandwidth) for GPUs and
+   accelerators, where no table covers the device. Batch-1 GPU latency is launch-bound, so the error bar is wide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from ..knowledge import HardwareProfile, ModelEntry, get_hardware, get_regimes, list_models
+
+__all__ = [
+    "LatencyEstimate",
+    "TimeEstimate",
+    "estimate_gmacs",
+    "predict_latency",
+    "training_memory_gb",
+    "training_time",
+]
+
+REFERENCE_CPU = "cpu-i7-12700h"  # timm results/benchmark-infer-fp32-nchw-pt240-cpu-i7_12700h-dynamo.csv
+SECOND_CPU = "cpu-i9-10940x"  # timm results/benchmark-infer-fp32-nchw-pt240-cpu-i9_10940x-dynamo.csv
+# Fixed per-call overhead of a framework on a GPU at batch 1 (kernel launches, sync): ~5-10 us per kernel, ~100
+# kernels for a ResNet-50 (PyTorch CUDA semantics docs, "asynchronous execution"); 1 ms is the floor we assume.
+GPU_BATCH1_FLOOR_MS = 1.0
+
+
+@dataclass(frozen=True)
+class LatencyEstimate:
+    ms: float
+    low_ms: float
+    high_ms: float
+    basis: str  # measured | scaled | fitted | roofline
+    source: str
+
+    def describe(self) -> str:
+        if self.basis == "measured":
+            return f"{self.ms:.1f} ms (measured; {self.source})"
+        return f"{self.ms:.1f} ms (range {self.low_ms:.1f}-{self.high_ms:.1f} ms; {self.basis}: {self.source})"
+
+
+@dataclass(frozen=True)
+class TimeEstimate:
+    hours: float
+    low_hours: float
+    high_hours: float
+    total_flops: float
+    basis: str
+
+    def describe(self) -> str:
+        return f"{_fmt_hours(self.low_hours)} to {_fmt_hours(self.high_hours)} ({self.basis})"
+
+
+def _fmt_hours(h: float) -> str:
+    if h < 1 / 60:
+        return f"{h * 3600:.0f} s"
+    if h < 1:
+        return f"{h * 60:.0f} min"
+    if h < 48:
+        return f"{h:.1f} h"
+    return f"{h / 24:.1f} days"
+
+
+def estimate_gmacs(entry: ModelEntry) -> tuple[float, str]:
+    """GMACs per sample: the catalog's figure, else parameters x tokens for sequence models (each weight is used
+    once per token: Kaplan et al. 2020, arXiv 2001.08361, C_forward ~ 2N FLOPs/token), else parameters x 1."""
+    if entry.gmacs is not None:
+        return entry.gmacs, "catalog"
+    if entry.architecture in {"Transformer", "RNN"} and entry.input_size:
+        return entry.params_m * 1e6 * entry.input_size / 1e9, f"params x {entry.input_size} tokens (Kaplan et al. 2020)"
+    return entry.params_m * 1e6 / 1e9, "params x 1 (no MAC count published)"
+
+
+def _peak(hw: HardwareProfile, precision: str) -> float:
+    """Peak TFLOP/s for a precision, falling back to the nearest one the device lists."""
+    for p in (precision, "bf16" if precision == "fp16" else "fp16", "fp32"):
+        if p in hw.peak_tflops:
+            return hw.peak_tflops[p]
+    return max(hw.peak_tflops.values())
+
+
+@cache
+def _cpu_fit() -> tuple[np.ndarray, float, int]:
+    """Least-squares fit ms = a*gmacs + b*macts + c on the reference CPU table; returns (coef, median rel err, n)."""
+    rows = [
+        (m.gmacs, m.macts_m, m.latency_ms[REFERENCE_CPU])
+        for m in list_models(library="timm")
+        if REFERENCE_CPU in m.latency_ms and m.gmacs is not None and m.macts_m is not None
+    ]
+    if len(rows) < 10:
+        return np.array([0.0, 0.0, 0.0]), float("nan"), 0
+    a = np.array(rows, dtype=float)
+    x = np.column_stack([a[:, 0], a[:, 1], np.ones(len(a))])
+    coef, *_ = np.linalg.lstsq(x, a[:, 2], rcond=None)
+    rel = np.abs(x @ coef - a[:, 2]) / a[:, 2]
+    return coef, float(np.median(rel)), len(a)
+
+
+@cache
+def _cpu_scaling_error() -> float:
+    """Median relative error of predicting the i9 table from the i7 table by the ratio of peak fp32 FLOP/s."""
+    try:
+        ref, other = get_hardware(REFERENCE_CPU), get_hardware(SECOND_CPU)
+    except Exception:
+        return 0.3
+    ratio = _peak(ref, "fp32") / _peak(other, "fp32")
+    errs = [
+        abs(m.latency_ms[REFERENCE_CPU] * ratio - m.latency_ms[SECOND_CPU]) / m.latency_ms[SECOND_CPU]
+        for m in list_models(library="timm")
+        if REFERENCE_CPU in m.latency_ms and SECOND_CPU in m.latency_ms
+    ]
+    return float(np.median(errs)) if errs else 0.3
+
+
+@cache
+def _gpu_efficiency() -> float:
+    """Median achieved fraction of fp16 peak at batch 1024 on the RTX 4090 (timm's AMP inference table)."""
+    try:
+        hw = get_hardware("rtx4090")
+    except Exception:
+        return 0.3
+    peak = _peak(hw, "fp16") * 1e12
+    eff = [2 * m.gmacs * 1e9 * m.throughput["rtx4090"] / peak for m in list_models(library="timm")
+           if "rtx4090" in m.throughput and m.gmacs]  # fmt: skip
+    return float(np.clip(np.median(eff), 0.05, 1.0)) if eff else 0.3
+
+
+def predict_latency(entry: ModelEntry, hw: HardwareProfile, *, precision: str = "fp32") -> LatencyEstimate:
+    """Batch-1 inference latency of `entry` on `hw`, with a range and the basis it rests on.
+
+    Example:
+        >>> predict_latency(get_model("timm/resnet50.a1_in1k"), get_hardware("cpu-i7-12700h")).basis  # doctest: +SKIP
+        'measured'
+    """
+    if hw.name in entry.latency_ms:
+        ms = entry.latency_ms[hw.name]
+        return LatencyEstimate(ms, ms * 0.9, ms * 1.1, "measured", entry.source)
+    if hw.kind == "cpu":
+        target = _peak(hw, "fp32")
+        for ref_name in (REFERENCE_CPU, SECOND_CPU):
+            if ref_name in entry.latency_ms:
+                ref = get_hardware(ref_name)
+                ms = entry.latency_ms[ref_name] * _peak(ref, "fp32") / target
+                err = _cpu_scaling_error()
+                return LatencyEstimate(ms, ms * (1 - err), ms * (1 + 2 * err), "scaled",
+                                       f"measured on {ref.display_name} ({entry.source}), scaled by peak fp32 FLOP/s "
+                                       f"{_peak(ref, 'fp32'):.2f}/{target:.2f} TFLOP/s; median error of this scaling "
+                                       f"across timm's two CPU tables {err:.0%}")  # fmt: skip
+        coef, err, n = _cpu_fit()
+        gmacs, how = estimate_gmacs(entry)
+        macts = entry.macts_m if entry.macts_m is not None else 0.0
+        if n and (entry.macts_m is not None or entry.gmacs is not None):
+            ref = get_hardware(REFERENCE_CPU)
+            ms = max(0.05, float(coef @ np.array([gmacs, macts, 1.0]))) * _peak(ref, "fp32") / target
+            return LatencyEstimate(ms, ms * (1 - err), ms * (1 + 2 * err), "fitted",
+                                   f"fit of {n} timm i7-12700H latencies on GMACs ({how}) and activations, "
+                                   f"median error {err:.0%}, scaled to {hw.display_name}")  # fmt: skip
+    # Roofline for everything else (and CPUs without any MAC count).
+    gmacs, how = estimate_gmacs(entry)
+    bytes_per = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}.get(precision, 4)
+    if hw.kind == "cpu":
+        eff = 0.3
+    else:
+        eff = _gpu_efficiency()
+    compute_s = 2 * gmacs * 1e9 / (_peak(hw, precision) * 1e12 * eff)
+    traffic = entry.params_m * 1e6 * bytes_per + (entry.macts_m or 0.0) * 1e6 * bytes_per * 2
+    memory_s = traffic / (hw.bandwidth_gbs * 1e9)
+    floor = GPU_BATCH1_FLOOR_MS if hw.kind in {"gpu", "edge"} else 0.0
+    ms = max(compute_s, memory_s) * 1e3 + floor
+    return LatencyEstimate(ms, ms * 0.5, ms * 3.0, "roofline",
+                           f"roofline on {hw.display_name}: {2 * gmacs:.2f} GFLOPs ({how}) at {eff:.0%} of "
+                           f"{_peak(hw, precision):.1f} TFLOP/s {precision} vs {traffic / 1e6:.0f} MB at "
+                           f"{hw.bandwidth_gbs:.0f} GB/s, plus {floor:.0f} ms launch floor; batch-1 roofline "
+                           "estimates are rough (0.5x-3x): measure with `dlexpert bench`")  # fmt: skip
+
+
+def training_memory_gb(
+    entry: ModelEntry, *, adaptation: str, batch_size: int, mixed_precision: bool
+) -> tuple[float, str]:
+    """Device memory to train: parameters x bytes for the adaptation (ZeRO's accounting) + activations."""
+    reg = get_regimes()
+    bpp = reg["train_bytes_per_param"]
+    key = {"full": "full_mixed" if mixed_precision else "full_fp32", "linear-probe": "frozen_backbone",
+           "partial": "full_mixed" if mixed_precision else "full_fp32", "lora": "lora", "qlora": "qlora"}[adaptation]  # fmt: skip
+    weights = entry.params_m * 1e6 * bpp[key]
+    act_bytes = 2 if mixed_precision else 4
+    if entry.macts_m is not None:
+        acts = entry.macts_m * 1e6 * act_bytes * reg["activation_train_factor"] * batch_size
+        act_how = f"{entry.macts_m:.0f}M activations x {reg['activation_train_factor']:g} x {act_bytes} B x batch {batch_size}"
+    else:
+        # Transformers: ~34 x seq x hidden bytes per layer per sample in 16-bit (Korthikanti et al. 2022,
+        # arXiv 2205.05198, Eq. 1, without the attention-score term). Shape from parameters: params ~ 12 L d^2 with
+        # L ~ d / 64 (BERT-base: 12 x 768), so d ~ (params x 64 / 12)^(1/3).
+        seq = entry.input_size or 512
+        hidden = (entry.params_m * 1e6 * 64 / 12) ** (1 / 3)
+        layers = max(1.0, hidden / 64)
+        acts = 34 * seq * hidden * layers * batch_size * (act_bytes / 2)
+        if adaptation in {"lora", "qlora"}:
+            acts *= 0.5  # gradient checkpointing is standard with (Q)LoRA (PEFT docs); stores ~half
+        act_how = (f"~34 B x seq {seq} x hidden {hidden:.0f} x {layers:.0f} layers x batch {batch_size} "
+                   "(Korthikanti et al. 2022)")
+    if adaptation == "linear-probe":
+        acts *= 1 / reg["activation_train_factor"]  # no backward through the backbone
+    total = (weights + acts) / 1e9
+    return total, f"{bpp[key]} B/param x {entry.params_m:.0f}M params ({key}; {bpp['source']}) + {act_how}"
+
+
+def training_time(
+    *, gmacs: float, n_samples: int, epochs: float, hw: HardwareProfile, n_devices: int, precision: str,
+    backward: bool = True,
+) -> TimeEstimate:
+    """Wall-clock training time from FLOPs: 2 x GMACs x (3 with backward) x samples x epochs over utilised peak.
+
+    The factor 3 (forward + backward = 3x forward FLOPs) follows Kaplan et al. 2020, arXiv 2001.08361, Sec. 2.1.
+    """
+    reg = get_regimes()
+    lo_u, hi_u = reg["utilisation"].get(hw.kind, reg["utilisation"]["cpu"])
+    flops = 2 * gmacs * 1e9 * (3 if backward else 1) * n_samples * epochs
+    peak = _peak(hw, precision) * 1e12 * n_devices
+    fast, slow = flops / (peak * hi_u) / 3600, flops / (peak * lo_u) / 3600
+    basis = (f"{flops:.2e} FLOPs = 2 x {gmacs:.2f} GMACs x {3 if backward else 1} x {n_samples:,} samples x {epochs:g} "
+             f"epochs, at {lo_u:.0%}-{hi_u:.0%} of {n_devices} x {_peak(hw, precision):.1f} TFLOP/s {precision} on "
+             f"{hw.display_name} ({reg['utilisation']['source']})")  # fmt: skip
+    return TimeEstimate((fast * slow) ** 0.5, fast, slow, flops, basis)

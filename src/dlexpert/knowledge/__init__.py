@@ -1,0 +1,288 @@
+"""The knowledge base: data files with sources, validated on load, behind `list_*` / `get_*` verbs.
+
+Files in `knowledge/data/`:
+    timm_models.json        built by tools/build_timm_catalog.py from timm's published results (cite "timm results/...")
+    torchvision_models.json built by tools/build_torchvision_catalog.py from torchvision's weight metadata
+    models_curated.yaml     NLP, LLM, audio, multimodal, detection, segmentation, time-series, diffusion and RL models
+    architectures.yaml      architecture families: inductive bias, data needs, complexity
+    hardware.yaml           devices: peak throughput per precision, memory, bandwidth
+    recipes.yaml            training recipes per architecture class and regime
+    problems.yaml           problem -> diagnosis -> solutions, most effective first
+    regimes.yaml            the advisor's policy numbers (data-size bands, parameter caps, utilisation), with reasons
+
+Example:
+    >>> [m.name for m in list_models(task="detection", max_params_m=5)][:2]  # doctest: +SKIP
+    ['torchvision/ssdlite320_mobilenet_v3_large.COCO_V1', 'ultralytics/yolo11n']
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from functools import cache
+from importlib import resources
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import DlexpertError, UnknownNameError
+from ._records import ArchitectureFamily, DatasetInfo, HardwareProfile, Metric, ModelEntry, Problem, Recipe, ReferenceResult
+
+__all__ = [
+    "ArchitectureFamily",
+    "DatasetInfo",
+    "HardwareProfile",
+    "Metric",
+    "ModelEntry",
+    "Problem",
+    "Recipe",
+    "ReferenceResult",
+    "find_dataset",
+    "find_hardware",
+    "find_problem",
+    "get_family",
+    "get_hardware",
+    "get_model",
+    "get_problem",
+    "get_regimes",
+    "list_datasets",
+    "list_families",
+    "list_hardware",
+    "list_models",
+    "list_problems",
+    "list_recipes",
+]
+
+_R = TypeVar("_R", bound=BaseModel)
+
+
+def _read(name: str) -> Any:
+    path = resources.files(__package__) / "data" / name
+    text = path.read_text(encoding="utf-8")
+    if name.endswith(".json"):
+        return json.loads(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _load(name: str, record: type[_R], key: str) -> dict[str, _R]:
+    out: dict[str, _R] = {}
+    for i, raw in enumerate(_read(name) or []):
+        try:
+            item = record.model_validate(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise DlexpertError(f"knowledge/data/{name}: record {i} ({raw.get(key, '?')}): {where}: {err['msg']}") from None
+        k = getattr(item, key)
+        if k in out:
+            raise DlexpertError(f"knowledge/data/{name}: duplicate {key} {k!r}")
+        out[k] = item
+    return out
+
+
+def _unknown(kind: str, name: str, valid: list[str]) -> UnknownNameError:
+    close = difflib.get_close_matches(name, valid, n=3, cutoff=0.4)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    shown = ", ".join(valid[:40]) + (" ..." if len(valid) > 40 else "")
+    return UnknownNameError(f"unknown {kind} {name!r}{hint} (valid: {shown})")
+
+
+# --------------------------------------------------------------------------------------------- models
+
+_MODEL_FILES = ("timm_models.json", "torchvision_models.json", "models_curated.yaml", "models_scratch.yaml")
+
+
+@cache
+def _models() -> dict[str, ModelEntry]:
+    out: dict[str, ModelEntry] = {}
+    for f in _MODEL_FILES:
+        for k, v in _load(f, ModelEntry, "name").items():
+            if k in out:
+                raise DlexpertError(f"knowledge/data/{f}: model {k!r} is already defined in another catalog file")
+            out[k] = v
+    return out
+
+
+def get_model(name: str) -> ModelEntry:
+    """Look up a catalog entry by its full name ("timm/resnet50.a1_in1k") or, if unique, its hub id."""
+    models = _models()
+    if name in models:
+        return models[name]
+    by_hub = [m for m in models.values() if m.hub_id == name or m.name.split("/", 1)[-1] == name]
+    if len(by_hub) == 1:
+        return by_hub[0]
+    raise _unknown("model", name, sorted(models))
+
+
+def list_models(
+    pattern: str | None = None,
+    *,
+    task: str | None = None,
+    domain: str | None = None,
+    family: str | None = None,
+    library: str | None = None,
+    max_params_m: float | None = None,
+) -> list[ModelEntry]:
+    """Catalog entries matching every given filter. `pattern` is a shell-style glob or a substring of the name."""
+    out = list(_models().values())
+    if pattern:
+        if any(c in pattern for c in "*?["):
+            rx = re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".").replace(r"\[", "["), re.I)
+            out = [m for m in out if rx.fullmatch(m.name) or rx.fullmatch(m.hub_id)]
+        else:
+            out = [m for m in out if pattern.lower() in m.name.lower()]
+    if task:
+        out = [m for m in out if task in m.tasks]
+    if domain:
+        out = [m for m in out if domain in m.domains]
+    if family:
+        out = [m for m in out if m.family == family]
+    if library:
+        out = [m for m in out if m.library == library]
+    if max_params_m is not None:
+        out = [m for m in out if m.params_m <= max_params_m]
+    return out
+
+
+# --------------------------------------------------------------------------------------------- families
+
+
+@cache
+def _families() -> dict[str, ArchitectureFamily]:
+    return _load("architectures.yaml", ArchitectureFamily, "name")
+
+
+def list_families(*, domain: str | None = None, task: str | None = None) -> list[ArchitectureFamily]:
+    return [f for f in _families().values() if (not domain or domain in f.domains) and (not task or task in f.tasks)]
+
+
+def get_family(name: str) -> ArchitectureFamily:
+    fams = _families()
+    if name not in fams:
+        raise _unknown("architecture family", name, sorted(fams))
+    return fams[name]
+
+
+# --------------------------------------------------------------------------------------------- hardware
+
+
+@cache
+def _hardware() -> dict[str, HardwareProfile]:
+    return _load("hardware.yaml", HardwareProfile, "name")
+
+
+def list_hardware(*, kind: str | None = None) -> list[HardwareProfile]:
+    return [h for h in _hardware().values() if not kind or h.kind == kind]
+
+
+def get_hardware(name: str) -> HardwareProfile:
+    """Look up a hardware profile by name or alias ("a100-80gb", "rtx 4090", "jetson orin")."""
+    hw = _hardware()
+    if name in hw:
+        return hw[name]
+    found = find_hardware(name)
+    if found is None:
+        raise _unknown("hardware profile", name, sorted(hw))
+    return found
+
+
+def find_hardware(text: str | None) -> HardwareProfile | None:
+    """The profile named in free text, longest alias first ("8x A100 80GB" -> a100-80gb), or None."""
+    if not text:
+        return None
+    low = " ".join(text.lower().replace("_", " ").split())
+    best: tuple[int, HardwareProfile] | None = None
+    for h in _hardware().values():
+        for alias in [h.name, h.name.replace("-", " "), *h.aliases]:
+            a = alias.lower()
+            if re.search(r"(?<![a-z0-9])" + re.escape(a) + r"(?![a-z0-9])", low) and (best is None or len(a) > best[0]):
+                best = (len(a), h)
+    return best[1] if best else None
+
+
+# --------------------------------------------------------------------------------------------- recipes, problems
+
+
+@cache
+def _recipes() -> dict[str, Recipe]:
+    return _load("recipes.yaml", Recipe, "name")
+
+
+def list_recipes(*, architecture: str | None = None, regime: str | None = None, domain: str | None = None) -> list[Recipe]:
+    out = list(_recipes().values())
+    if architecture:
+        out = [r for r in out if architecture in r.architecture]
+    if regime:
+        out = [r for r in out if r.regime == regime]
+    if domain:
+        out = [r for r in out if domain in r.domains]
+    return out
+
+
+@cache
+def _problems() -> dict[str, Problem]:
+    return _load("problems.yaml", Problem, "issue")
+
+
+def list_problems() -> list[Problem]:
+    return list(_problems().values())
+
+
+def get_problem(issue: str) -> Problem:
+    probs = _problems()
+    if issue not in probs:
+        raise _unknown("problem", issue, sorted(probs))
+    return probs[issue]
+
+
+def find_problem(text: str) -> Problem | None:
+    """The problem a free-text training issue names ("loss becomes NaN after epoch 3" -> nan_inf), or None."""
+    low = " ".join(text.lower().replace("_", " ").split())
+    best: tuple[int, Problem] | None = None
+    for p in _problems().values():
+        for alias in [p.issue.replace("_", " "), p.title.lower(), *p.aliases]:
+            a = alias.lower()
+            if re.search(r"(?<![a-z0-9])" + re.escape(a) + r"(?![a-z0-9])", low) and (best is None or len(a) > best[0]):
+                best = (len(a), p)
+    return best[1] if best else None
+
+
+# --------------------------------------------------------------------------------------------- datasets
+
+
+@cache
+def _datasets() -> dict[str, DatasetInfo]:
+    return _load("datasets.yaml", DatasetInfo, "name")
+
+
+def list_datasets() -> list[DatasetInfo]:
+    return list(_datasets().values())
+
+
+def find_dataset(text: str | None) -> DatasetInfo | None:
+    """The public dataset named in free text ("image classification on CIFAR-10" -> CIFAR-10), or None."""
+    if not text:
+        return None
+    low = " ".join(text.lower().replace("_", " ").split())
+    best: tuple[int, DatasetInfo] | None = None
+    for d in _datasets().values():
+        for alias in [d.name.lower(), *d.aliases]:
+            if re.search(r"(?<![a-z0-9])" + re.escape(alias) + r"(?![a-z0-9])", low) and (
+                best is None or len(alias) > best[0]
+            ):
+                best = (len(alias), d)
+    return best[1] if best else None
+
+
+# --------------------------------------------------------------------------------------------- regimes (policy)
+
+
+@cache
+def get_regimes() -> dict[str, Any]:
+    """The advisor's policy numbers (regimes.yaml): data bands, parameter caps, utilisation, each with its reason."""
+    data = _read("regimes.yaml")
+    if not isinstance(data, dict):
+        raise DlexpertError("knowledge/data/regimes.yaml: expected a mapping")
+    return data

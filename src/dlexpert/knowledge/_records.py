@@ -1,0 +1,166 @@
+"""Record types of the knowledge base. Every data file in `knowledge/data/` is validated against one of these.
+
+Knowledge is data with sources (DESIGN.md "Principles"): every record carries `source`, a citation a user can
+follow (a CSV file and row key, a paper, a documentation page).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TaskType = Literal["classification", "detection", "segmentation", "generation", "sequence-modeling", "RL"]
+Domain = Literal["CV", "NLP", "audio", "multimodal", "time-series"]
+ArchitectureClass = Literal["CNN", "Transformer", "RNN", "GNN", "Diffusion", "Hybrid", "MLP"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Metric(_Record):
+    """One published number: `value` of `name` on `dataset` (e.g. top1 84.2 on ImageNet-1k val)."""
+
+    name: str  # "top1", "mAP", "mIoU", "GLUE", "MMLU", "WER", "MASE", "FID", "return", ...
+    value: float
+    dataset: str
+    higher_is_better: bool = True
+    unit: str = "%"  # "%", "", "dB", ...
+
+
+class ModelEntry(_Record):
+    """A pretrained (or well-known from-scratch) model the advisor can recommend.
+
+    `name` is unique over the whole catalog. `hub_id` is what the loading library takes
+    (timm model name, torchvision `builder.WEIGHTS`, Hugging Face repo id, or a package/class path).
+    """
+
+    name: str
+    family: str  # key into architectures.yaml
+    architecture: ArchitectureClass
+    tasks: list[TaskType]
+    domains: list[Domain]
+    library: str  # timm, torchvision, transformers, ultralytics, stable-baselines3, open_clip, diffusers, ...
+    hub_id: str
+    source: str  # citation for the numbers in this record
+    license: str = "unknown"
+    params_m: float = Field(gt=0)  # parameters, millions
+    gmacs: float | None = None  # multiply-accumulates per sample at `input_size`, billions
+    macts_m: float | None = None  # activation elements per sample, millions (timm's infer_macts)
+    input_size: int | None = None  # image side in pixels, or sequence length for text/audio
+    file_size_mb: float | None = None
+    pretrain: str | None = None  # pretraining data, e.g. in1k, in21k, laion2b, webtext
+    metrics: list[Metric] = Field(default_factory=list)
+    # Measured latency in ms per batch-1 sample, keyed by hardware profile name (e.g. "cpu-i7-12700h").
+    latency_ms: dict[str, float] = Field(default_factory=dict)
+    # Measured throughput in samples/s at the batch size the source used, keyed by hardware profile name.
+    throughput: dict[str, float] = Field(default_factory=dict)
+    robustness_rank_diff: float | None = None  # mean rank change over ImageNet-R/Sketch/A/V2 (timm results)
+    context_length: int | None = None  # LLMs and text encoders
+    notes: str = ""
+
+
+class ArchitectureFamily(_Record):
+    """An architecture family with its inductive bias, data needs and cost."""
+
+    name: str  # key, e.g. "resnet", "vit", "bert", "llama", "tcn"
+    architecture: ArchitectureClass
+    display_name: str
+    domains: list[Domain]
+    tasks: list[TaskType]
+    inductive_bias: str
+    data_needs: str  # e.g. "scratch needs >100k images; fine-tunes well from 1k"
+    min_samples_scratch: int  # below this, training from scratch is not advised (Step 2 principles)
+    complexity: str  # e.g. "O(HW k^2 C^2) per layer; linear in pixels"
+    lightweight: bool = False  # MobileNet / EfficientNet / DistilBERT class (Step 2 "real-time")
+    strengths: list[str] = Field(default_factory=list)
+    weaknesses: list[str] = Field(default_factory=list)
+    source: str
+
+
+class HardwareProfile(_Record):
+    """A device with its peak throughput per precision, memory and bandwidth."""
+
+    name: str  # key, e.g. "a100-80gb", "cpu-laptop"
+    display_name: str
+    kind: Literal["cpu", "gpu", "edge", "npu"]
+    aliases: list[str] = Field(default_factory=list)  # lower-case strings that name it in free text
+    peak_tflops: dict[str, float]  # precision ("fp32", "tf32", "fp16", "bf16", "int8") -> dense TFLOP/s (TOPS for int8)
+    memory_gb: float
+    bandwidth_gbs: float
+    cores: int | None = None  # CPUs
+    tdp_w: float | None = None
+    supports_bf16: bool = False
+    supports_fp16_tensor_cores: bool = False
+    # timm benchmark file measured on this device (latency is then read, not predicted).
+    measured_table: str | None = None
+    source: str
+
+
+class Recipe(_Record):
+    """A training recipe for an architecture class in a regime, with its source."""
+
+    name: str
+    architecture: list[ArchitectureClass]
+    domains: list[Domain]
+    regime: Literal["scratch", "finetune", "linear-probe", "lora", "rl"]
+    optimizer: Literal["SGD", "AdamW", "Adam", "Lion", "LAMB"]
+    momentum: float | None = None
+    nesterov: bool = False
+    lr: float  # at `reference_batch_size`
+    lr_range: tuple[float, float]  # sensible range for this optimizer and regime
+    reference_batch_size: int
+    lr_scaling: Literal["linear", "sqrt", "none"] = "linear"
+    scheduler: str  # "cosine", "onecycle", "step", "plateau", "linear"
+    warmup_epochs: float = 0.0
+    warmup_steps_fraction: float | None = None
+    weight_decay: float
+    epochs: int
+    label_smoothing: float = 0.0
+    gradient_clipping: float | None = None
+    ema: bool = False
+    dropout: float | None = None
+    augmentation: list[str] = Field(default_factory=list)
+    regularization: list[str] = Field(default_factory=list)
+    rationale: str  # why these values, written for the user
+    source: str
+
+
+class Problem(_Record):
+    """A training or data problem: how to recognise it and what to do, most effective fix first."""
+
+    issue: str  # key from DESIGN.md's vocabulary or the seed's failure handling
+    title: str
+    symptoms: list[str]
+    diagnosis: str  # how to confirm it
+    solutions: list[str]  # most effective first
+    aliases: list[str] = Field(default_factory=list)  # free-text phrases that name it ("loss is nan", "overfit")
+    category: Literal["training", "data", "compute", "deployment", "modelling"] = "training"
+    source: str
+
+
+class ReferenceResult(_Record):
+    """A published result of a model family on a named dataset (for expected performance)."""
+
+    family: str
+    model: str
+    metric: str
+    value: float
+    regime: Literal["scratch", "finetune", "linear-probe", "zero-shot"]
+    source: str
+
+
+class DatasetInfo(_Record):
+    """A public dataset a spec may name in `task.specificTask`; fills data facts the user left out."""
+
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    task: TaskType
+    domain: Domain
+    n_train: int
+    n_test: int | None = None
+    n_classes: int | None = None
+    input_shape: str  # e.g. "32x32x3", "40 (1-D)", "variable-length text"
+    results: list[ReferenceResult] = Field(default_factory=list)
+    source: str

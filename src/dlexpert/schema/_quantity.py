@@ -1,0 +1,431 @@
+"""Parse the quantities people write as text ("10k samples", "<50ms", "top-1 acc >90%") into numbers with units.
+
+Every parser keeps the original text, returns a frozen pydantic model, and raises `ValueError` with a message that
+says what was expected. The spec loader turns that into an `InvalidInputError` naming the field.
+
+Example:
+    >>> parse_data_size("1.2M images").n_samples
+    1200000
+    >>> parse_latency("<30ms on Jetson Orin").max_ms, parse_latency("<30ms on Jetson Orin").hardware
+    (30.0, 'jetson orin')
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+_NUMBER = r"(\d+(?:[.,]\d+)*(?:\.\d+)?|\.\d+)"
+_MULTIPLIERS = {
+    "": 1.0, "k": 1e3, "thousand": 1e3, "m": 1e6, "mil": 1e6, "million": 1e6, "mln": 1e6,
+    "b": 1e9, "bn": 1e9, "billion": 1e9, "t": 1e12, "trillion": 1e12,
+}  # fmt: skip
+
+
+class _Parsed(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    text: str
+
+
+def _to_float(token: str) -> float:
+    """'50,000' -> 50000.0, '1.2' -> 1.2, '1,5' (decimal comma) -> 1.5."""
+    if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", token):
+        return float(token.replace(",", ""))
+    return float(token.replace(",", "."))
+
+
+def _check_finite(value: float, what: str, text: str) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{what} must be a finite non-negative number; got {text!r}")
+    return value
+
+
+# --------------------------------------------------------------------------------------------- data size
+
+_TIME_UNITS_IN_HOURS = {
+    "year": 365 * 24.0, "yr": 365 * 24.0, "month": 30 * 24.0, "week": 7 * 24.0, "day": 24.0,
+    "hour": 1.0, "hr": 1.0, "minute": 1 / 60, "min": 1 / 60, "second": 1 / 3600, "sec": 1 / 3600, "s": 1 / 3600,
+}  # fmt: skip
+_FREQUENCY_PER_HOUR = {
+    "yearly": 1 / (365 * 24), "monthly": 1 / (30 * 24), "weekly": 1 / (7 * 24), "daily": 1 / 24, "hourly": 1.0,
+    "half-hourly": 2.0, "15-minute": 4.0, "15 minute": 4.0, "15-min": 4.0, "10-minute": 6.0, "5-minute": 12.0,
+    "minutely": 60.0, "per-minute": 60.0, "per minute": 60.0, "secondly": 3600.0, "per-second": 3600.0,
+}  # fmt: skip
+_SAMPLE_UNITS = (
+    "samples|sample|images|image|imgs|img|examples|example|instances|records|rows|row|sentences|sentence|documents|"
+    "docs|doc|texts|text|utterances|clips|clip|videos|video|frames|tokens|token|pairs|pair|episodes|episode|steps|"
+    "transitions|points|series|sequences|sequence|reviews|tweets|questions|scans|patients|pages|labels|hours|hour|h|"
+    "gb|tb|mb"
+)
+
+
+class DataSize(_Parsed):
+    """How much data. `n_samples` is the number of training examples the advisor reasons with.
+
+    For time series, `n_timesteps` x `n_series` observations; `n_samples` counts them (every step can end a window).
+    For audio given in hours, `n_samples` assumes 1-second clips; `hours` keeps the original figure.
+    """
+
+    n_samples: int
+    unit: str = "samples"
+    hours: float | None = None
+    n_timesteps: int | None = None
+    n_series: int | None = None
+    tokens: int | None = None
+
+
+def parse_data_size(text: str) -> DataSize:
+    """Parse `data.size`: "10k samples", "1.2M images", "50,000", "3 years of hourly data, 300 meters", "200 hours"."""
+    raw = str(text).strip()
+    low = raw.lower().replace("~", "").replace("≈", "").replace("about ", "").replace("approx.", "").strip()
+    if not low:
+        raise ValueError("expected a size such as '10k samples', '1.2M images' or '3 years of hourly data'; got ''")
+
+    # Time series: "<N> <years|days|...> of <frequency> data[, <M> series]".
+    span = re.search(rf"{_NUMBER}\s*(year|yr|month|week|day|hour|hr|minute|min)s?\b", low)
+    freq = next((f for f in sorted(_FREQUENCY_PER_HOUR, key=len, reverse=True) if f in low), None)
+    if span and freq:
+        hours = _to_float(span.group(1)) * _TIME_UNITS_IN_HOURS[span.group(2)]
+        n_timesteps = max(1, round(hours * _FREQUENCY_PER_HOUR[freq]))
+        rest = low[: span.start()] + low[span.end() :]
+        series = re.search(rf"{_NUMBER}\s*([kmb](?![a-z]))?\s*(?!hour|day|year|month|week|minute)([a-z][a-z-]*)", rest)
+        n_series = 1
+        if series:
+            n_series = max(1, round(_to_float(series.group(1)) * _MULTIPLIERS.get(series.group(2), 1.0)))
+        return DataSize(
+            text=raw,
+            n_samples=n_timesteps * n_series,
+            unit="timesteps",
+            n_timesteps=n_timesteps,
+            n_series=n_series,
+        )
+
+    m = re.search(
+        rf"{_NUMBER}\s*(thousand|million|billion|trillion|mln|mil|bn|k|m|b|t)?\b\s*(?:labell?ed\s+|annotated\s+|raw\s+)?"
+        rf"(?:of\s+)?([a-z]+)?",
+        low,
+    )
+    if not m:
+        raise ValueError(f"expected a size such as '10k samples', '1.2M images' or '200 hours of audio'; got {raw!r}")
+    value = _to_float(m.group(1)) * _MULTIPLIERS[m.group(2) or ""]
+    _check_finite(value, "data size", raw)
+    unit = m.group(3) or "samples"
+    if unit in {"hours", "hour", "hr", "h"}:
+        # Audio/video hours: count 1-second clips, the unit keyword-spotting and AST-style models consume.
+        return DataSize(text=raw, n_samples=round(value * 3600), unit="hours", hours=value)
+    if unit in {"token", "tokens"}:
+        # Language-model data: count 512-token sequences as samples, the length BERT-style recipes use.
+        return DataSize(text=raw, n_samples=max(1, round(value / 512)), unit="tokens", tokens=round(value))
+    if unit in {"gb", "tb", "mb"}:
+        # Raw text by volume: ~4 bytes per token (GPT-2 BPE on English), 512-token samples.
+        n_bytes = value * {"mb": 1e6, "gb": 1e9, "tb": 1e12}[unit]
+        tokens = n_bytes / 4
+        return DataSize(text=raw, n_samples=max(1, round(tokens / 512)), unit="tokens", tokens=round(tokens))
+    if value < 1:
+        raise ValueError(f"data size must be at least one sample; got {raw!r}")
+    return DataSize(text=raw, n_samples=round(value), unit=unit if unit != "sample" else "samples")
+
+
+# --------------------------------------------------------------------------------------------- latency
+
+Comparator = Literal["<", "<=", ">", ">=", "="]
+
+
+class Latency(_Parsed):
+    """A latency budget in milliseconds per request, optionally on a named device and at a percentile."""
+
+    max_ms: float
+    hardware: str | None = None
+    percentile: int | None = None
+    batch_size: int = 1
+
+
+def parse_latency(text: str) -> Latency:
+    """Parse `constraints.latencyRequirement`: "inference <50ms", "<30ms on Jetson Orin", "p95 < 0.2 s", "30 fps"."""
+    raw = str(text).strip()
+    low = raw.lower()
+    hardware = None
+    on = re.search(r"\b(?:on|@|using|with)\s+(?:an?\s+|the\s+)?([a-z0-9][a-z0-9 .+-]*)$", low)
+    if on:
+        hardware = on.group(1).strip(" .")
+        low = low[: on.start()]
+    percentile = None
+    pm = re.search(r"\bp(\d{2,3}(?:\.\d+)?)\b", low)
+    if pm:
+        percentile = round(float(pm.group(1)))
+        low = low[: pm.start()] + low[pm.end() :]
+    batch = re.search(r"batch(?:[ -]size)?\s*(?:of\s*)?=?\s*(\d+)", low)
+    batch_size = int(batch.group(1)) if batch else 1
+    if batch:
+        low = low[: batch.start()] + low[batch.end() :]
+    fps = re.search(rf"{_NUMBER}\s*(?:fps|frames? per second|hz)\b", low)
+    if fps:
+        rate = _to_float(fps.group(1))
+        if rate <= 0:
+            raise ValueError(f"frame rate must be positive; got {raw!r}")
+        return Latency(text=raw, max_ms=1000.0 / rate, hardware=hardware, percentile=percentile, batch_size=batch_size)
+    if "real-time" in low or "realtime" in low or "real time" in low:
+        if not re.search(r"\d", low):
+            # Interactive "real-time" with no number: 100 ms is the classic limit for an instantaneous response
+            # (Nielsen, Usability Engineering, 1993, ch. 5).
+            return Latency(text=raw, max_ms=100.0, hardware=hardware, percentile=percentile, batch_size=batch_size)
+    m = re.search(rf"{_NUMBER}\s*(ms|msec|millisecond|milliseconds|µs|us|microseconds?|s|sec|secs|seconds?)\b", low)
+    if not m:
+        raise ValueError(
+            f"expected a latency such as 'inference <50ms', '<30ms on Jetson Orin', 'p95 < 0.2 s' or '30 fps'; got {raw!r}"
+        )
+    value = _to_float(m.group(1))
+    unit = m.group(2)
+    ms = value * (1000.0 if unit.startswith("s") else 1e-3 if unit in {"µs", "us"} or unit.startswith("micro") else 1.0)
+    if ms <= 0:
+        raise ValueError(f"latency budget must be greater than zero; got {raw!r}")
+    if re.search(r">\s*" + re.escape(m.group(1)), low):
+        raise ValueError(f"a latency requirement is an upper bound ('<50ms'); got a lower bound in {raw!r}")
+    return Latency(text=raw, max_ms=ms, hardware=hardware, percentile=percentile, batch_size=batch_size)
+
+
+# --------------------------------------------------------------------------------------------- model size
+
+
+class ModelSize(_Parsed):
+    """An upper bound on the model's file size, in megabytes (10^6 bytes)."""
+
+    max_mb: float
+
+
+_BYTE_UNITS = {"b": 1e-6, "kb": 1e-3, "kib": 1.024e-3, "mb": 1.0, "mib": 1.048576, "gb": 1e3, "gib": 1073.741824}
+_PARAM_SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
+
+
+def parse_model_size(text: str) -> ModelSize:
+    """Parse `constraints.modelSizeLimit`: "<100MB", "under 2 GB", "500KB", "25M params" (fp32, 4 bytes each)."""
+    raw = str(text).strip()
+    low = raw.lower().replace(" ", "")
+    m = re.search(rf"{_NUMBER}(kib|mib|gib|kb|mb|gb|b)(?![a-z])", low)
+    if m:
+        mb = _to_float(m.group(1)) * _BYTE_UNITS[m.group(2)]
+    else:
+        p = re.search(rf"{_NUMBER}([kmb])?(?:params|parameters|param|p)\b", low)
+        if not p:
+            raise ValueError(f"expected a size such as '<100MB', '2 GB' or '25M params'; got {raw!r}")
+        # A parameter budget: fp32 weights take 4 bytes per parameter.
+        mb = _to_float(p.group(1)) * _PARAM_SUFFIX.get(p.group(2) or "", 1.0) * 4 / 1e6
+    if mb <= 0:
+        raise ValueError(f"model size limit must be greater than zero; got {raw!r}")
+    return ModelSize(text=raw, max_mb=mb)
+
+
+# --------------------------------------------------------------------------------------------- accuracy target
+
+# Canonical metric names and the phrases that name them. Order matters: longer, more specific phrases first.
+_METRICS: list[tuple[str, tuple[str, ...], bool]] = [
+    ("top5", ("top-5", "top5", "top 5"), True),
+    ("macro-f1", ("macro-f1", "macro f1", "macro-averaged f1", "f1-macro", "f1 macro"), True),
+    ("micro-f1", ("micro-f1", "micro f1"), True),
+    ("weighted-f1", ("weighted-f1", "weighted f1"), True),
+    ("f1", ("f1-score", "f1 score", "f1"), True),
+    ("mAP", ("map@0.5:0.95", "map50-95", "map@.5", "map@0.5", "map50", "box map", "map"), True),
+    ("mIoU", ("miou", "mean iou", "iou"), True),
+    ("dice", ("dice",), True),
+    ("auroc", ("auroc", "auc-roc", "roc-auc", "roc auc", "auc"), True),
+    ("wer", ("wer", "word error rate"), False),
+    ("cer", ("cer", "character error rate"), False),
+    ("bleu", ("bleu",), True),
+    ("rouge", ("rouge-l", "rouge"), True),
+    ("perplexity", ("perplexity", "ppl"), False),
+    ("fid", ("fid",), False),
+    ("mape", ("mape", "smape"), False),
+    ("mase", ("mase",), False),
+    ("rmse", ("rmse",), False),
+    ("mae", ("mae",), False),
+    ("mse", ("mse",), False),
+    ("precision", ("precision",), True),
+    ("recall", ("recall", "sensitivity"), True),
+    ("return", ("episode return", "mean return", "return", "reward", "score"), True),
+    ("accuracy", ("top-1", "top1", "top 1", "accuracy", "acc"), True),
+]
+# Metrics that live in [0, 1] or [0, 100 %]; others (RMSE, FID, return, perplexity) are unbounded.
+_BOUNDED = {"top5", "macro-f1", "micro-f1", "weighted-f1", "f1", "mAP", "mIoU", "dice", "auroc", "precision", "recall",
+            "accuracy", "wer", "cer", "bleu", "rouge", "mape"}  # fmt: skip
+
+
+class AccuracyTarget(_Parsed):
+    """A target on a metric. For bounded metrics `value` is a fraction in [0, 1] ("90%" and "0.9" both give 0.9)."""
+
+    metric: str
+    comparator: Comparator
+    value: float
+    higher_is_better: bool
+    bounded: bool
+
+    @property
+    def percent(self) -> float | None:
+        """The target in percent for bounded metrics, else None."""
+        return self.value * 100 if self.bounded else None
+
+
+def parse_accuracy_target(text: str) -> AccuracyTarget:
+    """Parse `constraints.accuracyTarget`: "top-1 acc >90%", "macro-F1 > 0.85", "WER < 8%", "mAP@0.5 >= 0.6"."""
+    raw = str(text).strip()
+    low = raw.lower()
+    metric, higher = "accuracy", True
+    for name, phrases, hib in _METRICS:
+        if any(re.search(r"(?<![a-z])" + re.escape(p) + r"(?![a-z])", low) for p in phrases):
+            metric, higher = name, hib
+            break
+    # Drop the metric phrase's own digits ("top-1", "map@0.5", "f1") before looking for the target number.
+    cleaned = re.sub(r"top[- ]?[15]|map@?[0-9.:]+|map50(-95)?|f1|rouge-l|@\s*\d+", " ", low)
+    m = re.search(rf"(<=|>=|=<|=>|≤|≥|<|>|=|at least|at most|above|below|over|under|no more than|no less than)?"
+                  rf"\s*{_NUMBER}\s*(%|percent|pp)?", cleaned)  # fmt: skip
+    if not m:
+        raise ValueError(f"expected a target such as 'top-1 acc >90%', 'macro-F1 > 0.85' or 'WER < 8%'; got {raw!r}")
+    word = (m.group(1) or "").strip()
+    comparator: Comparator = {
+        "<": "<", "<=": "<=", "=<": "<=", "≤": "<=", "below": "<", "under": "<", "at most": "<=", "no more than": "<=",
+        ">": ">", ">=": ">=", "=>": ">=", "≥": ">=", "above": ">", "over": ">", "at least": ">=", "no less than": ">=",
+        "=": "=", "": ">=" if higher else "<=",
+    }[word]  # fmt: skip
+    value = _to_float(m.group(2))
+    bounded = metric in _BOUNDED
+    if bounded:
+        if m.group(3) or value > 1:
+            value /= 100.0
+        if not 0 <= value <= 1:
+            raise ValueError(f"{metric} target must lie between 0 and 100%; got {raw!r}")
+    if comparator in {">", ">="} and not higher:
+        raise ValueError(f"{metric} is lower-is-better, so its target is an upper bound ('< {m.group(2)}'); got {raw!r}")
+    if comparator in {"<", "<="} and higher:
+        raise ValueError(f"{metric} is higher-is-better, so its target is a lower bound ('> {m.group(2)}'); got {raw!r}")
+    if bounded and higher and comparator == ">" and value >= 1:
+        raise ValueError(f"{metric} cannot exceed 100%; got {raw!r}")
+    return AccuracyTarget(text=raw, metric=metric, comparator=comparator, value=value, higher_is_better=higher,
+                          bounded=bounded)  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------- compute
+
+
+class Compute(_Parsed):
+    """Compute resources: a device kind, how many, which model (a hardware alias) and memory per device."""
+
+    kind: Literal["cpu", "gpu", "tpu", "edge", "npu"]
+    n_devices: int = 1
+    n_nodes: int = 1
+    device: str | None = None  # free-text device name as written ("a100", "jetson orin"); resolved by knowledge/
+    memory_gb: float | None = None
+    cores: int | None = None
+
+
+_GPU_WORDS = ("gpu", "cuda", "nvidia", "rtx", "gtx", "tesla", "a100", "h100", "h200", "v100", "a10", "t4", "l4",
+              "3090", "4090", "5090", "a6000", "l40")  # fmt: skip
+_EDGE_WORDS = ("jetson", "orin", "raspberry", "edge", "microcontroller", "mcu", "coral")
+_NPU_WORDS = ("npu", "phone", "mobile", "android", "iphone", "neural engine", "snapdragon", "hexagon")
+
+
+def parse_compute(text: str) -> Compute:
+    """Parse `constraints.computeResources`: "single-GPU 24GB", "multi-GPU (8x A100)", "CPU (2 cores)", "TPU v4-8"."""
+    raw = str(text).strip()
+    low = re.sub(r"(\d)\s*[x×*]\s*", r"\1x ", raw.lower())  # "4xA100" -> "4x a100"
+    if not low:
+        raise ValueError("expected compute such as 'single-GPU 24GB', 'multi-GPU (8x A100)' or 'CPU (2 cores)'; got ''")
+
+    def has(words: tuple[str, ...]) -> bool:
+        return any(re.search(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z])", low) for w in words)
+
+    is_cpu = bool(re.search(r"(?<![a-z])(cpu|cpus|laptop|desktop|xeon|epyc|ryzen|core i[3579]|i[3579]-\d+)", low))
+    is_gpu, is_tpu = has(_GPU_WORDS), bool(re.search(r"\btpu", low))
+    is_edge, is_npu = has(_EDGE_WORDS), has(_NPU_WORDS)
+    if "apple" in low or re.search(r"\bm[1-4]\b", low):
+        is_npu = is_npu or not is_gpu
+    if re.search(r"\bno gpus?\b|\bwithout (a )?gpus?\b|\bcpu[- ]only\b|\bonly (a )?cpu", low):
+        if has(tuple(w for w in _GPU_WORDS if w not in {"gpu", "cuda"})):
+            raise ValueError(f"computeResources names a GPU model and also says CPU only; got {raw!r}")
+        is_gpu, is_cpu = False, True
+    kind: Literal["cpu", "gpu", "tpu", "edge", "npu"]
+    kind = "tpu" if is_tpu else "edge" if is_edge else "gpu" if is_gpu else "npu" if is_npu else "cpu"
+    if not (is_cpu or is_gpu or is_tpu or is_edge or is_npu):
+        raise ValueError(
+            f"expected compute such as 'single-GPU 24GB', 'multi-GPU (8x A100)', 'CPU (2 cores)' or 'TPU v4'; got {raw!r}"
+        )
+
+    n_devices = 1
+    count = re.search(r"(\d+)\s*[x×*]\s*[a-z]", low) or re.search(r"(\d+)\s*(?:gpus|gpu|tpus|tpu|devices|cards)\b", low)
+    if count:
+        n_devices = int(count.group(1))
+    elif re.search(r"\b(multi|multiple)[- ]?(gpu|node|device)", low):
+        n_devices = 2  # "multi-GPU" with no count: at least two; the advisor states this as an assumption
+    elif re.search(r"\b(dual|two)\b", low):
+        n_devices = 2
+    elif re.search(r"\b(quad|four)\b", low):
+        n_devices = 4
+    if kind == "tpu":
+        tpu = re.search(r"v\d[a-z]?-(\d+)", low)  # "v4-8" is 8 TensorCores, i.e. 4 chips; count chips
+        if tpu and not count:
+            n_devices = max(1, int(tpu.group(1)) // 2)
+    nodes = re.search(r"(\d+)\s*(?:nodes|machines|hosts)", low)
+    n_nodes = int(nodes.group(1)) if nodes else 1
+    if n_devices < 1 or n_nodes < 1:
+        raise ValueError(f"device and node counts must be at least 1; got {raw!r}")
+
+    mem = re.search(rf"{_NUMBER}\s*(gb|gib|g)\b", low)
+    memory_gb = _to_float(mem.group(1)) if mem else None
+    cores_m = re.search(r"(\d+)\s*(?:-\s*)?(?:v?cpus?|cores?|threads)\b", low)
+    cores = int(cores_m.group(1)) if cores_m and kind == "cpu" else None
+    device = None
+    dev = re.search(
+        r"(a100|h100|h200|v100|a10g?|t4|l4|l40s?|a6000|rtx\s?\d{4}|\b\d{4}\b(?=\s*(?:ti)?\b)|jetson[\w -]*|orin[\w ]*|"
+        r"tpu\s?v\d\w*|m[1-4](?: pro| max| ultra)?|xeon|epyc|i[3579]-\d+\w*|snapdragon[\w ]*|raspberry pi ?\d?)",
+        low,
+    )
+    if dev:
+        device = dev.group(1).strip()
+        if kind == "gpu" and memory_gb and device in {"a100"}:
+            device = f"a100 {round(memory_gb)}gb"
+    return Compute(text=raw, kind=kind, n_devices=n_devices, n_nodes=n_nodes, device=device, memory_gb=memory_gb,
+                   cores=cores)  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------- budget
+
+
+class Budget(_Parsed):
+    """A budget: money, GPU-hours, or a level word. `level` is always set (derived from the numbers if needed)."""
+
+    usd: float | None = None
+    gpu_hours: float | None = None
+    per: str | None = None  # "month", "run", ...
+    level: Literal["low", "medium", "high"]
+
+
+def parse_budget(text: str) -> Budget:
+    """Parse `constraints.budget`: "$500", "2k USD/month", "100 GPU-hours", "low", "no budget for annotation"."""
+    raw = str(text).strip()
+    low = raw.lower()
+    per_m = re.search(r"(?:/|per\s+)(month|mo|week|day|year|run|experiment)\b", low)
+    per = {"mo": "month"}.get(per_m.group(1), per_m.group(1)) if per_m else None
+    hours = re.search(rf"{_NUMBER}\s*([km])?\s*(?:gpu[- ]?hours?|gpu[- ]?h|gpuh)\b", low)
+    money = re.search(rf"(?:\$|usd|eur|€|£)\s*{_NUMBER}\s*([km])?|{_NUMBER}\s*([km])?\s*(?:\$|usd|dollars|eur|€|£)", low)
+    usd = gpu_hours = None
+    if hours:
+        gpu_hours = _to_float(hours.group(1)) * {"k": 1e3, "m": 1e6}.get(hours.group(2) or "", 1.0)
+    if money:
+        number = money.group(1) or money.group(3)
+        suffix = money.group(2) or money.group(4) or ""
+        usd = _to_float(number) * {"k": 1e3, "m": 1e6}.get(suffix, 1.0)
+    level: Literal["low", "medium", "high"] | None = None
+    if re.search(r"\b(low|limited|tight|small|minimal|shoestring|none|no budget|cheap|free)\b", low):
+        level = "low"
+    elif re.search(r"\b(high|large|big|generous|unlimited|ample)\b", low):
+        level = "high"
+    elif re.search(r"\b(medium|moderate|mid|average)\b", low):
+        level = "medium"
+    if level is None:
+        if usd is None and gpu_hours is None:
+            raise ValueError(f"expected a budget such as '$500', '2k USD/month', '100 GPU-hours' or 'low'; got {raw!r}")
+        # Thresholds: ~$2/GPU-hour on-demand for an A10/A100-class cloud GPU, so $500 buys ~250 GPU-hours.
+        hours_equiv = gpu_hours if gpu_hours is not None else (usd or 0.0) / 2.0
+        level = "low" if hours_equiv < 100 else "medium" if hours_equiv < 2000 else "high"
+    return Budget(text=raw, usd=usd, gpu_hours=gpu_hours, per=per, level=level)

@@ -1,0 +1,334 @@
+"""`TaskSpec`: the specification's `Input`, field for field, in its camelCase names; and its loader.
+
+Example:
+    >>> spec = TaskSpec.model_validate({"task": {"type": "Image Classification", "domain": "vision"}})
+    >>> spec.task.type, spec.task.domain
+    ('classification', 'CV')
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from ..errors import InvalidInputError
+from ._quantity import (
+    AccuracyTarget,
+    Budget,
+    Compute,
+    DataSize,
+    Latency,
+    ModelSize,
+    parse_accuracy_target,
+    parse_budget,
+    parse_compute,
+    parse_data_size,
+    parse_latency,
+    parse_model_size,
+)
+
+TaskType = Literal["classification", "detection", "segmentation", "generation", "sequence-modeling", "RL"]
+Domain = Literal["CV", "NLP", "audio", "multimodal", "time-series"]
+
+TASK_TYPES: tuple[str, ...] = ("classification", "detection", "segmentation", "generation", "sequence-modeling", "RL")
+DOMAINS: tuple[str, ...] = ("CV", "NLP", "audio", "multimodal", "time-series")
+
+# Synonyms accepted for task.type and task.domain (matched case-insensitively, after trimming).
+_TYPE_SYNONYMS = {
+    "classification": ["classify", "classifier", "image classification", "text classification", "categorization",
+                       "recognition", "sentiment analysis", "audio classification", "keyword spotting", "tagging"],
+    "detection": ["object detection", "detect", "detector", "localization", "bounding boxes"],
+    "segmentation": ["semantic segmentation", "instance segmentation", "panoptic segmentation", "segment", "masking"],
+    "generation": ["generative", "generate", "text generation", "image generation", "synthesis", "diffusion",
+                   "text-to-image", "chat", "summarization", "translation"],
+    "sequence-modeling": ["sequence modeling", "sequence modelling", "sequence-modelling", "sequence", "forecasting",
+                          "time-series forecasting", "time series forecasting", "language modeling", "seq2seq",
+                          "speech recognition", "asr", "regression", "anomaly detection", "sequence labeling", "ner"],
+    "RL": ["reinforcement learning", "reinforcement-learning", "control", "policy learning", "rl"],
+}  # fmt: skip
+_DOMAIN_SYNONYMS = {
+    "CV": ["computer vision", "vision", "image", "images", "video", "imaging", "medical imaging", "cv"],
+    "NLP": ["natural language processing", "language", "text", "nlp", "natural language"],
+    "audio": ["speech", "sound", "audio", "acoustic", "music"],
+    "multimodal": ["multi-modal", "multi modal", "vision-language", "vision language", "image-text", "multimodal"],
+    "time-series": ["time series", "timeseries", "time-series", "temporal", "sensor", "signals", "1d signal",
+                    "forecasting", "tabular sequences"],
+}  # fmt: skip
+
+
+def _normalise_choice(value: object, *, choices: tuple[str, ...], synonyms: dict[str, list[str]], what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected one of {', '.join(choices)}; got {value!r}")
+    key = " ".join(value.strip().lower().replace("_", "-").split())
+    for choice in choices:
+        if key == choice.lower() or key in synonyms.get(choice, []):
+            return choice
+    hint = difflib.get_close_matches(key, [c.lower() for c in choices] + sum(synonyms.values(), []), n=1)
+    more = f" (did you mean {hint[0]!r}?)" if hint else ""
+    raise ValueError(f"unknown {what} {value!r}{more}; expected one of {', '.join(choices)}")
+
+
+class _Section(BaseModel):
+    # Unknown keys are errors (with a suggestion) so a typo never silently drops a constraint.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+
+
+class Task(_Section):
+    type: TaskType
+    domain: Domain
+    specificTask: str | None = None  # noqa: N815  (the seed's names)
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type(cls, v: object) -> str:
+        return _normalise_choice(v, choices=TASK_TYPES, synonyms=_TYPE_SYNONYMS, what="task type")
+
+    @field_validator("domain", mode="before")
+    @classmethod
+    def _domain(cls, v: object) -> str:
+        return _normalise_choice(v, choices=DOMAINS, synonyms=_DOMAIN_SYNONYMS, what="domain")
+
+
+class Data(_Section):
+    size: str | None = None
+    quality: str | None = None
+    distribution: str | None = None
+    labelAvailability: str | None = None  # noqa: N815
+    augmentationNeeded: bool | None = None  # noqa: N815
+
+    @field_validator("size", mode="before")
+    @classmethod
+    def _size(cls, v: object) -> object:
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            v = str(v)
+        if isinstance(v, str):
+            parse_data_size(v)
+        return v
+
+    @property
+    def size_parsed(self) -> DataSize | None:
+        return parse_data_size(self.size) if self.size else None
+
+
+class Constraints(_Section):
+    computeResources: str | None = None  # noqa: N815
+    latencyRequirement: str | None = None  # noqa: N815
+    accuracyTarget: str | None = None  # noqa: N815
+    modelSizeLimit: str | None = None  # noqa: N815
+    budget: str | None = None
+
+    @field_validator("computeResources")
+    @classmethod
+    def _compute(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_compute(v)
+        return v
+
+    @field_validator("latencyRequirement", mode="before")
+    @classmethod
+    def _latency(cls, v: object) -> object:
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            v = f"{v} ms"
+        if isinstance(v, str):
+            parse_latency(v)
+        return v
+
+    @field_validator("accuracyTarget", mode="before")
+    @classmethod
+    def _accuracy(cls, v: object) -> object:
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            v = str(v)
+        if isinstance(v, str):
+            parse_accuracy_target(v)
+        return v
+
+    @field_validator("modelSizeLimit", mode="before")
+    @classmethod
+    def _model_size(cls, v: object) -> object:
+        if isinstance(v, str):
+            parse_model_size(v)
+        return v
+
+    @field_validator("budget", mode="before")
+    @classmethod
+    def _budget(cls, v: object) -> object:
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            v = f"${v}"
+        if isinstance(v, str):
+            parse_budget(v)
+        return v
+
+    @property
+    def compute_parsed(self) -> Compute | None:
+        return parse_compute(self.computeResources) if self.computeResources else None
+
+    @property
+    def latency_parsed(self) -> Latency | None:
+        return parse_latency(self.latencyRequirement) if self.latencyRequirement else None
+
+    @property
+    def accuracy_parsed(self) -> AccuracyTarget | None:
+        return parse_accuracy_target(self.accuracyTarget) if self.accuracyTarget else None
+
+    @property
+    def model_size_parsed(self) -> ModelSize | None:
+        return parse_model_size(self.modelSizeLimit) if self.modelSizeLimit else None
+
+    @property
+    def budget_parsed(self) -> Budget | None:
+        return parse_budget(self.budget) if self.budget else None
+
+
+class ExistingSetup(_Section):
+    framework: str | None = None
+    baseModel: str | None = None  # noqa: N815
+    trainingIssues: list[str] | None = None  # noqa: N815
+
+    @field_validator("framework")
+    @classmethod
+    def _framework(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        known = {"pytorch": "PyTorch", "torch": "PyTorch", "tensorflow": "TensorFlow", "tf": "TensorFlow",
+                 "keras": "Keras", "jax": "JAX", "flax": "JAX", "lightning": "PyTorch", "pytorch lightning": "PyTorch"}
+        name = known.get(v.strip().lower())
+        if name is None:
+            raise ValueError(f"unknown framework {v!r}; expected one of PyTorch, TensorFlow, Keras, JAX")
+        return name
+
+
+class TaskSpec(_Section):
+    """The specification's `Input`. Quantities stay text as the user wrote them; `*_parsed` give the numbers."""
+
+    task: Task
+    data: Data = Data()
+    constraints: Constraints = Constraints()
+    challenges: list[str] = []
+    existingSetup: ExistingSetup | None = None  # noqa: N815
+
+    @field_validator("challenges", mode="before")
+    @classmethod
+    def _challenges(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [v]
+        return [] if v is None else v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TaskSpec:
+        """Reject constraints that contradict each other; the message names both fields."""
+        challenges = " ".join(self.challenges).lower()
+        size = self.data.size_parsed
+        dist = (self.data.distribution or "").lower()
+        if "balanced" in dist and "imbalanced" not in dist and "unbalanced" not in dist and (
+            "long-tail" in challenges or "long tail" in challenges or "imbalance" in challenges
+        ):
+            raise ValueError(
+                "data.distribution says 'balanced' but challenges lists a long-tail/imbalance problem; "
+                "make data.distribution 'long-tail' or drop the challenge"
+            )
+        if size is not None and ("few-shot" in challenges or "few shot" in challenges) and size.n_samples > 100_000:
+            raise ValueError(
+                f"challenges lists 'few-shot' but data.size is {size.text!r} ({size.n_samples:,} samples); "
+                "few-shot means a handful of labelled examples per class"
+            )
+        label = (self.data.labelAvailability or "").lower()
+        target = self.constraints.accuracy_parsed
+        if label in {"none", "unlabeled", "unlabelled"} and self.task.type in {"classification", "detection",
+                                                                               "segmentation"} and target:
+            raise ValueError(
+                f"data.labelAvailability is {self.data.labelAvailability!r} but constraints.accuracyTarget "
+                f"{target.text!r} needs labels to measure; say 'weakly-supervised' or provide a labelled test set"
+            )
+        if self.task.type == "RL" and self.data.labelAvailability and label.startswith("fully"):
+            raise ValueError(
+                "task.type is RL, which learns from rewards, but data.labelAvailability says fully-supervised; "
+                "use task.type 'classification' or 'sequence-modeling' for supervised learning"
+            )
+        return self
+
+
+# ------------------------------------------------------------------------------------------------- loading
+
+_FIELDS: dict[tuple[str, ...], list[str]] = {
+    (): list(TaskSpec.model_fields),
+    ("task",): list(Task.model_fields),
+    ("data",): list(Data.model_fields),
+    ("constraints",): list(Constraints.model_fields),
+    ("existingSetup",): list(ExistingSetup.model_fields),
+}
+
+
+def _format_error(err: dict[str, Any], source: str) -> str:
+    loc = tuple(str(p) for p in err["loc"])
+    field = ".".join(loc) or "(document)"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        valid = _FIELDS.get(loc[:-1], [])
+        hint = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.5)
+        suggestion = f"; did you mean {'.'.join([*loc[:-1], hint[0]])!r}?" if hint else ""
+        return f"{source}: unknown key {field!r}{suggestion} (valid keys here: {', '.join(valid)})"
+    if kind == "missing":
+        return f"{source}: missing required field {field!r}"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if kind == "literal_error":
+        msg = f"expected {msg.removeprefix('Input should be ')}"
+    elif kind in {"string_type", "bool_type", "list_type", "model_type", "dict_type", "bool_parsing"}:
+        msg = f"{msg[0].lower()}{msg[1:]}; got {err.get('input')!r}"
+    return f"{source}: {field}: {msg}"
+
+
+def parse_task(data: object, *, source: str = "<spec>") -> TaskSpec:
+    """Validate a decoded document as a `TaskSpec`; raise `InvalidInputError` with one line naming the field."""
+    if data is None:
+        raise InvalidInputError(f"{source}: the task spec is empty; expected a mapping with at least 'task'")
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"{source}: expected a mapping with keys task, data, constraints; got a {type(data).__name__}")
+    try:
+        return TaskSpec.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInputError(_format_error(exc.errors()[0], source)) from None
+
+
+def load_task(path: str | Path) -> TaskSpec:
+    """Read a task spec from a YAML or JSON file, or from standard input when `path` is "-".
+
+    Example:
+        >>> spec = load_task("examples/cifar10-resnet.yaml")  # doctest: +SKIP
+    """
+    source = "<stdin>" if str(path) == "-" else str(path)
+    if str(path) == "-":
+        text = sys.stdin.read()
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise InvalidInputError(f"{source}: no such file; expected a task spec in YAML or JSON")
+        if p.is_dir():
+            raise InvalidInputError(f"{source}: is a directory; expected a task spec file in YAML or JSON")
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInputError(f"{source}: not UTF-8 text; expected a task spec in YAML or JSON") from None
+    if not text.strip():
+        raise InvalidInputError(f"{source}: the file is empty; expected a task spec with at least 'task.type' and 'task.domain'")
+    return parse_task(_decode(text, source), source=source)
+
+
+def _decode(text: str, source: str) -> object:
+    if source.endswith(".json") or text.lstrip().startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InvalidInputError(f"{source}: {where}invalid YAML: {problem}") from None

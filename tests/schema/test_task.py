@@ -1,0 +1,131 @@
+"""The spec loader: valid specs in every shape, and one clear line for every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlexpert import InvalidInputError, TaskSpec, load_task, parse_task
+from dlexpert.schema import json_schema
+
+MINIMAL = {"task": {"type": "classification", "domain": "CV"}}
+
+
+@pytest.mark.parametrize(
+    ("given_type", "expected"),
+    [("Classification", "classification"), ("object detection", "detection"), ("semantic segmentation",
+     "segmentation"), ("forecasting", "sequence-modeling"), ("Reinforcement Learning", "RL"), ("rl", "RL"),
+     ("text generation", "generation")],
+)  # fmt: skip
+def test_task_type_synonyms(given_type: str, expected: str) -> None:
+    spec = parse_task({"task": {"type": given_type, "domain": "CV"}})
+    assert spec.task.type == expected
+
+
+@pytest.mark.parametrize(
+    ("given_domain", "expected"),
+    [("cv", "CV"), ("Computer Vision", "CV"), ("text", "NLP"), ("speech", "audio"), ("time series", "time-series"),
+     ("vision-language", "multimodal")],
+)  # fmt: skip
+def test_domain_synonyms(given_domain: str, expected: str) -> None:
+    assert parse_task({"task": {"type": "classification", "domain": given_domain}}).task.domain == expected
+
+
+def test_every_seed_input_field_is_accepted(tmp_path: Path) -> None:
+    full = {
+        "task": {"type": "classification", "domain": "CV", "specificTask": "CIFAR-10"},
+        "data": {"size": "50k", "quality": "clean", "distribution": "balanced",
+                 "labelAvailability": "fully-supervised", "augmentationNeeded": True},
+        "constraints": {"computeResources": "single-GPU 24GB", "latencyRequirement": "<50ms",
+                        "accuracyTarget": "top-1 acc >90%", "modelSizeLimit": "<100MB", "budget": "$500"},
+        "challenges": ["domain-shift"],
+        "existingSetup": {"framework": "PyTorch", "baseModel": "resnet50", "trainingIssues": ["overfitting"]},
+    }  # fmt: skip
+    for name, text in (("s.yaml", yaml.safe_dump(full)), ("s.json", json.dumps(full))):
+        p = tmp_path / name
+        p.write_text(text)
+        spec = load_task(p)
+        assert spec.constraints.latency_parsed is not None and spec.constraints.latency_parsed.max_ms == 50
+        assert spec.existingSetup is not None and spec.existingSetup.trainingIssues == ["overfitting"]
+        assert spec.model_dump(exclude_none=True)["data"]["augmentationNeeded"] is True
+
+
+def test_schema_input_matches_seed_field_names() -> None:
+    props = json_schema("input")["$defs"]
+    assert set(props["Constraints"]["properties"]) == {"computeResources", "latencyRequirement", "accuracyTarget",
+                                                       "modelSizeLimit", "budget"}  # fmt: skip
+    assert set(props["Data"]["properties"]) == {"size", "quality", "distribution", "labelAvailability",
+                                                "augmentationNeeded"}  # fmt: skip
+    out = json_schema("output")
+    assert {"modelDesign", "trainingStrategy", "debuggingGuidance", "engineeringPractice", "expectedPerformance",
+            "questions", "assumptions", "alternatives", "evidence"} <= set(out["properties"])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("doc", "needle"),
+    [({"task": {"type": "clasification", "domain": "CV"}}, "did you mean 'classification'"),
+     ({"task": {"type": "classification", "domain": "CV"}, "constrains": {}}, "did you mean 'constraints'"),
+     ({"task": {"type": "classification", "domain": "CV"}, "data": {"szie": "1k"}}, "did you mean 'data.size'"),
+     ({"task": {"type": "classification", "domain": "chemistry"}}, "expected one of CV, NLP"),
+     ({"task": {"type": "classification"}}, "missing required field 'task.domain'"),
+     ({"task": {"type": "classification", "domain": "CV"}, "constraints": {"latencyRequirement": "fast"}},
+      "constraints.latencyRequirement"),
+     ({"task": {"type": "classification", "domain": "CV"}, "data": {"size": "lots"}}, "data.size"),
+     ({"task": {"type": "classification", "domain": "CV"}, "constraints": {"accuracyTarget": "top-1 > 120%"}},
+      "between 0 and 100%"),
+     ({"task": {"type": "classification", "domain": "CV"}, "data": {"distribution": "balanced"},
+       "challenges": ["long-tail"]}, "data.distribution says 'balanced'"),
+     ({"task": {"type": "classification", "domain": "CV"}, "data": {"size": "1M"}, "challenges": ["few-shot"]},
+      "few-shot"),
+     ({"task": {"type": "classification", "domain": "CV"}, "existingSetup": {"framework": "caffe"}}, "PyTorch"),
+     ([1, 2], "expected a mapping")],
+)  # fmt: skip
+def test_bad_specs_name_the_field(doc: object, needle: str) -> None:
+    with pytest.raises(InvalidInputError) as exc:
+        parse_task(doc, source="spec.yaml")
+    message = str(exc.value)
+    assert needle in message
+    assert message.startswith("spec.yaml")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [("", "empty"), ("task: [unclosed", "line 1"), ("{\"task\": ", "invalid JSON"), ("task:\n\t- x", "invalid YAML")],
+)
+def test_bad_files(tmp_path: Path, text: str, needle: str) -> None:
+    p = tmp_path / ("spec.json" if text.startswith("{") else "spec.yaml")
+    p.write_text(text)
+    with pytest.raises(InvalidInputError, match=needle):
+        load_task(p)
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="no such file"):
+        load_task(tmp_path / "nope.yaml")
+    with pytest.raises(InvalidInputError, match="is a directory"):
+        load_task(tmp_path)
+
+
+_scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20))
+_doc = st.recursive(_scalar, lambda kids: st.lists(kids, max_size=3) | st.dictionaries(
+    st.sampled_from(["task", "type", "domain", "data", "size", "constraints", "latencyRequirement", "challenges",
+                     "existingSetup", "trainingIssues", "x"]), kids, max_size=4), max_leaves=12)  # fmt: skip
+
+
+@settings(max_examples=200)
+@given(doc=_doc)
+def test_loader_never_crashes(doc: object) -> None:
+    """Arbitrary documents either load or raise InvalidInputError with one line; nothing else escapes."""
+    try:
+        spec = parse_task(doc, source="fuzz.yaml")
+    except InvalidInputError as exc:
+        assert "\n" not in str(exc)
+        assert str(exc).startswith("fuzz.yaml")
+    else:
+        assert isinstance(spec, TaskSpec)

@@ -17,7 +17,7 @@ from ..schema.plan import ModelDesign, PretrainedModel
 from ._analyze import Context, analyse, detect_hardware
 from ._practice import debugging_guidance, engineering_practice, expected_performance
 from ._recipe import design_training
-from ._select import Candidate, Selection, select
+from ._select import Candidate, Selection, benchmark_key, select
 
 __all__ = ["Context", "advise", "analyse", "detect_hardware"]
 
@@ -61,6 +61,11 @@ def advise(spec: TaskSpec, *, hardware: str | None = None, assume_defaults: bool
         warnings.insert(0, f"no candidate meets every constraint ({sel.n_candidates} checked); the closest is "
                            f"{c.entry.name}: {'; '.join(c.failures)}. To get a plan that meets them: "
                            f"{'; '.join(sel.relax) or 'relax the failing constraint'}")  # fmt: skip
+    if ctx.dataset is not None and not c.scratch:
+        key = benchmark_key("", ctx.dataset.name)[1]
+        if any(key and key in benchmark_key(m.name, m.dataset)[1] for m in c.entry.metrics):
+            warnings.append(f"{c.entry.hub_id} was already trained and evaluated on {ctx.dataset.name}: evaluate the "
+                            "published weights before training; fine-tune only if your label set or data differ")  # fmt: skip
     evidence = [*ctx.evidence, *_model_evidence(c), *ev_recipe, *ev_practice, *ev_expected]
     plan = Plan(
         modelDesign=_model_design(ctx, sel),

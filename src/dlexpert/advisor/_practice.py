@@ -240,7 +240,7 @@ def expected_performance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[
             if ctx.accuracy.value * 100 > best:
                 acc += f" is above the best published {best:g}% on {ds.name}; expect to miss it"
     # ---- training time
-    gmacs, how = estimate_gmacs(e)
+    gmacs, how = estimate_gmacs(e, training=True)
     n = ctx.n_samples or 10_000
     time_est = None
     if ctx.task_type != "RL":

@@ -14,15 +14,15 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..estimate import LatencyEstimate, predict_latency, training_memory_gb
+from ..estimate import LatencyEstimate, estimate_gmacs, predict_latency, training_memory_gb, training_time
 from ..knowledge import ModelEntry, get_family, get_regimes, list_models
 from ._analyze import Context
 
 # Libraries whose catalog entries come with pretrained weights; anything else is an architecture trained from scratch.
 PRETRAINED_LIBRARIES = {"timm", "torchvision", "transformers", "ultralytics", "open_clip", "diffusers", "nemo"}
-LLM_FAMILIES = {"llama", "qwen", "mistral", "phi", "gemma", "gpt2", "t5"}
-# Families whose published weights assume a different task head; matched to task types that need more than a
-# backbone swap. Used to keep e.g. classification backbones out of detection plans.
+LLM_FAMILIES = frozenset(get_regimes()["llm_families"])
+# Models at least this large (millions of parameters) try full fine-tuning, then LoRA, then (LLMs on CUDA) QLoRA.
+LARGE_MODEL_M = 500
 
 
 @dataclass
@@ -59,6 +59,7 @@ class Selection:
     all_feasible: bool
     relax: list[str]
     why: str  # how the choice was made, for the rationale
+    candidates: list[Candidate] = field(default_factory=list)  # every candidate checked, for inspection and tests
 
 
 def _precision(ctx: Context, hw_kind: str) -> str:
@@ -70,7 +71,7 @@ _METRIC_ALIASES = {"boxmap": "map", "map5095": "map", "map": "map", "top1": "top
 
 def benchmark_key(metric: str, dataset: str) -> tuple[str, str]:
     """Normalise (metric, dataset) so "box mAP"/"COCO-val2017" and "mAP50-95"/"COCO val2017" compare equal."""
-    m = re.sub(r"[^a-z0-9]", "", metric.lower())
+    m = re.sub(r"[^a-z0-9]", "", re.sub(r"\(.*?\)", "", metric.lower()))
     return _METRIC_ALIASES.get(m, m), re.sub(r"[^a-z0-9]", "", dataset.lower())
 
 
@@ -88,8 +89,9 @@ def _primary(entry: ModelEntry, reference: tuple[str, str] | None) -> tuple[floa
 
 def _pool(ctx: Context) -> list[tuple[ModelEntry, bool]]:
     """(entry, scratch) pairs for the task and domain."""
-    reg = get_regimes()
     domain = ctx.domain
+    pref = preference(ctx)
+    encoder_task = pref is not None and pref["key"] == "NLP/sequence-modeling"
     out: list[tuple[ModelEntry, bool]] = []
     for m in list_models(task=ctx.task_type):
         domains = set(m.domains)
@@ -101,11 +103,14 @@ def _pool(ctx: Context) -> list[tuple[ModelEntry, bool]]:
             if n >= fam.min_samples_scratch or ctx.domain == "time-series" or ctx.task_type == "RL":
                 out.append((m, True))
             continue
-        # Generation in NLP means decoder LLMs (and T5); encoders cannot generate.
-        if ctx.is_llm_task and ctx.task_type == "generation" and m.family not in LLM_FAMILIES:
-            continue
+        # Generation in NLP means decoder LLMs (and T5); encoders cannot generate. Text classification and token
+        # tagging are encoder work (see family_preference): decoders stay out of those pools.
+        if domain == "NLP":
+            if ctx.task_type == "generation" and m.family not in LLM_FAMILIES:
+                continue
+            if (ctx.task_type == "classification" or encoder_task) and m.family in LLM_FAMILIES:
+                continue
         out.append((m, m.library not in PRETRAINED_LIBRARIES))
-    del reg
     return out
 
 
@@ -115,7 +120,9 @@ def _adaptation(ctx: Context, entry: ModelEntry, scratch: bool) -> str:
         return "scratch"
     n = ctx.n_samples or 0
     per_class = n / ctx.n_classes if ctx.n_classes else None
-    if entry.family in LLM_FAMILIES and entry.params_m >= 500:
+    if ctx.domain == "multimodal" and ctx.band == "small":
+        return "linear-probe"  # zero-shot first, then a linear probe on frozen image/text embeddings (CLIP, Sec. 3)
+    if entry.params_m >= LARGE_MODEL_M or entry.family in LLM_FAMILIES:
         return "full"  # refined by memory below (LoRA / QLoRA)
     if n and (n < reg["tiny_data_samples"] or (per_class is not None and per_class <= reg["linear_probe_max_per_class"])):
         return "linear-probe"
@@ -130,8 +137,10 @@ def _memory_fit(ctx: Context, cand_entry: ModelEntry, adaptation: str, mixed: bo
     usable = ctx.device_memory_gb * reg["usable_memory_fraction"]
     sharded = ctx.total_devices if ctx.train_hw.kind in {"gpu", "tpu"} else 1
     order = [adaptation]
-    if cand_entry.family in LLM_FAMILIES and cand_entry.params_m >= 500:
-        order = ["full", "lora", "qlora"]
+    if cand_entry.params_m >= LARGE_MODEL_M or cand_entry.family in LLM_FAMILIES:
+        # QLoRA's 4-bit kernels (bitsandbytes) need a CUDA GPU.
+        cuda = ctx.train_hw.kind in {"gpu", "edge"}
+        order = ["full", "lora", "qlora"] if cand_entry.family in LLM_FAMILIES and cuda else ["full", "lora"]
     last: tuple[str, float, str] | None = None
     for ad in order:
         need, how = training_memory_gb(cand_entry, adaptation="full" if ad == "scratch" else ad, batch_size=1,
@@ -165,7 +174,8 @@ def select(ctx: Context) -> Selection:
         if len(on_dataset) >= 3:
             reference = Counter(on_dataset).most_common(1)[0][0]
 
-    cap_band = reg["param_caps"]["by_band"][ctx.band]
+    caps = reg["param_caps"]["by_band"]
+    cap_band = caps.get(ctx.domain, caps["default"])[ctx.band]
     cap_compute = reg["param_caps"]["by_compute"].get(ctx.train_hw.kind, 400)
     cands: list[Candidate] = []
     for entry, scratch in pool:
@@ -195,23 +205,32 @@ def select(ctx: Context) -> Selection:
             on_benchmark = ctx.dataset is not None and benchmark_key("", ctx.dataset.name)[1] in reference[1]
             if metric_ok and on_benchmark and ctx.accuracy.higher_is_better and score < target:
                 c.failures.append(f"published {label} is below the target {ctx.accuracy.text!r}")
+        if (ctx.accuracy is not None and score is None and ctx.dataset is not None and reference is not None
+                and benchmark_key("", ctx.dataset.name)[1] in reference[1]):
+            c.failures.append(f"no published {reference[0]} on {ctx.dataset.name} shows it can reach "
+                              f"{ctx.accuracy.text!r}")  # fmt: skip
         is_llm = entry.family in LLM_FAMILIES
-        if entry.params_m > cap_band and not is_llm:
+        if entry.params_m > cap_band and not is_llm and not scratch:
             c.soft.append(f"{entry.params_m:.0f}M params is above the {cap_band}M cap for {ctx.band} data")
-        if entry.params_m > cap_compute and not (is_llm and ctx.train_hw.kind in {"gpu", "tpu"}):
+        if entry.params_m > cap_compute and not is_llm:
             c.soft.append(f"{entry.params_m:.0f}M params is above the {cap_compute}M cap for {ctx.train_hw.kind} training")
+        if ctx.task_type != "RL":
+            hours = _screen_hours(ctx, c, mixed)
+            if hours > reg["max_training_hours"]:
+                c.soft.append(f"training would take ~{hours:.0f} h on {ctx.total_devices} x "
+                              f"{ctx.train_hw.display_name} (limit {reg['max_training_hours']} h)")  # fmt: skip
         if ctx.realtime and not get_family(entry.family).lightweight and ctx.latency is None:
             c.soft.append(f"{entry.family} is not a lightweight family and the task is real-time")
         cands.append(c)
 
     feasible = [c for c in cands if c.feasible]
-    ranked = preference_key(ctx) is not None
+    ranked = preference(ctx) is not None
     preferred = ([c for c in feasible if not c.soft and (ranked or c.score is not None)]
                  or [c for c in feasible if ranked or c.score is not None] or feasible)  # fmt: skip
     all_feasible = bool(feasible)
     if not feasible:
         # Nothing meets every constraint: the closest option (fewest failures, then cheapest) is named plainly.
-        preferred = sorted(cands, key=lambda c: (len(c.failures), _overshoot(c, ctx), c.cost))[:20]
+        preferred = sorted(cands, key=lambda c: (c.score is None, len(c.failures), _overshoot(c, ctx), c.cost))[:1]
     chosen = _knee(preferred, ctx)
     base = _existing_base(ctx, cands)
     if base is not None and base.feasible:
@@ -219,18 +238,20 @@ def select(ctx: Context) -> Selection:
         chosen = base
     alternatives = _alternatives(chosen, feasible or cands, ctx)
     relax = [] if all_feasible else _relax_advice(chosen, ctx)
-    pref = preference_key(ctx)
+    pref = preference(ctx)
     if base is not None and chosen is base:
         why = f"it is your existing base model ({ctx.spec.existingSetup.baseModel}) and meets every constraint"  # type: ignore[union-attr]
+    elif not all_feasible:
+        why = "none meets every constraint, so this is the closest (fewest and smallest violations)"
     elif pref is not None:
-        p = reg["family_preference"][pref]
-        why = f"published metrics are not comparable across these families, so they are ranked {p['order']}: {p['reason']}"
+        why = (f"published metrics are not comparable across these families, so they are ranked "
+               f"{' > '.join(pref['order'])}: {pref['reason']}")  # fmt: skip
     else:
         why = (f"it maximises published score minus {_penalty(ctx):g} points per doubling of GMACs "
                f"({chosen.score_label}; {reg['cost_penalty_source']}), the knee of the accuracy/compute front")  # fmt: skip
     return Selection(chosen=chosen, alternatives=alternatives, reference=reference or ("", ""),
                      n_candidates=len(cands), n_feasible=len(feasible), all_feasible=all_feasible, relax=relax,
-                     why=why)  # fmt: skip
+                     why=why, candidates=cands)  # fmt: skip
 
 
 def _existing_base(ctx: Context, cands: list[Candidate]) -> Candidate | None:
@@ -243,6 +264,18 @@ def _existing_base(ctx: Context, cands: list[Candidate]) -> Candidate | None:
     if not matches:
         matches = [c for c in cands if want and want in re.sub(r"[^a-z0-9.]", "", c.entry.hub_id.lower())]
     return min(matches, key=lambda c: len(c.entry.hub_id)) if matches else None
+
+
+def _screen_hours(ctx: Context, c: Candidate, mixed: bool) -> float:
+    """Geometric-mean training time for a screening number of epochs (regimes.yaml `screening_epochs`)."""
+    reg = get_regimes()
+    epochs = reg["screening_epochs"]["scratch" if c.scratch else "finetune"]
+    gmacs, _ = estimate_gmacs(c.entry, training=True)
+    prec = "bf16" if mixed and ctx.train_hw.supports_bf16 else "fp16" if mixed else "fp32"
+    est = training_time(gmacs=gmacs, n_samples=ctx.n_samples or 10_000, epochs=epochs, hw=ctx.train_hw,
+                        n_devices=ctx.total_devices if ctx.train_hw.kind in {"gpu", "tpu"} else 1, precision=prec,
+                        backward=c.adaptation != "linear-probe")  # fmt: skip
+    return est.hours
 
 
 def _overshoot(c: Candidate, ctx: Context) -> float:
@@ -270,27 +303,34 @@ def utility(c: Candidate, penalty: float, macs_per_param: float) -> float:
     return (c.score or 0.0) - penalty * math.log2(max(_gmacs(c, macs_per_param), 1e-6))
 
 
-def preference_key(ctx: Context) -> str | None:
-    """The `family_preference` list that applies, if any (see regimes.yaml)."""
-    prefs = get_regimes()["family_preference"]
+def preference(ctx: Context) -> dict | None:
+    """The first `family_preference` entry (regimes.yaml) whose key and `when` pattern match this task, if any."""
+    text = " ".join(filter(None, [ctx.spec.task.specificTask, *ctx.spec.challenges])).lower()
     if ctx.task_type == "RL":
-        text = " ".join(filter(None, [ctx.spec.task.specificTask, *ctx.spec.challenges])).lower()
-        if re.search(r"continuous|robot|mujoco|torque|locomotion|arm|drone|joint", text):
-            return "RL/continuous"
-        if re.search(r"discrete|atari|game|cartpole|grid|board|maze|lunar", text):
-            return "RL/discrete"
-        return "RL/unknown"
-    key = f"{ctx.domain}/{ctx.task_type}"
-    return key if key in prefs else None
+        if re.search(r"continuous|robot|mujoco|torque|locomotion|\barm\b|drone|joint", text):
+            key = "RL/continuous"
+        elif re.search(r"discrete|atari|game|cartpole|grid|board|maze|lunar", text):
+            key = "RL/discrete"
+        else:
+            key = "RL/unknown"
+    else:
+        key = f"{ctx.domain}/{ctx.task_type}"
+    for entry in get_regimes()["family_preference"]:
+        if entry["key"] == key and (not entry.get("when") or re.search(entry["when"], text)):
+            return dict(entry)
+    return None
 
 
 def _knee(cands: list[Candidate], ctx: Context) -> Candidate:
-    pref = preference_key(ctx)
+    pref = preference(ctx)
     if pref is not None:
-        order = get_regimes()["family_preference"][pref]["order"]
+        order = pref["order"]
         rank = {f: i for i, f in enumerate(order)}
         # Built-in networks first among equals: `dlexpert train` builds them without downloads.
-        return min(cands, key=lambda c: (rank.get(c.entry.family, len(order)), c.entry.library != "dlexpert", c.cost))
+        # Within a family: the best published score, then built-in networks (`dlexpert train` builds them without
+        # downloads), then the cheapest.
+        return min(cands, key=lambda c: (rank.get(c.entry.family, len(order)), -(c.score if c.score is not None else
+                                         -1e9), c.entry.library != "dlexpert", c.cost))  # fmt: skip
     scored = [c for c in cands if c.score is not None]
     if not scored:
         return min(cands, key=lambda c: c.cost)

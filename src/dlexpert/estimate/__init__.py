@@ -13,10 +13,9 @@ Latency, in order of preference (each result says which basis it used):
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from functools import cache
-
-import numpy as np
 
 from ..knowledge import HardwareProfile, ModelEntry, get_hardware, get_regimes, list_models
 
@@ -46,8 +45,18 @@ class LatencyEstimate:
 
     def describe(self) -> str:
         if self.basis == "measured":
-            return f"{self.ms:.1f} ms (measured; {self.source})"
-        return f"{self.ms:.1f} ms (range {self.low_ms:.1f}-{self.high_ms:.1f} ms; {self.basis}: {self.source})"
+            return f"{_fmt_ms(self.ms)} ms (measured; {self.source})"
+        return (f"{_fmt_ms(self.ms)} ms (range {_fmt_ms(self.low_ms)}-{_fmt_ms(self.high_ms)} ms; {self.basis}: "
+                f"{self.source})")  # fmt: skip
+
+
+def _fmt_ms(ms: float) -> str:
+    """Three significant figures, without scientific notation for the small latencies of tiny models."""
+    if ms >= 100:
+        return f"{ms:.0f}"
+    if ms >= 1:
+        return f"{ms:.1f}"
+    return f"{ms:.3g}"
 
 
 @dataclass(frozen=True)
@@ -72,13 +81,30 @@ def _fmt_hours(h: float) -> str:
     return f"{h / 24:.1f} days"
 
 
-def estimate_gmacs(entry: ModelEntry) -> tuple[float, str]:
-    """GMACs per sample: the catalog's figure, else parameters x tokens for sequence models (each weight is used
-    once per token: Kaplan et al. 2020, arXiv 2001.08361, C_forward ~ 2N FLOPs/token), else parameters x 1."""
+# Tokens per sample assumed when a sequence model's MACs scale with length: 128 for encoder inputs (a typical short
+# text after tokenisation), 512 for a language-model training sample (BERT's pretraining length).
+ENCODER_TOKENS = 128
+LM_TRAIN_TOKENS = 512
+# Denoising steps per generated image: the DDIM/PNDM default in diffusers pipelines.
+DIFFUSION_STEPS = 50
+
+
+def estimate_gmacs(entry: ModelEntry, *, training: bool = False) -> tuple[float, str]:
+    """GMACs per sample (per generated token for LLM inference) and how the figure was obtained.
+
+    The catalog's figure when it has one; otherwise parameters x tokens for sequence models (each weight is used
+    once per token: Kaplan et al. 2020, arXiv 2001.08361, C_forward ~ 2N FLOPs/token); otherwise parameters x 1.
+    """
     if entry.gmacs is not None:
         return entry.gmacs, "catalog"
+    if entry.family in get_regimes()["llm_families"]:
+        if training:
+            tokens = min(entry.context_length or LM_TRAIN_TOKENS, LM_TRAIN_TOKENS)
+            return entry.params_m * 1e6 * tokens / 1e9, f"params x {tokens} tokens per sample (Kaplan et al. 2020)"
+        return entry.params_m * 1e6 / 1e9, "params x 1 token (per generated token; Kaplan et al. 2020)"
     if entry.architecture in {"Transformer", "RNN"} and entry.input_size:
-        return entry.params_m * 1e6 * entry.input_size / 1e9, f"params x {entry.input_size} tokens (Kaplan et al. 2020)"
+        tokens = min(entry.input_size, ENCODER_TOKENS)
+        return entry.params_m * 1e6 * tokens / 1e9, f"params x {tokens} tokens (Kaplan et al. 2020)"
     return entry.params_m * 1e6 / 1e9, "params x 1 (no MAC count published)"
 
 
@@ -90,21 +116,53 @@ def _peak(hw: HardwareProfile, precision: str) -> float:
     return max(hw.peak_tflops.values())
 
 
+def _lstsq3(rows: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    """Weighted least squares y = a*x1 + b*x2 + c minimising squared *relative* error (weights 1/y^2), via the 3x3
+    normal equations (Cramer's rule). Relative error keeps small models, the ones CPUs serve, from being swamped
+    by the large ones. No numpy on the plan path."""
+    s = [[0.0] * 3 for _ in range(3)]
+    t = [0.0] * 3
+    for x1, x2, y in rows:
+        w = 1.0 / (y * y)
+        v = (x1, x2, 1.0)
+        for i in range(3):
+            t[i] += w * v[i] * y
+            for j in range(3):
+                s[i][j] += w * v[i] * v[j]
+
+    def det(m: list[list[float]]) -> float:
+        return (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+                + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))  # fmt: skip
+
+    d = det(s)
+    if abs(d) < 1e-12:
+        return 0.0, 0.0, statistics.median(y for *_, y in rows)
+    coef = []
+    for k in range(3):
+        m = [row[:] for row in s]
+        for i in range(3):
+            m[i][k] = t[i]
+        coef.append(det(m) / d)
+    return coef[0], coef[1], coef[2]
+
+
 @cache
-def _cpu_fit() -> tuple[np.ndarray, float, int]:
-    """Least-squares fit ms = a*gmacs + b*macts + c on the reference CPU table; returns (coef, median rel err, n)."""
+def _cpu_fit() -> tuple[tuple[float, float, float], float, int, float]:
+    """Fit ms = a*gmacs + b*macts + c on the reference CPU table.
+
+    Returns (coef, median relative error, n rows, smallest GMACs in the table); outside the table's range the fit
+    is not used.
+    """
     rows = [
         (m.gmacs, m.macts_m, m.latency_ms[REFERENCE_CPU])
         for m in list_models(library="timm")
         if REFERENCE_CPU in m.latency_ms and m.gmacs is not None and m.macts_m is not None
     ]
     if len(rows) < 10:
-        return np.array([0.0, 0.0, 0.0]), float("nan"), 0
-    a = np.array(rows, dtype=float)
-    x = np.column_stack([a[:, 0], a[:, 1], np.ones(len(a))])
-    coef, *_ = np.linalg.lstsq(x, a[:, 2], rcond=None)
-    rel = np.abs(x @ coef - a[:, 2]) / a[:, 2]
-    return coef, float(np.median(rel)), len(a)
+        return (0.0, 0.0, 0.0), float("nan"), 0, float("inf")
+    a, b, c = _lstsq3(rows)
+    rel = [abs(a * g + b * x + c - y) / y for g, x, y in rows]
+    return (a, b, c), statistics.median(rel), len(rows), min(g for g, _, _ in rows)
 
 
 @cache
@@ -120,7 +178,7 @@ def _cpu_scaling_error() -> float:
         for m in list_models(library="timm")
         if REFERENCE_CPU in m.latency_ms and SECOND_CPU in m.latency_ms
     ]
-    return float(np.median(errs)) if errs else 0.3
+    return statistics.median(errs) if errs else 0.3
 
 
 @cache
@@ -133,16 +191,27 @@ def _gpu_efficiency() -> float:
     peak = _peak(hw, "fp16") * 1e12
     eff = [2 * m.gmacs * 1e9 * m.throughput["rtx4090"] / peak for m in list_models(library="timm")
            if "rtx4090" in m.throughput and m.gmacs]  # fmt: skip
-    return float(np.clip(np.median(eff), 0.05, 1.0)) if eff else 0.3
+    return min(1.0, max(0.05, statistics.median(eff))) if eff else 0.3
 
 
 def predict_latency(entry: ModelEntry, hw: HardwareProfile, *, precision: str = "fp32") -> LatencyEstimate:
     """Batch-1 inference latency of `entry` on `hw`, with a range and the basis it rests on.
 
+    Diffusion models are predicted per image: one denoising pass x DIFFUSION_STEPS.
+
     Example:
         >>> predict_latency(get_model("timm/resnet50.a1_in1k"), get_hardware("cpu-i7-12700h")).basis  # doctest: +SKIP
         'measured'
     """
+    est = _predict_once(entry, hw, precision=precision)
+    if entry.architecture == "Diffusion":
+        k = DIFFUSION_STEPS
+        return LatencyEstimate(est.ms * k, est.low_ms * k, est.high_ms * k, est.basis,
+                               f"{k} denoising steps x ({est.source})")  # fmt: skip
+    return est
+
+
+def _predict_once(entry: ModelEntry, hw: HardwareProfile, *, precision: str = "fp32") -> LatencyEstimate:
     if hw.name in entry.latency_ms:
         ms = entry.latency_ms[hw.name]
         return LatencyEstimate(ms, ms * 0.9, ms * 1.1, "measured", entry.source)
@@ -157,12 +226,12 @@ def predict_latency(entry: ModelEntry, hw: HardwareProfile, *, precision: str = 
                                        f"measured on {ref.display_name} ({entry.source}), scaled by peak fp32 FLOP/s "
                                        f"{_peak(ref, 'fp32'):.2f}/{target:.2f} TFLOP/s; median error of this scaling "
                                        f"across timm's two CPU tables {err:.0%}")  # fmt: skip
-        coef, err, n = _cpu_fit()
+        coef, err, n, smallest = _cpu_fit()
         gmacs, how = estimate_gmacs(entry)
         macts = entry.macts_m if entry.macts_m is not None else 0.0
-        if n and (entry.macts_m is not None or entry.gmacs is not None):
+        if n and (entry.macts_m is not None or entry.gmacs is not None) and gmacs >= smallest:
             ref = get_hardware(REFERENCE_CPU)
-            ms = max(0.05, float(coef @ np.array([gmacs, macts, 1.0]))) * _peak(ref, "fp32") / target
+            ms = max(0.05, coef[0] * gmacs + coef[1] * macts + coef[2]) * _peak(ref, "fp32") / target
             return LatencyEstimate(ms, ms * (1 - err), ms * (1 + 2 * err), "fitted",
                                    f"fit of {n} timm i7-12700H latencies on GMACs ({how}) and activations, "
                                    f"median error {err:.0%}, scaled to {hw.display_name}")  # fmt: skip

@@ -17,13 +17,16 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
+	# The main job available today: plan a task end to end from the knowledge base (no network, no torch).
 	$(BIN)/dlexpert plan examples/cifar10-resnet.yaml --format md
+	$(BIN)/dlexpert catalog --task classification --max-latency-ms 5 --hardware cpu-laptop --limit 5
 
 test: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+	$(BIN)/ruff check src tests benchmarks tools
+	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
 test-all: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m ""
+	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m ""
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools

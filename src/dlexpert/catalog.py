@@ -42,14 +42,22 @@ def search_catalog(
         if max_latency_ms is not None and (lat is None or lat.ms > max_latency_ms):
             continue
         first = m.metrics[0] if m.metrics else None
-        rows.append({
-            "name": m.name, "family": m.family, "architecture": m.architecture, "library": m.library,
-            "hub_id": m.hub_id, "params_m": m.params_m, "gmacs": m.gmacs,
-            "score": f"{first.name} {first.value:g} ({first.dataset})" if first else "",
-            "score_value": (first.value if first.higher_is_better else -first.value) if first else None,
-            "latency_ms": None if lat is None else round(lat.ms, 3),
-            "latency_basis": None if lat is None else lat.basis,
-            "license": m.license, "source": m.source,
-        })  # fmt: skip
+        rows.append(
+            {
+                "name": m.name,
+                "family": m.family,
+                "architecture": m.architecture,
+                "library": m.library,
+                "hub_id": m.hub_id,
+                "params_m": m.params_m,
+                "gmacs": m.gmacs,
+                "score": f"{first.name} {first.value:g} ({first.dataset})" if first else "",
+                "score_value": (first.value if first.higher_is_better else -first.value) if first else None,
+                "latency_ms": None if lat is None else round(lat.ms, 3),
+                "latency_basis": None if lat is None else lat.basis,
+                "license": m.license,
+                "source": m.source,
+            }
+        )
     rows.sort(key=lambda r: (r["score_value"] is None, -(r["score_value"] or 0.0)))
     return rows

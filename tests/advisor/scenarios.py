@@ -9,14 +9,21 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "cifar10-single-gpu": {
         "task": {"type": "classification", "domain": "CV", "specificTask": "CIFAR-10"},
         "data": {"size": "50k images", "distribution": "balanced", "labelAvailability": "fully-supervised"},
-        "constraints": {"computeResources": "single-GPU 24GB", "latencyRequirement": "inference <50ms",
-                        "accuracyTarget": "top-1 acc >95%", "modelSizeLimit": "<100MB"},
+        "constraints": {
+            "computeResources": "single-GPU 24GB",
+            "latencyRequirement": "inference <50ms",
+            "accuracyTarget": "top-1 acc >95%",
+            "modelSizeLimit": "<100MB",
+        },
     },
     "cpu-realtime-defects": {
         "task": {"type": "classification", "domain": "CV", "specificTask": "surface defect classification, 6 classes"},
         "data": {"size": "5k images", "quality": "clean"},
-        "constraints": {"computeResources": "CPU (8 cores) laptop", "latencyRequirement": "<10ms on laptop CPU",
-                        "modelSizeLimit": "<20MB"},
+        "constraints": {
+            "computeResources": "CPU (8 cores) laptop",
+            "latencyRequirement": "<10ms on laptop CPU",
+            "modelSizeLimit": "<20MB",
+        },
         "challenges": ["real-time"],
     },
     "few-shot-birds": {
@@ -39,20 +46,30 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "phone-npu-classifier": {
         "task": {"type": "classification", "domain": "CV", "specificTask": "food recognition, 101 classes"},
         "data": {"size": "75k images"},
-        "constraints": {"computeResources": "single-GPU 24GB", "latencyRequirement": "<15ms on phone NPU",
-                        "modelSizeLimit": "<20MB"},
+        "constraints": {
+            "computeResources": "single-GPU 24GB",
+            "latencyRequirement": "<15ms on phone NPU",
+            "modelSizeLimit": "<20MB",
+        },
     },
     "jetson-detection": {
         "task": {"type": "object detection", "domain": "vision", "specificTask": "forklifts and people"},
         "data": {"size": "8k images", "distribution": "long-tail"},
-        "constraints": {"computeResources": "single GPU (A100 40GB)", "latencyRequirement": "<30ms on Jetson Orin",
-                        "modelSizeLimit": "<50MB"},
+        "constraints": {
+            "computeResources": "single GPU (A100 40GB)",
+            "latencyRequirement": "<30ms on Jetson Orin",
+            "modelSizeLimit": "<50MB",
+        },
         "challenges": ["real-time", "small objects"],
     },
     "server-detection-t4": {
         "task": {"type": "detection", "domain": "CV", "specificTask": "COCO-style retail shelf detection"},
         "data": {"size": "40k images"},
-        "constraints": {"computeResources": "4x A10", "latencyRequirement": "<20ms on T4", "accuracyTarget": "mAP > 0.5"},
+        "constraints": {
+            "computeResources": "4x A10",
+            "latencyRequirement": "<20ms on T4",
+            "accuracyTarget": "mAP > 0.5",
+        },
     },
     "ade20k-segmentation": {
         "task": {"type": "semantic segmentation", "domain": "CV", "specificTask": "ADE20K scene parsing"},
@@ -77,15 +94,22 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "intent-cpu-realtime": {
         "task": {"type": "classification", "domain": "text", "specificTask": "support ticket intent, 20 classes"},
         "data": {"size": "12k texts"},
-        "constraints": {"computeResources": "CPU (16 cores)", "latencyRequirement": "<20ms", "modelSizeLimit": "<100MB"},
+        "constraints": {
+            "computeResources": "CPU (16 cores)",
+            "latencyRequirement": "<20ms",
+            "modelSizeLimit": "<100MB",
+        },
         "challenges": ["real-time"],
     },
     "llm-single-gpu": {
         "task": {"type": "generation", "domain": "NLP", "specificTask": "customer support answers"},
         "data": {"size": "20k conversations"},
         "constraints": {"computeResources": "single-GPU 24GB (RTX 4090)", "budget": "$500"},
-        "existingSetup": {"framework": "PyTorch", "baseModel": "Llama-3.1-8B",
-                          "trainingIssues": ["CUDA out of memory at batch 4"]},
+        "existingSetup": {
+            "framework": "PyTorch",
+            "baseModel": "Llama-3.1-8B",
+            "trainingIssues": ["CUDA out of memory at batch 4"],
+        },
     },
     "llm-70b-cluster": {
         "task": {"type": "generation", "domain": "NLP", "specificTask": "legal drafting assistant"},
@@ -106,8 +130,11 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     # ------------------------------------------------------------------ audio
     "keyword-spotting-phone": {
         "task": {"type": "classification", "domain": "audio", "specificTask": "keyword spotting, Speech Commands v2"},
-        "constraints": {"computeResources": "single-GPU 24GB", "latencyRequirement": "<10ms on phone",
-                        "modelSizeLimit": "<2MB"},
+        "constraints": {
+            "computeResources": "single-GPU 24GB",
+            "latencyRequirement": "<10ms on phone",
+            "modelSizeLimit": "<2MB",
+        },
     },
     "asr-finetune": {
         "task": {"type": "speech recognition", "domain": "speech", "specificTask": "medical dictation ASR"},
@@ -129,8 +156,11 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "meter-forecast-cpu": {
         "task": {"type": "forecasting", "domain": "time series", "specificTask": "next-24h load per meter"},
         "data": {"size": "3 years of hourly data, 300 meters"},
-        "constraints": {"computeResources": "CPU (32 cores)", "latencyRequirement": "<100ms",
-                        "accuracyTarget": "MAPE < 8%"},
+        "constraints": {
+            "computeResources": "CPU (32 cores)",
+            "latencyRequirement": "<100ms",
+            "accuracyTarget": "MAPE < 8%",
+        },
     },
     "mnist1d-cpu": {
         "task": {"type": "classification", "domain": "time-series", "specificTask": "MNIST-1D"},
@@ -159,14 +189,21 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "impossible-constraints": {
         "task": {"type": "classification", "domain": "CV", "specificTask": "ImageNet-1k"},
         "data": {"size": "1.28M images"},
-        "constraints": {"computeResources": "CPU (2 cores)", "latencyRequirement": "<2ms on laptop CPU",
-                        "modelSizeLimit": "<1MB", "accuracyTarget": "top-1 > 85%"},
+        "constraints": {
+            "computeResources": "CPU (2 cores)",
+            "latencyRequirement": "<2ms on laptop CPU",
+            "modelSizeLimit": "<1MB",
+            "accuracyTarget": "top-1 > 85%",
+        },
     },
     "nan-existing-issue": {
         "task": {"type": "classification", "domain": "CV"},
         "data": {"size": "30k images"},
         "constraints": {"computeResources": "1x V100"},
-        "existingSetup": {"framework": "TensorFlow", "baseModel": "resnet50",
-                          "trainingIssues": ["loss becomes NaN after epoch 3", "validation loss goes up"]},
+        "existingSetup": {
+            "framework": "TensorFlow",
+            "baseModel": "resnet50",
+            "trainingIssues": ["loss becomes NaN after epoch 3", "validation loss goes up"],
+        },
     },
-}  # fmt: skip
+}

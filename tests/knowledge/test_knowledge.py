@@ -176,9 +176,15 @@ def test_hardware_aliases_are_not_shared() -> None:
 
 @pytest.mark.parametrize(
     ("text", "name"),
-    [("8x A100 80GB", "a100-80gb"), ("a100", "a100-40gb"), ("RTX 4090", "rtx4090"), ("Jetson Orin", "jetson-orin"),
-     ("tesla t4", "t4"), ("h100 sxm", "h100")],
-)  # fmt: skip
+    [
+        ("8x A100 80GB", "a100-80gb"),
+        ("a100", "a100-40gb"),
+        ("RTX 4090", "rtx4090"),
+        ("Jetson Orin", "jetson-orin"),
+        ("tesla t4", "t4"),
+        ("h100 sxm", "h100"),
+    ],
+)
 def test_find_hardware(text: str, name: str) -> None:
     found = find_hardware(text)
     assert found is not None and found.name == name
@@ -224,9 +230,17 @@ def test_lora_recipes_cover_transformers() -> None:
 # --------------------------------------------------------------------------------------------- problems
 
 DESIGN_VOCABULARY = [
-    "nan_inf", "exploding_gradients", "vanishing_gradients", "dead_relu", "overfitting", "underfitting",
-    "slow_convergence", "loss_oscillation", "lr_not_decaying", "data_bottleneck",
-]  # fmt: skip
+    "nan_inf",
+    "exploding_gradients",
+    "vanishing_gradients",
+    "dead_relu",
+    "overfitting",
+    "underfitting",
+    "slow_convergence",
+    "loss_oscillation",
+    "lr_not_decaying",
+    "data_bottleneck",
+]
 EXTRA_ISSUES = ["loss_spike", "poor_initialization", "constant_prediction", "train_val_gap"]
 
 # The seed's Step 5 solutions, in the seed's order, one distinctive keyword (regex) per solution.
@@ -273,10 +287,12 @@ def test_problem_aliases_are_unique() -> None:
 
 @pytest.mark.parametrize(
     ("text", "issues"),
-    [("loss becomes NaN after epoch 3", {"nan_inf"}),
-     ("val loss goes up while train loss goes down", {"overfitting", "train_val_gap"}),
-     ("CUDA out of memory at batch 4", {"out_of_memory"})],
-)  # fmt: skip
+    [
+        ("loss becomes NaN after epoch 3", {"nan_inf"}),
+        ("val loss goes up while train loss goes down", {"overfitting", "train_val_gap"}),
+        ("CUDA out of memory at batch 4", {"out_of_memory"}),
+    ],
+)
 def test_find_problem(text: str, issues: set[str]) -> None:
     found = find_problem(text)
     assert found is not None and found.issue in issues, found

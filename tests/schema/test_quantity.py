@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import pytest
@@ -20,9 +21,15 @@ from dlexpert.schema import (
 
 @pytest.mark.parametrize(
     ("text", "n"),
-    [("10k samples", 10_000), ("1.2M images", 1_200_000), ("50,000", 50_000), ("500 labelled images", 500),
-     ("~2k examples", 2_000), ("3 years of hourly data, 300 meters", 26_280 * 300)],
-)  # fmt: skip
+    [
+        ("10k samples", 10_000),
+        ("1.2M images", 1_200_000),
+        ("50,000", 50_000),
+        ("500 labelled images", 500),
+        ("~2k examples", 2_000),
+        ("3 years of hourly data, 300 meters", 26_280 * 300),
+    ],
+)
 def test_data_size_examples(text: str, n: int) -> None:
     size = parse_data_size(text)
     assert size.n_samples == n
@@ -41,9 +48,14 @@ def test_audio_hours_and_tokens() -> None:
 
 @pytest.mark.parametrize(
     ("text", "ms", "hw"),
-    [("inference <50ms", 50, None), ("<30ms on Jetson Orin", 30, "jetson orin"), ("p95 < 0.2 s", 200, None),
-     ("30 fps", 1000 / 30, None), ("500 us", 0.5, None)],
-)  # fmt: skip
+    [
+        ("inference <50ms", 50, None),
+        ("<30ms on Jetson Orin", 30, "jetson orin"),
+        ("p95 < 0.2 s", 200, None),
+        ("30 fps", 1000 / 30, None),
+        ("500 us", 0.5, None),
+    ],
+)
 def test_latency_examples(text: str, ms: float, hw: str | None) -> None:
     lat = parse_latency(text)
     assert math.isclose(lat.max_ms, ms)
@@ -61,10 +73,15 @@ def test_model_size_examples(text: str, mb: float) -> None:
 
 @pytest.mark.parametrize(
     ("text", "metric", "value", "cmp"),
-    [("top-1 acc >90%", "accuracy", 0.9, ">"), ("macro-F1 > 0.85", "macro-f1", 0.85, ">"),
-     ("WER < 8%", "wer", 0.08, "<"), ("mAP@0.5 >= 0.6", "mAP", 0.6, ">="), ("RMSE < 5", "rmse", 5.0, "<"),
-     ("90% accuracy", "accuracy", 0.9, ">=")],
-)  # fmt: skip
+    [
+        ("top-1 acc >90%", "accuracy", 0.9, ">"),
+        ("macro-F1 > 0.85", "macro-f1", 0.85, ">"),
+        ("WER < 8%", "wer", 0.08, "<"),
+        ("mAP@0.5 >= 0.6", "mAP", 0.6, ">="),
+        ("RMSE < 5", "rmse", 5.0, "<"),
+        ("90% accuracy", "accuracy", 0.9, ">="),
+    ],
+)
 def test_accuracy_examples(text: str, metric: str, value: float, cmp: str) -> None:
     t = parse_accuracy_target(text)
     assert (t.metric, t.comparator) == (metric, cmp)
@@ -73,10 +90,15 @@ def test_accuracy_examples(text: str, metric: str, value: float, cmp: str) -> No
 
 @pytest.mark.parametrize(
     ("text", "kind", "n", "device", "mem"),
-    [("single-GPU 24GB", "gpu", 1, None, 24), ("multi-GPU (8x A100)", "gpu", 8, "a100", None),
-     ("CPU (2 cores)", "cpu", 1, None, None), ("4xA100 80GB", "gpu", 4, "a100 80gb", 80),
-     ("Jetson Orin", "edge", 1, "jetson orin", None), ("TPU v4-8", "tpu", 4, "tpu v4", None)],
-)  # fmt: skip
+    [
+        ("single-GPU 24GB", "gpu", 1, None, 24),
+        ("multi-GPU (8x A100)", "gpu", 8, "a100", None),
+        ("CPU (2 cores)", "cpu", 1, None, None),
+        ("4xA100 80GB", "gpu", 4, "a100 80gb", 80),
+        ("Jetson Orin", "edge", 1, "jetson orin", None),
+        ("TPU v4-8", "tpu", 4, "tpu v4", None),
+    ],
+)
 def test_compute_examples(text: str, kind: str, n: int, device: str | None, mem: float | None) -> None:
     c = parse_compute(text)
     assert (c.kind, c.n_devices, c.device, c.memory_gb) == (kind, n, device, mem)
@@ -95,11 +117,19 @@ def test_budget_levels() -> None:
 
 @pytest.mark.parametrize(
     ("parser", "text"),
-    [(parse_data_size, "lots"), (parse_latency, "fast"), (parse_model_size, "small"),
-     (parse_accuracy_target, "good"), (parse_compute, "whatever we have"), (parse_budget, "some"),
-     (parse_accuracy_target, "top-1 > 120%"), (parse_accuracy_target, "WER > 5%"), (parse_latency, "> 50ms"),
-     (parse_latency, "0 ms")],
-)  # fmt: skip
+    [
+        (parse_data_size, "lots"),
+        (parse_latency, "fast"),
+        (parse_model_size, "small"),
+        (parse_accuracy_target, "good"),
+        (parse_compute, "whatever we have"),
+        (parse_budget, "some"),
+        (parse_accuracy_target, "top-1 > 120%"),
+        (parse_accuracy_target, "WER > 5%"),
+        (parse_latency, "> 50ms"),
+        (parse_latency, "0 ms"),
+    ],
+)
 def test_garbage_raises_value_error_with_example(parser, text: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match=repr(text).strip("'")[:3]):
         parser(text)
@@ -110,8 +140,11 @@ def test_garbage_raises_value_error_with_example(parser, text: str) -> None:  # 
 _UNITS = {"": 1, "k": 1e3, "M": 1e6}
 
 
-@given(value=st.integers(min_value=1, max_value=10**6), unit=st.sampled_from(sorted(_UNITS)),
-       noun=st.sampled_from(["samples", "images", "examples", "rows", ""]))  # fmt: skip
+@given(
+    value=st.integers(min_value=1, max_value=10**6),
+    unit=st.sampled_from(sorted(_UNITS)),
+    noun=st.sampled_from(["samples", "images", "examples", "rows", ""]),
+)
 def test_data_size_roundtrip(value: int, unit: str, noun: str) -> None:
     text = f"{value}{unit} {noun}".strip()
     assert parse_data_size(text).n_samples == round(value * _UNITS[unit])
@@ -134,8 +167,13 @@ def test_accuracy_percent_is_fraction(pct: float) -> None:
 @given(text=st.text(max_size=40))
 def test_parsers_never_crash_on_arbitrary_text(text: str) -> None:
     """Any string either parses or raises ValueError; nothing else escapes (no tracebacks for users)."""
-    for parser in (parse_data_size, parse_latency, parse_model_size, parse_accuracy_target, parse_compute, parse_budget):
-        try:
+    for parser in (
+        parse_data_size,
+        parse_latency,
+        parse_model_size,
+        parse_accuracy_target,
+        parse_compute,
+        parse_budget,
+    ):
+        with contextlib.suppress(ValueError):
             parser(text)
-        except ValueError:
-            pass

@@ -18,10 +18,16 @@ MINIMAL = {"task": {"type": "classification", "domain": "CV"}}
 
 @pytest.mark.parametrize(
     ("given_type", "expected"),
-    [("Classification", "classification"), ("object detection", "detection"), ("semantic segmentation",
-     "segmentation"), ("forecasting", "sequence-modeling"), ("Reinforcement Learning", "RL"), ("rl", "RL"),
-     ("text generation", "generation")],
-)  # fmt: skip
+    [
+        ("Classification", "classification"),
+        ("object detection", "detection"),
+        ("semantic segmentation", "segmentation"),
+        ("forecasting", "sequence-modeling"),
+        ("Reinforcement Learning", "RL"),
+        ("rl", "RL"),
+        ("text generation", "generation"),
+    ],
+)
 def test_task_type_synonyms(given_type: str, expected: str) -> None:
     spec = parse_task({"task": {"type": given_type, "domain": "CV"}})
     assert spec.task.type == expected
@@ -29,9 +35,15 @@ def test_task_type_synonyms(given_type: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("given_domain", "expected"),
-    [("cv", "CV"), ("Computer Vision", "CV"), ("text", "NLP"), ("speech", "audio"), ("time series", "time-series"),
-     ("vision-language", "multimodal")],
-)  # fmt: skip
+    [
+        ("cv", "CV"),
+        ("Computer Vision", "CV"),
+        ("text", "NLP"),
+        ("speech", "audio"),
+        ("time series", "time-series"),
+        ("vision-language", "multimodal"),
+    ],
+)
 def test_domain_synonyms(given_domain: str, expected: str) -> None:
     assert parse_task({"task": {"type": "classification", "domain": given_domain}}).task.domain == expected
 
@@ -39,13 +51,23 @@ def test_domain_synonyms(given_domain: str, expected: str) -> None:
 def test_every_seed_input_field_is_accepted(tmp_path: Path) -> None:
     full = {
         "task": {"type": "classification", "domain": "CV", "specificTask": "CIFAR-10"},
-        "data": {"size": "50k", "quality": "clean", "distribution": "balanced",
-                 "labelAvailability": "fully-supervised", "augmentationNeeded": True},
-        "constraints": {"computeResources": "single-GPU 24GB", "latencyRequirement": "<50ms",
-                        "accuracyTarget": "top-1 acc >90%", "modelSizeLimit": "<100MB", "budget": "$500"},
+        "data": {
+            "size": "50k",
+            "quality": "clean",
+            "distribution": "balanced",
+            "labelAvailability": "fully-supervised",
+            "augmentationNeeded": True,
+        },
+        "constraints": {
+            "computeResources": "single-GPU 24GB",
+            "latencyRequirement": "<50ms",
+            "accuracyTarget": "top-1 acc >90%",
+            "modelSizeLimit": "<100MB",
+            "budget": "$500",
+        },
         "challenges": ["domain-shift"],
         "existingSetup": {"framework": "PyTorch", "baseModel": "resnet50", "trainingIssues": ["overfitting"]},
-    }  # fmt: skip
+    }
     for name, text in (("s.yaml", yaml.safe_dump(full)), ("s.json", json.dumps(full))):
         p = tmp_path / name
         p.write_text(text)
@@ -57,34 +79,67 @@ def test_every_seed_input_field_is_accepted(tmp_path: Path) -> None:
 
 def test_schema_input_matches_seed_field_names() -> None:
     props = json_schema("input")["$defs"]
-    assert set(props["Constraints"]["properties"]) == {"computeResources", "latencyRequirement", "accuracyTarget",
-                                                       "modelSizeLimit", "budget"}  # fmt: skip
-    assert set(props["Data"]["properties"]) == {"size", "quality", "distribution", "labelAvailability",
-                                                "augmentationNeeded"}  # fmt: skip
+    assert set(props["Constraints"]["properties"]) == {
+        "computeResources",
+        "latencyRequirement",
+        "accuracyTarget",
+        "modelSizeLimit",
+        "budget",
+    }
+    assert set(props["Data"]["properties"]) == {
+        "size",
+        "quality",
+        "distribution",
+        "labelAvailability",
+        "augmentationNeeded",
+    }
     out = json_schema("output")
-    assert {"modelDesign", "trainingStrategy", "debuggingGuidance", "engineeringPractice", "expectedPerformance",
-            "questions", "assumptions", "alternatives", "evidence"} <= set(out["properties"])  # fmt: skip
+    assert {
+        "modelDesign",
+        "trainingStrategy",
+        "debuggingGuidance",
+        "engineeringPractice",
+        "expectedPerformance",
+        "questions",
+        "assumptions",
+        "alternatives",
+        "evidence",
+    } <= set(out["properties"])
 
 
 @pytest.mark.parametrize(
     ("doc", "needle"),
-    [({"task": {"type": "clasification", "domain": "CV"}}, "did you mean 'classification'"),
-     ({"task": {"type": "classification", "domain": "CV"}, "constrains": {}}, "did you mean 'constraints'"),
-     ({"task": {"type": "classification", "domain": "CV"}, "data": {"szie": "1k"}}, "did you mean 'data.size'"),
-     ({"task": {"type": "classification", "domain": "chemistry"}}, "expected one of CV, NLP"),
-     ({"task": {"type": "classification"}}, "missing required field 'task.domain'"),
-     ({"task": {"type": "classification", "domain": "CV"}, "constraints": {"latencyRequirement": "fast"}},
-      "constraints.latencyRequirement"),
-     ({"task": {"type": "classification", "domain": "CV"}, "data": {"size": "lots"}}, "data.size"),
-     ({"task": {"type": "classification", "domain": "CV"}, "constraints": {"accuracyTarget": "top-1 > 120%"}},
-      "between 0 and 100%"),
-     ({"task": {"type": "classification", "domain": "CV"}, "data": {"distribution": "balanced"},
-       "challenges": ["long-tail"]}, "data.distribution says 'balanced'"),
-     ({"task": {"type": "classification", "domain": "CV"}, "data": {"size": "1M"}, "challenges": ["few-shot"]},
-      "few-shot"),
-     ({"task": {"type": "classification", "domain": "CV"}, "existingSetup": {"framework": "caffe"}}, "PyTorch"),
-     ([1, 2], "expected a mapping")],
-)  # fmt: skip
+    [
+        ({"task": {"type": "clasification", "domain": "CV"}}, "did you mean 'classification'"),
+        ({"task": {"type": "classification", "domain": "CV"}, "constrains": {}}, "did you mean 'constraints'"),
+        ({"task": {"type": "classification", "domain": "CV"}, "data": {"szie": "1k"}}, "did you mean 'data.size'"),
+        ({"task": {"type": "classification", "domain": "chemistry"}}, "expected one of CV, NLP"),
+        ({"task": {"type": "classification"}}, "missing required field 'task.domain'"),
+        (
+            {"task": {"type": "classification", "domain": "CV"}, "constraints": {"latencyRequirement": "fast"}},
+            "constraints.latencyRequirement",
+        ),
+        ({"task": {"type": "classification", "domain": "CV"}, "data": {"size": "lots"}}, "data.size"),
+        (
+            {"task": {"type": "classification", "domain": "CV"}, "constraints": {"accuracyTarget": "top-1 > 120%"}},
+            "between 0 and 100%",
+        ),
+        (
+            {
+                "task": {"type": "classification", "domain": "CV"},
+                "data": {"distribution": "balanced"},
+                "challenges": ["long-tail"],
+            },
+            "data.distribution says 'balanced'",
+        ),
+        (
+            {"task": {"type": "classification", "domain": "CV"}, "data": {"size": "1M"}, "challenges": ["few-shot"]},
+            "few-shot",
+        ),
+        ({"task": {"type": "classification", "domain": "CV"}, "existingSetup": {"framework": "caffe"}}, "PyTorch"),
+        ([1, 2], "expected a mapping"),
+    ],
+)
 def test_bad_specs_name_the_field(doc: object, needle: str) -> None:
     with pytest.raises(InvalidInputError) as exc:
         parse_task(doc, source="spec.yaml")
@@ -96,7 +151,7 @@ def test_bad_specs_name_the_field(doc: object, needle: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "needle"),
-    [("", "empty"), ("task: [unclosed", "line 1"), ("{\"task\": ", "invalid JSON"), ("task:\n\t- x", "invalid YAML")],
+    [("", "empty"), ("task: [unclosed", "line 1"), ('{"task": ', "invalid JSON"), ("task:\n\t- x", "invalid YAML")],
 )
 def test_bad_files(tmp_path: Path, text: str, needle: str) -> None:
     p = tmp_path / ("spec.json" if text.startswith("{") else "spec.yaml")
@@ -113,9 +168,32 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
 
 
 _scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20))
-_doc = st.recursive(_scalar, lambda kids: st.lists(kids, max_size=3) | st.dictionaries(
-    st.sampled_from(["task", "type", "domain", "data", "size", "constraints", "latencyRequirement", "challenges",
-                     "existingSetup", "trainingIssues", "x"]), kids, max_size=4), max_leaves=12)  # fmt: skip
+_doc = st.recursive(
+    _scalar,
+    lambda kids: (
+        st.lists(kids, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "task",
+                    "type",
+                    "domain",
+                    "data",
+                    "size",
+                    "constraints",
+                    "latencyRequirement",
+                    "challenges",
+                    "existingSetup",
+                    "trainingIssues",
+                    "x",
+                ]
+            ),
+            kids,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=200)

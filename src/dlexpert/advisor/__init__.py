@@ -29,9 +29,16 @@ _ADAPTATION_TEXT = {
     "qlora": "QLoRA: LoRA adapters over a 4-bit NF4-quantized frozen base, paged optimizer",
     "scratch": "none (trained from scratch)",
 }
-_SOURCE_NAMES = {"timm": "timm (Hugging Face Hub)", "torchvision": "TorchVision", "transformers": "HuggingFace",
-                 "ultralytics": "Ultralytics", "open_clip": "OpenCLIP", "diffusers": "HuggingFace Diffusers",
-                 "stable-baselines3": "Stable-Baselines3", "dlexpert": "dlexpert (built in)"}  # fmt: skip
+_SOURCE_NAMES = {
+    "timm": "timm (Hugging Face Hub)",
+    "torchvision": "TorchVision",
+    "transformers": "HuggingFace",
+    "ultralytics": "Ultralytics",
+    "open_clip": "OpenCLIP",
+    "diffusers": "HuggingFace Diffusers",
+    "stable-baselines3": "Stable-Baselines3",
+    "dlexpert": "dlexpert (built in)",
+}
 
 
 def advise(spec: TaskSpec, *, hardware: str | None = None, assume_defaults: bool = False) -> Plan:
@@ -58,14 +65,19 @@ def advise(spec: TaskSpec, *, hardware: str | None = None, assume_defaults: bool
 
     warnings = list(ctx.warnings) + guide_warnings
     if not sel.all_feasible:
-        warnings.insert(0, f"no candidate meets every constraint ({sel.n_candidates} checked); the closest is "
-                           f"{c.entry.name}: {'; '.join(c.failures)}. To get a plan that meets them: "
-                           f"{'; '.join(sel.relax) or 'relax the failing constraint'}")  # fmt: skip
+        warnings.insert(
+            0,
+            f"no candidate meets every constraint ({sel.n_candidates} checked); the closest is "
+            f"{c.entry.name}: {'; '.join(c.failures)}. To get a plan that meets them: "
+            f"{'; '.join(sel.relax) or 'relax the failing constraint'}",
+        )
     if ctx.dataset is not None and not c.scratch:
         key = benchmark_key("", ctx.dataset.name)[1]
         if any(key and key in benchmark_key(m.name, m.dataset)[1] for m in c.entry.metrics):
-            warnings.append(f"{c.entry.hub_id} was already trained and evaluated on {ctx.dataset.name}: evaluate the "
-                            "published weights before training; fine-tune only if your label set or data differ")  # fmt: skip
+            warnings.append(
+                f"{c.entry.hub_id} was already trained and evaluated on {ctx.dataset.name}: evaluate the "
+                "published weights before training; fine-tune only if your label set or data differ"
+            )
     evidence = [*ctx.evidence, *_model_evidence(c), *ev_recipe, *ev_practice, *ev_expected]
     plan = Plan(
         modelDesign=_model_design(ctx, sel),
@@ -90,8 +102,13 @@ def _model_evidence(c: Candidate) -> list[Evidence]:
         out.append(Evidence(claim=f"{e.name} {m.name} on {m.dataset}", value=f"{m.value:g}{m.unit}", source=e.source))
     if e.gmacs is not None:
         out.append(Evidence(claim=f"{e.name} GMACs at {e.input_size}", value=f"{e.gmacs:g}", source=e.source))
-    out.append(Evidence(claim="training memory per device", value=f"~{c.train_memory_gb:.1f} GB at batch 1",
-                        source=c.train_memory_how))  # fmt: skip
+    out.append(
+        Evidence(
+            claim="training memory per device",
+            value=f"~{c.train_memory_gb:.1f} GB at batch 1",
+            source=c.train_memory_how,
+        )
+    )
     return out
 
 
@@ -103,10 +120,12 @@ def _model_design(ctx: Context, sel: Selection) -> ModelDesign:
         f"{fam.display_name} ({fam.architecture}): {fam.inductive_bias}",
         f"Chosen from {sel.n_candidates} catalog candidates for {ctx.task_type} in {ctx.domain}, "
         f"{sel.n_feasible} of which meet every constraint; {sel.why}.",
-        f"{e.params_m:g}M parameters" + (f", {e.gmacs:g} GMACs at {e.input_size}px" if e.gmacs and e.input_size else "")
-        + (f"; predicted latency {c.latency.describe()} on {ctx.infer_hw.display_name}" if c.latency else "") + ".",
+        f"{e.params_m:g}M parameters"
+        + (f", {e.gmacs:g} GMACs at {e.input_size}px" if e.gmacs and e.input_size else "")
+        + (f"; predicted latency {c.latency.describe()} on {ctx.infer_hw.display_name}" if c.latency else "")
+        + ".",
         f"Data needs: {fam.data_needs}",
-    ]  # fmt: skip
+    ]
     if c.needs_compression:
         parts.append(f"Meets the size limit only after compression: {c.needs_compression}.")
     if c.soft:
@@ -115,35 +134,55 @@ def _model_design(ctx: Context, sel: Selection) -> ModelDesign:
     band = next(b for b in _bands() if b["name"] == ctx.band)
     pretrained = None
     if not c.scratch:
-        pretrained = PretrainedModel(name=e.hub_id, source=_SOURCE_NAMES.get(e.library, e.library),
-                                     adaptation=_ADAPTATION_TEXT[c.adaptation])  # fmt: skip
+        pretrained = PretrainedModel(
+            name=e.hub_id, source=_SOURCE_NAMES.get(e.library, e.library), adaptation=_ADAPTATION_TEXT[c.adaptation]
+        )
     n_text = f"{n:,} samples" if n is not None else "an unknown number of samples"
     if c.scratch:
-        tradeoff = (f"Training from scratch: {n_text} is enough for {fam.display_name} (it needs >= "
-                    f"{fam.min_samples_scratch:,} to train from scratch), and no pretrained weights cover this input. "
-                    f"Step 2 for {ctx.band} data: {band['strategy']} ({band['source']}).")  # fmt: skip
+        tradeoff = (
+            f"Training from scratch: {n_text} is enough for {fam.display_name} (it needs >= "
+            f"{fam.min_samples_scratch:,} to train from scratch), and no pretrained weights cover this input. "
+            f"Step 2 for {ctx.band} data: {band['strategy']} ({band['source']})."
+        )
     else:
         scratch_ok = n is not None and n >= fam.min_samples_scratch
-        tradeoff = (f"{ctx.band.capitalize()} data ({n_text}): {band['strategy']} ({band['source']}). "
-                    f"Fine-tuning pretrained {e.hub_id} ({e.pretrain or 'pretrained'} weights) converges in a few "
-                    f"epochs and needs far less data; training {fam.display_name} from scratch needs >= "
-                    f"{fam.min_samples_scratch:,} samples"
-                    + (", which you have, so scratch training is an option at several times the compute."
-                       if scratch_ok else ", which you do not have.")
-                    + f" Adaptation: {_ADAPTATION_TEXT[c.adaptation]}.")  # fmt: skip
+        tradeoff = (
+            f"{ctx.band.capitalize()} data ({n_text}): {band['strategy']} ({band['source']}). "
+            f"Fine-tuning pretrained {e.hub_id} ({e.pretrain or 'pretrained'} weights) converges in a few "
+            f"epochs and needs far less data; training {fam.display_name} from scratch needs >= "
+            f"{fam.min_samples_scratch:,} samples"
+            + (
+                ", which you have, so scratch training is an option at several times the compute."
+                if scratch_ok
+                else ", which you do not have."
+            )
+            + f" Adaptation: {_ADAPTATION_TEXT[c.adaptation]}."
+        )
         if c.adaptation in {"lora", "qlora"}:
-            tradeoff += (f" Full fine-tuning would need ~16 bytes/param (~{e.params_m * 16 / 1e3:.0f} GB) for weights, "
-                         f"gradients and Adam state; {c.adaptation.upper()} fits in ~{c.train_memory_gb:.0f} GB.")  # fmt: skip
+            tradeoff += (
+                f" Full fine-tuning would need ~16 bytes/param (~{e.params_m * 16 / 1e3:.0f} GB) for weights, "
+                f"gradients and Adam state; {c.adaptation.upper()} fits in ~{c.train_memory_gb:.0f} GB."
+            )
     framework = "PyTorch"
     setup = ctx.spec.existingSetup
     if setup and setup.framework and setup.framework != "PyTorch":
         framework = f"PyTorch (your existing setup is {setup.framework}; the same recipe applies with its own APIs)"
-    library = {"timm": " + timm", "torchvision": " + torchvision", "transformers": " + transformers",
-               "ultralytics": " + ultralytics", "stable-baselines3": " + stable-baselines3"}.get(e.library, "")  # fmt: skip
+    library = {
+        "timm": " + timm",
+        "torchvision": " + torchvision",
+        "transformers": " + transformers",
+        "ultralytics": " + ultralytics",
+        "stable-baselines3": " + stable-baselines3",
+    }.get(e.library, "")
     if c.adaptation in {"lora", "qlora"}:
         library += " + peft" + (" + bitsandbytes" if c.adaptation == "qlora" else "")
-    return ModelDesign(architecture=f"{fam.architecture} ({fam.display_name}: {e.name})", rationale=" ".join(parts),
-                       pretrainedModel=pretrained, tradeoff=tradeoff, codeFramework=framework + library)  # fmt: skip
+    return ModelDesign(
+        architecture=f"{fam.architecture} ({fam.display_name}: {e.name})",
+        rationale=" ".join(parts),
+        pretrainedModel=pretrained,
+        tradeoff=tradeoff,
+        codeFramework=framework + library,
+    )
 
 
 def _bands() -> list[dict]:
@@ -166,38 +205,72 @@ def _alternative(ctx: Context, a: Candidate, chosen: Candidate) -> Alternative:
         if a.score > chosen.score:
             reasons.append(f"{a.score - chosen.score:.1f} points more accurate for {ratio:.1f}x the compute ({cost})")
         elif ratio < 1:
-            reasons.append(f"{1 / ratio:.1f}x less compute ({cost}) but {chosen.score - a.score:.1f} points less "
-                           "accurate")  # fmt: skip
+            reasons.append(
+                f"{1 / ratio:.1f}x less compute ({cost}) but {chosen.score - a.score:.1f} points less accurate"
+            )
         else:
             reasons.append(f"{chosen.score - a.score:.1f} points less accurate at {ratio:.1f}x the compute ({cost})")
     elif a.score is not None and chosen.score is not None:
         diff = a.score - chosen.score
         reasons.append(f"{abs(diff):.1f} points {'more' if diff > 0 else 'less'} on the shared benchmark")
     latency = a.latency.describe() if a.latency else "n/a"
-    resources = (f"train ~{a.train_memory_gb:.1f} GB/device at batch 1 ({a.adaptation}); serve {a.size_mb:.0f} MB "
-                 "fp32 weights")  # fmt: skip
-    return Alternative(name=e.hub_id, architecture=f"{fam.architecture} ({fam.display_name})",
-                       source=_SOURCE_NAMES.get(e.library, e.library), params_m=e.params_m, accuracy=a.score_label,
-                       latency=latency, resources=resources, meets_constraints=a.feasible,
-                       why_not_chosen="; ".join(reasons) or "close second")  # fmt: skip
+    resources = (
+        f"train ~{a.train_memory_gb:.1f} GB/device at batch 1 ({a.adaptation}); serve {a.size_mb:.0f} MB fp32 weights"
+    )
+    return Alternative(
+        name=e.hub_id,
+        architecture=f"{fam.architecture} ({fam.display_name})",
+        source=_SOURCE_NAMES.get(e.library, e.library),
+        params_m=e.params_m,
+        accuracy=a.score_label,
+        latency=latency,
+        resources=resources,
+        meets_constraints=a.feasible,
+        why_not_chosen="; ".join(reasons) or "close second",
+    )
 
 
 def _workflow(ctx: Context, sel: Selection) -> list[WorkflowStep]:
     asked = bool(ctx.questions)
     return [
-        WorkflowStep(step=1, name="Task requirement analysis", status="needs-input" if asked else "done",
-                     note=("missing: " + ", ".join(q.field for q in ctx.questions)) if asked else
-                     f"{ctx.task_type}/{ctx.domain}, {ctx.band} data, {ctx.train_hw.display_name}"),
-        WorkflowStep(step=2, name="Model architecture selection", status="done",
-                     note=f"{sel.chosen.entry.name}; {len(sel.alternatives)} alternatives; "
-                          f"{sel.n_feasible}/{sel.n_candidates} candidates feasible"),
+        WorkflowStep(
+            step=1,
+            name="Task requirement analysis",
+            status="needs-input" if asked else "done",
+            note=("missing: " + ", ".join(q.field for q in ctx.questions))
+            if asked
+            else f"{ctx.task_type}/{ctx.domain}, {ctx.band} data, {ctx.train_hw.display_name}",
+        ),
+        WorkflowStep(
+            step=2,
+            name="Model architecture selection",
+            status="done",
+            note=f"{sel.chosen.entry.name}; {len(sel.alternatives)} alternatives; "
+            f"{sel.n_feasible}/{sel.n_candidates} candidates feasible",
+        ),
         WorkflowStep(step=3, name="Training strategy design", status="done", note="recipe, batch and LR fitted"),
-        WorkflowStep(step=4, name="Experiment execution and monitoring", status="planned",
-                     note="baseline first, then the planned model: `dlexpert train` / `dlexpert run`"),
-        WorkflowStep(step=5, name="Problem diagnosis and tuning", status="planned",
-                     note="debuggingGuidance lists what to watch; `dlexpert diagnose` reads the logs"),
-        WorkflowStep(step=6, name="Model compression and deployment optimization", status="planned",
-                     note="engineeringPractice; `dlexpert compress/export/bench` measure each variant"),
-        WorkflowStep(step=7, name="Performance validation and documentation", status="planned",
-                     note="`dlexpert evaluate` and `dlexpert card`"),
-    ]  # fmt: skip
+        WorkflowStep(
+            step=4,
+            name="Experiment execution and monitoring",
+            status="planned",
+            note="baseline first, then the planned model: `dlexpert train` / `dlexpert run`",
+        ),
+        WorkflowStep(
+            step=5,
+            name="Problem diagnosis and tuning",
+            status="planned",
+            note="debuggingGuidance lists what to watch; `dlexpert diagnose` reads the logs",
+        ),
+        WorkflowStep(
+            step=6,
+            name="Model compression and deployment optimization",
+            status="planned",
+            note="engineeringPractice; `dlexpert compress/export/bench` measure each variant",
+        ),
+        WorkflowStep(
+            step=7,
+            name="Performance validation and documentation",
+            status="planned",
+            note="`dlexpert evaluate` and `dlexpert card`",
+        ),
+    ]

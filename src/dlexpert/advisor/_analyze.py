@@ -22,13 +22,21 @@ _CHALLENGES = {
     "few-shot": ("few-shot", "few shot", "fewshot", "limited labels", "very little data", "tiny dataset"),
     "long-tail": ("long-tail", "long tail", "imbalance", "imbalanced", "unbalanced", "skewed", "rare class"),
     "noisy-labels": ("noisy label", "label noise", "noisy annotation", "annotation noise", "mislabel", "noisy"),
-    "domain-shift": ("domain shift", "domain-shift", "distribution shift", "covariate shift", "out-of-distribution",
-                     "ood", "different camera", "production data differs"),
+    "domain-shift": (
+        "domain shift",
+        "domain-shift",
+        "distribution shift",
+        "covariate shift",
+        "out-of-distribution",
+        "ood",
+        "different camera",
+        "production data differs",
+    ),
     "real-time": ("real-time", "realtime", "real time", "low latency", "streaming", "on-device", "edge"),
     "small-objects": ("small object", "tiny object"),
     "long-sequences": ("long sequence", "long context", "long document", "long-range"),
     "privacy": ("privacy", "on-premise", "gdpr", "hipaa"),
-}  # fmt: skip
+}
 
 
 @dataclass
@@ -72,8 +80,13 @@ def detect_hardware() -> tuple[str, str]:
     """This machine's hardware as (profile name, description), without importing torch."""
     if shutil.which("nvidia-smi"):
         try:
-            out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
-                                 capture_output=True, text=True, timeout=10, check=True).stdout.strip()  # fmt: skip
+            out = subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            ).stdout.strip()
             lines = [ln for ln in out.splitlines() if ln.strip()]
             if lines:
                 hw = find_hardware(lines[0])
@@ -113,17 +126,24 @@ def analyse(spec: TaskSpec, *, hardware: str | None = None, assume_defaults: boo
     n_classes = dataset.n_classes if dataset else None
     if size is not None:
         n_samples: int | None = size.n_samples
-        evidence.append(Evidence(claim="training samples", value=f"{size.n_samples:,} ({size.unit})",
-                                 source=f"data.size {size.text!r}"))  # fmt: skip
+        evidence.append(
+            Evidence(
+                claim="training samples", value=f"{size.n_samples:,} ({size.unit})", source=f"data.size {size.text!r}"
+            )
+        )
     elif dataset is not None:
         n_samples = dataset.n_train
-        evidence.append(Evidence(claim=f"training samples of {dataset.name}", value=f"{dataset.n_train:,}",
-                                 source=dataset.source))  # fmt: skip
+        evidence.append(
+            Evidence(claim=f"training samples of {dataset.name}", value=f"{dataset.n_train:,}", source=dataset.source)
+        )
     else:
         n_samples = None
-        q = Question(field="data.size", question="How many labelled training samples do you have (e.g. '10k images')?",
-                     reason="Step 2's principles pick transfer learning (<10k), fine-tuning + augmentation (10k-100k) "
-                            "or training from scratch (>100k) by data size; epochs and training time scale with it too.")  # fmt: skip
+        q = Question(
+            field="data.size",
+            question="How many labelled training samples do you have (e.g. '10k images')?",
+            reason="Step 2's principles pick transfer learning (<10k), fine-tuning + augmentation (10k-100k) "
+            "or training from scratch (>100k) by data size; epochs and training time scale with it too.",
+        )
         if assume_defaults:
             text = reg["defaults"]["data_size"][spec.task.domain]
             n_samples = parse_data_size(text).n_samples
@@ -161,16 +181,28 @@ def analyse(spec: TaskSpec, *, hardware: str | None = None, assume_defaults: boo
             found = None
         train_hw = found or _generic(compute.kind, compute.memory_gb, compute.cores)
         n_devices, n_nodes, mem = compute.n_devices, compute.n_nodes, compute.memory_gb
-        evidence.append(Evidence(claim="training hardware", value=f"{n_nodes * n_devices} x {train_hw.display_name}",
-                                 source=f"constraints.computeResources {compute.text!r} -> {train_hw.source}"))  # fmt: skip
+        evidence.append(
+            Evidence(
+                claim="training hardware",
+                value=f"{n_nodes * n_devices} x {train_hw.display_name}",
+                source=f"constraints.computeResources {compute.text!r} -> {train_hw.source}",
+            )
+        )
         if re.search(r"\bmulti", compute.text.lower()) and not re.search(r"\d", compute.text):
-            assumptions.append(Assumption(field="constraints.computeResources", value="2 devices",
-                                          reason="'multi-GPU' without a count; the plan assumes the minimum, two"))  # fmt: skip
+            assumptions.append(
+                Assumption(
+                    field="constraints.computeResources",
+                    value="2 devices",
+                    reason="'multi-GPU' without a count; the plan assumes the minimum, two",
+                )
+            )
     else:
-        q = Question(field="constraints.computeResources",
-                     question="What will you train on (e.g. 'single-GPU 24GB', '8x A100', 'CPU (8 cores)')?",
-                     reason="Model size, batch size, mixed precision, adaptation method (full fine-tuning vs LoRA) "
-                            "and training time all depend on the device and its memory.")  # fmt: skip
+        q = Question(
+            field="constraints.computeResources",
+            question="What will you train on (e.g. 'single-GPU 24GB', '8x A100', 'CPU (8 cores)')?",
+            reason="Model size, batch size, mixed precision, adaptation method (full fine-tuning vs LoRA) "
+            "and training time all depend on the device and its memory.",
+        )
         default = reg["defaults"]["compute"]
         parsed = parse_compute(default)
         train_hw = find_hardware(parsed.device or default) or _generic(parsed.kind, parsed.memory_gb, None)
@@ -180,8 +212,10 @@ def analyse(spec: TaskSpec, *, hardware: str | None = None, assume_defaults: boo
             questions.append(q)
     device_memory_gb = min(mem, train_hw.memory_gb) if mem else train_hw.memory_gb
     if mem and mem > train_hw.memory_gb * 1.05 and train_hw.kind != "cpu":
-        warnings.append(f"computeResources says {mem:g} GB but {train_hw.display_name} has {train_hw.memory_gb:g} GB; "
-                        f"planning with {train_hw.memory_gb:g} GB")  # fmt: skip
+        warnings.append(
+            f"computeResources says {mem:g} GB but {train_hw.display_name} has {train_hw.memory_gb:g} GB; "
+            f"planning with {train_hw.memory_gb:g} GB"
+        )
         device_memory_gb = train_hw.memory_gb
     elif mem:
         device_memory_gb = mem
@@ -200,9 +234,13 @@ def analyse(spec: TaskSpec, *, hardware: str | None = None, assume_defaults: boo
     realtime = "real-time" in challenges or (latency is not None and latency.max_ms <= 100)
     if "real-time" in challenges and latency is None:
         latency = Latency(text="30 fps (assumed for 'real-time')", max_ms=1000 / 30)
-        assumptions.append(Assumption(field="constraints.latencyRequirement", value="<33 ms (30 fps)",
-                                      reason="challenges says real-time but gives no number; 30 frames per second "
-                                             "is the usual video rate"))  # fmt: skip
+        assumptions.append(
+            Assumption(
+                field="constraints.latencyRequirement",
+                value="<33 ms (30 fps)",
+                reason="challenges says real-time but gives no number; 30 frames per second is the usual video rate",
+            )
+        )
     if infer_hw.kind in {"edge", "npu"} or train_hw.kind in {"edge", "npu"}:
         challenges.add("real-time")
 
@@ -218,15 +256,35 @@ def analyse(spec: TaskSpec, *, hardware: str | None = None, assume_defaults: boo
 
     size_limit = cons.model_size_parsed.max_mb if cons.model_size_parsed else None
     if dataset is not None and dataset.task != spec.task.type:
-        warnings.append(f"specificTask names {dataset.name}, a {dataset.task} dataset, but task.type is "
-                        f"{spec.task.type}; using the dataset only for its size")  # fmt: skip
+        warnings.append(
+            f"specificTask names {dataset.name}, a {dataset.task} dataset, but task.type is "
+            f"{spec.task.type}; using the dataset only for its size"
+        )
     return Context(
-        spec=spec, task_type=spec.task.type, domain=spec.task.domain, dataset=dataset, n_samples=n_samples,
-        n_classes=n_classes, band=band, train_hw=train_hw, n_devices=n_devices, n_nodes=n_nodes,
-        device_memory_gb=device_memory_gb, infer_hw=infer_hw, latency=latency, size_limit_mb=size_limit,
-        accuracy=cons.accuracy_parsed, budget=cons.budget_parsed, realtime=realtime, challenges=challenges,
-        long_tail=long_tail, questions=questions, assumptions=assumptions, evidence=evidence, warnings=warnings,
-    )  # fmt: skip
+        spec=spec,
+        task_type=spec.task.type,
+        domain=spec.task.domain,
+        dataset=dataset,
+        n_samples=n_samples,
+        n_classes=n_classes,
+        band=band,
+        train_hw=train_hw,
+        n_devices=n_devices,
+        n_nodes=n_nodes,
+        device_memory_gb=device_memory_gb,
+        infer_hw=infer_hw,
+        latency=latency,
+        size_limit_mb=size_limit,
+        accuracy=cons.accuracy_parsed,
+        budget=cons.budget_parsed,
+        realtime=realtime,
+        challenges=challenges,
+        long_tail=long_tail,
+        questions=questions,
+        assumptions=assumptions,
+        evidence=evidence,
+        warnings=warnings,
+    )
 
 
 def _generic(kind: str, memory_gb: float | None, cores: int | None) -> HardwareProfile:

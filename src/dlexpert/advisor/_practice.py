@@ -31,16 +31,23 @@ def _issue(p: Problem) -> CommonIssue:
 def debugging_guidance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[DebuggingGuidance, list[str]]:
     """Visualisations and checkpoints for this plan; the user's own training issues first, then likely ones."""
     warnings: list[str] = []
-    vis = ["train and validation loss on one plot, log-scale y (the gap is the overfitting signal)",
-           f"learning rate per step (confirm the {rc.recipe.scheduler} schedule actually decays)",
-           "global and per-layer gradient norms, log scale (explosion: sudden 10x jumps; vanishing: early layers "
-           "orders of magnitude below late ones)",
-           "update/weight ratio per layer (healthy around 1e-3; Karpathy, CS231n 'Babysitting the learning process')"]  # fmt: skip
+    vis = [
+        "train and validation loss on one plot, log-scale y (the gap is the overfitting signal)",
+        f"learning rate per step (confirm the {rc.recipe.scheduler} schedule actually decays)",
+        "global and per-layer gradient norms, log scale (explosion: sudden 10x jumps; vanishing: early layers "
+        "orders of magnitude below late ones)",
+        "update/weight ratio per layer (healthy around 1e-3; Karpathy, CS231n 'Babysitting the learning process')",
+    ]
     if ctx.domain == "CV":
-        vis.append("a grid of augmented training images with their labels, before the first run (catches broken "
-                   "augmentation and label mix-ups)")  # fmt: skip
-        vis.append("Grad-CAM heatmaps on correct and wrong predictions" if c.entry.architecture == "CNN"
-                   else "attention rollout maps on correct and wrong predictions")  # fmt: skip
+        vis.append(
+            "a grid of augmented training images with their labels, before the first run (catches broken "
+            "augmentation and label mix-ups)"
+        )
+        vis.append(
+            "Grad-CAM heatmaps on correct and wrong predictions"
+            if c.entry.architecture == "CNN"
+            else "attention rollout maps on correct and wrong predictions"
+        )
     if ctx.task_type == "classification":
         vis.append("confusion matrix and per-class recall on the validation set")
     if ctx.task_type == "detection":
@@ -54,15 +61,23 @@ def debugging_guidance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[De
     if ctx.domain == "NLP":
         vis.append("token-length histogram against the truncation length; sample generations/predictions per epoch")
     if ctx.task_type == "RL":
-        vis = ["episode return (mean and spread over seeds)", "policy entropy and approximate KL per update",
-               "value loss and explained variance", "learning rate and clip fraction"]  # fmt: skip
+        vis = [
+            "episode return (mean and spread over seeds)",
+            "policy entropy and approximate KL per update",
+            "value loss and explained variance",
+            "learning rate and clip fraction",
+        ]
     checks = []
     if ctx.n_classes:
-        checks.append(f"initial loss close to ln({ctx.n_classes}) = {math.log(ctx.n_classes):.2f} for a "
-                      f"{ctx.n_classes}-class softmax; far above it means bad initialisation or labels")  # fmt: skip
+        checks.append(
+            f"initial loss close to ln({ctx.n_classes}) = {math.log(ctx.n_classes):.2f} for a "
+            f"{ctx.n_classes}-class softmax; far above it means bad initialisation or labels"
+        )
     else:
-        checks.append("initial loss close to ln(C) for a C-class softmax (Karpathy, 'A Recipe for Training Neural "
-                      "Networks', 2019)")  # fmt: skip
+        checks.append(
+            "initial loss close to ln(C) for a C-class softmax (Karpathy, 'A Recipe for Training Neural "
+            "Networks', 2019)"
+        )
     checks += [
         "overfit one batch of 8-32 samples to near-zero loss before the full run (proves the model and loss can learn)",
         "input statistics after normalisation: mean ~0 and std ~1 per channel on a training batch; no NaN/Inf",
@@ -70,10 +85,12 @@ def debugging_guidance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[De
         "gradient norm stable (no explosion/vanishing) and validation/train loss ratio < 2x (the spec's Step 4 "
         "monitoring checklist)",
         "save best (by validation metric), last (full state, for --resume) and every-N-epoch checkpoints",
-    ]  # fmt: skip
+    ]
     if ctx.train_hw.kind == "gpu":
-        checks.append("GPU utilisation > 80% and data-loader wait < 10% of step time (else raise num_workers, "
-                      "pin_memory, prefetch)")  # fmt: skip
+        checks.append(
+            "GPU utilisation > 80% and data-loader wait < 10% of step time (else raise num_workers, "
+            "pin_memory, prefetch)"
+        )
 
     issues: list[CommonIssue] = []
     seen: set[str] = set()
@@ -82,8 +99,10 @@ def debugging_guidance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[De
         p = find_problem(text)
         if p is None:
             p = get_problem("non_convergence")
-            warnings.append(f"existingSetup.trainingIssues: {text!r} is not in the problem table; "
-                            "listing the non-convergence checklist for it")  # fmt: skip
+            warnings.append(
+                f"existingSetup.trainingIssues: {text!r} is not in the problem table; "
+                "listing the non-convergence checklist for it"
+            )
             issues.append(CommonIssue(issue=f"{text} (reported)", diagnosis=p.diagnosis, solution=list(p.solutions)))
             continue
         if p.issue not in seen:
@@ -132,26 +151,44 @@ def engineering_practice(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[
     quant = prune = distil = None
     if gap > 1.0:
         if gap <= comp["quantization_max_gap"]:
-            quant = (f"INT8 post-training quantization closes a {gap:.1f}x gap (fp32 -> int8 is at most 4x smaller): "
-                     + ("static PTQ with ~500 calibration samples from the training set for conv nets, dynamic for "
-                        "Linear/LSTM-heavy models; measure latency, INT8 is not always faster on CPUs"
-                        if cpu_target else "TensorRT INT8 with entropy calibration, or FP16 first if it suffices"))  # fmt: skip
+            quant = (
+                f"INT8 post-training quantization closes a {gap:.1f}x gap (fp32 -> int8 is at most 4x smaller): "
+                + (
+                    "static PTQ with ~500 calibration samples from the training set for conv nets, dynamic for "
+                    "Linear/LSTM-heavy models; measure latency, INT8 is not always faster on CPUs"
+                    if cpu_target
+                    else "TensorRT INT8 with entropy calibration, or FP16 first if it suffices"
+                )
+            )
         else:
             quant = "INT8 PTQ after distillation (quantization alone reaches at most 4x)"
-            distil = (f"distil into a smaller student from a lightweight family: the gap is {gap:.1f}x, beyond what "
-                      f"quantization ({comp['quantization_max_gap']:g}x) gives; KD loss T=4, alpha=0.9 (Hinton et al. "
-                      "2015, arXiv 1503.02531)")  # fmt: skip
+            distil = (
+                f"distil into a smaller student from a lightweight family: the gap is {gap:.1f}x, beyond what "
+                f"quantization ({comp['quantization_max_gap']:g}x) gives; KD loss T=4, alpha=0.9 (Hinton et al. "
+                "2015, arXiv 1503.02531)"
+            )
         if gap > 2 and gap <= comp["pruning_max_gap"]:
-            prune = (f"structured channel pruning (torch-pruning, 30-50% of channels) + short fine-tune: 2-5x at a "
-                     f"1-3% accuracy drop per the spec; keep only if measured latency improves")  # fmt: skip
-        evidence.append(Evidence(claim="compression gap", value=f"{gap:.2f}x", source=(
-            f"size {c.size_mb:.0f} MB vs limit {ctx.size_limit_mb} MB; latency "
-            f"{c.latency.ms if c.latency else float('nan'):.1f} ms vs budget "
-            f"{ctx.latency.max_ms if ctx.latency else float('nan'):g} ms; {comp['source']}")))  # fmt: skip
+            prune = (
+                "structured channel pruning (torch-pruning, 30-50% of channels) + short fine-tune: 2-5x at a "
+                "1-3% accuracy drop per the spec; keep only if measured latency improves"
+            )
+        evidence.append(
+            Evidence(
+                claim="compression gap",
+                value=f"{gap:.2f}x",
+                source=(
+                    f"size {c.size_mb:.0f} MB vs limit {ctx.size_limit_mb} MB; latency "
+                    f"{c.latency.ms if c.latency else float('nan'):.1f} ms vs budget "
+                    f"{ctx.latency.max_ms if ctx.latency else float('nan'):g} ms; {comp['source']}"
+                ),
+            )
+        )
     else:
         if ctx.realtime and cpu_target:
-            quant = ("optional INT8 (ONNX Runtime quantize_static) for a CPU real-time target: keep it only if the "
-                     "measured p95 latency improves and accuracy drops < 1 point")  # fmt: skip
+            quant = (
+                "optional INT8 (ONNX Runtime quantize_static) for a CPU real-time target: keep it only if the "
+                "measured p95 latency improves and accuracy drops < 1 point"
+            )
         elif e.family in LLM_FAMILIES and e.params_m >= 500:
             quant = "serve with 8-bit or 4-bit weights (AWQ/GPTQ) if memory-bound; decode speed is bandwidth-bound"
         elif ctx.infer_hw.kind in {"gpu", "edge"}:
@@ -163,11 +200,15 @@ def engineering_practice(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[
     kind = "llm" if e.family in LLM_FAMILIES and e.params_m >= 500 else ctx.infer_hw.kind
     fmt = reg["export_formats"].get(kind, reg["export_formats"]["cpu"])
     formats = list(fmt["formats"])
-    evidence.append(Evidence(claim="export formats", value=", ".join(formats), source=f"{fmt['why']} ({fmt['source']})"))
+    evidence.append(
+        Evidence(claim="export formats", value=", ".join(formats), source=f"{fmt['why']} ({fmt['source']})")
+    )
     if ctx.latency is not None:
         budget = ctx.latency.max_ms
-        batching = (f"batch 1 per request for the {budget:g} ms budget; if throughput matters, dynamic batching with a "
-                    f"max queue delay of {max(1.0, budget * 0.1):.0f} ms (10% of the budget; Triton/TorchServe)")  # fmt: skip
+        batching = (
+            f"batch 1 per request for the {budget:g} ms budget; if throughput matters, dynamic batching with a "
+            f"max queue delay of {max(1.0, budget * 0.1):.0f} ms (10% of the budget; Triton/TorchServe)"
+        )
     elif kind == "llm":
         batching = "continuous batching (vLLM / TGI) so new requests join running decode steps"
     else:
@@ -188,25 +229,32 @@ def engineering_practice(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[
         reg_bpp = reg["train_bytes_per_param"]["full_mixed"]
         full_gb = e.params_m * 1e6 * reg_bpp / 1e9
         usable = ctx.device_memory_gb * reg["usable_memory_fraction"]
-        launch = (f"torchrun --nnodes={ctx.n_nodes} --nproc_per_node={ctx.n_devices}" + (
-            " --rdzv_backend=c10d --rdzv_endpoint=HOST:29500" if ctx.n_nodes > 1 else ""))  # fmt: skip
+        launch = f"torchrun --nnodes={ctx.n_nodes} --nproc_per_node={ctx.n_devices}" + (
+            " --rdzv_backend=c10d --rdzv_endpoint=HOST:29500" if ctx.n_nodes > 1 else ""
+        )
         if c.adaptation in {"full", "scratch"} and full_gb > usable:
             strategy = "FSDP (full sharding; DeepSpeed ZeRO-3 is the equivalent)"
-            conf = (f"weights+grads+Adam state need ~{full_gb:.0f} GB (16 B/param, ZeRO arXiv 1910.02054) > "
-                    f"{usable:.0f} GB per device, so shard them over {devices} devices; {launch}; bf16 mixed precision "
-                    f"policy; activation checkpointing per block")  # fmt: skip
+            conf = (
+                f"weights+grads+Adam state need ~{full_gb:.0f} GB (16 B/param, ZeRO arXiv 1910.02054) > "
+                f"{usable:.0f} GB per device, so shard them over {devices} devices; {launch}; bf16 mixed precision "
+                f"policy; activation checkpointing per block"
+            )
         else:
             strategy = "DDP"
-            conf = (f"the model fits one device, so replicate it: {launch}; global batch {rc.global_batch} = per-device "
-                    f"{rc.micro_batch} x {devices} x accumulation; learning rate already scaled to that batch "
-                    f"(Goyal et al. 2017); DistributedSampler with set_epoch")  # fmt: skip
+            conf = (
+                f"the model fits one device, so replicate it: {launch}; global batch {rc.global_batch} = per-device "
+                f"{rc.micro_batch} x {devices} x accumulation; learning rate already scaled to that batch "
+                f"(Goyal et al. 2017); DistributedSampler with set_epoch"
+            )
         distributed = DistributedTraining(strategy=strategy, configuration=conf)
     elif devices == 1:
-        distributed = DistributedTraining(strategy="none (single device)",
-                                          configuration="one process; add torchrun + DDP only when a second device "
-                                                        "is available")  # fmt: skip
-    return EngineeringPractice(modelCompression=compression, inferenceOptimization=inference,
-                               distributedTraining=distributed), evidence  # fmt: skip
+        distributed = DistributedTraining(
+            strategy="none (single device)",
+            configuration="one process; add torchrun + DDP only when a second device is available",
+        )
+    return EngineeringPractice(
+        modelCompression=compression, inferenceOptimization=inference, distributedTraining=distributed
+    ), evidence
 
 
 def expected_performance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[ExpectedPerformance, list[Evidence]]:
@@ -217,22 +265,35 @@ def expected_performance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[
     acc: str
     ds = ctx.dataset
     if ds is not None and ds.results:
-        same = [r for r in ds.results if r.family == e.family] or [r for r in ds.results
-                                                                   if (r.regime == "scratch") == c.scratch] or ds.results  # fmt: skip
+        same = (
+            [r for r in ds.results if r.family == e.family]
+            or [r for r in ds.results if (r.regime == "scratch") == c.scratch]
+            or ds.results
+        )
         lo, hi = min(r.value for r in same), max(r.value for r in same)
         refs = "; ".join(f"{r.model} {r.value:g}% ({r.source})" for r in same)
-        acc = (f"{lo:g}-{hi:g}% {same[0].metric} on {ds.name}, from published results of comparable models: {refs}"
-               if lo != hi else f"~{lo:g}% {same[0].metric} on {ds.name} ({refs})")  # fmt: skip
-        evidence.append(Evidence(claim=f"published results on {ds.name}", value=f"{lo:g}-{hi:g}%" if lo != hi else
-                                 f"{lo:g}%", source=refs))  # fmt: skip
+        acc = (
+            f"{lo:g}-{hi:g}% {same[0].metric} on {ds.name}, from published results of comparable models: {refs}"
+            if lo != hi
+            else f"~{lo:g}% {same[0].metric} on {ds.name} ({refs})"
+        )
+        evidence.append(
+            Evidence(
+                claim=f"published results on {ds.name}",
+                value=f"{lo:g}-{hi:g}%" if lo != hi else f"{lo:g}%",
+                source=refs,
+            )
+        )
     elif ds is not None and any(ds.name.lower() in m.dataset.lower() for m in e.metrics):
         m = next(m for m in e.metrics if ds.name.lower() in m.dataset.lower())
         acc = f"{m.value:g}{m.unit} {m.name} on {m.dataset}, as published for this exact model ({e.source})"
     else:
         basis = c.score_label
-        acc = (f"not predictable from the spec alone: the model's published {basis} ({e.source}) ranks it among the "
-               f"candidates, and transfer accuracy tracks that ranking (Kornblith et al. 2019, arXiv 1805.08974); the "
-               f"baseline run in Step 4 measures it on your data")  # fmt: skip
+        acc = (
+            f"not predictable from the spec alone: the model's published {basis} ({e.source}) ranks it among the "
+            f"candidates, and transfer accuracy tracks that ranking (Kornblith et al. 2019, arXiv 1805.08974); the "
+            f"baseline run in Step 4 measures it on your data"
+        )
     if ctx.accuracy is not None:
         acc += f". Target: {ctx.accuracy.text}"
         if ds is not None and ds.results and ctx.accuracy.bounded and ctx.accuracy.higher_is_better:
@@ -246,18 +307,35 @@ def expected_performance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[
     if ctx.task_type != "RL":
         prec = "bf16" if rc.mixed == "bf16" else "fp16" if rc.mixed == "fp16" else "fp32"
         if c.adaptation == "linear-probe":
-            time_est = training_time(gmacs=gmacs, n_samples=n, epochs=1, hw=ctx.train_hw, n_devices=ctx.total_devices,
-                                     precision=prec, backward=False)  # fmt: skip
-            train_text = f"{time_est.describe()}: one forward pass to cache features; the linear head then trains in seconds"
+            time_est = training_time(
+                gmacs=gmacs,
+                n_samples=n,
+                epochs=1,
+                hw=ctx.train_hw,
+                n_devices=ctx.total_devices,
+                precision=prec,
+                backward=False,
+            )
+            train_text = (
+                f"{time_est.describe()}: one forward pass to cache features; the linear head then trains in seconds"
+            )
         else:
-            time_est = training_time(gmacs=gmacs, n_samples=n, epochs=rc.epochs, hw=ctx.train_hw,
-                                     n_devices=ctx.total_devices, precision=prec)  # fmt: skip
+            time_est = training_time(
+                gmacs=gmacs, n_samples=n, epochs=rc.epochs, hw=ctx.train_hw, n_devices=ctx.total_devices, precision=prec
+            )
             train_text = time_est.describe()
-        evidence.append(Evidence(claim="training compute", value=f"{time_est.total_flops:.2e} FLOPs",
-                                 source=f"{time_est.basis}; GMACs basis: {how}"))  # fmt: skip
+        evidence.append(
+            Evidence(
+                claim="training compute",
+                value=f"{time_est.total_flops:.2e} FLOPs",
+                source=f"{time_est.basis}; GMACs basis: {how}",
+            )
+        )
     else:
-        train_text = (f"{n:,} environment steps; wall-clock is dominated by the simulator (SB3 PPO on MuJoCo runs "
-                      "~1-2k steps/s on one CPU core)")  # fmt: skip
+        train_text = (
+            f"{n:,} environment steps; wall-clock is dominated by the simulator (SB3 PPO on MuJoCo runs "
+            "~1-2k steps/s on one CPU core)"
+        )
     # ---- latency
     lat_text = None
     if c.latency is not None:

@@ -62,8 +62,10 @@ def pick_recipe(ctx: Context, c: Candidate) -> Recipe:
         small = c.entry.input_size is not None and c.entry.input_size <= 64 and ctx.domain == "CV"
         if small and "small" in name:
             hints += 2
-        if ctx.task_type in name or (ctx.task_type == "detection" and "detect" in name) or (
-            ctx.task_type == "segmentation" and "segment" in name
+        if (
+            ctx.task_type in name
+            or (ctx.task_type == "detection" and "detect" in name)
+            or (ctx.task_type == "segmentation" and "segment" in name)
         ):
             hints += 3
         return (r.regime == regime, arch in r.architecture, ctx.domain in r.domains, hints)
@@ -74,39 +76,59 @@ def pick_recipe(ctx: Context, c: Candidate) -> Recipe:
 def _mixed_precision(ctx: Context) -> tuple[str, str]:
     hw = ctx.train_hw
     if hw.kind in {"gpu", "tpu", "edge"} and hw.supports_bf16:
-        return "bf16", f"{hw.display_name} supports bf16: autocast to bf16, no loss scaling needed (same exponent range as fp32)"
+        return (
+            "bf16",
+            f"{hw.display_name} supports bf16: autocast to bf16, no loss scaling needed (same exponent range as fp32)",
+        )
     if hw.kind in {"gpu", "edge"} and hw.supports_fp16_tensor_cores:
         return "fp16", f"{hw.display_name} has fp16 tensor cores but no bf16: fp16 autocast with torch.amp.GradScaler"
-    return "none", (f"{hw.display_name} gains little from autocast (no bf16/fp16 matrix units in the profile); "
-                    "train in fp32")  # fmt: skip
+    return "none", (
+        f"{hw.display_name} gains little from autocast (no bf16/fp16 matrix units in the profile); train in fp32"
+    )
 
 
 def _normalization(ctx: Context, c: Candidate) -> str:
     if c.adaptation != "scratch" and ctx.domain in {"CV", "multimodal"} and c.entry.library in {"timm", "torchvision"}:
         for norm in get_regimes()["normalization"]:
             if any(m in c.entry.name.lower() for m in norm["match"]):
-                return (f"{norm['name']} statistics the weights were trained with: mean={norm['mean']}, "
-                        f"std={norm['std']} ({norm['source']}); resize/crop to {c.entry.input_size or 224}px")  # fmt: skip
+                return (
+                    f"{norm['name']} statistics the weights were trained with: mean={norm['mean']}, "
+                    f"std={norm['std']} ({norm['source']}); resize/crop to {c.entry.input_size or 224}px"
+                )
     if ctx.domain == "NLP" or c.entry.family in LLM_FAMILIES:
-        return f"the pretrained tokenizer of {c.entry.hub_id} (no numeric normalisation); truncate/pad to the model's context"
+        return (
+            f"the pretrained tokenizer of {c.entry.hub_id} (no numeric normalisation); "
+            "truncate/pad to the model's context"
+        )
     if ctx.domain == "audio":
-        return ("log-mel spectrogram (16 kHz, 25 ms window, 10 ms hop, 128 mel bins for AST / 80 for Whisper), "
-                "normalised with the feature extractor's mean/std")  # fmt: skip
+        return (
+            "log-mel spectrogram (16 kHz, 25 ms window, 10 ms hop, 128 mel bins for AST / 80 for Whisper), "
+            "normalised with the feature extractor's mean/std"
+        )
     if ctx.domain == "time-series":
-        return ("per-series z-score with mean/std from the training window only (reversible instance normalisation, "
-                "RevIN, Kim et al., ICLR 2022, undone on the forecast); never fit scalers on validation/test data")
+        return (
+            "per-series z-score with mean/std from the training window only (reversible instance normalisation, "
+            "RevIN, Kim et al., ICLR 2022, undone on the forecast); never fit scalers on validation/test data"
+        )
     if ctx.task_type == "RL":
         return "running mean/std normalisation of observations and rewards (SB3 VecNormalize), updated only in training"
-    return ("per-channel mean/std computed on the training split only (the validation and test splits reuse them), "
-            "inputs scaled to [0, 1] first")  # fmt: skip
+    return (
+        "per-channel mean/std computed on the training split only (the validation and test splits reuse them), "
+        "inputs scaled to [0, 1] first"
+    )
 
 
 def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evidence]]:
     """Seed Step 3: the whole recipe, with the reason for the learning rate and the batch-size arithmetic."""
     reg = get_regimes()
     r = pick_recipe(ctx, c)
-    evidence = [Evidence(claim=f"training recipe {r.name}", value=f"{r.optimizer} lr {r.lr:g} @ batch "
-                         f"{r.reference_batch_size}, {r.scheduler}, wd {r.weight_decay:g}", source=r.source)]  # fmt: skip
+    evidence = [
+        Evidence(
+            claim=f"training recipe {r.name}",
+            value=f"{r.optimizer} lr {r.lr:g} @ batch {r.reference_batch_size}, {r.scheduler}, wd {r.weight_decay:g}",
+            source=r.source,
+        )
+    ]
     mixed, mixed_why = _mixed_precision(ctx)
     mixed_bool = mixed != "none"
 
@@ -126,33 +148,48 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
     devices = ctx.total_devices if ctx.train_hw.kind in {"gpu", "tpu"} else 1
     accumulation = max(1, math.ceil(target / (micro * devices)))
     global_batch = micro * devices * accumulation
-    batch_text = (f"{micro} per device x {devices} device(s) x {accumulation} accumulation step(s) = {global_batch} "
-                  f"(recipe batch {r.reference_batch_size}); memory ~{fixed + per_sample * micro:.1f} GB of "
-                  f"~{usable:.0f} GB usable on {ctx.train_hw.display_name}")  # fmt: skip
+    batch_text = (
+        f"{micro} per device x {devices} device(s) x {accumulation} accumulation step(s) = {global_batch} "
+        f"(recipe batch {r.reference_batch_size}); memory ~{fixed + per_sample * micro:.1f} GB of "
+        f"~{usable:.1f} GB usable on {ctx.train_hw.display_name}"
+    )
 
     # Learning rate: scale from the recipe's batch to ours, clamp to the recipe's range.
     ratio = global_batch / r.reference_batch_size
     factor = {"linear": ratio, "sqrt": math.sqrt(ratio), "none": 1.0}[r.lr_scaling]
     lr = min(max(r.lr * factor, r.lr_range[0]), r.lr_range[1])
-    lr_text = (f"{lr:.2g} ({r.lr:g} at batch {r.reference_batch_size}, {r.lr_scaling} scaling to batch {global_batch}"
-               f", kept within {r.lr_range[0]:g}-{r.lr_range[1]:g} for {r.optimizer} in this regime): {r.rationale}")  # fmt: skip
-    evidence.append(Evidence(claim="learning rate", value=f"{lr:.2g}", source=f"{r.source}; scaling Goyal et al. 2017, "
-                             "arXiv 1706.02677"))  # fmt: skip
+    lr_text = (
+        f"{lr:.2g} ({r.lr:g} at batch {r.reference_batch_size}, {r.lr_scaling} scaling to batch {global_batch}"
+        f", kept within {r.lr_range[0]:g}-{r.lr_range[1]:g} for {r.optimizer} in this regime): {r.rationale}"
+    )
+    evidence.append(
+        Evidence(
+            claim="learning rate", value=f"{lr:.2g}", source=f"{r.source}; scaling Goyal et al. 2017, arXiv 1706.02677"
+        )
+    )
 
     # Epochs: the recipe's for its regime, fewer for fine-tuning on small data is already in the recipe.
     epochs = r.epochs
     if ctx.n_samples and c.adaptation == "scratch" and r.regime == "scratch":
         epochs = max(r.epochs, reg["defaults"]["epochs_by_band"][ctx.band]) if ctx.band == "small" else r.epochs
-    warmup = (f"{r.warmup_epochs:g} warmup epoch(s)" if r.warmup_epochs else
-              f"warmup over {r.warmup_steps_fraction:.0%} of steps" if r.warmup_steps_fraction else "no warmup")  # fmt: skip
+    warmup = (
+        f"{r.warmup_epochs:g} warmup epoch(s)"
+        if r.warmup_epochs
+        else f"warmup over {r.warmup_steps_fraction:.0%} of steps"
+        if r.warmup_steps_fraction
+        else "no warmup"
+    )
     scheduler = f"{r.scheduler} over {epochs} epochs with {warmup}"
     if r.optimizer == "SGD":
         opt = f"SGD (momentum {r.momentum or 0.9:g}{', Nesterov' if r.nesterov else ''})"
     else:
         opt = r.optimizer
     if c.adaptation in {"lora", "qlora"}:
-        opt += (" on LoRA adapters (r=16, alpha=32, dropout 0.05 on all linear projections)" if c.adaptation == "lora"
-                else " (paged 8-bit) on LoRA adapters over a 4-bit NF4 base with double quantization")  # fmt: skip
+        opt += (
+            " on LoRA adapters (r=16, alpha=32, dropout 0.05 on all linear projections)"
+            if c.adaptation == "lora"
+            else " (paged 8-bit) on LoRA adapters over a 4-bit NF4 base with double quantization"
+        )
 
     # Augmentation: the recipe's list for the domain, unless the user said none is needed.
     aug = list(r.augmentation)
@@ -165,8 +202,14 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
         # The recipe's crop size is the paper's; the model's own input size is what it was pretrained at.
         aug = [re.sub(r"RandomResizedCrop\(\d+", f"RandomResizedCrop({size}", a) for a in aug]
     if ctx.spec.data.augmentationNeeded is not False:
-        if "few-shot" in ctx.challenges and ctx.domain == "CV" and not any("TrivialAugment" in a or "RandAugment" in a for a in aug):
-            aug.append("TrivialAugmentWide (strong augmentation for small data; Müller & Hutter 2021, arXiv 2103.10158)")
+        if (
+            "few-shot" in ctx.challenges
+            and ctx.domain == "CV"
+            and not any("TrivialAugment" in a or "RandAugment" in a for a in aug)
+        ):
+            aug.append(
+                "TrivialAugmentWide (strong augmentation for small data; Müller & Hutter 2021, arXiv 2103.10158)"
+            )
         if "domain-shift" in ctx.challenges and ctx.domain == "CV":
             aug.append("ColorJitter(0.4, 0.4, 0.4) + RandomGrayscale(0.1) + GaussianBlur: photometric shift robustness")
         if "noisy-labels" in ctx.challenges and not any("mixup" in a.lower() for a in aug) and ctx.domain == "CV":
@@ -176,11 +219,15 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
     sampling = "uniform shuffling each epoch; stratified train/validation split"
     if ctx.long_tail:
         fixes = get_problem("class_imbalance").solutions
-        sampling = f"class-balanced sampling for long-tail data: {fixes[0]}" + (f"; then {fixes[1]}" if len(fixes) > 1 else "")
+        sampling = f"class-balanced sampling for long-tail data: {fixes[0]}" + (
+            f"; then {fixes[1]}" if len(fixes) > 1 else ""
+        )
 
     clip = r.gradient_clipping
     issues = " ".join(ctx.spec.existingSetup.trainingIssues or []) if ctx.spec.existingSetup else ""
-    if clip is None and (any(w in issues.lower() for w in ("nan", "explod", "inf", "spike")) or c.entry.architecture == "RNN"):
+    if clip is None and (
+        any(w in issues.lower() for w in ("nan", "explod", "inf", "spike")) or c.entry.architecture == "RNN"
+    ):
         clip = 1.0
     reg_list = list(r.regularization)
     if "noisy-labels" in ctx.challenges and not any("smoothing" in x for x in reg_list):
@@ -207,5 +254,6 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
         regularization=reg_list or None,
     )
     evidence.append(Evidence(claim="mixed precision", value=mixed, source=mixed_why))
-    return RecipeChoice(recipe=r, strategy=strategy, epochs=epochs, micro_batch=micro, global_batch=global_batch,
-                        lr=lr, mixed=mixed), evidence  # fmt: skip
+    return RecipeChoice(
+        recipe=r, strategy=strategy, epochs=epochs, micro_batch=micro, global_batch=global_batch, lr=lr, mixed=mixed
+    ), evidence

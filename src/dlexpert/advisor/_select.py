@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..estimate import LatencyEstimate, estimate_gmacs, predict_latency, training_memory_gb, training_time
 from ..knowledge import ModelEntry, get_family, get_regimes, list_models
@@ -69,6 +70,7 @@ def _precision(ctx: Context, hw_kind: str) -> str:
 _METRIC_ALIASES = {"boxmap": "map", "map5095": "map", "map": "map", "top1": "top1", "accuracy": "top1", "acc": "top1"}
 
 
+@lru_cache(maxsize=4096)
 def benchmark_key(metric: str, dataset: str) -> tuple[str, str]:
     """Normalise (metric, dataset) so "box mAP"/"COCO-val2017" and "mAP50-95"/"COCO val2017" compare equal."""
     m = re.sub(r"[^a-z0-9]", "", re.sub(r"\(.*?\)", "", metric.lower()))
@@ -80,7 +82,10 @@ def _primary(entry: ModelEntry, reference: tuple[str, str] | None) -> tuple[floa
     for m in entry.metrics:
         if reference is None or benchmark_key(m.name, m.dataset) == reference:
             value = m.value if m.higher_is_better else -m.value
-            return value, f"{m.name} {m.value:g}{m.unit if m.unit == '%' else ' ' + m.unit if m.unit else ''} on {m.dataset}"
+            return (
+                value,
+                f"{m.name} {m.value:g}{m.unit if m.unit == '%' else ' ' + m.unit if m.unit else ''} on {m.dataset}",
+            )
     if entry.metrics:
         m = entry.metrics[0]
         return None, f"{m.name} {m.value:g}{'%' if m.unit == '%' else ''} on {m.dataset}"
@@ -95,7 +100,9 @@ def _pool(ctx: Context) -> list[tuple[ModelEntry, bool]]:
     out: list[tuple[ModelEntry, bool]] = []
     for m in list_models(task=ctx.task_type):
         domains = set(m.domains)
-        if domain not in domains and not (domain == "multimodal" and domains & {"CV", "NLP"} and "multimodal" in domains):
+        if domain not in domains and not (
+            domain == "multimodal" and domains & {"CV", "NLP"} and "multimodal" in domains
+        ):
             continue
         if m.library == "dlexpert":
             fam = get_family(m.family)
@@ -124,14 +131,18 @@ def _adaptation(ctx: Context, entry: ModelEntry, scratch: bool) -> str:
         return "linear-probe"  # zero-shot first, then a linear probe on frozen image/text embeddings (CLIP, Sec. 3)
     if entry.params_m >= LARGE_MODEL_M or entry.family in LLM_FAMILIES:
         return "full"  # refined by memory below (LoRA / QLoRA)
-    if n and (n < reg["tiny_data_samples"] or (per_class is not None and per_class <= reg["linear_probe_max_per_class"])):
+    if n and (
+        n < reg["tiny_data_samples"] or (per_class is not None and per_class <= reg["linear_probe_max_per_class"])
+    ):
         return "linear-probe"
     if ctx.train_hw.kind in {"cpu", "edge", "npu"}:
         return "partial"
     return "full"
 
 
-def _memory_fit(ctx: Context, cand_entry: ModelEntry, adaptation: str, mixed: bool) -> tuple[str, float, str, list[str]]:
+def _memory_fit(
+    ctx: Context, cand_entry: ModelEntry, adaptation: str, mixed: bool
+) -> tuple[str, float, str, list[str]]:
     """Choose the adaptation that fits the device memory (LLMs fall back to LoRA, then QLoRA)."""
     reg = get_regimes()
     usable = ctx.device_memory_gb * reg["usable_memory_fraction"]
@@ -143,8 +154,9 @@ def _memory_fit(ctx: Context, cand_entry: ModelEntry, adaptation: str, mixed: bo
         order = ["full", "lora", "qlora"] if cand_entry.family in LLM_FAMILIES and cuda else ["full", "lora"]
     last: tuple[str, float, str] | None = None
     for ad in order:
-        need, how = training_memory_gb(cand_entry, adaptation="full" if ad == "scratch" else ad, batch_size=1,
-                                       mixed_precision=mixed)  # fmt: skip
+        need, how = training_memory_gb(
+            cand_entry, adaptation="full" if ad == "scratch" else ad, batch_size=1, mixed_precision=mixed
+        )
         # Full fine-tuning can shard weights/grads/optimizer state over all devices (FSDP / ZeRO-3).
         per_device = need / sharded if ad in {"full", "scratch"} else need
         last = (ad, per_device, how)
@@ -152,8 +164,15 @@ def _memory_fit(ctx: Context, cand_entry: ModelEntry, adaptation: str, mixed: bo
             return ad, per_device, how, []
     assert last is not None
     ad, need, how = last
-    return ad, need, how, [f"needs ~{need:.1f} GB per device to train ({ad}) but {ctx.train_hw.display_name} offers "
-                           f"~{usable:.0f} GB usable"]  # fmt: skip
+    return (
+        ad,
+        need,
+        how,
+        [
+            f"needs ~{need:.1f} GB per device to train ({ad}) but {ctx.train_hw.display_name} offers "
+            f"~{usable:.0f} GB usable"
+        ],
+    )
 
 
 def select(ctx: Context) -> Selection:
@@ -168,8 +187,12 @@ def select(ctx: Context) -> Selection:
     counts = Counter(benchmark_key(m.name, m.dataset) for e, _ in pool for m in e.metrics[:1])
     reference = counts.most_common(1)[0][0] if counts else None
     if ctx.dataset is not None:
-        on_dataset = [benchmark_key(m.name, m.dataset) for e, _ in pool for m in e.metrics
-                      if ctx.dataset.name.lower() in m.dataset.lower()]
+        on_dataset = [
+            benchmark_key(m.name, m.dataset)
+            for e, _ in pool
+            for m in e.metrics
+            if ctx.dataset.name.lower() in m.dataset.lower()
+        ]
         # Rank on the named benchmark only when enough candidates report it to make a ranking.
         if len(on_dataset) >= 3:
             reference = Counter(on_dataset).most_common(1)[0][0]
@@ -184,49 +207,76 @@ def select(ctx: Context) -> Selection:
         latency = predict_latency(entry, ctx.infer_hw, precision=infer_prec) if ctx.task_type != "RL" else None
         score, label = _primary(entry, reference)
         size_mb = entry.file_size_mb or entry.params_m * 4
-        c = Candidate(entry=entry, scratch=scratch, adaptation=adaptation, latency=latency, train_memory_gb=mem,
-                      train_memory_how=mem_how, size_mb=size_mb, score=score, score_label=label)  # fmt: skip
+        c = Candidate(
+            entry=entry,
+            scratch=scratch,
+            adaptation=adaptation,
+            latency=latency,
+            train_memory_gb=mem,
+            train_memory_how=mem_how,
+            size_mb=size_mb,
+            score=score,
+            score_label=label,
+        )
         c.failures += mem_fail
         if ctx.size_limit_mb is not None and size_mb > ctx.size_limit_mb:
             if entry.params_m * 1.0 <= ctx.size_limit_mb:
-                c.needs_compression = (f"INT8 weights: {size_mb:.0f} MB fp32 -> ~{entry.params_m:.0f} MB "
-                                       f"(limit {ctx.size_limit_mb:g} MB)")  # fmt: skip
+                c.needs_compression = (
+                    f"INT8 weights: {size_mb:.0f} MB fp32 -> ~{entry.params_m:.0f} MB (limit {ctx.size_limit_mb:g} MB)"
+                )
                 c.soft.append(f"fits the {ctx.size_limit_mb:g} MB limit only after INT8 quantization")
             else:
-                c.failures.append(f"{size_mb:.0f} MB fp32 (~{entry.params_m:.0f} MB even as INT8) exceeds the "
-                                  f"{ctx.size_limit_mb:g} MB limit")  # fmt: skip
+                c.failures.append(
+                    f"{size_mb:.0f} MB fp32 (~{entry.params_m:.0f} MB even as INT8) exceeds the "
+                    f"{ctx.size_limit_mb:g} MB limit"
+                )
         if ctx.latency is not None and latency is not None and latency.ms > ctx.latency.max_ms:
-            c.failures.append(f"predicted {latency.ms:.1f} ms on {ctx.infer_hw.display_name} exceeds "
-                              f"{ctx.latency.max_ms:g} ms")  # fmt: skip
+            c.failures.append(
+                f"predicted {latency.ms:.1f} ms on {ctx.infer_hw.display_name} exceeds {ctx.latency.max_ms:g} ms"
+            )
         if ctx.accuracy is not None and reference is not None and score is not None and ctx.accuracy.bounded:
             target = ctx.accuracy.value * 100
-            metric_ok = ctx.accuracy.metric in {"accuracy", "top5"} and reference[0].startswith("top") or (
-                ctx.accuracy.metric.lower() in reference[0].lower())
+            metric_ok = (ctx.accuracy.metric in {"accuracy", "top5"} and reference[0].startswith("top")) or (
+                ctx.accuracy.metric.lower() in reference[0].lower()
+            )
             on_benchmark = ctx.dataset is not None and benchmark_key("", ctx.dataset.name)[1] in reference[1]
             if metric_ok and on_benchmark and ctx.accuracy.higher_is_better and score < target:
                 c.failures.append(f"published {label} is below the target {ctx.accuracy.text!r}")
-        if (ctx.accuracy is not None and score is None and ctx.dataset is not None and reference is not None
-                and benchmark_key("", ctx.dataset.name)[1] in reference[1]):
-            c.failures.append(f"no published {reference[0]} on {ctx.dataset.name} shows it can reach "
-                              f"{ctx.accuracy.text!r}")  # fmt: skip
+        if (
+            ctx.accuracy is not None
+            and score is None
+            and ctx.dataset is not None
+            and reference is not None
+            and benchmark_key("", ctx.dataset.name)[1] in reference[1]
+        ):
+            c.failures.append(
+                f"no published {reference[0]} on {ctx.dataset.name} shows it can reach {ctx.accuracy.text!r}"
+            )
         is_llm = entry.family in LLM_FAMILIES
         if entry.params_m > cap_band and not is_llm and not scratch:
             c.soft.append(f"{entry.params_m:.0f}M params is above the {cap_band}M cap for {ctx.band} data")
         if entry.params_m > cap_compute and not is_llm:
-            c.soft.append(f"{entry.params_m:.0f}M params is above the {cap_compute}M cap for {ctx.train_hw.kind} training")
+            c.soft.append(
+                f"{entry.params_m:.0f}M params is above the {cap_compute}M cap for {ctx.train_hw.kind} training"
+            )
         if ctx.task_type != "RL":
             hours = _screen_hours(ctx, c, mixed)
             if hours > reg["max_training_hours"]:
-                c.soft.append(f"training would take ~{hours:.0f} h on {ctx.total_devices} x "
-                              f"{ctx.train_hw.display_name} (limit {reg['max_training_hours']} h)")  # fmt: skip
+                c.soft.append(
+                    f"training would take ~{hours:.0f} h on {ctx.total_devices} x "
+                    f"{ctx.train_hw.display_name} (limit {reg['max_training_hours']} h)"
+                )
         if ctx.realtime and not get_family(entry.family).lightweight and ctx.latency is None:
             c.soft.append(f"{entry.family} is not a lightweight family and the task is real-time")
         cands.append(c)
 
     feasible = [c for c in cands if c.feasible]
     ranked = preference(ctx) is not None
-    preferred = ([c for c in feasible if not c.soft and (ranked or c.score is not None)]
-                 or [c for c in feasible if ranked or c.score is not None] or feasible)  # fmt: skip
+    preferred = (
+        [c for c in feasible if not c.soft and (ranked or c.score is not None)]
+        or [c for c in feasible if ranked or c.score is not None]
+        or feasible
+    )
     all_feasible = bool(feasible)
     if not feasible:
         # Nothing meets every constraint: the closest option (fewest failures, then cheapest) is named plainly.
@@ -244,14 +294,26 @@ def select(ctx: Context) -> Selection:
     elif not all_feasible:
         why = "none meets every constraint, so this is the closest (fewest and smallest violations)"
     elif pref is not None:
-        why = (f"published metrics are not comparable across these families, so they are ranked "
-               f"{' > '.join(pref['order'])}: {pref['reason']}")  # fmt: skip
+        why = (
+            f"published metrics are not comparable across these families, so they are ranked "
+            f"{' > '.join(pref['order'])}: {pref['reason']}"
+        )
     else:
-        why = (f"it maximises published score minus {_penalty(ctx):g} points per doubling of GMACs "
-               f"({chosen.score_label}; {reg['cost_penalty_source']}), the knee of the accuracy/compute front")  # fmt: skip
-    return Selection(chosen=chosen, alternatives=alternatives, reference=reference or ("", ""),
-                     n_candidates=len(cands), n_feasible=len(feasible), all_feasible=all_feasible, relax=relax,
-                     why=why, candidates=cands)  # fmt: skip
+        why = (
+            f"it maximises published score minus {_penalty(ctx):g} points per doubling of GMACs "
+            f"({chosen.score_label}; {reg['cost_penalty_source']}), the knee of the accuracy/compute front"
+        )
+    return Selection(
+        chosen=chosen,
+        alternatives=alternatives,
+        reference=reference or ("", ""),
+        n_candidates=len(cands),
+        n_feasible=len(feasible),
+        all_feasible=all_feasible,
+        relax=relax,
+        why=why,
+        candidates=cands,
+    )
 
 
 def _existing_base(ctx: Context, cands: list[Candidate]) -> Candidate | None:
@@ -259,8 +321,15 @@ def _existing_base(ctx: Context, cands: list[Candidate]) -> Candidate | None:
     if setup is None or not setup.baseModel:
         return None
     want = re.sub(r"[^a-z0-9.]", "", setup.baseModel.lower())
-    matches = [c for c in cands if want and (want == re.sub(r"[^a-z0-9.]", "", c.entry.hub_id.lower().split("/")[-1])
-                                             or want == re.sub(r"[^a-z0-9.]", "", c.entry.hub_id.lower()))]  # fmt: skip
+    matches = [
+        c
+        for c in cands
+        if want
+        and (
+            want == re.sub(r"[^a-z0-9.]", "", c.entry.hub_id.lower().split("/")[-1])
+            or want == re.sub(r"[^a-z0-9.]", "", c.entry.hub_id.lower())
+        )
+    ]
     if not matches:
         matches = [c for c in cands if want and want in re.sub(r"[^a-z0-9.]", "", c.entry.hub_id.lower())]
     return min(matches, key=lambda c: len(c.entry.hub_id)) if matches else None
@@ -272,9 +341,15 @@ def _screen_hours(ctx: Context, c: Candidate, mixed: bool) -> float:
     epochs = reg["screening_epochs"]["scratch" if c.scratch else "finetune"]
     gmacs, _ = estimate_gmacs(c.entry, training=True)
     prec = "bf16" if mixed and ctx.train_hw.supports_bf16 else "fp16" if mixed else "fp32"
-    est = training_time(gmacs=gmacs, n_samples=ctx.n_samples or 10_000, epochs=epochs, hw=ctx.train_hw,
-                        n_devices=ctx.total_devices if ctx.train_hw.kind in {"gpu", "tpu"} else 1, precision=prec,
-                        backward=c.adaptation != "linear-probe")  # fmt: skip
+    est = training_time(
+        gmacs=gmacs,
+        n_samples=ctx.n_samples or 10_000,
+        epochs=epochs,
+        hw=ctx.train_hw,
+        n_devices=ctx.total_devices if ctx.train_hw.kind in {"gpu", "tpu"} else 1,
+        precision=prec,
+        backward=c.adaptation != "linear-probe",
+    )
     return est.hours
 
 
@@ -329,8 +404,15 @@ def _knee(cands: list[Candidate], ctx: Context) -> Candidate:
         # Built-in networks first among equals: `dlexpert train` builds them without downloads.
         # Within a family: the best published score, then built-in networks (`dlexpert train` builds them without
         # downloads), then the cheapest.
-        return min(cands, key=lambda c: (rank.get(c.entry.family, len(order)), -(c.score if c.score is not None else
-                                         -1e9), c.entry.library != "dlexpert", c.cost))  # fmt: skip
+        return min(
+            cands,
+            key=lambda c: (
+                rank.get(c.entry.family, len(order)),
+                -(c.score if c.score is not None else -1e9),
+                c.entry.library != "dlexpert",
+                c.cost,
+            ),
+        )
     scored = [c for c in cands if c.score is not None]
     if not scored:
         return min(cands, key=lambda c: c.cost)
@@ -356,7 +438,7 @@ def _alternatives(chosen: Candidate, cands: list[Candidate], ctx: Context) -> li
         add(max(scored, key=lambda c: (c.score or 0, -c.cost)))
         faster = [c for c in within if c.cost < chosen.cost]
         if faster:
-            add(max(faster, key=lambda c: (c.score or 0)))
+            add(max(faster, key=lambda c: c.score or 0))
     other_arch = [c for c in (within or others) if c.entry.architecture != chosen.entry.architecture]
     if other_arch:
         add(max(other_arch, key=lambda c: (c.score if c.score is not None else -1e9, -c.cost)))
@@ -371,11 +453,12 @@ def _alternatives(chosen: Candidate, cands: list[Candidate], ctx: Context) -> li
 def _relax_advice(c: Candidate, ctx: Context) -> list[str]:
     out = []
     if ctx.latency is not None and c.latency is not None and c.latency.ms > ctx.latency.max_ms:
-        out.append(f"relax constraints.latencyRequirement to >= {c.latency.ms * 1.1:.0f} ms, or serve on faster "
-                   f"hardware than {ctx.infer_hw.display_name}")  # fmt: skip
+        out.append(
+            f"relax constraints.latencyRequirement to >= {c.latency.ms * 1.1:.0f} ms, or serve on faster "
+            f"hardware than {ctx.infer_hw.display_name}"
+        )
     if ctx.size_limit_mb is not None and c.entry.params_m > ctx.size_limit_mb:
-        out.append(f"relax constraints.modelSizeLimit to >= {c.entry.params_m:.0f} MB (INT8 weights of "
-                   f"{c.entry.name})")  # fmt: skip
+        out.append(f"relax constraints.modelSizeLimit to >= {c.entry.params_m:.0f} MB (INT8 weights of {c.entry.name})")
     for f in c.failures:
         if "GB per device" in f:
             out.append("train on a device with more memory, or on several GPUs with FSDP")

@@ -6,15 +6,31 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from rich.console import Console
 
 from ..errors import DlexpertError
 
-# Human text and progress go to standard error; standard output carries only the requested document.
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _LazyConsole:
+    """Human text and progress go to standard error; standard output carries only the requested document.
+    Created on first use: rich's Console costs ~30 ms to import, which `plan --format json` rarely needs."""
+
+    _console: Console | None = None
+
+    def print(self, *args: Any, **kwargs: Any) -> None:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, highlight=False, soft_wrap=True)
+        self._console.print(*args, **kwargs)
+
+
+err_console = _LazyConsole()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,8 +58,11 @@ def handle_errors(fn: F) -> F:
         except Exception as exc:
             if os.environ.get("DLEXPERT_DEBUG"):
                 raise
-            fail(f"internal error: {type(exc).__name__}: {_escape(str(exc))} (set DLEXPERT_DEBUG=1 for a traceback, "
-                 "and please report it)", 1)  # fmt: skip
+            fail(
+                f"internal error: {type(exc).__name__}: {_escape(str(exc))} (set DLEXPERT_DEBUG=1 for a traceback, "
+                "and please report it)",
+                1,
+            )
 
     return wrapper  # type: ignore[return-value]
 

@@ -17,13 +17,23 @@ class PlanFormat(str, Enum):
 
 @handle_errors
 def plan(
-    task: str = typer.Argument(..., help="Task spec in YAML or JSON (the seed's Input shape); '-' reads standard input."),
-    hardware: str | None = typer.Option(None, "--hardware", help="Hardware profile name or alias, or 'auto' to detect "
-                                        "this machine; overrides constraints.computeResources."),
-    assume_defaults: bool = typer.Option(False, "--assume-defaults", help="Proceed on stated assumptions when critical "
-                                         "information is missing, instead of asking (exit 3)."),
-    fmt: PlanFormat = typer.Option(PlanFormat.md, "--format", help="json: exactly one JSON document on stdout; "
-                                   "md: a readable report."),
+    task: str = typer.Argument(
+        ..., help="Task spec in YAML or JSON (the seed's Input shape); '-' reads standard input."
+    ),
+    hardware: str | None = typer.Option(
+        None,
+        "--hardware",
+        help="Hardware profile name or alias, or 'auto' to detect "
+        "this machine; overrides constraints.computeResources.",
+    ),
+    assume_defaults: bool = typer.Option(
+        False,
+        "--assume-defaults",
+        help="Proceed on stated assumptions when critical information is missing, instead of asking (exit 3).",
+    ),
+    fmt: PlanFormat = typer.Option(
+        PlanFormat.md, "--format", help="json: exactly one JSON document on stdout; md: a readable report."
+    ),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the plan to this file (atomically)."),
 ) -> None:
     """Plan a deep-learning task: architecture, pretrained model, recipe, debugging, deployment, expectations.

@@ -16,7 +16,9 @@ class Which(str, Enum):
 
 
 @handle_errors
-def schema(which: Which = typer.Argument(..., help="input: the task spec (seed Input); output: the plan (seed Output)")) -> None:
+def schema(
+    which: Which = typer.Argument(..., help="input: the task spec (seed Input); output: the plan (seed Output)"),
+) -> None:
     """Print the JSON Schema of the task spec or of the plan."""
     from ..schema import json_schema
 

@@ -46,8 +46,10 @@ class LatencyEstimate:
     def describe(self) -> str:
         if self.basis == "measured":
             return f"{_fmt_ms(self.ms)} ms (measured; {self.source})"
-        return (f"{_fmt_ms(self.ms)} ms (range {_fmt_ms(self.low_ms)}-{_fmt_ms(self.high_ms)} ms; {self.basis}: "
-                f"{self.source})")  # fmt: skip
+        return (
+            f"{_fmt_ms(self.ms)} ms (range {_fmt_ms(self.low_ms)}-{_fmt_ms(self.high_ms)} ms; {self.basis}: "
+            f"{self.source})"
+        )
 
 
 def _fmt_ms(ms: float) -> str:
@@ -131,8 +133,11 @@ def _lstsq3(rows: list[tuple[float, float, float]]) -> tuple[float, float, float
                 s[i][j] += w * v[i] * v[j]
 
     def det(m: list[list[float]]) -> float:
-        return (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-                + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))  # fmt: skip
+        return (
+            m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+        )
 
     d = det(s)
     if abs(d) < 1e-12:
@@ -189,8 +194,11 @@ def _gpu_efficiency() -> float:
     except Exception:
         return 0.3
     peak = _peak(hw, "fp16") * 1e12
-    eff = [2 * m.gmacs * 1e9 * m.throughput["rtx4090"] / peak for m in list_models(library="timm")
-           if "rtx4090" in m.throughput and m.gmacs]  # fmt: skip
+    eff = [
+        2 * m.gmacs * 1e9 * m.throughput["rtx4090"] / peak
+        for m in list_models(library="timm")
+        if "rtx4090" in m.throughput and m.gmacs
+    ]
     return min(1.0, max(0.05, statistics.median(eff))) if eff else 0.3
 
 
@@ -206,8 +214,9 @@ def predict_latency(entry: ModelEntry, hw: HardwareProfile, *, precision: str = 
     est = _predict_once(entry, hw, precision=precision)
     if entry.architecture == "Diffusion":
         k = DIFFUSION_STEPS
-        return LatencyEstimate(est.ms * k, est.low_ms * k, est.high_ms * k, est.basis,
-                               f"{k} denoising steps x ({est.source})")  # fmt: skip
+        return LatencyEstimate(
+            est.ms * k, est.low_ms * k, est.high_ms * k, est.basis, f"{k} denoising steps x ({est.source})"
+        )
     return est
 
 
@@ -222,36 +231,48 @@ def _predict_once(entry: ModelEntry, hw: HardwareProfile, *, precision: str = "f
                 ref = get_hardware(ref_name)
                 ms = entry.latency_ms[ref_name] * _peak(ref, "fp32") / target
                 err = _cpu_scaling_error()
-                return LatencyEstimate(ms, ms * (1 - err), ms * (1 + 2 * err), "scaled",
-                                       f"measured on {ref.display_name} ({entry.source}), scaled by peak fp32 FLOP/s "
-                                       f"{_peak(ref, 'fp32'):.2f}/{target:.2f} TFLOP/s; median error of this scaling "
-                                       f"across timm's two CPU tables {err:.0%}")  # fmt: skip
+                return LatencyEstimate(
+                    ms,
+                    ms * (1 - err),
+                    ms * (1 + 2 * err),
+                    "scaled",
+                    f"measured on {ref.display_name} ({entry.source}), scaled by peak fp32 FLOP/s "
+                    f"{_peak(ref, 'fp32'):.2f}/{target:.2f} TFLOP/s; median error of this scaling "
+                    f"across timm's two CPU tables {err:.0%}",
+                )
         coef, err, n, smallest = _cpu_fit()
         gmacs, how = estimate_gmacs(entry)
         macts = entry.macts_m if entry.macts_m is not None else 0.0
         if n and (entry.macts_m is not None or entry.gmacs is not None) and gmacs >= smallest:
             ref = get_hardware(REFERENCE_CPU)
             ms = max(0.05, coef[0] * gmacs + coef[1] * macts + coef[2]) * _peak(ref, "fp32") / target
-            return LatencyEstimate(ms, ms * (1 - err), ms * (1 + 2 * err), "fitted",
-                                   f"fit of {n} timm i7-12700H latencies on GMACs ({how}) and activations, "
-                                   f"median error {err:.0%}, scaled to {hw.display_name}")  # fmt: skip
+            return LatencyEstimate(
+                ms,
+                ms * (1 - err),
+                ms * (1 + 2 * err),
+                "fitted",
+                f"fit of {n} timm i7-12700H latencies on GMACs ({how}) and activations, "
+                f"median error {err:.0%}, scaled to {hw.display_name}",
+            )
     # Roofline for everything else (and CPUs without any MAC count).
     gmacs, how = estimate_gmacs(entry)
     bytes_per = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}.get(precision, 4)
-    if hw.kind == "cpu":
-        eff = 0.3
-    else:
-        eff = _gpu_efficiency()
+    eff = 0.3 if hw.kind == "cpu" else _gpu_efficiency()
     compute_s = 2 * gmacs * 1e9 / (_peak(hw, precision) * 1e12 * eff)
     traffic = entry.params_m * 1e6 * bytes_per + (entry.macts_m or 0.0) * 1e6 * bytes_per * 2
     memory_s = traffic / (hw.bandwidth_gbs * 1e9)
     floor = GPU_BATCH1_FLOOR_MS if hw.kind in {"gpu", "edge"} else 0.0
     ms = max(compute_s, memory_s) * 1e3 + floor
-    return LatencyEstimate(ms, ms * 0.5, ms * 3.0, "roofline",
-                           f"roofline on {hw.display_name}: {2 * gmacs:.2f} GFLOPs ({how}) at {eff:.0%} of "
-                           f"{_peak(hw, precision):.1f} TFLOP/s {precision} vs {traffic / 1e6:.0f} MB at "
-                           f"{hw.bandwidth_gbs:.0f} GB/s, plus {floor:.0f} ms launch floor; batch-1 roofline "
-                           "estimates are rough (0.5x-3x): measure with `dlexpert bench`")  # fmt: skip
+    return LatencyEstimate(
+        ms,
+        ms * 0.5,
+        ms * 3.0,
+        "roofline",
+        f"roofline on {hw.display_name}: {2 * gmacs:.2f} GFLOPs ({how}) at {eff:.0%} of "
+        f"{_peak(hw, precision):.1f} TFLOP/s {precision} vs {traffic / 1e6:.0f} MB at "
+        f"{hw.bandwidth_gbs:.0f} GB/s, plus {floor:.0f} ms launch floor; batch-1 roofline "
+        "estimates are rough (0.5x-3x): measure with `dlexpert bench`",
+    )
 
 
 def training_memory_gb(
@@ -260,13 +281,19 @@ def training_memory_gb(
     """Device memory to train: parameters x bytes for the adaptation (ZeRO's accounting) + activations."""
     reg = get_regimes()
     bpp = reg["train_bytes_per_param"]
-    key = {"full": "full_mixed" if mixed_precision else "full_fp32", "linear-probe": "frozen_backbone",
-           "partial": "full_mixed" if mixed_precision else "full_fp32", "lora": "lora", "qlora": "qlora"}[adaptation]  # fmt: skip
+    key = {
+        "full": "full_mixed" if mixed_precision else "full_fp32",
+        "linear-probe": "frozen_backbone",
+        "partial": "full_mixed" if mixed_precision else "full_fp32",
+        "lora": "lora",
+        "qlora": "qlora",
+    }[adaptation]
     weights = entry.params_m * 1e6 * bpp[key]
     act_bytes = 2 if mixed_precision else 4
     if entry.macts_m is not None:
         acts = entry.macts_m * 1e6 * act_bytes * reg["activation_train_factor"] * batch_size
-        act_how = f"{entry.macts_m:.0f}M activations x {reg['activation_train_factor']:g} x {act_bytes} B x batch {batch_size}"
+        factor = reg["activation_train_factor"]
+        act_how = f"{entry.macts_m:.0f}M activations x {factor:g} x {act_bytes} B x batch {batch_size}"
     else:
         # Transformers: ~34 x seq x hidden bytes per layer per sample in 16-bit (Korthikanti et al. 2022,
         # arXiv 2205.05198, Eq. 1, without the attention-score term). Shape from parameters: params ~ 12 L d^2 with
@@ -277,8 +304,10 @@ def training_memory_gb(
         acts = 34 * seq * hidden * layers * batch_size * (act_bytes / 2)
         if adaptation in {"lora", "qlora"}:
             acts *= 0.5  # gradient checkpointing is standard with (Q)LoRA (PEFT docs); stores ~half
-        act_how = (f"~34 B x seq {seq} x hidden {hidden:.0f} x {layers:.0f} layers x batch {batch_size} "
-                   "(Korthikanti et al. 2022)")
+        act_how = (
+            f"~34 B x seq {seq} x hidden {hidden:.0f} x {layers:.0f} layers x batch {batch_size} "
+            "(Korthikanti et al. 2022)"
+        )
     if adaptation == "linear-probe":
         acts *= 1 / reg["activation_train_factor"]  # no backward through the backbone
     total = (weights + acts) / 1e9
@@ -286,7 +315,13 @@ def training_memory_gb(
 
 
 def training_time(
-    *, gmacs: float, n_samples: int, epochs: float, hw: HardwareProfile, n_devices: int, precision: str,
+    *,
+    gmacs: float,
+    n_samples: int,
+    epochs: float,
+    hw: HardwareProfile,
+    n_devices: int,
+    precision: str,
     backward: bool = True,
 ) -> TimeEstimate:
     """Wall-clock training time from FLOPs: 2 x GMACs x (3 with backward) x samples x epochs over utilised peak.
@@ -298,7 +333,9 @@ def training_time(
     flops = 2 * gmacs * 1e9 * (3 if backward else 1) * n_samples * epochs
     peak = _peak(hw, precision) * 1e12 * n_devices
     fast, slow = flops / (peak * hi_u) / 3600, flops / (peak * lo_u) / 3600
-    basis = (f"{flops:.2e} FLOPs = 2 x {gmacs:.2f} GMACs x {3 if backward else 1} x {n_samples:,} samples x {epochs:g} "
-             f"epochs, at {lo_u:.0%}-{hi_u:.0%} of {n_devices} x {_peak(hw, precision):.1f} TFLOP/s {precision} on "
-             f"{hw.display_name} ({reg['utilisation']['source']})")  # fmt: skip
+    basis = (
+        f"{flops:.2e} FLOPs = 2 x {gmacs:.2f} GMACs x {3 if backward else 1} x {n_samples:,} samples x {epochs:g} "
+        f"epochs, at {lo_u:.0%}-{hi_u:.0%} of {n_devices} x {_peak(hw, precision):.1f} TFLOP/s {precision} on "
+        f"{hw.display_name} ({reg['utilisation']['source']})"
+    )
     return TimeEstimate((fast * slow) ** 0.5, fast, slow, flops, basis)

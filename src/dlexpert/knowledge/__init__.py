@@ -17,18 +17,26 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import DlexpertError, UnknownNameError
-from ._records import ArchitectureFamily, DatasetInfo, HardwareProfile, Metric, ModelEntry, Problem, Recipe, ReferenceResult
+from ._records import (
+    ArchitectureFamily,
+    DatasetInfo,
+    HardwareProfile,
+    Metric,
+    ModelEntry,
+    Problem,
+    Recipe,
+    ReferenceResult,
+)
 
 __all__ = [
     "ArchitectureFamily",
@@ -56,11 +64,12 @@ __all__ = [
 ]
 
 _R = TypeVar("_R", bound=BaseModel)
+_DATA = Path(__file__).resolve().parent / "data"
 
 
 def _read(name: str) -> Any:
-    path = resources.files(__package__) / "data" / name
-    text = path.read_text(encoding="utf-8")
+    # The data ship inside the package (pyproject package-data), next to this file.
+    text = (_DATA / name).read_text(encoding="utf-8")
     if name.endswith(".json"):
         return json.loads(text)
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -74,7 +83,9 @@ def _load(name: str, record: type[_R], key: str) -> dict[str, _R]:
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"])
-            raise DlexpertError(f"knowledge/data/{name}: record {i} ({raw.get(key, '?')}): {where}: {err['msg']}") from None
+            raise DlexpertError(
+                f"knowledge/data/{name}: record {i} ({raw.get(key, '?')}): {where}: {err['msg']}"
+            ) from None
         k = getattr(item, key)
         if k in out:
             raise DlexpertError(f"knowledge/data/{name}: duplicate {key} {k!r}")
@@ -83,6 +94,8 @@ def _load(name: str, record: type[_R], key: str) -> dict[str, _R]:
 
 
 def _unknown(kind: str, name: str, valid: list[str]) -> UnknownNameError:
+    import difflib
+
     close = difflib.get_close_matches(name, valid, n=3, cutoff=0.4)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     shown = ", ".join(valid[:40]) + (" ..." if len(valid) > 40 else "")
@@ -91,18 +104,41 @@ def _unknown(kind: str, name: str, valid: list[str]) -> UnknownNameError:
 
 # --------------------------------------------------------------------------------------------- models
 
-_MODEL_FILES = ("timm_models.json", "torchvision_models.json", "models_curated.yaml", "models_scratch.yaml")
+# Catalog files and the domains their entries may cover. The two generated vision files are large (1,700 entries),
+# so a plan for another domain never reads them.
+_MODEL_FILES = {
+    "timm_models.json": {"CV"},
+    "torchvision_models.json": {"CV"},
+    "models_curated.yaml": None,  # any domain
+    "models_scratch.yaml": None,
+}
 
 
 @cache
-def _models() -> dict[str, ModelEntry]:
+def _model_file(name: str) -> dict[str, ModelEntry]:
+    entries = _load(name, ModelEntry, "name")
+    allowed = _MODEL_FILES[name]
+    for e in entries.values():
+        if allowed is not None and not set(e.domains) <= allowed:
+            raise DlexpertError(f"knowledge/data/{name}: {e.name} lists domains {e.domains}; this file holds {allowed}")
+    return entries
+
+
+@cache
+def _models_in(domain: str | None) -> dict[str, ModelEntry]:
     out: dict[str, ModelEntry] = {}
-    for f in _MODEL_FILES:
-        for k, v in _load(f, ModelEntry, "name").items():
+    for f, domains in _MODEL_FILES.items():
+        if domain is not None and domains is not None and domain not in domains:
+            continue
+        for k, v in _model_file(f).items():
             if k in out:
                 raise DlexpertError(f"knowledge/data/{f}: model {k!r} is already defined in another catalog file")
             out[k] = v
     return out
+
+
+def _models() -> dict[str, ModelEntry]:
+    return _models_in(None)
 
 
 def get_model(name: str) -> ModelEntry:
@@ -126,7 +162,7 @@ def list_models(
     max_params_m: float | None = None,
 ) -> list[ModelEntry]:
     """Catalog entries matching every given filter. `pattern` is a shell-style glob or a substring of the name."""
-    out = list(_models().values())
+    out = list(_models_in(domain).values())
     if pattern:
         if any(c in pattern for c in "*?["):
             rx = re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".").replace(r"\[", "["), re.I)
@@ -210,7 +246,9 @@ def _recipes() -> dict[str, Recipe]:
     return _load("recipes.yaml", Recipe, "name")
 
 
-def list_recipes(*, architecture: str | None = None, regime: str | None = None, domain: str | None = None) -> list[Recipe]:
+def list_recipes(
+    *, architecture: str | None = None, regime: str | None = None, domain: str | None = None
+) -> list[Recipe]:
     out = list(_recipes().values())
     if architecture:
         out = [r for r in out if architecture in r.architecture]

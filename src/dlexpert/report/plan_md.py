@@ -34,11 +34,31 @@ def render_plan_md(plan: Plan) -> str:
     if md.codeFramework:
         out += [f"**Code framework:** {md.codeFramework}", ""]
     if plan.alternatives:
-        out += ["### Alternatives", "", "| model | architecture | params (M) | accuracy | latency | resources | meets "
-                "constraints | why not chosen |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        out += [
+            "### Alternatives",
+            "",
+            "| model | architecture | params (M) | accuracy | latency | resources | meets "
+            "constraints | why not chosen |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for a in plan.alternatives:
-            out.append("| " + " | ".join(_cell(x) for x in (f"`{a.name}`", a.architecture, f"{a.params_m:g}", a.accuracy,
-                       a.latency, a.resources, "yes" if a.meets_constraints else "no", a.why_not_chosen)) + " |")  # fmt: skip
+            out.append(
+                "| "
+                + " | ".join(
+                    _cell(x)
+                    for x in (
+                        f"`{a.name}`",
+                        a.architecture,
+                        f"{a.params_m:g}",
+                        a.accuracy,
+                        a.latency,
+                        a.resources,
+                        "yes" if a.meets_constraints else "no",
+                        a.why_not_chosen,
+                    )
+                )
+                + " |"
+            )
         out.append("")
 
     dp, opt, tt = ts.dataProcessing, ts.optimizer, ts.trainingTechniques
@@ -47,15 +67,20 @@ def render_plan_md(plan: Plan) -> str:
         out.append(f"- **Augmentation:** {'; '.join(dp.augmentation)}")
     if dp.samplingStrategy:
         out.append(f"- **Sampling:** {dp.samplingStrategy}")
-    out += [f"- **Batch size:** {dp.batchSize}", f"- **Optimizer:** {opt.type}",
-            f"- **Learning rate:** {opt.learningRate}"]  # fmt: skip
+    out += [
+        f"- **Batch size:** {dp.batchSize}",
+        f"- **Optimizer:** {opt.type}",
+        f"- **Learning rate:** {opt.learningRate}",
+    ]
     if opt.scheduler:
         out.append(f"- **Scheduler:** {opt.scheduler}")
     if opt.weightDecay:
         out.append(f"- **Weight decay:** {opt.weightDecay}")
     out.append(f"- **Gradient clipping:** {tt.gradientClipping or 'off'}")
-    out.append(f"- **Mixed precision:** {'yes' if tt.mixedPrecision else 'no'}; gradient accumulation: "
-               f"{tt.gradientAccumulation or 1}; EMA of weights: {'yes' if tt.ema else 'no'}")  # fmt: skip
+    out.append(
+        f"- **Mixed precision:** {'yes' if tt.mixedPrecision else 'no'}; gradient accumulation: "
+        f"{tt.gradientAccumulation or 1}; EMA of weights: {'yes' if tt.ema else 'no'}"
+    )
     if ts.regularization:
         out.append(f"- **Regularization:** {'; '.join(ts.regularization)}")
     out.append("")
@@ -84,13 +109,19 @@ def render_plan_md(plan: Plan) -> str:
         if io.caching:
             out.append(f"- **Caching:** {io.caching}")
     if ep.distributedTraining:
-        out.append(f"- **Distributed training:** {ep.distributedTraining.strategy} — {ep.distributedTraining.configuration}")
+        out.append(
+            f"- **Distributed training:** {ep.distributedTraining.strategy} — {ep.distributedTraining.configuration}"
+        )
     out.append("")
 
     if plan.expectedPerformance:
         pe = plan.expectedPerformance
         out += ["## Expected performance", ""]
-        for k, v in (("Accuracy", pe.accuracy), ("Training time", pe.trainingTime), ("Inference latency", pe.inferenceLatency)):
+        for k, v in (
+            ("Accuracy", pe.accuracy),
+            ("Training time", pe.trainingTime),
+            ("Inference latency", pe.inferenceLatency),
+        ):
             if v:
                 out.append(f"- **{k}:** {v}")
         out.append("")

@@ -20,9 +20,19 @@ from pydantic import BaseModel, ConfigDict
 
 _NUMBER = r"(\d+(?:[.,]\d+)*(?:\.\d+)?|\.\d+)"
 _MULTIPLIERS = {
-    "": 1.0, "k": 1e3, "thousand": 1e3, "m": 1e6, "mil": 1e6, "million": 1e6, "mln": 1e6,
-    "b": 1e9, "bn": 1e9, "billion": 1e9, "t": 1e12, "trillion": 1e12,
-}  # fmt: skip
+    "": 1.0,
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mil": 1e6,
+    "million": 1e6,
+    "mln": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "billion": 1e9,
+    "t": 1e12,
+    "trillion": 1e12,
+}
 
 
 class _Parsed(BaseModel):
@@ -46,14 +56,37 @@ def _check_finite(value: float, what: str, text: str) -> float:
 # --------------------------------------------------------------------------------------------- data size
 
 _TIME_UNITS_IN_HOURS = {
-    "year": 365 * 24.0, "yr": 365 * 24.0, "month": 30 * 24.0, "week": 7 * 24.0, "day": 24.0,
-    "hour": 1.0, "hr": 1.0, "minute": 1 / 60, "min": 1 / 60, "second": 1 / 3600, "sec": 1 / 3600, "s": 1 / 3600,
-}  # fmt: skip
+    "year": 365 * 24.0,
+    "yr": 365 * 24.0,
+    "month": 30 * 24.0,
+    "week": 7 * 24.0,
+    "day": 24.0,
+    "hour": 1.0,
+    "hr": 1.0,
+    "minute": 1 / 60,
+    "min": 1 / 60,
+    "second": 1 / 3600,
+    "sec": 1 / 3600,
+    "s": 1 / 3600,
+}
 _FREQUENCY_PER_HOUR = {
-    "yearly": 1 / (365 * 24), "monthly": 1 / (30 * 24), "weekly": 1 / (7 * 24), "daily": 1 / 24, "hourly": 1.0,
-    "half-hourly": 2.0, "15-minute": 4.0, "15 minute": 4.0, "15-min": 4.0, "10-minute": 6.0, "5-minute": 12.0,
-    "minutely": 60.0, "per-minute": 60.0, "per minute": 60.0, "secondly": 3600.0, "per-second": 3600.0,
-}  # fmt: skip
+    "yearly": 1 / (365 * 24),
+    "monthly": 1 / (30 * 24),
+    "weekly": 1 / (7 * 24),
+    "daily": 1 / 24,
+    "hourly": 1.0,
+    "half-hourly": 2.0,
+    "15-minute": 4.0,
+    "15 minute": 4.0,
+    "15-min": 4.0,
+    "10-minute": 6.0,
+    "5-minute": 12.0,
+    "minutely": 60.0,
+    "per-minute": 60.0,
+    "per minute": 60.0,
+    "secondly": 3600.0,
+    "per-second": 3600.0,
+}
 _SAMPLE_UNITS = (
     "samples|sample|images|image|imgs|img|examples|example|instances|records|rows|row|sentences|sentence|documents|"
     "docs|doc|texts|text|utterances|clips|clip|videos|video|frames|tokens|token|pairs|pair|episodes|episode|steps|"
@@ -167,15 +200,15 @@ def parse_latency(text: str) -> Latency:
         if rate <= 0:
             raise ValueError(f"frame rate must be positive; got {raw!r}")
         return Latency(text=raw, max_ms=1000.0 / rate, hardware=hardware, percentile=percentile, batch_size=batch_size)
-    if "real-time" in low or "realtime" in low or "real time" in low:
-        if not re.search(r"\d", low):
-            # Interactive "real-time" with no number: 100 ms is the classic limit for an instantaneous response
-            # (Nielsen, Usability Engineering, 1993, ch. 5).
-            return Latency(text=raw, max_ms=100.0, hardware=hardware, percentile=percentile, batch_size=batch_size)
+    if ("real-time" in low or "realtime" in low or "real time" in low) and not re.search(r"\d", low):
+        # Interactive "real-time" with no number: 100 ms is the classic limit for an instantaneous response
+        # (Nielsen, Usability Engineering, 1993, ch. 5).
+        return Latency(text=raw, max_ms=100.0, hardware=hardware, percentile=percentile, batch_size=batch_size)
     m = re.search(rf"{_NUMBER}\s*(ms|msec|millisecond|milliseconds|µs|us|microseconds?|s|sec|secs|seconds?)\b", low)
     if not m:
         raise ValueError(
-            f"expected a latency such as 'inference <50ms', '<30ms on Jetson Orin', 'p95 < 0.2 s' or '30 fps'; got {raw!r}"
+            "expected a latency such as 'inference <50ms', '<30ms on Jetson Orin', 'p95 < 0.2 s' or '30 fps'; "
+            f"got {raw!r}"
         )
     value = _to_float(m.group(1))
     unit = m.group(2)
@@ -248,8 +281,25 @@ _METRICS: list[tuple[str, tuple[str, ...], bool]] = [
     ("accuracy", ("top-1", "top1", "top 1", "accuracy", "acc"), True),
 ]
 # Metrics that live in [0, 1] or [0, 100 %]; others (RMSE, FID, return, perplexity) are unbounded.
-_BOUNDED = {"top5", "macro-f1", "micro-f1", "weighted-f1", "f1", "mAP", "mIoU", "dice", "auroc", "precision", "recall",
-            "accuracy", "wer", "cer", "bleu", "rouge", "mape"}  # fmt: skip
+_BOUNDED = {
+    "top5",
+    "macro-f1",
+    "micro-f1",
+    "weighted-f1",
+    "f1",
+    "mAP",
+    "mIoU",
+    "dice",
+    "auroc",
+    "precision",
+    "recall",
+    "accuracy",
+    "wer",
+    "cer",
+    "bleu",
+    "rouge",
+    "mape",
+}
 
 
 class AccuracyTarget(_Parsed):
@@ -278,16 +328,34 @@ def parse_accuracy_target(text: str) -> AccuracyTarget:
             break
     # Drop the metric phrase's own digits ("top-1", "map@0.5", "f1") before looking for the target number.
     cleaned = re.sub(r"top[- ]?[15]|map@?[0-9.:]+|map50(-95)?|f1|rouge-l|@\s*\d+", " ", low)
-    m = re.search(rf"(<=|>=|=<|=>|≤|≥|<|>|=|at least|at most|above|below|over|under|no more than|no less than)?"
-                  rf"\s*{_NUMBER}\s*(%|percent|pp)?", cleaned)  # fmt: skip
+    m = re.search(
+        rf"(<=|>=|=<|=>|≤|≥|<|>|=|at least|at most|above|below|over|under|no more than|no less than)?"
+        rf"\s*{_NUMBER}\s*(%|percent|pp)?",
+        cleaned,
+    )
     if not m:
         raise ValueError(f"expected a target such as 'top-1 acc >90%', 'macro-F1 > 0.85' or 'WER < 8%'; got {raw!r}")
     word = (m.group(1) or "").strip()
     comparator: Comparator = {
-        "<": "<", "<=": "<=", "=<": "<=", "≤": "<=", "below": "<", "under": "<", "at most": "<=", "no more than": "<=",
-        ">": ">", ">=": ">=", "=>": ">=", "≥": ">=", "above": ">", "over": ">", "at least": ">=", "no less than": ">=",
-        "=": "=", "": ">=" if higher else "<=",
-    }[word]  # fmt: skip
+        "<": "<",
+        "<=": "<=",
+        "=<": "<=",
+        "≤": "<=",
+        "below": "<",
+        "under": "<",
+        "at most": "<=",
+        "no more than": "<=",
+        ">": ">",
+        ">=": ">=",
+        "=>": ">=",
+        "≥": ">=",
+        "above": ">",
+        "over": ">",
+        "at least": ">=",
+        "no less than": ">=",
+        "=": "=",
+        "": ">=" if higher else "<=",
+    }[word]
     value = _to_float(m.group(2))
     bounded = metric in _BOUNDED
     if bounded:
@@ -296,13 +364,18 @@ def parse_accuracy_target(text: str) -> AccuracyTarget:
         if not 0 <= value <= 1:
             raise ValueError(f"{metric} target must lie between 0 and 100%; got {raw!r}")
     if comparator in {">", ">="} and not higher:
-        raise ValueError(f"{metric} is lower-is-better, so its target is an upper bound ('< {m.group(2)}'); got {raw!r}")
+        raise ValueError(
+            f"{metric} is lower-is-better, so its target is an upper bound ('< {m.group(2)}'); got {raw!r}"
+        )
     if comparator in {"<", "<="} and higher:
-        raise ValueError(f"{metric} is higher-is-better, so its target is a lower bound ('> {m.group(2)}'); got {raw!r}")
+        raise ValueError(
+            f"{metric} is higher-is-better, so its target is a lower bound ('> {m.group(2)}'); got {raw!r}"
+        )
     if bounded and higher and comparator == ">" and value >= 1:
         raise ValueError(f"{metric} cannot exceed 100%; got {raw!r}")
-    return AccuracyTarget(text=raw, metric=metric, comparator=comparator, value=value, higher_is_better=higher,
-                          bounded=bounded)  # fmt: skip
+    return AccuracyTarget(
+        text=raw, metric=metric, comparator=comparator, value=value, higher_is_better=higher, bounded=bounded
+    )
 
 
 # --------------------------------------------------------------------------------------------- compute
@@ -319,8 +392,26 @@ class Compute(_Parsed):
     cores: int | None = None
 
 
-_GPU_WORDS = ("gpu", "cuda", "nvidia", "rtx", "gtx", "tesla", "a100", "h100", "h200", "v100", "a10", "t4", "l4",
-              "3090", "4090", "5090", "a6000", "l40")  # fmt: skip
+_GPU_WORDS = (
+    "gpu",
+    "cuda",
+    "nvidia",
+    "rtx",
+    "gtx",
+    "tesla",
+    "a100",
+    "h100",
+    "h200",
+    "v100",
+    "a10",
+    "t4",
+    "l4",
+    "3090",
+    "4090",
+    "5090",
+    "a6000",
+    "l40",
+)
 _EDGE_WORDS = ("jetson", "orin", "raspberry", "edge", "microcontroller", "mcu", "coral")
 _NPU_WORDS = ("npu", "phone", "mobile", "android", "iphone", "neural engine", "snapdragon", "hexagon")
 
@@ -348,7 +439,8 @@ def parse_compute(text: str) -> Compute:
     kind = "tpu" if is_tpu else "edge" if is_edge else "gpu" if is_gpu else "npu" if is_npu else "cpu"
     if not (is_cpu or is_gpu or is_tpu or is_edge or is_npu):
         raise ValueError(
-            f"expected compute such as 'single-GPU 24GB', 'multi-GPU (8x A100)', 'CPU (2 cores)' or 'TPU v4'; got {raw!r}"
+            "expected compute such as 'single-GPU 24GB', 'multi-GPU (8x A100)', 'CPU (2 cores)' or 'TPU v4'; "
+            f"got {raw!r}"
         )
 
     n_devices = 1
@@ -384,8 +476,9 @@ def parse_compute(text: str) -> Compute:
         device = dev.group(1).strip()
         if kind == "gpu" and memory_gb and device in {"a100"}:
             device = f"a100 {round(memory_gb)}gb"
-    return Compute(text=raw, kind=kind, n_devices=n_devices, n_nodes=n_nodes, device=device, memory_gb=memory_gb,
-                   cores=cores)  # fmt: skip
+    return Compute(
+        text=raw, kind=kind, n_devices=n_devices, n_nodes=n_nodes, device=device, memory_gb=memory_gb, cores=cores
+    )
 
 
 # --------------------------------------------------------------------------------------------- budget
@@ -407,7 +500,9 @@ def parse_budget(text: str) -> Budget:
     per_m = re.search(r"(?:/|per\s+)(month|mo|week|day|year|run|experiment)\b", low)
     per = {"mo": "month"}.get(per_m.group(1), per_m.group(1)) if per_m else None
     hours = re.search(rf"{_NUMBER}\s*([km])?\s*(?:gpu[- ]?hours?|gpu[- ]?h|gpuh)\b", low)
-    money = re.search(rf"(?:\$|usd|eur|€|£)\s*{_NUMBER}\s*([km])?|{_NUMBER}\s*([km])?\s*(?:\$|usd|dollars|eur|€|£)", low)
+    money = re.search(
+        rf"(?:\$|usd|eur|€|£)\s*{_NUMBER}\s*([km])?|{_NUMBER}\s*([km])?\s*(?:\$|usd|dollars|eur|€|£)", low
+    )
     usd = gpu_hours = None
     if hours:
         gpu_hours = _to_float(hours.group(1)) * {"k": 1e3, "m": 1e6}.get(hours.group(2) or "", 1.0)

@@ -25,36 +25,36 @@ class PretrainedModel(_Out):
 class ModelDesign(_Out):
     architecture: str
     rationale: str
-    pretrainedModel: PretrainedModel | None = None  # noqa: N815
+    pretrainedModel: PretrainedModel | None = None
     tradeoff: str
-    codeFramework: str | None = None  # noqa: N815
+    codeFramework: str | None = None
 
 
 class DataProcessing(_Out):
     normalization: str
     augmentation: list[str] | None = None
-    samplingStrategy: str | None = None  # noqa: N815
-    batchSize: str  # noqa: N815
+    samplingStrategy: str | None = None
+    batchSize: str
 
 
 class Optimizer(_Out):
     type: str
-    learningRate: str  # noqa: N815
+    learningRate: str
     scheduler: str | None = None
-    weightDecay: str | None = None  # noqa: N815
+    weightDecay: str | None = None
 
 
 class TrainingTechniques(_Out):
-    gradientClipping: str | None = None  # noqa: N815
-    mixedPrecision: bool | None = None  # noqa: N815
-    gradientAccumulation: int | None = None  # noqa: N815
+    gradientClipping: str | None = None
+    mixedPrecision: bool | None = None
+    gradientAccumulation: int | None = None
     ema: bool | None = None
 
 
 class TrainingStrategy(_Out):
-    dataProcessing: DataProcessing  # noqa: N815
+    dataProcessing: DataProcessing
     optimizer: Optimizer
-    trainingTechniques: TrainingTechniques  # noqa: N815
+    trainingTechniques: TrainingTechniques
     regularization: list[str] | None = None
 
 
@@ -67,7 +67,7 @@ class CommonIssue(_Out):
 class DebuggingGuidance(_Out):
     visualization: list[str]
     checkpoints: list[str]
-    commonIssues: list[CommonIssue]  # noqa: N815
+    commonIssues: list[CommonIssue]
 
 
 class ModelCompression(_Out):
@@ -88,15 +88,15 @@ class DistributedTraining(_Out):
 
 
 class EngineeringPractice(_Out):
-    modelCompression: ModelCompression | None = None  # noqa: N815
-    inferenceOptimization: InferenceOptimization | None = None  # noqa: N815
-    distributedTraining: DistributedTraining | None = None  # noqa: N815
+    modelCompression: ModelCompression | None = None
+    inferenceOptimization: InferenceOptimization | None = None
+    distributedTraining: DistributedTraining | None = None
 
 
 class ExpectedPerformance(_Out):
     accuracy: str | None = None
-    trainingTime: str | None = None  # noqa: N815
-    inferenceLatency: str | None = None  # noqa: N815
+    trainingTime: str | None = None
+    inferenceLatency: str | None = None
 
 
 class Question(_Out):
@@ -145,11 +145,11 @@ class WorkflowStep(_Out):
 class Plan(_Out):
     """The specification's Output, plus questions, assumptions, alternatives, evidence, warnings and workflow."""
 
-    modelDesign: ModelDesign  # noqa: N815
-    trainingStrategy: TrainingStrategy  # noqa: N815
-    debuggingGuidance: DebuggingGuidance  # noqa: N815
-    engineeringPractice: EngineeringPractice  # noqa: N815
-    expectedPerformance: ExpectedPerformance | None = None  # noqa: N815
+    modelDesign: ModelDesign
+    trainingStrategy: TrainingStrategy
+    debuggingGuidance: DebuggingGuidance
+    engineeringPractice: EngineeringPractice
+    expectedPerformance: ExpectedPerformance | None = None
     questions: list[Question] = Field(default_factory=list)
     assumptions: list[Assumption] = Field(default_factory=list)
     alternatives: list[Alternative] = Field(default_factory=list)

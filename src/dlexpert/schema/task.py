@@ -8,8 +8,9 @@ Example:
 
 from __future__ import annotations
 
-import difflib
+import functools
 import json
+import operator
 import sys
 from pathlib import Path
 from typing import Any, Literal
@@ -41,35 +42,82 @@ DOMAINS: tuple[str, ...] = ("CV", "NLP", "audio", "multimodal", "time-series")
 
 # Synonyms accepted for task.type and task.domain (matched case-insensitively, after trimming).
 _TYPE_SYNONYMS = {
-    "classification": ["classify", "classifier", "image classification", "text classification", "categorization",
-                       "recognition", "sentiment analysis", "audio classification", "keyword spotting", "tagging"],
+    "classification": [
+        "classify",
+        "classifier",
+        "image classification",
+        "text classification",
+        "categorization",
+        "recognition",
+        "sentiment analysis",
+        "audio classification",
+        "keyword spotting",
+        "tagging",
+    ],
     "detection": ["object detection", "detect", "detector", "localization", "bounding boxes"],
     "segmentation": ["semantic segmentation", "instance segmentation", "panoptic segmentation", "segment", "masking"],
-    "generation": ["generative", "generate", "text generation", "image generation", "synthesis", "diffusion",
-                   "text-to-image", "chat", "summarization", "translation"],
-    "sequence-modeling": ["sequence modeling", "sequence modelling", "sequence-modelling", "sequence", "forecasting",
-                          "time-series forecasting", "time series forecasting", "language modeling", "seq2seq",
-                          "speech recognition", "asr", "regression", "anomaly detection", "sequence labeling", "ner"],
+    "generation": [
+        "generative",
+        "generate",
+        "text generation",
+        "image generation",
+        "synthesis",
+        "diffusion",
+        "text-to-image",
+        "chat",
+        "summarization",
+        "translation",
+    ],
+    "sequence-modeling": [
+        "sequence modeling",
+        "sequence modelling",
+        "sequence-modelling",
+        "sequence",
+        "forecasting",
+        "time-series forecasting",
+        "time series forecasting",
+        "language modeling",
+        "seq2seq",
+        "speech recognition",
+        "asr",
+        "regression",
+        "anomaly detection",
+        "sequence labeling",
+        "ner",
+    ],
     "RL": ["reinforcement learning", "reinforcement-learning", "control", "policy learning", "rl"],
-}  # fmt: skip
+}
 _DOMAIN_SYNONYMS = {
     "CV": ["computer vision", "vision", "image", "images", "video", "imaging", "medical imaging", "cv"],
     "NLP": ["natural language processing", "language", "text", "nlp", "natural language"],
     "audio": ["speech", "sound", "audio", "acoustic", "music"],
     "multimodal": ["multi-modal", "multi modal", "vision-language", "vision language", "image-text", "multimodal"],
-    "time-series": ["time series", "timeseries", "time-series", "temporal", "sensor", "signals", "1d signal",
-                    "forecasting", "tabular sequences"],
-}  # fmt: skip
+    "time-series": [
+        "time series",
+        "timeseries",
+        "time-series",
+        "temporal",
+        "sensor",
+        "signals",
+        "1d signal",
+        "forecasting",
+        "tabular sequences",
+    ],
+}
 
 
 def _normalise_choice(value: object, *, choices: tuple[str, ...], synonyms: dict[str, list[str]], what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"expected one of {', '.join(choices)}; got {value!r}")
+    import difflib
+
     key = " ".join(value.strip().lower().replace("_", "-").split())
     for choice in choices:
         if key == choice.lower() or key in synonyms.get(choice, []):
             return choice
-    hint = difflib.get_close_matches(key, [c.lower() for c in choices] + sum(synonyms.values(), []), n=1)
+    hint = difflib.get_close_matches(
+        key, [c.lower() for c in choices] + functools.reduce(operator.iadd, synonyms.values(), []), n=1
+    )
     more = f" (did you mean {hint[0]!r}?)" if hint else ""
     raise ValueError(f"unknown {what} {value!r}{more}; expected one of {', '.join(choices)}")
 
@@ -82,7 +130,7 @@ class _Section(BaseModel):
 class Task(_Section):
     type: TaskType
     domain: Domain
-    specificTask: str | None = None  # noqa: N815  (the seed's names)
+    specificTask: str | None = None
 
     @field_validator("type", mode="before")
     @classmethod
@@ -99,8 +147,8 @@ class Data(_Section):
     size: str | None = None
     quality: str | None = None
     distribution: str | None = None
-    labelAvailability: str | None = None  # noqa: N815
-    augmentationNeeded: bool | None = None  # noqa: N815
+    labelAvailability: str | None = None
+    augmentationNeeded: bool | None = None
 
     @field_validator("size", mode="before")
     @classmethod
@@ -117,10 +165,10 @@ class Data(_Section):
 
 
 class Constraints(_Section):
-    computeResources: str | None = None  # noqa: N815
-    latencyRequirement: str | None = None  # noqa: N815
-    accuracyTarget: str | None = None  # noqa: N815
-    modelSizeLimit: str | None = None  # noqa: N815
+    computeResources: str | None = None
+    latencyRequirement: str | None = None
+    accuracyTarget: str | None = None
+    modelSizeLimit: str | None = None
     budget: str | None = None
 
     @field_validator("computeResources")
@@ -187,16 +235,25 @@ class Constraints(_Section):
 
 class ExistingSetup(_Section):
     framework: str | None = None
-    baseModel: str | None = None  # noqa: N815
-    trainingIssues: list[str] | None = None  # noqa: N815
+    baseModel: str | None = None
+    trainingIssues: list[str] | None = None
 
     @field_validator("framework")
     @classmethod
     def _framework(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        known = {"pytorch": "PyTorch", "torch": "PyTorch", "tensorflow": "TensorFlow", "tf": "TensorFlow",
-                 "keras": "Keras", "jax": "JAX", "flax": "JAX", "lightning": "PyTorch", "pytorch lightning": "PyTorch"}
+        known = {
+            "pytorch": "PyTorch",
+            "torch": "PyTorch",
+            "tensorflow": "TensorFlow",
+            "tf": "TensorFlow",
+            "keras": "Keras",
+            "jax": "JAX",
+            "flax": "JAX",
+            "lightning": "PyTorch",
+            "pytorch lightning": "PyTorch",
+        }
         name = known.get(v.strip().lower())
         if name is None:
             raise ValueError(f"unknown framework {v!r}; expected one of PyTorch, TensorFlow, Keras, JAX")
@@ -210,7 +267,7 @@ class TaskSpec(_Section):
     data: Data = Data()
     constraints: Constraints = Constraints()
     challenges: list[str] = []
-    existingSetup: ExistingSetup | None = None  # noqa: N815
+    existingSetup: ExistingSetup | None = None
 
     @field_validator("challenges", mode="before")
     @classmethod
@@ -225,8 +282,11 @@ class TaskSpec(_Section):
         challenges = " ".join(self.challenges).lower()
         size = self.data.size_parsed
         dist = (self.data.distribution or "").lower()
-        if "balanced" in dist and "imbalanced" not in dist and "unbalanced" not in dist and (
-            "long-tail" in challenges or "long tail" in challenges or "imbalance" in challenges
+        if (
+            "balanced" in dist
+            and "imbalanced" not in dist
+            and "unbalanced" not in dist
+            and ("long-tail" in challenges or "long tail" in challenges or "imbalance" in challenges)
         ):
             raise ValueError(
                 "data.distribution says 'balanced' but challenges lists a long-tail/imbalance problem; "
@@ -239,8 +299,11 @@ class TaskSpec(_Section):
             )
         label = (self.data.labelAvailability or "").lower()
         target = self.constraints.accuracy_parsed
-        if label in {"none", "unlabeled", "unlabelled"} and self.task.type in {"classification", "detection",
-                                                                               "segmentation"} and target:
+        if (
+            label in {"none", "unlabeled", "unlabelled"}
+            and self.task.type in {"classification", "detection", "segmentation"}
+            and target
+        ):
             raise ValueError(
                 f"data.labelAvailability is {self.data.labelAvailability!r} but constraints.accuracyTarget "
                 f"{target.text!r} needs labels to measure; say 'weakly-supervised' or provide a labelled test set"
@@ -269,6 +332,8 @@ def _format_error(err: dict[str, Any], source: str) -> str:
     field = ".".join(loc) or "(document)"
     kind = err["type"]
     if kind == "extra_forbidden":
+        import difflib
+
         valid = _FIELDS.get(loc[:-1], [])
         hint = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.5)
         suggestion = f"; did you mean {'.'.join([*loc[:-1], hint[0]])!r}?" if hint else ""
@@ -288,7 +353,9 @@ def parse_task(data: object, *, source: str = "<spec>") -> TaskSpec:
     if data is None:
         raise InvalidInputError(f"{source}: the task spec is empty; expected a mapping with at least 'task'")
     if not isinstance(data, dict):
-        raise InvalidInputError(f"{source}: expected a mapping with keys task, data, constraints; got a {type(data).__name__}")
+        raise InvalidInputError(
+            f"{source}: expected a mapping with keys task, data, constraints; got a {type(data).__name__}"
+        )
     try:
         return TaskSpec.model_validate(data)
     except ValidationError as exc:
@@ -315,7 +382,9 @@ def load_task(path: str | Path) -> TaskSpec:
         except UnicodeDecodeError:
             raise InvalidInputError(f"{source}: not UTF-8 text; expected a task spec in YAML or JSON") from None
     if not text.strip():
-        raise InvalidInputError(f"{source}: the file is empty; expected a task spec with at least 'task.type' and 'task.domain'")
+        raise InvalidInputError(
+            f"{source}: the file is empty; expected a task spec with at least 'task.type' and 'task.domain'"
+        )
     return parse_task(_decode(text, source), source=source)
 
 
@@ -324,7 +393,9 @@ def _decode(text: str, source: str) -> object:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
+            raise InvalidInputError(
+                f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"
+            ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -1,0 +1,291 @@
+"""The scenario suite: realistic specs across all task types and domains, checked for the substance of each plan."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+
+import pytest
+
+from dlexpert import Plan, advise, parse_task
+from dlexpert.advisor import analyse
+from dlexpert.advisor._select import select
+from dlexpert.knowledge import get_model
+from dlexpert.schema import TASK_TYPES
+
+from .scenarios import SCENARIOS
+
+_PLANS: dict[str, Plan] = {}
+
+
+def plan_for(name: str) -> Plan:
+    if name not in _PLANS:
+        _PLANS[name] = advise(parse_task(SCENARIOS[name]), assume_defaults=name != "missing-information")
+    return _PLANS[name]
+
+
+def lr(plan: Plan) -> float:
+    return float(plan.trainingStrategy.optimizer.learningRate.split()[0])
+
+
+def chosen_entry(name: str):  # type: ignore[no-untyped-def]
+    return select(analyse(parse_task(SCENARIOS[name]), assume_defaults=True)).chosen
+
+
+def latency_ms(plan: Plan) -> float:
+    text = plan.expectedPerformance.inferenceLatency or ""  # type: ignore[union-attr]
+    return float(re.match(r"([\d.]+) ms", text).group(1))  # type: ignore[union-attr]
+
+
+def test_suite_covers_all_task_types_and_domains() -> None:
+    specs = [parse_task(s) for s in SCENARIOS.values()]
+    assert {s.task.type for s in specs} == set(TASK_TYPES)
+    assert {s.task.domain for s in specs} == {"CV", "NLP", "audio", "multimodal", "time-series"}
+    assert len(specs) >= 25
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_every_plan_is_complete_and_grounded(name: str) -> None:
+    """Every plan fills the seed's Output, cites evidence, and offers 2-3 alternatives where there is a choice."""
+    p = plan_for(name)
+    assert p.modelDesign.rationale and p.modelDesign.tradeoff
+    assert p.trainingStrategy.dataProcessing.normalization
+    assert p.trainingStrategy.optimizer.learningRate[0].isdigit()
+    assert p.debuggingGuidance.commonIssues and p.debuggingGuidance.visualization
+    assert p.engineeringPractice.inferenceOptimization is not None
+    assert len(p.evidence) >= 5 and all(e.source for e in p.evidence)
+    assert 1 <= len(p.alternatives) <= 3
+    assert [s.step for s in p.workflow] == [1, 2, 3, 4, 5, 6, 7]
+    # The seed's four common issues are always in the guidance.
+    issues = {i.issue.split(" ")[0] for i in p.debuggingGuidance.commonIssues}
+    assert {"overfitting", "underfitting", "nan_inf", "slow_convergence"} <= issues
+
+
+# ------------------------------------------------------------------ constraints are respected
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "cifar10-single-gpu",
+        "cpu-realtime-defects",
+        "phone-npu-classifier",
+        "jetson-detection",
+        "intent-cpu-realtime",
+        "keyword-spotting-phone",
+    ],
+)
+def test_model_fits_size_and_latency(name: str) -> None:
+    spec = parse_task(SCENARIOS[name])
+    c = chosen_entry(name)
+    assert c.feasible, c.failures
+    limit = spec.constraints.model_size_parsed
+    if limit is not None:
+        assert c.entry.params_m * 1.0 <= limit.max_mb  # fits at least as INT8 weights
+    budget = spec.constraints.latency_parsed
+    if budget is not None:
+        assert c.latency is not None and c.latency.ms <= budget.max_ms
+        assert latency_ms(plan_for(name)) <= budget.max_ms
+
+
+def test_cpu_realtime_gets_lightweight_model_and_int8() -> None:
+    p = plan_for("cpu-realtime-defects")
+    c = chosen_entry("cpu-realtime-defects")
+    assert c.entry.params_m < 10
+    assert "INT8" in (p.engineeringPractice.modelCompression.quantization or "")  # type: ignore[union-attr]
+    assert "ONNX" in p.engineeringPractice.inferenceOptimization.format  # type: ignore[union-attr]
+    assert p.trainingStrategy.trainingTechniques.mixedPrecision is False  # no autocast on a CPU
+
+
+def test_phone_target_exports_mobile_formats() -> None:
+    formats = plan_for("phone-npu-classifier").engineeringPractice.inferenceOptimization.format  # type: ignore[union-attr]
+    assert any("TFLite" in f or "CoreML" in f for f in formats)
+
+
+def test_impossible_constraints_say_so_and_what_to_relax() -> None:
+    p = plan_for("impossible-constraints")
+    assert p.warnings and p.warnings[0].startswith("no candidate meets every constraint")
+    assert "relax" in p.warnings[0]
+
+
+# ------------------------------------------------------------------ learning rates suit optimizer and regime
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_learning_rate_suits_optimizer(name: str) -> None:
+    p = plan_for(name)
+    opt = p.trainingStrategy.optimizer.type
+    value = lr(p)
+    if opt.startswith("SGD"):
+        assert 1e-4 <= value <= 0.5
+    elif opt.startswith(("AdamW", "Adam")):
+        assert 1e-6 <= value <= 1e-2
+    adaptation = p.modelDesign.pretrainedModel.adaptation if p.modelDesign.pretrainedModel else ""
+    if "full fine-tuning" in adaptation and opt.startswith(("AdamW", "Adam")):
+        assert value <= 1e-4, "full fine-tuning of a pretrained model with Adam-family optimizers uses small LRs"
+
+
+def test_encoder_fine_tuning_uses_bert_range() -> None:
+    for name in ("sentiment-t4", "ner-tagging"):
+        p = plan_for(name)
+        assert p.trainingStrategy.optimizer.type.startswith("AdamW")
+        assert 1e-5 <= lr(p) <= 5e-5  # Devlin et al. 2019, Appendix A.3
+
+
+def test_lr_scales_with_global_batch_on_eight_gpus() -> None:
+    one = advise(parse_task({**SCENARIOS["imagenet-8xa100"], "constraints": {"computeResources": "1x A100 80GB"}}))
+    eight = plan_for("imagenet-8xa100")
+    assert lr(eight) > lr(one)
+    assert "DDP" in eight.engineeringPractice.distributedTraining.strategy  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------------ regimes and adaptation
+
+
+def test_llm_on_one_gpu_uses_lora_and_keeps_the_users_base_model() -> None:
+    p = plan_for("llm-single-gpu")
+    pm = p.modelDesign.pretrainedModel
+    assert pm is not None and "Llama-3.1-8B" in pm.name
+    assert "LoRA" in pm.adaptation
+    assert "peft" in (p.modelDesign.codeFramework or "")
+    # The user's OOM is diagnosed first, and accumulation makes up the batch.
+    assert p.debuggingGuidance.commonIssues[0].issue.startswith("out_of_memory")
+    assert (p.trainingStrategy.trainingTechniques.gradientAccumulation or 1) > 1
+
+
+def test_70b_on_a100s_fits_with_qlora_or_sharding() -> None:
+    p = plan_for("llm-70b-cluster")
+    assert any(k in p.modelDesign.pretrainedModel.adaptation for k in ("LoRA", "QLoRA"))  # type: ignore[union-attr]
+    assert p.engineeringPractice.distributedTraining.strategy.startswith(("DDP", "FSDP"))  # type: ignore[union-attr]
+
+
+def test_llm_on_cpu_is_small() -> None:
+    c = chosen_entry("llm-cpu-only")
+    assert c.entry.params_m <= 1500
+    assert "qlora" not in c.adaptation  # bitsandbytes 4-bit needs CUDA
+
+
+def test_few_shot_uses_a_frozen_backbone() -> None:
+    p = plan_for("few-shot-birds")
+    assert "linear probe" in p.modelDesign.pretrainedModel.adaptation  # type: ignore[union-attr]
+    assert "few_shot" in {i.issue for i in p.debuggingGuidance.commonIssues}
+
+
+def test_long_tail_gets_balanced_sampling() -> None:
+    p = plan_for("long-tail-dermatology")
+    assert "balanced" in (p.trainingStrategy.dataProcessing.samplingStrategy or "").lower()
+    assert "class_imbalance" in {i.issue for i in p.debuggingGuidance.commonIssues}
+
+
+def test_small_data_prefers_pretrained_large_data_can_go_scratch() -> None:
+    assert plan_for("few-shot-birds").modelDesign.pretrainedModel is not None
+    assert "from scratch" in plan_for("imagenet-8xa100").modelDesign.tradeoff
+
+
+@pytest.mark.parametrize(
+    ("name", "families"),
+    [
+        ("jetson-detection", {"yolo", "rt-detr", "ssd", "detr"}),
+        ("medical-segmentation", {"nnunet", "unet"}),
+        ("ade20k-segmentation", {"segformer", "mask2former"}),
+        ("sentiment-t4", {"deberta", "roberta", "modernbert"}),
+        ("keyword-spotting-phone", {"kws-cnn"}),
+        ("asr-finetune", {"whisper", "wav2vec2", "hubert"}),
+        ("audio-events", {"ast"}),
+        ("image-text-zero-shot", {"clip", "siglip"}),
+        ("meter-forecast-cpu", {"patchtst"}),
+        ("mnist1d-cpu", {"cnn1d"}),
+        ("robot-arm-continuous", {"sac", "td3"}),
+        ("atari-discrete", {"ppo", "dqn"}),
+        ("diffusion-product-images", {"stable-diffusion", "dit"}),
+        ("llm-cpu-only", {"qwen", "llama", "phi", "gemma"}),
+    ],
+)
+def test_family_fits_the_task(name: str, families: set[str]) -> None:
+    assert chosen_entry(name).entry.family in families
+
+
+def test_mixed_precision_follows_hardware() -> None:
+    assert plan_for("cifar10-single-gpu").trainingStrategy.trainingTechniques.mixedPrecision is True
+    assert plan_for("mnist1d-cpu").trainingStrategy.trainingTechniques.mixedPrecision is False
+    # T4 has fp16 tensor cores but no bf16: GradScaler is named in the evidence.
+    ev = {e.claim: e.value for e in plan_for("sentiment-t4").evidence}
+    assert ev["mixed precision"] == "fp16"
+
+
+def test_batch_fits_memory_with_accumulation() -> None:
+    p = plan_for("llm-single-gpu")
+    text = p.trainingStrategy.dataProcessing.batchSize
+    used, usable = (float(x) for x in re.search(r"memory ~([\d.]+) GB of ~([\d.]+) GB", text).groups())  # type: ignore[union-attr]
+    assert used <= usable
+
+
+# ------------------------------------------------------------------ feedback loops
+
+
+def test_missing_information_becomes_questions() -> None:
+    p = advise(parse_task(SCENARIOS["missing-information"]))
+    assert {q.field for q in p.questions} == {"data.size", "constraints.computeResources"}
+    assert all(q.reason for q in p.questions)
+    assert p.workflow[0].status == "needs-input"
+    assumed = advise(parse_task(SCENARIOS["missing-information"]), assume_defaults=True)
+    assert not assumed.questions
+    assert {a.field for a in assumed.assumptions} == {"data.size", "constraints.computeResources"}
+
+
+def test_named_dataset_answers_the_size_question() -> None:
+    p = advise(
+        parse_task(
+            {
+                "task": {"type": "classification", "domain": "time-series", "specificTask": "MNIST-1D"},
+                "constraints": {"computeResources": "CPU (2 cores)"},
+            }
+        )
+    )
+    assert not p.questions
+    assert any("4,000" in e.value for e in p.evidence)
+
+
+def test_reported_training_issues_come_first_in_spec_order() -> None:
+    p = plan_for("nan-existing-issue")
+    first = p.debuggingGuidance.commonIssues[0]
+    assert first.issue.startswith("nan_inf")
+    # The seed's NaN/Inf solutions, in its order: LR 10x smaller, clipping, check inputs, epsilon.
+    keys = ["learning rate", "clip", "input", "epsilon"]
+    positions = [next(i for i, s in enumerate(first.solution) if k in s.lower()) for k in keys]
+    assert positions == sorted(positions)
+    assert p.trainingStrategy.trainingTechniques.gradientClipping  # clipping switched on for a reported NaN
+    assert "TensorFlow" in (p.modelDesign.codeFramework or "")
+
+
+def test_expected_training_time_follows_flops() -> None:
+    p = plan_for("cifar10-single-gpu")
+    ev = {e.claim: e for e in p.evidence}
+    flops = float(ev["training compute"].value.split()[0])
+    c = chosen_entry("cifar10-single-gpu")
+    epochs = int(re.search(r"over (\d+) epochs", p.trainingStrategy.optimizer.scheduler or "").group(1))  # type: ignore[union-attr]
+    assert math.isclose(flops, 2 * c.entry.gmacs * 1e9 * 3 * 50_000 * epochs, rel_tol=0.01)
+
+
+def test_expected_accuracy_quotes_published_results_for_known_datasets() -> None:
+    acc = plan_for("cifar10-single-gpu").expectedPerformance.accuracy  # type: ignore[union-attr]
+    assert "CIFAR-10" in acc and "arXiv" in acc
+
+
+def test_measured_latency_is_used_when_the_catalog_has_it() -> None:
+    entry = get_model("ultralytics/yolo11l")
+    c = chosen_entry("server-detection-t4")
+    if c.entry.name == entry.name:
+        assert c.latency is not None and c.latency.basis == "measured"
+    else:
+        assert c.latency is not None
+
+
+def test_plan_is_deterministic() -> None:
+    a = advise(parse_task(SCENARIOS["jetson-detection"]))
+    b = advise(parse_task(SCENARIOS["jetson-detection"]))
+    assert a.model_dump() == b.model_dump()
+
+
+Checker = Callable[[Plan], bool]

@@ -68,19 +68,28 @@ def debugging_guidance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[De
             "learning rate and clip fraction",
         ]
     checks = []
-    if ctx.n_classes:
+    if c.entry.family in LLM_FAMILIES:
+        checks.append(
+            "loss at step 0 well below ln(vocabulary) (~11-12 nats for 32k-150k vocabularies); a value near it means "
+            "the weights or the tokenizer did not load"
+        )
+    elif ctx.n_classes:
         checks.append(
             f"initial loss close to ln({ctx.n_classes}) = {math.log(ctx.n_classes):.2f} for a "
             f"{ctx.n_classes}-class softmax; far above it means bad initialisation or labels"
         )
-    else:
+    elif ctx.task_type == "classification":
         checks.append(
             "initial loss close to ln(C) for a C-class softmax (Karpathy, 'A Recipe for Training Neural "
             "Networks', 2019)"
         )
     checks += [
         "overfit one batch of 8-32 samples to near-zero loss before the full run (proves the model and loss can learn)",
-        "input statistics after normalisation: mean ~0 and std ~1 per channel on a training batch; no NaN/Inf",
+        (
+            "decode a tokenized batch back to text: no truncated answers, special tokens and padding where expected"
+            if ctx.domain == "NLP"
+            else "input statistics after normalisation: mean ~0 and std ~1 per channel on a training batch; no NaN/Inf"
+        ),
         "label distribution of train vs validation splits, and no duplicates across them (leakage)",
         "gradient norm stable (no explosion/vanishing) and validation/train loss ratio < 2x (the spec's Step 4 "
         "monitoring checklist)",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -91,6 +92,21 @@ def _load(name: str, record: type[_R], key: str) -> dict[str, _R]:
             raise DlexpertError(f"knowledge/data/{name}: duplicate {key} {k!r}")
         out[k] = item
     return out
+
+
+def _find_by_alias(text: str | None, items: dict[str, _R], aliases: Callable[[_R], list[str]]) -> _R | None:
+    """The item whose alias appears in `text` as a whole word; the longest matching alias wins ("a100 80gb" over
+    "a100")."""
+    if not text:
+        return None
+    low = " ".join(text.lower().replace("_", " ").split())
+    best: tuple[int, _R] | None = None
+    for item in items.values():
+        for alias in aliases(item):
+            a = alias.lower()
+            if (best is None or len(a) > best[0]) and re.search(r"(?<![a-z0-9])" + re.escape(a) + r"(?![a-z0-9])", low):
+                best = (len(a), item)
+    return best[1] if best else None
 
 
 def _unknown(kind: str, name: str, valid: list[str]) -> UnknownNameError:
@@ -226,16 +242,7 @@ def get_hardware(name: str) -> HardwareProfile:
 
 def find_hardware(text: str | None) -> HardwareProfile | None:
     """The profile named in free text, longest alias first ("8x A100 80GB" -> a100-80gb), or None."""
-    if not text:
-        return None
-    low = " ".join(text.lower().replace("_", " ").split())
-    best: tuple[int, HardwareProfile] | None = None
-    for h in _hardware().values():
-        for alias in [h.name, h.name.replace("-", " "), *h.aliases]:
-            a = alias.lower()
-            if re.search(r"(?<![a-z0-9])" + re.escape(a) + r"(?![a-z0-9])", low) and (best is None or len(a) > best[0]):
-                best = (len(a), h)
-    return best[1] if best else None
+    return _find_by_alias(text, _hardware(), lambda h: [h.name, h.name.replace("-", " "), *h.aliases])
 
 
 # --------------------------------------------------------------------------------------------- recipes, problems
@@ -277,14 +284,7 @@ def get_problem(issue: str) -> Problem:
 
 def find_problem(text: str) -> Problem | None:
     """The problem a free-text training issue names ("loss becomes NaN after epoch 3" -> nan_inf), or None."""
-    low = " ".join(text.lower().replace("_", " ").split())
-    best: tuple[int, Problem] | None = None
-    for p in _problems().values():
-        for alias in [p.issue.replace("_", " "), p.title.lower(), *p.aliases]:
-            a = alias.lower()
-            if re.search(r"(?<![a-z0-9])" + re.escape(a) + r"(?![a-z0-9])", low) and (best is None or len(a) > best[0]):
-                best = (len(a), p)
-    return best[1] if best else None
+    return _find_by_alias(text, _problems(), lambda p: [p.issue.replace("_", " "), p.title, *p.aliases])
 
 
 # --------------------------------------------------------------------------------------------- datasets
@@ -301,17 +301,7 @@ def list_datasets() -> list[DatasetInfo]:
 
 def find_dataset(text: str | None) -> DatasetInfo | None:
     """The public dataset named in free text ("image classification on CIFAR-10" -> CIFAR-10), or None."""
-    if not text:
-        return None
-    low = " ".join(text.lower().replace("_", " ").split())
-    best: tuple[int, DatasetInfo] | None = None
-    for d in _datasets().values():
-        for alias in [d.name.lower(), *d.aliases]:
-            if re.search(r"(?<![a-z0-9])" + re.escape(alias) + r"(?![a-z0-9])", low) and (
-                best is None or len(alias) > best[0]
-            ):
-                best = (len(alias), d)
-    return best[1] if best else None
+    return _find_by_alias(text, _datasets(), lambda d: [d.name, *d.aliases])
 
 
 # --------------------------------------------------------------------------------------------- regimes (policy)

@@ -13,10 +13,11 @@ import json
 import operator
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from ..errors import InvalidInputError
 from ._quantity import (
@@ -327,7 +328,7 @@ _FIELDS: dict[tuple[str, ...], list[str]] = {
 }
 
 
-def _format_error(err: dict[str, Any], source: str) -> str:
+def _format_error(err: ErrorDetails, source: str) -> str:
     loc = tuple(str(p) for p in err["loc"])
     field = ".".join(loc) or "(document)"
     kind = err["type"]

@@ -2,9 +2,11 @@
 
 Candidates are catalog entries for the task and domain, plus dlexpert's own from-scratch networks when the data is
 large enough for them. Each is checked against the size limit, the latency budget on the inference device, the
-training memory of the device, and the accuracy target when it is stated on the same benchmark. Among those that
-pass, the cheapest model within `accuracy_tolerance_points` of the best published score is chosen (a knee of the
-accuracy/cost front); 2-3 alternatives from other families are set beside it.
+training memory of the device, and the accuracy target when it is stated on the same benchmark; policy caps
+(parameters per data band, a training-time screen) are soft limits that only decide when something else passes.
+Among those that pass, the choice maximises published score minus `cost_penalty_points_per_doubling` points per
+doubling of GMACs (the knee of the accuracy/compute front), or follows a cited `family_preference` list where the
+candidates' published metrics are not comparable. 2-3 alternatives from other families are set beside it.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ class Selection:
     candidates: list[Candidate] = field(default_factory=list)  # every candidate checked, for inspection and tests
 
 
-def _precision(ctx: Context, hw_kind: str) -> str:
+def _precision(hw_kind: str) -> str:
+    """Serving precision assumed for latency: fp16 on accelerators, fp32 on CPUs (INT8 is a measured option later)."""
     return "fp16" if hw_kind in {"gpu", "edge", "tpu", "npu"} else "fp32"
 
 
@@ -181,7 +184,7 @@ def select(ctx: Context) -> Selection:
     pool = _pool(ctx)
     if not pool:
         raise LookupError(f"the catalog has no model for {ctx.task_type} in {ctx.domain}")
-    infer_prec = _precision(ctx, ctx.infer_hw.kind)
+    infer_prec = _precision(ctx.infer_hw.kind)
     mixed = ctx.train_hw.kind in {"gpu", "tpu"}
 
     counts = Counter(benchmark_key(m.name, m.dataset) for e, _ in pool for m in e.metrics[:1])

@@ -1,0 +1,449 @@
+"""Adapters for user data, chosen by sniffing the path: an image folder, a CSV/TSV/Parquet/JSONL table (numeric
+features, or a text column), or a .npz with `x`/`y` arrays. Each returns a `RawData`.
+
+Bad input never raises a traceback at the user: every problem becomes an `InvalidInputError` whose one line names the
+file (and column) and says what was expected, or, when the rest of the data is usable, a warning (corrupt images).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInputError
+from ._registry import get_dataset, is_registered, list_datasets
+from ._types import RawData
+from ._util import encode_labels, require
+
+__all__ = ["IMAGE_SUFFIXES", "TABLE_SUFFIXES", "read_source"]
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".parquet", ".pq", ".jsonl", ".ndjson", ".json"})
+# Column names taken as the label when `target` is not given (and exactly one of them exists).
+TARGET_GUESSES = ("label", "labels", "target", "class", "y", "category")
+_GRAY_MODES = frozenset({"1", "L", "LA", "I", "F"})
+_MAX_LISTED = 20  # warnings list at most this many files one by one; `corrupt_files` keeps them all
+
+
+def read_source(
+    src: str | os.PathLike[str],
+    *,
+    target: str | None = None,
+    image_size: int = 64,
+    dropna: bool = False,
+    text_column: str = "text",
+    like: RawData | None = None,
+) -> RawData:
+    """Read a built-in name or a path into `RawData`. `like` (the training data) makes a test set match it:
+    same channels for images, same feature columns for tables, same modality.
+    """
+    path = Path(src).expanduser()
+    if path.exists():
+        if path.is_dir():
+            raw = _read_image_folder(path, image_size=image_size, channels=_channels(like))
+        elif path.suffix.lower() == ".npz":
+            raw = _read_npz(path, dropna=dropna)
+        elif path.suffix.lower() in TABLE_SUFFIXES:
+            raw = _read_table(
+                path,
+                target=target,
+                dropna=dropna,
+                text_column=text_column,
+                feature_names=like.feature_names if like is not None else None,
+            )
+        else:
+            raise InvalidInputError(
+                f"{path}: unsupported file type {path.suffix!r}; expected a folder of images (one subfolder per "
+                "class), a .csv/.tsv/.parquet/.jsonl table or a .npz with x/y arrays"
+            )
+    elif isinstance(src, str) and is_registered(src):
+        raw = get_dataset(src).load()
+    else:
+        close = difflib.get_close_matches(str(src), list_datasets(), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InvalidInputError(
+            f"{src}: no such file or folder, and no built-in dataset by that name{hint} "
+            f"(built-ins: {', '.join(list_datasets())})"
+        )
+    if like is not None and raw.modality != like.modality:
+        raise InvalidInputError(
+            f"{raw.source}: the test data is {raw.modality} but the training data ({like.source}) is {like.modality}"
+        )
+    if like is not None and like.modality != "text":
+        want, got = np.asarray(like.x).shape[1:], np.asarray(raw.x).shape[1:]
+        if want != got:
+            raise InvalidInputError(
+                f"{raw.source}: test samples have shape {tuple(got)} but training samples have {tuple(want)}"
+            )
+    return raw
+
+
+def _channels(like: RawData | None) -> int | None:
+    if like is None or like.modality != "image":
+        return None
+    return int(np.asarray(like.x).shape[1])
+
+
+# ------------------------------------------------------------------------------------------------- image folders
+
+
+def _read_image_folder(root: Path, *, image_size: int, channels: int | None) -> RawData:
+    """One subfolder per class (searched recursively), images of any size and mode, resized to image_size^2.
+
+    Grayscale and colour may be mixed: if any image has colour, all become RGB (grayscale replicated), else all stay
+    one-channel. `channels` forces 1 or 3 (a test set matching its training set).
+    """
+    pil = require("PIL.Image", extra="vision", what=f"reading the image folder {root}")
+    entries = [p for p in sorted(root.iterdir()) if not p.name.startswith(".")]
+    class_dirs = [p for p in entries if p.is_dir()]
+    loose = [p for p in entries if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+    if not entries:
+        raise InvalidInputError(f"{root}: the folder is empty; expected one subfolder per class holding its images")
+    if not class_dirs:
+        raise InvalidInputError(
+            f"{root}: no class subfolders; expected one subfolder per class (e.g. {root}/cat/*.png, {root}/dog/*.png)"
+        )
+
+    warnings: list[str] = []
+    if loose:
+        warnings.append(f"{root}: {len(loose)} image(s) directly in the folder ignored; only class subfolders count")
+    h = hashlib.sha256()
+    images: list[np.ndarray] = []  # each (image_size, image_size) uint8 for gray or (..., 3) for colour
+    labels: list[int] = []
+    ids: list[str] = []
+    sizes: list[tuple[int, int]] = []
+    corrupt: list[str] = []
+    classes: list[str] = []
+    n_other = 0
+    for class_dir in class_dirs:
+        files = sorted(
+            p for p in class_dir.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts)
+        )
+        image_files = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+        n_other += len(files) - len(image_files)
+        n_before = len(images)
+        for file in image_files:
+            rel = file.relative_to(root).as_posix()
+            data = file.read_bytes()
+            h.update(rel.encode() + b"\0" + len(data).to_bytes(8, "little") + data)
+            try:
+                array, size = _decode_image(pil, data, image_size=image_size)
+            except (OSError, SyntaxError, ValueError, EOFError, pil.DecompressionBombError) as e:
+                corrupt.append(rel)
+                if len(corrupt) <= _MAX_LISTED:
+                    reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+                    warnings.append(f"{rel}: unreadable image skipped ({reason})")
+                continue
+            images.append(array)
+            labels.append(len(classes))
+            ids.append(rel)
+            sizes.append(size)
+        if len(images) == n_before:
+            nested = any(p.is_dir() for p in class_dir.iterdir())
+            hint = (
+                f"; it holds subfolders, so if it is a split pass {class_dir} itself (and the test split via test=)"
+                if nested and not image_files
+                else ""
+            )
+            warnings.append(f"{class_dir.name}: class folder has no readable images; class skipped{hint}")
+            continue
+        classes.append(class_dir.name)
+    if len(corrupt) > _MAX_LISTED:
+        warnings.append(f"... and {len(corrupt) - _MAX_LISTED} more unreadable images skipped (see corrupt_files)")
+    if n_other:
+        warnings.append(f"{root}: {n_other} non-image file(s) ignored (expected {', '.join(sorted(IMAGE_SUFFIXES))})")
+    if not images:
+        detail = f"; {len(corrupt)} file(s) could not be read" if corrupt else ""
+        raise InvalidInputError(
+            f"{root}: no readable images in any class subfolder{detail}; expected PNG or JPEG files in {root}/<class>/"
+        )
+
+    want = channels if channels is not None else (3 if any(a.ndim == 3 for a in images) else 1)
+    x = np.stack([_to_channels(a, want) for a in images]).astype(np.float32) / 255.0  # (N, C, S, S) in [0, 1]
+    return RawData(
+        x=x,
+        y=np.asarray(labels, dtype=np.int64),
+        classes=classes,
+        modality="image",
+        source=str(root),
+        version=h.hexdigest(),
+        ids=ids,
+        warnings=warnings,
+        corrupt_files=corrupt,
+        image_sizes=sizes,
+        default_augment="crop+flip",
+    )
+
+
+def _decode_image(pil: Any, data: bytes, *, image_size: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """Bytes -> (uint8 array at image_size^2, gray (S, S) or colour (S, S, 3); original (width, height))."""
+    with pil.open(io.BytesIO(data)) as im:
+        size = (int(im.width), int(im.height))
+        im.draft(im.mode, (image_size, image_size))  # JPEG: decode at reduced scale, much faster for large photos
+        im.load()  # truncated or corrupt data raises here, not later
+        if im.mode.startswith("I;16"):
+            # 16-bit grayscale: PIL's convert("L") clips at 255, so rescale the 0..65535 range ourselves.
+            arr16 = np.asarray(im, dtype=np.float32) / 257.0
+            im2 = pil.fromarray(np.clip(arr16, 0, 255).astype(np.uint8), mode="L")
+        elif im.mode in _GRAY_MODES:
+            im2 = im.convert("L")
+        else:
+            im2 = im.convert("RGB")  # RGB, RGBA, P (palette), CMYK, YCbCr ...
+        im2 = im2.resize((image_size, image_size), pil.Resampling.BILINEAR)
+        return np.asarray(im2, dtype=np.uint8), size
+
+
+def _to_channels(a: np.ndarray, channels: int) -> np.ndarray:
+    """(S, S) or (S, S, 3) uint8 -> (channels, S, S)."""
+    if a.ndim == 2:
+        return np.repeat(a[None], channels, axis=0)
+    if channels == 3:
+        return a.transpose(2, 0, 1)
+    # Colour -> gray with PIL's own ITU-R 601-2 luma weights (PIL Image.convert("L") documentation).
+    luma = a[..., 0] * 0.299 + a[..., 1] * 0.587 + a[..., 2] * 0.114
+    return np.clip(np.rint(luma), 0, 255).astype(np.uint8)[None]
+
+
+# ------------------------------------------------------------------------------------------------------- tables
+
+
+def _read_frame(path: Path) -> Any:
+    pd = require("pandas", extra="train", what=f"reading {path.name}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".parquet", ".pq"}:
+            return pd.read_parquet(path)
+        if suffix in {".jsonl", ".ndjson"}:
+            return pd.read_json(path, lines=True)
+        if suffix == ".json":
+            try:
+                return pd.read_json(path, lines=True)
+            except ValueError:
+                return pd.read_json(path)
+        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+    except pd.errors.EmptyDataError:
+        raise InvalidInputError(f"{path}: the file is empty; expected a header row and one row per sample") from None
+    except (ValueError, OSError, pd.errors.ParserError) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise InvalidInputError(f"{path}: could not be read as a {suffix.lstrip('.')} table ({first})") from None
+
+
+def _read_table(
+    path: Path, *, target: str | None, dropna: bool, text_column: str, feature_names: list[str] | None
+) -> RawData:
+    pd = require("pandas", extra="train", what=f"reading {path.name}")
+    df = _read_frame(path)
+    df.columns = [str(c) for c in df.columns]
+    columns = list(df.columns)
+    if len(df) == 0:
+        raise InvalidInputError(f"{path}: the table has no rows; expected one row per sample")
+    warnings: list[str] = []
+    if target is None:
+        guesses = [c for c in columns if c.lower() in TARGET_GUESSES]
+        if len(guesses) != 1:
+            raise InvalidInputError(
+                f"{path}: say which column holds the labels with target=COLUMN (--target); "
+                f"columns: {', '.join(columns)}"
+            )
+        target = guesses[0]
+        warnings.append(f"{path.name}: no target given; using column {target!r} as the label")
+    if target not in df.columns:
+        raise InvalidInputError(f"{path}: no column {target!r} for the target; available columns: {', '.join(columns)}")
+    is_text = text_column in df.columns and text_column != target
+    features = [text_column] if is_text else [c for c in columns if c != target]
+    if not features:
+        raise InvalidInputError(f"{path}: no feature columns besides the target {target!r}")
+    if is_text:
+        ignored = [c for c in columns if c not in (target, text_column)]
+        if ignored:
+            warnings.append(f"{path.name}: text data; columns ignored: {', '.join(ignored)}")
+    elif feature_names is not None:  # a test table must carry the training table's features
+        absent = [c for c in feature_names if c not in df.columns]
+        if absent:
+            raise InvalidInputError(
+                f"{path}: missing feature column(s) {', '.join(repr(c) for c in absent)} that the training data has"
+            )
+        extra = [c for c in features if c not in feature_names]
+        if extra:
+            warnings.append(f"{path.name}: columns not in the training data ignored: {', '.join(extra)}")
+        features = list(feature_names)
+
+    if not is_text:
+        bad = [c for c in features if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
+        if bad:
+            example = df[bad[0]].dropna()
+            shown = f" (e.g. {example.iloc[0]!r})" if len(example) else ""
+            names = ", ".join(repr(c) for c in bad)
+            raise InvalidInputError(
+                f"{path}: feature column{'s' if len(bad) > 1 else ''} {names} not numeric{shown}; "
+                "encode as numbers or drop the column (features must be numeric)"
+            )
+
+    # Missing (NaN, empty cell) or infinite values, per column, counted before anything is dropped.
+    bad_rows = np.zeros(len(df), dtype=bool)
+    missing: dict[str, int] = {}
+    for c in [*features, target]:
+        col = df[c]
+        if is_text or c == target or not pd.api.types.is_numeric_dtype(col):
+            nonfinite = col.isna().to_numpy()
+        else:
+            nonfinite = ~np.isfinite(col.to_numpy(dtype=np.float64, na_value=np.nan))
+        if nonfinite.any():
+            missing[c] = int(nonfinite.sum())
+            bad_rows |= nonfinite
+    if missing:
+        listing = ", ".join(f"{c!r} ({n} row{'s' if n != 1 else ''})" for c, n in missing.items())
+        if not dropna:
+            raise InvalidInputError(
+                f"{path}: NaN, Inf or empty values in column {listing}; fix those rows or pass dropna=True (--dropna)"
+            )
+        warnings.append(f"{path.name}: dropped {int(bad_rows.sum())} row(s) with NaN/Inf/empty values in {listing}")
+        df = df.loc[~bad_rows]
+        if len(df) == 0:
+            raise InvalidInputError(f"{path}: no rows left after dropping those with NaN, Inf or empty values")
+
+    labels = df[target].to_numpy()
+    if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
+        example = labels[labels != np.round(labels)][0]
+        raise InvalidInputError(
+            f"{path}: target column {target!r} holds non-integer numbers (e.g. {example});"
+            " expected class labels (regression targets are not supported by the data loader)"
+        )
+    y, classes = encode_labels(labels)
+    row_ids = [f"{path.name}#{i}" for i in df.index.tolist()]
+    x: Any
+    if is_text:
+        x = [str(t) for t in df[text_column].tolist()]
+        modality, shown_features = "text", None
+    else:
+        x = df[features].to_numpy(dtype=np.float32)  # (N, F)
+        modality, shown_features = "tabular", features
+    return RawData(
+        x=x,
+        y=y,
+        classes=classes,
+        modality=modality,  # type: ignore[arg-type]
+        source=str(path),
+        version=_file_sha256(path),
+        ids=row_ids,
+        warnings=warnings,
+        missing_values=missing,
+        feature_names=shown_features,
+    )
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------------- npz
+
+
+def _read_npz(path: Path, *, dropna: bool) -> RawData:
+    """`x` (N, ...) and `y` (N,), optionally `x_test`/`y_test`. The layout of x decides the modality:
+    (N, F) tabular; (N, C, L) sequence; (N, H, W) with H == W >= 8 grayscale images; (N, C, H, W) or (N, H, W, C)
+    images. uint8 inputs are scaled to [0, 1].
+    """
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except ValueError as e:
+        raise InvalidInputError(f"{path}: could not read the arrays ({e}); save plain numeric arrays") from None
+    except OSError as e:
+        raise InvalidInputError(f"{path}: not a readable .npz file ({e})") from None
+    x_key = next((k for k in ("x", "X") if k in arrays), None)
+    y_key = next((k for k in ("y", "Y", "labels") if k in arrays), None)
+    if x_key is None or y_key is None:
+        raise InvalidInputError(
+            f"{path}: expected arrays named 'x' and 'y'; found: {', '.join(sorted(arrays)) or 'none'}"
+        )
+    warnings: list[str] = []
+    version = _file_sha256(path)
+    x, y, ids, modality = _npz_part(path, arrays[x_key], arrays[y_key], field="x", dropna=dropna, warnings=warnings)
+    labels = y
+    x_test = y_test = ids_test = None
+    if "x_test" in arrays and "y_test" in arrays:
+        x_test, y_test, ids_test, test_modality = _npz_part(
+            path, arrays["x_test"], arrays["y_test"], field="x_test", dropna=dropna, warnings=warnings
+        )
+        if test_modality != modality or x_test.shape[1:] != x.shape[1:]:
+            raise InvalidInputError(
+                f"{path}: x_test has per-sample shape {x_test.shape[1:]} but x has {x.shape[1:]}; they must match"
+            )
+        all_y, classes = encode_labels(np.concatenate([labels, y_test]))
+        y_enc, y_test_enc = all_y[: len(labels)], all_y[len(labels) :]
+    else:
+        y_enc, classes = encode_labels(labels)
+        y_test_enc = None
+    return RawData(
+        x=x,
+        y=y_enc,
+        classes=classes,
+        modality=modality,  # type: ignore[arg-type]
+        source=str(path),
+        version=version,
+        ids=ids,
+        warnings=warnings,
+        x_test=x_test,
+        y_test=y_test_enc,
+        ids_test=ids_test,
+        default_augment={"image": "crop+flip", "sequence": "shift"}.get(modality),
+    )
+
+
+def _npz_part(
+    path: Path, x: np.ndarray, y: np.ndarray, *, field: str, dropna: bool, warnings: list[str]
+) -> tuple[np.ndarray, np.ndarray, list[str], str]:
+    y_field = "y" if field == "x" else "y_test"
+    if x.dtype.kind not in "biuf":
+        raise InvalidInputError(f"{path}: array {field!r} has dtype {x.dtype}; expected numbers")
+    if x.ndim < 2:
+        raise InvalidInputError(f"{path}: array {field!r} has shape {x.shape}; expected (samples, features...)")
+    y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
+    if y.ndim != 1 or len(y) != len(x):
+        raise InvalidInputError(
+            f"{path}: {y_field!r} has shape {y.shape} but {field!r} has {len(x)} samples; expected one label each"
+        )
+    scale = 255.0 if x.dtype == np.uint8 else 1.0
+    xf = x.astype(np.float32) / np.float32(scale)
+    if x.ndim == 2:
+        modality = "tabular"
+    elif x.ndim == 3 and x.shape[1] == x.shape[2] and x.shape[1] >= 8:
+        modality, xf = "image", xf[:, None]
+        warnings.append(
+            f"{path.name}: {field!r} of shape {x.shape} read as one-channel {x.shape[1]}x{x.shape[2]} images"
+        )
+    elif x.ndim == 3:
+        modality = "sequence"
+    elif x.ndim == 4:
+        modality = "image"
+        if x.shape[3] in (1, 3, 4) and x.shape[1] not in (1, 3, 4):  # channels last (N, H, W, C) -> (N, C, H, W)
+            xf = xf.transpose(0, 3, 1, 2)
+        xf = np.ascontiguousarray(xf)
+    else:
+        raise InvalidInputError(f"{path}: array {field!r} has {x.ndim} dimensions; expected 2, 3 or 4")
+    ids = [f"{path.name}:{field}[{i}]" for i in range(len(x))]
+    bad = ~np.isfinite(xf.reshape(len(xf), -1)).all(axis=1)
+    if y.dtype.kind == "f":
+        bad |= ~np.isfinite(y)
+    if bad.any():
+        if not dropna:
+            raise InvalidInputError(
+                f"{path}: {int(bad.sum())} sample(s) of {field!r}/{y_field!r} hold NaN or Inf; "
+                "fix them or pass dropna=True (--dropna)"
+            )
+        warnings.append(f"{path.name}: dropped {int(bad.sum())} sample(s) of {field!r} holding NaN or Inf")
+        keep = ~bad
+        xf, y = xf[keep], y[keep]
+        ids = [i for i, k in zip(ids, keep, strict=True) if k]
+    return xf, y, ids, modality

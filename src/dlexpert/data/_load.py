@@ -1,0 +1,254 @@
+"""`load_data`: read a source, make seeded stratified train/val/test splits, and compute train-only statistics."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInputError
+from ._adapters import read_source
+from ._types import DataSplits, Inputs, RawData
+from ._util import remap_labels, require
+
+__all__ = ["channel_stats", "load_data", "stratified_split"]
+
+
+def load_data(
+    src: str | os.PathLike[str],
+    *,
+    target: str | None = None,
+    test: str | os.PathLike[str] | None = None,
+    seed: int = 0,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.2,
+    image_size: int = 64,
+    dropna: bool = False,
+    text_column: str = "text",
+) -> DataSplits:
+    """Load a built-in dataset or user data and split it into train / validation / test.
+
+    Args:
+        src: a built-in name (`list_datasets()`), an image folder (one subfolder per class), a .csv/.tsv/.parquet/
+            .jsonl table, or a .npz with `x` and `y` arrays.
+        target: the label column of a table; "label", "target", "class" or "y" are found without it.
+        test: a fixed test set read with the same adapter. Without it, a source's own test split is used (MNIST-1D,
+            `x_test` in a .npz), else a seeded stratified `test_fraction` of the data.
+        seed: seeds both splits.
+        val_fraction: fraction of the training data held out for validation (never taken from the test set).
+        test_fraction: fraction held out for testing when there is no fixed test set.
+        image_size: images are resized to image_size x image_size.
+        dropna: drop rows/samples with NaN or Inf instead of failing.
+        text_column: the column that holds text; a table with it is text data.
+
+    Raises:
+        InvalidInputError: missing path, unreadable or empty data, a bad column, fewer than two classes.
+
+    Example:
+        >>> s = load_data("digits", seed=0)
+        >>> s.x_train.shape[1:], s.n_classes, len(s.y_train) + len(s.y_val) + len(s.y_test)
+        ((1, 8, 8), 10, 1797)
+    """
+    for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if not (isinstance(value, int | float) and 0.0 <= value < 1.0):
+            raise InvalidInputError(f"{name} must be a number in [0, 1); got {value!r}")
+    if val_fraction + test_fraction >= 1.0:
+        raise InvalidInputError(
+            f"val_fraction + test_fraction must be below 1 to leave training data; got {val_fraction + test_fraction}"
+        )
+    if not isinstance(image_size, int) or image_size < 4:
+        raise InvalidInputError(f"image_size must be an integer of at least 4 pixels; got {image_size!r}")
+
+    raw = read_source(src, target=target, image_size=image_size, dropna=dropna, text_column=text_column)
+    warnings = list(raw.warnings)
+    _check_classes(raw, warnings)
+    classes = list(raw.classes)
+    version = raw.version
+    test_source: str | None
+    corrupt, missing = list(raw.corrupt_files), dict(raw.missing_values)
+    sizes = list(raw.image_sizes) if raw.image_sizes is not None else None
+
+    pool_idx = np.arange(len(raw.y))  # what train and validation are drawn from
+    if test is not None:
+        raw_test = read_source(
+            test, target=target, image_size=image_size, dropna=dropna, text_column=text_column, like=raw
+        )
+        warnings += [f"test: {w}" for w in raw_test.warnings]
+        classes += [c for c in raw_test.classes if c not in classes]
+        y_test = remap_labels(raw_test.y, raw_test.classes, classes)
+        x_test, ids_test = _writable(raw_test.x), list(raw_test.ids)
+        test_source = str(test)
+        version = hashlib.sha256(f"{raw.version}+{raw_test.version}".encode()).hexdigest()
+        corrupt += [f"test:{c}" for c in raw_test.corrupt_files]
+        missing.update({f"test:{k}": v for k, v in raw_test.missing_values.items()})
+        if sizes is not None and raw_test.image_sizes is not None:
+            sizes += raw_test.image_sizes
+    elif raw.x_test is not None and raw.y_test is not None:
+        every = np.arange(len(raw.y_test))  # copies: built-ins hand out read-only cached arrays
+        x_test, y_test, ids_test = _take(raw.x_test, every), raw.y_test[every], list(raw.ids_test or [])
+        test_source = "predefined"
+    else:
+        pool_idx, test_idx, split_warnings = stratified_split(raw.y, fraction=test_fraction, seed=seed, what="test")
+        warnings += split_warnings
+        x_test, y_test, ids_test = _take(raw.x, test_idx), raw.y[test_idx], [raw.ids[i] for i in test_idx]
+        test_source = None
+    unseen = _unseen_classes(raw.y, np.asarray(y_test, dtype=np.int64), classes)
+    if unseen:
+        warnings.append(f"test classes absent from training: {unseen}; a model trained here cannot predict them")
+
+    rel_train, rel_val, split_warnings = stratified_split(
+        raw.y[pool_idx], fraction=val_fraction, seed=seed, what="validation"
+    )
+    warnings += split_warnings
+    train_idx, val_idx = pool_idx[rel_train], pool_idx[rel_val]
+    x_train, y_train = _take(raw.x, train_idx), raw.y[train_idx]
+    x_val, y_val = _take(raw.x, val_idx), raw.y[val_idx]
+    mean, std, stat_warnings = channel_stats(x_train, modality=raw.modality, feature_names=raw.feature_names)
+    warnings += stat_warnings
+
+    return DataSplits(
+        x_train=x_train,
+        y_train=y_train.astype(np.int64),
+        x_val=x_val,
+        y_val=y_val.astype(np.int64),
+        x_test=x_test if isinstance(x_test, list) else np.ascontiguousarray(x_test),
+        y_test=np.asarray(y_test, dtype=np.int64),
+        classes=classes,
+        modality=raw.modality,
+        input_shape=() if raw.modality == "text" else tuple(int(d) for d in np.asarray(raw.x).shape[1:]),
+        mean=mean,
+        std=std,
+        source=raw.source,
+        version=version,
+        warnings=warnings,
+        ids_train=[raw.ids[i] for i in train_idx],
+        ids_val=[raw.ids[i] for i in val_idx],
+        ids_test=ids_test,
+        test_source=test_source,
+        split={
+            "seed": seed,
+            "val_fraction": val_fraction,
+            "test_fraction": 0.0 if test_source is not None else test_fraction,
+            "test": test_source or "stratified split",
+            "image_size": image_size if raw.modality == "image" else None,
+        },
+        corrupt_files=corrupt,
+        missing_values=missing,
+        feature_names=raw.feature_names,
+        image_sizes=sizes,
+        default_augment=raw.default_augment,
+    )
+
+
+def _check_classes(raw: RawData, warnings: list[str]) -> None:
+    n = len(raw.y)
+    if n == 0:
+        raise InvalidInputError(f"{raw.source}: no samples found")
+    counts = np.bincount(raw.y, minlength=len(raw.classes))
+    present = [c for c, k in zip(raw.classes, counts, strict=True) if k > 0]
+    if len(present) < 2:
+        only = f" ({present[0]!r}, {n} samples)" if present else ""
+        raise InvalidInputError(f"{raw.source}: found a single class{only}; classification needs at least two classes")
+    few = [f"{c!r}" for c, k in zip(raw.classes, counts, strict=True) if 0 < k < 2]
+    if few:
+        warnings.append(
+            f"class{'es' if len(few) > 1 else ''} {', '.join(few)} ha{'ve' if len(few) > 1 else 's'} a single sample; "
+            "kept in training, so it can be neither validated nor tested (add more samples)"
+        )
+
+
+def _unseen_classes(y_train: np.ndarray, y_test: np.ndarray, classes: list[str]) -> str:
+    """Test classes with no training sample, listed with their test counts ("'zebra' (3 samples)"), or ""."""
+    n_train = np.bincount(y_train, minlength=len(classes))
+    n_test = np.bincount(y_test, minlength=len(classes))
+    return ", ".join(
+        f"{c!r} ({n_test[i]} sample{'s' if n_test[i] != 1 else ''})"
+        for i, c in enumerate(classes)
+        if n_train[i] == 0 and n_test[i] > 0
+    )
+
+
+def _writable(x: Inputs) -> Inputs:
+    if isinstance(x, list):
+        return list(x)
+    return x if x.flags.writeable else np.array(x)  # built-ins hand out read-only cached arrays
+
+
+def _take(x: Inputs, idx: np.ndarray) -> Inputs:
+    if isinstance(x, list):
+        return [x[i] for i in idx]
+    return np.ascontiguousarray(np.asarray(x)[idx])
+
+
+def stratified_split(
+    y: np.ndarray, *, fraction: float, seed: int, what: str = "test"
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Seeded stratified split of positions 0..len(y)-1 into (kept, held out, warnings).
+
+    Classes with a single sample cannot be stratified (scikit-learn's `train_test_split` needs two per class); they
+    stay in the kept part. When the held-out part is too small to hold every class, the split falls back to an
+    unstratified one and says so.
+
+    Example:
+        >>> keep, out, _ = stratified_split(np.array([0, 0, 0, 0, 1, 1, 1, 1]), fraction=0.25, seed=0)
+        >>> sorted(np.array([0, 0, 0, 0, 1, 1, 1, 1])[out].tolist())
+        [0, 1]
+    """
+    y = np.asarray(y, dtype=np.int64)
+    n = len(y)
+    everything = np.arange(n)
+    if fraction <= 0.0 or n == 0:
+        return everything, np.zeros(0, dtype=np.int64), []
+    counts = np.bincount(y)
+    single = counts[y] < 2
+    candidates = everything[~single]
+    n_out = math.ceil(fraction * len(candidates))  # as train_test_split rounds a float test_size
+    if n_out == 0 or n_out >= len(candidates):
+        return everything, np.zeros(0, dtype=np.int64), []
+    model_selection = require("sklearn.model_selection", extra="train", what="splitting the data")
+    warnings: list[str] = []
+    try:
+        keep, out = model_selection.train_test_split(
+            candidates, test_size=n_out, random_state=seed, stratify=y[candidates]
+        )
+    except ValueError:
+        n_classes = len(np.unique(y[candidates]))
+        warnings.append(
+            f"the {what} split ({n_out} samples) is too small to hold all {n_classes} classes; split without "
+            "stratification"
+        )
+        keep, out = model_selection.train_test_split(candidates, test_size=n_out, random_state=seed)
+    keep = np.sort(np.concatenate([keep, everything[single]]))  # `load_data` warns about single-sample classes
+    return keep, np.sort(out), warnings
+
+
+def channel_stats(
+    x: Inputs, *, modality: str, feature_names: list[str] | None = None
+) -> tuple[list[float], list[float], list[str]]:
+    """Mean and std per channel (images (N, C, H, W), sequences (N, C, L)) or per feature (tables (N, F)).
+
+    A constant channel gets std 1 (so normalising leaves it at 0 rather than dividing by zero), with a warning.
+    Text has no statistics.
+
+    Example:
+        >>> channel_stats(np.ones((4, 2, 3), np.float32), modality="sequence")[:2]
+        ([1.0, 1.0], [1.0, 1.0])
+    """
+    if modality == "text" or isinstance(x, list):
+        return [], [], []
+    arr = np.asarray(x, dtype=np.float64)
+    if len(arr) == 0:
+        return [], [], []
+    axes: Any = 0 if arr.ndim == 2 else tuple(i for i in range(arr.ndim) if i != 1)
+    mean = arr.mean(axis=axes)
+    std = arr.std(axis=axes)
+    warnings: list[str] = []
+    constant = std < 1e-12
+    if constant.any():
+        names = [feature_names[i] if feature_names else f"channel {i}" for i in np.flatnonzero(constant)]
+        warnings.append(f"constant in training (no information; std set to 1): {', '.join(names[:20])}")
+        std = np.where(constant, 1.0, std)
+    return [float(v) for v in mean], [float(v) for v in std], warnings

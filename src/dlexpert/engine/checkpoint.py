@@ -1,0 +1,229 @@
+"""Checkpoints: `last.pt` (everything needed to continue) and `best.safetensors` (weights only).
+
+Both are written atomically: a temporary file in the same folder, fsync, then `os.replace`, so a crash or a full
+disk mid-write leaves the previous file as it was. During training they are written by a `CheckpointWriter` on a
+background thread from a CPU snapshot of the state, so the loop does not wait for the disk (PyTorch's
+`torch.distributed.checkpoint.async_save` works the same way); `fit()` returns only once every write is on disk.
+
+`last.pt` holds only tensors and plain Python values (RNG states are stored as tensors and lists), so it loads with
+`torch.load(weights_only=True)`; nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+from safetensors.torch import save as safetensors_bytes
+
+from ..errors import DlexpertError, InvalidInputError
+
+__all__ = [
+    "FORMAT",
+    "CheckpointWriter",
+    "atomic_write_bytes",
+    "capture_state",
+    "get_rng_state",
+    "load_checkpoint",
+    "load_weights",
+    "restore_state",
+    "save_checkpoint",
+    "save_weights",
+    "set_rng_state",
+    "snapshot",
+]
+
+FORMAT = "dlexpert.checkpoint/1"
+
+
+def atomic_write_bytes(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
+    """Call `write(f)` on a temporary file next to `path`, fsync it, and rename it over `path`.
+
+    A failure anywhere (including a full disk) removes the temporary file and leaves `path` untouched.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise DlexpertError(f"{path}: could not write ({e.strerror or e}); the previous file is unchanged") from e
+        raise
+    return path
+
+
+def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
+    """Write a checkpoint dict (tensors and plain values) atomically with `torch.save`."""
+    return atomic_write_bytes(path, lambda f: torch.save(dict(state), f))
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load a checkpoint with `weights_only=True`: tensors and plain values only, never arbitrary objects."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(f"{path}: no such checkpoint")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # a truncated file, or a pickle that asks for code: refuse either way
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DlexpertError(f"{path}: not a loadable checkpoint ({first[:200]})") from None
+    if not isinstance(ckpt, dict):
+        raise DlexpertError(f"{path}: not a dlexpert checkpoint (expected a dict; got {type(ckpt).__name__})")
+    return ckpt
+
+
+def save_weights(
+    path: str | Path, state_dict: Mapping[str, torch.Tensor], metadata: dict[str, str] | None = None
+) -> Path:
+    """Write weights only, as safetensors. Tied (shared) tensors are cloned, since safetensors refuses aliases."""
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
+    data = safetensors_bytes(tensors, metadata=metadata)
+    return atomic_write_bytes(path, lambda f: f.write(data))
+
+
+def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    """A state dict from `*.safetensors` or from a dlexpert `last.pt` (its model weights); never unpickles."""
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        if not path.is_file():
+            raise InvalidInputError(f"{path}: no such weights file")
+        return load_file(path)
+    ckpt = load_checkpoint(path)
+    if "model" not in ckpt:
+        raise DlexpertError(f"{path}: checkpoint has no 'model' weights")
+    return ckpt["model"]
+
+
+def snapshot(tree: Any) -> Any:
+    """A copy of a state tree (dicts, lists, tuples) with every tensor copied to CPU memory: training may go on
+    changing the originals while the copy is written."""
+    if isinstance(tree, torch.Tensor):
+        return tree.detach().to("cpu", copy=True)
+    if isinstance(tree, dict):
+        return {k: snapshot(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(snapshot(v) for v in tree)
+    return tree
+
+
+class CheckpointWriter:
+    """Runs checkpoint writes on one background thread, in the order submitted.
+
+    `wait()` blocks until everything submitted is on disk and re-raises the first write error (for example a full
+    disk), so a failure surfaces at the next checkpoint or when `fit()` ends, never silently.
+    """
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: list[Future] = []
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlexpert-checkpoint")
+        self._pending.append(self._pool.submit(fn, *args))
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
+
+
+# --- RNG states as tensors and lists, so that weights_only loading accepts them
+
+
+def get_rng_state() -> dict[str, Any]:
+    version, mt, gauss = random.getstate()
+    name, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)  # type: ignore[misc]
+    state: dict[str, Any] = {
+        "python": [version, list(mt), gauss],
+        "numpy": [name, torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos), int(has_gauss), float(cached)],
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: Mapping[str, Any]) -> None:
+    version, mt, gauss = state["python"]
+    random.setstate((version, tuple(mt), gauss))
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), int(pos), int(has_gauss), float(cached)))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+# --- the full training state (see FitState)
+
+
+def capture_state(s: Any) -> dict[str, Any]:
+    """Everything `restore_state` needs to continue exactly where the run stands now."""
+    # Resume point: after a finished epoch, the next one from its start; else this one after its last optimizer step.
+    epoch, batches_done = (s.epoch + 1, 0) if s.epoch_complete else (s.epoch, s.batches_done)
+    return {
+        "format": FORMAT,
+        "config": s.config,
+        "model": s.model.state_dict(),
+        "ema": s.ema.state_dict() if s.ema is not None else None,
+        "optimizer": s.optimizer.state_dict(),
+        "scheduler": s.scheduler.state_dict(),
+        "scaler": s.precision.scaler.state_dict(),
+        "rng": get_rng_state(),
+        "progress": {
+            "epoch": epoch,
+            "batches_done": batches_done,
+            "step": s.step,
+            "best_metric": s.best_metric,
+            "best_epoch": s.best_epoch,
+            "elapsed": s.elapsed(),
+            "history": s.history,
+            "loss_sum": s.loss_sum.detach().cpu() if batches_done else torch.zeros(()),
+            "n_loss": s.n_loss if batches_done else 0,
+            "n_seen": s.n_seen if batches_done else 0,
+        },
+    }
+
+
+def restore_state(s: Any, ckpt: Mapping[str, Any]) -> None:
+    """Load a `capture_state` dict into a freshly set-up FitState. RNG states go last: setup must not disturb them."""
+    if ckpt.get("format") != FORMAT:
+        raise DlexpertError(f"checkpoint format {ckpt.get('format')!r} is not {FORMAT!r}; start without --resume")
+    s.model.load_state_dict(ckpt["model"])
+    if s.ema is not None:
+        if ckpt["ema"] is None:
+            s.ema.module.load_state_dict(ckpt["model"])  # EMA switched on for the rest of the run: start from weights
+        else:
+            s.ema.load_state_dict(ckpt["ema"])
+    s.optimizer.load_state_dict(ckpt["optimizer"])
+    s.scheduler.load_state_dict(ckpt["scheduler"])
+    if ckpt["scaler"]:  # empty when the scaler was off
+        s.precision.scaler.load_state_dict(ckpt["scaler"])
+    p = ckpt["progress"]
+    s.epoch, s.batches_done, s.step = p["epoch"], p["batches_done"], p["step"]
+    s.best_metric, s.best_epoch, s.elapsed_before = p["best_metric"], p["best_epoch"], p["elapsed"]
+    s.history = list(p["history"])
+    s.loss_sum, s.n_loss, s.n_seen = p["loss_sum"].to(s.device), p["n_loss"], p["n_seen"]
+    s.resumed = True
+    set_rng_state(ckpt["rng"])

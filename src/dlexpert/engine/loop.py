@@ -1,0 +1,372 @@
+"""The training loop: `fit()` and `evaluate()`. Read it top to bottom; everything optional lives in callbacks.
+
+Shape of a run (see `show_training_loop()` for the events and which callbacks run at each):
+set up model, optimizer, schedule, precision, EMA -> maybe restore last.pt -> for each epoch: train on a seeded
+data order, validate, track the best metric, checkpoint -> return a FitResult.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import resource
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from torch import nn
+from torch.optim.lr_scheduler import ReduceLROnPlateau
+from torch.utils.data import DataLoader, Dataset
+
+from .._io import atomic_write_text
+from ..errors import InvalidInputError
+from .callbacks import default_callbacks
+from .checkpoint import capture_state, load_checkpoint, restore_state, save_checkpoint
+from .config import TrainConfig
+from .ema import ModelEma
+from .events import CallbackRunner, CancelEpochException, CancelFitException, TrainingInterrupted, describe_loop
+from .mix import Mixer, create_mixer
+from .optim import create_optimizer, create_scheduler
+from .precision import create_precision
+from .sampling import balanced_weights, dataset_labels, make_train_loader, n_train_batches, seed_everything
+from .state import FitResult, FitState
+
+__all__ = ["evaluate", "fit", "select_device", "show_training_loop"]
+
+# Settings that may change when a run is resumed; anything else would make the continuation a different run.
+RESUMABLE_CHANGES = {"epochs", "early_stopping_patience", "log_every_steps", "checkpoint_every_epochs", "num_workers"}
+VAL_NAMES = {"loss": "val_loss", "accuracy": "val_acc", "mse": "val_mse", "mae": "val_mae"}
+
+
+def select_device() -> torch.device:
+    """CUDA when available, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def fit(
+    model: nn.Module,
+    *,
+    train_set: Dataset,
+    val_set: Dataset,
+    cfg: TrainConfig,
+    out_dir: str | Path,
+    callbacks: Iterable[Any] = (),
+    resume: bool = False,
+    progress: bool | None = None,
+    device: str | torch.device | None = None,
+    extra_config: Mapping[str, Any] | None = None,
+) -> FitResult:
+    """Train `model` on `train_set`, validating on `val_set` after every epoch; write the run into `out_dir`.
+
+    The datasets return `(x, y)`: y holds class indices (classification) or targets (regression). `out_dir` gets
+    config.yaml, metrics.jsonl, tb/ and checkpoints/{last.pt, best.safetensors}. `resume=True` continues from
+    checkpoints/last.pt with the same data order and RNG streams, so it ends where an uninterrupted run would.
+    Ctrl-C writes last.pt and raises `TrainingInterrupted`. `extra_config` (plain values: model, data, plan) is
+    stored next to the train settings in config.yaml and in every checkpoint.
+
+    Example:
+        >>> cfg = TrainConfig(epochs=5, lr=3e-3)
+        >>> result = fit(model, train_set=train, val_set=val, cfg=cfg, out_dir="runs/a")  # doctest: +SKIP
+        >>> result.best_val_metric  # doctest: +SKIP
+    """
+    out_dir = Path(out_dir)
+    last_path = out_dir / "checkpoints" / "last.pt"
+    _check_inputs(train_set, val_set, last_path, resume)
+    last_path.parent.mkdir(parents=True, exist_ok=True)
+    dev = torch.device(device) if device is not None else select_device()
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
+    seed_everything(cfg.seed)
+    config = _resolved_config(cfg, extra_config)
+
+    model.to(dev)
+    n_batches = n_train_batches(len(train_set), cfg.batch_size)  # type: ignore[arg-type]
+    optimizer = create_optimizer(model, cfg)
+    s = FitState(
+        cfg=cfg,
+        model=model,
+        optimizer=optimizer,
+        scheduler=create_scheduler(optimizer, cfg, steps_per_epoch=math.ceil(n_batches / cfg.accumulation)),
+        precision=create_precision(cfg.mixed_precision, dev),
+        ema=ModelEma(model, cfg.ema_decay) if cfg.ema_decay else None,
+        device=dev,
+        out_dir=out_dir,
+        config=config,
+        n_batches=n_batches,
+    )
+    if resume:
+        ckpt = load_checkpoint(last_path)
+        _check_resume(ckpt.get("config", {}).get("train", {}), cfg)
+        restore_state(s, ckpt)
+    atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(config, sort_keys=False))
+
+    cbs = CallbackRunner([*default_callbacks(cfg, progress=progress), *callbacks])
+    sample_weights = balanced_weights(dataset_labels(train_set)) if cfg.balanced_sampling else None
+    criterion, mixer = create_criterion(cfg), create_mixer(cfg)
+    epochs_run = 0
+    try:
+        cbs("before_fit", s)
+        for epoch in range(s.epoch, cfg.epochs):
+            s.epoch, s.epoch_complete = epoch, False
+            if s.batches_done == 0:  # else: resuming mid-epoch, the sums came from the checkpoint
+                s.loss_sum, s.n_loss, s.n_seen = torch.zeros((), device=dev), 0, 0
+            s.epoch_t0 = time.perf_counter()
+            cbs("before_epoch", s)
+            loader = make_train_loader(
+                train_set, cfg, epoch=s.epoch, sample_weights=sample_weights,
+                skip_batches=s.batches_done, pin_memory=dev.type == "cuda",
+            )  # fmt: skip
+            with contextlib.suppress(CancelEpochException):  # a callback ended the epoch early
+                train_one_epoch(s, cbs, loader, criterion, mixer)
+            train_time = time.perf_counter() - s.epoch_t0
+
+            cbs("before_validate", s)
+            s.val_metrics = evaluate(
+                s.eval_model, val_set, batch_size=cfg.batch_size, task=cfg.task, device=dev,
+                mixed_precision=s.precision.mode, num_workers=cfg.num_workers,
+            )  # fmt: skip
+            _track_best(s)
+            if isinstance(s.scheduler, ReduceLROnPlateau):
+                s.scheduler.step(s.val_metrics["loss"])
+            s.epoch_metrics = {
+                "epoch": s.epoch,
+                "step": s.step,
+                "train_loss": s.loss_sum.item() / max(1, s.n_loss),
+                **{VAL_NAMES.get(k, f"val_{k}"): v for k, v in s.val_metrics.items()},
+                "lr": s.lr,
+                "time": round(s.elapsed(), 3),
+                "samples_per_sec": s.n_seen / max(train_time, 1e-9),
+            }
+            cbs("after_validate", s)  # callbacks may add entries to s.epoch_metrics here
+            s.history.append(s.epoch_metrics)
+            s.epoch_complete = True
+            epochs_run += 1
+            cbs("after_epoch", s)  # the Checkpointer writes last.pt here
+            s.batches_done = 0
+    except CancelFitException as e:
+        s.stop_reason = str(e) or "stopped by a callback"
+    except KeyboardInterrupt:
+        with contextlib.suppress(Exception):  # let an epoch-end write finish first, so this one lands last
+            s.writer.wait()
+        save_checkpoint(last_path, capture_state(s))
+        raise TrainingInterrupted(
+            f"training interrupted in epoch {s.epoch + 1} after step {s.step}; state saved to {last_path}; "
+            "continue with --resume"
+        ) from None
+    finally:
+        try:
+            cbs("after_fit", s)
+        finally:
+            s.writer.close()  # every checkpoint is on disk before fit() returns; a write error is raised here
+    return _result(s, epochs_run, last_path)
+
+
+def train_one_epoch(
+    s: FitState, cbs: CallbackRunner, loader: DataLoader, criterion: Callable[..., torch.Tensor], mixer: Mixer | None
+) -> None:
+    """One pass over `loader`: forward, loss, backward; an optimizer step every `cfg.accumulation` batches."""
+    cfg, model, opt, scaler = s.cfg, s.model, s.optimizer, s.precision.scaler
+    lr_per_step = not isinstance(s.scheduler, ReduceLROnPlateau)
+    params = [p for p in model.parameters() if p.requires_grad]
+    model.train()
+    opt.zero_grad(set_to_none=True)
+    for batch_idx, (x, y) in enumerate(loader, start=s.batches_done):
+        s.batch_idx = batch_idx
+        s.x, s.y = _to_device(x, s.device), _target_to_device(y, s.device, cfg.task)
+        cbs("before_batch", s)
+        x, y, y_mix, lam = mixer(s.x, s.y) if mixer is not None else (s.x, s.y, None, 1.0)
+        with s.precision.autocast():
+            s.pred = model(x)
+            s.loss = criterion(s.pred, y)
+            if y_mix is not None:  # mixup/cutmix: the loss is mixed in the same proportion as the inputs
+                s.loss = lam * s.loss + (1.0 - lam) * criterion(s.pred, y_mix)
+        cbs("after_loss", s)
+        loss = s.loss / cfg.accumulation if cfg.accumulation > 1 else s.loss  # mean over the accumulated batches
+        scaler.scale(loss).backward()
+        cbs("after_backward", s)
+        s.loss_sum += s.loss.detach()
+        s.n_loss += 1
+        s.n_seen += len(s.y)
+        if (s.batch_idx + 1) % cfg.accumulation == 0 or s.batch_idx + 1 == s.n_batches:
+            scaler.unscale_(opt)  # true gradients for clipping and monitors (a no-op without fp16)
+            s.grad_norm = nn.utils.clip_grad_norm_(params, cfg.grad_clip) if cfg.grad_clip else None
+            scaler.step(opt)
+            scaler.update()
+            if lr_per_step:
+                s.scheduler.step()
+            if s.ema is not None:
+                s.ema.update(model)
+            s.step += 1
+            s.batches_done = s.batch_idx + 1
+            cbs("after_step", s)  # gradients are still there for monitors
+            opt.zero_grad(set_to_none=True)
+        cbs("after_batch", s)
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    dataset: Dataset,
+    *,
+    batch_size: int = 256,
+    task: str = "classification",
+    device: str | torch.device | None = None,
+    mixed_precision: str = "none",
+    num_workers: int = 0,
+) -> dict[str, float]:
+    """Loss and accuracy (classification: mean cross-entropy, no label smoothing) or loss/mse/mae (regression).
+
+    Example:
+        >>> evaluate(model, test_set, batch_size=512)  # doctest: +SKIP
+        {'loss': 0.21, 'accuracy': 0.94}
+    """
+    if task not in ("classification", "regression"):
+        raise InvalidInputError(f"task: must be 'classification' or 'regression'; got {task!r}")
+    if len(dataset) == 0:  # type: ignore[arg-type]
+        raise InvalidInputError("evaluate: the dataset is empty")
+    first = next(iter(model.parameters()), None)
+    dev = torch.device(device) if device is not None else (first.device if first is not None else torch.device("cpu"))
+    precision = create_precision(mixed_precision, dev)
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
+    hit_or_abs = torch.zeros((), dtype=torch.float64, device=dev)  # correct predictions, or sum of |error|
+    n_samples = n_values = 0
+    for x, y in DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers):
+        x, y = _to_device(x, dev), _target_to_device(y, dev, task)
+        with precision.autocast():
+            pred = model(x)
+        pred = pred.float()
+        if task == "classification":
+            loss_sum += nn.functional.cross_entropy(pred, y, reduction="sum")
+            hit_or_abs += (pred.argmax(dim=1) == y).sum()
+        else:
+            err = pred.reshape(y.shape) - y
+            loss_sum += (err * err).sum()
+            hit_or_abs += err.abs().sum()
+            n_values += err.numel()
+        n_samples += len(y)
+    model.train(was_training)
+    if task == "classification":
+        return {"loss": loss_sum.item() / n_samples, "accuracy": hit_or_abs.item() / n_samples}
+    mse = loss_sum.item() / n_values
+    return {"loss": mse, "mse": mse, "mae": hit_or_abs.item() / n_values}
+
+
+def show_training_loop(cfg: TrainConfig | None = None, callbacks: Iterable[Any] = (), *, progress: bool = True) -> str:
+    """Print (and return) the loop's outline with the callbacks that run at each event, in order.
+
+    Example:
+        >>> _ = show_training_loop(TrainConfig(early_stopping_patience=3))  # doctest: +SKIP
+    """
+    cfg = cfg or TrainConfig()
+    text = describe_loop(CallbackRunner([*default_callbacks(cfg, progress=progress), *callbacks]))
+    print(text)
+    return text
+
+
+def create_criterion(cfg: TrainConfig) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Cross-entropy with `label_smoothing` (Szegedy et al. 2016), or mean squared error for regression."""
+    if cfg.task == "classification":
+        return nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+
+    def mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return nn.functional.mse_loss(pred.reshape(y.shape).float(), y)  # (B, 1) outputs against (B,) targets
+
+    return mse
+
+
+# --- helpers
+
+
+def _to_device(x: Any, device: torch.device) -> Any:
+    if isinstance(x, torch.Tensor):
+        return x.to(device, non_blocking=True)
+    if isinstance(x, Mapping):  # e.g. tokenised text: {"input_ids": ..., "attention_mask": ...}
+        return {k: _to_device(v, device) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_to_device(v, device) for v in x)
+    return x
+
+
+def _target_to_device(y: Any, device: torch.device, task: str) -> torch.Tensor:
+    y = torch.as_tensor(y).to(device, non_blocking=True)
+    if task == "classification":
+        return y if y.dtype == torch.long else y.long()
+    return y if y.dtype == torch.float32 else y.float()
+
+
+def _track_best(s: FitState) -> None:
+    name, mode = s.cfg.monitor
+    value = s.val_metrics[{"val_acc": "accuracy", "val_loss": "loss"}[name]]
+    best = s.best_metric
+    s.improved = math.isfinite(value) and (best is None or (value > best if mode == "max" else value < best))
+    if s.improved:
+        s.best_metric, s.best_epoch = value, s.epoch
+
+
+def _resolved_config(cfg: TrainConfig, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    config = {"train": cfg.model_dump(mode="json"), **dict(extra or {})}
+    try:  # checkpoints hold plain values only (weights_only loading), and config.yaml must be plain YAML
+        json.dumps(config)
+    except TypeError as e:
+        raise InvalidInputError(f"extra_config: must hold plain values (str, numbers, lists, dicts); {e}") from None
+    return config
+
+
+def _check_inputs(train_set: Dataset, val_set: Dataset, last_path: Path, resume: bool) -> None:
+    for name, ds in (("train_set", train_set), ("val_set", val_set)):
+        if ds is not None and not hasattr(ds, "__len__"):
+            raise InvalidInputError(f"{name}: must be a map-style Dataset with __len__ (resuming indexes it)")
+        if ds is None or len(ds) == 0:  # type: ignore[arg-type]
+            raise InvalidInputError(f"{name}: is empty; training needs at least one sample in each split")
+    if resume and not last_path.is_file():
+        raise InvalidInputError(f"{last_path}: no checkpoint to resume from; run without --resume to start fresh")
+    if not resume and last_path.exists():
+        raise InvalidInputError(
+            f"{last_path.parent.parent}: already holds a run (checkpoints/last.pt); "
+            "pass --resume to continue it, or choose another output folder"
+        )
+
+
+def _check_resume(saved: Mapping[str, Any], cfg: TrainConfig) -> None:
+    now = cfg.model_dump(mode="json")
+    for key, value in now.items():
+        if key not in RESUMABLE_CHANGES and key in saved and saved[key] != value:
+            raise InvalidInputError(
+                f"resume: `{key}` is {value!r} but the checkpoint was trained with {saved[key]!r}; "
+                f"only {', '.join(sorted(RESUMABLE_CHANGES))} may change on resume"
+            )
+    if cfg.scheduler == "onecycle" and saved.get("epochs", cfg.epochs) != cfg.epochs:
+        raise InvalidInputError("resume: `epochs` cannot change with scheduler 'onecycle' (its cycle is fixed)")
+
+
+def _peak_rss_mb() -> float:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 1024  # bytes on macOS, KiB on Linux
+
+
+def _result(s: FitState, epochs_run: int, last_path: Path) -> FitResult:
+    best = last_path.parent / "best.safetensors"
+    cuda = s.device.type == "cuda"
+    return FitResult(
+        best_val_metric=s.best_metric,
+        monitor=s.cfg.monitor[0],
+        best_epoch=s.best_epoch,
+        final_metrics=dict(s.history[-1]) if s.history else {},
+        epochs_run=epochs_run,
+        epochs_completed=len(s.history),
+        wall_time_s=time.perf_counter() - s.t0,
+        peak_rss_mb=_peak_rss_mb(),
+        peak_cuda_mb=torch.cuda.max_memory_allocated(s.device) / 2**20 if cuda else None,
+        best_checkpoint=best if best.is_file() else None,
+        last_checkpoint=last_path,
+        history=list(s.history),
+        stop_reason=s.stop_reason,
+        device=str(s.device),
+    )

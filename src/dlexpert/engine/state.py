@@ -1,0 +1,108 @@
+"""`FitState`, what callbacks see and may read (and, sparingly, extend), and `FitResult`, what `fit()` returns."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .checkpoint import CheckpointWriter
+from .config import TrainConfig
+from .ema import ModelEma
+from .precision import Precision
+
+__all__ = ["FitResult", "FitState"]
+
+
+@dataclass
+class FitState:
+    """Everything the loop knows, passed to every callback handler.
+
+    Callbacks read it; the supported writes are adding entries to `epoch_metrics` in `after_validate` (they go to
+    metrics.jsonl, TensorBoard and the history) and raising the Cancel* exceptions. Tensors like `loss` are not
+    synchronised to Python floats by the loop; call `.item()` only when you need the number (it costs a GPU sync).
+    """
+
+    cfg: TrainConfig
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any  # LRScheduler | ReduceLROnPlateau
+    precision: Precision
+    ema: ModelEma | None
+    device: torch.device
+    out_dir: Path
+    config: dict[str, Any]  # the resolved config, as written to config.yaml and every checkpoint
+    n_batches: int  # batches per epoch
+    resumed: bool = False
+    # --- position; `epoch` is 0-based, `step` counts optimizer steps over the whole run
+    epoch: int = 0
+    step: int = 0
+    batch_idx: int = 0
+    batches_done: int = 0  # batches of this epoch already folded into an optimizer step
+    epoch_complete: bool = False
+    # --- current batch (set in the batch loop)
+    x: Any = None
+    y: Any = None
+    pred: Any = None
+    loss: Any = None
+    grad_norm: torch.Tensor | None = None  # pre-clip global L2 norm; only computed when clipping is on
+    step_row: dict[str, Any] | None = None  # the metrics row the Recorder logged at this step, else None
+    # --- running sums for this epoch (tensors: adding them costs no sync)
+    loss_sum: torch.Tensor = field(default_factory=lambda: torch.zeros(()))
+    n_loss: int = 0
+    n_seen: int = 0
+    epoch_t0: float = 0.0
+    # --- results
+    val_metrics: dict[str, float] = field(default_factory=dict)
+    epoch_metrics: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_metric: float | None = None
+    best_epoch: int | None = None
+    improved: bool = False
+    stop_reason: str | None = None
+    writer: CheckpointWriter = field(default_factory=CheckpointWriter)
+    # --- time: `elapsed()` includes the time of earlier sessions of a resumed run
+    t0: float = field(default_factory=time.perf_counter)
+    elapsed_before: float = 0.0
+
+    @property
+    def eval_model(self) -> nn.Module:
+        """The weights that are validated and saved as best: the EMA copy when EMA is on."""
+        return self.ema.module if self.ema is not None else self.model
+
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def elapsed(self) -> float:
+        return self.elapsed_before + time.perf_counter() - self.t0
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """What `fit()` returns. `history` holds one dict per epoch, the same rows as metrics.jsonl's epoch rows."""
+
+    best_val_metric: float | None
+    monitor: str  # e.g. "val_acc" (higher is better) or "val_loss" (lower is better)
+    best_epoch: int | None  # 0-based
+    final_metrics: dict[str, Any]
+    epochs_run: int  # epochs trained by this call (a resumed run counts only its own)
+    epochs_completed: int  # epochs in the run so far, earlier sessions included
+    wall_time_s: float
+    peak_rss_mb: float  # the process's max resident set size (resource.getrusage)
+    peak_cuda_mb: float | None  # torch.cuda.max_memory_allocated during this call, on CUDA
+    best_checkpoint: Path | None
+    last_checkpoint: Path
+    history: list[dict[str, Any]]
+    stop_reason: str | None  # why training ended before `epochs` (early stopping, a callback), else None
+    device: str
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("best_checkpoint", "last_checkpoint"):
+            d[k] = str(d[k]) if d[k] is not None else None
+        return d

@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..errors import InvalidInputError
 from ..knowledge import get_family
 from ..schema import Alternative, Evidence, Plan, TaskSpec, WorkflowStep
@@ -19,7 +21,42 @@ from ._practice import debugging_guidance, engineering_practice, expected_perfor
 from ._recipe import design_training
 from ._select import Candidate, Selection, benchmark_key, select
 
-__all__ = ["Context", "advise", "analyse", "detect_hardware"]
+__all__ = ["Context", "TrainingChoice", "advise", "advise_with_choice", "analyse", "detect_hardware"]
+
+
+@dataclass(frozen=True)
+class TrainingChoice:
+    """The plan's decisions as values, for the stages that carry the plan out (train, run).
+
+    The Plan holds the same decisions as text for people; this holds them as numbers for code.
+    """
+
+    catalog_name: str
+    library: str
+    hub_id: str
+    family: str
+    architecture: str
+    scratch: bool
+    adaptation: str
+    input_size: int | None
+    recipe: str
+    optimizer: str
+    lr: float
+    momentum: float | None
+    nesterov: bool
+    weight_decay: float
+    scheduler: str
+    warmup_epochs: float
+    epochs: int
+    label_smoothing: float
+    gradient_clipping: float | None
+    ema: bool
+    mixed_precision: str
+    micro_batch: int
+    accumulation: int
+    augmentation: tuple[str, ...]
+    balanced_sampling: bool
+
 
 _ADAPTATION_TEXT = {
     "full": "full fine-tuning of all layers (lower learning rate than from scratch, new task head)",
@@ -42,7 +79,14 @@ _SOURCE_NAMES = {
 
 
 def advise(spec: TaskSpec, *, hardware: str | None = None, assume_defaults: bool = False) -> Plan:
-    """Turn a task spec into a grounded plan. Pure: reads the knowledge base, no file system or GPU.
+    """Turn a task spec into a grounded plan (see `advise_with_choice` for the decisions as values)."""
+    return advise_with_choice(spec, hardware=hardware, assume_defaults=assume_defaults)[0]
+
+
+def advise_with_choice(
+    spec: TaskSpec, *, hardware: str | None = None, assume_defaults: bool = False
+) -> tuple[Plan, TrainingChoice]:
+    """Turn a task spec into a grounded plan and the decisions as values. Pure: reads the knowledge base only.
 
     Args:
         spec: the task spec (seed Input).
@@ -50,7 +94,7 @@ def advise(spec: TaskSpec, *, hardware: str | None = None, assume_defaults: bool
         assume_defaults: proceed on stated assumptions when critical facts are missing (else they become questions).
 
     Returns:
-        The plan. When `plan.questions` is non-empty, the plan is partial and the CLI exits 3.
+        The plan and the training choice. When `plan.questions` is non-empty, the plan is partial (the CLI exits 3).
     """
     ctx = analyse(spec, hardware=hardware, assume_defaults=assume_defaults)
     try:
@@ -92,7 +136,37 @@ def advise(spec: TaskSpec, *, hardware: str | None = None, assume_defaults: bool
         warnings=warnings,
         workflow=_workflow(ctx, sel),
     )
-    return plan
+    r = rc.recipe
+    tt = rc.strategy.trainingTechniques
+    clip = float(tt.gradientClipping.split("=")[1].rstrip(")")) if tt.gradientClipping else None
+    choice = TrainingChoice(
+        catalog_name=c.entry.name,
+        library=c.entry.library,
+        hub_id=c.entry.hub_id,
+        family=c.entry.family,
+        architecture=c.entry.architecture,
+        scratch=c.scratch,
+        adaptation=c.adaptation,
+        input_size=c.entry.input_size,
+        recipe=r.name,
+        optimizer=r.optimizer,
+        lr=rc.lr,
+        momentum=r.momentum,
+        nesterov=r.nesterov,
+        weight_decay=r.weight_decay,
+        scheduler=r.scheduler,
+        warmup_epochs=r.warmup_epochs,
+        epochs=rc.epochs,
+        label_smoothing=r.label_smoothing,
+        gradient_clipping=clip,
+        ema=bool(r.ema),
+        mixed_precision=rc.mixed,
+        micro_batch=rc.micro_batch,
+        accumulation=tt.gradientAccumulation or 1,
+        augmentation=tuple(rc.strategy.dataProcessing.augmentation or ()),
+        balanced_sampling=ctx.long_tail,
+    )
+    return plan, choice
 
 
 def _model_evidence(c: Candidate) -> list[Evidence]:

@@ -105,7 +105,7 @@ def _normalization(ctx: Context, c: Candidate) -> str:
             "log-mel spectrogram (16 kHz, 25 ms window, 10 ms hop, 128 mel bins for AST / 80 for Whisper), "
             "normalised with the feature extractor's mean/std"
         )
-    if ctx.domain == "time-series":
+    if ctx.domain == "time-series" and ctx.task_type == "sequence-modeling":
         return (
             "per-series z-score with mean/std from the training window only (reversible instance normalisation, "
             "RevIN, Kim et al., ICLR 2022, undone on the forecast); never fit scalers on validation/test data"

@@ -5,8 +5,12 @@ from __future__ import annotations
 import typer
 
 from .catalog import catalog
+from .datasets import datasets
 from .plan import plan
+from .profile import profile
+from .run import run
 from .schema import schema
+from .train import train
 
 app = typer.Typer(
     name="dlexpert",
@@ -18,6 +22,10 @@ app = typer.Typer(
 app.command()(plan)
 app.command()(schema)
 app.command()(catalog)
+app.command()(profile)
+app.command()(train)
+app.command()(run)
+app.command()(datasets)
 
 
 def main() -> None:

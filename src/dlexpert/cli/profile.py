@@ -1,0 +1,27 @@
+"""`dlexpert profile SRC`: counts, imbalance, shapes, statistics, duplicates, leakage and corrupt files."""
+
+from __future__ import annotations
+
+import typer
+
+from ._common import err_console, handle_errors
+
+
+@handle_errors
+def profile(
+    src: str = typer.Argument(..., help="Built-in dataset name or a path (image folder, CSV/Parquet, .npz, JSONL)."),
+    target: str | None = typer.Option(None, "--target", help="Target column for tables."),
+    test: str | None = typer.Option(None, "--test", help="A fixed test set to check for leakage."),
+    image_size: int = typer.Option(64, "--image-size", min=4, help="Side images are resized to."),
+    dropna: bool = typer.Option(False, "--dropna", help="Drop table rows with missing values instead of failing."),
+    fmt: str = typer.Option("json", "--format", help="json: the DataProfile on stdout; text: a summary."),
+) -> None:
+    """Profile a dataset; problems found are listed and map to the problem table's keys."""
+    from ..data import profile_dataset
+
+    p = profile_dataset(src, target=target, test=test, image_size=image_size, dropna=dropna)
+    if fmt == "json":
+        typer.echo(p.model_dump_json(indent=2))
+    else:
+        for line in p.describe():
+            err_console.print(line, markup=False)

@@ -1,0 +1,43 @@
+"""`dlexpert run TASK --data SRC --out RUN_DIR`: profile, plan, baseline, train and evaluate, into one run dir."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from ._common import err_console, handle_errors
+
+
+@handle_errors
+def run(
+    task: str = typer.Argument(..., help="Task spec in YAML or JSON; '-' reads standard input."),
+    data: str = typer.Option(..., "--data", help="Built-in dataset name (see `dlexpert datasets`) or a path."),
+    out: Path = typer.Option(..., "--out", help="Run directory to create."),
+    target: str | None = typer.Option(None, "--target", help="Target column for CSV/Parquet/JSONL data."),
+    test: str | None = typer.Option(None, "--test", help="A fixed test set; otherwise a seeded stratified split."),
+    epochs: int | None = typer.Option(None, "--epochs", min=1, help="Override the plan's epochs."),
+    seed: int = typer.Option(0, "--seed"),
+    hardware: str | None = typer.Option(None, "--hardware", help="Hardware profile for planning, or 'auto'."),
+    fmt: str = typer.Option("text", "--format", help="text: a summary on stderr; json: evaluation.json on stdout."),
+) -> None:
+    """The whole job from a task spec and data to an evaluated model, with a linear baseline beside it."""
+    from ..pipeline import run as run_job
+    from ..schema import load_task
+
+    r = run_job(load_task(task), data=data, out_dir=out, target=target, test=test, epochs=epochs, seed=seed,
+                hardware=hardware)  # fmt: skip
+    for w in r.warnings:
+        err_console.print(f"[yellow]warning:[/] {w}", markup=True)
+    if fmt == "json":
+        typer.echo((out / "evaluation.json").read_text())
+        return
+    acc = r.metrics.get("accuracy")
+    base = (r.baseline_metrics or {}).get("accuracy")
+    err_console.print(
+        f"{r.model_name} ({r.choice.recipe}): test accuracy {acc:.4f} vs linear baseline {base:.4f}; "
+        f"{r.wall_time_s:.0f} s wall, peak RSS {r.peak_rss_mb:.0f} MB; run dir {out}"
+        if acc is not None and base is not None
+        else json.dumps(r.metrics)
+    )

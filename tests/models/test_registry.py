@@ -1,0 +1,104 @@
+"""The model registry, checked over every registered from-scratch family (a new entry is tested automatically)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from dlexpert.errors import InvalidInputError, UnknownNameError
+from dlexpert.models import (
+    MODALITIES,
+    count_parameters,
+    create_model,
+    get_model_builder,
+    get_model_entry,
+    list_models,
+    register_model,
+)
+
+# One small per-sample shape for each modality.
+SHAPES = {"tabular": (12,), "sequence": (3, 40), "image": (3, 16, 16)}
+CASES = [(name, modality) for name in list_models() for modality in get_model_entry(name).modalities]
+
+
+def test_the_issue_families_are_registered() -> None:
+    assert {"linear", "mlp", "cnn1d", "small_resnet", "gru", "lstm", "transformer_encoder"} <= set(list_models())
+
+
+@pytest.mark.parametrize(("name", "modality"), CASES, ids=[f"{n}-{m}" for n, m in CASES])
+def test_forward_shape_and_gradient_flow(name: str, modality: str) -> None:
+    torch.manual_seed(0)
+    shape = SHAPES[modality]
+    model = create_model(name, input_shape=shape, n_classes=5, dropout=0.1)
+    x = torch.randn(4, *shape)
+    logits = model(x)
+    assert logits.shape == (4, 5)
+    torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1, 2, 3])).backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None]
+    assert not missing, f"no gradient reached {missing}"
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters())
+    # The signal reaches the input layer (the first registered parameter), through the whole network.
+    first_name, first = next(iter(model.named_parameters()))
+    assert first.grad.abs().sum() > 0, f"all-zero gradient at the input layer {first_name}"
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_config_rebuilds_the_same_model(name: str) -> None:
+    modality = get_model_entry(name).modalities[0]
+    model = create_model(name, input_shape=SHAPES[modality], n_classes=3, width=2, depth=2)
+    rebuilt = create_model(**model.dlexpert_config)
+    assert count_parameters(rebuilt) == count_parameters(model)
+    assert rebuilt.dlexpert_config == model.dlexpert_config
+
+
+def test_unsupported_modality_names_the_models_that_fit() -> None:
+    with pytest.raises(InvalidInputError, match=r"small_resnet.*image.*models for sequence: .*cnn1d"):
+        create_model("small_resnet", input_shape=(1, 40), n_classes=10)
+
+
+def test_unknown_name_lists_the_valid_ones() -> None:
+    with pytest.raises(UnknownNameError) as info:
+        create_model("resnet9000", input_shape=(3, 32, 32), n_classes=10)
+    message = str(info.value)
+    assert "resnet9000" in message and all(name in message for name in list_models())
+    assert "\n" not in message
+
+
+def test_duplicate_registration_is_an_error() -> None:
+    with pytest.raises(ValueError, match="already registered"):
+        register_model("mlp", modalities=("tabular",))(get_model_builder("mlp"))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"input_shape": (1, 40), "n_classes": 0}, "n_classes"),
+        ({"input_shape": (0, 40), "n_classes": 2}, "input_shape"),
+        ({"input_shape": (1, 2, 3, 4), "n_classes": 2}, "input_shape"),
+        ({"input_shape": (1, 40), "n_classes": 2, "dropout": 1.5}, "dropout"),
+        ({"input_shape": (1, 40), "n_classes": 2, "width": -3}, "width"),
+    ],
+)
+def test_bad_arguments_name_the_field(kwargs: dict, field: str) -> None:
+    with pytest.raises(InvalidInputError, match=f"`{field}`"):
+        create_model("mlp", **kwargs)
+
+
+def test_list_models_filters() -> None:
+    assert list_models("*s*m") == ["lstm"]
+    assert list_models(modality="image") == ["linear", "mlp", "small_resnet"]
+    assert set(MODALITIES) == {"tabular", "sequence", "image"}
+
+
+def test_importing_dlexpert_does_not_import_torch() -> None:
+    code = "import sys, dlexpert; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_unknown_family_option_lists_the_valid_ones() -> None:
+    with pytest.raises(InvalidInputError, match="model 'mlp' has no option 'kernel_size'; its options: batch_norm"):
+        create_model("mlp", input_shape=(4,), n_classes=2, kernel_size=3)
+    assert create_model("cnn1d", input_shape=(1, 40), n_classes=2, kernel_size=3).features[0][0].kernel_size == (3,)

@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	# The main job available today: plan a task end to end from the knowledge base (no network, no torch).
-	$(BIN)/dlexpert plan examples/cifar10-resnet.yaml --format md
-	$(BIN)/dlexpert catalog --task classification --max-latency-ms 5 --hardware cpu-laptop --limit 5
+	# The main job on a built-in dataset: profile, plan, linear baseline, train the plan, evaluate (~1 min on 2 cores).
+	rm -rf runs/demo-mnist1d
+	HF_HUB_OFFLINE=1 $(BIN)/dlexpert run examples/mnist1d.yaml --data mnist1d --out runs/demo-mnist1d
+	$(BIN)/dlexpert plan examples/cifar10-resnet.yaml --format md > runs/demo-cifar10-plan.md
+	@echo "run dir: runs/demo-mnist1d; a GPU plan for CIFAR-10: runs/demo-cifar10-plan.md"
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools

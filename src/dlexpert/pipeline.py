@@ -30,7 +30,9 @@ from .schema import Plan, TaskSpec, parse_task
 FALLBACK_BY_MODALITY = {"image": "small_resnet", "sequence": "cnn1d", "tabular": "mlp"}
 # The plan's optimizer and scheduler names, mapped onto the engine's.
 _OPTIMIZERS = {"SGD": "sgd", "AdamW": "adamw", "Adam": "adamw", "Lion": "adamw", "LAMB": "adamw"}
-_SCHEDULERS = {"cosine": "cosine", "onecycle": "onecycle", "step": "step", "plateau": "plateau",
+# Step decay runs as cosine over the same epochs: the small-image recipe names SGDR's cosine an equal drop-in
+# (Loshchilov & Hutter, arXiv 1608.03983), and it needs no milestones.
+_SCHEDULERS = {"cosine": "cosine", "onecycle": "onecycle", "step": "cosine", "plateau": "plateau",
                "constant": "constant", "linear": "cosine", "poly": "cosine"}  # fmt: skip
 # Step 4's baseline: a linear/logistic model on flattened inputs, trained briefly with a standard recipe.
 BASELINE_EPOCHS = 20
@@ -137,7 +139,7 @@ def train(
     profile = profile_dataset(splits)
     atomic_write_text(out / "profile.json", profile.model_dump_json(indent=2) + "\n")
     spec = _fill_from_profile(spec, profile)
-    plan, choice = advise_with_choice(spec, hardware=hardware, assume_defaults=True)
+    plan, choice = advise_with_choice(spec, profile=profile, hardware=hardware, assume_defaults=True)
     atomic_write_text(out / "task.yaml", yaml.safe_dump(spec.model_dump(exclude_none=True), sort_keys=False))
     atomic_write_text(out / "plan.json", plan.model_dump_json(indent=2, exclude_none=True) + "\n")
 

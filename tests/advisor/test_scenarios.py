@@ -289,3 +289,26 @@ def test_plan_is_deterministic() -> None:
 
 
 Checker = Callable[[Plan], bool]
+
+
+def test_data_profile_with_tiny_images_plans_a_small_cnn_from_scratch() -> None:
+    """`advise(profile=...)`: 8x8 digits are far below ImageNet resolution, so a small CNN is trained from scratch."""
+    from types import SimpleNamespace
+
+    from dlexpert.advisor import advise_with_choice
+
+    spec = parse_task(
+        {
+            "task": {"type": "classification", "domain": "CV", "specificTask": "handwritten digits"},
+            "data": {"size": "1797 images"},
+            "constraints": {"computeResources": "CPU (2 cores)"},
+        }
+    )
+    tiny = SimpleNamespace(input_shape=[1, 8, 8], modality="image", source="digits")
+    plan, choice = advise_with_choice(spec, profile=tiny)
+    assert choice.family == "small-cnn" and choice.scratch
+    assert plan.modelDesign.pretrainedModel is None
+    assert choice.augmentation == ("RandomCrop(8, padding=1)",)  # no flips for characters, crop at the data's size
+    large = SimpleNamespace(input_shape=[3, 224, 224], modality="image", source="photos")
+    _, choice_large = advise_with_choice(spec, profile=large)
+    assert not choice_large.scratch

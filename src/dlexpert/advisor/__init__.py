@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import InvalidInputError
 from ..knowledge import get_family
@@ -78,13 +79,13 @@ _SOURCE_NAMES = {
 }
 
 
-def advise(spec: TaskSpec, *, hardware: str | None = None, assume_defaults: bool = False) -> Plan:
+def advise(spec: TaskSpec, *, profile: Any = None, hardware: str | None = None, assume_defaults: bool = False) -> Plan:
     """Turn a task spec into a grounded plan (see `advise_with_choice` for the decisions as values)."""
-    return advise_with_choice(spec, hardware=hardware, assume_defaults=assume_defaults)[0]
+    return advise_with_choice(spec, profile=profile, hardware=hardware, assume_defaults=assume_defaults)[0]
 
 
 def advise_with_choice(
-    spec: TaskSpec, *, hardware: str | None = None, assume_defaults: bool = False
+    spec: TaskSpec, *, profile: Any = None, hardware: str | None = None, assume_defaults: bool = False
 ) -> tuple[Plan, TrainingChoice]:
     """Turn a task spec into a grounded plan and the decisions as values. Pure: reads the knowledge base only.
 
@@ -92,11 +93,12 @@ def advise_with_choice(
         spec: the task spec (seed Input).
         hardware: a hardware profile name or alias, or "auto" to detect this machine; overrides computeResources.
         assume_defaults: proceed on stated assumptions when critical facts are missing (else they become questions).
+        profile: a `DataProfile` of the user's data (input shape, modality), from `dlexpert.data.profile_dataset`.
 
     Returns:
         The plan and the training choice. When `plan.questions` is non-empty, the plan is partial (the CLI exits 3).
     """
-    ctx = analyse(spec, hardware=hardware, assume_defaults=assume_defaults)
+    ctx = analyse(spec, hardware=hardware, assume_defaults=assume_defaults, profile=profile)
     try:
         sel = select(ctx)
     except LookupError as exc:

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..knowledge import DatasetInfo, HardwareProfile, find_dataset, find_hardware, get_hardware, get_regimes
 from ..schema import Assumption, Evidence, Question, TaskSpec
@@ -62,6 +63,8 @@ class Context:
     realtime: bool
     challenges: set[str]
     long_tail: bool
+    input_shape: tuple[int, ...] | None = None  # per sample, from a data profile when one was given
+    modality: str | None = None  # image | sequence | tabular | text, from a data profile
     questions: list[Question] = field(default_factory=list)
     assumptions: list[Assumption] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
@@ -111,8 +114,11 @@ def _challenges(spec: TaskSpec) -> set[str]:
     return {tag for tag, words in _CHALLENGES.items() if any(w in text for w in words)}
 
 
-def analyse(spec: TaskSpec, *, hardware: str | None = None, assume_defaults: bool = False) -> Context:
-    """Seed Step 1. `hardware` (a profile name, alias, or "auto") overrides `constraints.computeResources`."""
+def analyse(
+    spec: TaskSpec, *, hardware: str | None = None, assume_defaults: bool = False, profile: Any = None
+) -> Context:
+    """Seed Step 1. `hardware` (a profile name, alias, or "auto") overrides `constraints.computeResources`;
+    `profile` (a `DataProfile`) adds the measured input shape and modality."""
     reg = get_regimes()
     questions: list[Question] = []
     assumptions: list[Assumption] = []
@@ -260,7 +266,14 @@ def analyse(spec: TaskSpec, *, hardware: str | None = None, assume_defaults: boo
             f"specificTask names {dataset.name}, a {dataset.task} dataset, but task.type is "
             f"{spec.task.type}; using the dataset only for its size"
         )
+    input_shape = tuple(profile.input_shape) if profile is not None and profile.input_shape else None
+    modality = getattr(profile, "modality", None)
+    if input_shape is not None:
+        evidence.append(Evidence(claim="input shape per sample", value=str(input_shape),
+                                 source=f"data profile of {getattr(profile, 'source', 'the data')}"))  # fmt: skip
     return Context(
+        input_shape=input_shape,
+        modality=modality,
         spec=spec,
         task_type=spec.task.type,
         domain=spec.task.domain,

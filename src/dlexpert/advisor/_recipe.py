@@ -196,11 +196,17 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
     if ctx.spec.data.augmentationNeeded is False:
         aug = [a for a in aug if any(k in a.lower() for k in ("resize", "crop(", "centercrop"))] or []
     size = c.entry.input_size
+    if c.scratch and ctx.modality == "image" and ctx.input_shape:
+        size = min(ctx.input_shape[-2:])  # a from-scratch model trains at the data's own resolution
     if size is not None and size <= 64 and ctx.domain == "CV":
-        aug = [(f"RandomCrop({size}, padding={size // 8})" if "RandomResizedCrop" in a else a) for a in aug]
+        crop = f"RandomCrop({size}, padding={max(1, size // 8)})"
+        aug = [(crop if re.match(r"Random(Resized)?Crop\(", a) else a) for a in aug]
     elif size is not None and ctx.domain == "CV":
         # The recipe's crop size is the paper's; the model's own input size is what it was pretrained at.
         aug = [re.sub(r"RandomResizedCrop\(\d+", f"RandomResizedCrop({size}", a) for a in aug]
+    if re.search(r"digit|character|letter|handwrit|\bocr\b", (ctx.spec.task.specificTask or "").lower()):
+        # Mirror images of characters are other characters (or none): flips change the label.
+        aug = [a for a in aug if "flip" not in a.lower()]
     if ctx.spec.data.augmentationNeeded is not False:
         if (
             "few-shot" in ctx.challenges

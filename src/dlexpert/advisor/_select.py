@@ -393,9 +393,13 @@ def preference(ctx: Context) -> dict | None:
             key = "RL/unknown"
     else:
         key = f"{ctx.domain}/{ctx.task_type}"
+    side = min(ctx.input_shape[-2:]) if ctx.modality == "image" and ctx.input_shape else None
     for entry in get_regimes()["family_preference"]:
-        if entry["key"] == key and (not entry.get("when") or re.search(entry["when"], text)):
-            return dict(entry)
+        if entry["key"] != key or (entry.get("when") and not re.search(entry["when"], text)):
+            continue
+        if "when_max_image_px" in entry and (side is None or side > entry["when_max_image_px"]):
+            continue
+        return dict(entry)
     return None
 
 

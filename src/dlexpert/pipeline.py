@@ -51,7 +51,7 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _fill_from_profile(spec: TaskSpec, profile: Any) -> TaskSpec:
+def fill_from_profile(spec: TaskSpec, profile: Any) -> TaskSpec:
     """`plan --data`: the spec's empty data fields come from the measured profile."""
     filled = spec.model_dump(exclude_none=True)
     data = filled.setdefault("data", {})
@@ -138,7 +138,7 @@ def train(
     warnings += splits.warnings
     profile = profile_dataset(splits)
     atomic_write_text(out / "profile.json", profile.model_dump_json(indent=2) + "\n")
-    spec = _fill_from_profile(spec, profile)
+    spec = fill_from_profile(spec, profile)
     plan, choice = advise_with_choice(spec, profile=profile, hardware=hardware, assume_defaults=True)
     atomic_write_text(out / "task.yaml", yaml.safe_dump(spec.model_dump(exclude_none=True), sort_keys=False))
     atomic_write_text(out / "plan.json", plan.model_dump_json(indent=2, exclude_none=True) + "\n")

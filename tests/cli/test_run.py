@@ -47,3 +47,16 @@ def test_profile_and_datasets_commands() -> None:
     assert prof["n_samples"]["total"] == 1797
     ds = run("datasets")
     assert ds.returncode == 0 and {"mnist1d", "digits", "shapes"} <= {ln.split()[0] for ln in ds.stdout.splitlines()}
+
+
+def test_plan_with_data_fills_the_spec_from_the_profile(tmp_path: Path) -> None:
+    spec = tmp_path / "s.yaml"
+    spec.write_text("task: {type: classification, domain: CV, specificTask: handwritten digits}\n"
+                    "constraints: {computeResources: CPU (2 cores)}\n")  # fmt: skip
+    r = run("plan", str(spec), "--data", "digits", "--format", "json")
+    assert r.returncode == 0, r.stderr  # data.size came from the profile, so no question
+    plan = json.loads(r.stdout)
+    assert (
+        "small_resnet" in plan["modelDesign"]["architecture"] or "small-resnet" in plan["modelDesign"]["architecture"]
+    )
+    assert any(e["claim"] == "input shape per sample" for e in plan["evidence"])

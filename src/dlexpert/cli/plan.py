@@ -20,6 +20,11 @@ def plan(
     task: str = typer.Argument(
         ..., help="Task spec in YAML or JSON (the seed's Input shape); '-' reads standard input."
     ),
+    data: str | None = typer.Option(
+        None,
+        "--data",
+        help="Profile this dataset (built-in name or path); its size, classes and input shape inform the plan.",
+    ),
     hardware: str | None = typer.Option(
         None,
         "--hardware",
@@ -47,7 +52,14 @@ def plan(
     from ..schema import load_task
 
     spec = load_task(task)
-    result = advise(spec, hardware=hardware, assume_defaults=assume_defaults)
+    profile = None
+    if data is not None:
+        from ..data import profile_dataset
+        from ..pipeline import fill_from_profile
+
+        profile = profile_dataset(data)
+        spec = fill_from_profile(spec, profile)
+    result = advise(spec, profile=profile, hardware=hardware, assume_defaults=assume_defaults)
     text = result.model_dump_json(indent=2, exclude_none=True) if fmt is PlanFormat.json else render_plan_md(result)
     if output is not None:
         atomic_write_text(output, text + "\n")

@@ -11,7 +11,7 @@ Importing dlexpert never imports torch; training, export and benchmarks live in 
 from __future__ import annotations
 
 from .advisor import advise
-from .errors import DlexpertError, InvalidInputError, NeedsInformationError, UnknownNameError
+from .errors import DlexpertError, InvalidInputError, UnknownNameError
 from .schema import Plan, TaskSpec, json_schema, load_task, parse_task
 
 __version__ = "0.1.0"
@@ -19,7 +19,6 @@ __version__ = "0.1.0"
 __all__ = [
     "DlexpertError",
     "InvalidInputError",
-    "NeedsInformationError",
     "Plan",
     "TaskSpec",
     "UnknownNameError",

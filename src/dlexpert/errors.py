@@ -15,16 +15,6 @@ class InvalidInputError(DlexpertError, ValueError):
     exit_code = 2
 
 
-class NeedsInformationError(DlexpertError):
-    """The plan needs facts only the user has (seed Step 1 feedback loop). Carries the partial plan."""
-
-    exit_code = 3
-
-    def __init__(self, message: str, plan: object | None = None) -> None:
-        super().__init__(message)
-        self.plan = plan
-
-
 class UnknownNameError(InvalidInputError, KeyError):
     """A registry lookup failed; the message lists the valid names (Lightning Fabric style)."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 
 import pytest
 
@@ -286,9 +285,6 @@ def test_plan_is_deterministic() -> None:
     a = advise(parse_task(SCENARIOS["jetson-detection"]))
     b = advise(parse_task(SCENARIOS["jetson-detection"]))
     assert a.model_dump() == b.model_dump()
-
-
-Checker = Callable[[Plan], bool]
 
 
 def test_data_profile_with_tiny_images_plans_a_small_cnn_from_scratch() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidInputError
-from ..knowledge import get_family
+from ..knowledge import get_family, get_regimes
 from ..schema import Alternative, Evidence, Plan, TaskSpec, WorkflowStep
 from ..schema.plan import ModelDesign, PretrainedModel
 from ._analyze import Context, analyse, detect_hardware
@@ -207,7 +207,7 @@ def _model_design(ctx: Context, sel: Selection) -> ModelDesign:
     if c.soft:
         parts.append("Note: " + "; ".join(c.soft) + ".")
     n = ctx.n_samples
-    band = next(b for b in _bands() if b["name"] == ctx.band)
+    band = next(b for b in get_regimes()["data_bands"] if b["name"] == ctx.band)
     pretrained = None
     if not c.scratch:
         pretrained = PretrainedModel(
@@ -259,12 +259,6 @@ def _model_design(ctx: Context, sel: Selection) -> ModelDesign:
         tradeoff=tradeoff,
         codeFramework=framework + library,
     )
-
-
-def _bands() -> list[dict]:
-    from ..knowledge import get_regimes
-
-    return list(get_regimes()["data_bands"])
 
 
 def _alternative(ctx: Context, a: Candidate, chosen: Candidate) -> Alternative:

@@ -33,6 +33,6 @@ def train(
         err_console.print(f"[yellow]warning:[/] {w}", markup=True)
     err_console.print(
         f"trained {model_name} ({choice.recipe}) for {result.epochs_run} epochs in {result.wall_time_s:.1f} s; "
-        f"best {result.monitor[0] if isinstance(result.monitor, tuple) else result.monitor} "
+        f"best {result.monitor} "
         f"{result.best_val_metric:.4f}; peak RSS {result.peak_rss_mb:.0f} MB; run dir {out}"
     )

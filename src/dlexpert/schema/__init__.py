@@ -19,6 +19,7 @@ from ._quantity import (
     parse_latency,
     parse_model_size,
 )
+from .diagnosis import ISSUES, Diagnosis, Finding, sort_findings
 from .plan import Alternative, Assumption, Evidence, Plan, Question, WorkflowStep
 from .task import DOMAINS, TASK_TYPES, TaskSpec, load_task, parse_task
 
@@ -30,8 +31,11 @@ __all__ = [
     "Assumption",
     "Budget",
     "Compute",
+    "Diagnosis",
     "DataSize",
     "Evidence",
+    "Finding",
+    "ISSUES",
     "Latency",
     "ModelSize",
     "Plan",
@@ -47,6 +51,7 @@ __all__ = [
     "parse_latency",
     "parse_model_size",
     "parse_task",
+    "sort_findings",
 ]
 
 

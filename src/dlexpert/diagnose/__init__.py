@@ -47,6 +47,7 @@ def diagnose_history(history: RunHistory, *, online: bool = False) -> Diagnosis:
         series=history.names,
         unknown_series=history.unknown,
         warnings=list(history.warnings),
+        actions=list(history.meta.get("actions", [])),
     )
 
 

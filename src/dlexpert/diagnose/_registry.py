@@ -59,7 +59,9 @@ def _ensure_loaded() -> None:
 
 def list_rules(*, issue: str | None = None, online: bool | None = None) -> list[Rule]:
     _ensure_loaded()
-    return [r for r in _RULES.values() if (issue is None or r.issue == issue) and (online is None or r.online == online)]
+    return [
+        r for r in _RULES.values() if (issue is None or r.issue == issue) and (online is None or r.online == online)
+    ]
 
 
 def get_rule(name: str) -> Rule:

@@ -102,7 +102,9 @@ class RunHistory:
     warnings: list[str] = field(default_factory=list)
     formats: list[str] = field(default_factory=list)  # readers that contributed, e.g. ["tensorboard"]
 
-    def add(self, name: str, axis: Axis, x: Iterable[float], y: Iterable[float], *, source_name: str | None = None) -> None:
+    def add(
+        self, name: str, axis: Axis, x: Iterable[float], y: Iterable[float], *, source_name: str | None = None
+    ) -> None:
         """Add (or extend) a series; points are kept sorted by x, and a repeated x keeps the later value."""
         new = Series(name, axis, [float(v) for v in x], [float(v) for v in y], source_name)
         old = self.series.get((name, axis))

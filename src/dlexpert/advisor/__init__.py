@@ -57,6 +57,7 @@ class TrainingChoice:
     accumulation: int
     augmentation: tuple[str, ...]
     balanced_sampling: bool
+    strategy: str = "auto"  # several processes: "fsdp" when the plan shards the model, else "auto" (DDP)
 
 
 _ADAPTATION_TEXT = {
@@ -141,6 +142,7 @@ def advise_with_choice(
     r = rc.recipe
     tt = rc.strategy.trainingTechniques
     clip = float(tt.gradientClipping.split("=")[1].rstrip(")")) if tt.gradientClipping else None
+    dist = practice.distributedTraining
     choice = TrainingChoice(
         catalog_name=c.entry.name,
         library=c.entry.library,
@@ -167,6 +169,7 @@ def advise_with_choice(
         accumulation=tt.gradientAccumulation or 1,
         augmentation=tuple(rc.strategy.dataProcessing.augmentation or ()),
         balanced_sampling=ctx.long_tail,
+        strategy="fsdp" if dist and dist.strategy.startswith("FSDP") else "auto",
     )
     return plan, choice
 

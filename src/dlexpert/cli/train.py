@@ -1,11 +1,17 @@
-"""`dlexpert train TASK --data SRC --out RUN_DIR [--resume]`: plan with the data's profile, then train the plan."""
+"""`dlexpert train TASK --data SRC --out RUN_DIR [--resume] [--nproc N]`: plan with the data's profile, then train.
+
+With `--nproc N` the command re-runs itself in N processes through torchrun (`engine.distributed.launch`); each
+process trains its shard of every batch, and rank 0 writes the run directory.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 
+from ..errors import InvalidInputError
 from ._common import err_console, handle_errors
 
 
@@ -20,15 +26,31 @@ def train(
     seed: int = typer.Option(0, "--seed"),
     resume: bool = typer.Option(False, "--resume", help="Continue a stopped run from RUN_DIR/checkpoints/last.pt."),
     hardware: str | None = typer.Option(None, "--hardware", help="Hardware profile for planning, or 'auto'."),
+    nproc: int = typer.Option(1, "--nproc", min=1, help="Processes on this machine (torchrun; DDP or FSDP)."),
 ) -> None:
     """Train the planned model; checkpoints, metrics.jsonl and TensorBoard logs go to RUN_DIR."""
     from ..pipeline import train as train_plan
     from ..schema import load_task
 
+    spec = load_task(task)  # bad input fails here, once, before any process starts
+    if nproc > 1 and "LOCAL_RANK" not in os.environ:
+        _check_out(out, resume)
+        if task == "-":
+            raise InvalidInputError("--nproc: the task must be a file; N processes cannot share standard input")
+        from ..engine.distributed import launch
+
+        # Workers know they are workers from torchrun's LOCAL_RANK; `--nproc` itself would clash with torchrun's
+        # abbreviation matching (--nproc-per-node).
+        argv = ["train", task, "--data", data, "--out", str(out), "--seed", str(seed)]
+        argv += [*(["--target", target] if target else []), *(["--test", test] if test else [])]
+        argv += [*(["--epochs", str(epochs)] if epochs else []), *(["--hardware", hardware] if hardware else [])]
+        raise typer.Exit(launch([*argv, *(["--resume"] if resume else [])], nproc=nproc))
     result, _plan, choice, _ctx, model_name, warnings = train_plan(
-        load_task(task), data=data, out_dir=out, target=target, test=test, epochs=epochs, seed=seed, resume=resume,
+        spec, data=data, out_dir=out, target=target, test=test, epochs=epochs, seed=seed, resume=resume,
         hardware=hardware,
     )  # fmt: skip
+    if os.environ.get("RANK", "0") != "0":
+        return  # rank 0 reports for all
     for w in warnings:
         err_console.print(f"[yellow]warning:[/] {w}", markup=True)
     err_console.print(
@@ -36,3 +58,12 @@ def train(
         f"best {result.monitor} "
         f"{result.best_val_metric:.4f}; peak RSS {result.peak_rss_mb:.0f} MB; run dir {out}"
     )
+
+
+def _check_out(out: Path, resume: bool) -> None:
+    last = out / "checkpoints" / "last.pt"
+    if resume and not last.is_file():
+        raise InvalidInputError(f"{last}: no checkpoint to resume from; run without --resume to start fresh")
+    if not resume and last.exists():
+        raise InvalidInputError(f"{out}: already holds a run (checkpoints/last.pt); pass --resume or another --out")
+

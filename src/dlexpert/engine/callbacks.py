@@ -55,7 +55,7 @@ class Recorder(Callback):
         self.last_norm: float | None = None
 
     def after_step(self, s: FitState) -> None:
-        logged = s.step == 1 or s.step % s.cfg.log_every_steps == 0
+        logged = s.step == 1 or s.step % s.cfg.log_every_steps == 0 or bool(s.step_extra)  # extra: monitor values
         if not logged and s.batch_idx + 1 < s.n_batches:
             s.step_row = None
             return
@@ -76,7 +76,9 @@ class Recorder(Callback):
             "grad_norm": norm,
             "time": round(s.elapsed(), 3),
             "samples_per_sec": (s.n_seen - seen0) / max(now - t0, 1e-9),
+            **s.step_extra,
         }
+        s.step_extra = {}
         self._write(s.step_row)
 
     def after_validate(self, s: FitState) -> None:
@@ -121,6 +123,9 @@ class TensorBoardLogger(Callback):
         if self.writer is not None and s.step_row is not None:
             for k in STEP_KEYS:
                 self.writer.add_scalar(f"step/{k}", s.step_row[k], s.step)
+            for k, v in s.step_row.items():  # whole-model values the live monitors added; per-layer ones ("a/b") not
+                if k not in STEP_KEYS and k not in ("kind", "epoch", "step", "time") and "/" not in k:
+                    self.writer.add_scalar(f"step/{k}", v, s.step)
 
     def after_epoch(self, s: FitState) -> None:
         if self.writer is None:
@@ -192,13 +197,20 @@ class Checkpointer(Callback):
     order = 40
 
     def after_epoch(self, s: FitState) -> None:
+        from .distributed import model_state
+
+        if not s.dist.is_main and s.dist.strategy != "fsdp":
+            return  # rank 0 writes; under FSDP every rank takes part in gathering the full state first
         s.writer.wait()
         folder = s.out_dir / "checkpoints"
         state = snapshot(capture_state(s))
+        best = snapshot(model_state(s.eval_model, s.dist)) if s.improved else None
+        if not s.dist.is_main:
+            return
         s.writer.submit(save_checkpoint, folder / "last.pt", state)
-        if s.improved:
+        if best is not None:
             meta = {"epoch": str(s.epoch), "step": str(s.step), s.cfg.monitor[0]: repr(s.best_metric)}
-            s.writer.submit(save_weights, folder / "best.safetensors", snapshot(s.eval_model.state_dict()), meta)
+            s.writer.submit(save_weights, folder / "best.safetensors", best, meta)
         every = s.cfg.checkpoint_every_epochs
         if every and (s.epoch + 1) % every == 0:
             s.writer.submit(save_checkpoint, folder / f"epoch_{s.epoch + 1:03d}.pt", state)
@@ -224,11 +236,12 @@ class EarlyStopping(Callback):
             )
 
 
-def default_callbacks(cfg: TrainConfig, *, progress: bool | None = None) -> list[Any]:
-    """The standard set. `progress=None` shows the bar only when standard error is a terminal."""
+def default_callbacks(cfg: TrainConfig, *, progress: bool | None = None, main: bool = True) -> list[Any]:
+    """The standard set. `progress=None` shows the bar only when standard error is a terminal. Ranks other than 0
+    (`main=False`) log nothing; they keep the Checkpointer (FSDP gathers on every rank) and early stopping."""
     show = sys.stderr.isatty() if progress is None else progress
-    cbs: list[Any] = [Recorder(), TensorBoardLogger(), Checkpointer()]
-    if show:
+    cbs: list[Any] = [Recorder(), TensorBoardLogger(), Checkpointer()] if main else [Checkpointer()]
+    if show and main:
         cbs.append(ProgressBar())
     if cfg.early_stopping_patience:
         cbs.append(EarlyStopping(cfg.early_stopping_patience))

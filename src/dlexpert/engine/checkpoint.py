@@ -179,15 +179,20 @@ def set_rng_state(state: Mapping[str, Any]) -> None:
 
 
 def capture_state(s: Any) -> dict[str, Any]:
-    """Everything `restore_state` needs to continue exactly where the run stands now."""
+    """Everything `restore_state` needs to continue exactly where the run stands now.
+
+    Under FSDP every rank must call this (the full state dicts are gathered); only rank 0's copy holds tensors.
+    """
+    from .distributed import model_state, optimizer_state
+
     # Resume point: after a finished epoch, the next one from its start; else this one after its last optimizer step.
     epoch, batches_done = (s.epoch + 1, 0) if s.epoch_complete else (s.epoch, s.batches_done)
     return {
         "format": FORMAT,
         "config": s.config,
-        "model": s.model.state_dict(),
+        "model": model_state(s.model, s.dist),
         "ema": s.ema.state_dict() if s.ema is not None else None,
-        "optimizer": s.optimizer.state_dict(),
+        "optimizer": optimizer_state(s.model, s.optimizer, s.dist),
         "scheduler": s.scheduler.state_dict(),
         "scaler": s.precision.scaler.state_dict(),
         "rng": get_rng_state(),
@@ -210,13 +215,14 @@ def restore_state(s: Any, ckpt: Mapping[str, Any]) -> None:
     """Load a `capture_state` dict into a freshly set-up FitState. RNG states go last: setup must not disturb them."""
     if ckpt.get("format") != FORMAT:
         raise DlexpertError(f"checkpoint format {ckpt.get('format')!r} is not {FORMAT!r}; start without --resume")
-    s.model.load_state_dict(ckpt["model"])
+    from .distributed import load_model_and_optimizer
+
+    load_model_and_optimizer(s.model, s.optimizer, ckpt["model"], ckpt["optimizer"], s.dist)
     if s.ema is not None:
         if ckpt["ema"] is None:
             s.ema.module.load_state_dict(ckpt["model"])  # EMA switched on for the rest of the run: start from weights
         else:
             s.ema.load_state_dict(ckpt["ema"])
-    s.optimizer.load_state_dict(ckpt["optimizer"])
     s.scheduler.load_state_dict(ckpt["scheduler"])
     if ckpt["scaler"]:  # empty when the scaler was off
         s.precision.scaler.load_state_dict(ckpt["scaler"])

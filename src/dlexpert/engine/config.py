@@ -60,6 +60,8 @@ class TrainConfig(BaseModel):
     seed: int = Field(0, ge=0)
     log_every_steps: int = Field(50, ge=1)  # one metrics.jsonl / TensorBoard row every N optimizer steps
     checkpoint_every_epochs: int | None = Field(None, ge=1)  # also keep checkpoints/epoch_NNN.pt every N epochs
+    # --- several processes (`dlexpert train --nproc N`); `batch_size` stays the global batch, split across ranks
+    strategy: Literal["auto", "ddp", "fsdp"] = "auto"  # auto: DDP; FSDP when the plan says the model needs sharding
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
@@ -71,6 +73,8 @@ class TrainConfig(BaseModel):
             raise ValueError("`warmup_epochs` is not supported with scheduler 'plateau'; use 'cosine' or 'onecycle'")
         if self.warmup_epochs >= self.epochs and self.scheduler != "constant":
             raise ValueError(f"`warmup_epochs` ({self.warmup_epochs}) must be below `epochs` ({self.epochs})")
+        if self.strategy == "fsdp" and self.ema:
+            raise ValueError("`ema` is not supported with strategy 'fsdp' (the EMA copy would not be sharded)")
         if self.task == "regression":
             used = [k for k in ("label_smoothing", "mixup_alpha", "cutmix_alpha") if getattr(self, k)]
             used += ["balanced_sampling"] if self.balanced_sampling else []

@@ -28,18 +28,36 @@ from ..errors import InvalidInputError
 from .callbacks import default_callbacks
 from .checkpoint import capture_state, load_checkpoint, restore_state, save_checkpoint
 from .config import TrainConfig
+from .distributed import (
+    all_reduce_sum,
+    broadcast_from_main,
+    full_norm,
+    gradient_sync,
+    shutdown_distributed,
+    start_distributed,
+    wrap_model,
+)
 from .ema import ModelEma
 from .events import CallbackRunner, CancelEpochException, CancelFitException, TrainingInterrupted, describe_loop
 from .mix import Mixer, create_mixer
 from .optim import create_optimizer, create_scheduler
 from .precision import create_precision
-from .sampling import balanced_weights, dataset_labels, make_train_loader, n_train_batches, seed_everything
+from .sampling import (
+    balanced_weights,
+    dataset_labels,
+    make_train_loader,
+    n_train_batches,
+    rank_batch_size,
+    seed_everything,
+)
 from .state import FitResult, FitState
 
 __all__ = ["evaluate", "fit", "select_device", "show_training_loop"]
 
 # Settings that may change when a run is resumed; anything else would make the continuation a different run.
-RESUMABLE_CHANGES = {"epochs", "early_stopping_patience", "log_every_steps", "checkpoint_every_epochs", "num_workers"}
+RESUMABLE_CHANGES = {
+    "epochs", "early_stopping_patience", "log_every_steps", "checkpoint_every_epochs", "num_workers", "strategy"
+}  # fmt: skip
 VAL_NAMES = {"loss": "val_loss", "accuracy": "val_acc", "mse": "val_mse", "mae": "val_mae"}
 
 
@@ -67,7 +85,8 @@ def fit(
     config.yaml, metrics.jsonl, tb/ and checkpoints/{last.pt, best.safetensors}. `resume=True` continues from
     checkpoints/last.pt with the same data order and RNG streams, so it ends where an uninterrupted run would.
     Ctrl-C writes last.pt and raises `TrainingInterrupted`. `extra_config` (plain values: model, data, plan) is
-    stored next to the train settings in config.yaml and in every checkpoint.
+    stored next to the train settings in config.yaml and in every checkpoint. Launched by torchrun (see
+    `distributed.py`), every rank calls `fit()`; the model is wrapped in DDP or sharded by FSDP2 (`cfg.strategy`).
 
     Example:
         >>> cfg = TrainConfig(epochs=5, lr=3e-3)
@@ -79,13 +98,18 @@ def fit(
     _check_inputs(train_set, val_set, last_path, resume)
     last_path.parent.mkdir(parents=True, exist_ok=True)
     dev = torch.device(device) if device is not None else select_device()
+    info, dev, joined = start_distributed(dev, cfg.strategy)
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
     seed_everything(cfg.seed)
     config = _resolved_config(cfg, extra_config)
+    if info.enabled:
+        config["distributed"] = {"world_size": info.world_size, "strategy": info.strategy}
 
     model.to(dev)
-    n_batches = n_train_batches(len(train_set), cfg.batch_size)  # type: ignore[arg-type]
+    train_model = wrap_model(model, info, dev)  # before the optimizer: FSDP2 replaces the parameters with shards
+    n_per_rank = len(train_set) // info.world_size  # type: ignore[arg-type]
+    n_batches = n_train_batches(n_per_rank, rank_batch_size(cfg.batch_size, info.world_size))
     optimizer = create_optimizer(model, cfg)
     s = FitState(
         cfg=cfg,
@@ -98,14 +122,21 @@ def fit(
         out_dir=out_dir,
         config=config,
         n_batches=n_batches,
+        train_model=train_model,
+        dist=info,
     )
     if resume:
         ckpt = load_checkpoint(last_path)
         _check_resume(ckpt.get("config", {}).get("train", {}), cfg)
+        _check_resume_world(ckpt, info.world_size)
         restore_state(s, ckpt)
-    atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(config, sort_keys=False))
+    if info.is_main:
+        atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(config, sort_keys=False))
 
-    cbs = CallbackRunner([*default_callbacks(cfg, progress=progress), *callbacks])
+    # Ranks other than 0 run only callbacks that declare `all_ranks = True` (one that stops the run must: a rank
+    # left training alone would wait forever in the next all-reduce).
+    extra = [c for c in callbacks if info.is_main or getattr(c, "all_ranks", False)]
+    cbs = CallbackRunner([*default_callbacks(cfg, progress=progress, main=info.is_main), *extra])
     sample_weights = balanced_weights(dataset_labels(train_set)) if cfg.balanced_sampling else None
     criterion, mixer = create_criterion(cfg), create_mixer(cfg)
     epochs_run = 0
@@ -119,28 +150,29 @@ def fit(
             cbs("before_epoch", s)
             loader = make_train_loader(
                 train_set, cfg, epoch=s.epoch, sample_weights=sample_weights,
-                skip_batches=s.batches_done, pin_memory=dev.type == "cuda",
+                skip_batches=s.batches_done, pin_memory=dev.type == "cuda", rank=info.rank, world_size=info.world_size,
             )  # fmt: skip
             with contextlib.suppress(CancelEpochException):  # a callback ended the epoch early
                 train_one_epoch(s, cbs, loader, criterion, mixer)
             train_time = time.perf_counter() - s.epoch_t0
 
             cbs("before_validate", s)
-            s.val_metrics = evaluate(
+            s.val_metrics = broadcast_from_main(evaluate(
                 s.eval_model, val_set, batch_size=cfg.batch_size, task=cfg.task, device=dev,
                 mixed_precision=s.precision.mode, num_workers=cfg.num_workers,
-            )  # fmt: skip
+            ), info)  # fmt: skip  (every rank validates; rank 0's numbers decide, so the ranks agree)
+            train_loss_sum = all_reduce_sum(s.loss_sum, info)
             _track_best(s)
             if isinstance(s.scheduler, ReduceLROnPlateau):
                 s.scheduler.step(s.val_metrics["loss"])
             s.epoch_metrics = {
                 "epoch": s.epoch,
                 "step": s.step,
-                "train_loss": s.loss_sum.item() / max(1, s.n_loss),
+                "train_loss": train_loss_sum.item() / max(1, s.n_loss * info.world_size),
                 **{VAL_NAMES.get(k, f"val_{k}"): v for k, v in s.val_metrics.items()},
                 "lr": s.lr,
                 "time": round(s.elapsed(), 3),
-                "samples_per_sec": s.n_seen / max(train_time, 1e-9),
+                "samples_per_sec": s.n_seen * info.world_size / max(train_time, 1e-9),
             }
             cbs("after_validate", s)  # callbacks may add entries to s.epoch_metrics here
             s.history.append(s.epoch_metrics)
@@ -153,6 +185,9 @@ def fit(
     except KeyboardInterrupt:
         with contextlib.suppress(Exception):  # let an epoch-end write finish first, so this one lands last
             s.writer.wait()
+        if info.strategy == "fsdp" or not info.is_main:  # gathering shards needs every rank; keep the epoch's last.pt
+            raise TrainingInterrupted(f"training interrupted in epoch {s.epoch + 1}; continue from the last epoch's "
+                                      f"{last_path} with --resume") from None  # fmt: skip
         save_checkpoint(last_path, capture_state(s))
         raise TrainingInterrupted(
             f"training interrupted in epoch {s.epoch + 1} after step {s.step}; state saved to {last_path}; "
@@ -163,6 +198,8 @@ def fit(
             cbs("after_fit", s)
         finally:
             s.writer.close()  # every checkpoint is on disk before fit() returns; a write error is raised here
+            if joined:
+                shutdown_distributed()
     return _result(s, epochs_run, last_path)
 
 
@@ -170,9 +207,9 @@ def train_one_epoch(
     s: FitState, cbs: CallbackRunner, loader: DataLoader, criterion: Callable[..., torch.Tensor], mixer: Mixer | None
 ) -> None:
     """One pass over `loader`: forward, loss, backward; an optimizer step every `cfg.accumulation` batches."""
-    cfg, model, opt, scaler = s.cfg, s.model, s.optimizer, s.precision.scaler
+    cfg, model, opt, scaler = s.cfg, s.train_model or s.model, s.optimizer, s.precision.scaler
     lr_per_step = not isinstance(s.scheduler, ReduceLROnPlateau)
-    params = [p for p in model.parameters() if p.requires_grad]
+    params = [p for p in s.model.parameters() if p.requires_grad]
     model.train()
     opt.zero_grad(set_to_none=True)
     for batch_idx, (x, y) in enumerate(loader, start=s.batches_done):
@@ -180,27 +217,31 @@ def train_one_epoch(
         s.x, s.y = _to_device(x, s.device), _target_to_device(y, s.device, cfg.task)
         cbs("before_batch", s)
         x, y, y_mix, lam = mixer(s.x, s.y) if mixer is not None else (s.x, s.y, None, 1.0)
-        with s.precision.autocast():
-            s.pred = model(x)
-            s.loss = criterion(s.pred, y)
-            if y_mix is not None:  # mixup/cutmix: the loss is mixed in the same proportion as the inputs
-                s.loss = lam * s.loss + (1.0 - lam) * criterion(s.pred, y_mix)
-        cbs("after_loss", s)
-        loss = s.loss / cfg.accumulation if cfg.accumulation > 1 else s.loss  # mean over the accumulated batches
-        scaler.scale(loss).backward()
+        steps_now = (s.batch_idx + 1) % cfg.accumulation == 0 or s.batch_idx + 1 == s.n_batches
+        with gradient_sync(model, s.dist, sync=steps_now):  # several processes: all-reduce only when stepping
+            with s.precision.autocast():
+                s.pred = model(x)
+                s.loss = criterion(s.pred, y)
+                if y_mix is not None:  # mixup/cutmix: the loss is mixed in the same proportion as the inputs
+                    s.loss = lam * s.loss + (1.0 - lam) * criterion(s.pred, y_mix)
+            cbs("after_loss", s)
+            loss = s.loss / cfg.accumulation if cfg.accumulation > 1 else s.loss  # mean over the accumulated batches
+            scaler.scale(loss).backward()
         cbs("after_backward", s)
         s.loss_sum += s.loss.detach()
         s.n_loss += 1
         s.n_seen += len(s.y)
-        if (s.batch_idx + 1) % cfg.accumulation == 0 or s.batch_idx + 1 == s.n_batches:
+        if steps_now:
             scaler.unscale_(opt)  # true gradients for clipping and monitors (a no-op without fp16)
             s.grad_norm = nn.utils.clip_grad_norm_(params, cfg.grad_clip) if cfg.grad_clip else None
+            if s.dist.strategy == "fsdp":  # a sharded norm is a collective: every rank computes it, not just the logger
+                s.grad_norm = full_norm(params, cfg.grad_clip, s.grad_norm)
             scaler.step(opt)
             scaler.update()
             if lr_per_step:
                 s.scheduler.step()
             if s.ema is not None:
-                s.ema.update(model)
+                s.ema.update(s.model)
             s.step += 1
             s.batches_done = s.batch_idx + 1
             cbs("after_step", s)  # gradients are still there for monitors
@@ -344,6 +385,15 @@ def _check_resume(saved: Mapping[str, Any], cfg: TrainConfig) -> None:
             )
     if cfg.scheduler == "onecycle" and saved.get("epochs", cfg.epochs) != cfg.epochs:
         raise InvalidInputError("resume: `epochs` cannot change with scheduler 'onecycle' (its cycle is fixed)")
+
+
+def _check_resume_world(ckpt: Mapping[str, Any], world_size: int) -> None:
+    saved = ckpt.get("config", {}).get("distributed", {}).get("world_size", 1)
+    if saved != world_size and ckpt.get("progress", {}).get("batches_done", 0):
+        raise InvalidInputError(
+            f"resume: last.pt was written mid-epoch by {saved} process(es); resume with --nproc {saved} "
+            f"(any --nproc works from an epoch boundary)"
+        )
 
 
 def _peak_rss_mb() -> float:

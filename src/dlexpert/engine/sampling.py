@@ -12,7 +12,9 @@ from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 from ..errors import InvalidInputError
 from .config import TrainConfig
 
-__all__ = ["dataset_labels", "epoch_order", "make_train_loader", "n_train_batches", "seed_everything"]
+__all__ = [
+    "dataset_labels", "epoch_order", "make_train_loader", "n_train_batches", "rank_batch_size", "seed_everything"
+]  # fmt: skip
 
 
 def seed_everything(seed: int) -> None:
@@ -71,12 +73,29 @@ def make_train_loader(
     sample_weights: torch.Tensor | None = None,
     skip_batches: int = 0,
     pin_memory: bool = False,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> DataLoader:
-    """A DataLoader over `epoch_order(...)`, starting after `skip_batches` batches (to resume mid-epoch)."""
+    """A DataLoader over `epoch_order(...)`, starting after `skip_batches` batches (to resume mid-epoch).
+
+    With `world_size` > 1, rank r takes every world_size-th index of the same order (what DistributedSampler does)
+    in batches of `batch_size // world_size`, so the ranks together see one global batch of `batch_size` per step.
+    """
     n = len(dataset)  # type: ignore[arg-type]
     order = epoch_order(n, seed=cfg.seed, epoch=epoch, class_weights_of_samples=sample_weights)
-    order = order[skip_batches * cfg.batch_size :]
+    batch_size = rank_batch_size(cfg.batch_size, world_size)
+    if world_size > 1:  # equal shards: every rank must run the same number of steps, or the all-reduce hangs
+        n = n // world_size
+        order = order[rank : n * world_size : world_size]
+    order = order[skip_batches * batch_size :]
     # Worker seeds come from `g`, not from the global RNG: creating a loader must not shift the model's random stream.
     g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch + 7919)
     kw: dict[str, Any] = {"num_workers": cfg.num_workers, "pin_memory": pin_memory, "generator": g}
-    return DataLoader(dataset, batch_size=cfg.batch_size, sampler=order.tolist(), drop_last=n >= cfg.batch_size, **kw)
+    return DataLoader(dataset, batch_size=batch_size, sampler=order.tolist(), drop_last=n >= batch_size, **kw)
+
+
+def rank_batch_size(batch_size: int, world_size: int) -> int:
+    """Each rank's share of the global batch."""
+    if batch_size < world_size:
+        raise InvalidInputError(f"batch_size: {batch_size} is smaller than the {world_size} processes; raise it")
+    return batch_size // world_size

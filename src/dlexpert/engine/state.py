@@ -12,6 +12,7 @@ from torch import nn
 
 from .checkpoint import CheckpointWriter
 from .config import TrainConfig
+from .distributed import DistInfo
 from .ema import ModelEma
 from .precision import Precision
 
@@ -38,6 +39,8 @@ class FitState:
     config: dict[str, Any]  # the resolved config, as written to config.yaml and every checkpoint
     n_batches: int  # batches per epoch
     resumed: bool = False
+    train_model: nn.Module | None = None  # what forward runs on: `model`, or its DDP wrapper (set by fit)
+    dist: DistInfo = field(default_factory=DistInfo)  # rank and world size; one process by default
     # --- position; `epoch` is 0-based, `step` counts optimizer steps over the whole run
     epoch: int = 0
     step: int = 0
@@ -51,6 +54,9 @@ class FitState:
     loss: Any = None
     grad_norm: torch.Tensor | None = None  # pre-clip global L2 norm; only computed when clipping is on
     step_row: dict[str, Any] | None = None  # the metrics row the Recorder logged at this step, else None
+    # Values for this step's metrics row from callbacks that run before the Recorder (order < 10) in after_step,
+    # e.g. the live monitors (dlexpert.monitor): the Recorder logs a row when it is non-empty, then clears it.
+    step_extra: dict[str, float] = field(default_factory=dict)
     # --- running sums for this epoch (tensors: adding them costs no sync)
     loss_sum: torch.Tensor = field(default_factory=lambda: torch.zeros(()))
     n_loss: int = 0

@@ -22,6 +22,8 @@ def profile(
     p = profile_dataset(src, target=target, test=test, image_size=image_size, dropna=dropna)
     if fmt == "json":
         typer.echo(p.model_dump_json(indent=2))
+        for w in p.warnings:  # the document is on stdout; what a person should see goes to stderr as well
+            err_console.print(f"[yellow]warning:[/] {w}", markup=True, highlight=False)
     else:
         for line in p.describe():
             err_console.print(line, markup=False)

@@ -6,6 +6,7 @@ import typer
 
 from .catalog import catalog
 from .datasets import datasets
+from .diagnose import diagnose
 from .plan import plan
 from .profile import profile
 from .run import run
@@ -26,6 +27,7 @@ app.command()(profile)
 app.command()(train)
 app.command()(run)
 app.command()(datasets)
+app.command()(diagnose)
 
 
 def main() -> None:

@@ -1,0 +1,173 @@
+"""Read any training log into one `RunHistory`: `read_history(source)`.
+
+`source` is a file or a folder. Files are recognised by content, not name (`_sniff.py`); metric names go through
+the one mapping table in `_names.py`. Formats:
+
+| format | what is read |
+| --- | --- |
+| dlexpert run directory | `metrics.jsonl` (`kind` step/epoch rows), `config.yaml` for `meta` (not `tb/`: a copy) |
+| Hugging Face | `trainer_state.json` `log_history` (the furthest checkpoint's), `config.json` beside it for labels |
+| CSV | Keras `CSVLogger` (rows are epochs), Lightning `metrics.csv` (sparse rows, `*_step`/`*_epoch`), timm
+  summary.csv, TensorBoard's CSV download, any CSV whose header names metrics or a step/epoch column |
+| JSON lines / JSON rows | one object per line (or a list of objects), `step`/`epoch` keys as index |
+| TensorBoard | event files of any writer: scalars and TF2 scalar tensors, split folders (`train/`, `validation/`) |
+
+In a folder, the first of these found is read (dlexpert, then trainer_state.json, then CSV/JSON, then
+TensorBoard), so one run is not counted twice through two of its logs. The epoch axis holds 0-based epoch indices,
+as Keras, Lightning and dlexpert write them; Hugging Face's `epoch` (epochs completed) is shifted to match.
+Accuracies logged in percent (timm's `eval_top1`) are divided by 100. `meta` gets what the log says about the run
+(see `history.py`), plus `actions`: the auto-remedy rows (`kind: action`) of a dlexpert metrics.jsonl.
+
+An unreadable or empty source raises `InvalidInputError` naming the file and why. What could be read from a
+partly readable one (a cut last row, a torn JSON line, a non-numeric cell) is kept, with a warning naming the file
+and line in `RunHistory.warnings`.
+
+Example:
+    >>> h = read_history("runs/m1")  # doctest: +SKIP
+    >>> h.get("val_loss", "epoch").y  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from ...errors import InvalidInputError
+from ..history import LAYERED_SERIES, RunHistory
+from ._names import NAME_TABLE, normalise
+from ._sniff import Kind, sniff
+from .csvlog import read_csv
+from .jsonlog import read_json_rows, read_jsonl, read_trainer_state
+from .tensorboard import read_tensorboard, run_root
+
+__all__ = ["NAME_TABLE", "normalise", "read_history"]
+
+MAX_DEPTH = 4  # run dir / lightning_logs / version_0 / file; HF output / checkpoint-500 / file
+MAX_FILES = 5000  # a folder with more files than this is a dataset, not a run
+# Never logs: weights, arrays, images, documents, configs. Everything else is sniffed by content.
+_SKIP_SUFFIXES = {
+    ".pt", ".pth", ".ckpt", ".safetensors", ".bin", ".onnx", ".npz", ".npy", ".h5", ".hdf5", ".keras", ".pkl",
+    ".pickle", ".parquet", ".arrow", ".zip", ".gz", ".tar", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".pdf",
+    ".html", ".md", ".py", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".lock", ".whl", ".so",
+}  # fmt: skip
+# Which log of a folder is read: lower first. The others repeat it (tb/ beside metrics.jsonl) or are other runs.
+_PRIORITY: dict[Kind, int] = {"dlexpert": 0, "trainer_state": 1, "csv": 2, "jsonl": 2, "json_rows": 2, "tensorboard": 3}
+_READERS: dict[Kind, Callable[[RunHistory, Path], None]] = {
+    "dlexpert": read_jsonl,
+    "jsonl": read_jsonl,
+    "json_rows": read_json_rows,
+    "csv": read_csv,
+    "trainer_state": read_trainer_state,
+}
+_EXPECTED = "expected a run directory, TensorBoard event files, a CSV or JSON-lines log, or trainer_state.json"
+
+
+def read_history(source: str | Path) -> RunHistory:
+    """Read `source` (a run directory, a log file, or a folder holding one) into a `RunHistory`.
+
+    Raises:
+        InvalidInputError: nothing in `source` can be read as a training log, or it holds no values.
+    """
+    path = Path(source)
+    if not path.exists():
+        raise InvalidInputError(f"{source}: no such file or folder; {_EXPECTED}")
+    history = RunHistory(source=str(source))
+    if path.is_dir():
+        kind, files, root = _choose(path, history)
+    else:
+        found, why = sniff(path)
+        if found is None:
+            raise InvalidInputError(f"{path}: {why}; {_EXPECTED}")
+        # a file in a split folder (Keras' validation/) keeps its split: its run is the folder above
+        kind, files, root = found, [path], run_root(path.parent) if found == "tensorboard" else path.parent
+    if kind == "tensorboard":
+        read_tensorboard(history, files, root=root)
+    else:
+        _READERS[kind](history, files[0])
+    if history.is_empty():
+        detail = f" ({history.warnings[0]})" if history.warnings else ""
+        raise InvalidInputError(f"{files[0] if len(files) == 1 else path}: holds no metric values{detail}")
+    _finish(history)
+    return history
+
+
+def _candidates(root: Path) -> list[tuple[Kind, Path]]:
+    found: list[tuple[Kind, Path]] = []
+    n_files = 0
+    for folder, dirs, names in os.walk(root):
+        depth = len(Path(folder).relative_to(root).parts)
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")) and depth < MAX_DEPTH)
+        for name in sorted(names):
+            p = Path(folder) / name
+            if name.startswith(".") or p.suffix.lower() in _SKIP_SUFFIXES:
+                continue
+            n_files += 1
+            if n_files > MAX_FILES:
+                return found
+            kind, _ = sniff(p)
+            if kind is not None:
+                found.append((kind, p))
+    return found
+
+
+def _depth(p: Path, root: Path) -> int:
+    return len(p.relative_to(root).parts)
+
+
+def _mtime(p: Path) -> float:
+    try:
+        return p.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _global_step(p: Path) -> float:
+    try:
+        return float(json.loads(p.read_text(encoding="utf-8")).get("global_step", 0))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return -1.0
+
+
+def _choose(root: Path, history: RunHistory) -> tuple[Kind, list[Path], Path]:
+    """The one log of a folder to read: (kind, files, folder the files are relative to)."""
+    found = _candidates(root)
+    if not found:
+        raise InvalidInputError(f"{root}: no training log found in this folder or below; {_EXPECTED}")
+    best = min(_PRIORITY[k] for k, _ in found)
+    kind = next(k for k, _ in found if _PRIORITY[k] == best)
+    paths = [p for k, p in found if _PRIORITY[k] == best]
+    if kind == "tensorboard":
+        runs: dict[Path, list[Path]] = {}
+        for p in paths:
+            runs.setdefault(run_root(p.parent), []).append(p)
+        chosen = min(runs, key=lambda r: (_depth(r, root), -max(_mtime(p) for p in runs[r])))  # shallowest, newest
+        others = [r for r in runs if r != chosen and not r.is_relative_to(chosen)]
+        if others:
+            history.warnings.append(
+                f"{root}: {len(others) + 1} TensorBoard runs found; read {chosen}, not "
+                f"{', '.join(str(r) for r in others[:3])}{' ...' if len(others) > 3 else ''} (pass one as SOURCE)"
+            )
+        return kind, runs[chosen], chosen
+    if kind == "trainer_state":  # every checkpoint holds the history so far: the furthest one holds it all
+        return kind, [max(paths, key=_global_step)], root
+    chosen_file = min(paths, key=lambda p: (_depth(p, root), -_mtime(p)))  # shallowest, then newest
+    others = [p for p in paths if p != chosen_file and not p.is_relative_to(chosen_file.parent)]
+    if others:  # a nested log (a run's baseline/metrics.jsonl) is part of the chosen run; a sibling is another run
+        history.warnings.append(
+            f"{root}: {len(others) + 1} logs found; read {chosen_file}, not "
+            f"{', '.join(str(p) for p in others[:3])}{' ...' if len(others) > 3 else ''} (pass one as SOURCE)"
+        )
+    return kind, [chosen_file], root
+
+
+def _finish(history: RunHistory) -> None:
+    """What holds across formats: accuracies as fractions, and `monitored` when per-layer probes were logged."""
+    for (name, _axis), s in history.series.items():
+        if name in ("train_acc", "val_acc"):
+            finite = [v for v in s.y if v == v and abs(v) != float("inf")]
+            if finite and 1.0 < max(finite) <= 100.0 and min(finite) >= 0.0:  # percent, as timm logs top-1
+                s.y[:] = [v / 100.0 for v in s.y]
+    if any(name.partition("/")[0] in LAYERED_SERIES and "/" in name for name, _ in history.series):
+        history.meta.setdefault("monitored", True)

@@ -1,0 +1,177 @@
+"""The one table that turns what loggers call a metric into the canonical names of `history.py`.
+
+`normalise(name)` strips a granularity marker first (Lightning's `_step`/`_epoch` suffixes, Keras TensorBoard's
+`epoch_`/`batch_` prefixes, dlexpert's `step/`/`epoch/` tags), which says which axis a value belongs on, then looks
+the rest up in `NAME_TABLE`. A name nothing matches is kept as it was written (an unknown series, reported).
+
+Example:
+    >>> normalise("val_loss_epoch")
+    ('val_loss', 'epoch')
+    >>> normalise("grad_2.0_norm/fc.weight")
+    ('grad_norm/fc.weight', None)
+    >>> normalise("my_metric")
+    ('my_metric', None)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from ..history import is_known
+
+Axis = Literal["step", "epoch"]
+Phase = Literal["train", "val"]
+
+_SEP = r"[/_ .-]?"
+_TRAIN = r"(?:train|training|trn)"
+_VAL = r"(?:val|valid|validation|eval|evaluation|dev)"
+_LOSS = r"(?:loss|total_loss|objective)"
+_ACC = r"(?:acc|accuracy|acc1|acc@1|top1|top_1|top1_acc|top_1_accuracy|(?:sparse_)?categorical_accuracy)"
+_LAYER = r"(?P<layer>.+)"
+
+
+def _p(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+# (pattern matched against the whole name, case-insensitive; canonical name, `\g<layer>` for per-layer names).
+# First match wins, so the more specific patterns come first within a group.
+# fmt: off
+NAME_TABLE: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Validation loss: Keras `val_loss`, HF `eval_loss`, TensorBoard `Loss/val`, `val/loss`, `evaluation_loss`.
+    # Keras TensorBoard's validation/ folder logs `evaluation_loss_vs_iterations` against the step.
+    (_p(rf"{_VAL}{_SEP}{_LOSS}"), "val_loss"),
+    (_p(rf"{_LOSS}{_SEP}{_VAL}"), "val_loss"),
+    (_p(r"evaluation_loss_vs_iterations"), "val_loss"),
+    # Training loss: Keras/HF `loss`, `train_loss`, `train/loss`, `Loss/train`, Keras TensorBoard `epoch_loss`
+    # (prefix stripped by GRANULARITY), timm's summary.csv `train_loss`.
+    (_p(rf"(?:{_TRAIN}{_SEP})?{_LOSS}(?:{_SEP}{_TRAIN})?"), "train_loss"),
+    # Validation accuracy: `val_accuracy`, `val_acc`, `val/acc`, `Accuracy/val`, HF `eval_accuracy`, timm `eval_top1`
+    # (timm writes percent; read_history rescales accuracies above 1 to fractions).
+    (_p(rf"{_VAL}{_SEP}{_ACC}"), "val_acc"),
+    (_p(rf"{_ACC}{_SEP}{_VAL}"), "val_acc"),
+    # Training accuracy: Keras `accuracy`, `acc`, `train_acc`, `train/accuracy`, `Accuracy/train`.
+    (_p(rf"(?:{_TRAIN}{_SEP})?{_ACC}(?:{_SEP}{_TRAIN})?"), "train_acc"),
+    # Learning rate: Keras `lr`/`learning_rate`, HF `learning_rate` (`train/learning_rate` in its TensorBoard),
+    # TF `LearningRate`, Lightning's LearningRateMonitor `lr-AdamW` and `lr-SGD/pg1` (the first parameter group;
+    # other groups, `lr-SGD/pg2`, are kept under their own name), timm `lr`, `lr/pg0`.
+    (_p(rf"(?:{_TRAIN}{_SEP})?(?:lr|learning{_SEP}rate)"), "lr"),
+    (_p(r"lr-[A-Za-z0-9_]+(?:/pg1)?"), "lr"),
+    (_p(r"(?:lr|learning_rate)/(?:pg)?0"), "lr"),
+    # Per-layer gradient norms: dlexpert monitors `grad_norm/layer1.weight`, W&B/TensorBoard style
+    # `gradients/conv1.weight/norm`, Lightning's `grad_norm()` utility `grad_2.0_norm/fc.weight` (L2 only:
+    # other norm types are different quantities and stay under their own name).
+    (_p(r"grad_norm_total|grad_2(?:\.0)?_norm_total"), "grad_norm"),
+    (_p(rf"(?:grad_norm|grad_norms|gradient_norm|grad_2(?:\.0)?_norm)/{_LAYER}"), r"grad_norm/\g<layer>"),
+    (_p(rf"(?:gradients|grads?)/{_LAYER}/(?:norm|l2_norm|grad_norm)"), r"grad_norm/\g<layer>"),
+    # Global gradient norm: HF `grad_norm`, `train/grad_norm`, `gradient_norm`, `total_grad_norm`, `grad_2norm`.
+    (_p(rf"(?:{_TRAIN}{_SEP})?(?:grad_norm|gradient_norm|grad_2norm|total_grad_norm|global_grad_norm|gnorm)"),
+     "grad_norm"),
+    # Other per-layer probes, as dlexpert's live monitors name them.
+    (_p(rf"(update_ratio|dead_fraction|saturated_fraction)/{_LAYER}"), r"\1/\g<layer>"),
+    (_p(r"update_ratio|update_to_weight|update_weight_ratio"), "update_ratio"),
+    (_p(r"dead_fraction|dead_units|dead_relu_fraction"), "dead_fraction"),
+    (_p(r"saturated_fraction"), "saturated_fraction"),
+    # Data-loading time per batch: timm `data_time` (its `Data:` column), mmengine `data_time`, `time/data`,
+    # Lightning profilers' `[_TrainingEpochLoop].train_dataloader_next` action.
+    (_p(r"data_time|time/data|data_load_time|dataloader_time|data_wait|(?:\[.*\]\.?)?train_dataloader_next"),
+     "data_time"),
+    # Whole batch / optimizer step time: timm `batch_time` (its `Time:` column), mmengine `time`-per-iter logs as
+    # `iter_time`, `time/batch`, `step_time`, Lightning profilers' `run_training_batch`.
+    (_p(r"batch_time|time/batch|step_time|time/step|iter_time|time_per_step|(?:\[.*\]\.?)?run_training_batch"),
+     "batch_time"),
+    (_p(r"data_wait_fraction"), "data_wait_fraction"),
+    # Throughput: dlexpert `samples_per_sec`, `samples/sec`, `throughput`, `train/samples_per_second`.
+    (_p(rf"(?:{_TRAIN}{_SEP})?(?:samples_per_sec(?:ond)?|samples/sec|samples_per_s|throughput|examples_per_sec)"),
+     "samples_per_sec"),
+    # Health probes written by dlexpert's monitors, under their own names.
+    (_p(r"nonfinite|pred_entropy|pred_majority_fraction"), r"\g<0>"),
+)
+# fmt: on
+
+# Granularity markers: a name with one of these around it says which axis its values belong on. The inner part
+# (`n`) is what NAME_TABLE looks up.
+GRANULARITY: tuple[tuple[re.Pattern[str], Axis], ...] = (
+    # Lightning: self.log(..., on_step=True, on_epoch=True) writes `<name>_step` and `<name>_epoch`.
+    (_p(r"(?P<n>.+)_step"), "step"),
+    (_p(r"(?P<n>.+)_epoch"), "epoch"),
+    # Keras TensorBoard callback: `epoch_loss`, `epoch_accuracy`, `batch_loss` (the split is in the folder name).
+    (_p(r"epoch_(?P<n>.+)"), "epoch"),
+    (_p(r"batch_(?P<n>.+)"), "step"),
+    # dlexpert's own tb/: `step/<name>` on logged steps, `epoch/<name>` once per epoch.
+    (_p(r"step/(?P<n>.+)"), "step"),
+    (_p(r"epoch/(?P<n>.+)"), "epoch"),
+)
+
+# Index columns: where a value sits, not a series (times and row labels are neither). Lower-cased.
+STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it", "batch", "trainer/global_step")
+EPOCH_COLUMNS = ("epoch", "epochs", "ep")
+IGNORED_COLUMNS = (
+    "time", "wall time", "wall_time", "walltime", "timestamp", "_timestamp", "_runtime", "elapsed", "relative time",
+    "created_at", "date", "datetime", "kind", "mode", "phase", "split", "stage",
+)  # fmt: skip
+# Values of a row's `mode`/`phase`/`split` field that say which split its metrics describe (mmengine, generic JSONL).
+PHASE_WORDS: dict[str, Phase] = {
+    "train": "train", "training": "train",
+    "val": "val", "valid": "val", "validation": "val", "eval": "val", "evaluation": "val",
+}  # fmt: skip
+
+
+def _lookup(name: str) -> str | None:
+    for pattern, target in NAME_TABLE:
+        m = pattern.fullmatch(name)
+        if m:
+            return m.expand(target)
+    return None
+
+
+def normalise(name: str) -> tuple[str, Axis | None]:
+    """(canonical name, axis the name implies or None). An unknown name comes back unchanged."""
+    name = name.strip()
+    for pattern, axis in GRANULARITY:
+        m = pattern.fullmatch(name)
+        if m:
+            canonical = _lookup(m["n"])
+            if canonical is not None:
+                return canonical, axis
+    canonical = _lookup(name)
+    if canonical is not None:
+        return canonical, None
+    for pattern, axis in GRANULARITY:  # an unknown `foo_epoch` still says its axis
+        if pattern.fullmatch(name):
+            return name, axis
+    return name, None
+
+
+def index_role(name: str) -> Literal["step", "epoch", "ignore"] | None:
+    """What an index column is, or None for a metric column."""
+    low = name.strip().lower()
+    if low in STEP_COLUMNS:
+        return "step"
+    if low in EPOCH_COLUMNS:
+        return "epoch"
+    if low in IGNORED_COLUMNS:
+        return "ignore"
+    return None
+
+
+def phase_of(word: str) -> Phase | None:
+    """The split ("train" or "val") a name says (`validation`, `eval`, `Loss_val` folder...), else None."""
+    low = word.strip().lower()
+    if low in PHASE_WORDS:
+        return PHASE_WORDS[low]
+    tail = re.split(r"[_\-./ ]", low)[-1]
+    return PHASE_WORDS.get(tail) if tail != low else None
+
+
+def with_phase(canonical: str, phase: Phase | None) -> str:
+    """Move a train_* name to val_* when its folder or row says the values are validation values."""
+    if phase == "val" and canonical.startswith("train_"):
+        return "val_" + canonical[len("train_") :]
+    return canonical
+
+
+def looks_like_metric(name: str) -> bool:
+    """True when a column header names a metric this table knows."""
+    return is_known(normalise(name)[0])

@@ -1,0 +1,157 @@
+"""Rows of numbers (from CSV, JSON lines, trainer_state.json) into series: names through the mapping table, and
+each column on the axis its index columns and name say.
+
+Axis rules, in order:
+- a granularity marker in the name wins (`train_loss_epoch` -> epoch axis, `train_loss_step` -> step axis);
+- a table with a step column puts every column on the step axis, and also on the epoch axis when the table has an
+  epoch column and the column holds one value per epoch and is a validation metric or every row is an epoch;
+- a table with only an epoch column (Keras CSVLogger, timm summary.csv) puts columns on the epoch axis;
+- a table with neither numbers its rows as steps (and says so in the warnings).
+
+Epochs are 0-based indices, as Keras, Lightning and dlexpert write them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..history import RunHistory
+from ._names import Axis, index_role, normalise
+
+MAX_WARNINGS_PER_FILE = 8  # then one line saying how many more: a killed run should not bury the findings
+
+_TENSOR_REPR = re.compile(r"tensor\(\s*([^,)\s]+)")  # `tensor(0.5123)` from a logged torch scalar
+
+
+def parse_number(value: object) -> float | None:
+    """A cell as a float (NaN and Inf are values: they are evidence), or None when it is not a number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return float(text)
+        except ValueError:
+            m = _TENSOR_REPR.match(text)
+            if m:
+                try:
+                    return float(m.group(1))
+                except ValueError:
+                    return None
+    return None
+
+
+@dataclass
+class Table:
+    """Numeric cells of one log file, row by row, with the line each row came from."""
+
+    path: Path
+    columns: list[str] = field(default_factory=list)  # first-seen order; index columns included
+    rows: list[tuple[int, dict[str, float]]] = field(default_factory=list)
+
+    def add_row(self, line: int, row: dict[str, float]) -> None:
+        for k in row:
+            if k not in self.columns:
+                self.columns.append(k)
+        self.rows.append((line, row))
+
+
+class Sink:
+    """Adds one file's series to a history: two names in one file that mean the same series do not merge (the
+    second is kept under its own name), and the file's warnings are capped."""
+
+    def __init__(self, history: RunHistory, path: Path) -> None:
+        self.history, self.path = history, path
+        self.claimed: dict[tuple[str, Axis], str] = {}
+        self.n_warnings = 0
+        self.n_points = 0
+
+    def warn(self, message: str) -> None:
+        self.n_warnings += 1
+        if self.n_warnings <= MAX_WARNINGS_PER_FILE:
+            self.history.warnings.append(message)
+
+    def close(self) -> None:
+        extra = self.n_warnings - MAX_WARNINGS_PER_FILE
+        if extra > 0:
+            self.history.warnings.append(f"{self.path}: {extra} more warning(s) like the above")
+
+    def add(self, raw: str, canonical: str, axis: Axis, xs: Iterable[float], ys: Iterable[float]) -> None:
+        xs, ys = list(xs), list(ys)
+        if not ys:
+            return
+        owner = self.claimed.setdefault((canonical, axis), raw)
+        name = canonical
+        if owner != raw:
+            name = raw
+            self.warn(f"{self.path}: '{raw}' and '{owner}' both read as {canonical}@{axis}; '{raw}' kept as it is")
+        self.history.add(name, axis, xs, ys, source_name=raw if raw != name else None)
+        self.n_points += len(ys)
+
+
+def _distinct(values: list[float | None]) -> bool:
+    present = [v for v in values if v is not None]
+    return len(present) == len(values) and len(set(present)) == len(present)
+
+
+def add_table(sink: Sink, table: Table, *, axis: Axis | None = None) -> None:
+    """Every metric column of `table` into `sink`'s history. `axis` forces one axis (dlexpert's `kind` rows)."""
+    roles = {c: index_role(c) for c in table.columns}
+    step_col = next((c for c in table.columns if roles[c] == "step"), None)
+    epoch_col = next((c for c in table.columns if roles[c] == "epoch"), None)
+    metrics = [c for c in table.columns if roles[c] is None]
+    metrics.sort(key=lambda c: normalise(c)[0] != c)  # `train_loss` claims its name before a `loss` column does
+    rows = [row for _, row in table.rows]
+    rows_are_epochs = epoch_col is not None and bool(rows) and _distinct([r.get(epoch_col) for r in rows])
+    if axis is None and step_col is None and epoch_col is None and metrics:
+        sink.warn(f"{table.path}: no step or epoch column; rows are numbered as steps from 0")
+    missing_x: set[str] = set()
+
+    def put(raw: str, canonical: str, ax: Axis, xcol: str | None) -> None:
+        xs: list[float] = []
+        ys: list[float] = []
+        for i, row in enumerate(rows):
+            if raw not in row:
+                continue
+            if xcol is None:
+                x: float | None = float(i if ax == "step" else len(xs))  # row number / one value per epoch
+            else:
+                x = row.get(xcol)
+            if x is None or not math.isfinite(x):
+                missing_x.add(xcol or "")
+                continue
+            xs.append(x)
+            ys.append(row[raw])
+        sink.add(raw, canonical, ax, xs, ys)
+
+    for col in metrics:
+        canonical, hint = normalise(col)
+        if axis is not None:
+            put(col, canonical, axis, step_col if axis == "step" else epoch_col)
+            continue
+        col_epochs = [r.get(epoch_col) for r in rows if col in r] if epoch_col else []
+        one_per_epoch = epoch_col is not None and _distinct(col_epochs)
+        if hint == "epoch":
+            put(col, canonical, "epoch", epoch_col)
+        elif hint == "step":
+            put(col, canonical, "step", step_col)
+        elif step_col is not None:
+            put(col, canonical, "step", step_col)
+            if one_per_epoch and (rows_are_epochs or canonical.startswith("val_")):
+                put(col, canonical, "epoch", epoch_col)
+        elif epoch_col is not None:
+            if one_per_epoch:
+                put(col, canonical, "epoch", epoch_col)
+            else:
+                sink.warn(f"{table.path}: '{col}' has several rows per epoch and no step column; rows read as steps")
+                put(col, canonical, "step", None)
+        else:
+            put(col, canonical, "step", None)
+    for xcol in sorted(missing_x):
+        sink.warn(f"{table.path}: some rows have no '{xcol}' value; those rows were skipped")

@@ -1,0 +1,282 @@
+"""Shared pieces of the diagnosis rules: curves of finite points, smoothing, robust statistics, findings.
+
+Nothing here decides anything: thresholds live in the rule modules, next to the source they come from.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...knowledge import get_problem
+from ...schema.diagnosis import Finding, Severity
+from ..history import Axis, RunHistory
+
+AXES: tuple[Axis, ...] = ("step", "epoch")
+
+# 1.4826 * MAD estimates the standard deviation of normally distributed data (robust to outliers).
+MAD_TO_SIGMA = 1.4826
+
+
+@dataclass(frozen=True)
+class Curve:
+    """The finite points of one series, as float arrays (x ascending)."""
+
+    name: str
+    axis: Axis
+    x: np.ndarray
+    y: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def tail(self, fraction: float, *, min_points: int = 1) -> Curve:
+        """The last `fraction` of the points (at least `min_points`)."""
+        k = max(min_points, math.ceil(len(self) * fraction))
+        return Curve(self.name, self.axis, self.x[-k:], self.y[-k:])
+
+    def after(self, fraction: float) -> Curve:
+        """The points after the first `fraction` of the run (by position)."""
+        k = int(len(self) * fraction)
+        return Curve(self.name, self.axis, self.x[k:], self.y[k:])
+
+
+def get_curve(h: RunHistory, name: str, axis: Axis | None = None, *, min_points: int = 1) -> Curve | None:
+    """The finite points of series `name` (epoch series first when no axis), or None with fewer than `min_points`."""
+    s = h.get(name, axis)
+    if s is None:
+        return None
+    x, y = s.finite()
+    if len(y) < max(1, min_points):
+        return None
+    return Curve(name, s.axis, np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+
+
+def epoch_or_step(h: RunHistory, name: str, *, min_epochs: int = 3, min_steps: int = 3) -> Curve | None:
+    """The epoch curve when it has `min_epochs` points (epoch means are already averaged), else the step curve."""
+    e = get_curve(h, name, "epoch", min_points=min_epochs)
+    if e is not None:
+        return e
+    return get_curve(h, name, "step", min_points=min_steps)
+
+
+def step_or_epoch(h: RunHistory, name: str, *, min_points: int = 1) -> Curve | None:
+    """The step curve (finer grained) when there is one, else the epoch curve."""
+    return get_curve(h, name, "step", min_points=min_points) or get_curve(h, name, "epoch", min_points=min_points)
+
+
+def median_filter(y: np.ndarray, k: int) -> np.ndarray:
+    """Centred running median of odd width `k` (the window shrinks at the ends)."""
+    if k <= 1 or len(y) < 3:
+        return y.copy()
+    half = k // 2
+    return np.array([np.median(y[max(0, i - half) : i + half + 1]) for i in range(len(y))])
+
+
+def bin_medians(c: Curve, *, min_per_bin: int, max_bins: int) -> Curve:
+    """Downsample a noisy curve to the medians of consecutive bins of at least `min_per_bin` points."""
+    n_bins = min(max_bins, len(c) // max(1, min_per_bin))
+    if n_bins < 2:
+        return c
+    edges = np.linspace(0, len(c), n_bins + 1).astype(int)
+    xs = [float(np.median(c.x[a:b])) for a, b in itertools.pairwise(edges) if b > a]
+    ys = [float(np.median(c.y[a:b])) for a, b in itertools.pairwise(edges) if b > a]
+    return Curve(c.name, c.axis, np.array(xs), np.array(ys))
+
+
+def trend(c: Curve, *, min_per_bin: int = 5, max_bins: int = 60) -> Curve:
+    """A de-noised version of a loss curve: epoch curves as they are, step curves as bin medians."""
+    if c.axis == "epoch" or len(c) < 5:
+        return c
+    if len(c) < 3 * min_per_bin:
+        return Curve(c.name, c.axis, c.x, median_filter(c.y, 3))
+    return bin_medians(c, min_per_bin=min_per_bin, max_bins=max_bins)
+
+
+def robust_sigma(v: np.ndarray) -> float:
+    """Standard deviation estimated from the median absolute deviation."""
+    if len(v) == 0:
+        return 0.0
+    return float(MAD_TO_SIGMA * np.median(np.abs(v - np.median(v))))
+
+
+def trailing_stats(y: np.ndarray, window: int, *, min_history: int) -> tuple[np.ndarray, np.ndarray]:
+    """For every i, the median and robust sigma of the up-to-`window` points before i (NaN until `min_history`)."""
+    n = len(y)
+    med = np.full(n, np.nan)
+    sig = np.full(n, np.nan)
+    for i in range(min_history, min(n, window + 1)):  # growing windows at the start
+        med[i], sig[i] = float(np.median(y[:i])), robust_sigma(y[:i])
+    if n > window:
+        win = np.lib.stride_tricks.sliding_window_view(y[:-1], window)  # win[k] = y[k : k + window], before k+window
+        m = np.median(win, axis=1)
+        med[window:] = m
+        sig[window:] = MAD_TO_SIGMA * np.median(np.abs(win - m[:, None]), axis=1)
+    return med, sig
+
+
+def second_diff_noise(y: np.ndarray) -> float:
+    """Point-to-point noise of a smooth curve: robust sigma of its second differences / sqrt(6) (a second difference
+    of independent noise has variance 6 sigma^2, and it cancels any locally linear trend)."""
+    if len(y) < 4:
+        return 0.0
+    return robust_sigma(np.diff(y, 2)) / math.sqrt(6)
+
+
+def recent(c: Curve, n: int = 3) -> float:
+    """Median of the last `n` points: the current level, robust to one noisy value."""
+    return float(np.median(c.y[-n:]))
+
+
+def onset_of_final_run(c: Curve, condition: np.ndarray) -> float | None:
+    """x where the final unbroken run of `condition` (a bool per point) began, or None when the last point fails."""
+    if len(condition) == 0 or not condition[-1]:
+        return None
+    i = len(condition) - 1
+    while i > 0 and condition[i - 1]:
+        i -= 1
+    return float(c.x[i])
+
+
+def n_classes(h: RunHistory) -> int | None:
+    """Number of classes from the log's meta, when it is a classification run with at least 2 classes."""
+    if str(h.meta.get("task", "classification")).lower() not in ("classification", "", "none"):
+        return None
+    try:
+        c = int(h.meta.get("n_classes") or 0)
+    except (TypeError, ValueError):
+        return None
+    return c if c >= 2 else None
+
+
+def meta_int(h: RunHistory, key: str) -> int | None:
+    try:
+        v = int(h.meta.get(key) or 0)
+    except (TypeError, ValueError):
+        return None
+    return v if v > 0 else None
+
+
+def current_lr(h: RunHistory, before: float | None = None, axis: Axis | None = None) -> float | None:
+    """The learning rate (last finite value of the lr series, before x=`before` on `axis`), else meta `lr`."""
+    c = get_curve(h, "lr", axis) if axis else step_or_epoch(h, "lr")
+    if c is not None:
+        ys = c.y[c.x < before] if before is not None else c.y
+        ys = ys[ys > 0]
+        if len(ys):
+            return float(ys[-1])
+    try:
+        lr = float(h.meta.get("lr") or 0)
+    except (TypeError, ValueError):
+        return None
+    return lr if lr > 0 and math.isfinite(lr) else None
+
+
+def clip01(v: float) -> float:
+    return float(min(1.0, max(0.0, v)))
+
+
+def scaled_confidence(value: float, lo: float, hi: float, *, c_lo: float = 0.5, c_hi: float = 0.95) -> float:
+    """Confidence c_lo at `value == lo` rising linearly to c_hi at `value == hi` (either direction), clipped."""
+    if hi == lo:
+        return c_hi
+    t = (value - lo) / (hi - lo)
+    return round(clip01(c_lo + (c_hi - c_lo) * min(1.0, max(0.0, t))), 3)
+
+
+def fmt(v: float | None) -> str:
+    """A number as a person reads it in a diagnosis: 3 significant digits."""
+    if v is None:
+        return "n/a"
+    if not math.isfinite(v):
+        return str(v)
+    if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
+        return f"{v:.3g}"
+    return f"{v:.4g}" if abs(v) >= 1 else f"{v:.3g}"
+
+
+def num(v: Any) -> Any:
+    """An evidence value: floats rounded to 6 significant digits, non-finite as text (JSON has no NaN)."""
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return f"{f}" if not math.isfinite(f) else float(f"{f:.6g}")
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [num(a) for a in v]
+    if isinstance(v, dict):
+        return {str(k): num(a) for k, a in v.items()}
+    return v
+
+
+def solutions(issue: str, *, first: Iterable[str] = (), notes: Mapping[str, str] | None = None) -> list[str]:
+    """The knowledge base's solutions for `issue` (most effective first), with the entries that contain the
+    phrases in `first` moved to the front in that order, and `notes` ({phrase: text}) appended to the entry
+    containing the phrase, so the numbers this run measured appear where they are acted on."""
+    sols = list(get_problem(issue).solutions)
+    for phrase in reversed(list(first)):
+        i = _find(sols, phrase)
+        if i is not None:
+            sols.insert(0, sols.pop(i))
+    for phrase, text in (notes or {}).items():
+        i = _find(sols, phrase)
+        if i is not None:
+            sols[i] = f"{sols[i]} (here: {text})"
+    return sols
+
+
+def _find(items: list[str], phrase: str) -> int | None:
+    low = phrase.lower()
+    return next((i for i, s in enumerate(items) if low in s.lower()), None)
+
+
+def finding(
+    *,
+    issue: str,
+    rule: str,
+    severity: Severity,
+    diagnosis: str,
+    evidence: Mapping[str, Any],
+    source: str,
+    solution: list[str] | None = None,
+    axis: Axis | None = None,
+    began_at: float | None = None,
+    confidence: float = 1.0,
+) -> Finding:
+    return Finding(
+        issue=issue,
+        severity=severity,
+        diagnosis=diagnosis,
+        solution=solution if solution is not None else solutions(issue),
+        evidence={k: num(v) for k, v in evidence.items()},
+        axis=axis if began_at is not None else None,
+        began_at=float(began_at) if began_at is not None and math.isfinite(began_at) else None,
+        confidence=round(clip01(confidence), 3),
+        rule=rule,
+        source=source,
+    )
+
+
+def at(axis: Axis, x: float) -> str:
+    """'step 120' / 'epoch 7' for diagnosis text."""
+    return f"{axis} {fmt(x) if x != int(x) else int(x)}"
+
+
+def loss_progress(h: RunHistory) -> tuple[float, float, float] | None:
+    """(first, current, relative improvement) of the de-noised train loss, or None without enough points."""
+    c = epoch_or_step(h, "train_loss", min_epochs=3, min_steps=5)
+    if c is None:
+        return None
+    t = trend(c)
+    first = float(np.median(c.y[:3])) if c.axis == "step" else float(t.y[0])
+    cur = recent(t)
+    if first == 0:
+        return None
+    return first, cur, (first - cur) / abs(first)

@@ -1,0 +1,395 @@
+"""How well the model fits: overfitting (val loss turns up), the val/train gap, and underfitting (no learning)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...schema.diagnosis import Finding, Severity
+from .._registry import register_rule
+from ..history import RunHistory
+from ._common import (
+    Curve,
+    at,
+    epoch_or_step,
+    finding,
+    fmt,
+    get_curve,
+    median_filter,
+    n_classes,
+    onset_of_final_run,
+    recent,
+    scaled_confidence,
+    second_diff_noise,
+    solutions,
+    step_or_epoch,
+    trend,
+)
+
+
+def _val_curve(h: RunHistory) -> Curve | None:
+    return get_curve(h, "val_loss", "epoch", min_points=2) or get_curve(h, "val_loss", "step", min_points=2)
+
+
+def _train_at(h: RunHistory, v: Curve) -> np.ndarray | None:
+    """The de-noised train loss at the val curve's x values (same axis only), or None."""
+    t = get_curve(h, "train_loss", v.axis, min_points=2)
+    if t is None:
+        return None
+    tt = trend(t)
+    return np.interp(v.x, tt.x, tt.y)
+
+
+# ------------------------------------------------------------------------------------------------ overfitting
+
+# problems.yaml overfitting: val loss rises for "3-5+ consecutive evaluations" after its minimum; AUTOTRAINER
+# (monitor.py `loss_issue`, test_turn_bad) counts consecutive epochs with train down and val up.
+OVERFIT_PATIENCE = 3
+# Heuristic: at least 5 evaluations before a minimum-then-rise shape means anything.
+OVERFIT_MIN_EVALS = 5
+# Heuristic: val must end >= 5% above its minimum (median of the last 3 evaluations) ...
+OVERFIT_MIN_RISE = 0.05
+# ... and by more than 3 robust sigmas of its own evaluation-to-evaluation noise (heuristic).
+OVERFIT_NOISE_SIGMAS = 3.0
+# Heuristic: most post-minimum moves are up (a trend, not one bad evaluation).
+OVERFIT_UP_FRACTION = 0.5
+# Heuristic: train loss "keeps falling" = >= 2% lower at the end than at the val minimum (seed Step 5: train/val
+# curves diverge).
+TRAIN_STILL_FALLING = 0.02
+
+OVERFIT_SOURCE = (
+    "seed Step 5 (Overfitting: train/val curves diverge); problems.yaml overfitting (val rises 3-5+ evaluations); "
+    "AUTOTRAINER (Zhang et al., ICSE 2021) test_turn_bad; Amazon SageMaker Debugger Overtraining/Overfit; "
+    "5% rise, 3 sigmas, 2% train decrease are heuristics"
+)
+
+
+@dataclass(frozen=True)
+class _ValRise:
+    val: Curve
+    i_min: int
+    best: float
+    now: float
+    rise: float  # (now - best) / |best|
+    n_after: int  # evaluations after the minimum
+    up_fraction: float  # share of post-minimum moves that go up
+    noise: float  # robust sigma of val's evaluation-to-evaluation noise
+    train_best: float | None  # train loss at the val minimum
+    train_now: float | None
+
+    @property
+    def rising(self) -> bool:
+        return (
+            self.n_after >= OVERFIT_PATIENCE
+            and self.rise >= OVERFIT_MIN_RISE
+            and self.now - self.best > OVERFIT_NOISE_SIGMAS * self.noise
+            and self.up_fraction >= OVERFIT_UP_FRACTION
+        )
+
+    @property
+    def train_falling(self) -> bool | None:
+        if self.train_best is None or self.train_now is None:
+            return None
+        return self.train_now < self.train_best - TRAIN_STILL_FALLING * abs(self.train_best)
+
+
+def _val_rise(h: RunHistory) -> _ValRise | None:
+    v = _val_curve(h)
+    if v is None or len(v) < OVERFIT_MIN_EVALS:
+        return None
+    y = v.y
+    smooth = median_filter(y, 3)  # one unusually good evaluation is not the minimum of the curve
+    m = int(np.argmin(smooth))
+    n_after = len(y) - 1 - m
+    best = float(smooth[m])
+    now = float(np.median(y[-min(3, n_after) :])) if n_after else best
+    moves = np.diff(y[m:])
+    t = _train_at(h, v)
+    return _ValRise(
+        val=v,
+        i_min=m,
+        best=best,
+        now=now,
+        rise=(now - best) / abs(best) if best != 0 else math.inf,
+        n_after=n_after,
+        up_fraction=float(np.mean(moves > 0)) if len(moves) else 0.0,
+        noise=second_diff_noise(y),
+        train_best=float(t[m]) if t is not None else None,
+        train_now=float(np.median(t[-min(3, len(t)) :])) if t is not None else None,
+    )
+
+
+@register_rule(issue="overfitting")
+def overfitting(h: RunHistory) -> Finding | None:
+    """Symptom: validation loss reaches its minimum and then rises for several evaluations while the training loss
+    keeps falling: the train and val curves diverge (seed Step 5).
+    Cause: the model memorises the training set: too much capacity or too little data, regularisation or
+    augmentation for the number of epochs trained.
+    Remedy: stop at the val minimum (early stopping, keep the best checkpoint), then add augmentation (RandAugment,
+    Mixup/CutMix), dropout or weight decay, reduce capacity, or get more data / a pretrained model.
+    """
+    r = _val_rise(h)
+    if r is None or not r.rising:
+        return None
+    falling = r.train_falling
+    if falling is False:  # both rise: divergence or instability, which other rules describe
+        return None
+    v = r.val
+    best_x = float(v.x[r.i_min])
+    evidence: dict[str, object] = {
+        "best_val_loss": r.best,
+        "best_at": best_x,
+        "axis": v.axis,
+        "val_loss_now": r.now,
+        "rise": r.rise,
+        "evals_since_best": r.n_after,
+        "val_noise_sigma": r.noise,
+        "train_loss_at_best": r.train_best,
+        "train_loss_now": r.train_now,
+    }
+    acc = get_curve(h, "val_acc", v.axis, min_points=2)
+    tacc = get_curve(h, "train_acc", v.axis, min_points=2)
+    if acc is not None:
+        evidence["val_acc_best"] = float(np.max(acc.y))
+        evidence["val_acc_now"] = recent(acc)
+    if tacc is not None and acc is not None:
+        evidence["train_val_acc_gap"] = recent(tacc) - recent(acc)
+    train_txt = (
+        f" while the train loss kept falling ({fmt(r.train_best)} -> {fmt(r.train_now)})"
+        if falling
+        else " (no train loss on the same axis to confirm that training kept improving)"
+    )
+    return finding(
+        issue="overfitting",
+        rule="overfitting",
+        severity="warning" if falling else "info",
+        diagnosis=(
+            f"Val loss bottomed out at {fmt(r.best)} at {at(v.axis, best_x)} and has risen {r.rise:.1%} to "
+            f"{fmt(r.now)} over the {r.n_after} evaluations since{train_txt}."
+        ),
+        evidence=evidence,
+        source=OVERFIT_SOURCE,
+        solution=solutions(
+            "overfitting",
+            first=("Early Stopping",),
+            notes={"Early Stopping": f"the best val loss was at {at(v.axis, best_x)}; keep that checkpoint"},
+        ),
+        axis=v.axis,
+        began_at=best_x,
+        confidence=scaled_confidence(r.rise, OVERFIT_MIN_RISE, 0.5, c_lo=0.6) * (1.0 if falling else 0.6),
+    )
+
+
+# -------------------------------------------------------------------------------------------- train_val_gap
+
+# seed Step 4 monitoring checklist: "Val loss and train loss gap is reasonable (< 2x)".
+GAP_RATIO = 2.0
+# Heuristic: judged on the last 3 evaluations (all above 2x); fewer than 3 evaluations are not judged, fewer than 5
+# give at most an info (a short run's gap can still close).
+GAP_LAST_EVALS = 3
+GAP_MIN_EVALS_WARN = 5
+# Heuristic: a ratio only matters when the absolute gap does: val - train must be >= 10% of the loss scale (ln C, or
+# the first train loss). A train loss of 0.0005 against a val loss of 0.05 is 100x, but both are tiny: info only.
+GAP_MIN_ABS_FRACTION = 0.10
+
+GAP_SOURCE = (
+    "seed Step 4 monitoring checklist (val/train loss gap < 2x); Amazon SageMaker Debugger Overfit (compares val and "
+    "train loss); judging the last 3 evaluations is a heuristic"
+)
+
+
+@register_rule(issue="train_val_gap")
+def train_val_gap(h: RunHistory) -> Finding | None:
+    """Symptom: the validation loss is more than twice the training loss at the same point (the seed's monitoring
+    checklist asks for < 2x), without the val loss turning upwards (that is overfitting).
+    Cause: the model generalises poorly (too little data or regularisation), or train and val differ: different
+    preprocessing, a non-random split, or a domain difference; a gap already at the first evaluation points at the
+    data rather than at training.
+    Remedy: apply the overfitting remedies (augmentation, dropout/weight decay, early stopping); check that train and
+    val use identical preprocessing and come from one random or stratified split.
+    """
+    v = _val_curve(h)
+    if v is None or len(v) < GAP_LAST_EVALS:
+        return None
+    t = _train_at(h, v)
+    if t is None:
+        return None
+    ok = (t > 0) & (v.y > 0)
+    if ok.sum() < GAP_LAST_EVALS:
+        return None
+    ratio = Curve("val/train", v.axis, v.x[ok], v.y[ok] / t[ok])
+    last = ratio.y[-GAP_LAST_EVALS:]
+    if not (last > GAP_RATIO).all():
+        return None
+    r = _val_rise(h)
+    if r is not None and r.rising:
+        return None
+    now = float(np.median(last))
+    from_start = bool(ratio.y[0] > GAP_RATIO)
+    val_now, train_now = recent(v), float(np.median(t[-GAP_LAST_EVALS:]))
+    C = n_classes(h)
+    scale = math.log(C) if C else float(t[0])
+    small = scale > 0 and val_now - train_now < GAP_MIN_ABS_FRACTION * scale
+    severity: Severity = "warning" if len(ratio) >= GAP_MIN_EVALS_WARN and not small else "info"
+    if small:
+        why = (
+            f"but the absolute gap ({fmt(val_now - train_now)}) is under {GAP_MIN_ABS_FRACTION:.0%} of the loss scale "
+            f"({fmt(scale)}): the ratio is large mainly because the train loss is near zero (memorised training set)"
+        )
+    elif from_start:
+        why = (
+            "it was already there at the first evaluation, which points at a difference between the splits "
+            "(preprocessing, split, domain) more than at overfitting"
+        )
+    else:
+        why = "it opened up during training: the model fits the training set much better than new data"
+    return finding(
+        issue="train_val_gap",
+        rule="train_val_gap",
+        severity=severity,
+        diagnosis=(
+            f"Val loss is {fmt(now)}x the train loss over the last {GAP_LAST_EVALS} evaluations "
+            f"(val {fmt(val_now)} vs train {fmt(train_now)}; the checklist asks for < {fmt(GAP_RATIO)}x); {why}."
+        ),
+        evidence={
+            "ratio_now": now,
+            "ratios_last": list(last),
+            "ratio_first": float(ratio.y[0]),
+            "gap_from_start": from_start,
+            "val_loss_now": val_now,
+            "train_loss_now": train_now,
+            "absolute_gap": val_now - train_now,
+            "loss_scale": scale,
+            "n_evals": len(ratio),
+        },
+        source=GAP_SOURCE,
+        solution=solutions(
+            "train_val_gap", first=("identical preprocessing", "split is random") if from_start and not small else ()
+        ),
+        axis=v.axis,
+        began_at=onset_of_final_run(ratio, ratio.y > GAP_RATIO),
+        confidence=scaled_confidence(now, GAP_RATIO, 2 * GAP_RATIO, c_lo=0.6) * (0.5 if small else 1.0),
+    )
+
+
+# ----------------------------------------------------------------------------------------------- underfitting
+
+# Heuristic: "doesn't decrease for long" (seed Step 5) needs a long enough run: 5 epochs, or 500 optimizer steps.
+UNDERFIT_MIN_EPOCHS = 5
+UNDERFIT_MIN_STEPS = 500
+# Heuristic: the train loss improved by less than 10% from its start: it "doesn't decrease" (seed Step 5).
+UNDERFIT_IMPROVEMENT = 0.10
+# Heuristic: a train loss still >= 90% of ln(C), the loss of a uniform guess over C classes (Karpathy, "A Recipe
+# for Training Neural Networks"), means the model learned (almost) nothing.
+UNDERFIT_NEAR_UNIFORM = 0.9
+# Heuristic: below 50% of ln(C) the model clearly learned something, whatever its loss curve looks like.
+UNDERFIT_LEARNED = 0.5
+# seed Step 5: "accuracy below random guess" (1/C); heuristic margin of 2 points above it.
+CHANCE_MARGIN = 0.02
+# Heuristic: accuracy more than 20% of the way from chance to perfect = it learns something, just too little: the
+# run is underfitting (warning), not useless (error); more than 50% of the way = it learned (not underfitting).
+ABOVE_CHANCE = 0.2
+ACC_LEARNED = 0.5
+# Heuristic: a train loss still falling >= 10% over the last third of the run has only just started to learn: one
+# severity level lower (the verdict may change with more epochs).
+STILL_FALLING = 0.10
+# Heuristic: train and val losses within 10% of each other = "both bad", not a generalisation gap.
+BOTH_BAD_CLOSE = 0.10
+
+UNDERFIT_SOURCE = (
+    "seed Step 5 (Underfitting: training loss doesn't decrease for long, accuracy below random guess); Karpathy, "
+    "A Recipe for Training Neural Networks (loss of a uniform guess = ln C); AUTOTRAINER (Zhang et al., ICSE 2021) "
+    "not_converge; 5 epochs / 500 steps, 10%, 0.9 ln C are heuristics"
+)
+
+
+@register_rule(issue="underfitting", online=False)
+def underfitting(h: RunHistory) -> Finding | None:
+    """Symptom: after a run long enough to learn, the training loss has barely moved from its start (or is still
+    near ln C, the loss of a uniform guess) and accuracy is near or below random guessing; train and val are both bad.
+    Cause: the model cannot fit its own training set: too little capacity, too much regularisation, a learning rate
+    far from right, or a pipeline bug (labels misaligned with inputs, frozen parameters) - check that it can overfit a
+    single small batch first.
+    Remedy: increase capacity (2x width / next model size), reduce dropout and weight decay, tune the learning rate
+    with an LR range test and train longer, start from a pretrained backbone; check data quality and normalisation.
+    """
+    c = epoch_or_step(h, "train_loss", min_epochs=UNDERFIT_MIN_EPOCHS, min_steps=10)
+    if c is None or (c.axis == "step" and c.x[-1] - c.x[0] < UNDERFIT_MIN_STEPS):
+        return None
+    t = trend(c)
+    step_c = get_curve(h, "train_loss", "step", min_points=3)
+    first = float(np.median(step_c.y[:3])) if step_c is not None else float(t.y[0])
+    now = recent(t)
+    if first == 0:
+        return None
+    improvement = (first - now) / abs(first)
+    C = n_classes(h)
+    ln_c = math.log(C) if C else None
+    acc = epoch_or_step(h, "train_acc", min_epochs=2, min_steps=2) or epoch_or_step(
+        h, "val_acc", min_epochs=2, min_steps=2
+    )
+    acc_now = recent(acc) if acc is not None else None
+    chance = 1.0 / C if C else None
+    at_chance = chance is not None and acc_now is not None and acc_now <= chance + CHANCE_MARGIN
+    near_uniform = ln_c is not None and now >= UNDERFIT_NEAR_UNIFORM * ln_c
+    gain = (acc_now - chance) / (1 - chance) if chance is not None and acc_now is not None else None
+    learned = (ln_c is not None and now < UNDERFIT_LEARNED * ln_c) or (gain is not None and gain > ACC_LEARNED)
+    flat = improvement < UNDERFIT_IMPROVEMENT
+    above_chance = gain is not None and gain > ABOVE_CHANCE
+    ref = float(t.y[-(max(2, len(t) // 3) + 1)])  # where the last third of the run started
+    late_drop = (ref - float(t.y[-1])) / abs(ref) if ref != 0 else 0.0
+    if at_chance or (near_uniform and not above_chance):
+        severity: Severity = "error"
+    elif near_uniform or (flat and not learned):
+        severity = "warning" if ln_c is not None else "info"  # without ln C, flat may just mean converged
+    else:
+        return None
+    if late_drop >= STILL_FALLING:
+        severity = "warning" if severity == "error" else "info"
+    val = get_curve(h, "val_loss", c.axis) or step_or_epoch(h, "val_loss")
+    val_now = recent(val) if val is not None else None
+    both_bad = val_now is not None and now > 0 and abs(val_now - now) / now <= BOTH_BAD_CLOSE
+    span = f"{len(c)} epochs" if c.axis == "epoch" else f"{fmt(float(c.x[-1]))} steps"
+    parts = [f"after {span} the train loss went from {fmt(first)} to {fmt(now)} ({improvement:.1%})"]
+    if ln_c is not None:
+        parts.append(f"ln({C}) = {fmt(ln_c)} is what a uniform guess scores")
+    if acc is not None and acc_now is not None:
+        parts.append(f"{acc.name} is {acc_now:.1%}" + (f" against {chance:.1%} for random guessing" if chance else ""))
+    if both_bad:
+        parts.append(f"val loss {fmt(val_now)} is as bad: the model cannot fit its own training set")
+    if late_drop >= STILL_FALLING:
+        parts.append(f"it fell {late_drop:.0%} over the last third, so it may only be starting to learn")
+    useless = severity == "error"
+    return finding(
+        issue="underfitting",
+        rule="underfitting",
+        severity=severity,
+        diagnosis=("The model is not learning: " if useless else "Underfitting: ") + "; ".join(parts) + ".",
+        evidence={
+            "train_loss_first": first,
+            "train_loss_now": now,
+            "improvement": improvement,
+            "ln_n_classes": ln_c,
+            "acc_now": acc_now,
+            "chance_acc": chance,
+            "val_loss_now": val_now,
+            "train_val_close": both_bad,
+            "late_drop": late_drop,
+            "n_points": len(c),
+            "axis": c.axis,
+        },
+        source=UNDERFIT_SOURCE,
+        solution=solutions("underfitting", first=_underfit_first(useless=useless, near_uniform=near_uniform)),
+        axis=c.axis,
+        began_at=float(c.x[0]),
+        confidence=0.9 if useless else scaled_confidence(UNDERFIT_IMPROVEMENT - improvement, 0, 0.1, c_lo=0.5),
+    )
+
+
+def _underfit_first(*, useless: bool, near_uniform: bool) -> tuple[str, ...]:
+    """No learning at all: the learning rate or the data first; learning far too slowly: the learning rate first."""
+    if useless:
+        return ("adjust learning rate", "Check data quality")
+    return ("adjust learning rate",) if near_uniform else ()

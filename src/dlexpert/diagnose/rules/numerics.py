@@ -1,0 +1,357 @@
+"""Numerical failures: NaN/Inf values (and divergence to absurd values), and sudden loss spikes."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ...schema.diagnosis import Finding
+from .._registry import register_rule
+from ..history import Axis, RunHistory
+from ._common import (
+    AXES,
+    Curve,
+    at,
+    current_lr,
+    finding,
+    fmt,
+    get_curve,
+    scaled_confidence,
+    solutions,
+    trailing_stats,
+)
+
+# ------------------------------------------------------------------------------------------------ nan_inf
+
+# Series whose non-finite values mean the run broke. `nonfinite` is the monitors' sentinel (1.0 = NaN/Inf seen).
+NAN_LOSS_SERIES = ("train_loss", "val_loss")
+NAN_GRAD_SERIES = ("grad_norm", "nonfinite")
+# AUTOTRAINER (Zhang et al., ICSE 2021; AutoTrainer/utils/monitor.py `loss_issue`) treats a loss >= 1e5 like NaN.
+DIVERGED_LOSS = 1e5
+# Heuristic: ... and only when it is also >= 1000x the first finite loss, so a regression MSE on unscaled targets
+# that simply starts large is not called a divergence.
+DIVERGED_FACTOR = 1e3
+# problems.yaml nan_inf: "if the gradient norm grew by more than ~10x its running median in the preceding steps it
+# is an explosion" (then clipping and a lower lr come first).
+GRAD_SURGE_FACTOR = 10.0
+# Heuristic: without a logged gradient norm, a loss that rose >= 3x above its running median just before the NaN
+# tells the same story (divergence), so clipping and a lower lr come first as well.
+LOSS_SURGE_FACTOR = 3.0
+# How many finite values before the onset are reported as evidence (and compared with the earlier median).
+PRE_ONSET_POINTS = 5
+# PyTorch AMP (torch.amp.GradScaler docs): with fp16 loss scaling, steps whose gradients overflow are skipped and
+# the scale is lowered, so a few isolated Inf gradient norms with a finite loss are expected. Heuristic limit: up to
+# 5% of the logged gradient norms.
+AMP_SKIP_FRACTION = 0.05
+
+NAN_SOURCE = (
+    "seed Step 5 (NaN/Inf); Amazon SageMaker Debugger ExplodingTensor (any non-finite tensor); AUTOTRAINER "
+    "(Zhang et al., ICSE 2021) nan_loss incl. loss >= 1e5; problems.yaml nan_inf (grad norm > ~10x running median)"
+)
+
+
+def _first_bad(h: RunHistory, name: str, axis: Axis) -> tuple[float, float] | None:
+    """(x, value) of the first non-finite (or, for losses, diverged; for `nonfinite`, flagged) point."""
+    s = h.get(name, axis)
+    if s is None or len(s) == 0:
+        return None
+    first_finite = next((v for v in s.y if math.isfinite(v)), None)
+    for x, v in zip(s.x, s.y, strict=True):
+        if not math.isfinite(v):
+            return x, v
+        if name == "nonfinite" and v >= 0.5:
+            return x, math.nan
+        if (
+            name in NAN_LOSS_SERIES
+            and first_finite is not None
+            and v >= DIVERGED_LOSS
+            and v >= DIVERGED_FACTOR * abs(first_finite)
+        ):
+            return x, v
+    return None
+
+
+def _nonfinite_fraction(h: RunHistory, name: str, axis: Axis) -> tuple[float, bool]:
+    """(fraction of non-finite/flagged points, whether the last point is bad) of one series."""
+    s = h.get(name, axis)
+    if s is None or len(s) == 0:
+        return 0.0, False
+    y = np.asarray(s.y, dtype=float)
+    bad = ~np.isfinite(y)
+    if name == "nonfinite":
+        bad |= np.nan_to_num(y, nan=1.0) >= 0.5
+    return float(bad.mean()), bool(bad[-1])
+
+
+@register_rule(issue="nan_inf")
+def nan_or_inf(h: RunHistory) -> Finding | None:
+    """Symptom: the loss (or the gradient norm) becomes NaN or Inf, or the loss diverges to absurd values (>= 1e5 and
+    1000x its start), and training is effectively over from that step on.
+    Cause: usually an explosion (learning rate too high, no gradient clipping: the gradient norm surges just before),
+    or a numerically unsafe operation (log(0), division by ~0, exp overflow, fp16 overflow); when the very first loss
+    is already NaN, bad input data (NaN/Inf in inputs or targets) is the usual cause.
+    Remedy: lower the learning rate 10x and clip gradients (max_norm=1.0) when the gradient norm surged first; check
+    inputs and targets with torch.isfinite and use numerically stable losses (cross_entropy on logits) when the first
+    loss is already bad; resume from the last checkpoint with a finite loss rather than continuing.
+    """
+    events: list[tuple[int, float, str, float]] = []  # (axis order: step first, x, series, value)
+    for name in (*NAN_LOSS_SERIES, *NAN_GRAD_SERIES):
+        for order, axis in enumerate(AXES):  # the finer axis first: it dates the onset more precisely
+            bad = _first_bad(h, name, axis)
+            if bad is not None:
+                events.append((order, bad[0], name, bad[1]))
+    for (name, axis), s in h.series.items():
+        if name.startswith("grad_norm/") and len(s):
+            x = s.first_nonfinite()
+            if x is not None:
+                events.append((0 if axis == "step" else 1, x, name, math.nan))
+    if not events:
+        return None
+    events.sort(key=lambda e: (e[0], e[1], e[2] not in NAN_LOSS_SERIES))
+    order, onset, series, value = events[0]
+    axis = AXES[order]
+    loss_broke = any(e[2] in NAN_LOSS_SERIES for e in events)
+    diverged = math.isfinite(value)
+
+    # The story before the onset: the last finite losses and gradient norms, and how the norm moved.
+    loss_c = get_curve(h, "train_loss", axis)
+    grad_c = get_curve(h, "grad_norm", axis)
+    loss_before = _before(loss_c, onset)
+    grad_before = _before(grad_c, onset)
+    surge = _surge(grad_c, onset)
+    loss_surge = _surge(loss_c, onset)
+    train_s = h.get("train_loss", axis)
+    first_is_bad = bool(train_s is not None and len(train_s) and (train_s.x[0] == onset and series == "train_loss"))
+    evidence: dict[str, object] = {
+        "onset": onset,
+        "axis": axis,
+        "series": series,
+        "value": value,
+        "loss_before": loss_before,
+        "grad_norm_before": grad_before,
+        "grad_norm_surge": surge,
+        "loss_surge": loss_surge,
+        "first_loss_nonfinite": first_is_bad,
+        "also_in": sorted({e[2] for e in events[1:] if e[2] != series}),
+    }
+
+    if not loss_broke:
+        # Only gradients were non-finite: with finite losses around them these can be fp16 loss-scale overflows
+        # that GradScaler skips; persistent ones are not.
+        frac, last_bad = _nonfinite_fraction(h, series if series in NAN_GRAD_SERIES else "grad_norm", axis)
+        evidence["nonfinite_fraction"] = frac
+        if frac <= AMP_SKIP_FRACTION and not last_bad:
+            return finding(
+                issue="nan_inf",
+                rule="nan_or_inf",
+                severity="info",
+                diagnosis=(
+                    f"{series} was NaN/Inf at {at(axis, onset)} ({frac:.1%} of logged values) while the loss stayed "
+                    "finite; isolated overflows like this are what fp16 GradScaler skips. If you do not train in fp16, "
+                    "treat it as an early sign of instability."
+                ),
+                evidence=evidence,
+                source=NAN_SOURCE,
+                solution=solutions("nan_inf", first=("GradScaler", "clipping")),
+                axis=axis,
+                began_at=onset,
+                confidence=0.5,
+            )
+
+    lr = current_lr(h, before=onset, axis=axis)
+    notes = {"Reduce learning rate": f"lr {fmt(lr)} -> {fmt(lr / 10)}"} if lr else {}
+    first: tuple[str, ...]
+    if first_is_bad:
+        first = ("Check input data", "numerical stability")
+        why = "the very first logged loss is already non-finite, which points at the data or the loss, not at training"
+    elif surge is not None and surge >= GRAD_SURGE_FACTOR:
+        first = ("gradient clipping", "Reduce learning rate")
+        why = f"the gradient norm rose {fmt(surge)}x above its running median just before: a gradient explosion"
+    elif surge is None and loss_surge is not None and loss_surge >= LOSS_SURGE_FACTOR:
+        first = ("gradient clipping", "Reduce learning rate")
+        why = f"the loss rose {fmt(loss_surge)}x above its running median just before: the run was diverging"
+    elif grad_c is None:
+        first = ()
+        why = "no gradient norm was logged to tell an explosion from an unsafe operation or a bad batch: check both"
+    else:
+        first = ()
+        why = "no gradient surge was logged before it, so check for an unsafe operation or a bad batch as well"
+    what = f"diverged to {fmt(value)}" if diverged else f"became {value}"
+    before = f"; the last finite train losses were {', '.join(fmt(v) for v in loss_before)}" if loss_before else ""
+    return finding(
+        issue="nan_inf",
+        rule="nan_or_inf",
+        severity="error",
+        diagnosis=f"{series} {what} at {at(axis, onset)}{before}; {why}.",
+        evidence=evidence,
+        source=NAN_SOURCE,
+        solution=solutions("nan_inf", first=first, notes=notes),
+        axis=axis,
+        began_at=onset,
+        confidence=1.0,
+    )
+
+
+def _before(c: Curve | None, onset: float) -> list[float]:
+    if c is None:
+        return []
+    return [float(v) for v in c.y[c.x < onset][-PRE_ONSET_POINTS:]]
+
+
+def _surge(c: Curve | None, onset: float) -> float | None:
+    """Largest value in the last points before the onset, relative to the median of the points before those."""
+    if c is None:
+        return None
+    y = c.y[c.x < onset]
+    if len(y) < 3:
+        return None
+    k = min(PRE_ONSET_POINTS, len(y) // 2)
+    base = float(np.median(y[:-k]))
+    return float(np.max(y[-k:]) / base) if base > 0 else None
+
+
+# --------------------------------------------------------------------------------------------- loss_spike
+
+# problems.yaml loss_spike: compare with the running median of the previous ~100 steps; PaLM (Chowdhery et al.,
+# arXiv 2204.02311, Sec. 5.1) likewise rewinds ~100 steps before a spike.
+SPIKE_WINDOW = 100
+# Heuristic: points of baseline needed before a spike can be judged.
+SPIKE_MIN_HISTORY = 10
+# problems.yaml loss_spike: more than ~5 robust (MAD) standard deviations above the running median.
+SPIKE_SIGMAS = 5.0
+# Heuristic: ... and at least 50% above the running median, so a very smooth curve's small blips do not count.
+SPIKE_MIN_JUMP = 0.5
+# Heuristic: a spike to >= 3x the running median, or one lasting >= 3 logged points, is a real event (warning).
+SPIKE_LARGE_RATIO = 3.0
+SPIKE_LONG_POINTS = 3
+# Heuristic: recovered when the loss is back within 2 sigmas of the baseline within 20 logged points.
+SPIKE_RECOVER_POINTS = 20
+SPIKE_RECOVER_SIGMAS = 2.0
+# problems.yaml loss_spike: "spikes that recur and grow precede divergence" (heuristic count: 3).
+SPIKE_REPEAT = 3
+# A spike where the lr jumped up at the same time (warm restarts, SGDR: Loshchilov & Hutter, arXiv 1608.03983) is
+# the schedule's doing, not instability. Heuristic: lr up >= 1.5x.
+LR_RESTART_RATIO = 1.5
+# Step curves need this many points, epoch curves this many (heuristic).
+SPIKE_MIN_STEP_POINTS = 30
+SPIKE_MIN_EPOCH_POINTS = 12
+
+SPIKE_SOURCE = (
+    "problems.yaml loss_spike (running median of ~100 steps, > ~5 MAD sigmas); Chowdhery et al., PaLM, arXiv "
+    "2204.02311 Sec. 5.1; Amazon SageMaker Debugger StepOutlier (outliers vs sigma); thresholds 1.5x/3x are heuristics"
+)
+
+
+@dataclass(frozen=True)
+class _Spike:
+    x: float  # where it started
+    peak: float
+    baseline: float  # running median before it
+    ratio: float  # peak / baseline
+    sigmas: float  # (peak - baseline) / robust sigma
+    points: int  # logged points above the threshold
+    recovered: bool | None  # None: too close to the end to tell
+
+
+def _spike_events(c: Curve) -> list[_Spike]:
+    y = c.y
+    meds, sigs = trailing_stats(y, SPIKE_WINDOW, min_history=SPIKE_MIN_HISTORY)
+    events: list[_Spike] = []
+    i = SPIKE_MIN_HISTORY
+    while i < len(y):
+        med, sig = float(meds[i]), float(sigs[i])
+
+        def high(v: float, med: float = med, sig: float = sig) -> bool:
+            jump = v - med
+            return jump > 0 and jump > SPIKE_SIGMAS * sig and jump > SPIKE_MIN_JUMP * abs(med)
+
+        if not high(y[i]):
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(y) and high(y[j + 1]):
+            j += 1
+        peak = float(np.max(y[i : j + 1]))
+        after = y[j + 1 : j + 1 + SPIKE_RECOVER_POINTS]
+        back = np.nonzero(after <= med + SPIKE_RECOVER_SIGMAS * sig + 0.05 * abs(med))[0]
+        recovered: bool | None = True if len(back) else (False if len(after) >= SPIKE_RECOVER_POINTS // 4 else None)
+        events.append(
+            _Spike(
+                x=float(c.x[i]),
+                peak=peak,
+                baseline=med,
+                ratio=peak / med if med > 0 else math.inf,
+                sigmas=(peak - med) / sig if sig > 0 else math.inf,
+                points=j - i + 1,
+                recovered=recovered,
+            )
+        )
+        i = j + 1 + (int(back[0]) if len(back) else len(after))
+    return events
+
+
+def _lr_jumped(h: RunHistory, axis: Axis, x: float) -> bool:
+    lr = get_curve(h, "lr", axis)
+    if lr is None or len(lr) < 2:
+        return False
+    before = lr.y[lr.x < x]
+    upto = lr.y[lr.x <= x]
+    if len(before) < 2 or len(upto) == 0:
+        return False
+    return bool(upto[-1] >= LR_RESTART_RATIO * np.min(before[-5:]))
+
+
+@register_rule(issue="loss_spike")
+def loss_spikes(h: RunHistory) -> Finding | None:
+    """Symptom: the training loss suddenly jumps far above its recent level (more than 5 robust sigmas and 1.5x the
+    running median) and then comes back down, or does not.
+    Cause: an update that was too large for the local curvature (too high a peak learning rate, no clipping, Adam
+    instability in large Transformers), or a bad batch (corrupted, extremely long or duplicated samples).
+    Remedy: clip gradients (max_norm=1.0), lower the peak lr and lengthen warmup; if spikes recur, restart from a
+    checkpoint ~100 steps before the spike and skip the batches around it, and inspect the batch at the spike.
+    """
+    c = get_curve(h, "train_loss", "step", min_points=SPIKE_MIN_STEP_POINTS) or get_curve(
+        h, "train_loss", "epoch", min_points=SPIKE_MIN_EPOCH_POINTS
+    )
+    if c is None:
+        return None
+    events = [e for e in _spike_events(c) if not _lr_jumped(h, c.axis, e.x)]
+    if not events:
+        return None
+    big = [e for e in events if e.ratio >= SPIKE_LARGE_RATIO or e.points >= SPIKE_LONG_POINTS]
+    stuck = [e for e in events if e.recovered is False]
+    worst = max(events, key=lambda e: e.ratio)
+    warn = bool(big or stuck or len(events) >= SPIKE_REPEAT)
+    grown = len(events) >= 2 and events[-1].ratio > events[0].ratio
+    outcome = {True: "recovered", False: "did not recover", None: "is too close to the end to tell"}[worst.recovered]
+    diagnosis = (
+        f"{len(events)} loss spike(s) on the {c.axis} curve; the largest reached {fmt(worst.peak)}, "
+        f"{fmt(worst.ratio)}x the running median of {fmt(worst.baseline)}, at {at(c.axis, worst.x)} and {outcome}."
+    )
+    if stuck:
+        diagnosis += (
+            f" {len(stuck)} did not come back within {SPIKE_RECOVER_POINTS} logged points (first at "
+            f"{at(c.axis, stuck[0].x)}): the run diverged or jumped to a worse region there."
+        )
+    elif len(events) >= SPIKE_REPEAT:
+        diagnosis += " Recurring spikes" + (" that grow" if grown else "") + " often precede divergence."
+    return finding(
+        issue="loss_spike",
+        rule="loss_spikes",
+        severity="warning" if warn else "info",
+        diagnosis=diagnosis,
+        evidence={
+            "n_spikes": len(events),
+            "spikes": [asdict(e) for e in events[:10]],
+            "axis": c.axis,
+            "n_points": len(c),
+            "window": SPIKE_WINDOW,
+        },
+        source=SPIKE_SOURCE,
+        solution=solutions("loss_spike", first=("Restart from a checkpoint",) if len(events) >= SPIKE_REPEAT else ()),
+        axis=c.axis,
+        began_at=events[0].x,
+        confidence=scaled_confidence(worst.ratio, 1.5, 2 * SPIKE_LARGE_RATIO),
+    )

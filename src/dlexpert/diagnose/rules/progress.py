@@ -1,0 +1,282 @@
+"""How training progresses: too slowly (slow convergence) or up and down instead of down (loss oscillation)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...schema.diagnosis import Finding, Severity
+from .._registry import register_rule
+from ..history import RunHistory
+from ._common import (
+    Curve,
+    bin_medians,
+    current_lr,
+    finding,
+    fmt,
+    get_curve,
+    meta_int,
+    n_classes,
+    recent,
+    scaled_confidence,
+    solutions,
+)
+
+# AUTOTRAINER (Zhang et al., ICSE 2021; monitor.py `loss_issue`, judgment_point = 0.3): curves are only judged once
+# 30% of the run is done; the oscillation rule also ignores that first 30%, where large moves are normal.
+JUDGE_AFTER = 0.3
+
+
+def _epoch_loss(h: RunHistory, min_points: int) -> Curve | None:
+    """The train loss per epoch: the epoch series, or the step series grouped by `meta.steps_per_epoch`."""
+    c = get_curve(h, "train_loss", "epoch", min_points=min_points)
+    if c is not None:
+        return c
+    spe = meta_int(h, "steps_per_epoch")
+    s = get_curve(h, "train_loss", "step", min_points=min_points)
+    if s is None or spe is None:
+        return None
+    ep = np.floor((s.x - 1) / spe)
+    keys = np.unique(ep)
+    c = Curve("train_loss", "epoch", keys, np.array([float(np.median(s.y[ep == k])) for k in keys]))
+    return c if len(c) >= min_points else None
+
+
+def _slope(y: np.ndarray) -> float:
+    """Least-squares slope per point (0 for fewer than 2 points)."""
+    return float(np.polyfit(np.arange(len(y)), y, 1)[0]) if len(y) >= 2 else 0.0
+
+
+# ---------------------------------------------------------------------------------------------- slow_convergence
+
+# Heuristic: at least 8 epochs before "slow" can be told from "early".
+SLOW_MIN_EPOCHS = 8
+# problems.yaml slow_convergence: "< ~1% relative improvement per epoch while far from the target".
+SLOW_REL_PER_EPOCH = 0.01
+# Heuristic: "far from the target" = the loss is still above half of ln(C) (a uniform guess), or of its first value.
+SLOW_FAR_FRACTION = 0.5
+# Heuristic: a steady decline = >= 70% of the pairs of epochs in the judged window are in decreasing order (Kendall's
+# concordance, robust to epoch-to-epoch noise), not a plateau.
+SLOW_STEADY_FRACTION = 0.7
+# Heuristic: a curve whose decrease rate halves within the judged window is levelling off at its floor (converged),
+# not slow; slow convergence keeps a roughly constant (small) rate.
+SLOW_DECELERATION = 0.5
+# AUTOTRAINER `loss_issue` sc_accuracy: the largest epoch-to-epoch accuracy gain is below delta = 0.01 (train and val)
+# while accuracy stays below the satisfying level Theta = 0.7 (AUTOTRAINER default_param).
+SLOW_ACC_DELTA = 0.01
+SLOW_ACC_SATISFIED = 0.7
+
+SLOW_SOURCE = (
+    "seed Step 5 (Slow Convergence); problems.yaml slow_convergence (< ~1% relative improvement per epoch while far "
+    "from the target); AUTOTRAINER (Zhang et al., ICSE 2021) sc_accuracy (max epoch accuracy gain < 0.01, accuracy "
+    "< 0.7); 8 epochs, 0.5 ln C, 70% steady are heuristics"
+)
+
+
+@register_rule(issue="slow_convergence", online=False)
+def slow_convergence(h: RunHistory) -> Finding | None:
+    """Symptom: the loss keeps decreasing, but by less than 1% per epoch, while it is still far from converged (above
+    half of its starting value, or of ln C); or accuracy creeps up by under 1 point per epoch and stays below 70%.
+    Cause: a learning rate that is too low, a timid schedule, poor conditioning (unnormalised inputs, no normalisation
+    layers), or a batch too small for the step size; a slow input pipeline makes each epoch slow as well.
+    Remedy: raise the learning rate 2-3x (pick it with an LR range test) or use OneCycleLR; add normalisation layers;
+    enable mixed precision and a faster data loader to make each epoch cheaper.
+    """
+    reasons: list[str] = []
+    evidence: dict[str, object] = {}
+    began: float | None = None
+    severity: Severity = "info"
+    c = _epoch_loss(h, SLOW_MIN_EPOCHS)
+    C = n_classes(h)
+    confidence = 0.5
+    if c is not None:
+        w = c.tail(0.5, min_points=4)
+        level = float(np.mean(w.y))
+        rate = -_slope(w.y) / level if level > 0 else 0.0
+        half = len(w) // 2
+        early, late = -_slope(w.y[: half + 1]), -_slope(w.y[half:])
+        decelerating = early > 0 and late < SLOW_DECELERATION * early
+        i, j = np.triu_indices(len(w), k=1)
+        steady = float(np.mean(w.y[j] < w.y[i]))
+        ref = math.log(C) if C else float(c.y[0])
+        now = recent(c)
+        far = ref > 0 and now >= SLOW_FAR_FRACTION * ref
+        evidence.update(
+            {
+                "rel_improvement_per_epoch": rate,
+                "steady_fraction": steady,
+                "decelerating": decelerating,
+                "loss_now": now,
+                "reference_loss": ref,
+                "reference": "ln(n_classes)" if C else "first epoch loss",
+                "epochs": len(c),
+            }
+        )
+        if 0 < rate < SLOW_REL_PER_EPOCH and steady >= SLOW_STEADY_FRACTION and far and not decelerating:
+            reasons.append(
+                f"over the last {len(w)} epochs the train loss fell only {rate:.2%} per epoch on average, "
+                f"steadily ({steady:.0%} of epoch pairs in order) and without levelling off; at {fmt(now)} it is "
+                f"still {now / ref:.0%} of {'ln(C)' if C else 'its first-epoch value'}"
+            )
+            began = float(w.x[0])
+            # Without ln(C) there is no target to be far from: a model at its capacity looks the same (info).
+            severity = "warning" if C else "info"
+            confidence = scaled_confidence(SLOW_REL_PER_EPOCH - rate, 0, SLOW_REL_PER_EPOCH, c_lo=0.55, c_hi=0.85)
+    accs = [a for a in (get_curve(h, n, "epoch", min_points=SLOW_MIN_EPOCHS) for n in ("train_acc", "val_acc")) if a]
+    if accs:
+        gains = {a.name: float(np.max(np.diff(a.y))) for a in accs}
+        rising = all(recent(a) - float(a.y[0]) >= SLOW_ACC_DELTA for a in accs)
+        low = all(recent(a) < SLOW_ACC_SATISFIED for a in accs)
+        evidence["max_epoch_acc_gain"] = gains
+        if all(g < SLOW_ACC_DELTA for g in gains.values()) and rising and low:
+            reasons.append(
+                "accuracy gains at most "
+                + ", ".join(f"{g:.2%} ({n})" for n, g in gains.items())
+                + f" per epoch and is still below {SLOW_ACC_SATISFIED:.0%}"
+            )
+            severity = "warning"
+            if began is None:
+                began = float(accs[0].x[int(len(accs[0]) * JUDGE_AFTER)])
+    if not reasons:
+        return None
+    lr = current_lr(h)
+    return finding(
+        issue="slow_convergence",
+        rule="slow_convergence",
+        severity=severity,
+        diagnosis="Slow convergence: " + "; ".join(reasons) + ".",
+        evidence={**evidence, "lr": lr},
+        source=SLOW_SOURCE,
+        solution=solutions(
+            "slow_convergence",
+            notes={"Increase learning rate": f"lr {fmt(lr)} -> {fmt(2 * lr)}-{fmt(3 * lr)}"} if lr else {},
+        ),
+        axis="epoch",
+        began_at=began,
+        confidence=confidence,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- loss_oscillation
+
+# AUTOTRAINER `ol_judge`: training is unstable when reversals of at least zeta happen in at least eta of the epochs;
+# default_param zeta = 0.03 (on accuracy) and eta = 0.2.
+OSC_ACC_SWING = 0.03
+OSC_RATE = 0.2
+# Heuristic: for a loss, a reversal counts when the moves into and out of it are both >= 10% of the local level
+# (epoch means), or >= 15% on step curves (bin medians, which keep more noise).
+OSC_LOSS_SWING = 0.10
+OSC_STEP_LOSS_SWING = 0.15
+# Heuristic: ... and >= 5% of the curve's whole range over the run, so the relative wobble of a loss that has
+# converged near zero (0.001 -> 0.0012) is not called an oscillation.
+OSC_MIN_OF_RANGE = 0.05
+# Heuristic: the up-and-down movement is >= 3x the net change over the judged window (oscillation, not progress).
+OSC_TV_RATIO = 3.0
+# Heuristic: points needed in the judged window; step curves are reduced to medians of >= 10 logged points.
+OSC_MIN_POINTS = 6
+OSC_STEP_BIN = 10
+OSC_MAX_BINS = 40
+
+OSC_SOURCE = (
+    "AUTOTRAINER (Zhang et al., ICSE 2021) ol_judge / unstable_loss (zeta = 0.03 on accuracy, eta = 0.2, judged after "
+    "30% of the run); problems.yaml loss_oscillation; 10%/15% loss swings and the 3x movement/progress ratio are "
+    "heuristics"
+)
+
+
+def _reversals(y: np.ndarray, *, relative: bool, threshold: float, floor: float = 0.0) -> tuple[list[int], float]:
+    """Indices of turning points where the move in and the move out both exceed `threshold` (relative to the local
+    level when `relative`) and the absolute `floor`, and the total-variation / net-change ratio of `y`."""
+    d = np.diff(y)
+    sign = np.sign(d)
+    turns = [i for i in range(1, len(y) - 1) if sign[i - 1] != 0 and sign[i] != 0 and sign[i - 1] != sign[i]]
+    ext = [0, *turns, len(y) - 1]
+    out: list[int] = []
+    for k in range(1, len(ext) - 1):
+        a, b, c = y[ext[k - 1]], y[ext[k]], y[ext[k + 1]]
+        size = min(abs(b - a), abs(c - b))
+        level = abs(float(np.mean([a, b, c]))) if relative else 1.0
+        if level > 0 and size / level >= threshold and size >= floor:
+            out.append(ext[k])
+    net = abs(float(y[-1] - y[0]))
+    tv = float(np.sum(np.abs(d)))
+    return out, tv / net if net > 0 else math.inf
+
+
+@register_rule(issue="loss_oscillation")
+def loss_oscillation(h: RunHistory) -> Finding | None:
+    """Symptom: after the first 30% of the run the training loss (or accuracy) keeps going up and down by large
+    amounts instead of decreasing: reversals of >= 10% of the loss (>= 3 accuracy points) in >= 20% of the epochs,
+    with far more movement than net progress.
+    Cause: a learning rate too high for the batch size (the optimiser overshoots), unnormalised inputs, noisy labels,
+    or data that is not shuffled (periodic batches).
+    Remedy: reduce the learning rate 2-10x, add warmup and a decaying schedule, increase the batch size (or
+    accumulate gradients), normalise inputs, clip gradients, and shuffle the data every epoch.
+    """
+    candidates: list[tuple[Curve, bool, float]] = []
+    e = get_curve(h, "train_loss", "epoch", min_points=math.ceil(OSC_MIN_POINTS / (1 - JUDGE_AFTER)))
+    if e is not None:
+        candidates.append((e, True, OSC_LOSS_SWING))
+    else:
+        s = get_curve(h, "train_loss", "step", min_points=OSC_STEP_BIN * OSC_MIN_POINTS * 2)
+        if s is not None:
+            candidates.append(
+                (bin_medians(s, min_per_bin=OSC_STEP_BIN, max_bins=OSC_MAX_BINS), True, OSC_STEP_LOSS_SWING)
+            )
+    acc = get_curve(h, "train_acc", "epoch", min_points=math.ceil(OSC_MIN_POINTS / (1 - JUDGE_AFTER)))
+    if acc is not None:
+        candidates.append((acc, False, OSC_ACC_SWING))
+    best: tuple[Curve, list[int], float, float, bool] | None = None
+    for c, relative, thr in candidates:
+        w = c.after(JUDGE_AFTER)
+        if len(w) < OSC_MIN_POINTS:
+            continue
+        floor = OSC_MIN_OF_RANGE * float(np.max(c.y) - np.min(c.y))
+        rev, tv_ratio = _reversals(w.y, relative=relative, threshold=thr, floor=floor)
+        rate = len(rev) / len(w)
+        if rate >= OSC_RATE and (best is None or rate > best[2]):
+            best = (w, rev, rate, tv_ratio, relative)
+    if best is None:
+        return None
+    w, rev, rate, tv_ratio, relative = best
+    severity: Severity = "warning" if tv_ratio >= OSC_TV_RATIO else "info"
+    lr = current_lr(h)
+    unit = "of the loss level" if relative else "accuracy points"
+    return finding(
+        issue="loss_oscillation",
+        rule="loss_oscillation",
+        severity=severity,
+        diagnosis=(
+            f"The {w.name} ({w.axis} curve{', medians of binned steps' if w.axis == 'step' else ''}) reversed "
+            f"direction by large amounts {len(rev)} times in {len(w)} points after the first {JUDGE_AFTER:.0%} of the "
+            f"run ({rate:.0%}; AUTOTRAINER flags >= {OSC_RATE:.0%}); "
+            + (
+                "it made no net progress over that window."
+                if tv_ratio > 100
+                else f"it moved {fmt(tv_ratio)}x more than it progressed"
+                + ("." if severity == "warning" else ", so it is still making progress despite the swings.")
+            )
+        ),
+        evidence={
+            "series": w.name,
+            "axis": w.axis,
+            "n_reversals": len(rev),
+            "n_points": len(w),
+            "reversal_rate": rate,
+            "movement_to_progress": tv_ratio,
+            "reversal_at": [float(w.x[i]) for i in rev[:20]],
+            "swing_threshold": (OSC_LOSS_SWING if w.axis == "epoch" else OSC_STEP_LOSS_SWING)
+            if relative
+            else OSC_ACC_SWING,
+            "swing_unit": unit,
+            "lr": lr,
+        },
+        source=OSC_SOURCE,
+        solution=solutions(
+            "loss_oscillation", notes={"Reduce the learning rate": f"lr {fmt(lr)} -> {fmt(lr / 3)}"} if lr else {}
+        ),
+        axis=w.axis,
+        began_at=float(w.x[rev[0]]),
+        confidence=scaled_confidence(rate, OSC_RATE, 0.5, c_lo=0.55) * (1.0 if severity == "warning" else 0.7),
+    )

@@ -1,0 +1,934 @@
+"""The diagnosis rules on synthetic run histories: each issue fires where it should and stays quiet on near misses,
+healthy runs of any length and noise give no warning, and every registered rule passes a common check suite."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from dlexpert.diagnose import Rule, RunHistory, diagnose_history, list_rules
+from dlexpert.knowledge import get_problem
+from dlexpert.schema.diagnosis import ISSUES, SEVERITY_RANK, Finding
+
+# A rule that divides by zero or takes log(0) on odd input fails here instead of warning in a user's report.
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+# ------------------------------------------------------------------------------------------------ builders
+
+
+def history(series: dict[str, tuple[np.ndarray, np.ndarray]], **meta: object) -> RunHistory:
+    """A RunHistory from {"name@axis": (x, y)} and meta entries."""
+    h = RunHistory(source="synthetic")
+    h.meta.update(meta)
+    for key, (x, y) in series.items():
+        name, axis = key.split("@")
+        h.add(name, axis, np.asarray(x, dtype=float), np.asarray(y, dtype=float))  # type: ignore[arg-type]
+    return h
+
+
+def finding(h: RunHistory, issue: str) -> Finding | None:
+    return next((f for f in diagnose_history(h).findings if f.issue == issue), None)
+
+
+def serious(h: RunHistory) -> list[Finding]:
+    return [f for f in diagnose_history(h).findings if SEVERITY_RANK[f.severity] >= SEVERITY_RANK["warning"]]
+
+
+def decay(t: np.ndarray, start: float, floor: float, tau: float) -> np.ndarray:
+    return floor + (start - floor) * np.exp(-t / tau)
+
+
+def healthy(
+    seed: int,
+    *,
+    n_epochs: int,
+    noise: float,
+    n_classes: int | None = 10,
+    spe: int | None = None,
+    epoch_axis: bool = True,
+    step_axis: bool = True,
+    monitors: bool = True,
+    scheduler: str | None = "cosine",
+) -> RunHistory:
+    """A run that trains well: losses decay towards a floor with val/train < 2, accuracies rise, a warmup+cosine lr,
+    stable gradient norms, few dead units, a fast input pipeline. `noise` is the step loss's log-normal sigma."""
+    rng = np.random.default_rng(seed)
+    C = n_classes
+    l0 = math.log(C) * rng.uniform(0.95, 1.15) if C else rng.uniform(0.8, 1.5)
+    floor = l0 * rng.uniform(0.03, 0.3)
+    tau = max(0.6, n_epochs * rng.uniform(0.12, 0.3))
+    gap = rng.uniform(1.05, 1.5)
+    spe = spe or int(rng.integers(20, 60))
+    lr0 = float(10 ** rng.uniform(-4, -1))
+    total, warm = n_epochs * spe, max(1, n_epochs * spe // 20)
+    meta: dict[str, object] = {"epochs": n_epochs, "steps_per_epoch": spe, "lr": lr0}
+    meta.update({"n_classes": C, "task": "classification"} if C else {"task": "regression"})
+    if scheduler:
+        meta["scheduler"] = scheduler
+
+    def lr_at(step: np.ndarray) -> np.ndarray:
+        if scheduler is None:
+            return np.full(len(step), lr0)
+        cos = 0.5 * lr0 * (1 + np.cos(np.pi * np.clip((step - warm) / max(1, total - warm), 0, 1)))
+        return np.where(step < warm, lr0 * step / warm, cos)
+
+    s: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    ep = np.arange(n_epochs, dtype=float)
+    if epoch_axis:
+        s["train_loss@epoch"] = (
+            ep,
+            decay(ep + 0.5, l0, floor, tau) * (1 + 0.01 * noise * rng.standard_normal(len(ep))),
+        )
+        val = decay(ep + 1, l0, floor * gap, tau) * (1 + 0.02 * rng.standard_normal(len(ep)))
+        s["val_loss@epoch"] = (ep, val)
+        s["lr@epoch"] = (ep, lr_at((ep + 1) * spe))
+        if C:
+            top = rng.uniform(0.75, 0.99)
+            acc = 1 / C + (top - 1 / C) * (1 - np.exp(-(ep + 0.5) / tau))
+            s["train_acc@epoch"] = (ep, np.clip(acc + 0.005 * rng.standard_normal(len(ep)), 0, 1))
+            s["val_acc@epoch"] = (ep, np.clip(0.95 * acc + 0.01 * rng.standard_normal(len(ep)), 0, 1))
+    if step_axis:
+        st = np.arange(1, total + 1, int(rng.choice([1, 5, 10])), dtype=float)
+        e = (st - 1) / spe
+        s["train_loss@step"] = (st, decay(e, l0, floor, tau) * np.exp(noise * rng.standard_normal(len(st))))
+        s["lr@step"] = (st, lr_at(st))
+        g0, drift = 10 ** rng.uniform(-1, 1), np.exp(np.log(rng.uniform(0.3, 3)) * st / total)
+        s["grad_norm@step"] = (st, g0 * drift * np.exp(0.25 * rng.standard_normal(len(st))))
+        if not epoch_axis:  # Hugging Face style: evaluation on the step axis
+            ev = np.arange(spe, total + 1, spe, dtype=float)
+            s["val_loss@step"] = (ev, decay(ev / spe, l0, floor * gap, tau) * (1 + 0.02 * rng.standard_normal(len(ev))))
+        if monitors:
+            for i, layer in enumerate(("conv1", "layer1", "layer2", "fc")):
+                g = g0 * (0.3 + 0.2 * i) * np.exp(0.2 * rng.standard_normal(len(st)))
+                s[f"grad_norm/{layer}@step"] = (st, g)
+                dead = rng.uniform(0, 0.3) + 0.02 * rng.standard_normal(len(st))
+                s[f"dead_fraction/{layer}@step"] = (st, np.clip(dead, 0, 1))
+            dt = rng.uniform(0.001, 0.01) * np.exp(0.3 * rng.standard_normal(len(st)))
+            s["data_time@step"] = (st, dt)
+            s["batch_time@step"] = (st, 0.1 * np.exp(0.1 * rng.standard_normal(len(st))) + dt)
+            if C:
+                maj = 1 / C + 0.3 * np.exp(-e / tau) + 0.02 * rng.standard_normal(len(st))
+                s["pred_majority_fraction@step"] = (st, np.clip(maj, 0, 1))
+    return history(s, **meta)
+
+
+def epoch_run(
+    train: np.ndarray,
+    val: np.ndarray | None = None,
+    *,
+    train_acc: np.ndarray | None = None,
+    val_acc: np.ndarray | None = None,
+    **meta: object,
+) -> RunHistory:
+    ep = np.arange(len(train), dtype=float)
+    s = {"train_loss@epoch": (ep, train)}
+    for key, v in (("val_loss", val), ("train_acc", train_acc), ("val_acc", val_acc)):
+        if v is not None:
+            s[f"{key}@epoch"] = (np.arange(len(v), dtype=float), v)
+    return history(s, **meta)
+
+
+# ------------------------------------------------------------------------------- healthy runs and short runs
+
+HEALTHY = [
+    # (seed, epochs, step-loss noise, classes, extra options)
+    (0, 3, 0.02, 10, {}),
+    (1, 3, 0.15, 2, {}),
+    (2, 4, 0.1, 100, {"step_axis": False}),
+    (3, 5, 0.05, 10, {"epoch_axis": False}),
+    (4, 6, 0.15, None, {}),
+    (5, 8, 0.02, 10, {"scheduler": None}),
+    (6, 10, 0.1, 2, {}),
+    (7, 12, 0.15, 100, {"monitors": False}),
+    (8, 15, 0.05, 10, {"epoch_axis": False}),
+    (9, 20, 0.1, None, {"scheduler": "step"}),
+    (10, 25, 0.02, 10, {}),
+    (11, 30, 0.15, 2, {"step_axis": False}),
+    (12, 40, 0.05, 100, {}),
+    (13, 50, 0.1, 10, {"scheduler": None}),
+    (14, 60, 0.15, None, {"epoch_axis": False}),
+    (15, 80, 0.02, 10, {"spe": 20}),
+    (16, 100, 0.1, 2, {"spe": 20}),
+    (17, 120, 0.05, 10, {"spe": 20, "step_axis": False}),
+    (18, 150, 0.15, 100, {"spe": 20}),
+    (19, 200, 0.1, 10, {"spe": 20}),
+    (20, 200, 0.05, None, {"spe": 20, "scheduler": None}),
+    (21, 7, 0.15, 10, {"epoch_axis": False, "monitors": False}),
+    (22, 35, 0.1, 1000, {}),
+    (23, 90, 0.15, 2, {"spe": 20, "epoch_axis": False}),
+]
+
+
+@pytest.mark.parametrize(("seed", "n_epochs", "noise", "n_classes", "options"), HEALTHY)
+def test_healthy_runs_have_no_warning(
+    seed: int, n_epochs: int, noise: float, n_classes: int | None, options: dict
+) -> None:
+    h = healthy(seed, n_epochs=n_epochs, noise=noise, n_classes=n_classes, **options)
+    assert serious(h) == []
+    assert diagnose_history(h).healthy
+
+
+def test_the_healthy_builder_can_fail() -> None:
+    # The same builder with one fault gives a warning: the healthy tests above are not vacuous.
+    h = healthy(10, n_epochs=25, noise=0.02)
+    x, y = h.series[("val_loss", "epoch")].x, h.series[("val_loss", "epoch")].y
+    h.add("val_loss", "epoch", x, [v if i <= 12 else y[12] * (1 + 0.05 * (i - 12)) for i, v in enumerate(y)])
+    assert [f.issue for f in serious(h)] == ["overfitting"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_short_run_still_improving_is_not_judged(seed: int) -> None:
+    # 3 epochs, losses still falling fast, accuracy still near chance, lr flat (no schedule in the log): too early.
+    rng = np.random.default_rng(seed)
+    train = np.array([2.25, 1.9, 1.6]) * (1 + 0.01 * rng.standard_normal(3))
+    val = np.array([2.1, 1.85, 1.65]) * (1 + 0.01 * rng.standard_normal(3))
+    h = epoch_run(train, val, train_acc=np.array([0.12, 0.2, 0.3]), val_acc=np.array([0.13, 0.22, 0.3]), n_classes=10)
+    h.add("lr", "epoch", [0, 1, 2], [0.1, 0.1, 0.1])
+    h.add(
+        "train_loss",
+        "step",
+        np.arange(1, 301),
+        decay(np.arange(300) / 100, 2.4, 1.5, 1.5) * np.exp(0.1 * rng.standard_normal(300)),
+    )
+    assert diagnose_history(h).findings == []
+
+
+# ------------------------------------------------------------------------------------------------ nan_inf
+
+
+def step_run(n: int, *, start: float = 2.3, floor: float = 0.4, noise: float = 0.05, seed: int = 0, **meta: object):
+    """A falling step loss with log-normal noise and a stable gradient norm (the base the faults are put into)."""
+    rng = np.random.default_rng(seed)
+    st = np.arange(1, n + 1, dtype=float)
+    loss = decay(st, start, floor, n / 4) * np.exp(noise * rng.standard_normal(n))
+    grad = 1.5 * np.exp(0.2 * rng.standard_normal(n))
+    return st, loss, grad, rng
+
+
+def test_nan_after_gradient_explosion_is_an_error_with_clipping_first() -> None:
+    st, loss, grad, _ = step_run(400, lr=0.3)
+    grad[295:300] = [20.0, 60.0, 200.0, 900.0, 5e3]
+    loss[300:] = np.nan
+    grad[300:] = np.inf
+    f = finding(history({"train_loss@step": (st, loss), "grad_norm@step": (st, grad)}, lr=0.3), "nan_inf")
+    assert f is not None and f.severity == "error"
+    assert (f.axis, f.began_at) == ("step", 301.0)  # index 300 is step 301
+    assert f.evidence["grad_norm_surge"] > 100 and len(f.evidence["loss_before"]) == 5
+    assert "clipping" in f.solution[0] and "Reduce learning rate" in f.solution[1]
+    assert "0.3 -> 0.03" in f.solution[1]  # the run's own lr, 10x smaller
+    assert "step 301" in f.diagnosis
+
+
+def test_nan_from_the_first_step_points_at_the_data() -> None:
+    st = np.arange(1, 51, dtype=float)
+    f = finding(history({"train_loss@step": (st, np.full(50, np.nan))}), "nan_inf")
+    assert f is not None and f.severity == "error" and f.began_at == 1.0
+    assert f.evidence["first_loss_nonfinite"] is True
+    assert f.solution[0].startswith("Check input data")
+
+
+def test_loss_diverging_to_huge_values_counts_as_nan_inf() -> None:
+    st, loss, _, _ = step_run(200)
+    loss[150:] = np.geomspace(10, 1e7, 50)
+    f = finding(history({"train_loss@step": (st, loss)}), "nan_inf")
+    assert f is not None and f.severity == "error"
+    assert 150 < f.began_at < 200 and f.evidence["value"] >= 1e5
+
+
+def test_nan_only_on_the_epoch_axis_is_dated_in_epochs() -> None:
+    h = epoch_run(np.array([2.3, 1.5, 1.1, np.nan, np.nan]), np.array([2.2, 1.6, 1.2, np.inf, np.nan]))
+    f = finding(h, "nan_inf")
+    assert f is not None and (f.axis, f.began_at, f.severity) == ("epoch", 3.0, "error")
+
+
+def test_isolated_inf_gradients_with_finite_loss_are_only_info() -> None:
+    # fp16 GradScaler skips overflowing steps: 2 Inf norms in 500 steps, loss fine throughout.
+    st, loss, grad, _ = step_run(500)
+    grad[[120, 333]] = np.inf
+    f = finding(history({"train_loss@step": (st, loss), "grad_norm@step": (st, grad)}), "nan_inf")
+    assert f is not None and f.severity == "info"
+
+
+def test_regression_loss_that_starts_large_is_not_divergence() -> None:
+    st, loss, _, _ = step_run(300, start=3e6, floor=2e5)
+    assert finding(history({"train_loss@step": (st, loss)}, task="regression"), "nan_inf") is None
+
+
+def test_monitor_sentinel_flag_is_read() -> None:
+    st, loss, _, _ = step_run(100)
+    flag = np.zeros(100)
+    flag[60:] = 1.0
+    f = finding(history({"train_loss@step": (st, loss), "nonfinite@step": (st, flag)}), "nan_inf")
+    assert f is not None and f.severity == "error" and f.began_at == 61.0
+
+
+# ----------------------------------------------------------------------------------------- exploding gradients
+
+
+def test_sustained_gradient_explosion_with_rising_loss_is_a_warning() -> None:
+    st, loss, grad, _ = step_run(600)
+    grad[400:430] *= np.geomspace(15, 300, 30)
+    loss[400:430] *= np.linspace(1.5, 3.0, 30)
+    f = finding(history({"train_loss@step": (st, loss), "grad_norm@step": (st, grad)}, lr=0.1), "exploding_gradients")
+    assert f is not None and f.severity == "warning"
+    assert f.began_at == 401.0 and f.axis == "step"
+    assert f.evidence["episodes"][0]["loss_rise"] > 1.1
+    assert f.solution[0].startswith("Enable gradient-norm clipping")
+
+
+def test_gradient_norm_growing_by_orders_of_magnitude_is_a_warning() -> None:
+    st, loss, grad, _ = step_run(800)
+    grad *= np.geomspace(1, 5e3, 800)
+    f = finding(history({"train_loss@step": (st, loss), "grad_norm@step": (st, grad)}), "exploding_gradients")
+    assert f is not None and f.severity == "warning" and f.evidence["growth_late_vs_early"] > 100
+
+
+def test_gradient_norm_that_rises_early_while_loss_falls_is_not_an_explosion() -> None:
+    # Zero-initialised last layer: the gradient norm starts tiny and grows 30x in the first steps; loss falls.
+    st, loss, grad, _ = step_run(600)
+    grad *= np.minimum(1.0, 0.03 + st / 40)
+    assert serious(history({"train_loss@step": (st, loss), "grad_norm@step": (st, grad)})) == []
+
+
+def test_single_gradient_spike_is_not_an_explosion() -> None:
+    st, loss, grad, _ = step_run(600)
+    grad[300] *= 50
+    assert (
+        finding(history({"train_loss@step": (st, loss), "grad_norm@step": (st, grad)}), "exploding_gradients") is None
+    )
+
+
+def test_first_layer_gradients_far_above_the_last_with_stalled_loss() -> None:
+    st = np.arange(1, 401, dtype=float)
+    rng = np.random.default_rng(3)
+    s = {
+        "train_loss@step": (st, 2.3 * np.exp(0.05 * rng.standard_normal(400))),
+        "grad_norm/embed@step": (st, 500 * np.exp(0.2 * rng.standard_normal(400))),
+        "grad_norm/rnn@step": (st, 20 * np.exp(0.2 * rng.standard_normal(400))),
+        "grad_norm/head@step": (st, 2 * np.exp(0.2 * rng.standard_normal(400))),
+    }
+    f = finding(history(s), "exploding_gradients")
+    assert f is not None and f.severity == "warning"
+    assert f.evidence["first_last_layer_ratio"] > 70 and f.evidence["first_layer"] == "embed"
+
+
+# ----------------------------------------------------------------------------------------- vanishing gradients
+
+
+def layered(first: float, last: float, loss: np.ndarray, *, seed: int = 0) -> RunHistory:
+    rng = np.random.default_rng(seed)
+    st = np.arange(1, len(loss) + 1, dtype=float)
+    mids = np.geomspace(first, last, 5)
+    s = {f"grad_norm/layer{i}@step": (st, g * np.exp(0.1 * rng.standard_normal(len(st)))) for i, g in enumerate(mids)}
+    s["train_loss@step"] = (st, loss)
+    return history(s, n_classes=10)
+
+
+def test_vanishing_gradients_in_early_layers_with_flat_loss() -> None:
+    loss = 2.3 * np.exp(0.03 * np.random.default_rng(1).standard_normal(500))
+    f = finding(layered(2e-7, 1e-2, loss), "vanishing_gradients")
+    assert f is not None and f.severity == "warning"
+    assert f.evidence["first_last_layer_ratio"] < 1e-3 and f.evidence["first_layer"] == "layer0"
+    assert f.began_at == 1.0
+    assert "ReLU" in f.solution[0]
+
+
+def test_small_early_gradients_while_the_loss_falls_are_not_a_warning() -> None:
+    loss = decay(np.arange(500.0), 2.3, 0.2, 100)
+    f = finding(layered(2e-7, 1e-2, loss), "vanishing_gradients")
+    assert f is None or f.severity == "info"
+
+
+def test_ratio_above_autotrainer_threshold_is_fine() -> None:
+    loss = 2.3 * np.ones(500)
+    assert finding(layered(5e-4, 1e-1, loss), "vanishing_gradients") is None  # ratio 5e-3 > 1e-3
+
+
+def test_global_gradient_norm_below_sagemaker_threshold() -> None:
+    st = np.arange(1, 301, dtype=float)
+    h = history({"train_loss@step": (st, np.full(300, 0.69)), "grad_norm@step": (st, np.full(300, 3e-8))})
+    f = finding(h, "vanishing_gradients")
+    assert f is not None and f.severity == "warning" and f.evidence["grad_norm_recent"] < 1e-7
+
+
+# ----------------------------------------------------------------------------------------------- dead ReLU
+
+
+def dead_run(fracs: dict[str, np.ndarray], lr: float = 0.5) -> RunHistory:
+    st = np.arange(1, len(next(iter(fracs.values()))) + 1, dtype=float)
+    s = {f"dead_fraction/{k}@step": (st, v) for k, v in fracs.items()}
+    s["train_loss@step"] = (st, decay(st, 2.3, 1.2, 100))
+    return history(s, lr=lr)
+
+
+def test_relus_dying_during_training_is_a_warning_from_when_they_died() -> None:
+    layer2 = np.where(np.arange(600) < 250, 0.1, 0.8)
+    f = finding(dead_run({"layer1": np.full(600, 0.05), "layer2": layer2, "fc": np.full(600, 0.1)}), "dead_relu")
+    assert f is not None and f.severity == "warning"
+    assert f.evidence["worst_layer"] == "layer2" and f.began_at == 251.0
+    assert f.solution[0].startswith("Lower the learning rate") and "0.5 -> 0.1" in f.solution[0]
+
+
+def test_a_completely_dead_layer_is_an_error_and_dead_from_the_start_blames_init() -> None:
+    f = finding(dead_run({"layer1": np.full(100, 1.0), "layer2": np.full(100, 0.2)}), "dead_relu")
+    assert f is not None and f.severity == "error" and f.evidence["dead_from_start"] is True
+    assert "Kaiming" in f.solution[0]
+
+
+def test_dead_fraction_below_sagemaker_threshold_is_fine() -> None:
+    assert finding(dead_run({"layer1": np.full(300, 0.45), "layer2": np.full(300, 0.3)}), "dead_relu") is None
+
+
+def test_dead_fraction_logged_in_percent() -> None:
+    f = finding(dead_run({"layer1": np.full(50, 85.0)}), "dead_relu")
+    assert f is not None and f.evidence["worst_fraction"] == pytest.approx(0.85)
+
+
+# ------------------------------------------------------------------------------------- overfitting and the gap
+
+
+def overfit_run(n: int = 30, best: int = 10, rise: float = 0.03, seed: int = 0) -> RunHistory:
+    rng = np.random.default_rng(seed)
+    ep = np.arange(n, dtype=float)
+    train = decay(ep, 2.0, 0.05, 8) * (1 + 0.005 * rng.standard_normal(n))
+    val = decay(np.minimum(ep, best), 2.1, 0.55, 4) * (1 + rise * np.maximum(0, ep - best))
+    return epoch_run(train, val * (1 + 0.01 * rng.standard_normal(n)))
+
+
+def test_val_rising_from_its_minimum_while_train_falls_is_overfitting() -> None:
+    f = finding(overfit_run(), "overfitting")
+    assert f is not None and f.severity == "warning"
+    assert f.axis == "epoch" and abs(f.began_at - 10) <= 1
+    assert f.evidence["rise"] > 0.3 and f.evidence["evals_since_best"] >= 15
+    assert f.solution[0].startswith("Use Early Stopping") and "epoch" in f.solution[0]
+    assert finding(overfit_run(), "train_val_gap") is None  # the rise is overfitting's to report
+
+
+def test_overfitting_on_the_step_axis_like_hugging_face_eval_steps() -> None:
+    st = np.arange(1, 3001, dtype=float)
+    ev = np.arange(200, 3001, 200, dtype=float)
+    rng = np.random.default_rng(2)
+    val = np.where(ev <= 1000, decay(ev, 2.0, 0.6, 300), 0.62 + 0.0004 * (ev - 1000))
+    h = history(
+        {
+            "train_loss@step": (st, decay(st, 2.2, 0.05, 600) * np.exp(0.1 * rng.standard_normal(3000))),
+            "val_loss@step": (ev, val),
+        }
+    )
+    f = finding(h, "overfitting")
+    assert f is not None and f.severity == "warning" and f.axis == "step" and 800 <= f.began_at <= 1200
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_noisy_val_plateau_is_not_overfitting(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    ep = np.arange(40, dtype=float)
+    val = decay(ep, 2.1, 0.6, 5) * (1 + 0.03 * rng.standard_normal(40))
+    assert finding(epoch_run(decay(ep, 2.0, 0.3, 8), val), "overfitting") is None
+
+
+def test_small_val_rise_is_not_overfitting() -> None:
+    assert finding(overfit_run(rise=0.002), "overfitting") is None  # ~4% over 20 epochs: under the 5% bar
+
+
+def test_val_rising_for_only_two_evaluations_is_too_early() -> None:
+    assert finding(overfit_run(n=12, best=9, rise=0.1), "overfitting") is None
+
+
+def test_val_and_train_both_rising_is_not_overfitting() -> None:
+    ep = np.arange(20, dtype=float)
+    loss = np.where(ep < 10, decay(ep, 2, 0.5, 3), 0.52 * (1 + 0.1 * (ep - 10)))
+    assert finding(epoch_run(loss, loss * 1.1), "overfitting") is None
+
+
+def test_val_three_times_train_without_rising_is_a_gap_warning() -> None:
+    ep = np.arange(15, dtype=float)
+    train = decay(ep, 2.0, 0.2, 3)
+    f = finding(epoch_run(train, 3 * train + 0.05), "train_val_gap")
+    assert f is not None and f.severity == "warning" and f.evidence["ratio_now"] > 2.5
+    assert f.evidence["gap_from_start"] is True and "preprocessing" in f.solution[0]
+
+
+def test_gap_that_opens_during_training() -> None:
+    ep = np.arange(20, dtype=float)
+    train = decay(ep, 2.0, 0.05, 4)
+    val = decay(ep, 2.1, 0.4, 3)
+    f = finding(epoch_run(train, val), "train_val_gap")
+    assert f is not None and f.severity == "warning" and f.evidence["gap_from_start"] is False
+    assert f.began_at is not None and f.began_at > 2
+    assert f.solution[0].startswith("Apply the overfitting remedies")
+
+
+def test_large_ratio_of_two_tiny_losses_is_only_info() -> None:
+    # A memorised training set: train 0.0005, val 0.05 is 100x, but the gap is 2% of ln(10).
+    ep = np.arange(40, dtype=float)
+    f = finding(epoch_run(decay(ep, 2.0, 0.0005, 3), decay(ep, 2.1, 0.05, 3), n_classes=10), "train_val_gap")
+    assert f is not None and f.severity == "info" and f.evidence["absolute_gap"] < 0.1
+
+
+def test_gap_under_the_checklist_bar_and_short_gaps() -> None:
+    ep = np.arange(15, dtype=float)
+    train = decay(ep, 2.0, 0.2, 3)
+    assert finding(epoch_run(train, 1.8 * train), "train_val_gap") is None
+    short = finding(epoch_run(train[:3], 3 * train[:3]), "train_val_gap")
+    assert short is not None and short.severity == "info"  # 3 evaluations: noted, not judged
+
+
+# ------------------------------------------------------------------------------------------------ underfitting
+
+
+def test_loss_stuck_at_ln_c_with_chance_accuracy_is_an_error() -> None:
+    rng = np.random.default_rng(0)
+    train = math.log(10) * (1 + 0.01 * rng.standard_normal(20))
+    acc = 0.1 + 0.01 * rng.standard_normal(20)
+    f = finding(epoch_run(train, train + 0.01, train_acc=acc, val_acc=acc, n_classes=10), "underfitting")
+    assert f is not None and f.severity == "error"
+    assert f.evidence["train_val_close"] is True and f.evidence["chance_acc"] == pytest.approx(0.1)
+    assert "learning rate" in f.solution[0]
+
+
+def test_flat_high_loss_without_chance_level_is_a_warning() -> None:
+    ep = np.arange(12, dtype=float)
+    train = decay(ep, 1.6, 1.5, 3)  # from 0.7 ln C to 0.65 ln C: 6% better, not near uniform, not learned
+    f = finding(epoch_run(train, train * 1.05, n_classes=10), "underfitting")
+    assert f is not None and f.severity == "warning"
+    assert f.solution[0].startswith("Increase model capacity")
+
+
+def test_loss_near_ln_c_while_accuracy_climbs_is_underfitting_not_failure() -> None:
+    # Too low a learning rate: 30 epochs, loss still 0.93 ln C, but val accuracy 43% on 10 classes.
+    ep = np.arange(30, dtype=float)
+    train = 2.35 - 0.007 * ep
+    f = finding(epoch_run(train, train - 0.1, val_acc=0.1 + 0.011 * ep, n_classes=10), "underfitting")
+    assert f is not None and f.severity == "warning" and "learning rate" in f.solution[0]
+
+
+def test_loss_near_ln_c_that_only_started_falling_is_not_called_useless() -> None:
+    train = np.array([2.31, 2.3, 2.3, 2.29, 2.25, 2.15, 2.0])
+    f = finding(epoch_run(train, n_classes=10), "underfitting")
+    assert f is not None and f.severity == "warning" and f.evidence["late_drop"] >= 0.1
+
+
+def test_flat_but_good_loss_of_a_fine_tune_is_not_underfitting() -> None:
+    ep = np.arange(12, dtype=float)
+    train = decay(ep, 0.32, 0.3, 3)  # pretrained: starts and stays low (well under ln C)
+    assert finding(epoch_run(train, train * 1.1, train_acc=np.full(12, 0.92), n_classes=10), "underfitting") is None
+
+
+def test_flat_regression_loss_without_reference_is_only_info() -> None:
+    ep = np.arange(12, dtype=float)
+    f = finding(epoch_run(decay(ep, 1.0, 0.95, 3), task="regression"), "underfitting")
+    assert f is not None and f.severity == "info"
+
+
+# -------------------------------------------------------------------------------------------- slow convergence
+
+
+def test_steady_but_tiny_improvement_far_from_converged_is_slow_convergence() -> None:
+    ep = np.arange(30, dtype=float)
+    train = 2.2 * 0.995**ep  # 0.5% per epoch, still at 0.86 ln C after 30 epochs
+    f = finding(epoch_run(train, train * 1.02, n_classes=10, lr=1e-4), "slow_convergence")
+    assert f is not None and f.severity == "warning"
+    assert f.evidence["rel_improvement_per_epoch"] == pytest.approx(0.005, rel=0.1)
+    assert f.solution[0].startswith("Increase learning rate") and "0.0002" in f.solution[0]
+
+
+def test_accuracy_creeping_up_is_slow_convergence() -> None:
+    ep = np.arange(20, dtype=float)
+    acc = 0.3 + 0.006 * ep
+    h = epoch_run(decay(ep, 2.3, 0.3, 3), train_acc=acc, val_acc=acc - 0.02)
+    f = finding(h, "slow_convergence")
+    assert f is not None and "accuracy gains" in f.diagnosis
+
+
+def test_converged_plateau_and_fast_runs_are_not_slow() -> None:
+    ep = np.arange(30, dtype=float)
+    plateau = decay(ep, 2.3, 0.2, 4)
+    assert finding(epoch_run(plateau, n_classes=10), "slow_convergence") is None
+    fast = 2.3 * 0.9**ep
+    assert finding(epoch_run(fast, n_classes=10), "slow_convergence") is None
+    # Levelling off at a high floor (a small model at its capacity): decelerating, so converged, not slow.
+    capped = decay(ep, 2.3, 1.5, 6)
+    assert finding(epoch_run(capped, n_classes=10), "slow_convergence") is None
+
+
+def test_slow_decline_without_ln_c_is_only_info() -> None:
+    ep = np.arange(30, dtype=float)
+    f = finding(epoch_run(1.0 * 0.995**ep, task="regression"), "slow_convergence")
+    assert f is not None and f.severity == "info"
+
+
+# -------------------------------------------------------------------------------------------- loss oscillation
+
+
+def test_epoch_loss_swinging_up_and_down_is_oscillation() -> None:
+    ep = np.arange(30, dtype=float)
+    train = 1.5 * (1 + 0.25 * np.sin(ep * 2.2))
+    f = finding(epoch_run(train, lr=0.3), "loss_oscillation")
+    assert f is not None and f.severity == "warning"
+    assert f.evidence["reversal_rate"] >= 0.2 and f.began_at >= 9
+    assert f.solution[0].startswith("Reduce the learning rate") and "0.3 -> 0.1" in f.solution[0]
+
+
+def test_step_loss_oscillating_over_hundreds_of_steps() -> None:
+    rng = np.random.default_rng(0)
+    st = np.arange(1, 3001, dtype=float)
+    loss = 1.2 * (1 + 0.4 * np.sign(np.sin(st / 60))) * np.exp(0.1 * rng.standard_normal(3000))
+    f = finding(history({"train_loss@step": (st, loss)}), "loss_oscillation")
+    assert f is not None and f.severity == "warning" and f.axis == "step"
+
+
+def test_accuracy_oscillation_by_autotrainer_zeta() -> None:
+    ep = np.arange(20, dtype=float)
+    acc = 0.6 + 0.05 * (-1) ** ep
+    f = finding(epoch_run(decay(ep, 2.3, 0.8, 3), train_acc=acc), "loss_oscillation")
+    assert f is not None and f.evidence["series"] == "train_acc"
+
+
+def test_wobble_of_a_converged_near_zero_loss_is_not_oscillation() -> None:
+    ep = np.arange(60, dtype=float)
+    train = decay(ep, 2.3, 0.0, 3) + 0.001 * (1 + 0.5 * (-1) ** ep)  # +-50% around 0.001 once converged
+    assert finding(epoch_run(train), "loss_oscillation") is None
+
+
+@pytest.mark.parametrize("noise", [0.1, 0.2, 0.3])
+def test_minibatch_noise_is_not_oscillation(noise: float) -> None:
+    rng = np.random.default_rng(1)
+    st = np.arange(1, 5001, dtype=float)
+    loss = decay(st, 2.3, 0.5, 800) * np.exp(noise * rng.standard_normal(5000))
+    assert finding(history({"train_loss@step": (st, loss)}), "loss_oscillation") is None
+
+
+# ------------------------------------------------------------------------------------------ lr not decaying
+
+
+def lr_run(lr: np.ndarray, scheduler: str | None, epochs: int | None = None, spe: int = 100) -> RunHistory:
+    st = np.arange(1, len(lr) + 1, dtype=float)
+    meta: dict[str, object] = {"steps_per_epoch": spe}
+    if scheduler:
+        meta["scheduler"] = scheduler
+    if epochs:
+        meta["epochs"] = epochs
+    return history({"lr@step": (st, lr), "train_loss@step": (st, decay(st, 2.3, 0.5, 500))}, **meta)
+
+
+def test_cosine_planned_but_lr_flat_is_a_forgotten_scheduler_step() -> None:
+    f = finding(lr_run(np.full(2000, 0.1), "cosine", epochs=20), "lr_not_decaying")
+    assert f is not None and f.severity == "warning" and f.began_at == 1.0
+    assert f.solution[0].startswith("Call scheduler.step()")
+
+
+def test_warmup_then_flat_with_onecycle_planned() -> None:
+    lr = np.minimum(0.1, np.arange(1, 2001) * 0.1 / 100)
+    f = finding(lr_run(lr, "OneCycleLR", epochs=20), "lr_not_decaying")
+    assert f is not None and f.severity == "warning" and f.began_at == 100.0
+
+
+def test_cosine_with_t_max_far_too_long() -> None:
+    st = np.arange(1, 2001)
+    lr = 0.05 * (1 + np.cos(np.pi * st / 20000))  # T_max 10x the real run
+    f = finding(lr_run(lr, "cosine", epochs=20), "lr_not_decaying")
+    assert f is not None and f.severity == "warning" and f.solution[0].startswith("Set T_max")
+    assert "2000 steps" in f.solution[0]
+
+
+def test_lr_schedules_that_do_what_was_planned() -> None:
+    st = np.arange(1, 2001)
+    cosine = 0.05 * (1 + np.cos(np.pi * st / 2000))
+    assert finding(lr_run(cosine, "cosine", epochs=20), "lr_not_decaying") is None
+    assert finding(lr_run(np.full(2000, 0.1), "constant", epochs=20), "lr_not_decaying") is None
+    # 20% into a planned 100-epoch cosine run the lr is legitimately still near its peak.
+    early = 0.05 * (1 + np.cos(np.pi * st / 10000))
+    assert finding(lr_run(early, "cosine", epochs=100), "lr_not_decaying") is None
+    # Too short a flat stretch to judge without a planned length.
+    assert finding(lr_run(np.full(300, 0.1), "cosine"), "lr_not_decaying") is None
+
+
+def test_step_schedule_is_flat_until_its_milestone() -> None:
+    # 40% into a planned MultiStepLR run with milestones at 50% and 75%: not dropped yet, and rightly so.
+    assert finding(lr_run(np.full(4000, 0.1), "MultiStepLR", epochs=100), "lr_not_decaying") is None
+    # At the end of the planned run it should have dropped.
+    f = finding(lr_run(np.full(2000, 0.1), "step", epochs=20), "lr_not_decaying")
+    assert f is not None and f.severity == "warning"
+
+
+def test_flat_lr_without_a_plan_is_only_info() -> None:
+    f = finding(lr_run(np.full(3000, 0.01), None), "lr_not_decaying")
+    assert f is not None and f.severity == "info"
+
+
+def test_plateau_scheduler_that_never_drops_while_val_stalls() -> None:
+    ep = np.arange(30, dtype=float)
+    h = epoch_run(decay(ep, 2.3, 0.5, 3), np.r_[decay(ep[:10], 2.4, 0.8, 3), np.full(20, 0.82)], scheduler="plateau")
+    h.add("lr", "epoch", ep, np.full(30, 0.01))
+    f = finding(h, "lr_not_decaying")
+    assert f is not None and f.severity == "warning" and f.evidence["evals_since_best_val"] >= 12
+    still_improving = epoch_run(decay(ep, 2.3, 0.5, 3), decay(ep, 2.4, 0.6, 12), scheduler="plateau")
+    still_improving.add("lr", "epoch", ep, np.full(30, 0.01))
+    assert finding(still_improving, "lr_not_decaying") is None
+
+
+# -------------------------------------------------------------------------------------------- data bottleneck
+
+
+def timing_run(data: float, compute: float, n: int = 400, seed: int = 0) -> RunHistory:
+    rng = np.random.default_rng(seed)
+    st = np.arange(1, n + 1, dtype=float)
+    dt = data * np.exp(0.2 * rng.standard_normal(n))
+    bt = dt + compute * np.exp(0.1 * rng.standard_normal(n))
+    dt[:5] *= 20  # worker start-up: skipped
+    return history({"data_time@step": (st, dt), "batch_time@step": (st, bt)})
+
+
+def test_waiting_for_data_most_of_the_step_is_a_bottleneck() -> None:
+    f = finding(timing_run(0.15, 0.1), "data_bottleneck")
+    assert f is not None and f.severity == "warning" and 0.5 < f.evidence["median_wait_fraction"] < 0.7
+    assert "num_workers" in f.solution[0]
+
+
+def test_fast_loader_and_mild_waits() -> None:
+    assert finding(timing_run(0.005, 0.1), "data_bottleneck") is None
+    mild = finding(timing_run(0.025, 0.1), "data_bottleneck")
+    assert mild is not None and mild.severity == "info"  # ~20%: noticeable, under the 30% warning bar
+
+
+def test_logged_wait_fraction_in_percent() -> None:
+    st = np.arange(1, 101, dtype=float)
+    f = finding(history({"data_wait_fraction@step": (st, np.full(100, 45.0))}), "data_bottleneck")
+    assert f is not None and f.severity == "warning" and f.evidence["median_wait_fraction"] == pytest.approx(0.45)
+
+
+def test_many_step_time_outliers_are_noted() -> None:
+    rng = np.random.default_rng(0)
+    st = np.arange(1, 1001, dtype=float)
+    bt = 0.1 * np.exp(0.05 * rng.standard_normal(1000))
+    bt[::50] = 1.5  # a stall every 50 steps (loader restart)
+    f = finding(history({"batch_time@step": (st, bt)}), "data_bottleneck")
+    assert f is not None and f.severity == "info" and f.evidence["n_outlier_steps"] >= 18
+
+
+# ------------------------------------------------------------------------------------------------ loss spikes
+
+
+def test_large_spike_that_recovers_is_a_warning() -> None:
+    st, loss, _, _ = step_run(1000, noise=0.05)
+    loss[600:604] *= [4.0, 5.0, 3.0, 1.8]
+    f = finding(history({"train_loss@step": (st, loss)}), "loss_spike")
+    assert f is not None and f.severity == "warning" and f.began_at == 601.0
+    assert f.evidence["n_spikes"] == 1 and f.evidence["spikes"][0]["recovered"] is True
+
+
+def test_moderate_single_spike_is_info_and_lr_restarts_are_expected() -> None:
+    st, loss, _, _ = step_run(1000, noise=0.05)
+    loss[500] *= 2.2
+    f = finding(history({"train_loss@step": (st, loss)}), "loss_spike")
+    assert f is not None and f.severity == "info"
+    lr = np.where(st <= 500, 0.1 * (1 - st / 500) + 1e-3, 0.1)  # SGDR-style restart at step 501
+    assert finding(history({"train_loss@step": (st, loss), "lr@step": (st, lr)}), "loss_spike") is None
+
+
+def test_recurring_spikes_suggest_restarting_before_them() -> None:
+    st, loss, _, _ = step_run(2000, noise=0.05)
+    for at_step in (500, 900, 1300, 1700):
+        loss[at_step] *= 2.5
+    f = finding(history({"train_loss@step": (st, loss)}), "loss_spike")
+    assert f is not None and f.severity == "warning" and f.evidence["n_spikes"] == 4
+    assert f.solution[0].startswith("Restart from a checkpoint")
+
+
+@pytest.mark.parametrize("noise", [0.05, 0.15])
+def test_ordinary_noise_has_no_spike_warning(noise: float) -> None:
+    st, loss, _, _ = step_run(5000, noise=noise, seed=7)
+    f = finding(history({"train_loss@step": (st, loss)}), "loss_spike")
+    assert f is None or f.severity == "info"
+
+
+# ---------------------------------------------------------------------------------------- poor initialization
+
+
+def test_initial_loss_far_above_ln_c_is_poor_initialization() -> None:
+    st, loss, _, _ = step_run(300, start=30.0, floor=0.5)
+    f = finding(history({"train_loss@step": (st, loss)}, n_classes=10), "poor_initialization")
+    assert f is not None and f.severity == "warning" and f.evidence["ratio"] > 10
+    assert f.began_at == 1.0 and f.evidence["at_init"] is True
+    assert "final layer" in f.solution[0]
+
+
+def test_epoch_mean_far_above_ln_c_is_a_lower_bound_and_still_counts() -> None:
+    f = finding(epoch_run(np.array([9.0, 2.0, 1.0]), n_classes=10), "poor_initialization")
+    assert f is not None and f.severity == "warning" and f.evidence["at_init"] is False
+
+
+def test_initial_loss_near_ln_c_and_regression_are_fine() -> None:
+    st, loss, _, _ = step_run(300, start=2.4)
+    assert finding(history({"train_loss@step": (st, loss)}, n_classes=10), "poor_initialization") is None
+    big, *_ = step_run(300, start=50.0)
+    assert finding(history({"train_loss@step": (big, loss * 20)}, task="regression"), "poor_initialization") is None
+
+
+def test_initial_loss_far_below_ln_c_at_step_one_is_info() -> None:
+    st, loss, _, _ = step_run(300, start=0.3, floor=0.1)
+    f = finding(history({"train_loss@step": (st, loss)}, n_classes=100), "poor_initialization")
+    assert f is not None and f.severity == "info" and "far below" in f.solution[0]
+    # Logged from step 500 on (an average after training): a low value says nothing about initialisation.
+    later = history({"train_loss@step": (st + 499, loss)}, n_classes=100)
+    assert finding(later, "poor_initialization") is None
+
+
+# ---------------------------------------------------------------------------------------- constant prediction
+
+
+def majority_run(frac: float) -> RunHistory:
+    st = np.arange(1, 201, dtype=float)
+    curve = np.r_[np.linspace(0.3, frac, 100), np.full(100, frac)]
+    return history({"pred_majority_fraction@step": (st, curve)}, n_classes=10)
+
+
+def test_predicting_one_class_for_everything() -> None:
+    f = finding(majority_run(1.0), "constant_prediction")
+    assert f is not None and f.severity == "error" and f.began_at is not None and f.began_at <= 100
+    w = finding(majority_run(0.97), "constant_prediction")
+    assert w is not None and w.severity == "warning"
+    assert finding(majority_run(0.6), "constant_prediction") is None
+
+
+def test_val_accuracy_frozen_at_chance() -> None:
+    ep = np.arange(12, dtype=float)
+    h = epoch_run(np.full(12, 2.3), val_acc=np.full(12, 0.1), n_classes=10)
+    f = finding(h, "constant_prediction")
+    assert f is not None and f.severity == "warning" and f.evidence["evals_identical"] == 12
+    assert f.began_at == 0.0 and "chance" in f.diagnosis
+    moving = epoch_run(decay(ep, 2.3, 0.3, 3), val_acc=0.1 + 0.07 * ep, n_classes=10)
+    assert finding(moving, "constant_prediction") is None
+
+
+def test_high_val_accuracy_that_stops_changing_is_convergence() -> None:
+    ep = np.arange(20, dtype=float)
+    acc = np.r_[np.linspace(0.3, 0.986, 8), np.full(12, 0.986)]  # small val set, converged
+    assert finding(epoch_run(decay(ep, 2.3, 0.001, 3), val_acc=acc, n_classes=10), "constant_prediction") is None
+
+
+def test_val_accuracy_stuck_at_the_majority_rate() -> None:
+    h = epoch_run(np.full(10, 0.33), val_acc=np.r_[0.85, 0.9, np.full(8, 0.9125)], n_classes=2)
+    f = finding(h, "constant_prediction")
+    assert f is not None and f.severity == "warning" and f.evidence["evals_identical"] == 8
+
+
+def test_low_predicted_class_entropy() -> None:
+    st = np.arange(1, 51, dtype=float)
+    f = finding(history({"pred_entropy@step": (st, np.full(50, 0.01))}, n_classes=10), "constant_prediction")
+    assert f is not None and f.severity == "warning"
+
+
+# --------------------------------------------------------------------------------- common checks on every rule
+
+RULES = list_rules()
+
+ODD_HISTORIES = {
+    "empty": history({}),
+    "one point each": history(
+        {f"{n}@step": ([1.0], [0.5]) for n in ("train_loss", "val_loss", "lr", "grad_norm", "train_acc", "val_acc")},
+        n_classes=10,
+    ),
+    "two points": history({"train_loss@epoch": ([0, 1], [2.3, 2.2]), "val_loss@epoch": ([0, 1], [2.4, 2.5])}),
+    "all nan": history(
+        {f"{n}@epoch": (np.arange(10.0), np.full(10, np.nan)) for n in ("train_loss", "val_loss", "lr", "val_acc")},
+        n_classes=10,
+    ),
+    "nan and inf sprinkled": history(
+        {
+            "train_loss@step": (np.arange(1.0, 101), np.where(np.arange(100) % 7 == 0, np.nan, 1.0)),
+            "grad_norm@step": (np.arange(1.0, 101), np.where(np.arange(100) % 5 == 0, np.inf, 1.0)),
+            "dead_fraction/a@step": (np.arange(1.0, 101), np.full(100, np.nan)),
+            "data_time@step": (np.arange(1.0, 101), np.full(100, np.inf)),
+            "batch_time@step": (np.arange(1.0, 101), np.zeros(100)),
+        },
+        n_classes=3,
+    ),
+    "zeros and negatives": history(
+        {
+            "train_loss@epoch": (np.arange(12.0), -np.linspace(1, 3, 12)),
+            "val_loss@epoch": (np.arange(12.0), np.zeros(12)),
+            "lr@epoch": (np.arange(12.0), np.zeros(12)),
+            "grad_norm@epoch": (np.arange(12.0), np.zeros(12)),
+            "grad_norm/a@epoch": (np.arange(12.0), np.zeros(12)),
+            "grad_norm/b@epoch": (np.arange(12.0), np.zeros(12)),
+            "pred_entropy@epoch": (np.arange(12.0), np.zeros(12)),
+        },
+        n_classes="ten",
+        epochs=-3,
+        scheduler=7,
+        steps_per_epoch=None,
+    ),
+    "zero gradients in the first layer": history(
+        {
+            "train_loss@step": (np.arange(1.0, 201), np.full(200, 2.3)),
+            "grad_norm/first@step": (np.arange(1.0, 201), np.zeros(200)),
+            "grad_norm/last@step": (np.arange(1.0, 201), np.ones(200)),
+            "dead_fraction/first@step": (np.arange(1.0, 201), np.ones(200)),
+            "lr@step": (np.arange(1.0, 201), np.zeros(200)),
+        },
+        n_classes=10,
+        scheduler="cosine",
+        epochs=1,
+        steps_per_epoch=200,
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
+def test_rule_docstring_states_symptom_cause_and_remedy(rule: Rule) -> None:
+    doc = rule.doc
+    for part in ("Symptom:", "Cause:", "Remedy:"):
+        assert part in doc, f"{rule.name}: docstring lacks {part!r}"
+    assert len(doc) > 200
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
+def test_rule_issue_is_in_the_vocabulary(rule: Rule) -> None:
+    assert rule.issue in ISSUES
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
+@pytest.mark.parametrize("case", ODD_HISTORIES, ids=str)
+def test_rule_survives_odd_histories(rule: Rule, case: str) -> None:
+    out = rule.fn(ODD_HISTORIES[case])
+    if case == "empty":
+        assert out is None
+    for f in [out] if isinstance(out, Finding) else (out or []):
+        assert f.issue == rule.issue and f.rule == rule.name
+
+
+def test_every_vocabulary_issue_has_a_rule() -> None:
+    assert {r.issue for r in RULES} == set(ISSUES)
+
+
+FAULTS = {
+    "nan": lambda: history({"train_loss@step": (np.arange(1.0, 11), [2.3, 2.0, 5.0, 40.0] + [np.nan] * 6)}),
+    "overfit": overfit_run,
+    "dead": lambda: dead_run({"l": np.full(50, 0.9)}),
+    "spike": lambda: (lambda st, loss: history({"train_loss@step": (st, np.r_[loss[:50], 9.0, loss[51:]])}))(
+        *step_run(200)[:2]
+    ),
+    "init": lambda: epoch_run(np.array([9.0, 2.0, 1.0]), n_classes=10),
+    "lr": lambda: lr_run(np.full(2000, 0.1), "cosine", epochs=20),
+    "data": lambda: timing_run(0.15, 0.1),
+    "gap": lambda: epoch_run(decay(np.arange(15.0), 2, 0.2, 3), 3 * decay(np.arange(15.0), 2, 0.2, 3)),
+}
+
+
+@pytest.mark.parametrize("case", FAULTS)
+def test_findings_are_complete_and_serialisable(case: str) -> None:
+    d = diagnose_history(FAULTS[case]())
+    assert d.findings and not d.healthy
+    for f in d.findings:
+        assert 0.0 <= f.confidence <= 1.0
+        assert f.diagnosis and f.source and f.evidence and any(ch.isdigit() for ch in f.diagnosis)
+        assert f.began_at is None or f.axis in ("step", "epoch")
+        # The solutions are the knowledge base's, reordered, with this run's numbers appended.
+        known = get_problem(f.issue).solutions
+        assert sorted(s.split(" (here: ")[0] for s in f.solution) == sorted(known)
+        json.dumps(f.model_dump(mode="json"), allow_nan=False)

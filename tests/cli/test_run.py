@@ -45,6 +45,8 @@ def test_profile_and_datasets_commands() -> None:
     assert r.returncode == 0, r.stderr
     prof = json.loads(r.stdout)
     assert prof["n_samples"]["total"] == 1797
+    text = run("profile", "digits", "--format", "text")
+    assert text.returncode == 0 and text.stderr.splitlines()[0].startswith("digits (image, input (1, 8, 8)")
     ds = run("datasets")
     assert ds.returncode == 0 and {"mnist1d", "digits", "shapes"} <= {ln.split()[0] for ln in ds.stdout.splitlines()}
 

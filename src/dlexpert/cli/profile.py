@@ -25,5 +25,4 @@ def profile(
         for w in p.warnings:  # the document is on stdout; what a person should see goes to stderr as well
             err_console.print(f"[yellow]warning:[/] {w}", markup=True, highlight=False)
     else:
-        for line in p.describe():
-            err_console.print(line, markup=False)
+        err_console.print(p.describe(), markup=False, highlight=False)

@@ -24,7 +24,7 @@ from ._types import MODALITIES, DataSplits, Modality, RawData
 from .profile import DataProfile, DuplicateReport, NearDuplicateReport, average_hash, profile_dataset
 
 if TYPE_CHECKING:
-    from ._torch import ArrayDataset, Augment, TextDataset, TorchDatasets
+    from ._torch import ArrayDataset, Augment, EmbeddingDataset, TextDataset, TorchDatasets
 
 __all__ = [
     "MODALITIES",
@@ -34,6 +34,7 @@ __all__ = [
     "DataSplits",
     "DatasetEntry",
     "DuplicateReport",
+    "EmbeddingDataset",
     "Modality",
     "NearDuplicateReport",
     "RawData",
@@ -57,6 +58,7 @@ _TORCH_NAMES = frozenset(
     {
         "ArrayDataset",
         "Augment",
+        "EmbeddingDataset",
         "TextDataset",
         "TorchDatasets",
         "make_balanced_sampler",

@@ -1,5 +1,6 @@
 """Adapters for user data, chosen by sniffing the path: an image folder, a CSV/TSV/Parquet/JSONL table (numeric
-features, or a text column), or a .npz with `x`/`y` arrays. Each returns a `RawData`.
+features, a time series -- see `_series.py` -- or a text column), or a .npz with `x`/`y` arrays. Each returns a
+`RawData`.
 
 Bad input never raises a traceback at the user: every problem becomes an `InvalidInputError` whose one line names the
 file (and column) and says what was expected, or, when the rest of the data is usable, a warning (corrupt images).
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
+from . import _series
 from ._registry import get_dataset, is_registered, list_datasets
 from ._types import RawData
 from ._util import encode_labels, require
@@ -39,9 +41,11 @@ def read_source(
     dropna: bool = False,
     text_column: str = "text",
     like: RawData | None = None,
+    window: int | None = None,
 ) -> RawData:
     """Read a built-in name or a path into `RawData`. `like` (the training data) makes a test set match it:
-    same channels for images, same feature columns for tables, same modality.
+    same channels for images, same feature columns and table layout for tables, same modality. `window` reads a
+    table's rows as consecutive time steps, in windows of that many rows (see `_series.py`).
     """
     path = Path(src).expanduser()
     if path.exists():
@@ -56,6 +60,8 @@ def read_source(
                 dropna=dropna,
                 text_column=text_column,
                 feature_names=like.feature_names if like is not None else None,
+                like_layout=like.layout if like is not None else None,
+                window=window,
             )
         else:
             raise InvalidInputError(
@@ -235,8 +241,17 @@ def _read_frame(path: Path) -> Any:
 
 
 def _read_table(
-    path: Path, *, target: str | None, dropna: bool, text_column: str, feature_names: list[str] | None
+    path: Path,
+    *,
+    target: str | None,
+    dropna: bool,
+    text_column: str,
+    feature_names: list[str] | None,
+    like_layout: dict[str, Any] | None = None,
+    window: int | None = None,
 ) -> RawData:
+    """A table: a text column (text), numeric columns as a feature vector (tabular), or a time series (sequence;
+    `_series.py` says when). `feature_names`/`like_layout` come from the training table when this is its test set."""
     pd = require("pandas", extra="train", what=f"reading {path.name}")
     df = _read_frame(path)
     df.columns = [str(c) for c in df.columns]
@@ -259,20 +274,36 @@ def _read_table(
     features = [text_column] if is_text else [c for c in columns if c != target]
     if not features:
         raise InvalidInputError(f"{path}: no feature columns besides the target {target!r}")
+    # The training table's layout decides a test table's; only a training table is sniffed for a time series.
+    sniff = feature_names is None and like_layout is None
+    long = like_layout is not None and like_layout.get("kind") == "long"
+    time_column: str | None = None
     if is_text:
         ignored = [c for c in columns if c not in (target, text_column)]
         if ignored:
             warnings.append(f"{path.name}: text data; columns ignored: {', '.join(ignored)}")
-    elif feature_names is not None:  # a test table must carry the training table's features
-        absent = [c for c in feature_names if c not in df.columns]
-        if absent:
-            raise InvalidInputError(
-                f"{path}: missing feature column(s) {', '.join(repr(c) for c in absent)} that the training data has"
-            )
-        extra = [c for c in features if c not in feature_names]
-        if extra:
-            warnings.append(f"{path.name}: columns not in the training data ignored: {', '.join(extra)}")
-        features = list(feature_names)
+    else:
+        if sniff:  # a time column orders the rows; it is not a feature
+            time_column = _series.find_time_column(df, features)
+        elif long and (like_layout or {}).get("time_column"):
+            time_column = str((like_layout or {})["time_column"])
+            if time_column not in df.columns:
+                warnings.append(f"{path.name}: no time column {time_column!r} as in the training data; rows in order")
+                time_column = None
+        if time_column is not None:
+            features = [c for c in features if c != time_column]
+            if not features:
+                raise InvalidInputError(f"{path}: no feature columns besides the target and the time column")
+        if feature_names is not None:  # a test table must carry the training table's features
+            absent = [c for c in feature_names if c not in df.columns]
+            if absent:
+                raise InvalidInputError(
+                    f"{path}: missing feature column(s) {', '.join(repr(c) for c in absent)} that the training data has"
+                )
+            extra = [c for c in features if c not in feature_names]
+            if extra:
+                warnings.append(f"{path.name}: columns not in the training data ignored: {', '.join(extra)}")
+            features = list(feature_names)
 
     if not is_text:
         bad = [c for c in features if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
@@ -315,27 +346,94 @@ def _read_table(
             f"{path}: target column {target!r} holds non-integer numbers (e.g. {example});"
             " expected class labels (regression targets are not supported by the data loader)"
         )
-    y, classes = encode_labels(labels)
     row_ids = [f"{path.name}#{i}" for i in df.index.tolist()]
-    x: Any
+    common: dict[str, Any] = {
+        "source": str(path),
+        "version": _file_sha256(path),
+        "warnings": warnings,
+        "missing_values": missing,
+    }
     if is_text:
-        x = [str(t) for t in df[text_column].tolist()]
-        modality, shown_features = "text", None
+        y, classes = encode_labels(labels)
+        texts = [str(t) for t in df[text_column].tolist()]
+        return RawData(x=texts, y=y, classes=classes, modality="text", ids=row_ids, **common)
+
+    reason: str | None = None
+    if sniff:
+        wide = _series.wide_layout(features)
+        reason = "window given" if window is not None else None
+        if time_column is not None:
+            reason = f"column {time_column!r} is a time index"
+        elif wide is None and reason is None:
+            reason = _series.looks_like_recording(df, features, labels)
+        long = reason is not None
+        if wide is not None and not long:
+            features, like_layout = wide.pop("columns"), wide  # channel by channel, steps in integer order
+    if long:
+        return _read_long_table(path, df, features=features, labels=labels, time_column=time_column,
+                                window=window or (like_layout or {}).get("window"), like_layout=like_layout,
+                                reason=reason, common=common)  # fmt: skip
+    y, classes = encode_labels(labels)
+    x = df[features].to_numpy(dtype=np.float32)  # (N, F)
+    if like_layout is not None and like_layout.get("kind") == "wide":
+        # (N, C * L), channel by channel -> (N, C, L); a test table uses the training table's column order
+        x = np.ascontiguousarray(x.reshape(len(x), *like_layout["shape"]))
+        return RawData(x=x, y=y, classes=classes, modality="sequence", ids=row_ids, feature_names=features,
+                       layout=dict(like_layout), **common)  # fmt: skip
+    return RawData(x=x, y=y, classes=classes, modality="tabular", ids=row_ids, feature_names=features, **common)
+
+
+def _read_long_table(
+    path: Path,
+    df: Any,
+    *,
+    features: list[str],
+    labels: np.ndarray,
+    time_column: str | None,
+    window: int | None,
+    like_layout: dict[str, Any] | None,
+    reason: str | None,
+    common: dict[str, Any],
+) -> RawData:
+    """Rows are time steps: windows of `window` consecutive rows (C = len(features) channels), each labelled by its
+    last row. `reason` says why the rows were read as time steps (None for a test table, which follows training)."""
+    order = _series.time_order(df, time_column, path) if time_column is not None else None
+    derived = window is None
+    w = _series.default_window(len(df)) if window is None else int(window)
+    values = df[features].to_numpy(dtype=np.float32)  # (n_rows, C)
+    # (N, C, window): channels are the feature columns
+    x, ends, starts, facts = _series.make_windows(values, order=order, window=w, path=path, time_column=time_column)
+    y, classes = encode_labels(labels[ends])
+    row_index = df.index.to_numpy()
+    ids = [f"{path.name}#{row_index[s]}-{row_index[e]}" for s, e in zip(starts, ends, strict=True)]
+    if like_layout is not None:
+        layout = dict(like_layout)
     else:
-        x = df[features].to_numpy(dtype=np.float32)  # (N, F)
-        modality, shown_features = "tabular", features
-    return RawData(
-        x=x,
-        y=y,
-        classes=classes,
-        modality=modality,  # type: ignore[arg-type]
-        source=str(path),
-        version=_file_sha256(path),
-        ids=row_ids,
-        warnings=warnings,
-        missing_values=missing,
-        feature_names=shown_features,
-    )
+        how = "default" if w == _series.DEFAULT_WINDOW else f"derived: {len(df)} rows / {_series.ROWS_PER_WINDOW}"
+        layout = {
+            "kind": "long",
+            "description": f"long table: rows are time steps ({reason}); samples are windows of {w} consecutive rows "
+            f"({'given' if not derived else how}), stride {facts['stride']}, the {len(features)} feature column(s) "
+            "as channels, each labelled by its last row; split chronologically",
+            "reason": reason,
+            "time_column": time_column,
+            "window": w,
+            "window_source": "given" if not derived else "default" if w == _series.DEFAULT_WINDOW else "derived",
+            "stride": facts["stride"],
+            "channels": features,
+            "shape": [len(features), w],
+            "n_rows": len(df),
+            "n_series": facts["n_series"],
+            "n_rows_unused": facts["n_rows_unused"],
+        }
+    warnings = list(common.pop("warnings"))
+    if facts["n_rows_unused"]:
+        warnings.append(
+            f"{path.name}: {facts['n_rows_unused']} row(s) in series shorter than one window ({w} rows) not used "
+            f"({facts['n_series']} series: {time_column!r} goes backwards {facts['n_series'] - 1} time(s))"
+        )
+    return RawData(x=x, y=y, classes=classes, modality="sequence", ids=ids, feature_names=features, layout=layout,
+                   window_starts=starts, warnings=warnings, **common)  # fmt: skip
 
 
 def _file_sha256(path: Path) -> str:

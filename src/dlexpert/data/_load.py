@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import InvalidInputError
 from ._adapters import read_source
+from ._series import chronological_split
 from ._types import DataSplits, Inputs, RawData
 from ._util import remap_labels, require
 
@@ -28,8 +29,14 @@ def load_data(
     image_size: int = 64,
     dropna: bool = False,
     text_column: str = "text",
+    window: int | None = None,
 ) -> DataSplits:
     """Load a built-in dataset or user data and split it into train / validation / test.
+
+    A table whose rows are time steps (a time column, or a recording; see `dlexpert.data._series`) becomes windows of
+    consecutive rows, and those are split chronologically -- train, then validation, then test -- with the windows
+    that would share rows across a boundary dropped: a shuffled split would put overlapping neighbours in train and
+    test. A table whose columns are ordered time steps (t0..t99) becomes one series per row, split as usual.
 
     Args:
         src: a built-in name (`list_datasets()`), an image folder (one subfolder per class), a .csv/.tsv/.parquet/
@@ -43,6 +50,8 @@ def load_data(
         image_size: images are resized to image_size x image_size.
         dropna: drop rows/samples with NaN or Inf instead of failing.
         text_column: the column that holds text; a table with it is text data.
+        window: read a table's rows as time steps, in windows of this many rows (default: detected, 32 rows or
+            fewer for a short table; the profile's `layout` says what was chosen).
 
     Raises:
         InvalidInputError: missing path, unreadable or empty data, a bad column, fewer than two classes.
@@ -62,7 +71,9 @@ def load_data(
     if not isinstance(image_size, int) or image_size < 4:
         raise InvalidInputError(f"image_size must be an integer of at least 4 pixels; got {image_size!r}")
 
-    raw = read_source(src, target=target, image_size=image_size, dropna=dropna, text_column=text_column)
+    if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 2):
+        raise InvalidInputError(f"window must be an integer of at least 2 rows; got {window!r}")
+    raw = read_source(src, target=target, image_size=image_size, dropna=dropna, text_column=text_column, window=window)
     warnings = list(raw.warnings)
     _check_classes(raw, warnings)
     classes = list(raw.classes)
@@ -72,6 +83,9 @@ def load_data(
     sizes = list(raw.image_sizes) if raw.image_sizes is not None else None
 
     pool_idx = np.arange(len(raw.y))  # what train and validation are drawn from
+    starts = raw.window_starts  # windows of consecutive rows: split in time order, with gaps
+    width = int((raw.layout or {}).get("window") or 1)
+    gaps = {"test": 0, "validation": 0}
     if test is not None:
         raw_test = read_source(
             test, target=target, image_size=image_size, dropna=dropna, text_column=text_column, like=raw
@@ -91,19 +105,30 @@ def load_data(
         x_test, y_test, ids_test = _take(raw.x_test, every), raw.y_test[every], list(raw.ids_test or [])
         test_source = "predefined"
     else:
-        pool_idx, test_idx, split_warnings = stratified_split(raw.y, fraction=test_fraction, seed=seed, what="test")
-        warnings += split_warnings
+        if starts is not None:
+            pool_idx, test_idx, gaps["test"] = chronological_split(starts, window=width, fraction=test_fraction)
+        else:
+            pool_idx, test_idx, split_warnings = stratified_split(raw.y, fraction=test_fraction, seed=seed, what="test")
+            warnings += split_warnings
         x_test, y_test, ids_test = _take(raw.x, test_idx), raw.y[test_idx], [raw.ids[i] for i in test_idx]
         test_source = None
     unseen = _unseen_classes(raw.y, np.asarray(y_test, dtype=np.int64), classes)
     if unseen:
         warnings.append(f"test classes absent from training: {unseen}; a model trained here cannot predict them")
 
-    rel_train, rel_val, split_warnings = stratified_split(
-        raw.y[pool_idx], fraction=val_fraction, seed=seed, what="validation"
-    )
-    warnings += split_warnings
+    if starts is not None:
+        rel_train, rel_val, gaps["validation"] = chronological_split(
+            starts[pool_idx], window=width, fraction=val_fraction
+        )
+    else:
+        rel_train, rel_val, split_warnings = stratified_split(
+            raw.y[pool_idx], fraction=val_fraction, seed=seed, what="validation"
+        )
+        warnings += split_warnings
     train_idx, val_idx = pool_idx[rel_train], pool_idx[rel_val]
+    if starts is not None:
+        warnings.append(_chronological_note(raw, len(train_idx), len(val_idx), len(y_test), gaps, test_source))
+        _check_chronological(raw, len(train_idx), len(val_idx), len(y_test), val_fraction, test_fraction, test_source)
     x_train, y_train = _take(raw.x, train_idx), raw.y[train_idx]
     x_val, y_val = _take(raw.x, val_idx), raw.y[val_idx]
     mean, std, stat_warnings = channel_stats(x_train, modality=raw.modality, feature_names=raw.feature_names)
@@ -132,15 +157,48 @@ def load_data(
             "seed": seed,
             "val_fraction": val_fraction,
             "test_fraction": 0.0 if test_source is not None else test_fraction,
-            "test": test_source or "stratified split",
+            "test": test_source or ("chronological split" if starts is not None else "stratified split"),
             "image_size": image_size if raw.modality == "image" else None,
+            **({"chronological": True, "gap_windows": gaps} if starts is not None else {}),
         },
         corrupt_files=corrupt,
         missing_values=missing,
         feature_names=raw.feature_names,
         image_sizes=sizes,
         default_augment=raw.default_augment,
+        layout=raw.layout,
     )
+
+
+def _chronological_note(
+    raw: RawData, n_train: int, n_val: int, n_test: int, gaps: dict[str, int], test_source: str | None
+) -> str:
+    w = (raw.layout or {}).get("window")
+    test = f"test: {test_source}" if test_source else "test: the last"
+    dropped = gaps["test"] + gaps["validation"]
+    return (
+        f"{raw.source}: rows are time steps, so the windows of {w} rows are split chronologically, not shuffled "
+        f"(train: the first {n_train}, validation: the next {n_val}, {test} {n_test}); {dropped} window(s) at the "
+        "boundaries dropped so no row is in two splits. A shuffled split would leak: neighbouring windows share "
+        "rows, so test windows would be near-copies of training windows"
+    )
+
+
+def _check_chronological(
+    raw: RawData, n_train: int, n_val: int, n_test: int, val_fraction: float, test_fraction: float, test: str | None
+) -> None:
+    layout = raw.layout or {}
+    parts = (("train", n_train, True), ("validation", n_val, val_fraction > 0),
+             ("test", n_test, test is not None or test_fraction > 0))  # fmt: skip
+    short = [name for name, n, wanted in parts if wanted and n == 0]
+    if short:
+        w = layout.get("window")
+        raise InvalidInputError(
+            f"{raw.source}: {layout.get('n_rows')} rows make {len(raw.y)} windows of {w} rows, too few for a "
+            f"chronological split: the {' and '.join(short)} part{'s are' if len(short) > 1 else ' is'} empty after "
+            f"the gaps of {w - 1 if w else 0} rows between parts; give more rows (about 20 x the window) or a smaller "
+            "window"
+        )
 
 
 def _check_classes(raw: RawData, warnings: list[str]) -> None:

@@ -9,6 +9,10 @@ Augmentations (names accepted by `to_torch_datasets(augment=...)`, joined with "
 ("RandomCrop(32, padding=4)", "RandomHorizontalFlip") map onto these; batch-level methods (mixup, cutmix) belong
 to the engine and are reported in `ignored`.
 
+Text is never augmented. `to_torch_datasets(..., tokenizer=...)` tokenizes every text once, in the dataset, so the
+engine's DataLoader collates `{"input_ids", "attention_mask"}` tensors; `embed=...` (a frozen encoder's sentence
+embeddings) caches one vector per text instead, for a linear probe.
+
 Randomness comes from torch's global generator unless a dataset's `generator` is set, so an engine that saves and
 restores torch's RNG state resumes the same augmentation stream.
 """
@@ -16,7 +20,7 @@ restores torch's RNG state resumes the same augmentation stream.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -28,8 +32,10 @@ from ._types import DataSplits
 
 __all__ = [
     "AUGMENTATIONS",
+    "EMBEDDING_KEY",
     "ArrayDataset",
     "Augment",
+    "EmbeddingDataset",
     "TextDataset",
     "TorchDatasets",
     "make_balanced_sampler",
@@ -44,6 +50,10 @@ AUGMENTATIONS: dict[str, tuple[str, ...]] = {
     "text": (),
 }
 _ENGINE_LEVEL = ("mixup", "cutmix", "repeated")  # augmentations that mix samples: the training loop does them
+# The batch key of cached sentence embeddings; `dlexpert.models.text.TextClassifier` reads the same key.
+EMBEDDING_KEY = "sentence_embedding"
+# Only these tokenizer outputs are kept: token_type_ids are all zero for single texts, and the model fills them in.
+_TOKEN_KEYS = ("input_ids", "attention_mask")
 
 
 class Augment:
@@ -148,29 +158,75 @@ class ArrayDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         return (self.transform(x) if self.transform is not None else x), self.y[idx]
 
 
-class TextDataset(Dataset[tuple[str, torch.Tensor]]):
-    """Texts (strings, tokenised by the model's own tokenizer) and labels."""
+class TextDataset(Dataset[tuple[Any, torch.Tensor]]):
+    """Texts and labels. With a `tokenizer` (the model's own: strings -> {"input_ids", "attention_mask"} of shape
+    (N, T), padded to the longest), all texts are tokenized once here and `dataset[i]` is
+    `({"input_ids": (T,), "attention_mask": (T,)}, label)`, which a DataLoader's default collate stacks into a
+    batch the model takes as it is. Without one, items are `(str, label)`.
 
-    def __init__(self, texts: list[str], y: torch.Tensor) -> None:
+    Example:
+        >>> ds = TextDataset(["a b", "c"], torch.tensor([0, 1]), tokenizer=model.tokenize)  # doctest: +SKIP
+        >>> ds[1][0]["attention_mask"]  # doctest: +SKIP
+        tensor([1, 1, 1, 0])
+    """
+
+    def __init__(
+        self,
+        texts: list[str],
+        y: torch.Tensor,
+        *,
+        tokenizer: Callable[[list[str]], Mapping[str, torch.Tensor]] | None = None,
+    ) -> None:
         self.texts, self.y = texts, y
+        self.tokens: dict[str, torch.Tensor] | None = None
+        if tokenizer is not None:
+            out = tokenizer(list(texts)) if texts else {}
+            self.tokens = {k: torch.as_tensor(out[k]) for k in _TOKEN_KEYS if k in out}
 
     def __len__(self) -> int:
         return len(self.y)
 
-    def __getitem__(self, i: int) -> tuple[str, torch.Tensor]:
+    def __getitem__(self, i: int) -> tuple[Any, torch.Tensor]:
+        if self.tokens is not None:
+            return {k: v[i] for k, v in self.tokens.items()}, self.y[i]
         return self.texts[i], self.y[i]
 
-    def batch(self, indices: torch.Tensor | Sequence[int]) -> tuple[list[str], torch.Tensor]:
+    def batch(self, indices: torch.Tensor | Sequence[int]) -> tuple[Any, torch.Tensor]:
         idx = torch.as_tensor(indices, dtype=torch.long)
+        if self.tokens is not None:
+            return {k: v[idx] for k, v in self.tokens.items()}, self.y[idx]
         return [self.texts[i] for i in idx.tolist()], self.y[idx]
+
+
+class EmbeddingDataset(Dataset[tuple[dict[str, torch.Tensor], torch.Tensor]]):
+    """Cached sentence embeddings (N, H) of texts and their labels: `dataset[i]` is
+    `({"sentence_embedding": (H,)}, label)`. A frozen encoder maps each text to the same vector in every epoch, so a
+    linear probe computes them once (Kornblith et al. 2019, arXiv 1805.08974, train linear classifiers on features
+    extracted once) and trains the head on them; `texts` are kept for reports.
+    """
+
+    def __init__(self, embeddings: torch.Tensor, y: torch.Tensor, *, texts: list[str] | None = None) -> None:
+        if len(embeddings) != len(y):
+            raise InvalidInputError(f"{len(embeddings)} embeddings for {len(y)} labels; expected one per text")
+        self.embeddings, self.y, self.texts = embeddings, y, texts
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        return {EMBEDDING_KEY: self.embeddings[i]}, self.y[i]
+
+    def batch(self, indices: torch.Tensor | Sequence[int]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        idx = torch.as_tensor(indices, dtype=torch.long)
+        return {EMBEDDING_KEY: self.embeddings[idx]}, self.y[idx]
 
 
 class TorchDatasets(NamedTuple):
     """`train`, `val`, `test` datasets, plus the augmentation in use and the requested names that were ignored."""
 
-    train: ArrayDataset | TextDataset
-    val: ArrayDataset | TextDataset
-    test: ArrayDataset | TextDataset
+    train: ArrayDataset | TextDataset | EmbeddingDataset
+    val: ArrayDataset | TextDataset | EmbeddingDataset
+    test: ArrayDataset | TextDataset | EmbeddingDataset
     augment: Augment | None
     ignored: list[str]
 
@@ -257,6 +313,8 @@ def to_torch_datasets(
     max_shift: int | None = None,
     pad: int | None = None,
     noise_std: float = 0.05,
+    tokenizer: Callable[[list[str]], Mapping[str, torch.Tensor]] | None = None,
+    embed: Callable[[list[str]], torch.Tensor] | None = None,
 ) -> TorchDatasets:
     """Tensors for train / val / test, normalised with the training split's mean and std; train is augmented.
 
@@ -266,6 +324,9 @@ def to_torch_datasets(
         max_shift: sequence shift/translate range in steps; default L // 8 (5 for MNIST-1D's 40).
         pad: image crop padding in pixels; default H // 8 (4 for 32x32, the CIFAR recipe; 1 for 8x8 digits).
         noise_std: standard deviation of "noise" in normalised units.
+        tokenizer: text only: the model's tokenizer; items become token tensors (see `TextDataset`).
+        embed: text only: a frozen encoder's texts -> (N, H) sentence embeddings, computed once per split; items
+            become `{"sentence_embedding": (H,)}` (see `EmbeddingDataset`). Takes precedence over `tokenizer`.
 
     Example:
         >>> ds = to_torch_datasets(load_data("digits"), augment="crop")  # doctest: +SKIP
@@ -275,8 +336,14 @@ def to_torch_datasets(
     ops, ignored = parse_augment(augment, modality=splits.modality, default=splits.default_augment)
     parts = [(splits.x_train, splits.y_train), (splits.x_val, splits.y_val), (splits.x_test, splits.y_test)]
     if splits.modality == "text":
-        text = [TextDataset(list(x), torch.as_tensor(np.asarray(y), dtype=torch.long)) for x, y in parts]  # type: ignore[arg-type]
-        return TorchDatasets(text[0], text[1], text[2], None, ignored)
+        sets: list[Any] = []
+        for x, y in parts:
+            texts, labels = [str(t) for t in x], torch.as_tensor(np.asarray(y), dtype=torch.long)
+            if embed is not None:
+                sets.append(EmbeddingDataset(_embeddings(embed, texts), labels, texts=texts))
+            else:
+                sets.append(TextDataset(texts, labels, tokenizer=tokenizer))
+        return TorchDatasets(sets[0], sets[1], sets[2], None, ignored)
     shape = splits.input_shape
     aug: Augment | None = None
     if ops:
@@ -293,6 +360,15 @@ def to_torch_datasets(
             ArrayDataset(xt, torch.as_tensor(np.asarray(y), dtype=torch.long), transform=aug if i == 0 else None)
         )
     return TorchDatasets(out[0], out[1], out[2], aug, ignored)
+
+
+def _embeddings(embed: Callable[[list[str]], torch.Tensor], texts: list[str]) -> torch.Tensor:
+    if not texts:
+        return torch.zeros(0, 0)
+    out = torch.as_tensor(embed(texts)).float()
+    if out.ndim != 2 or len(out) != len(texts):
+        raise InvalidInputError(f"embed: expected ({len(texts)}, H) sentence embeddings; got shape {tuple(out.shape)}")
+    return out
 
 
 def make_balanced_sampler(y: np.ndarray | torch.Tensor, *, seed: int | None = None) -> WeightedRandomSampler:

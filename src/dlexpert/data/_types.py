@@ -26,7 +26,9 @@ class RawData:
 
     `x_test`/`y_test`/`ids_test` hold a split the source defines itself (MNIST-1D's 4000/1000; `x_test` in a .npz).
     `ids` name each sample for reports ("cat/001.png", "data.csv#17"). `corrupt_files`, `missing_values` and
-    `image_sizes` (original width, height) feed the profile.
+    `image_sizes` (original width, height) feed the profile. `layout` says how a table became samples (a wide or
+    long time series; None for one row per feature vector). `window_starts` is set for windows of consecutive rows
+    (the first row of each, in time order): those samples overlap, so `load_data` splits them chronologically.
     """
 
     x: Inputs
@@ -45,6 +47,8 @@ class RawData:
     feature_names: list[str] | None = None
     image_sizes: list[tuple[int, int]] | None = None
     default_augment: str | None = None
+    layout: dict[str, Any] | None = None
+    window_starts: np.ndarray | None = None
 
 
 @dataclass
@@ -53,7 +57,8 @@ class DataSplits:
 
     `mean`/`std` are per channel (images, sequences) or per feature (tables), computed on `x_train` only; text has
     none. `version` is a sha256 of the source files' bytes (or of a built-in generator's arguments). `split` records
-    how the splits were made (seed, fractions, whether the test set was given or predefined).
+    how the splits were made (seed, fractions, whether the test set was given or predefined, chronological or not).
+    `layout` says how a table became samples (see `RawData`).
 
     Example:
         >>> s = load_data("digits")  # doctest: +SKIP
@@ -85,6 +90,7 @@ class DataSplits:
     feature_names: list[str] | None = None
     image_sizes: list[tuple[int, int]] | None = None
     default_augment: str | None = None
+    layout: dict[str, Any] | None = None
 
     @property
     def n_classes(self) -> int:

@@ -81,6 +81,11 @@ class DataProfile(BaseModel):
     class_counts_by_split: dict[str, dict[str, int]]
     imbalance_ratio: float = Field(description="max/min class count in the training split (classes present)")
     input_shape: list[int]
+    layout: dict[str, Any] | None = Field(
+        default=None,
+        description="how a table became samples: a wide time series (ordered columns t0..tN, one series per row) or "
+        "a long one (rows are time steps, windows of consecutive rows, split chronologically); none for feature rows",
+    )
     feature_names: list[str] | None = None
     image_sizes: dict[str, int] | None = Field(default=None, description="original image sizes before resizing")
     n_bytes: int = Field(description="memory of the loaded inputs")
@@ -127,6 +132,8 @@ class DataProfile(BaseModel):
             f"  samples: train {n['train']}, val {n['val']}, test {n['test']}; {self.n_classes} classes, "
             f"imbalance ratio {self.imbalance_ratio:.2f}",
         ]
+        if self.layout:
+            lines.append(f"  layout: {self.layout.get('description', self.layout.get('kind'))}")
         lines += [f"  problem: {p}" for p in self.problems] or ["  no problems found"]
         return "\n".join(lines)
 
@@ -176,6 +183,7 @@ def profile_dataset(src: str | os.PathLike[str] | DataSplits, **load_kwargs: Any
         class_counts_by_split=by_split,
         imbalance_ratio=round(imbalance, 4),
         input_shape=list(splits.input_shape),
+        layout=dict(splits.layout) if splits.layout else None,
         feature_names=splits.feature_names,
         image_sizes=_size_summary(splits.image_sizes),
         n_bytes=sum(_nbytes(x) for x in (splits.x_train, splits.x_val, splits.x_test)),

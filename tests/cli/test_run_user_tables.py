@@ -1,0 +1,63 @@
+"""`dlexpert run` / `profile` on small generated CSVs: text (a sentence encoder vs TF-IDF) and time series."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from ..conftest import EXAMPLES
+from ..data.synthetic import write_sensor_csv, write_topic_csv, write_wide_csv
+from .test_cli import run
+
+
+@pytest.mark.slow  # ~35 s: importing transformers' model stack alone takes 10-20 s on 2 cores (see tests/models)
+def test_run_on_a_text_csv_trains_a_sentence_encoder_probe_beside_tfidf(tmp_path: Path) -> None:
+    data, out = write_topic_csv(tmp_path / "texts.csv", 15), tmp_path / "run"
+    r = run("run", str(EXAMPLES / "text-topics.yaml"), "--data", str(data), "--target", "label", "--out", str(out),
+            "--epochs", "20", "--format", "json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    ev = json.loads(r.stdout)
+    assert ev["model"] == "sentence-transformers/all-MiniLM-L6-v2" and ev["n_samples"] == 9
+    assert ev["metrics"]["accuracy"] >= 2 / 3  # three topics with disjoint vocabularies; chance is 1/3
+    assert ev["baseline"]["model"].startswith("TF-IDF") and ev["baseline"]["metrics"]["accuracy"] >= 2 / 3
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["adaptation"] == "linear-probe" and config["model_config"]["freeze"] is True
+    assert config["data"]["modality"] == "text"
+    assert (out / "checkpoints" / "best.safetensors").stat().st_size < 100_000  # the head, not the 90 MB encoder
+    assert yaml.safe_load((out / "baseline" / "config.yaml").read_text())["model"] == "tfidf_logreg"
+
+
+def test_run_on_a_sensor_log_trains_a_1d_cnn_on_chronological_windows(tmp_path: Path) -> None:
+    data, out = write_sensor_csv(tmp_path / "sensor.csv", n_rows=800), tmp_path / "run"
+    r = run("run", str(EXAMPLES / "sensor-activity.yaml"), "--data", str(data), "--target", "state",
+            "--out", str(out), "--epochs", "3", "--format", "json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "split chronologically" in r.stderr
+    ev = json.loads(r.stdout)
+    assert ev["model"] == "cnn1d"
+    assert ev["metrics"]["accuracy"] > ev["baseline"]["metrics"]["accuracy"] + 0.2  # frequency, not amplitude
+    profile = json.loads((out / "profile.json").read_text())
+    assert profile["layout"]["kind"] == "long" and profile["input_shape"] == [2, 32]
+    assert profile["split"]["chronological"] is True
+
+
+def test_profile_reports_the_layout_and_bad_tables_are_one_line_errors(tmp_path: Path) -> None:
+    wide = write_wide_csv(tmp_path / "wide.csv", n_per_class=10, length=20)
+    r = run("profile", str(wide), "--target", "label")
+    assert r.returncode == 0, r.stderr
+    prof = json.loads(r.stdout)
+    assert prof["modality"] == "sequence" and prof["input_shape"] == [1, 20] and prof["layout"]["kind"] == "wide"
+
+    log = write_sensor_csv(tmp_path / "log.csv", n_rows=400)
+    df = pd.read_csv(log)
+    df["time"] = df["time"].astype(object)
+    df.loc[3, "time"] = "later"
+    df.to_csv(log, index=False)
+    for path, expected in ((log, "time column 'time'"), (write_sensor_csv(tmp_path / "tiny.csv", n_rows=3), "3 row")):
+        r = run("profile", str(path), "--target", "state")
+        assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1

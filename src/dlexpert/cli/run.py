@@ -21,13 +21,17 @@ def run(
     seed: int = typer.Option(0, "--seed"),
     hardware: str | None = typer.Option(None, "--hardware", help="Hardware profile for planning, or 'auto'."),
     fmt: str = typer.Option("text", "--format", help="text: a summary on stderr; json: evaluation.json on stdout."),
+    monitor: bool = typer.Option(True, "--monitor/--no-monitor", help="Live monitors and diagnosis.json (default on)."),
+    auto_remedy: bool = typer.Option(
+        False, "--auto-remedy", help="On NaN/Inf roll back, cut the LR 10x and clip; stop early on clear overfitting."
+    ),
 ) -> None:
     """The whole job from a task spec and data to an evaluated model, with a linear baseline beside it."""
     from ..pipeline import run as run_job
     from ..schema import load_task
 
     r = run_job(load_task(task), data=data, out_dir=out, target=target, test=test, epochs=epochs, seed=seed,
-                hardware=hardware)  # fmt: skip
+                hardware=hardware, monitor=monitor, auto_remedy=auto_remedy)  # fmt: skip
     for w in r.warnings:
         err_console.print(f"[yellow]warning:[/] {w}", markup=True)
     if fmt == "json":

@@ -27,6 +27,10 @@ def train(
     resume: bool = typer.Option(False, "--resume", help="Continue a stopped run from RUN_DIR/checkpoints/last.pt."),
     hardware: str | None = typer.Option(None, "--hardware", help="Hardware profile for planning, or 'auto'."),
     nproc: int = typer.Option(1, "--nproc", min=1, help="Processes on this machine (torchrun; DDP or FSDP)."),
+    monitor: bool = typer.Option(True, "--monitor/--no-monitor", help="Live monitors and diagnosis.json (default on)."),
+    auto_remedy: bool = typer.Option(
+        False, "--auto-remedy", help="On NaN/Inf roll back, cut the LR 10x and clip; stop early on clear overfitting."
+    ),
 ) -> None:
     """Train the planned model; checkpoints, metrics.jsonl and TensorBoard logs go to RUN_DIR."""
     from ..pipeline import train as train_plan
@@ -44,19 +48,25 @@ def train(
         argv = ["train", task, "--data", data, "--out", str(out), "--seed", str(seed)]
         argv += [*(["--target", target] if target else []), *(["--test", test] if test else [])]
         argv += [*(["--epochs", str(epochs)] if epochs else []), *(["--hardware", hardware] if hardware else [])]
+        argv += [*([] if monitor else ["--no-monitor"]), *(["--auto-remedy"] if auto_remedy else [])]
         raise typer.Exit(launch([*argv, *(["--resume"] if resume else [])], nproc=nproc))
     result, _plan, choice, _ctx, model_name, warnings = train_plan(
         spec, data=data, out_dir=out, target=target, test=test, epochs=epochs, seed=seed, resume=resume,
-        hardware=hardware,
+        hardware=hardware, monitor=monitor, auto_remedy=auto_remedy,
     )  # fmt: skip
     if os.environ.get("RANK", "0") != "0":
         return  # rank 0 reports for all
     for w in warnings:
         err_console.print(f"[yellow]warning:[/] {w}", markup=True)
+    if result.stop_reason:
+        from rich.markup import escape
+
+        err_console.print(f"[yellow]stopped early:[/] {escape(result.stop_reason)}", markup=True, highlight=False)
+    best = f"{result.best_val_metric:.4f}" if result.best_val_metric is not None else "- (no epoch finished)"
     err_console.print(
         f"trained {model_name} ({choice.recipe}) for {result.epochs_run} epochs in {result.wall_time_s:.1f} s; "
         f"best {result.monitor} "
-        f"{result.best_val_metric:.4f}; peak RSS {result.peak_rss_mb:.0f} MB; run dir {out}"
+        f"{best}; peak RSS {result.peak_rss_mb:.0f} MB; run dir {out}"
     )
 
 

@@ -34,7 +34,8 @@ class Recorder(Callback):
     """Writes metrics.jsonl: a "step" row on step 1 and every `log_every_steps` optimizer steps, an "epoch" row per
     epoch. Rows are appended and flushed as they happen, so a killed run keeps what it logged.
 
-    Step rows: kind, epoch, step, train_loss (mean since the previous row), lr, grad_norm, time, samples_per_sec.
+    Step rows: kind, epoch, step, train_loss (mean since the previous row), lr, grad_norm, time, samples_per_sec,
+    and whatever callbacks put in `s.step_extra` (the live monitors' values; a step with such values is logged too).
     Epoch rows add the validation metrics (val_loss and val_acc, or val_loss/val_mse/val_mae for regression) and
     grad_norm at the epoch's last step. The loop's `.item()` syncs happen only here, on logged steps.
     """

@@ -109,6 +109,9 @@ def _build_model(choice: TrainingChoice, splits: Any, warnings: list[str]) -> tu
         return create_model(fallback, input_shape=shape, n_classes=n_classes), fallback
     method = {"scratch": "full", "lora": "lora", "qlora": "lora"}.get(choice.adaptation, choice.adaptation)
     model, _ = apply_adaptation(model, method=method)
+    # What `runs.rebuild_model` needs to build this architecture again (the weights come from the run's checkpoint).
+    model.dlexpert_config = {"name": "pretrained", "library": choice.library, "hub_id": choice.hub_id,
+                             "n_classes": n_classes, "input_shape": list(shape)}  # fmt: skip
     return model, choice.hub_id
 
 
@@ -132,6 +135,11 @@ def _build_text_model(choice: TrainingChoice, n_classes: int, warnings: list[str
     if method in ("partial", "lora"):
         model, _ = apply_adaptation(model, method=method)
     return model, name
+
+
+def _absolute(path: str | None) -> str | None:
+    """A data path as recorded in config.yaml: absolute, so later stages find it from any working directory."""
+    return str(Path(path).resolve()) if path and Path(path).exists() else path
 
 
 def _train_config(choice: TrainingChoice, *, epochs: int | None, seed: int) -> Any:
@@ -289,7 +297,8 @@ def train(
     extra = {"model": model_name, "model_config": getattr(model, "dlexpert_config", None),
              "catalog_model": choice.catalog_name, "recipe": choice.recipe, "adaptation": choice.adaptation,
              "data": {"source": str(splits.source), "version": splits.version, "modality": splits.modality,
-                      "classes": list(splits.classes), "split": splits.split}}  # fmt: skip
+                      "classes": list(splits.classes), "split": splits.split, "target": target, "test": _absolute(test),
+                      "input_shape": list(splits.input_shape) if splits.input_shape else None}}  # fmt: skip
     from .monitor import DEFAULT_EVERY, create_monitors
 
     callbacks = create_monitors("default", every=DEFAULT_EVERY, auto_remedy=auto_remedy) if monitor else []

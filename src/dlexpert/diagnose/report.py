@@ -148,8 +148,11 @@ def _draw_series(ax: Axes, s: Series, axis: Axis, spe: float | None, label: str)
 def plot_history(history: RunHistory, diagnosis: Diagnosis, path: str | Path) -> Path:
     """Draw loss, accuracy, learning rate and gradient norm (those present) with a vertical line, labelled by
     issue, where each finding began. Written atomically as PNG. Matplotlib is imported here only (Agg canvas)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise InvalidInputError("--plot needs matplotlib: pip install 'dlexpert[diagnose]'") from None
 
     out = Path(path)
     parent = out.parent if str(out.parent) else Path(".")

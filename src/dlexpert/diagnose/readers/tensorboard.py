@@ -64,8 +64,13 @@ def _as_event_file(path: Path) -> Iterator[Path]:
 
 def _load(path: Path) -> _Raw:
     """Scalars and scalar tensors of one event file or folder of event files, by tag."""
-    from tensorboard.backend.event_processing import event_accumulator as ea
-    from tensorboard.util import tensor_util
+    try:
+        from tensorboard.backend.event_processing import event_accumulator as ea
+        from tensorboard.util import tensor_util
+    except ImportError:
+        raise InvalidInputError(
+            f"{path}: TensorBoard event files need the tensorboard package: pip install 'dlexpert[diagnose]'"
+        ) from None
 
     logging.getLogger("tensorboard").setLevel(logging.ERROR)  # its "truncated record" notice: we warn ourselves
     sizes = {ea.SCALARS: 0, ea.TENSORS: 0, ea.HISTOGRAMS: 1, ea.IMAGES: 1, ea.AUDIO: 1, ea.COMPRESSED_HISTOGRAMS: 1}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from .bench import bench
 from .catalog import catalog
+from .compress import compress
 from .datasets import datasets
 from .diagnose import diagnose
+from .export import export
 from .plan import plan
 from .profile import profile
 from .run import run
@@ -28,6 +31,9 @@ app.command()(train)
 app.command()(run)
 app.command()(datasets)
 app.command()(diagnose)
+app.command()(compress)
+app.command()(export)
+app.command()(bench)
 
 
 def main() -> None:

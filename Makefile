@@ -21,6 +21,8 @@ demo: $(STAMP)
 	rm -rf runs/demo-mnist1d
 	HF_HUB_OFFLINE=1 $(BIN)/dlexpert run examples/mnist1d.yaml --data mnist1d --out runs/demo-mnist1d
 	$(BIN)/dlexpert diagnose runs/demo-mnist1d --format md --plot runs/demo-mnist1d/curves.png
+	$(BIN)/dlexpert compress runs/demo-mnist1d --method int8
+	$(BIN)/dlexpert bench runs/demo-mnist1d --batch-sizes 1,32
 	$(BIN)/dlexpert plan examples/cifar10-resnet.yaml --format md > runs/demo-cifar10-plan.md
 	@echo "run dir: runs/demo-mnist1d; a GPU plan for CIFAR-10: runs/demo-cifar10-plan.md"
 

@@ -279,6 +279,21 @@ def test_sustained_gradient_explosion_with_rising_loss_is_a_warning() -> None:
     assert f.solution[0].startswith("Enable gradient-norm clipping")
 
 
+@pytest.mark.parametrize("quiet", [0, 6])
+def test_gradient_surge_in_the_first_logged_points_is_an_explosion(quiet: int) -> None:
+    # Regression: a surge from the 5th logged point on was measured against a running median that already held it,
+    # so it made a one-point episode (or none); after 6 quiet points the same surge was a warning.
+    rng = np.random.default_rng(0)
+    surge = [0.24, 0.26, 0.45, 0.76, 5.09, 3.22, 6.3, 5.77, 6.62, 5.36, 4.08, 5.4, 7.32, 8.05]
+    grad = np.r_[np.full(quiet, 0.25), surge, 7 * np.exp(0.15 * rng.standard_normal(26))]
+    st = 5.0 * np.arange(1, len(grad) + 1)
+    loss = np.r_[np.full(quiet, 2.3), np.geomspace(2.3, 50, len(grad) - quiet)]
+    f = finding(history({"train_loss@step": (st, loss), "grad_norm@step": (st, grad)}), "exploding_gradients")
+    assert f is not None and f.severity == "warning"
+    assert f.began_at == 5.0 * (quiet + 5)  # the first point above 10x the quiet level
+    assert f.evidence["episodes"][0]["end"] == st[-1]  # one episode to the end, not a one-point blip
+
+
 def test_gradient_norm_growing_by_orders_of_magnitude_is_a_warning() -> None:
     st, loss, grad, _ = step_run(800)
     grad *= np.geomspace(1, 5e3, 800)
@@ -477,6 +492,30 @@ def test_gap_under_the_checklist_bar_and_short_gaps() -> None:
     assert short is not None and short.severity == "info"  # 3 evaluations: noted, not judged
 
 
+def hf_eval_log(train: np.ndarray, val: list[float], *, epoch_axis: bool) -> RunHistory:
+    """Hugging Face / JSON-lines layout: train loss every 5 steps (steps 5..200), val loss once per 25-step epoch on
+    the step axis and, when `epoch_axis`, on the epoch axis as well (where no train loss is)."""
+    st, ev = np.arange(5, 201, 5, dtype=float), np.arange(25, 201, 25, dtype=float)
+    s = {"train_loss@step": (st, train), "val_loss@step": (ev, np.array(val))}
+    if epoch_axis:
+        s["val_loss@epoch"] = (np.arange(len(val), dtype=float), np.array(val))
+    return history(s)
+
+
+@pytest.mark.parametrize("epoch_axis", [True, False])
+def test_val_on_both_axes_with_train_only_on_steps_is_judged_on_the_steps(epoch_axis: bool) -> None:
+    # Regression: the epoch val curve was taken although the train loss exists only on the step axis, so overfitting
+    # was an info ("no train loss on the same axis") and the gap was not judged at all.
+    st = np.arange(5, 201, 5, dtype=float)
+    val = [0.9, 0.55, 0.5, 0.52, 0.58, 0.66, 0.72, 0.78]
+    f = finding(hf_eval_log(2.3 * np.exp(-st / 40) + 0.005, val, epoch_axis=epoch_axis), "overfitting")
+    assert f is not None and f.severity == "warning" and f.axis == "step" and f.began_at == 75.0
+    flat_val = [1.9, 1.75, 1.68, 1.65, 1.63, 1.62, 1.615, 1.61]
+    g = finding(hf_eval_log(0.5 + 1.8 * np.exp(-st / 30), flat_val, epoch_axis=epoch_axis), "train_val_gap")
+    assert g is not None and g.severity == "warning" and g.axis == "step"
+    assert g.evidence["ratio_now"] == pytest.approx(3.2, abs=0.1)
+
+
 # ------------------------------------------------------------------------------------------------ underfitting
 
 
@@ -522,6 +561,26 @@ def test_flat_regression_loss_without_reference_is_only_info() -> None:
     ep = np.arange(12, dtype=float)
     f = finding(epoch_run(decay(ep, 1.0, 0.95, 3), task="regression"), "underfitting")
     assert f is not None and f.severity == "info"
+
+
+def test_underfitting_counts_the_epochs_of_a_step_only_log() -> None:
+    # Regression: 220 steps of a 6-epoch Hugging Face run (38 steps per epoch) were under the 500-step minimum, so the
+    # run was not judged, while its dlexpert log (epoch rows) gave an error.
+    rng = np.random.default_rng(0)
+    st = np.arange(5, 221, 5, dtype=float)
+    loss = math.log(10) * (1 + 0.01 * rng.standard_normal(len(st)))
+    f = finding(history({"train_loss@step": (st, loss)}, n_classes=10, epochs=6, steps_per_epoch=38), "underfitting")
+    assert f is not None and f.severity == "error" and f.evidence["epochs_done"] == pytest.approx(220 / 38)
+    assert "5.789 epochs" in f.diagnosis
+    # Without the epoch length, 220 steps stay too short to judge.
+    assert finding(history({"train_loss@step": (st, loss)}, n_classes=10), "underfitting") is None
+
+
+def test_val_accuracy_at_chance_is_not_underfitting_when_the_train_loss_learned() -> None:
+    # A shifted val split: the train loss fell far below ln C, val accuracy is at chance: a train/val difference.
+    ep = np.arange(8, dtype=float)
+    h = epoch_run(decay(ep, 2.3, 0.4, 2), decay(ep, 2.3, 2.2, 2), val_acc=np.full(8, 0.1), n_classes=10)
+    assert finding(h, "underfitting") is None
 
 
 # -------------------------------------------------------------------------------------------- slow convergence
@@ -600,6 +659,49 @@ def test_minibatch_noise_is_not_oscillation(noise: float) -> None:
     st = np.arange(1, 5001, dtype=float)
     loss = decay(st, 2.3, 0.5, 800) * np.exp(noise * rng.standard_normal(5000))
     assert finding(history({"train_loss@step": (st, loss)}), "loss_oscillation") is None
+
+
+def test_oscillating_loss_that_ends_higher_than_it_began_is_a_warning() -> None:
+    # Regression: a net rise counted as progress (|last - first|), so a loss that swung and rose 4x over the judged
+    # window was an info "still making progress despite the swings".
+    loss = np.array([1.172, 0.351, 0.309, 0.341, 0.404, 0.699, 0.585, 0.469, 0.663, 0.870, 0.872, 1.236])
+    f = finding(epoch_run(loss), "loss_oscillation")
+    assert f is not None and f.severity == "warning"
+    assert f.evidence["ended_worse"] is True and f.evidence["movement_to_progress"] == "inf"
+    assert "ended worse than it began" in f.diagnosis and "still makes progress" not in f.diagnosis
+
+
+def oscillating_steps(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """12 epochs of 37 steps logged every 5 steps (89 points) whose epoch level swings by ~+-40%; and the epoch-end
+    steps where a val loss would be logged."""
+    rng = np.random.default_rng(seed)
+    st = np.arange(5, 445, 5, dtype=float)
+    level = np.array([2.0, 1.0, 1.6, 0.9, 1.5, 0.8, 1.4, 0.8, 1.5, 0.9, 1.4, 0.9])
+    loss = level[((st - 1) // 37).astype(int)] * np.exp(0.05 * rng.standard_normal(len(st)))
+    return st, loss, np.arange(37, 445, 37, dtype=float)
+
+
+def test_step_only_oscillation_is_grouped_into_epochs() -> None:
+    # Regression: step-only logs (TensorBoard, Hugging Face, JSON lines) needed >= 120 points, so a 12-epoch run of
+    # 89 logged points was never judged.
+    st, loss, ends = oscillating_steps()
+    by_meta = finding(history({"train_loss@step": (st, loss)}, steps_per_epoch=37), "loss_oscillation")
+    assert by_meta is not None and by_meta.severity == "warning" and by_meta.axis == "epoch"
+    assert by_meta.evidence["n_points"] == 9 and "per epoch" in by_meta.diagnosis
+    # No epoch length in the log (TensorBoard), but a val loss at every epoch end: grouped by evaluation interval.
+    tb = history({"train_loss@step": (st, loss), "val_loss@step": (ends, np.full(len(ends), 1.0))})
+    f = finding(tb, "loss_oscillation")
+    assert f is not None and f.severity == "warning" and "evaluation interval" in f.diagnosis
+    # The epoch length read off a val series logged on both axes (JSON lines without meta).
+    both = history(
+        {
+            "train_loss@step": (st, loss),
+            "val_loss@step": (ends, np.ones(12)),
+            "val_loss@epoch": (np.arange(12.0), np.ones(12)),
+        }
+    )
+    g = finding(both, "loss_oscillation")
+    assert g is not None and "per epoch" in g.diagnosis
 
 
 # ------------------------------------------------------------------------------------------ lr not decaying
@@ -693,6 +795,16 @@ def test_fast_loader_and_mild_waits() -> None:
     assert finding(timing_run(0.005, 0.1), "data_bottleneck") is None
     mild = finding(timing_run(0.025, 0.1), "data_bottleneck")
     assert mild is not None and mild.severity == "info"  # ~20%: noticeable, under the 30% warning bar
+
+
+def test_a_large_share_of_a_tiny_wait_is_only_info() -> None:
+    # Regression (healthy benchmark runs): an in-memory TensorDataset and a tiny MLP wait ~35% of a 6 ms step, i.e.
+    # ~2 ms, which worker processes cannot recover: info. The same share at 30 ms per step stays a warning.
+    tiny = finding(timing_run(0.002, 0.004), "data_bottleneck")
+    assert tiny is not None and tiny.severity == "info" and tiny.evidence["median_wait_fraction"] > 0.3
+    assert tiny.evidence["data_time_median_s"] < 0.005 and "ms per step" in tiny.diagnosis
+    slow = finding(timing_run(0.03, 0.06), "data_bottleneck")
+    assert slow is not None and slow.severity == "warning"
 
 
 def test_logged_wait_fraction_in_percent() -> None:
@@ -821,6 +933,93 @@ def test_low_predicted_class_entropy() -> None:
     st = np.arange(1, 51, dtype=float)
     f = finding(history({"pred_entropy@step": (st, np.full(50, 0.01))}, n_classes=10), "constant_prediction")
     assert f is not None and f.severity == "warning"
+
+
+# ------------------------------------------------------------------------------- ranking: causes before symptoms
+
+
+def first(h: RunHistory) -> Finding:
+    return diagnose_history(h).findings[0]
+
+
+def test_vanishing_gradients_rank_before_the_underfitting_they_cause() -> None:
+    # Regression: vanishing gradients need a stagnant loss, which makes underfitting an error, so vanishing could
+    # never come first.
+    loss = 2.3 * np.exp(0.03 * np.random.default_rng(1).standard_normal(600))
+    d = diagnose_history(layered(2e-7, 1e-2, loss))
+    assert [f.issue for f in d.findings] == ["vanishing_gradients", "underfitting"]
+    under = d.findings[1]
+    assert under.severity == "warning" and under.evidence["severity_before"] == "error"
+    assert under.evidence["explained_by"] == ["vanishing_gradients"] and "consequence of vanishing" in under.diagnosis
+
+
+def test_an_explosion_ranks_before_the_collapse_to_one_class_it_causes() -> None:
+    st, loss, grad, _ = step_run(600)
+    grad[300:] *= 40
+    loss[300:] = np.linspace(2.0, 6.0, 300)
+    maj = np.where(st > 320, 1.0, 0.3)
+    h = history({"train_loss@step": (st, loss), "grad_norm@step": (st, grad), "pred_majority_fraction@step": (st, maj)})
+    d = diagnose_history(h)
+    assert d.findings[0].issue == "exploding_gradients" and not d.healthy
+    const = next(f for f in d.findings if f.issue == "constant_prediction")
+    assert const.severity == "warning" and const.evidence["severity_before"] == "error"
+
+
+def test_steady_slow_decline_is_slow_convergence_before_underfitting() -> None:
+    # Regression: 2.302 -> 2.255 over 12 epochs, steadily: slow convergence (lr too low), which underfitting outranked.
+    h = epoch_run(np.linspace(2.302, 2.255, 12), n_classes=10)
+    d = diagnose_history(h)
+    assert [f.issue for f in d.findings][:2] == ["slow_convergence", "underfitting"]
+    assert d.findings[1].severity == "warning" and "still falling steadily" in d.findings[1].diagnosis
+
+
+def test_oscillation_ranks_before_relus_that_died_during_training_not_before_dead_from_the_start() -> None:
+    loss = np.array([1.172, 0.351, 0.309, 0.341, 0.404, 0.699, 0.585, 0.469, 0.663, 0.870, 0.872, 1.236])
+    st = np.arange(1, 121, dtype=float)
+    died = np.where(st > 30, 0.8, 0.1)
+    h = epoch_run(loss)
+    h.add("dead_fraction/layer1", "step", st, died)
+    assert [f.issue for f in diagnose_history(h).findings] == ["loss_oscillation", "dead_relu"]
+    from_start = epoch_run(loss)
+    from_start.add("dead_fraction/layer1", "step", st, np.full(120, 0.8))
+    d = diagnose_history(from_start)
+    dead = next(f for f in d.findings if f.issue == "dead_relu")
+    assert "explained_by" not in dead.evidence  # dead from the start points at initialisation, not the lr
+
+
+@pytest.mark.parametrize(("ratio", "leader"), [(1e-6, "underfitting"), (1e-3, "constant_prediction")])
+def test_untrained_constant_output_is_underfitting_unless_the_weights_move(ratio: float, leader: str) -> None:
+    # Weights that barely move (update/weight ratio < 1e-5) leave the untrained network's constant output: the
+    # learning rate is the cause. Weights that move while the output stays constant: the input does not get through.
+    st = np.arange(5, 601, 5, dtype=float)
+    rng = np.random.default_rng(0)
+    s = {
+        "train_loss@step": (st, math.log(10) * (1 + 0.005 * rng.standard_normal(len(st)))),
+        "pred_majority_fraction@step": (st, np.ones(len(st))),
+        "update_ratio@step": (st, np.full(len(st), ratio)),
+    }
+    assert first(history(s, n_classes=10)).issue == leader
+
+
+def test_sort_findings_puts_causes_first_and_leaves_the_rest_alone() -> None:
+    from dlexpert.schema.diagnosis import sort_findings
+
+    def make(issue: str, severity: str, confidence: float, **evidence: object) -> Finding:
+        return Finding(issue=issue, severity=severity, confidence=confidence, diagnosis="d.", solution=[], rule=issue,
+                       evidence=evidence)  # fmt: skip
+
+    under = make("underfitting", "error", 0.9)
+    slow = make("slow_convergence", "warning", 0.6)
+    gap = make("train_val_gap", "warning", 0.8)
+    info = make("exploding_gradients", "info", 0.5)
+    out = sort_findings([gap, under, info, slow])
+    assert [f.issue for f in out] == ["train_val_gap", "slow_convergence", "underfitting", "exploding_gradients"]
+    assert out[0] is gap and out[3] is info  # unexplained findings are the same objects
+    assert out[2].severity == "warning" and out[2].evidence["explained_by"] == ["slow_convergence"]
+    again = sort_findings(out)
+    assert again[2].diagnosis == out[2].diagnosis  # sorting twice does not repeat the note
+    # An info-level cause explains nothing; without its cause the symptom keeps its severity and place.
+    assert [f.severity for f in sort_findings([under, make("slow_convergence", "info", 0.6)])] == ["error", "info"]
 
 
 # --------------------------------------------------------------------------------- common checks on every rule

@@ -154,6 +154,25 @@ def test_data_wait_fraction_shows_a_slow_loader(train, tmp_path: Path) -> None:
     assert all(0.0 <= v <= 1.0 for v in slow + fast)
 
 
+class SlowEpochStart:
+    """50 ms of set-up at every epoch start, after the monitors' `before_epoch` (as building the epoch's DataLoader
+    and starting its worker processes takes, in the loop, between `before_epoch` and the first batch)."""
+
+    order = 6
+
+    def before_epoch(self, s: Any) -> None:
+        time.sleep(0.05)
+
+
+def test_epoch_set_up_is_not_counted_as_waiting_for_data(train, tmp_path: Path) -> None:
+    # Regression: the clock started in before_epoch, so building the loader (and any set-up before the first batch)
+    # counted as data wait; with 6-10-step epochs that made healthy runs look loader-bound.
+    train("a", epochs=3, every=1, callbacks=[SlowEpochStart()])
+    logged = rows(tmp_path / "a", "step")
+    firsts = [r for r in logged if r["step"] in (1, 7, 13)]  # the first step of each 6-step epoch
+    assert len(firsts) == 3 and all(r["data_time"] < 0.025 and r["data_wait_fraction"] < 0.5 for r in firsts)
+
+
 class _NeverStepped:
     """A scheduler whose step() does nothing; saved and restored like the one it wraps."""
 

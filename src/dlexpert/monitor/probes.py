@@ -215,28 +215,34 @@ class PredictionMonitor(Monitor):
 class ThroughputMonitor(Monitor):
     """Time per batch (`batch_time`), the part of it spent waiting for the data loader (`data_time`), and their
     ratio (`data_wait_fraction`), averaged over the batches since the previous sample. Two clock reads per batch.
-    Waiting for data is the time from the end of one batch (or the start of the epoch: loader workers starting)
-    to the start of the next. On a GPU the clock sees the host side only."""
+    Waiting for data is the time from the end of one batch to the start of the next. The first batch of each epoch
+    counts its compute only: the loop builds the epoch's DataLoader and starts its iterator (and worker processes)
+    after `before_epoch`, a once-per-epoch set-up that is not the steady-state wait the ratio stands for (and in a
+    short epoch of a few batches it would dominate it). On a GPU the clock sees the host side only."""
 
     def before_fit(self, s: Any) -> None:
-        self.mark = time.perf_counter()
+        self.mark: float | None = time.perf_counter()
         self.data = self.total = 0.0
         self.n = 0
 
     def before_epoch(self, s: Any) -> None:
-        self.mark = time.perf_counter()
+        self.mark = None  # the epoch's first wait (loader construction, iterator and worker start-up) is not counted
 
     def before_batch(self, s: Any) -> None:
-        self.data += time.perf_counter() - self.mark
+        now = time.perf_counter()
+        if self.mark is None:
+            self.mark = now
+        else:
+            self.data += now - self.mark
 
     def after_batch(self, s: Any) -> None:
         now = time.perf_counter()
-        self.total += now - self.mark
+        self.total += now - (self.mark if self.mark is not None else now)
         self.mark = now
         self.n += 1
 
     def after_step(self, s: Any) -> None:
-        if not is_sampled(s.step, self.every):
+        if not is_sampled(s.step, self.every) or self.mark is None:
             return
         current = time.perf_counter() - self.mark  # the batch in progress, its data wait included, counts in full
         total, n = self.total + current, self.n + 1

@@ -162,6 +162,42 @@ def meta_int(h: RunHistory, key: str) -> int | None:
     return v if v > 0 else None
 
 
+def steps_per_epoch(h: RunHistory) -> int | None:
+    """Optimizer steps per epoch: meta `steps_per_epoch`, else read off a series logged on both axes with one value
+    per epoch (an evaluation logged at the step that ended each epoch, as Hugging Face's trainer_state.json and
+    hand-written JSON-lines loggers record it): the median steps between consecutive epochs."""
+    spe = meta_int(h, "steps_per_epoch")
+    if spe is not None:
+        return spe
+    for (name, axis), e in h.series.items():
+        s = h.series.get((name, "step"))
+        if axis != "epoch" or s is None or len(s) != len(e) or len(e) < 2:
+            continue
+        de, ds = np.diff(np.asarray(e.x, dtype=float)), np.diff(np.asarray(s.x, dtype=float))
+        if (de <= 0).any() or (ds <= 0).any():
+            continue
+        per = ds / de
+        est = float(np.median(per))
+        # Consistent spacing only (the last epoch may be cut short, so one odd gap is allowed).
+        if est >= 1 and float(np.mean(np.abs(per - est) <= 0.05 * est)) >= 0.8:
+            return round(est)
+    return None
+
+
+def eval_interval(h: RunHistory) -> int | None:
+    """Optimizer steps between evaluations, when the val loss (or accuracy) was logged on the step axis at a regular
+    interval (TensorBoard's `add_scalar(..., global_step)` once per epoch, Hugging Face's `eval_steps`)."""
+    for name in ("val_loss", "val_acc"):
+        s = h.get(name, "step")
+        if s is None or len(s) < 3:
+            continue
+        d = np.diff(np.asarray(s.x, dtype=float))
+        est = float(np.median(d))
+        if est >= 1 and float(np.mean(np.abs(d - est) <= 0.05 * est)) >= 0.8:
+            return round(est)
+    return None
+
+
 def current_lr(h: RunHistory, before: float | None = None, axis: Axis | None = None) -> float | None:
     """The learning rate (last finite value of the lr series, before x=`before` on `axis`), else meta `lr`."""
     c = get_curve(h, "lr", axis) if axis else step_or_epoch(h, "lr")

@@ -25,11 +25,21 @@ from ._common import (
     second_diff_noise,
     solutions,
     step_or_epoch,
+    steps_per_epoch,
     trend,
 )
 
 
 def _val_curve(h: RunHistory) -> Curve | None:
+    """The val loss curve on an axis that also has the train loss (epoch first), else on any axis.
+
+    Hugging Face (per-epoch eval) and hand-written JSON-lines logs carry the val loss on both axes but the train loss
+    on the step axis only: judged there, the val curve is compared with the train loss at the same steps.
+    """
+    for axis in ("epoch", "step"):
+        v = get_curve(h, "val_loss", axis, min_points=2)
+        if v is not None and get_curve(h, "train_loss", axis, min_points=2) is not None:
+            return v
     return get_curve(h, "val_loss", "epoch", min_points=2) or get_curve(h, "val_loss", "step", min_points=2)
 
 
@@ -298,10 +308,16 @@ STILL_FALLING = 0.10
 # Heuristic: train and val losses within 10% of each other = "both bad", not a generalisation gap.
 BOTH_BAD_CLOSE = 0.10
 
+# problems.yaml bad_update_ratio: an update/weight ratio of ~1e-3 per step is healthy (CS231n, "ratio of
+# weights:updates"), below 1e-5 the learning rate is too low: a model whose weights barely move is untrained, not too
+# small.
+UPDATE_RATIO_LOW = 1e-5
+
 UNDERFIT_SOURCE = (
     "seed Step 5 (Underfitting: training loss doesn't decrease for long, accuracy below random guess); Karpathy, "
     "A Recipe for Training Neural Networks (loss of a uniform guess = ln C); AUTOTRAINER (Zhang et al., ICSE 2021) "
-    "not_converge; 5 epochs / 500 steps, 10%, 0.9 ln C are heuristics"
+    "not_converge; problems.yaml bad_update_ratio (< 1e-5 per step: lr too low); 5 epochs / 500 steps, 10%, "
+    "0.9 ln C are heuristics"
 )
 
 
@@ -316,7 +332,11 @@ def underfitting(h: RunHistory) -> Finding | None:
     with an LR range test and train longer, start from a pretrained backbone; check data quality and normalisation.
     """
     c = epoch_or_step(h, "train_loss", min_epochs=UNDERFIT_MIN_EPOCHS, min_steps=10)
-    if c is None or (c.axis == "step" and c.x[-1] - c.x[0] < UNDERFIT_MIN_STEPS):
+    if c is None:
+        return None
+    spe = steps_per_epoch(h) if c.axis == "step" else None
+    epochs_done = float(c.x[-1]) / spe if spe else None  # a step-only log (Hugging Face, TensorBoard) counts epochs
+    if c.axis == "step" and c.x[-1] - c.x[0] < UNDERFIT_MIN_STEPS and (epochs_done or 0) < UNDERFIT_MIN_EPOCHS:
         return None
     t = trend(c)
     step_c = get_curve(h, "train_loss", "step", min_points=3)
@@ -340,6 +360,8 @@ def underfitting(h: RunHistory) -> Finding | None:
     above_chance = gain is not None and gain > ABOVE_CHANCE
     ref = float(t.y[-(max(2, len(t) // 3) + 1)])  # where the last third of the run started
     late_drop = (ref - float(t.y[-1])) / abs(ref) if ref != 0 else 0.0
+    if ln_c is not None and now < UNDERFIT_LEARNED * ln_c:
+        return None  # the train loss says it learned; a val accuracy at chance is then a train/val difference
     if at_chance or (near_uniform and not above_chance):
         severity: Severity = "error"
     elif near_uniform or (flat and not learned):
@@ -352,6 +374,10 @@ def underfitting(h: RunHistory) -> Finding | None:
     val_now = recent(val) if val is not None else None
     both_bad = val_now is not None and now > 0 and abs(val_now - now) / now <= BOTH_BAD_CLOSE
     span = f"{len(c)} epochs" if c.axis == "epoch" else f"{fmt(float(c.x[-1]))} steps"
+    if epochs_done is not None:
+        span += f" ({fmt(epochs_done)} epochs)"
+    ratio = _update_ratio(h)
+    frozen = None if ratio is None else ratio < UPDATE_RATIO_LOW
     parts = [f"after {span} the train loss went from {fmt(first)} to {fmt(now)} ({improvement:.1%})"]
     if ln_c is not None:
         parts.append(f"ln({C}) = {fmt(ln_c)} is what a uniform guess scores")
@@ -361,6 +387,11 @@ def underfitting(h: RunHistory) -> Finding | None:
         parts.append(f"val loss {fmt(val_now)} is as bad: the model cannot fit its own training set")
     if late_drop >= STILL_FALLING:
         parts.append(f"it fell {late_drop:.0%} over the last third, so it may only be starting to learn")
+    if frozen:
+        parts.append(
+            f"each step moves the weights by only {fmt(ratio)} of their norm (~1e-3 is healthy): the learning rate is "
+            "far too low"
+        )
     useless = severity == "error"
     return finding(
         issue="underfitting",
@@ -379,13 +410,25 @@ def underfitting(h: RunHistory) -> Finding | None:
             "late_drop": late_drop,
             "n_points": len(c),
             "axis": c.axis,
+            "epochs_done": epochs_done,
+            "update_ratio_recent": ratio,
+            "weights_barely_move": frozen,
         },
         source=UNDERFIT_SOURCE,
-        solution=solutions("underfitting", first=_underfit_first(useless=useless, near_uniform=near_uniform)),
+        solution=solutions(
+            "underfitting", first=_underfit_first(useless=useless, near_uniform=near_uniform or bool(frozen))
+        ),
         axis=c.axis,
         began_at=float(c.x[0]),
         confidence=0.9 if useless else scaled_confidence(UNDERFIT_IMPROVEMENT - improvement, 0, 0.1, c_lo=0.5),
     )
+
+
+def _update_ratio(h: RunHistory) -> float | None:
+    """The current update/weight ratio (||w_after - w_before|| / ||w||): the median of the last third of the logged
+    values (as the gradient rules take a current value), or None when it was not logged."""
+    c = step_or_epoch(h, "update_ratio", min_points=3)
+    return float(np.median(c.tail(1 / 3).y)) if c is not None else None
 
 
 def _underfit_first(*, useless: bool, near_uniform: bool) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from ._common import (
     fmt,
     get_curve,
     loss_progress,
+    median_filter,
     onset_of_final_run,
     scaled_confidence,
     solutions,
@@ -72,9 +73,10 @@ def _ratio_curve(a: Curve, b: Curve) -> Curve | None:
 
 # problems.yaml exploding_gradients: "exceeds ~10x its running median".
 GRAD_SPIKE_FACTOR = 10.0
-# Heuristic: running median over the previous 50 logged points, judged once 5 are there.
+# Heuristic: running median over the previous 50 logged points, judged once 3 are there (a surge in the first few
+# logged points must still have a quiet baseline to be measured against).
 GRAD_BASELINE_WINDOW = 50
-GRAD_MIN_HISTORY = 5
+GRAD_MIN_HISTORY = 3
 # Heuristic: an explosion stays high for >= 3 consecutive logged points (one high point is a spike, which clipping
 # absorbs and loss_spike reports if the loss moves).
 GRAD_SUSTAIN = 3
@@ -93,20 +95,31 @@ EXPLODE_SOURCE = (
 
 
 def _explosions(c: Curve) -> list[tuple[int, int, float]]:
-    """(start, end, baseline) index ranges where the norm stays > GRAD_SPIKE_FACTOR x its running median."""
+    """(start, end, baseline) index ranges where the norm stays > GRAD_SPIKE_FACTOR x its running median.
+
+    A level-shift test: at each point the baseline is the running median of the points before it, and an episode
+    starts there when the median of the next GRAD_SUSTAIN points is above the bar (a surge that ramps up over a few
+    points is measured against the quiet points before the ramp, not against its own first steps). The baseline is
+    then frozen: a running median that kept moving would soon be made of the surge itself, so an early or a long
+    surge would be measured against its own level. "Stays" is judged on the centred median of 3 points, so one dip
+    under the bar does not end an episode.
+    """
     y = c.y
     meds, _ = trailing_stats(y, GRAD_BASELINE_WINDOW, min_history=GRAD_MIN_HISTORY)
+    level = median_filter(y, 3)
     out: list[tuple[int, int, float]] = []
     i = GRAD_MIN_HISTORY
     while i < len(y):
         base = float(meds[i])
-        if not (base > 0 and y[i] > GRAD_SPIKE_FACTOR * base):
+        bar = GRAD_SPIKE_FACTOR * base
+        ahead = y[i : i + GRAD_SUSTAIN]
+        if not (base > 0 and float(np.median(ahead)) > bar):
             i += 1
             continue
-        j = i
-        while j + 1 < len(y) and y[j + 1] > GRAD_SPIKE_FACTOR * base:
+        start = j = i + int(np.argmax(ahead > bar))
+        while j + 1 < len(y) and level[j + 1] > bar:
             j += 1
-        out.append((i, j, base))
+        out.append((start, j, base))
         i = j + 1
     return out
 

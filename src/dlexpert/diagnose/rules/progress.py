@@ -13,14 +13,15 @@ from ._common import (
     Curve,
     bin_medians,
     current_lr,
+    eval_interval,
     finding,
     fmt,
     get_curve,
-    meta_int,
     n_classes,
     recent,
     scaled_confidence,
     solutions,
+    steps_per_epoch,
 )
 
 # AUTOTRAINER (Zhang et al., ICSE 2021; monitor.py `loss_issue`, judgment_point = 0.3): curves are only judged once
@@ -28,12 +29,13 @@ from ._common import (
 JUDGE_AFTER = 0.3
 
 
-def _epoch_loss(h: RunHistory, min_points: int) -> Curve | None:
-    """The train loss per epoch: the epoch series, or the step series grouped by `meta.steps_per_epoch`."""
+def _epoch_loss(h: RunHistory, min_points: int, *, spe: int | None = None) -> Curve | None:
+    """The train loss per epoch: the epoch series, or the medians of the step series grouped into epochs of `spe`
+    steps (default: the steps per epoch, from meta or read off a series logged on both axes)."""
     c = get_curve(h, "train_loss", "epoch", min_points=min_points)
     if c is not None:
         return c
-    spe = meta_int(h, "steps_per_epoch")
+    spe = spe or steps_per_epoch(h)
     s = get_curve(h, "train_loss", "step", min_points=min_points)
     if s is None or spe is None:
         return None
@@ -89,6 +91,8 @@ def slow_convergence(h: RunHistory) -> Finding | None:
     severity: Severity = "info"
     c = _epoch_loss(h, SLOW_MIN_EPOCHS)
     C = n_classes(h)
+    accs = [a for a in (get_curve(h, n, "epoch", min_points=SLOW_MIN_EPOCHS) for n in ("train_acc", "val_acc")) if a]
+    low_acc = bool(accs) and all(recent(a) < SLOW_ACC_SATISFIED for a in accs)
     confidence = 0.5
     if c is not None:
         w = c.tail(0.5, min_points=4)
@@ -118,18 +122,18 @@ def slow_convergence(h: RunHistory) -> Finding | None:
                 f"over the last {len(w)} epochs the train loss fell only {rate:.2%} per epoch on average, "
                 f"steadily ({steady:.0%} of epoch pairs in order) and without levelling off; at {fmt(now)} it is "
                 f"still {now / ref:.0%} of {'ln(C)' if C else 'its first-epoch value'}"
+                + (f", with accuracy still below {SLOW_ACC_SATISFIED:.0%}" if low_acc and not C else "")
             )
             began = float(w.x[0])
-            # Without ln(C) there is no target to be far from: a model at its capacity looks the same (info).
-            severity = "warning" if C else "info"
+            # Without ln(C) there is no target to be far from, unless the accuracy gives one (still below AUTOTRAINER's
+            # satisfying level); otherwise a model at its capacity looks the same (info).
+            severity = "warning" if C or low_acc else "info"
             confidence = scaled_confidence(SLOW_REL_PER_EPOCH - rate, 0, SLOW_REL_PER_EPOCH, c_lo=0.55, c_hi=0.85)
-    accs = [a for a in (get_curve(h, n, "epoch", min_points=SLOW_MIN_EPOCHS) for n in ("train_acc", "val_acc")) if a]
     if accs:
         gains = {a.name: float(np.max(np.diff(a.y))) for a in accs}
         rising = all(recent(a) - float(a.y[0]) >= SLOW_ACC_DELTA for a in accs)
-        low = all(recent(a) < SLOW_ACC_SATISFIED for a in accs)
         evidence["max_epoch_acc_gain"] = gains
-        if all(g < SLOW_ACC_DELTA for g in gains.values()) and rising and low:
+        if all(g < SLOW_ACC_DELTA for g in gains.values()) and rising and low_acc:
             reasons.append(
                 "accuracy gains at most "
                 + ", ".join(f"{g:.2%} ({n})" for n, g in gains.items())
@@ -165,7 +169,8 @@ def slow_convergence(h: RunHistory) -> Finding | None:
 OSC_ACC_SWING = 0.03
 OSC_RATE = 0.2
 # Heuristic: for a loss, a reversal counts when the moves into and out of it are both >= 10% of the local level
-# (epoch means), or >= 15% on step curves (bin medians, which keep more noise).
+# (epoch means, or the medians of the logged steps of each epoch, which estimate them), or >= 15% on step curves cut
+# into bins that ignore epoch boundaries (bin medians, which keep more noise).
 OSC_LOSS_SWING = 0.10
 OSC_STEP_LOSS_SWING = 0.15
 # Heuristic: ... and >= 5% of the curve's whole range over the run, so the relative wobble of a loss that has
@@ -173,10 +178,14 @@ OSC_STEP_LOSS_SWING = 0.15
 OSC_MIN_OF_RANGE = 0.05
 # Heuristic: the up-and-down movement is >= 3x the net change over the judged window (oscillation, not progress).
 OSC_TV_RATIO = 3.0
-# Heuristic: points needed in the judged window; step curves are reduced to medians of >= 10 logged points.
+# Heuristic: points needed in the judged window; step curves are grouped into epochs (medians) when the steps per
+# epoch are known, else reduced to medians of bins of >= 10 logged points.
 OSC_MIN_POINTS = 6
 OSC_STEP_BIN = 10
 OSC_MAX_BINS = 40
+# The fewest bins whose window after the first 30% still holds OSC_MIN_POINTS of them (8 - int(0.3 * 8) = 6).
+OSC_MIN_BINS = next(n for n in range(OSC_MIN_POINTS, 100) if n - int(n * JUDGE_AFTER) >= OSC_MIN_POINTS)
+OSC_MIN_EPOCHS = math.ceil(OSC_MIN_POINTS / (1 - JUDGE_AFTER))
 
 OSC_SOURCE = (
     "AUTOTRAINER (Zhang et al., ICSE 2021) ol_judge / unstable_loss (zeta = 0.03 on accuracy, eta = 0.2, judged after "
@@ -185,9 +194,13 @@ OSC_SOURCE = (
 )
 
 
-def _reversals(y: np.ndarray, *, relative: bool, threshold: float, floor: float = 0.0) -> tuple[list[int], float]:
+def _reversals(
+    y: np.ndarray, *, relative: bool, threshold: float, floor: float = 0.0, lower_is_better: bool = True
+) -> tuple[list[int], float]:
     """Indices of turning points where the move in and the move out both exceed `threshold` (relative to the local
-    level when `relative`) and the absolute `floor`, and the total-variation / net-change ratio of `y`."""
+    level when `relative`) and the absolute `floor`, and the total-variation / progress ratio of `y`. Progress is
+    the net move in the good direction (down for a loss, up for an accuracy): a curve that ends worse than it began
+    made none (ratio inf), however far it moved."""
     d = np.diff(y)
     sign = np.sign(d)
     turns = [i for i in range(1, len(y) - 1) if sign[i - 1] != 0 and sign[i] != 0 and sign[i - 1] != sign[i]]
@@ -199,9 +212,9 @@ def _reversals(y: np.ndarray, *, relative: bool, threshold: float, floor: float 
         level = abs(float(np.mean([a, b, c]))) if relative else 1.0
         if level > 0 and size / level >= threshold and size >= floor:
             out.append(ext[k])
-    net = abs(float(y[-1] - y[0]))
+    progress = float(y[0] - y[-1]) if lower_is_better else float(y[-1] - y[0])
     tv = float(np.sum(np.abs(d)))
-    return out, tv / net if net > 0 else math.inf
+    return out, tv / progress if progress > 0 else math.inf
 
 
 @register_rule(issue="loss_oscillation")
@@ -214,49 +227,58 @@ def loss_oscillation(h: RunHistory) -> Finding | None:
     Remedy: reduce the learning rate 2-10x, add warmup and a decaying schedule, increase the batch size (or
     accumulate gradients), normalise inputs, clip gradients, and shuffle the data every epoch.
     """
-    candidates: list[tuple[Curve, bool, float]] = []
-    e = get_curve(h, "train_loss", "epoch", min_points=math.ceil(OSC_MIN_POINTS / (1 - JUDGE_AFTER)))
+    candidates: list[tuple[Curve, bool, float, str]] = []  # (curve, is a loss, swing threshold, how it was made)
+    e = get_curve(h, "train_loss", "epoch", min_points=OSC_MIN_EPOCHS)
+    # Without an epoch curve, the logged steps are grouped into epochs (or, in a log that does not say how long an
+    # epoch is, into the stretches between two evaluations) and each group's median stands for its mean.
+    spe, per = steps_per_epoch(h), "epoch"
+    if spe is None and eval_interval(h) is not None:
+        spe, per = eval_interval(h), "evaluation interval"
+    grouped = _epoch_loss(h, OSC_MIN_EPOCHS, spe=spe) if e is None and spe else None
     if e is not None:
-        candidates.append((e, True, OSC_LOSS_SWING))
+        candidates.append((e, True, OSC_LOSS_SWING, "epoch curve"))
+    elif grouped is not None:
+        candidates.append((grouped, True, OSC_LOSS_SWING, f"medians of the logged steps per {per}"))
     else:
-        s = get_curve(h, "train_loss", "step", min_points=OSC_STEP_BIN * OSC_MIN_POINTS * 2)
+        s = get_curve(h, "train_loss", "step", min_points=OSC_STEP_BIN * OSC_MIN_BINS)
         if s is not None:
-            candidates.append(
-                (bin_medians(s, min_per_bin=OSC_STEP_BIN, max_bins=OSC_MAX_BINS), True, OSC_STEP_LOSS_SWING)
-            )
-    acc = get_curve(h, "train_acc", "epoch", min_points=math.ceil(OSC_MIN_POINTS / (1 - JUDGE_AFTER)))
+            binned = bin_medians(s, min_per_bin=OSC_STEP_BIN, max_bins=OSC_MAX_BINS)
+            candidates.append((binned, True, OSC_STEP_LOSS_SWING, "step curve, medians of binned steps"))
+    acc = get_curve(h, "train_acc", "epoch", min_points=OSC_MIN_EPOCHS)
     if acc is not None:
-        candidates.append((acc, False, OSC_ACC_SWING))
-    best: tuple[Curve, list[int], float, float, bool] | None = None
-    for c, relative, thr in candidates:
+        candidates.append((acc, False, OSC_ACC_SWING, "epoch curve"))
+    best: tuple[Curve, list[int], float, float, bool, float, str] | None = None
+    for c, is_loss, thr, how in candidates:
         w = c.after(JUDGE_AFTER)
         if len(w) < OSC_MIN_POINTS:
             continue
         floor = OSC_MIN_OF_RANGE * float(np.max(c.y) - np.min(c.y))
-        rev, tv_ratio = _reversals(w.y, relative=relative, threshold=thr, floor=floor)
+        rev, tv_ratio = _reversals(w.y, relative=is_loss, threshold=thr, floor=floor, lower_is_better=is_loss)
         rate = len(rev) / len(w)
         if rate >= OSC_RATE and (best is None or rate > best[2]):
-            best = (w, rev, rate, tv_ratio, relative)
+            best = (w, rev, rate, tv_ratio, is_loss, thr, how)
     if best is None:
         return None
-    w, rev, rate, tv_ratio, relative = best
+    w, rev, rate, tv_ratio, is_loss, thr, how = best
     severity: Severity = "warning" if tv_ratio >= OSC_TV_RATIO else "info"
     lr = current_lr(h)
-    unit = "of the loss level" if relative else "accuracy points"
+    unit = "of the loss level" if is_loss else "accuracy points"
+    worse = (w.y[-1] > w.y[0]) if is_loss else (w.y[-1] < w.y[0])
+    if worse:
+        outcome = f"it ended worse than it began ({fmt(float(w.y[0]))} -> {fmt(float(w.y[-1]))}): no net progress."
+    elif tv_ratio > 100:
+        outcome = "it made no net progress over that window."
+    elif severity == "warning":
+        outcome = f"it moved {fmt(tv_ratio)}x more than it progressed."
+    else:
+        outcome = f"it moved {fmt(tv_ratio)}x more than it progressed, so it still makes progress despite the swings."
     return finding(
         issue="loss_oscillation",
         rule="loss_oscillation",
         severity=severity,
         diagnosis=(
-            f"The {w.name} ({w.axis} curve{', medians of binned steps' if w.axis == 'step' else ''}) reversed "
-            f"direction by large amounts {len(rev)} times in {len(w)} points after the first {JUDGE_AFTER:.0%} of the "
-            f"run ({rate:.0%}; AUTOTRAINER flags >= {OSC_RATE:.0%}); "
-            + (
-                "it made no net progress over that window."
-                if tv_ratio > 100
-                else f"it moved {fmt(tv_ratio)}x more than it progressed"
-                + ("." if severity == "warning" else ", so it is still making progress despite the swings.")
-            )
+            f"The {w.name} ({how}) reversed direction by large amounts {len(rev)} times in {len(w)} points after the "
+            f"first {JUDGE_AFTER:.0%} of the run ({rate:.0%}; AUTOTRAINER flags >= {OSC_RATE:.0%}); {outcome}"
         ),
         evidence={
             "series": w.name,
@@ -265,10 +287,9 @@ def loss_oscillation(h: RunHistory) -> Finding | None:
             "n_points": len(w),
             "reversal_rate": rate,
             "movement_to_progress": tv_ratio,
+            "ended_worse": worse,
             "reversal_at": [float(w.x[i]) for i in rev[:20]],
-            "swing_threshold": (OSC_LOSS_SWING if w.axis == "epoch" else OSC_STEP_LOSS_SWING)
-            if relative
-            else OSC_ACC_SWING,
+            "swing_threshold": thr,
             "swing_unit": unit,
             "lr": lr,
         },

@@ -12,6 +12,7 @@ from ._common import (
     at,
     finding,
     fmt,
+    get_curve,
     onset_of_final_run,
     robust_sigma,
     scaled_confidence,
@@ -23,6 +24,11 @@ from ._common import (
 DATA_WAIT_INFO = 0.15
 DATA_WAIT_WARN = 0.3
 DATA_WAIT_STRONG = 0.5
+# Heuristic: a warning also needs the wait to cost >= 5 ms per step (median data_time). Below that, in-memory data
+# (a TensorDataset indexed sample by sample) and a tiny model can show a large share with nothing to gain: worker
+# processes add more inter-process overhead than they hide (Lightning issue #17410; the in-memory guidance discussed
+# for PyTorch's DataLoader docs, pytorch/pytorch PR #181501), and a few ms is within a shared CPU's scheduling jitter.
+DATA_WAIT_MIN_S = 0.005
 # SageMaker's profiler rules wait (patience = 1000 data points) before judging because start-up is slow; here the
 # first 10% of the points (worker start-up, first-epoch caching) are skipped.
 WARMUP_SKIP = 0.1
@@ -36,7 +42,8 @@ STEP_OUTLIER_RATIO = 2.0
 DATA_SOURCE = (
     "seed Step 4 checklist (data loading has no bottleneck, GPU utilisation > 80%); problems.yaml data_bottleneck "
     "(wait > ~10-20% of step time); Amazon SageMaker Debugger CPUBottleneck/IOBottleneck (threshold 50% of the time), "
-    "LowGPUUtilization (p95 < 70%), StepOutlier (3 sigma, 10 outliers); 15%/30% are heuristics"
+    "LowGPUUtilization (p95 < 70%), StepOutlier (3 sigma, 10 outliers); 15%/30% and the 5 ms per step floor (worker "
+    "IPC overhead on in-memory data: Lightning issue #17410) are heuristics"
 )
 
 
@@ -62,8 +69,8 @@ def _fraction(h: RunHistory) -> Curve | None:
 
 @register_rule(issue="data_bottleneck")
 def data_bottleneck(h: RunHistory) -> Finding | None:
-    """Symptom: a large share of every training step (30% or more) is spent waiting for the next batch, so the
-    accelerator idles; or step times show many stalls (steps far slower than the median).
+    """Symptom: a large share of every training step (30% or more, and at least a few milliseconds) is spent waiting
+    for the next batch, so the accelerator idles; or step times show many stalls (steps far slower than the median).
     Cause: too few DataLoader workers, expensive decoding or augmentation on the CPU, reading from a slow or network
     filesystem, or no pinned memory / prefetching.
     Remedy: use DataLoader(num_workers=4-8 per GPU, persistent_workers=True, prefetch_factor=2-4, pin_memory=True),
@@ -76,6 +83,11 @@ def data_bottleneck(h: RunHistory) -> Finding | None:
         med, p90 = float(np.median(w.y)), float(np.percentile(w.y, 90))
         if med >= DATA_WAIT_INFO:
             severity: Severity = "warning" if med >= DATA_WAIT_WARN else "info"
+            dt = get_curve(h, "data_time", w.axis, min_points=MIN_POINTS)
+            wait_s = float(np.median(dt.after(WARMUP_SKIP).y)) if dt is not None else None
+            cheap = wait_s is not None and wait_s < DATA_WAIT_MIN_S
+            if cheap:
+                severity = "info"
             sps = step_or_epoch(h, "samples_per_sec")
             return finding(
                 issue="data_bottleneck",
@@ -87,6 +99,9 @@ def data_bottleneck(h: RunHistory) -> Finding | None:
                     + (
                         "the input pipeline, not the model, sets the speed."
                         if severity == "warning"
+                        else f"a large share, but only {fmt(1e3 * wait_s)} ms per step: with data in memory, worker "
+                        "processes would add more overhead than they save; batch the indexing instead if it matters."
+                        if cheap and wait_s is not None
                         else "noticeable, though not yet the main cost."
                     )
                 ),
@@ -96,6 +111,7 @@ def data_bottleneck(h: RunHistory) -> Finding | None:
                     "series": f.name,
                     "n_points": len(w),
                     "samples_per_sec_median": float(np.median(sps.y)) if sps is not None else None,
+                    "data_time_median_s": wait_s,
                 },
                 source=DATA_SOURCE,
                 axis=w.axis,

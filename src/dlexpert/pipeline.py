@@ -155,7 +155,8 @@ def _train_config(choice: TrainingChoice, *, epochs: int | None, seed: int) -> A
         nesterov=choice.nesterov,
         weight_decay=choice.weight_decay,
         scheduler=_SCHEDULERS.get(choice.scheduler, "cosine"),
-        warmup_epochs=choice.warmup_epochs,
+        # `--epochs` shortens the schedule: the warmup keeps its share of it.
+        warmup_epochs=choice.warmup_epochs * (epochs / choice.epochs) if epochs else choice.warmup_epochs,
         label_smoothing=choice.label_smoothing,
         grad_clip=choice.gradient_clipping,
         ema=choice.ema and choice.strategy != "fsdp",  # an FSDP-sharded model has no single EMA copy

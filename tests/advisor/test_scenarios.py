@@ -308,3 +308,47 @@ def test_data_profile_with_tiny_images_plans_a_small_cnn_from_scratch() -> None:
     large = SimpleNamespace(input_shape=[3, 224, 224], modality="image", source="photos")
     _, choice_large = advise_with_choice(spec, profile=large)
     assert not choice_large.scratch
+
+
+@pytest.mark.parametrize(
+    ("side", "recipe"),
+    [(8, "cnn-scratch-tiny-images"), (16, "cnn-scratch-tiny-images"), (32, "cnn-scratch-small-images")],
+)
+def test_image_side_picks_the_size_specific_recipe(side: int, recipe: str) -> None:
+    """A recipe with `max_image_px` applies only when the images trained on are that small (the profile's side)."""
+    from types import SimpleNamespace
+
+    from dlexpert.advisor import advise_with_choice
+
+    spec = parse_task(
+        {
+            "task": {"type": "classification", "domain": "CV", "specificTask": "small icons"},
+            "data": {"size": "2000 images"},
+            "constraints": {"computeResources": "CPU (2 cores)"},
+        }
+    )
+    profile = SimpleNamespace(input_shape=[3, side, side], modality="image", source="icons")
+    _, choice = advise_with_choice(spec, profile=profile)
+    assert choice.scratch and choice.recipe == recipe
+    # Translation by 1/8 of the side; icons (unlike characters) keep their flips.
+    assert choice.augmentation == (f"RandomCrop({side}, padding={max(1, side // 8)})", "RandomHorizontalFlip")
+    if recipe == "cnn-scratch-tiny-images":
+        # Few steps per epoch on tiny data: a short cosine run, smoothed by label smoothing and weight averaging.
+        assert choice.ema and choice.label_smoothing == 0.1 and choice.epochs < 100 and choice.scheduler == "cosine"
+    else:
+        assert not choice.ema and choice.epochs == 200
+
+
+def test_size_specific_recipe_needs_a_known_image_side() -> None:
+    """Without a data profile the side is the catalog model's own, never a tiny one: the tiny recipe stays out."""
+    from dlexpert.advisor import advise_with_choice
+
+    spec = parse_task(
+        {
+            "task": {"type": "classification", "domain": "CV", "specificTask": "handwritten digits"},
+            "data": {"size": "1797 images"},
+            "constraints": {"computeResources": "CPU (2 cores)"},
+        }
+    )
+    _, choice = advise_with_choice(spec)
+    assert choice.recipe != "cnn-scratch-tiny-images"

@@ -21,6 +21,17 @@ def test_small_resnet_default_is_resnet20_sized() -> None:
     assert count_parameters(create_model("small_resnet", input_shape=(3, 32, 32), n_classes=10, width=2)) > 1e6
 
 
+@pytest.mark.parametrize(("shape", "width", "depth"), [((1, 8, 8), 2, 2), ((3, 16, 16), 2, 2), ((3, 17, 32), 1, 3)])
+def test_small_resnet_default_is_wide_and_shallow_on_tiny_images(
+    shape: tuple[int, int, int], width: int, depth: int
+) -> None:
+    # At <= 16 px the default is width 2, 2 blocks per stage; an explicit width/depth still wins.
+    model = create_model("small_resnet", input_shape=shape, n_classes=10)
+    assert model.layer3[0].conv1.out_channels == 64 * width and len(model.layer1) == depth
+    explicit = create_model("small_resnet", input_shape=shape, n_classes=10, width=1, depth=3)
+    assert explicit.layer3[0].conv1.out_channels == 64 and len(explicit.layer1) == 3
+
+
 def test_cnn1d_default_size_for_mnist1d() -> None:
     model = create_model("cnn1d", input_shape=(1, 40), n_classes=10)
     assert 50_000 <= count_parameters(model) <= 150_000

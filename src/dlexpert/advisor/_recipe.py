@@ -46,7 +46,10 @@ def pick_recipe(ctx: Context, c: Candidate) -> Recipe:
     regime = _regime(c)
     arch = c.entry.architecture
     family = c.entry.family
-    pool = list_recipes()
+    side = _train_side(ctx, c)
+    # A size-specific recipe (`max_image_px`) applies only when the images trained on are that small, and then it is
+    # preferred over the general one for the same regime and architecture: it was written for that input size.
+    pool = [r for r in list_recipes() if r.max_image_px is None or (side is not None and side <= r.max_image_px)]
 
     def score(r: Recipe) -> tuple[int, ...]:
         name = r.name.lower()
@@ -68,9 +71,19 @@ def pick_recipe(ctx: Context, c: Candidate) -> Recipe:
             or (ctx.task_type == "segmentation" and "segment" in name)
         ):
             hints += 3
-        return (r.regime == regime, arch in r.architecture, ctx.domain in r.domains, hints)
+        sized = r.max_image_px is not None
+        return (r.regime == regime, arch in r.architecture, ctx.domain in r.domains, sized, hints)
 
     return max(pool, key=score)
+
+
+def _train_side(ctx: Context, c: Candidate) -> int | None:
+    """The shorter image side the model trains at: the data's own for a from-scratch model, else the model's."""
+    if ctx.domain != "CV":
+        return None
+    if c.scratch and ctx.modality == "image" and ctx.input_shape and len(ctx.input_shape) >= 2:
+        return min(ctx.input_shape[-2:])
+    return c.entry.input_size
 
 
 def _mixed_precision(ctx: Context) -> tuple[str, str]:
@@ -195,9 +208,7 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
     aug = list(r.augmentation)
     if ctx.spec.data.augmentationNeeded is False:
         aug = [a for a in aug if any(k in a.lower() for k in ("resize", "crop(", "centercrop"))] or []
-    size = c.entry.input_size
-    if c.scratch and ctx.modality == "image" and ctx.input_shape:
-        size = min(ctx.input_shape[-2:])  # a from-scratch model trains at the data's own resolution
+    size = _train_side(ctx, c)  # a from-scratch model trains at the data's own resolution
     if size is not None and size <= 64 and ctx.domain == "CV":
         crop = f"RandomCrop({size}, padding={max(1, size // 8)})"
         aug = [(crop if re.match(r"Random(Resized)?Crop\(", a) else a) for a in aug]

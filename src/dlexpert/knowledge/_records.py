@@ -105,6 +105,8 @@ class Recipe(_Record):
     architecture: list[ArchitectureClass]
     domains: list[Domain]
     regime: Literal["scratch", "finetune", "linear-probe", "lora", "rl"]
+    # Applies only to images whose shorter side (from the data profile) is at most this many pixels; None: any input.
+    max_image_px: int | None = Field(None, ge=1)
     optimizer: Literal["SGD", "AdamW", "Adam", "Lion", "LAMB"]
     momentum: float | None = None
     nesterov: bool = False

@@ -101,7 +101,10 @@ def test_ctrl_c_leaves_a_resumable_last_pt(tmp_path: Path) -> None:
     out = tmp_path / "run"
     args = ["train", str(EXAMPLES / "digits.yaml"), "--data", "digits", "--out", str(out), "--epochs", "8"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([*DLEXPERT, *args], stderr=subprocess.PIPE, text=True, env=env)
+    # A shell's background jobs start with SIGINT ignored, and Python keeps it ignored: restore the default, as a
+    # terminal's foreground process has it, so the signal becomes KeyboardInterrupt.
+    proc = subprocess.Popen([*DLEXPERT, *args], stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     metrics = out / "metrics.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (metrics.exists() and metrics.read_text().count('"kind": "epoch"') >= 2):

@@ -294,7 +294,11 @@ def vanishing_gradients(h: RunHistory) -> Finding | None:
         ratio = _ratio_curve(first, last)
         g_first = _recent_median(first)
         evidence.update({"first_layer": names[0], "last_layer": names[-1], "first_layer_recent": g_first})
-        dead_layers = {n: _recent_median(c) for n, c in layers.items() if _recent_median(c) < VANISH_ABS}
+        # At least 3 samples per layer: at initialisation, zero-initialised last BatchNorm weights in residual blocks
+        # (Goyal et al. 2017, arXiv 1706.02677) give their branch exactly zero gradient until the first update.
+        dead_layers = {
+            n: _recent_median(c) for n, c in layers.items() if len(c) >= 3 and _recent_median(c) < VANISH_ABS
+        }
         if dead_layers:
             evidence["layers_below_1e-7"] = dead_layers
         if ratio is not None:
@@ -317,7 +321,7 @@ def vanishing_gradients(h: RunHistory) -> Finding | None:
             reasons.append(
                 f"{len(dead_layers)} layer(s) get gradients below {fmt(VANISH_ABS)}: {', '.join(dead_layers)}"
             )
-            severity = "warning" if stagnant is not False else "info"
+            severity = "warning" if stagnant is True else "info"
     if not reasons:
         return None
     p = loss_progress(h)

@@ -110,8 +110,9 @@ def _build_model(choice: TrainingChoice, splits: Any, warnings: list[str]) -> tu
     method = {"scratch": "full", "lora": "lora", "qlora": "lora"}.get(choice.adaptation, choice.adaptation)
     model, _ = apply_adaptation(model, method=method)
     # What `runs.rebuild_model` needs to build this architecture again (the weights come from the run's checkpoint).
-    model.dlexpert_config = {"name": "pretrained", "library": choice.library, "hub_id": choice.hub_id,
-                             "n_classes": n_classes, "input_shape": list(shape)}  # fmt: skip
+    rebuild = {"name": "pretrained", "library": choice.library, "hub_id": choice.hub_id, "n_classes": n_classes,
+               "input_shape": list(shape)}  # fmt: skip
+    model.dlexpert_config = rebuild  # type: ignore[assignment]
     return model, choice.hub_id
 
 

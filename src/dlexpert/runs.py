@@ -171,10 +171,10 @@ def rebuild_model(config: dict[str, Any], *, source: str = "config.yaml") -> Any
         from .models import create_text_classifier
 
         keep = {k: mc[k] for k in ("n_classes", "freeze", "dropout", "max_length") if k in mc}
-        model = create_text_classifier(hub_id=mc.get("hub_id"), **keep)
+        text_model: Any = create_text_classifier(hub_id=mc.get("hub_id"), **keep)
         if adaptation in {"lora", "partial"}:
-            model, _ = apply_adaptation(model, method=adaptation)
-        return model
+            text_model, _ = apply_adaptation(text_model, method=adaptation)
+        return text_model
     if name == "pretrained":
         return _pretrained_architecture(mc, adaptation, source)
     try:

@@ -124,7 +124,7 @@ def full_norm(params: list[nn.Parameter], clip: float | None, norm: torch.Tensor
     return full() if callable(full) else norm
 
 
-def model_state(model: nn.Module, info: DistInfo) -> dict[str, torch.Tensor]:
+def model_state(model: nn.Module, info: DistInfo) -> dict[str, Any]:
     """The full (unsharded) state dict; under FSDP every rank must call this (it gathers), rank 0 gets the tensors."""
     if info.strategy != "fsdp":
         return model.state_dict()

@@ -38,7 +38,9 @@ def train(
 
     spec = load_task(task)  # bad input fails here, once, before any process starts
     if nproc > 1 and "LOCAL_RANK" not in os.environ:
-        _check_out(out, resume)
+        from ..engine.checkpoint import check_run_dir
+
+        check_run_dir(out, resume=resume)
         if task == "-":
             raise InvalidInputError("--nproc: the task must be a file; N processes cannot share standard input")
         from ..engine.distributed import launch
@@ -68,12 +70,4 @@ def train(
         f"best {result.monitor} "
         f"{best}; peak RSS {result.peak_rss_mb:.0f} MB; run dir {out}"
     )
-
-
-def _check_out(out: Path, resume: bool) -> None:
-    last = out / "checkpoints" / "last.pt"
-    if resume and not last.is_file():
-        raise InvalidInputError(f"{last}: no checkpoint to resume from; run without --resume to start fresh")
-    if not resume and last.exists():
-        raise InvalidInputError(f"{out}: already holds a run (checkpoints/last.pt); pass --resume or another --out")
 

@@ -31,6 +31,7 @@ __all__ = [
     "CheckpointWriter",
     "atomic_write_bytes",
     "capture_state",
+    "check_run_dir",
     "get_rng_state",
     "load_checkpoint",
     "load_weights",
@@ -63,6 +64,19 @@ def atomic_write_bytes(path: str | Path, write: Callable[[IO[bytes]], object]) -
             raise DlexpertError(f"{path}: could not write ({e.strerror or e}); the previous file is unchanged") from e
         raise
     return path
+
+
+def check_run_dir(out_dir: str | Path, *, resume: bool) -> Path:
+    """checkpoints/last.pt of `out_dir`, after checking it exists to resume, or is absent for a fresh run."""
+    last_path = Path(out_dir) / "checkpoints" / "last.pt"
+    if resume and not last_path.is_file():
+        raise InvalidInputError(f"{last_path}: no checkpoint to resume from; run without --resume to start fresh")
+    if not resume and last_path.exists():
+        raise InvalidInputError(
+            f"{out_dir}: already holds a run (checkpoints/last.pt); "
+            "pass --resume to continue it, or choose another output folder"
+        )
+    return last_path
 
 
 def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:

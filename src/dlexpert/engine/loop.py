@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, Dataset
 from .._io import atomic_write_text
 from ..errors import InvalidInputError
 from .callbacks import default_callbacks
-from .checkpoint import capture_state, load_checkpoint, restore_state, save_checkpoint
+from .checkpoint import capture_state, check_run_dir, load_checkpoint, restore_state, save_checkpoint
 from .config import TrainConfig
 from .distributed import (
     all_reduce_sum,
@@ -366,13 +366,7 @@ def _check_inputs(train_set: Dataset, val_set: Dataset, last_path: Path, resume:
             raise InvalidInputError(f"{name}: must be a map-style Dataset with __len__ (resuming indexes it)")
         if ds is None or len(ds) == 0:  # type: ignore[arg-type]
             raise InvalidInputError(f"{name}: is empty; training needs at least one sample in each split")
-    if resume and not last_path.is_file():
-        raise InvalidInputError(f"{last_path}: no checkpoint to resume from; run without --resume to start fresh")
-    if not resume and last_path.exists():
-        raise InvalidInputError(
-            f"{last_path.parent.parent}: already holds a run (checkpoints/last.pt); "
-            "pass --resume to continue it, or choose another output folder"
-        )
+    check_run_dir(last_path.parent.parent, resume=resume)
 
 
 def _check_resume(saved: Mapping[str, Any], cfg: TrainConfig) -> None:

@@ -74,12 +74,14 @@ class LoadedRun:
         shape = self.config.get("data", {}).get("input_shape")
         return tuple(int(v) for v in shape) if shape else None
 
-    def splits(self, data: str | None = None) -> Any:
+    def splits(self, data: str | None = None, *, test: str | None = None) -> Any:
         """The run's data splits, reloaded from the recorded source (or from `data`), with the same seed and target.
 
+        `test` replaces the test split with another data set read the same way (`evaluate --data`); its classes
+        that training lacks are appended after the trained ones, so label indices still match the model's outputs.
         A warning is added to `splits.warnings` when the data's version differs from the one the run trained on.
         """
-        if self._splits is not None and data is None:
+        if self._splits is not None and data is None and test is None:
             return self._splits
         from .data import load_data
 
@@ -87,22 +89,24 @@ class LoadedRun:
         source = data or d.get("source")
         if not source:
             raise InvalidInputError(f"{self.run_dir}/config.yaml: records no data source; pass --data SRC")
-        splits = load_data(source, target=d.get("target"), test=d.get("test"), seed=int(self.config["train"]["seed"]))
+        test = test if test is not None else d.get("test")
+        splits = load_data(source, target=d.get("target"), test=test, seed=int(self.config["train"]["seed"]))
         trained = d.get("version")
-        if trained and splits.version != trained:
+        if trained and splits.version != trained and test == d.get("test"):
             splits.warnings.append(
                 f"data version {splits.version} differs from the version the run trained on ({trained}); "
                 "metrics are for the data as it is now"
             )
-        if data is None:
+        if data is None and test == d.get("test"):
             self._splits = splits
         return splits
 
-    def datasets(self, data: str | None = None) -> Any:
-        """Torch datasets of the splits with the run's preprocessing and no augmentation."""
+    def datasets(self, data: str | None = None, *, splits: Any = None) -> Any:
+        """Torch datasets of the splits (`splits`, or `self.splits(data)`) with the run's preprocessing and no
+        augmentation."""
         from .data import to_torch_datasets
 
-        splits = self.splits(data)
+        splits = splits if splits is not None else self.splits(data)
         if self.modality == "text":  # the trained model's own text front end; its feature statistics stay as trained
             text_model = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
             if getattr(text_model, "encoder_is_frozen", False):

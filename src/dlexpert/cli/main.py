@@ -9,6 +9,7 @@ from .catalog import catalog
 from .compress import compress
 from .datasets import datasets
 from .diagnose import diagnose
+from .evaluate import evaluate
 from .export import export
 from .plan import plan
 from .profile import profile
@@ -31,6 +32,7 @@ app.command()(train)
 app.command()(run)
 app.command()(datasets)
 app.command()(diagnose)
+app.command()(evaluate)
 app.command()(compress)
 app.command()(export)
 app.command()(bench)

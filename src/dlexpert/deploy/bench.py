@@ -424,6 +424,7 @@ def benchmark(
     onnx_exporter: str = "auto",
     onnx_model: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
+    save: bool = True,
 ) -> BenchReport:
     """The `bench` stage: time every backend at every batch size on the same inputs; write `bench.json`.
 
@@ -431,7 +432,8 @@ def benchmark(
     `torch.set_num_threads` and ORT's intra-op threads (default: torch's current setting). `out` is where
     bench.json goes (default: the run directory; nowhere for a model spec). `onnx_model` is an fp32 ONNX export of
     the same model with a dynamic batch to time as `onnxruntime` (default: `RUN_DIR/variants/onnx` when it has a
-    dynamic batch, else exported now with `onnx_exporter`).
+    dynamic batch, else exported now with `onnx_exporter`). `save=False` writes no bench.json (`evaluate` times
+    the model this way without replacing a full `bench` report).
 
     Example:
         >>> report = benchmark("runs/m1", batch_sizes=(1, 32), backends=["eager", "onnxruntime"])  # doctest: +SKIP
@@ -526,7 +528,7 @@ def benchmark(
     }
     report.notes += [n for be in plan for n in be.notes]
     target = Path(out) if out is not None else src.run_dir
-    if target is not None:
+    if target is not None and save:
         target.mkdir(parents=True, exist_ok=True)
         atomic_write_text(target / "bench.json", json.dumps(report.to_dict(), indent=2) + "\n")
     return report
@@ -544,10 +546,16 @@ def _load_average() -> list[float] | None:
 
 
 def _versions() -> dict[str, str]:
-    import onnxruntime
     import torch
 
-    return {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__}
+    versions = {"torch": torch.__version__}
+    try:
+        import onnxruntime
+
+        versions["onnxruntime"] = onnxruntime.__version__
+    except ImportError:  # the [deploy] extra is not installed: eager and torch.compile still run
+        pass
+    return versions
 
 
 def _plan_backends(

@@ -10,8 +10,6 @@ Example:
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +19,7 @@ from .history import Axis, RunHistory, Series
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # --- markdown
 
@@ -198,14 +197,15 @@ def plot_history(history: RunHistory, diagnosis: Diagnosis, path: str | Path) ->
             ax.legend(fontsize=8, loc="best")
     verdict = "healthy" if diagnosis.healthy else f"{len(diagnosis.findings)} finding(s)"
     fig.suptitle(f"{diagnosis.source}: {verdict}", fontsize=11)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=110)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return save_png(fig, out)
+
+
+def save_png(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
+    """Render a matplotlib figure to PNG and write it atomically."""
+    import io
+
+    from .._io import atomic_write_bytes
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return atomic_write_bytes(path, buf.getvalue())

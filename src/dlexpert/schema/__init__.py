@@ -20,6 +20,7 @@ from ._quantity import (
     parse_model_size,
 )
 from .diagnosis import ISSUES, Diagnosis, Finding, sort_findings
+from .evaluation import Evaluation
 from .plan import Alternative, Assumption, Evidence, Plan, Question, WorkflowStep
 from .task import DOMAINS, TASK_TYPES, TaskSpec, load_task, parse_task
 
@@ -34,6 +35,7 @@ __all__ = [
     "Compute",
     "DataSize",
     "Diagnosis",
+    "Evaluation",
     "Evidence",
     "Finding",
     "Latency",

@@ -1,0 +1,129 @@
+"""Seed Step 4/7's "compare with a simple baseline" and "with public benchmarks", on the run's own splits.
+
+- `majority_baseline`: always predict the most frequent training class.
+- `linear_baseline`: logistic regression on flattened, standardised inputs (TF-IDF word 1-2 grams for text), its C
+  picked on the validation split. scikit-learn fits it, so it is the same model every time.
+- `public_results`: published figures for the same dataset from the knowledge base (knowledge/data/datasets.yaml).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..schema.evaluation import BaselineResult, PublicResult
+
+__all__ = ["LINEAR_C", "linear_baseline", "majority_baseline", "public_results", "summarize"]
+
+# Inverse L2 strengths tried on the validation split; ties go to the C nearest 1.
+LINEAR_C = (0.01, 0.1, 1.0, 10.0)
+# Flattened inputs larger than this (samples x features) are fitted on a seeded subsample of the training split, so
+# the baseline stays seconds, not minutes, on large images; the `how` field says so.
+MAX_FIT_VALUES = 40_000_000
+
+
+def majority_baseline(y_train: np.ndarray, y_test: np.ndarray, n_classes: int) -> BaselineResult:
+    counts = np.bincount(np.asarray(y_train, dtype=np.int64), minlength=n_classes)
+    top = int(counts.argmax())
+    acc = float((np.asarray(y_test) == top).mean()) if len(y_test) else 0.0
+    return BaselineResult(model="majority class", metrics={"accuracy": acc},
+                          how=f"always predicts training's most frequent class (index {top}, "
+                              f"{counts[top]}/{counts.sum()} training samples)")  # fmt: skip
+
+
+def linear_baseline(splits: Any, *, y_test: np.ndarray, x_test: Any, seed: int = 0) -> BaselineResult:
+    """Logistic regression on the run's training split, scored on (`x_test`, `y_test`): accuracy and log loss."""
+    from sklearn.linear_model import LogisticRegression
+
+    if splits.modality == "text":
+        return _text_baseline(splits, x_test=x_test, y_test=y_test, seed=seed)
+    from sklearn.preprocessing import StandardScaler
+
+    x_train = np.asarray(splits.x_train, dtype=np.float32).reshape(len(splits.y_train), -1)
+    y_train = np.asarray(splits.y_train)
+    note = ""
+    if x_train.size > MAX_FIT_VALUES:
+        keep = max(splits.n_classes * 10, MAX_FIT_VALUES // x_train.shape[1])
+        idx = np.random.default_rng(seed).permutation(len(y_train))[:keep]
+        x_train, y_train = x_train[idx], y_train[idx]
+        note = f"; fitted on a seeded subsample of {len(idx)} training samples (flattened inputs are large)"
+    scaler = StandardScaler().fit(x_train)
+    flat = lambda x: scaler.transform(np.asarray(x, dtype=np.float32).reshape(len(x), -1))  # noqa: E731
+    x_fit, x_val = scaler.transform(x_train), flat(splits.x_val)
+    best_c, clf = _pick_c(lambda c: LogisticRegression(C=c, max_iter=1000, random_state=seed), x_fit, y_train,
+                          x_val, np.asarray(splits.y_val))  # fmt: skip
+    metrics = _proba_metrics(clf.predict_proba(flat(x_test)), clf.classes_, y_test, splits.n_classes)
+    return BaselineResult(
+        model="linear (logistic regression on flattened inputs)",
+        metrics=metrics,
+        how=f"scikit-learn LogisticRegression (L2, C={best_c:g} picked on the validation split from "
+        f"{', '.join(f'{c:g}' for c in LINEAR_C)}) on {x_train.shape[1]} standardised features{note}",
+    )
+
+
+def _text_baseline(splits: Any, *, x_test: Any, y_test: np.ndarray, seed: int) -> BaselineResult:
+    """TF-IDF (word 1-2 grams, sublinear tf) + L2 logistic regression, the standard strong linear text baseline
+    (scikit-learn's text classification example; Wang & Manning 2012, ACL, "Baselines and Bigrams")."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    x_fit = vectorizer.fit_transform(list(splits.x_train))
+    best_c, clf = _pick_c(lambda c: LogisticRegression(C=c, max_iter=2000, random_state=seed), x_fit,
+                          np.asarray(splits.y_train), vectorizer.transform(list(splits.x_val)),
+                          np.asarray(splits.y_val))  # fmt: skip
+    metrics = _proba_metrics(clf.predict_proba(vectorizer.transform(list(x_test))), clf.classes_, y_test,
+                             splits.n_classes)  # fmt: skip
+    return BaselineResult(
+        model="TF-IDF (word 1-2 grams) + logistic regression",
+        metrics=metrics,
+        how=f"scikit-learn TfidfVectorizer ({len(vectorizer.vocabulary_)} features, sublinear tf) + "
+        f"LogisticRegression (L2, C={best_c:g} picked on the validation split)",
+    )
+
+
+def _pick_c(make: Any, x: Any, y: np.ndarray, x_val: Any, y_val: np.ndarray) -> tuple[float, Any]:
+    fitted = {c: make(c).fit(x, y) for c in LINEAR_C}
+    if len(y_val) == 0:
+        return 1.0, fitted[1.0]
+    scores = {c: float((m.predict(x_val) == y_val).mean()) for c, m in fitted.items()}
+    best = max(LINEAR_C, key=lambda c: (scores[c], -abs(math.log10(c))))
+    return best, fitted[best]
+
+
+def _proba_metrics(proba: Any, seen: Any, y: Any, n_classes: int) -> dict[str, float]:
+    """Accuracy and log loss from probabilities over the classes seen in training (`seen`); a test class never seen
+    in training gets probability ~0 (loss capped at -log(1e-12))."""
+    y = np.asarray(y, dtype=np.int64)
+    full = np.full((len(y), max(n_classes, int(y.max(initial=0)) + 1)), 1e-12)
+    full[:, np.asarray(seen, dtype=np.int64)] = np.maximum(proba, 1e-12)
+    picked = full[np.arange(len(y)), y]
+    return {"accuracy": float((full.argmax(axis=1) == y).mean()), "log_loss": float(-np.log(picked).mean())}
+
+
+def public_results(source: str | None) -> list[PublicResult]:
+    """Published results for a known dataset (by the run's data source name), as the knowledge base cites them."""
+    from ..knowledge import find_dataset
+
+    info = find_dataset(source) if source else None
+    if info is None:
+        return []
+    return [PublicResult(dataset=info.name, model=r.model, metric=r.metric, value=float(r.value), source=r.source)
+            for r in info.results]  # fmt: skip
+
+
+def summarize(accuracy: float, majority: BaselineResult | None, linear: BaselineResult | None,
+              public: list[PublicResult]) -> list[str]:  # fmt: skip
+    """The model against each baseline in one line each: points of accuracy above or below."""
+    lines = []
+    for b in (majority, linear):
+        if b is not None and "accuracy" in b.metrics:
+            diff = 100 * (accuracy - b.metrics["accuracy"])
+            lines.append(f"{100 * accuracy:.1f}% vs {b.model} {100 * b.metrics['accuracy']:.1f}%: {diff:+.1f} points")
+    for p in public:
+        if p.metric == "accuracy":
+            diff = 100 * accuracy - p.value
+            lines.append(f"{100 * accuracy:.1f}% vs published {p.model} {p.value:g}% ({p.source}): {diff:+.1f} points")
+    return lines

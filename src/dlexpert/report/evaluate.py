@@ -1,0 +1,300 @@
+"""`evaluate(run dir, test data) -> Evaluation`: seed Step 7's validation, on the run's best weights.
+
+It reloads the run (`runs.load_run`), predicts the test split (or a test set given with `data`), and writes
+RUN_DIR/evaluation.json with: the task's metrics (`report.metrics`), the majority and linear baselines and the
+published figures for a known dataset (`report.baselines`), the failure analysis (`report.failures`), calibration,
+latency from `bench`'s eager path, and the plan's expectation and the task's target beside what was measured.
+Figures go to RUN_DIR/figures/.
+
+Example:
+    >>> ev = evaluate_run("runs/demo-mnist1d", latency=False)  # doctest: +SKIP
+    >>> round(ev.metrics["accuracy"], 3), ev.baseline.linear.metrics["accuracy"]  # doctest: +SKIP
+    (0.986, 0.321)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._io import atomic_write_text
+from ..errors import DlexpertError, InvalidInputError
+from ..schema.evaluation import Baselines, Evaluation
+from .baselines import linear_baseline, majority_baseline, public_results, summarize
+from .failures import analyze_failures, plot_failure_grid
+from .metrics import classification_metrics, regression_metrics
+
+__all__ = ["FIGURES_DIR", "environment", "evaluate_run", "file_sha256", "load_evaluation", "predict"]
+
+FIGURES_DIR = "figures"
+# `bench`'s batch sizes for the evaluation's latency: one sample (online serving) and a batch (offline scoring).
+LATENCY_BATCH_SIZES = (1, 32)
+# The task's `accuracyTarget` metric (schema._quantity) -> the evaluation metric it is judged on.
+TARGET_METRIC = {"accuracy": "accuracy", "top5": "top5_accuracy", "macro-f1": "f1_macro", "micro-f1": "f1_micro",
+                 "weighted-f1": "f1_weighted", "f1": "f1_macro", "auroc": "auroc_ovr_macro",
+                 "precision": "precision_macro", "recall": "recall_macro", "mape": "mape", "rmse": "rmse",
+                 "mae": "mae"}  # fmt: skip
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def environment() -> dict[str, Any]:
+    """Library versions and the machine, for reproducing a figure."""
+    from importlib import metadata
+
+    versions = {}
+    for name in ("dlexpert", "torch", "torchvision", "timm", "transformers", "numpy", "scikit-learn", "onnxruntime"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    env: dict[str, Any] = {"python": sys.version.split()[0], "platform": platform.platform(),
+                           "processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+                           "versions": versions}  # fmt: skip
+    try:
+        import torch
+
+        env["torch_threads"] = torch.get_num_threads()
+        env["accelerator"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except ImportError:
+        pass
+    return env
+
+
+def predict(model: Any, dataset: Any, *, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """The model's outputs (N, C) and the labels (N,) over `dataset`, in order, without gradients."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    outs, ys = [], []
+    model.eval()
+    with torch.inference_mode():
+        for x, y in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+            out = model(x)
+            out = getattr(out, "logits", out)  # transformers models return an output object
+            outs.append(out.float().cpu())
+            ys.append(torch.as_tensor(y).cpu())
+    return torch.cat(outs).numpy(), torch.cat(ys).numpy()
+
+
+def load_evaluation(run_dir: str | Path) -> Evaluation | None:
+    """RUN_DIR/evaluation.json as an `Evaluation`, or None when there is none (or it is from an older version)."""
+    path = Path(run_dir) / "evaluation.json"
+    if not path.is_file():
+        return None
+    try:
+        return Evaluation.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    *,
+    data: str | None = None,
+    latency: bool = True,
+    figures: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> Evaluation:
+    """Evaluate the run's best weights on its test split, or on the test set `data`; write RUN_DIR/evaluation.json.
+
+    Raises `InvalidInputError` (exit 2) for a folder that is not a trained run, missing data, or a test set with
+    none of the trained classes.
+    """
+    from ..runs import load_run
+
+    say = progress or (lambda _msg: None)
+    run_dir = Path(run_dir)
+    run = load_run(run_dir)
+    warnings: list[str] = []
+    say("loading data")
+    splits = run.splits(test=data) if data else run.splits()
+    warnings += [w for w in splits.warnings if w.startswith(("data version", "test"))]
+    trained = run.classes or list(splits.classes)
+    if list(splits.classes[: len(trained)]) != trained:
+        raise InvalidInputError(
+            f"{run.run_dir}/config.yaml: the data's classes {list(splits.classes)[:10]} do not start with the "
+            f"{len(trained)} classes the model was trained on ({trained[:10]}); the label order would not match"
+        )
+    sets = run.datasets(splits=splits)
+    say(f"predicting {len(sets.test)} test samples")
+    outputs, y = predict(run.model, sets.test)
+    n_out = outputs.shape[1] if outputs.ndim == 2 else 1
+    keep = np.arange(len(y))
+    if run.task == "classification":
+        keep = _known_class_rows(y, trained, list(splits.classes), n_out, warnings)
+    y_eval = y[keep]
+    x_test = splits.x_test if data is None and len(keep) == len(y) else _take(splits.x_test, keep)
+    ids = [splits.ids_test[i] for i in keep] if splits.ids_test else None
+
+    fig_dir = run_dir / FIGURES_DIR
+    figs: dict[str, str] = {}
+    ev_fields: dict[str, Any] = {}
+    if run.task == "classification":
+        proba = _softmax(outputs[keep])
+        cls = classification_metrics(y_eval, proba, trained)
+        metrics = cls.metrics
+        say("baselines")
+        majority = majority_baseline(splits.y_train, y_eval, len(trained))
+        linear = linear_baseline(splits, y_test=y_eval, x_test=x_test, seed=int(run.config["train"]["seed"]))
+        public = public_results(run.config.get("data", {}).get("source"))
+        baselines = Baselines(majority=majority, linear=linear, public=public,
+                              summary=summarize(metrics["accuracy"], majority, linear, public))  # fmt: skip
+        failures = analyze_failures(y_eval, proba, trained, cls.confusion, ids=ids)
+        if figures:
+            from .figures import plot_confusion, plot_reliability
+
+            fig_dir.mkdir(exist_ok=True)
+            figs["reliability"] = _rel(plot_reliability(cls.calibration, fig_dir / "reliability.png"), run_dir)
+            figs["confusion"] = _rel(plot_confusion(cls.confusion, fig_dir / "confusion.png"), run_dir)
+            grid = plot_failure_grid(x_test, failures, splits.modality, fig_dir / "failures.png")
+            if grid is not None:
+                failures.grid = figs["failures"] = _rel(grid, run_dir)
+        ev_fields = {"per_class": cls.per_class, "confusion": cls.confusion, "calibration": cls.calibration,
+                     "failures": failures, "baseline": baselines}  # fmt: skip
+    else:
+        metrics = regression_metrics(y_eval, outputs[keep])
+        mean = float(np.mean(np.asarray(splits.y_train, dtype=np.float64)))
+        from ..schema.evaluation import BaselineResult
+
+        ev_fields["baseline"] = Baselines(majority=BaselineResult(
+            model="training mean", metrics=regression_metrics(y_eval, np.full(len(y_eval), mean)),
+            how=f"always predicts the training targets' mean ({mean:.4g})"))  # fmt: skip
+
+    lat = None
+    if latency:
+        say("timing (bench, eager)")
+        lat = _latency(run_dir, warnings)
+    split_name = "test" if data is None else f"test set {data}"
+    evaluation = Evaluation(
+        run_dir=str(run_dir), task=run.task, split=split_name, n_samples=int(len(y_eval)), model=run.model_name,
+        model_version=f"sha256:{file_sha256(run.weights_path)}", weights=_rel(run.weights_path, run_dir),
+        data={"source": str(splits.source), "test": str(data) if data else splits.split.get("test"),
+              "version": splits.version, "trained_version": run.config.get("data", {}).get("version"),
+              "modality": splits.modality, "classes": trained, "split": splits.split,
+              "n_train": int(len(splits.y_train)), "n_val": int(len(splits.y_val))},
+        metrics=metrics, latency=lat, expected=_expected(run_dir, metrics), figures=figs, warnings=warnings,
+        environment=environment(), created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        **ev_fields,
+    )  # fmt: skip
+    atomic_write_text(run_dir / "evaluation.json", evaluation.model_dump_json(indent=2) + "\n")
+    return evaluation
+
+
+def _known_class_rows(
+    y: np.ndarray, trained: list[str], classes: list[str], n_out: int, warnings: list[str]
+) -> np.ndarray:
+    """Rows whose label the model can predict; test classes training never had are listed in a warning and left
+    out of the metrics (a model cannot be scored on a class it has no output for)."""
+    if n_out != len(trained):
+        raise DlexpertError(f"the model has {n_out} outputs but config.yaml lists {len(trained)} classes")
+    known = y < len(trained)
+    if not known.all():
+        unseen, counts = np.unique(y[~known], return_counts=True)
+        listed = ", ".join(f"{classes[i]!r} ({n})" for i, n in zip(unseen.tolist(), counts.tolist(), strict=True))
+        warnings.append(
+            f"the test set has {len(unseen)} class(es) the model was not trained on, left out of the metrics "
+            f"(samples): {listed}"
+        )
+    if not known.any():
+        raise InvalidInputError("the test set has none of the classes the model was trained on")
+    return np.flatnonzero(known)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def _take(x: Any, idx: np.ndarray) -> Any:
+    return [x[i] for i in idx] if isinstance(x, list) else np.asarray(x)[idx]
+
+
+def _rel(path: Path, run_dir: Path) -> str:
+    try:
+        return str(Path(path).relative_to(run_dir))
+    except ValueError:
+        return str(path)
+
+
+def _latency(run_dir: Path, warnings: list[str]) -> dict[str, Any] | None:
+    """Eager batch-1 and batched latency through `bench` (same timing code, thread count stated); the best backend
+    from RUN_DIR/bench.json is added when `dlexpert bench` has run."""
+    from ..deploy import benchmark
+
+    try:
+        report = benchmark(str(run_dir), batch_sizes=LATENCY_BATCH_SIZES, backends=["eager"], warmup=3, iters=50,
+                           max_time_s=1.0, save=False)  # fmt: skip
+    except (DlexpertError, RuntimeError) as exc:
+        warnings.append(f"latency not measured: {str(exc).splitlines()[0]}")
+        return None
+    rows = [{k: r.get(k) for k in ("backend", "batch_size", "latency_ms_p50", "latency_ms_p95", "latency_ms_p99",
+                                   "throughput", "peak_mem_mb")} for r in report.results]  # fmt: skip
+    doc = report.to_dict()
+    out: dict[str, Any] = {"rows": rows, "threads": report.threads, "measured_by": "dlexpert bench (eager)",
+                           "machine": doc.get("machine"), "requirement": report.requirement}  # fmt: skip
+    bench_path = run_dir / "bench.json"
+    if bench_path.is_file():
+        try:
+            bench = json.loads(bench_path.read_text(encoding="utf-8"))
+            ok = [r for r in bench.get("results", []) if r.get("latency_ms_p50") and r.get("batch_size") == 1]
+            if ok:
+                best = min(ok, key=lambda r: r["latency_ms_p50"])
+                out["fastest_backend_batch1"] = {k: best.get(k) for k in ("backend", "latency_ms_p50", "throughput")}
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def _expected(run_dir: Path, metrics: dict[str, float]) -> dict[str, Any] | None:
+    """The plan's expected accuracy (its text) and the task's accuracy target, judged against the measured metric."""
+    out: dict[str, Any] = {}
+    plan_path = run_dir / "plan.json"
+    if plan_path.is_file():
+        try:
+            plan = json.loads(plan_path.read_text(encoding="utf-8"))
+            out["plan_accuracy"] = (plan.get("expectedPerformance") or {}).get("accuracy")
+        except ValueError:
+            pass
+    task_path = run_dir / "task.yaml"
+    if task_path.is_file():
+        import yaml
+
+        from ..schema import parse_accuracy_target
+
+        try:
+            task = yaml.safe_load(task_path.read_text(encoding="utf-8")) or {}
+            text = (task.get("constraints") or {}).get("accuracyTarget")
+            if text:
+                target = parse_accuracy_target(str(text))
+                name = TARGET_METRIC.get(target.metric)
+                measured = metrics.get(name) if name else None
+                out["target"] = {"text": str(text), "metric": name or target.metric, "value": target.value,
+                                 "comparator": target.comparator, "measured": measured,
+                                 "met": None if measured is None else _meets(measured, target)}  # fmt: skip
+        except (ValueError, AttributeError, DlexpertError):
+            pass
+    return out or None
+
+
+def _meets(measured: float, target: Any) -> bool:
+    value = target.value
+    return {">": measured > value, ">=": measured >= value, "<": measured < value, "<=": measured <= value}.get(
+        str(target.comparator), measured >= value if target.higher_is_better else measured <= value
+    )

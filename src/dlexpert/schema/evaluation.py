@@ -1,0 +1,129 @@
+"""What `dlexpert evaluate` returns and writes to RUN_DIR/evaluation.json (seed Step 7: validate and document).
+
+`metrics` is a flat name -> number map, so a task type adds its own metrics (detection `map50`, segmentation
+`miou`/`dice`) without a schema change; the sections beside it (`per_class`, `confusion`, `calibration`,
+`failures`) are filled for the tasks they apply to and stay `None` otherwise. Every figure the model card prints
+comes from here, so the card cannot drift from what was measured.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EVALUATION_SCHEMA_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClassResult(_Strict):
+    """One row of the per-class table."""
+
+    name: str
+    support: int = Field(description="Test samples of this class.")
+    precision: float
+    recall: float
+    f1: float
+    auroc: float | None = Field(None, description="One-vs-rest AUROC; None when the class is absent from the test set.")
+
+
+class Confusion(_Strict):
+    """Rows are true classes, columns predicted classes, both in `labels` order (the model's output order)."""
+
+    labels: list[str]
+    matrix: list[list[int]]
+
+
+class CalibrationBin(_Strict):
+    lower: float
+    upper: float
+    count: int
+    confidence: float | None = Field(None, description="Mean top-1 probability in the bin.")
+    accuracy: float | None = Field(None, description="Fraction correct in the bin.")
+
+
+class Calibration(_Strict):
+    """Expected calibration error over equal-width confidence bins (Guo et al. 2017, arXiv 1706.04599)."""
+
+    ece: float
+    mce: float = Field(description="Maximum calibration error: the largest |accuracy - confidence| of a bin.")
+    n_bins: int
+    mean_confidence: float
+    bins: list[CalibrationBin]
+    verdict: str = Field(description="overconfident, underconfident or well calibrated, with the numbers.")
+
+
+class BaselineResult(_Strict):
+    model: str
+    metrics: dict[str, float]
+    how: str = Field(description="How it was fitted and on which split it was measured.")
+
+
+class PublicResult(_Strict):
+    """A published figure for the same dataset, from the knowledge base (knowledge/data/datasets.yaml)."""
+
+    dataset: str
+    model: str
+    metric: str
+    value: float = Field(description="As published (percent for accuracy).")
+    source: str
+
+
+class Baselines(_Strict):
+    majority: BaselineResult | None = None
+    linear: BaselineResult | None = None
+    public: list[PublicResult] = Field(default_factory=list)
+    summary: list[str] = Field(default_factory=list, description="The model against each baseline, in words.")
+
+
+class WrongExample(_Strict):
+    index: int = Field(description="Position in the evaluated split.")
+    id: str | None = Field(None, description="The sample's name in its source (file, row).")
+    true: str
+    predicted: str
+    confidence: float = Field(description="The model's probability for its (wrong) prediction.")
+    true_probability: float
+
+
+class ConfusedPair(_Strict):
+    true: str
+    predicted: str
+    count: int
+    rate: float = Field(description="count / test samples of the true class.")
+
+
+class Failures(_Strict):
+    """Seed Step 7's "analyze failure cases (which classes/samples are error-prone)"."""
+
+    n_errors: int
+    confidently_wrong: list[WrongExample]
+    confused_pairs: list[ConfusedPair]
+    error_prone_classes: list[str] = Field(description="Classes with the lowest recall, worst first, with numbers.")
+    grid: str | None = Field(None, description="PNG of the most confidently wrong inputs, relative to the run dir.")
+
+
+class Evaluation(_Strict):
+    schema_version: int = EVALUATION_SCHEMA_VERSION
+    run_dir: str
+    task: str = Field(description="classification or regression (detection and segmentation add their metrics).")
+    split: str = Field(description="Which data was evaluated: the run's test split, or a test set given with --data.")
+    n_samples: int
+    model: str
+    model_version: str = Field(description="sha256 of the weights file that was evaluated.")
+    weights: str = Field(description="The weights file, relative to the run dir.")
+    data: dict[str, Any] = Field(description="source, test source, version (a content hash) and how it was split.")
+    metrics: dict[str, float]
+    per_class: list[ClassResult] | None = None
+    confusion: Confusion | None = None
+    calibration: Calibration | None = None
+    baseline: Baselines = Field(default_factory=Baselines)
+    failures: Failures | None = None
+    latency: dict[str, Any] | None = Field(None, description="Eager batch-1 and batched timings from `bench`.")
+    expected: dict[str, Any] | None = Field(None, description="The plan's expected accuracy and the task's target.")
+    figures: dict[str, str] = Field(default_factory=dict, description="PNG figures, relative to the run dir.")
+    warnings: list[str] = Field(default_factory=list)
+    environment: dict[str, Any] = Field(default_factory=dict)
+    created: str

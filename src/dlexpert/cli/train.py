@@ -70,4 +70,3 @@ def train(
         f"best {result.monitor} "
         f"{best}; peak RSS {result.peak_rss_mb:.0f} MB; run dir {out}"
     )
-

@@ -157,10 +157,18 @@ def fit(
             train_time = time.perf_counter() - s.epoch_t0
 
             cbs("before_validate", s)
-            s.val_metrics = broadcast_from_main(evaluate(
-                s.eval_model, val_set, batch_size=cfg.batch_size, task=cfg.task, device=dev,
-                mixed_precision=s.precision.mode, num_workers=cfg.num_workers,
-            ), info)  # fmt: skip  (every rank validates; rank 0's numbers decide, so the ranks agree)
+            s.val_metrics = broadcast_from_main(
+                evaluate(
+                    s.eval_model,
+                    val_set,
+                    batch_size=cfg.batch_size,
+                    task=cfg.task,
+                    device=dev,
+                    mixed_precision=s.precision.mode,
+                    num_workers=cfg.num_workers,
+                ),
+                info,
+            )  # fmt: skip  (every rank validates; rank 0's numbers decide, so the ranks agree)
             train_loss_sum = all_reduce_sum(s.loss_sum, info)
             _track_best(s)
             if isinstance(s.scheduler, ReduceLROnPlateau):

@@ -182,12 +182,12 @@ def evaluate_run(
         lat = _latency(run_dir, warnings)
     split_name = "test" if data is None else f"test set {data}"
     evaluation = Evaluation(
-        run_dir=str(run_dir), task=run.task, split=split_name, n_samples=int(len(y_eval)), model=run.model_name,
+        run_dir=str(run_dir), task=run.task, split=split_name, n_samples=len(y_eval), model=run.model_name,
         model_version=f"sha256:{file_sha256(run.weights_path)}", weights=_rel(run.weights_path, run_dir),
         data={"source": str(splits.source), "test": str(data) if data else splits.split.get("test"),
               "version": splits.version, "trained_version": run.config.get("data", {}).get("version"),
               "modality": splits.modality, "classes": trained, "split": splits.split,
-              "n_train": int(len(splits.y_train)), "n_val": int(len(splits.y_val))},
+              "n_train": len(splits.y_train), "n_val": len(splits.y_val)},
         metrics=metrics, latency=lat, expected=_expected(run_dir, metrics), figures=figs, warnings=warnings,
         environment=environment(), created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         **ev_fields,

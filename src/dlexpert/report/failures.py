@@ -47,7 +47,7 @@ def analyze_failures(
     recall.sort()
     prone = [f"{classes[i]} (recall {r:.3f}, {int(support[i] - m[i, i])}/{int(support[i])} wrong)"
              for r, i in recall[:n_classes] if r < 1.0]  # fmt: skip
-    return Failures(n_errors=int(len(wrong)), confidently_wrong=examples, confused_pairs=pairs,
+    return Failures(n_errors=len(wrong), confidently_wrong=examples, confused_pairs=pairs,
                     error_prone_classes=prone)  # fmt: skip
 
 

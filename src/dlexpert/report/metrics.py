@@ -85,8 +85,14 @@ def classification_metrics(
 
     p, r, f, s = skm.precision_recall_fscore_support(y, pred, labels=np.arange(c), average=None, zero_division=0)
     per_class = [
-        ClassResult(name=classes[i], support=int(s[i]), precision=float(p[i]), recall=float(r[i]), f1=float(f[i]),
-                    auroc=aurocs[i])  # fmt: skip
+        ClassResult(
+            name=classes[i],
+            support=int(s[i]),
+            precision=float(p[i]),
+            recall=float(r[i]),
+            f1=float(f[i]),
+            auroc=aurocs[i],
+        )
         for i in range(c)
     ]
     matrix = skm.confusion_matrix(y, pred, labels=np.arange(c))

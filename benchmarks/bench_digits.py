@@ -37,7 +37,7 @@ def run_one(seed: int) -> dict:
         cfg = (out / "config.yaml").read_text()
     recipe = next((ln.split(":", 1)[1].strip() for ln in cfg.splitlines() if ln.startswith("recipe:")), "?")
     return {"seed": seed, "model": ev["model"], "recipe": recipe, "n": ev["n_samples"],
-            "acc": ev["metrics"]["accuracy"] * 100, "base": ev["baseline"]["metrics"]["accuracy"] * 100,
+            "acc": ev["metrics"]["accuracy"] * 100, "base": ev["baseline"]["linear"]["metrics"]["accuracy"] * 100,
             "wall": wall}  # fmt: skip
 
 

@@ -1,10 +1,10 @@
-"""Carry the plan out: profile the data, plan, train a baseline and the planned model, evaluate, into one run dir.
+"""Carry the plan out: profile the data, plan, train the planned model, evaluate it beside baselines, into one run dir.
 
 `train()` is seed Step 4 for the planned model; `run()` is the whole job (DESIGN.md: "run(task, data) = all of the
 above, in order, into one run dir"). Both write the run directory DESIGN.md lays out:
 
     RUN_DIR/task.yaml plan.json config.yaml metrics.jsonl tb/ checkpoints/{last.pt,best.safetensors}
-    RUN_DIR/profile.json evaluation.json baseline/
+    RUN_DIR/profile.json evaluation.json figures/ MODEL_CARD.md report.html
 
 Example:
     >>> from dlexpert.pipeline import run  # doctest: +SKIP
@@ -13,8 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,15 +33,11 @@ _OPTIMIZERS = {"SGD": "sgd", "AdamW": "adamw", "Adam": "adamw", "Lion": "adamw",
 # (Loshchilov & Hutter, arXiv 1608.03983), and it needs no milestones.
 _SCHEDULERS = {"cosine": "cosine", "onecycle": "onecycle", "step": "cosine", "plateau": "plateau",
                "constant": "constant", "linear": "cosine", "poly": "cosine"}  # fmt: skip
-# Step 4's baseline: a linear/logistic model on flattened inputs, trained briefly with a standard recipe.
-BASELINE_EPOCHS = 20
 # Text trains a sentence encoder (the bundled MiniLM unless the plan's transformers model is cached). When the plan
 # picked a model that does not read text (a from-scratch sequence network), its recipe is for that model, so the
 # encoder is fine-tuned with the knowledge base's BERT recipe instead (recipes.yaml; Devlin et al., arXiv 1810.04805).
 TEXT_FINETUNE_RECIPE = "bert-encoder-finetune-nlp"
 TEXT_CATALOG_NAME = "hf/sentence-transformers/all-MiniLM-L6-v2"
-# The text baseline: TF-IDF of word 1-2 grams + L2 logistic regression, its C picked on the validation split.
-TEXT_BASELINE_C = (0.1, 1.0, 10.0, 100.0)
 
 
 @dataclass
@@ -197,63 +191,6 @@ def _text_datasets(splits: Any, augment: tuple[str, ...], warnings: list[str], m
     return to_torch_datasets(splits, augment=None, tokenizer=tokenizer)
 
 
-def _baseline(splits: Any, *, out_dir: Path, seed: int) -> tuple[str, dict[str, float]]:
-    """Step 4's simplest viable model on the same splits: TF-IDF + logistic regression for text, else a linear model
-    on flattened inputs. Returns its description and test metrics (accuracy, and cross-entropy as `loss`)."""
-    if splits.modality == "text":
-        return _text_baseline(splits, out_dir=out_dir, seed=seed)
-    from .data import to_torch_datasets
-    from .engine import TrainConfig, evaluate, fit
-    from .models import create_model
-
-    base_model = create_model("linear", input_shape=tuple(splits.input_shape), n_classes=splits.n_classes)
-    base_cfg = TrainConfig(epochs=BASELINE_EPOCHS, batch_size=128, optimizer="adamw", lr=1e-2, weight_decay=1e-4,
-                           scheduler="cosine", seed=seed)  # fmt: skip
-    plain = to_torch_datasets(splits, augment=None)
-    fit(base_model, train_set=plain.train, val_set=plain.val, cfg=base_cfg, out_dir=out_dir,
-        progress=False, extra_config={"model": "linear", "role": "baseline"})  # fmt: skip
-    return "linear (logistic regression on flattened inputs)", evaluate(base_model, plain.test, batch_size=256)
-
-
-def _text_baseline(splits: Any, *, out_dir: Path, seed: int) -> tuple[str, dict[str, float]]:
-    """TF-IDF (word 1-2 grams, sublinear tf) + L2 logistic regression, the standard strong linear text baseline
-    (scikit-learn's text classification example; Wang & Manning 2012, ACL, "Baselines and Bigrams"). C is picked on
-    the validation split; the choice and the vocabulary size go to `out_dir/config.yaml`."""
-    import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
-    x_train = vectorizer.fit_transform(list(splits.x_train))
-    x_val, x_test = vectorizer.transform(list(splits.x_val)), vectorizer.transform(list(splits.x_test))
-    y_train, y_val = np.asarray(splits.y_train), np.asarray(splits.y_val)
-    scores: dict[float, float] = {}
-    fitted: dict[float, Any] = {}
-    for c in TEXT_BASELINE_C:
-        fitted[c] = LogisticRegression(C=c, max_iter=2000, random_state=seed).fit(x_train, y_train)
-        scores[c] = float((fitted[c].predict(x_val) == y_val).mean()) if len(y_val) else 0.0
-    best_c = max(TEXT_BASELINE_C, key=lambda c: (scores[c], -abs(math.log10(c))))  # ties: the C nearest 1
-    clf = fitted[best_c]
-    metrics = _proba_metrics(clf.predict_proba(x_test), clf.classes_, np.asarray(splits.y_test), splits.n_classes)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    config = {"model": "tfidf_logreg", "role": "baseline", "ngram_range": [1, 2], "sublinear_tf": True,
-              "n_features": len(vectorizer.vocabulary_), "C": best_c,
-              "val_accuracy_by_C": {str(c): v for c, v in scores.items()}}  # fmt: skip
-    atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(config, sort_keys=False))
-    return "TF-IDF (word 1-2 grams) + logistic regression", metrics
-
-
-def _proba_metrics(proba: Any, seen: Any, y: Any, n_classes: int) -> dict[str, float]:
-    """Accuracy and mean cross-entropy (the engine's `loss`) from predicted probabilities over the classes seen in
-    training (`seen`); a test class never seen in training gets probability ~0 (loss capped at -log(1e-12))."""
-    import numpy as np
-
-    full = np.full((len(y), n_classes), 1e-12)
-    full[:, np.asarray(seen, dtype=np.int64)] = np.maximum(proba, 1e-12)
-    picked = full[np.arange(len(y)), np.asarray(y, dtype=np.int64)]
-    return {"loss": float(-np.log(picked).mean()), "accuracy": float((full.argmax(axis=1) == y).mean())}
-
-
 def train(
     spec: TaskSpec,
     *,
@@ -323,39 +260,35 @@ def run(
     progress: bool | None = None,
     monitor: bool = True,
     auto_remedy: bool = False,
+    latency: bool = True,
 ) -> RunResult:
-    """The whole job: profile, plan, baseline, train, evaluate on the test split; `evaluation.json` holds both."""
-    from .engine import evaluate
+    """The whole job: profile, plan, train, then `evaluate` (metrics, baselines, failures, latency) and the model
+    card; RUN_DIR ends with evaluation.json, MODEL_CARD.md and report.html."""
+    from .report.card import write_model_card
+    from .report.evaluate import evaluate_run
 
     t0 = time.perf_counter()
     out = Path(out_dir)
     if (out / "checkpoints" / "last.pt").exists():
         raise InvalidInputError(f"{out}: already holds a run; choose a new --out folder (or `dlexpert train --resume`)")
-    result, plan, choice, (model, sets, splits), model_name, warnings = train(
+    result, plan, choice, (_model, sets, splits), model_name, warnings = train(
         spec, data=data, out_dir=out, target=target, test=test, epochs=epochs, seed=seed, hardware=hardware,
         progress=progress, monitor=monitor, auto_remedy=auto_remedy,
     )  # fmt: skip
     if result.best_checkpoint is None:  # e.g. the NaN sentinel stopped the run before its first epoch ended
         raise DlexpertError(f"training produced no usable model: {result.stop_reason}; see {out / 'diagnosis.json'}")
 
-    # Step 4: the simplest viable model on the same splits, reported beside the planned one.
-    base_name, base_metrics = _baseline(splits, out_dir=out / "baseline", seed=seed)
-
-    from .engine import load_weights
-
-    model.load_state_dict(load_weights(result.best_checkpoint))
-    metrics = evaluate(model, sets.test, batch_size=256)
-    evaluation = {
-        "split": "test",
-        "n_samples": len(sets.test),
-        "model": model_name,
-        "metrics": metrics,
-        "baseline": {"model": base_name, "metrics": base_metrics},
-        "plan_expected_accuracy": plan.expectedPerformance.accuracy if plan.expectedPerformance else None,
-        "data_version": splits.version,
-        "warnings": warnings,
-    }
-    atomic_write_text(out / "evaluation.json", json.dumps(evaluation, indent=2) + "\n")
-    return RunResult(out_dir=out, plan=plan, choice=choice, model_name=model_name, metrics=metrics,
-                     baseline_metrics=base_metrics, wall_time_s=time.perf_counter() - t0,
+    # Step 7 on the best weights: metrics, the Step 4 baselines on the same splits, failures, latency; then the card.
+    say = _say if progress is not False else None
+    evaluation = evaluate_run(out, latency=latency, notes=warnings, preloaded=(splits, sets), progress=say)
+    write_model_card(out, progress=say)
+    linear = evaluation.baseline.linear
+    return RunResult(out_dir=out, plan=plan, choice=choice, model_name=model_name, metrics=evaluation.metrics,
+                     baseline_metrics=linear.metrics if linear else None, wall_time_s=time.perf_counter() - t0,
                      peak_rss_mb=result.peak_rss_mb, warnings=warnings)  # fmt: skip
+
+
+def _say(msg: str) -> None:
+    import sys
+
+    print(msg, file=sys.stderr)

@@ -23,12 +23,12 @@ def test_run_on_a_text_csv_trains_a_sentence_encoder_probe_beside_tfidf(tmp_path
     ev = json.loads(r.stdout)
     assert ev["model"] == "sentence-transformers/all-MiniLM-L6-v2" and ev["n_samples"] == 9
     assert ev["metrics"]["accuracy"] >= 2 / 3  # three topics with disjoint vocabularies; chance is 1/3
-    assert ev["baseline"]["model"].startswith("TF-IDF") and ev["baseline"]["metrics"]["accuracy"] >= 2 / 3
+    assert ev["baseline"]["linear"]["model"].startswith("TF-IDF") and ev["baseline"]["linear"]["metrics"]["accuracy"] >= 2 / 3
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["adaptation"] == "linear-probe" and config["model_config"]["freeze"] is True
     assert config["data"]["modality"] == "text"
     assert (out / "checkpoints" / "best.safetensors").stat().st_size < 100_000  # the head, not the 90 MB encoder
-    assert yaml.safe_load((out / "baseline" / "config.yaml").read_text())["model"] == "tfidf_logreg"
+    assert "TfidfVectorizer" in ev["baseline"]["linear"]["how"] and (out / "MODEL_CARD.md").is_file()
 
 
 def test_run_on_a_sensor_log_trains_a_1d_cnn_on_chronological_windows(tmp_path: Path) -> None:
@@ -39,7 +39,7 @@ def test_run_on_a_sensor_log_trains_a_1d_cnn_on_chronological_windows(tmp_path: 
     assert "split chronologically" in r.stderr
     ev = json.loads(r.stdout)
     assert ev["model"] == "cnn1d"
-    assert ev["metrics"]["accuracy"] > ev["baseline"]["metrics"]["accuracy"] + 0.2  # frequency, not amplitude
+    assert ev["metrics"]["accuracy"] > ev["baseline"]["linear"]["metrics"]["accuracy"] + 0.2  # frequency, not amplitude
     profile = json.loads((out / "profile.json").read_text())
     assert profile["layout"]["kind"] == "long" and profile["input_shape"] == [2, 32]
     assert profile["split"]["chronological"] is True

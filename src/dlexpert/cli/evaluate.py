@@ -40,8 +40,9 @@ def evaluate(
     def say(msg: str) -> None:
         err_console.print(f"[dim]{msg}[/]", markup=True, highlight=False)
 
-    ev = evaluate_run(run_dir, data=data, latency=latency, figures=figures,
-                      progress=None if fmt is EvaluateFormat.json else say)  # fmt: skip
+    ev = evaluate_run(
+        run_dir, data=data, latency=latency, figures=figures, progress=None if fmt is EvaluateFormat.json else say
+    )
     if fmt is EvaluateFormat.json:
         typer.echo(ev.model_dump_json(indent=2))
         return
@@ -53,8 +54,17 @@ def print_summary(ev: dict[str, Any]) -> None:
     """The headline metrics, the baselines, calibration, failures and latency, in a few lines."""
     m = ev["metrics"]
     lines = [f"{ev['model']} on {ev['split']} ({ev['n_samples']} samples):"]
-    names = ("accuracy", "top5_accuracy", "balanced_accuracy", "f1_macro", "auroc_ovr_macro", "ece", "mae", "rmse",
-             "mape")  # fmt: skip
+    names = (
+        "accuracy",
+        "top5_accuracy",
+        "balanced_accuracy",
+        "f1_macro",
+        "auroc_ovr_macro",
+        "ece",
+        "mae",
+        "rmse",
+        "mape",
+    )
     lines.append("  " + ", ".join(f"{k} {m[k]:.4g}" for k in names if k in m))
     for s in (ev.get("baseline") or {}).get("summary") or []:
         lines.append(f"  {s}")
@@ -68,8 +78,9 @@ def print_summary(ev: dict[str, Any]) -> None:
             lines.append(f"  error-prone classes: {'; '.join(f['error_prone_classes'])}")
     lat = ev.get("latency")
     if lat:
-        rows = ", ".join(f"batch {r['batch_size']}: p50 {r['latency_ms_p50']:.3g} ms" for r in lat["rows"]
-                         if r.get("latency_ms_p50"))  # fmt: skip
+        rows = ", ".join(
+            f"batch {r['batch_size']}: p50 {r['latency_ms_p50']:.3g} ms" for r in lat["rows"] if r.get("latency_ms_p50")
+        )
         lines.append(f"  latency (eager, {lat['threads']} thread(s)): {rows}")
     exp = ev.get("expected") or {}
     if exp.get("target"):

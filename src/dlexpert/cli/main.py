@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from .bench import bench
+from .card import card
 from .catalog import catalog
 from .compress import compress
 from .datasets import datasets
@@ -36,6 +37,7 @@ app.command()(evaluate)
 app.command()(compress)
 app.command()(export)
 app.command()(bench)
+app.command()(card)
 
 
 def main() -> None:

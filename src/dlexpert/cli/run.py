@@ -1,4 +1,5 @@
-"""`dlexpert run TASK --data SRC --out RUN_DIR`: profile, plan, baseline, train and evaluate, into one run dir."""
+"""`dlexpert run TASK --data SRC --out RUN_DIR`: profile, plan, train, evaluate beside baselines and write the model
+card, into one run dir."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def run(
         False, "--auto-remedy", help="On NaN/Inf roll back, cut the LR 10x and clip; stop early on clear overfitting."
     ),
 ) -> None:
-    """The whole job from a task spec and data to an evaluated model, with a linear baseline beside it."""
+    """The whole job from a task spec and data to an evaluated model with its model card and HTML report."""
     from ..pipeline import run as run_job
     from ..schema import load_task
 
@@ -41,7 +42,8 @@ def run(
     base = (r.baseline_metrics or {}).get("accuracy")
     err_console.print(
         f"{r.model_name} ({r.choice.recipe}): test accuracy {acc:.4f} vs linear baseline {base:.4f}; "
-        f"{r.wall_time_s:.0f} s wall, peak RSS {r.peak_rss_mb:.0f} MB; run dir {out}"
+        f"{r.wall_time_s:.0f} s wall, peak RSS {r.peak_rss_mb:.0f} MB; run dir {out} "
+        "(evaluation.json, MODEL_CARD.md, report.html)"
         if acc is not None and base is not None
         else json.dumps(r.metrics)
     )

@@ -28,9 +28,12 @@ def majority_baseline(y_train: np.ndarray, y_test: np.ndarray, n_classes: int) -
     counts = np.bincount(np.asarray(y_train, dtype=np.int64), minlength=n_classes)
     top = int(counts.argmax())
     acc = float((np.asarray(y_test) == top).mean()) if len(y_test) else 0.0
-    return BaselineResult(model="majority class", metrics={"accuracy": acc},
-                          how=f"always predicts training's most frequent class (index {top}, "
-                              f"{counts[top]}/{counts.sum()} training samples)")  # fmt: skip
+    return BaselineResult(
+        model="majority class",
+        metrics={"accuracy": acc},
+        how=f"always predicts training's most frequent class (index {top}, "
+        f"{counts[top]}/{counts.sum()} training samples)",
+    )
 
 
 def linear_baseline(splits: Any, *, y_test: np.ndarray, x_test: Any, seed: int = 0) -> BaselineResult:
@@ -52,8 +55,13 @@ def linear_baseline(splits: Any, *, y_test: np.ndarray, x_test: Any, seed: int =
     scaler = StandardScaler().fit(x_train)
     flat = lambda x: scaler.transform(np.asarray(x, dtype=np.float32).reshape(len(x), -1))  # noqa: E731
     x_fit, x_val = scaler.transform(x_train), flat(splits.x_val)
-    best_c, clf = _pick_c(lambda c: LogisticRegression(C=c, max_iter=1000, random_state=seed), x_fit, y_train,
-                          x_val, np.asarray(splits.y_val))  # fmt: skip
+    best_c, clf = _pick_c(
+        lambda c: LogisticRegression(C=c, max_iter=1000, random_state=seed),
+        x_fit,
+        y_train,
+        x_val,
+        np.asarray(splits.y_val),
+    )
     metrics = _proba_metrics(clf.predict_proba(flat(x_test)), clf.classes_, y_test, splits.n_classes)
     return BaselineResult(
         model="linear (logistic regression on flattened inputs)",
@@ -71,11 +79,16 @@ def _text_baseline(splits: Any, *, x_test: Any, y_test: np.ndarray, seed: int) -
 
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
     x_fit = vectorizer.fit_transform(list(splits.x_train))
-    best_c, clf = _pick_c(lambda c: LogisticRegression(C=c, max_iter=2000, random_state=seed), x_fit,
-                          np.asarray(splits.y_train), vectorizer.transform(list(splits.x_val)),
-                          np.asarray(splits.y_val))  # fmt: skip
-    metrics = _proba_metrics(clf.predict_proba(vectorizer.transform(list(x_test))), clf.classes_, y_test,
-                             splits.n_classes)  # fmt: skip
+    best_c, clf = _pick_c(
+        lambda c: LogisticRegression(C=c, max_iter=2000, random_state=seed),
+        x_fit,
+        np.asarray(splits.y_train),
+        vectorizer.transform(list(splits.x_val)),
+        np.asarray(splits.y_val),
+    )
+    metrics = _proba_metrics(
+        clf.predict_proba(vectorizer.transform(list(x_test))), clf.classes_, y_test, splits.n_classes
+    )
     return BaselineResult(
         model="TF-IDF (word 1-2 grams) + logistic regression",
         metrics=metrics,
@@ -110,12 +123,15 @@ def public_results(source: str | None) -> list[PublicResult]:
     info = find_dataset(source) if source else None
     if info is None:
         return []
-    return [PublicResult(dataset=info.name, model=r.model, metric=r.metric, value=float(r.value), source=r.source)
-            for r in info.results]  # fmt: skip
+    return [
+        PublicResult(dataset=info.name, model=r.model, metric=r.metric, value=float(r.value), source=r.source)
+        for r in info.results
+    ]
 
 
-def summarize(accuracy: float, majority: BaselineResult | None, linear: BaselineResult | None,
-              public: list[PublicResult]) -> list[str]:  # fmt: skip
+def summarize(
+    accuracy: float, majority: BaselineResult | None, linear: BaselineResult | None, public: list[PublicResult]
+) -> list[str]:
     """The model against each baseline in one line each: points of accuracy above or below."""
     lines = []
     for b in (majority, linear):

@@ -39,10 +39,20 @@ FIGURES_DIR = "figures"
 # `bench`'s batch sizes for the evaluation's latency: one sample (online serving) and a batch (offline scoring).
 LATENCY_BATCH_SIZES = (1, 32)
 # The task's `accuracyTarget` metric (schema._quantity) -> the evaluation metric it is judged on.
-TARGET_METRIC = {"accuracy": "accuracy", "top5": "top5_accuracy", "macro-f1": "f1_macro", "micro-f1": "f1_micro",
-                 "weighted-f1": "f1_weighted", "f1": "f1_macro", "auroc": "auroc_ovr_macro",
-                 "precision": "precision_macro", "recall": "recall_macro", "mape": "mape", "rmse": "rmse",
-                 "mae": "mae"}  # fmt: skip
+TARGET_METRIC = {
+    "accuracy": "accuracy",
+    "top5": "top5_accuracy",
+    "macro-f1": "f1_macro",
+    "micro-f1": "f1_micro",
+    "weighted-f1": "f1_weighted",
+    "f1": "f1_macro",
+    "auroc": "auroc_ovr_macro",
+    "precision": "precision_macro",
+    "recall": "recall_macro",
+    "mape": "mape",
+    "rmse": "rmse",
+    "mae": "mae",
+}
 
 
 def file_sha256(path: str | Path) -> str:
@@ -63,9 +73,13 @@ def environment() -> dict[str, Any]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             continue
-    env: dict[str, Any] = {"python": sys.version.split()[0], "platform": platform.platform(),
-                           "processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
-                           "versions": versions}  # fmt: skip
+    env: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "versions": versions,
+    }
     try:
         import torch
 
@@ -109,10 +123,14 @@ def evaluate_run(
     data: str | None = None,
     latency: bool = True,
     figures: bool = True,
+    notes: list[str] | None = None,
+    preloaded: tuple[Any, Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Evaluation:
     """Evaluate the run's best weights on its test split, or on the test set `data`; write RUN_DIR/evaluation.json.
 
+    `notes` are warnings from earlier stages to keep with the figures; `preloaded` = (splits, torch datasets) of
+    the run's own data, when the caller has them already (`pipeline.run`), saves reading and encoding them again.
     Raises `InvalidInputError` (exit 2) for a folder that is not a trained run, missing data, or a test set with
     none of the trained classes.
     """
@@ -121,17 +139,20 @@ def evaluate_run(
     say = progress or (lambda _msg: None)
     run_dir = Path(run_dir)
     run = load_run(run_dir)
-    warnings: list[str] = []
+    warnings: list[str] = list(notes or [])
     say("loading data")
-    splits = run.splits(test=data) if data else run.splits()
-    warnings += [w for w in splits.warnings if w.startswith(("data version", "test"))]
+    if preloaded is not None and data is None:
+        splits, sets = preloaded
+    else:
+        splits = run.splits(test=data) if data else run.splits()
+        warnings += [w for w in splits.warnings if w.startswith(("data version", "test"))]
+        sets = run.datasets(splits=splits)
     trained = run.classes or list(splits.classes)
     if list(splits.classes[: len(trained)]) != trained:
         raise InvalidInputError(
             f"{run.run_dir}/config.yaml: the data's classes {list(splits.classes)[:10]} do not start with the "
             f"{len(trained)} classes the model was trained on ({trained[:10]}); the label order would not match"
         )
-    sets = run.datasets(splits=splits)
     say(f"predicting {len(sets.test)} test samples")
     outputs, y = predict(run.model, sets.test)
     n_out = outputs.shape[1] if outputs.ndim == 2 else 1
@@ -153,8 +174,12 @@ def evaluate_run(
         majority = majority_baseline(splits.y_train, y_eval, len(trained))
         linear = linear_baseline(splits, y_test=y_eval, x_test=x_test, seed=int(run.config["train"]["seed"]))
         public = public_results(run.config.get("data", {}).get("source"))
-        baselines = Baselines(majority=majority, linear=linear, public=public,
-                              summary=summarize(metrics["accuracy"], majority, linear, public))  # fmt: skip
+        baselines = Baselines(
+            majority=majority,
+            linear=linear,
+            public=public,
+            summary=summarize(metrics["accuracy"], majority, linear, public),
+        )
         failures = analyze_failures(y_eval, proba, trained, cls.confusion, ids=ids)
         if figures:
             from .figures import plot_confusion, plot_reliability
@@ -165,16 +190,25 @@ def evaluate_run(
             grid = plot_failure_grid(x_test, failures, splits.modality, fig_dir / "failures.png")
             if grid is not None:
                 failures.grid = figs["failures"] = _rel(grid, run_dir)
-        ev_fields = {"per_class": cls.per_class, "confusion": cls.confusion, "calibration": cls.calibration,
-                     "failures": failures, "baseline": baselines}  # fmt: skip
+        ev_fields = {
+            "per_class": cls.per_class,
+            "confusion": cls.confusion,
+            "calibration": cls.calibration,
+            "failures": failures,
+            "baseline": baselines,
+        }
     else:
         metrics = regression_metrics(y_eval, outputs[keep])
         mean = float(np.mean(np.asarray(splits.y_train, dtype=np.float64)))
         from ..schema.evaluation import BaselineResult
 
-        ev_fields["baseline"] = Baselines(majority=BaselineResult(
-            model="training mean", metrics=regression_metrics(y_eval, np.full(len(y_eval), mean)),
-            how=f"always predicts the training targets' mean ({mean:.4g})"))  # fmt: skip
+        ev_fields["baseline"] = Baselines(
+            majority=BaselineResult(
+                model="training mean",
+                metrics=regression_metrics(y_eval, np.full(len(y_eval), mean)),
+                how=f"always predicts the training targets' mean ({mean:.4g})",
+            )
+        )
 
     lat = None
     if latency:
@@ -182,16 +216,34 @@ def evaluate_run(
         lat = _latency(run_dir, warnings)
     split_name = "test" if data is None else f"test set {data}"
     evaluation = Evaluation(
-        run_dir=str(run_dir), task=run.task, split=split_name, n_samples=len(y_eval), model=run.model_name,
-        model_version=f"sha256:{file_sha256(run.weights_path)}", weights=_rel(run.weights_path, run_dir),
-        data={"source": str(splits.source), "test": str(data) if data else splits.split.get("test"),
-              "version": splits.version, "trained_version": run.config.get("data", {}).get("version"),
-              "modality": splits.modality, "classes": trained, "split": splits.split,
-              "n_train": len(splits.y_train), "n_val": len(splits.y_val)},
-        metrics=metrics, latency=lat, expected=_expected(run_dir, metrics), figures=figs, warnings=warnings,
-        environment=environment(), created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        run_dir=str(run_dir),
+        task=run.task,
+        split=split_name,
+        n_samples=len(y_eval),
+        model=run.model_name,
+        model_version=f"sha256:{file_sha256(run.weights_path)}",
+        weights=_rel(run.weights_path, run_dir),
+        model_info=_model_info(run),
+        data={
+            "source": str(splits.source),
+            "test": str(data) if data else splits.split.get("test"),
+            "version": splits.version,
+            "trained_version": run.config.get("data", {}).get("version"),
+            "modality": splits.modality,
+            "classes": trained,
+            "split": splits.split,
+            "n_train": len(splits.y_train),
+            "n_val": len(splits.y_val),
+        },
+        metrics=metrics,
+        latency=lat,
+        expected=_expected(run_dir, metrics),
+        figures=figs,
+        warnings=warnings,
+        environment=environment(),
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         **ev_fields,
-    )  # fmt: skip
+    )
     atomic_write_text(run_dir / "evaluation.json", evaluation.model_dump_json(indent=2) + "\n")
     return evaluation
 
@@ -214,6 +266,16 @@ def _known_class_rows(
     if not known.any():
         raise InvalidInputError("the test set has none of the classes the model was trained on")
     return np.flatnonzero(known)
+
+
+def _model_info(run: Any) -> dict[str, Any]:
+    params = list(run.model.parameters())
+    return {
+        "class": type(run.model).__name__,
+        "n_parameters": sum(p.numel() for p in params),
+        "n_trainable": sum(p.numel() for p in params if p.requires_grad),
+        "weights_bytes": run.weights_path.stat().st_size,
+    }
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -239,16 +301,41 @@ def _latency(run_dir: Path, warnings: list[str]) -> dict[str, Any] | None:
     from ..deploy import benchmark
 
     try:
-        report = benchmark(str(run_dir), batch_sizes=LATENCY_BATCH_SIZES, backends=["eager"], warmup=3, iters=50,
-                           max_time_s=1.0, save=False)  # fmt: skip
+        report = benchmark(
+            str(run_dir),
+            batch_sizes=LATENCY_BATCH_SIZES,
+            backends=["eager"],
+            warmup=3,
+            iters=50,
+            max_time_s=1.0,
+            save=False,
+        )
     except (DlexpertError, RuntimeError) as exc:
         warnings.append(f"latency not measured: {str(exc).splitlines()[0]}")
         return None
-    rows = [{k: r.get(k) for k in ("backend", "batch_size", "latency_ms_p50", "latency_ms_p95", "latency_ms_p99",
-                                   "throughput", "peak_mem_mb")} for r in report.results]  # fmt: skip
+    rows = [
+        {
+            k: r.get(k)
+            for k in (
+                "backend",
+                "batch_size",
+                "latency_ms_p50",
+                "latency_ms_p95",
+                "latency_ms_p99",
+                "throughput",
+                "peak_mem_mb",
+            )
+        }
+        for r in report.results
+    ]
     doc = report.to_dict()
-    out: dict[str, Any] = {"rows": rows, "threads": report.threads, "measured_by": "dlexpert bench (eager)",
-                           "machine": doc.get("machine"), "requirement": report.requirement}  # fmt: skip
+    out: dict[str, Any] = {
+        "rows": rows,
+        "threads": report.threads,
+        "measured_by": "dlexpert bench (eager)",
+        "machine": doc.get("machine"),
+        "requirement": report.requirement,
+    }
     bench_path = run_dir / "bench.json"
     if bench_path.is_file():
         try:
@@ -285,9 +372,14 @@ def _expected(run_dir: Path, metrics: dict[str, float]) -> dict[str, Any] | None
                 target = parse_accuracy_target(str(text))
                 name = TARGET_METRIC.get(target.metric)
                 measured = metrics.get(name) if name else None
-                out["target"] = {"text": str(text), "metric": name or target.metric, "value": target.value,
-                                 "comparator": target.comparator, "measured": measured,
-                                 "met": None if measured is None else _meets(measured, target)}  # fmt: skip
+                out["target"] = {
+                    "text": str(text),
+                    "metric": name or target.metric,
+                    "value": target.value,
+                    "comparator": target.comparator,
+                    "measured": measured,
+                    "met": None if measured is None else _meets(measured, target),
+                }
         except (ValueError, AttributeError, DlexpertError):
             pass
     return out or None

@@ -33,22 +33,32 @@ def analyze_failures(
     wrong = np.flatnonzero(pred != y)
     order = wrong[np.argsort(-conf[wrong], kind="stable")][:n_examples]
     examples = [
-        WrongExample(index=int(i), id=ids[i] if ids and i < len(ids) else None, true=classes[y[i]],
-                     predicted=classes[pred[i]], confidence=float(conf[i]), true_probability=float(proba[i, y[i]]))
+        WrongExample(
+            index=int(i),
+            id=ids[i] if ids and i < len(ids) else None,
+            true=classes[y[i]],
+            predicted=classes[pred[i]],
+            confidence=float(conf[i]),
+            true_probability=float(proba[i, y[i]]),
+        )
         for i in order
-    ]  # fmt: skip
+    ]
     m = np.asarray(confusion.matrix)
     support = m.sum(axis=1)
     off = [(int(m[t, p]), t, p) for t in range(len(m)) for p in range(len(m)) if t != p and m[t, p] > 0]
     off.sort(key=lambda v: (-v[0], v[1], v[2]))
-    pairs = [ConfusedPair(true=classes[t], predicted=classes[p], count=c, rate=c / max(1, int(support[t])))
-             for c, t, p in off[:n_pairs]]  # fmt: skip
+    pairs = [
+        ConfusedPair(true=classes[t], predicted=classes[p], count=c, rate=c / max(1, int(support[t])))
+        for c, t, p in off[:n_pairs]
+    ]
     recall = [(m[i, i] / support[i], i) for i in range(len(m)) if support[i] > 0]
     recall.sort()
-    prone = [f"{classes[i]} (recall {r:.3f}, {int(support[i] - m[i, i])}/{int(support[i])} wrong)"
-             for r, i in recall[:n_classes] if r < 1.0]  # fmt: skip
-    return Failures(n_errors=len(wrong), confidently_wrong=examples, confused_pairs=pairs,
-                    error_prone_classes=prone)  # fmt: skip
+    prone = [
+        f"{classes[i]} (recall {r:.3f}, {int(support[i] - m[i, i])}/{int(support[i])} wrong)"
+        for r, i in recall[:n_classes]
+        if r < 1.0
+    ]
+    return Failures(n_errors=len(wrong), confidently_wrong=examples, confused_pairs=pairs, error_prone_classes=prone)
 
 
 def plot_failure_grid(x: Any, failures: Failures, modality: str, path: str | Path, *, cols: int = 6) -> Path | None:

@@ -26,21 +26,36 @@ def plot_reliability(cal: Calibration, path: str | Path) -> Path:
     width = 1.0 / cal.n_bins
     filled = [b for b in cal.bins if b.count]
     centers = [(b.lower + b.upper) / 2 for b in filled]
-    top.bar(centers, [b.accuracy for b in filled], width=width * 0.95, color="#3b6ea5", edgecolor="white",
-            label="accuracy in bin")  # fmt: skip
+    top.bar(
+        centers,
+        [b.accuracy for b in filled],
+        width=width * 0.95,
+        color="#3b6ea5",
+        edgecolor="white",
+        label="accuracy in bin",
+    )
     acc = [b.accuracy or 0.0 for b in filled]
     conf = [b.confidence or 0.0 for b in filled]
-    top.bar(centers, [abs(c - a) for a, c in zip(acc, conf, strict=True)],
-            bottom=[min(a, c) for a, c in zip(acc, conf, strict=True)], width=width * 0.95, color="none",
-            edgecolor="#d95f02", hatch="///", linewidth=0.8, label="gap to mean confidence")  # fmt: skip
+    top.bar(
+        centers,
+        [abs(c - a) for a, c in zip(acc, conf, strict=True)],
+        bottom=[min(a, c) for a, c in zip(acc, conf, strict=True)],
+        width=width * 0.95,
+        color="none",
+        edgecolor="#d95f02",
+        hatch="///",
+        linewidth=0.8,
+        label="gap to mean confidence",
+    )
     top.plot([0, 1], [0, 1], linestyle="--", color="gray", linewidth=1, label="perfect calibration")
     top.set_ylim(0, 1)
     top.set_ylabel("accuracy")
     top.set_title(f"Reliability diagram: ECE {cal.ece:.3f}, MCE {cal.mce:.3f} ({cal.n_bins} bins)", fontsize=10)
     top.legend(fontsize=8, loc="upper left")
     top.grid(alpha=0.3)
-    bottom.bar([(b.lower + b.upper) / 2 for b in cal.bins], [b.count for b in cal.bins], width=width * 0.95,
-               color="#777777")  # fmt: skip
+    bottom.bar(
+        [(b.lower + b.upper) / 2 for b in cal.bins], [b.count for b in cal.bins], width=width * 0.95, color="#777777"
+    )
     bottom.set_yscale("symlog")
     bottom.set_xlabel("confidence (top-1 probability)")
     bottom.set_ylabel("samples")
@@ -69,8 +84,15 @@ def plot_confusion(confusion: Confusion, path: str | Path) -> Path:
         for i in range(n):
             for j in range(n):
                 if m[i, j]:
-                    ax.text(j, i, f"{int(m[i, j])}", ha="center", va="center", fontsize=7,
-                            color="white" if rates[i, j] > 0.5 else "black")  # fmt: skip
+                    ax.text(
+                        j,
+                        i,
+                        f"{int(m[i, j])}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if rates[i, j] > 0.5 else "black",
+                    )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(f"Confusion matrix ({int(m.sum())} test samples)", fontsize=10)

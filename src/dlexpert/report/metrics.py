@@ -139,8 +139,11 @@ def calibration(y: np.ndarray, proba: np.ndarray, n_bins: int = ECE_BINS) -> Cal
             gap = abs(acc - mean_conf)
             ece += gap * count / len(y)
             mce = max(mce, gap)
-            bins.append(CalibrationBin(lower=float(edges[i]), upper=float(edges[i + 1]), count=count,
-                                       confidence=mean_conf, accuracy=acc))  # fmt: skip
+            bins.append(
+                CalibrationBin(
+                    lower=float(edges[i]), upper=float(edges[i + 1]), count=count, confidence=mean_conf, accuracy=acc
+                )
+            )
         else:
             bins.append(CalibrationBin(lower=float(edges[i]), upper=float(edges[i + 1]), count=0))
     mean_conf, acc = float(conf.mean()), float(correct.mean())
@@ -156,8 +159,9 @@ def calibration(y: np.ndarray, proba: np.ndarray, n_bins: int = ECE_BINS) -> Cal
             f"underconfident: mean confidence {mean_conf:.3f} vs accuracy {acc:.3f} (ECE {ece:.3f}); "
             "label smoothing or mixup lower confidence by design; temperature scaling can sharpen it"
         )
-    return Calibration(ece=float(ece), mce=float(mce), n_bins=n_bins, mean_confidence=mean_conf, bins=bins,
-                       verdict=verdict)  # fmt: skip
+    return Calibration(
+        ece=float(ece), mce=float(mce), n_bins=n_bins, mean_confidence=mean_conf, bins=bins, verdict=verdict
+    )
 
 
 def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:

@@ -114,6 +114,9 @@ class Evaluation(_Strict):
     model: str
     model_version: str = Field(description="sha256 of the weights file that was evaluated.")
     weights: str = Field(description="The weights file, relative to the run dir.")
+    model_info: dict[str, Any] = Field(
+        default_factory=dict, description="Parameters (all, trainable) and the weights file's size in bytes."
+    )
     data: dict[str, Any] = Field(description="source, test source, version (a content hash) and how it was split.")
     metrics: dict[str, float]
     per_class: list[ClassResult] | None = None

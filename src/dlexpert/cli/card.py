@@ -1,0 +1,42 @@
+"""`dlexpert card RUN_DIR`: MODEL_CARD.md (Hugging Face format) and a self-contained report.html.
+
+Seed Step 7 ("generate a model card"); the library side is `dlexpert.report.card`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._common import err_console, fail, handle_errors
+
+
+@handle_errors
+def card(
+    run_dir: Path = typer.Argument(..., help="A trained run directory (made by `dlexpert run` or `train`)."),
+    html: bool = typer.Option(True, "--html/--no-html", help="Also write report.html with the plots embedded."),
+    check: bool = typer.Option(
+        False, "--check", help="Write nothing; exit 1 when MODEL_CARD.md disagrees with evaluation.json."
+    ),
+) -> None:
+    """Write RUN_DIR/MODEL_CARD.md and RUN_DIR/report.html (atomically). A run without evaluation.json is
+    evaluated first.
+
+    Exit codes: 0 written (or, with --check, the card matches); 1 the card drifted from the evaluation (--check);
+    2 invalid input (not a trained run).
+    """
+    from ..report.card import verify_card, write_model_card
+
+    if check:
+        problems = verify_card(run_dir)
+        if problems:
+            fail(f"{run_dir / 'MODEL_CARD.md'} does not match evaluation.json: " + "; ".join(problems), 1)
+        err_console.print(f"{run_dir / 'MODEL_CARD.md'} matches evaluation.json", markup=False)
+        return
+
+    def say(msg: str) -> None:
+        err_console.print(f"[dim]{msg}[/]", markup=True, highlight=False)
+
+    for path in write_model_card(run_dir, html=html, progress=say):
+        err_console.print(f"wrote {path}", markup=False)

@@ -1,0 +1,162 @@
+"""report.html: the model card as one self-contained page, with the run's plots embedded as data: URIs.
+
+No script, stylesheet, font or image is fetched from anywhere: the page opens offline in any browser, and copies
+as a single file. The plots are the training curves (loss, metric, learning rate, gradient norm; drawn by
+`diagnose.report.plot_history`, with the diagnosis' findings marked), the confusion matrix, the reliability
+diagram and the failure grid from `evaluate`. The text is MODEL_CARD.md's, rendered by Python-Markdown.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .._io import atomic_write_text
+
+__all__ = ["REPORT_FILE", "write_report_html"]
+
+REPORT_FILE = "report.html"
+
+_CSS = """
+body { font: 15px/1.5 -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #1d1d1f;
+       max-width: 1100px; margin: 0 auto; padding: 24px; }
+h1 { font-size: 1.7em; margin-bottom: .2em; }
+h2 { border-bottom: 1px solid #ddd; padding-bottom: .2em; margin-top: 1.6em; }
+table { border-collapse: collapse; margin: .6em 0; font-size: .92em; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
+th { background: #f4f5f7; } tr:nth-child(even) td { background: #fafbfc; }
+code, pre { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9em; }
+pre { background: #f6f8fa; padding: 10px; overflow-x: auto; border-radius: 4px; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 16px; }
+figure { margin: 0; border: 1px solid #e3e3e3; border-radius: 6px; padding: 8px; background: #fff; }
+figure img { width: 100%; height: auto; display: block; }
+#fig-failures { grid-column: 1 / -1; }
+figcaption { font-size: .85em; color: #555; margin-top: 4px; }
+.meta { color: #555; font-size: .9em; }
+.kpis { display: flex; flex-wrap: wrap; gap: 12px; margin: 12px 0; }
+.kpi { border: 1px solid #e3e3e3; border-radius: 6px; padding: 8px 14px; min-width: 120px; }
+.kpi b { display: block; font-size: 1.4em; }
+"""
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _figures(facts: Any) -> list[tuple[str, str, bytes]]:
+    """(id, caption, PNG bytes) for each plot available: curves drawn now, the evaluation's figures from disk (or
+    drawn now from evaluation.json when `evaluate --no-figures` left them out)."""
+    from .figures import plot_confusion, plot_reliability
+
+    ev, run_dir = facts.evaluation, facts.run_dir
+    out: list[tuple[str, str, bytes]] = []
+    with tempfile.TemporaryDirectory(prefix="dlexpert-report-") as tmp:
+        if facts.diagnosis is not None:
+            try:
+                from ..diagnose import read_history
+                from ..diagnose.report import plot_history
+
+                path = plot_history(read_history(run_dir), facts.diagnosis, Path(tmp) / "curves.png")
+                out.append(
+                    (
+                        "curves",
+                        "Training curves: loss, accuracy, learning rate and gradient norm, with the "
+                        "diagnosis' findings marked where they began",
+                        path.read_bytes(),
+                    )
+                )
+            except Exception as exc:  # a run whose logs cannot be drawn still gets its report
+                facts.notes.append(f"training curves not drawn: {exc}")
+        drawn = {"confusion": plot_confusion, "reliability": plot_reliability}
+        captions = {
+            "confusion": "Confusion matrix (rows: true class, normalised; numbers: counts)",
+            "reliability": "Reliability diagram: accuracy against confidence, with the ECE",
+            "failures": "The most confidently wrong test samples: true -> predicted (confidence)",
+        }
+        for key in ("confusion", "reliability", "failures"):
+            rel = ev.figures.get(key)
+            if rel and (run_dir / rel).is_file():
+                out.append((key, captions[key], (run_dir / rel).read_bytes()))
+            elif key in drawn and getattr(ev, "calibration" if key == "reliability" else key) is not None:
+                section = ev.calibration if key == "reliability" else ev.confusion
+                path = drawn[key](section, Path(tmp) / f"{key}.png")
+                out.append((key, captions[key], path.read_bytes()))
+    return out
+
+
+def render_report_html(facts: Any) -> str:
+    import markdown
+
+    from .card import render_card
+
+    card = render_card(facts)
+    body_md = card.split("\n---\n", 1)[1] if card.startswith("---\n") else card
+    head_md, sep, rest_md = body_md.partition("\n## ")  # title and summary above the plots, sections below
+
+    def to_html(text: str) -> str:
+        return markdown.markdown(text, extensions=["tables", "fenced_code", "md_in_html"], output_format="html")
+
+    head, body = to_html(head_md), to_html(sep.lstrip("\n") + rest_md)
+    ev = facts.evaluation
+    kpis = []
+    for key, label in (
+        ("accuracy", "test accuracy"),
+        ("f1_macro", "macro F1"),
+        ("balanced_accuracy", "balanced acc."),
+        ("auroc_ovr_macro", "AUROC"),
+        ("ece", "ECE"),
+        ("mae", "MAE"),
+        ("rmse", "RMSE"),
+    ):
+        if key in ev.metrics:
+            v = ev.metrics[key]
+            shown = f"{100 * v:.2f}%" if key in {"accuracy", "f1_macro", "balanced_accuracy"} else f"{v:.4g}"
+            kpis.append(f'<div class="kpi" data-metric="{key}"><b>{shown}</b>{html.escape(label)}</div>')
+    if ev.baseline.linear is not None and "accuracy" in ev.baseline.linear.metrics:
+        kpis.append(
+            f'<div class="kpi" data-metric="baseline_linear"><b>'
+            f"{100 * ev.baseline.linear.metrics['accuracy']:.2f}%</b>linear baseline</div>"
+        )
+    rows = ev.latency["rows"] if ev.latency else []
+    for r in rows:
+        if r.get("latency_ms_p50") is not None:
+            kpis.append(
+                f'<div class="kpi" data-metric="latency_b{r["batch_size"]}"><b>{r["latency_ms_p50"]:.3g} ms'
+                f"</b>p50, batch {r['batch_size']}</div>"
+            )
+    figs = "\n".join(
+        f'<figure id="fig-{key}"><img alt="{html.escape(caption)}" src="{_data_uri(png)}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        for key, caption, png in _figures(facts)
+    )
+    title = html.escape(f"dlexpert report: {facts.name}")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>{title}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+{head}
+<p class="meta">{html.escape(str(facts.run_dir))} &middot; weights <code>{html.escape(ev.model_version)}</code>
+&middot; evaluated {html.escape(ev.created)}</p>
+<div class="kpis">{"".join(kpis)}</div>
+<h2 id="plots">Plots</h2>
+<div class="figures">
+{figs}
+</div>
+{body}
+</body>
+</html>
+"""
+
+
+def write_report_html(facts: Any) -> Path:
+    """Render and write RUN_DIR/report.html atomically."""
+    return atomic_write_text(facts.run_dir / REPORT_FILE, render_report_html(facts))

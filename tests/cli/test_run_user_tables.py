@@ -23,7 +23,8 @@ def test_run_on_a_text_csv_trains_a_sentence_encoder_probe_beside_tfidf(tmp_path
     ev = json.loads(r.stdout)
     assert ev["model"] == "sentence-transformers/all-MiniLM-L6-v2" and ev["n_samples"] == 9
     assert ev["metrics"]["accuracy"] >= 2 / 3  # three topics with disjoint vocabularies; chance is 1/3
-    assert ev["baseline"]["linear"]["model"].startswith("TF-IDF") and ev["baseline"]["linear"]["metrics"]["accuracy"] >= 2 / 3
+    linear = ev["baseline"]["linear"]
+    assert linear["model"].startswith("TF-IDF") and linear["metrics"]["accuracy"] >= 2 / 3
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["adaptation"] == "linear-probe" and config["model_config"]["freeze"] is True
     assert config["data"]["modality"] == "text"

@@ -136,7 +136,8 @@ def test_run_on_a_text_csv_reports_the_probe_beside_tfidf(tmp_path: Path) -> Non
     assert r.model_name == "sentence-transformers/all-MiniLM-L6-v2" and r.choice.adaptation == "linear-probe"
     assert r.metrics["accuracy"] >= 2 / 3 and r.baseline_metrics is not None
     ev = yaml.safe_load((tmp_path / "run" / "evaluation.json").read_text())
-    assert ev["baseline"]["linear"]["model"].startswith("TF-IDF") and ev["baseline"]["linear"]["metrics"]["accuracy"] >= 2 / 3
+    linear = ev["baseline"]["linear"]
+    assert linear["model"].startswith("TF-IDF") and linear["metrics"]["accuracy"] >= 2 / 3
     # best.safetensors is the head; with the bundled encoder it is the whole classifier, reading raw text.
     config = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
     model = create_text_classifier(n_classes=len(config["data"]["classes"]), freeze=True).eval()

@@ -39,9 +39,7 @@ def test_classification_metrics_match_scikit_learn() -> None:
         p, r, f, _ = skm.precision_recall_fscore_support(y, pred, average=avg, zero_division=0)
         assert (m[f"precision_{avg}"], m[f"recall_{avg}"], m[f"f1_{avg}"]) == pytest.approx((p, r, f)), avg
     assert m["auroc_ovr_macro"] == pytest.approx(skm.roc_auc_score(y, proba, multi_class="ovr", average="macro"))
-    assert m["auroc_ovr_weighted"] == pytest.approx(
-        skm.roc_auc_score(y, proba, multi_class="ovr", average="weighted")
-    )
+    assert m["auroc_ovr_weighted"] == pytest.approx(skm.roc_auc_score(y, proba, multi_class="ovr", average="weighted"))
     assert m["log_loss"] == pytest.approx(skm.log_loss(y, proba, labels=np.arange(C)))
     assert m["ece"] == res.calibration.ece
     assert all(isinstance(v, float) for v in m.values())  # plain numbers, JSON-ready

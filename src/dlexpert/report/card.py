@@ -169,7 +169,7 @@ def _training_summary(path: Path) -> dict[str, Any]:
 
 def _variants(run_dir: Path) -> list[dict[str, Any]]:
     """Compressed and exported variants (RUN_DIR/variants/*) with the figures their own reports recorded."""
-    out = []
+    out: list[dict[str, Any]] = []
     root = run_dir / "variants"
     if not root.is_dir():
         return out
@@ -487,9 +487,10 @@ def _training(f: CardFacts) -> str:
         f"- Split: {ev.data.get('n_train')} train / {ev.data.get('n_val')} validation / {ev.n_samples} "
         f"test ({_split_text(data.get('split') or {})})."
     )
-    counts = (f.profile.get("class_counts") or {}) if isinstance(f.profile.get("class_counts"), dict) else {}
+    raw_counts = f.profile.get("class_counts")
+    counts: dict[str, int] = raw_counts if isinstance(raw_counts, dict) else {}
     if counts:
-        lo, hi = min(counts, key=counts.get), max(counts, key=counts.get)
+        lo, hi = min(counts, key=lambda c: counts[c]), max(counts, key=lambda c: counts[c])
         if counts[lo] == counts[hi]:
             lines.append(f"- Class counts (all splits): {counts[lo]} per class (balanced).")
         else:
@@ -674,7 +675,7 @@ def _ethics(f: CardFacts) -> str:
 def _environment(f: CardFacts) -> str:
     env = f.evaluation.environment or environment()
     versions = env.get("versions") or {}
-    rows = [
+    rows: list[list[Any]] = [
         ["Python", env.get("python")],
         ["Platform", env.get("platform")],
         [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ def _figures(facts: Any) -> list[tuple[str, str, bytes]]:
                 )
             except Exception as exc:  # a run whose logs cannot be drawn still gets its report
                 facts.notes.append(f"training curves not drawn: {exc}")
-        drawn = {"confusion": plot_confusion, "reliability": plot_reliability}
+        drawn: dict[str, Callable[[Any, Path], Path]] = {"confusion": plot_confusion, "reliability": plot_reliability}
         captions = {
             "confusion": "Confusion matrix (rows: true class, normalised; numbers: counts)",
             "reliability": "Reliability diagram: accuracy against confidence, with the ECE",

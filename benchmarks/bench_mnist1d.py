@@ -38,7 +38,7 @@ def main() -> None:
                 raise SystemExit(r.stderr)
             ev = json.loads((out / "evaluation.json").read_text())
         acc = ev["metrics"]["accuracy"] * 100
-        base = ev["baseline"]["metrics"]["accuracy"] * 100
+        base = ev["baseline"]["linear"]["metrics"]["accuracy"] * 100
         acc_ok = "MET" if acc >= 98 else "MISSED"
         time_ok = "MET" if wall <= 120 else "MISSED"
         print(

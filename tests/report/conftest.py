@@ -19,7 +19,8 @@ torch.set_num_threads(1)  # the dev machine has 2 cores; tests must not fight ov
 EPOCHS = 6
 
 
-def _copy(src: Path, dst: Path) -> Path:
+def copy_run(src: Path, dst: Path) -> Path:
+    """A copy of a run directory, without its TensorBoard logs and deploy variants (nothing here reads them)."""
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("tb", "variants", "bench.json"))
     return dst
 
@@ -41,11 +42,11 @@ def evaluated_run(mnist1d_run: Path, tmp_path_factory: pytest.TempPathFactory) -
     """A copy of the run evaluated once (no latency): (run dir, the returned `Evaluation`). Read-only."""
     from dlexpert.report.evaluate import evaluate_run
 
-    run_dir = _copy(mnist1d_run, tmp_path_factory.mktemp("evaluated") / "run")
+    run_dir = copy_run(mnist1d_run, tmp_path_factory.mktemp("evaluated") / "run")
     return run_dir, evaluate_run(run_dir, latency=False)
 
 
 @pytest.fixture
 def fresh_eval_run(mnist1d_run: Path, tmp_path: Path) -> Path:
     """A private copy of the trained run, for tests that evaluate into it or delete files."""
-    return _copy(mnist1d_run, tmp_path / "run")
+    return copy_run(mnist1d_run, tmp_path / "run")

@@ -38,6 +38,10 @@ __all__ = ["FIGURES_DIR", "environment", "evaluate_run", "file_sha256", "load_ev
 FIGURES_DIR = "figures"
 # `bench`'s batch sizes for the evaluation's latency: one sample (online serving) and a batch (offline scoring).
 LATENCY_BATCH_SIZES = (1, 32)
+# One intra-op thread: a per-request serving setting, and stable on a shared machine, where several threads collapse
+# when another process is busy (seen here: 0.7 ms p50 alone, 200 ms beside a test run). `dlexpert bench --threads N`
+# measures other counts.
+LATENCY_THREADS = 1
 # The task's `accuracyTarget` metric (schema._quantity) -> the evaluation metric it is judged on.
 TARGET_METRIC = {
     "accuracy": "accuracy",
@@ -306,6 +310,7 @@ def _latency(run_dir: Path, warnings: list[str]) -> dict[str, Any] | None:
             str(run_dir),
             batch_sizes=LATENCY_BATCH_SIZES,
             backends=["eager"],
+            threads=LATENCY_THREADS,
             warmup=3,
             iters=50,
             max_time_s=1.0,

@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -89,15 +89,23 @@ class LoadedRun:
         source = data or d.get("source")
         if not source:
             raise InvalidInputError(f"{self.run_dir}/config.yaml: records no data source; pass --data SRC")
-        test = test if test is not None else d.get("test")
-        splits = load_data(source, target=d.get("target"), test=test, seed=int(self.config["train"]["seed"]))
+        seed = int(self.config["train"]["seed"])
+        splits = load_data(source, target=d.get("target"), test=d.get("test"), seed=seed)
         trained = d.get("version")
-        if trained and splits.version != trained and test == d.get("test"):
+        if trained and splits.version != trained:
             splits.warnings.append(
                 f"data version {splits.version} differs from the version the run trained on ({trained}); "
                 "metrics are for the data as it is now"
             )
-        if data is None and test == d.get("test"):
+        if test is not None:
+            # Train and validation stay the run's own (the baselines fit on exactly what the model saw); only the
+            # test split is replaced, with label indices from a load that appends the test set's new classes.
+            other = load_data(source, target=d.get("target"), test=test, seed=seed)
+            splits = replace(splits, x_test=other.x_test, y_test=other.y_test, ids_test=other.ids_test,
+                             classes=other.classes, test_source=other.test_source, version=other.version,
+                             warnings=splits.warnings + [w for w in other.warnings if w.startswith("test")],
+                             split={**splits.split, "test": str(test)})  # fmt: skip
+        elif data is None:
             self._splits = splits
         return splits
 
@@ -131,16 +139,16 @@ def load_run(run_dir: str | Path, *, weights: str = "best") -> LoadedRun:
 
     Raises `InvalidInputError` (exit 2) when the directory holds no trained model, saying what is missing.
     """
-    from .engine import load_weights
-
     run_dir = Path(run_dir)
-    config = load_run_config(run_dir)
+    config = load_run_config(run_dir)  # before importing torch: a wrong folder is said at once
     path = run_dir / "checkpoints" / ("best.safetensors" if weights == "best" else "last.pt")
     if not path.is_file():
         raise InvalidInputError(
             f"{run_dir}: has no trained model ({path.relative_to(run_dir)} is missing); finish training with "
             f"`dlexpert train ... --out {run_dir} --resume`"
         )
+    from .engine import load_weights
+
     model = rebuild_model(config, source=str(run_dir / "config.yaml"))
     state = load_weights(path)
     try:

@@ -39,11 +39,11 @@ def mnist1d_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def evaluated_run(mnist1d_run: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
-    """A copy of the run evaluated once (no latency): (run dir, the returned `Evaluation`). Read-only."""
+    """A copy of the run evaluated once (with latency): (run dir, the returned `Evaluation`). Read-only."""
     from dlexpert.report.evaluate import evaluate_run
 
     run_dir = copy_run(mnist1d_run, tmp_path_factory.mktemp("evaluated") / "run")
-    return run_dir, evaluate_run(run_dir, latency=False)
+    return run_dir, evaluate_run(run_dir, latency=True)
 
 
 @pytest.fixture

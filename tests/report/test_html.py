@@ -49,6 +49,9 @@ def page_of_report(evaluated_run: tuple[Path, Any], tmp_path_factory: pytest.Tem
                 kpi: document.querySelector('[data-metric="accuracy"] b')?.innerText,
                 headings: Array.from(document.querySelectorAll('h2')).map(h => h.innerText),
                 tables: document.querySelectorAll('table').length,
+                latencyRows: Array.from(document.querySelectorAll('table'))
+                    .filter(t => t.innerText.includes('p50 ms'))
+                    .map(t => Array.from(t.tBodies[0].rows).map(r => r.cells[1].innerText)),
                 perClassRows: (() => { const h = Array.from(document.querySelectorAll('h3'))
                                           .find(e => e.innerText === 'Per class');
                                         const t = h && h.nextElementSibling;
@@ -79,6 +82,7 @@ def test_the_report_renders_offline_with_every_plot(page_of_report: Any) -> None
     for h in ("Model details", "Evaluation", "Bias, risks and limitations", "Ethical considerations"):
         assert any(x.startswith(h) for x in facts["headings"]), h
     assert facts["tables"] >= 6 and facts["height"] > 3000
+    assert facts["latencyRows"] == [["1", "32"]]  # single-sample and batched, from bench
     assert len(screenshot) > 20_000  # a blank 1200x900 PNG is a few KB
 
 

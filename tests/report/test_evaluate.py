@@ -224,7 +224,11 @@ def test_test_classes_absent_from_training_are_warned_about_and_left_out(tmp_pat
     train(spec, data=str(data), out_dir=run_dir, epochs=2, monitor=False, progress=False)
     # The unseen class comes first in the file: its label index must still come after the trained ones.
     other = blobs(tmp_path / "other.csv", {"dog": 7, "ant": 10, "bee": 10, "cat": 10}, seed=1)
+    own = evaluate_run(run_dir, latency=False, figures=False)
     ev = evaluate_run(run_dir, data=str(other), latency=False)
+    # The baselines fit on the run's own training split, not on the whole file the model's test split came from.
+    assert (ev.data["n_train"], ev.data["n_val"]) == (own.data["n_train"], own.data["n_val"])
+    assert own.data["n_train"] + own.data["n_val"] < 180
 
     assert ev.n_samples == 30  # the 7 "dog" rows are not scored
     unseen = [w for w in ev.warnings if "dog" in w]

@@ -384,6 +384,13 @@ def _limitations(f: CardFacts) -> str:
     exp = (ev.expected or {}).get("target")
     if exp and exp.get("met") is False:
         items.append(f"Misses the task's target {exp['text']!r}: measured {exp['metric']} {_num(exp['measured'])}.")
+    linear = ev.baseline.linear
+    model_acc, linear_acc = ev.metrics.get("accuracy"), linear.metrics.get("accuracy") if linear else None
+    if linear is not None and model_acc is not None and linear_acc is not None and model_acc <= linear_acc:
+        items.append(
+            f"Does not beat the linear baseline: {_pct(model_acc)} vs {_pct(linear_acc)} for {linear.model}; "
+            "use the baseline, or train longer (see the diagnosis)."
+        )
     if f.diagnosis is not None:
         for fd in f.diagnosis.findings:
             items.append(f"Training diagnosis, {fd.issue} ({fd.severity}): {fd.diagnosis}")
@@ -404,7 +411,8 @@ def _limitations(f: CardFacts) -> str:
             top = fl.confidently_wrong[0]
             items.append(
                 f"{fl.n_errors} test errors; the most confident was {top.true} predicted as {top.predicted} "
-                f"with probability {top.confidence:.3f}: high confidence does not guarantee a right answer."
+                f"with probability {top.confidence:.3f}"
+                + (": a confident answer can still be wrong." if top.confidence >= 0.9 else ".")
             )
     for p in (f.profile.get("problems") or [])[:5]:
         items.append(f"Data: {p.get('message', p) if isinstance(p, dict) else p}")

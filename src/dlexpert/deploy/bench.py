@@ -548,7 +548,7 @@ def _load_average() -> list[float] | None:
 def _versions() -> dict[str, str]:
     import torch
 
-    versions = {"torch": torch.__version__}
+    versions: dict[str, str] = {"torch": torch.__version__}
     try:
         import onnxruntime
 

@@ -90,7 +90,15 @@ class LoadedRun:
         if not source:
             raise InvalidInputError(f"{self.run_dir}/config.yaml: records no data source; pass --data SRC")
         seed = int(self.config["train"]["seed"])
-        splits = load_data(source, target=d.get("target"), test=d.get("test"), seed=seed)
+        try:
+            splits = load_data(source, target=d.get("target"), test=d.get("test"), seed=seed)
+        except InvalidInputError as e:
+            if data is not None:
+                raise
+            raise InvalidInputError(
+                f"{self.run_dir}/config.yaml: the run's data cannot be read ({e}); later stages re-read it for the "
+                "train/validation/test splits, so restore it at that path"
+            ) from None
         trained = d.get("version")
         if trained and splits.version != trained:
             splits.warnings.append(

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from dlexpert.errors import InvalidInputError
 from dlexpert.report.evaluate import evaluate_run, load_evaluation
 from dlexpert.schema.evaluation import Evaluation
 
@@ -241,4 +242,9 @@ def test_test_classes_absent_from_training_are_warned_about_and_left_out(tmp_pat
     assert ev.metrics["accuracy"] >= 0.8  # the blobs are far apart: labels line up with the model's outputs
     assert ev.split.startswith("test set") and ev.data["test"] == str(other)
     assert "failures" not in ev.figures  # tabular rows are not drawn
+    assert load_evaluation(run_dir) == ev
+    # The training data moved away: said in one line, naming the run's config, and evaluation.json is kept.
+    data.rename(tmp_path / "moved.csv")
+    with pytest.raises(InvalidInputError, match=r"config.yaml: the run's data cannot be read .*train.csv"):
+        evaluate_run(run_dir, latency=False)
     assert load_evaluation(run_dir) == ev

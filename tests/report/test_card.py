@@ -111,3 +111,18 @@ def test_card_bad_input_is_one_line(tmp_path: Path, mnist1d_run: Path) -> None:
     assert r.returncode == 2 and "checkpoints/best.safetensors is missing" in r.stderr
     assert len(r.stderr.strip().splitlines()) <= 2 and "Traceback" not in r.stderr
     assert not (untrained / "MODEL_CARD.md").exists()
+
+
+def test_bench_figures_join_the_card_when_bench_has_run(carded: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    shutil.copytree(carded, run_dir)
+    row = {"backend": "onnxruntime", "batch_size": 1, "latency_ms_p50": 0.178, "latency_ms_p95": 0.376,
+           "throughput": 5612.0, "max_abs_diff": 1.4e-6}  # fmt: skip
+    (run_dir / "bench.json").write_text(json.dumps({"results": [row], "threads": 2,
+                                                    "fastest_meeting_requirement": "onnxruntime"}))  # fmt: skip
+    write_model_card(run_dir, html=False)
+    text = (run_dir / "MODEL_CARD.md").read_text()
+    assert "from `dlexpert bench` (bench.json, 2 thread(s))" in text
+    assert "| onnxruntime | 1 | 0.178 | 0.376 | 5612 | 1.4e-06 |" in text
+    assert "Fastest backend meeting the latency requirement: onnxruntime." in text
+    assert verify_card(run_dir) == []

@@ -652,11 +652,22 @@ def _evaluation(f: CardFacts) -> str:
             f"{machine.get('processor', '-')} ({machine.get('cpu_count', '-')} CPUs), load average "
             f"{machine.get('load_average')}."
         )
-        if lat.get("fastest_backend_batch1"):
-            fb = lat["fastest_backend_batch1"]
-            lines.append(
-                f"Fastest backend at batch 1 in bench.json: {fb['backend']}, p50 {_num(fb['latency_ms_p50'])} ms."
+    bench_rows = [r for r in (f.bench or {}).get("results") or [] if r.get("latency_ms_p50") is not None]
+    if bench_rows:
+        b = f.bench or {}
+        lines += ["", f"Every backend, from `dlexpert bench` (bench.json, {b.get('threads')} thread(s)):", ""]
+        lines.append(
+            _table(
+                ["Backend", "Batch", "p50 ms", "p95 ms", "Samples/s", "max abs diff vs eager"],
+                [
+                    [r["backend"], r["batch_size"], _num(r["latency_ms_p50"]), _num(r.get("latency_ms_p95")),
+                     _num(r.get("throughput"), ".4g"), _num(r.get("max_abs_diff"), ".2g")]
+                    for r in bench_rows
+                ],
             )
+        )  # fmt: skip
+        if b.get("fastest_meeting_requirement"):
+            lines.append(f"\nFastest backend meeting the latency requirement: {b['fastest_meeting_requirement']}.")
     if f.variants:
         lines += ["", "### Variants", ""]
         lines.append(

@@ -333,7 +333,7 @@ def _details(f: CardFacts) -> str:
         ["Plan's architecture", design.get("architecture") or "-"],
         ["License", f"{_license(f)} (set by the model owner; pretrained weights keep their own license)"],
     ]
-    return "## Model details\n\n" + _table(["", ""], rows)
+    return "## Model details\n\n" + _table(["Property", "Value"], rows)
 
 
 def _uses(f: CardFacts) -> str:
@@ -530,7 +530,7 @@ def _training(f: CardFacts) -> str:
                 f"({_num(tr.get('samples_per_sec_median'), '.0f')} samples/s median)",
             ],
         ]
-    lines.append(_table(["", ""], rows))
+    lines.append(_table(["Setting", "Value"], rows))
     lines += [
         "",
         "<details><summary>Full resolved config (config.yaml)</summary>",
@@ -704,7 +704,7 @@ def _environment(f: CardFacts) -> str:
         ["Accelerator", env.get("accelerator") or "none (CPU)"],
     ]
     rows += [[k, v] for k, v in versions.items()]
-    return "## Environment (of the evaluation)\n\n" + _table(["", ""], rows)
+    return "## Environment (of the evaluation)\n\n" + _table(["Component", "Version"], rows)
 
 
 def _sources(f: CardFacts) -> str:

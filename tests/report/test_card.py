@@ -126,3 +126,19 @@ def test_bench_figures_join_the_card_when_bench_has_run(carded: Path, tmp_path: 
     assert "| onnxruntime | 1 | 0.178 | 0.376 | 5612 | 1.4e-06 |" in text
     assert "Fastest backend meeting the latency requirement: onnxruntime." in text
     assert verify_card(run_dir) == []
+
+
+def test_an_evaluation_of_other_weights_is_redone(carded: Path, tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(carded, run_dir)
+    weights = run_dir / "checkpoints" / "best.safetensors"
+    state = load_file(weights)
+    name = next(k for k, v in state.items() if v.is_floating_point())
+    state[name] = state[name] + 0.01  # as if training resumed and saved a new best
+    save_file(state, weights)
+    assert any("changed since the evaluation" in p for p in verify_card(run_dir))
+    write_model_card(run_dir, html=False)
+    text = (run_dir / "MODEL_CARD.md").read_text()
+    assert "evaluation.json is for other weights" in text and verify_card(run_dir) == []

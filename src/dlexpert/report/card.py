@@ -112,8 +112,14 @@ def gather_facts(run_dir: str | Path, *, progress: Callable[[str], None] | None 
     config = load_run_config(run_dir)
     notes: list[str] = []
     evaluation = load_evaluation(run_dir)
+    why = None
     if evaluation is None:
         why = "is missing" if not (run_dir / "evaluation.json").is_file() else "is from an older dlexpert"
+    elif (run_dir / evaluation.weights).is_file() and (
+        f"sha256:{file_sha256(run_dir / evaluation.weights)}" != evaluation.model_version
+    ):
+        why = "is for other weights (the model was retrained or resumed since)"
+    if why is not None or evaluation is None:
         say(f"evaluation.json {why}: evaluating the run first")
         evaluation = evaluate_run(run_dir, progress=say)
         notes.append(f"evaluation.json {why}; it was computed now, for this card")
@@ -142,15 +148,16 @@ def gather_facts(run_dir: str | Path, *, progress: Callable[[str], None] | None 
 
 def _training_summary(path: Path) -> dict[str, Any]:
     """Epochs run, the best validation epoch, wall time and throughput, from metrics.jsonl's epoch rows."""
-    epochs = []
+    by_epoch: dict[int, dict[str, Any]] = {}  # a resumed run may log an epoch twice: the last row counts
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
                 row = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(row, dict) and row.get("kind") == "epoch":
-                epochs.append(row)
+            if isinstance(row, dict) and row.get("kind") == "epoch" and isinstance(row.get("epoch"), int):
+                by_epoch[row["epoch"]] = row
+    epochs = [by_epoch[k] for k in sorted(by_epoch)]
     if not epochs:
         return {}
     out: dict[str, Any] = {"epochs_run": len(epochs), "wall_time_s": epochs[-1].get("time")}
@@ -654,8 +661,8 @@ def _evaluation(f: CardFacts) -> str:
         )
     bench_rows = [r for r in (f.bench or {}).get("results") or [] if r.get("latency_ms_p50") is not None]
     if bench_rows:
-        b = f.bench or {}
-        lines += ["", f"Every backend, from `dlexpert bench` (bench.json, {b.get('threads')} thread(s)):", ""]
+        bench = f.bench or {}
+        lines += ["", f"Every backend, from `dlexpert bench` (bench.json, {bench.get('threads')} thread(s)):", ""]
         lines.append(
             _table(
                 ["Backend", "Batch", "p50 ms", "p95 ms", "Samples/s", "max abs diff vs eager"],
@@ -666,8 +673,8 @@ def _evaluation(f: CardFacts) -> str:
                 ],
             )
         )  # fmt: skip
-        if b.get("fastest_meeting_requirement"):
-            lines.append(f"\nFastest backend meeting the latency requirement: {b['fastest_meeting_requirement']}.")
+        if bench.get("fastest_meeting_requirement"):
+            lines.append(f"\nFastest backend meeting the latency requirement: {bench['fastest_meeting_requirement']}.")
     if f.variants:
         lines += ["", "### Variants", ""]
         lines.append(

@@ -28,7 +28,7 @@ import numpy as np
 
 from .._io import atomic_write_text
 from ..errors import DlexpertError, InvalidInputError
-from ..schema.evaluation import Baselines, Evaluation
+from ..schema.evaluation import BaselineResult, Baselines, Evaluation
 from .baselines import linear_baseline, majority_baseline, public_results, summarize
 from .failures import analyze_failures, plot_failure_grid
 from .metrics import classification_metrics, regression_metrics
@@ -205,8 +205,6 @@ def evaluate_run(
     else:
         metrics = regression_metrics(y_eval, outputs[keep])
         mean = float(np.mean(np.asarray(splits.y_train, dtype=np.float64)))
-        from ..schema.evaluation import BaselineResult
-
         ev_fields["baseline"] = Baselines(
             majority=BaselineResult(
                 model="training mean",

@@ -63,7 +63,7 @@ def test_the_card_has_every_section_the_issue_asks_for(carded: Path) -> None:
     assert ev["data"]["version"] in text  # the data version: the generator arguments' hash
     assert "```yaml\ntrain:\n" in text and "lr: " in text  # the full resolved config
     assert text.count("_Answer (model owner):_") >= 4  # prompts left for the owner
-    assert "Calibration:" in text and "Sampling error" in text  # limitations from calibration and the test size
+    assert "### Calibration" in text and "(Wilson score interval)" in text  # calibration; the test set's size
     assert "load_run(" in text and "load_file(" in text  # how to load: dlexpert and plain safetensors
     assert f"| torch | {ev['environment']['versions']['torch']} |" in text
 
@@ -142,3 +142,17 @@ def test_an_evaluation_of_other_weights_is_redone(carded: Path, tmp_path: Path) 
     write_model_card(run_dir, html=False)
     text = (run_dir / "MODEL_CARD.md").read_text()
     assert "evaluation.json is for other weights" in text and verify_card(run_dir) == []
+
+
+def test_the_wilson_interval_stays_inside_0_and_1() -> None:
+    from dlexpert.report.card import wilson_interval
+
+    lo, hi = wilson_interval(1.0, 60)
+    assert hi == pytest.approx(1.0) and 0.93 < lo < 0.95  # the normal approximation would say 100% +- 0
+    lo, hi = wilson_interval(0.5, 1000)
+    assert lo == pytest.approx(0.469, abs=1e-3) and hi == pytest.approx(0.531, abs=1e-3)
+
+
+def test_card_check_on_a_folder_that_is_not_a_run_is_invalid_input(tmp_path: Path) -> None:
+    r = cli("card", str(tmp_path / "nope"), "--check")
+    assert r.returncode == 2 and "no such run directory" in r.stderr

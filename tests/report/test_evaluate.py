@@ -243,7 +243,13 @@ def test_test_classes_absent_from_training_are_warned_about_and_left_out(tmp_pat
     assert ev.split.startswith("test set") and ev.data["test"] == str(other)
     assert "failures" not in ev.figures  # tabular rows are not drawn
     assert load_evaluation(run_dir) == ev
+    # The other direction: a test set without a trained class says which one is not measured.
+    no_cat = blobs(tmp_path / "no_cat.csv", {"ant": 10, "bee": 10}, seed=2)
+    partial = evaluate_run(run_dir, data=str(no_cat), latency=False, figures=False)
+    assert any("no sample of 1 trained class(es): 'cat'" in w for w in partial.warnings), partial.warnings
+    assert partial.per_class is not None and partial.per_class[2].support == 0
     # The training data moved away: said in one line, naming the run's config, and evaluation.json is kept.
+    ev = partial
     data.rename(tmp_path / "moved.csv")
     with pytest.raises(InvalidInputError, match=r"config.yaml: the run's data cannot be read .*train.csv"):
         evaluate_run(run_dir, latency=False)

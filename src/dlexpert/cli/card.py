@@ -27,7 +27,9 @@ def card(
     2 invalid input (not a trained run).
     """
     from ..report.card import verify_card, write_model_card
+    from ..runs import load_run_config
 
+    load_run_config(run_dir)  # not a run directory: one line, exit 2 (with --check too)
     if check:
         problems = verify_card(run_dir)
         if problems:

@@ -98,9 +98,9 @@ def _text_baseline(splits: Any, *, x_test: Any, y_test: np.ndarray, seed: int) -
 
 
 def _pick_c(make: Any, x: Any, y: np.ndarray, x_val: Any, y_val: np.ndarray) -> tuple[float, Any]:
+    if len(y_val) == 0:  # nothing to choose on: scikit-learn's default
+        return 1.0, make(1.0).fit(x, y)
     fitted = {c: make(c).fit(x, y) for c in LINEAR_C}
-    if len(y_val) == 0:
-        return 1.0, fitted[1.0]
     scores = {c: float((m.predict(x_val) == y_val).mean()) for c, m in fitted.items()}
     best = max(LINEAR_C, key=lambda c: (scores[c], -abs(math.log10(c))))
     return best, fitted[best]
@@ -116,12 +116,26 @@ def _proba_metrics(proba: Any, seen: Any, y: Any, n_classes: int) -> dict[str, f
     return {"accuracy": float((full.argmax(axis=1) == y).mean()), "log_loss": float(-np.log(picked).mean())}
 
 
-def public_results(source: str | None) -> list[PublicResult]:
-    """Published results for a known dataset (by the run's data source name), as the knowledge base cites them."""
+def public_results(
+    source: str | None, *, n_classes: int | None = None, n_test: int | None = None
+) -> list[PublicResult]:
+    """Published results for the run's dataset, as the knowledge base cites them.
+
+    A built-in dataset is matched by name. Any other source (a folder or file whose name mentions a public dataset,
+    e.g. "cifar10_subset_500") is matched only when its class count and test-set size are the published ones:
+    published figures are for the full official test set, and comparing a subset with them would mislead.
+    """
+    from ..data import list_datasets
     from ..knowledge import find_dataset
 
     info = find_dataset(source) if source else None
     if info is None:
+        return []
+    builtin = str(source) in list_datasets()
+    same_shape = (info.n_classes is None or info.n_classes == n_classes) and (
+        info.n_test is not None and info.n_test == n_test
+    )
+    if not builtin and not same_shape:
         return []
     return [
         PublicResult(dataset=info.name, model=r.model, metric=r.metric, value=float(r.value), source=r.source)

@@ -46,6 +46,9 @@ MODEL_INDEX_METRICS = {
     "rmse": ("rmse", "RMSE"),
     "mape": ("mape", "MAPE (%)"),
 }
+# Shown in percent in the card; the others (AUROC, ECE, log loss, errors) as plain numbers.
+PERCENT_DISPLAY = {"accuracy", "top5_accuracy", "balanced_accuracy", "f1_macro", "precision_macro", "recall_macro",
+                   "precision_micro", "f1_weighted"}  # fmt: skip
 _PIPELINE_TAG = {"image": "image-classification", "text": "text-classification", "tabular": "tabular-classification"}
 # Questions the model's owner must answer (Mitchell et al. 2019, "Ethical Considerations"; Gebru et al. 2021,
 # "Datasheets for Datasets", arXiv 1803.09010). dlexpert cannot answer them from the data; it asks.
@@ -259,11 +262,12 @@ def front_matter(f: CardFacts) -> dict[str, Any]:
 
 
 def _dataset_name(f: CardFacts) -> str:
-    from ..knowledge import find_dataset
-
+    """The public dataset's name when `evaluate` matched the data to one (see `baselines.public_results`), else the
+    source's own name."""
+    if f.evaluation.baseline.public:
+        return f.evaluation.baseline.public[0].dataset
     source = str(f.evaluation.data.get("source"))
-    info = find_dataset(source)
-    return info.name if info is not None else Path(source).name or source
+    return Path(source).name or source
 
 
 def _license(f: CardFacts) -> str:
@@ -393,17 +397,23 @@ def _limitations(f: CardFacts) -> str:
         items.append(f"Misses the task's target {exp['text']!r}: measured {exp['metric']} {_num(exp['measured'])}.")
     linear = ev.baseline.linear
     model_acc, linear_acc = ev.metrics.get("accuracy"), linear.metrics.get("accuracy") if linear else None
-    if linear is not None and model_acc is not None and linear_acc is not None and model_acc <= linear_acc:
-        items.append(
-            f"Does not beat the linear baseline: {_pct(model_acc)} vs {_pct(linear_acc)} for {linear.model}; "
-            "use the baseline, or train longer (see the diagnosis)."
-        )
+    if linear is not None and model_acc is not None and linear_acc is not None:
+        if model_acc < linear_acc:
+            items.append(
+                f"Does not beat the linear baseline: {_pct(model_acc)} vs {_pct(linear_acc)} for {linear.model}; "
+                "use the baseline, or train longer (see the diagnosis)."
+            )
+        elif model_acc == linear_acc:
+            items.append(
+                f"Ties with the linear baseline ({_pct(model_acc)}, {linear.model}): on this test set the simpler "
+                "model is as accurate."
+            )
     if f.diagnosis is not None:
         for fd in f.diagnosis.findings:
             items.append(f"Training diagnosis, {fd.issue} ({fd.severity}): {fd.diagnosis}")
     for a in f.actions:
         items.append(f"Auto-remedy during training: {a.get('action', a)}")
-    if ev.calibration is not None:
+    if ev.calibration is not None and not ev.calibration.verdict.startswith("well calibrated"):
         items.append(f"Calibration: {ev.calibration.verdict}.")
     if ev.failures is not None:
         fl = ev.failures
@@ -424,14 +434,13 @@ def _limitations(f: CardFacts) -> str:
     for p in (f.profile.get("problems") or [])[:5]:
         items.append(f"Data: {p.get('message', p) if isinstance(p, dict) else p}")
     for w in ev.warnings:
-        items.append(f"Evaluation: {w}")
+        items.append(f"Warning recorded with the evaluation: {w}")
     n_test = ev.n_samples
     if n_test and "accuracy" in ev.metrics:
-        acc = ev.metrics["accuracy"]
-        half = 1.96 * math.sqrt(max(acc * (1 - acc), 1e-12) / n_test)
+        lo, hi = wilson_interval(ev.metrics["accuracy"], n_test)
         items.append(
-            f"Sampling error: with {n_test} test samples, the accuracy's 95% interval is about "
-            f"±{100 * half:.1f} points (normal approximation)."
+            f"Sampling error: with {n_test} test samples, the accuracy's 95% interval is {100 * lo:.1f}-"
+            f"{100 * hi:.1f}% (Wilson score interval)."
         )
     lines = ["## Bias, risks and limitations", ""]
     lines += [f"- {i}" for i in items] or ["- None measured."]
@@ -500,7 +509,7 @@ def _training(f: CardFacts) -> str:
     lines.append(f"- Source: `{data.get('source')}`; data version (content hash) `{data.get('version')}`.")
     lines.append(
         f"- Split: {ev.data.get('n_train')} train / {ev.data.get('n_val')} validation / {ev.n_samples} "
-        f"test ({_split_text(data.get('split') or {})})."
+        f"test ({_split_text(ev.data.get('split') or data.get('split') or {})})."
     )
     raw_counts = f.profile.get("class_counts")
     counts: dict[str, int] = raw_counts if isinstance(raw_counts, dict) else {}
@@ -551,6 +560,40 @@ def _training(f: CardFacts) -> str:
     return "\n".join(lines)
 
 
+def wilson_interval(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a proportion (Wilson 1927): unlike the normal approximation it stays inside [0, 1]
+    and does not collapse to zero width at 0% or 100%.
+
+    Example:
+        >>> [round(v, 3) for v in wilson_interval(1.0, 60)]
+        [0.94, 1.0]
+    """
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _result_rows() -> list[tuple[str, str]]:
+    """(metric key, display name) for the results table: the model-index metrics, then the rest."""
+    return [(k, n) for k, (_t, n) in MODEL_INDEX_METRICS.items()] + [
+        ("precision_micro", "Micro precision (= accuracy)"),
+        ("f1_weighted", "Weighted F1"),
+        ("auroc_ovr_weighted", "AUROC (one-vs-rest, weighted)"),
+        ("log_loss", "Log loss (nats)"),
+        ("r2", "R²"),
+    ]
+
+
+def _variant_figures(report: dict[str, Any]) -> list[str]:
+    """Accuracy and batch-1 latency from a variant's own report.json (written by `compress`), with the changes."""
+    acc, drop = report.get("accuracy"), report.get("accuracy_drop")
+    acc_text = "-" if acc is None else f"{_pct(acc)}" + (f" ({-drop:+.2f} pts)" if drop is not None else "")
+    p50, speedup = report.get("latency_ms_p50"), report.get("speedup_p50")
+    lat_text = "-" if p50 is None else f"{_num(p50)}" + (f" ({speedup:.2f}x)" if speedup else "")
+    return [acc_text, lat_text]
+
+
 def _split_text(split: dict[str, Any]) -> str:
     test = split.get("test")
     how = {"predefined": "the source's own test split", "stratified split": "a seeded stratified test split"}
@@ -569,14 +612,7 @@ def _evaluation(f: CardFacts) -> str:
         "### Results",
         "",
     ]
-    rows = [
-        [n, _num(m[k], ".4f") if k in {"mae", "rmse", "mape", "ece"} else _pct(m[k])]
-        for k, (_t, n) in MODEL_INDEX_METRICS.items()
-        if k in m
-    ]
-    for k in ("f1_micro", "f1_weighted", "log_loss"):
-        if k in m:
-            rows.append([k, _num(m[k], ".4f")])
+    rows = [[n, _pct(m[k]) if k in PERCENT_DISPLAY else _num(m[k], ".4f")] for k, n in _result_rows() if k in m]
     lines.append(_table(["Metric", "Value"], rows))
     exp = ev.expected or {}
     if exp.get("plan_accuracy"):
@@ -679,8 +715,11 @@ def _evaluation(f: CardFacts) -> str:
         lines += ["", "### Variants", ""]
         lines.append(
             _table(
-                ["Variant", "Files", "Size"],
-                [[v["name"], ", ".join(v["files"]) or "-", _mb(v["bytes"])] for v in f.variants],
+                ["Variant", "Files", "Size", "Accuracy (change)", "p50 ms, batch 1 (speed-up)"],
+                [
+                    [v["name"], ", ".join(v["files"]) or "-", _mb(v["bytes"]), *_variant_figures(v["report"])]
+                    for v in f.variants
+                ],
             )
         )
     return "\n".join(lines)

@@ -59,6 +59,10 @@ TARGET_METRIC = {
 }
 
 
+# Metrics `evaluate` reports in percent while a parsed target holds a fraction ("MAPE < 8%" -> 0.08).
+PERCENT_METRICS = {"mape": 100.0}
+
+
 def file_sha256(path: str | Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -178,7 +182,7 @@ def evaluate_run(
         say("baselines")
         majority = majority_baseline(splits.y_train, y_eval, len(trained))
         linear = linear_baseline(splits, y_test=y_eval, x_test=x_test, seed=int(run.config["train"]["seed"]))
-        public = public_results(run.config.get("data", {}).get("source"))
+        public = public_results(run.config.get("data", {}).get("source"), n_classes=len(trained), n_test=len(y_eval))
         baselines = Baselines(
             majority=majority,
             linear=linear,
@@ -268,6 +272,15 @@ def _known_class_rows(
         )
     if not known.any():
         raise InvalidInputError("the test set has none of the classes the model was trained on")
+    missing = [c for i, c in enumerate(trained) if not (y == i).any()]
+    if missing:
+        shown = ", ".join(repr(c) for c in missing[:20]) + (
+            f" and {len(missing) - 20} more" if len(missing) > 20 else ""
+        )
+        warnings.append(
+            f"the test set has no sample of {len(missing)} trained class(es): {shown}; their recall and AUROC are "
+            "not measured, and macro averages leave them out"
+        )
     return np.flatnonzero(known)
 
 
@@ -382,7 +395,7 @@ def _expected(run_dir: Path, metrics: dict[str, float]) -> dict[str, Any] | None
                     "value": target.value,
                     "comparator": target.comparator,
                     "measured": measured,
-                    "met": None if measured is None else _meets(measured, target),
+                    "met": None if measured is None else _meets(measured / PERCENT_METRICS.get(name or "", 1), target),
                 }
         except (ValueError, AttributeError, DlexpertError):
             pass

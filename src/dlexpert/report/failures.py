@@ -52,7 +52,7 @@ def analyze_failures(
         for c, t, p in off[:n_pairs]
     ]
     recall = [(m[i, i] / support[i], i) for i in range(len(m)) if support[i] > 0]
-    recall.sort()
+    recall.sort(key=lambda ri: (ri[0], -support[ri[1]], ri[1]))  # ties: the class with more test samples first
     prone = [
         f"{classes[i]} (recall {r:.3f}, {int(support[i] - m[i, i])}/{int(support[i])} wrong)"
         for r, i in recall[:n_classes]

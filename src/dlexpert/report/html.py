@@ -93,6 +93,7 @@ def render_report_html(facts: Any) -> str:
 
     from .card import render_card
 
+    figures = _figures(facts)  # first: a plot that cannot be drawn leaves a note the card then prints
     card = render_card(facts)
     body_md = card.split("\n---\n", 1)[1] if card.startswith("---\n") else card
     head_md, sep, rest_md = body_md.partition("\n## ")  # title and summary above the plots, sections below
@@ -131,7 +132,7 @@ def render_report_html(facts: Any) -> str:
     figs = "\n".join(
         f'<figure id="fig-{key}"><img alt="{html.escape(caption)}" src="{_data_uri(png)}">'
         f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        for key, caption, png in _figures(facts)
+        for key, caption, png in figures
     )
     title = html.escape(f"dlexpert report: {facts.name}")
     return f"""<!DOCTYPE html>

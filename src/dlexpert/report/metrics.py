@@ -51,8 +51,9 @@ def classification_metrics(
     """Accuracy, top-k, precision/recall/F1 (per class; macro, micro and weighted), balanced accuracy, one-vs-rest
     AUROC, log loss, a confusion matrix and calibration, for labels `y` (N,) and probabilities `proba` (N, C).
 
-    Classes absent from `y` get support 0 and AUROC None; macro averages run over the classes present in `y`
-    (scikit-learn's `labels=`), so a class the test set lacks does not count as a zero.
+    Classes absent from `y` get support 0 and AUROC None; macro and weighted averages run over the classes present
+    in `y` (scikit-learn's `labels=`), so a class the test set lacks does not count as a zero; micro averages count
+    every prediction, so they equal accuracy.
     """
     from sklearn import metrics as skm
 
@@ -68,7 +69,10 @@ def classification_metrics(
             out[f"top{k}_accuracy"] = float((topk == y[:, None]).any(axis=1).mean())
     out["balanced_accuracy"] = float(np.mean([(pred[y == i] == i).mean() for i in present]))
     for avg in ("macro", "micro", "weighted"):
-        p, r, f, _ = skm.precision_recall_fscore_support(y, pred, labels=present, average=avg, zero_division=0)
+        # Micro counts every prediction, one of an absent class too (so it equals accuracy); macro and weighted
+        # average over the classes the test set has.
+        labels = np.arange(c) if avg == "micro" else present
+        p, r, f, _ = skm.precision_recall_fscore_support(y, pred, labels=labels, average=avg, zero_division=0)
         out[f"precision_{avg}"], out[f"recall_{avg}"], out[f"f1_{avg}"] = float(p), float(r), float(f)
     picked = np.clip(proba[np.arange(n), y], 1e-12, 1.0)
     out["log_loss"] = float(-np.log(picked).mean())
@@ -156,8 +160,8 @@ def calibration(y: np.ndarray, proba: np.ndarray, n_bins: int = ECE_BINS) -> Cal
         )
     else:
         verdict = (
-            f"underconfident: mean confidence {mean_conf:.3f} vs accuracy {acc:.3f} (ECE {ece:.3f}); "
-            "label smoothing or mixup lower confidence by design; temperature scaling can sharpen it"
+            f"underconfident: mean confidence {mean_conf:.3f} vs accuracy {acc:.3f} (ECE {ece:.3f}); common causes "
+            "are label smoothing, mixup or a model stopped early; temperature scaling (T < 1) sharpens it"
         )
     return Calibration(
         ece=float(ece), mce=float(mce), n_bins=n_bins, mean_confidence=mean_conf, bins=bins, verdict=verdict

@@ -65,6 +65,8 @@ def test_the_card_has_every_section_the_issue_asks_for(carded: Path) -> None:
     assert text.count("_Answer (model owner):_") >= 4  # prompts left for the owner
     assert "### Calibration" in text and "(Wilson score interval)" in text  # calibration; the test set's size
     assert "load_run(" in text and "load_file(" in text  # how to load: dlexpert and plain safetensors
+    judged = ev["latency"]["plan_expected"]  # the plan's latency estimate beside the measurement
+    assert f"the measured eager p50 is {judged['measured_over_expected']:.3g}x that" in text
     assert f"| torch | {ev['environment']['versions']['torch']} |" in text
 
 

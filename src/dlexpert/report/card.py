@@ -408,6 +408,13 @@ def _limitations(f: CardFacts) -> str:
                 f"Ties with the linear baseline ({_pct(model_acc)}, {linear.model}): on this test set the simpler "
                 "model is as accurate."
             )
+    judged = (ev.latency or {}).get("plan_expected") or {}
+    if judged.get("within_range") is False:
+        items.append(
+            f"The plan's latency estimate ({_num(judged['ms'])} ms at batch {judged.get('batch_size')}) is off by "
+            f"{judged['measured_over_expected']:.3g}x against the measured eager p50 "
+            f"({_num(judged['measured_eager_p50_ms'])} ms): use the measured figures, not the plan's, for this model."
+        )
     if f.diagnosis is not None:
         for fd in f.diagnosis.findings:
             items.append(f"Training diagnosis, {fd.issue} ({fd.severity}): {fd.diagnosis}")
@@ -689,6 +696,14 @@ def _evaluation(f: CardFacts) -> str:
                 ],
             )
         )
+        judged = lat.get("plan_expected") or {}
+        if judged.get("measured_over_expected") is not None:
+            where = "inside" if judged.get("within_range") else "outside"
+            lines.append(
+                f"\nThe plan expected {_num(judged['ms'])} ms at batch {judged.get('batch_size')}; the measured eager "
+                f"p50 is {judged['measured_over_expected']:.3g}x that, {where} the plan's range. The plan's estimate "
+                f"and its basis: {(ev.expected or {}).get('plan_latency')}."
+            )
         machine = lat.get("machine") or {}
         lines.append(
             f"\nMeasured by {lat.get('measured_by')} with {lat.get('threads')} thread(s) on "

@@ -352,6 +352,7 @@ def _latency(run_dir: Path, warnings: list[str]) -> dict[str, Any] | None:
         "measured_by": "dlexpert bench (eager)",
         "machine": doc.get("machine"),
         "requirement": report.requirement,
+        "plan_expected": report.expected_latency,
     }
     bench_path = run_dir / "bench.json"
     if bench_path.is_file():
@@ -373,7 +374,9 @@ def _expected(run_dir: Path, metrics: dict[str, float]) -> dict[str, Any] | None
     if plan_path.is_file():
         try:
             plan = json.loads(plan_path.read_text(encoding="utf-8"))
-            out["plan_accuracy"] = (plan.get("expectedPerformance") or {}).get("accuracy")
+            expected = plan.get("expectedPerformance") or {}
+            out["plan_accuracy"] = expected.get("accuracy")
+            out["plan_latency"] = expected.get("inferenceLatency")
         except ValueError:
             pass
     task_path = run_dir / "task.yaml"

@@ -227,9 +227,10 @@ def train(
     atomic_write_text(out / "task.yaml", yaml.safe_dump(spec.model_dump(exclude_none=True), sort_keys=False))
     atomic_write_text(out / "plan.json", plan.model_dump_json(indent=2, exclude_none=True) + "\n")
 
-    from .engine import fit
+    from .engine import fit, seed_everything
 
     choice = _choice_for_data(choice, splits, warnings)
+    seed_everything(seed)  # the model's initial weights too: the same seed gives the same run in every process
     model, model_name = _build_model(choice, splits, warnings)
     sets = _datasets(splits, choice.augmentation, warnings, model)
     cfg = _train_config(choice, epochs=epochs, seed=seed)

@@ -90,3 +90,28 @@ def test_callbacks_run_sorted_by_order() -> None:
     runner("after_step", None)  # nobody listens: nothing happens
     assert calls == ["early", "middle", "late"]
     assert set(runner.handlers) == set(EVENTS)
+
+
+def test_a_tied_accuracy_goes_to_the_lower_validation_loss() -> None:
+    from types import SimpleNamespace
+
+    from dlexpert.engine.loop import _track_best
+
+    s = SimpleNamespace(cfg=SimpleNamespace(monitor=("val_acc", "max")), best_metric=None, best_epoch=None,
+                        best_val_loss=None, improved=False, epoch=0, val_metrics={})  # fmt: skip
+    history = [(0.90, 0.40), (0.95, 0.30), (0.95, 0.25), (0.95, 0.28), (0.94, 0.10), (0.95, float("nan"))]
+    improved = []
+    for epoch, (acc, loss) in enumerate(history):
+        s.epoch, s.val_metrics = epoch, {"accuracy": acc, "loss": loss}
+        _track_best(s)  # type: ignore[arg-type]
+        improved.append(s.improved)
+    # Better accuracy always wins; an equal accuracy wins only with a lower loss; a lower accuracy never does.
+    assert improved == [True, True, True, False, False, False]
+    assert (s.best_epoch, s.best_metric, s.best_val_loss) == (2, 0.95, 0.25)
+    # Monitoring the loss itself: no tie-break, the lowest loss is the best.
+    s = SimpleNamespace(cfg=SimpleNamespace(monitor=("val_loss", "min")), best_metric=None, best_epoch=None,
+                        best_val_loss=None, improved=False, epoch=0, val_metrics={})  # fmt: skip
+    for epoch, loss in enumerate([0.5, 0.4, 0.4, 0.45]):
+        s.epoch, s.val_metrics = epoch, {"accuracy": 0.9, "loss": loss}
+        _track_best(s)  # type: ignore[arg-type]
+    assert s.best_epoch == 1

@@ -216,6 +216,7 @@ def capture_state(s: Any) -> dict[str, Any]:
             "step": s.step,
             "best_metric": s.best_metric,
             "best_epoch": s.best_epoch,
+            "best_val_loss": s.best_val_loss,
             "elapsed": s.elapsed(),
             "history": s.history,
             "loss_sum": s.loss_sum.detach().cpu() if batches_done else torch.zeros(()),
@@ -243,6 +244,7 @@ def restore_state(s: Any, ckpt: Mapping[str, Any]) -> None:
     p = ckpt["progress"]
     s.epoch, s.batches_done, s.step = p["epoch"], p["batches_done"], p["step"]
     s.best_metric, s.best_epoch, s.elapsed_before = p["best_metric"], p["best_epoch"], p["elapsed"]
+    s.best_val_loss = p.get("best_val_loss")  # absent in checkpoints written before the tie-break existed
     s.history = list(p["history"])
     s.loss_sum, s.n_loss, s.n_seen = p["loss_sum"].to(s.device), p["n_loss"], p["n_seen"]
     s.resumed = True

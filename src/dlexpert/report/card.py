@@ -709,7 +709,7 @@ def _evaluation(f: CardFacts) -> str:
             lines.append(
                 f"\nThe plan expected {_num(judged['ms'])} ms at batch {judged.get('batch_size')}; the measured eager "
                 f"p50 is {judged['measured_over_expected']:.3g}x that, {where} the plan's range. The plan's estimate "
-                f"and its basis: {(ev.expected or {}).get('plan_latency')}."
+                f"and its basis: {judged.get('text')}."
             )
         machine = lat.get("machine") or {}
         lines.append(

@@ -312,8 +312,8 @@ def _rel(path: Path, run_dir: Path) -> str:
 
 
 def _latency(run_dir: Path, warnings: list[str]) -> dict[str, Any] | None:
-    """Eager batch-1 and batched latency through `bench` (same timing code, thread count stated); the best backend
-    from RUN_DIR/bench.json is added when `dlexpert bench` has run."""
+    """Eager batch-1 and batched latency through `bench` (same timing code, thread count stated). The card reads
+    RUN_DIR/bench.json itself for the other backends."""
     from ..deploy import benchmark
 
     try:
@@ -345,26 +345,14 @@ def _latency(run_dir: Path, warnings: list[str]) -> dict[str, Any] | None:
         }
         for r in report.results
     ]
-    doc = report.to_dict()
-    out: dict[str, Any] = {
+    return {
         "rows": rows,
         "threads": report.threads,
         "measured_by": "dlexpert bench (eager)",
-        "machine": doc.get("machine"),
+        "machine": report.to_dict().get("machine"),
         "requirement": report.requirement,
-        "plan_expected": report.expected_latency,
+        "plan_expected": report.expected_latency,  # the plan's estimate, judged against this measurement by bench
     }
-    bench_path = run_dir / "bench.json"
-    if bench_path.is_file():
-        try:
-            bench = json.loads(bench_path.read_text(encoding="utf-8"))
-            ok = [r for r in bench.get("results", []) if r.get("latency_ms_p50") and r.get("batch_size") == 1]
-            if ok:
-                best = min(ok, key=lambda r: r["latency_ms_p50"])
-                out["fastest_backend_batch1"] = {k: best.get(k) for k in ("backend", "latency_ms_p50", "throughput")}
-        except (OSError, ValueError):
-            pass
-    return out
 
 
 def _expected(run_dir: Path, metrics: dict[str, float]) -> dict[str, Any] | None:
@@ -374,9 +362,7 @@ def _expected(run_dir: Path, metrics: dict[str, float]) -> dict[str, Any] | None
     if plan_path.is_file():
         try:
             plan = json.loads(plan_path.read_text(encoding="utf-8"))
-            expected = plan.get("expectedPerformance") or {}
-            out["plan_accuracy"] = expected.get("accuracy")
-            out["plan_latency"] = expected.get("inferenceLatency")
+            out["plan_accuracy"] = (plan.get("expectedPerformance") or {}).get("accuracy")
         except ValueError:
             pass
     task_path = run_dir / "task.yaml"

@@ -20,3 +20,7 @@ class UnknownNameError(InvalidInputError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class RegistryError(DlexpertError, ValueError):
+    """A developer error in a registry: a name registered twice. The message names who registered it first."""

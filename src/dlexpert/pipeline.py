@@ -3,7 +3,7 @@
 `train()` is seed Step 4 for the planned model; `run()` is the whole job (DESIGN.md: "run(task, data) = all of the
 above, in order, into one run dir"). Both write the run directory DESIGN.md lays out:
 
-    RUN_DIR/task.yaml plan.json config.yaml metrics.jsonl tb/ checkpoints/{last.pt,best.safetensors}
+    RUN_DIR/task.yaml plan.json decisions.json config.yaml metrics.jsonl tb/ checkpoints/{last.pt,best.safetensors}
     RUN_DIR/profile.json evaluation.json figures/ MODEL_CARD.md report.html
 
 Example:
@@ -13,44 +13,49 @@ Example:
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from pydantic import ValidationError
 
-from ._io import atomic_write_text
-from .advisor import TrainingChoice, advise_with_choice
+from .advisor import advise_with_decisions
 from .errors import DlexpertError, InvalidInputError
-from .schema import Plan, TaskSpec, parse_task
+from .rundir import RunDir
+from .schema import Decisions, Plan, TaskSpec, TrainingChoice, load_task, parse_task
 
-# From-scratch family to build when the plan's pretrained weights cannot be loaded offline, by data modality.
-FALLBACK_BY_MODALITY = {"image": "small_resnet", "sequence": "cnn1d", "tabular": "mlp"}
-# The plan's optimizer and scheduler names, mapped onto the engine's.
-_OPTIMIZERS = {"SGD": "sgd", "AdamW": "adamw", "Adam": "adamw", "Lion": "adamw", "LAMB": "adamw"}
-# Step decay runs as cosine over the same epochs: the small-image recipe names SGDR's cosine an equal drop-in
-# (Loshchilov & Hutter, arXiv 1608.03983), and it needs no milestones.
-_SCHEDULERS = {"cosine": "cosine", "onecycle": "onecycle", "step": "cosine", "plateau": "plateau",
-               "constant": "constant", "linear": "cosine", "poly": "cosine"}  # fmt: skip
-# Text trains a sentence encoder (the bundled MiniLM unless the plan's transformers model is cached). When the plan
-# picked a model that does not read text (a from-scratch sequence network), its recipe is for that model, so the
-# encoder is fine-tuned with the knowledge base's BERT recipe instead (recipes.yaml; Devlin et al., arXiv 1810.04805).
-TEXT_FINETUNE_RECIPE = "bert-encoder-finetune-nlp"
-TEXT_CATALOG_NAME = "hf/sentence-transformers/all-MiniLM-L6-v2"
+# The plan's optimizer names, as the engine spells them. A name the engine lacks is refused, never replaced.
+_OPTIMIZERS = {"SGD": "sgd", "AdamW": "adamw", "Adam": "adam"}
 
 
 @dataclass
 class RunResult:
     out_dir: Path
     plan: Plan
-    choice: TrainingChoice
-    model_name: str
+    decisions: Decisions
     metrics: dict[str, float]
     baseline_metrics: dict[str, float] | None
     wall_time_s: float
     peak_rss_mb: float | None
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def model_name(self) -> str:
+        return self.decisions.model.name
+
+
+@dataclass
+class Trained:
+    """What `train` leaves for `run`: the fit's result, the plan and decisions it trained, and the loaded data."""
+
+    result: Any  # engine.FitResult
+    plan: Plan
+    decisions: Decisions
+    splits: Any
+    sets: Any
+    warnings: list[str]
 
 
 def fill_from_profile(spec: TaskSpec, profile: Any) -> TaskSpec:
@@ -63,73 +68,176 @@ def fill_from_profile(spec: TaskSpec, profile: Any) -> TaskSpec:
     return parse_task(filled, source="task (filled from the data profile)")
 
 
-def _choice_for_data(choice: TrainingChoice, splits: Any, warnings: list[str]) -> TrainingChoice:
-    """The plan's choice, adapted to what the data can train. Text needs a text encoder: a plan whose model does not
-    read text (e.g. a from-scratch GRU for a few thousand texts) fine-tunes the MiniLM encoder with the BERT recipe."""
-    if splits.modality != "text" or choice.library == "transformers":
-        return choice
-    from .knowledge import list_recipes
-    from .models import MINILM_HUB_ID
+def load_plan_or_task(path: str) -> TaskSpec | Plan:
+    """`dlexpert train TASK|PLAN`: a plan (JSON with `decisions`, as `dlexpert plan --format json` and `run` write it)
+    is trained as it is; anything else is read as a task spec and planned."""
+    p = Path(path)
+    if path != "-" and p.suffix == ".json" and p.is_file():
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+            data = None
+        if isinstance(data, dict) and "modelDesign" in data:
+            try:
+                plan = Plan.model_validate(data)
+            except ValidationError as e:
+                err = e.errors()[0]
+                where = ".".join(str(x) for x in err["loc"])
+                raise InvalidInputError(f"{p}: `{where}` {err['msg']}; expected a dlexpert plan") from None
+            if plan.decisions is None:
+                raise InvalidInputError(
+                    f"{p}: a plan without `decisions` (written by an older dlexpert); plan again with `dlexpert plan`"
+                )
+            return plan
+    return load_task(path)
 
-    r = next(r for r in list_recipes() if r.name == TEXT_FINETUNE_RECIPE)
-    warnings.append(
-        f"text data: the plan's {choice.hub_id} ({choice.library}) does not read raw text -> fine-tuning the "
-        f"pretrained {MINILM_HUB_ID} encoder with recipe {r.name} (AdamW lr {r.lr:g}, {r.epochs} epochs) instead"
+
+def train(
+    source: TaskSpec | Plan,
+    *,
+    data: str,
+    out_dir: str | Path,
+    target: str | None = None,
+    test: str | None = None,
+    epochs: int | None = None,
+    seed: int = 0,
+    resume: bool = False,
+    hardware: str | None = None,
+    progress: bool | None = None,
+    monitor: bool = True,
+    auto_remedy: bool = False,
+) -> Trained:
+    """Train into `out_dir` what is decided: a task is profiled and planned first (for this machine: a model that
+    cannot load here is replaced by a planned fallback); a plan is trained exactly as it says; `resume` continues
+    the run with its own decisions and config, never a fresh plan.
+
+    `monitor`: live monitors and online diagnosis (RUN_DIR/diagnosis.json); `auto_remedy`: let them roll back on
+    NaN/Inf and stop on clear overfitting (see `dlexpert.monitor`).
+    """
+    if auto_remedy and not monitor:
+        raise InvalidInputError("--auto-remedy acts on what the live monitors see; it cannot be used with --no-monitor")
+    from .data import load_data
+
+    run_dir = RunDir(out_dir)
+    run_dir.path.mkdir(parents=True, exist_ok=True)
+    if resume:
+        check_resumable(run_dir)
+    warnings: list[str] = []
+    splits = load_data(data, target=target, test=test, seed=seed)
+    warnings += splits.warnings
+    if resume:
+        plan, decisions = run_dir.plan(), run_dir.decisions()
+    else:
+        plan, decisions = _decide(source, splits, run_dir, hardware=hardware)
+    from .engine import fit, seed_everything
+
+    seed_everything(seed)  # the model's initial weights too: the same seed gives the same run in every process
+    model, plan, decisions = _build_planned(source, decisions, plan, splits, run_dir, hardware=hardware, resume=resume)
+    if decisions.fallback is not None:
+        warnings.append(plan.warnings[0] if plan.warnings[0].startswith("fallback:") else decisions.fallback.reason)
+    sets = _datasets(splits, decisions.training.augmentation, warnings, model)
+    cfg = (
+        _resumed_config(run_dir, epochs=epochs)
+        if resume
+        else train_config(decisions.training, epochs=epochs, seed=seed)
     )
-    return replace(
-        choice, catalog_name=TEXT_CATALOG_NAME, library="transformers", hub_id=MINILM_HUB_ID, family="minilm",
-        architecture="Transformer", scratch=False, adaptation="full", input_size=None, recipe=r.name,
-        optimizer=r.optimizer, lr=r.lr, momentum=r.momentum, nesterov=r.nesterov, weight_decay=r.weight_decay,
-        scheduler=r.scheduler, warmup_epochs=round((r.warmup_steps_fraction or 0.0) * r.epochs, 3) or r.warmup_epochs,
-        epochs=r.epochs, label_smoothing=r.label_smoothing, gradient_clipping=r.gradient_clipping, ema=r.ema,
-        micro_batch=r.reference_batch_size, accumulation=1, augmentation=(),
-    )  # fmt: skip
+    extra = {"model": decisions.model.name, "model_record": decisions.model.model_dump(mode="json"),
+             "catalog_model": decisions.training.catalog_name, "recipe": decisions.training.recipe,
+             "adaptation": decisions.model.adaptation,
+             "data": {"source": str(splits.source), "version": splits.version, "modality": splits.modality,
+                      "classes": list(splits.classes), "split": splits.split, "target": target, "test": _absolute(test),
+                      "input_shape": list(splits.input_shape) if splits.input_shape else None}}  # fmt: skip
+    from .monitor import DEFAULT_EVERY, create_monitors
+
+    callbacks = create_monitors("default", every=DEFAULT_EVERY, auto_remedy=auto_remedy) if monitor else []
+    extra["monitors"] = {"on": monitor, "every": DEFAULT_EVERY, "auto_remedy": auto_remedy}
+    result = fit(model, train_set=sets.train, val_set=sets.val, cfg=cfg, out_dir=run_dir.path, resume=resume,
+                 progress=progress, extra_config=extra, callbacks=callbacks)  # fmt: skip
+    return Trained(result=result, plan=plan, decisions=decisions, splits=splits, sets=sets, warnings=warnings)
 
 
-def _build_model(choice: TrainingChoice, splits: Any, warnings: list[str]) -> tuple[Any, str]:
-    from .models import WeightsUnavailableError, apply_adaptation, create_model, create_pretrained
+def check_resumable(run_dir: RunDir) -> None:
+    """A run to resume has its checkpoint and its decisions; nothing is rewritten before this holds."""
+    from .engine.checkpoint import check_run_dir
 
-    shape = tuple(splits.input_shape)
-    n_classes = splits.n_classes
-    if splits.modality == "text":
-        return _build_text_model(choice, n_classes, warnings)
-    if choice.library == "dlexpert":
-        return create_model(choice.hub_id, input_shape=shape, n_classes=n_classes), choice.hub_id
+    check_run_dir(run_dir.path, resume=True)
+    if not run_dir.has(RunDir.DECISIONS):
+        raise InvalidInputError(
+            f"{run_dir.path}: has no {RunDir.DECISIONS} (the run predates it); it cannot be resumed by this version"
+        )
+
+
+def _decide(source: TaskSpec | Plan, splits: Any, run_dir: RunDir, *, hardware: str | None) -> tuple[Plan, Decisions]:
+    """Plan with the data's profile (a task), or take the plan's decisions (a plan); complete the model record from
+    the data; write task.yaml (a task), profile.json, plan.json and decisions.json."""
+    from .data import profile_dataset
+
+    profile = profile_dataset(splits)
+    run_dir.write_model(RunDir.PROFILE, profile)
+    if isinstance(source, Plan):
+        plan, decisions = source, source.decisions
+        assert decisions is not None  # load_plan_or_task refuses a plan without decisions
+    else:
+        spec = fill_from_profile(source, profile)
+        plan, decisions = advise_with_decisions(
+            spec, profile=profile, hardware=hardware, assume_defaults=True, runnable_here=True
+        )
+        run_dir.write_task(spec)
+    decisions = _fit_to_data(decisions, splits)
+    plan = plan.model_copy(update={"decisions": decisions})
+    run_dir.write_plan(plan)
+    run_dir.write_decisions(decisions)
+    return plan, decisions
+
+
+def _fit_to_data(decisions: Decisions, splits: Any) -> Decisions:
+    """The model record sized for the data: its class count and sample shape. A plan made for other data (another
+    class count, or raw text for a model that reads tensors) is refused with the reason."""
+    record = decisions.model
+    n_out = splits.n_classes
+    if record.n_classes is not None and record.n_classes != n_out:
+        raise InvalidInputError(
+            f"plan: its model has {record.n_classes} outputs but the data has {n_out} classes; plan for this data"
+        )
+    if (record.library == "text") != (splits.modality == "text"):
+        what = "text" if splits.modality == "text" else f"{splits.modality} data"
+        raise InvalidInputError(f"plan: its model {record.name} ({record.library}) does not read {what}; plan again")
+    shape = list(splits.input_shape) if splits.input_shape and record.library != "text" else None
+    return decisions.model_copy(update={"model": record.model_copy(update={"n_classes": n_out, "input_shape": shape})})
+
+
+def _build_planned(
+    source: TaskSpec | Plan, decisions: Decisions, plan: Plan, splits: Any, run_dir: RunDir, *, hardware: str | None,
+    resume: bool,
+) -> tuple[Any, Plan, Decisions]:  # fmt: skip
+    """`models.build(decisions.model)`. When its weights cannot be had after all (online, but the download failed),
+    a task is planned again for this machine offline, and the fallback is recorded like any other decision."""
+    from .models import WeightsUnavailableError, build
+
     try:
-        model = create_pretrained(library=choice.library, hub_id=choice.hub_id, n_classes=n_classes)
-    except (WeightsUnavailableError, InvalidInputError) as exc:
-        fallback = FALLBACK_BY_MODALITY.get(splits.modality, "mlp")
-        warnings.append(f"{exc} -> training the from-scratch {fallback} instead")
-        return create_model(fallback, input_shape=shape, n_classes=n_classes), fallback
-    method = {"scratch": "full", "lora": "lora", "qlora": "lora"}.get(choice.adaptation, choice.adaptation)
-    model, _ = apply_adaptation(model, method=method)
-    # What `runs.rebuild_model` needs to build this architecture again (the weights come from the run's checkpoint).
-    rebuild = {"name": "pretrained", "library": choice.library, "hub_id": choice.hub_id, "n_classes": n_classes,
-               "input_shape": list(shape)}  # fmt: skip
-    model.dlexpert_config = rebuild  # type: ignore[assignment]
-    return model, choice.hub_id
+        return build(decisions.model, pretrained=not resume), plan, decisions
+    except WeightsUnavailableError:
+        if resume or not isinstance(source, TaskSpec):
+            raise  # a given plan is trained as it is, or not at all: the error says how to fetch the weights
+    plan, decisions = advise_with_decisions(
+        source, profile=run_dir.profile(), hardware=hardware, assume_defaults=True, runnable_here=True, offline=True
+    )
+    decisions = _fit_to_data(decisions, splits)
+    plan = plan.model_copy(update={"decisions": decisions})
+    run_dir.write_plan(plan)
+    run_dir.write_decisions(decisions)
+    return build(decisions.model), plan, decisions
 
 
-def _build_text_model(choice: TrainingChoice, n_classes: int, warnings: list[str]) -> tuple[Any, str]:
-    """A sentence encoder with mean pooling and a linear head (`create_text_classifier`), adapted as the plan says:
-    linear-probe freezes the encoder (its embeddings are then cached, see `_datasets`); full, partial and LoRA train
-    it. The plan's transformers model is used when it is in the local cache, else the bundled MiniLM-L6."""
-    from .models import MINILM_HUB_ID, WeightsUnavailableError, apply_adaptation, create_text_classifier
+def _resumed_config(run_dir: RunDir, *, epochs: int | None) -> Any:
+    """The run's own train settings as planned (config.yaml; `fit` re-applies the changes monitors made), with only
+    the length changed when `--epochs` asks: nothing is planned again, whatever machine this is."""
+    from .engine.config import parse_train_config, planned_settings
 
-    method = {"scratch": "full", "qlora": "lora"}.get(choice.adaptation, choice.adaptation)
-    if choice.adaptation == "qlora":
-        warnings.append("adaptation qlora needs bitsandbytes and a CUDA GPU; training LoRA adapters in full precision")
-    freeze = method == "linear-probe"
-    model: Any
-    try:
-        model = create_text_classifier(n_classes=n_classes, freeze=freeze, hub_id=choice.hub_id)
-        name = model.dlexpert_config["hub_id"]
-    except WeightsUnavailableError as exc:
-        warnings.append(f"{exc} -> training the bundled {MINILM_HUB_ID} encoder instead")
-        model, name = create_text_classifier(n_classes=n_classes, freeze=freeze), MINILM_HUB_ID
-    if method in ("partial", "lora"):
-        model, _ = apply_adaptation(model, method=method)
-    return model, name
+    settings = planned_settings(run_dir.config())
+    if epochs:
+        settings["epochs"] = epochs
+    return parse_train_config(settings, source=str(run_dir / RunDir.CONFIG))
 
 
 def _absolute(path: str | None) -> str | None:
@@ -137,29 +245,42 @@ def _absolute(path: str | None) -> str | None:
     return str(Path(path).resolve()) if path and Path(path).exists() else path
 
 
-def _train_config(choice: TrainingChoice, *, epochs: int | None, seed: int) -> Any:
-    from .engine import TrainConfig
+def train_config(training: TrainingChoice, *, epochs: int | None, seed: int) -> Any:
+    """The engine's `TrainConfig` for the decided recipe; `epochs` (`--epochs`) shortens or stretches it, the warmup
+    and the step schedule's milestones keeping their share of it."""
+    from .engine.config import parse_train_config
 
-    return TrainConfig(
-        epochs=epochs or choice.epochs,
-        batch_size=choice.micro_batch,
-        accumulation=choice.accumulation,
-        optimizer=_OPTIMIZERS.get(choice.optimizer, "adamw"),
-        lr=choice.lr,
-        momentum=choice.momentum or 0.9,
-        nesterov=choice.nesterov,
-        weight_decay=choice.weight_decay,
-        scheduler=_SCHEDULERS.get(choice.scheduler, "cosine"),
-        # `--epochs` shortens the schedule: the warmup keeps its share of it.
-        warmup_epochs=choice.warmup_epochs * (epochs / choice.epochs) if epochs else choice.warmup_epochs,
-        label_smoothing=choice.label_smoothing,
-        grad_clip=choice.gradient_clipping,
-        ema=choice.ema and choice.strategy != "fsdp",  # an FSDP-sharded model has no single EMA copy
-        mixed_precision=choice.mixed_precision if choice.mixed_precision in {"bf16", "fp16"} else "none",
-        balanced_sampling=choice.balanced_sampling,
-        strategy=choice.strategy if choice.strategy in {"auto", "ddp", "fsdp"} else "auto",
+    if training.optimizer not in _OPTIMIZERS:
+        raise InvalidInputError(
+            f"plan: optimizer {training.optimizer!r} is not implemented by the training engine; "
+            f"expected one of {', '.join(_OPTIMIZERS)}"
+        )
+    scale = epochs / training.epochs if epochs else 1.0
+    n_epochs, warmup = epochs or training.epochs, training.warmup_epochs * scale
+    milestones = sorted({m for e in training.lr_decay_epochs if warmup < (m := round(e * scale)) < n_epochs})
+    settings = dict(
+        epochs=n_epochs,
+        batch_size=training.micro_batch,
+        accumulation=training.accumulation,
+        optimizer=_OPTIMIZERS[training.optimizer],
+        lr=training.lr,
+        momentum=training.momentum or 0.9,
+        nesterov=training.nesterov,
+        weight_decay=training.weight_decay,
+        scheduler=training.scheduler,
+        lr_milestones=milestones or None,
+        gamma=training.lr_gamma or 0.1,
+        warmup_epochs=warmup,
+        label_smoothing=training.label_smoothing,
+        grad_clip=training.gradient_clipping,
+        ema=training.ema and training.strategy != "fsdp",  # an FSDP-sharded model has no single EMA copy
+        mixed_precision=training.mixed_precision,
+        balanced_sampling=training.balanced_sampling,
+        early_stopping_patience=training.early_stopping_patience,
+        strategy=training.strategy,
         seed=seed,
     )
+    return parse_train_config(settings, source="plan decisions (training)")
 
 
 def _datasets(splits: Any, augment: tuple[str, ...], warnings: list[str], model: Any = None) -> Any:
@@ -191,63 +312,6 @@ def _text_datasets(splits: Any, augment: tuple[str, ...], warnings: list[str], m
     return to_torch_datasets(splits, augment=None, tokenizer=tokenizer)
 
 
-def train(
-    spec: TaskSpec,
-    *,
-    data: str,
-    out_dir: str | Path,
-    target: str | None = None,
-    test: str | None = None,
-    epochs: int | None = None,
-    seed: int = 0,
-    resume: bool = False,
-    hardware: str | None = None,
-    progress: bool | None = None,
-    monitor: bool = True,
-    auto_remedy: bool = False,
-) -> tuple[Any, Plan, TrainingChoice, Any, str, list[str]]:
-    """Plan (with the data's profile) and train the planned model into `out_dir`. Returns the fit result and context.
-
-    `monitor`: live monitors and online diagnosis (RUN_DIR/diagnosis.json); `auto_remedy`: let them roll back on
-    NaN/Inf and stop on clear overfitting (see `dlexpert.monitor`).
-    """
-    if auto_remedy and not monitor:
-        raise InvalidInputError("--auto-remedy acts on what the live monitors see; it cannot be used with --no-monitor")
-    from .data import load_data, profile_dataset
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    warnings: list[str] = []
-    splits = load_data(data, target=target, test=test, seed=seed)
-    warnings += splits.warnings
-    profile = profile_dataset(splits)
-    atomic_write_text(out / "profile.json", profile.model_dump_json(indent=2) + "\n")
-    spec = fill_from_profile(spec, profile)
-    plan, choice = advise_with_choice(spec, profile=profile, hardware=hardware, assume_defaults=True)
-    atomic_write_text(out / "task.yaml", yaml.safe_dump(spec.model_dump(exclude_none=True), sort_keys=False))
-    atomic_write_text(out / "plan.json", plan.model_dump_json(indent=2, exclude_none=True) + "\n")
-
-    from .engine import fit, seed_everything
-
-    choice = _choice_for_data(choice, splits, warnings)
-    seed_everything(seed)  # the model's initial weights too: the same seed gives the same run in every process
-    model, model_name = _build_model(choice, splits, warnings)
-    sets = _datasets(splits, choice.augmentation, warnings, model)
-    cfg = _train_config(choice, epochs=epochs, seed=seed)
-    extra = {"model": model_name, "model_config": getattr(model, "dlexpert_config", None),
-             "catalog_model": choice.catalog_name, "recipe": choice.recipe, "adaptation": choice.adaptation,
-             "data": {"source": str(splits.source), "version": splits.version, "modality": splits.modality,
-                      "classes": list(splits.classes), "split": splits.split, "target": target, "test": _absolute(test),
-                      "input_shape": list(splits.input_shape) if splits.input_shape else None}}  # fmt: skip
-    from .monitor import DEFAULT_EVERY, create_monitors
-
-    callbacks = create_monitors("default", every=DEFAULT_EVERY, auto_remedy=auto_remedy) if monitor else []
-    extra["monitors"] = {"on": monitor, "every": DEFAULT_EVERY, "auto_remedy": auto_remedy}
-    result = fit(model, train_set=sets.train, val_set=sets.val, cfg=cfg, out_dir=out, resume=resume,
-                 progress=progress, extra_config=extra, callbacks=callbacks)  # fmt: skip
-    return result, plan, choice, (model, sets, splits), model_name, warnings
-
-
 def run(
     spec: TaskSpec,
     *,
@@ -270,23 +334,26 @@ def run(
 
     t0 = time.perf_counter()
     out = Path(out_dir)
-    if (out / "checkpoints" / "last.pt").exists():
+    if RunDir(out).last_checkpoint.exists():
         raise InvalidInputError(f"{out}: already holds a run; choose a new --out folder (or `dlexpert train --resume`)")
-    result, plan, choice, (_model, sets, splits), model_name, warnings = train(
+    trained = train(
         spec, data=data, out_dir=out, target=target, test=test, epochs=epochs, seed=seed, hardware=hardware,
         progress=progress, monitor=monitor, auto_remedy=auto_remedy,
     )  # fmt: skip
+    result = trained.result
     if result.best_checkpoint is None:  # e.g. the NaN sentinel stopped the run before its first epoch ended
-        raise DlexpertError(f"training produced no usable model: {result.stop_reason}; see {out / 'diagnosis.json'}")
+        raise DlexpertError(f"training produced no usable model: {result.stop_reason}; see {out / RunDir.DIAGNOSIS}")
 
     # Step 7 on the best weights: metrics, the Step 4 baselines on the same splits, failures, latency; then the card.
     say = _say if progress is not False else None
-    evaluation = evaluate_run(out, latency=latency, notes=warnings, preloaded=(splits, sets), progress=say)
+    evaluation = evaluate_run(
+        out, latency=latency, notes=trained.warnings, preloaded=(trained.splits, trained.sets), progress=say
+    )
     write_model_card(out, progress=say)
     linear = evaluation.baseline.linear
-    return RunResult(out_dir=out, plan=plan, choice=choice, model_name=model_name, metrics=evaluation.metrics,
+    return RunResult(out_dir=out, plan=trained.plan, decisions=trained.decisions, metrics=evaluation.metrics,
                      baseline_metrics=linear.metrics if linear else None, wall_time_s=time.perf_counter() - t0,
-                     peak_rss_mb=result.peak_rss_mb, warnings=warnings)  # fmt: skip
+                     peak_rss_mb=result.peak_rss_mb, warnings=trained.warnings)  # fmt: skip
 
 
 def _say(msg: str) -> None:

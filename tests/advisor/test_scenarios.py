@@ -291,7 +291,7 @@ def test_data_profile_with_tiny_images_plans_a_small_cnn_from_scratch() -> None:
     """`advise(profile=...)`: 8x8 digits are far below ImageNet resolution, so a small CNN is trained from scratch."""
     from types import SimpleNamespace
 
-    from dlexpert.advisor import advise_with_choice
+    from dlexpert.advisor import advise_with_decisions
 
     spec = parse_task(
         {
@@ -301,13 +301,14 @@ def test_data_profile_with_tiny_images_plans_a_small_cnn_from_scratch() -> None:
         }
     )
     tiny = SimpleNamespace(input_shape=[1, 8, 8], modality="image", source="digits")
-    plan, choice = advise_with_choice(spec, profile=tiny)
-    assert choice.family == "small-cnn" and choice.scratch
+    plan, decisions = advise_with_decisions(spec, profile=tiny)
+    choice = decisions.training
+    assert choice.family == "small-cnn" and decisions.model.adaptation == "scratch"
     assert plan.modelDesign.pretrainedModel is None
     assert choice.augmentation == ("RandomCrop(8, padding=1)",)  # no flips for characters, crop at the data's size
     large = SimpleNamespace(input_shape=[3, 224, 224], modality="image", source="photos")
-    _, choice_large = advise_with_choice(spec, profile=large)
-    assert not choice_large.scratch
+    _, large_decisions = advise_with_decisions(spec, profile=large)
+    assert large_decisions.model.adaptation != "scratch" and large_decisions.model.library in {"timm", "torchvision"}
 
 
 @pytest.mark.parametrize(
@@ -318,7 +319,7 @@ def test_image_side_picks_the_size_specific_recipe(side: int, recipe: str) -> No
     """A recipe with `max_image_px` applies only when the images trained on are that small (the profile's side)."""
     from types import SimpleNamespace
 
-    from dlexpert.advisor import advise_with_choice
+    from dlexpert.advisor import advise_with_decisions
 
     spec = parse_task(
         {
@@ -328,8 +329,9 @@ def test_image_side_picks_the_size_specific_recipe(side: int, recipe: str) -> No
         }
     )
     profile = SimpleNamespace(input_shape=[3, side, side], modality="image", source="icons")
-    _, choice = advise_with_choice(spec, profile=profile)
-    assert choice.scratch and choice.recipe == recipe
+    _, decisions = advise_with_decisions(spec, profile=profile)
+    choice = decisions.training
+    assert decisions.model.adaptation == "scratch" and choice.recipe == recipe
     # Translation by 1/8 of the side; icons (unlike characters) keep their flips.
     assert choice.augmentation == (f"RandomCrop({side}, padding={max(1, side // 8)})", "RandomHorizontalFlip")
     if recipe == "cnn-scratch-tiny-images":
@@ -341,7 +343,7 @@ def test_image_side_picks_the_size_specific_recipe(side: int, recipe: str) -> No
 
 def test_size_specific_recipe_needs_a_known_image_side() -> None:
     """Without a data profile the side is the catalog model's own, never a tiny one: the tiny recipe stays out."""
-    from dlexpert.advisor import advise_with_choice
+    from dlexpert.advisor import advise_with_decisions
 
     spec = parse_task(
         {
@@ -350,5 +352,5 @@ def test_size_specific_recipe_needs_a_known_image_side() -> None:
             "constraints": {"computeResources": "CPU (2 cores)"},
         }
     )
-    _, choice = advise_with_choice(spec)
-    assert choice.recipe != "cnn-scratch-tiny-images"
+    _, decisions = advise_with_decisions(spec)
+    assert decisions.training.recipe != "cnn-scratch-tiny-images"

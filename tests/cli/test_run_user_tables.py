@@ -26,7 +26,7 @@ def test_run_on_a_text_csv_trains_a_sentence_encoder_probe_beside_tfidf(tmp_path
     linear = ev["baseline"]["linear"]
     assert linear["model"].startswith("TF-IDF") and linear["metrics"]["accuracy"] >= 2 / 3
     config = yaml.safe_load((out / "config.yaml").read_text())
-    assert config["adaptation"] == "linear-probe" and config["model_config"]["freeze"] is True
+    assert config["adaptation"] == "linear-probe" and config["model_record"]["library"] == "text"
     assert config["data"]["modality"] == "text"
     assert (out / "checkpoints" / "best.safetensors").stat().st_size < 100_000  # the head, not the 90 MB encoder
     assert "TfidfVectorizer" in ev["baseline"]["linear"]["how"] and (out / "MODEL_CARD.md").is_file()

@@ -33,7 +33,7 @@ def test_distilled_student_is_smaller_and_beats_chance(mlp_run: Path, fast: Any)
     assert student["name"] == "mlp" and student["width"] < 100
     assert len(report.reference["student_history"]) == 3
     rebuild = json.loads((mlp_run / "variants" / "distilled" / "rebuild.json").read_text())
-    assert rebuild["rebuild"]["model_config"]["width"] == student["width"]
+    assert rebuild["rebuild"]["model_record"]["width"] == student["width"]
     model = load_variant(mlp_run / "variants" / "distilled")
     assert sum(p.numel() for p in model.parameters()) == report.n_params
 

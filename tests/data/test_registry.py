@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 from dlexpert.data import RawData, _registry, get_dataset, list_datasets, load_data, register_dataset
-from dlexpert.errors import InvalidInputError, UnknownNameError
+from dlexpert.errors import InvalidInputError, RegistryError, UnknownNameError
 
 
 @pytest.fixture
 def clean_registry() -> Iterator[None]:
-    before = dict(_registry._REGISTRY)
+    before = set(list_datasets())
     yield
-    _registry._REGISTRY.clear()
-    _registry._REGISTRY.update(before)
+    for name in set(list_datasets()) - before:
+        _registry._DATASETS.unregister(name)
 
 
 def test_builtins_are_listed_sorted() -> None:
@@ -36,12 +36,13 @@ def test_unknown_dataset_lists_valid_names() -> None:
     with pytest.raises(UnknownNameError) as err:
         get_dataset("digitz")
     message = str(err.value)
-    assert "digitz" in message and "digits" in message and "shapes" in message and "mnist1d" in message
+    assert message.startswith("unknown dataset 'digitz'; choose one of: ") and "did you mean digits?" in message
+    assert all(name in message for name in list_datasets())
     assert isinstance(err.value, InvalidInputError)  # the CLI maps it to exit code 2
 
 
 def test_duplicate_name_is_an_error(clean_registry: None) -> None:
-    with pytest.raises(InvalidInputError, match="already registered"):
+    with pytest.raises(RegistryError, match=r"'Digits' is already registered \(as 'digits', by dlexpert\.data"):
 
         @register_dataset("Digits")  # same name as the built-in, spelled differently
         def other() -> RawData:
@@ -61,6 +62,8 @@ def test_registered_dataset_loads_by_name(clean_registry: None) -> None:
         )
 
     assert "two-blobs" in list_datasets()
+    with pytest.raises(RegistryError, match=r"'two_blobs' is already registered \(as 'two-blobs', by tests\.data"):
+        register_dataset("two_blobs")(blobs)
     assert get_dataset("two_blobs").summary == "Two Gaussian blobs in 2-D."
     splits = load_data("two-blobs", seed=0)
     assert splits.classes == ["left", "right"]

@@ -106,7 +106,8 @@ def test_openvino_says_pip_install_openvino_then_ovc(run_dir: Path) -> None:
 
 
 def test_unknown_format_model_and_library(tmp_path: Path) -> None:
-    one_error_line(cli("export", "torchvision:resnet18", "--to", "keras"), "unknown format", "onnx, torchscript")
+    keras = cli("export", "torchvision:resnet18", "--to", "keras")
+    one_error_line(keras, "unknown export format 'keras'; choose one of:", "coreml, onnx, openvino")
     one_error_line(cli("export", "torchvision:resnet181", "--out", str(tmp_path)), "unknown model", "resnet18")
     one_error_line(cli("export", "keras:resnet18"), "unknown model library", "torchvision")
 

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 from safetensors.torch import load_file
 
 from dlexpert.engine import (
+    CancelFitException,
+    ConfigChange,
     TrainingInterrupted,
     evaluate,
     load_checkpoint,
@@ -18,7 +21,7 @@ from dlexpert.engine import (
     save_checkpoint,
     save_weights,
 )
-from dlexpert.errors import DlexpertError
+from dlexpert.errors import DlexpertError, InvalidInputError
 
 from .conftest import mlp
 
@@ -98,6 +101,68 @@ def test_ctrl_c_leaves_a_resumable_last_pt(run, tmp_path: Path, event: str, at: 
     steps = [r["step"] for r in logged if r["kind"] == "step"]
     assert steps == sorted(set(steps)) and steps[-1] == 48  # no duplicated rows after the resume
     assert [r["epoch"] for r in logged if r["kind"] == "epoch"] == [0, 1, 2, 3]
+
+
+class ClipAfterEpoch0:
+    """At the end of epoch 0 turns clipping on and cuts the learning rate 10x, as a live monitor would; records the
+    settings every optimizer step ran with."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[float | None, float]] = []
+
+    def after_epoch(self, s) -> None:
+        if s.epoch == 0:
+            settings = {"grad_clip": 0.01, "lr": s.cfg.lr / 10}  # 0.01: far below the gradient norms here
+            s.request_change(ConfigChange(settings=settings, reason="gradient spikes", by="ClipAfterEpoch0"))
+
+    def after_step(self, s) -> None:
+        self.seen.append((s.cfg.grad_clip, s.cfg.lr))
+
+
+class StopAfterEpoch:
+    """Ends the run after `epoch`, once last.pt holds it: what a kill between two epochs leaves behind."""
+
+    order = 100  # after the Checkpointer
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def after_epoch(self, s) -> None:
+        if s.epoch == self.epoch:
+            raise CancelFitException("killed")
+
+
+def test_a_change_made_during_a_run_is_recorded_and_survives_resume(run, tmp_path: Path) -> None:
+    kw = {"epochs": 3, **STATEFUL}
+    full = run("full", model=mlp(dropout=0.2), callbacks=[ClipAfterEpoch0()], **kw)
+    run("killed", model=mlp(dropout=0.2), callbacks=[ClipAfterEpoch0(), StopAfterEpoch(1)], **kw)
+    config = yaml.safe_load((tmp_path / "killed" / "config.yaml").read_text())
+    (change,) = config["changes"]
+    assert change["settings"] == {"grad_clip": 0.01, "lr": pytest.approx(3e-4)}
+    assert change["before"] == {"grad_clip": None, "lr": 3e-3}  # the planned values
+    assert (change["by"], change["reason"], change["epoch"], change["step"]) == (
+        "ClipAfterEpoch0",
+        "gradient spikes",
+        0,
+        12,
+    )
+    assert config["train"]["grad_clip"] == 0.01 and config["train"]["lr"] == pytest.approx(3e-4)  # now in effect
+    saved = load_checkpoint(tmp_path / "killed" / "checkpoints" / "last.pt")["config"]
+    assert saved["changes"] == config["changes"] and saved["train"] == config["train"]
+
+    # Resumed with the settings the run was planned with (no clipping, lr 3e-3): the change is applied again, and
+    # the run ends exactly where the uninterrupted one did.
+    probe = ClipAfterEpoch0()
+    resumed = run("killed", model=mlp(dropout=0.2, seed=5), callbacks=[probe], resume=True, **kw)
+    assert len(probe.seen) == 12 and all(c == 0.01 and lr == pytest.approx(3e-4) for c, lr in probe.seen)
+    assert_same_run(tmp_path / "full", tmp_path / "killed", full, resumed)
+    assert yaml.safe_load((tmp_path / "killed" / "config.yaml").read_text())["changes"] == [change]  # once
+
+    # The settings in effect are accepted too (they are what config.yaml's `train` shows); other values are not.
+    now = {**kw, "grad_clip": 0.01, "lr": config["train"]["lr"]}
+    assert run("killed", resume=True, **now).epochs_completed == 3
+    with pytest.raises(InvalidInputError, match=r"`grad_clip` is 2\.0 but the checkpoint was trained with None"):
+        run("killed", resume=True, **{**kw, "grad_clip": 2.0})
 
 
 def test_a_crash_while_writing_last_pt_keeps_the_previous_one(run, tmp_path: Path, monkeypatch) -> None:

@@ -3,11 +3,16 @@ from __future__ import annotations
 import io
 import itertools
 import math
+import typing
 
 import pytest
 import torch
 
-from dlexpert.engine import TrainConfig, create_optimizer, create_scheduler
+from dlexpert.engine import TrainConfig, create_optimizer, create_scheduler, parse_train_config
+from dlexpert.errors import InvalidInputError
+
+OPTIMIZERS = typing.get_args(TrainConfig.model_fields["optimizer"].annotation)
+SCHEDULERS = typing.get_args(TrainConfig.model_fields["scheduler"].annotation)
 
 
 class Net(torch.nn.Module):
@@ -37,6 +42,41 @@ def test_sgd_gets_momentum_and_nesterov() -> None:
     assert opt.param_groups[0]["momentum"] == 0.8 and opt.param_groups[0]["nesterov"] is True
 
 
+def test_adam_is_adam_with_l2_weight_decay() -> None:
+    net = Net()
+    opt = create_optimizer(net, TrainConfig(optimizer="adam", lr=0.01, weight_decay=0.1))
+    assert type(opt) is torch.optim.Adam  # not AdamW, which subclasses Adam
+    assert {g["weight_decay"] for g in opt.param_groups} == {0.1, 0.0}  # biases and norms still excluded
+    # L2 decay goes through Adam's normalisation: with a zero loss gradient the first step moves every decayed
+    # weight by ~lr (decoupled decay, AdamW, would move it by lr * weight_decay * |w| only).
+    before = net.head.weight.detach().clone()
+    (0.0 * net.head(torch.ones(1, 4)).sum()).backward()
+    opt.step()
+    assert torch.allclose((before - net.head.weight).abs(), torch.full_like(before, 0.01), rtol=1e-3)
+
+
+@pytest.mark.parametrize(("field", "value"), [("optimizer", "Adam"), ("optimizer", "lion"), ("scheduler", "exp")])
+def test_an_unknown_name_is_refused_listing_the_valid_ones(field: str, value: str) -> None:
+    with pytest.raises(InvalidInputError) as err:
+        parse_train_config({field: value})
+    message = str(err.value)
+    assert "\n" not in message and f"`{field}`" in message and repr(value) in message
+    names = OPTIMIZERS if field == "optimizer" else SCHEDULERS
+    assert all(repr(name) in message for name in names)
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_every_optimizer_name_builds_that_optimizer(optimizer: str) -> None:
+    opt = create_optimizer(torch.nn.Linear(2, 2), TrainConfig(optimizer=optimizer))
+    assert type(opt).__name__.lower() == optimizer  # no name stands in for another
+
+
+def test_every_scheduler_name_gives_its_own_schedule() -> None:
+    """No name falls back to another schedule: the learning-rate curves of all the names differ."""
+    curves = {name: lrs(TrainConfig(epochs=6, lr=0.1, scheduler=name)) for name in SCHEDULERS}
+    assert len({tuple(round(v, 9) for v in c) for c in curves.values()}) == len(SCHEDULERS)
+
+
 def lrs(cfg: TrainConfig, steps_per_epoch: int = 10) -> list[float]:
     """The LR used at each optimizer step of the whole run (plateau: per epoch, with a flat val_loss)."""
     opt = create_optimizer(torch.nn.Linear(2, 2), cfg)
@@ -57,6 +97,26 @@ def test_cosine_warms_up_then_decays_to_zero() -> None:
     assert all(a >= b for a, b in itertools.pairwise(decay))
     assert decay[-1] < 0.002  # ~0 at the end
     assert lr[30] == pytest.approx(0.1 * 0.5 * (1 + math.cos(math.pi * 20 / 40)))
+
+
+def test_linear_warms_up_then_falls_in_a_straight_line_to_zero() -> None:
+    lr = lrs(TrainConfig(epochs=5, lr=0.1, scheduler="linear", warmup_epochs=1))
+    assert lr[:10] == sorted(lr[:10]) and lr[9] == pytest.approx(0.1)
+    decay = lr[10:]
+    assert all(a > b for a, b in itertools.pairwise(decay))
+    assert all(a - b == pytest.approx(0.1 / 40) for a, b in itertools.pairwise(decay))  # a straight line
+    assert lr[30] == pytest.approx(0.05)  # half-way through the 40 decay steps
+    assert decay[-1] == pytest.approx(0.1 / 40)  # the last step; 0 right after it (as Hugging Face's schedule)
+
+
+@pytest.mark.parametrize("power", [0.9, 2.0])
+def test_poly_falls_as_a_power_of_the_remaining_fraction(power: float) -> None:
+    lr = lrs(TrainConfig(epochs=5, lr=0.1, scheduler="poly", warmup_epochs=1, poly_power=power))
+    assert lr[:10] == sorted(lr[:10]) and lr[9] == pytest.approx(0.1)
+    decay = lr[10:]
+    assert all(a > b for a, b in itertools.pairwise(decay))
+    assert lr[30] == pytest.approx(0.1 * 0.5**power)
+    assert decay[-1] == pytest.approx(0.1 * (1 / 40) ** power) and decay[-1] < 0.004
 
 
 def test_onecycle_peaks_at_lr_after_warmup_fraction() -> None:
@@ -91,9 +151,9 @@ def test_constant_stays_put() -> None:
     assert set(lrs(TrainConfig(epochs=3, lr=0.05, scheduler="constant"))) == {0.05}
 
 
-@pytest.mark.parametrize("name", ["cosine", "onecycle", "step", "plateau", "constant"])
+@pytest.mark.parametrize("name", SCHEDULERS)
 def test_scheduler_state_loads_with_weights_only(name: str) -> None:
-    cfg = TrainConfig(epochs=4, scheduler=name, warmup_epochs=1 if name in ("cosine", "step") else 0)
+    cfg = TrainConfig(epochs=4, scheduler=name, warmup_epochs=1 if name != "plateau" else 0)
     opt = create_optimizer(torch.nn.Linear(2, 2), cfg)
     sched = create_scheduler(opt, cfg, 5)
     for _ in range(3):
@@ -109,3 +169,24 @@ def test_scheduler_state_loads_with_weights_only(name: str) -> None:
     opt2.load_state_dict(loaded["o"])
     assert sched2.last_epoch == sched.last_epoch
     assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+
+
+def test_step_milestones_decay_at_the_start_of_those_epochs() -> None:
+    """A recipe's step schedule (WRN: x0.2 at epochs 60/120/160 of 200) runs as planned, not as a substitute."""
+    model = torch.nn.Linear(2, 2)
+    cfg = TrainConfig(epochs=10, lr=1.0, scheduler="step", lr_milestones=[3, 6], gamma=0.2, warmup_epochs=1)
+    opt = create_optimizer(model, cfg)
+    sched = create_scheduler(opt, cfg, steps_per_epoch=4)
+    lrs = []
+    for _ in range(40):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[3] == pytest.approx(1.0) and lrs[4] == pytest.approx(1.0)  # warmed up by the end of epoch 0
+    assert lrs[11] == pytest.approx(1.0) and lrs[12] == pytest.approx(0.2)  # epoch 3 starts at step 12
+    assert lrs[23] == pytest.approx(0.2) and lrs[24] == pytest.approx(0.04) and lrs[39] == pytest.approx(0.04)
+
+
+def test_step_milestones_outside_the_run_are_refused() -> None:
+    with pytest.raises(InvalidInputError, match="lr_milestones"):
+        parse_train_config({"epochs": 10, "scheduler": "step", "lr_milestones": [12]})

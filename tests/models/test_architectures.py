@@ -78,5 +78,5 @@ def test_count_parameters_and_describe() -> None:
     model = create_model("linear", input_shape=(1, 40), n_classes=10)
     model.head.weight.requires_grad_(False)
     info = describe(model)
-    assert (info["name"], info["n_params"], info["n_trainable"], info["head"]) == ("linear", 410, 10, "head")
+    assert (info["class"], info["n_params"], info["n_trainable"], info["head"]) == ("LinearClassifier", 410, 10, "head")
     assert info["children"][-1] == {"name": "head", "class": "Linear", "n_params": 410}

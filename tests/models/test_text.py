@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 import yaml
 
-from dlexpert.advisor import TrainingChoice
 from dlexpert.data import load_data, to_torch_datasets
 from dlexpert.engine import TrainConfig, evaluate, fit, load_weights
-from dlexpert.models import WeightsUnavailableError, create_text_classifier, tokenize
+from dlexpert.models import WeightsUnavailableError, build, create_text_classifier, tokenize
 from dlexpert.models.text import minilm_path
+from dlexpert.schema import ModelRecord
 
 from ..data.synthetic import write_topic_csv
 
@@ -53,7 +52,7 @@ def test_frozen_classifier_checkpoint_holds_the_head_and_rebuilds_the_classifier
 
 def test_another_encoder_from_a_local_directory_and_a_missing_hub_id() -> None:
     model = create_text_classifier(n_classes=2, freeze=True, hub_id=minilm_path())
-    assert model.dlexpert_config["name"] == "text_encoder" and model.tokenizer_source == minilm_path()
+    assert model.tokenizer_source == minilm_path()
     assert model(["fine"]).shape == (1, 2)
     with pytest.raises(WeightsUnavailableError, match=r"'microsoft/MiniLM-L12-H384-uncased' are not available") as e:
         create_text_classifier(n_classes=2, freeze=True, hub_id="microsoft/MiniLM-L12-H384-uncased")
@@ -74,53 +73,54 @@ def test_fine_tuning_on_tokenized_batches_through_the_engine(tmp_path: Path) -> 
     assert set(evaluate(model, sets.test)) == {"loss", "accuracy"}
 
 
-def _choice(**kw: object) -> TrainingChoice:
-    base = TrainingChoice(
-        catalog_name="hf/sentence-transformers/all-MiniLM-L6-v2", library="transformers",
-        hub_id="sentence-transformers/all-MiniLM-L6-v2", family="minilm", architecture="Transformer", scratch=False,
-        adaptation="linear-probe", input_size=256, recipe="linear-probe-vision", optimizer="SGD", lr=1e-4,
-        momentum=0.9, nesterov=False, weight_decay=0.0, scheduler="cosine", warmup_epochs=0.0, epochs=100,
-        label_smoothing=0.0, gradient_clipping=None, ema=False, mixed_precision="none", micro_batch=16,
-        accumulation=1, augmentation=("RandomResizedCrop(224)",), balanced_sampling=False,
-    )  # fmt: skip
-    return replace(base, **kw)  # type: ignore[arg-type]
+def _record(**kw: object) -> ModelRecord:
+    base = {"library": "text", "name": "sentence-transformers/all-MiniLM-L6-v2", "adaptation": "linear-probe",
+            "n_classes": 3}  # fmt: skip
+    return ModelRecord(**{**base, **kw})  # type: ignore[arg-type]
 
 
-def test_pipeline_builds_the_text_model_the_plan_asks_for(tmp_path: Path) -> None:
+def test_build_makes_the_text_model_the_record_asks_for(tmp_path: Path) -> None:
     from dlexpert import pipeline
 
     splits = load_data(write_topic_csv(tmp_path / "t.csv", 6), target="label", seed=0)
     warnings: list[str] = []
-    model, name = pipeline._build_model(_choice(), splits, warnings)
-    assert name == "sentence-transformers/all-MiniLM-L6-v2" and model.encoder_is_frozen and not warnings
+    model = build(_record())
+    assert model.encoder_is_frozen
     sets = pipeline._datasets(splits, ("RandomResizedCrop(224)",), warnings, model)
     assert "sentence_embedding" in sets.train[0][0]  # linear probe: embeddings cached once
     assert model.feature_std.min() > 0 and not torch.all(model.feature_mean == 0)  # standardised on train
     assert any("text is not augmented" in w for w in warnings)
 
-    lora, _ = pipeline._build_model(_choice(adaptation="lora"), splits, warnings)
+    lora = build(_record(adaptation="lora"))
     assert hasattr(lora, "get_base_model") and not lora.get_base_model().encoder_is_frozen
     assert "input_ids" in pipeline._datasets(splits, (), [], lora).train[0][0]  # tokenized for the encoder
 
-    warnings.clear()
-    missing = _choice(hub_id="microsoft/MiniLM-L12-H384-uncased")
-    _, name = pipeline._build_model(missing, splits, warnings)
-    assert name == "sentence-transformers/all-MiniLM-L6-v2" and "instead" in warnings[0]
+    # A model that is not here is an error with the way to fetch it, never a silent swap for another one.
+    with pytest.raises(WeightsUnavailableError, match="MiniLM-L12"):
+        build(_record(name="microsoft/MiniLM-L12-H384-uncased"))
 
 
-def test_a_plan_for_a_model_that_cannot_read_text_fine_tunes_minilm_with_the_bert_recipe(tmp_path: Path) -> None:
-    from dlexpert import pipeline
+def test_text_data_is_planned_for_a_text_encoder_and_the_fallback_is_recorded(tmp_path: Path) -> None:
+    """A task whose best model reads no raw text (or is not cached) is planned for one that does and is here."""
+    from dlexpert.advisor import advise_with_decisions
+    from dlexpert.data import profile_dataset
+    from dlexpert.pipeline import fill_from_profile
+    from dlexpert.schema import parse_task
 
     splits = load_data(write_topic_csv(tmp_path / "t.csv", 6), target="label", seed=0)
-    gru = _choice(library="dlexpert", hub_id="gru", family="gru", scratch=True, adaptation="scratch", optimizer="Adam",
-                  lr=1e-3, recipe="rnn-scratch-sequence", gradient_clipping=0.25)  # fmt: skip
-    warnings: list[str] = []
-    choice = pipeline._choice_for_data(gru, splits, warnings)
-    assert (choice.recipe, choice.adaptation, choice.optimizer, choice.lr) == (
-        "bert-encoder-finetune-nlp", "full", "AdamW", 2e-5,
-    )  # fmt: skip
-    assert choice.gradient_clipping == 1.0 and choice.epochs == 3 and "does not read raw text" in warnings[0]
-    assert pipeline._choice_for_data(_choice(), splits, []) == _choice()  # a text encoder's plan is kept
+    profile = profile_dataset(splits)
+    # At 500k texts the first choice is a Transformer trained from scratch on token ids, which this data can't feed.
+    spec = fill_from_profile(parse_task({"task": {"type": "classification", "domain": "NLP"},
+                                         "data": {"size": "500k texts"},
+                                         "constraints": {"computeResources": "CPU (2 cores)"}}), profile)  # fmt: skip
+    plan, decisions = advise_with_decisions(spec, profile=profile, assume_defaults=True, runnable_here=True)
+    assert decisions.model.library == "text" and decisions.model.name == "sentence-transformers/all-MiniLM-L6-v2"
+    assert decisions.training.catalog_name == "hf/sentence-transformers/all-MiniLM-L6-v2"
+    assert decisions.fallback is not None and decisions.fallback.planned == "dlexpert/transformer-encoder"
+    assert "does not read raw text" in decisions.fallback.reason
+    assert plan.warnings[0].startswith("fallback:") and plan.decisions == decisions
+    # The recipe is the one for the model that runs, not the first choice's.
+    assert "text" in decisions.training.recipe or "bert" in decisions.training.recipe
 
 
 def test_run_on_a_text_csv_reports_the_probe_beside_tfidf(tmp_path: Path) -> None:
@@ -133,7 +133,7 @@ def test_run_on_a_text_csv_reports_the_probe_beside_tfidf(tmp_path: Path) -> Non
     data = write_topic_csv(tmp_path / "texts.csv", 15)
     r = run(load_task(str(EXAMPLES / "text-topics.yaml")), data=str(data), target="label", out_dir=tmp_path / "run",
             epochs=20, progress=False)  # fmt: skip
-    assert r.model_name == "sentence-transformers/all-MiniLM-L6-v2" and r.choice.adaptation == "linear-probe"
+    assert r.model_name == "sentence-transformers/all-MiniLM-L6-v2" and r.decisions.model.adaptation == "linear-probe"
     assert r.metrics["accuracy"] >= 2 / 3 and r.baseline_metrics is not None
     ev = yaml.safe_load((tmp_path / "run" / "evaluation.json").read_text())
     linear = ev["baseline"]["linear"]

@@ -68,12 +68,13 @@ def issues(run_dir: Path) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture
 def train(tmp_path: Path) -> Callable[..., Any]:
-    """train(name, model=None, monitors=True, every=2, auto_remedy=False, callbacks=(), train_set=None, **cfg)
-    -> FitResult, into tmp_path/name; 192 training samples in batches of 32: 6 steps per epoch."""
+    """train(name, model=None, monitors=True, every=2, auto_remedy=False, callbacks=(), train_set=None,
+    resume=False, **cfg) -> FitResult, into tmp_path/name; 192 training samples in batches of 32: 6 steps per epoch."""
 
     def _train(
         name: str = "run", *, model: nn.Module | None = None, monitors: bool = True, every: int = 2,
-        auto_remedy: bool = False, callbacks: Any = (), train_set: Any = None, val_set: Any = None, **cfg: Any,
+        auto_remedy: bool = False, callbacks: Any = (), train_set: Any = None, val_set: Any = None,
+        resume: bool = False, **cfg: Any,
     ) -> Any:  # fmt: skip
         settings = {"epochs": 2, "batch_size": 32, "lr": 1e-2, "log_every_steps": 50, **cfg}
         cbs = create_monitors(every=every, auto_remedy=auto_remedy, console=False) if monitors else []
@@ -84,6 +85,7 @@ def train(tmp_path: Path) -> Callable[..., Any]:
             cfg=TrainConfig(**settings),
             out_dir=tmp_path / name,
             callbacks=[*cbs, *callbacks],
+            resume=resume,
             progress=False,
             device="cpu",
         )

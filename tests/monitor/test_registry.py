@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from dlexpert.engine import TrainConfig, fit
-from dlexpert.errors import InvalidInputError, UnknownNameError
+from dlexpert.errors import InvalidInputError, RegistryError, UnknownNameError
 from dlexpert.monitor import (
     AutoRemedy,
     GradNormMonitor,
@@ -30,7 +30,7 @@ BUILT_IN = {"grad_norm", "update_ratio", "activations", "predictions", "throughp
 def test_list_get_and_create() -> None:
     assert set(list_monitors()) == BUILT_IN == set(list_monitors(default=True))
     assert get_monitor("grad_norm").cls is GradNormMonitor and get_monitor("grad_norm").doc
-    with pytest.raises(UnknownNameError, match="unknown monitor 'grad'; valid: activations, grad_norm"):
+    with pytest.raises(UnknownNameError, match="unknown monitor 'grad'; choose one of: activations, grad_norm"):
         get_monitor("grad")
     doctor, probe = create_monitors(["grad_norm"], every=7)
     assert isinstance(doctor, LiveDoctor) and isinstance(probe, GradNormMonitor) and probe.every == 7
@@ -40,7 +40,7 @@ def test_list_get_and_create() -> None:
     assert isinstance(cbs[-1], AutoRemedy) and sentinel.remedy is cbs[-1]
     with pytest.raises(InvalidInputError, match="positive number of steps; got 0"):
         create_monitors(every=0)
-    with pytest.raises(ValueError, match="already registered"):
+    with pytest.raises(RegistryError, match=r"'grad_norm' is already registered \(by dlexpert\.monitor\.probes"):
         register_monitor("grad_norm")(GradNormMonitor)
 
 

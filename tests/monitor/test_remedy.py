@@ -8,11 +8,20 @@ from typing import Any
 
 import pytest
 import torch
+import yaml
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR, OneCycleLR
 from torch.utils.data import TensorDataset
 
-from dlexpert.engine import TrainConfig, create_optimizer, create_scheduler, evaluate, load_weights
+from dlexpert.engine import (
+    CancelFitException,
+    TrainConfig,
+    create_optimizer,
+    create_scheduler,
+    evaluate,
+    load_checkpoint,
+    load_weights,
+)
 from dlexpert.monitor import scale_lr
 
 from .conftest import ArmAt, NaNFrom, blobs, diagnosis, mlp, rows
@@ -40,9 +49,12 @@ def test_auto_remedy_recovers_from_a_diverging_learning_rate(train, tmp_path: Pa
 
 
 class PoisonInput:
+    """Puts a NaN into the input of optimizer step `step` in epoch 1; records the clipping and LR of every step."""
+
     def __init__(self, step: int) -> None:
         self.step = step
         self.clip_after: list[float | None] = []
+        self.lr_after: list[float] = []
 
     def before_batch(self, s: Any) -> None:
         if s.step + 1 == self.step and s.epoch == 1:
@@ -50,6 +62,40 @@ class PoisonInput:
 
     def after_step(self, s: Any) -> None:
         self.clip_after.append(s.cfg.grad_clip)
+        self.lr_after.append(s.lr)
+
+
+class StopAfterEpoch:
+    """Ends the run after `epoch`, once last.pt holds it: what a kill between two epochs leaves behind."""
+
+    order = 100  # after the Checkpointer and AutoRemedy
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def after_epoch(self, s: Any) -> None:
+        if s.epoch == self.epoch:
+            raise CancelFitException("killed")
+
+
+def test_the_remedy_s_clipping_and_lr_cut_survive_a_resume(train, tmp_path: Path) -> None:
+    settings = {"epochs": 4, "auto_remedy": True, "scheduler": "constant"}
+    train("a", callbacks=[PoisonInput(step=9), StopAfterEpoch(1)], **settings)  # rollback in epoch 1, then killed
+    config = yaml.safe_load((tmp_path / "a" / "config.yaml").read_text())
+    (change,) = config["changes"]
+    assert change["by"] == "AutoRemedy" and change["reason"].startswith("rolled back after")
+    assert change["before"] == {"lr": 1e-2, "grad_clip": None} and (change["epoch"], change["step"]) == (1, 8)
+    assert change["settings"] == {"lr": pytest.approx(1e-3), "grad_clip": 1.0}
+    assert config["train"]["grad_clip"] == 1.0 and config["train"]["lr"] == pytest.approx(1e-3)
+    saved = load_checkpoint(tmp_path / "a" / "checkpoints" / "last.pt")["config"]
+    assert saved["changes"] == config["changes"] and saved["train"] == config["train"]
+
+    # Resumed with the planned settings (lr 1e-2, no clipping): it goes on with clipping and the cut rate.
+    probe = PoisonInput(step=0)  # poisons nothing; records
+    result = train("a", callbacks=[probe], resume=True, **settings)
+    assert result.stop_reason is None and result.epochs_completed == 4
+    assert set(probe.clip_after) == {1.0} and probe.lr_after == pytest.approx([1e-3] * 12)
+    assert yaml.safe_load((tmp_path / "a" / "config.yaml").read_text())["changes"] == [change]
 
 
 def test_a_transient_nan_rolls_back_to_the_last_epoch_and_turns_clipping_on(train, tmp_path: Path) -> None:

@@ -10,54 +10,20 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidInputError
-from ..knowledge import get_family, get_regimes
+from ..knowledge import ModelEntry, get_family, get_regimes
 from ..schema import Alternative, Evidence, Plan, TaskSpec, WorkflowStep
+from ..schema.decisions import Decisions, Fallback, ModelRecord, TrainingChoice
 from ..schema.plan import ModelDesign, PretrainedModel
+from ..weights import WeightsStatus, weights_status
 from ._analyze import Context, analyse, detect_hardware
-from ._practice import debugging_guidance, engineering_practice, expected_performance
-from ._recipe import design_training
+from ._practice import debugging_guidance, engineering_practice, expected_performance, needs_sharding
+from ._recipe import RecipeChoice, design_training
 from ._select import Candidate, Selection, benchmark_key, select
 
-__all__ = ["Context", "TrainingChoice", "advise", "advise_with_choice", "analyse", "detect_hardware"]
-
-
-@dataclass(frozen=True)
-class TrainingChoice:
-    """The plan's decisions as values, for the stages that carry the plan out (train, run).
-
-    The Plan holds the same decisions as text for people; this holds them as numbers for code.
-    """
-
-    catalog_name: str
-    library: str
-    hub_id: str
-    family: str
-    architecture: str
-    scratch: bool
-    adaptation: str
-    input_size: int | None
-    recipe: str
-    optimizer: str
-    lr: float
-    momentum: float | None
-    nesterov: bool
-    weight_decay: float
-    scheduler: str
-    warmup_epochs: float
-    epochs: int
-    label_smoothing: float
-    gradient_clipping: float | None
-    ema: bool
-    mixed_precision: str
-    micro_batch: int
-    accumulation: int
-    augmentation: tuple[str, ...]
-    balanced_sampling: bool
-    strategy: str = "auto"  # several processes: "fsdp" when the plan shards the model, else "auto" (DDP)
+__all__ = ["Context", "Decisions", "TrainingChoice", "advise", "advise_with_decisions", "analyse", "detect_hardware"]
 
 
 _ADAPTATION_TEXT = {
@@ -81,36 +47,63 @@ _SOURCE_NAMES = {
 
 
 def advise(spec: TaskSpec, *, profile: Any = None, hardware: str | None = None, assume_defaults: bool = False) -> Plan:
-    """Turn a task spec into a grounded plan (see `advise_with_choice` for the decisions as values)."""
-    return advise_with_choice(spec, profile=profile, hardware=hardware, assume_defaults=assume_defaults)[0]
+    """Turn a task spec into a grounded plan (see `advise_with_decisions` for the decisions as values)."""
+    return advise_with_decisions(spec, profile=profile, hardware=hardware, assume_defaults=assume_defaults)[0]
 
 
-def advise_with_choice(
-    spec: TaskSpec, *, profile: Any = None, hardware: str | None = None, assume_defaults: bool = False
-) -> tuple[Plan, TrainingChoice]:
-    """Turn a task spec into a grounded plan and the decisions as values. Pure: reads the knowledge base only.
+def advise_with_decisions(
+    spec: TaskSpec,
+    *,
+    profile: Any = None,
+    hardware: str | None = None,
+    assume_defaults: bool = False,
+    runnable_here: bool = False,
+    offline: bool | None = None,
+) -> tuple[Plan, Decisions]:
+    """Turn a task spec into a grounded plan and the same decisions as values. Reads the knowledge base, and (for
+    `runnable_here`) the local weight caches.
 
     Args:
         spec: the task spec (seed Input).
+        profile: a `DataProfile` of the user's data (input shape, modality), from `dlexpert.data.profile_dataset`.
         hardware: a hardware profile name or alias, or "auto" to detect this machine; overrides computeResources.
         assume_defaults: proceed on stated assumptions when critical facts are missing (else they become questions).
-        profile: a `DataProfile` of the user's data (input shape, modality), from `dlexpert.data.profile_dataset`.
+        runnable_here: plan what can be trained on this machine now (`train`, `run`): when the best model cannot
+            (its pretrained weights are not available offline), the plan is for the best one that can, with its own
+            recipe, and `Decisions.fallback` says what was planned first and why it could not run. Without it, the
+            plan is the best model anywhere, with a warning when it cannot load here.
+        offline: whether weights can be downloaded now: None reads `HF_HUB_OFFLINE`; True after a download failed.
 
     Returns:
-        The plan and the training choice. When `plan.questions` is non-empty, the plan is partial (the CLI exits 3).
+        The plan and the decisions. When `plan.questions` is non-empty, the plan is partial (the CLI exits 3).
+
+    Example:
+        >>> plan, decisions = advise_with_decisions(spec, profile=profile, runnable_here=True)  # doctest: +SKIP
+        >>> decisions.model.name, decisions.training.lr  # doctest: +SKIP
     """
     ctx = analyse(spec, hardware=hardware, assume_defaults=assume_defaults, profile=profile)
-    try:
-        sel = select(ctx)
-    except LookupError as exc:
-        raise InvalidInputError(f"task: {exc}; try another task.type/domain pair (see `dlexpert catalog`)") from None
+    check = _runnable_check(ctx, offline=offline)
+    sel = _select(ctx)
+    status = check(sel.chosen.entry)
+    fallback = None
+    if not status.available and (runnable_here or ctx.modality == "text"):
+        fallback = Fallback(planned=sel.chosen.entry.name, reason=status.reason, fetch_command=status.fetch_command)
+        sel = _select(ctx, weights=check)
     c = sel.chosen
     rc, ev_recipe = design_training(ctx, c)
     guidance, guide_warnings = debugging_guidance(ctx, c, rc)
     practice, ev_practice = engineering_practice(ctx, c, rc)
-    expected, ev_expected = expected_performance(ctx, c, rc)
+    expected, ev_expected, estimates = expected_performance(ctx, c, rc)
 
     warnings = list(ctx.warnings) + guide_warnings
+    if fallback is not None:
+        warnings.insert(0, _fallback_text(fallback, c))
+    elif not status.available:
+        warnings.insert(
+            0,
+            f"{c.entry.name} cannot be trained on this machine now ({status.reason}); fetch its weights with "
+            f"{status.fetch_command}, or `dlexpert run` here will plan a fallback that can",
+        )
     if not sel.all_feasible:
         warnings.insert(
             0,
@@ -126,6 +119,9 @@ def advise_with_choice(
                 "published weights before training; fine-tune only if your label set or data differ"
             )
     evidence = [*ctx.evidence, *_model_evidence(c), *ev_recipe, *ev_practice, *ev_expected]
+    decisions = Decisions(
+        model=_model_record(ctx, c), training=_training_choice(ctx, c, rc), estimates=estimates, fallback=fallback
+    )
     plan = Plan(
         modelDesign=_model_design(ctx, sel),
         trainingStrategy=rc.strategy,
@@ -138,20 +134,59 @@ def advise_with_choice(
         evidence=evidence,
         warnings=warnings,
         workflow=_workflow(ctx, sel),
+        decisions=decisions,
     )
+    return plan, decisions
+
+
+def _select(ctx: Context, **kwargs: Any) -> Selection:
+    try:
+        return select(ctx, **kwargs)
+    except LookupError as exc:
+        raise InvalidInputError(f"task: {exc}; try another task.type/domain pair (see `dlexpert catalog`)") from None
+
+
+def _runnable_check(ctx: Context, *, offline: bool | None) -> Any:
+    """Can `dlexpert train` build and feed this catalog entry here? Its weights must load (`weights_status`), and
+    text data needs a model that reads text (a transformers encoder)."""
+
+    def check(entry: ModelEntry) -> WeightsStatus:
+        if ctx.modality == "text" and entry.library != "transformers":
+            return WeightsStatus(False, "", reason=f"{entry.name} does not read raw text (the data is text)")
+        return weights_status(entry.library, entry.hub_id, offline=offline)
+
+    return check
+
+
+def _fallback_text(fb: Fallback, c: Candidate) -> str:
+    how = f"; to train it instead, fetch its weights: {fb.fetch_command}" if fb.fetch_command else ""
+    return (
+        f"fallback: {fb.planned} was the first choice but cannot be trained here ({fb.reason}); this plan is for "
+        f"{c.entry.name} ({'from scratch' if c.scratch else c.adaptation}), with its own recipe{how}"
+    )
+
+
+def _model_record(ctx: Context, c: Candidate) -> ModelRecord:
+    """What `dlexpert.models.build` makes: the registry family or the pretrained hub id, sized for the data."""
+    library = c.entry.library
+    if ctx.modality == "text" and library == "transformers":
+        library = "text"  # a sentence encoder with mean pooling and a linear head (`create_text_classifier`)
+    return ModelRecord(
+        library=library,
+        name=c.entry.hub_id,
+        task="regression" if ctx.spec.task.type == "regression" else "classification",
+        adaptation=c.adaptation,  # type: ignore[arg-type]
+        n_classes=ctx.n_classes,
+        input_shape=list(ctx.input_shape) if ctx.input_shape and library != "text" else None,
+    )
+
+
+def _training_choice(ctx: Context, c: Candidate, rc: RecipeChoice) -> TrainingChoice:
     r = rc.recipe
-    tt = rc.strategy.trainingTechniques
-    clip = float(tt.gradientClipping.split("=")[1].rstrip(")")) if tt.gradientClipping else None
-    dist = practice.distributedTraining
-    choice = TrainingChoice(
+    return TrainingChoice(
         catalog_name=c.entry.name,
-        library=c.entry.library,
-        hub_id=c.entry.hub_id,
         family=c.entry.family,
         architecture=c.entry.architecture,
-        scratch=c.scratch,
-        adaptation=c.adaptation,
-        input_size=c.entry.input_size,
         recipe=r.name,
         optimizer=r.optimizer,
         lr=rc.lr,
@@ -159,19 +194,21 @@ def advise_with_choice(
         nesterov=r.nesterov,
         weight_decay=r.weight_decay,
         scheduler=r.scheduler,
+        lr_decay_epochs=rc.lr_decay_epochs,
+        lr_gamma=r.lr_gamma,
         warmup_epochs=r.warmup_epochs,
         epochs=rc.epochs,
+        early_stopping_patience=rc.early_stopping_patience,
         label_smoothing=r.label_smoothing,
-        gradient_clipping=clip,
+        gradient_clipping=rc.clip,
         ema=bool(r.ema),
-        mixed_precision=rc.mixed,
+        mixed_precision=rc.mixed,  # type: ignore[arg-type]
         micro_batch=rc.micro_batch,
-        accumulation=tt.gradientAccumulation or 1,
+        accumulation=rc.strategy.trainingTechniques.gradientAccumulation or 1,
         augmentation=tuple(rc.strategy.dataProcessing.augmentation or ()),
         balanced_sampling=ctx.long_tail,
-        strategy="fsdp" if dist and dist.strategy.startswith("FSDP") else "auto",
+        strategy="fsdp" if needs_sharding(ctx, c) else "auto",
     )
-    return plan, choice
 
 
 def _model_evidence(c: Candidate) -> list[Evidence]:

@@ -163,6 +163,8 @@ def analyse(
         evidence.append(Evidence(claim="classes", value=str(n_classes), source=f"spec text {m.group(0)!r}"))
     elif n_classes is not None and dataset is not None:
         evidence.append(Evidence(claim=f"classes in {dataset.name}", value=str(n_classes), source=dataset.source))
+    if getattr(profile, "n_classes", None):  # measured beats written
+        n_classes = int(profile.n_classes)
     band = _band(n_samples) if n_samples is not None else "medium"
 
     # ---- compute: --hardware beats the spec; "auto" detects this machine.
@@ -252,6 +254,7 @@ def analyse(
 
     dist = (spec.data.distribution or "").lower()
     long_tail = "long-tail" in challenges or any(w in dist for w in ("long", "tail", "imbalanc", "unbalanc", "skew"))
+    long_tail = long_tail or bool(getattr(profile, "imbalanced", False))
     if long_tail:
         challenges.add("long-tail")
     quality = (spec.data.quality or "").lower()

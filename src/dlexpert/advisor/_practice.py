@@ -7,6 +7,7 @@ import math
 from ..estimate import estimate_gmacs, predict_latency, training_time
 from ..knowledge import Problem, find_problem, get_problem, get_regimes
 from ..schema import Evidence
+from ..schema.decisions import Estimates, Range
 from ..schema.plan import (
     CommonIssue,
     DebuggingGuidance,
@@ -235,13 +236,11 @@ def engineering_practice(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[
     devices = ctx.total_devices
     distributed = None
     if devices > 1 and ctx.train_hw.kind in {"gpu", "tpu"}:
-        reg_bpp = reg["train_bytes_per_param"]["full_mixed"]
-        full_gb = e.params_m * 1e6 * reg_bpp / 1e9
-        usable = ctx.device_memory_gb * reg["usable_memory_fraction"]
+        full_gb, usable = _full_training_gb(ctx, c)
         launch = f"torchrun --nnodes={ctx.n_nodes} --nproc_per_node={ctx.n_devices}" + (
             " --rdzv_backend=c10d --rdzv_endpoint=HOST:29500" if ctx.n_nodes > 1 else ""
         )
-        if c.adaptation in {"full", "scratch"} and full_gb > usable:
+        if needs_sharding(ctx, c):
             strategy = "FSDP (full sharding; DeepSpeed ZeRO-3 is the equivalent)"
             conf = (
                 f"weights+grads+Adam state need ~{full_gb:.0f} GB (16 B/param, ZeRO arXiv 1910.02054) > "
@@ -266,8 +265,27 @@ def engineering_practice(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[
     ), evidence
 
 
-def expected_performance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[ExpectedPerformance, list[Evidence]]:
-    """Accuracy as a range with its basis, training time from FLOPs, latency from the estimator."""
+def _full_training_gb(ctx: Context, c: Candidate) -> tuple[float, float]:
+    """Weights + gradients + Adam state of full training (16 B/param mixed, ZeRO arXiv 1910.02054), and the usable
+    memory of one device, in GB."""
+    reg = get_regimes()
+    full_gb = c.entry.params_m * 1e6 * reg["train_bytes_per_param"]["full_mixed"] / 1e9
+    return full_gb, ctx.device_memory_gb * reg["usable_memory_fraction"]
+
+
+def needs_sharding(ctx: Context, c: Candidate) -> bool:
+    """Several accelerators and a fully trained model that does not fit one of them: FSDP shards it."""
+    if ctx.total_devices <= 1 or ctx.train_hw.kind not in {"gpu", "tpu"} or c.adaptation not in {"full", "scratch"}:
+        return False
+    full_gb, usable = _full_training_gb(ctx, c)
+    return full_gb > usable
+
+
+def expected_performance(
+    ctx: Context, c: Candidate, rc: RecipeChoice
+) -> tuple[ExpectedPerformance, list[Evidence], Estimates]:
+    """Accuracy as a range with its basis, training time from FLOPs, latency from the estimator; the same numbers as
+    `Estimates` for the stages that compare against them (bench)."""
     evidence: list[Evidence] = []
     e = c.entry
     # ---- accuracy
@@ -353,4 +371,18 @@ def expected_performance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[
         if ctx.infer_hw.name != ctx.train_hw.name:
             other = predict_latency(e, ctx.train_hw, precision="fp32" if ctx.train_hw.kind == "cpu" else "fp16")
             lat_text += f"; {other.ms:.1f} ms on the training device {ctx.train_hw.display_name}"
-    return ExpectedPerformance(accuracy=acc, trainingTime=train_text, inferenceLatency=lat_text), evidence
+    estimates = Estimates(
+        params_m=e.params_m,
+        gmacs=e.gmacs,
+        latency_ms=Range(value=c.latency.ms, low=c.latency.low_ms, high=c.latency.high_ms, basis=c.latency.basis)
+        if c.latency is not None
+        else None,
+        latency_device=ctx.infer_hw.display_name if c.latency is not None else None,
+        training_hours=Range(
+            value=time_est.hours, low=time_est.low_hours, high=time_est.high_hours, basis=time_est.basis
+        )
+        if time_est is not None
+        else None,
+        train_memory_gb=c.train_memory_gb,
+    )
+    return ExpectedPerformance(accuracy=acc, trainingTime=train_text, inferenceLatency=lat_text), evidence, estimates

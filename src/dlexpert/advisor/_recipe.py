@@ -29,6 +29,9 @@ class RecipeChoice:
     global_batch: int
     lr: float
     mixed: str  # "bf16" | "fp16" | "none"
+    clip: float | None = None  # max global gradient norm
+    early_stopping_patience: int | None = None  # epochs without a better validation metric before stopping
+    lr_decay_epochs: tuple[int, ...] = ()  # "step": epochs at which the LR is multiplied by the recipe's lr_gamma
 
 
 def _regime(c: Candidate) -> str:
@@ -192,7 +195,13 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
         if r.warmup_steps_fraction
         else "no warmup"
     )
+    decay_epochs = tuple(r.lr_decay_epochs(epochs)) if r.scheduler == "step" else ()
     scheduler = f"{r.scheduler} over {epochs} epochs with {warmup}"
+    if decay_epochs:
+        at = ", ".join(map(str, decay_epochs[:6])) + (
+            f", ... ({len(decay_epochs)} in all)" if len(decay_epochs) > 6 else ""
+        )
+        scheduler += f"; LR x{r.lr_gamma:g} at epochs {at}"
     if r.optimizer == "SGD":
         opt = f"SGD (momentum {r.momentum or 0.9:g}{', Nesterov' if r.nesterov else ''})"
     else:
@@ -249,8 +258,14 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
     reg_list = list(r.regularization)
     if "noisy-labels" in ctx.challenges and not any("smoothing" in x for x in reg_list):
         reg_list.append("label smoothing 0.1 (robust to label noise; Lukasik et al. 2020, arXiv 2003.02819)")
+    patience = None
     if ctx.band == "small" and c.adaptation != "linear-probe":
-        reg_list.append("early stopping on validation loss (patience 5 epochs); keep the best checkpoint")
+        # Small data overfits late; a fifth of the schedule (at least 5 epochs) lets a cosine or step schedule reach
+        # its low-LR end before the run is judged (Prechelt 1998, "Early Stopping - But When?", patience criteria).
+        patience = max(5, epochs // 5)
+        reg_list.append(
+            f"early stopping on the validation metric (patience {patience} epochs); keep the best checkpoint"
+        )
     if c.adaptation == "partial":
         reg_list.append("freeze the stem and first stages; train the last stage and the head (CPU compute budget)")
 
@@ -272,5 +287,6 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
     )
     evidence.append(Evidence(claim="mixed precision", value=mixed, source=mixed_why))
     return RecipeChoice(
-        recipe=r, strategy=strategy, epochs=epochs, micro_batch=micro, global_batch=global_batch, lr=lr, mixed=mixed
-    ), evidence
+        recipe=r, strategy=strategy, epochs=epochs, micro_batch=micro, global_batch=global_batch, lr=lr, mixed=mixed,
+        clip=clip, early_stopping_patience=patience, lr_decay_epochs=decay_epochs,
+    ), evidence  # fmt: skip

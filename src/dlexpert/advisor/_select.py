@@ -14,12 +14,22 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..estimate import LatencyEstimate, estimate_gmacs, predict_latency, training_memory_gb, training_time
 from ..knowledge import ModelEntry, get_family, get_regimes, list_models
+from ..weights import WeightsStatus
 from ._analyze import Context
+
+# The architecture class whose inductive bias fits each data modality, used when no published score ranks the
+# candidates: convolutions for the locality and translation structure of images and signals (LeCun et al. 1998;
+# Greydanus 2020, arXiv 2011.14439, CNN 94% vs MLP 68% on MNIST-1D), an MLP for feature vectors without order.
+SCRATCH_ARCHITECTURE = {"image": "CNN", "sequence": "CNN", "tabular": "MLP"}
+DOMAIN_MODALITY = {"CV": "image", "time-series": "sequence", "audio": "sequence"}  # when no data profile says
+# Asked of each pretrained candidate when the first choice cannot load here (see `select`).
+WeightsCheck = Callable[[ModelEntry], WeightsStatus]
 
 # Libraries whose catalog entries come with pretrained weights; anything else is an architecture trained from scratch.
 PRETRAINED_LIBRARIES = {"timm", "torchvision", "transformers", "ultralytics", "open_clip", "diffusers", "nemo"}
@@ -95,8 +105,9 @@ def _primary(entry: ModelEntry, reference: tuple[str, str] | None) -> tuple[floa
     return None, "no published metric"
 
 
-def _pool(ctx: Context) -> list[tuple[ModelEntry, bool]]:
-    """(entry, scratch) pairs for the task and domain."""
+def _pool(ctx: Context, *, any_size_scratch: bool = False) -> list[tuple[ModelEntry, bool]]:
+    """(entry, scratch) pairs for the task and domain. `any_size_scratch`: dlexpert's from-scratch families join
+    even below their `min_samples_scratch` (when no pretrained model can load, they are what is left)."""
     domain = ctx.domain
     pref = preference(ctx)
     encoder_task = pref is not None and pref["key"] == "NLP/sequence-modeling"
@@ -110,7 +121,7 @@ def _pool(ctx: Context) -> list[tuple[ModelEntry, bool]]:
         if m.library == "dlexpert":
             fam = get_family(m.family)
             n = ctx.n_samples or 0
-            if n >= fam.min_samples_scratch or ctx.domain == "time-series" or ctx.task_type == "RL":
+            if any_size_scratch or n >= fam.min_samples_scratch or ctx.domain == "time-series" or ctx.task_type == "RL":
                 out.append((m, True))
             continue
         # Generation in NLP means decoder LLMs (and T5); encoders cannot generate. Text classification and token
@@ -178,10 +189,14 @@ def _memory_fit(
     )
 
 
-def select(ctx: Context) -> Selection:
-    """Seed Step 2: candidates -> constraint checks -> ranking -> choice + alternatives."""
+def select(ctx: Context, *, weights: WeightsCheck | None = None) -> Selection:
+    """Seed Step 2: candidates -> constraint checks -> ranking -> choice + alternatives.
+
+    `weights`: check each pretrained candidate's weights; one that cannot load here fails, and dlexpert's from-scratch
+    families join the pool whatever the data size (with a note when it is below what they need).
+    """
     reg = get_regimes()
-    pool = _pool(ctx)
+    pool = _pool(ctx, any_size_scratch=weights is not None)
     if not pool:
         raise LookupError(f"the catalog has no model for {ctx.task_type} in {ctx.domain}")
     infer_prec = _precision(ctx.infer_hw.kind)
@@ -222,6 +237,11 @@ def select(ctx: Context) -> Selection:
             score_label=label,
         )
         c.failures += mem_fail
+        if weights is not None and not weights(entry).available:
+            continue  # only what can run here is a candidate for a plan that must run here
+        n_min = get_family(entry.family).min_samples_scratch
+        if weights is not None and entry.library == "dlexpert" and (ctx.n_samples or 0) < n_min:
+            c.soft.append(f"{ctx.n_samples or 0:,} samples is below the {n_min:,} {entry.family} usually needs")
         if ctx.size_limit_mb is not None and size_mb > ctx.size_limit_mb:
             if entry.params_m * 1.0 <= ctx.size_limit_mb:
                 c.needs_compression = (
@@ -273,6 +293,8 @@ def select(ctx: Context) -> Selection:
             c.soft.append(f"{entry.family} is not a lightweight family and the task is real-time")
         cands.append(c)
 
+    if not cands:
+        raise LookupError(f"no catalog model for {ctx.task_type} in {ctx.domain} can be trained on this machine")
     feasible = [c for c in cands if c.feasible]
     ranked = preference(ctx) is not None
     preferred = (
@@ -421,8 +443,9 @@ def _knee(cands: list[Candidate], ctx: Context) -> Candidate:
             ),
         )
     scored = [c for c in cands if c.score is not None]
-    if not scored:
-        return min(cands, key=lambda c: c.cost)
+    if not scored:  # nothing to rank by: the architecture whose inductive bias fits the data, then the cheapest
+        fit = SCRATCH_ARCHITECTURE.get(ctx.modality or DOMAIN_MODALITY.get(ctx.domain, ""))
+        return min(cands, key=lambda c: (c.entry.architecture != fit, c.cost))
     penalty = _penalty(ctx)
     ratios = sorted(c.entry.gmacs / c.entry.params_m for c in scored if c.entry.gmacs)
     macs_per_param = ratios[len(ratios) // 2] if ratios else 1.0

@@ -12,7 +12,7 @@ def profile(
     src: str = typer.Argument(..., help="Built-in dataset name or a path (image folder, CSV/Parquet, .npz, JSONL)."),
     target: str | None = typer.Option(None, "--target", help="Target column for tables."),
     test: str | None = typer.Option(None, "--test", help="A fixed test set to check for leakage."),
-    image_size: int = typer.Option(64, "--image-size", min=4, help="Side images are resized to."),
+    image_size: int = typer.Option(64, "--image-size", min=4, help="Largest image side (smaller images keep theirs)."),
     dropna: bool = typer.Option(False, "--dropna", help="Drop table rows with missing values instead of failing."),
     fmt: str = typer.Option("json", "--format", help="json: the DataProfile on stdout; text: a summary."),
 ) -> None:

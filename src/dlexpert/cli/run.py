@@ -41,7 +41,7 @@ def run(
     acc = r.metrics.get("accuracy")
     base = (r.baseline_metrics or {}).get("accuracy")
     err_console.print(
-        f"{r.model_name} ({r.choice.recipe}): test accuracy {acc:.4f} vs linear baseline {base:.4f}; "
+        f"{r.model_name} ({r.decisions.training.recipe}): test accuracy {acc:.4f} vs linear baseline {base:.4f}; "
         f"{r.wall_time_s:.0f} s wall, peak RSS {r.peak_rss_mb:.0f} MB; run dir {out} "
         "(evaluation.json, MODEL_CARD.md, report.html)"
         if acc is not None and base is not None

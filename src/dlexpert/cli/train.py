@@ -1,4 +1,8 @@
-"""`dlexpert train TASK --data SRC --out RUN_DIR [--resume] [--nproc N]`: plan with the data's profile, then train.
+"""`dlexpert train TASK|PLAN --data SRC --out RUN_DIR [--resume] [--nproc N]`: train what is decided.
+
+A task spec is planned first, with the data's profile, for this machine; a plan (plan.json from `dlexpert plan
+--format json` or from a run directory) is trained exactly as it says, without planning again; `--resume` continues a
+run with its own decisions.json and config, whatever TASK|PLAN says.
 
 With `--nproc N` the command re-runs itself in N processes through torchrun (`engine.distributed.launch`); each
 process trains its shard of every batch, and rank 0 writes the run directory.
@@ -17,7 +21,7 @@ from ._common import err_console, handle_errors
 
 @handle_errors
 def train(
-    task: str = typer.Argument(..., help="Task spec (YAML/JSON, '-' for stdin), or a plan.json's run folder task."),
+    task: str = typer.Argument(..., help="Task spec (YAML/JSON, '-' for stdin), or a plan.json to train as it is."),
     data: str = typer.Option(..., "--data", help="Built-in dataset name (see `dlexpert datasets`) or a path."),
     out: Path = typer.Option(..., "--out", help="Run directory to create (or to continue with --resume)."),
     target: str | None = typer.Option(None, "--target", help="Target column for CSV/Parquet/JSONL data."),
@@ -33,10 +37,10 @@ def train(
     ),
 ) -> None:
     """Train the planned model; checkpoints, metrics.jsonl and TensorBoard logs go to RUN_DIR."""
+    from ..pipeline import load_plan_or_task
     from ..pipeline import train as train_plan
-    from ..schema import load_task
 
-    spec = load_task(task)  # bad input fails here, once, before any process starts
+    source = load_plan_or_task(task)  # bad input fails here, once, before any process starts
     if nproc > 1 and "LOCAL_RANK" not in os.environ:
         from ..engine.checkpoint import check_run_dir
 
@@ -52,13 +56,14 @@ def train(
         argv += [*(["--epochs", str(epochs)] if epochs else []), *(["--hardware", hardware] if hardware else [])]
         argv += [*([] if monitor else ["--no-monitor"]), *(["--auto-remedy"] if auto_remedy else [])]
         raise typer.Exit(launch([*argv, *(["--resume"] if resume else [])], nproc=nproc))
-    result, _plan, choice, _ctx, model_name, warnings = train_plan(
-        spec, data=data, out_dir=out, target=target, test=test, epochs=epochs, seed=seed, resume=resume,
+    trained = train_plan(
+        source, data=data, out_dir=out, target=target, test=test, epochs=epochs, seed=seed, resume=resume,
         hardware=hardware, monitor=monitor, auto_remedy=auto_remedy,
     )  # fmt: skip
     if os.environ.get("RANK", "0") != "0":
         return  # rank 0 reports for all
-    for w in warnings:
+    result, record = trained.result, trained.decisions.model
+    for w in trained.warnings:
         err_console.print(f"[yellow]warning:[/] {w}", markup=True)
     if result.stop_reason:
         from rich.markup import escape
@@ -66,7 +71,7 @@ def train(
         err_console.print(f"[yellow]stopped early:[/] {escape(result.stop_reason)}", markup=True, highlight=False)
     best = f"{result.best_val_metric:.4f}" if result.best_val_metric is not None else "- (no epoch finished)"
     err_console.print(
-        f"trained {model_name} ({choice.recipe}) for {result.epochs_run} epochs in {result.wall_time_s:.1f} s; "
-        f"best {result.monitor} "
+        f"trained {record.name} ({trained.decisions.training.recipe}) for {result.epochs_run} epochs in "
+        f"{result.wall_time_s:.1f} s; best {result.monitor} "
         f"{best}; peak RSS {result.peak_rss_mb:.0f} MB; run dir {out}"
     )

@@ -32,7 +32,9 @@ import torch
 from torch import nn
 
 from .._io import atomic_write_text
+from ..deploy.variants import VARIANT_FORMAT, load_variant
 from ..errors import DlexpertError, InvalidInputError
+from ..schema.decisions import record_from_config
 from ._loop import LoopResult, run_feedback_loop, speedup
 from ._measure import MeasureSettings, Subject, count_params, load_average, measure, onnx_predict, torch_predict
 from .report import Measurement, VariantReport
@@ -56,7 +58,6 @@ METHODS = ("int8", "fp16", "bf16", "prune", "distill")
 DEFAULT_MAX_DROP = {"int8": 1.0, "fp16": 1.0, "bf16": 1.0, "prune": 2.0, "distill": 3.0}
 MAX_DROP_LIMIT = 5.0
 DEFAULT_FINETUNE_EPOCHS = 3
-VARIANT_FORMAT = "dlexpert.variant/1"
 _NEXT_STEP = {
     "int8": "--method distill, or quantization-aware training (not implemented here)",
     "fp16": "keeping fp32 (half precision saves size only on this CPU)",
@@ -170,7 +171,7 @@ def subject_from_run(run: Any, *, data: str | None = None) -> Subject:
     latency, size, rec = _constraints(run.run_dir)
     return Subject(
         model=run.model, train_set=sets.train, val_set=sets.val, test_set=sets.test,
-        rebuild={"model_config": run.config.get("model_config"), "adaptation": run.config.get("adaptation")},
+        rebuild={"model_record": record_from_config(run.config).model_dump(mode="json")},
         train_cfg=parse_train_config(run.config["train"], source=f"{run.run_dir}/config.yaml"),
         baseline_size_bytes=run.weights_path.stat().st_size, modality=run.modality, name=run.model_name,
         latency_budget_ms=latency, size_limit_mb=size, recommendation=rec,
@@ -289,7 +290,8 @@ def _save(result: LoopResult, stage: Path, subject: Subject, method: str, notes:
     save_file(state_for_saving(module), str(stage / "model.safetensors"))
     rebuild: dict[str, Any] = {"format": VARIANT_FORMAT, "rebuild": subject.rebuild, "dtype": dtype}
     if "student" in built.extra:
-        rebuild["rebuild"] = {"model_config": built.extra["student"], "adaptation": "full"}
+        student = record_from_config({"model_config": built.extra["student"]})
+        rebuild["rebuild"] = {"model_record": student.model_dump(mode="json")}
     if built.extra.get("modules"):
         rebuild["modules"] = built.extra["modules"]
     if built.extra.get("keep_float"):
@@ -305,53 +307,6 @@ def _save(result: LoopResult, stage: Path, subject: Subject, method: str, notes:
         notes.append(f"torch.export failed ({_first_line(e)}); the variant is model.safetensors + rebuild.json")
     return {"format": "torch", "path": path, "dtype": dtype, "weights": "model.safetensors",
             "size_bytes": (stage / "model.safetensors").stat().st_size}  # fmt: skip
-
-
-def load_variant(variant_dir: str | Path) -> nn.Module:
-    """A torch variant back as an `nn.Module` in eval mode: the architecture from rebuild.json, the weights (with
-    their pruned shapes and dtypes) from model.safetensors. No pickle is read.
-
-    Example:
-        >>> model = load_variant("runs/mnist1d/variants/pruned")  # doctest: +SKIP
-    """
-    from ..engine import load_weights
-    from ..runs import rebuild_model
-    from .quantize import HALF_DTYPES, keep_in_float
-
-    d = Path(variant_dir)
-    try:
-        report = json.loads((d / "report.json").read_text(encoding="utf-8"))
-        info = json.loads((d / "rebuild.json").read_text(encoding="utf-8")) if report.get("format") == "torch" else {}
-    except (OSError, json.JSONDecodeError) as e:
-        raise InvalidInputError(f"{d}: not a readable compress variant ({_first_line(e)})") from None
-    if report.get("format") != "torch":
-        raise InvalidInputError(f"{d}: holds an ONNX model; run it with dlexpert.deploy.onnx_session")
-    model = rebuild_model(info["rebuild"], source=str(d / "rebuild.json"))
-    _materialize(model, load_weights(d / report.get("weights", "model.safetensors")), info.get("modules", {}))
-    dtype = {"float16": "fp16", "bfloat16": "bf16"}.get(info.get("dtype", ""))
-    if dtype and info.get("keep_float"):
-        keep_in_float(model, info["keep_float"], HALF_DTYPES[dtype])
-    return model.eval()
-
-
-def _materialize(model: nn.Module, state: dict[str, torch.Tensor], modules: dict[str, dict[str, int]]) -> None:
-    """Put each saved tensor into the model as it is (shape and dtype included), then set the layers' shape
-    attributes; a pruned network comes back with its smaller layers."""
-    expected = set(model.state_dict())
-    if set(state) != expected:
-        diff = sorted(set(state) ^ expected)[:5]
-        raise DlexpertError(f"the saved weights do not match the rebuilt architecture (e.g. {', '.join(diff)})")
-    for key, tensor in state.items():
-        owner, _, leaf = key.rpartition(".")
-        module = model.get_submodule(owner)
-        if leaf in module._parameters:
-            module._parameters[leaf] = nn.Parameter(tensor, requires_grad=tensor.is_floating_point())
-        else:
-            module._buffers[leaf] = tensor
-    for name, attrs in modules.items():
-        module = model.get_submodule(name)
-        for attr, value in attrs.items():
-            setattr(module, attr, value)
 
 
 # --------------------------------------------------------------------------------------------- report

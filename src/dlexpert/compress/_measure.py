@@ -18,6 +18,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from ..errors import InvalidInputError
+from ..schema.decisions import record_from_config
 from .report import Measurement
 
 INPUT_POOL = 256  # test inputs kept for timing; larger batches repeat them
@@ -45,9 +46,9 @@ class Subject:
     """What `compress` works on: a trained classifier in eval mode on the CPU, its data, and how to retrain it.
 
     A run directory gives all of it (`subject_from_run`); the benchmark builds one by hand for a torchvision model.
-    `model_config` is what `dlexpert.runs.rebuild_model` needs to build the architecture again (`{"model_config":
-    {...}, "adaptation": ...}`); `train_cfg` is the run's resolved `TrainConfig` (fine-tuning and distillation start
-    from its batch size and learning rate).
+    `rebuild` is what `dlexpert.runs.rebuild_model` needs to build the architecture again (`{"model_record": {...}}`,
+    see `schema.decisions.ModelRecord`); `train_cfg` is the run's resolved `TrainConfig` (fine-tuning and
+    distillation start from its batch size and learning rate).
     """
 
     model: nn.Module
@@ -66,7 +67,12 @@ class Subject:
 
     @property
     def model_config(self) -> dict[str, Any]:
-        return dict(self.rebuild.get("model_config") or {})
+        """The model as `create_model` keyword arguments (name included); a pretrained one is named "pretrained"."""
+        record = record_from_config(self.rebuild)
+        if record.library != "dlexpert":
+            return {"name": "pretrained", "n_classes": record.n_classes, "input_shape": record.input_shape}
+        return {"name": record.name, "input_shape": record.input_shape, "n_classes": record.n_classes,
+                "width": record.width, "depth": record.depth, "dropout": record.dropout, **record.options}  # fmt: skip
 
     def inputs(self, n: int) -> torch.Tensor:
         """The first `n` test inputs as one batch (repeated when the split is smaller): what every model is timed on."""

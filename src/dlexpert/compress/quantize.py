@@ -35,6 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..deploy.variants import keep_in_float
 from ..errors import InvalidInputError
 from ._loop import Built, Candidate
 from ._measure import Subject, count_params, onnx_predict, safetensors_size, torch_predict
@@ -227,17 +228,6 @@ def copy_onnx(src: Path, dst: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------- half precision
-
-
-def keep_in_float(model: nn.Module, names: list[str], dtype: torch.dtype) -> None:
-    """Run the named modules in fp32 inside a half-precision model: weights back to fp32, inputs cast up by a
-    forward pre-hook and outputs cast back down by a forward hook (state-dict keys stay the same)."""
-    for name in names:
-        module = model.get_submodule(name)
-        module.float()
-        module.register_forward_pre_hook(lambda _m, args: tuple(
-            a.float() if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args))  # fmt: skip
-        module.register_forward_hook(lambda _m, _a, out: out.to(dtype) if isinstance(out, torch.Tensor) else out)
 
 
 def weighted_module_names(model: nn.Module) -> list[str]:

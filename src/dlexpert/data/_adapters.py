@@ -50,7 +50,8 @@ def read_source(
     path = Path(src).expanduser()
     if path.exists():
         if path.is_dir():
-            raw = _read_image_folder(path, image_size=image_size, channels=_channels(like))
+            side = int(np.asarray(like.x).shape[-1]) if like is not None and like.modality == "image" else None
+            raw = _read_image_folder(path, image_size=image_size, channels=_channels(like), side=side)
         elif path.suffix.lower() == ".npz":
             raw = _read_npz(path, dropna=dropna)
         elif path.suffix.lower() in TABLE_SUFFIXES:
@@ -99,8 +100,10 @@ def _channels(like: RawData | None) -> int | None:
 # ------------------------------------------------------------------------------------------------- image folders
 
 
-def _read_image_folder(root: Path, *, image_size: int, channels: int | None) -> RawData:
-    """One subfolder per class (searched recursively), images of any size and mode, resized to image_size^2.
+def _read_image_folder(root: Path, *, image_size: int, channels: int | None, side: int | None = None) -> RawData:
+    """One subfolder per class (searched recursively), images of any size and mode, resized to S x S: S is the
+    largest image side, at most `image_size` (small images are not upsampled: it multiplies the compute and adds no
+    information), or `side` exactly (a test set matching its training set).
 
     Grayscale and colour may be mixed: if any image has colour, all become RGB (grayscale replicated), else all stay
     one-channel. `channels` forces 1 or 3 (a test set matching its training set).
@@ -127,10 +130,13 @@ def _read_image_folder(root: Path, *, image_size: int, channels: int | None) -> 
     corrupt: list[str] = []
     classes: list[str] = []
     n_other = 0
+    listed = {
+        d: sorted(p for p in d.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts))
+        for d in class_dirs
+    }
+    image_size = side or _largest_side(pil, [p for files in listed.values() for p in files], cap=image_size)
     for class_dir in class_dirs:
-        files = sorted(
-            p for p in class_dir.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts)
-        )
+        files = listed[class_dir]
         image_files = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
         n_other += len(files) - len(image_files)
         n_before = len(images)
@@ -185,6 +191,22 @@ def _read_image_folder(root: Path, *, image_size: int, channels: int | None) -> 
         image_sizes=sizes,
         default_augment="crop+flip",
     )
+
+
+def _largest_side(pil: Any, files: list[Path], *, cap: int) -> int:
+    """The largest width or height among the readable images (headers only), capped at `cap`; `cap` if none read."""
+    largest = 0
+    for file in files:
+        if file.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        try:
+            with pil.open(file) as im:  # reads the header, not the pixels
+                largest = max(largest, im.width, im.height)
+        except (OSError, SyntaxError, ValueError, EOFError, pil.DecompressionBombError):
+            continue  # reported when the pixels are read
+        if largest >= cap:
+            return cap
+    return max(4, largest) if largest else cap
 
 
 def _decode_image(pil: Any, data: bytes, *, image_size: int) -> tuple[np.ndarray, tuple[int, int]]:

@@ -47,7 +47,7 @@ def load_data(
         seed: seeds both splits.
         val_fraction: fraction of the training data held out for validation (never taken from the test set).
         test_fraction: fraction held out for testing when there is no fixed test set.
-        image_size: images are resized to image_size x image_size.
+        image_size: images are resized to S x S, S their largest side capped at image_size (not upsampled).
         dropna: drop rows/samples with NaN or Inf instead of failing.
         text_column: the column that holds text; a table with it is text data.
         window: read a table's rows as time steps, in windows of this many rows (default: detected, 32 rows or

@@ -6,12 +6,11 @@ and "mnist1d" are one name) because task specs write dataset names the way paper
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import InvalidInputError, UnknownNameError
+from .._registry import Registry
 from ._types import RawData
 
 __all__ = ["DatasetEntry", "get_dataset", "list_datasets", "register_dataset"]
@@ -32,18 +31,18 @@ class DatasetEntry:
         return self.loader()
 
 
-_REGISTRY: dict[str, DatasetEntry] = {}
-
-
 def _key(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name.strip().lower())
+
+
+_DATASETS: Registry[DatasetEntry] = Registry("dataset", normalize=_key)
 
 
 def register_dataset(name: str) -> Callable[[Loader], Loader]:
     """Register a zero-argument loader returning `RawData` under `name`.
 
     Raises:
-        InvalidInputError: the name (or a loose spelling of it) is already registered.
+        RegistryError: the name (or a loose spelling of it) is already registered, or it is empty.
 
     Example:
         >>> @register_dataset("my-blobs")  # doctest: +SKIP
@@ -53,15 +52,9 @@ def register_dataset(name: str) -> Callable[[Loader], Loader]:
     """
 
     def decorator(loader: Loader) -> Loader:
-        key = _key(name)
-        if not key:
-            raise InvalidInputError("register_dataset: the name must not be empty")
-        if key in _REGISTRY:
-            raise InvalidInputError(
-                f"dataset {name!r} is already registered (as {_REGISTRY[key].name!r}); choose another name"
-            )
         doc = (loader.__doc__ or "").strip().splitlines()
-        _REGISTRY[key] = DatasetEntry(name=name, summary=doc[0] if doc else "", loader=loader)
+        entry = DatasetEntry(name=name, summary=doc[0] if doc else "", loader=loader)
+        _DATASETS.register(name, entry, owner=loader.__module__)
         return loader
 
     return decorator
@@ -69,12 +62,12 @@ def register_dataset(name: str) -> Callable[[Loader], Loader]:
 
 def list_datasets() -> list[str]:
     """Names of the registered datasets, sorted. Example: `list_datasets()` -> ['digits', 'mnist1d', 'shapes']."""
-    return sorted(entry.name for entry in _REGISTRY.values())
+    return _DATASETS.names()
 
 
 def is_registered(name: str) -> bool:
     """Whether `name` (spelled loosely) is a registered dataset."""
-    return _key(name) in _REGISTRY
+    return name in _DATASETS
 
 
 def get_dataset(name: str) -> DatasetEntry:
@@ -87,10 +80,4 @@ def get_dataset(name: str) -> DatasetEntry:
         >>> get_dataset("MNIST-1D").name
         'mnist1d'
     """
-    entry = _REGISTRY.get(_key(name))
-    if entry is None:
-        valid = list_datasets()
-        close = difflib.get_close_matches(name, valid, n=3, cutoff=0.4)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UnknownNameError(f"unknown dataset {name!r}{hint} (valid: {', '.join(valid)})")
-    return entry
+    return _DATASETS.get(name)

@@ -100,6 +100,11 @@ class DataProfile(BaseModel):
     problems: list[str]
     issues: list[str]
 
+    @property
+    def imbalanced(self) -> bool:
+        """The largest class outnumbers the smallest more than `IMBALANCED_RATIO` times: sample by class."""
+        return self.imbalance_ratio > IMBALANCED_RATIO
+
     def task_data(self) -> dict[str, str]:
         """The task spec's `data` fields filled from this profile (`plan --data SRC`).
 

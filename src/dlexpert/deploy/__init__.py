@@ -33,12 +33,12 @@ test inputs), or a model spec built without pretrained weights — `torchvision:
 `dlexpert:cnn1d` (random init; input 3x224x224 unless `input_shape` is given; inputs are seeded Gaussian noise) —
 or an existing `.onnx` file (benchmark only).
 
-The variant contract (what `compress` writes so that `bench` picks it up): `RUN_DIR/variants/NAME/report.json` with
-`"format": "onnx"` or `"torch"` and `"path"` (relative to the variant folder, or absolute). A `"torch"` file is
-loaded as TorchScript (`torch.jit.save`), as a `torch.export` program (`.pt2`), or, for `.safetensors`, as weights
-for the run's own architecture; pickled modules are not loaded (nothing in a run directory is unpickled). Optional
-keys: `"dtype"` (`"float16"`/`"bfloat16"`: inputs are cast to it), `"dynamic_batch"` (false: the file only runs
-at `"batch_size"`).
+The variant contract (`dlexpert.deploy.variants`: what `compress` and `export` write so that `bench` picks it up):
+`RUN_DIR/variants/NAME/report.json` with `"format": "onnx"` or `"torch"` and `"path"` (relative to the variant
+folder, or absolute). A `"torch"` file is loaded as TorchScript (`torch.jit.save`), as a `torch.export` program
+(`.pt2`), or, for `.safetensors`, as weights for the run's own architecture; pickled modules are not loaded (nothing
+in a run directory is unpickled). Optional keys: `"dtype"` (`"float16"`/`"bfloat16"`: inputs are cast to it),
+`"dynamic_batch"` (false: the file only runs at `"batch_size"`).
 
 Example:
     >>> from dlexpert.deploy import export_onnx, check_parity, measure_latency, onnx_session  # doctest: +SKIP

@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import os
@@ -37,8 +36,10 @@ from typing import Any
 
 from .._io import atomic_write_text
 from ..errors import DlexpertError, InvalidInputError
+from ._ort import onnx_runner, onnx_session
 from ._source import Source, resolve_source
 from .export import _quiet_logs
+from .variants import Variant, find_variants, load_variant
 
 __all__ = [
     "BACKENDS",
@@ -113,60 +114,6 @@ def measure_latency(
     return {**latency_stats(samples), "total_s": time.perf_counter() - start, "samples_ms": samples}
 
 
-# --------------------------------------------------------------------------------------------- ONNX Runtime
-
-
-def onnx_session(path: str | Path, threads: int = 1) -> Any:
-    """An ONNX Runtime CPU session with `threads` intra-op threads, one inter-op thread, sequential execution and
-    all graph optimizations (what a CPU server would use)."""
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = max(1, int(threads))
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.log_severity_level = 3  # errors only: ORT's warnings about unused initializers are noise here
-    try:
-        return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-    except Exception as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise InvalidInputError(f"{path}: ONNX Runtime cannot load it ({first[:200]})") from None
-
-
-_ORT_NUMPY = {
-    "tensor(float)": "float32",
-    "tensor(float16)": "float16",
-    "tensor(double)": "float64",
-    "tensor(int64)": "int64",
-    "tensor(int32)": "int32",
-    "tensor(bool)": "bool",
-    "tensor(uint8)": "uint8",
-    "tensor(int8)": "int8",
-}
-
-
-def onnx_runner(session: Any) -> Callable[[Any], Any]:
-    """`fn(batch) -> numpy` for an ORT session: a tensor feeds the first input, a dict feeds inputs by name; values
-    are cast to the dtypes the model declares."""
-    import numpy as np
-
-    specs = [(i.name, _ORT_NUMPY.get(i.type, "float32")) for i in session.get_inputs()]
-
-    def to_np(v: Any, dtype: str) -> Any:
-        arr = v.detach().cpu().numpy() if hasattr(v, "detach") else np.asarray(v)
-        return arr.astype(dtype, copy=False)
-
-    def run(x: Any) -> Any:
-        if isinstance(x, dict):
-            feeds = {name: to_np(x[name], dt) for name, dt in specs if name in x}
-        else:
-            feeds = {specs[0][0]: to_np(x, specs[0][1])}
-        return session.run(None, feeds)[0]
-
-    return run
-
-
 # --------------------------------------------------------------------------------------------- memory
 
 
@@ -218,60 +165,16 @@ class _PeakRSS:
 # --------------------------------------------------------------------------------------------- variants
 
 
-@dataclass
-class Variant:
-    """One `RUN_DIR/variants/NAME/` as its `report.json` describes it."""
-
-    name: str
-    format: str  # "onnx" | "torch"
-    path: Path
-    dtype: str = "float32"
-    dynamic_batch: bool = True
-    batch_size: int | None = None
-    report: dict[str, Any] = field(default_factory=dict)
-
-
-def find_variants(run_dir: str | Path) -> list[Variant]:
-    """Variants with a readable `report.json` naming a `format` and an existing `path`; others are skipped."""
-    root = Path(run_dir) / "variants"
-    out: list[Variant] = []
-    for report_path in sorted(root.glob("*/report.json")) if root.is_dir() else []:
-        try:
-            report = json.loads(report_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        fmt, rel = report.get("format"), report.get("path")
-        if fmt not in {"onnx", "torch"} or not rel:
-            continue
-        path = Path(rel) if Path(rel).is_absolute() else report_path.parent / rel
-        if not path.exists():
-            continue
-        out.append(
-            Variant(
-                name=report_path.parent.name,
-                format=fmt,
-                path=path,
-                dtype=str(report.get("dtype") or "float32"),
-                dynamic_batch=bool(report.get("dynamic_batch", fmt == "torch")),
-                batch_size=report.get("batch_size"),
-                report=report,
-            )
-        )
-    return out
-
-
 def _load_torch_variant(v: Variant, src: Source) -> Any:
     """A `torch.export` program (.pt2), TorchScript, or safetensors weights: with the variant's `rebuild.json`
-    through `dlexpert.compress.load_variant` (pruned or distilled shapes), else into the run's architecture.
+    through `load_variant` (pruned or distilled shapes), else into the run's architecture.
     Pickled modules are refused: nothing in a run directory is unpickled."""
     import torch
 
     if v.path.suffix == ".pt2":
         return torch.export.load(str(v.path)).module()
     if v.path.suffix == ".safetensors":
-        if (v.path.parent / "rebuild.json").is_file() and importlib.util.find_spec("dlexpert.compress"):
-            from ..compress import load_variant
-
+        if (v.path.parent / "rebuild.json").is_file():
             return load_variant(v.path.parent)
         if src.run is None:
             raise DlexpertError("safetensors weights need the run's architecture")

@@ -34,12 +34,15 @@ from pathlib import Path
 from typing import Any
 
 from .._io import atomic_write_text
-from ..errors import DlexpertError, InvalidInputError, UnknownNameError
+from .._registry import Registry
+from ..errors import DlexpertError, InvalidInputError
+from ._ort import onnx_runner, onnx_session
 from ._source import Source, resolve_source
 
 __all__ = [
     "FP32_TOLERANCE",
     "ExportFormat",
+    "ExportJob",
     "ExportResult",
     "OpsetRange",
     "ParityResult",
@@ -51,6 +54,7 @@ __all__ = [
     "file_size",
     "get_export_format",
     "list_export_formats",
+    "register_export_format",
     "supported_opsets",
 ]
 
@@ -282,8 +286,6 @@ def load_artifact(path: str | Path, *, threads: int = 1) -> Callable[[Any], Any]
     """`fn(batch) -> numpy` for an exported file: `.onnx` under ONNX Runtime, TorchScript or `.pt2` under torch."""
     p = Path(path)
     if p.suffix.lower() == ".onnx":
-        from .bench import onnx_runner, onnx_session
-
         return onnx_runner(onnx_session(p, threads=threads))
     import torch
 
@@ -714,16 +716,36 @@ def export_torch_program(
     )
 
 
-# --------------------------------------------------------------------------------------------- other formats
+# --------------------------------------------------------------------------------------------- formats
 
 
 @dataclass(frozen=True)
+class ExportJob:
+    """What `export_model` hands a format's exporter: the model, one example batch, the file to write, the options."""
+
+    src: Source
+    example: Any
+    path: Path  # <variant folder>/model<suffix>
+    parity_inputs: list[Any]
+    opset: int | None = None
+    dynamic_batch: bool = False
+    exporter: str = "auto"  # which ONNX exporter (auto, dynamo, torchscript)
+    tolerance: float = FP32_TOLERANCE
+
+
+@dataclass(frozen=True, kw_only=True)
 class ExportFormat:
-    """A `--to` target: the module it needs (import name), how to install it, and the command-line route."""
+    """A `--to` target and its behaviour (timm's `OptimInfo` shape): the function that writes and checks the file,
+    which options it takes, how bench runs the result, and the package it needs (with the command-line route)."""
 
     name: str
-    suffix: str
-    modules: tuple[str, ...] = ()
+    suffix: str  # the file is `model<suffix>` in the variant folder
+    export: Callable[[ExportJob], ExportResult]
+    opset: bool = False  # takes --opset (it goes through ONNX)
+    dynamic_batch: bool = False  # takes --dynamic-batch
+    any_batch: bool = False  # the file should run at any batch even without --dynamic-batch: parity checks 1 and 8
+    bench_format: str | None = None  # report.json's "format" bench runs it as (variants.BENCH_FORMATS); None: not
+    modules: tuple[str, ...] = ()  # the import name it needs (alternatives after the first)
     install: str = ""
     route: str = ""  # what to run instead, with {onnx} for the ONNX file and {out} for the variant folder
     requirement: str = ""
@@ -748,173 +770,188 @@ def _has_module(name: str) -> bool:
         return False
 
 
-_FORMATS: dict[str, ExportFormat] = {}
+_FORMATS: Registry[ExportFormat] = Registry("export format")
 
 
 def register_export_format(fmt: ExportFormat) -> ExportFormat:
-    if fmt.name in _FORMATS:
-        raise ValueError(f"export format {fmt.name!r} is already registered")
-    _FORMATS[fmt.name] = fmt
-    return fmt
-
-
-for _fmt in (
-    ExportFormat("onnx", ".onnx", ("onnx", "onnxruntime"), "pip install onnx onnxruntime onnxscript"),
-    ExportFormat("torchscript", ".pt", ("torch",), "pip install torch"),
-    ExportFormat("torch-export", ".pt2", ("torch",), "pip install torch"),
-    ExportFormat(
-        "openvino",
-        ".xml",
-        ("openvino",),
-        "pip install openvino",
-        "`dlexpert export SRC --to onnx` then `ovc {onnx} --output_model {out}/model.xml`",
-    ),
-    ExportFormat(
-        "tensorrt",
-        ".plan",
-        ("tensorrt",),
-        "pip install tensorrt",
-        "`dlexpert export SRC --to onnx` then `trtexec --onnx={onnx} --saveEngine={out}/model.plan`",
-        "TensorRT builds engines on an NVIDIA GPU, for that GPU",
-    ),
-    ExportFormat(
-        "coreml",
-        ".mlpackage",
-        ("coremltools",),
-        "pip install coremltools",
-        "convert a traced model with coremltools.convert(...) and save {out}/model.mlpackage",
-        "conversion runs on Linux; running the model needs macOS",
-    ),
-    ExportFormat(
-        "tflite",
-        ".tflite",
-        ("litert_torch", "ai_edge_torch"),
-        "pip install litert-torch",
-        "litert_torch.convert(model.eval(), (x,)).export('{out}/model.tflite') (formerly ai-edge-torch)",
-    ),
-):
-    register_export_format(_fmt)
+    """Add a `--to` target; a name already registered raises `RegistryError`."""
+    return _FORMATS.register(fmt.name, fmt, owner=fmt.export.__module__)
 
 
 def list_export_formats() -> list[ExportFormat]:
     """Every `--to` target, in the order `dlexpert export --help` lists them."""
-    return list(_FORMATS.values())
+    return [fmt for _, fmt in _FORMATS.items()]
 
 
 def get_export_format(name: str) -> ExportFormat:
-    if name not in _FORMATS:
-        raise UnknownNameError(f"--to {name!r}: unknown format; expected one of {', '.join(_FORMATS)}")
-    return _FORMATS[name]
+    """The `--to` target `name`; an unknown name raises `UnknownNameError` listing the valid ones."""
+    return _FORMATS.get(name)
+
+
+def _to_onnx(job: ExportJob) -> ExportResult:
+    return export_onnx(
+        job.src.model,
+        job.example,
+        job.path,
+        opset=job.opset,
+        dynamic_batch=job.dynamic_batch,
+        exporter=job.exporter,
+        parity_inputs=job.parity_inputs,
+        tolerance=job.tolerance,
+    )
+
+
+def _to_torchscript(job: ExportJob) -> ExportResult:
+    return export_torchscript(
+        job.src.model, job.example, job.path, parity_inputs=job.parity_inputs, tolerance=job.tolerance
+    )
+
+
+def _to_torch_program(job: ExportJob) -> ExportResult:
+    return export_torch_program(
+        job.src.model, job.example, job.path,
+        dynamic_batch=job.dynamic_batch, parity_inputs=job.parity_inputs, tolerance=job.tolerance,
+    )  # fmt: skip
 
 
 def _tflite_module() -> str | None:
     return next((m for m in ("litert_torch", "ai_edge_torch") if _has_module(m)), None)
 
 
-def _export_other(
-    fmt: ExportFormat,
-    src: Source,
-    example: Any,
-    out_dir: Path,
+def _converted(
+    job: ExportJob,
     *,
-    opset: int | None,
-    tolerance: float,
+    fmt: str,
+    exporter: str,
+    t0: float,
+    artifact: Callable[[Any], Any] | None,
     parity_inputs: list[Any],
+    size: int,
+    written: list[Path] | None = None,
+    notes: list[str] | None = None,
 ) -> ExportResult:
-    """OpenVINO, TensorRT, Core ML and TFLite, when their package is installed (each converts and checks parity
-    where its runtime can run here)."""
+    """The result of a format converted by its own toolchain, with parity where its runtime runs here."""
+    parity = check_parity(job.src.model, artifact, parity_inputs, tolerance=job.tolerance) if artifact else None
+    return ExportResult(
+        format=fmt,
+        path=job.path,
+        exporter=exporter,
+        opset=job.opset,
+        size_bytes=size,
+        files=[f.name for f in written or []] or [job.path.name],
+        export_s=round(time.perf_counter() - t0, 3),
+        parity=parity,
+        notes=notes or [],
+        input_shape=list(_shape_of(job.example)[1:]),
+        batch_size=_batch_size(job.example),
+    )
+
+
+def _same_batch(inputs: list[Any], batch: int | None, fallback: Any) -> list[Any]:
+    """The parity batches a fixed-batch file can take (the example's size), or the fallback batch."""
+    return [b for b in inputs if _batch_size(b) == batch] or [fallback]
+
+
+def _to_openvino(job: ExportJob) -> ExportResult:
+    """ONNX, converted by OpenVINO's `convert_model`; parity under OpenVINO's CPU plugin."""
+    import numpy as np
+    import openvino as ov
+
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx_res = export_onnx(
+            job.src.model, job.example, Path(tmp) / "model.onnx", opset=job.opset, parity_inputs=job.parity_inputs[:1]
+        )
+        ov_model = ov.convert_model(str(onnx_res.path))
+        with _staging(job.path) as staged:
+            ov.save_model(ov_model, str(staged), compress_to_fp16=False)  # model.xml + its weights, model.bin
+            written = _commit(staged, job.path)
+    compiled = ov.Core().compile_model(str(job.path), "CPU")
+
+    def run(x: Any) -> Any:
+        return np.asarray(compiled(x.numpy())[0])
+
+    return _converted(
+        job, fmt="openvino", exporter="openvino", t0=t0, artifact=run,
+        parity_inputs=_same_batch(job.parity_inputs, onnx_res.batch_size, job.parity_inputs[0]),
+        size=sum(f.stat().st_size for f in written), written=written,
+        notes=[f"converted from ONNX written by the {onnx_res.exporter} exporter"],
+    )  # fmt: skip
+
+
+def _to_tensorrt(job: ExportJob) -> ExportResult:
+    """An fp32 TensorRT engine built from ONNX for the visible NVIDIA GPU; parity on that GPU."""
+    import torch
+
+    if not torch.cuda.is_available():
+        fmt = get_export_format("tensorrt")
+        raise InvalidInputError(
+            f"--to tensorrt: no NVIDIA GPU visible here ({fmt.requirement}); on the GPU machine run "
+            + fmt.route.format(onnx="variants/onnx/model.onnx", out=str(job.path.parent))
+        )
+    t0 = time.perf_counter()
+    run = _build_tensorrt(job.src, job.example, job.path, opset=job.opset)
+    return _converted(
+        job, fmt="tensorrt", exporter="tensorrt", t0=t0, artifact=run, parity_inputs=job.parity_inputs,
+        size=file_size(job.path), notes=["engine built for this GPU model and TensorRT version only"],
+    )  # fmt: skip
+
+
+def _to_coreml(job: ExportJob) -> ExportResult:
+    """A traced model converted by coremltools to an ML program; parity only on macOS, where Core ML runs."""
+    import coremltools as ct
     import numpy as np
     import torch
 
     t0 = time.perf_counter()
-    notes: list[str] = []
-    path: Path
-    artifact: Callable[[Any], Any] | None
-    written: list[Path] = []
-    if fmt.name == "openvino":
-        import openvino as ov
-
-        with tempfile.TemporaryDirectory() as tmp:
-            onnx_res = export_onnx(
-                src.model, example, Path(tmp) / "model.onnx", opset=opset, parity_inputs=parity_inputs[:1]
-            )
-            ov_model = ov.convert_model(str(onnx_res.path))
-            with _staging(out_dir / "model.xml") as staged:
-                ov.save_model(ov_model, str(staged), compress_to_fp16=False)  # model.xml + its weights, model.bin
-                written = _commit(staged, out_dir / "model.xml")
-        compiled = ov.Core().compile_model(str(out_dir / "model.xml"), "CPU")
-
-        def run(x: Any) -> Any:
-            return np.asarray(compiled(x.numpy())[0])
-
-        path, artifact, batch_ok = out_dir / "model.xml", run, onnx_res.batch_size
-        notes.append(f"converted from ONNX written by the {onnx_res.exporter} exporter")
-        parity_inputs = [b for b in parity_inputs if _batch_size(b) == batch_ok] or parity_inputs[:1]
-        size = sum(f.stat().st_size for f in written)
-    elif fmt.name == "tensorrt":
-        if not torch.cuda.is_available():
-            raise InvalidInputError(
-                f"--to tensorrt: no NVIDIA GPU visible here ({fmt.requirement}); on the GPU machine run "
-                + fmt.route.format(onnx="variants/onnx/model.onnx", out=str(out_dir))
-            )
-        path, artifact = _build_tensorrt(src, example, out_dir, opset=opset)
-        size = file_size(path)
-        notes.append("engine built for this GPU model and TensorRT version only")
-    elif fmt.name == "coreml":
-        import coremltools as ct
-
-        traced = torch.jit.trace(src.model, (example,), strict=False, check_trace=False)
-        mlmodel = ct.convert(
-            traced, inputs=[ct.TensorType(name="input", shape=tuple(example.shape))], convert_to="mlprogram"
-        )
-        path = out_dir / "model.mlpackage"
-        pkg_tmp = out_dir / ".model.mlpackage.tmp"  # a folder: written whole, then renamed into place
-        shutil.rmtree(pkg_tmp, ignore_errors=True)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        mlmodel.save(str(pkg_tmp))
-        shutil.rmtree(path, ignore_errors=True)
-        os.replace(pkg_tmp, path)
-        size = file_size(path)
-        if sys.platform == "darwin":
-
-            def artifact(x: Any) -> Any:
-                return np.asarray(next(iter(mlmodel.predict({"input": x.numpy()}).values())))
-
-        else:
-            artifact = None
-            notes.append("parity not checked: Core ML models run only on macOS")
-        parity_inputs = [b for b in parity_inputs if _batch_size(b) == _batch_size(example)] or [example]
-    else:  # tflite
-        conv = importlib.import_module(_tflite_module() or "litert_torch")
-        edge = conv.convert(src.model.eval(), (example,))
-        path = out_dir / "model.tflite"
-        with _staging(path) as staged:
-            edge.export(str(staged))
-            _commit(staged, path)
-
-        def artifact(x: Any) -> Any:
-            return np.asarray(edge(x))
-
-        size = file_size(path)
-        parity_inputs = [b for b in parity_inputs if _batch_size(b) == _batch_size(example)] or [example]
-    parity = check_parity(src.model, artifact, parity_inputs, tolerance=tolerance) if artifact is not None else None
-    return ExportResult(
-        format=fmt.name,
-        path=path,
-        exporter=fmt.modules[0],
-        opset=opset,
-        size_bytes=size,
-        files=[f.name for f in written] or [path.name],
-        export_s=round(time.perf_counter() - t0, 3),
-        parity=parity,
-        notes=notes,
-        input_shape=list(_shape_of(example)[1:]),
-        batch_size=_batch_size(example),
+    example = job.example
+    traced = torch.jit.trace(job.src.model, (example,), strict=False, check_trace=False)
+    mlmodel = ct.convert(
+        traced, inputs=[ct.TensorType(name="input", shape=tuple(example.shape))], convert_to="mlprogram"
     )
+    out_dir = job.path.parent
+    pkg_tmp = out_dir / f".{job.path.name}.tmp"  # a folder: written whole, then renamed into place
+    shutil.rmtree(pkg_tmp, ignore_errors=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    mlmodel.save(str(pkg_tmp))
+    shutil.rmtree(job.path, ignore_errors=True)
+    os.replace(pkg_tmp, job.path)
+
+    def run(x: Any) -> Any:
+        return np.asarray(next(iter(mlmodel.predict({"input": x.numpy()}).values())))
+
+    on_mac = sys.platform == "darwin"
+    notes = [] if on_mac else ["parity not checked: Core ML models run only on macOS"]
+    return _converted(
+        job, fmt="coreml", exporter="coremltools", t0=t0, artifact=run if on_mac else None,
+        parity_inputs=_same_batch(job.parity_inputs, _batch_size(example), example),
+        size=file_size(job.path), notes=notes,
+    )  # fmt: skip
 
 
-def _build_tensorrt(src: Source, example: Any, out_dir: Path, *, opset: int | None) -> tuple[Path, Any]:
-    """ONNX -> TensorRT engine (fp32) with the Python API, and a runner that executes it on CUDA tensors."""
+def _to_tflite(job: ExportJob) -> ExportResult:
+    """LiteRT Torch (formerly AI Edge Torch) converts the module; parity under its Python interpreter."""
+    import numpy as np
+
+    t0 = time.perf_counter()
+    module = _tflite_module() or "litert_torch"
+    edge = importlib.import_module(module).convert(job.src.model.eval(), (job.example,))
+    with _staging(job.path) as staged:
+        edge.export(str(staged))
+        _commit(staged, job.path)
+
+    def run(x: Any) -> Any:
+        return np.asarray(edge(x))
+
+    return _converted(
+        job, fmt="tflite", exporter=module, t0=t0, artifact=run,
+        parity_inputs=_same_batch(job.parity_inputs, _batch_size(job.example), job.example),
+        size=file_size(job.path),
+    )  # fmt: skip
+
+
+def _build_tensorrt(src: Source, example: Any, path: Path, *, opset: int | None) -> Callable[[Any], Any]:
+    """ONNX -> TensorRT engine (fp32) at `path` with the Python API, and a runner that executes it on CUDA tensors."""
     import tensorrt as trt
     import torch
 
@@ -930,7 +967,6 @@ def _build_tensorrt(src: Source, example: Any, out_dir: Path, *, opset: int | No
         engine_bytes = builder.build_serialized_network(network, builder.create_builder_config())
     if engine_bytes is None:
         raise DlexpertError("TensorRT failed to build an engine (see the TensorRT log above)")
-    path = out_dir / "model.plan"
     with _staging(path) as staged:
         staged.write_bytes(bytes(engine_bytes))
         _commit(staged, path)
@@ -947,7 +983,52 @@ def _build_tensorrt(src: Source, example: Any, out_dir: Path, *, opset: int | No
         torch.cuda.synchronize()
         return out.cpu().numpy()
 
-    return path, run
+    return run
+
+
+for _fmt in (
+    ExportFormat(
+        name="onnx", suffix=".onnx", export=_to_onnx, opset=True, dynamic_batch=True, bench_format="onnx",
+        modules=("onnx", "onnxruntime"), install="pip install onnx onnxruntime onnxscript",
+    ),
+    ExportFormat(
+        name="torchscript", suffix=".pt", export=_to_torchscript, dynamic_batch=True, any_batch=True,
+        bench_format="torch", modules=("torch",), install="pip install torch",
+    ),
+    ExportFormat(
+        name="torch-export", suffix=".pt2", export=_to_torch_program, dynamic_batch=True, bench_format="torch",
+        modules=("torch",), install="pip install torch",
+    ),
+    ExportFormat(
+        name="openvino", suffix=".xml", export=_to_openvino, opset=True,
+        modules=("openvino",), install="pip install openvino",
+        route="`dlexpert export SRC --to onnx` then `ovc {onnx} --output_model {out}/model.xml`",
+    ),
+    ExportFormat(
+        name="tensorrt", suffix=".plan", export=_to_tensorrt, opset=True,
+        modules=("tensorrt",), install="pip install tensorrt",
+        route="`dlexpert export SRC --to onnx` then `trtexec --onnx={onnx} --saveEngine={out}/model.plan`",
+        requirement="TensorRT builds engines on an NVIDIA GPU, for that GPU",
+    ),
+    ExportFormat(
+        name="coreml", suffix=".mlpackage", export=_to_coreml,
+        modules=("coremltools",), install="pip install coremltools",
+        route="convert a traced model with coremltools.convert(...) and save {out}/model.mlpackage",
+        requirement="conversion runs on Linux; running the model needs macOS",
+    ),
+    ExportFormat(
+        name="tflite", suffix=".tflite", export=_to_tflite,
+        modules=("litert_torch", "ai_edge_torch"), install="pip install litert-torch",
+        route="litert_torch.convert(model.eval(), (x,)).export('{out}/model.tflite') (formerly ai-edge-torch)",
+    ),
+):  # fmt: skip
+    register_export_format(_fmt)
+
+
+def _formats_with(flag: str) -> str:
+    """'onnx, torchscript and torch-export': the formats whose `flag` field is set, for error messages."""
+    names = [f.name for f in list_export_formats() if getattr(f, flag)]
+    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 # --------------------------------------------------------------------------------------------- the stage
@@ -991,42 +1072,28 @@ def export_model(
     if base is None:
         raise InvalidInputError(f"{src.spec}: a model spec has no run directory to write into; pass --out DIR")
     variant_dir = base / to
-    if opset is not None and to not in {"onnx", "openvino", "tensorrt"}:
-        raise InvalidInputError(f"--opset applies to ONNX-based formats (onnx, openvino, tensorrt), not --to {to}")
-    if dynamic_batch and to not in {"onnx", "torchscript", "torch-export"}:
-        raise InvalidInputError(f"--dynamic-batch applies to --to onnx, torchscript and torch-export, not --to {to}")
-    several_batches = dynamic_batch or to == "torchscript"  # a traced graph should run at any batch: check it does
+    if opset is not None and not fmt.opset:
+        raise InvalidInputError(f"--opset applies to ONNX-based formats ({_formats_with('opset')}), not --to {to}")
+    if dynamic_batch and not fmt.dynamic_batch:
+        raise InvalidInputError(f"--dynamic-batch applies to --to {_formats_with('dynamic_batch')}, not --to {to}")
+    several_batches = dynamic_batch or fmt.any_batch  # the file should run at any batch: check that it does
     if src.kind == "model":  # noise stands in for data, and ImageNet-sized models are slow: one or two batches
         parity_samples = 9 if several_batches else 3
-    if several_batches:
-        parity = src.parity_batches(n_samples=parity_samples, batch_sizes=(1, 8))
-        example = src.inputs(2) if to == "onnx" else src.inputs(1)
-    else:
-        parity = src.parity_batches(n_samples=parity_samples, batch_sizes=(1,))
-        example = src.inputs(1)
+    parity = src.parity_batches(n_samples=parity_samples, batch_sizes=(1, 8) if several_batches else (1,))
+    # a dynamic batch is traced at 2: torch.export specialises a dimension of size 1 (its 0/1 rule)
+    example = src.inputs(2) if dynamic_batch else src.inputs(1)
     variant_dir.mkdir(parents=True, exist_ok=True)
-    if to == "onnx":
-        result = export_onnx(
-            src.model,
-            example,
-            variant_dir / "model.onnx",
-            opset=opset,
-            dynamic_batch=dynamic_batch,
-            exporter=exporter,
-            parity_inputs=parity,
-            tolerance=tolerance,
-        )
-    elif to == "torch-export":
-        result = export_torch_program(
-            src.model, src.inputs(2) if dynamic_batch else src.inputs(1), variant_dir / "model.pt2",
-            dynamic_batch=dynamic_batch, parity_inputs=parity, tolerance=tolerance,
-        )  # fmt: skip
-    elif to == "torchscript":
-        result = export_torchscript(
-            src.model, example, variant_dir / "model.pt", parity_inputs=parity, tolerance=tolerance
-        )
-    else:
-        result = _export_other(fmt, src, example, variant_dir, opset=opset, tolerance=tolerance, parity_inputs=parity)
+    job = ExportJob(
+        src=src,
+        example=example,
+        path=variant_dir / f"model{fmt.suffix}",
+        parity_inputs=parity,
+        opset=opset,
+        dynamic_batch=dynamic_batch,
+        exporter=exporter,
+        tolerance=tolerance,
+    )
+    result = fmt.export(job)
     result.source = src.spec
     if src.input_note:
         result.notes.append(f"parity inputs: {src.input_note}")
@@ -1035,13 +1102,12 @@ def export_model(
 
 
 def write_variant_report(variant_dir: Path, result: ExportResult) -> Path:
-    """`variants/<name>/report.json`, in the variant contract `bench` reads (`format`, `path`, ...)."""
+    """`variants/<name>/report.json`, in the variant contract bench reads (`format`, `path`, ...; see
+    `dlexpert.deploy.variants`)."""
     report = result.to_dict()
     report["path"] = result.path.name if result.path.parent == variant_dir else str(result.path)
     report["export_format"] = result.format
-    # bench's contract: "onnx" or "torch"; TorchScript is a torch file loaded with torch.jit.load
-    report["format"] = {"onnx": "onnx", "torchscript": "torch", "torch-export": "torch"}.get(
-        result.format, result.format
-    )
+    # how bench runs it: "onnx" or "torch" (TorchScript and .pt2 are torch files); other formats are not benchmarked
+    report["format"] = get_export_format(result.format).bench_format or result.format
     report["dtype"] = "float32"
     return atomic_write_text(variant_dir / "report.json", json.dumps(report, indent=2) + "\n")

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..schema.diagnosis import SEVERITY_RANK, Diagnosis
+from . import rules  # noqa: F401  (importing registers the built-in rules)
 from ._registry import Rule, get_rule, list_rules, register_rule, run_rules
 from .history import KNOWN_SERIES, RunHistory, Series
 from .readers import read_history

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import UnknownNameError
+from .._registry import Registry
 from ..schema.diagnosis import ISSUES, Finding, sort_findings
 from .history import RunHistory
 
@@ -30,7 +30,9 @@ class Rule:
         return (self.fn.__doc__ or "").strip()
 
 
-_RULES: dict[str, Rule] = {}
+# The built-in rules (diagnose/rules/) register when `dlexpert.diagnose` is imported, which any import of this
+# module does first: the package's __init__ imports them.
+_RULES: Registry[Rule] = Registry("diagnosis rule")
 
 
 def register_rule(*, issue: str, name: str | None = None, online: bool = True) -> Callable[[RuleFn], RuleFn]:
@@ -45,30 +47,22 @@ def register_rule(*, issue: str, name: str | None = None, online: bool = True) -
 
     def wrap(fn: RuleFn) -> RuleFn:
         key = name or fn.__name__
-        if key in _RULES:
-            raise ValueError(f"diagnosis rule {key!r} is already registered")
-        _RULES[key] = Rule(name=key, issue=issue, fn=fn, online=online)
+        _RULES.register(key, Rule(name=key, issue=issue, fn=fn, online=online), owner=fn.__module__)
         return fn
 
     return wrap
 
 
-def _ensure_loaded() -> None:
-    from . import rules  # noqa: F401  (importing registers the built-in rules)
-
-
 def list_rules(*, issue: str | None = None, online: bool | None = None) -> list[Rule]:
-    _ensure_loaded()
+    """The registered rules in registration order, optionally only those raising `issue` or (not) online-safe."""
     return [
-        r for r in _RULES.values() if (issue is None or r.issue == issue) and (online is None or r.online == online)
+        r for _, r in _RULES.items() if (issue is None or r.issue == issue) and (online is None or r.online == online)
     ]
 
 
 def get_rule(name: str) -> Rule:
-    _ensure_loaded()
-    if name not in _RULES:
-        raise UnknownNameError(f"unknown diagnosis rule {name!r}; valid: {', '.join(sorted(_RULES))}")
-    return _RULES[name]
+    """The rule registered as `name`; an unknown name raises `UnknownNameError` listing the valid ones."""
+    return _RULES.get(name)
 
 
 def run_rules(history: RunHistory, *, online: bool | None = None) -> list[Finding]:

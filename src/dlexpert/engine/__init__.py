@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from .callbacks import Checkpointer, EarlyStopping, ProgressBar, Recorder, TensorBoardLogger, default_callbacks
 from .checkpoint import load_checkpoint, load_weights, save_checkpoint, save_weights
-from .config import TrainConfig, parse_train_config
+from .config import ConfigChange, TrainConfig, parse_train_config
 from .ema import ModelEma
 from .events import EVENTS, Callback, CancelEpochException, CancelFitException, TrainingInterrupted
 from .loop import create_criterion, evaluate, fit, select_device, show_training_loop
 from .mix import Mixer, create_mixer
-from .optim import create_optimizer, create_scheduler, param_groups
+from .optim import create_optimizer, create_scheduler, param_groups, scale_lr
 from .precision import Precision, create_precision
 from .sampling import dataset_labels, epoch_order, seed_everything
 from .state import FitResult, FitState
@@ -28,6 +28,7 @@ __all__ = [
     "CancelEpochException",
     "CancelFitException",
     "Checkpointer",
+    "ConfigChange",
     "EarlyStopping",
     "FitResult",
     "FitState",
@@ -55,6 +56,7 @@ __all__ = [
     "parse_train_config",
     "save_checkpoint",
     "save_weights",
+    "scale_lr",
     "seed_everything",
     "select_device",
     "show_training_loop",

@@ -7,13 +7,27 @@ checkpoint, so a run can always be traced back to the exact settings that produc
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import InvalidInputError
+from .._io import atomic_write_text
+from ..errors import DlexpertError, InvalidInputError
 
-__all__ = ["TrainConfig", "parse_train_config"]
+__all__ = [
+    "CHANGEABLE_SETTINGS",
+    "CONFIG_FILE",
+    "ConfigChange",
+    "TrainConfig",
+    "parse_train_config",
+    "planned_settings",
+    "recorded_changes",
+    "write_config",
+]
+
+CONFIG_FILE = "config.yaml"  # in the run directory: the resolved config, as in every checkpoint
 
 
 class TrainConfig(BaseModel):
@@ -31,18 +45,22 @@ class TrainConfig(BaseModel):
     epochs: int = Field(10, ge=1)
     batch_size: int = Field(64, ge=1)
     accumulation: int = Field(1, ge=1)  # optimizer step every `accumulation` batches: effective batch = product
-    # --- optimizer; AdamW is the robust default for from-scratch and fine-tuning alike (Loshchilov & Hutter 2019)
-    optimizer: Literal["sgd", "adamw"] = "adamw"
+    # --- optimizer; AdamW is the robust default for from-scratch and fine-tuning alike (Loshchilov & Hutter 2019).
+    # "adam" is Adam with L2 weight decay (Kingma & Ba 2015), for recipes tuned with it.
+    optimizer: Literal["sgd", "adamw", "adam"] = "adamw"
     lr: float = Field(1e-3, gt=0)  # peak learning rate (reached after warmup; OneCycle's max_lr)
     momentum: float = Field(0.9, ge=0, lt=1)  # SGD only
     nesterov: bool = False  # SGD only; needs momentum > 0
     weight_decay: float = Field(0.01, ge=0)  # never applied to biases and normalisation parameters
     # --- learning-rate schedule
-    scheduler: Literal["cosine", "onecycle", "step", "plateau", "constant"] = "cosine"
+    scheduler: Literal["cosine", "linear", "poly", "onecycle", "step", "plateau", "constant"] = "cosine"
     warmup_epochs: float = Field(0, ge=0)  # linear warmup; for onecycle it sets the rising fraction (pct_start)
     step_epochs: int | None = Field(None, ge=1)  # "step": decay every N epochs; default epochs // 3
+    # "step": decay at the start of these epochs instead (MultiStepLR; e.g. WRN's 60/120/160 of 200, arXiv 1605.07146)
+    lr_milestones: list[int] | None = None
     gamma: float = Field(0.1, gt=0, lt=1)  # "step" and "plateau": multiply the LR by this on each decay
     plateau_patience: int = Field(2, ge=0)  # "plateau": epochs without val_loss improvement before a decay
+    poly_power: float = Field(0.9, gt=0)  # "poly": lr * (1 - progress) ** power; 0.9 from DeepLab (Chen et al. 2017)
     # --- regularisation
     label_smoothing: float = Field(0.0, ge=0, lt=1)  # 0.1 is the usual value (Szegedy et al. 2016)
     mixup_alpha: float = Field(0.0, ge=0)  # Beta(alpha, alpha) mixing; 0.2 typical (Zhang et al. 2018)
@@ -70,7 +88,18 @@ class TrainConfig(BaseModel):
         if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):
             raise ValueError("`nesterov` needs optimizer 'sgd' with momentum > 0")
         if self.scheduler == "plateau" and self.warmup_epochs > 0:
-            raise ValueError("`warmup_epochs` is not supported with scheduler 'plateau'; use 'cosine' or 'onecycle'")
+            raise ValueError(
+                "`warmup_epochs` is not supported with scheduler 'plateau'; use cosine, linear, poly, onecycle, step "
+                "or constant"
+            )
+        if self.lr_milestones is not None and (
+            sorted(set(self.lr_milestones)) != self.lr_milestones
+            or not all(self.warmup_epochs < m < self.epochs for m in self.lr_milestones)
+        ):
+            raise ValueError(
+                f"`lr_milestones` must be increasing epochs after the warmup and before `epochs` ({self.epochs}); "
+                f"got {self.lr_milestones}"
+            )
         if self.warmup_epochs >= self.epochs and self.scheduler != "constant":
             raise ValueError(f"`warmup_epochs` ({self.warmup_epochs}) must be below `epochs` ({self.epochs})")
         if self.strategy == "fsdp" and self.ema:
@@ -116,3 +145,65 @@ def parse_train_config(data: Mapping[str, Any], *, source: str = "train config")
         if err["type"] == "extra_forbidden":
             msg = f"unknown setting; valid settings are {', '.join(TrainConfig.model_fields)}"
         raise InvalidInputError(f"{source}: {f'`{where}` ' if where else ''}{msg}{got}") from None
+
+
+# Settings a running loop takes up at once: `lr` (the optimizer's rates and the rest of the schedule are rescaled)
+# and `grad_clip` (read at every optimizer step). Any other setting shapes the whole run and needs a new one.
+CHANGEABLE_SETTINGS = ("grad_clip", "lr")
+
+
+class ConfigChange(BaseModel):
+    """A change of training settings during a run, asked for by a callback (a live monitor, the auto-remedy) with
+    `FitState.request_change`. The loop applies it, stamps `epoch`, `step` and `before` (the values it replaced),
+    and records it under `changes` in config.yaml and in every checkpoint; `fit(resume=True)` applies the recorded
+    changes again. Values are absolute, not factors, so applying a change twice gives the same settings.
+
+    Example:
+        >>> change = ConfigChange(settings={"grad_clip": 1.0}, reason="the loss became NaN at step 9", by="AutoRemedy")
+        >>> change.apply(TrainConfig()).grad_clip
+        1.0
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    settings: dict[str, Any]  # new values of TrainConfig fields, among CHANGEABLE_SETTINGS
+    reason: str  # why, written for the user: the finding or rule that asked for it
+    by: str  # who asked: the callback's name
+    epoch: int | None = None  # 0-based epoch and optimizer steps taken when it was applied (stamped by the loop)
+    step: int | None = None
+    before: dict[str, Any] = Field(default_factory=dict)  # the values it replaced (stamped by the loop)
+
+    @field_validator("settings")
+    @classmethod
+    def _changeable(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        wrong = sorted(set(settings) - set(CHANGEABLE_SETTINGS))
+        if wrong or not settings:
+            valid = ", ".join(CHANGEABLE_SETTINGS)
+            raise ValueError(f"only {valid} can change during a run; got {', '.join(wrong) or 'no setting'}")
+        return settings
+
+    def apply(self, cfg: TrainConfig) -> TrainConfig:
+        """`cfg` with these settings, validated like any TrainConfig (a bad value is a one-line error)."""
+        return parse_train_config({**cfg.model_dump(), **self.settings}, source=f"change by {self.by}")
+
+
+def planned_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The train settings a run was planned with: a resolved config's `train` (the settings in effect) with its
+    recorded `changes` undone, newest first. `_check_resume` compares a resumed run's settings with these."""
+    planned = dict(config.get("train") or {})
+    for change in reversed(config.get("changes") or []):
+        planned.update(change.get("before") or {})
+    return planned
+
+
+def recorded_changes(config: Mapping[str, Any]) -> list[ConfigChange]:
+    """The changes a resolved config records, oldest first (none in configs written before changes existed)."""
+    try:
+        return [ConfigChange.model_validate(c) for c in config.get("changes") or []]
+    except ValidationError as e:
+        raise DlexpertError(f"config: `changes` holds an invalid entry ({e.errors()[0]['msg']})") from None
+
+
+def write_config(out_dir: str | Path, config: Mapping[str, Any]) -> Path:
+    """Write the resolved config to RUN_DIR/config.yaml, atomically (a reader sees the old file or the new one)."""
+    return atomic_write_text(Path(out_dir) / CONFIG_FILE, yaml.safe_dump(dict(config), sort_keys=False))

@@ -18,16 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from torch import nn
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 from torch.utils.data import DataLoader, Dataset
 
-from .._io import atomic_write_text
 from ..errors import InvalidInputError
 from .callbacks import default_callbacks
 from .checkpoint import capture_state, check_run_dir, load_checkpoint, restore_state, save_checkpoint
-from .config import TrainConfig
+from .config import ConfigChange, TrainConfig, planned_settings, recorded_changes, write_config
 from .distributed import (
     all_reduce_sum,
     broadcast_from_main,
@@ -83,7 +81,9 @@ def fit(
 
     The datasets return `(x, y)`: y holds class indices (classification) or targets (regression). `out_dir` gets
     config.yaml, metrics.jsonl, tb/ and checkpoints/{last.pt, best.safetensors}. `resume=True` continues from
-    checkpoints/last.pt with the same data order and RNG streams, so it ends where an uninterrupted run would.
+    checkpoints/last.pt with the same data order and RNG streams, so it ends where an uninterrupted run would;
+    pass the settings the run was planned with: the changes callbacks made during it (`FitState.request_change`,
+    recorded in config.yaml under `changes`) are applied again.
     Ctrl-C writes last.pt and raises `TrainingInterrupted`. `extra_config` (plain values: model, data, plan) is
     stored next to the train settings in config.yaml and in every checkpoint. Launched by torchrun (see
     `distributed.py`), every rank calls `fit()`; the model is wrapped in DDP or sharded by FSDP2 (`cfg.strategy`).
@@ -102,7 +102,11 @@ def fit(
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
     seed_everything(cfg.seed)
-    config = _resolved_config(cfg, extra_config)
+    ckpt = load_checkpoint(last_path) if resume else None
+    changes = _resume_changes(ckpt, cfg) if ckpt is not None else []
+    for change in changes:  # the run goes on as its callbacks left it: clipping on, a cut learning rate
+        cfg = change.apply(cfg)
+    config = _resolved_config(cfg, extra_config, changes)
     if info.enabled:
         config["distributed"] = {"world_size": info.world_size, "strategy": info.strategy}
 
@@ -125,13 +129,12 @@ def fit(
         train_model=train_model,
         dist=info,
     )
-    if resume:
-        ckpt = load_checkpoint(last_path)
-        _check_resume(ckpt.get("config", {}).get("train", {}), cfg)
+    if ckpt is not None:
         _check_resume_world(ckpt, info.world_size)
-        restore_state(s, ckpt)
+        restore_state(s, ckpt)  # the optimizer and schedule state already hold any learning-rate cut
+        del ckpt  # free the loaded checkpoint before training (on a GPU run, a CPU copy of every tensor)
     if info.is_main:
-        atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(config, sort_keys=False))
+        write_config(out_dir, config)
 
     # Ranks other than 0 run only callbacks that declare `all_ranks = True` (one that stops the run must: a rank
     # left training alone would wait forever in the next all-reduce).
@@ -241,9 +244,10 @@ def train_one_epoch(
         s.n_seen += len(s.y)
         if steps_now:
             scaler.unscale_(opt)  # true gradients for clipping and monitors (a no-op without fp16)
-            s.grad_norm = nn.utils.clip_grad_norm_(params, cfg.grad_clip) if cfg.grad_clip else None
+            clip = s.cfg.grad_clip  # read at each step: a callback's `request_change` may turn clipping on mid-epoch
+            s.grad_norm = nn.utils.clip_grad_norm_(params, clip) if clip else None
             if s.dist.strategy == "fsdp":  # a sharded norm is a collective: every rank computes it, not just the logger
-                s.grad_norm = full_norm(params, cfg.grad_clip, s.grad_norm)
+                s.grad_norm = full_norm(params, clip, s.grad_norm)
             scaler.step(opt)
             scaler.update()
             if lr_per_step:
@@ -372,8 +376,15 @@ def _track_best(s: FitState) -> None:
         s.best_metric, s.best_epoch, s.best_val_loss = value, s.epoch, loss
 
 
-def _resolved_config(cfg: TrainConfig, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+def _resolved_config(
+    cfg: TrainConfig, extra: Mapping[str, Any] | None, changes: Iterable[ConfigChange] = ()
+) -> dict[str, Any]:
+    """`train`: the settings in effect; `changes`: how and why they differ from the plan (see ConfigChange)."""
+    reserved = sorted({"train", "changes"} & set(extra or {}))
+    if reserved:
+        raise InvalidInputError(f"extra_config: {', '.join(reserved)} are written by fit(); use other keys")
     config = {"train": cfg.model_dump(mode="json"), **dict(extra or {})}
+    config["changes"] = [c.model_dump(mode="json") for c in changes]
     try:  # checkpoints hold plain values only (weights_only loading), and config.yaml must be plain YAML
         json.dumps(config)
     except TypeError as e:
@@ -390,15 +401,25 @@ def _check_inputs(train_set: Dataset, val_set: Dataset, last_path: Path, resume:
     check_run_dir(last_path.parent.parent, resume=resume)
 
 
-def _check_resume(saved: Mapping[str, Any], cfg: TrainConfig) -> None:
-    now = cfg.model_dump(mode="json")
-    for key, value in now.items():
-        if key not in RESUMABLE_CHANGES and key in saved and saved[key] != value:
-            raise InvalidInputError(
-                f"resume: `{key}` is {value!r} but the checkpoint was trained with {saved[key]!r}; "
-                f"only {', '.join(sorted(RESUMABLE_CHANGES))} may change on resume"
-            )
-    if cfg.scheduler == "onecycle" and saved.get("epochs", cfg.epochs) != cfg.epochs:
+def _resume_changes(ckpt: Mapping[str, Any], cfg: TrainConfig) -> list[ConfigChange]:
+    """Check `cfg` against the checkpoint's settings; return the changes recorded during the run, to apply again."""
+    saved = ckpt.get("config", {})
+    _check_resume(planned_settings(saved), saved.get("train", {}), cfg)
+    return recorded_changes(saved)
+
+
+def _check_resume(planned: Mapping[str, Any], current: Mapping[str, Any], cfg: TrainConfig) -> None:
+    """`cfg` must be the settings the run was planned with, except RESUMABLE_CHANGES. A setting that a recorded
+    change replaced (say `grad_clip`, turned on by the auto-remedy) may also be given its changed value: either way
+    the change is applied again, so the continuation is the same."""
+    for key, value in cfg.model_dump(mode="json").items():
+        if key in RESUMABLE_CHANGES or key not in planned or value in (planned[key], current.get(key, planned[key])):
+            continue
+        raise InvalidInputError(
+            f"resume: `{key}` is {value!r} but the checkpoint was trained with {planned[key]!r}; "
+            f"only {', '.join(sorted(RESUMABLE_CHANGES))} may change on resume"
+        )
+    if cfg.scheduler == "onecycle" and planned.get("epochs", cfg.epochs) != cfg.epochs:
         raise InvalidInputError("resume: `epochs` cannot change with scheduler 'onecycle' (its cycle is fixed)")
 
 

@@ -11,9 +11,10 @@ import torch
 from torch import nn
 
 from .checkpoint import CheckpointWriter
-from .config import TrainConfig
+from .config import ConfigChange, TrainConfig, write_config
 from .distributed import DistInfo
 from .ema import ModelEma
+from .optim import scale_lr
 from .precision import Precision
 
 __all__ = ["FitResult", "FitState"]
@@ -24,11 +25,12 @@ class FitState:
     """Everything the loop knows, passed to every callback handler.
 
     Callbacks read it; the supported writes are adding entries to `epoch_metrics` in `after_validate` (they go to
-    metrics.jsonl, TensorBoard and the history) and raising the Cancel* exceptions. Tensors like `loss` are not
-    synchronised to Python floats by the loop; call `.item()` only when you need the number (it costs a GPU sync).
+    metrics.jsonl, TensorBoard and the history), changing settings with `request_change` (never by assigning
+    `cfg`), and raising the Cancel* exceptions. Tensors like `loss` are not synchronised to Python floats by the
+    loop; call `.item()` only when you need the number (it costs a GPU sync).
     """
 
-    cfg: TrainConfig
+    cfg: TrainConfig  # the settings in effect: the planned ones with the `ConfigChange`s applied so far
     model: nn.Module
     optimizer: torch.optim.Optimizer
     scheduler: Any  # LRScheduler | ReduceLROnPlateau
@@ -87,6 +89,32 @@ class FitState:
 
     def elapsed(self) -> float:
         return self.elapsed_before + time.perf_counter() - self.t0
+
+    def request_change(self, change: ConfigChange) -> ConfigChange:
+        """Change training settings from now on, and record the change so that it survives `--resume`.
+
+        A new `lr` rescales the optimizer's rates and the rest of the schedule by new/old (the schedule keeps its
+        shape); a new `grad_clip` applies from the next optimizer step. The change, stamped with the epoch, step and
+        the values it replaced, is appended to `config["changes"]`, `config["train"]` becomes the settings in effect,
+        and config.yaml is rewritten (by rank 0); the next checkpoint holds both. With several processes every rank
+        must make the same request (a callback with `all_ranks = True`), or the ranks would train differently.
+
+        Example:
+            >>> change = ConfigChange(settings={"grad_clip": 1.0}, reason="the loss became NaN", by="MyMonitor")
+            >>> s.request_change(change).before  # doctest: +SKIP
+            {'grad_clip': None}
+        """
+        cfg = change.apply(self.cfg)
+        before = {k: getattr(self.cfg, k) for k in change.settings}
+        done = change.model_copy(update={"epoch": self.epoch, "step": self.step, "before": before})
+        if cfg.lr != self.cfg.lr:
+            scale_lr(self.optimizer, self.scheduler, cfg.lr / self.cfg.lr)
+        self.cfg = cfg
+        self.config["train"] = cfg.model_dump(mode="json")
+        self.config["changes"] = [*self.config.get("changes", []), done.model_dump(mode="json")]
+        if self.dist.is_main:
+            write_config(self.out_dir, self.config)
+        return done
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 TaskType = Literal["classification", "detection", "segmentation", "generation", "sequence-modeling", "RL"]
 Domain = Literal["CV", "NLP", "audio", "multimodal", "time-series"]
@@ -114,7 +114,14 @@ class Recipe(_Record):
     lr_range: tuple[float, float]  # sensible range for this optimizer and regime
     reference_batch_size: int
     lr_scaling: Literal["linear", "sqrt", "none"] = "linear"
-    scheduler: str  # "cosine", "onecycle", "step", "plateau", "linear"
+    scheduler: Literal["cosine", "onecycle", "step", "plateau", "constant", "linear", "poly"]
+    # "step": the LR is multiplied by `lr_gamma` at each milestone, as fractions of the epochs (so a schedule stretched
+    # or shortened for the data keeps its shape): listed (`lr_milestones`), or every `lr_decay_period` from
+    # `lr_decay_start`.
+    lr_milestones: list[float] | None = None
+    lr_decay_start: float | None = Field(None, ge=0, lt=1)
+    lr_decay_period: float | None = Field(None, gt=0, le=1)
+    lr_gamma: float | None = Field(None, gt=0, lt=1)
     warmup_epochs: float = 0.0
     warmup_steps_fraction: float | None = None
     weight_decay: float
@@ -127,6 +134,23 @@ class Recipe(_Record):
     regularization: list[str] = Field(default_factory=list)
     rationale: str  # why these values, written for the user
     source: str
+
+    @model_validator(mode="after")
+    def _step_schedule(self) -> Recipe:
+        if self.scheduler == "step" and (self.lr_gamma is None or not (self.lr_milestones or self.lr_decay_period)):
+            raise ValueError(f"recipe {self.name}: scheduler step needs lr_gamma and lr_milestones or lr_decay_period")
+        return self
+
+    def lr_decay_epochs(self, epochs: int) -> list[int]:
+        """The epochs (0-based, ascending) at whose start a "step" schedule multiplies the LR by `lr_gamma`."""
+        if self.lr_milestones:
+            fractions = list(self.lr_milestones)
+        elif self.lr_decay_period:
+            start, n = self.lr_decay_start or 0.0, round((1 - (self.lr_decay_start or 0.0)) / self.lr_decay_period)
+            fractions = [start + i * self.lr_decay_period for i in range(n)]
+        else:
+            return []
+        return sorted({e for f in fractions if 0 < (e := round(f * epochs)) < epochs})
 
 
 class Problem(_Record):

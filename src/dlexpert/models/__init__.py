@@ -13,6 +13,7 @@ from __future__ import annotations
 
 # Importing the family modules registers their builders.
 from . import cnn1d, mlp, rnn, small_resnet, transformer
+from ._build import build
 from ._info import count_parameters, describe, find_head
 from ._registry import (
     MODALITIES,
@@ -25,7 +26,13 @@ from ._registry import (
     register_model,
 )
 from .adapt import ADAPTATION_METHODS, AdaptationReport, apply_adaptation
-from .pretrained import PRETRAINED_LIBRARIES, WeightsUnavailableError, create_pretrained, is_offline
+from .pretrained import (
+    PRETRAINED_LIBRARIES,
+    WeightsUnavailableError,
+    create_pretrained,
+    create_pretrained_architecture,
+    is_offline,
+)
 from .text import MINILM_HUB_ID, TextClassifier, create_text_classifier, tokenize
 
 del cnn1d, mlp, rnn, small_resnet, transformer
@@ -40,9 +47,11 @@ __all__ = [
     "TextClassifier",
     "WeightsUnavailableError",
     "apply_adaptation",
+    "build",
     "count_parameters",
     "create_model",
     "create_pretrained",
+    "create_pretrained_architecture",
     "create_text_classifier",
     "describe",
     "find_head",

@@ -65,20 +65,17 @@ def describe(model: nn.Module) -> dict[str, Any]:
         >>> describe(create_model("cnn1d", input_shape=(1, 40), n_classes=10))["n_params"]  # doctest: +SKIP
         91042
     """
-    config = getattr(model, "dlexpert_config", None)
     try:
         head_name: str | None = find_head(model)[0]
     except ValueError:
         head_name = None
     n_bytes = sum(t.numel() * t.element_size() for t in (*model.parameters(), *model.buffers()))
     return {
-        "name": config.get("name") if isinstance(config, dict) else None,
         "class": type(model).__name__,
         "n_params": count_parameters(model),
         "n_trainable": count_parameters(model, trainable_only=True),
         "size_mb": round(n_bytes / 2**20, 3),
         "head": head_name,
-        "config": config if isinstance(config, dict) else None,
         "children": [
             {"name": name, "class": type(child).__name__, "n_params": count_parameters(child)}
             for name, child in model.named_children()

@@ -10,7 +10,6 @@ without knowing which module defines it:
 
 from __future__ import annotations
 
-import fnmatch
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from typing import Any, Literal
 
 from torch import nn
 
-from dlexpert.errors import InvalidInputError, UnknownNameError
+from dlexpert._registry import Registry
+from dlexpert.errors import InvalidInputError
 
 Modality = Literal["tabular", "sequence", "image"]
 MODALITIES: tuple[Modality, ...] = ("tabular", "sequence", "image")
@@ -40,13 +40,13 @@ class ModelEntry:
     description: str
 
 
-_MODELS: dict[str, ModelEntry] = {}
+_MODELS: Registry[ModelEntry] = Registry("model")
 
 
 def register_model(
     name: str, *, modalities: tuple[Modality, ...], description: str = ""
 ) -> Callable[[ModelBuilder], ModelBuilder]:
-    """Register a model builder under `name`. A duplicate name is an error.
+    """Register a model builder under `name`. A duplicate name raises `RegistryError`.
 
     Example:
         >>> @register_model("tiny", modalities=("tabular",))  # doctest: +SKIP
@@ -57,11 +57,10 @@ def register_model(
         raise ValueError(f"modalities must be a non-empty subset of {MODALITIES}; got {modalities!r}")
 
     def decorator(builder: ModelBuilder) -> ModelBuilder:
-        if name in _MODELS:
-            raise ValueError(f"model {name!r} is already registered (by {_MODELS[name].builder.__module__})")
         doc_lines = (builder.__doc__ or "").strip().splitlines()
         doc = description or (doc_lines[0] if doc_lines else "")
-        _MODELS[name] = ModelEntry(name=name, builder=builder, modalities=tuple(modalities), description=doc)
+        entry = ModelEntry(name=name, builder=builder, modalities=tuple(modalities), description=doc)
+        _MODELS.register(name, entry, owner=builder.__module__)
         return builder
 
     return decorator
@@ -74,20 +73,15 @@ def list_models(pattern: str | None = None, *, modality: Modality | None = None)
         >>> list_models(modality="image")  # doctest: +SKIP
         ['linear', 'mlp', 'small_resnet']
     """
-    names = sorted(_MODELS)
-    if pattern:
-        names = [n for n in names if fnmatch.fnmatch(n, pattern)]
+    names = _MODELS.names(pattern)
     if modality is not None:
-        names = [n for n in names if modality in _MODELS[n].modalities]
+        names = [n for n in names if modality in _MODELS.get(n).modalities]
     return names
 
 
 def get_model_entry(name: str) -> ModelEntry:
     """The registry entry for `name`; an unknown name raises `UnknownNameError` listing the valid ones."""
-    try:
-        return _MODELS[name]
-    except KeyError:
-        raise UnknownNameError(f"unknown model {name!r}; choose one of: {', '.join(sorted(_MODELS))}") from None
+    return _MODELS.get(name)
 
 
 def get_model_builder(name: str) -> ModelBuilder:
@@ -123,7 +117,8 @@ def create_model(
         **kwargs: Extra family options (e.g. `batch_norm=True` for "mlp").
 
     Returns:
-        The model; its final classifier is `model.head` and its build arguments are in `model.dlexpert_config`.
+        The model; its final classifier is `model.head`. A run records how to build it again as a `ModelRecord`
+        (`dlexpert.models.build`).
 
     Example:
         >>> model = create_model("cnn1d", input_shape=(1, 40), n_classes=10)  # doctest: +SKIP
@@ -158,16 +153,6 @@ def create_model(
     model = entry.builder(
         input_shape=input_shape, n_classes=n_classes, width=width, depth=depth, dropout=float(dropout), **kwargs
     )
-    # What it takes to rebuild this model: `create_model(**model.dlexpert_config)`.
-    model.dlexpert_config = {  # type: ignore[assignment]
-        "name": name,
-        "input_shape": list(input_shape),
-        "n_classes": n_classes,
-        "width": width,
-        "depth": depth,
-        "dropout": float(dropout),
-        **kwargs,
-    }
     return model
 
 

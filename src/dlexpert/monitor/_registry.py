@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import UnknownNameError
+from .._registry import Registry
 from ._base import DEFAULT_EVERY
 
 
@@ -21,7 +21,9 @@ class MonitorEntry:
         return (self.cls.__doc__ or "").strip().split("\n\n")[0]
 
 
-_MONITORS: dict[str, MonitorEntry] = {}
+# The built-in monitors (probes.py, sentinel.py) register when `dlexpert.monitor` is imported, which any import of
+# this module does first: the package's __init__ imports them.
+_MONITORS: Registry[MonitorEntry] = Registry("monitor")
 
 
 def register_monitor(name: str, *, default: bool = True) -> Callable[[type], type]:
@@ -33,30 +35,22 @@ def register_monitor(name: str, *, default: bool = True) -> Callable[[type], typ
     """
 
     def wrap(cls: type) -> type:
-        if name in _MONITORS:
-            raise ValueError(f"monitor {name!r} is already registered")
-        _MONITORS[name] = MonitorEntry(name=name, cls=cls, default=default)
+        _MONITORS.register(name, MonitorEntry(name=name, cls=cls, default=default), owner=cls.__module__)
         cls.name = name  # type: ignore[attr-defined]
         return cls
 
     return wrap
 
 
-def _ensure_loaded() -> None:
-    from . import probes, sentinel  # noqa: F401  (importing registers the built-in monitors)
-
-
 def list_monitors(*, default: bool | None = None) -> list[str]:
-    """Names of the registered monitors (only those in the default set with `default=True`)."""
-    _ensure_loaded()
+    """Names of the registered monitors in registration order (the order `create_monitors` attaches them); only
+    those in the default set with `default=True`."""
     return [n for n, e in _MONITORS.items() if default is None or e.default == default]
 
 
 def get_monitor(name: str) -> MonitorEntry:
-    _ensure_loaded()
-    if name not in _MONITORS:
-        raise UnknownNameError(f"unknown monitor {name!r}; valid: {', '.join(sorted(_MONITORS))}")
-    return _MONITORS[name]
+    """The monitor registered as `name`; an unknown name raises `UnknownNameError` listing the valid ones."""
+    return _MONITORS.get(name)
 
 
 def create_monitors(

@@ -2,17 +2,17 @@
 
 - NaN/Inf (from the sentinel): restore the model, its EMA copy and the optimizer state from the last good state,
   cut the learning rate 10x (parameter groups and the schedule's base rates), turn gradient clipping on (max-norm
-  1.0), and go on with the next epoch. These are the first two remedies of knowledge/problems.yaml's nan_inf entry,
-  in its order. The last good state is an in-memory copy taken at the start and at every epoch end whose
-  validation loss is finite and no higher than the loss the run started from (its first batch): an epoch that is
-  finite but already blown up (loss 4000 where it began at 1.1) is no place to restart from. After
-  `max_rollbacks` rollbacks the run stops instead.
+  1.0), and go on with the next epoch. These are the first two remedies of knowledge/problems.yaml's nan_inf
+  entry, in its order. Both settings change through `FitState.request_change`, so the run records them
+  (config.yaml `changes`, last.pt) and a `--resume` goes on with them. The last good state is an in-memory copy
+  taken at the start and at every epoch end whose validation loss is finite and no higher than the loss the run
+  started from (its first batch): an epoch that is finite but already blown up (loss 4000 where it began at 1.1)
+  is no place to restart from. After `max_rollbacks` rollbacks the run stops instead.
 - Clear overfitting (the `overfitting` rule at severity warning or above): stop early; best.safetensors keeps the
   best epoch.
 
 Each action goes to diagnosis.json `actions`, to metrics.jsonl as a row `{"kind": "action", ...}`, and to the
-console. The learning-rate cut lives in the optimizer and scheduler state, so it survives a resume; the clipping
-lives in `s.cfg` for the rest of this session (config.yaml keeps the settings the run was planned with).
+console.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import torch
-
 from ..engine.checkpoint import snapshot
+from ..engine.config import ConfigChange
 from ..engine.events import Callback, CancelEpochException, CancelFitException
+from ..engine.optim import scale_lr  # moved to the engine; still exported here
 from ..schema.diagnosis import SEVERITY_RANK, Finding
 from ._base import is_main, strategy
 
@@ -33,21 +33,6 @@ __all__ = ["AutoRemedy", "scale_lr"]
 # "Enable gradient clipping (clip_grad_norm=1.0)".
 LR_FACTOR = 0.1
 CLIP_MAX_NORM = 1.0
-
-
-def scale_lr(optimizer: torch.optim.Optimizer, scheduler: Any, factor: float) -> None:
-    """Multiply the learning rate by `factor` now and for the rest of the schedule: the parameter groups' rates
-    (`lr`, and OneCycle's `initial_lr`/`max_lr`/`min_lr`) and every scheduler's `base_lrs` (LambdaLR and friends
-    recompute the rate from them at each step)."""
-    for group in optimizer.param_groups:
-        for key in ("lr", "initial_lr", "max_lr", "min_lr"):
-            if isinstance(group.get(key), (int, float)) and not isinstance(group.get(key), bool):
-                group[key] *= factor
-    for sched in (scheduler, *getattr(scheduler, "_schedulers", ())):
-        if hasattr(sched, "base_lrs"):
-            sched.base_lrs = [b * factor for b in sched.base_lrs]
-        if hasattr(sched, "_last_lr"):
-            sched._last_lr = [g["lr"] for g in optimizer.param_groups]
 
 
 def _agree(s: Any, flag: bool) -> bool:
@@ -130,9 +115,11 @@ class AutoRemedy(Callback):
         for group, h in zip(s.optimizer.param_groups, hyper, strict=True):
             group.update(h)  # keep the schedule's current position; only the moments and step counts go back
         s.optimizer.zero_grad(set_to_none=True)
-        scale_lr(s.optimizer, s.scheduler, self.lr_factor)
         clip = min(s.cfg.grad_clip or self.clip, self.clip)
-        s.cfg = s.cfg.model_copy(update={"grad_clip": clip})  # the loop reads it when the next epoch starts
+        # The rates of the optimizer and of the rest of the schedule drop by lr_factor (the loop rescales both).
+        settings = {"lr": s.cfg.lr * self.lr_factor, "grad_clip": clip}
+        reason = f"rolled back after {finding.diagnosis}"
+        s.request_change(ConfigChange(settings=settings, reason=reason, by=type(self).__name__))
         self.n_rollbacks += 1
         message = (f"rolled back to {good['label']} after {finding.diagnosis}; learning rate {lr_before:.3g} -> "
                    f"{s.lr:.3g}; gradient clipping max-norm {clip:g} (rollback {self.n_rollbacks} of "

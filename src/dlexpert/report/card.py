@@ -26,6 +26,7 @@ import yaml
 
 from .._io import atomic_write_text
 from ..errors import InvalidInputError, UnknownNameError
+from ..schema.decisions import ModelRecord, record_from_config
 from ..schema.evaluation import Evaluation
 from .evaluate import environment, evaluate_run, file_sha256, load_evaluation
 
@@ -342,7 +343,7 @@ def _details(f: CardFacts) -> str:
     design = f.plan.get("modelDesign") or {}
     rows = [
         ["Architecture", f"{cfg.get('model')} ({info.get('class', '-')})"],
-        ["Model config", ", ".join(f"{k}={v}" for k, v in (cfg.get("model_config") or {}).items())],
+        ["Model record", ", ".join(f"{k}={v}" for k, v in _record(f).model_dump(exclude_defaults=True).items())],
         ["Catalog entry", cfg.get("catalog_model") or "-"],
         ["Adaptation", cfg.get("adaptation") or "-"],
         ["Parameters", f"{info['n_parameters']:,} ({info['n_trainable']:,} trainable)" if info else "-"],
@@ -358,7 +359,7 @@ def _uses(f: CardFacts) -> str:
     ev = f.evaluation
     task = f.task.get("task") or {}
     classes = ev.data.get("classes") or []
-    shape = (f.config.get("model_config") or {}).get("input_shape") or (f.config.get("data") or {}).get("input_shape")
+    shape = _record(f).input_shape or (f.config.get("data") or {}).get("input_shape")
     lines = ["## Uses", "", "### Intended use", ""]
     lines.append(
         f"- Task: {task.get('type', ev.task)} ({task.get('domain', ev.data.get('modality'))})"
@@ -461,9 +462,13 @@ def _limitations(f: CardFacts) -> str:
     return "\n".join(lines)
 
 
+def _record(f: CardFacts) -> ModelRecord:
+    """The model the run trained, as its config records it (`models.build` makes it again)."""
+    return record_from_config(f.config, source=f"{f.run_dir}/config.yaml")
+
+
 def _how_to_load(f: CardFacts) -> str:
-    name = f.config.get("model")
-    mc = {k: v for k, v in (f.config.get("model_config") or {}).items() if k != "name"}
+    record = _record(f)
     lines = [
         "## How to load and run the model",
         "",
@@ -480,16 +485,17 @@ def _how_to_load(f: CardFacts) -> str:
         "print([run.classes[i] for i in probabilities.argmax(dim=1)])",
         "```",
     ]
-    if (f.config.get("model_config") or {}).get("name") not in (None, "pretrained", "minilm_text", "text_encoder"):
+    if record.library == "dlexpert":
         lines += [
             "",
             "With plain PyTorch and safetensors:",
             "",
             "```python",
             "from safetensors.torch import load_file",
-            "from dlexpert.models import create_model",
+            "from dlexpert.models import build",
+            "from dlexpert.schema import ModelRecord",
             "",
-            f"model = create_model({name!r}, **{mc!r})",
+            f"model = build(ModelRecord(**{record.model_dump(exclude_defaults=True)!r}))",
             f'model.load_state_dict(load_file("{f.run_dir}/{f.evaluation.weights}"))',
             "model.eval()",
             "```",
@@ -806,7 +812,7 @@ def write_model_card(
     if html:
         from .html import write_report_html
 
-        paths.append(write_report_html(f))
+        paths.append(write_report_html(f, render_card=render_card))
     return paths
 
 

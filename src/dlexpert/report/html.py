@@ -88,10 +88,10 @@ def _figures(facts: Any) -> list[tuple[str, str, bytes]]:
     return out
 
 
-def render_report_html(facts: Any) -> str:
+def render_report_html(facts: Any, *, render_card: Callable[[Any], str]) -> str:
+    """The page for `facts` (a `CardFacts`); `render_card` is `report.card.render_card`, passed in so that this
+    module does not import card (card imports it)."""
     import markdown
-
-    from .card import render_card
 
     figures = _figures(facts)  # first: a plot that cannot be drawn leaves a note the card then prints
     card = render_card(facts)
@@ -159,6 +159,6 @@ def render_report_html(facts: Any) -> str:
 """
 
 
-def write_report_html(facts: Any) -> Path:
-    """Render and write RUN_DIR/report.html atomically."""
-    return atomic_write_text(facts.run_dir / REPORT_FILE, render_report_html(facts))
+def write_report_html(facts: Any, *, render_card: Callable[[Any], str]) -> Path:
+    """Render and write RUN_DIR/report.html atomically (`render_card` as in `render_report_html`)."""
+    return atomic_write_text(facts.run_dir / REPORT_FILE, render_report_html(facts, render_card=render_card))

@@ -19,6 +19,7 @@ from ._quantity import (
     parse_latency,
     parse_model_size,
 )
+from .decisions import Decisions, Estimates, Fallback, ModelRecord, TrainingChoice, read_decisions
 from .diagnosis import ISSUES, Diagnosis, Finding, sort_findings
 from .evaluation import Evaluation
 from .plan import Alternative, Assumption, Evidence, Plan, Question, WorkflowStep
@@ -34,15 +35,20 @@ __all__ = [
     "Budget",
     "Compute",
     "DataSize",
+    "Decisions",
     "Diagnosis",
+    "Estimates",
     "Evaluation",
     "Evidence",
+    "Fallback",
     "Finding",
     "Latency",
+    "ModelRecord",
     "ModelSize",
     "Plan",
     "Question",
     "TaskSpec",
+    "TrainingChoice",
     "WorkflowStep",
     "json_schema",
     "load_task",
@@ -53,6 +59,7 @@ __all__ = [
     "parse_latency",
     "parse_model_size",
     "parse_task",
+    "read_decisions",
     "sort_findings",
 ]
 

@@ -2,7 +2,8 @@
 
 Additions to the seed's Output: `questions` (what only the user can answer), `assumptions` (what was assumed
 instead, and why), `alternatives` (2-3 options compared on accuracy / speed / resources, Step 2), `evidence`
-(where each number came from), `warnings` and `workflow` (the seven steps, each marked).
+(where each number came from), `warnings`, `workflow` (the seven steps, each marked), and `decisions` (the same
+decisions as values, `schema/decisions.py`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from .decisions import Decisions
 
 
 class _Out(BaseModel):
@@ -156,6 +159,8 @@ class Plan(_Out):
     evidence: list[Evidence] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     workflow: list[WorkflowStep] = Field(default_factory=list)
+    # The same decisions as values, for `dlexpert train PLAN` (a plan file alone says what to train).
+    decisions: Decisions | None = None
 
     @property
     def needs_input(self) -> bool:

@@ -1,0 +1,170 @@
+"""`RunDir`: the run directory of DESIGN.md, with its file names in one place and typed readers and writers.
+
+Every stage reads and writes a run through this class, so a file's name and its type are written once:
+
+    RUN_DIR/task.yaml plan.json decisions.json config.yaml profile.json metrics.jsonl tb/
+            checkpoints/{last.pt,best.safetensors} diagnosis.json evaluation.json bench.json figures/ variants/
+            MODEL_CARD.md report.html
+
+Readers return the pydantic models (`Plan`, `Decisions`, `Evaluation`, `Diagnosis`, `DataProfile`) and raise
+`InvalidInputError` naming the file when it is missing or not what it should be. Writers are atomic.
+
+Example:
+    >>> run = RunDir("runs/demo-mnist1d")  # doctest: +SKIP
+    >>> run.decisions().model.name  # doctest: +SKIP
+    'cnn1d'
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ._io import atomic_write_text
+from .errors import InvalidInputError
+from .schema import Diagnosis, Evaluation, Plan, TaskSpec, parse_task
+from .schema.decisions import DECISIONS_VERSION, Decisions
+
+__all__ = ["RunDir"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class RunDir:
+    """One run directory. Paths are attributes; `task()`, `plan()`, ... read the files as typed values."""
+
+    TASK = "task.yaml"
+    PLAN = "plan.json"
+    DECISIONS = "decisions.json"
+    CONFIG = "config.yaml"
+    PROFILE = "profile.json"
+    METRICS = "metrics.jsonl"
+    TENSORBOARD = "tb"
+    CHECKPOINTS = "checkpoints"
+    LAST = "checkpoints/last.pt"
+    BEST = "checkpoints/best.safetensors"
+    DIAGNOSIS = "diagnosis.json"
+    EVALUATION = "evaluation.json"
+    BENCH = "bench.json"
+    FIGURES = "figures"
+    VARIANTS = "variants"
+    CARD = "MODEL_CARD.md"
+    REPORT = "report.html"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    # --- paths
+    @property
+    def last_checkpoint(self) -> Path:
+        return self.path / self.LAST
+
+    @property
+    def best_weights(self) -> Path:
+        return self.path / self.BEST
+
+    def has(self, name: str) -> bool:
+        return (self.path / name).is_file()
+
+    # --- typed readers
+    def task(self) -> TaskSpec:
+        return parse_task(self._yaml(self.TASK), source=str(self / self.TASK))
+
+    def plan(self) -> Plan:
+        return self._model(self.PLAN, Plan)
+
+    def decisions(self) -> Decisions:
+        data = self._json(self.DECISIONS)
+        version = data.get("version") if isinstance(data, dict) else None
+        if isinstance(version, int) and version > DECISIONS_VERSION:
+            raise InvalidInputError(
+                f"{self / self.DECISIONS}: written by a newer dlexpert (decisions version {version}, this one reads "
+                f"up to {DECISIONS_VERSION}); upgrade dlexpert"
+            )
+        return self._validate(self.DECISIONS, Decisions, data)
+
+    def config(self) -> dict[str, Any]:
+        """The resolved config (config.yaml): the train settings, the model record, the data, the monitors."""
+        config = self._yaml(self.CONFIG)
+        if not isinstance(config, dict) or "train" not in config:
+            raise InvalidInputError(f"{self / self.CONFIG}: not a dlexpert run config (no `train` section)")
+        return config
+
+    def profile(self) -> Any:
+        from .data import DataProfile
+
+        return self._model(self.PROFILE, DataProfile)
+
+    def evaluation(self) -> Evaluation:
+        return self._model(self.EVALUATION, Evaluation)
+
+    def diagnosis(self) -> Diagnosis:
+        return self._model(self.DIAGNOSIS, Diagnosis)
+
+    def bench(self) -> dict[str, Any]:
+        data = self._json(self.BENCH)
+        if not isinstance(data, dict):
+            raise InvalidInputError(f"{self / self.BENCH}: expected a JSON object")
+        return data
+
+    def variants(self) -> list[Path]:
+        """The variant folders (variants/NAME/ with a report.json), sorted by name."""
+        root = self.path / self.VARIANTS
+        return sorted(p for p in root.iterdir() if (p / "report.json").is_file()) if root.is_dir() else []
+
+    # --- atomic writers
+    def write_task(self, spec: TaskSpec) -> Path:
+        return atomic_write_text(self / self.TASK, yaml.safe_dump(spec.model_dump(exclude_none=True), sort_keys=False))
+
+    def write_plan(self, plan: Plan) -> Path:
+        return atomic_write_text(self / self.PLAN, plan.model_dump_json(indent=2, exclude_none=True) + "\n")
+
+    def write_decisions(self, decisions: Decisions) -> Path:
+        return atomic_write_text(self / self.DECISIONS, decisions.model_dump_json(indent=2) + "\n")
+
+    def write_model(self, name: str, value: BaseModel) -> Path:
+        """Any typed artefact (profile.json, evaluation.json, diagnosis.json) as indented JSON."""
+        return atomic_write_text(self / name, value.model_dump_json(indent=2) + "\n")
+
+    # --- helpers
+    def _text(self, name: str) -> str:
+        path = self / name
+        if not path.is_file():
+            raise InvalidInputError(f"{self.path}: has no {name}; is it a dlexpert run directory?")
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InvalidInputError(f"{path}: cannot be read ({e})") from None
+
+    def _yaml(self, name: str) -> Any:
+        try:
+            return yaml.safe_load(self._text(name))
+        except yaml.YAMLError as e:
+            raise InvalidInputError(f"{self / name}: not valid YAML ({str(e).splitlines()[0]})") from None
+
+    def _json(self, name: str) -> Any:
+        try:
+            return json.loads(self._text(name))
+        except json.JSONDecodeError as e:
+            raise InvalidInputError(f"{self / name}: not valid JSON ({e.msg} at line {e.lineno})") from None
+
+    def _model(self, name: str, model: type[M]) -> M:
+        return self._validate(name, model, self._json(name))
+
+    def _validate(self, name: str, model: type[M], data: Any) -> M:
+        try:
+            return model.model_validate(data)
+        except ValidationError as e:
+            err = e.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            raise InvalidInputError(f"{self / name}: `{where}` {err['msg']}") from None

@@ -1,0 +1,131 @@
+"""What was planned is what runs: decisions.json, plan.json and config.yaml agree; a fallback is a planned decision;
+`train PLAN` trains the plan without planning again; `--resume` keeps the run's own decisions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+torch = pytest.importorskip("torch")
+
+from dlexpert.errors import InvalidInputError  # noqa: E402
+from dlexpert.pipeline import load_plan_or_task, train  # noqa: E402
+from dlexpert.rundir import RunDir  # noqa: E402
+from dlexpert.schema import load_task, parse_task  # noqa: E402
+
+from .conftest import EXAMPLES  # noqa: E402
+
+PHOTOS = {"task": {"type": "classification", "domain": "CV", "specificTask": "cat vs dog photos"},
+          "constraints": {"computeResources": "CPU (2 cores)"}}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two classes of 20 px grayscale images: a bright square top-left vs bottom-right, with noise."""
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(0)
+    for label, corner in (("tl", (2, 2)), ("br", (11, 11))):
+        (root / label).mkdir()
+        for i in range(24):
+            img = rng.integers(0, 80, (20, 20)).astype(np.uint8)
+            y, x = corner
+            img[y : y + 7, x : x + 7] = 230
+            Image.fromarray(img).save(root / label / f"{i:02d}.png")
+    return root
+
+
+def _agree(run: RunDir) -> None:
+    decisions, plan, config = run.decisions(), run.plan(), run.config()
+    assert plan.decisions == decisions
+    assert config["model_record"] == decisions.model.model_dump(mode="json")
+    assert config["recipe"] == decisions.training.recipe and config["catalog_model"] == decisions.training.catalog_name
+    train_cfg = config["train"]
+    assert train_cfg["lr"] == decisions.training.lr and train_cfg["batch_size"] == decisions.training.micro_batch
+    assert train_cfg["scheduler"] == decisions.training.scheduler
+    assert train_cfg["early_stopping_patience"] == decisions.training.early_stopping_patience
+
+
+def test_a_pretrained_first_choice_that_cannot_load_offline_is_a_planned_fallback(
+    tmp_path: Path, image_folder: Path
+) -> None:
+    torch.set_num_threads(1)
+    out = tmp_path / "run"
+    trained = train(parse_task(PHOTOS), data=str(image_folder), out_dir=out, epochs=2, progress=False, monitor=False)
+    run = RunDir(out)
+    decisions = run.decisions()
+    fallback = decisions.fallback
+    assert fallback is not None and fallback.fetch_command and "not in the local cache" in fallback.reason
+    # The replacement is planned in full: a from-scratch CNN with a from-scratch recipe, sized for the data.
+    assert decisions.model.library == "dlexpert" and decisions.model.adaptation == "scratch"
+    assert decisions.training.architecture == "CNN" and "scratch" in decisions.training.recipe
+    assert decisions.model.input_shape == [1, 20, 20] and decisions.model.n_classes == 2  # small images kept small
+    assert run.plan().modelDesign.pretrainedModel is None
+    assert any(w.startswith("fallback:") for w in run.plan().warnings)
+    assert any(w.startswith("fallback:") for w in trained.warnings)
+    _agree(run)
+
+
+def test_train_a_plan_trains_what_it_says_and_resume_keeps_the_decisions(tmp_path: Path) -> None:
+    torch.set_num_threads(1)
+    first = tmp_path / "first"
+    train(load_task(EXAMPLES / "digits.yaml"), data="digits", out_dir=first, epochs=1, progress=False, monitor=False)
+    # The plan alone (plan.json holds its decisions) is trained again elsewhere, without planning.
+    plan = load_plan_or_task(str(first / RunDir.PLAN))
+    second = tmp_path / "second"
+    train(plan, data="digits", out_dir=second, epochs=1, progress=False, monitor=False)  # type: ignore[arg-type]
+    assert RunDir(second).decisions() == RunDir(first).decisions()
+    assert not (second / RunDir.TASK).exists()  # nothing was planned from a task
+    _agree(RunDir(second))
+
+    # Resuming on "another machine" (a GPU profile would plan bf16 and a larger batch) keeps the run's own recipe.
+    before = yaml.safe_load((second / RunDir.CONFIG).read_text())["train"]
+    decisions_text = (second / RunDir.DECISIONS).read_text()
+    train(plan, data="digits", out_dir=second, epochs=2, resume=True, hardware="a100", progress=False, monitor=False)  # type: ignore[arg-type]
+    after = yaml.safe_load((second / RunDir.CONFIG).read_text())["train"]
+    assert {k: v for k, v in after.items() if k != "epochs"} == {k: v for k, v in before.items() if k != "epochs"}
+    assert (second / RunDir.DECISIONS).read_text() == decisions_text
+
+
+def test_a_refused_resume_rewrites_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / RunDir.PLAN).write_text("{}")
+    with pytest.raises(InvalidInputError, match="no checkpoint to resume from"):
+        train(load_task(EXAMPLES / "digits.yaml"), data="digits", out_dir=out, resume=True, progress=False)
+    assert (out / RunDir.PLAN).read_text() == "{}" and not (out / RunDir.PROFILE).exists()
+
+
+def test_a_plan_without_decisions_is_one_clear_line(tmp_path: Path) -> None:
+    from dlexpert.advisor import advise
+
+    plan = advise(load_task(EXAMPLES / "digits.yaml"), assume_defaults=True)
+    old = tmp_path / "plan.json"
+    old.write_text(plan.model_dump_json(exclude={"decisions"}))
+    with pytest.raises(InvalidInputError, match=r"plan\.json: a plan without `decisions`"):
+        load_plan_or_task(str(old))
+    bad = json.loads(plan.model_dump_json())
+    bad["decisions"]["training"]["lr"] = -1
+    old.write_text(json.dumps(bad))
+    with pytest.raises(InvalidInputError, match=r"decisions\.training\.lr"):
+        load_plan_or_task(str(old))
+
+
+def test_run_dir_readers_name_the_file(tmp_path: Path) -> None:
+    run = RunDir(tmp_path)
+    with pytest.raises(InvalidInputError, match=r"has no decisions\.json"):
+        run.decisions()
+    (tmp_path / RunDir.DECISIONS).write_text('{"version": 99}')
+    with pytest.raises(InvalidInputError, match="newer dlexpert"):
+        run.decisions()
+    (tmp_path / RunDir.DECISIONS).write_text('{"version": 1, "model": {}}')
+    with pytest.raises(InvalidInputError, match=r"decisions.json: `model.library`"):
+        run.decisions()
+    (tmp_path / RunDir.CONFIG).write_text("epochs: [")
+    with pytest.raises(InvalidInputError, match=r"config\.yaml: not valid YAML"):
+        run.config()

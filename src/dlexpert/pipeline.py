@@ -350,10 +350,13 @@ def run(
         out, latency=latency, notes=trained.warnings, preloaded=(trained.splits, trained.sets), progress=say
     )
     write_model_card(out, progress=say)
+    warnings = list(trained.warnings)
+    if evaluation.deliverable is not None:  # said last, where it is seen; evaluation.json and the card say it too
+        warnings.append(f"{evaluation.deliverable.reason}; the run ships it: {out / evaluation.deliverable.path}")
     linear = evaluation.baseline.linear
     return RunResult(out_dir=out, plan=trained.plan, decisions=trained.decisions, metrics=evaluation.metrics,
                      baseline_metrics=linear.metrics if linear else None, wall_time_s=time.perf_counter() - t0,
-                     peak_rss_mb=result.peak_rss_mb, warnings=trained.warnings)  # fmt: skip
+                     peak_rss_mb=result.peak_rss_mb, warnings=warnings)  # fmt: skip
 
 
 def _say(msg: str) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -28,6 +28,9 @@ from ._io import atomic_write_text
 from .errors import InvalidInputError
 from .schema import Diagnosis, Evaluation, Plan, TaskSpec, parse_task
 from .schema.decisions import DECISIONS_VERSION, Decisions
+
+if TYPE_CHECKING:
+    from .data import DataProfile
 
 __all__ = ["RunDir"]
 
@@ -52,6 +55,7 @@ class RunDir:
     BENCH = "bench.json"
     FIGURES = "figures"
     VARIANTS = "variants"
+    DELIVERABLE = "deliverable/linear-baseline.skops"  # when Step 4's baseline beats the network on validation
     CARD = "MODEL_CARD.md"
     REPORT = "report.html"
 
@@ -100,7 +104,7 @@ class RunDir:
             raise InvalidInputError(f"{self / self.CONFIG}: not a dlexpert run config (no `train` section)")
         return config
 
-    def profile(self) -> Any:
+    def profile(self) -> DataProfile:
         from .data import DataProfile
 
         return self._model(self.PROFILE, DataProfile)

@@ -81,7 +81,7 @@ class LoadedRun:
         d = self.config.get("data", {})
         source = data or d.get("source")
         if not source:
-            raise InvalidInputError(f"{self.run_dir}/config.yaml: records no data source; pass --data SRC")
+            raise InvalidInputError(f"{self.run_dir / RunDir.CONFIG}: records no data source; pass --data SRC")
         seed = int(self.config["train"]["seed"])
         try:
             splits = load_data(source, target=d.get("target"), test=d.get("test"), seed=seed)
@@ -89,7 +89,7 @@ class LoadedRun:
             if data is not None:
                 raise
             raise InvalidInputError(
-                f"{self.run_dir}/config.yaml: the run's data cannot be read ({e}); later stages re-read it for the "
+                f"{self.run_dir / RunDir.CONFIG}: the run's data cannot be read ({e}); later stages re-read it for the "
                 "train/validation/test splits, so restore it at that path"
             ) from None
         trained = d.get("version")
@@ -150,13 +150,15 @@ def load_run(run_dir: str | Path, *, weights: str = "best") -> LoadedRun:
         )
     from .engine import load_weights
 
-    model = rebuild_model(config, source=str(run_dir / "config.yaml"))
+    model = rebuild_model(config, source=str(run_dir / RunDir.CONFIG))
     state = load_weights(path)
     try:
         model.load_state_dict(state, strict=not _frozen_encoder(config))
     except RuntimeError as e:
         first = str(e).strip().splitlines()[0]
-        raise DlexpertError(f"{path}: weights do not fit the model described in config.yaml ({first[:200]})") from None
+        raise DlexpertError(
+            f"{path}: weights do not fit the model described in {RunDir.CONFIG} ({first[:200]})"
+        ) from None
     model.eval()
     return LoadedRun(run_dir=run_dir, config=config, model=model, model_name=str(config.get("model")),
                      weights_path=path)  # fmt: skip
@@ -168,7 +170,7 @@ def _frozen_encoder(config: dict[str, Any]) -> bool:
     return record.library == "text" and record.frozen_body
 
 
-def rebuild_model(config: dict[str, Any], *, source: str = "config.yaml") -> Any:
+def rebuild_model(config: dict[str, Any], *, source: str = RunDir.CONFIG) -> Any:
     """The architecture a run's config (or a variant's rebuild.json) describes, without trained weights: `build`
     of its model record."""
     from .models import build

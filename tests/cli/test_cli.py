@@ -28,12 +28,13 @@ def test_plan_json_is_one_document_on_stdout() -> None:
     assert plan["modelDesign"]["pretrainedModel"]["source"]
 
 
-def test_plan_does_not_import_torch() -> None:
+@pytest.mark.parametrize("example", ["edge-detection.yaml", "cifar10-resnet.yaml"])  # the second asks timm's cache
+def test_plan_does_not_import_torch(example: str) -> None:
     code = (
-        "import sys, runpy; sys.argv=['dlexpert','plan',{!r},'--format','json']\n"
+        f"import sys, runpy; sys.argv=['dlexpert','plan',{str(EXAMPLES / example)!r},'--format','json']\n"
         "try:\n runpy.run_module('dlexpert.cli.main', run_name='__main__')\nexcept SystemExit: pass\n"
         "assert 'torch' not in sys.modules, 'plan imported torch'"
-    ).format(str(EXAMPLES / "edge-detection.yaml"))
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
 

@@ -189,19 +189,8 @@ def _memory_fit(
     )
 
 
-def select(ctx: Context, *, weights: WeightsCheck | None = None) -> Selection:
-    """Seed Step 2: candidates -> constraint checks -> ranking -> choice + alternatives.
-
-    `weights`: check each pretrained candidate's weights; one that cannot load here fails, and dlexpert's from-scratch
-    families join the pool whatever the data size (with a note when it is below what they need).
-    """
-    reg = get_regimes()
-    pool = _pool(ctx, any_size_scratch=weights is not None)
-    if not pool:
-        raise LookupError(f"the catalog has no model for {ctx.task_type} in {ctx.domain}")
-    infer_prec = _precision(ctx.infer_hw.kind)
-    mixed = ctx.train_hw.kind in {"gpu", "tpu"}
-
+def _reference(ctx: Context, pool: list[tuple[ModelEntry, bool]]) -> tuple[str, str] | None:
+    """The (metric, dataset) candidates are ranked on: the most reported one, or the named dataset's."""
     counts = Counter(benchmark_key(m.name, m.dataset) for e, _ in pool for m in e.metrics[:1])
     reference = counts.most_common(1)[0][0] if counts else None
     if ctx.dataset is not None:
@@ -214,84 +203,102 @@ def select(ctx: Context, *, weights: WeightsCheck | None = None) -> Selection:
         # Rank on the named benchmark only when enough candidates report it to make a ranking.
         if len(on_dataset) >= 3:
             reference = Counter(on_dataset).most_common(1)[0][0]
+    return reference
 
+
+def _candidate(
+    ctx: Context, entry: ModelEntry, scratch: bool, reference: tuple[str, str] | None, *, small_scratch_note: bool
+) -> Candidate:
+    """One catalog entry checked against every constraint (hard failures) and policy cap (soft notes)."""
+    reg = get_regimes()
+    infer_prec = _precision(ctx.infer_hw.kind)
+    mixed = ctx.train_hw.kind in {"gpu", "tpu"}
     caps = reg["param_caps"]["by_band"]
     cap_band = caps.get(ctx.domain, caps["default"])[ctx.band]
     cap_compute = reg["param_caps"]["by_compute"].get(ctx.train_hw.kind, 400)
-    cands: list[Candidate] = []
-    for entry, scratch in pool:
-        adaptation = _adaptation(ctx, entry, scratch)
-        adaptation, mem, mem_how, mem_fail = _memory_fit(ctx, entry, adaptation, mixed)
-        latency = predict_latency(entry, ctx.infer_hw, precision=infer_prec) if ctx.task_type != "RL" else None
-        score, label = _primary(entry, reference)
-        size_mb = entry.file_size_mb or entry.params_m * 4
-        c = Candidate(
-            entry=entry,
-            scratch=scratch,
-            adaptation=adaptation,
-            latency=latency,
-            train_memory_gb=mem,
-            train_memory_how=mem_how,
-            size_mb=size_mb,
-            score=score,
-            score_label=label,
+    adaptation = _adaptation(ctx, entry, scratch)
+    adaptation, mem, mem_how, mem_fail = _memory_fit(ctx, entry, adaptation, mixed)
+    latency = predict_latency(entry, ctx.infer_hw, precision=infer_prec) if ctx.task_type != "RL" else None
+    score, label = _primary(entry, reference)
+    size_mb = entry.file_size_mb or entry.params_m * 4
+    c = Candidate(
+        entry=entry,
+        scratch=scratch,
+        adaptation=adaptation,
+        latency=latency,
+        train_memory_gb=mem,
+        train_memory_how=mem_how,
+        size_mb=size_mb,
+        score=score,
+        score_label=label,
+    )
+    c.failures += mem_fail
+    n_min = get_family(entry.family).min_samples_scratch
+    if small_scratch_note and entry.library == "dlexpert" and (ctx.n_samples or 0) < n_min:
+        c.soft.append(f"{ctx.n_samples or 0:,} samples is below the {n_min:,} {entry.family} usually needs")
+    if ctx.size_limit_mb is not None and size_mb > ctx.size_limit_mb:
+        if entry.params_m * 1.0 <= ctx.size_limit_mb:
+            c.needs_compression = (
+                f"INT8 weights: {size_mb:.0f} MB fp32 -> ~{entry.params_m:.0f} MB (limit {ctx.size_limit_mb:g} MB)"
+            )
+            c.soft.append(f"fits the {ctx.size_limit_mb:g} MB limit only after INT8 quantization")
+        else:
+            c.failures.append(
+                f"{size_mb:.0f} MB fp32 (~{entry.params_m:.0f} MB even as INT8) exceeds the "
+                f"{ctx.size_limit_mb:g} MB limit"
+            )
+    if ctx.latency is not None and latency is not None and latency.ms > ctx.latency.max_ms:
+        c.failures.append(
+            f"predicted {latency.ms:.1f} ms on {ctx.infer_hw.display_name} exceeds {ctx.latency.max_ms:g} ms"
         )
-        c.failures += mem_fail
-        if weights is not None and not weights(entry).available:
-            continue  # only what can run here is a candidate for a plan that must run here
-        n_min = get_family(entry.family).min_samples_scratch
-        if weights is not None and entry.library == "dlexpert" and (ctx.n_samples or 0) < n_min:
-            c.soft.append(f"{ctx.n_samples or 0:,} samples is below the {n_min:,} {entry.family} usually needs")
-        if ctx.size_limit_mb is not None and size_mb > ctx.size_limit_mb:
-            if entry.params_m * 1.0 <= ctx.size_limit_mb:
-                c.needs_compression = (
-                    f"INT8 weights: {size_mb:.0f} MB fp32 -> ~{entry.params_m:.0f} MB (limit {ctx.size_limit_mb:g} MB)"
-                )
-                c.soft.append(f"fits the {ctx.size_limit_mb:g} MB limit only after INT8 quantization")
-            else:
-                c.failures.append(
-                    f"{size_mb:.0f} MB fp32 (~{entry.params_m:.0f} MB even as INT8) exceeds the "
-                    f"{ctx.size_limit_mb:g} MB limit"
-                )
-        if ctx.latency is not None and latency is not None and latency.ms > ctx.latency.max_ms:
-            c.failures.append(
-                f"predicted {latency.ms:.1f} ms on {ctx.infer_hw.display_name} exceeds {ctx.latency.max_ms:g} ms"
-            )
-        if ctx.accuracy is not None and reference is not None and score is not None and ctx.accuracy.bounded:
-            target = ctx.accuracy.value * 100
-            metric_ok = (ctx.accuracy.metric in {"accuracy", "top5"} and reference[0].startswith("top")) or (
-                ctx.accuracy.metric.lower() in reference[0].lower()
-            )
-            on_benchmark = ctx.dataset is not None and benchmark_key("", ctx.dataset.name)[1] in reference[1]
-            if metric_ok and on_benchmark and ctx.accuracy.higher_is_better and score < target:
-                c.failures.append(f"published {label} is below the target {ctx.accuracy.text!r}")
-        if (
-            ctx.accuracy is not None
-            and score is None
-            and ctx.dataset is not None
-            and reference is not None
-            and benchmark_key("", ctx.dataset.name)[1] in reference[1]
-        ):
-            c.failures.append(
-                f"no published {reference[0]} on {ctx.dataset.name} shows it can reach {ctx.accuracy.text!r}"
-            )
-        is_llm = entry.family in LLM_FAMILIES
-        if entry.params_m > cap_band and not is_llm and not scratch:
-            c.soft.append(f"{entry.params_m:.0f}M params is above the {cap_band}M cap for {ctx.band} data")
-        if entry.params_m > cap_compute and not is_llm:
+    if ctx.accuracy is not None and reference is not None and score is not None and ctx.accuracy.bounded:
+        target = ctx.accuracy.value * 100
+        metric_ok = (ctx.accuracy.metric in {"accuracy", "top5"} and reference[0].startswith("top")) or (
+            ctx.accuracy.metric.lower() in reference[0].lower()
+        )
+        on_benchmark = ctx.dataset is not None and benchmark_key("", ctx.dataset.name)[1] in reference[1]
+        if metric_ok and on_benchmark and ctx.accuracy.higher_is_better and score < target:
+            c.failures.append(f"published {label} is below the target {ctx.accuracy.text!r}")
+    if (
+        ctx.accuracy is not None
+        and score is None
+        and ctx.dataset is not None
+        and reference is not None
+        and benchmark_key("", ctx.dataset.name)[1] in reference[1]
+    ):
+        c.failures.append(f"no published {reference[0]} on {ctx.dataset.name} shows it can reach {ctx.accuracy.text!r}")
+    is_llm = entry.family in LLM_FAMILIES
+    if entry.params_m > cap_band and not is_llm and not scratch:
+        c.soft.append(f"{entry.params_m:.0f}M params is above the {cap_band}M cap for {ctx.band} data")
+    if entry.params_m > cap_compute and not is_llm:
+        c.soft.append(f"{entry.params_m:.0f}M params is above the {cap_compute}M cap for {ctx.train_hw.kind} training")
+    if ctx.task_type != "RL":
+        hours = _screen_hours(ctx, c, mixed)
+        if hours > reg["max_training_hours"]:
             c.soft.append(
-                f"{entry.params_m:.0f}M params is above the {cap_compute}M cap for {ctx.train_hw.kind} training"
+                f"training would take ~{hours:.0f} h on {ctx.total_devices} x "
+                f"{ctx.train_hw.display_name} (limit {reg['max_training_hours']} h)"
             )
-        if ctx.task_type != "RL":
-            hours = _screen_hours(ctx, c, mixed)
-            if hours > reg["max_training_hours"]:
-                c.soft.append(
-                    f"training would take ~{hours:.0f} h on {ctx.total_devices} x "
-                    f"{ctx.train_hw.display_name} (limit {reg['max_training_hours']} h)"
-                )
-        if ctx.realtime and not get_family(entry.family).lightweight and ctx.latency is None:
-            c.soft.append(f"{entry.family} is not a lightweight family and the task is real-time")
-        cands.append(c)
+    if ctx.realtime and not get_family(entry.family).lightweight and ctx.latency is None:
+        c.soft.append(f"{entry.family} is not a lightweight family and the task is real-time")
+    return c
+
+
+def select(ctx: Context, *, weights: WeightsCheck | None = None) -> Selection:
+    """Seed Step 2: candidates -> constraint checks -> ranking -> choice + alternatives.
+
+    `weights`: only models that can be trained here are candidates (their weights load, they read the data), and
+    dlexpert's from-scratch families join the pool whatever the data size (with a note when it is below their need).
+    """
+    pool = _pool(ctx, any_size_scratch=weights is not None)
+    if not pool:
+        raise LookupError(f"the catalog has no model for {ctx.task_type} in {ctx.domain}")
+    if weights is not None:  # only what can run here is a candidate for a plan that must run here
+        pool = [(entry, scratch) for entry, scratch in pool if weights(entry).available]
+    reference = _reference(ctx, pool)
+    cands = [
+        _candidate(ctx, entry, scratch, reference, small_scratch_note=weights is not None) for entry, scratch in pool
+    ]
 
     if not cands:
         raise LookupError(f"no catalog model for {ctx.task_type} in {ctx.domain} can be trained on this machine")
@@ -326,7 +333,7 @@ def select(ctx: Context, *, weights: WeightsCheck | None = None) -> Selection:
     else:
         why = (
             f"it maximises published score minus {_penalty(ctx):g} points per doubling of GMACs "
-            f"({chosen.score_label}; {reg['cost_penalty_source']}), the knee of the accuracy/compute front"
+            f"({chosen.score_label}; {get_regimes()['cost_penalty_source']}), the knee of the accuracy/compute front"
         )
     return Selection(
         chosen=chosen,

@@ -27,14 +27,15 @@ def card(
     2 invalid input (not a trained run).
     """
     from ..report.card import verify_card, write_model_card
+    from ..rundir import RunDir
     from ..runs import load_run_config
 
     load_run_config(run_dir)  # not a run directory: one line, exit 2 (with --check too)
     if check:
         problems = verify_card(run_dir)
         if problems:
-            fail(f"{run_dir / 'MODEL_CARD.md'} does not match evaluation.json: " + "; ".join(problems), 1)
-        err_console.print(f"{run_dir / 'MODEL_CARD.md'} matches evaluation.json", markup=False)
+            fail(f"{run_dir / RunDir.CARD} does not match {RunDir.EVALUATION}: " + "; ".join(problems), 1)
+        err_console.print(f"{run_dir / RunDir.CARD} matches {RunDir.EVALUATION}", markup=False)
         return
 
     def say(msg: str) -> None:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from ._common import err_console, handle_errors
+
+if TYPE_CHECKING:
+    from ..schema.evaluation import Evaluation
 
 
 class EvaluateFormat(str, Enum):
@@ -36,6 +39,7 @@ def evaluate(
     Exit codes: 0 evaluated; 2 invalid input (not a trained run, data missing, no trained class in the test set).
     """
     from ..report.evaluate import evaluate_run
+    from ..rundir import RunDir
 
     def say(msg: str) -> None:
         err_console.print(f"[dim]{msg}[/]", markup=True, highlight=False)
@@ -46,14 +50,14 @@ def evaluate(
     if fmt is EvaluateFormat.json:
         typer.echo(ev.model_dump_json(indent=2))
         return
-    print_summary(ev.model_dump())
-    err_console.print(f"wrote {run_dir / 'evaluation.json'}", markup=False)
+    print_summary(ev)
+    err_console.print(f"wrote {run_dir / RunDir.EVALUATION}", markup=False)
 
 
-def print_summary(ev: dict[str, Any]) -> None:
+def print_summary(ev: Evaluation) -> None:
     """The headline metrics, the baselines, calibration, failures and latency, in a few lines."""
-    m = ev["metrics"]
-    lines = [f"{ev['model']} on {ev['split']} ({ev['n_samples']} samples):"]
+    m = ev.metrics
+    lines = [f"{ev.model} on {ev.split} ({ev.n_samples} samples):"]
     names = (
         "accuracy",
         "top5_accuracy",
@@ -66,27 +70,27 @@ def print_summary(ev: dict[str, Any]) -> None:
         "mape",
     )
     lines.append("  " + ", ".join(f"{k} {m[k]:.4g}" for k in names if k in m))
-    for s in (ev.get("baseline") or {}).get("summary") or []:
+    for s in ev.baseline.summary:
         lines.append(f"  {s}")
-    if ev.get("calibration"):
-        lines.append(f"  calibration: {ev['calibration']['verdict']}")
-    f = ev.get("failures")
-    if f:
-        pairs = ", ".join(f"{p['true']}->{p['predicted']} x{p['count']}" for p in f["confused_pairs"][:3])
-        lines.append(f"  {f['n_errors']} errors; most confused: {pairs or 'none'}")
-        if f["error_prone_classes"]:
-            lines.append(f"  error-prone classes: {'; '.join(f['error_prone_classes'])}")
-    lat = ev.get("latency")
+    if ev.calibration is not None:
+        lines.append(f"  calibration: {ev.calibration.verdict}")
+    f = ev.failures
+    if f is not None:
+        pairs = ", ".join(f"{p.true}->{p.predicted} x{p.count}" for p in f.confused_pairs[:3])
+        lines.append(f"  {f.n_errors} errors; most confused: {pairs or 'none'}")
+        if f.error_prone_classes:
+            lines.append(f"  error-prone classes: {'; '.join(f.error_prone_classes)}")
+    lat = ev.latency
     if lat:
         rows = ", ".join(
             f"batch {r['batch_size']}: p50 {r['latency_ms_p50']:.3g} ms" for r in lat["rows"] if r.get("latency_ms_p50")
         )
         lines.append(f"  latency (eager, {lat['threads']} thread(s)): {rows}")
-    exp = ev.get("expected") or {}
+    exp = ev.expected or {}
     if exp.get("target"):
         t = exp["target"]
         verdict = "unknown" if t["met"] is None else ("met" if t["met"] else "NOT met")
         lines.append(f"  target {t['text']!r}: {verdict} (measured {t['measured']})")
-    for w in ev.get("warnings") or []:
+    for w in ev.warnings:
         lines.append(f"  warning: {w}")
     err_console.print("\n".join(lines), markup=False)

@@ -29,6 +29,7 @@ def run(
 ) -> None:
     """The whole job from a task spec and data to an evaluated model with its model card and HTML report."""
     from ..pipeline import run as run_job
+    from ..rundir import RunDir
     from ..schema import load_task
 
     r = run_job(load_task(task), data=data, out_dir=out, target=target, test=test, epochs=epochs, seed=seed,
@@ -36,7 +37,7 @@ def run(
     for w in r.warnings:
         err_console.print(f"[yellow]warning:[/] {w}", markup=True)
     if fmt == "json":
-        typer.echo((out / "evaluation.json").read_text())
+        typer.echo((out / RunDir.EVALUATION).read_text())
         return
     acc = r.metrics.get("accuracy")
     base = (r.baseline_metrics or {}).get("accuracy")

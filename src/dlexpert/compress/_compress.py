@@ -34,6 +34,7 @@ from torch import nn
 from .._io import atomic_write_text
 from ..deploy.variants import VARIANT_FORMAT, load_variant
 from ..errors import DlexpertError, InvalidInputError
+from ..rundir import RunDir
 from ..schema.decisions import record_from_config
 from ._loop import LoopResult, run_feedback_loop, speedup
 from ._measure import MeasureSettings, Subject, count_params, load_average, measure, onnx_predict, torch_predict
@@ -113,12 +114,13 @@ def compress(
     before = _fingerprint(run_dir)
     subject = subject_from_run(run, data=data)
     report = compress_subject(
-        subject, method=method, variants_dir=run_dir / "variants", max_drop=max_drop, target_sparsity=target_sparsity,
-        prune_kind=prune_kind, epochs=epochs, temperature=temperature, alpha=alpha, student_width=student_width,
-        student_depth=student_depth, calibration_samples=calibration_samples, settings=settings, log=log,
+        subject, method=method, variants_dir=run_dir / RunDir.VARIANTS, max_drop=max_drop,
+        target_sparsity=target_sparsity, prune_kind=prune_kind, epochs=epochs, temperature=temperature, alpha=alpha,
+        student_width=student_width, student_depth=student_depth, calibration_samples=calibration_samples,
+        settings=settings, log=log,
     )  # fmt: skip
     if _fingerprint(run_dir) != before:  # a guard against our own bugs: compress must never touch the run's model
-        raise DlexpertError(f"{run_dir}/checkpoints changed during compress; please report this bug")
+        raise DlexpertError(f"{run_dir}/{RunDir.CHECKPOINTS} changed during compress; please report this bug")
     return report
 
 
@@ -172,7 +174,7 @@ def subject_from_run(run: Any, *, data: str | None = None) -> Subject:
     return Subject(
         model=run.model, train_set=sets.train, val_set=sets.val, test_set=sets.test,
         rebuild={"model_record": record_from_config(run.config).model_dump(mode="json")},
-        train_cfg=parse_train_config(run.config["train"], source=f"{run.run_dir}/config.yaml"),
+        train_cfg=parse_train_config(run.config["train"], source=f"{run.run_dir}/{RunDir.CONFIG}"),
         baseline_size_bytes=run.weights_path.stat().st_size, modality=run.modality, name=run.model_name,
         latency_budget_ms=latency, size_limit_mb=size, recommendation=rec,
     )  # fmt: skip
@@ -418,27 +420,26 @@ def _assessment(subject: Subject, baseline: Measurement) -> str:
 def _constraints(run_dir: Path) -> tuple[float | None, float | None, str | None]:
     """The task's latency budget (ms) and size limit (MB), and the plan's compression advice, when recorded."""
     latency = size = rec = None
+    run = RunDir(run_dir)
     try:
-        from ..schema import load_task
-
-        spec = load_task(run_dir / "task.yaml")
+        spec = run.task()
         lat, ms = spec.constraints.latency_parsed, spec.constraints.model_size_parsed
         latency, size = (lat.max_ms if lat else None), (ms.max_mb if ms else None)
-    except (DlexpertError, OSError, ValueError):
+    except (DlexpertError, ValueError):
         pass  # no task.yaml (a run made by `fit` directly): no constraints to judge against
     try:
-        plan = json.loads((run_dir / "plan.json").read_text(encoding="utf-8"))
-        advice = (plan.get("engineeringPractice") or {}).get("modelCompression") or {}
-        rec = "; ".join(f"{k}: {v}" for k, v in advice.items()) if isinstance(advice, dict) else str(advice) or None
-    except (OSError, json.JSONDecodeError, AttributeError):
-        pass
+        advice = run.plan().engineeringPractice.modelCompression
+    except DlexpertError:
+        advice = None  # no plan.json (or an unreadable one): no advice to quote
+    if advice is not None:
+        rec = "; ".join(f"{k}: {v}" for k, v in advice.model_dump(exclude_none=True).items())
     return latency, size, rec or None
 
 
 def _fingerprint(run_dir: Path) -> dict[str, str]:
     """sha256 of every file under checkpoints/ (the run's model)."""
     out = {}
-    for p in sorted((run_dir / "checkpoints").glob("*")):
+    for p in sorted((run_dir / RunDir.CHECKPOINTS).glob("*")):
         if p.is_file():
             h = hashlib.sha256()
             with p.open("rb") as f:

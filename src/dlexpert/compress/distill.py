@@ -186,16 +186,15 @@ def train_student(
 def distill_track(subject: Subject, *, epochs: int, temperature: float, alpha: float, width: int | None,
                   depth: int | None, log: Callable[[str], None]) -> Iterator[Candidate]:  # fmt: skip
     """One setting per student size, smallest first; a student that is not smaller than the teacher is skipped."""
-    from ..models import create_model
+    from ..models import build as build_model
+    from ..schema.decisions import record_from_config
 
     n_teacher = count_params(subject.model)
     for sc in student_configs(subject, width=width, depth=depth):
 
         def build(sc: dict[str, Any] = sc) -> Built:
-            kwargs = {k: v for k, v in sc.items() if k != "name"}
-            kwargs["input_shape"] = tuple(kwargs["input_shape"])
             torch.manual_seed(subject.train_cfg.seed)
-            student = create_model(sc["name"], **kwargs)
+            student = build_model(record_from_config({"model_config": sc}))
             n = count_params(student)
             if n >= n_teacher:
                 raise InvalidInputError(f"student {_describe(sc)} has {n:,} parameters, not fewer than the "

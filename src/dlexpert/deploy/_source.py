@@ -24,6 +24,7 @@ MODEL_LIBRARIES = {
     "dlexpert": "dlexpert.models.create_model(NAME, input_shape=..., n_classes=10)",
 }
 DEFAULT_IMAGE_SHAPE = (3, 224, 224)  # the ImageNet input both torchvision and timm classifiers are defined at
+IMAGENET_CLASSES = 1000  # their default head, as the architecture is published
 _MAX_INPUT_POOL = 256  # real test inputs kept in memory; larger batches repeat them
 
 
@@ -163,6 +164,9 @@ def resolve_source(
 
 
 def _model_source(spec: str, library: str, name: str, input_shape: tuple[int, ...] | None) -> Source:
+    from ..models import build
+    from ..schema.decisions import ModelRecord
+
     if not name:
         raise InvalidInputError(f"{spec}: name the model after the colon, e.g. {library}:resnet18")
     if library == "torchvision":
@@ -171,24 +175,25 @@ def _model_source(spec: str, library: str, name: str, input_shape: tuple[int, ..
         known = tvm.list_models()
         if name not in known:
             raise InvalidInputError(_unknown(spec, name, known))
-        model = tvm.get_model(name, weights=None)
+        model = build(ModelRecord(library="torchvision", name=name, n_classes=IMAGENET_CLASSES), pretrained=False)
         shape = input_shape or DEFAULT_IMAGE_SHAPE
     elif library == "timm":
         import timm
 
         if not timm.is_model(name):
             raise InvalidInputError(_unknown(spec, name, timm.list_models()))
-        model = timm.create_model(name, pretrained=False)
+        model = build(ModelRecord(library="timm", name=name, n_classes=IMAGENET_CLASSES), pretrained=False)
         cfg_shape = tuple(getattr(model, "pretrained_cfg", {}).get("input_size") or DEFAULT_IMAGE_SHAPE)
         shape = input_shape or cfg_shape
     else:
-        from ..models import create_model, list_models
+        from ..models import list_models
 
         if name not in list_models():
             raise InvalidInputError(_unknown(spec, name, list_models()))
         if input_shape is None:
             raise InvalidInputError(f"{spec}: dlexpert models need --input-shape (e.g. 1,40 for a 1-D signal)")
-        model = create_model(name, input_shape=input_shape, n_classes=10)
+        record = ModelRecord(library="dlexpert", name=name, n_classes=10, input_shape=list(input_shape))
+        model = build(record, pretrained=False)
         shape = input_shape
     model.eval()
     return Source(

@@ -36,6 +36,7 @@ from typing import Any
 
 from .._io import atomic_write_text
 from ..errors import DlexpertError, InvalidInputError
+from ..rundir import RunDir
 from ._ort import onnx_runner, onnx_session
 from ._source import Source, resolve_source
 from .export import _quiet_logs
@@ -231,6 +232,44 @@ class BenchReport:
         return best["backend"], eager["latency_ms_p50"] / best["latency_ms_p50"]
 
 
+def _expected_latency(run_dir: Path | None) -> dict[str, Any] | None:
+    """The plan's batch-1 latency estimate as bench.json's `expected_latency`: `text` (the plan's sentence, with its
+    basis and source), `ms`, `range_ms` [low, high] and `batch_size`. The numbers are decisions.json's
+    `estimates.latency_ms`; None when the run has no plan, or the plan made no latency estimate."""
+    if run_dir is None:
+        return None
+    run = RunDir(run_dir)
+    if not run.has(RunDir.DECISIONS):
+        return _expected_latency_from_text(run)
+    try:
+        estimates = run.decisions().estimates
+    except InvalidInputError:
+        return None  # as an unreadable plan.json always was: bench measures all the same, without the comparison
+    lat = estimates.latency_ms
+    if lat is None:
+        return None
+    text = _plan_latency_sentence(run)
+    if text is None:  # a plan.json edited or removed since: say the same from the values
+        device = f" on {estimates.latency_device}" if estimates.latency_device else ""
+        text = f"{lat.value:.3g} ms (range {lat.low:.3g}-{lat.high:.3g} ms; {lat.basis}) at batch 1{device}"
+    # `Estimates.latency_ms` is at batch 1 on the inference device
+    return {"text": text, "ms": lat.value, "range_ms": [lat.low, lat.high], "batch_size": 1}
+
+
+def _plan_latency_sentence(run: RunDir) -> str | None:
+    """plan.json's `expectedPerformance.inferenceLatency`: the estimate in words, for people (never parsed here)."""
+    if not run.has(RunDir.PLAN):
+        return None
+    try:
+        expected = run.plan().expectedPerformance
+    except InvalidInputError:
+        return None
+    return expected.inferenceLatency if expected is not None else None
+
+
+# --- fallback for runs made before decisions.json existed: the numbers are parsed back out of plan.json's sentence.
+# A run with decisions.json never takes this path; remove it when such runs no longer need benchmarking.
+
 _LATENCY_RE = re.compile(r"(\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*(ms|s|µs|us)\b", re.IGNORECASE)
 _RANGE_RE = re.compile(r"range\s+(\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*-\s*(\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*(ms|s|µs|us)\b")
 
@@ -239,12 +278,13 @@ def _to_ms(value: str, unit: str) -> float:
     return float(value) * {"ms": 1.0, "s": 1000.0, "µs": 1e-3, "us": 1e-3}[unit.lower()]
 
 
-def _expected_latency(run_dir: Path | None) -> dict[str, Any] | None:
-    """plan.json's `expectedPerformance.inferenceLatency` (a sentence with its basis) and the number in it."""
-    if run_dir is None or not (run_dir / "plan.json").is_file():
+def _expected_latency_from_text(run: RunDir) -> dict[str, Any] | None:
+    """Fallback (runs without decisions.json): plan.json's `expectedPerformance.inferenceLatency` sentence and the
+    numbers in it, read as raw JSON because an older plan.json need not validate as today's `Plan`."""
+    if not run.has(RunDir.PLAN):
         return None
     try:
-        plan = json.loads((run_dir / "plan.json").read_text(encoding="utf-8"))
+        plan = json.loads((run / RunDir.PLAN).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return None
     text = ((plan.get("expectedPerformance") or {}).get("inferenceLatency")) or None
@@ -265,12 +305,12 @@ def _expected_latency(run_dir: Path | None) -> dict[str, Any] | None:
 
 def _requirement(run_dir: Path | None) -> dict[str, Any] | None:
     """task.yaml's `constraints.latencyRequirement`, parsed (max ms, percentile, batch size)."""
-    if run_dir is None or not (run_dir / "task.yaml").is_file():
+    if run_dir is None or not (run_dir / RunDir.TASK).is_file():
         return None
     import yaml
 
     try:
-        task = yaml.safe_load((run_dir / "task.yaml").read_text(encoding="utf-8")) or {}
+        task = yaml.safe_load((run_dir / RunDir.TASK).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return None
     text = (task.get("constraints") or {}).get("latencyRequirement") if isinstance(task, dict) else None
@@ -433,7 +473,7 @@ def benchmark(
     target = Path(out) if out is not None else src.run_dir
     if target is not None and save:
         target.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(target / "bench.json", json.dumps(report.to_dict(), indent=2) + "\n")
+        atomic_write_text(target / RunDir.BENCH, json.dumps(report.to_dict(), indent=2) + "\n")
     return report
 
 

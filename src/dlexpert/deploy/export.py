@@ -36,6 +36,7 @@ from typing import Any
 from .._io import atomic_write_text
 from .._registry import Registry
 from ..errors import DlexpertError, InvalidInputError
+from ..rundir import RunDir
 from ._ort import onnx_runner, onnx_session
 from ._source import Source, resolve_source
 
@@ -1060,9 +1061,9 @@ def export_model(
     spec = source.spec if isinstance(source, Source) else str(source)
     base = Path(out_dir) if out_dir is not None else None
     if base is None and (isinstance(source, Source) and source.run_dir is not None):
-        base = source.run_dir / "variants"
+        base = source.run_dir / RunDir.VARIANTS
     elif base is None and Path(spec).is_dir():
-        base = Path(spec) / "variants"
+        base = Path(spec) / RunDir.VARIANTS
     if not fmt.available:  # before loading anything: the answer does not depend on the model
         where = base if base is not None else Path("OUT")
         raise InvalidInputError(fmt.missing_message(str(where / "onnx" / "model.onnx"), str(where / to)))

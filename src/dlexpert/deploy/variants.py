@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DlexpertError, InvalidInputError
+from ..rundir import RunDir
 
 if TYPE_CHECKING:
     import torch
@@ -51,7 +52,7 @@ class Variant:
 
 def find_variants(run_dir: str | Path) -> list[Variant]:
     """Variants with a readable `report.json` naming a `format` and an existing `path`; others are skipped."""
-    root = Path(run_dir) / "variants"
+    root = RunDir(run_dir) / RunDir.VARIANTS
     out: list[Variant] = []
     for report_path in sorted(root.glob("*/report.json")) if root.is_dir() else []:
         try:

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from .._io import atomic_write_text
+from ..rundir import RunDir
 from .checkpoint import capture_state, save_checkpoint, save_weights, snapshot
 from .config import TrainConfig
 from .events import Callback, CancelFitException
@@ -43,7 +44,7 @@ class Recorder(Callback):
     order = 10
 
     def before_fit(self, s: FitState) -> None:
-        path = s.out_dir / "metrics.jsonl"
+        path = s.out_dir / RunDir.METRICS
         if s.resumed and path.exists():  # drop rows from after the checkpoint: the resumed run writes them again
             keep = [ln for ln in path.read_text(encoding="utf-8").splitlines() if _row_step(ln) <= s.step]
             atomic_write_text(path, "".join(f"{ln}\n" for ln in keep))
@@ -118,7 +119,7 @@ class TensorBoardLogger(Callback):
             return
         # On resume, drop events written after the checkpoint's step (TensorBoard's own mechanism for restarts).
         purge = s.step + 1 if s.resumed else None
-        self.writer = SummaryWriter(log_dir=str(s.out_dir / "tb"), purge_step=purge)
+        self.writer = SummaryWriter(log_dir=str(s.out_dir / RunDir.TENSORBOARD), purge_step=purge)
 
     def after_step(self, s: FitState) -> None:
         if self.writer is not None and s.step_row is not None:
@@ -203,18 +204,18 @@ class Checkpointer(Callback):
         if not s.dist.is_main and s.dist.strategy != "fsdp":
             return  # rank 0 writes; under FSDP every rank takes part in gathering the full state first
         s.writer.wait()
-        folder = s.out_dir / "checkpoints"
+        run = RunDir(s.out_dir)
         state = snapshot(capture_state(s))
         best = snapshot(model_state(s.eval_model, s.dist)) if s.improved else None
         if not s.dist.is_main:
             return
-        s.writer.submit(save_checkpoint, folder / "last.pt", state)
+        s.writer.submit(save_checkpoint, run.last_checkpoint, state)
         if best is not None:
             meta = {"epoch": str(s.epoch), "step": str(s.step), s.cfg.monitor[0]: repr(s.best_metric)}
-            s.writer.submit(save_weights, folder / "best.safetensors", best, meta)
+            s.writer.submit(save_weights, run.best_weights, best, meta)
         every = s.cfg.checkpoint_every_epochs
         if every and (s.epoch + 1) % every == 0:
-            s.writer.submit(save_checkpoint, folder / f"epoch_{s.epoch + 1:03d}.pt", state)
+            s.writer.submit(save_checkpoint, run / RunDir.CHECKPOINTS / f"epoch_{s.epoch + 1:03d}.pt", state)
 
 
 class EarlyStopping(Callback):

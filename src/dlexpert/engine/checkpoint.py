@@ -25,6 +25,7 @@ from safetensors.torch import load_file
 from safetensors.torch import save as safetensors_bytes
 
 from ..errors import DlexpertError, InvalidInputError
+from ..rundir import RunDir
 
 __all__ = [
     "FORMAT",
@@ -68,12 +69,12 @@ def atomic_write_bytes(path: str | Path, write: Callable[[IO[bytes]], object]) -
 
 def check_run_dir(out_dir: str | Path, *, resume: bool) -> Path:
     """checkpoints/last.pt of `out_dir`, after checking it exists to resume, or is absent for a fresh run."""
-    last_path = Path(out_dir) / "checkpoints" / "last.pt"
+    last_path = RunDir(out_dir).last_checkpoint
     if resume and not last_path.is_file():
         raise InvalidInputError(f"{last_path}: no checkpoint to resume from; run without --resume to start fresh")
     if not resume and last_path.exists():
         raise InvalidInputError(
-            f"{out_dir}: already holds a run (checkpoints/last.pt); "
+            f"{out_dir}: already holds a run ({RunDir.LAST}); "
             "pass --resume to continue it, or choose another output folder"
         )
     return last_path

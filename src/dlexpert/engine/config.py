@@ -15,10 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .._io import atomic_write_text
 from ..errors import DlexpertError, InvalidInputError
+from ..rundir import RunDir
 
 __all__ = [
     "CHANGEABLE_SETTINGS",
-    "CONFIG_FILE",
     "ConfigChange",
     "TrainConfig",
     "parse_train_config",
@@ -26,8 +26,6 @@ __all__ = [
     "recorded_changes",
     "write_config",
 ]
-
-CONFIG_FILE = "config.yaml"  # in the run directory: the resolved config, as in every checkpoint
 
 
 class TrainConfig(BaseModel):
@@ -206,4 +204,4 @@ def recorded_changes(config: Mapping[str, Any]) -> list[ConfigChange]:
 
 def write_config(out_dir: str | Path, config: Mapping[str, Any]) -> Path:
     """Write the resolved config to RUN_DIR/config.yaml, atomically (a reader sees the old file or the new one)."""
-    return atomic_write_text(Path(out_dir) / CONFIG_FILE, yaml.safe_dump(dict(config), sort_keys=False))
+    return atomic_write_text(RunDir(out_dir) / RunDir.CONFIG, yaml.safe_dump(dict(config), sort_keys=False))

@@ -23,6 +23,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from torch.utils.data import DataLoader, Dataset
 
 from ..errors import InvalidInputError
+from ..rundir import RunDir
 from .callbacks import default_callbacks
 from .checkpoint import capture_state, check_run_dir, load_checkpoint, restore_state, save_checkpoint
 from .config import ConfigChange, TrainConfig, planned_settings, recorded_changes, write_config
@@ -94,7 +95,7 @@ def fit(
         >>> result.best_val_metric  # doctest: +SKIP
     """
     out_dir = Path(out_dir)
-    last_path = out_dir / "checkpoints" / "last.pt"
+    last_path = RunDir(out_dir).last_checkpoint
     _check_inputs(train_set, val_set, last_path, resume)
     last_path.parent.mkdir(parents=True, exist_ok=True)
     dev = torch.device(device) if device is not None else select_device()
@@ -438,7 +439,7 @@ def _peak_rss_mb() -> float:
 
 
 def _result(s: FitState, epochs_run: int, last_path: Path) -> FitResult:
-    best = last_path.parent / "best.safetensors"
+    best = RunDir(s.out_dir).best_weights
     cuda = s.device.type == "cuda"
     return FitResult(
         best_val_metric=s.best_metric,

@@ -102,13 +102,13 @@ def create_scheduler(
     if cfg.scheduler == "step":
         period = (cfg.step_epochs or max(1, cfg.epochs // 3)) * steps_per_epoch
         if cfg.lr_milestones:
-            decay: LRScheduler = MultiStepLR(
+            multistep = MultiStepLR(
                 optimizer, milestones=[e * steps_per_epoch - warmup for e in cfg.lr_milestones], gamma=cfg.gamma
             )
             if not warmup:
-                return decay
+                return multistep
             rise = LinearLR(optimizer, start_factor=1 / warmup, total_iters=warmup - 1)
-            return SequentialLR(optimizer, [rise, decay], [warmup])
+            return SequentialLR(optimizer, [rise, multistep], [warmup])
         if not warmup:
             return StepLR(optimizer, step_size=period, gamma=cfg.gamma)
         rise = LinearLR(optimizer, start_factor=1 / warmup, total_iters=warmup - 1)

@@ -264,7 +264,7 @@ def create_text_classifier(
         with quiet_transformers():
             # The sentence-transformers checkpoint has no BERT pooler: it pools by mean, as `mean_pool` does. (Other
             # architectures may not take `add_pooling_layer`; their pooler, if any, is simply not used.)
-            extra = {"add_pooling_layer": False} if bundled else {}
+            extra: dict[str, Any] = {"add_pooling_layer": False} if bundled else {}
             encoder = AutoModel.from_pretrained(source or minilm_path(), local_files_only=True, **extra)
             if source is not None:
                 _tokenizer(source)  # a model without its tokenizer is no use: fail here, not at the first batch

@@ -19,6 +19,8 @@ from typing import IO, Any
 
 from .._io import atomic_write_text
 from ..engine.events import Callback
+from ..errors import InvalidInputError
+from ..rundir import RunDir
 from ..schema.diagnosis import SEVERITY_RANK, Diagnosis, Finding, sort_findings
 from ._base import LayerIndex
 
@@ -185,7 +187,7 @@ class LiveDoctor(Callback):
         from ..diagnose.history import RunHistory
 
         out = self._out_dir or Path(".")
-        h = RunHistory(source=str(out / "metrics.jsonl"), meta=dict(self.meta), formats=["dlexpert-live"])
+        h = RunHistory(source=str(out / RunDir.METRICS), meta=dict(self.meta), formats=["dlexpert-live"])
         for (name, axis), pts in self.points.items():
             xs = sorted(pts)
             h.add(name, axis, xs, [pts[x] for x in xs])  # type: ignore[arg-type]
@@ -232,7 +234,7 @@ class LiveDoctor(Callback):
             return
         text = self.diagnosis(history).model_dump_json(indent=2) + "\n"
         if text != self._written:  # most checks change nothing: skip the fsync
-            atomic_write_text(self._out_dir / "diagnosis.json", text)
+            atomic_write_text(self._out_dir / RunDir.DIAGNOSIS, text)
             self._written = text
 
     # --- files
@@ -241,7 +243,7 @@ class LiveDoctor(Callback):
         if self._out_dir is None:
             return
         if self._file is None:  # appends after the Recorder's rows; both flush every row, so lines never interleave
-            self._file = (self._out_dir / "metrics.jsonl").open("a", encoding="utf-8")
+            self._file = (self._out_dir / RunDir.METRICS).open("a", encoding="utf-8")
         self._file.write(json.dumps(row) + "\n")
         self._file.flush()
 
@@ -249,7 +251,8 @@ class LiveDoctor(Callback):
         """A resumed run: the rows logged so far (the Recorder already dropped those after the checkpoint) and the
         actions taken so far."""
         assert self._out_dir is not None
-        metrics = self._out_dir / "metrics.jsonl"
+        run = RunDir(self._out_dir)
+        metrics = run / RunDir.METRICS
         if metrics.is_file():
             for line in metrics.read_text(encoding="utf-8").splitlines():
                 try:
@@ -258,7 +261,6 @@ class LiveDoctor(Callback):
                     continue
                 if isinstance(row, dict) and row.get("kind") in ("step", "epoch"):
                     self.add_row(row, row["kind"])
-        previous = self._out_dir / "diagnosis.json"
-        if previous.is_file():
-            with contextlib.suppress(ValueError, AttributeError):  # unreadable: start a new list of actions
-                self.actions = list(json.loads(previous.read_text(encoding="utf-8")).get("actions", []))
+        if run.has(RunDir.DIAGNOSIS):
+            with contextlib.suppress(InvalidInputError):  # unreadable: start a new list of actions
+                self.actions = list(run.diagnosis().actions)

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..engine.events import CancelFitException
+from ..rundir import RunDir
 from ._base import Monitor, is_main, strategy
 from ._registry import register_monitor
 from .doctor import monitor_finding
@@ -184,7 +185,7 @@ class NonFiniteSentinel(Monitor):
         s.step_extra.clear()  # values sampled for this step must not land in a later row
         if self.remedy is not None and self.remedy.on_nonfinite(s, finding, in_epoch=in_epoch):
             return  # rolled back at an epoch end: the Checkpointer will save the restored state
-        last = s.out_dir / "checkpoints" / "last.pt"
+        last = RunDir(s.out_dir).last_checkpoint
         kept = f"{last} still holds the last good state" if last.exists() else "no checkpoint had been written yet"
         message = (
             f"stopped: {finding.diagnosis}; training on would only produce garbage. {kept}; see diagnosis.json, "

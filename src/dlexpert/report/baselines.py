@@ -9,13 +9,22 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..schema.evaluation import BaselineResult, PublicResult
 
-__all__ = ["LINEAR_C", "linear_baseline", "majority_baseline", "public_results", "summarize"]
+__all__ = [
+    "LINEAR_C",
+    "LinearFit",
+    "fit_linear_baseline",
+    "linear_baseline",
+    "majority_baseline",
+    "public_results",
+    "summarize",
+]
 
 # Inverse L2 strengths tried on the validation split; ties go to the C nearest 1.
 LINEAR_C = (0.01, 0.1, 1.0, 10.0)
@@ -36,74 +45,93 @@ def majority_baseline(y_train: np.ndarray, y_test: np.ndarray, n_classes: int) -
     )
 
 
-def linear_baseline(splits: Any, *, y_test: np.ndarray, x_test: Any, seed: int = 0) -> BaselineResult:
-    """Logistic regression on the run's training split, scored on (`x_test`, `y_test`): accuracy and log loss."""
+@dataclass
+class LinearFit:
+    """The fitted linear baseline: a scikit-learn pipeline over `features(x)` (flattened inputs, or raw texts)."""
+
+    model: str  # what it is, for people
+    pipeline: Any  # sklearn.pipeline.Pipeline: StandardScaler + LogisticRegression, or TfidfVectorizer + it
+    how: str
+    val_accuracy: float | None
+    text: bool
+
+    def features(self, x: Any) -> Any:
+        """What the pipeline reads: a list of strings for text, else each sample flattened to float32."""
+        return _features(x, text=self.text)
+
+
+def _features(x: Any, *, text: bool) -> Any:
+    return list(x) if text else np.asarray(x, dtype=np.float32).reshape(len(x), -1)
+
+
+def fit_linear_baseline(splits: Any, *, seed: int = 0) -> LinearFit:
+    """Logistic regression on the run's training split, its C picked on the validation split. Deterministic: the
+    same splits and seed give the same model, so the evaluation and the deliverable are one model."""
     from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
 
-    if splits.modality == "text":
-        return _text_baseline(splits, x_test=x_test, y_test=y_test, seed=seed)
-    from sklearn.preprocessing import StandardScaler
+    text = splits.modality == "text"
+    x_train: Any
+    if text:
+        from sklearn.feature_extraction.text import TfidfVectorizer
 
+        # TF-IDF (word 1-2 grams, sublinear tf) + L2 logistic regression, the standard strong linear text baseline
+        # (scikit-learn's text classification example; Wang & Manning 2012, ACL, "Baselines and Bigrams").
+        front: Any = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(list(splits.x_train))
+        x_train, y_train, note = list(splits.x_train), np.asarray(splits.y_train), ""
+    else:
+        from sklearn.preprocessing import StandardScaler
+
+        x_train, y_train, note = _fit_sample(splits, seed)
+        front = StandardScaler().fit(x_train)
+    best_c, clf, val_acc = _pick_c(
+        lambda c: LogisticRegression(C=c, max_iter=2000 if text else 1000, random_state=seed),
+        front.transform(x_train),
+        y_train,
+        front.transform(_features(splits.x_val, text=text)),
+        np.asarray(splits.y_val),
+    )
+    if text:
+        model = "TF-IDF (word 1-2 grams) + logistic regression"
+        how = f"scikit-learn TfidfVectorizer ({len(front.vocabulary_)} features, sublinear tf) + "
+    else:
+        model = "linear (logistic regression on flattened inputs)"
+        how = f"{np.shape(x_train)[1]} standardised features{note} + "
+    how += f"LogisticRegression (L2, C={best_c:g} picked on the validation split from {', '.join(map(str, LINEAR_C))})"
+    return LinearFit(model=model, pipeline=make_pipeline(front, clf), how=how, val_accuracy=val_acc, text=text)
+
+
+def _fit_sample(splits: Any, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """The flattened training split, or a seeded subsample of it when it is larger than `MAX_FIT_VALUES`."""
     x_train = np.asarray(splits.x_train, dtype=np.float32).reshape(len(splits.y_train), -1)
     y_train = np.asarray(splits.y_train)
-    note = ""
-    if x_train.size > MAX_FIT_VALUES:
-        keep = max(splits.n_classes * 10, MAX_FIT_VALUES // x_train.shape[1])
-        idx = np.random.default_rng(seed).permutation(len(y_train))[:keep]
-        x_train, y_train = x_train[idx], y_train[idx]
-        note = f"; fitted on a seeded subsample of {len(idx)} training samples (flattened inputs are large)"
-    scaler = StandardScaler().fit(x_train)
-    flat = lambda x: scaler.transform(np.asarray(x, dtype=np.float32).reshape(len(x), -1))  # noqa: E731
-    x_fit, x_val = scaler.transform(x_train), flat(splits.x_val)
-    best_c, clf = _pick_c(
-        lambda c: LogisticRegression(C=c, max_iter=1000, random_state=seed),
-        x_fit,
-        y_train,
-        x_val,
-        np.asarray(splits.y_val),
-    )
-    metrics = _proba_metrics(clf.predict_proba(flat(x_test)), clf.classes_, y_test, splits.n_classes)
-    return BaselineResult(
-        model="linear (logistic regression on flattened inputs)",
-        metrics=metrics,
-        how=f"scikit-learn LogisticRegression (L2, C={best_c:g} picked on the validation split from "
-        f"{', '.join(f'{c:g}' for c in LINEAR_C)}) on {x_train.shape[1]} standardised features{note}",
+    if x_train.size <= MAX_FIT_VALUES:
+        return x_train, y_train, ""
+    keep = max(splits.n_classes * 10, MAX_FIT_VALUES // x_train.shape[1])
+    idx = np.random.default_rng(seed).permutation(len(y_train))[:keep]
+    return (
+        x_train[idx],
+        y_train[idx],
+        (f"; fitted on a seeded subsample of {len(idx)} training samples (flattened inputs are large)"),
     )
 
 
-def _text_baseline(splits: Any, *, x_test: Any, y_test: np.ndarray, seed: int) -> BaselineResult:
-    """TF-IDF (word 1-2 grams, sublinear tf) + L2 logistic regression, the standard strong linear text baseline
-    (scikit-learn's text classification example; Wang & Manning 2012, ACL, "Baselines and Bigrams")."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
-    x_fit = vectorizer.fit_transform(list(splits.x_train))
-    best_c, clf = _pick_c(
-        lambda c: LogisticRegression(C=c, max_iter=2000, random_state=seed),
-        x_fit,
-        np.asarray(splits.y_train),
-        vectorizer.transform(list(splits.x_val)),
-        np.asarray(splits.y_val),
-    )
-    metrics = _proba_metrics(
-        clf.predict_proba(vectorizer.transform(list(x_test))), clf.classes_, y_test, splits.n_classes
-    )
-    return BaselineResult(
-        model="TF-IDF (word 1-2 grams) + logistic regression",
-        metrics=metrics,
-        how=f"scikit-learn TfidfVectorizer ({len(vectorizer.vocabulary_)} features, sublinear tf) + "
-        f"LogisticRegression (L2, C={best_c:g} picked on the validation split)",
-    )
+def linear_baseline(splits: Any, *, y_test: np.ndarray, x_test: Any, seed: int = 0) -> BaselineResult:
+    """`fit_linear_baseline`, scored on (`x_test`, `y_test`): accuracy and log loss."""
+    fit = fit_linear_baseline(splits, seed=seed)
+    clf = fit.pipeline[-1]
+    metrics = _proba_metrics(fit.pipeline.predict_proba(fit.features(x_test)), clf.classes_, y_test, splits.n_classes)
+    return BaselineResult(model=fit.model, metrics=metrics, val_accuracy=fit.val_accuracy, how=fit.how)
 
 
-def _pick_c(make: Any, x: Any, y: np.ndarray, x_val: Any, y_val: np.ndarray) -> tuple[float, Any]:
+def _pick_c(make: Any, x: Any, y: np.ndarray, x_val: Any, y_val: np.ndarray) -> tuple[float, Any, float | None]:
+    """The C with the best validation accuracy (ties to the C nearest 1), its model, and that accuracy."""
     if len(y_val) == 0:  # nothing to choose on: scikit-learn's default
-        return 1.0, make(1.0).fit(x, y)
+        return 1.0, make(1.0).fit(x, y), None
     fitted = {c: make(c).fit(x, y) for c in LINEAR_C}
     scores = {c: float((m.predict(x_val) == y_val).mean()) for c, m in fitted.items()}
     best = max(LINEAR_C, key=lambda c: (scores[c], -abs(math.log10(c))))
-    return best, fitted[best]
+    return best, fitted[best], scores[best]
 
 
 def _proba_metrics(proba: Any, seen: Any, y: Any, n_classes: int) -> dict[str, float]:

@@ -20,19 +20,24 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
 from .._io import atomic_write_text
 from ..errors import InvalidInputError, UnknownNameError
+from ..rundir import RunDir
+from ..schema import Diagnosis, Plan
 from ..schema.decisions import ModelRecord, record_from_config
 from ..schema.evaluation import Evaluation
 from .evaluate import environment, evaluate_run, file_sha256, load_evaluation
 
-__all__ = ["CARD_FILE", "CardFacts", "gather_facts", "render_card", "verify_card", "write_model_card"]
+if TYPE_CHECKING:
+    from ..data import DataProfile
 
-CARD_FILE = "MODEL_CARD.md"
+__all__ = ["CardFacts", "gather_facts", "render_card", "verify_card", "write_model_card"]
+
+T = TypeVar("T")
 # Headline metrics in the card's model-index: evaluation.json key -> (Hugging Face metric type, display name).
 MODEL_INDEX_METRICS = {
     "accuracy": ("accuracy", "Top-1 accuracy"),
@@ -73,9 +78,9 @@ class CardFacts:
     evaluation: Evaluation
     evaluation_sha256: str
     task: dict[str, Any] = field(default_factory=dict)
-    plan: dict[str, Any] = field(default_factory=dict)
-    profile: dict[str, Any] = field(default_factory=dict)
-    diagnosis: Any = None  # dlexpert.schema.Diagnosis, computed from the run's logs now
+    plan: Plan | None = None
+    profile: DataProfile | None = None
+    diagnosis: Diagnosis | None = None  # computed from the run's logs now
     actions: list[dict[str, Any]] = field(default_factory=list)  # auto-remedy actions taken during training
     bench: dict[str, Any] | None = None
     training: dict[str, Any] = field(default_factory=dict)
@@ -97,6 +102,17 @@ def _read_json(path: Path) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _read_optional(run: RunDir, name: str, read: Callable[[], T], notes: list[str]) -> T | None:
+    """`read()` of the run's file `name`: None when the run has none, and a note on the card when it is unreadable."""
+    if not run.has(name):
+        return None
+    try:
+        return read()
+    except InvalidInputError as exc:
+        notes.append(f"{name} not used: {exc}")
+        return None
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
@@ -112,13 +128,14 @@ def gather_facts(run_dir: str | Path, *, progress: Callable[[str], None] | None 
     from ..runs import load_run_config
 
     say = progress or (lambda _msg: None)
-    run_dir = Path(run_dir)
+    run = RunDir(run_dir)
+    run_dir = run.path
     config = load_run_config(run_dir)
     notes: list[str] = []
     evaluation = load_evaluation(run_dir)
     why = None
     if evaluation is None:
-        why = "is missing" if not (run_dir / "evaluation.json").is_file() else "is from an older dlexpert"
+        why = "is missing" if not run.has(RunDir.EVALUATION) else "is from an older dlexpert"
     elif (run_dir / evaluation.weights).is_file() and (
         f"sha256:{file_sha256(run_dir / evaluation.weights)}" != evaluation.model_version
     ):
@@ -131,15 +148,16 @@ def gather_facts(run_dir: str | Path, *, progress: Callable[[str], None] | None 
         run_dir=run_dir,
         config=config,
         evaluation=evaluation,
-        evaluation_sha256=file_sha256(run_dir / "evaluation.json"),
+        evaluation_sha256=file_sha256(run / RunDir.EVALUATION),
         notes=notes,
     )
-    facts.task = _read_yaml(run_dir / "task.yaml")
-    facts.plan = _read_json(run_dir / "plan.json")
-    facts.profile = _read_json(run_dir / "profile.json")
-    facts.bench = _read_json(run_dir / "bench.json") or None
-    facts.actions = list(_read_json(run_dir / "diagnosis.json").get("actions") or [])
-    facts.training = _training_summary(run_dir / "metrics.jsonl")
+    facts.task = _read_yaml(run / RunDir.TASK)
+    facts.plan = _read_optional(run, RunDir.PLAN, run.plan, notes)
+    facts.profile = _read_optional(run, RunDir.PROFILE, run.profile, notes)
+    facts.bench = _read_optional(run, RunDir.BENCH, run.bench, notes) or None
+    live = _read_optional(run, RunDir.DIAGNOSIS, run.diagnosis, notes)  # written during training, with the actions
+    facts.actions = list(live.actions) if live is not None else []
+    facts.training = _training_summary(run / RunDir.METRICS)
     facts.variants = _variants(run_dir)
     try:
         from ..diagnose import diagnose
@@ -188,7 +206,7 @@ def _finite(v: Any) -> float:
 def _variants(run_dir: Path) -> list[dict[str, Any]]:
     """Compressed and exported variants (RUN_DIR/variants/*) with the figures their own reports recorded."""
     out: list[dict[str, Any]] = []
-    root = run_dir / "variants"
+    root = run_dir / RunDir.VARIANTS
     if not root.is_dir():
         return out
     for d in sorted(p for p in root.iterdir() if p.is_dir()):
@@ -240,10 +258,11 @@ def front_matter(f: CardFacts) -> dict[str, Any]:
     metrics = [
         {"type": t, "value": ev.metrics[k], "name": n} for k, (t, n) in MODEL_INDEX_METRICS.items() if k in ev.metrics
     ]
+    record = _record(f)
     meta: dict[str, Any] = {
         "license": _license(f),
         "library_name": "pytorch",
-        "tags": [t for t in ("dlexpert", ev.task, modality, f.config.get("model"), f.config.get("adaptation")) if t],
+        "tags": [t for t in ("dlexpert", ev.task, modality, record.name, record.adaptation) if t],
         "datasets": [dataset],
         "metrics": sorted({m["type"] for m in metrics}),
     }
@@ -283,7 +302,7 @@ def _license(f: CardFacts) -> str:
     from ..knowledge import get_model
 
     name = f.config.get("catalog_model")
-    if f.config.get("adaptation") in (None, "scratch"):
+    if _record(f).adaptation == "scratch":
         return "other"
     try:
         lic = get_model(str(name)).license if name else "unknown"
@@ -326,7 +345,7 @@ def _summary(f: CardFacts) -> str:
     m = ev.metrics
     task = f.task.get("task") or {}
     what = task.get("specificTask") or f"{ev.data.get('modality')} {ev.task}"
-    line = f"A {f.config.get('model')} model for {what}, trained and evaluated by dlexpert."
+    line = f"A {_record(f).name} model for {what}, trained and evaluated by dlexpert."
     if "accuracy" in m:
         line += f" Test accuracy **{_pct(m['accuracy'])}** on {ev.n_samples} held-out samples"
         if ev.baseline.linear is not None:
@@ -334,22 +353,29 @@ def _summary(f: CardFacts) -> str:
         line += "."
     elif "mae" in m:
         line += f" Test MAE **{_num(m['mae'])}**, RMSE {_num(m.get('rmse'))} on {ev.n_samples} samples."
+    d = ev.deliverable
+    if d is not None:
+        line += (
+            f"\n\n**Deliverable: the {d.model}** (`{d.path}`), not the network: {_pct(d.val_accuracy)} vs "
+            f"{_pct(d.model_val_accuracy)} on the validation split, {_pct(d.test_accuracy)} on the test split. "
+            "Seed Step 4: a network that loses to the simple baseline where models are chosen has not earned its cost; "
+            "the network stays in `checkpoints/` for comparison."
+        )
     return line
 
 
 def _details(f: CardFacts) -> str:
-    ev, cfg = f.evaluation, f.config
+    ev, cfg, record = f.evaluation, f.config, _record(f)
     info = ev.model_info
-    design = f.plan.get("modelDesign") or {}
     rows = [
-        ["Architecture", f"{cfg.get('model')} ({info.get('class', '-')})"],
-        ["Model record", ", ".join(f"{k}={v}" for k, v in _record(f).model_dump(exclude_defaults=True).items())],
+        ["Architecture", f"{record.name} ({info.get('class', '-')})"],
+        ["Model record", ", ".join(f"{k}={v}" for k, v in record.model_dump(exclude_defaults=True).items())],
         ["Catalog entry", cfg.get("catalog_model") or "-"],
-        ["Adaptation", cfg.get("adaptation") or "-"],
+        ["Adaptation", record.adaptation],
         ["Parameters", f"{info['n_parameters']:,} ({info['n_trainable']:,} trainable)" if info else "-"],
         ["Weights file", f"{ev.weights} ({_mb(info.get('weights_bytes'))})"],
         ["Version (weights content hash)", f"`{ev.model_version}`"],
-        ["Plan's architecture", design.get("architecture") or "-"],
+        ["Plan's architecture", (f.plan.modelDesign.architecture if f.plan else None) or "-"],
         ["License", f"{_license(f)} (set by the model owner; pretrained weights keep their own license)"],
     ]
     return "## Model details\n\n" + _table(["Property", "Value"], rows)
@@ -446,8 +472,8 @@ def _limitations(f: CardFacts) -> str:
                 f"with probability {top.confidence:.3f}"
                 + (": a confident answer can still be wrong." if top.confidence >= 0.9 else ".")
             )
-    for p in (f.profile.get("problems") or [])[:5]:
-        items.append(f"Data: {p.get('message', p) if isinstance(p, dict) else p}")
+    for p in (f.profile.problems if f.profile else [])[:5]:
+        items.append(f"Data: {p}")
     for w in ev.warnings:
         items.append(f"Warning recorded with the evaluation: {w}")
     n_test = ev.n_samples
@@ -464,12 +490,17 @@ def _limitations(f: CardFacts) -> str:
 
 def _record(f: CardFacts) -> ModelRecord:
     """The model the run trained, as its config records it (`models.build` makes it again)."""
-    return record_from_config(f.config, source=f"{f.run_dir}/config.yaml")
+    return record_from_config(f.config, source=f"{f.run_dir}/{RunDir.CONFIG}")
 
 
 def _how_to_load(f: CardFacts) -> str:
     record = _record(f)
-    lines = [
+    d = f.evaluation.deliverable
+    lines: list[str] = []
+    if d is not None:
+        lines += ["## How to load and run the deliverable", "", f"The {d.model} ({d.format}), reading {d.inputs}:", "",
+                  "```python", d.load, "```", ""]  # fmt: skip
+    lines += [
         "## How to load and run the model",
         "",
         "With dlexpert (rebuilds the architecture from config.yaml and loads the weights; no pickle):",
@@ -531,8 +562,7 @@ def _training(f: CardFacts) -> str:
         f"- Split: {ev.data.get('n_train')} train / {ev.data.get('n_val')} validation / {ev.n_samples} "
         f"test ({_split_text(ev.data.get('split') or data.get('split') or {})})."
     )
-    raw_counts = f.profile.get("class_counts")
-    counts: dict[str, int] = raw_counts if isinstance(raw_counts, dict) else {}
+    counts = f.profile.class_counts if f.profile else {}
     if counts:
         lo, hi = min(counts, key=lambda c: counts[c]), max(counts, key=lambda c: counts[c])
         if counts[lo] == counts[hi]:
@@ -808,7 +838,7 @@ def write_model_card(
 ) -> list[Path]:
     """Write RUN_DIR/MODEL_CARD.md (and report.html) atomically; returns the paths written."""
     f = gather_facts(run_dir, progress=progress)
-    paths = [atomic_write_text(f.run_dir / CARD_FILE, render_card(f))]
+    paths = [atomic_write_text(f.run_dir / RunDir.CARD, render_card(f))]
     if html:
         from .html import write_report_html
 
@@ -823,7 +853,7 @@ def verify_card(run_dir: str | Path) -> list[str]:
     """Where MODEL_CARD.md disagrees with evaluation.json: its model-index values, the weights hash, or the
     evaluation it was generated from. An empty list means the card matches."""
     run_dir = Path(run_dir)
-    card, ev_path = run_dir / CARD_FILE, run_dir / "evaluation.json"
+    card, ev_path = run_dir / RunDir.CARD, run_dir / RunDir.EVALUATION
     if not card.is_file():
         return [f"{card}: missing (write it with `dlexpert card {run_dir}`)"]
     evaluation = load_evaluation(run_dir)

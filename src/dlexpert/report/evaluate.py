@@ -14,9 +14,9 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
-import json
 import os
 import platform
 import sys
@@ -26,16 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write_text
 from ..errors import DlexpertError, InvalidInputError
+from ..rundir import RunDir
 from ..schema.evaluation import BaselineResult, Baselines, Evaluation
 from .baselines import linear_baseline, majority_baseline, public_results, summarize
+from .deliverable import ship_linear_baseline, step4_verdict
 from .failures import analyze_failures, plot_failure_grid
 from .metrics import classification_metrics, regression_metrics
 
-__all__ = ["FIGURES_DIR", "environment", "evaluate_run", "file_sha256", "load_evaluation", "predict"]
+__all__ = ["environment", "evaluate_run", "file_sha256", "load_evaluation", "predict"]
 
-FIGURES_DIR = "figures"
 # `bench`'s batch sizes for the evaluation's latency: one sample (online serving) and a batch (offline scoring).
 LATENCY_BATCH_SIZES = (1, 32)
 # One intra-op thread: a per-request serving setting, and stable on a shared machine, where several threads collapse
@@ -116,12 +116,12 @@ def predict(model: Any, dataset: Any, *, batch_size: int = 256) -> tuple[np.ndar
 
 def load_evaluation(run_dir: str | Path) -> Evaluation | None:
     """RUN_DIR/evaluation.json as an `Evaluation`, or None when there is none (or it is from an older version)."""
-    path = Path(run_dir) / "evaluation.json"
-    if not path.is_file():
+    run = RunDir(run_dir)
+    if not run.has(RunDir.EVALUATION):
         return None
     try:
-        return Evaluation.model_validate_json(path.read_text(encoding="utf-8"))
-    except ValueError:
+        return run.evaluation()
+    except InvalidInputError:
         return None
 
 
@@ -159,7 +159,7 @@ def evaluate_run(
     trained = run.classes or list(splits.classes)
     if list(splits.classes[: len(trained)]) != trained:
         raise InvalidInputError(
-            f"{run.run_dir}/config.yaml: the data's classes {list(splits.classes)[:10]} do not start with the "
+            f"{run.run_dir}/{RunDir.CONFIG}: the data's classes {list(splits.classes)[:10]} do not start with the "
             f"{len(trained)} classes the model was trained on ({trained[:10]}); the label order would not match"
         )
     say(f"predicting {len(sets.test)} test samples")
@@ -172,7 +172,7 @@ def evaluate_run(
     x_test = splits.x_test if data is None and len(keep) == len(y) else _take(splits.x_test, keep)
     ids = [splits.ids_test[i] for i in keep] if splits.ids_test else None
 
-    fig_dir = run_dir / FIGURES_DIR
+    fig_dir = run_dir / RunDir.FIGURES
     figs: dict[str, str] = {}
     ev_fields: dict[str, Any] = {}
     if run.task == "classification":
@@ -186,9 +186,14 @@ def evaluate_run(
         baselines = Baselines(
             majority=majority,
             linear=linear,
+            model_val_accuracy=_accuracy(run.model, sets.val),
             public=public,
             summary=summarize(metrics["accuracy"], majority, linear, public),
         )
+        if baselines.linear_wins_on_validation:
+            warnings.append(step4_verdict(baselines))
+            seed = int(run.config["train"]["seed"])
+            ev_fields["deliverable"] = ship_linear_baseline(run_dir, splits, baselines, seed=seed)
         failures = analyze_failures(y_eval, proba, trained, cls.confusion, ids=ids)
         if figures:
             from .figures import plot_confusion, plot_reliability
@@ -199,7 +204,7 @@ def evaluate_run(
             grid = plot_failure_grid(x_test, failures, splits.modality, fig_dir / "failures.png")
             if grid is not None:
                 failures.grid = figs["failures"] = _rel(grid, run_dir)
-        ev_fields = {
+        ev_fields |= {
             "per_class": cls.per_class,
             "confusion": cls.confusion,
             "calibration": cls.calibration,
@@ -251,7 +256,7 @@ def evaluate_run(
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         **ev_fields,
     )
-    atomic_write_text(run_dir / "evaluation.json", evaluation.model_dump_json(indent=2) + "\n")
+    RunDir(run_dir).write_model(RunDir.EVALUATION, evaluation)
     return evaluation
 
 
@@ -298,6 +303,14 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
     return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def _accuracy(model: Any, dataset: Any) -> float | None:
+    """Accuracy on a split (the validation split for Step 4's check); None when the split is empty."""
+    if len(dataset) == 0:
+        return None
+    outputs, y = predict(model, dataset)
+    return float((outputs.argmax(axis=1) == y).mean())
 
 
 def _take(x: Any, idx: np.ndarray) -> Any:
@@ -358,19 +371,19 @@ def _latency(run_dir: Path, warnings: list[str]) -> dict[str, Any] | None:
 def _expected(run_dir: Path, metrics: dict[str, float]) -> dict[str, Any] | None:
     """The plan's expected accuracy (its text) and the task's accuracy target, judged against the measured metric."""
     out: dict[str, Any] = {}
-    plan_path = run_dir / "plan.json"
-    if plan_path.is_file():
-        try:
-            plan = json.loads(plan_path.read_text(encoding="utf-8"))
-            out["plan_accuracy"] = (plan.get("expectedPerformance") or {}).get("accuracy")
-        except ValueError:
-            pass
-    task_path = run_dir / "task.yaml"
+    run = RunDir(run_dir)
+    if run.has(RunDir.PLAN):
+        with contextlib.suppress(InvalidInputError):
+            expected = run.plan().expectedPerformance
+            out["plan_accuracy"] = expected.accuracy if expected is not None else None
+    task_path = run / RunDir.TASK
     if task_path.is_file():
         import yaml
 
         from ..schema import parse_accuracy_target
 
+        # Read as raw YAML, not `run.task()`: the target is judged even when another field of the spec would not
+        # validate today (a hand-written or older task.yaml).
         try:
             task = yaml.safe_load(task_path.read_text(encoding="utf-8")) or {}
             text = (task.get("constraints") or {}).get("accuracyTarget")

@@ -13,13 +13,15 @@ import html
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._io import atomic_write_text
+from ..rundir import RunDir
 
-__all__ = ["REPORT_FILE", "write_report_html"]
+if TYPE_CHECKING:
+    from .card import CardFacts
 
-REPORT_FILE = "report.html"
+__all__ = ["write_report_html"]
 
 _CSS = """
 body { font: 15px/1.5 -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #1d1d1f;
@@ -47,7 +49,7 @@ def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _figures(facts: Any) -> list[tuple[str, str, bytes]]:
+def _figures(facts: CardFacts) -> list[tuple[str, str, bytes]]:
     """(id, caption, PNG bytes) for each plot available: curves drawn now, the evaluation's figures from disk (or
     drawn now from evaluation.json when `evaluate --no-figures` left them out)."""
     from .figures import plot_confusion, plot_reliability
@@ -88,7 +90,7 @@ def _figures(facts: Any) -> list[tuple[str, str, bytes]]:
     return out
 
 
-def render_report_html(facts: Any, *, render_card: Callable[[Any], str]) -> str:
+def render_report_html(facts: CardFacts, *, render_card: Callable[[CardFacts], str]) -> str:
     """The page for `facts` (a `CardFacts`); `render_card` is `report.card.render_card`, passed in so that this
     module does not import card (card imports it)."""
     import markdown
@@ -159,6 +161,6 @@ def render_report_html(facts: Any, *, render_card: Callable[[Any], str]) -> str:
 """
 
 
-def write_report_html(facts: Any, *, render_card: Callable[[Any], str]) -> Path:
+def write_report_html(facts: CardFacts, *, render_card: Callable[[CardFacts], str]) -> Path:
     """Render and write RUN_DIR/report.html atomically (`render_card` as in `render_report_html`)."""
-    return atomic_write_text(facts.run_dir / REPORT_FILE, render_report_html(facts, render_card=render_card))
+    return atomic_write_text(facts.run_dir / RunDir.REPORT, render_report_html(facts, render_card=render_card))

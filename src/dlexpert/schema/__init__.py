@@ -19,7 +19,7 @@ from ._quantity import (
     parse_latency,
     parse_model_size,
 )
-from .decisions import Decisions, Estimates, Fallback, ModelRecord, TrainingChoice, read_decisions
+from .decisions import Decisions, Estimates, Fallback, ModelRecord, TrainingChoice, read_decisions, record_from_config
 from .diagnosis import ISSUES, Diagnosis, Finding, sort_findings
 from .evaluation import Evaluation
 from .plan import Alternative, Assumption, Evidence, Plan, Question, WorkflowStep
@@ -60,6 +60,7 @@ __all__ = [
     "parse_model_size",
     "parse_task",
     "read_decisions",
+    "record_from_config",
     "sort_findings",
 ]
 

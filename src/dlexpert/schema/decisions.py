@@ -162,7 +162,7 @@ def read_decisions(path: str | Path) -> Decisions:
         raise InvalidInputError(f"{path}: `{where}` {err['msg']}; expected dlexpert decisions") from None
 
 
-def record_from_config(config: dict[str, Any], *, source: str = "config.yaml") -> ModelRecord:
+def record_from_config(config: dict[str, Any], *, source: str = "the run config") -> ModelRecord:
     """The `ModelRecord` of a run's resolved config (`model_record`), or of the `model_config` block that runs and
     compressed variants wrote before records existed."""
     try:

@@ -60,6 +60,7 @@ class BaselineResult(_Strict):
     model: str
     metrics: dict[str, float]
     how: str = Field(description="How it was fitted and on which split it was measured.")
+    val_accuracy: float | None = Field(None, description="Accuracy on the validation split (the Step 4 check).")
 
 
 class PublicResult(_Strict):
@@ -75,8 +76,15 @@ class PublicResult(_Strict):
 class Baselines(_Strict):
     majority: BaselineResult | None = None
     linear: BaselineResult | None = None
+    model_val_accuracy: float | None = Field(None, description="The model's accuracy on the same validation split.")
     public: list[PublicResult] = Field(default_factory=list)
     summary: list[str] = Field(default_factory=list, description="The model against each baseline, in words.")
+
+    @property
+    def linear_wins_on_validation(self) -> bool:
+        """Seed Step 4's check: the linear baseline is more accurate than the model where the model was chosen."""
+        lin = self.linear.val_accuracy if self.linear is not None else None
+        return lin is not None and self.model_val_accuracy is not None and self.model_val_accuracy < lin
 
 
 class WrongExample(_Strict):
@@ -105,6 +113,20 @@ class Failures(_Strict):
     grid: str | None = Field(None, description="PNG of the most confidently wrong inputs, relative to the run dir.")
 
 
+class Deliverable(_Strict):
+    """What the run ships when it is not the trained network: Step 4's linear baseline won where models are chosen."""
+
+    model: str
+    path: str = Field(description="The saved model, relative to the run dir.")
+    format: str = Field(description="skops: scikit-learn's safe format (no pickle); load with skops.io.load.")
+    inputs: str = Field(description="What the saved model reads.")
+    val_accuracy: float
+    model_val_accuracy: float = Field(description="The trained network's accuracy on the same validation split.")
+    test_accuracy: float
+    reason: str
+    load: str = Field(description="Python that loads it and predicts.")
+
+
 class Evaluation(_Strict):
     schema_version: int = EVALUATION_SCHEMA_VERSION
     run_dir: str
@@ -123,6 +145,9 @@ class Evaluation(_Strict):
     confusion: Confusion | None = None
     calibration: Calibration | None = None
     baseline: Baselines = Field(default_factory=Baselines)
+    deliverable: Deliverable | None = Field(
+        None, description="Set when the run ships something other than the trained network (see Deliverable)."
+    )
     failures: Failures | None = None
     latency: dict[str, Any] | None = Field(None, description="Eager batch-1 and batched timings from `bench`.")
     expected: dict[str, Any] | None = Field(None, description="The plan's expected accuracy and the task's target.")

@@ -9,6 +9,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from ...rundir import RunDir
 from ..history import RunHistory
 from ._names import PHASE_WORDS, index_role, normalise
 from ._table import Sink, Table, add_table, parse_number
@@ -80,7 +81,7 @@ def read_jsonl(history: RunHistory, path: Path) -> None:
         history.meta["actions"] = actions
     if steps.rows or epochs.rows:
         history.formats.append("dlexpert")
-        _dlexpert_meta(history, path.parent / "config.yaml", epochs)
+        _dlexpert_meta(history, path.parent / RunDir.CONFIG, epochs)
     else:
         history.formats.append("jsonl")
 

@@ -204,3 +204,23 @@ def test_shuffled_rows_with_a_time_column_ask_to_sort_them(tmp_path: Path) -> No
 def test_bad_window_argument() -> None:
     with pytest.raises(InvalidInputError, match="window must be an integer of at least 2"):
         load_data("digits", window=1)
+
+
+def test_nan_padded_series_are_read_as_shorter_series(tmp_path: Path) -> None:
+    """The UCR archive pads variable-length series with trailing NaNs: a length, not missing values."""
+    import pandas as pd
+
+    long, short = [float(i) for i in range(20)], [0.0, 19 / 3, 38 / 3, 19.0] + [float("nan")] * 16
+    rows = [[*long, 0], [*short, 1]] * 6
+    cols = [f"t{i}" for i in range(20)] + ["label"]
+    pd.DataFrame(rows, columns=cols).to_csv(tmp_path / "padded.csv", index=False)
+    s = load_data(tmp_path / "padded.csv", target="label", seed=0, val_fraction=0.0, test_fraction=0.25)
+    assert s.modality == "sequence" and s.input_shape == (1, 20)
+    assert any("resampled to 20 steps" in w and "6 series" in w for w in s.warnings)
+    stretched = np.concatenate([s.x_train, s.x_test])[np.concatenate([s.y_train, s.y_test]) == 1][0, 0]
+    assert np.allclose(stretched, np.arange(20), atol=1e-4)  # 4 evenly spaced points of a line, stretched to 20
+
+    rows[1] = [0.0, float("nan"), *[1.0] * 18, 1]  # a hole in the middle is a missing value
+    pd.DataFrame(rows, columns=cols).to_csv(tmp_path / "hole.csv", index=False)
+    with pytest.raises(InvalidInputError, match="NaN, Inf or empty values"):
+        load_data(tmp_path / "hole.csv", target="label", seed=0)

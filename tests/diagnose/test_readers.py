@@ -494,3 +494,12 @@ def test_reading_does_not_import_torch(tmp_path: Path) -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def test_a_folder_whose_name_holds_tfevents_is_read_as_a_folder(tmp_path: Path) -> None:
+    """TensorBoard takes any path named *tfevents* for a file; real logs live in such folders (issue 13 corpus)."""
+    folder = tmp_path / "exported__tfevents"
+    write_tf_events(folder, {"train/loss": [(1, 2.0), (2, 1.5), (3, 1.2)]})
+    h = read_history(folder)
+    xs, ys = series(h, "train_loss", "step")
+    assert xs == [1.0, 2.0, 3.0] and ys == pytest.approx([2.0, 1.5, 1.2])

@@ -231,9 +231,12 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
 def _batch(ctx: Context, c: Candidate, r: Recipe, mixed_bool: bool) -> tuple[int, int, int, str]:
     """(micro-batch, accumulation steps, global batch, the sentence that explains them)."""
     reg = get_regimes()
-    # Batch: the recipe's, capped by data size (>= ~10 steps per epoch), then by device memory.
+    # Batch: the recipe's, capped by data size (>= ~10 steps per epoch), then by device memory; never below
+    # MIN_BATCH (or the whole set when it is smaller): BatchNorm statistics over 2-4 samples are noise, and batch 2 on
+    # 36 series swung test accuracy 58-70% between seeds (ArrowHead, issue 12).
     n = ctx.n_samples or 10_000
-    target = max(1, min(r.reference_batch_size, 2 ** int(math.log2(max(1, n // 10)))))
+    by_data = 2 ** int(math.log2(max(1, n // 10)))
+    target = max(1, min(r.reference_batch_size, max(by_data, min(MIN_BATCH, n))))
     adaptation = "full" if c.adaptation == "scratch" else c.adaptation
     one, _ = training_memory_gb(c.entry, adaptation=adaptation, batch_size=1, mixed_precision=mixed_bool)
     two, _ = training_memory_gb(c.entry, adaptation=adaptation, batch_size=2, mixed_precision=mixed_bool)
@@ -287,6 +290,9 @@ def _augmentation(ctx: Context, c: Candidate, r: Recipe) -> list[str]:
     return aug
 
 
+# The smallest batch planned (the whole set when it is smaller): BatchNorm needs a few samples per batch for its
+# statistics (Ioffe & Szegedy 2015; Wu & He 2018, arXiv 1803.08494, Fig. 1: BN error rises steeply below batch 16).
+MIN_BATCH = 16
 # Schedules whose LR does not anneal to a planned end, where patience on the validation metric decides the length.
 PATIENT_SCHEDULES = ("constant", "plateau")
 

@@ -338,6 +338,19 @@ def _read_table(
                 "encode as numbers or drop the column (features must be numeric)"
             )
 
+    # A wide series table may pad shorter series with trailing NaNs (the UCR archive's variable-length sets): that is
+    # a length, not a missing value, so those series are resampled to the full length before the missing-value check.
+    wide_now = _series.wide_layout(features) if sniff and not is_text else None
+    if like_layout is not None and like_layout.get("kind") == "wide" and feature_names:
+        wide_now = {**like_layout, "columns": list(feature_names)}  # a test table: the training table's columns
+    if wide_now is not None:
+        df, n_padded = _series.resample_padded(df, wide_now)
+        if n_padded:
+            warnings.append(
+                f"{path.name}: {n_padded} series shorter than {wide_now['length']} steps (trailing NaN padding, as in "
+                f"the UCR archive) resampled to {wide_now['length']} steps by linear interpolation"
+            )
+
     # Missing (NaN, empty cell) or infinite values, per column, counted before anything is dropped.
     bad_rows = np.zeros(len(df), dtype=bool)
     missing: dict[str, int] = {}

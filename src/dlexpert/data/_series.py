@@ -250,3 +250,34 @@ def _pandas() -> Any:
     from ._util import require
 
     return require("pandas", extra="train", what="reading a table as a time series")
+
+
+def resample_padded(df: Any, layout: dict[str, Any]) -> tuple[Any, int]:
+    """Rows of a wide table whose series end in NaN padding (finite values, then only NaNs, per channel), each
+    channel resampled to the layout's full length by linear interpolation; other rows are left as they are (a NaN
+    in the middle stays a missing value). Returns the new table and how many rows were resampled.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"t0": [0.0, 0.0], "t1": [1.0, 2.0], "t2": [2.0, None], "label": [0, 1]})
+        >>> out, n = resample_padded(df, {"columns": ["t0", "t1", "t2"], "shape": [1, 3]})
+        >>> n, out.loc[1, ["t0", "t1", "t2"]].tolist()
+        (1, [0.0, 1.0, 2.0])
+    """
+    columns, (n_channels, length) = layout["columns"], layout["shape"]
+    block = df[columns].to_numpy(dtype=np.float64, na_value=np.nan).reshape(len(df), n_channels, length)
+    finite = np.isfinite(block)
+    n_finite = finite.sum(axis=-1)  # (N, C)
+    prefix = np.arange(length) < n_finite[..., None]  # where a padded series would hold its values
+    is_prefix = np.all(finite == prefix, axis=-1) & (n_finite >= 2)  # (N, C): values then only NaNs, 2+ values
+    padded_rows = is_prefix.all(axis=1) & (n_finite < length).any(axis=1)
+    if not padded_rows.any():
+        return df, 0
+    out = block[padded_rows].copy()
+    grid = np.arange(length, dtype=np.float64)
+    for series, k in zip(out.reshape(-1, length), n_finite[padded_rows].reshape(-1), strict=True):
+        if k < length:
+            series[:] = np.interp(np.linspace(0, k - 1, length), grid[:k], series[:k])
+    df = df.copy()
+    df.loc[padded_rows, columns] = out.reshape(len(out), -1)
+    return df, int(padded_rows.sum())

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = [
     "linear_baseline",
     "majority_baseline",
     "public_results",
+    "score_linear",
     "summarize",
 ]
 
@@ -118,9 +120,15 @@ def _fit_sample(splits: Any, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
 
 def linear_baseline(splits: Any, *, y_test: np.ndarray, x_test: Any, seed: int = 0) -> BaselineResult:
     """`fit_linear_baseline`, scored on (`x_test`, `y_test`): accuracy and log loss."""
-    fit = fit_linear_baseline(splits, seed=seed)
+    return score_linear(
+        fit_linear_baseline(splits, seed=seed), x_test=x_test, y_test=y_test, n_classes=splits.n_classes
+    )
+
+
+def score_linear(fit: LinearFit, *, x_test: Any, y_test: np.ndarray, n_classes: int) -> BaselineResult:
+    """The fitted linear baseline on the evaluated split: accuracy and log loss."""
     clf = fit.pipeline[-1]
-    metrics = _proba_metrics(fit.pipeline.predict_proba(fit.features(x_test)), clf.classes_, y_test, splits.n_classes)
+    metrics = _proba_metrics(fit.pipeline.predict_proba(fit.features(x_test)), clf.classes_, y_test, n_classes)
     return BaselineResult(model=fit.model, metrics=metrics, val_accuracy=fit.val_accuracy, how=fit.how)
 
 
@@ -172,11 +180,15 @@ def public_results(
 
 
 def summarize(
-    accuracy: float, majority: BaselineResult | None, linear: BaselineResult | None, public: list[PublicResult]
+    accuracy: float,
+    majority: BaselineResult | None,
+    linear: BaselineResult | None,
+    public: list[PublicResult],
+    strong: Sequence[BaselineResult] = (),
 ) -> list[str]:
     """The model against each baseline in one line each: points of accuracy above or below."""
     lines = []
-    for b in (majority, linear):
+    for b in (majority, linear, *strong):
         if b is not None and "accuracy" in b.metrics:
             diff = 100 * (accuracy - b.metrics["accuracy"])
             lines.append(f"{100 * accuracy:.1f}% vs {b.model} {100 * b.metrics['accuracy']:.1f}%: {diff:+.1f} points")

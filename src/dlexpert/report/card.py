@@ -673,11 +673,13 @@ def _evaluation(f: CardFacts) -> str:
         lines.append(f"The task's target {t['text']!r}: {verdict} (measured {t['metric']} {_num(t['measured'])}).")
     b = ev.baseline
     lines += ["", "### Baselines and public benchmarks", ""]
-    brow = [[x.model, _pct(x.metrics.get("accuracy")), x.how] for x in (b.majority, b.linear) if x is not None]
-    brow += [[f"published: {p.model}", f"{p.value:g}%", p.source] for p in b.public]
-    if brow:
-        lines.append(_table(["Model", "Accuracy", "How / source"], brow))
-    lines += ["", *[f"- {s}" for s in b.summary]]
+    val = lambda v: _pct(v) if v is not None else "-"  # noqa: E731
+    brow = [["this model", _pct(ev.metrics.get("accuracy")), val(b.model_val_accuracy), "the trained network"]]
+    brow += [[x.model, _pct(x.metrics.get("accuracy")), val(x.val_accuracy), x.how]
+             for x in (b.majority, b.linear, *b.strong) if x is not None]  # fmt: skip
+    brow += [[f"published: {p.model}", f"{p.value:g}%", "-", p.source] for p in b.public]
+    lines.append(_table(["Model", "Test accuracy", "Validation accuracy", "How / source"], brow))
+    lines += ["", *[f"- {s}" for s in [*b.summary, *b.skipped]]]
     if ev.per_class:
         lines += ["", "### Per class", ""]
         lines.append(

@@ -29,10 +29,11 @@ import numpy as np
 from ..errors import DlexpertError, InvalidInputError
 from ..rundir import RunDir
 from ..schema.evaluation import BaselineResult, Baselines, Evaluation
-from .baselines import linear_baseline, majority_baseline, public_results, summarize
-from .deliverable import ship_linear_baseline, step4_verdict
+from .baselines import fit_linear_baseline, majority_baseline, public_results, score_linear, summarize
+from .deliverable import choose, ship_baseline, step4_verdict
 from .failures import analyze_failures, plot_failure_grid
 from .metrics import classification_metrics, regression_metrics
+from .strong import fit_strong_baselines, score_fit
 
 __all__ = ["environment", "evaluate_run", "file_sha256", "load_evaluation", "predict"]
 
@@ -181,19 +182,31 @@ def evaluate_run(
         metrics = cls.metrics
         say("baselines")
         majority = majority_baseline(splits.y_train, y_eval, len(trained))
-        linear = linear_baseline(splits, y_test=y_eval, x_test=x_test, seed=int(run.config["train"]["seed"]))
+        seed = int(run.config["train"]["seed"])
+        linear_fit = fit_linear_baseline(splits, seed=seed)
+        linear = score_linear(linear_fit, x_test=x_test, y_test=y_eval, n_classes=len(trained))
+        strong_fits, skipped = fit_strong_baselines(splits, seed=seed)
+        strong = [score_fit(f, x_test, y_eval) for f in strong_fits]
         public = public_results(run.config.get("data", {}).get("source"), n_classes=len(trained), n_test=len(y_eval))
+        net_val = _predicted(run.model, sets.val)
+        y_val = np.asarray(splits.y_val)
+        candidates = [("linear", linear_fit.pipeline.predict(linear_fit.features(splits.x_val)))]
+        candidates += [(f.key, f.estimator.predict(f.features(splits.x_val))) for f in strong_fits]
         baselines = Baselines(
             majority=majority,
             linear=linear,
-            model_val_accuracy=_accuracy(run.model, sets.val),
+            strong=strong,
+            skipped=skipped,
+            model_val_accuracy=float((net_val == y_val).mean()) if len(y_val) else None,
+            choice=choose(y_val, net_val, candidates) if len(y_val) else None,
             public=public,
-            summary=summarize(metrics["accuracy"], majority, linear, public),
+            summary=summarize(metrics["accuracy"], majority, linear, public, strong),
         )
-        if baselines.linear_wins_on_validation:
-            warnings.append(step4_verdict(baselines))
-            seed = int(run.config["train"]["seed"])
-            ev_fields["deliverable"] = ship_linear_baseline(run_dir, splits, baselines, seed=seed)
+        winner = baselines.winner_on_validation
+        if winner is not None:
+            fitted = next((f for f in strong_fits if f.key == winner.key), linear_fit)  # the linear one has no key
+            warnings.append(step4_verdict(winner, baselines))
+            ev_fields["deliverable"] = ship_baseline(run_dir, fitted, winner, baselines)
         failures = analyze_failures(y_eval, proba, trained, cls.confusion, ids=ids)
         if figures:
             from .figures import plot_confusion, plot_reliability
@@ -305,12 +318,12 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return np.asarray(e / e.sum(axis=1, keepdims=True))
 
 
-def _accuracy(model: Any, dataset: Any) -> float | None:
-    """Accuracy on a split (the validation split for Step 4's check); None when the split is empty."""
+def _predicted(model: Any, dataset: Any) -> np.ndarray:
+    """The model's predicted class indices on a split (the validation split for Step 4's choice)."""
     if len(dataset) == 0:
-        return None
-    outputs, y = predict(model, dataset)
-    return float((outputs.argmax(axis=1) == y).mean())
+        return np.zeros(0, dtype=np.int64)
+    outputs, _ = predict(model, dataset)
+    return outputs.argmax(axis=1)
 
 
 def _take(x: Any, idx: np.ndarray) -> Any:

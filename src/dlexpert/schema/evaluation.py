@@ -61,6 +61,7 @@ class BaselineResult(_Strict):
     metrics: dict[str, float]
     how: str = Field(description="How it was fitted and on which split it was measured.")
     val_accuracy: float | None = Field(None, description="Accuracy on the validation split (the Step 4 check).")
+    key: str | None = Field(None, description="Short name of a strong baseline (report/strong.py), for files.")
 
 
 class PublicResult(_Strict):
@@ -73,18 +74,38 @@ class PublicResult(_Strict):
     source: str
 
 
+class ValidationChoice(_Strict):
+    """Network or baseline? The paired comparison on the validation split that decides what the run ships."""
+
+    baseline: str = Field(
+        description="The baseline most accurate on validation (its key; 'linear' for the linear one)."
+    )
+    network_only_right: int = Field(description="Validation samples the network gets right and the baseline wrong.")
+    baseline_only_right: int = Field(description="Validation samples the baseline gets right and the network wrong.")
+    z: float = Field(description="How many standard deviations of McNemar's statistic the network must win by.")
+    network_ships: bool
+    rule: str
+
+
 class Baselines(_Strict):
     majority: BaselineResult | None = None
     linear: BaselineResult | None = None
+    strong: list[BaselineResult] = Field(
+        default_factory=list, description="The modality's strong simple baselines (trees, 1-NN, DTW, MiniRocket)."
+    )
+    skipped: list[str] = Field(default_factory=list, description="Strong baselines not fitted, and why.")
     model_val_accuracy: float | None = Field(None, description="The model's accuracy on the same validation split.")
+    choice: ValidationChoice | None = Field(None, description="Step 4's paired test: does the network ship?")
     public: list[PublicResult] = Field(default_factory=list)
     summary: list[str] = Field(default_factory=list, description="The model against each baseline, in words.")
 
     @property
-    def linear_wins_on_validation(self) -> bool:
-        """Seed Step 4's check: the linear baseline is more accurate than the model where the model was chosen."""
-        lin = self.linear.val_accuracy if self.linear is not None else None
-        return lin is not None and self.model_val_accuracy is not None and self.model_val_accuracy < lin
+    def winner_on_validation(self) -> BaselineResult | None:
+        """The baseline the run ships instead of the network (`choice`), or None when the network ships."""
+        if self.choice is None or self.choice.network_ships:
+            return None
+        candidates = [b for b in (self.linear, *self.strong) if b is not None]
+        return next(b for b in candidates if (b.key or "linear") == self.choice.baseline)
 
 
 class WrongExample(_Strict):

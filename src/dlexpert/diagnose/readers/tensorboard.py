@@ -62,6 +62,19 @@ def _as_event_file(path: Path) -> Iterator[Path]:
         yield link
 
 
+@contextmanager
+def _as_event_dir(path: Path) -> Iterator[Path]:
+    """TensorBoard takes any path whose name holds "tfevents" for an event file, folders too (then fails to open
+    it); such a folder is read through a link with a plain name."""
+    if "tfevents" not in path.name:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="dlexpert-tb-") as tmp:
+        link = Path(tmp) / "run"
+        os.symlink(path.resolve(), link, target_is_directory=True)
+        yield link
+
+
 def _load(path: Path) -> _Raw:
     """Scalars and scalar tensors of one event file or folder of event files, by tag."""
     try:
@@ -126,7 +139,8 @@ def read_tensorboard(history: RunHistory, files: list[Path], *, root: Path) -> N
         loads += [f for f in group if "tfevents" not in f.name]
         for target in loads:
             if target.is_dir():
-                tags = _load(target)
+                with _as_event_dir(target) as folder_link:
+                    tags = _load(folder_link)
             else:
                 with _as_event_file(target) as link:
                     tags = _load(link)

@@ -1,0 +1,191 @@
+"""The strong simple baselines of seed Step 4, chosen by modality, from the libraries that own them.
+
+A deep model that does not beat these has not earned its cost, so `evaluate` fits them on the run's own training
+split, scores them on its validation split (where every choice is made) and its test split, and the best of them on
+validation becomes the run's deliverable when it beats the network there (`report/deliverable.py`).
+
+- tables: gradient-boosted trees (scikit-learn's `HistGradientBoostingClassifier`), the strongest default for
+  tabular data (Grinsztajn et al. 2022, arXiv 2207.08815: tree ensembles beat deep models on medium-sized tables).
+- series: 1-nearest-neighbour with Euclidean distance on z-normalised series, 1-NN with DTW (10% Sakoe-Chiba window),
+  and MiniRocket + ridge (aeon); the standard references of the UCR/UEA archive (Dau et al. 2019, arXiv 1810.07758;
+  Dempster et al. 2021, MiniRocket, arXiv 2012.08791).
+- images: 1-NN on standardised pixels beside the linear baseline (the digits/faces regime).
+- text: the TF-IDF linear baseline (`baselines.fit_linear_baseline`) is the strong one.
+
+Each has a cost bound (`MAX_*`): above it the baseline is skipped and the evaluation says why, so evaluate stays
+seconds to a minute on 2 cores.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..schema.evaluation import BaselineResult
+
+__all__ = ["StrongFit", "features", "fit_strong_baselines", "score_fit"]
+
+# Pairwise DTW cells (train x evaluated series x length x window) above which 1-NN DTW is skipped (~1 min on 2 cores
+# with aeon's numba kernels).
+MAX_DTW_CELLS = 3e9
+# Gradient boosting on more values than this (samples x features) is skipped (it is minutes, not seconds, there).
+MAX_HGB_VALUES = 50_000_000
+# MiniRocket on more than this many values (series x channels x length) is skipped.
+MAX_ROCKET_VALUES = 50_000_000
+# 1-NN on more pairwise products than this (train x evaluated x features) is skipped.
+MAX_KNN_PRODUCTS = 2e10
+
+
+@dataclass
+class StrongFit:
+    """A fitted baseline: the estimator, what it reads, and its validation accuracy."""
+
+    key: str  # file-name-safe: hist_gradient_boosting, knn_euclidean, knn_dtw, minirocket
+    model: str  # for people
+    estimator: Any
+    layout: str  # "flat": (N, D) float32; "series": (N, C, L) float64 z-normalised per series and channel;
+    # "series_flat": the same, flattened to (N, C * L)
+    how: str
+    val_accuracy: float | None
+    fit_seconds: float
+
+    def features(self, x: Any) -> np.ndarray:
+        return features(x, self.layout)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    key: str
+    model: str
+    modalities: tuple[str, ...]
+    layout: str
+    make: Callable[[int], Any]
+    too_costly: Callable[[Any], str | None]  # splits -> why it is skipped, or None
+    how: str
+
+
+def fit_strong_baselines(splits: Any, *, seed: int = 0) -> tuple[list[StrongFit], list[str]]:
+    """The strong baselines for the data's modality, fitted on train and scored on validation; and one line for each
+    one skipped (not installed, or over its cost bound)."""
+    fits, skipped = [], []
+    for spec in _SPECS:
+        if splits.modality not in spec.modalities:
+            continue
+        why = _unavailable(spec) or spec.too_costly(splits)
+        if why:
+            skipped.append(f"{spec.model}: skipped ({why})")
+            continue
+        t0 = time.perf_counter()
+        estimator = spec.make(seed).fit(features(splits.x_train, spec.layout), np.asarray(splits.y_train))
+        val = _accuracy(estimator, features(splits.x_val, spec.layout), np.asarray(splits.y_val))
+        fits.append(StrongFit(key=spec.key, model=spec.model, estimator=estimator, layout=spec.layout, how=spec.how,
+                              val_accuracy=val, fit_seconds=time.perf_counter() - t0))  # fmt: skip
+    return fits, skipped
+
+
+def score_fit(fit: StrongFit, x_test: Any, y_test: np.ndarray) -> BaselineResult:
+    """The fitted baseline on the evaluated split: its accuracy there, its validation accuracy, and how it was made."""
+    predicted = fit.estimator.predict(fit.features(x_test)) if len(y_test) else np.array([])
+    acc = float((predicted == np.asarray(y_test)).mean()) if len(y_test) else 0.0
+    return BaselineResult(model=fit.model, metrics={"accuracy": acc}, val_accuracy=fit.val_accuracy, key=fit.key,
+                          how=f"{fit.how}; fitted in {fit.fit_seconds:.1f} s on the training split")  # fmt: skip
+
+
+def _accuracy(estimator: Any, x: np.ndarray, y: np.ndarray) -> float | None:
+    return float((estimator.predict(x) == y).mean()) if len(y) else None
+
+
+def features(x: Any, layout: str) -> np.ndarray:
+    """`x` as a baseline with this `layout` reads it (see `StrongFit.layout`)."""
+    a = np.asarray(x, dtype=np.float32 if layout == "flat" else np.float64)
+    if layout == "flat":
+        return a.reshape(len(a), -1)
+    a = a.reshape(len(a), -1, a.shape[-1]) if a.ndim >= 2 else a.reshape(len(a), 1, -1)  # (N, C, L)
+    # z-normalise each series and channel, as the UCR archive's own baselines do (Dau et al. 2019, Sec. 4): the
+    # shape of a series is the signal, its offset and scale are the sensor's.
+    mean, std = a.mean(axis=-1, keepdims=True), a.std(axis=-1, keepdims=True)
+    z = (a - mean) / np.where(std > 1e-8, std, 1.0)
+    return z.reshape(len(z), -1) if layout == "series_flat" else z
+
+
+def _unavailable(spec: _Spec) -> str | None:
+    import importlib.util
+
+    if spec.key in {"knn_dtw", "minirocket"} and importlib.util.find_spec("aeon") is None:
+        return "aeon is not installed: pip install 'dlexpert[series]'"
+    return None
+
+
+def _n_values(splits: Any) -> int:
+    return int(np.asarray(splits.x_train).size)
+
+
+def _dtw_cost(splits: Any) -> str | None:
+    length = np.asarray(splits.x_train).shape[-1]
+    cells = len(splits.y_train) * (len(splits.y_val) + len(splits.y_test)) * length * max(1.0, 0.1 * length)
+    return f"{cells:.1e} DTW cells > {MAX_DTW_CELLS:.0e}" if cells > MAX_DTW_CELLS else None
+
+
+def _knn_cost(splits: Any) -> str | None:
+    n_feat = int(np.prod(np.asarray(splits.x_train).shape[1:]))
+    products = len(splits.y_train) * (len(splits.y_val) + len(splits.y_test)) * n_feat
+    return f"{products:.1e} products > {MAX_KNN_PRODUCTS:.0e}" if products > MAX_KNN_PRODUCTS else None
+
+
+def _over(limit: float) -> Callable[[Any], str | None]:
+    def check(splits: Any) -> str | None:
+        n = _n_values(splits)
+        return f"{n:.1e} values > {limit:.0e}" if n > limit else None
+
+    return check
+
+
+def _hgb(seed: int) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(random_state=seed)
+
+
+def _knn(seed: int) -> Any:
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=1))
+
+
+def _knn_raw(seed: int) -> Any:
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return KNeighborsClassifier(n_neighbors=1)
+
+
+def _dtw(seed: int) -> Any:
+    from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
+
+    return KNeighborsTimeSeriesClassifier(n_neighbors=1, distance="dtw", distance_params={"window": 0.1})
+
+
+def _minirocket(seed: int) -> Any:
+    from aeon.classification.convolution_based import MiniRocketClassifier
+
+    return MiniRocketClassifier(random_state=seed)
+
+
+_SPECS = (
+    _Spec("hist_gradient_boosting", "gradient-boosted trees (HistGradientBoosting)", ("tabular",), "flat", _hgb,
+          _over(MAX_HGB_VALUES), "scikit-learn HistGradientBoostingClassifier, default settings (early stopping on a "
+          "10% internal split above 10,000 samples)"),
+    _Spec("knn_euclidean", "1-NN (Euclidean, standardised inputs)", ("image", "tabular"), "flat", _knn, _knn_cost,
+          "scikit-learn KNeighborsClassifier(n_neighbors=1) on standardised flattened inputs"),
+    _Spec("knn_euclidean", "1-NN (Euclidean, z-normalised series)", ("sequence",), "series_flat", _knn_raw,
+          _knn_cost, "scikit-learn KNeighborsClassifier(n_neighbors=1) on z-normalised series, channels concatenated"),
+    _Spec("knn_dtw", "1-NN DTW (window 10%)", ("sequence",), "series", _dtw, _dtw_cost,
+          "aeon KNeighborsTimeSeriesClassifier(n_neighbors=1, distance='dtw', window=0.1) on z-normalised series"),
+    _Spec("minirocket", "MiniRocket + ridge", ("sequence",), "series", _minirocket, _over(MAX_ROCKET_VALUES),
+          "aeon MiniRocketClassifier (10,000 kernels, RidgeClassifierCV) on z-normalised series"),
+)  # fmt: skip

@@ -1,0 +1,44 @@
+"""The strong simple baselines of Step 4, fitted on a run's own splits, by modality."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dlexpert.data import load_data
+from dlexpert.report.strong import features, fit_strong_baselines, score_fit
+
+from ..data.synthetic import write_wide_csv
+
+
+def test_series_get_nearest_neighbours_and_minirocket(tmp_path: Path) -> None:
+    pytest.importorskip("aeon")
+    splits = load_data(write_wide_csv(tmp_path / "w.csv", 30, 48), seed=0)
+    assert splits.modality == "sequence"
+    fits, skipped = fit_strong_baselines(splits, seed=0)
+    assert {f.key for f in fits} == {"knn_euclidean", "knn_dtw", "minirocket"} and not skipped
+    for f in fits:
+        result = score_fit(f, splits.x_test, splits.y_test)
+        assert result.key == f.key and result.val_accuracy is not None and "fitted in" in result.how
+        assert result.metrics["accuracy"] > 1 / splits.n_classes  # better than chance on separable classes
+
+
+def test_tables_get_gradient_boosting_and_images_get_nearest_neighbours(tmp_path: Path) -> None:
+    from sklearn.datasets import load_wine
+
+    wine = load_wine(as_frame=True).frame.rename(columns={"target": "label"})
+    wine.to_csv(tmp_path / "wine.csv", index=False)
+    fits, _ = fit_strong_baselines(load_data(str(tmp_path / "wine.csv"), target="label", seed=0), seed=0)
+    assert {f.key for f in fits} == {"hist_gradient_boosting", "knn_euclidean"}
+    assert all((f.val_accuracy or 0) > 0.8 for f in fits)  # 13 chemical measurements separate the 3 cultivars
+    fits, _ = fit_strong_baselines(load_data("digits", seed=0), seed=0)
+    assert [f.key for f in fits] == ["knn_euclidean"] and (fits[0].val_accuracy or 0) > 0.9
+
+
+def test_series_are_z_normalised_per_series_and_channel() -> None:
+    x = np.stack([np.sin(np.linspace(0, 6, 40)) * 1e6 + 5, np.sin(np.linspace(0, 6, 40)) * 1e-3])[:, None, :]
+    z = features(x, "series")
+    assert z.shape == (2, 1, 40) and np.allclose(z[0], z[1], atol=1e-6)  # amplitudes 10^9 apart, same shape
+    assert features(x, "series_flat").shape == (2, 40)

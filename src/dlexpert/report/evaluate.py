@@ -28,12 +28,20 @@ import numpy as np
 
 from ..errors import DlexpertError, InvalidInputError
 from ..rundir import RunDir
-from ..schema.evaluation import BaselineResult, Baselines, Evaluation
+from ..schema.evaluation import BaselineResult, Baselines, Deliverable, Evaluation
 from .baselines import fit_linear_baseline, majority_baseline, public_results, score_linear, summarize
-from .deliverable import choose, ship_baseline, step4_verdict
+from .deliverable import choose, ship_baseline
 from .failures import analyze_failures, plot_failure_grid
 from .metrics import classification_metrics, regression_metrics
-from .strong import fit_strong_baselines, score_fit
+from .strong import (
+    CV_FOLDS,
+    CV_MAX_SAMPLES,
+    CV_MAX_SECONDS,
+    CV_REPEATS,
+    cv_accuracy,
+    fit_strong_baselines,
+    score_fit,
+)
 
 __all__ = ["environment", "evaluate_run", "file_sha256", "load_evaluation", "predict"]
 
@@ -181,32 +189,10 @@ def evaluate_run(
         cls = classification_metrics(y_eval, proba, trained)
         metrics = cls.metrics
         say("baselines")
-        majority = majority_baseline(splits.y_train, y_eval, len(trained))
-        seed = int(run.config["train"]["seed"])
-        linear_fit = fit_linear_baseline(splits, seed=seed)
-        linear = score_linear(linear_fit, x_test=x_test, y_test=y_eval, n_classes=len(trained))
-        strong_fits, skipped = fit_strong_baselines(splits, seed=seed)
-        strong = [score_fit(f, x_test, y_eval) for f in strong_fits]
-        public = public_results(run.config.get("data", {}).get("source"), n_classes=len(trained), n_test=len(y_eval))
-        net_val = _predicted(run.model, sets.val)
-        y_val = np.asarray(splits.y_val)
-        candidates = [("linear", linear_fit.pipeline.predict(linear_fit.features(splits.x_val)))]
-        candidates += [(f.key, f.estimator.predict(f.features(splits.x_val))) for f in strong_fits]
-        baselines = Baselines(
-            majority=majority,
-            linear=linear,
-            strong=strong,
-            skipped=skipped,
-            model_val_accuracy=float((net_val == y_val).mean()) if len(y_val) else None,
-            choice=choose(y_val, net_val, candidates) if len(y_val) else None,
-            public=public,
-            summary=summarize(metrics["accuracy"], majority, linear, public, strong),
-        )
-        winner = baselines.winner_on_validation
-        if winner is not None:
-            fitted = next((f for f in strong_fits if f.key == winner.key), linear_fit)  # the linear one has no key
-            warnings.append(step4_verdict(winner, baselines))
-            ev_fields["deliverable"] = ship_baseline(run_dir, fitted, winner, baselines)
+        baselines, deliverable = step4(run, splits, sets, x_test=x_test, y_eval=y_eval, accuracy=metrics["accuracy"])
+        if deliverable is not None:
+            warnings.append(deliverable.reason)
+            ev_fields["deliverable"] = deliverable
         failures = analyze_failures(y_eval, proba, trained, cls.confusion, ids=ids)
         if figures:
             from .figures import plot_confusion, plot_reliability
@@ -316,6 +302,65 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
     return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def step4(
+    run: Any, splits: Any, sets: Any, *, x_test: Any, y_eval: np.ndarray, accuracy: float
+) -> tuple[Baselines, Deliverable | None]:
+    """Seed Step 4 on the run's own splits: the majority, linear and strong baselines, the paired choice between the
+    network and the best of them on validation, and the deliverable when a baseline wins (saved in the run dir)."""
+    n_classes, seed = len(run.classes or splits.classes), int(run.config["train"]["seed"])
+    majority = majority_baseline(splits.y_train, y_eval, n_classes)
+    linear_fit = fit_linear_baseline(splits, seed=seed)
+    linear = score_linear(linear_fit, x_test=x_test, y_test=y_eval, n_classes=n_classes)
+    strong_fits, skipped = fit_strong_baselines(splits, seed=seed)
+    strong = [score_fit(f, x_test, y_eval) for f in strong_fits]
+    public = public_results(run.config.get("data", {}).get("source"), n_classes=n_classes, n_test=len(y_eval))
+    net_val, y_val = _predicted(run.model, sets.val), np.asarray(splits.y_val)
+    net_val_acc = float((net_val == y_val).mean()) if len(y_val) else None
+    baselines = Baselines(
+        majority=majority,
+        linear=linear,
+        strong=strong,
+        skipped=skipped,
+        model_val_accuracy=net_val_acc,
+        choice=_choice(splits, linear_fit, strong_fits, net_val_acc, seed=seed) if net_val_acc is not None else None,
+        public=public,
+        summary=summarize(accuracy, majority, linear, public, strong),
+    )
+    winner = baselines.winner_on_validation
+    if winner is None:
+        return baselines, None
+    fitted = next((f for f in strong_fits if f.key == winner.key), linear_fit)  # the linear one has no key
+    return baselines, ship_baseline(run.run_dir, fitted, winner, baselines)
+
+
+def _choice(splits: Any, linear_fit: Any, strong_fits: list[Any], net_val_acc: float, *, seed: int) -> Any:
+    """Step 4's choice: the baselines scored by repeated k-fold on train + validation when the data is small (a few
+    validation samples decide nothing), else on validation; then `choose` against the network's validation accuracy."""
+    fits = [("linear", linear_fit), *((f.key, f) for f in strong_fits)]
+    n_pool = len(splits.y_train) + len(splits.y_val)
+    cv_seconds = sum(f.fit_seconds for f in strong_fits) * CV_FOLDS * CV_REPEATS
+    if n_pool <= CV_MAX_SAMPLES and cv_seconds <= CV_MAX_SECONDS:
+        y = np.concatenate([np.asarray(splits.y_train), np.asarray(splits.y_val)])
+        scores = [(key, cv_accuracy(_estimator(f), _pooled(f, splits), y, seed=seed)) for key, f in fits]
+        how = f"{CV_REPEATS}x repeated stratified {CV_FOLDS}-fold on the {n_pool} train + validation samples"
+    else:
+        scores = [(key, f.val_accuracy or 0.0) for key, f in fits]
+        why = f"{n_pool} samples" if n_pool > CV_MAX_SAMPLES else f"k-fold would take ~{cv_seconds:.0f} s"
+        how = f"the {len(splits.y_val)} validation samples ({why})"
+    scores = [(key, s) for key, s in scores if np.isfinite(s)] or [("linear", linear_fit.val_accuracy or 0.0)]
+    return choose(net_val_acc, len(splits.y_val), scores, scored_by=how)
+
+
+def _estimator(fit: Any) -> Any:
+    return getattr(fit, "pipeline", None) or fit.estimator
+
+
+def _pooled(fit: Any, splits: Any) -> Any:
+    """Train and validation inputs together, as `fit` reads them."""
+    x_train, x_val = fit.features(splits.x_train), fit.features(splits.x_val)
+    return [*x_train, *x_val] if isinstance(x_train, list) else np.concatenate([x_train, x_val])
 
 
 def _predicted(model: Any, dataset: Any) -> np.ndarray:

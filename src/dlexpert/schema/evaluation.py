@@ -75,14 +75,14 @@ class PublicResult(_Strict):
 
 
 class ValidationChoice(_Strict):
-    """Network or baseline? The paired comparison on the validation split that decides what the run ships."""
+    """Network or baseline? What decides what the run ships (seed Step 4), from data the test split never touches."""
 
-    baseline: str = Field(
-        description="The baseline most accurate on validation (its key; 'linear' for the linear one)."
-    )
-    network_only_right: int = Field(description="Validation samples the network gets right and the baseline wrong.")
-    baseline_only_right: int = Field(description="Validation samples the baseline gets right and the network wrong.")
-    z: float = Field(description="How many standard deviations of McNemar's statistic the network must win by.")
+    baseline: str = Field(description="The best baseline's key ('linear' for the linear one).")
+    baseline_score: float = Field(description="Its accuracy, as `scored_by` says.")
+    scored_by: str = Field(description="Repeated stratified k-fold on train+validation (small data), or validation.")
+    network_val_accuracy: float
+    n_val: int
+    margin: float = Field(description="How far above the baseline the network's validation accuracy must be.")
     network_ships: bool
     rule: str
 

@@ -75,8 +75,10 @@ def test_train_a_plan_trains_what_it_says_and_resume_keeps_the_decisions(tmp_pat
     torch.set_num_threads(1)
     first = tmp_path / "first"
     train(load_task(EXAMPLES / "digits.yaml"), data="digits", out_dir=first, epochs=1, progress=False, monitor=False)
-    # The plan alone (plan.json holds its decisions) is trained again elsewhere, without planning.
+    # The plan alone (plan.json holds its decisions) is trained again elsewhere, without planning; a run's
+    # decisions.json reads the same, with the plan beside it.
     plan = load_plan_or_task(str(first / RunDir.PLAN))
+    assert load_plan_or_task(str(first / RunDir.DECISIONS)) == plan
     second = tmp_path / "second"
     train(plan, data="digits", out_dir=second, epochs=1, progress=False, monitor=False)  # type: ignore[arg-type]
     assert RunDir(second).decisions() == RunDir(first).decisions()

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from .advisor import advise_with_decisions
 from .errors import DlexpertError, InvalidInputError
 from .rundir import RunDir
-from .schema import Decisions, Plan, TaskSpec, TrainingChoice, load_task, parse_task
+from .schema import Decisions, Plan, TaskSpec, TrainingChoice, load_task, parse_task, read_decisions
 
 # The plan's optimizer names, as the engine spells them. A name the engine lacks is refused, never replaced.
 _OPTIMIZERS = {"SGD": "sgd", "AdamW": "adamw", "Adam": "adam"}
@@ -69,14 +69,21 @@ def fill_from_profile(spec: TaskSpec, profile: Any) -> TaskSpec:
 
 
 def load_plan_or_task(path: str) -> TaskSpec | Plan:
-    """`dlexpert train TASK|PLAN`: a plan (JSON with `decisions`, as `dlexpert plan --format json` and `run` write it)
-    is trained as it is; anything else is read as a task spec and planned."""
+    """`dlexpert train TASK|PLAN|DECISIONS`: a plan (JSON with `decisions`, as `dlexpert plan --format json` and `run`
+    write it) is trained as it is; a run's decisions.json is trained with the plan.json beside it; anything else is
+    read as a task spec and planned."""
     p = Path(path)
     if path != "-" and p.suffix == ".json" and p.is_file():
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError, OSError):
             data = None
+        if isinstance(data, dict) and {"model", "training"} <= set(data) and "modelDesign" not in data:
+            beside = RunDir(p.parent)
+            if not beside.has(RunDir.PLAN):
+                raise InvalidInputError(f"{p}: decisions without the {RunDir.PLAN} beside them; pass the plan.json")
+            decisions = RunDir(p.parent).decisions() if p.name == RunDir.DECISIONS else read_decisions(p)
+            return beside.plan().model_copy(update={"decisions": decisions})
         if isinstance(data, dict) and "modelDesign" in data:
             try:
                 plan = Plan.model_validate(data)

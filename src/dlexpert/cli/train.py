@@ -21,7 +21,7 @@ from ._common import err_console, handle_errors
 
 @handle_errors
 def train(
-    task: str = typer.Argument(..., help="Task spec (YAML/JSON, '-' = stdin), or a plan.json / decisions.json to train."),
+    task: str = typer.Argument(..., help="Task spec (YAML/JSON, '-': stdin), or a plan.json/decisions.json to train."),
     data: str = typer.Option(..., "--data", help="Built-in dataset name (see `dlexpert datasets`) or a path."),
     out: Path = typer.Option(..., "--out", help="Run directory to create (or to continue with --resume)."),
     target: str | None = typer.Option(None, "--target", help="Target column for CSV/Parquet/JSONL data."),

@@ -32,6 +32,8 @@ ISSUES = (
     "poor_initialization",
     "constant_prediction",
     "train_val_gap",
+    "divergence",
+    "stuck",
 )
 
 
@@ -102,6 +104,8 @@ CAUSAL_LINKS: tuple[Explains, ...] = (
             "constant_prediction",
             "overfitting",
             "train_val_gap",
+            "divergence",
+            "stuck",
         )
     ),
     # problems.yaml exploding_gradients: the loss rises at the steps where the gradient norm surges (Pascanu et al.,
@@ -109,6 +113,8 @@ CAUSAL_LINKS: tuple[Explains, ...] = (
     Explains("exploding_gradients", "loss_spike", "the loss jumps where the gradient norm surged"),
     Explains("exploding_gradients", "loss_oscillation", "the surging updates throw the loss up and down"),
     Explains("exploding_gradients", "underfitting", "the oversized updates keep the model from fitting"),
+    Explains("exploding_gradients", "divergence", "the oversized updates drove the loss up"),
+    Explains("exploding_gradients", "stuck", "the oversized updates collapsed the model to a constant"),
     # constant_prediction's causes (rule docstring; Karpathy's recipe): a learning rate high enough to collapse the
     # output to the label prior.
     Explains("exploding_gradients", "constant_prediction", "oversized updates collapsed the output to one class"),
@@ -126,6 +132,12 @@ CAUSAL_LINKS: tuple[Explains, ...] = (
     # problems.yaml vanishing_gradients: tiny first-layer gradients "while the loss stays flat"; the input's signal
     # does not train the early layers, so the head learns the label prior only.
     Explains("vanishing_gradients", "underfitting", "the early layers get almost no gradient, so nothing is learned"),
+    # divergence and stuck (diagnose/rules/failure.py) are the outcome; a specific mechanism found in the same run is
+    # the diagnosis to act on, so it ranks first.
+    Explains("vanishing_gradients", "stuck", "the early layers get almost no gradient, so nothing moves"),
+    Explains("constant_prediction", "stuck", "a constant output is why the loss and accuracy do not move"),
+    Explains("slow_convergence", "stuck", "the loss still falls, too slowly to leave chance yet"),
+    Explains("loss_oscillation", "divergence", "the overshooting learning rate drives the loss up"),
     Explains("vanishing_gradients", "slow_convergence", "the early layers get almost no gradient and learn slowly"),
     Explains(
         "vanishing_gradients", "constant_prediction", "with untrained early layers only the label prior is learned"

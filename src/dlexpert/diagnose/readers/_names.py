@@ -96,6 +96,8 @@ GRANULARITY: tuple[tuple[re.Pattern[str], Axis], ...] = (
     # Lightning: self.log(..., on_step=True, on_epoch=True) writes `<name>_step` and `<name>_epoch`.
     (_p(r"(?P<n>.+)_step"), "step"),
     (_p(r"(?P<n>.+)_epoch"), "epoch"),
+    # Per-batch logging under its own name (`train_loss_batch`, issue 13's corpus: a Lightning metrics.csv).
+    (_p(r"(?P<n>.+)_batch"), "step"),
     # Keras TensorBoard callback: `epoch_loss`, `epoch_accuracy`, `batch_loss` (the split is in the folder name).
     (_p(r"epoch_(?P<n>.+)"), "epoch"),
     (_p(r"batch_(?P<n>.+)"), "step"),

@@ -1,0 +1,156 @@
+"""Runs that failed without a NaN: the loss climbs above where it started (divergence), or nothing moves (stuck).
+
+Both were reported healthy on real logs (issue 13's corpus: a Whisper fine-tune whose eval loss rose 90% after its
+warm-up and stayed there; a loss frozen at 0.250005 for 230 of 240 points; validation accuracy at 0.48-0.54 on a
+binary task for 100 evaluations).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...schema.diagnosis import Finding
+from .._registry import register_rule
+from ..history import RunHistory
+from ._common import Curve, at, epoch_or_step, finding, fmt, get_curve, n_classes, solutions
+
+# Heuristic: a curve is judged from this many points on (fewer cannot tell a trend from noise).
+MIN_POINTS = 6
+# Heuristic: the loss "rose" when the median of its last 25% is this much above the median of its first 15% (a
+# warm-up transient is inside the first 15%) and above its running minimum by DIVERGE_ABOVE_MIN.
+DIVERGE_RISE = 1.2
+DIVERGE_ABOVE_MIN = 1.5
+# Heuristic: "flat" = the last half of the curve spans less than this fraction of its level (a loss frozen at a
+# constant; float32 noise is ~1e-7).
+STUCK_REL_RANGE = 1e-3
+# Heuristic: accuracy "at chance" = every evaluation of the last half within this many points of 1/C (binary: 0.5).
+CHANCE_BAND = 0.06
+# Heuristic: a validation loss within 3% of ln(C) (C = 2 when the log does not say) at every one of >= 5
+# evaluations, while the best validation accuracy stays within 0.15 of chance: the model outputs the uniform guess.
+CHANCE_LOSS_BAND = 0.03
+CHANCE_MIN_EVALS = 5
+CHANCE_ACC_MARGIN = 0.15
+DIVERGE_SOURCE = "issue 13's real-log corpus (rising loss after warm-up); 1.2x and 1.5x are heuristics"
+STUCK_SOURCE = "issue 13's real-log corpus (a loss frozen at a constant, accuracy at chance); thresholds are heuristics"
+
+
+def _rises(c: Curve) -> tuple[float, float, float, float] | None:
+    """(early median, late median, running minimum, x where the rise began) when the curve ends far above both its
+    start and its best, else None."""
+    k_early, k_late = max(2, int(0.15 * len(c))), max(2, int(0.25 * len(c)))
+    early, late = float(np.median(c.y[:k_early])), float(np.median(c.y[-k_late:]))
+    best_i = int(np.argmin(c.y))
+    best = float(c.y[best_i])
+    if early <= 0 or best <= 0:
+        return None
+    if late > DIVERGE_RISE * early and late > DIVERGE_ABOVE_MIN * best and best_i < len(c) - k_late:
+        return early, late, best, float(c.x[best_i])
+    return None
+
+
+@register_rule(issue="divergence")
+def divergence(h: RunHistory) -> Finding | None:
+    """Symptom: the training loss (or the validation loss while training does not improve) ends well above where it
+    started and far above its best value, without a NaN: the run got worse and stayed worse.
+    Cause: a learning rate too high for the model once the warm-up ends (the usual cause in fine-tuning), a broken
+    schedule, a data or label change mid-run, or a loss that is unbounded below or above.
+    Remedy: lower the peak learning rate (3-10x) or lengthen the warm-up; restore the checkpoint from before the rise;
+    add gradient clipping; check that the data and the loss did not change during the run.
+    """
+    for name in ("train_loss", "val_loss"):
+        c = epoch_or_step(h, name, min_epochs=MIN_POINTS, min_steps=MIN_POINTS)
+        if c is None or len(c) < MIN_POINTS:
+            continue
+        rise = _rises(c)
+        if rise is None:
+            continue
+        if name == "val_loss" and _train_improves(h):
+            continue  # train falls while validation rises: overfitting, judged by its own rule
+        early, late, best, began = rise
+        return finding(
+            issue="divergence",
+            rule="divergence",
+            severity="warning",
+            diagnosis=(
+                f"The {name.replace('_', ' ')} ends at {fmt(late)} (median of the last quarter), {fmt(late / early)}x "
+                f"its early level {fmt(early)} and {fmt(late / best)}x its best {fmt(best)} at {at(c.axis, began)}: "
+                "the run got worse after that point and did not recover."
+            ),
+            evidence={"series": name, "early": early, "late": late, "best": best, "best_at": began},
+            source=DIVERGE_SOURCE,
+            solution=solutions("divergence"),
+            axis=c.axis,
+            began_at=began,
+        )
+    return None
+
+
+def _train_improves(h: RunHistory) -> bool:
+    c = epoch_or_step(h, "train_loss", min_epochs=MIN_POINTS, min_steps=MIN_POINTS)
+    if c is None or len(c) < MIN_POINTS:
+        return True  # unknown: leave a rising validation loss to the overfitting rules
+    k = max(2, int(0.25 * len(c)))
+    return float(np.median(c.y[-k:])) < 0.9 * float(np.median(c.y[:k]))
+
+
+@register_rule(issue="stuck")
+def stuck(h: RunHistory) -> Finding | None:
+    """Symptom: nothing moves: the training loss is frozen at one value, or validation accuracy sits at chance
+    (1/C; 0.5 for a binary task) through the second half of the run.
+    Cause: no gradient reaches the weights (frozen or detached layers, a zero learning rate), the model predicts a
+    constant (often the mean or the majority class), labels that do not match the inputs, or a learning rate so high
+    the model collapsed to the prior.
+    Remedy: check that the parameters change between steps and that the optimizer holds them; overfit one small
+    batch; visualise inputs with their labels; lower (or, for a zero LR, set) the learning rate.
+    """
+    loss = epoch_or_step(h, "train_loss", min_epochs=MIN_POINTS * 2, min_steps=MIN_POINTS * 2)
+    if loss is not None and len(loss) >= 2 * MIN_POINTS:
+        half = loss.y[len(loss) // 2 :]
+        level = float(np.median(np.abs(half)))
+        if level > 0 and float(half.max() - half.min()) < STUCK_REL_RANGE * level:
+            return _stuck(loss, f"the train loss stays at {fmt(float(np.median(half)))} (range "
+                                f"{fmt(float(half.max() - half.min()))}) for the last {len(half)} points")  # fmt: skip
+    val = epoch_or_step(h, "val_loss", min_epochs=CHANCE_MIN_EVALS, min_steps=CHANCE_MIN_EVALS)
+    chance_loss = math.log(n_classes(h) or 2)
+    if val is not None and len(val) >= CHANCE_MIN_EVALS and _near_chance_accuracy(h):
+        off = float(np.abs(val.y / chance_loss - 1).max())
+        if off <= CHANCE_LOSS_BAND:
+            return _stuck(val, f"the validation loss stays within {fmt(100 * off)}% of ln(C) = {fmt(chance_loss)}, "
+                               f"the loss of a uniform guess, for all {len(val)} evaluations")  # fmt: skip
+    acc = get_curve(h, "val_acc", min_points=2 * MIN_POINTS)
+    if acc is None:
+        return None
+    if float(acc.y.max()) > 1.0:  # accuracies in percent
+        acc = Curve(acc.name, acc.axis, acc.x, acc.y / 100.0)
+    chance = 1.0 / (n_classes(h) or 2)
+    half = acc.y[len(acc) // 2 :]
+    if float(np.abs(acc.y - chance).max()) <= CHANCE_BAND:
+        span = f"{fmt(float(half.min()))}-{fmt(float(half.max()))}"
+        return _stuck(acc, f"validation accuracy stays within {fmt(CHANCE_BAND)} of chance ({fmt(chance)}) for all "
+                           f"{len(acc)} evaluations (last half {span})")  # fmt: skip
+    return None
+
+
+def _near_chance_accuracy(h: RunHistory) -> bool:
+    """The best validation accuracy is within CHANCE_ACC_MARGIN of chance (True when no accuracy is logged)."""
+    acc = get_curve(h, "val_acc")
+    if acc is None:
+        return True
+    best = float(acc.y.max()) / (100.0 if float(acc.y.max()) > 1.0 else 1.0)
+    return best <= 1.0 / (n_classes(h) or 2) + CHANCE_ACC_MARGIN
+
+
+def _stuck(c: Curve, what: str) -> Finding:
+    return finding(
+        issue="stuck",
+        rule="stuck",
+        severity="warning",
+        diagnosis=f"The run is stuck: {what}; the model is not learning from its inputs.",
+        evidence={"series": c.name, "points": len(c), "first": float(c.y[0]), "last": float(c.y[-1])},
+        source=STUCK_SOURCE,
+        solution=solutions("stuck"),
+        axis=c.axis,
+        began_at=float(c.x[len(c) // 2]),
+    )

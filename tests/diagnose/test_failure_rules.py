@@ -1,0 +1,49 @@
+"""divergence and stuck: the failed runs real logs showed and the other rules called healthy (issue 13)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dlexpert.diagnose import diagnose_history
+from dlexpert.diagnose.rules.failure import divergence, stuck
+
+from .test_rules import history, step_run
+
+
+def test_a_fine_tune_whose_loss_climbs_after_warm_up_diverges() -> None:
+    steps = np.arange(1, 41, dtype=float)
+    loss = np.concatenate([np.linspace(1.3, 1.24, 8), np.linspace(1.3, 2.16, 32)])  # 1.24 -> 2.16 at LR 3e-3
+    f = divergence(history({"train_loss@step": (steps, loss)}))
+    assert f is not None and f.severity == "warning" and f.evidence["late"] > 1.5 * f.evidence["best"]
+    assert "did not recover" in f.diagnosis
+
+
+def test_a_healthy_run_and_an_overfitting_one_do_not_diverge() -> None:
+    st, loss, _, _ = step_run(600)
+    assert divergence(history({"train_loss@step": (st, loss)})) is None
+    epochs = np.arange(20, dtype=float)
+    train = np.linspace(1.0, 0.05, 20)
+    val = np.concatenate([np.linspace(1.0, 0.4, 8), np.linspace(0.45, 1.2, 12)])  # rises while train falls
+    assert divergence(history({"train_loss@epoch": (epochs, train), "val_loss@epoch": (epochs, val)})) is None
+
+
+def test_a_frozen_loss_and_chance_accuracy_are_stuck() -> None:
+    steps = np.arange(1, 75, dtype=float)
+    frozen = stuck(history({"train_loss@step": (steps, np.full(74, 16.74222755432129))}))
+    assert frozen is not None and frozen.issue == "stuck" and "16.74" in frozen.diagnosis
+    evals = np.arange(30, dtype=float)
+    acc = 0.5 + 0.03 * np.sin(evals)  # binary, 0.47-0.53 for 30 evaluations
+    assert stuck(history({"val_acc@epoch": (evals, acc)})) is not None
+    near_ln2 = math.log(2) * (1 + 0.01 * np.cos(np.arange(7)))  # val loss at the uniform guess, 7 epochs
+    val_acc = np.array([0.41, 0.49, 0.58, 0.55, 0.6, 0.52, 0.5])
+    chance = stuck(history({"val_loss@epoch": (np.arange(7.0), near_ln2), "val_acc@epoch": (np.arange(7.0), val_acc)}))
+    assert chance is not None and "uniform guess" in chance.diagnosis
+
+
+def test_a_learning_run_is_not_stuck_and_stays_healthy() -> None:
+    st, loss, _, _ = step_run(600)
+    evals = np.arange(30, dtype=float)
+    h = history({"train_loss@step": (st, loss), "val_acc@epoch": (evals, np.linspace(0.5, 0.95, 30))})
+    assert stuck(h) is None and diagnose_history(h).healthy

@@ -503,3 +503,26 @@ def test_a_folder_whose_name_holds_tfevents_is_read_as_a_folder(tmp_path: Path) 
     h = read_history(folder)
     xs, ys = series(h, "train_loss", "step")
     assert xs == [1.0, 2.0, 3.0] and ys == pytest.approx([2.0, 1.5, 1.2])
+
+
+def test_keras_history_json_mlflow_runs_and_wandb_history_are_read(tmp_path: Path) -> None:
+    """Three formats real logs come in (issue 13 corpus): Keras' history dict, an MLflow run, W&B's `_step` rows."""
+    keras = tmp_path / "history.json"
+    keras.write_text(json.dumps({"loss": [0.9, 0.5, 0.3], "val_loss": [1.0, 0.7, 0.6], "accuracy": [0.6, 0.8, 0.9]}))
+    h = read_history(keras)
+    assert series(h, "train_loss", "epoch") == ([0.0, 1.0, 2.0], [0.9, 0.5, 0.3]) and h.get("val_acc") is None
+
+    run = tmp_path / "mlruns" / "0" / "abc123"
+    (run / "metrics").mkdir(parents=True)
+    (run / "meta.yaml").write_text("run_id: abc123\n")
+    (run / "metrics" / "val_loss").write_text("1700000000 0.8 0\n1700000001 0.6 1\n1700000002 0.5 2\n")
+    h = read_history(tmp_path / "mlruns")
+    assert series(h, "val_loss", "step") == ([0.0, 1.0, 2.0], [0.8, 0.6, 0.5]) and "mlflow" in h.formats
+
+    wandb = tmp_path / "wandb-history.jsonl"
+    wandb.write_text("\n".join(json.dumps({"episodic_reward": 10.0 * i, "_step": i}) for i in range(5)))
+    from dlexpert.diagnose import diagnose
+
+    d = diagnose(wandb)  # read, but nothing in it is a loss or an accuracy: not "healthy"
+    assert not d.healthy and not d.findings and d.warnings[0].startswith("nothing to judge")
+    assert "episodic_reward" in d.warnings[0]

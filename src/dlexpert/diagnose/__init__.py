@@ -38,16 +38,26 @@ __all__ = [
 ]
 
 
+# The series a verdict rests on: without one of them no rule can call the run healthy or not.
+JUDGED_SERIES = ("train_loss", "val_loss", "train_acc", "val_acc")
+
+
 def diagnose_history(history: RunHistory, *, online: bool = False) -> Diagnosis:
     """Run the rules over a history already read. `online=True` runs only the rules safe on a partial run."""
     findings = run_rules(history, online=online)
+    warnings = list(history.warnings)
+    judged = online or any(name in JUDGED_SERIES for name, _axis in history.series)
+    if not judged:  # issue 13: a GAN's `Gen Loss`/`Disc Loss` or an RL reward is not a verdict of "healthy"
+        found = ", ".join([*history.names, *history.unknown][:12]) or "none"
+        warnings.insert(0, f"nothing to judge: no training loss, validation loss or accuracy among the series found "
+                           f"({found}); this run is not known to be healthy")  # fmt: skip
     return Diagnosis(
         source=history.source,
-        healthy=all(SEVERITY_RANK[f.severity] < SEVERITY_RANK["warning"] for f in findings),
+        healthy=judged and all(SEVERITY_RANK[f.severity] < SEVERITY_RANK["warning"] for f in findings),
         findings=findings,
         series=history.names,
         unknown_series=history.unknown,
-        warnings=list(history.warnings),
+        warnings=warnings,
         actions=list(history.meta.get("actions", [])),
     )
 

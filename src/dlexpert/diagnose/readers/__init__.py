@@ -9,7 +9,9 @@ the one mapping table in `_names.py`. Formats:
 | Hugging Face | `trainer_state.json` `log_history` (the furthest checkpoint's), `config.json` beside it for labels |
 | CSV | Keras `CSVLogger` (rows are epochs), Lightning `metrics.csv` (sparse rows, `*_step`/`*_epoch`), timm
   summary.csv, TensorBoard's CSV download, any CSV whose header names metrics or a step/epoch column |
-| JSON lines / JSON rows | one object per line (or a list of objects), `step`/`epoch` keys as index |
+| JSON lines / JSON rows | one object per line (or a list of objects), `step`/`epoch` keys as index (W&B's `_step`) |
+| MLflow | a run folder (`meta.yaml` + `metrics/`): one `timestamp value step` file per metric |
+| Keras history JSON | `json.dump(model.fit(...).history)`: a dict of equally long lists, one entry per epoch |
 | TensorBoard | event files of any writer: scalars and TF2 scalar tensors, split folders (`train/`, `validation/`) |
 
 In a folder, the first of these found is read (dlexpert, then trainer_state.json, then CSV/JSON, then
@@ -37,9 +39,9 @@ from pathlib import Path
 from ...errors import InvalidInputError
 from ..history import LAYERED_SERIES, RunHistory
 from ._names import NAME_TABLE, normalise
-from ._sniff import Kind, sniff
+from ._sniff import Kind, is_mlflow_run, sniff
 from .csvlog import read_csv
-from .jsonlog import read_json_rows, read_jsonl, read_trainer_state
+from .jsonlog import read_json_rows, read_jsonl, read_keras_history, read_mlflow, read_trainer_state
 from .tensorboard import read_tensorboard, run_root
 
 __all__ = ["NAME_TABLE", "normalise", "read_history"]
@@ -53,11 +55,16 @@ _SKIP_SUFFIXES = {
     ".html", ".md", ".py", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".lock", ".whl", ".so",
 }  # fmt: skip
 # Which log of a folder is read: lower first. The others repeat it (tb/ beside metrics.jsonl) or are other runs.
-_PRIORITY: dict[Kind, int] = {"dlexpert": 0, "trainer_state": 1, "csv": 2, "jsonl": 2, "json_rows": 2, "tensorboard": 3}
+_PRIORITY: dict[Kind, int] = {
+    "dlexpert": 0, "trainer_state": 1, "mlflow": 2, "csv": 2, "jsonl": 2, "json_rows": 2, "keras_history": 2,
+    "tensorboard": 3,
+}  # fmt: skip
 _READERS: dict[Kind, Callable[[RunHistory, Path], None]] = {
     "dlexpert": read_jsonl,
     "jsonl": read_jsonl,
     "json_rows": read_json_rows,
+    "keras_history": read_keras_history,
+    "mlflow": read_mlflow,
     "csv": read_csv,
     "trainer_state": read_trainer_state,
 }
@@ -98,6 +105,10 @@ def _candidates(root: Path) -> list[tuple[Kind, Path]]:
     n_files = 0
     for folder, dirs, names in os.walk(root):
         depth = len(Path(folder).relative_to(root).parts)
+        if is_mlflow_run(Path(folder)):  # its metric files have no header to sniff: the folder is the log
+            found.append(("mlflow", Path(folder)))
+            dirs[:] = []
+            continue
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")) and depth < MAX_DEPTH)
         for name in sorted(names):
             p = Path(folder) / name

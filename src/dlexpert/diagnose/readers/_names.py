@@ -107,7 +107,7 @@ GRANULARITY: tuple[tuple[re.Pattern[str], Axis], ...] = (
 )
 
 # Index columns: where a value sits, not a series (times and row labels are neither). Lower-cased.
-STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it", "batch", "trainer/global_step")
+STEP_COLUMNS = ("step", "global_step", "iteration", "iter", "it", "batch", "trainer/global_step", "_step")
 EPOCH_COLUMNS = ("epoch", "epochs", "ep")
 IGNORED_COLUMNS = (
     "time", "wall time", "wall_time", "walltime", "timestamp", "_timestamp", "_runtime", "elapsed", "relative time",

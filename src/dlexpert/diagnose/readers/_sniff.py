@@ -11,7 +11,13 @@ from typing import Literal
 
 from ._names import index_role, looks_like_metric
 
-Kind = Literal["dlexpert", "trainer_state", "jsonl", "json_rows", "csv", "tensorboard"]
+Kind = Literal["dlexpert", "trainer_state", "mlflow", "jsonl", "json_rows", "keras_history", "csv", "tensorboard"]
+
+
+def is_mlflow_run(folder: Path) -> bool:
+    """An MLflow run folder: `meta.yaml` beside a `metrics/` folder."""
+    return (folder / "meta.yaml").is_file() and (folder / "metrics").is_dir()
+
 
 HEAD_BYTES = 64 * 1024
 MAX_JSON_BYTES = 256 * 1024 * 1024  # a whole-file JSON document (trainer_state.json) is parsed in memory
@@ -59,6 +65,18 @@ def _csv_header_ok(header: list[str]) -> bool:
     return has_metric or (has_index and len(cells) >= 2)
 
 
+def is_history_dict(doc: object) -> bool:
+    """Keras' `json.dump(model.fit(...).history)`: metric names mapping to equally long lists of numbers."""
+    if not isinstance(doc, dict) or not doc:
+        return False
+    lists = list(doc.values())
+    return (
+        all(isinstance(v, list) and v and all(isinstance(x, (int, float)) for x in v) for v in lists)
+        and len({len(v) for v in lists}) == 1
+        and any(looks_like_metric(str(k)) for k in doc)
+    )
+
+
 def _json_keys_ok(row: dict[str, object]) -> bool:
     keys = [*row, *(f"{k}/{k2}" for k, v in row.items() if isinstance(v, dict) for k2 in v)]
     return any(looks_like_metric(k) or index_role(k) in ("step", "epoch") for k in keys)
@@ -96,6 +114,8 @@ def _sniff_json(path: Path, first: str) -> tuple[Kind | None, str]:
             return "trainer_state", ""
         if row.get("kind") in ("step", "epoch"):
             return "dlexpert", ""
+        if is_history_dict(row):  # a Keras history saved on one line
+            return "keras_history", ""
         if _json_keys_ok(row):
             return "jsonl", ""
         return None, "JSON without metric or step/epoch keys (not a training log)"
@@ -114,4 +134,6 @@ def _sniff_json(path: Path, first: str) -> tuple[Kind | None, str]:
         return "trainer_state", ""
     if isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc) and _json_keys_ok(doc[0]):
         return "json_rows", ""
+    if is_history_dict(doc):
+        return "keras_history", ""
     return None, "a JSON document without `log_history` (not a Hugging Face trainer_state.json) and not rows"

@@ -86,6 +86,35 @@ def read_jsonl(history: RunHistory, path: Path) -> None:
         history.formats.append("jsonl")
 
 
+def read_mlflow(history: RunHistory, run: Path) -> None:
+    """An MLflow run folder (`mlruns/<experiment>/<run>/`): one file per metric under `metrics/` (nested folders for
+    names with "/"), each line `timestamp value step`. A metric's name says its axis (`loss_epoch`), else its steps."""
+    sink = Sink(history, run)
+    for file in sorted(p for p in (run / "metrics").rglob("*") if p.is_file()):
+        points = [line.split() for line in read_text(file).splitlines() if line.strip()]
+        rows = [(float(p[2]), float(p[1])) for p in points if len(p) == 3 and parse_number(p[1]) is not None]
+        if not rows:
+            continue
+        raw = file.relative_to(run / "metrics").as_posix()
+        canonical, axis = normalise(raw)
+        xs, ys = zip(*sorted(rows), strict=True)
+        sink.add(raw, canonical, axis or "step", xs, ys)
+    sink.close()
+    history.formats.append("mlflow")
+
+
+def read_keras_history(history: RunHistory, path: Path) -> None:
+    """Keras' `history.history` saved as JSON (a dict of lists): one row per epoch, epochs counted from 0."""
+    doc = json.loads(read_text(path))
+    sink = Sink(history, path)
+    table = Table(path)
+    for i in range(len(next(iter(doc.values())))):
+        table.add_row(i + 1, _numeric_row({"epoch": i, **{k: v[i] for k, v in doc.items()}}))
+    add_table(sink, table)
+    sink.close()
+    history.formats.append("keras_history")
+
+
 def read_json_rows(history: RunHistory, path: Path) -> None:
     """A JSON document that is a list of row objects."""
     sink = Sink(history, path)

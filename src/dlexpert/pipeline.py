@@ -190,6 +190,11 @@ def _decide(source: TaskSpec | Plan, splits: Any, run_dir: RunDir, *, hardware: 
             spec, profile=profile, hardware=hardware, assume_defaults=True, runnable_here=True
         )
         run_dir.write_task(spec)
+    return _record_for_data(run_dir, plan, decisions, splits)
+
+
+def _record_for_data(run_dir: RunDir, plan: Plan, decisions: Decisions, splits: Any) -> tuple[Plan, Decisions]:
+    """The decisions sized for the data (`_fit_to_data`), written as decisions.json and inside plan.json."""
     decisions = _fit_to_data(decisions, splits)
     plan = plan.model_copy(update={"decisions": decisions})
     run_dir.write_plan(plan)
@@ -229,10 +234,7 @@ def _build_planned(
     plan, decisions = advise_with_decisions(
         source, profile=run_dir.profile(), hardware=hardware, assume_defaults=True, runnable_here=True, offline=True
     )
-    decisions = _fit_to_data(decisions, splits)
-    plan = plan.model_copy(update={"decisions": decisions})
-    run_dir.write_plan(plan)
-    run_dir.write_decisions(decisions)
+    plan, decisions = _record_for_data(run_dir, plan, decisions, splits)
     return build(decisions.model), plan, decisions
 
 

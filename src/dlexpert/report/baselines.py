@@ -57,6 +57,11 @@ class LinearFit:
     val_accuracy: float | None
     text: bool
 
+    @property
+    def estimator(self) -> Any:
+        """The fitted scikit-learn object (as `StrongFit.estimator`)."""
+        return self.pipeline
+
     def features(self, x: Any) -> Any:
         """What the pipeline reads: a list of strings for text, else each sample flattened to float32."""
         return _features(x, text=self.text)

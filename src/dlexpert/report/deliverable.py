@@ -40,7 +40,7 @@ def ship_baseline(run_dir: str | Path, fitted: Any, result: BaselineResult, base
     import skops.io as sio
 
     assert result.val_accuracy is not None and baselines.model_val_accuracy is not None
-    estimator = getattr(fitted, "pipeline", None) or fitted.estimator
+    estimator = fitted.estimator
     name = result.key or "linear"
     rel = f"{RunDir.DELIVERABLE}/{name}.skops"
     path = RunDir(run_dir) / rel

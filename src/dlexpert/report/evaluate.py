@@ -343,7 +343,7 @@ def _choice(splits: Any, linear_fit: Any, strong_fits: list[Any], net_val_acc: f
     cv_seconds = sum(f.fit_seconds for f in strong_fits) * CV_FOLDS * CV_REPEATS
     if n_pool <= CV_MAX_SAMPLES and cv_seconds <= CV_MAX_SECONDS:
         y = np.concatenate([np.asarray(splits.y_train), np.asarray(splits.y_val)])
-        scores = [(key, cv_accuracy(_estimator(f), _pooled(f, splits), y, seed=seed)) for key, f in fits]
+        scores = [(key, cv_accuracy(f.estimator, _pooled(f, splits), y, seed=seed)) for key, f in fits]
         how = f"{CV_REPEATS}x repeated stratified {CV_FOLDS}-fold on the {n_pool} train + validation samples"
     else:
         scores = [(key, f.val_accuracy or 0.0) for key, f in fits]
@@ -351,10 +351,6 @@ def _choice(splits: Any, linear_fit: Any, strong_fits: list[Any], net_val_acc: f
         how = f"the {len(splits.y_val)} validation samples ({why})"
     scores = [(key, s) for key, s in scores if np.isfinite(s)] or [("linear", linear_fit.val_accuracy or 0.0)]
     return choose(net_val_acc, len(splits.y_val), scores, scored_by=how)
-
-
-def _estimator(fit: Any) -> Any:
-    return getattr(fit, "pipeline", None) or fit.estimator
 
 
 def _pooled(fit: Any, splits: Any) -> Any:

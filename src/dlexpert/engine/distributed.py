@@ -74,9 +74,14 @@ def start_distributed(device: torch.device, strategy: str) -> tuple[DistInfo, to
     return DistInfo(info.rank, info.world_size, info.local_rank, chosen), device, joined
 
 
-def shutdown_distributed() -> None:
-    if dist.is_initialized():
-        dist.destroy_process_group()
+def shutdown_distributed(*, finished: bool) -> None:
+    """Leave the process group. After a clean finish, wait for every rank first: tearing gloo down while another rank
+    is still inside a collective (rank 0 gathering FSDP shards for the last checkpoint) aborts that process."""
+    if not dist.is_initialized():
+        return
+    if finished:
+        dist.barrier()
+    dist.destroy_process_group()
 
 
 def wrap_model(model: nn.Module, info: DistInfo, device: torch.device) -> nn.Module:

@@ -143,7 +143,7 @@ def fit(
     cbs = CallbackRunner([*default_callbacks(cfg, progress=progress, main=info.is_main), *extra])
     sample_weights = balanced_weights(dataset_labels(train_set)) if cfg.balanced_sampling else None
     criterion, mixer = create_criterion(cfg), create_mixer(cfg)
-    epochs_run = 0
+    epochs_run, finished = 0, False
     try:
         cbs("before_fit", s)
         for epoch in range(s.epoch, cfg.epochs):
@@ -192,8 +192,10 @@ def fit(
             epochs_run += 1
             cbs("after_epoch", s)  # the Checkpointer writes last.pt here
             s.batches_done = 0
+        finished = True
     except CancelFitException as e:
         s.stop_reason = str(e) or "stopped by a callback"
+        finished = True
     except KeyboardInterrupt:
         with contextlib.suppress(Exception):  # let an epoch-end write finish first, so this one lands last
             s.writer.wait()
@@ -211,7 +213,7 @@ def fit(
         finally:
             s.writer.close()  # every checkpoint is on disk before fit() returns; a write error is raised here
             if joined:
-                shutdown_distributed()
+                shutdown_distributed(finished=finished)
     return _result(s, epochs_run, last_path)
 
 

@@ -157,3 +157,28 @@ def test_a_network_that_loses_to_the_linear_baseline_on_validation_ships_the_bas
     assert f"**Deliverable: the {ev.deliverable.model}" in card and ev.deliverable.path in card
     best = max([ev.baseline.linear, *ev.baseline.strong], key=lambda b: b.val_accuracy or 0)  # type: ignore[union-attr]
     assert ev.deliverable.val_accuracy == best.val_accuracy  # the best on validation ships, not the best on test
+
+
+def _series_splits(amplitudes: np.ndarray) -> object:
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(0)
+    x = np.sin(np.linspace(0, 6, 32))[None, None] * amplitudes[:, None, None] + 0.01 * rng.normal(
+        size=(len(amplitudes), 1, 32)
+    )
+    return SimpleNamespace(modality="sequence", x_train=x, n_classes=2, input_shape=(1, 32))
+
+
+@pytest.mark.parametrize(("amplitudes", "normalised"), [(np.geomspace(1e-4, 460, 40), True), (np.ones(40), False)])
+def test_series_whose_amplitudes_differ_by_orders_of_magnitude_are_normalised_one_by_one(
+    amplitudes: np.ndarray, normalised: bool
+) -> None:
+    from dlexpert.pipeline import _fit_to_data
+    from dlexpert.schema.decisions import Decisions, ModelRecord
+
+    base = Decisions.model_construct(model=ModelRecord(library="dlexpert", name="cnn1d"), notes=[])
+    decisions = _fit_to_data(base, _series_splits(amplitudes))
+    assert decisions.model.options.get("per_sample_norm", False) is normalised
+    assert bool(decisions.notes) is normalised and all("amplitudes differ" in n for n in decisions.notes)
+    again = _fit_to_data(decisions, _series_splits(amplitudes))  # a resumed run or a given plan: decided once
+    assert again.notes == decisions.notes

@@ -215,7 +215,33 @@ def _fit_to_data(decisions: Decisions, splits: Any) -> Decisions:
         what = "text" if splits.modality == "text" else f"{splits.modality} data"
         raise InvalidInputError(f"plan: its model {record.name} ({record.library}) does not read {what}; plan again")
     shape = list(splits.input_shape) if splits.input_shape and record.library != "text" else None
-    return decisions.model_copy(update={"model": record.model_copy(update={"n_classes": n_out, "input_shape": shape})})
+    record = record.model_copy(update={"n_classes": n_out, "input_shape": shape})
+    return _normalise_per_series(decisions.model_copy(update={"model": record}), splits)
+
+
+def _normalise_per_series(decisions: Decisions, splits: Any) -> Decisions:
+    """Series whose amplitudes differ by more than `AMPLITUDE_SPREAD_LIMIT` are normalised one by one inside the
+    network (keeping each one's scale as input), where the family can; the decision is a note with the figure."""
+    from .data.profile import AMPLITUDE_SPREAD_LIMIT, amplitude_spread
+    from .models import model_options
+
+    record = decisions.model
+    if splits.modality != "sequence" or record.library != "dlexpert" or "per_sample_norm" in record.options:
+        return decisions  # a plan that already decided (a given plan, a resumed run) is kept as it is
+    spread = amplitude_spread(splits.x_train)
+    if spread is None or spread <= AMPLITUDE_SPREAD_LIMIT:
+        return decisions
+    if "per_sample_norm" not in model_options(record.name):
+        note = (f"series amplitudes differ {spread:.3g}x (90th/10th percentile of per-series std); {record.name} "
+                "has no per-series normalisation, so one global normalisation is used")  # fmt: skip
+        return decisions.model_copy(update={"notes": [*decisions.notes, note]})
+    note = (f"series amplitudes differ {spread:.3g}x (90th/10th percentile of per-series std, limit "
+            f"{AMPLITUDE_SPREAD_LIMIT:g}x): {record.name} normalises each series on its own and reads its mean and "
+            "scale as two extra channels")  # fmt: skip
+    options = {**record.options, "per_sample_norm": True}
+    return decisions.model_copy(
+        update={"model": record.model_copy(update={"options": options}), "notes": [*decisions.notes, note]}
+    )
 
 
 def _build_planned(

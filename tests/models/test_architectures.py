@@ -80,3 +80,18 @@ def test_count_parameters_and_describe() -> None:
     info = describe(model)
     assert (info["class"], info["n_params"], info["n_trainable"], info["head"]) == ("LinearClassifier", 410, 10, "head")
     assert info["children"][-1] == {"name": "head", "class": "Linear", "n_params": 410}
+
+
+def test_cnn1d_per_sample_norm_sees_shape_and_scale_apart() -> None:
+    # The same shape at 1e-3 and 1e3 gives the same z-normalised channels; only the scale channel tells them apart.
+    from dlexpert.models.cnn1d import ScaleAwareNorm
+
+    wave = torch.sin(torch.linspace(0, 6.28, 64)).view(1, 1, 64)
+    small, large = ScaleAwareNorm()(wave * 1e-3), ScaleAwareNorm()(wave * 1e3)
+    assert small.shape == (1, 3, 64)
+    assert torch.allclose(small[:, 0], large[:, 0], atol=1e-4)
+    assert (large[:, 2] - small[:, 2]).mean().item() == pytest.approx(6 * 2.302585, rel=1e-3)  # log(1e6)
+    model = create_model("cnn1d", input_shape=(2, 64), n_classes=3, per_sample_norm=True).eval()
+    assert model.features[0][0].in_channels == 6 and model(torch.randn(4, 2, 64)).shape == (4, 3)
+    plain = create_model("cnn1d", input_shape=(2, 64), n_classes=3)
+    assert count_parameters(model) > count_parameters(plain) and not dict(model.input_norm.named_parameters())

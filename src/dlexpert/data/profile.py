@@ -22,11 +22,15 @@ from ..errors import DlexpertError
 from ._load import load_data
 from ._types import DataSplits, Inputs
 
-__all__ = ["DataProfile", "DuplicateReport", "NearDuplicateReport", "profile_dataset"]
+__all__ = ["AMPLITUDE_SPREAD_LIMIT", "DataProfile", "DuplicateReport", "NearDuplicateReport", "amplitude_spread",
+           "profile_dataset"]  # fmt: skip
 
 # problems.yaml, class_imbalance: "the imbalance ratio max/min: above 10 is imbalanced, above 100 severely long-tailed".
 IMBALANCED_RATIO = 10.0
 LONG_TAIL_RATIO = 100.0
+# Series whose amplitudes differ by more than an order of magnitude (issue 12: PLAID's currents span 2e-4 to 460) get
+# per-series normalisation inside the network, with each series' scale kept as an input (models/cnn1d.py).
+AMPLITUDE_SPREAD_LIMIT = 10.0
 # Near-duplicate images: average hash on a 16x16 grayscale thumbnail (256 bits), Hamming distance <= 2.
 HASH_SIZE = 16
 NEAR_DISTANCE = 2
@@ -91,6 +95,12 @@ class DataProfile(BaseModel):
     n_bytes: int = Field(description="memory of the loaded inputs")
     channel_mean: list[float]
     channel_std: list[float]
+    amplitude_spread: float | None = Field(
+        default=None,
+        description="sequences: how much the training series' amplitudes differ, per channel the 90th over the 10th "
+        "percentile of each series' standard deviation, the largest over channels (1 = alike; above "
+        "AMPLITUDE_SPREAD_LIMIT, one global normalisation cannot suit them all)",
+    )
     duplicates: DuplicateReport
     near_duplicates: NearDuplicateReport | None = None
     corrupt_files: list[str]
@@ -194,6 +204,7 @@ def profile_dataset(src: str | os.PathLike[str] | DataSplits, **load_kwargs: Any
         n_bytes=sum(_nbytes(x) for x in (splits.x_train, splits.x_val, splits.x_test)),
         channel_mean=list(splits.mean),
         channel_std=list(splits.std),
+        amplitude_spread=amplitude_spread(splits.x_train) if splits.modality == "sequence" else None,
         duplicates=duplicates,
         near_duplicates=near,
         corrupt_files=list(splits.corrupt_files),
@@ -203,6 +214,25 @@ def profile_dataset(src: str | os.PathLike[str] | DataSplits, **load_kwargs: Any
         problems=problems,
         issues=issues,
     )
+
+
+def amplitude_spread(x: Inputs) -> float | None:
+    """Per channel, the 90th over the 10th percentile of each series' standard deviation; the largest over channels.
+
+    1 means every series has about the same amplitude (UCR's z-normalised sets); PLAID's currents give about 1e5.
+
+    Example:
+        >>> x = np.stack([np.sin(np.arange(50.0))[None] * a for a in [1.0] * 10 + [1000.0] * 10])  # (20, 1, 50)
+        >>> round(amplitude_spread(x))
+        1000
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim != 3 or len(arr) < 2:
+        return None
+    std = np.nan_to_num(arr).std(axis=-1)  # (N, C)
+    low, high = np.percentile(std, [10, 90], axis=0)
+    spread = np.where(high > 0, high / np.maximum(low, np.finfo(float).tiny), 1.0)
+    return round(float(spread.max()), 4)
 
 
 def _nbytes(x: Inputs) -> int:

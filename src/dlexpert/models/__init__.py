@@ -23,6 +23,7 @@ from ._registry import (
     get_model_entry,
     list_models,
     modality_of,
+    model_options,
     register_model,
 )
 from .adapt import ADAPTATION_METHODS, AdaptationReport, apply_adaptation
@@ -60,6 +61,7 @@ __all__ = [
     "is_offline",
     "list_models",
     "modality_of",
+    "model_options",
     "register_model",
     "tokenize",
 ]

@@ -140,11 +140,7 @@ def create_model(
             raise InvalidInputError(f"`{field}` must be a positive integer or None; got {value!r}")
     if not isinstance(dropout, (int, float)) or not 0.0 <= float(dropout) < 1.0:
         raise InvalidInputError(f"`dropout` must be a number in [0, 1); got {dropout!r}")
-    options = [
-        n
-        for n, p in inspect.signature(entry.builder).parameters.items()
-        if p.kind is p.KEYWORD_ONLY and n not in _COMMON_ARGS
-    ]
+    options = model_options(name)
     unknown = sorted(set(kwargs) - set(options))
     if unknown:
         raise InvalidInputError(
@@ -154,6 +150,16 @@ def create_model(
         input_shape=input_shape, n_classes=n_classes, width=width, depth=depth, dropout=float(dropout), **kwargs
     )
     return model
+
+
+def model_options(name: str) -> list[str]:
+    """The family's own keyword options beyond the common ones (e.g. ["kernel_size", ...] for "cnn1d")."""
+    builder = get_model_entry(name).builder
+    return [
+        n
+        for n, p in inspect.signature(builder).parameters.items()
+        if p.kind is p.KEYWORD_ONLY and n not in _COMMON_ARGS
+    ]
 
 
 def _check_shape(input_shape: Any) -> tuple[int, ...]:

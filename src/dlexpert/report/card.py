@@ -597,6 +597,9 @@ def _training(f: CardFacts) -> str:
             ],
         ]
     lines.append(_table(["Setting", "Value"], rows))
+    adjusted = f.plan.decisions.notes if f.plan and f.plan.decisions else []
+    if adjusted:
+        lines += ["", "Adjusted for this data after planning:", "", *[f"- {_md_escape(n)}" for n in adjusted]]
     lines += [
         "",
         "<details><summary>Full resolved config (config.yaml)</summary>",

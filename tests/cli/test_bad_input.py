@@ -72,8 +72,8 @@ def test_unknown_target_column(tmp_path: Path) -> None:
     one_error_line(run("profile", str(csv), "--target", "species"), "species", "label")
 
 
-def test_non_numeric_feature(tmp_path: Path) -> None:
-    csv = table(tmp_path / "t.csv", a=["x", "y", "z", "w"] * 3, b=[1.0] * 12, label=[0, 1] * 6)
+def test_a_table_whose_only_feature_is_an_identifier(tmp_path: Path) -> None:
+    csv = table(tmp_path / "t.csv", a=[f"row {i}" for i in range(12)], label=[0, 1] * 6)
     one_error_line(run("profile", str(csv), "--target", "label"), "'a'")
 
 

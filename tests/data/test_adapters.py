@@ -142,12 +142,36 @@ def test_csv_without_target_finds_a_label_column_or_asks(tmp_path: Path, table: 
         load_data(table)  # "species" is not a name we guess
 
 
-def test_non_numeric_feature_names_the_column(tmp_path: Path, table: Path) -> None:
+def test_text_date_and_identifier_columns_are_encoded_as_training_decided(tmp_path: Path, table: Path) -> None:
+    # As tables come: a category column, a date column, a name per row, numbers with a "?" for unknown.
     df = pd.read_csv(table)
-    df["colour"] = "red"
+    df["colour"] = np.array(["red", "green", "blue"])[np.arange(60) % 3]
+    df["day"] = pd.date_range("2020-01-01", periods=60).strftime("%Y-%m-%d")
+    df["name"] = [f"sample {i}" for i in range(60)]
+    df["size"] = np.arange(60).astype(str)
+    df.loc[4, "size"] = "?"
     df.to_csv(tmp_path / "t.csv", index=False)
-    with pytest.raises(InvalidInputError, match=r"'colour' not numeric \(e\.g\. 'red'\)"):
-        load_data(tmp_path / "t.csv", target="species")
+    test = df.iloc[:6].copy()
+    test.loc[0, "colour"] = "purple"  # not seen in training: all zeros
+    test.to_csv(tmp_path / "test.csv", index=False)
+    splits = load_data(tmp_path / "t.csv", target="species", test=tmp_path / "test.csv", dropna=True)
+    names = splits.feature_names
+    assert names == ["f1", "f2", "flag", "colour=blue", "colour=green", "colour=red", "day", "size"]
+    assert splits.layout is not None and splits.layout["encoding"]["name"] == "drop"
+    assert any("'name'" in w and "dropped" in w for w in splits.warnings)
+    assert any("'size'" in w and "1 non-numeric" in w for w in splits.warnings)
+    assert splits.missing_values["size"] == 1  # the "?" is a missing value, dropped with --dropna
+    colour = np.asarray(splits.x_test)[:, 3:6]
+    assert colour.sum(axis=1).tolist().count(0.0) == 1 and set(colour.sum(axis=1)) <= {0.0, 1.0}
+    day = names.index("day")
+    assert np.asarray(splits.x_train)[:, day].min() >= 18262  # 2020-01-01 is day 18262 since 1970-01-01
+
+
+def test_a_table_of_only_identifiers_is_one_clear_line(tmp_path: Path) -> None:
+    df = pd.DataFrame({"id": [f"row {i}" for i in range(40)], "label": np.arange(40) % 2})
+    df.to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(InvalidInputError, match=r"t\.csv: no usable feature columns.*'id'"):
+        load_data(tmp_path / "t.csv", target="label")
 
 
 def test_nan_and_inf_are_errors_naming_column_and_rows_unless_dropna(tmp_path: Path, table: Path) -> None:

@@ -168,7 +168,7 @@ def test_non_numeric_sensor_column_names_the_column(tmp_path: Path) -> None:
     df["acc_y"] = df["acc_y"].astype(str)
     df.loc[5, "acc_y"] = "high"
     df.to_csv(path, index=False)
-    with pytest.raises(InvalidInputError, match=r"log\.csv: feature column 'acc_y' not numeric"):
+    with pytest.raises(InvalidInputError, match=r"log\.csv: NaN, Inf or empty values in column 'acc_y' \(1 row\)"):
         load_data(path, target="state")
 
 

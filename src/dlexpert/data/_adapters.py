@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import InvalidInputError
 from . import _series
 from ._registry import get_dataset, is_registered, list_datasets
+from ._tabular import encode_columns
 from ._types import RawData
 from ._util import encode_labels, require
 
@@ -297,7 +298,10 @@ def _read_table(
     if not features:
         raise InvalidInputError(f"{path}: no feature columns besides the target {target!r}")
     # The training table's layout decides a test table's; only a training table is sniffed for a time series.
-    sniff = feature_names is None and like_layout is None
+    encoded = like_layout if like_layout is not None and like_layout.get("kind") == "encoded" else None
+    if encoded is not None:  # the training table's columns before encoding: a test table must carry those
+        feature_names, like_layout = list(encoded["columns"]), None
+    sniff = feature_names is None and like_layout is None and encoded is None
     long = like_layout is not None and like_layout.get("kind") == "long"
     time_column: str | None = None
     if is_text:
@@ -328,15 +332,10 @@ def _read_table(
             features = list(feature_names)
 
     if not is_text:
-        bad = [c for c in features if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
-        if bad:
-            example = df[bad[0]].dropna()
-            shown = f" (e.g. {example.iloc[0]!r})" if len(example) else ""
-            names = ", ".join(repr(c) for c in bad)
-            raise InvalidInputError(
-                f"{path}: feature column{'s' if len(bad) > 1 else ''} {names} not numeric{shown}; "
-                "encode as numbers or drop the column (features must be numeric)"
-            )
+        df, features, encoded, notes = encode_columns(df, features, like=encoded)
+        warnings += [f"{path.name}: {note}" for note in notes]
+        if not features:
+            raise InvalidInputError(f"{path}: no usable feature columns (every one was dropped: {', '.join(notes)})")
 
     # A wide series table may pad shorter series with trailing NaNs (the UCR archive's variable-length sets): that is
     # a length, not a missing value, so those series are resampled to the full length before the missing-value check.
@@ -397,11 +396,17 @@ def _read_table(
     if sniff:
         wide = _series.wide_layout(features)
         reason = "window given" if window is not None else None
+        categorical = encoded is not None and any(how != "number" for how in encoded["encoding"].values())
         if time_column is not None:
             reason = f"column {time_column!r} is a time index"
-        elif wide is None and reason is None:
+        elif wide is None and reason is None and not categorical:  # text categories: a table of cases, not a signal
             reason = _series.looks_like_recording(df, features, labels)
         long = reason is not None
+        if long and categorical and encoded is not None:
+            raise InvalidInputError(
+                f"{path}: rows read as time steps ({reason}) but columns {', '.join(map(repr, encoded['encoding']))} "
+                "are not numeric; a time series table must hold numbers (encode or drop them)"
+            )
         if wide is not None and not long:
             features, like_layout = wide.pop("columns"), wide  # channel by channel, steps in integer order
     if long:
@@ -415,7 +420,8 @@ def _read_table(
         x = np.ascontiguousarray(x.reshape(len(x), *like_layout["shape"]))
         return RawData(x=x, y=y, classes=classes, modality="sequence", ids=row_ids, feature_names=features,
                        layout=dict(like_layout), **common)  # fmt: skip
-    return RawData(x=x, y=y, classes=classes, modality="tabular", ids=row_ids, feature_names=features, **common)
+    return RawData(x=x, y=y, classes=classes, modality="tabular", ids=row_ids, feature_names=features, layout=encoded,
+                   **common)  # fmt: skip
 
 
 def _read_long_table(

@@ -87,8 +87,10 @@ class DataProfile(BaseModel):
     input_shape: list[int]
     layout: dict[str, Any] | None = Field(
         default=None,
-        description="how a table became samples: a wide time series (ordered columns t0..tN, one series per row) or "
-        "a long one (rows are time steps, windows of consecutive rows, split chronologically); none for feature rows",
+        description="how a table became samples: a wide time series (ordered columns t0..tN, one series per row), "
+        "a long one (rows are time steps, windows of consecutive rows, split chronologically), or feature rows whose "
+        "text, date and identifier columns were encoded (kind 'encoded': one-hot categories, dates as days, "
+        "identifiers dropped); none for numeric feature rows",
     )
     feature_names: list[str] | None = None
     image_sizes: dict[str, int] | None = Field(default=None, description="original image sizes before resizing")

@@ -106,6 +106,7 @@ def train(
     out_dir: str | Path,
     target: str | None = None,
     test: str | None = None,
+    dropna: bool = False,
     epochs: int | None = None,
     seed: int = 0,
     resume: bool = False,
@@ -130,7 +131,7 @@ def train(
     if resume:
         check_resumable(run_dir)
     warnings: list[str] = []
-    splits = load_data(data, target=target, test=test, seed=seed)
+    splits = load_data(data, target=target, test=test, seed=seed, dropna=dropna)
     warnings += splits.warnings
     if resume:
         plan, decisions = run_dir.plan(), run_dir.decisions()
@@ -153,6 +154,7 @@ def train(
              "adaptation": decisions.model.adaptation,
              "data": {"source": str(splits.source), "version": splits.version, "modality": splits.modality,
                       "classes": list(splits.classes), "split": splits.split, "target": target, "test": _absolute(test),
+                      "dropna": dropna,
                       "input_shape": list(splits.input_shape) if splits.input_shape else None}}  # fmt: skip
     from .monitor import DEFAULT_EVERY, create_monitors
 
@@ -354,6 +356,7 @@ def run(
     out_dir: str | Path,
     target: str | None = None,
     test: str | None = None,
+    dropna: bool = False,
     epochs: int | None = None,
     seed: int = 0,
     hardware: str | None = None,
@@ -372,8 +375,8 @@ def run(
     if RunDir(out).last_checkpoint.exists():
         raise InvalidInputError(f"{out}: already holds a run; choose a new --out folder (or `dlexpert train --resume`)")
     trained = train(
-        spec, data=data, out_dir=out, target=target, test=test, epochs=epochs, seed=seed, hardware=hardware,
-        progress=progress, monitor=monitor, auto_remedy=auto_remedy,
+        spec, data=data, out_dir=out, target=target, test=test, dropna=dropna, epochs=epochs, seed=seed,
+        hardware=hardware, progress=progress, monitor=monitor, auto_remedy=auto_remedy,
     )  # fmt: skip
     result = trained.result
     if result.best_checkpoint is None:  # e.g. the NaN sentinel stopped the run before its first epoch ended

@@ -84,7 +84,9 @@ class LoadedRun:
             raise InvalidInputError(f"{self.run_dir / RunDir.CONFIG}: records no data source; pass --data SRC")
         seed = int(self.config["train"]["seed"])
         try:
-            splits = load_data(source, target=d.get("target"), test=d.get("test"), seed=seed)
+            splits = load_data(
+                source, target=d.get("target"), test=d.get("test"), seed=seed, dropna=bool(d.get("dropna"))
+            )
         except InvalidInputError as e:
             if data is not None:
                 raise
@@ -101,7 +103,7 @@ class LoadedRun:
         if test is not None:
             # Train and validation stay the run's own (the baselines fit on exactly what the model saw); only the
             # test split is replaced, with label indices from a load that appends the test set's new classes.
-            other = load_data(source, target=d.get("target"), test=test, seed=seed)
+            other = load_data(source, target=d.get("target"), test=test, seed=seed, dropna=bool(d.get("dropna")))
             splits = replace(splits, x_test=other.x_test, y_test=other.y_test, ids_test=other.ids_test,
                              classes=other.classes, test_source=other.test_source, version=other.version,
                              warnings=splits.warnings + [w for w in other.warnings if w.startswith("test")],

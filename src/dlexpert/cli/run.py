@@ -18,6 +18,7 @@ def run(
     out: Path = typer.Option(..., "--out", help="Run directory to create."),
     target: str | None = typer.Option(None, "--target", help="Target column for CSV/Parquet/JSONL data."),
     test: str | None = typer.Option(None, "--test", help="A fixed test set; otherwise a seeded stratified split."),
+    dropna: bool = typer.Option(False, "--dropna", help="Drop table rows with missing values instead of failing."),
     epochs: int | None = typer.Option(None, "--epochs", min=1, help="Override the plan's epochs."),
     seed: int = typer.Option(0, "--seed"),
     hardware: str | None = typer.Option(None, "--hardware", help="Hardware profile for planning, or 'auto'."),
@@ -32,8 +33,8 @@ def run(
     from ..rundir import RunDir
     from ..schema import load_task
 
-    r = run_job(load_task(task), data=data, out_dir=out, target=target, test=test, epochs=epochs, seed=seed,
-                hardware=hardware, monitor=monitor, auto_remedy=auto_remedy)  # fmt: skip
+    r = run_job(load_task(task), data=data, out_dir=out, target=target, test=test, dropna=dropna, epochs=epochs,
+                seed=seed, hardware=hardware, monitor=monitor, auto_remedy=auto_remedy)  # fmt: skip
     for w in r.warnings:
         err_console.print(f"[yellow]warning:[/] {w}", markup=True)
     if fmt == "json":

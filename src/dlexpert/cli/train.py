@@ -26,6 +26,7 @@ def train(
     out: Path = typer.Option(..., "--out", help="Run directory to create (or to continue with --resume)."),
     target: str | None = typer.Option(None, "--target", help="Target column for CSV/Parquet/JSONL data."),
     test: str | None = typer.Option(None, "--test", help="A fixed test set; otherwise a seeded stratified split."),
+    dropna: bool = typer.Option(False, "--dropna", help="Drop table rows with missing values instead of failing."),
     epochs: int | None = typer.Option(None, "--epochs", min=1, help="Override the plan's epochs."),
     seed: int = typer.Option(0, "--seed"),
     resume: bool = typer.Option(False, "--resume", help="Continue a stopped run from RUN_DIR/checkpoints/last.pt."),
@@ -53,12 +54,13 @@ def train(
         # abbreviation matching (--nproc-per-node).
         argv = ["train", task, "--data", data, "--out", str(out), "--seed", str(seed)]
         argv += [*(["--target", target] if target else []), *(["--test", test] if test else [])]
+        argv += ["--dropna"] if dropna else []
         argv += [*(["--epochs", str(epochs)] if epochs else []), *(["--hardware", hardware] if hardware else [])]
         argv += [*([] if monitor else ["--no-monitor"]), *(["--auto-remedy"] if auto_remedy else [])]
         raise typer.Exit(launch([*argv, *(["--resume"] if resume else [])], nproc=nproc))
     trained = train_plan(
-        source, data=data, out_dir=out, target=target, test=test, epochs=epochs, seed=seed, resume=resume,
-        hardware=hardware, monitor=monitor, auto_remedy=auto_remedy,
+        source, data=data, out_dir=out, target=target, test=test, dropna=dropna, epochs=epochs, seed=seed,
+        resume=resume, hardware=hardware, monitor=monitor, auto_remedy=auto_remedy,
     )  # fmt: skip
     if os.environ.get("RANK", "0") != "0":
         return  # rank 0 reports for all

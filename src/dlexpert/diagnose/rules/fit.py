@@ -65,6 +65,12 @@ OVERFIT_MIN_RISE = 0.05
 OVERFIT_NOISE_SIGMAS = 3.0
 # Heuristic: most post-minimum moves are up (a trend, not one bad evaluation).
 OVERFIT_UP_FRACTION = 0.5
+# A noisy val curve that stays up (issue 13: minimum 0.232, then 6 of the next 7 evaluations > 10% above it) fails the
+# noise and up-moves tests above; a sign test does not: at least 5 evaluations after the minimum, two thirds of them
+# more than 10% above it, and their median too (heuristics, set on the real-log corpus's tuning half).
+OVERFIT_ABOVE_MIN_EVALS = 5
+OVERFIT_ABOVE_FRACTION = 2 / 3
+OVERFIT_ABOVE_RISE = 0.10
 # Heuristic: train loss "keeps falling" = >= 2% lower at the end than at the val minimum (seed Step 5: train/val
 # curves diverge).
 TRAIN_STILL_FALLING = 0.02
@@ -86,17 +92,26 @@ class _ValRise:
     n_after: int  # evaluations after the minimum
     up_fraction: float  # share of post-minimum moves that go up
     noise: float  # robust sigma of val's evaluation-to-evaluation noise
+    above_fraction: float  # share of post-minimum evaluations more than OVERFIT_ABOVE_RISE above the minimum
+    after_median: float  # median of the post-minimum evaluations
     train_best: float | None  # train loss at the val minimum
     train_now: float | None
 
     @property
     def rising(self) -> bool:
-        return (
+        """Risen for good: a clear upward trend above the noise, or (noisy curves) a sign test that it stays up."""
+        trend_up = (
             self.n_after >= OVERFIT_PATIENCE
             and self.rise >= OVERFIT_MIN_RISE
             and self.now - self.best > OVERFIT_NOISE_SIGMAS * self.noise
             and self.up_fraction >= OVERFIT_UP_FRACTION
         )
+        stays_up = (
+            self.n_after >= OVERFIT_ABOVE_MIN_EVALS
+            and self.above_fraction >= OVERFIT_ABOVE_FRACTION - 1e-9
+            and self.after_median >= self.best * (1 + OVERFIT_ABOVE_RISE)
+        )
+        return trend_up or stays_up
 
     @property
     def train_falling(self) -> bool | None:
@@ -126,6 +141,8 @@ def _val_rise(h: RunHistory) -> _ValRise | None:
         n_after=n_after,
         up_fraction=float(np.mean(moves > 0)) if len(moves) else 0.0,
         noise=second_diff_noise(y),
+        above_fraction=float(np.mean(y[m + 1 :] > best * (1 + OVERFIT_ABOVE_RISE))) if n_after and best > 0 else 0.0,
+        after_median=float(np.median(y[m + 1 :])) if n_after else best,
         train_best=float(t[m]) if t is not None else None,
         train_now=float(np.median(t[-min(3, len(t)) :])) if t is not None else None,
     )
@@ -203,6 +220,8 @@ GAP_MIN_EVALS_WARN = 5
 # Heuristic: a ratio only matters when the absolute gap does: val - train must be >= 10% of the loss scale (ln C, or
 # the first train loss). A train loss of 0.0005 against a val loss of 0.05 is 100x, but both are tiny: info only.
 GAP_MIN_ABS_FRACTION = 0.10
+# Heuristic: a val loss still at half the loss scale or more has learned less than half of what there was to learn.
+GAP_VAL_STILL_HIGH = 0.5
 
 GAP_SOURCE = (
     "seed Step 4 monitoring checklist (val/train loss gap < 2x); Amazon SageMaker Debugger Overfit (compares val and "
@@ -242,7 +261,14 @@ def train_val_gap(h: RunHistory) -> Finding | None:
     C = n_classes(h)
     scale = math.log(C) if C else float(t[0])
     small = scale > 0 and val_now - train_now < GAP_MIN_ABS_FRACTION * scale
-    severity: Severity = "warning" if len(ratio) >= GAP_MIN_EVALS_WARN and not small else "info"
+    # Act now (warning) when the splits look different (a gap from the first evaluation) or the model learned little
+    # that carries to new data (val loss still above GAP_VAL_STILL_HIGH of the loss scale). A gap that opened during
+    # training while the val loss got low and does not rise is how most converged runs end (train loss near zero;
+    # 6 of the 6 gap false alarms on the real-log corpus's tuning half): look at it when you have time (info). If val
+    # turns upwards, that is overfitting, a warning of its own.
+    val_high = scale > 0 and val_now >= GAP_VAL_STILL_HIGH * scale
+    warn = (from_start or val_high) and len(ratio) >= GAP_MIN_EVALS_WARN and not small
+    severity: Severity = "warning" if warn else "info"
     if small:
         why = (
             f"but the absolute gap ({fmt(val_now - train_now)}) is under {GAP_MIN_ABS_FRACTION:.0%} of the loss scale "
@@ -253,8 +279,16 @@ def train_val_gap(h: RunHistory) -> Finding | None:
             "it was already there at the first evaluation, which points at a difference between the splits "
             "(preprocessing, split, domain) more than at overfitting"
         )
+    elif val_high:
+        why = (
+            f"it opened up during training and the val loss is still {val_now / scale:.0%} of the loss scale "
+            f"({fmt(scale)}): what the model learned does not carry over to new data"
+        )
     else:
-        why = "it opened up during training: the model fits the training set much better than new data"
+        why = (
+            f"it opened up during training, but the val loss came down to {val_now / scale:.0%} of the loss scale "
+            f"({fmt(scale)}) and is not rising (that would be overfitting); regularisation or more data may lower it"
+        )
     return finding(
         issue="train_val_gap",
         rule="train_val_gap",
@@ -272,6 +306,7 @@ def train_val_gap(h: RunHistory) -> Finding | None:
             "train_loss_now": train_now,
             "absolute_gap": val_now - train_now,
             "loss_scale": scale,
+            "val_loss_of_scale": val_now / scale if scale > 0 else None,
             "n_evals": len(ratio),
         },
         source=GAP_SOURCE,

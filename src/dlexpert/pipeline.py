@@ -240,10 +240,21 @@ def _normalise_per_series(decisions: Decisions, splits: Any) -> Decisions:
     note = (f"series amplitudes differ {spread:.3g}x (90th/10th percentile of per-series std, limit "
             f"{AMPLITUDE_SPREAD_LIMIT:g}x): {record.name} normalises each series on its own and reads its mean and "
             "scale as two extra channels")  # fmt: skip
-    options = {**record.options, "per_sample_norm": True}
+    record = record.model_copy(update={"options": {**record.options, "per_sample_norm": True}})
     return decisions.model_copy(
-        update={"model": record.model_copy(update={"options": options}), "notes": [*decisions.notes, note]}
+        update={"model": record, "notes": [*decisions.notes, note], "estimates": _resized(decisions.estimates, record)}
     )
+
+
+def _resized(estimates: Any, record: Any) -> Any:
+    """The estimates' parameters and MACs for the record as it now stands (dlexpert's own families)."""
+    from .estimate.scratch import scratch_size
+
+    size = scratch_size(record.name, record.input_shape or (), record.n_classes or 1, width=record.width,
+                        depth=record.depth, options=record.options)  # fmt: skip
+    if size is None:
+        return estimates
+    return estimates.model_copy(update={"params_m": size.params_m, "gmacs": size.gmacs})
 
 
 def _build_planned(

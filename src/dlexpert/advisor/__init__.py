@@ -19,7 +19,7 @@ from ..schema.decisions import Decisions, Fallback, ModelRecord, TrainingChoice
 from ..schema.plan import ModelDesign, PretrainedModel
 from ..weights import WeightsStatus, weights_status
 from ._analyze import Context, analyse, detect_hardware
-from ._practice import debugging_guidance, engineering_practice, expected_performance, needs_sharding
+from ._practice import built_size, debugging_guidance, engineering_practice, expected_performance, needs_sharding
 from ._recipe import RecipeChoice, design_training
 from ._select import Candidate, Selection, benchmark_key, select
 
@@ -118,7 +118,7 @@ def advise_with_decisions(
                 f"{c.entry.hub_id} was already trained and evaluated on {ctx.dataset.name}: evaluate the "
                 "published weights before training; fine-tune only if your label set or data differ"
             )
-    evidence = [*ctx.evidence, *_model_evidence(c), *ev_recipe, *ev_practice, *ev_expected]
+    evidence = [*ctx.evidence, *_model_evidence(ctx, c), *ev_recipe, *ev_practice, *ev_expected]
     decisions = Decisions(
         model=_model_record(ctx, c), training=_training_choice(ctx, c, rc), estimates=estimates, fallback=fallback
     )
@@ -211,9 +211,18 @@ def _training_choice(ctx: Context, c: Candidate, rc: RecipeChoice) -> TrainingCh
     )
 
 
-def _model_evidence(c: Candidate) -> list[Evidence]:
+def _model_evidence(ctx: Context, c: Candidate) -> list[Evidence]:
     e = c.entry
     out = [Evidence(claim=f"{e.name} parameters", value=f"{e.params_m:g}M", source=e.source)]
+    built = built_size(ctx, e)
+    if built is not None:
+        out.append(
+            Evidence(
+                claim=f"{e.hub_id} as built for input {list(ctx.input_shape or ())}, {ctx.n_classes} classes",
+                value=f"{built.params:,} parameters, {built.macs:,} MACs per sample",
+                source="counted layer by layer (dlexpert.estimate.scratch; tests check it against the built model)",
+            )
+        )
     for m in e.metrics[:3]:
         out.append(Evidence(claim=f"{e.name} {m.name} on {m.dataset}", value=f"{m.value:g}{m.unit}", source=e.source))
     if e.gmacs is not None:
@@ -228,6 +237,15 @@ def _model_evidence(c: Candidate) -> list[Evidence]:
     return out
 
 
+def _size_text(ctx: Context, e: ModelEntry) -> str:
+    built = built_size(ctx, e)
+    if built is not None:
+        return (f"{built.params_m:.3g}M parameters and {built.macs / 1e6:.3g}M MACs per sample as built for this data "
+                f"(the reference design in the catalog: {e.params_m:g}M)")  # fmt: skip
+    macs = f", {e.gmacs:g} GMACs at {e.input_size}px" if e.gmacs and e.input_size else ""
+    return f"{e.params_m:g}M parameters{macs}"
+
+
 def _model_design(ctx: Context, sel: Selection) -> ModelDesign:
     c = sel.chosen
     e = c.entry
@@ -236,8 +254,7 @@ def _model_design(ctx: Context, sel: Selection) -> ModelDesign:
         f"{fam.display_name} ({fam.architecture}): {fam.inductive_bias}",
         f"Chosen from {sel.n_candidates} catalog candidates for {ctx.task_type} in {ctx.domain}, "
         f"{sel.n_feasible} of which meet every constraint; {sel.why}.",
-        f"{e.params_m:g}M parameters"
-        + (f", {e.gmacs:g} GMACs at {e.input_size}px" if e.gmacs and e.input_size else "")
+        _size_text(ctx, e)
         + (f"; predicted latency {c.latency.describe()} on {ctx.infer_hw.display_name}" if c.latency else "")
         + ".",
         f"Data needs: {fam.data_needs}",

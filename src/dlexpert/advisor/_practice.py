@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 from ..estimate import estimate_gmacs, predict_latency, training_time
-from ..knowledge import Problem, find_problem, get_problem, get_regimes
+from ..estimate.scratch import ScratchSize, scratch_size
+from ..knowledge import ModelEntry, Problem, find_problem, get_problem, get_regimes
 from ..schema import Evidence
 from ..schema.decisions import Estimates, Range
 from ..schema.plan import (
@@ -329,6 +330,9 @@ def expected_performance(
                 acc += f" is above the best published {best:g}% on {ds.name}; expect to miss it"
     # ---- training time
     gmacs, how = estimate_gmacs(e, training=True)
+    built = built_size(ctx, e)
+    if built is not None:
+        gmacs, how = built.gmacs, f"counted for {e.hub_id} as built for this data's shape {list(ctx.input_shape or ())}"
     n = ctx.n_samples or 10_000
     time_est = None
     if ctx.task_type != "RL":
@@ -372,8 +376,8 @@ def expected_performance(
             other = predict_latency(e, ctx.train_hw, precision="fp32" if ctx.train_hw.kind == "cpu" else "fp16")
             lat_text += f"; {other.ms:.1f} ms on the training device {ctx.train_hw.display_name}"
     estimates = Estimates(
-        params_m=e.params_m,
-        gmacs=e.gmacs,
+        params_m=built.params_m if built else e.params_m,
+        gmacs=built.gmacs if built else e.gmacs,
         latency_ms=Range(value=c.latency.ms, low=c.latency.low_ms, high=c.latency.high_ms, basis=c.latency.basis)
         if c.latency is not None
         else None,
@@ -386,3 +390,11 @@ def expected_performance(
         train_memory_gb=c.train_memory_gb,
     )
     return ExpectedPerformance(accuracy=acc, trainingTime=train_text, inferenceLatency=lat_text), evidence, estimates
+
+
+def built_size(ctx: Context, entry: ModelEntry) -> ScratchSize | None:
+    """Parameters and MACs of dlexpert's own network as it will be built for the profiled data (the catalog quotes
+    the family's reference configuration); None for other libraries or when no data profile gave the shape."""
+    if entry.library != "dlexpert" or not ctx.input_shape or not ctx.n_classes:
+        return None
+    return scratch_size(entry.hub_id, ctx.input_shape, ctx.n_classes)

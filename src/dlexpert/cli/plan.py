@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ..errors import InvalidInputError
 from ._common import err_console, handle_errors
 
 
@@ -25,6 +26,7 @@ def plan(
         "--data",
         help="Profile this dataset (built-in name or path); its size, classes and input shape inform the plan.",
     ),
+    target: str | None = typer.Option(None, "--target", help="With --data: the label column of a table."),
     hardware: str | None = typer.Option(
         None,
         "--hardware",
@@ -52,12 +54,14 @@ def plan(
     from ..schema import load_task
 
     spec = load_task(task)
+    if data is None and target is not None:
+        raise InvalidInputError("--target names the label column of the --data table; pass --data too")
     profile = None
     if data is not None:
         from ..data import profile_dataset
         from ..pipeline import fill_from_profile
 
-        profile = profile_dataset(data)
+        profile = profile_dataset(data, target=target)
         spec = fill_from_profile(spec, profile)
     result = advise(spec, profile=profile, hardware=hardware, assume_defaults=assume_defaults)
     text = result.model_dump_json(indent=2, exclude_none=True) if fmt is PlanFormat.json else render_plan_md(result)

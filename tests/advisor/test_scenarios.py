@@ -354,3 +354,29 @@ def test_size_specific_recipe_needs_a_known_image_side() -> None:
     )
     _, decisions = advise_with_decisions(spec)
     assert decisions.training.recipe != "cnn-scratch-tiny-images"
+
+
+@pytest.mark.parametrize(("n", "raised"), [(36, True), (100_000, False)])
+def test_a_network_from_scratch_gets_a_step_budget_not_only_epochs(n: int, raised: bool) -> None:
+    """36 series at batch 16 would be 80 steps in 40 epochs; the epochs rise to reach the budget. A large set is not
+    touched. The parameter count is the network's as built for the profile's shape, not the catalog's reference."""
+    from types import SimpleNamespace
+
+    from dlexpert.advisor import advise_with_decisions
+    from dlexpert.knowledge import get_regimes
+
+    spec = parse_task(
+        {
+            "task": {"type": "classification", "domain": "time-series", "specificTask": "arrowhead outlines"},
+            "data": {"size": f"{n} sequences"},
+            "constraints": {"computeResources": "CPU (2 cores)"},
+        }
+    )
+    series = SimpleNamespace(input_shape=[1, 251], modality="sequence", source="arrowhead.csv", n_classes=3)
+    plan, decisions = advise_with_decisions(spec, profile=series)
+    t, budget = decisions.training, get_regimes()["defaults"]["min_scratch_steps"]
+    steps = t.epochs * math.ceil(int(n * 0.8) / (t.micro_batch * t.accumulation))
+    assert steps >= budget or not raised
+    assert any(e.claim == "epochs for a step budget" for e in plan.evidence) is raised
+    assert decisions.model.name == "cnn1d"
+    assert decisions.estimates.params_m is not None and 0.05 < decisions.estimates.params_m < 0.2  # ~90k, not 6k

@@ -168,6 +168,9 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
     epochs = r.epochs
     if ctx.n_samples and c.adaptation == "scratch" and r.regime == "scratch":
         epochs = max(r.epochs, reg["defaults"]["epochs_by_band"][ctx.band]) if ctx.band == "small" else r.epochs
+        epochs, steps_text = _step_budget(ctx.n_samples, global_batch, epochs)
+        if steps_text:
+            evidence.append(Evidence(claim="epochs for a step budget", value=str(epochs), source=steps_text))
     warmup = (
         f"{r.warmup_epochs:g} warmup epoch(s)"
         if r.warmup_epochs
@@ -226,6 +229,21 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
         recipe=r, strategy=strategy, epochs=epochs, micro_batch=micro, global_batch=global_batch, lr=lr, mixed=mixed,
         clip=clip, early_stopping_patience=patience, lr_decay_epochs=decay_epochs,
     ), evidence  # fmt: skip
+
+
+def _step_budget(n_samples: int, global_batch: int, epochs: int) -> tuple[int, str]:
+    """Epochs raised until a from-scratch run takes `min_scratch_steps` optimizer steps (regimes.yaml), and why."""
+    defaults = get_regimes()["defaults"]
+    n_train = max(1, int(n_samples * TRAIN_SHARE))
+    steps_per_epoch = math.ceil(n_train / global_batch)
+    need = min(math.ceil(defaults["min_scratch_steps"] / steps_per_epoch), defaults["max_scratch_epochs"])
+    if need <= epochs:
+        return epochs, ""
+    return need, (
+        f"{epochs} epochs of ~{n_train} training samples at batch {global_batch} would be {epochs * steps_per_epoch} "
+        f"optimizer steps; {need} epochs reach {defaults['min_scratch_steps']} (UCR deep baselines train 1500-2000 "
+        "epochs at batch 16: Ismail Fawaz et al. 2019, arXiv 1809.04356, Sec. 4.1)"
+    )
 
 
 def _batch(ctx: Context, c: Candidate, r: Recipe, mixed_bool: bool) -> tuple[int, int, int, str]:
@@ -293,6 +311,9 @@ def _augmentation(ctx: Context, c: Candidate, r: Recipe) -> list[str]:
 # The smallest batch planned (the whole set when it is smaller): BatchNorm needs a few samples per batch for its
 # statistics (Ioffe & Szegedy 2015; Wu & He 2018, arXiv 1803.08494, Fig. 1: BN error rises steeply below batch 16).
 MIN_BATCH = 16
+# The share of the data that trains when the loader also holds out validation and test parts (80%: 10% validation,
+# and 10% test unless a test set is given); the step budget counts steps over it.
+TRAIN_SHARE = 0.8
 # Schedules whose LR does not anneal to a planned end, where patience on the validation metric decides the length.
 PATIENT_SCHEDULES = ("constant", "plateau")
 

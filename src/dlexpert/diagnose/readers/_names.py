@@ -65,9 +65,14 @@ NAME_TABLE: tuple[tuple[re.Pattern[str], str], ...] = (
     (_p(r"grad_norm_total|grad_2(?:\.0)?_norm_total"), "grad_norm"),
     (_p(rf"(?:grad_norm|grad_norms|gradient_norm|grad_2(?:\.0)?_norm)/{_LAYER}"), r"grad_norm/\g<layer>"),
     (_p(rf"(?:gradients|grads?)/{_LAYER}/(?:norm|l2_norm|grad_norm)"), r"grad_norm/\g<layer>"),
+    # `grad/norm` and its per-parameter `grad/norm_gamma`, `grads/norm/conv1` (a GAN's logger, issue 13's corpus).
+    (_p(r"(?:gradients|grads?)/(?:l2_)?norm"), "grad_norm"),
+    (_p(rf"(?:gradients|grads?)/(?:l2_)?norm[_/]{_LAYER}"), r"grad_norm/\g<layer>"),
     # Global gradient norm: HF `grad_norm`, `train/grad_norm`, `gradient_norm`, `total_grad_norm`, `grad_2norm`.
     (_p(rf"(?:{_TRAIN}{_SEP})?(?:grad_norm|gradient_norm|grad_2norm|total_grad_norm|global_grad_norm|gnorm)"),
      "grad_norm"),
+    # A layer's norm written layer first: `conv1.weight/grad_norm`, `encoder.layer0_grad_norm`.
+    (_p(rf"{_LAYER}[/._](?:grad_norm|gradient_norm|grad_2(?:\.0)?_norm)"), r"grad_norm/\g<layer>"),
     # Other per-layer probes, as dlexpert's live monitors name them.
     (_p(rf"(update_ratio|dead_fraction|saturated_fraction)/{_LAYER}"), r"\1/\g<layer>"),
     (_p(r"update_ratio|update_to_weight|update_weight_ratio"), "update_ratio"),

@@ -1146,3 +1146,15 @@ def test_findings_are_complete_and_serialisable(case: str) -> None:
         known = get_problem(f.issue).solutions
         assert sorted(s.split(" (here: ")[0] for s in f.solution) == sorted(known)
         json.dumps(f.model_dump(mode="json"), allow_nan=False)
+
+
+def test_a_negative_classification_loss_or_a_loss_unbounded_below_is_invalid() -> None:
+    ep = np.arange(20, dtype=float)
+    acc = np.linspace(0.3, 0.6, 20)
+    negative_ce = finding(epoch_run(decay(ep, 1.0, -0.4, 5), train_acc=acc), "invalid_loss")
+    assert negative_ce is not None and negative_ce.severity == "error" and negative_ce.evidence["classification"]
+    unbounded = finding(epoch_run(-3e4 * np.geomspace(1, 2000, 20)), "invalid_loss")
+    assert unbounded is not None and unbounded.evidence["late_magnitude"] > 100 * unbounded.evidence["early_magnitude"]
+    # a likelihood that settles below zero, with no accuracy in the log, is a legitimate loss
+    assert finding(epoch_run(decay(ep, 1.0, -0.4, 5)), "invalid_loss") is None
+    assert finding(epoch_run(decay(ep, 2.0, 0.3, 4), train_acc=acc * 180), "invalid_loss") is not None  # 108%

@@ -34,6 +34,7 @@ ISSUES = (
     "train_val_gap",
     "divergence",
     "stuck",
+    "invalid_loss",
 )
 
 
@@ -106,6 +107,23 @@ CAUSAL_LINKS: tuple[Explains, ...] = (
             "train_val_gap",
             "divergence",
             "stuck",
+        )
+    ),
+    # An impossible loss (a negative cross-entropy, a loss unbounded below) is the diagnosis: the shapes of its curve
+    # are not a training signal.
+    *(
+        Explains("invalid_loss", effect, "the loss values are not a valid loss, so their shape says nothing")
+        for effect in (
+            "loss_spike",
+            "loss_oscillation",
+            "underfitting",
+            "slow_convergence",
+            "overfitting",
+            "train_val_gap",
+            "divergence",
+            "stuck",
+            "exploding_gradients",
+            "lr_not_decaying",
         )
     ),
     # problems.yaml exploding_gradients: the loss rises at the steps where the gradient norm surges (Pascanu et al.,

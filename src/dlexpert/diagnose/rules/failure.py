@@ -1,4 +1,5 @@
-"""Runs that failed without a NaN: the loss climbs above where it started (divergence), or nothing moves (stuck).
+"""Runs that failed without a NaN: the loss climbs above where it started (divergence), nothing moves (stuck), or
+the logged values are impossible (invalid_loss).
 
 Both were reported healthy on real logs (issue 13's corpus: a Whisper fine-tune whose eval loss rose 90% after its
 warm-up and stayed there; a loss frozen at 0.250005 for 230 of 240 points; validation accuracy at 0.48-0.54 on a
@@ -154,3 +155,81 @@ def _stuck(c: Curve, what: str) -> Finding:
         axis=c.axis,
         began_at=float(c.x[len(c) // 2]),
     )
+
+
+# ------------------------------------------------------------------------------------------------ invalid_loss
+
+# Heuristic: a negative loss whose magnitude grew this much from the first quarter to the last is unbounded below
+# (issue 13: -3e4 -> -6.5e7), not a likelihood that legitimately goes negative.
+INVALID_GROWTH = 100.0
+INVALID_SOURCE = (
+    "PyTorch CrossEntropyLoss/NLLLoss documentation (a cross-entropy is >= 0; NLLLoss expects log-probabilities); "
+    "Karpathy 2019, 'A Recipe for Training Neural Networks' (verify the loss at init: ln C for C classes); issue 13's "
+    "real-log corpus (a loss from -3e4 to -6.5e7); the 100x growth is a heuristic"
+)
+
+
+@register_rule(issue="invalid_loss")
+def invalid_loss(h: RunHistory) -> Finding | None:
+    """Symptom: values no correct training produces: a classification loss below zero (a cross-entropy cannot be), a
+    negative loss whose magnitude grows by orders of magnitude (unbounded below), or an accuracy below 0 or above 100%.
+    Cause: the loss is fed the wrong thing (probabilities or log-probabilities where logits are expected, NLLLoss on
+    raw scores, swapped arguments), a sign error in a custom loss, or a metric computed wrongly.
+    Remedy: compute the loss on one batch by hand (a uniform guess over C classes gives ln C), check the loss's input
+    convention and sign, and the metric code; nothing else in the log can be trusted until then.
+    """
+    classification = n_classes(h) is not None or any(get_curve(h, a) is not None for a in ("train_acc", "val_acc"))
+    for name in ("train_loss", "val_loss"):
+        c = get_curve(h, name)
+        if c is None or not (c.y < 0).any():
+            continue
+        k = max(2, len(c) // 4)
+        early, late = float(np.median(np.abs(c.y[:k]))), float(np.median(np.abs(c.y[-k:])))
+        unbounded = bool((c.y[-k:] < 0).all()) and early > 0 and late >= INVALID_GROWTH * early
+        if not (classification or unbounded):
+            continue  # a negative loss can be legitimate (a Gaussian likelihood, an ELBO, a GAN's critic)
+        first = int(np.argmax(c.y < 0))
+        why = (
+            f"its magnitude grew {fmt(late / early)}x, from {fmt(early)} to {fmt(late)}: the loss is unbounded below"
+            if unbounded
+            else "a classification loss (cross-entropy) is never negative"
+        )
+        return finding(
+            issue="invalid_loss",
+            rule="invalid_loss",
+            severity="error",
+            diagnosis=(
+                f"The {name.replace('_', ' ')} is negative ({fmt(float(c.y.min()))} at its lowest, first below zero at "
+                f"{at(c.axis, float(c.x[first]))}); {why}. The loss is computed wrongly, so no curve in this log can "
+                "be read as learning."
+            ),
+            evidence={
+                "series": name,
+                "min": float(c.y.min()),
+                "first_negative_at": float(c.x[first]),
+                "early_magnitude": early,
+                "late_magnitude": late,
+                "classification": classification,
+            },
+            source=INVALID_SOURCE,
+            solution=solutions("invalid_loss"),
+            axis=c.axis,
+            began_at=float(c.x[first]),
+        )
+    for name in ("train_acc", "val_acc"):
+        c = get_curve(h, name)
+        if c is not None and (float(c.y.min()) < 0 or float(c.y.max()) > 100):
+            return finding(
+                issue="invalid_loss",
+                rule="invalid_loss",
+                severity="error",
+                diagnosis=(
+                    f"The {name.replace('_', ' ')} runs from {fmt(float(c.y.min()))} to {fmt(float(c.y.max()))}, "
+                    "outside 0-1 (or 0-100%): the metric is computed wrongly."
+                ),
+                evidence={"series": name, "min": float(c.y.min()), "max": float(c.y.max())},
+                source=INVALID_SOURCE,
+                solution=solutions("invalid_loss"),
+                axis=c.axis,
+            )
+    return None

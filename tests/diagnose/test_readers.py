@@ -529,3 +529,16 @@ def test_keras_history_json_mlflow_runs_and_wandb_history_are_read(tmp_path: Pat
     d = diagnose(wandb)  # read, but nothing in it is a loss or an accuracy: not "healthy"
     assert not d.healthy and not d.findings and d.warnings[0].startswith("nothing to judge")
     assert "episodic_reward" in d.warnings[0]
+
+
+def test_several_named_validation_sets_judge_the_first(tmp_path: Path) -> None:
+    # HF Trainer with eval_dataset={"g0": ..., "g1": ...} logs eval_g0_loss, eval_g1_loss, ... and no eval_loss.
+    log = [{"step": 10 * i, "loss": 1.0 / (i + 1)} for i in range(1, 6)]
+    log += [{"step": 10 * i, "eval_g0_loss": 0.5 + 0.1 * i, "eval_g0_accuracy": 0.7,
+             "eval_g1_loss": 0.9, "eval_g1_accuracy": 0.6} for i in range(1, 6)]  # fmt: skip
+    (tmp_path / "trainer_state.json").write_text(json.dumps({"log_history": log, "global_step": 50}))
+    h = read_history(tmp_path / "trainer_state.json")
+    val = h.get("val_loss")
+    assert val is not None and val.source_name == "eval_g0_loss" and val.y[-1] == pytest.approx(1.0)
+    assert h.get("val_acc") is not None and h.get("eval_g1_loss") is not None
+    assert any("2 validation sets (g0, g1)" in w for w in h.warnings)

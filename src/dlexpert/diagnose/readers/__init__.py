@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -174,7 +175,9 @@ def _choose(root: Path, history: RunHistory) -> tuple[Kind, list[Path], Path]:
 
 
 def _finish(history: RunHistory) -> None:
-    """What holds across formats: accuracies as fractions, and `monitored` when per-layer probes were logged."""
+    """What holds across formats: one validation set judged, accuracies as fractions, and `monitored` when per-layer
+    probes were logged."""
+    _first_validation_set(history)
     for (name, _axis), s in history.series.items():
         if name in ("train_acc", "val_acc"):
             finite = [v for v in s.y if v == v and abs(v) != float("inf")]
@@ -182,3 +185,30 @@ def _finish(history: RunHistory) -> None:
                 s.y[:] = [v / 100.0 for v in s.y]
     if any(name.partition("/")[0] in LAYERED_SERIES and "/" in name for name, _ in history.series):
         history.meta.setdefault("monitored", True)
+
+
+# Several validation sets: HF Trainer with a dict of eval datasets logs `eval_<set>_loss`, `eval_<set>_accuracy`.
+_NAMED_VAL = re.compile(r"(?:eval|val|valid|validation)_(?P<set>[A-Za-z0-9]+)_(?P<metric>loss|accuracy|acc)")
+
+
+def _first_validation_set(history: RunHistory) -> None:
+    """With no plain validation loss but several named validation sets, the first (in name order) is judged as the
+    validation split; the others stay under their own names, and a warning says so."""
+    if any(name == "val_loss" for name, _ in history.series):
+        return
+    named = {(m["set"], m["metric"], axis): s for (name, axis), s in history.series.items()
+             if (m := _NAMED_VAL.fullmatch(name))}  # fmt: skip
+    sets = sorted({k[0] for k in named if k[1] == "loss"})
+    if not sets:
+        return
+    first = sets[0]
+    for (set_name, metric, axis), s in named.items():
+        if set_name == first:
+            canonical = "val_loss" if metric == "loss" else "val_acc"
+            del history.series[(s.name, axis)]
+            history.add(canonical, axis, s.x, s.y, source_name=s.source_name or s.name)
+    if len(sets) > 1:
+        history.warnings.append(
+            f"{len(sets)} validation sets ({', '.join(sets)}): judged on the first, {first!r}; the others are listed "
+            "as they were logged"
+        )

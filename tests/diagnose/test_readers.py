@@ -542,3 +542,14 @@ def test_several_named_validation_sets_judge_the_first(tmp_path: Path) -> None:
     assert val is not None and val.source_name == "eval_g0_loss" and val.y[-1] == pytest.approx(1.0)
     assert h.get("val_acc") is not None and h.get("eval_g1_loss") is not None
     assert any("2 validation sets (g0, g1)" in w for w in h.warnings)
+
+
+def test_a_csv_without_an_index_but_validation_on_every_row_is_read_by_epoch(tmp_path: Path) -> None:
+    # A Keras history saved with pandas, index dropped: accuracy,loss,val_accuracy,val_loss, one row per epoch.
+    rows = ["accuracy,loss,val_accuracy,val_loss"] + [f"0.5,{0.69 - 0.001 * i},0.55,0.69" for i in range(8)]
+    (tmp_path / "history.csv").write_text("\n".join(rows) + "\n")
+    h = read_history(tmp_path / "history.csv")
+    assert h.get("train_loss", "epoch") is not None and h.get("train_loss", "step") is None
+    assert any("read as epochs" in w for w in h.warnings)
+    (tmp_path / "steps.csv").write_text("loss\n" + "\n".join(str(1 / (i + 1)) for i in range(8)) + "\n")
+    assert read_history(tmp_path / "steps.csv").get("train_loss", "step") is not None

@@ -110,7 +110,14 @@ def add_table(sink: Sink, table: Table, *, axis: Axis | None = None) -> None:
     rows = [row for _, row in table.rows]
     rows_are_epochs = epoch_col is not None and bool(rows) and _distinct([r.get(epoch_col) for r in rows])
     if axis is None and step_col is None and epoch_col is None and metrics:
-        sink.warn(f"{table.path}: no step or epoch column; rows are numbered as steps from 0")
+        # Validation metrics on every row: one row per epoch (a Keras history saved without its epoch column).
+        validated = any(normalise(c)[0].startswith("val_") and all(c in r for r in rows) for c in metrics)
+        axis = "epoch" if validated else None
+        sink.warn(
+            f"{table.path}: no step or epoch column; "
+            + ("every row has validation metrics, so rows are read as epochs from 0" if validated
+               else "rows are numbered as steps from 0")
+        )  # fmt: skip
     missing_x: set[str] = set()
 
     def put(raw: str, canonical: str, ax: Axis, xcol: str | None) -> None:

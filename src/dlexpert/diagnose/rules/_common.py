@@ -144,14 +144,33 @@ def onset_of_final_run(c: Curve, condition: np.ndarray) -> float | None:
 
 
 def n_classes(h: RunHistory) -> int | None:
-    """Number of classes from the log's meta, when it is a classification run with at least 2 classes."""
+    """Number of classes from the log's meta, when it is a classification run with at least 2 classes; else 2 when
+    the log looks binary (`binary_from_initial_loss`)."""
     if str(h.meta.get("task", "classification")).lower() not in ("classification", "", "none"):
         return None
     try:
         c = int(h.meta.get("n_classes") or 0)
     except (TypeError, ValueError):
         return None
-    return c if c >= 2 else None
+    if c >= 2:
+        return c
+    return 2 if binary_from_initial_loss(h) else None
+
+
+# Karpathy 2019, "A Recipe for Training Neural Networks" (verify the loss at init): a softmax classifier starts at
+# ln C. A log that says nothing of its classes but logs an accuracy and starts within 3% of ln 2 is read as binary.
+INIT_LN2_TOLERANCE = 0.03
+
+
+def binary_from_initial_loss(h: RunHistory) -> bool:
+    """No class count in the log, an accuracy logged, and the first training loss within 3% of ln 2."""
+    if h.meta.get("n_classes") or not any(h.get(a) is not None for a in ("train_acc", "val_acc")):
+        return False
+    loss = h.get("train_loss", "step") or h.get("train_loss", "epoch")
+    if loss is None:
+        return False
+    finite = [v for v in loss.y[:3] if math.isfinite(v)]
+    return bool(finite) and abs(float(np.median(finite)) / math.log(2) - 1) <= INIT_LN2_TOLERANCE
 
 
 def meta_int(h: RunHistory, key: str) -> int | None:

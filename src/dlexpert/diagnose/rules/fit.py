@@ -13,6 +13,7 @@ from ..history import RunHistory
 from ._common import (
     Curve,
     at,
+    binary_from_initial_loss,
     epoch_or_step,
     finding,
     fmt,
@@ -415,7 +416,8 @@ def underfitting(h: RunHistory) -> Finding | None:
     frozen = None if ratio is None else ratio < UPDATE_RATIO_LOW
     parts = [f"after {span} the train loss went from {fmt(first)} to {fmt(now)} ({improvement:.1%})"]
     if ln_c is not None:
-        parts.append(f"ln({C}) = {fmt(ln_c)} is what a uniform guess scores")
+        inferred = " (2 classes, read from a first loss of ln 2)" if binary_from_initial_loss(h) else ""
+        parts.append(f"ln({C}) = {fmt(ln_c)} is what a uniform guess scores{inferred}")
     if acc is not None and acc_now is not None:
         parts.append(f"{acc.name} is {acc_now:.1%}" + (f" against {chance:.1%} for random guessing" if chance else ""))
     if both_bad:
@@ -438,6 +440,7 @@ def underfitting(h: RunHistory) -> Finding | None:
             "train_loss_now": now,
             "improvement": improvement,
             "ln_n_classes": ln_c,
+            "n_classes_from_initial_loss": binary_from_initial_loss(h),
             "acc_now": acc_now,
             "chance_acc": chance,
             "val_loss_now": val_now,

@@ -182,3 +182,35 @@ def test_series_whose_amplitudes_differ_by_orders_of_magnitude_are_normalised_on
     assert bool(decisions.notes) is normalised and all("amplitudes differ" in n for n in decisions.notes)
     again = _fit_to_data(decisions, _series_splits(amplitudes))  # a resumed run or a given plan: decided once
     assert again.notes == decisions.notes
+
+
+def test_a_table_as_people_keep_it_runs_end_to_end(tmp_path: Path) -> None:
+    # Categories, a date, an id per row, a "?" for unknown: encoded, carded, and re-read the same way by evaluate.
+    import pandas as pd
+
+    from dlexpert.pipeline import run
+
+    rng = np.random.default_rng(0)
+    n = 120
+    y = rng.integers(0, 2, n)
+    frame = pd.DataFrame({
+        "size": (y * 2 + rng.normal(0, 0.5, n)).round(3).astype(str),
+        "colour": np.where(y == 1, "red", "blue"),
+        "bought": pd.date_range("2021-01-01", periods=n).strftime("%Y-%m-%d"),
+        "name": [f"item {i}" for i in range(n)],
+        "label": np.array(["no", "yes"])[y],
+    })  # fmt: skip
+    frame.loc[3, "size"] = "?"
+    frame.to_csv(tmp_path / "items.csv", index=False)
+    spec = parse_task({"task": {"type": "classification", "domain": "time-series", "specificTask": "items"},
+                       "constraints": {"computeResources": "CPU (2 cores)"}})  # fmt: skip
+    out = tmp_path / "run"
+    run(spec, data=str(tmp_path / "items.csv"), out_dir=out, target="label", dropna=True, epochs=2, progress=False,
+        latency=False)  # fmt: skip
+    assert RunDir(out).config()["data"]["dropna"] is True
+    assert RunDir(out).profile().layout["encoding"]["name"] == "drop"  # type: ignore[index]
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "`colour` one-hot (2 categories)" in card and "`bought` days since 1970-01-01" in card
+    evaluation = json.loads((out / "evaluation.json").read_text())  # the colour alone gives the label
+    delivered = (evaluation.get("deliverable") or {}).get("test_accuracy") or evaluation["metrics"]["accuracy"]
+    assert delivered > 0.9

@@ -572,6 +572,13 @@ def _training(f: CardFacts) -> str:
                 f"- Class counts (all splits): {counts[lo]} ({lo}) to {counts[hi]} ({hi}), max/min "
                 f"{counts[hi] / max(1, counts[lo]):.2f}."
             )
+    layout = f.profile.layout if f.profile else None
+    if layout and layout.get("kind") == "encoded":
+        how = {"number": "numbers (non-numeric entries missing)", "date": "days since 1970-01-01", "drop": "dropped"}
+        parts = [f"`{_md_escape(c)}` {how[e] if isinstance(e, str) else f'one-hot ({len(e)} categories)'}"
+                 for c, e in layout["encoding"].items()]  # fmt: skip
+        encoded = "; ".join(parts)
+        lines.append(f"- Columns encoded before training (`dlexpert.data.load_data` does the same): {encoded}.")
     t = cfg.get("train") or {}
     lines += ["", "### Training procedure", ""]
     rows = [

@@ -11,6 +11,7 @@ card say which one to use and why.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +20,24 @@ from ..errors import DlexpertError
 from ..rundir import RunDir
 from ..schema.evaluation import BaselineResult, Baselines, Deliverable, ValidationChoice
 
-__all__ = ["NETWORK_ALPHA", "TRUSTED_PREFIXES", "choose", "load_deliverable", "ship_baseline", "step4_verdict"]
+__all__ = [
+    "MIN_VAL_FOR_NETWORK", "NETWORK_MARGIN_Z", "TRUSTED_PREFIXES", "choose", "load_deliverable", "ship_baseline",
+    "step4_verdict",
+]  # fmt: skip
 
-# The network ships only when its validation accuracy is significantly above the best baseline's score: a one-sided
-# exact binomial test of its n_val validation predictions against that score, at 5%. The baseline's score is the
-# better-measured one (repeated k-fold on all of train + validation), so it is taken as the null accuracy. Otherwise
-# the simpler model ships (seed Step 4; the spirit of CART's one-standard-error rule, Breiman et al. 1984, 3.4.3).
-# On a 4-sample validation split nothing is significant (4/4 happens 41% of the time at a true 80%): issue 12's
-# ArrowHead shipped a 61% network over an 80% 1-NN when half a standard error was the bar.
-NETWORK_ALPHA = 0.05
+# The network ships only when its validation accuracy beats the best baseline's score by more than this many standard
+# errors of that accuracy (Agresti-Coull, so 7/7 still has an error bar; Agresti & Coull 1998). Below it the simpler
+# model ships: the one-standard-error rule of CART (Breiman et al. 1984, Sec. 3.4.3) at half a standard error, since the
+# network is the planned model and the baseline's score is the better-measured one (k-fold). On a 7-sample validation
+# split the margin is 6 points, on 16 samples 3, on 400 samples 0.3. z = 1 shipped logistic regression (92.5%) over a
+# 100% network on the LFW faces (16 validation samples): benchmarks/bench_real.py, issue 12 note.
+NETWORK_MARGIN_Z = 0.5
+# Below this many validation samples one sample moves the network's accuracy by more than 10 points, and the network
+# is not compared at all: the cross-validated baseline ships. Issue 12: ArrowHead's 4-sample validation split shipped
+# a 61% network over an 80% 1-NN on one seed (75-80% on the others). A one-sided exact binomial test at 5% instead
+# also shipped logistic regression (96.1%) over a 99.2% network on digits (144 validation samples), so the margin rule
+# stays above this size. A heuristic.
+MIN_VAL_FOR_NETWORK = 10
 
 # Module prefixes of the types a shipped baseline may hold besides scikit-learn's and numpy's (which skops trusts).
 TRUSTED_PREFIXES = ("aeon.", "sklearn.", "numpy.", "builtins.", "collections.")
@@ -68,32 +78,28 @@ def choose(
     network_val_accuracy: float, n_val: int, baselines: list[tuple[str, float]], *, scored_by: str
 ) -> ValidationChoice:
     """Network or best baseline. `baselines`: (key, score) in order of simplicity; the best score wins, ties to the
-    simpler one. The network ships when its validation accuracy is significantly above that score (`NETWORK_ALPHA`,
-    one-sided exact binomial test); `margin` is how far above the score the accuracy had to be."""
+    simpler one. The network ships when its validation accuracy exceeds that score by `NETWORK_MARGIN_Z` standard
+    errors, and never on fewer than `MIN_VAL_FOR_NETWORK` validation samples."""
     best = max(range(len(baselines)), key=lambda i: (baselines[i][1], -i))
     key, score = baselines[best]
-    needed = _correct_needed(n_val, score)
-    correct = round(network_val_accuracy * n_val)
-    ships = n_val > 0 and correct >= needed
-    need_text = (
-        f"it needs {needed} of {n_val} correct" if needed <= n_val else f"no result on {n_val} samples would be enough"
-    )
+    p = (network_val_accuracy * n_val + 2) / (n_val + 4)  # Agresti-Coull: add two successes and two failures
+    margin = NETWORK_MARGIN_Z * math.sqrt(p * (1 - p) / (n_val + 4))
+    if n_val < MIN_VAL_FOR_NETWORK:
+        return ValidationChoice(
+            baseline=key, baseline_score=score, scored_by=scored_by, network_val_accuracy=network_val_accuracy,
+            n_val=n_val, margin=1.0 - score, network_ships=False,
+            rule=f"the validation split has {n_val} samples, fewer than {MIN_VAL_FOR_NETWORK}: the network's "
+            f"{100 * network_val_accuracy:.1f}% there cannot tell it from the best baseline ({key}: "
+            f"{100 * score:.1f}%, {scored_by}); the cross-validated baseline ships",
+        )  # fmt: skip
+    ships = network_val_accuracy - score > margin
     return ValidationChoice(
         baseline=key, baseline_score=score, scored_by=scored_by, network_val_accuracy=network_val_accuracy,
-        n_val=n_val, margin=needed / max(n_val, 1) - score, network_ships=ships,
-        rule=f"the network ships when its validation accuracy ({100 * network_val_accuracy:.1f}% of {n_val}) is "
-        f"significantly above the best baseline's ({key}: {100 * score:.1f}%, {scored_by}; one-sided exact binomial "
-        f"test at {NETWORK_ALPHA:.0%}: {need_text}): "
-        + ("it is" if ships else "it is not; the simpler model ships"),
+        n_val=n_val, margin=margin, network_ships=ships,
+        rule=f"the network ships when its validation accuracy ({100 * network_val_accuracy:.1f}% of {n_val}) beats "
+        f"the best baseline ({key}: {100 * score:.1f}%, {scored_by}) by more than {100 * margin:.1f} points "
+        f"({NETWORK_MARGIN_Z:g} standard error): " + ("it does" if ships else "it does not; the simpler model ships"),
     )  # fmt: skip
-
-
-def _correct_needed(n: int, null_accuracy: float) -> int:
-    """The fewest correct of `n` that a model of accuracy `null_accuracy` reaches with chance <= NETWORK_ALPHA
-    (n + 1 when no count is that unlikely)."""
-    from scipy.stats import binom
-
-    return min(int(binom.isf(NETWORK_ALPHA, n, null_accuracy)) + 1, n + 1)  # isf: the smallest x with P(X > x) <= a
 
 
 def step4_verdict(winner: BaselineResult, b: Baselines) -> str:

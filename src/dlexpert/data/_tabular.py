@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MAX_CATEGORIES", "encode_columns"]
+__all__ = ["MAX_CATEGORIES", "describe_encoding", "encode_columns"]
 
 MAX_CATEGORIES = 30
 NUMERIC_SHARE = 0.9  # a column whose values are numbers in this share of rows is numeric with bad entries
@@ -92,6 +92,13 @@ def _say(column: str, how: str | list[str], col: Any) -> str:
     return f"column {column!r}: {len(how)} categories, one 0/1 column each ({', '.join(map(str, how[:5]))}" + (
         ", ...)" if len(how) > 5 else ")"
     )
+
+
+def describe_encoding(how: str | list[str]) -> str:
+    """One column's encoding (a layout's `encoding` value) in a few words."""
+    if isinstance(how, list):
+        return f"one-hot ({len(how)} categories)"
+    return {"number": "numbers (non-numeric entries missing)", "date": "days since 1970-01-01", "drop": "dropped"}[how]
 
 
 def _number(col: Any) -> Any:

@@ -574,10 +574,9 @@ def _training(f: CardFacts) -> str:
             )
     layout = f.profile.layout if f.profile else None
     if layout and layout.get("kind") == "encoded":
-        how = {"number": "numbers (non-numeric entries missing)", "date": "days since 1970-01-01", "drop": "dropped"}
-        parts = [f"`{_md_escape(c)}` {how[e] if isinstance(e, str) else f'one-hot ({len(e)} categories)'}"
-                 for c, e in layout["encoding"].items()]  # fmt: skip
-        encoded = "; ".join(parts)
+        from ..data._tabular import describe_encoding
+
+        encoded = "; ".join(f"`{_md_escape(c)}` {describe_encoding(e)}" for c, e in layout["encoding"].items())
         lines.append(f"- Columns encoded before training (`dlexpert.data.load_data` does the same): {encoded}.")
     t = cfg.get("train") or {}
     lines += ["", "### Training procedure", ""]

@@ -109,7 +109,7 @@ class _ValRise:
         )
         stays_up = (
             self.n_after >= OVERFIT_ABOVE_MIN_EVALS
-            and self.above_fraction >= OVERFIT_ABOVE_FRACTION - 1e-9
+            and self.above_fraction >= OVERFIT_ABOVE_FRACTION  # k/n and 2/3 round alike: 4/6 == 2/3
             and self.after_median >= self.best * (1 + OVERFIT_ABOVE_RISE)
         )
         return trend_up or stays_up
@@ -382,6 +382,7 @@ def underfitting(h: RunHistory) -> Finding | None:
         return None
     improvement = (first - now) / abs(first)
     C = n_classes(h)
+    inferred_binary = C == 2 and binary_from_initial_loss(h)
     ln_c = math.log(C) if C else None
     acc = epoch_or_step(h, "train_acc", min_epochs=2, min_steps=2) or epoch_or_step(
         h, "val_acc", min_epochs=2, min_steps=2
@@ -416,7 +417,7 @@ def underfitting(h: RunHistory) -> Finding | None:
     frozen = None if ratio is None else ratio < UPDATE_RATIO_LOW
     parts = [f"after {span} the train loss went from {fmt(first)} to {fmt(now)} ({improvement:.1%})"]
     if ln_c is not None:
-        inferred = " (2 classes, read from a first loss of ln 2)" if binary_from_initial_loss(h) else ""
+        inferred = " (2 classes, read from a first loss of ln 2)" if inferred_binary else ""
         parts.append(f"ln({C}) = {fmt(ln_c)} is what a uniform guess scores{inferred}")
     if acc is not None and acc_now is not None:
         parts.append(f"{acc.name} is {acc_now:.1%}" + (f" against {chance:.1%} for random guessing" if chance else ""))
@@ -440,7 +441,7 @@ def underfitting(h: RunHistory) -> Finding | None:
             "train_loss_now": now,
             "improvement": improvement,
             "ln_n_classes": ln_c,
-            "n_classes_from_initial_loss": binary_from_initial_loss(h),
+            "n_classes_from_initial_loss": inferred_binary,
             "acc_now": acc_now,
             "chance_acc": chance,
             "val_loss_now": val_now,

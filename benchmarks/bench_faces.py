@@ -62,13 +62,11 @@ def nearest_neighbour_accuracy(out: Path) -> float:
 def agreement(out: Path) -> str:
     """plan.json's decisions, decisions.json and config.yaml's model record and recipe, compared as typed values."""
     from dlexpert.rundir import RunDir
-    from dlexpert.schema import record_from_config
 
     run = RunDir(out)
     decisions, config = run.decisions(), run.config()
-    same = (run.plan().decisions == decisions and record_from_config(config) == decisions.model
-            and config["recipe"] == decisions.training.recipe
-            and config["train"]["lr"] == decisions.training.lr)  # fmt: skip
+    same = (run.plan().decisions == decisions and config.record() == decisions.model
+            and config.recipe == decisions.training.recipe and config.train["lr"] == decisions.training.lr)  # fmt: skip
     return "yes" if same else "NO"
 
 

@@ -80,7 +80,7 @@ def main() -> None:
         a, b = load_file(str(full / RunDir.BEST)), load_file(str(killed / RunDir.BEST))
         diff = max(float((a[k] - b[k]).abs().max()) for k in a) if a.keys() == b.keys() else float("inf")
         ea, eb = last_epoch(full), last_epoch(killed)
-        cfg_a, cfg_b = RunDir(full).config()["train"], RunDir(killed).config()["train"]
+        cfg_a, cfg_b = RunDir(full).config().train, RunDir(killed).config().train
     print(f"decisions identical in the first run, `train plan.json` and the resumed run: {same}")
     print(f"train settings of the resumed run (after --hardware a100) equal the uninterrupted run's: {cfg_a == cfg_b}")
     print(f"killed with SIGKILL after {at_kill} of {args.epochs} epochs, resumed with --hardware a100")

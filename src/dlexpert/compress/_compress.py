@@ -161,7 +161,7 @@ def subject_from_run(run: Any, *, data: str | None = None) -> Subject:
             f"{run.run_dir}: compress measures the accuracy drop, so it takes classification runs; this run's task "
             f"is {run.task}"
         )
-    source = data or run.config.get("data", {}).get("source")
+    source = data or run.config.data.source
     try:
         sets = run.datasets(data)
     except InvalidInputError as e:
@@ -173,8 +173,8 @@ def subject_from_run(run: Any, *, data: str | None = None) -> Subject:
     latency, size, rec = _constraints(run.run_dir)
     return Subject(
         model=run.model, train_set=sets.train, val_set=sets.val, test_set=sets.test,
-        rebuild={"model_record": record_from_config(run.config).model_dump(mode="json")},
-        train_cfg=parse_train_config(run.config["train"], source=f"{run.run_dir}/{RunDir.CONFIG}"),
+        rebuild={"model_record": run.config.record().model_dump(mode="json")},
+        train_cfg=parse_train_config(run.config.train, source=f"{run.run_dir}/{RunDir.CONFIG}"),
         baseline_size_bytes=run.weights_path.stat().st_size, modality=run.modality, name=run.model_name,
         latency_budget_ms=latency, size_limit_mb=size, recommendation=rec,
     )  # fmt: skip

@@ -28,8 +28,9 @@ from .._io import atomic_write_text
 from ..errors import InvalidInputError, UnknownNameError
 from ..rundir import RunDir
 from ..schema import Diagnosis, Plan
-from ..schema.decisions import ModelRecord, record_from_config
+from ..schema.decisions import ModelRecord
 from ..schema.evaluation import Evaluation
+from ..schema.run_config import RunConfig
 from .evaluate import environment, evaluate_run, file_sha256, load_evaluation
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class CardFacts:
     """Everything the card and the HTML report print, read from the run directory once."""
 
     run_dir: Path
-    config: dict[str, Any]
+    config: RunConfig
     evaluation: Evaluation
     evaluation_sha256: str
     task: dict[str, Any] = field(default_factory=dict)
@@ -301,11 +302,11 @@ def _license(f: CardFacts) -> str:
     """The pretrained weights' license from the catalog; "other" (for the owner to set) for from-scratch models."""
     from ..knowledge import get_model
 
-    name = f.config.get("catalog_model")
+    name = f.config.catalog_model
     if _record(f).adaptation == "scratch":
         return "other"
     try:
-        lic = get_model(str(name)).license if name else "unknown"
+        lic = get_model(name).license if name else "unknown"
     except UnknownNameError:  # not in the catalog (a model built outside it)
         lic = "unknown"
     return lic if lic and lic != "unknown" else "other"
@@ -370,7 +371,7 @@ def _details(f: CardFacts) -> str:
     rows = [
         ["Architecture", f"{record.name} ({info.get('class', '-')})"],
         ["Model record", ", ".join(f"{k}={v}" for k, v in record.model_dump(exclude_defaults=True).items())],
-        ["Catalog entry", cfg.get("catalog_model") or "-"],
+        ["Catalog entry", cfg.catalog_model or "-"],
         ["Adaptation", record.adaptation],
         ["Parameters", f"{info['n_parameters']:,} ({info['n_trainable']:,} trainable)" if info else "-"],
         ["Weights file", f"{ev.weights} ({_mb(info.get('weights_bytes'))})"],
@@ -385,7 +386,7 @@ def _uses(f: CardFacts) -> str:
     ev = f.evaluation
     task = f.task.get("task") or {}
     classes = ev.data.get("classes") or []
-    shape = _record(f).input_shape or (f.config.get("data") or {}).get("input_shape")
+    shape = f.config.input_shape()
     lines = ["## Uses", "", "### Intended use", ""]
     lines.append(
         f"- Task: {task.get('type', ev.task)} ({task.get('domain', ev.data.get('modality'))})"
@@ -490,7 +491,7 @@ def _limitations(f: CardFacts) -> str:
 
 def _record(f: CardFacts) -> ModelRecord:
     """The model the run trained, as its config records it (`models.build` makes it again)."""
-    return record_from_config(f.config, source=f"{f.run_dir}/{RunDir.CONFIG}")
+    return f.config.record(source=f"{f.run_dir}/{RunDir.CONFIG}")
 
 
 def _how_to_load(f: CardFacts) -> str:
@@ -555,12 +556,12 @@ def _how_to_load(f: CardFacts) -> str:
 
 def _training(f: CardFacts) -> str:
     ev, cfg, tr = f.evaluation, f.config, f.training
-    data = cfg.get("data") or {}
+    data = cfg.data
     lines = ["## Training details", "", "### Training data", ""]
-    lines.append(f"- Source: `{data.get('source')}`; data version (content hash) `{data.get('version')}`.")
+    lines.append(f"- Source: `{data.source}`; data version (content hash) `{data.version}`.")
     lines.append(
         f"- Split: {ev.data.get('n_train')} train / {ev.data.get('n_val')} validation / {ev.n_samples} "
-        f"test ({_split_text(ev.data.get('split') or data.get('split') or {})})."
+        f"test ({_split_text(ev.data.get('split') or data.split)})."
     )
     counts = f.profile.class_counts if f.profile else {}
     if counts:
@@ -578,10 +579,10 @@ def _training(f: CardFacts) -> str:
 
         encoded = "; ".join(f"`{_md_escape(c)}` {describe_encoding(e)}" for c, e in layout["encoding"].items())
         lines.append(f"- Columns encoded before training (`dlexpert.data.load_data` does the same): {encoded}.")
-    t = cfg.get("train") or {}
+    t = cfg.train
     lines += ["", "### Training procedure", ""]
-    rows = [
-        ["Recipe", cfg.get("recipe") or "-"],
+    rows: list[list[Any]] = [
+        ["Recipe", cfg.recipe or "-"],
         ["Optimizer", f"{t.get('optimizer')} (lr {t.get('lr')}, weight decay {t.get('weight_decay')})"],
         ["Schedule", f"{t.get('scheduler')}, {t.get('epochs')} epochs, warmup {t.get('warmup_epochs')} epochs"],
         ["Batch", f"{t.get('batch_size')} x {t.get('accumulation')} accumulation"],
@@ -611,7 +612,7 @@ def _training(f: CardFacts) -> str:
         "<details><summary>Full resolved config (config.yaml)</summary>",
         "",
         "```yaml",
-        yaml.safe_dump(cfg, sort_keys=False).rstrip(),
+        yaml.safe_dump(cfg.model_dump(mode="json", exclude_unset=True), sort_keys=False).rstrip(),
         "```",
         "",
         "</details>",
@@ -830,11 +831,11 @@ def _sources(f: CardFacts) -> str:
     }
     from ..knowledge import get_model, list_recipes
 
-    recipe = next((r for r in list_recipes() if r.name == f.config.get("recipe")), None)
+    recipe = next((r for r in list_recipes() if r.name == f.config.recipe), None)
     if recipe is not None:
         cited.add(f"Training recipe {recipe.name}: {recipe.source}")
     try:
-        entry = get_model(str(f.config.get("catalog_model")))
+        entry = get_model(str(f.config.catalog_model))
         cited.add(f"Model {entry.name}: {entry.source}")
     except UnknownNameError:  # a model outside the catalog
         pass

@@ -239,7 +239,7 @@ def evaluate_run(
             "source": str(splits.source),
             "test": str(data) if data else splits.split.get("test"),
             "version": splits.version,
-            "trained_version": run.config.get("data", {}).get("version"),
+            "trained_version": run.config.data.version,
             "modality": splits.modality,
             "classes": trained,
             "split": splits.split,
@@ -309,13 +309,13 @@ def step4(
 ) -> tuple[Baselines, Deliverable | None]:
     """Seed Step 4 on the run's own splits: the majority, linear and strong baselines, the paired choice between the
     network and the best of them on validation, and the deliverable when a baseline wins (saved in the run dir)."""
-    n_classes, seed = len(run.classes or splits.classes), int(run.config["train"]["seed"])
+    n_classes, seed = len(run.classes or splits.classes), run.config.seed
     majority = majority_baseline(splits.y_train, y_eval, n_classes)
     linear_fit = fit_linear_baseline(splits, seed=seed)
     linear = score_linear(linear_fit, x_test=x_test, y_test=y_eval, n_classes=n_classes)
     strong_fits, skipped = fit_strong_baselines(splits, seed=seed)
     strong = [score_fit(f, x_test, y_eval) for f in strong_fits]
-    public = public_results(run.config.get("data", {}).get("source"), n_classes=n_classes, n_test=len(y_eval))
+    public = public_results(run.config.data.source, n_classes=n_classes, n_test=len(y_eval))
     net_val, y_val = _predicted(run.model, sets.val), np.asarray(splits.y_val)
     net_val_acc = float((net_val == y_val).mean()) if len(y_val) else None
     baselines = Baselines(

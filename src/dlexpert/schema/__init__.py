@@ -23,6 +23,7 @@ from .decisions import Decisions, Estimates, Fallback, ModelRecord, TrainingChoi
 from .diagnosis import ISSUES, Diagnosis, Finding, sort_findings
 from .evaluation import Evaluation
 from .plan import Alternative, Assumption, Evidence, Plan, Question, WorkflowStep
+from .run_config import MonitorSettings, RunConfig, RunData
 from .task import DOMAINS, TASK_TYPES, TaskSpec, load_task, parse_task
 
 __all__ = [
@@ -45,8 +46,11 @@ __all__ = [
     "Latency",
     "ModelRecord",
     "ModelSize",
+    "MonitorSettings",
     "Plan",
     "Question",
+    "RunConfig",
+    "RunData",
     "TaskSpec",
     "TrainingChoice",
     "WorkflowStep",

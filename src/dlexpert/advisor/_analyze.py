@@ -114,96 +114,135 @@ def _challenges(spec: TaskSpec) -> set[str]:
     return {tag for tag, words in _CHALLENGES.items() if any(w in text for w in words)}
 
 
+@dataclass
+class _Notes:
+    """What Step 1 asked, assumed, measured and warned about, in the order it found them."""
+
+    assume_defaults: bool
+    questions: list[Question] = field(default_factory=list)
+    assumptions: list[Assumption] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def ask_or_assume(self, q: Question, default: str) -> None:
+        """Missing information: a question, or with `assume_defaults` an assumption with the question's reason."""
+        if self.assume_defaults:
+            self.assumptions.append(Assumption(field=q.field, value=default, reason=q.reason))
+        else:
+            self.questions.append(q)
+
+
 def analyse(
     spec: TaskSpec, *, hardware: str | None = None, assume_defaults: bool = False, profile: Any = None
 ) -> Context:
     """Seed Step 1. `hardware` (a profile name, alias, or "auto") overrides `constraints.computeResources`;
     `profile` (a `DataProfile`) adds the measured input shape and modality."""
-    reg = get_regimes()
-    questions: list[Question] = []
-    assumptions: list[Assumption] = []
-    evidence: list[Evidence] = []
-    warnings: list[str] = []
+    notes = _Notes(assume_defaults=assume_defaults)
     cons = spec.constraints
-
-    # ---- data: size and classes, from the spec, else from a named public dataset, else ask.
     dataset = find_dataset(spec.task.specificTask)
+    n_samples = _data_size(spec, dataset, notes)
+    n_classes = _class_count(spec, dataset, profile, notes)
+    train_hw, n_devices, n_nodes, device_memory_gb = _training_hardware(cons, hardware, notes)
+    infer_hw, latency = _inference_target(cons.latency_parsed, train_hw, notes)
+    challenges = _challenges(spec)
+    realtime = "real-time" in challenges or (latency is not None and latency.max_ms <= 100)
+    if "real-time" in challenges and latency is None:
+        latency = _assumed_frame_rate(notes)
+    if infer_hw.kind in {"edge", "npu"} or train_hw.kind in {"edge", "npu"}:
+        challenges.add("real-time")
+    challenges |= _data_challenges(spec, profile, n_samples)
+    if dataset is not None and dataset.task != spec.task.type:
+        notes.warnings.append(
+            f"specificTask names {dataset.name}, a {dataset.task} dataset, but task.type is "
+            f"{spec.task.type}; using the dataset only for its size"
+        )
+    input_shape = tuple(profile.input_shape) if profile is not None and profile.input_shape else None
+    if input_shape is not None:
+        notes.evidence.append(Evidence(claim="input shape per sample", value=str(input_shape),
+                                       source=f"data profile of {getattr(profile, 'source', 'the data')}"))  # fmt: skip
+    return Context(
+        input_shape=input_shape,
+        modality=getattr(profile, "modality", None),
+        spec=spec,
+        task_type=spec.task.type,
+        domain=spec.task.domain,
+        dataset=dataset,
+        n_samples=n_samples,
+        n_classes=n_classes,
+        band=_band(n_samples) if n_samples is not None else "medium",
+        train_hw=train_hw,
+        n_devices=n_devices,
+        n_nodes=n_nodes,
+        device_memory_gb=device_memory_gb,
+        infer_hw=infer_hw,
+        latency=latency,
+        size_limit_mb=cons.model_size_parsed.max_mb if cons.model_size_parsed else None,
+        accuracy=cons.accuracy_parsed,
+        budget=cons.budget_parsed,
+        realtime=realtime,
+        challenges=challenges,
+        long_tail="long-tail" in challenges,
+        questions=notes.questions,
+        assumptions=notes.assumptions,
+        evidence=notes.evidence,
+        warnings=notes.warnings,
+    )
+
+
+def _data_size(spec: TaskSpec, dataset: DatasetInfo | None, notes: _Notes) -> int | None:
+    """Training samples: from `data.size`, else from a named public dataset, else asked (or assumed per domain)."""
     size = spec.data.size_parsed
-    n_classes = dataset.n_classes if dataset else None
     if size is not None:
-        n_samples: int | None = size.n_samples
-        evidence.append(
+        notes.evidence.append(
             Evidence(
                 claim="training samples", value=f"{size.n_samples:,} ({size.unit})", source=f"data.size {size.text!r}"
             )
         )
-    elif dataset is not None:
-        n_samples = dataset.n_train
-        evidence.append(
+        return size.n_samples
+    if dataset is not None:
+        notes.evidence.append(
             Evidence(claim=f"training samples of {dataset.name}", value=f"{dataset.n_train:,}", source=dataset.source)
         )
-    else:
-        n_samples = None
-        q = Question(
-            field="data.size",
-            question="How many labelled training samples do you have (e.g. '10k images')?",
-            reason="Step 2's principles pick transfer learning (<10k), fine-tuning + augmentation (10k-100k) "
-            "or training from scratch (>100k) by data size; epochs and training time scale with it too.",
-        )
-        if assume_defaults:
-            text = reg["defaults"]["data_size"][spec.task.domain]
-            n_samples = parse_data_size(text).n_samples
-            assumptions.append(Assumption(field="data.size", value=text, reason=q.reason))
-        else:
-            questions.append(q)
+        return dataset.n_train
+    q = Question(
+        field="data.size",
+        question="How many labelled training samples do you have (e.g. '10k images')?",
+        reason="Step 2's principles pick transfer learning (<10k), fine-tuning + augmentation (10k-100k) "
+        "or training from scratch (>100k) by data size; epochs and training time scale with it too.",
+    )
+    if not notes.assume_defaults:
+        notes.questions.append(q)
+        return None
+    default = get_regimes()["defaults"]["data_size"][spec.task.domain]
+    notes.ask_or_assume(q, default)
+    return parse_data_size(default).n_samples
+
+
+def _class_count(spec: TaskSpec, dataset: DatasetInfo | None, profile: Any, notes: _Notes) -> int | None:
+    """Classes: measured in the data, else written in the spec ("37 classes"), else the named dataset's."""
+    n_classes = dataset.n_classes if dataset else None
     written = " ".join(filter(None, [spec.task.specificTask, spec.data.distribution, spec.data.size]))
     m = re.search(r"(\d[\d,]*)\s*(?:classes|categories|labels|species|classes?)\b", written.lower())
     if m:
         n_classes = int(m.group(1).replace(",", ""))
-        evidence.append(Evidence(claim="classes", value=str(n_classes), source=f"spec text {m.group(0)!r}"))
+        notes.evidence.append(Evidence(claim="classes", value=str(n_classes), source=f"spec text {m.group(0)!r}"))
     elif n_classes is not None and dataset is not None:
-        evidence.append(Evidence(claim=f"classes in {dataset.name}", value=str(n_classes), source=dataset.source))
+        notes.evidence.append(Evidence(claim=f"classes in {dataset.name}", value=str(n_classes), source=dataset.source))
     if getattr(profile, "n_classes", None):  # measured beats written
         n_classes = int(profile.n_classes)
-    band = _band(n_samples) if n_samples is not None else "medium"
+    return n_classes
 
-    # ---- compute: --hardware beats the spec; "auto" detects this machine.
+
+def _training_hardware(cons: Any, hardware: str | None, notes: _Notes) -> tuple[HardwareProfile, int, int, float]:
+    """(device, devices per node, nodes, memory per device in GB): `--hardware` beats the spec; "auto" detects this
+    machine; a spec that names no device is asked (or the default assumed)."""
     compute = cons.compute_parsed
-    n_devices, n_nodes, mem = 1, 1, None
+    n_devices, n_nodes = (compute.n_devices, compute.n_nodes) if compute is not None else (1, 1)
+    mem = None
     if hardware:
-        if hardware == "auto":
-            name, desc = detect_hardware()
-            train_hw = get_hardware(name)
-            evidence.append(Evidence(claim="training hardware (detected)", value=train_hw.display_name, source=desc))
-        else:
-            train_hw = get_hardware(hardware)
-            evidence.append(Evidence(claim="training hardware", value=train_hw.display_name, source="--hardware"))
-        if compute is not None:
-            n_devices, n_nodes = compute.n_devices, compute.n_nodes
+        train_hw = _named_hardware(hardware, notes)
     elif compute is not None:
-        # A named device wins; an unnamed CPU is sized by its core count, not by the word "cpu".
-        found = find_hardware(compute.device) if compute.device else None
-        if found is None and compute.kind != "cpu":
-            found = find_hardware(compute.text)
-        if found is not None and (found.kind == "cpu") != (compute.kind == "cpu"):
-            found = None
-        train_hw = found or _generic(compute.kind, compute.memory_gb, compute.cores)
-        n_devices, n_nodes, mem = compute.n_devices, compute.n_nodes, compute.memory_gb
-        evidence.append(
-            Evidence(
-                claim="training hardware",
-                value=f"{n_nodes * n_devices} x {train_hw.display_name}",
-                source=f"constraints.computeResources {compute.text!r} -> {train_hw.source}",
-            )
-        )
-        if re.search(r"\bmulti", compute.text.lower()) and not re.search(r"\d", compute.text):
-            assumptions.append(
-                Assumption(
-                    field="constraints.computeResources",
-                    value="2 devices",
-                    reason="'multi-GPU' without a count; the plan assumes the minimum, two",
-                )
-            )
+        train_hw, mem = _hardware_from_text(compute, notes), compute.memory_gb
     else:
         q = Question(
             field="constraints.computeResources",
@@ -211,96 +250,98 @@ def analyse(
             reason="Model size, batch size, mixed precision, adaptation method (full fine-tuning vs LoRA) "
             "and training time all depend on the device and its memory.",
         )
-        default = reg["defaults"]["compute"]
+        default = get_regimes()["defaults"]["compute"]
         parsed = parse_compute(default)
         train_hw = find_hardware(parsed.device or default) or _generic(parsed.kind, parsed.memory_gb, None)
-        if assume_defaults:
-            assumptions.append(Assumption(field="constraints.computeResources", value=default, reason=q.reason))
-        else:
-            questions.append(q)
-    device_memory_gb = min(mem, train_hw.memory_gb) if mem else train_hw.memory_gb
+        notes.ask_or_assume(q, default)
     if mem and mem > train_hw.memory_gb * 1.05 and train_hw.kind != "cpu":
-        warnings.append(
+        notes.warnings.append(
             f"computeResources says {mem:g} GB but {train_hw.display_name} has {train_hw.memory_gb:g} GB; "
             f"planning with {train_hw.memory_gb:g} GB"
         )
-        device_memory_gb = train_hw.memory_gb
-    elif mem:
-        device_memory_gb = mem
+        mem = None
+    return train_hw, n_devices, n_nodes, mem or train_hw.memory_gb
 
-    # ---- inference target: the device named in the latency requirement, else the training device.
-    latency = cons.latency_parsed
-    infer_hw = train_hw
-    if latency is not None and latency.hardware:
-        found = find_hardware(latency.hardware)
-        if found is None:
-            raise_unknown = f"latencyRequirement names device {latency.hardware!r}, which no hardware profile matches"
-            warnings.append(raise_unknown + f"; predicting latency on {train_hw.display_name} instead")
-        else:
-            infer_hw = found
-    challenges = _challenges(spec)
-    realtime = "real-time" in challenges or (latency is not None and latency.max_ms <= 100)
-    if "real-time" in challenges and latency is None:
-        latency = Latency(text="30 fps (assumed for 'real-time')", max_ms=1000 / 30)
-        assumptions.append(
+
+def _named_hardware(hardware: str, notes: _Notes) -> HardwareProfile:
+    """`--hardware NAME`, or "auto": this machine."""
+    if hardware == "auto":
+        name, desc = detect_hardware()
+        train_hw = get_hardware(name)
+        notes.evidence.append(Evidence(claim="training hardware (detected)", value=train_hw.display_name, source=desc))
+    else:
+        train_hw = get_hardware(hardware)
+        notes.evidence.append(Evidence(claim="training hardware", value=train_hw.display_name, source="--hardware"))
+    return train_hw
+
+
+def _hardware_from_text(compute: Any, notes: _Notes) -> HardwareProfile:
+    """The device `computeResources` describes. A named device wins; an unnamed CPU is sized by its core count, not
+    by the word "cpu"."""
+    found = find_hardware(compute.device) if compute.device else None
+    if found is None and compute.kind != "cpu":
+        found = find_hardware(compute.text)
+    if found is not None and (found.kind == "cpu") != (compute.kind == "cpu"):
+        found = None
+    train_hw = found or _generic(compute.kind, compute.memory_gb, compute.cores)
+    notes.evidence.append(
+        Evidence(
+            claim="training hardware",
+            value=f"{compute.n_nodes * compute.n_devices} x {train_hw.display_name}",
+            source=f"constraints.computeResources {compute.text!r} -> {train_hw.source}",
+        )
+    )
+    if re.search(r"\bmulti", compute.text.lower()) and not re.search(r"\d", compute.text):
+        notes.assumptions.append(
             Assumption(
-                field="constraints.latencyRequirement",
-                value="<33 ms (30 fps)",
-                reason="challenges says real-time but gives no number; 30 frames per second is the usual video rate",
+                field="constraints.computeResources",
+                value="2 devices",
+                reason="'multi-GPU' without a count; the plan assumes the minimum, two",
             )
         )
-    if infer_hw.kind in {"edge", "npu"} or train_hw.kind in {"edge", "npu"}:
-        challenges.add("real-time")
+    return train_hw
 
+
+def _inference_target(
+    latency: Latency | None, train_hw: HardwareProfile, notes: _Notes
+) -> tuple[HardwareProfile, Latency | None]:
+    """The device named in the latency requirement, else the training device."""
+    if latency is None or not latency.hardware:
+        return train_hw, latency
+    found = find_hardware(latency.hardware)
+    if found is None:
+        notes.warnings.append(
+            f"latencyRequirement names device {latency.hardware!r}, which no hardware profile matches; "
+            f"predicting latency on {train_hw.display_name} instead"
+        )
+    return found or train_hw, latency
+
+
+def _assumed_frame_rate(notes: _Notes) -> Latency:
+    notes.assumptions.append(
+        Assumption(
+            field="constraints.latencyRequirement",
+            value="<33 ms (30 fps)",
+            reason="challenges says real-time but gives no number; 30 frames per second is the usual video rate",
+        )
+    )
+    return Latency(text="30 fps (assumed for 'real-time')", max_ms=1000 / 30)
+
+
+def _data_challenges(spec: TaskSpec, profile: Any, n_samples: int | None) -> set[str]:
+    """Challenges the data itself shows: a long tail (written or measured), noisy labels, very few samples."""
+    found = set()
     dist = (spec.data.distribution or "").lower()
-    long_tail = "long-tail" in challenges or any(w in dist for w in ("long", "tail", "imbalanc", "unbalanc", "skew"))
-    long_tail = long_tail or bool(getattr(profile, "imbalanced", False))
-    if long_tail:
-        challenges.add("long-tail")
+    if any(w in dist for w in ("long", "tail", "imbalanc", "unbalanc", "skew")) or getattr(
+        profile, "imbalanced", False
+    ):
+        found.add("long-tail")
     quality = (spec.data.quality or "").lower()
     if any(w in quality for w in ("noisy", "noise", "crowd", "weak", "errors", "mislabel", "poor")):
-        challenges.add("noisy-labels")
-    if n_samples is not None and n_samples < reg["tiny_data_samples"]:
-        challenges.add("few-shot")
-
-    size_limit = cons.model_size_parsed.max_mb if cons.model_size_parsed else None
-    if dataset is not None and dataset.task != spec.task.type:
-        warnings.append(
-            f"specificTask names {dataset.name}, a {dataset.task} dataset, but task.type is "
-            f"{spec.task.type}; using the dataset only for its size"
-        )
-    input_shape = tuple(profile.input_shape) if profile is not None and profile.input_shape else None
-    modality = getattr(profile, "modality", None)
-    if input_shape is not None:
-        evidence.append(Evidence(claim="input shape per sample", value=str(input_shape),
-                                 source=f"data profile of {getattr(profile, 'source', 'the data')}"))  # fmt: skip
-    return Context(
-        input_shape=input_shape,
-        modality=modality,
-        spec=spec,
-        task_type=spec.task.type,
-        domain=spec.task.domain,
-        dataset=dataset,
-        n_samples=n_samples,
-        n_classes=n_classes,
-        band=band,
-        train_hw=train_hw,
-        n_devices=n_devices,
-        n_nodes=n_nodes,
-        device_memory_gb=device_memory_gb,
-        infer_hw=infer_hw,
-        latency=latency,
-        size_limit_mb=size_limit,
-        accuracy=cons.accuracy_parsed,
-        budget=cons.budget_parsed,
-        realtime=realtime,
-        challenges=challenges,
-        long_tail=long_tail,
-        questions=questions,
-        assumptions=assumptions,
-        evidence=evidence,
-        warnings=warnings,
-    )
+        found.add("noisy-labels")
+    if n_samples is not None and n_samples < get_regimes()["tiny_data_samples"]:
+        found.add("few-shot")
+    return found
 
 
 def _generic(kind: str, memory_gb: float | None, cores: int | None) -> HardwareProfile:

@@ -263,6 +263,65 @@ def _read_frame(path: Path) -> Any:
         raise InvalidInputError(f"{path}: could not be read as a {suffix.lstrip('.')} table ({first})") from None
 
 
+def _target_column(path: Path, columns: list[str], target: str | None, warnings: list[str]) -> str:
+    """The label column: `target`, else the one column named like a label ("label", "class", ...)."""
+    if target is None:
+        guesses = [c for c in columns if c.lower() in TARGET_GUESSES]
+        if len(guesses) != 1:
+            raise InvalidInputError(
+                f"{path}: say which column holds the labels with target=COLUMN (--target); "
+                f"columns: {', '.join(columns)}"
+            )
+        target = guesses[0]
+        warnings.append(f"{path.name}: no target given; using column {target!r} as the label")
+    if target not in columns:
+        raise InvalidInputError(f"{path}: no column {target!r} for the target; available columns: {', '.join(columns)}")
+    return target
+
+
+def _drop_nonfinite(
+    path: Path, df: Any, columns: list[str], *, strict: list[str], dropna: bool, warnings: list[str]
+) -> tuple[Any, dict[str, int]]:
+    """Missing (NaN, empty cell) or infinite values, per column, counted before anything is dropped: an error, or
+    with `dropna` the rows dropped and said. Columns in `strict` (labels, text) count only missing cells."""
+    pd = require("pandas", extra="train", what=f"reading {path.name}")
+    bad_rows = np.zeros(len(df), dtype=bool)
+    missing: dict[str, int] = {}
+    for c in columns:
+        col = df[c]
+        if c in strict or not pd.api.types.is_numeric_dtype(col):
+            nonfinite = col.isna().to_numpy()
+        else:
+            nonfinite = ~np.isfinite(col.to_numpy(dtype=np.float64, na_value=np.nan))
+        if nonfinite.any():
+            missing[c] = int(nonfinite.sum())
+            bad_rows |= nonfinite
+    if not missing:
+        return df, missing
+    listing = ", ".join(f"{c!r} ({n} row{'s' if n != 1 else ''})" for c, n in missing.items())
+    if not dropna:
+        raise InvalidInputError(
+            f"{path}: NaN, Inf or empty values in column {listing}; fix those rows or pass dropna=True (--dropna)"
+        )
+    warnings.append(f"{path.name}: dropped {int(bad_rows.sum())} row(s) with NaN/Inf/empty values in {listing}")
+    df = df.loc[~bad_rows]
+    if len(df) == 0:
+        raise InvalidInputError(f"{path}: no rows left after dropping those with NaN, Inf or empty values")
+    return df, missing
+
+
+def _class_labels(path: Path, df: Any, target: str) -> np.ndarray:
+    """The target column's values; fractional numbers are refused (a regression target, not class labels)."""
+    labels = df[target].to_numpy()
+    if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
+        example = labels[labels != np.round(labels)][0]
+        raise InvalidInputError(
+            f"{path}: target column {target!r} holds non-integer numbers (e.g. {example});"
+            " expected class labels (regression targets are not supported by the data loader)"
+        )
+    return labels
+
+
 def _read_table(
     path: Path,
     *,
@@ -275,24 +334,13 @@ def _read_table(
 ) -> RawData:
     """A table: a text column (text), numeric columns as a feature vector (tabular), or a time series (sequence;
     `_series.py` says when). `feature_names`/`like_layout` come from the training table when this is its test set."""
-    pd = require("pandas", extra="train", what=f"reading {path.name}")
     df = _read_frame(path)
     df.columns = [str(c) for c in df.columns]
     columns = list(df.columns)
     if len(df) == 0:
         raise InvalidInputError(f"{path}: the table has no rows; expected one row per sample")
     warnings: list[str] = []
-    if target is None:
-        guesses = [c for c in columns if c.lower() in TARGET_GUESSES]
-        if len(guesses) != 1:
-            raise InvalidInputError(
-                f"{path}: say which column holds the labels with target=COLUMN (--target); "
-                f"columns: {', '.join(columns)}"
-            )
-        target = guesses[0]
-        warnings.append(f"{path.name}: no target given; using column {target!r} as the label")
-    if target not in df.columns:
-        raise InvalidInputError(f"{path}: no column {target!r} for the target; available columns: {', '.join(columns)}")
+    target = _target_column(path, columns, target, warnings)
     is_text = text_column in df.columns and text_column != target
     features = [text_column] if is_text else [c for c in columns if c != target]
     if not features:
@@ -350,36 +398,9 @@ def _read_table(
                 f"the UCR archive) resampled to {wide_now['length']} steps by linear interpolation"
             )
 
-    # Missing (NaN, empty cell) or infinite values, per column, counted before anything is dropped.
-    bad_rows = np.zeros(len(df), dtype=bool)
-    missing: dict[str, int] = {}
-    for c in [*features, target]:
-        col = df[c]
-        if is_text or c == target or not pd.api.types.is_numeric_dtype(col):
-            nonfinite = col.isna().to_numpy()
-        else:
-            nonfinite = ~np.isfinite(col.to_numpy(dtype=np.float64, na_value=np.nan))
-        if nonfinite.any():
-            missing[c] = int(nonfinite.sum())
-            bad_rows |= nonfinite
-    if missing:
-        listing = ", ".join(f"{c!r} ({n} row{'s' if n != 1 else ''})" for c, n in missing.items())
-        if not dropna:
-            raise InvalidInputError(
-                f"{path}: NaN, Inf or empty values in column {listing}; fix those rows or pass dropna=True (--dropna)"
-            )
-        warnings.append(f"{path.name}: dropped {int(bad_rows.sum())} row(s) with NaN/Inf/empty values in {listing}")
-        df = df.loc[~bad_rows]
-        if len(df) == 0:
-            raise InvalidInputError(f"{path}: no rows left after dropping those with NaN, Inf or empty values")
-
-    labels = df[target].to_numpy()
-    if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
-        example = labels[labels != np.round(labels)][0]
-        raise InvalidInputError(
-            f"{path}: target column {target!r} holds non-integer numbers (e.g. {example});"
-            " expected class labels (regression targets are not supported by the data loader)"
-        )
+    read_as_is = [*features, target] if is_text else [target]  # labels and text: only empty cells are missing
+    df, missing = _drop_nonfinite(path, df, [*features, target], strict=read_as_is, dropna=dropna, warnings=warnings)
+    labels = _class_labels(path, df, target)
     row_ids = [f"{path.name}#{i}" for i in df.index.tolist()]
     common: dict[str, Any] = {
         "source": str(path),

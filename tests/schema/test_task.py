@@ -85,7 +85,9 @@ def test_schema_input_matches_seed_field_names() -> None:
         "accuracyTarget",
         "modelSizeLimit",
         "budget",
+        "deploymentTarget",  # dlexpert's extension: where the model runs when that is not where it trains
     }
+    assert props["Constraints"]["properties"]["deploymentTarget"]["examples"]
     assert set(props["Data"]["properties"]) == {
         "size",
         "quality",

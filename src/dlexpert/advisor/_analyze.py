@@ -16,7 +16,15 @@ from typing import Any
 
 from ..knowledge import DatasetInfo, HardwareProfile, find_dataset, find_hardware, get_hardware, get_regimes
 from ..schema import Assumption, Evidence, Question, TaskSpec
-from ..schema._quantity import AccuracyTarget, Budget, Latency, parse_compute, parse_data_size
+from ..schema._quantity import (
+    AccuracyTarget,
+    Budget,
+    Latency,
+    device_kind,
+    parse_compute,
+    parse_data_size,
+    split_deployment,
+)
 
 # Challenge keywords, normalised. A challenge the user writes in their own words maps onto these tags.
 _CHALLENGES = {
@@ -143,12 +151,13 @@ def analyse(
     n_samples = _data_size(spec, dataset, notes)
     n_classes = _class_count(spec, dataset, profile, notes)
     train_hw, n_devices, n_nodes, device_memory_gb = _training_hardware(cons, hardware, notes)
-    infer_hw, latency = _inference_target(cons.latency_parsed, train_hw, notes)
+    latency = cons.latency_parsed
+    infer_hw = _deployment_target(spec, latency, train_hw, notes)
     challenges = _challenges(spec)
     realtime = "real-time" in challenges or (latency is not None and latency.max_ms <= 100)
     if "real-time" in challenges and latency is None:
         latency = _assumed_frame_rate(notes)
-    if infer_hw.kind in {"edge", "npu"} or train_hw.kind in {"edge", "npu"}:
+    if infer_hw.kind in {"edge", "npu", "mcu"} or train_hw.kind in {"edge", "npu"}:
         challenges.add("real-time")
     challenges |= _data_challenges(spec, profile, n_samples)
     if dataset is not None and dataset.task != spec.task.type:
@@ -176,7 +185,7 @@ def analyse(
         device_memory_gb=device_memory_gb,
         infer_hw=infer_hw,
         latency=latency,
-        size_limit_mb=cons.model_size_parsed.max_mb if cons.model_size_parsed else None,
+        size_limit_mb=_size_limit(cons, infer_hw, notes),
         accuracy=cons.accuracy_parsed,
         budget=cons.budget_parsed,
         realtime=realtime,
@@ -280,7 +289,7 @@ def _hardware_from_text(compute: Any, notes: _Notes) -> HardwareProfile:
     by the word "cpu"."""
     found = find_hardware(compute.device) if compute.device else None
     if found is None and compute.kind != "cpu":
-        found = find_hardware(compute.text)
+        found = find_hardware(split_deployment(compute.text)[0])  # the training part: not "...; deployed on X"
     if found is not None and (found.kind == "cpu") != (compute.kind == "cpu"):
         found = None
     train_hw = found or _generic(compute.kind, compute.memory_gb, compute.cores)
@@ -302,19 +311,73 @@ def _hardware_from_text(compute: Any, notes: _Notes) -> HardwareProfile:
     return train_hw
 
 
-def _inference_target(
-    latency: Latency | None, train_hw: HardwareProfile, notes: _Notes
-) -> tuple[HardwareProfile, Latency | None]:
-    """The device named in the latency requirement, else the training device."""
-    if latency is None or not latency.hardware:
-        return train_hw, latency
-    found = find_hardware(latency.hardware)
-    if found is None:
-        notes.warnings.append(
-            f"latencyRequirement names device {latency.hardware!r}, which no hardware profile matches; "
-            f"predicting latency on {train_hw.display_name} instead"
+def _deployment_target(
+    spec: TaskSpec, latency: Latency | None, train_hw: HardwareProfile, notes: _Notes
+) -> HardwareProfile:
+    """Where the model will run: `constraints.deploymentTarget`, else the deployment clause of computeResources
+    ("...; deployed on a Cortex-M7"), else the device in the latency requirement, else a deployment phrase in the task
+    text ("the app runs offline on iPhones"), else the training device."""
+    cons = spec.constraints
+    compute = cons.compute_parsed
+    written = [
+        ("constraints.deploymentTarget", cons.deploymentTarget),
+        ("constraints.computeResources", compute.deployment if compute else None),
+        ("constraints.latencyRequirement", latency.hardware if latency else None),
+        ("task text", _deployment_phrase(" ".join([spec.task.specificTask or "", *spec.challenges]))),
+    ]
+    for where, text in written:
+        if not text:
+            continue
+        found = find_hardware(text) or _generic_for(device_kind(text))
+        if found is None:
+            notes.warnings.append(
+                f"{where} names a deployment device in {text!r} that no hardware profile matches; "
+                f"predicting latency on {train_hw.display_name} instead"
+            )
+            return train_hw
+        value = f"{found.display_name} ({found.kind})"
+        notes.evidence.append(Evidence(claim="deployment target", value=value, source=f"{where} {text!r}"))
+        return found
+    return train_hw
+
+
+_DEPLOY_PHRASE = re.compile(
+    r"(?:deploy\w*|runs?|running|serv\w*|ship\w*|inference)\s+(?:offline\s+|locally\s+|fully\s+)?(?:on|in|to)\s+"
+    r"(?:an?\s+|the\s+|our\s+|their\s+)?([\w .+-]{2,60})"
+)
+
+
+def _deployment_phrase(text: str) -> str | None:
+    """ "...; the app runs offline on iPhones" -> "iPhones": a device named after a deployment verb, if any."""
+    for m in _DEPLOY_PHRASE.finditer(text.lower()):
+        if device_kind(m.group(1)) is not None or find_hardware(m.group(1)) is not None:
+            return m.group(1).strip()
+    return None
+
+
+def _generic_for(kind: str | None) -> HardwareProfile | None:
+    """The generic profile of a device kind named without a model ("a microcontroller", "a browser")."""
+    if kind is None:
+        return None
+    return _generic(kind, None, None)
+
+
+def _size_limit(cons: Any, infer_hw: HardwareProfile, notes: _Notes) -> float | None:
+    """The model size limit in MB: the spec's, else half a microcontroller's flash for int8 weights (the firmware, the
+    runtime and the rest of the application need the other half)."""
+    if cons.model_size_parsed is not None:
+        return float(cons.model_size_parsed.max_mb)
+    if infer_hw.flash_mb is None:
+        return None
+    limit = infer_hw.flash_mb / 2
+    notes.evidence.append(
+        Evidence(
+            claim="model size limit (int8 weights)",
+            value=f"{limit:g} MB",
+            source=f"half the {infer_hw.flash_mb:g} MB flash of {infer_hw.display_name}",
         )
-    return found or train_hw, latency
+    )
+    return limit
 
 
 def _assumed_frame_rate(notes: _Notes) -> Latency:
@@ -356,6 +419,10 @@ def _generic(kind: str, memory_gb: float | None, cores: int | None) -> HardwareP
         return get_hardware("jetson-orin")
     if kind == "npu":
         return get_hardware("phone-npu")
+    if kind == "mcu":
+        return get_hardware("cortex-m4")  # the smallest common class: a plan that fits it fits the others
+    if kind == "browser":
+        return get_hardware("browser-webgpu")
     # A GPU of unnamed model: pick by memory (16 GB T4/V100 class, 24 GB A10/3090/4090 class, 40/80 GB A100).
     mem = memory_gb or 24
     if mem <= 16:

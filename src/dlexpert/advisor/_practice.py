@@ -149,6 +149,20 @@ def debugging_guidance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[De
     return DebuggingGuidance(visualization=vis, checkpoints=checks, commonIssues=issues), warnings
 
 
+def _mcu_quantization(ctx: Context, c: Candidate) -> str:
+    """A microcontroller runs full-integer int8 graphs: quantization is required, not an option."""
+    hw = ctx.infer_hw
+    int8_mb = c.entry.params_m  # one byte per parameter
+    fits = f"int8 weights ~{int8_mb:.2f} MB of {hw.flash_mb:g} MB flash" if hw.flash_mb else f"~{int8_mb:.2f} MB int8"
+    return (
+        "full-integer INT8 post-training quantization (weights and activations, int8 input/output) is required: "
+        f"microcontroller kernels (CMSIS-NN, TFLite Micro) are int8 and there is no room for fp32 ({fits}; "
+        f"activations must fit the {hw.memory_gb * 1e6:.0f} KB SRAM arena). Calibrate on 100-500 training samples; "
+        "switch to quantization-aware training if accuracy drops by more than 1 point (Jacob et al. 2018, "
+        "arXiv 1712.05877; Lai et al. 2018, arXiv 1801.06601)"
+    )
+
+
 def engineering_practice(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[EngineeringPractice, list[Evidence]]:
     """Compression by the gap to the constraint, export by target device, serving, and the distributed strategy."""
     reg = get_regimes()
@@ -206,14 +220,17 @@ def engineering_practice(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[
             quant = "FP16 inference (no calibration, <0.1 point change typically); INT8 only if latency requires it"
         else:
             quant = "not needed: the model meets its size and latency constraints in fp32"
+    if ctx.infer_hw.kind == "mcu":
+        quant = _mcu_quantization(ctx, c)
     compression = ModelCompression(pruning=prune, quantization=quant, distillation=distil)
 
     kind = "llm" if e.family in LLM_FAMILIES and e.params_m >= 500 else ctx.infer_hw.kind
     fmt = reg["export_formats"].get(kind, reg["export_formats"]["cpu"])
     formats = list(fmt["formats"])
-    evidence.append(
-        Evidence(claim="export formats", value=", ".join(formats), source=f"{fmt['why']} ({fmt['source']})")
-    )
+    why = f"{fmt['why']} ({fmt['source']})"
+    if kind != "llm" and ctx.infer_hw.export_formats:  # a named platform decides its runtime (Core ML on iPhones)
+        formats, why = list(ctx.infer_hw.export_formats), f"the runtimes of {ctx.infer_hw.display_name}"
+    evidence.append(Evidence(claim="export formats", value=", ".join(formats), source=why))
     if ctx.latency is not None:
         budget = ctx.latency.max_ms
         batching = (
@@ -352,8 +369,9 @@ def expected_performance(
             )
         else:
             time_est = training_time(
-                gmacs=gmacs, n_samples=n, epochs=rc.epochs, hw=ctx.train_hw, n_devices=ctx.total_devices, precision=prec
-            )
+                gmacs=gmacs, n_samples=n, epochs=rc.epochs, hw=ctx.train_hw, n_devices=ctx.total_devices,
+                precision=prec, batch_size=rc.global_batch,
+            )  # fmt: skip
             train_text = time_est.describe()
         evidence.append(
             Evidence(

@@ -77,6 +77,8 @@ class Selection:
 
 def _precision(hw_kind: str) -> str:
     """Serving precision assumed for latency: fp16 on accelerators, fp32 on CPUs (INT8 is a measured option later)."""
+    if hw_kind == "mcu":
+        return "int8"  # microcontroller runtimes (TFLite Micro, CMSIS-NN) run int8 graphs only
     return "fp16" if hw_kind in {"gpu", "edge", "tpu", "npu"} else "fp32"
 
 

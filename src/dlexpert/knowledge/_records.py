@@ -84,7 +84,7 @@ class HardwareProfile(_Record):
 
     name: str  # key, e.g. "a100-80gb", "cpu-laptop"
     display_name: str
-    kind: Literal["cpu", "gpu", "edge", "npu"]
+    kind: Literal["cpu", "gpu", "edge", "npu", "mcu", "browser"]
     aliases: list[str] = Field(default_factory=list)  # lower-case strings that name it in free text
     peak_tflops: dict[str, float]  # precision ("fp32", "tf32", "fp16", "bf16", "int8") -> dense TFLOP/s (TOPS for int8)
     memory_gb: float
@@ -93,6 +93,9 @@ class HardwareProfile(_Record):
     tdp_w: float | None = None
     supports_bf16: bool = False
     supports_fp16_tensor_cores: bool = False
+    flash_mb: float | None = None  # microcontrollers: program flash, where int8 weights live (RAM is `memory_gb`)
+    # The runtimes that serve a model here, best first; None: regimes.yaml's export_formats for the kind.
+    export_formats: list[str] | None = None
     # timm benchmark file measured on this device (latency is then read, not predicted).
     measured_table: str | None = None
     source: str

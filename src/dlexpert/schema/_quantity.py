@@ -47,6 +47,35 @@ def _to_float(token: str) -> float:
     return float(token.replace(",", "."))
 
 
+# A quantity larger than any real data set, model or budget (15T tokens, the largest LLM corpora, is 1.5e13).
+_MAX_QUANTITY = 1e15
+_NEGATIVE = re.compile(r"(?:^|[\s<>=(:~≤≥,])[-−]\s*\.?\d")  # "-5", "< -3 ms"; not "top-1", "10-20", "ResNet-50"
+_SCIENTIFIC = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)e([+-]?\d+)\b")
+_NOT_A_NUMBER = re.compile(r"(?<![a-z])(nan|inf|infinity|infinite)(?![a-z])")
+
+
+def _sane_numbers(raw: str, what: str) -> str:
+    """`raw` with scientific notation written out ("2.5e5" -> "250000"); negative, NaN, infinite and astronomically
+    large numbers are refused in one line naming `what` (a size of "-5 images" is not five images)."""
+    low = raw.lower()
+    if _NEGATIVE.search(low):
+        raise ValueError(f"{what} must not be negative; got {raw!r}")
+    if _NOT_A_NUMBER.search(low):
+        raise ValueError(f"{what} must be a finite number; got {raw!r}")
+
+    def expand(m: re.Match[str]) -> str:
+        value = float(m.group(0))
+        if not math.isfinite(value) or value > _MAX_QUANTITY:
+            raise ValueError(f"{what} is not a plausible quantity (above {_MAX_QUANTITY:.0e}); got {raw!r}")
+        return f"{value:.6f}".rstrip("0").rstrip(".")
+
+    text = _SCIENTIFIC.sub(expand, raw)
+    for m in re.finditer(r"\d[\d,]*", text):
+        if len(m.group(0).replace(",", "")) > 16:
+            raise ValueError(f"{what} is not a plausible quantity (above {_MAX_QUANTITY:.0e}); got {raw!r}")
+    return text
+
+
 def _check_finite(value: float, what: str, text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"{what} must be a finite non-negative number; got {text!r}")
@@ -112,7 +141,7 @@ class DataSize(_Parsed):
 
 def parse_data_size(text: str) -> DataSize:
     """Parse `data.size`: "10k samples", "1.2M images", "50,000", "3 years of hourly data, 300 meters", "200 hours"."""
-    raw = str(text).strip()
+    raw = _sane_numbers(str(text).strip(), "data size")
     low = raw.lower().replace("~", "").replace("≈", "").replace("about ", "").replace("approx.", "").strip()
     if not low:
         raise ValueError("expected a size such as '10k samples', '1.2M images' or '3 years of hourly data'; got ''")
@@ -178,7 +207,7 @@ class Latency(_Parsed):
 
 def parse_latency(text: str) -> Latency:
     """Parse `constraints.latencyRequirement`: "inference <50ms", "<30ms on Jetson Orin", "p95 < 0.2 s", "30 fps"."""
-    raw = str(text).strip()
+    raw = _sane_numbers(str(text).strip(), "latency requirement")
     low = raw.lower()
     hardware = None
     on = re.search(r"\b(?:on|@|using|with)\s+(?:an?\s+|the\s+)?([a-z0-9][a-z0-9 .+-]*)$", low)
@@ -235,7 +264,7 @@ _PARAM_SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
 
 def parse_model_size(text: str) -> ModelSize:
     """Parse `constraints.modelSizeLimit`: "<100MB", "under 2 GB", "500KB", "25M params" (fp32, 4 bytes each)."""
-    raw = str(text).strip()
+    raw = _sane_numbers(str(text).strip(), "model size limit")
     low = raw.lower().replace(" ", "")
     m = re.search(rf"{_NUMBER}(kib|mib|gib|kb|mb|gb|b)(?![a-z])", low)
     if m:
@@ -382,7 +411,9 @@ def parse_accuracy_target(text: str) -> AccuracyTarget:
 
 
 class Compute(_Parsed):
-    """Compute resources: a device kind, how many, which model (a hardware alias) and memory per device."""
+    """Compute resources for training: a device kind, how many, which model (a hardware alias) and memory per device.
+    `deployment` is the clause that says where the model will run instead ("...; deployed on a Cortex-M7"), verbatim.
+    """
 
     kind: Literal["cpu", "gpu", "tpu", "edge", "npu"]
     n_devices: int = 1
@@ -390,11 +421,68 @@ class Compute(_Parsed):
     device: str | None = None  # free-text device name as written ("a100", "jetson orin"); resolved by knowledge/
     memory_gb: float | None = None
     cores: int | None = None
+    deployment: str | None = None
+
+
+# Where a sentence turns from training to serving: "...; deployed on", "serve on", "inference on", "the app runs on".
+_DEPLOY_CLAUSE = re.compile(
+    r"\b(?:deploy\w*|serv(?:e|es|ed|ing)\b|inference\b|in production\b|on[- ]device\b|ship(?:s|ped)? (?:on|to)\b"
+    r"|(?:app|model|product|firmware|it) (?:will )?(?:runs?|lives?)\b|runs? (?:offline |locally )?(?:on|in)\b)"
+)
+_TRAIN_WORDS = re.compile(r"\btrain(?:s|ed|ing)?\b")
+
+DeviceKind = Literal["cpu", "gpu", "tpu", "edge", "npu", "mcu", "browser"]
+_MCU_WORDS = ("microcontroller", "mcu", "cortex-m", "cortex m", "esp32", "stm32", "arduino", "nrf52", "nrf53", "rp2040")
+_BROWSER_WORDS = ("browser", "webgpu", "wasm", "webassembly", "web page", "web app", "chrome", "safari", "firefox")
+
+
+def split_deployment(text: str) -> tuple[str, str | None]:
+    """("training part", "deployment part") of a compute sentence. "single-GPU 16GB for training; deployed on a
+    Cortex-M7" -> ("single-GPU 16GB for training", "deployed on a Cortex-M7"). A sentence that only says where the
+    model runs, with no training words before it, is all training hardware (the old reading of the field)."""
+    m = _DEPLOY_CLAUSE.search(text.lower())
+    if m is None:
+        return text, None
+    before = text[: m.start()].strip(" ;,.-(")
+    if not before:
+        return text, None
+    if _TRAIN_WORDS.search(text.lower()[m.start() :]) and not _TRAIN_WORDS.search(before.lower()):
+        return text, None  # "serve and train on 8x A100": one device for both
+    return before, text[m.start() :].strip(" ;,.)")
+
+
+def device_kind(text: str) -> DeviceKind | None:
+    """The kind of device a free-text phrase names (microcontroller, browser, phone NPU, Jetson-class edge, GPU, CPU),
+    or None when it names none."""
+    low = text.lower()
+
+    def has(words: tuple[str, ...]) -> bool:
+        return any(re.search(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z])", low) for w in words)
+
+    if has(_MCU_WORDS):
+        return "mcu"
+    if has(_BROWSER_WORDS):
+        return "browser"
+    if has(_NPU_WORDS) or re.search(r"\b(ios|ipad|ipads|iphones|phones)\b", low):
+        return "npu"
+    if has(_EDGE_WORDS):
+        return "edge"
+    if re.search(r"\btpu", low):
+        return "tpu"
+    if has(_GPU_WORDS):
+        return "gpu"
+    if re.search(r"(?<![a-z])(cpu|cpus|laptop|desktop|server|xeon|epyc|ryzen|x86|raspberry)", low):
+        return "cpu"
+    return None
 
 
 _GPU_WORDS = (
     "gpu",
     "cuda",
+    "p100",
+    "k80",
+    "colab",
+    "kaggle",
     "nvidia",
     "rtx",
     "gtx",
@@ -418,8 +506,9 @@ _NPU_WORDS = ("npu", "phone", "mobile", "android", "iphone", "neural engine", "s
 
 def parse_compute(text: str) -> Compute:
     """Parse `constraints.computeResources`: "single-GPU 24GB", "multi-GPU (8x A100)", "CPU (2 cores)", "TPU v4-8"."""
-    raw = str(text).strip()
-    low = re.sub(r"(\d)\s*[x×*]\s*", r"\1x ", raw.lower())  # "4xA100" -> "4x a100"
+    raw = _sane_numbers(str(text).strip(), "compute resources")
+    training, deployment = split_deployment(raw)
+    low = re.sub(r"(\d)\s*[x×*]\s*", r"\1x ", training.lower())  # "4xA100" -> "4x a100"
     if not low:
         raise ValueError("expected compute such as 'single-GPU 24GB', 'multi-GPU (8x A100)' or 'CPU (2 cores)'; got ''")
 
@@ -476,9 +565,8 @@ def parse_compute(text: str) -> Compute:
         device = dev.group(1).strip()
         if kind == "gpu" and memory_gb and device in {"a100"}:
             device = f"a100 {round(memory_gb)}gb"
-    return Compute(
-        text=raw, kind=kind, n_devices=n_devices, n_nodes=n_nodes, device=device, memory_gb=memory_gb, cores=cores
-    )
+    return Compute(text=raw, kind=kind, n_devices=n_devices, n_nodes=n_nodes, device=device, memory_gb=memory_gb,
+                   cores=cores, deployment=deployment)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- budget
@@ -495,7 +583,7 @@ class Budget(_Parsed):
 
 def parse_budget(text: str) -> Budget:
     """Parse `constraints.budget`: "$500", "2k USD/month", "100 GPU-hours", "low", "no budget for annotation"."""
-    raw = str(text).strip()
+    raw = _sane_numbers(str(text).strip(), "budget")
     low = raw.lower()
     per_m = re.search(r"(?:/|per\s+)(month|mo|week|day|year|run|experiment)\b", low)
     per = {"mo": "month"}.get(per_m.group(1), per_m.group(1)) if per_m else None

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from ..errors import InvalidInputError
@@ -171,6 +171,22 @@ class Constraints(_Section):
     accuracyTarget: str | None = None
     modelSizeLimit: str | None = None
     budget: str | None = None
+    deploymentTarget: str | None = Field(
+        None,
+        description=(
+            "Where the trained model will run, when that is not where it trains (an extension of the seed's Input). "
+            "Without it, the deployment clause of computeResources ('...; deployed on ...'), the device in "
+            "latencyRequirement ('<30ms on Jetson Orin'), or the task text ('the app runs offline on iPhones')."
+        ),
+        examples=[
+            "Cortex-M7 microcontroller, 512 KB RAM",
+            "iPhone (Core ML)",
+            "Android phones",
+            "web browser",
+            "Jetson Orin Nano",
+            "CPU server (8 cores)",
+        ],
+    )
 
     @field_validator("computeResources")
     @classmethod

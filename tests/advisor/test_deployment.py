@@ -1,0 +1,99 @@
+"""Training hardware and deployment hardware are read apart, and the export path follows where the model runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dlexpert.advisor import advise
+from dlexpert.schema import parse_task
+from dlexpert.schema._quantity import parse_compute, parse_data_size, split_deployment
+
+
+def _plan(constraints: dict, task: dict | None = None, size: str = "50k images") -> dict:
+    spec = parse_task({"task": task or {"type": "classification", "domain": "CV", "specificTask": "defects, 6 classes"},
+                       "data": {"size": size}, "constraints": constraints})  # fmt: skip
+    return advise(spec).model_dump()
+
+
+def _formats(plan: dict) -> str:
+    return " | ".join(plan["engineeringPractice"]["inferenceOptimization"]["format"])
+
+
+def _evidence(plan: dict, claim: str) -> str:
+    return " ".join(e["value"] for e in plan["evidence"] if e["claim"] == claim)
+
+
+def test_a_sentence_that_trains_on_one_device_and_deploys_on_another_is_split() -> None:
+    text = "single-GPU 16GB for training; deployed on a Cortex-M7 microcontroller with 512KB RAM"
+    assert split_deployment(text) == (
+        "single-GPU 16GB for training",
+        "deployed on a Cortex-M7 microcontroller with 512KB RAM",
+    )
+    c = parse_compute(text)
+    assert (c.kind, c.memory_gb) == ("gpu", 16.0) and c.deployment is not None
+    assert split_deployment("deployed on Jetson Orin") == ("deployed on Jetson Orin", None)  # one device, as before
+    assert parse_compute("Train on 4x A10, serve on T4").n_devices == 4
+
+
+def test_a_microcontroller_target_gets_int8_micro_runtimes_and_a_gpu_trains() -> None:
+    plan = _plan({"computeResources": "single-GPU 16GB for training; deployed on a Cortex-M7 microcontroller"},
+                 task={"type": "classification", "domain": "audio", "specificTask": "keyword spotting, 12 words"},
+                 size="100k one-second clips")  # fmt: skip
+    assert "Cortex-M7" in _evidence(plan, "deployment target")
+    assert "T4" in _evidence(plan, "training hardware") or "GPU" in _evidence(plan, "training hardware")
+    formats = _formats(plan)
+    assert "TFLite Micro" in formats and "TensorRT" not in formats
+    assert "INT8" in plan["engineeringPractice"]["modelCompression"]["quantization"]
+    assert "required" in plan["engineeringPractice"]["modelCompression"]["quantization"]
+    assert plan["decisions"]["estimates"]["params_m"] <= 1.0  # fits half of a 2 MB flash as int8
+
+
+@pytest.mark.parametrize(
+    ("constraints", "task_text", "want", "never"),
+    [
+        ({"computeResources": "1x RTX 4090"}, "plant disease, 38 classes; the app runs offline on iPhones", "Core ML",
+         "TensorRT"),
+        ({"computeResources": "1x RTX 4090", "deploymentTarget": "Android phones"}, "plant disease, 38 classes",
+         "LiteRT", "TensorRT"),
+        ({"computeResources": "GPU w 24G for training, model runs in the browser"}, "plant disease, 38 classes",
+         "ONNX Runtime Web", "TensorRT"),
+        ({"computeResources": "Train on 4x A10, serve on a CPU server (8 cores)"}, "plant disease, 38 classes",
+         "ONNX", "TensorRT"),
+    ],
+)  # fmt: skip
+def test_the_export_path_follows_the_deployment_target(
+    constraints: dict, task_text: str, want: str, never: str
+) -> None:
+    plan = _plan(constraints, task={"type": "classification", "domain": "CV", "specificTask": task_text})
+    assert want in _formats(plan) and never not in _formats(plan)
+
+
+def test_a_small_model_on_much_data_does_not_train_in_seconds() -> None:
+    plan = _plan({"computeResources": "single-GPU 16GB for training; deployed on a Cortex-M7 microcontroller"},
+                 task={"type": "classification", "domain": "audio", "specificTask": "keyword spotting, 12 words"},
+                 size="100k one-second clips")  # fmt: skip
+    assert plan["decisions"]["estimates"]["training_hours"]["high"] * 3600 >= 30  # 11k+ steps at >= 3 ms each
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("size", "-5 images"), ("size", "1e400 images"), ("size", "NaN images"), ("size", -5)],
+)
+def test_negative_nan_and_astronomical_sizes_are_refused(field: str, value: object) -> None:
+    with pytest.raises(ValueError):
+        parse_data_size(str(value))
+    assert parse_data_size("2.5e5 images").n_samples == 250_000
+
+
+def test_the_cli_refuses_a_negative_size_in_one_line_naming_the_field(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "task: {type: classification, domain: CV}\ndata: {size: -5}\nconstraints: {latencyRequirement: -3 ms}\n"
+    )
+    r = subprocess.run([sys.executable, "-m", "dlexpert.cli.main", "plan", str(spec)], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "data.size" in r.stderr and "negative" in r.stderr

@@ -97,3 +97,22 @@ def test_the_cli_refuses_a_negative_size_in_one_line_naming_the_field(tmp_path: 
     r = subprocess.run([sys.executable, "-m", "dlexpert.cli.main", "plan", str(spec)], capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "data.size" in r.stderr and "negative" in r.stderr
+
+
+def test_the_decisions_carry_the_deployment_target_as_values() -> None:
+    plan = _plan({"computeResources": "1x RTX 4090", "deploymentTarget": "Android phones"})
+    deployment = plan["decisions"]["deployment"]
+    assert deployment["device"] == "android-npu" and deployment["kind"] == "npu"
+    assert any("LiteRT" in f for f in deployment["formats"])
+
+
+def test_text_in_other_languages_gets_a_multilingual_encoder() -> None:
+    task = {"type": "classification", "domain": "NLP",
+            "specificTask": "NER on German, French and Italian legal contracts, 9 entity types"}  # fmt: skip
+    plan = _plan({"computeResources": "single A100 40GB"}, task=task, size="12k annotated sentences")
+    chosen = plan["decisions"]["model"]["name"].lower()
+    assert any(w in chosen for w in ("xlm", "mdeberta", "multilingual")), chosen
+    assert "german" in _evidence(plan, "languages")
+    task["specificTask"] = "NER on English legal contracts"
+    english = _plan({"computeResources": "single A100 40GB"}, task=task, size="12k annotated sentences")
+    assert not _evidence(english, "languages")

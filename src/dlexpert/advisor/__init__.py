@@ -15,13 +15,13 @@ from typing import Any
 from ..errors import InvalidInputError
 from ..knowledge import ModelEntry, get_family, get_regimes
 from ..schema import Alternative, Evidence, Plan, TaskSpec, WorkflowStep
-from ..schema.decisions import Decisions, Fallback, ModelRecord, TrainingChoice
+from ..schema.decisions import Decisions, Deployment, Fallback, ModelRecord, TrainingChoice
 from ..schema.plan import ModelDesign, PretrainedModel
 from ..weights import WeightsStatus, weights_status
 from ._analyze import Context, analyse, detect_hardware
 from ._practice import built_size, debugging_guidance, engineering_practice, expected_performance, needs_sharding
 from ._recipe import RecipeChoice, design_training
-from ._select import Candidate, Selection, benchmark_key, select
+from ._select import Candidate, Selection, benchmark_key, select, serving_precision
 
 __all__ = ["Context", "Decisions", "TrainingChoice", "advise", "advise_with_decisions", "analyse", "detect_hardware"]
 
@@ -119,9 +119,11 @@ def advise_with_decisions(
                 "published weights before training; fine-tune only if your label set or data differ"
             )
     evidence = [*ctx.evidence, *_model_evidence(ctx, c), *ev_recipe, *ev_practice, *ev_expected]
-    decisions = Decisions(
-        model=_model_record(ctx, c), training=_training_choice(ctx, c, rc), estimates=estimates, fallback=fallback
-    )
+    formats = list(practice.inferenceOptimization.format) if practice.inferenceOptimization else []
+    deployment = Deployment(device=ctx.infer_hw.name, kind=ctx.infer_hw.kind, formats=formats,
+                            precision=serving_precision(ctx.infer_hw.kind))  # fmt: skip
+    decisions = Decisions(model=_model_record(ctx, c), training=_training_choice(ctx, c, rc), estimates=estimates,
+                          deployment=deployment, fallback=fallback)  # fmt: skip
     plan = Plan(
         modelDesign=_model_design(ctx, sel),
         trainingStrategy=rc.strategy,

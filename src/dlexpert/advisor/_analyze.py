@@ -71,12 +71,18 @@ class Context:
     realtime: bool
     challenges: set[str]
     long_tail: bool
+    languages: list[str] = field(default_factory=list)  # non-English languages the text or speech is in
     input_shape: tuple[int, ...] | None = None  # per sample, from a data profile when one was given
     modality: str | None = None  # image | sequence | tabular | text, from a data profile
     questions: list[Question] = field(default_factory=list)
     assumptions: list[Assumption] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def multilingual(self) -> bool:
+        """The text or speech is not (only) English: an English-only pretrained model does not fit."""
+        return bool(self.languages)
 
     @property
     def total_devices(self) -> int:
@@ -169,7 +175,9 @@ def analyse(
     if input_shape is not None:
         notes.evidence.append(Evidence(claim="input shape per sample", value=str(input_shape),
                                        source=f"data profile of {getattr(profile, 'source', 'the data')}"))  # fmt: skip
+    languages = _languages(spec, notes)
     return Context(
+        languages=languages,
         input_shape=input_shape,
         modality=getattr(profile, "modality", None),
         spec=spec,
@@ -196,6 +204,31 @@ def analyse(
         evidence=notes.evidence,
         warnings=notes.warnings,
     )
+
+
+# Languages people name in a spec; "multilingual" and friends stand for several unnamed ones.
+_LANGUAGES = (
+    "german", "french", "italian", "spanish", "portuguese", "dutch", "polish", "czech", "swedish", "danish",
+    "norwegian", "finnish", "greek", "turkish", "russian", "ukrainian", "arabic", "hebrew", "persian", "hindi",
+    "bengali", "urdu", "tamil", "chinese", "mandarin", "cantonese", "japanese", "korean", "vietnamese", "thai",
+    "indonesian", "malay", "swahili", "romanian", "hungarian", "catalan",
+)  # fmt: skip
+_MULTILINGUAL = re.compile(r"multi-?lingual|cross-?lingual|\b(?:\d+|many|several|multiple) languages\b|non-english")
+
+
+def _languages(spec: TaskSpec, notes: _Notes) -> list[str]:
+    """Non-English languages the spec names for its text or speech ("German, French and Italian contracts")."""
+    if spec.task.domain not in {"NLP", "audio", "multimodal"}:
+        return []
+    text = " ".join(filter(None, [spec.task.specificTask, spec.data.distribution, spec.data.quality, spec.data.size,
+                                  *spec.challenges])).lower()  # fmt: skip
+    found = [lang for lang in _LANGUAGES if re.search(rf"\b{lang}\b", text)]
+    if not found and _MULTILINGUAL.search(text):
+        found = ["multilingual"]
+    if found:
+        notes.evidence.append(Evidence(claim="languages", value=", ".join(found),
+                                       source="task text; English-only pretrained models are excluded"))  # fmt: skip
+    return found
 
 
 def _data_size(spec: TaskSpec, dataset: DatasetInfo | None, notes: _Notes) -> int | None:

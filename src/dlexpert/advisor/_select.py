@@ -75,7 +75,7 @@ class Selection:
     candidates: list[Candidate] = field(default_factory=list)  # every candidate checked, for inspection and tests
 
 
-def _precision(hw_kind: str) -> str:
+def serving_precision(hw_kind: str) -> str:
     """Serving precision assumed for latency: fp16 on accelerators, fp32 on CPUs (INT8 is a measured option later)."""
     if hw_kind == "mcu":
         return "int8"  # microcontroller runtimes (TFLite Micro, CMSIS-NN) run int8 graphs only
@@ -213,7 +213,7 @@ def _candidate(
 ) -> Candidate:
     """One catalog entry checked against every constraint (hard failures) and policy cap (soft notes)."""
     reg = get_regimes()
-    infer_prec = _precision(ctx.infer_hw.kind)
+    infer_prec = serving_precision(ctx.infer_hw.kind)
     mixed = ctx.train_hw.kind in {"gpu", "tpu"}
     caps = reg["param_caps"]["by_band"]
     cap_band = caps.get(ctx.domain, caps["default"])[ctx.band]
@@ -235,6 +235,8 @@ def _candidate(
         score_label=label,
     )
     c.failures += mem_fail
+    if ctx.multilingual and entry.languages == "en":
+        c.failures.append(f"pretrained on English only; the data is in {', '.join(ctx.languages)}")
     n_min = get_family(entry.family).min_samples_scratch
     if small_scratch_note and entry.library == "dlexpert" and (ctx.n_samples or 0) < n_min:
         c.soft.append(f"{ctx.n_samples or 0:,} samples is below the {n_min:,} {entry.family} usually needs")

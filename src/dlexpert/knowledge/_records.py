@@ -58,6 +58,8 @@ class ModelEntry(_Record):
     throughput: dict[str, float] = Field(default_factory=dict)
     robustness_rank_diff: float | None = None  # mean rank change over ImageNet-R/Sketch/A/V2 (timm results)
     context_length: int | None = None  # LLMs and text encoders
+    # Languages of the pretraining text/speech: "en" (English only), "multilingual"; None where it does not apply.
+    languages: Literal["en", "multilingual"] | None = None
     notes: str = ""
 
 

@@ -29,6 +29,7 @@ from ..errors import InvalidInputError
 __all__ = [
     "DECISIONS_VERSION",
     "Decisions",
+    "Deployment",
     "Estimates",
     "Fallback",
     "ModelRecord",
@@ -128,6 +129,15 @@ class Estimates(_Frozen):
     train_memory_gb: float | None = None  # per device at batch 1 (the plan adds activations per sample)
 
 
+class Deployment(_Frozen):
+    """Where the model will run and how it gets there (seed Step 6): the device, its kind, and the export formats."""
+
+    device: str  # hardware profile name, e.g. "cortex-m7", "iphone-ane", "t4"
+    kind: Literal["cpu", "gpu", "tpu", "edge", "npu", "mcu", "browser"]
+    formats: list[str] = Field(default_factory=list)  # export formats, best first
+    precision: str = "fp32"  # the serving precision the latency estimate assumes
+
+
 class Fallback(_Frozen):
     """The first choice could not run here; `Decisions.model` and `.training` are its replacement's, in full."""
 
@@ -143,6 +153,7 @@ class Decisions(_Frozen):
     model: ModelRecord
     training: TrainingChoice
     estimates: Estimates = Estimates()
+    deployment: Deployment | None = None
     fallback: Fallback | None = None
     notes: list[str] = Field(default_factory=list)  # data-driven adjustments made after planning, one line each
 

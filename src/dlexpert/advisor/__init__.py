@@ -359,6 +359,12 @@ def _alternative(ctx: Context, a: Candidate, chosen: Candidate) -> Alternative:
     )
 
 
+def _baselines(ctx: Context) -> str:
+    """Step 4's simple baselines for the domain (regimes.yaml `step4_baselines`)."""
+    entry = get_regimes()["step4_baselines"].get(ctx.domain)
+    return f"{entry['baselines']}; {entry['source']}" if entry else "the simplest model that could work"
+
+
 def _workflow(ctx: Context, sel: Selection) -> list[WorkflowStep]:
     asked = bool(ctx.questions)
     return [
@@ -382,7 +388,7 @@ def _workflow(ctx: Context, sel: Selection) -> list[WorkflowStep]:
             step=4,
             name="Experiment execution and monitoring",
             status="planned",
-            note="baseline first, then the planned model: `dlexpert train` / `dlexpert run`",
+            note=f"baseline first ({_baselines(ctx)}), then the planned model: `dlexpert train` / `dlexpert run`",
         ),
         WorkflowStep(
             step=5,

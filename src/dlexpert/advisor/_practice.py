@@ -400,6 +400,7 @@ def expected_performance(
         if c.latency is not None
         else None,
         latency_device=ctx.infer_hw.display_name if c.latency is not None else None,
+        training_device=ctx.train_hw.name,
         training_hours=Range(
             value=time_est.hours, low=time_est.low_hours, high=time_est.high_hours, basis=time_est.basis
         )

@@ -128,6 +128,12 @@ def _normalization(ctx: Context, c: Candidate) -> str:
         )
     if ctx.task_type == "RL":
         return "running mean/std normalisation of observations and rewards (SB3 VecNormalize), updated only in training"
+    if ctx.domain == "tabular":
+        return (
+            "numeric columns standardised (or quantile-transformed) with statistics from the training split only; "
+            "categorical columns one-hot (few values) or embedded (many); identifier columns dropped; dates as "
+            "numbers or calendar features. Gradient-boosted trees need none of this"
+        )
     return (
         "per-channel mean/std computed on the training split only (the validation and test splits reuse them), "
         "inputs scaled to [0, 1] first"

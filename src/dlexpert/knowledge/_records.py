@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 TaskType = Literal["classification", "detection", "segmentation", "generation", "sequence-modeling", "RL"]
-Domain = Literal["CV", "NLP", "audio", "multimodal", "time-series"]
+Domain = Literal["CV", "NLP", "audio", "multimodal", "time-series", "tabular"]
 ArchitectureClass = Literal["CNN", "Transformer", "RNN", "GNN", "Diffusion", "Hybrid", "MLP"]
 
 

@@ -126,6 +126,7 @@ class Estimates(_Frozen):
     latency_ms: Range | None = None  # batch 1 on the inference device
     latency_device: str | None = None
     training_hours: Range | None = None
+    training_device: str | None = None  # hardware profile name the training time is for
     train_memory_gb: float | None = None  # per device at batch 1 (the plan adds activations per sample)
 
 

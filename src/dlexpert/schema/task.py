@@ -36,10 +36,12 @@ from ._quantity import (
 )
 
 TaskType = Literal["classification", "detection", "segmentation", "generation", "sequence-modeling", "RL"]
-Domain = Literal["CV", "NLP", "audio", "multimodal", "time-series"]
+Domain = Literal["CV", "NLP", "audio", "multimodal", "time-series", "tabular"]
 
 TASK_TYPES: tuple[str, ...] = ("classification", "detection", "segmentation", "generation", "sequence-modeling", "RL")
-DOMAINS: tuple[str, ...] = ("CV", "NLP", "audio", "multimodal", "time-series")
+# "tabular" extends the seed's enum: tables are what people most often bring, and they have their own first model
+# (gradient-boosted trees, the baseline a network must beat).
+DOMAINS: tuple[str, ...] = ("CV", "NLP", "audio", "multimodal", "time-series", "tabular")
 
 # Synonyms accepted for task.type and task.domain (matched case-insensitively, after trimming).
 _TYPE_SYNONYMS = {
@@ -104,6 +106,7 @@ _DOMAIN_SYNONYMS = {
         "forecasting",
         "tabular sequences",
     ],
+    "tabular": ["table", "tables", "tabular data", "structured data", "structured", "csv", "spreadsheet", "rows"],
 }
 
 

@@ -116,3 +116,16 @@ def test_text_in_other_languages_gets_a_multilingual_encoder() -> None:
     task["specificTask"] = "NER on English legal contracts"
     english = _plan({"computeResources": "single A100 40GB"}, task=task, size="12k annotated sentences")
     assert not _evidence(english, "languages")
+
+
+def test_extra_bands_change_the_input_layer_and_overhead_imagery_rotates() -> None:
+    task = {"type": "classification", "domain": "CV",
+            "specificTask": "crop type classification from 4-band (RGB + NIR) satellite tiles, 10 classes"}  # fmt: skip
+    plan = _plan({"computeResources": "1x A100 40GB"}, task=task, size="20k tiles")
+    assert plan["decisions"]["model"]["library"] == "timm" and plan["decisions"]["model"]["in_chans"] == 4
+    processing = plan["trainingStrategy"]["dataProcessing"]
+    assert "in_chans=4" in processing["normalization"] and "3/4" in processing["normalization"]
+    assert any("RandomRotate90" in a for a in processing["augmentation"])
+    rgb = _plan({"computeResources": "1x A100 40GB"}, task={**task, "specificTask": "pet breeds, 37 classes"})
+    assert rgb["decisions"]["model"].get("in_chans") is None
+    assert not any("RandomRotate90" in a for a in rgb["trainingStrategy"]["dataProcessing"]["augmentation"])

@@ -80,6 +80,28 @@ def test_timm_loads_cached_hub_weights(isolated_caches: Path) -> None:
     assert model.get_classifier().out_features == 3
 
 
+def test_timm_adapts_the_pretrained_stem_to_extra_bands(isolated_caches: Path) -> None:
+    import safetensors.torch
+    import timm
+
+    hub_id = "mobilenetv3_small_050.lamb_in1k"
+    reference = timm.create_model(hub_id)
+    snapshot = isolated_caches / "hf_hub" / f"models--timm--{hub_id}" / "snapshots" / "0123abc"
+    snapshot.mkdir(parents=True)
+    safetensors.torch.save_file(reference.state_dict(), snapshot / "model.safetensors")
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text("0123abc")
+    model = create_pretrained(library="timm", hub_id=hub_id, n_classes=3, in_chans=4)
+    rgb = reference.conv_stem.weight
+    assert model.conv_stem.weight.shape[1] == 4  # RGB filters repeated over 4 bands, scaled by 3/4
+    assert torch.allclose(model.conv_stem.weight[:, :3], rgb * 0.75) and torch.allclose(
+        model.conv_stem.weight[:, 3], rgb[:, 0] * 0.75
+    )
+    assert model(torch.randn(1, 4, 64, 64)).shape == (1, 3)
+    with pytest.raises(DlexpertError, match="RGB input only"):
+        create_pretrained(library="torchvision", hub_id="resnet18.IMAGENET1K_V1", n_classes=3, in_chans=4)
+
+
 def test_transformers_offline_miss_is_one_line(isolated_caches: Path) -> None:
     with pytest.raises(WeightsUnavailableError, match=r"AutoModel.from_pretrained\('bert-base-uncased'\)") as info:
         create_pretrained(library="transformers", hub_id="bert-base-uncased", n_classes=2)

@@ -180,6 +180,7 @@ def _model_record(ctx: Context, c: Candidate) -> ModelRecord:
         adaptation=c.adaptation,  # type: ignore[arg-type]
         n_classes=ctx.n_classes,
         input_shape=list(ctx.input_shape) if ctx.input_shape and library != "text" else None,
+        in_chans=ctx.in_channels if library == "timm" else None,
     )
 
 

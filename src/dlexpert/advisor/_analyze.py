@@ -72,6 +72,8 @@ class Context:
     challenges: set[str]
     long_tail: bool
     languages: list[str] = field(default_factory=list)  # non-English languages the text or speech is in
+    in_channels: int | None = None  # image bands when not RGB ("RGB + NIR" -> 4), from the task text
+    overhead: bool = False  # satellite/aerial/drone imagery: no canonical "up", so rotations keep the label
     input_shape: tuple[int, ...] | None = None  # per sample, from a data profile when one was given
     modality: str | None = None  # image | sequence | tabular | text, from a data profile
     questions: list[Question] = field(default_factory=list)
@@ -178,6 +180,8 @@ def analyse(
     languages = _languages(spec, notes)
     return Context(
         languages=languages,
+        in_channels=_bands(spec, notes) if profile is None else None,
+        overhead=spec.task.domain == "CV" and bool(_OVERHEAD.search(_task_text(spec))),
         input_shape=input_shape,
         modality=getattr(profile, "modality", None),
         spec=spec,
@@ -214,6 +218,38 @@ _LANGUAGES = (
     "indonesian", "malay", "swahili", "romanian", "hungarian", "catalan",
 )  # fmt: skip
 _MULTILINGUAL = re.compile(r"multi-?lingual|cross-?lingual|\b(?:\d+|many|several|multiple) languages\b|non-english")
+
+
+_OVERHEAD = re.compile(r"satellite|aerial|remote[- ]sensing|drone|\buav\b|overhead|orthophoto|sentinel|landsat")
+_BAND_COUNT = re.compile(r"\b(\d{1,3})[- ]?(?:band|channel|spectral band)s?\b")
+_NAMED_BANDS = {"rgb": 3, "nir": 1, "near-infrared": 1, "near infrared": 1, "swir": 1, "red-edge": 1, "red edge": 1,
+                "thermal": 1, "lidar": 1, "dsm": 1, "elevation": 1, "sar": 2}  # fmt: skip
+
+
+def _task_text(spec: TaskSpec) -> str:
+    return " ".join(filter(None, [spec.task.specificTask, spec.data.distribution, spec.data.quality, spec.data.size,
+                                  *spec.challenges])).lower()  # fmt: skip
+
+
+def _bands(spec: TaskSpec, notes: _Notes) -> int | None:
+    """Input bands of an image task when they are not RGB: "4-band", "13 spectral bands", "RGB + NIR"."""
+    if spec.task.domain not in {"CV", "multimodal"}:
+        return None
+    text = _task_text(spec)
+    m = _BAND_COUNT.search(text)
+    if m:
+        bands = int(m.group(1))
+        source = f"task text {m.group(0)!r}"
+    elif re.search(r"rgb\s*(?:\+|and|plus|,)\s*(?:nir|near[- ]infrared|swir|thermal|lidar|dsm|elevation)", text):
+        parts = re.findall(r"rgb|nir|near[- ]infrared|swir|red[- ]edge|thermal|lidar|dsm|elevation|\bsar\b", text)
+        bands = sum(_NAMED_BANDS.get(p.replace("near infrared", "near-infrared"), 1) for p in dict.fromkeys(parts))
+        source = f"task text ({' + '.join(dict.fromkeys(parts))})"
+    else:
+        return None
+    if bands in (0, 3) or bands > 256:
+        return None
+    notes.evidence.append(Evidence(claim="input bands", value=str(bands), source=source))
+    return bands
 
 
 def _languages(spec: TaskSpec, notes: _Notes) -> list[str]:

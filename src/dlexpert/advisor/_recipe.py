@@ -104,6 +104,19 @@ def _mixed_precision(ctx: Context) -> tuple[str, str]:
 
 
 def _normalization(ctx: Context, c: Candidate) -> str:
+    if ctx.in_channels:
+        n = ctx.in_channels
+        stem = (
+            f"timm's in_chans={n} repeats the pretrained RGB filters over the bands and scales them by 3/{n} "
+            "(timm.models.adapt_input_conv)"
+            if c.entry.library == "timm"
+            else f"copy the pretrained RGB filters over the extra bands and scale them by 3/{n} (what timm's "
+            "adapt_input_conv and segmentation_models_pytorch's in_channels do)"
+        )
+        return (
+            f"each of the {n} bands standardised with its own mean/std from the training tiles (not ImageNet's RGB "
+            f"statistics); the first layer takes {n} bands: {stem}, so early layers start from the RGB features"
+        )
     if c.adaptation != "scratch" and ctx.domain in {"CV", "multimodal"} and c.entry.library in {"timm", "torchvision"}:
         for norm in get_regimes()["normalization"]:
             if any(m in c.entry.name.lower() for m in norm["match"]):
@@ -306,6 +319,11 @@ def _augmentation(ctx: Context, c: Candidate, r: Recipe) -> list[str]:
         ):
             aug.append(
                 "TrivialAugmentWide (strong augmentation for small data; Müller & Hutter 2021, arXiv 2103.10158)"
+            )
+        if ctx.overhead:
+            aug.append(
+                "RandomRotate90 + vertical flips: overhead imagery has no canonical up, so all 8 dihedral "
+                "transforms keep the label (and the mask)"
             )
         if "domain-shift" in ctx.challenges and ctx.domain == "CV":
             aug.append("ColorJitter(0.4, 0.4, 0.4) + RandomGrayscale(0.1) + GaussianBlur: photometric shift robustness")

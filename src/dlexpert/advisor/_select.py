@@ -235,6 +235,10 @@ def _candidate(
         score_label=label,
     )
     c.failures += mem_fail
+    if ctx.in_channels and entry.library != "timm" and not scratch and "CV" in entry.domains:
+        # timm adapts a pretrained stem to any band count; elsewhere the first layer must be adapted by hand.
+        note = f"its RGB stem must be adapted by hand to {ctx.in_channels} bands"
+        (c.failures if ctx.task_type == "classification" else c.soft).append(note)
     if ctx.multilingual and entry.languages == "en":
         c.failures.append(f"pretrained on English only; the data is in {', '.join(ctx.languages)}")
     n_min = get_family(entry.family).min_samples_scratch

@@ -43,7 +43,9 @@ class WeightsUnavailableError(DlexpertError):
         )
 
 
-def create_pretrained(*, library: str, hub_id: str, n_classes: int, allow_download: bool | None = None) -> nn.Module:
+def create_pretrained(
+    *, library: str, hub_id: str, n_classes: int, allow_download: bool | None = None, in_chans: int | None = None
+) -> nn.Module:
     """Build a pretrained model from the catalog's `library` and `hub_id`, with a fresh `n_classes` head.
 
     Args:
@@ -63,8 +65,9 @@ def create_pretrained(*, library: str, hub_id: str, n_classes: int, allow_downlo
     if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
         raise InvalidInputError(f"`n_classes` must be a positive integer; got {n_classes!r}")
     download = (not is_offline()) if allow_download is None else allow_download
+    _check_in_chans(library, in_chans)
     if library == "timm":
-        return _timm(hub_id, n_classes, download)
+        return _timm(hub_id, n_classes, download, in_chans=in_chans)
     if library == "torchvision":
         return _torchvision(hub_id, n_classes, download)
     if library == "transformers":
@@ -72,13 +75,17 @@ def create_pretrained(*, library: str, hub_id: str, n_classes: int, allow_downlo
     raise UnknownNameError(f"unknown pretrained library {library!r}; choose one of: {', '.join(PRETRAINED_LIBRARIES)}")
 
 
-def create_pretrained_architecture(*, library: str, hub_id: str, n_classes: int) -> nn.Module:
+def create_pretrained_architecture(
+    *, library: str, hub_id: str, n_classes: int, in_chans: int | None = None
+) -> nn.Module:
     """The architecture of a pretrained model with an `n_classes` head and random weights (no cache, no network):
     for trained weights that are loaded next."""
+    _check_in_chans(library, in_chans)
     if library == "timm":
         import timm
 
-        return timm.create_model(hub_id.split(".", 1)[0], pretrained=False, num_classes=n_classes)
+        extra: dict[str, Any] = {"in_chans": in_chans} if in_chans else {}
+        return timm.create_model(hub_id.split(".", 1)[0], pretrained=False, num_classes=n_classes, **extra)
     if library == "torchvision":
         import torchvision.models as tvm
 
@@ -122,7 +129,15 @@ def _hf_cache_dir() -> str:
     return str(constants.HF_HUB_CACHE)
 
 
-def _timm(hub_id: str, n_classes: int, download: bool) -> nn.Module:
+def _check_in_chans(library: str, in_chans: int | None) -> None:
+    if in_chans not in (None, 3) and library != "timm":
+        raise InvalidInputError(
+            f"{library} models take RGB input only; {in_chans} input bands need a timm model (its in_chans adapts the "
+            "pretrained stem)"
+        )
+
+
+def _timm(hub_id: str, n_classes: int, download: bool, *, in_chans: int | None = None) -> nn.Module:
     import timm
     from timm.models import get_pretrained_cfg
 
@@ -137,6 +152,7 @@ def _timm(hub_id: str, n_classes: int, download: bool) -> nn.Module:
         tags = timm.list_pretrained(f"{arch}.*")
         raise UnknownNameError(f"timm model {hub_id!r} has no pretrained weights; tagged weights: {', '.join(tags)}")
     fetch = fetch_command("timm", hub_id)
+    extra: dict[str, Any] = {"in_chans": in_chans} if in_chans else {}  # timm repeats the RGB stem over the bands
     # timm loads from the HF Hub when the config names a repo, else from a URL through torch.hub's cache.
     local: str | None = None
     if cfg.hf_hub_id:
@@ -149,13 +165,14 @@ def _timm(hub_id: str, n_classes: int, download: bool) -> nn.Module:
         cache = "the timm cache"
     if local is not None:
         # Load the cached file directly: no Hub lookup, so it also works without network.
-        return timm.create_model(hub_id, pretrained=True, num_classes=n_classes, pretrained_cfg_overlay={"file": local})
+        return timm.create_model(hub_id, pretrained=True, num_classes=n_classes, pretrained_cfg_overlay={"file": local},
+                                 **extra)  # fmt: skip
     if not download:
         raise WeightsUnavailableError(
             library="timm", hub_id=hub_id, fetch_command=fetch, cache=cache, reason="not cached"
         )
     try:
-        return timm.create_model(hub_id, pretrained=True, num_classes=n_classes)
+        return timm.create_model(hub_id, pretrained=True, num_classes=n_classes, **extra)
     except Exception as err:  # network and hub errors differ by version; all mean the same to the user
         raise WeightsUnavailableError(
             library="timm", hub_id=hub_id, fetch_command=fetch, cache=cache, reason=_short(err)

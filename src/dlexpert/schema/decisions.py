@@ -70,6 +70,7 @@ class ModelRecord(_Frozen):
     dropout: float = Field(0.0, ge=0, lt=1)
     options: dict[str, Any] = Field(default_factory=dict)  # family options, e.g. {"batch_norm": True}
     max_length: int | None = Field(None, ge=1)  # text: tokens per input
+    in_chans: int | None = Field(None, ge=1)  # image bands when not RGB: timm adapts the pretrained stem
 
     @property
     def pretrained(self) -> bool:

@@ -361,7 +361,9 @@ def _alternative(ctx: Context, a: Candidate, chosen: Candidate) -> Alternative:
 
 
 def _baselines(ctx: Context) -> str:
-    """Step 4's simple baselines for the domain (regimes.yaml `step4_baselines`)."""
+    """Step 4's simple baselines: the task family's (tasks.yaml), else the domain's (regimes.yaml `step4_baselines`)."""
+    if ctx.family is not None:
+        return f"{ctx.family.baselines}; {ctx.family.source}"
     entry = get_regimes()["step4_baselines"].get(ctx.domain)
     return f"{entry['baselines']}; {entry['source']}" if entry else "the simplest model that could work"
 

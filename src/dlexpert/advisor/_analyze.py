@@ -14,7 +14,16 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..knowledge import DatasetInfo, HardwareProfile, find_dataset, find_hardware, get_hardware, get_regimes
+from ..knowledge import (
+    DatasetInfo,
+    HardwareProfile,
+    TaskFamily,
+    find_dataset,
+    find_hardware,
+    get_hardware,
+    get_regimes,
+    get_task_family,
+)
 from ..schema import Assumption, Evidence, Question, TaskSpec
 from ..schema._quantity import (
     AccuracyTarget,
@@ -71,6 +80,7 @@ class Context:
     realtime: bool
     challenges: set[str]
     long_tail: bool
+    family: TaskFamily | None = None  # the task family (knowledge/data/tasks.yaml) the spec names
     languages: list[str] = field(default_factory=list)  # non-English languages the text or speech is in
     in_channels: int | None = None  # image bands when not RGB ("RGB + NIR" -> 4), from the task text
     overhead: bool = False  # satellite/aerial/drone imagery: no canonical "up", so rotations keep the label
@@ -178,7 +188,9 @@ def analyse(
         notes.evidence.append(Evidence(claim="input shape per sample", value=str(input_shape),
                                        source=f"data profile of {getattr(profile, 'source', 'the data')}"))  # fmt: skip
     languages = _languages(spec, notes)
+    family = _family(spec, notes)
     return Context(
+        family=family,
         languages=languages,
         in_channels=_bands(spec, notes) if profile is None else None,
         overhead=spec.task.domain == "CV" and bool(_OVERHEAD.search(_task_text(spec))),
@@ -250,6 +262,22 @@ def _bands(spec: TaskSpec, notes: _Notes) -> int | None:
         return None
     notes.evidence.append(Evidence(claim="input bands", value=str(bands), source=source))
     return bands
+
+
+def _family(spec: TaskSpec, notes: _Notes) -> TaskFamily | None:
+    """The task family the spec names, with what it is measured by and how its data is counted."""
+    if spec.task.family is None:
+        return None
+    f = get_task_family(spec.task.family)
+    notes.evidence.append(
+        Evidence(
+            claim="task family",
+            value=f"{f.name}: {f.input} -> {f.output}; measured by {', '.join(f.metrics)}; "
+            f"loss: {f.loss}; data counted in {f.size_unit}",
+            source=f.source,
+        )  # fmt: skip
+    )
+    return f
 
 
 def _languages(spec: TaskSpec, notes: _Notes) -> list[str]:

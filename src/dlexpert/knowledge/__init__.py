@@ -37,6 +37,7 @@ from ._records import (
     Problem,
     Recipe,
     ReferenceResult,
+    TaskFamily,
 )
 
 __all__ = [
@@ -48,20 +49,24 @@ __all__ = [
     "Problem",
     "Recipe",
     "ReferenceResult",
+    "TaskFamily",
     "find_dataset",
     "find_hardware",
     "find_problem",
+    "find_task_family",
     "get_family",
     "get_hardware",
     "get_model",
     "get_problem",
     "get_regimes",
+    "get_task_family",
     "list_datasets",
     "list_families",
     "list_hardware",
     "list_models",
     "list_problems",
     "list_recipes",
+    "list_task_families",
 ]
 
 _R = TypeVar("_R", bound=BaseModel)
@@ -314,3 +319,47 @@ def get_regimes() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise DlexpertError("knowledge/data/regimes.yaml: expected a mapping")
     return data
+
+
+# --------------------------------------------------------------------------------------------- task families
+
+
+@cache
+def _task_families() -> dict[str, TaskFamily]:
+    return _load("tasks.yaml", TaskFamily, "name")
+
+
+def list_task_families() -> list[TaskFamily]:
+    """The task taxonomy (knowledge/data/tasks.yaml), in file order."""
+    return list(_task_families().values())
+
+
+def get_task_family(name: str) -> TaskFamily:
+    families = _task_families()
+    if name not in families:
+        raise UnknownNameError(f"unknown task family {name!r}; choose one of: {', '.join(families)}")
+    return families[name]
+
+
+def find_task_family(
+    *, phrase: str | None = None, text: str | None = None, domain: str | None = None
+) -> TaskFamily | None:
+    """The family a task.type `phrase` names ("pose estimation"), else the one whose trigger words appear in `text`
+    (specificTask). Where several match, the one of `domain` wins, then the longest match, then file order."""
+    families = list_task_families()
+    if phrase:
+        key = " ".join(phrase.strip().lower().replace("_", " ").split())
+        named = [f for f in families if key in f.phrases]
+        if named:
+            return next((f for f in named if f.domain == domain), named[0])
+    if not text:
+        return None
+    low = " ".join(text.lower().split())
+    best: tuple[bool, int, TaskFamily] | None = None
+    for f in families:
+        for t in f.triggers:
+            if re.search(r"(?<![a-z0-9])" + re.escape(t.strip()) + r"(?![a-z0-9])", low):
+                key2 = (f.domain == domain, len(t))
+                if best is None or key2 > best[:2]:
+                    best = (*key2, f)
+    return best[2] if best else None

@@ -195,3 +195,22 @@ class DatasetInfo(_Record):
     input_shape: str  # e.g. "32x32x3", "40 (1-D)", "variable-length text"
     results: list[ReferenceResult] = Field(default_factory=list)
     source: str
+
+
+class TaskFamily(_Record):
+    """A family of tasks as people name them (knowledge/data/tasks.yaml): which seed type/domain it is, what goes in
+    and comes out, how it is measured and trained, the baseline to beat and the usual mistakes."""
+
+    name: str  # key, e.g. "keyword-spotting"
+    type: TaskType  # the seed's task.type it is planned as
+    domain: Domain  # the usual domain; a spec's own domain wins
+    phrases: list[str]  # what users write as task.type for it (lower case, matched whole)
+    triggers: list[str] = Field(default_factory=list)  # words in specificTask that name it (lower case, whole words)
+    input: str  # image | video clip | multispectral raster | token sequence | waveform | table | series | environment
+    output: str
+    metrics: list[str]
+    loss: str
+    baselines: str  # the simple baseline to build first (seed Step 4)
+    pitfalls: list[str] = Field(default_factory=list)
+    size_unit: str  # what data.size counts: images, clips x frames, tokens, hours of audio, series x length, steps
+    source: str

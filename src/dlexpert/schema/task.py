@@ -91,9 +91,38 @@ _TYPE_SYNONYMS = {
     "RL": ["reinforcement learning", "reinforcement-learning", "control", "policy learning", "rl"],
 }
 _DOMAIN_SYNONYMS = {
-    "CV": ["computer vision", "vision", "image", "images", "video", "imaging", "medical imaging", "cv"],
-    "NLP": ["natural language processing", "language", "text", "nlp", "natural language"],
-    "audio": ["speech", "sound", "audio", "acoustic", "music"],
+    "CV": [
+        "computer vision",
+        "vision",
+        "image",
+        "images",
+        "video",
+        "imaging",
+        "medical imaging",
+        "cv",
+        "satellite imagery",
+        "remote sensing",
+        "aerial imagery",
+        "earth observation",
+        "medical images",
+        "microscopy",
+        "document images",
+        "scanned documents",
+        "photos",
+        "videos",
+    ],
+    "NLP": [
+        "natural language processing",
+        "language",
+        "text",
+        "nlp",
+        "natural language",
+        "llm",
+        "llms",
+        "language models",
+        "documents",
+    ],
+    "audio": ["speech", "sound", "audio", "acoustic", "music", "voice"],
     "multimodal": ["multi-modal", "multi modal", "vision-language", "vision language", "image-text", "multimodal"],
     "time-series": [
         "time series",
@@ -126,6 +155,14 @@ def _normalise_choice(value: object, *, choices: tuple[str, ...], synonyms: dict
     raise ValueError(f"unknown {what} {value!r}{more}; expected one of {', '.join(choices)}")
 
 
+def _known(value: object, choices: tuple[str, ...], synonyms: dict[str, list[str]]) -> str | None:
+    """`value` normalised to one of `choices`, or None when it is not one (no error: the caller decides)."""
+    try:
+        return _normalise_choice(value, choices=choices, synonyms=synonyms, what="")
+    except ValueError:
+        return None
+
+
 class _Section(BaseModel):
     # Unknown keys are errors (with a suggestion) so a typo never silently drops a constraint.
     model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
@@ -135,6 +172,47 @@ class Task(_Section):
     type: TaskType
     domain: Domain
     specificTask: str | None = None
+    family: str | None = Field(
+        None,
+        description=(
+            "The task family from dlexpert's taxonomy (knowledge/data/tasks.yaml), an extension of the seed's Input. "
+            "Filled in when task.type names one ('pose estimation', 'wake word detection') or specificTask's words do; "
+            "task.type is then the seed type the family is planned as."
+        ),
+        examples=["keyword-spotting", "token-classification", "forecasting", "rag"],
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _family(cls, v: object) -> object:
+        """A type people write ("speech-to-text") becomes its family's seed type and the family is recorded; a domain
+        word the seed lacks ("games", "robotics") becomes the family's domain."""
+        if not isinstance(v, dict):
+            return v
+        from ..knowledge import TaskFamily, find_task_family, get_task_family
+
+        v = dict(v)
+        phrase = v.get("type") if isinstance(v.get("type"), str) else None
+        domain = _known(v.get("domain"), DOMAINS, _DOMAIN_SYNONYMS)
+        if isinstance(v.get("family"), str):
+            try:
+                family: TaskFamily | None = get_task_family(v["family"])
+            except LookupError as e:
+                raise ValueError(str(e)) from None
+        else:
+            family = find_task_family(phrase=phrase, domain=domain) or find_task_family(
+                text=v.get("specificTask") if isinstance(v.get("specificTask"), str) else None, domain=domain
+            )
+        if family is None:
+            return v
+        v["family"] = family.name
+        if (phrase and _known(phrase, TASK_TYPES, _TYPE_SYNONYMS) is None) or (
+            phrase and phrase.strip().lower() in family.phrases and family.domain == (domain or family.domain)
+        ):
+            v["type"] = family.type
+        if domain is None:
+            v["domain"] = family.domain
+        return v
 
     @field_validator("type", mode="before")
     @classmethod

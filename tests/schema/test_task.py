@@ -118,8 +118,12 @@ def test_schema_input_matches_seed_field_names() -> None:
         ({"task": {"type": "classification", "domain": "chemistry"}}, "expected one of CV, NLP"),
         ({"task": {"type": "classification"}}, "missing required field 'task.domain'"),
         (
-            {"task": {"type": "classification", "domain": "CV"}, "constraints": {"latencyRequirement": "fast"}},
+            {"task": {"type": "classification", "domain": "CV"}, "constraints": {"latencyRequirement": "> 50ms"}},
             "constraints.latencyRequirement",
+        ),
+        (
+            {"task": {"type": "classification", "domain": "CV"}, "constraints": {"latencyRequirement": "-3 ms"}},
+            "must not be negative",
         ),
         ({"task": {"type": "classification", "domain": "CV"}, "data": {"size": "lots"}}, "data.size"),
         (
@@ -209,3 +213,16 @@ def test_loader_never_crashes(doc: object) -> None:
         assert str(exc).startswith("fuzz.yaml")
     else:
         assert isinstance(spec, TaskSpec)
+
+
+def test_a_constraint_in_words_without_a_number_is_kept_and_planned_without() -> None:
+    from dlexpert.advisor import advise
+
+    spec = parse_task({"task": {"type": "classification", "domain": "audio", "specificTask": "chainsaw sounds"},
+                       "data": {"size": "5k clips"},
+                       "constraints": {"computeResources": "1x T4", "latencyRequirement": "continuous, duty-cycled",
+                                       "accuracyTarget": "macro F1 as high as we can get"}})  # fmt: skip
+    assert spec.constraints.latency_parsed is None and spec.constraints.accuracy_parsed is None
+    fields = {a.field: a.reason for a in advise(spec).assumptions}
+    assert "duty-cycled" in fields["constraints.latencyRequirement"]
+    assert "constraints.accuracyTarget" in fields

@@ -165,6 +165,7 @@ def analyse(
     `profile` (a `DataProfile`) adds the measured input shape and modality."""
     notes = _Notes(assume_defaults=assume_defaults)
     cons = spec.constraints
+    _unread_constraints(cons, notes)
     dataset = find_dataset(spec.task.specificTask)
     n_samples = _data_size(spec, dataset, notes)
     n_classes = _class_count(spec, dataset, profile, notes)
@@ -275,7 +276,7 @@ def _family(spec: TaskSpec, notes: _Notes) -> TaskFamily | None:
             value=f"{f.name}: {f.input} -> {f.output}; measured by {', '.join(f.metrics)}; "
             f"loss: {f.loss}; data counted in {f.size_unit}",
             source=f.source,
-        )  # fmt: skip
+        )
     )
     return f
 
@@ -293,6 +294,26 @@ def _languages(spec: TaskSpec, notes: _Notes) -> list[str]:
         notes.evidence.append(Evidence(claim="languages", value=", ".join(found),
                                        source="task text; English-only pretrained models are excluded"))  # fmt: skip
     return found
+
+
+def _unread_constraints(cons: Any, notes: _Notes) -> None:
+    """Constraints stated in words with no number the parsers read ("continuous, duty-cycled"): planned without them,
+    and said."""
+    for name, text, parsed in (
+        ("latencyRequirement", cons.latencyRequirement, cons.latency_parsed),
+        ("accuracyTarget", cons.accuracyTarget, cons.accuracy_parsed),
+        ("modelSizeLimit", cons.modelSizeLimit, cons.model_size_parsed),
+        ("budget", cons.budget, cons.budget_parsed),
+    ):
+        if text and parsed is None:
+            notes.assumptions.append(
+                Assumption(
+                    field=f"constraints.{name}",
+                    value="not used as a number",
+                    reason=f"{text!r} states no number dlexpert reads; write one (e.g. '<50ms', '<20MB', "
+                    "'top-1 > 90%', '$500') to plan for it",
+                )
+            )
 
 
 def _data_size(spec: TaskSpec, dataset: DatasetInfo | None, notes: _Notes) -> int | None:

@@ -35,6 +35,12 @@ _MULTIPLIERS = {
 }
 
 
+class UnreadQuantity(ValueError):
+    """The text states a requirement in words this parser cannot turn into a number ("continuous, duty-cycled").
+    Unlike a negative, zero or contradictory number, that is not an error in the spec: the advisor plans without the
+    number and says so."""
+
+
 class _Parsed(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     text: str
@@ -205,6 +211,10 @@ class Latency(_Parsed):
     batch_size: int = 1
 
 
+_LATENCY_UNIT_MS = {"µs": 1e-3, "us": 1e-3, "min": 6e4, "mins": 6e4, "minute": 6e4, "minutes": 6e4, "h": 3.6e6,
+                    "hr": 3.6e6, "hour": 3.6e6, "hours": 3.6e6}  # fmt: skip
+
+
 def parse_latency(text: str) -> Latency:
     """Parse `constraints.latencyRequirement`: "inference <50ms", "<30ms on Jetson Orin", "p95 < 0.2 s", "30 fps"."""
     raw = _sane_numbers(str(text).strip(), "latency requirement")
@@ -233,15 +243,21 @@ def parse_latency(text: str) -> Latency:
         # Interactive "real-time" with no number: 100 ms is the classic limit for an instantaneous response
         # (Nielsen, Usability Engineering, 1993, ch. 5).
         return Latency(text=raw, max_ms=100.0, hardware=hardware, percentile=percentile, batch_size=batch_size)
-    m = re.search(rf"{_NUMBER}\s*(ms|msec|millisecond|milliseconds|µs|us|microseconds?|s|sec|secs|seconds?)\b", low)
+    m = re.search(
+        rf"{_NUMBER}\s*(ms|msec|millisecond|milliseconds|µs|us|microseconds?|s|sec|secs|seconds?|min|mins|minutes?|h|hr|"
+        r"hours?)\b",
+        low,
+    )
     if not m:
-        raise ValueError(
+        raise UnreadQuantity(
             "expected a latency such as 'inference <50ms', '<30ms on Jetson Orin', 'p95 < 0.2 s' or '30 fps'; "
             f"got {raw!r}"
         )
     value = _to_float(m.group(1))
     unit = m.group(2)
-    ms = value * (1000.0 if unit.startswith("s") else 1e-3 if unit in {"µs", "us"} or unit.startswith("micro") else 1.0)
+    ms = value * _LATENCY_UNIT_MS.get(
+        unit, 1000.0 if unit.startswith("s") else 1e-3 if unit.startswith("micro") else 1.0
+    )
     if ms <= 0:
         raise ValueError(f"latency budget must be greater than zero; got {raw!r}")
     if re.search(r">\s*" + re.escape(m.group(1)), low):
@@ -265,14 +281,14 @@ _PARAM_SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
 def parse_model_size(text: str) -> ModelSize:
     """Parse `constraints.modelSizeLimit`: "<100MB", "under 2 GB", "500KB", "25M params" (fp32, 4 bytes each)."""
     raw = _sane_numbers(str(text).strip(), "model size limit")
-    low = raw.lower().replace(" ", "")
-    m = re.search(rf"{_NUMBER}(kib|mib|gib|kb|mb|gb|b)(?![a-z])", low)
+    low = raw.lower()
+    m = re.search(rf"{_NUMBER}\s*(kib|mib|gib|kb|mb|gb|b)(?![a-z])(?!\s*param)", low)
     if m:
         mb = _to_float(m.group(1)) * _BYTE_UNITS[m.group(2)]
     else:
-        p = re.search(rf"{_NUMBER}([kmb])?(?:params|parameters|param|p)\b", low)
+        p = re.search(rf"{_NUMBER}\s*([kmb])?\s*(?:params|parameters|param|p)\b", low)
         if not p:
-            raise ValueError(f"expected a size such as '<100MB', '2 GB' or '25M params'; got {raw!r}")
+            raise UnreadQuantity(f"expected a size such as '<100MB', '2 GB' or '25M params'; got {raw!r}")
         # A parameter budget: fp32 weights take 4 bytes per parameter.
         mb = _to_float(p.group(1)) * _PARAM_SUFFIX.get(p.group(2) or "", 1.0) * 4 / 1e6
     if mb <= 0:
@@ -350,10 +366,10 @@ def parse_accuracy_target(text: str) -> AccuracyTarget:
     """Parse `constraints.accuracyTarget`: "top-1 acc >90%", "macro-F1 > 0.85", "WER < 8%", "mAP@0.5 >= 0.6"."""
     raw = str(text).strip()
     low = raw.lower()
-    metric, higher = "accuracy", True
+    metric, higher, known = "accuracy", True, False
     for name, phrases, hib in _METRICS:
         if any(re.search(r"(?<![a-z])" + re.escape(p) + r"(?![a-z])", low) for p in phrases):
-            metric, higher = name, hib
+            metric, higher, known = name, hib, True
             break
     # Drop the metric phrase's own digits ("top-1", "map@0.5", "f1") before looking for the target number.
     cleaned = re.sub(r"top[- ]?[15]|map@?[0-9.:]+|map50(-95)?|f1|rouge-l|@\s*\d+", " ", low)
@@ -363,7 +379,9 @@ def parse_accuracy_target(text: str) -> AccuracyTarget:
         cleaned,
     )
     if not m:
-        raise ValueError(f"expected a target such as 'top-1 acc >90%', 'macro-F1 > 0.85' or 'WER < 8%'; got {raw!r}")
+        raise UnreadQuantity(
+            f"expected a target such as 'top-1 acc >90%', 'macro-F1 > 0.85' or 'WER < 8%'; got {raw!r}"
+        )
     word = (m.group(1) or "").strip()
     comparator: Comparator = {
         "<": "<",
@@ -385,6 +403,12 @@ def parse_accuracy_target(text: str) -> AccuracyTarget:
         "=": "=",
         "": ">=" if higher else "<=",
     }[word]
+    named = re.sub(r"[^a-z0-9 -]", " ", cleaned[: m.start()]).strip()
+    if (
+        not known and named and word
+    ):  # a metric this parser does not list ("WRMSSE < 0.55"): the comparator says which way
+        return AccuracyTarget(text=raw, metric=named, comparator=comparator, value=_to_float(m.group(2)),
+                              higher_is_better=comparator in {">", ">="}, bounded=False)  # fmt: skip
     value = _to_float(m.group(2))
     bounded = metric in _BOUNDED
     if bounded:
@@ -607,7 +631,9 @@ def parse_budget(text: str) -> Budget:
         level = "medium"
     if level is None:
         if usd is None and gpu_hours is None:
-            raise ValueError(f"expected a budget such as '$500', '2k USD/month', '100 GPU-hours' or 'low'; got {raw!r}")
+            raise UnreadQuantity(
+                f"expected a budget such as '$500', '2k USD/month', '100 GPU-hours' or 'low'; got {raw!r}"
+            )
         # Thresholds: ~$2/GPU-hour on-demand for an A10/A100-class cloud GPU, so $500 buys ~250 GPU-hours.
         hours_equiv = gpu_hours if gpu_hours is not None else (usd or 0.0) / 2.0
         level = "low" if hours_equiv < 100 else "medium" if hours_equiv < 2000 else "high"

@@ -12,8 +12,9 @@ import functools
 import json
 import operator
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -27,6 +28,7 @@ from ._quantity import (
     DataSize,
     Latency,
     ModelSize,
+    UnreadQuantity,
     parse_accuracy_target,
     parse_budget,
     parse_compute,
@@ -153,6 +155,21 @@ def _normalise_choice(value: object, *, choices: tuple[str, ...], synonyms: dict
     )
     more = f" (did you mean {hint[0]!r}?)" if hint else ""
     raise ValueError(f"unknown {what} {value!r}{more}; expected one of {', '.join(choices)}")
+
+
+Q = TypeVar("Q")
+
+
+def _read_or_keep(parse: Callable[[str], Q], text: str | None) -> Q | None:
+    """The constraint as a number, or None when it is stated in words no parser reads ("continuous, duty-cycled"):
+    the text is kept and the advisor plans without the number, saying so. Negative, zero, NaN or contradictory
+    numbers still raise."""
+    if not text:
+        return None
+    try:
+        return parse(text)
+    except UnreadQuantity:
+        return None
 
 
 def _known(value: object, choices: tuple[str, ...], synonyms: dict[str, list[str]]) -> str | None:
@@ -282,7 +299,7 @@ class Constraints(_Section):
         if isinstance(v, int | float) and not isinstance(v, bool):
             v = f"{v} ms"
         if isinstance(v, str):
-            parse_latency(v)
+            _read_or_keep(parse_latency, v)
         return v
 
     @field_validator("accuracyTarget", mode="before")
@@ -291,14 +308,14 @@ class Constraints(_Section):
         if isinstance(v, int | float) and not isinstance(v, bool):
             v = str(v)
         if isinstance(v, str):
-            parse_accuracy_target(v)
+            _read_or_keep(parse_accuracy_target, v)
         return v
 
     @field_validator("modelSizeLimit", mode="before")
     @classmethod
     def _model_size(cls, v: object) -> object:
         if isinstance(v, str):
-            parse_model_size(v)
+            _read_or_keep(parse_model_size, v)
         return v
 
     @field_validator("budget", mode="before")
@@ -307,7 +324,7 @@ class Constraints(_Section):
         if isinstance(v, int | float) and not isinstance(v, bool):
             v = f"${v}"
         if isinstance(v, str):
-            parse_budget(v)
+            _read_or_keep(parse_budget, v)
         return v
 
     @property
@@ -316,19 +333,19 @@ class Constraints(_Section):
 
     @property
     def latency_parsed(self) -> Latency | None:
-        return parse_latency(self.latencyRequirement) if self.latencyRequirement else None
+        return _read_or_keep(parse_latency, self.latencyRequirement)
 
     @property
     def accuracy_parsed(self) -> AccuracyTarget | None:
-        return parse_accuracy_target(self.accuracyTarget) if self.accuracyTarget else None
+        return _read_or_keep(parse_accuracy_target, self.accuracyTarget)
 
     @property
     def model_size_parsed(self) -> ModelSize | None:
-        return parse_model_size(self.modelSizeLimit) if self.modelSizeLimit else None
+        return _read_or_keep(parse_model_size, self.modelSizeLimit)
 
     @property
     def budget_parsed(self) -> Budget | None:
-        return parse_budget(self.budget) if self.budget else None
+        return _read_or_keep(parse_budget, self.budget)
 
 
 class ExistingSetup(_Section):

@@ -86,7 +86,10 @@ def test_hardware_option_overrides_and_auto_detects(tmp_path: Path) -> None:
         ("task: [", "invalid YAML"),
         ("task: {type: classification, domain: CV}\nconstrains: {}\n", "did you mean 'constraints'"),
         ("task: {type: clasification, domain: CV}\n", "expected one of"),
-        ("task: {type: classification, domain: CV}\nconstraints: {latencyRequirement: '< -5 ms'}\n", "latencyRequirement"),
+        (
+            "task: {type: classification, domain: CV}\nconstraints: {latencyRequirement: '< -5 ms'}\n",
+            "latencyRequirement",
+        ),
         (
             "task: {type: classification, domain: CV}\ndata: {distribution: balanced}\nchallenges: [long-tail]\n",
             "balanced",

@@ -35,7 +35,7 @@ def test_a_sentence_that_trains_on_one_device_and_deploys_on_another_is_split() 
     )
     c = parse_compute(text)
     assert (c.kind, c.memory_gb) == ("gpu", 16.0) and c.deployment is not None
-    assert split_deployment("deployed on Jetson Orin") == ("deployed on Jetson Orin", None)  # one device, as before
+    assert split_deployment("deployed on Jetson Orin") == ("deployed on Jetson Orin", "deployed on Jetson Orin")  # both
     assert parse_compute("Train on 4x A10, serve on T4").n_devices == 4
 
 

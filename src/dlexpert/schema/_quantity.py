@@ -450,35 +450,55 @@ class Compute(_Parsed):
 
 # Where a sentence turns from training to serving: "...; deployed on", "serve on", "inference on", "the app runs on".
 _DEPLOY_CLAUSE = re.compile(
-    r"\b(?:deploy\w*|serv(?:e|es|ed|ing)\b|inference\b|in production\b|on[- ]device\b|ship(?:s|ped)? (?:on|to)\b"
-    r"|(?:app|model|product|firmware|it) (?:will )?(?:runs?|lives?)\b|runs? (?:offline |locally )?(?:on|in)\b)"
+    r"\b(?:deploy\w*|serv(?:e|es|ed|ing)\b|inference\b|in production\b|on[- ]device\b|client[- ]side\b|ship(?:s|ped)?\b"
+    r"|(?:app|model|product|firmware|it|plugin|kiosk) (?:will |has to |must |should )?(?:runs?|lives?|be used)\b"
+    r"|runs? (?:offline |locally |fully offline )?(?:on|in|inside)\b|(?:use|run) it\b|runs the model\b|device is\b"
+    r"|the (?:kiosk|device|target|edge device|phone|robot) is\b|inside (?:the|our) \w+)"
 )
-_TRAIN_WORDS = re.compile(r"\btrain(?:s|ed|ing)?\b")
+_TRAIN_WORDS = re.compile(r"\b(?:train(?:s|ed|ing)?|fine[- ]?tun\w*|finetun\w*|to train)\b")
+_CLAUSE_BREAK = re.compile(
+    r";|\.\s+|\s+-\s+|\s*\n\s*|,\s+(?=(?:and |but |then |while )?(?:the |our |it |deploy|serv|inference))"
+)
 
 DeviceKind = Literal["cpu", "gpu", "tpu", "edge", "npu", "mcu", "browser"]
 _MCU_WORDS = ("microcontroller", "mcu", "cortex-m", "cortex m", "esp32", "stm32", "arduino", "nrf52", "nrf53", "rp2040")
-_BROWSER_WORDS = ("browser", "webgpu", "wasm", "webassembly", "web page", "web app", "chrome", "safari", "firefox")
+_BROWSER_WORDS = ("browser", "webgpu", "wasm", "webassembly", "chrome", "safari", "firefox")
 
 
 def split_deployment(text: str) -> tuple[str, str | None]:
-    """("training part", "deployment part") of a compute sentence. "single-GPU 16GB for training; deployed on a
-    Cortex-M7" -> ("single-GPU 16GB for training", "deployed on a Cortex-M7"). A sentence that only says where the
-    model runs, with no training words before it, is all training hardware (the old reading of the field)."""
+    """("training part", "deployment part") of a compute sentence, or (text, None) when it names one device for both.
+
+    Clauses (split at ";", ". ", " - " and ", the/our/it/deploy...") that say where the model runs and name a device
+    are the deployment; the others are training: "RTX 4090 for training; Jetson AGX Orin inside the robot cell",
+    "free colab T4 for training. The viewer plugin runs the model on a workstation CPU". A text that is only a
+    deployment clause ("must run offline on employees' laptops") is both: training hardware as before, and where the
+    model runs. Within one clause, the words from a deployment verb on are split off ("GPU w 24G for training,
+    inference on CPU")."""
+    clauses = [c.strip(" ,.;") for c in _CLAUSE_BREAK.split(text) if c.strip(" ,.;")]
+    deploy = [c for c in clauses if _deploys(c) and not _TRAIN_WORDS.search(c.lower())]
+    train = [c for c in clauses if c not in deploy]
+    if deploy and train and any(device_kind(c) or re.search(r"\d", c) for c in train):
+        return "; ".join(train), "; ".join(deploy)
+    if deploy and not train:
+        return text, text
     m = _DEPLOY_CLAUSE.search(text.lower())
-    if m is None:
+    if m is None or device_kind(text[m.start() :]) is None:
         return text, None
     before = text[: m.start()].strip(" ;,.-(")
     if not before:
-        return text, None
-    if _TRAIN_WORDS.search(text.lower()[m.start() :]) and not _TRAIN_WORDS.search(before.lower()):
-        return text, None  # "serve and train on 8x A100": one device for both
+        return text, text
     return before, text[m.start() :].strip(" ;,.)")
+
+
+def _deploys(clause: str) -> bool:
+    """A clause that says where the model runs and names a device to run on."""
+    return bool(_DEPLOY_CLAUSE.search(clause.lower())) and device_kind(clause) is not None
 
 
 def device_kind(text: str) -> DeviceKind | None:
     """The kind of device a free-text phrase names (microcontroller, browser, phone NPU, Jetson-class edge, GPU, CPU),
     or None when it names none."""
-    low = text.lower()
+    low = _NO_GPU.sub(" cpu ", text.lower())  # "no discrete GPU" names a CPU
 
     def has(words: tuple[str, ...]) -> bool:
         return any(re.search(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z])", low) for w in words)
@@ -524,7 +544,12 @@ _GPU_WORDS = (
     "a6000",
     "l40",
 )
-_EDGE_WORDS = ("jetson", "orin", "raspberry", "edge", "microcontroller", "mcu", "coral")
+_NO_GPU = re.compile(
+    r"\bno (?:discrete |dedicated |nvidia )?gpus?\b|\bwithout (?:a )?gpus?\b|\bcpu[- ]only\b|\bonly (?:a )?cpu"
+)
+# GPU model names the word list cannot hold: "1080Ti", "2080 Ti", "A10G", "L40S".
+_GPU_MODEL = re.compile(r"\b(?:gtx |rtx )?\d{4} ?ti\b|\ba10g\b|\bl40s\b|\bh800\b|\bp40\b|\bv100s\b|\bmi\d{3}x?\b")
+_EDGE_WORDS = ("jetson", "orin", "edge", "microcontroller", "mcu", "coral")
 _NPU_WORDS = ("npu", "phone", "mobile", "android", "iphone", "neural engine", "snapdragon", "hexagon")
 
 
@@ -539,13 +564,16 @@ def parse_compute(text: str) -> Compute:
     def has(words: tuple[str, ...]) -> bool:
         return any(re.search(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z])", low) for w in words)
 
-    is_cpu = bool(re.search(r"(?<![a-z])(cpu|cpus|laptop|desktop|xeon|epyc|ryzen|core i[3579]|i[3579]-\d+)", low))
-    is_gpu, is_tpu = has(_GPU_WORDS), bool(re.search(r"\btpu", low))
+    is_cpu = bool(
+        re.search(r"(?<![a-z])(cpu|cpus|laptop|desktop|xeon|epyc|ryzen|raspberry|core i[3579]|i[3579]-\d+)", low)
+    )
+    is_gpu = has(_GPU_WORDS) or bool(_GPU_MODEL.search(low))
+    is_tpu = bool(re.search(r"\btpu", low))
     is_edge, is_npu = has(_EDGE_WORDS), has(_NPU_WORDS)
     if "apple" in low or re.search(r"\bm[1-4]\b", low):
         is_npu = is_npu or not is_gpu
-    if re.search(r"\bno gpus?\b|\bwithout (a )?gpus?\b|\bcpu[- ]only\b|\bonly (a )?cpu", low):
-        if has(tuple(w for w in _GPU_WORDS if w not in {"gpu", "cuda"})):
+    if _NO_GPU.search(low):
+        if has(tuple(w for w in _GPU_WORDS if w not in {"gpu", "cuda", "colab", "kaggle"})):
             raise ValueError(f"computeResources names a GPU model and also says CPU only; got {raw!r}")
         is_gpu, is_cpu = False, True
     kind: Literal["cpu", "gpu", "tpu", "edge", "npu"]
@@ -557,7 +585,9 @@ def parse_compute(text: str) -> Compute:
         )
 
     n_devices = 1
-    count = re.search(r"(\d+)\s*[x×*]\s*[a-z]", low) or re.search(r"(\d+)\s*(?:gpus|gpu|tpus|tpu|devices|cards)\b", low)
+    count = re.search(r"(\d+)\s*[x×*]\s*(?:[a-z]|\d{3,4})", low) or re.search(
+        r"(\d+)\s*(?:gpus|gpu|tpus|tpu|devices|cards)\b", low
+    )
     if count:
         n_devices = int(count.group(1))
     elif re.search(r"\b(multi|multiple)[- ]?(gpu|node|device)", low):

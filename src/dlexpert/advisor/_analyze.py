@@ -440,7 +440,10 @@ def _deployment_target(
     written = [
         ("constraints.deploymentTarget", cons.deploymentTarget),
         ("constraints.computeResources", compute.deployment if compute else None),
-        ("constraints.latencyRequirement", latency.hardware if latency else None),
+        (
+            "constraints.latencyRequirement",
+            (latency.hardware if latency else None) or _named_device(cons.latencyRequirement),
+        ),
         ("task text", _deployment_phrase(" ".join([spec.task.specificTask or "", *spec.challenges]))),
     ]
     for where, text in written:
@@ -463,6 +466,12 @@ _DEPLOY_PHRASE = re.compile(
     r"(?:deploy\w*|runs?|running|serv\w*|ship\w*|inference)\s+(?:offline\s+|locally\s+|fully\s+)?(?:on|in|to)\s+"
     r"(?:an?\s+|the\s+|our\s+|their\s+)?([\w .+-]{2,60})"
 )
+
+
+def _named_device(text: str | None) -> str | None:
+    """`text` when it names a device ("the app runs offline on iPhones, < 30 ms"): a latency is measured where the
+    model runs."""
+    return text if text and device_kind(text) is not None else None
 
 
 def _deployment_phrase(text: str) -> str | None:

@@ -51,6 +51,7 @@ class Candidate:
     score_label: str
     failures: list[str] = field(default_factory=list)  # hard constraints it breaks
     soft: list[str] = field(default_factory=list)  # policy caps it exceeds
+    unfit: bool = False  # the wrong kind of model for the task (architecture or language), not just a missed number
     needs_compression: str | None = None
 
     @property
@@ -239,8 +240,13 @@ def _candidate(
         # timm adapts a pretrained stem to any band count; elsewhere the first layer must be adapted by hand.
         note = f"its RGB stem must be adapted by hand to {ctx.in_channels} bands"
         (c.failures if ctx.task_type == "classification" else c.soft).append(note)
+    if ctx.family is not None and ctx.family.architectures and entry.family not in ctx.family.architectures:
+        used = ", ".join(ctx.family.architectures)
+        c.failures.append(f"a {entry.family} model; {ctx.family.name} is done with {used}")
+        c.unfit = True
     if ctx.multilingual and entry.languages == "en":
         c.failures.append(f"pretrained on English only; the data is in {', '.join(ctx.languages)}")
+        c.unfit = True
     n_min = get_family(entry.family).min_samples_scratch
     if small_scratch_note and entry.library == "dlexpert" and (ctx.n_samples or 0) < n_min:
         c.soft.append(f"{ctx.n_samples or 0:,} samples is below the {n_min:,} {entry.family} usually needs")
@@ -320,7 +326,9 @@ def select(ctx: Context, *, weights: WeightsCheck | None = None) -> Selection:
     all_feasible = bool(feasible)
     if not feasible:
         # Nothing meets every constraint: the closest option (fewest failures, then cheapest) is named plainly.
-        preferred = sorted(cands, key=lambda c: (c.score is None, len(c.failures), _overshoot(c, ctx), c.cost))[:1]
+        preferred = sorted(
+            cands, key=lambda c: (c.unfit, c.score is None, len(c.failures), _overshoot(c, ctx), c.cost)
+        )[:1]
     chosen = _knee(preferred, ctx)
     base = _existing_base(ctx, cands)
     if base is not None and base.feasible:

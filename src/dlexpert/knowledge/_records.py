@@ -211,6 +211,8 @@ class TaskFamily(_Record):
     metrics: list[str]
     loss: str
     baselines: str  # the simple baseline to build first (seed Step 4)
+    # Architecture families (architectures.yaml) that do this task; empty: any the type/domain allows.
+    architectures: list[str] = Field(default_factory=list)
     pitfalls: list[str] = Field(default_factory=list)
     size_unit: str  # what data.size counts: images, clips x frames, tokens, hours of audio, series x length, steps
     source: str

@@ -10,7 +10,7 @@ import pytest
 
 from dlexpert.advisor import advise
 from dlexpert.schema import parse_task
-from dlexpert.schema._quantity import parse_compute, parse_data_size, split_deployment
+from dlexpert.schema._quantity import device_kind, parse_compute, parse_data_size, split_deployment
 
 
 def _plan(constraints: dict, task: dict | None = None, size: str = "50k images") -> dict:
@@ -129,3 +129,28 @@ def test_extra_bands_change_the_input_layer_and_overhead_imagery_rotates() -> No
     rgb = _plan({"computeResources": "1x A100 40GB"}, task={**task, "specificTask": "pet breeds, 37 classes"})
     assert rgb["decisions"]["model"].get("in_chans") is None
     assert not any("RandomRotate90" in a for a in rgb["trainingStrategy"]["dataProcessing"]["augmentation"])
+
+
+@pytest.mark.parametrize(
+    ("text", "training", "deploy_kind"),
+    [
+        ("RTX 4090 for training; Jetson AGX Orin 64GB inside the robot cell", "gpu", "edge"),
+        ("training on my laptop CPU (i5, 16GB RAM, no gpu). model ships inside our Android app", "cpu", "npu"),
+        ("can rent an A100 for a day to train; the kiosk is a Raspberry Pi 5 8GB, no internet", "gpu", "cpu"),
+        ("RTX 3060 12GB for training; it has to run client-side in the browser meeting app", "gpu", "browser"),
+        ("must run fully offline on employees' laptops: 16GB RAM, no discrete GPU", "cpu", "cpu"),
+        ("Kaggle notebook P100 16GB, inference notebook must finish within 9h", "gpu", None),
+    ],
+)
+def test_clauses_say_which_device_trains_and_which_serves(text: str, training: str, deploy_kind: str | None) -> None:
+    c = parse_compute(text)
+    assert c.kind == training
+    assert (device_kind(c.deployment) if c.deployment else None) == deploy_kind
+
+
+def test_numbers_written_out_and_gpu_model_names_are_read() -> None:
+    assert parse_data_size("three hundred hours of call audio").hours == 300
+    assert parse_data_size("two thousand labelled frames").n_samples == 2000
+    assert parse_data_size("one hundred and twenty images").n_samples == 120
+    assert (parse_compute("2x 1080Ti 11GB").n_devices, parse_compute("8x 2080Ti").kind) == (2, "gpu")
+    assert parse_compute("fine-tune on 1 A10G").kind == "gpu"

@@ -60,6 +60,50 @@ _SCIENTIFIC = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)e([+-]?\d+)\b")
 _NOT_A_NUMBER = re.compile(r"(?<![a-z])(nan|inf|infinity|infinite)(?![a-z])")
 
 
+_SMALL_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen"
+)
+_SMALL = {w: i for i, w in enumerate(_SMALL_WORDS.split())}
+_TENS = {
+    w: 10 * (i + 2)
+    for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
+}
+_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_NUMBER_WORDS = re.compile(
+    r"\b(?:(?:"
+    + "|".join([*_SMALL, *_TENS, *_SCALES, "a"])
+    + r")(?:[\s-]+(?:and[\s-]+)?)?)*(?:"
+    + "|".join([*_SMALL, *_TENS, *_SCALES])
+    + r")\b",
+    re.IGNORECASE,
+)
+
+
+def _words_to_digits(text: str) -> str:
+    """ "three hundred hours" -> "300 hours", "two thousand frames" -> "2000 frames", "a million images" -> "1000000
+    images": numbers written out, as people do in prose."""
+
+    def value(m: re.Match[str]) -> str:
+        words = [w for w in re.split(r"[\s-]+", m.group(0).lower()) if w and w != "and"]
+        if not any(w in _SMALL or w in _TENS for w in words) and words[0] != "a":
+            return m.group(0)  # a bare "hundred"/"thousand" is not a count
+        total = current = 0
+        for w in words:
+            if w == "a":
+                current = max(current, 1)
+            elif w in _SMALL or w in _TENS:
+                current += _SMALL.get(w, 0) + _TENS.get(w, 0)
+            elif w == "hundred":
+                current = max(current, 1) * 100
+            else:
+                total += max(current, 1) * _SCALES[w]
+                current = 0
+        return str(total + current)
+
+    return _NUMBER_WORDS.sub(value, text)
+
+
 def _sane_numbers(raw: str, what: str) -> str:
     """`raw` with scientific notation written out ("2.5e5" -> "250000"); negative, NaN, infinite and astronomically
     large numbers are refused in one line naming `what` (a size of "-5 images" is not five images)."""
@@ -147,7 +191,7 @@ class DataSize(_Parsed):
 
 def parse_data_size(text: str) -> DataSize:
     """Parse `data.size`: "10k samples", "1.2M images", "50,000", "3 years of hourly data, 300 meters", "200 hours"."""
-    raw = _sane_numbers(str(text).strip(), "data size")
+    raw = _sane_numbers(_words_to_digits(str(text).strip()), "data size")
     low = raw.lower().replace("~", "").replace("≈", "").replace("about ", "").replace("approx.", "").strip()
     if not low:
         raise ValueError("expected a size such as '10k samples', '1.2M images' or '3 years of hourly data'; got ''")

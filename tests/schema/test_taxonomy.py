@@ -1,0 +1,50 @@
+"""The task taxonomy (knowledge/data/tasks.yaml): the task types people write map to the seed's, with their family."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlexpert.errors import InvalidInputError
+from dlexpert.knowledge import get_family, list_task_families
+from dlexpert.schema import TASK_TYPES, parse_task
+
+
+@pytest.mark.parametrize(
+    ("written", "domain", "seed_type", "family"),
+    [
+        ("pose estimation", "CV", "detection", "pose-estimation"),
+        ("speech-to-text", "speech", "sequence-modeling", "asr"),
+        ("wake word detection", "audio", "classification", "keyword-spotting"),
+        ("anomaly detection", "CV", "classification", "visual-anomaly-detection"),
+        ("anomaly detection", "time-series", "sequence-modeling", "time-series-anomaly-detection"),
+        ("named entity recognition", "text", "sequence-modeling", "token-classification"),
+        ("retrieval-augmented generation", "text", "generation", "rag"),
+        ("RL", "games", "RL", "rl-discrete"),
+        ("multi-label classification", "vision", "classification", "multi-label-image-classification"),
+    ],
+)
+def test_a_task_type_as_people_write_it_is_planned_as_its_family(
+    written: str, domain: str, seed_type: str, family: str
+) -> None:
+    task = parse_task({"task": {"type": written, "domain": domain}}).task
+    assert (task.type, task.family) == (seed_type, family)
+
+
+def test_specific_task_words_name_the_family_of_a_generic_type() -> None:
+    task = parse_task({"task": {"type": "classification", "domain": "audio", "specificTask": "a wake word"}}).task
+    assert task.family == "keyword-spotting"
+    assert parse_task({"task": {"type": "classification", "domain": "CV"}}).task.family is None
+    with pytest.raises(InvalidInputError, match="unknown task type 'foo'"):
+        parse_task({"task": {"type": "foo", "domain": "CV"}})
+
+
+def test_every_family_is_complete_and_names_known_types_and_architectures() -> None:
+    families = list_task_families()
+    assert len(families) >= 35
+    phrases = [p for f in families for p in f.phrases]
+    for f in families:
+        assert f.type in TASK_TYPES and f.metrics and f.loss and f.baselines and f.source and f.phrases
+        for arch in f.architectures:
+            get_family(arch)  # raises for a name architectures.yaml lacks
+    ambiguous = {p for p in phrases if phrases.count(p) > 1}
+    assert ambiguous <= {"anomaly detection"}  # told apart by domain

@@ -76,6 +76,18 @@ class Selection:
     candidates: list[Candidate] = field(default_factory=list)  # every candidate checked, for inspection and tests
 
 
+# The share of a deployment device's memory its model's weights may take: the runtime, activations (KV cache for an
+# LLM) and the rest of the application need the remainder.
+DEPLOY_MEMORY_SHARE = 0.6
+
+
+def _serving_weights_gb(entry: ModelEntry, hw_kind: str) -> float:
+    """Weights in memory where the model serves: LLMs 4-bit (llama.cpp/AWQ practice), microcontrollers int8,
+    accelerators fp16, CPUs int8 when quantized (the smallest a plan would ship)."""
+    bytes_per = 0.5 if entry.family in LLM_FAMILIES else 2.0 if hw_kind in {"gpu", "edge", "tpu", "npu"} else 1.0
+    return entry.params_m * 1e6 * bytes_per / 1e9
+
+
 def serving_precision(hw_kind: str) -> str:
     """Serving precision assumed for latency: fp16 on accelerators, fp32 on CPUs (INT8 is a measured option later)."""
     if hw_kind == "mcu":
@@ -240,6 +252,13 @@ def _candidate(
         # timm adapts a pretrained stem to any band count; elsewhere the first layer must be adapted by hand.
         note = f"its RGB stem must be adapted by hand to {ctx.in_channels} bands"
         (c.failures if ctx.task_type == "classification" else c.soft).append(note)
+    serving_gb = _serving_weights_gb(entry, ctx.infer_hw.kind)
+    capacity_gb = ctx.infer_hw.flash_mb / 1e3 if ctx.infer_hw.flash_mb else ctx.infer_hw.memory_gb  # MCUs: flash
+    if ctx.infer_hw.name != ctx.train_hw.name and serving_gb > DEPLOY_MEMORY_SHARE * capacity_gb:
+        c.failures.append(
+            f"its weights ({serving_gb:.2g} GB served as {'4-bit' if entry.family in LLM_FAMILIES else 'int8/fp16'}) "
+            f"do not fit {DEPLOY_MEMORY_SHARE:.0%} of the {capacity_gb:g} GB of {ctx.infer_hw.display_name}"
+        )
     if ctx.family is not None and ctx.family.architectures and entry.family not in ctx.family.architectures:
         used = ", ".join(ctx.family.architectures)
         c.failures.append(f"a {entry.family} model; {ctx.family.name} is done with {used}")

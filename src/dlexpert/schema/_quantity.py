@@ -497,7 +497,7 @@ _DEPLOY_CLAUSE = re.compile(
     r"\b(?:deploy\w*|serv(?:e|es|ed|ing)\b|inference\b|in production\b|on[- ]device\b|client[- ]side\b|ship(?:s|ped)?\b"
     r"|(?:app|model|product|firmware|it|plugin|kiosk) (?:will |has to |must |should )?(?:runs?|lives?|be used)\b"
     r"|runs? (?:offline |locally |fully offline )?(?:on|in|inside)\b|(?:use|run) it\b|runs the model\b|device is\b"
-    r"|the (?:kiosk|device|target|edge device|phone|robot) is\b|inside (?:the|our) \w+)"
+    r"|the (?:kiosk|device|target|edge device|phone|robot) is\b|inside (?:the|our) \w+|\bjob\b|\bprod\b)"
 )
 _TRAIN_WORDS = re.compile(r"\b(?:train(?:s|ed|ing)?|fine[- ]?tun\w*|finetun\w*|to train)\b")
 _CLAUSE_BREAK = re.compile(
@@ -529,8 +529,8 @@ def split_deployment(text: str) -> tuple[str, str | None]:
     if m is None or device_kind(text[m.start() :]) is None:
         return text, None
     before = text[: m.start()].strip(" ;,.-(")
-    if not before:
-        return text, text
+    if not before or (device_kind(before) is None and not re.search(r"\d", before)):
+        return text, text  # "fine-tune and serve on the same 2x A10 box": one device for both
     return before, text[m.start() :].strip(" ;,.)")
 
 
@@ -559,7 +559,9 @@ def device_kind(text: str) -> DeviceKind | None:
         return "tpu"
     if has(_GPU_WORDS):
         return "gpu"
-    if re.search(r"(?<![a-z])(cpu|cpus|laptop|desktop|server|xeon|epyc|ryzen|x86|raspberry)", low):
+    if re.search(
+        r"(?<![a-z])(cpu|cpus|laptop|desktop|server|xeon|epyc|ryzen|x86|raspberry|cortex-a|arm soc|linux soc)", low
+    ):
         return "cpu"
     return None
 
@@ -589,8 +591,10 @@ _GPU_WORDS = (
     "l40",
 )
 _NO_GPU = re.compile(
-    r"\bno (?:discrete |dedicated |nvidia )?gpus?\b|\bwithout (?:a )?gpus?\b|\bcpu[- ]only\b|\bonly (?:a )?cpu"
+    r"\bno (?:discrete |dedicated |nvidia )?(?:gpus?|npus?)(?:\s*(?:/|or|,)\s*(?:gpus?|npus?))?\b"
+    r"|\bwithout (?:a )?gpus?\b|\bcpu[- ]only\b|\bonly (?:a )?cpu"
 )
+_NO_NPU = re.compile(r"\bno npus?\b(?:\s*(?:/|or|,)\s*gpus?\b)?")
 # GPU model names the word list cannot hold: "1080Ti", "2080 Ti", "A10G", "L40S".
 _GPU_MODEL = re.compile(r"\b(?:gtx |rtx )?\d{4} ?ti\b|\ba10g\b|\bl40s\b|\bh800\b|\bp40\b|\bv100s\b|\bmi\d{3}x?\b")
 _EDGE_WORDS = ("jetson", "orin", "edge", "microcontroller", "mcu", "coral")
@@ -602,6 +606,7 @@ def parse_compute(text: str) -> Compute:
     raw = _sane_numbers(str(text).strip(), "compute resources")
     training, deployment = split_deployment(raw)
     low = re.sub(r"(\d)\s*[x×*]\s*", r"\1x ", training.lower())  # "4xA100" -> "4x a100"
+    low = _NO_NPU.sub(" ", low)  # "no NPU / GPU" names neither
     if not low:
         raise ValueError("expected compute such as 'single-GPU 24GB', 'multi-GPU (8x A100)' or 'CPU (2 cores)'; got ''")
 
@@ -609,7 +614,9 @@ def parse_compute(text: str) -> Compute:
         return any(re.search(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z])", low) for w in words)
 
     is_cpu = bool(
-        re.search(r"(?<![a-z])(cpu|cpus|laptop|desktop|xeon|epyc|ryzen|raspberry|core i[3579]|i[3579]-\d+)", low)
+        re.search(
+            r"(?<![a-z])(cpu|cpus|laptop|desktop|xeon|epyc|ryzen|raspberry|cortex-a|soc|core i[3579]|i[3579]-\d+)", low
+        )
     )
     is_gpu = has(_GPU_WORDS) or bool(_GPU_MODEL.search(low))
     is_tpu = bool(re.search(r"\btpu", low))
@@ -636,9 +643,9 @@ def parse_compute(text: str) -> Compute:
         n_devices = int(count.group(1))
     elif re.search(r"\b(multi|multiple)[- ]?(gpu|node|device)", low):
         n_devices = 2  # "multi-GPU" with no count: at least two; the advisor states this as an assumption
-    elif re.search(r"\b(dual|two)\b", low):
+    elif kind != "cpu" and re.search(r"\b(dual|two)\b", low):
         n_devices = 2
-    elif re.search(r"\b(quad|four)\b", low):
+    elif kind != "cpu" and re.search(r"\b(quad|four)\b", low):
         n_devices = 4
     if kind == "tpu":
         tpu = re.search(r"v\d[a-z]?-(\d+)", low)  # "v4-8" is 8 TensorCores, i.e. 4 chips; count chips

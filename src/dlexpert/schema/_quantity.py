@@ -497,7 +497,8 @@ _DEPLOY_CLAUSE = re.compile(
     r"\b(?:deploy\w*|serv(?:e|es|ed|ing)\b|inference\b|in production\b|on[- ]device\b|client[- ]side\b|ship(?:s|ped)?\b"
     r"|(?:app|model|product|firmware|it|plugin|kiosk) (?:will |has to |must |should )?(?:runs?|lives?|be used)\b"
     r"|runs? (?:offline |locally |fully offline )?(?:on|in|inside)\b|(?:use|run) it\b|runs the model\b|device is\b"
-    r"|the (?:kiosk|device|target|edge device|phone|robot) is\b|inside (?:the|our) \w+|\bjob\b|\bprod\b)"
+    r"|the (?:kiosk|device|target|edge device|phone|robot) is\b|inside (?:the|our) \w+|\bjob\b|\bprod\b"
+    r"|is the (?:deployment |inference )?target\b|target device\b)"
 )
 _TRAIN_WORDS = re.compile(r"\b(?:train(?:s|ed|ing)?|fine[- ]?tun\w*|finetun\w*|to train)\b")
 _CLAUSE_BREAK = re.compile(

@@ -48,3 +48,14 @@ def test_every_family_is_complete_and_names_known_types_and_architectures() -> N
             get_family(arch)  # raises for a name architectures.yaml lacks
     ambiguous = {p for p in phrases if phrases.count(p) > 1}
     assert ambiguous <= {"anomaly detection"}  # told apart by domain
+
+
+def test_a_family_whose_first_step_is_not_training_says_so_first() -> None:
+    from dlexpert.advisor import advise
+
+    spec = parse_task({"task": {"type": "retrieval-augmented generation", "domain": "text",
+                                "specificTask": "answer questions from our 10k internal documents"},
+                       "data": {"size": "10k documents"}, "constraints": {"computeResources": "1x A100 80GB"}})  # fmt: skip
+    plan = advise(spec)
+    assert plan.warnings[0].startswith("rag: do not fine-tune first") and "evaluation set" in plan.warnings[0]
+    assert any("pitfall to rule out" in c for c in plan.debuggingGuidance.checkpoints)

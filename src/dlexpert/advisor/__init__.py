@@ -96,6 +96,8 @@ def advise_with_decisions(
     expected, ev_expected, estimates = expected_performance(ctx, c, rc)
 
     warnings = list(ctx.warnings) + guide_warnings
+    if ctx.family is not None and ctx.family.first_step:  # what an expert does before training anything
+        warnings.insert(0, f"{ctx.family.name}: {ctx.family.first_step}; the model below is what to train if it does")
     if fallback is not None:
         warnings.insert(0, _fallback_text(fallback, c))
     elif not status.available:

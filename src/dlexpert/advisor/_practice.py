@@ -147,7 +147,7 @@ def debugging_guidance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[De
             seen.add(key)
             issues.append(_issue(p))
     if ctx.family is not None:  # the family's usual mistakes, checked before training
-        checks += [f"{ctx.family.name}: no {p} ({ctx.family.source})" for p in ctx.family.pitfalls]
+        checks += [f"{ctx.family.name} pitfall to rule out: {p} ({ctx.family.source})" for p in ctx.family.pitfalls]
     return DebuggingGuidance(visualization=vis, checkpoints=checks, commonIssues=issues), warnings
 
 

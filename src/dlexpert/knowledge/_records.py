@@ -214,5 +214,6 @@ class TaskFamily(_Record):
     # Architecture families (architectures.yaml) that do this task; empty: any the type/domain allows.
     architectures: list[str] = Field(default_factory=list)
     pitfalls: list[str] = Field(default_factory=list)
+    first_step: str | None = None  # what an expert does before training anything, when that is not training
     size_unit: str  # what data.size counts: images, clips x frames, tokens, hours of audio, series x length, steps
     source: str

@@ -96,8 +96,6 @@ def advise_with_decisions(
     expected, ev_expected, estimates = expected_performance(ctx, c, rc)
 
     warnings = list(ctx.warnings) + guide_warnings
-    if ctx.family is not None and ctx.family.first_step:  # what an expert does before training anything
-        warnings.insert(0, f"{ctx.family.name}: {ctx.family.first_step}; the model below is what to train if it does")
     if fallback is not None:
         warnings.insert(0, _fallback_text(fallback, c))
     elif not status.available:
@@ -120,6 +118,8 @@ def advise_with_decisions(
                 f"{c.entry.hub_id} was already trained and evaluated on {ctx.dataset.name}: evaluate the "
                 "published weights before training; fine-tune only if your label set or data differ"
             )
+    if ctx.family is not None and ctx.family.first_step:  # what an expert does before training anything: first
+        warnings.insert(0, f"{ctx.family.name}: {ctx.family.first_step}; the model below is what to train if it does")
     evidence = [*ctx.evidence, *_model_evidence(ctx, c), *ev_recipe, *ev_practice, *ev_expected]
     formats = list(practice.inferenceOptimization.format) if practice.inferenceOptimization else []
     deployment = Deployment(device=ctx.infer_hw.name, kind=ctx.infer_hw.kind, formats=formats,

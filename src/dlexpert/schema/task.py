@@ -186,9 +186,26 @@ class _Section(BaseModel):
 
 
 class Task(_Section):
-    type: TaskType
-    domain: Domain
-    specificTask: str | None = None
+    type: TaskType = Field(
+        description="The seed's task type, or what you call it ('pose estimation', 'NER', 'speech-to-text', 'RAG'): "
+        "a family in dlexpert's taxonomy maps it onto a seed type.",
+        examples=["classification", "object detection", "wake word detection", "retrieval-augmented generation"],
+    )
+    domain: Domain = Field(
+        description="CV, NLP, audio, multimodal, time-series, or tabular (dlexpert's extension); synonyms such as "
+        "'vision', 'text', 'speech', 'satellite imagery' are read.",
+        examples=["CV", "NLP", "audio", "time-series", "tabular"],
+    )
+    specificTask: str | None = Field(
+        None,
+        description="The task in your words: a public dataset it resembles, the classes, languages, bands, where the "
+        "model runs.",
+        examples=["CIFAR-10", "NER on German and French contracts, 9 entity types", "4-band (RGB + NIR) tiles"],
+            "CIFAR-10",
+            "NER on German and French contracts, 9 entity types",
+            "4-band (RGB + NIR) satellite tiles",
+        ],
+    )
     family: str | None = Field(
         None,
         description=(
@@ -243,11 +260,22 @@ class Task(_Section):
 
 
 class Data(_Section):
-    size: str | None = None
-    quality: str | None = None
-    distribution: str | None = None
-    labelAvailability: str | None = None
-    augmentationNeeded: bool | None = None
+    size: str | None = Field(
+        None,
+        description="How much labelled data, with its unit; numbers may be written out. Negative, zero, NaN and "
+        "astronomical sizes are refused.",
+        examples=["50k images", "200 hours of audio", "3 years of daily sales for 500 stores", "2B tokens"],
+    )
+    quality: str | None = Field(None, description="Label quality in words.", examples=["clean", "some label noise"])
+    distribution: str | None = Field(
+        None, description="Class balance in words.", examples=["balanced", "long-tail (1:50)", "8% positives"]
+    )
+    labelAvailability: str | None = Field(
+        None, description="How labels exist.", examples=["fully-supervised", "10% labelled", "unlabelled"]
+    )
+    augmentationNeeded: bool | None = Field(
+        None, description="false keeps augmentation to resizing only.", examples=[True, False]
+    )
 
     @field_validator("size", mode="before")
     @classmethod
@@ -264,11 +292,29 @@ class Data(_Section):
 
 
 class Constraints(_Section):
-    computeResources: str | None = None
-    latencyRequirement: str | None = None
-    accuracyTarget: str | None = None
-    modelSizeLimit: str | None = None
-    budget: str | None = None
+    computeResources: str | None = Field(
+        None,
+        description="What trains the model, and optionally where it runs ('...; deployed on ...'): devices, count, "
+        "memory, cores.",
+        examples=["single-GPU 24GB", "8x A100 80GB", "CPU (8 cores)", "1x T4 for training; deployed on a Cortex-M7"],
+    )
+    latencyRequirement: str | None = Field(
+        None,
+        description="Per-request time on the serving device, as an upper bound; a device named here is where the "
+        "model runs. Words with no number are kept and planned without.",
+        examples=["inference <50ms", "<30ms on Jetson Orin", "p95 < 0.2 s", "30 fps", "< 2 minutes per volume"],
+    )
+    accuracyTarget: str | None = Field(
+        None,
+        description="A metric and a bound; metrics the parser does not list take the comparator's direction.",
+        examples=["top-1 acc >90%", "macro-F1 > 0.85", "WER < 8%", "WRMSSE < 0.55"],
+    )
+    modelSizeLimit: str | None = Field(
+        None, description="Largest model to ship, in bytes or parameters.", examples=["<100MB", "< 200KB", "25M params"]
+    )
+    budget: str | None = Field(
+        None, description="Money or GPU-hours, or a level.", examples=["$500", "100 GPU-hours", "low"]
+    )
     deploymentTarget: str | None = Field(
         None,
         description=(
@@ -349,9 +395,15 @@ class Constraints(_Section):
 
 
 class ExistingSetup(_Section):
-    framework: str | None = None
-    baseModel: str | None = None
-    trainingIssues: list[str] | None = None
+    framework: str | None = Field(None, description="What you train with today.", examples=["PyTorch"])
+    baseModel: str | None = Field(
+        None, description="A model you already use; kept when it meets every constraint.", examples=["resnet50"]
+    )
+    trainingIssues: list[str] | None = Field(
+        None,
+        description="Problems you already see; matched to the problem table and answered first.",
+        examples=[["overfitting", "loss is NaN after a few epochs"]],
+    )
 
     @field_validator("framework")
     @classmethod
@@ -378,11 +430,18 @@ class ExistingSetup(_Section):
 class TaskSpec(_Section):
     """The specification's `Input`. Quantities stay text as the user wrote them; `*_parsed` give the numbers."""
 
-    task: Task
-    data: Data = Data()
-    constraints: Constraints = Constraints()
-    challenges: list[str] = []
-    existingSetup: ExistingSetup | None = None
+    task: Task = Field(description="What to learn: type, domain and the task in your words.")
+    data: Data = Field(default_factory=Data, description="How much data, how clean, how balanced.")
+    constraints: Constraints = Field(
+        default_factory=Constraints, description="Hardware for training and serving, latency, accuracy, size, budget."
+    )
+    challenges: list[str] = Field(
+        default_factory=list,
+        description="Known difficulties, in your words; mapped onto few-shot, long-tail, noisy labels, domain shift, "
+        "real-time, small objects, long sequences, privacy.",
+        examples=[["long-tail", "domain-shift (different cameras)"], ["real-time", "small objects"]],
+    )
+    existingSetup: ExistingSetup | None = Field(None, description="What you have today.")
 
     @field_validator("challenges", mode="before")
     @classmethod

@@ -201,10 +201,6 @@ class Task(_Section):
         description="The task in your words: a public dataset it resembles, the classes, languages, bands, where the "
         "model runs.",
         examples=["CIFAR-10", "NER on German and French contracts, 9 entity types", "4-band (RGB + NIR) tiles"],
-            "CIFAR-10",
-            "NER on German and French contracts, 9 entity types",
-            "4-band (RGB + NIR) satellite tiles",
-        ],
     )
     family: str | None = Field(
         None,

@@ -372,7 +372,7 @@ def expected_performance(
         else:
             time_est = training_time(
                 gmacs=gmacs, n_samples=n, epochs=rc.epochs, hw=ctx.train_hw, n_devices=ctx.total_devices,
-                precision=prec, batch_size=rc.global_batch,
+                precision=prec, batch_size=rc.global_batch, loader=_loader_rate(ctx),
             )  # fmt: skip
             train_text = time_est.describe()
         evidence.append(
@@ -411,6 +411,22 @@ def expected_performance(
         train_memory_gb=c.train_memory_gb,
     )
     return ExpectedPerformance(accuracy=acc, trainingTime=train_text, inferenceLatency=lat_text), evidence, estimates
+
+
+def _loader_rate(ctx: Context) -> tuple[float, str] | None:
+    """Samples per second the data loaders can decode and augment, with its basis, for images read from files (and
+    video clips, frame by frame); None where the data is already tensors (a profiled array, text, tables)."""
+    side = max(ctx.input_shape[-2:]) if ctx.input_shape and len(ctx.input_shape) >= 2 else None
+    if ctx.domain not in {"CV", "multimodal"} or (side is not None and side < 64):
+        return None
+    reg = get_regimes()["loader"]
+    cores = ctx.total_devices * reg["cores_per_device"].get(ctx.train_hw.kind, ctx.train_hw.cores or 1)
+    if ctx.train_hw.kind == "cpu":
+        cores = max(1, (ctx.train_hw.cores or 2) // 2)  # the other half computes
+    per_sample = reg["frames_per_clip"] if ctx.family is not None and ctx.family.name == "video-classification" else 1
+    rate = reg["images_per_core_s"] * cores / per_sample
+    unit = f"clips ({per_sample} frames each)" if per_sample > 1 else "images"
+    return rate, f"{rate:,.0f} {unit}/s from {cores} loader cores ({reg['source']})"
 
 
 def built_size(ctx: Context, entry: ModelEntry) -> ScratchSize | None:

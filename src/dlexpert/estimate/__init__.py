@@ -326,6 +326,7 @@ def training_time(
     backward: bool = True,
     batch_size: int | None = None,
     val_fraction: float = 0.1,
+    loader: tuple[float, str] | None = None,
 ) -> TimeEstimate:
     """Wall-clock training time: FLOPs over utilised peak, plus a per-step floor, plus evaluation.
 
@@ -335,6 +336,7 @@ def training_time(
       regimes.yaml `step_overhead_ms`), which dominates for small models: without it a 25k-parameter net "trains" on
       100k clips for 200 epochs in under a second.
     - evaluation: one forward pass over the validation split (`val_fraction` of the samples) per epoch.
+    - data loading (`loader`: samples/s and its basis): decoding and augmenting on the CPU bounds the whole run.
     """
     reg = get_regimes()
     lo_u, hi_u = reg["utilisation"].get(hw.kind, reg["utilisation"]["cpu"])
@@ -357,4 +359,9 @@ def training_time(
             f"; at least {lo_ms:g}-{hi_ms:g} ms per step x {steps:,.0f} steps (batch {batch_size}) "
             f"({reg['step_overhead_ms']['source']})"
         )
+    if loader is not None:
+        rate, how = loader
+        bound = n_samples * epochs / rate / 3600
+        fast, slow = max(fast, bound), max(slow, bound)
+        basis += f"; data loading at least {bound * 3600:,.0f} s ({how})"
     return TimeEstimate((fast * slow) ** 0.5, fast, slow, flops, basis)

@@ -341,14 +341,24 @@ def get_task_family(name: str) -> TaskFamily:
     return families[name]
 
 
+def _phrase_keys(phrase: str | None) -> list[str]:
+    """The phrase as written, then without its parenthesis, then each alternative: "language modeling (continued
+    pretraining)" -> that, "language modeling", "continued pretraining"; "OCR / sequence recognition" -> "ocr", ..."""
+    if not phrase:
+        return []
+    low = " ".join(phrase.strip().lower().replace("_", " ").split())
+    keys = [low, re.sub(r"\s*\([^)]*\)", "", low).strip()]
+    keys += [p.strip() for p in re.split(r"[/(),;]| or ", low) if p.strip()]
+    return list(dict.fromkeys(k for k in keys if k))
+
+
 def find_task_family(
     *, phrase: str | None = None, text: str | None = None, domain: str | None = None
 ) -> TaskFamily | None:
     """The family a task.type `phrase` names ("pose estimation"), else the one whose trigger words appear in `text`
     (specificTask). Where several match, the one of `domain` wins, then the longest match, then file order."""
     families = list_task_families()
-    if phrase:
-        key = " ".join(phrase.strip().lower().replace("_", " ").split())
+    for key in _phrase_keys(phrase):
         named = [f for f in families if key in f.phrases]
         if named:
             return next((f for f in named if f.domain == domain), named[0])

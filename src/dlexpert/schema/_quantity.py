@@ -407,7 +407,21 @@ class AccuracyTarget(_Parsed):
 
 
 def parse_accuracy_target(text: str) -> AccuracyTarget:
-    """Parse `constraints.accuracyTarget`: "top-1 acc >90%", "macro-F1 > 0.85", "WER < 8%", "mAP@0.5 >= 0.6"."""
+    """Parse `constraints.accuracyTarget`: "top-1 acc >90%", "macro-F1 > 0.85", "WER < 8%", "mAP@0.5 >= 0.6". Several
+    targets in one text ("log loss < 0.7 and F1 > 0.8") give the first one that reads."""
+    try:
+        return _one_accuracy_target(text)
+    except ValueError as first:
+        parts = [p for p in re.split(r",|;| and ", str(text)) if p.strip()]
+        for part in parts if len(parts) > 1 else []:
+            try:
+                return _one_accuracy_target(part)
+            except ValueError:
+                continue
+        raise first from None
+
+
+def _one_accuracy_target(text: str) -> AccuracyTarget:
     raw = str(text).strip()
     low = raw.lower()
     metric, higher, known = "accuracy", True, False
@@ -520,7 +534,8 @@ def split_deployment(text: str) -> tuple[str, str | None]:
     model runs. Within one clause, the words from a deployment verb on are split off ("GPU w 24G for training,
     inference on CPU")."""
     clauses = [c.strip(" ,.;") for c in _CLAUSE_BREAK.split(text) if c.strip(" ,.;")]
-    deploy = [c for c in clauses if _deploys(c) and not _TRAIN_WORDS.search(c.lower())]
+    # A clause that names where the model runs, or says a machine has no GPU while another clause trains on one.
+    deploy = [c for c in clauses if (_deploys(c) or _NO_GPU.search(c.lower())) and not _TRAIN_WORDS.search(c.lower())]
     train = [c for c in clauses if c not in deploy]
     if deploy and train and any(device_kind(c) or re.search(r"\d", c) for c in train):
         return "; ".join(train), "; ".join(deploy)

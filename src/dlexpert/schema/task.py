@@ -117,6 +117,7 @@ _DOMAIN_SYNONYMS = {
         "natural language processing",
         "language",
         "text",
+        "code",
         "nlp",
         "natural language",
         "llm",

@@ -80,6 +80,9 @@ _NUMBER_WORDS = re.compile(
 )
 
 
+_VAGUE = {"a couple of": "2", "a few": "3", "several": "5"}  # rough counts: "a few thousand" plans for 3,000
+
+
 def _words_to_digits(text: str) -> str:
     """ "three hundred hours" -> "300 hours", "two thousand frames" -> "2000 frames", "a million images" -> "1000000
     images": numbers written out, as people do in prose."""
@@ -101,6 +104,8 @@ def _words_to_digits(text: str) -> str:
                 current = 0
         return str(total + current)
 
+    for words, digits in _VAGUE.items():
+        text = re.sub(rf"\b{words}\s+(?=hundred|thousand|million|billion)", f"{digits} ", text, flags=re.IGNORECASE)
     return _NUMBER_WORDS.sub(value, text)
 
 
@@ -511,7 +516,8 @@ _DEPLOY_CLAUSE = re.compile(
     r"\b(?:deploy\w*|serv(?:e|es|ed|ing)\b|inference\b|in production\b|on[- ]device\b|client[- ]side\b|ship(?:s|ped)?\b"
     r"|(?:app|model|product|firmware|it|plugin|kiosk) (?:will |has to |must |should )?(?:runs?|lives?|be used)\b"
     r"|runs? (?:offline |locally |fully offline )?(?:on|in|inside)\b|(?:use|run) it\b|runs the model\b|device is\b"
-    r"|the (?:kiosk|device|target|edge device|phone|robot) is\b|inside (?:the|our) \w+|\bjob\b|\bprod\b"
+    r"|the (?:kiosk|device|target|edge device|phone|robot) is\b|inside (?:the|our) \w+"
+    r"|(?:batch|nightly|overnight) job\b|\bprod\b|\bdemo (?:on|in)\b"
     r"|is the (?:deployment |inference )?target\b|target device\b)"
 )
 _TRAIN_WORDS = re.compile(r"\b(?:train(?:s|ed|ing)?|fine[- ]?tun\w*|finetun\w*|to train)\b")

@@ -83,6 +83,7 @@ class Context:
     family: TaskFamily | None = None  # the task family (knowledge/data/tasks.yaml) the spec names
     languages: list[str] = field(default_factory=list)  # non-English languages the text or speech is in
     in_channels: int | None = None  # image bands when not RGB ("RGB + NIR" -> 4), from the task text
+    image_side: int | None = None  # training resolution the spec states ("tiles of 1024x1024"), when it does
     overhead: bool = False  # satellite/aerial/drone imagery: no canonical "up", so rotations keep the label
     input_shape: tuple[int, ...] | None = None  # per sample, from a data profile when one was given
     modality: str | None = None  # image | sequence | tabular | text, from a data profile
@@ -194,6 +195,7 @@ def analyse(
         family=family,
         languages=languages,
         in_channels=_bands(spec, notes) if profile is None else None,
+        image_side=_image_side(spec, notes) if profile is None else None,
         overhead=spec.task.domain == "CV" and bool(_OVERHEAD.search(_task_text(spec))),
         input_shape=input_shape,
         modality=getattr(profile, "modality", None),
@@ -242,6 +244,21 @@ _NAMED_BANDS = {"rgb": 3, "nir": 1, "near-infrared": 1, "near infrared": 1, "swi
 def _task_text(spec: TaskSpec) -> str:
     return " ".join(filter(None, [spec.task.specificTask, spec.data.distribution, spec.data.quality, spec.data.size,
                                   *spec.challenges])).lower()  # fmt: skip
+
+
+def _image_side(spec: TaskSpec, notes: _Notes) -> int | None:
+    """The image resolution the spec states ("8k tiles of 512x512", "1024 x 1024 px"): the longer side."""
+    if spec.task.domain not in {"CV", "multimodal"}:
+        return None
+    m = re.search(r"\b(\d{2,5})\s*[x×]\s*(\d{2,5})\b", _task_text(spec))
+    if m is None:
+        return None
+    side = max(int(m.group(1)), int(m.group(2)))
+    if not 16 <= side <= 20_000:
+        return None
+    notes.evidence.append(Evidence(claim="image resolution", value=f"{m.group(1)}x{m.group(2)}",
+                                   source=f"task text {m.group(0)!r}; compute scales with the pixels"))  # fmt: skip
+    return side
 
 
 def _bands(spec: TaskSpec, notes: _Notes) -> int | None:

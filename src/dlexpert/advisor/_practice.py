@@ -352,6 +352,13 @@ def expected_performance(
     built = built_size(ctx, e)
     if built is not None:
         gmacs, how = built.gmacs, f"counted for {e.hub_id} as built for this data's shape {list(ctx.input_shape or ())}"
+    elif ctx.image_side and e.input_size and ctx.domain in {"CV", "multimodal"} and how == "catalog":
+        # Convolutions and patch embeddings cost in proportion to the pixels: 1024x1024 tiles are 21x a 224 crop.
+        scale = (ctx.image_side / e.input_size) ** 2
+        gmacs, how = (
+            gmacs * scale,
+            f"catalog {gmacs:.2f} GMACs at {e.input_size} px x ({ctx.image_side}/{e.input_size})^2",
+        )
     n = ctx.n_samples or 10_000
     time_est = None
     if ctx.task_type != "RL":

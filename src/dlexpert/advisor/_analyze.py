@@ -302,8 +302,7 @@ def _languages(spec: TaskSpec, notes: _Notes) -> list[str]:
     """Non-English languages the spec names for its text or speech ("German, French and Italian contracts")."""
     if spec.task.domain not in {"NLP", "audio", "multimodal"}:
         return []
-    text = " ".join(filter(None, [spec.task.specificTask, spec.data.distribution, spec.data.quality, spec.data.size,
-                                  *spec.challenges])).lower()  # fmt: skip
+    text = _task_text(spec)
     found = [lang for lang in _LANGUAGES if re.search(rf"\b{lang}\b", text)]
     if not found and _MULTILINGUAL.search(text):
         found = ["multilingual"]

@@ -467,9 +467,8 @@ def _one_accuracy_target(text: str) -> AccuracyTarget:
         "": ">=" if higher else "<=",
     }[word]
     named = re.sub(r"[^a-z0-9 -]", " ", cleaned[: m.start()]).strip()
-    if (
-        not known and named and word
-    ):  # a metric this parser does not list ("WRMSSE < 0.55"): the comparator says which way
+    if not known and named and word:
+        # A metric this parser does not list ("WRMSSE < 0.55"): the comparator says which way is better.
         return AccuracyTarget(text=raw, metric=named, comparator=comparator, value=_to_float(m.group(2)),
                               higher_is_better=comparator in {">", ">="}, bounded=False)  # fmt: skip
     value = _to_float(m.group(2))

@@ -154,3 +154,11 @@ def test_numbers_written_out_and_gpu_model_names_are_read() -> None:
     assert parse_data_size("one hundred and twenty images").n_samples == 120
     assert (parse_compute("2x 1080Ti 11GB").n_devices, parse_compute("8x 2080Ti").kind) == (2, "gpu")
     assert parse_compute("fine-tune on 1 A10G").kind == "gpu"
+
+
+def test_a_tpu_trains_like_an_accelerator_not_like_a_phone() -> None:
+    task = {"type": "classification", "domain": "NLP", "specificTask": "toxic comments, 2 classes"}
+    plan = _plan({"computeResources": "Kaggle TPU v3-8"}, task=task, size="220k comments")
+    assert plan["decisions"]["estimates"]["training_device"] == "tpu-v4"
+    assert plan["decisions"]["training"]["mixed_precision"] == "bf16"
+    assert plan["decisions"]["estimates"]["params_m"] > 30  # not capped at a phone's 30M

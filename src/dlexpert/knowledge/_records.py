@@ -86,7 +86,7 @@ class HardwareProfile(_Record):
 
     name: str  # key, e.g. "a100-80gb", "cpu-laptop"
     display_name: str
-    kind: Literal["cpu", "gpu", "edge", "npu", "mcu", "browser"]
+    kind: Literal["cpu", "gpu", "tpu", "edge", "npu", "mcu", "browser"]
     aliases: list[str] = Field(default_factory=list)  # lower-case strings that name it in free text
     peak_tflops: dict[str, float]  # precision ("fp32", "tf32", "fp16", "bf16", "int8") -> dense TFLOP/s (TOPS for int8)
     memory_gb: float

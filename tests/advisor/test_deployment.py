@@ -162,3 +162,10 @@ def test_a_tpu_trains_like_an_accelerator_not_like_a_phone() -> None:
     assert plan["decisions"]["estimates"]["training_device"] == "tpu-v4"
     assert plan["decisions"]["training"]["mixed_precision"] == "bf16"
     assert plan["decisions"]["estimates"]["params_m"] > 30  # not capped at a phone's 30M
+
+
+def test_a_runtime_the_spec_names_comes_first_and_a_refused_one_does_not() -> None:
+    wanted = _plan({"computeResources": "RTX 3050 for training; runs on an ARM Cortex-A9 board as a quantized tflite"})
+    assert _formats(wanted).startswith("TFLite")
+    refused = _plan({"computeResources": "1x T4; serving on T4 without TensorRT, plain ONNX Runtime"})
+    assert "TensorRT" not in _formats(refused).split(" | ")[0]

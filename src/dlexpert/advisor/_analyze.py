@@ -84,6 +84,7 @@ class Context:
     languages: list[str] = field(default_factory=list)  # non-English languages the text or speech is in
     in_channels: int | None = None  # image bands when not RGB ("RGB + NIR" -> 4), from the task text
     image_side: int | None = None  # training resolution the spec states ("tiles of 1024x1024"), when it does
+    runtimes: list[str] = field(default_factory=list)  # serving runtimes the spec names ("as a quantized tflite")
     overhead: bool = False  # satellite/aerial/drone imagery: no canonical "up", so rotations keep the label
     input_shape: tuple[int, ...] | None = None  # per sample, from a data profile when one was given
     modality: str | None = None  # image | sequence | tabular | text, from a data profile
@@ -196,6 +197,7 @@ def analyse(
         languages=languages,
         in_channels=_bands(spec, notes) if profile is None else None,
         image_side=_image_side(spec, notes) if profile is None else None,
+        runtimes=_named_runtimes(spec),
         overhead=spec.task.domain == "CV" and bool(_OVERHEAD.search(_task_text(spec))),
         input_shape=input_shape,
         modality=getattr(profile, "modality", None),
@@ -244,6 +246,28 @@ _NAMED_BANDS = {"rgb": 3, "nir": 1, "near-infrared": 1, "near infrared": 1, "swi
 def _task_text(spec: TaskSpec) -> str:
     return " ".join(filter(None, [spec.task.specificTask, spec.data.distribution, spec.data.quality, spec.data.size,
                                   *spec.challenges])).lower()  # fmt: skip
+
+
+_RUNTIMES = {  # words people use for a serving runtime -> the export format the plan names
+    "tflite": "TFLite (LiteRT)", "litert": "TFLite (LiteRT)", "tensorflow lite": "TFLite (LiteRT)",
+    "core ml": "Core ML", "coreml": "Core ML", "onnx": "ONNX", "tensorrt": "TensorRT", "openvino": "OpenVINO",
+    "executorch": "ExecuTorch", "tfjs": "TensorFlow.js", "tensorflow.js": "TensorFlow.js", "ncnn": "ncnn",
+    "gguf": "GGUF for llama.cpp", "llama.cpp": "GGUF for llama.cpp", "vllm": "safetensors for vLLM / TGI",
+}  # fmt: skip
+
+
+def _named_runtimes(spec: TaskSpec) -> list[str]:
+    """Serving runtimes the spec itself names, in the order of `_RUNTIMES`: the user's stack is kept."""
+    cons = spec.constraints
+    text = " ".join(filter(None, [cons.computeResources, cons.deploymentTarget, cons.latencyRequirement,
+                                  cons.modelSizeLimit, _task_text(spec)])).lower()  # fmt: skip
+    found = [
+        fmt
+        for word, fmt in _RUNTIMES.items()
+        for m in re.finditer(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text)
+        if not re.search(r"\b(?:no|not|without|avoid|instead of|can't use|cannot use)\b[\w ]{0,12}$", text[: m.start()])
+    ]
+    return list(dict.fromkeys(found))
 
 
 def _image_side(spec: TaskSpec, notes: _Notes) -> int | None:

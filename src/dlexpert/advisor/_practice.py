@@ -232,6 +232,9 @@ def engineering_practice(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[
     why = f"{fmt['why']} ({fmt['source']})"
     if kind != "llm" and ctx.infer_hw.export_formats:  # a named platform decides its runtime (Core ML on iPhones)
         formats, why = list(ctx.infer_hw.export_formats), f"the runtimes of {ctx.infer_hw.display_name}"
+    if ctx.runtimes:  # a runtime the spec names ("runs ... as a quantized tflite") comes first
+        formats = [*ctx.runtimes, *(f for f in formats if f not in ctx.runtimes)]
+        why += f"; {', '.join(ctx.runtimes)} named in the spec"
     evidence.append(Evidence(claim="export formats", value=", ".join(formats), source=why))
     if ctx.latency is not None:
         budget = ctx.latency.max_ms

@@ -540,7 +540,12 @@ def split_deployment(text: str) -> tuple[str, str | None]:
     inference on CPU")."""
     clauses = [c.strip(" ,.;") for c in _CLAUSE_BREAK.split(text) if c.strip(" ,.;")]
     # A clause that names where the model runs, or says a machine has no GPU while another clause trains on one.
-    deploy = [c for c in clauses if (_deploys(c) or _NO_GPU.search(c.lower())) and not _TRAIN_WORDS.search(c.lower())]
+    trains = any(_TRAIN_WORDS.search(c.lower()) for c in clauses)
+    deploy = [
+        c
+        for c in clauses
+        if (_deploys(c) or (trains and _NO_GPU.search(c.lower()))) and not _TRAIN_WORDS.search(c.lower())
+    ]
     train = [c for c in clauses if c not in deploy]
     if deploy and train and any(device_kind(c) or re.search(r"\d", c) for c in train):
         return "; ".join(train), "; ".join(deploy)
@@ -584,7 +589,7 @@ def device_kind(text: str) -> DeviceKind | None:
         r"(?<![a-z])(cpu|cpus|laptop|desktop|server|xeon|epyc|ryzen|x86|raspberry|cortex-a|arm soc|linux soc)", low
     ):
         return "cpu"
-    return None
+    return "edge" if re.search(r"\bedge\b", low) else None  # "an edge box" with nothing more specific
 
 
 _GPU_WORDS = (
@@ -618,7 +623,13 @@ _NO_GPU = re.compile(
 _NO_NPU = re.compile(r"\bno npus?\b(?:\s*(?:/|or|,)\s*gpus?\b)?")
 # GPU model names the word list cannot hold: "1080Ti", "2080 Ti", "A10G", "L40S".
 _GPU_MODEL = re.compile(r"\b(?:gtx |rtx )?\d{4} ?ti\b|\ba10g\b|\bl40s\b|\bh800\b|\bp40\b|\bv100s\b|\bmi\d{3}x?\b")
-_EDGE_WORDS = ("jetson", "orin", "edge", "microcontroller", "mcu", "coral")
+_EDGE_WORDS = (
+    "jetson",
+    "orin",
+    "microcontroller",
+    "mcu",
+    "coral",
+)  # "edge" alone counts only when nothing else is named
 _NPU_WORDS = ("npu", "phone", "mobile", "android", "iphone", "neural engine", "snapdragon", "hexagon")
 
 
@@ -641,7 +652,7 @@ def parse_compute(text: str) -> Compute:
     )
     is_gpu = has(_GPU_WORDS) or bool(_GPU_MODEL.search(low))
     is_tpu = bool(re.search(r"\btpu", low))
-    is_edge, is_npu = has(_EDGE_WORDS), has(_NPU_WORDS)
+    is_edge, is_npu = has(_EDGE_WORDS) or (bool(re.search(r"\bedge\b", low)) and not is_cpu), has(_NPU_WORDS)
     if "apple" in low or re.search(r"\bm[1-4]\b", low):
         is_npu = is_npu or not is_gpu
     if _NO_GPU.search(low):

@@ -16,3 +16,10 @@ def test_a_table_is_planned_with_trees_as_the_baseline_to_beat_and_table_preproc
         assert "HistGradientBoosting" in step4.note
         assert "one-hot" in plan.trainingStrategy.dataProcessing.normalization
         assert plan.decisions is not None and plan.decisions.model.name == "mlp"
+
+
+def test_a_small_table_is_planned_too() -> None:
+    spec = parse_task({"task": {"type": "classification", "domain": "tabular", "specificTask": "wine cultivar"},
+                       "data": {"size": "178 rows"}, "constraints": {"computeResources": "CPU (2 cores)"}})  # fmt: skip
+    plan = advise(spec)
+    assert plan.decisions is not None and plan.decisions.model.name == "mlp"

@@ -136,7 +136,10 @@ def _pool(ctx: Context, *, any_size_scratch: bool = False) -> list[tuple[ModelEn
         if m.library == "dlexpert":
             fam = get_family(m.family)
             n = ctx.n_samples or 0
-            if any_size_scratch or n >= fam.min_samples_scratch or ctx.domain == "time-series" or ctx.task_type == "RL":
+            # Series and tables: no pretrained model covers them, so a small network from scratch is the deep option
+            # at any size (the Step-4 baselines decide whether it ships).
+            small_ok = ctx.domain in {"time-series", "tabular"} or ctx.task_type == "RL"
+            if any_size_scratch or n >= fam.min_samples_scratch or small_ok:
                 out.append((m, True))
             continue
         # Generation in NLP means decoder LLMs (and T5); encoders cannot generate. Text classification and token

@@ -153,6 +153,30 @@ def _pool(ctx: Context, *, any_size_scratch: bool = False) -> list[tuple[ModelEn
     return out
 
 
+def _check_fit_to_task(ctx: Context, c: Candidate) -> None:
+    """What the spec's words rule out: input bands the stem cannot take, weights too big for the deployment device,
+    an architecture the task family does not use, English-only pretraining for other languages."""
+    entry = c.entry
+    if ctx.in_channels and entry.library != "timm" and not c.scratch and "CV" in entry.domains:
+        # timm adapts a pretrained stem to any band count; elsewhere the first layer must be adapted by hand.
+        note = f"its RGB stem must be adapted by hand to {ctx.in_channels} bands"
+        (c.failures if ctx.task_type == "classification" else c.soft).append(note)
+    serving_gb = _serving_weights_gb(entry, ctx.infer_hw.kind)
+    capacity_gb = ctx.infer_hw.flash_mb / 1e3 if ctx.infer_hw.flash_mb else ctx.infer_hw.memory_gb  # MCUs: flash
+    if ctx.infer_hw.name != ctx.train_hw.name and serving_gb > DEPLOY_MEMORY_SHARE * capacity_gb:
+        c.failures.append(
+            f"its weights ({serving_gb:.2g} GB served as {'4-bit' if entry.family in LLM_FAMILIES else 'int8/fp16'}) "
+            f"do not fit {DEPLOY_MEMORY_SHARE:.0%} of the {capacity_gb:g} GB of {ctx.infer_hw.display_name}"
+        )
+    if ctx.family is not None and ctx.family.architectures and entry.family not in ctx.family.architectures:
+        used = ", ".join(ctx.family.architectures)
+        c.failures.append(f"a {entry.family} model; {ctx.family.name} is done with {used}")
+        c.unfit = True
+    if ctx.multilingual and entry.languages == "en":
+        c.failures.append(f"pretrained on English only; the data is in {', '.join(ctx.languages)}")
+        c.unfit = True
+
+
 def _adaptation(ctx: Context, entry: ModelEntry, scratch: bool) -> str:
     reg = get_regimes()
     if scratch:
@@ -251,24 +275,7 @@ def _candidate(
         score_label=label,
     )
     c.failures += mem_fail
-    if ctx.in_channels and entry.library != "timm" and not scratch and "CV" in entry.domains:
-        # timm adapts a pretrained stem to any band count; elsewhere the first layer must be adapted by hand.
-        note = f"its RGB stem must be adapted by hand to {ctx.in_channels} bands"
-        (c.failures if ctx.task_type == "classification" else c.soft).append(note)
-    serving_gb = _serving_weights_gb(entry, ctx.infer_hw.kind)
-    capacity_gb = ctx.infer_hw.flash_mb / 1e3 if ctx.infer_hw.flash_mb else ctx.infer_hw.memory_gb  # MCUs: flash
-    if ctx.infer_hw.name != ctx.train_hw.name and serving_gb > DEPLOY_MEMORY_SHARE * capacity_gb:
-        c.failures.append(
-            f"its weights ({serving_gb:.2g} GB served as {'4-bit' if entry.family in LLM_FAMILIES else 'int8/fp16'}) "
-            f"do not fit {DEPLOY_MEMORY_SHARE:.0%} of the {capacity_gb:g} GB of {ctx.infer_hw.display_name}"
-        )
-    if ctx.family is not None and ctx.family.architectures and entry.family not in ctx.family.architectures:
-        used = ", ".join(ctx.family.architectures)
-        c.failures.append(f"a {entry.family} model; {ctx.family.name} is done with {used}")
-        c.unfit = True
-    if ctx.multilingual and entry.languages == "en":
-        c.failures.append(f"pretrained on English only; the data is in {', '.join(ctx.languages)}")
-        c.unfit = True
+    _check_fit_to_task(ctx, c)
     n_min = get_family(entry.family).min_samples_scratch
     if small_scratch_note and entry.library == "dlexpert" and (ctx.n_samples or 0) < n_min:
         c.soft.append(f"{ctx.n_samples or 0:,} samples is below the {n_min:,} {entry.family} usually needs")

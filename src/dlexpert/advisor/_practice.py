@@ -167,9 +167,17 @@ def _mcu_quantization(ctx: Context, c: Candidate) -> str:
 
 def engineering_practice(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[EngineeringPractice, list[Evidence]]:
     """Compression by the gap to the constraint, export by target device, serving, and the distributed strategy."""
-    reg = get_regimes()
-    comp = reg["compression"]
     evidence: list[Evidence] = []
+    compression = _compression(ctx, c, evidence)
+    inference = _inference(ctx, c, evidence)
+    return EngineeringPractice(
+        modelCompression=compression, inferenceOptimization=inference, distributedTraining=_distributed(ctx, c, rc)
+    ), evidence
+
+
+def _compression(ctx: Context, c: Candidate, evidence: list[Evidence]) -> ModelCompression:
+    """Quantization, pruning and distillation by the gap between the model and its size or latency constraint."""
+    comp = get_regimes()["compression"]
     e = c.entry
     size_gap = c.size_mb / ctx.size_limit_mb if ctx.size_limit_mb else 0.0
     lat_gap = c.latency.ms / ctx.latency.max_ms if (ctx.latency and c.latency) else 0.0
@@ -210,22 +218,26 @@ def engineering_practice(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[
                 ),
             )
         )
+    elif ctx.realtime and cpu_target:
+        quant = (
+            "optional INT8 (ONNX Runtime quantize_static) for a CPU real-time target: keep it only if the "
+            "measured p95 latency improves and accuracy drops < 1 point"
+        )
+    elif e.family in LLM_FAMILIES and e.params_m >= 500:
+        quant = "serve with 8-bit or 4-bit weights (AWQ/GPTQ) if memory-bound; decode speed is bandwidth-bound"
+    elif ctx.infer_hw.kind in {"gpu", "edge"}:
+        quant = "FP16 inference (no calibration, <0.1 point change typically); INT8 only if latency requires it"
     else:
-        if ctx.realtime and cpu_target:
-            quant = (
-                "optional INT8 (ONNX Runtime quantize_static) for a CPU real-time target: keep it only if the "
-                "measured p95 latency improves and accuracy drops < 1 point"
-            )
-        elif e.family in LLM_FAMILIES and e.params_m >= 500:
-            quant = "serve with 8-bit or 4-bit weights (AWQ/GPTQ) if memory-bound; decode speed is bandwidth-bound"
-        elif ctx.infer_hw.kind in {"gpu", "edge"}:
-            quant = "FP16 inference (no calibration, <0.1 point change typically); INT8 only if latency requires it"
-        else:
-            quant = "not needed: the model meets its size and latency constraints in fp32"
+        quant = "not needed: the model meets its size and latency constraints in fp32"
     if ctx.infer_hw.kind == "mcu":
         quant = _mcu_quantization(ctx, c)
-    compression = ModelCompression(pruning=prune, quantization=quant, distillation=distil)
+    return ModelCompression(pruning=prune, quantization=quant, distillation=distil)
 
+
+def _inference(ctx: Context, c: Candidate, evidence: list[Evidence]) -> InferenceOptimization:
+    """Export formats for the deployment device (or the runtime the spec names), batching and caching."""
+    reg = get_regimes()
+    e = c.entry
     kind = "llm" if e.family in LLM_FAMILIES and e.params_m >= 500 else ctx.infer_hw.kind
     fmt = reg["export_formats"].get(kind, reg["export_formats"]["cpu"])
     formats = list(fmt["formats"])
@@ -254,10 +266,12 @@ def engineering_practice(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[
         caching = "cache embeddings/predictions keyed by a hash of the normalised input text"
     else:
         caching = "cache decoded and resized inputs between epochs; at serving, reuse preprocessing buffers"
-    inference = InferenceOptimization(format=formats, batching=batching, caching=caching)
+    return InferenceOptimization(format=formats, batching=batching, caching=caching)
 
+
+def _distributed(ctx: Context, c: Candidate, rc: RecipeChoice) -> DistributedTraining | None:
+    """DDP when the model fits one device, FSDP when its training state must be sharded; none on one device."""
     devices = ctx.total_devices
-    distributed = None
     if devices > 1 and ctx.train_hw.kind in {"gpu", "tpu"}:
         full_gb, usable = _full_training_gb(ctx, c)
         launch = f"torchrun --nnodes={ctx.n_nodes} --nproc_per_node={ctx.n_devices}" + (
@@ -277,15 +291,13 @@ def engineering_practice(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[
                 f"{rc.micro_batch} x {devices} x accumulation; learning rate already scaled to that batch "
                 f"(Goyal et al. 2017); DistributedSampler with set_epoch"
             )
-        distributed = DistributedTraining(strategy=strategy, configuration=conf)
-    elif devices == 1:
-        distributed = DistributedTraining(
+        return DistributedTraining(strategy=strategy, configuration=conf)
+    if devices == 1:
+        return DistributedTraining(
             strategy="none (single device)",
             configuration="one process; add torchrun + DDP only when a second device is available",
         )
-    return EngineeringPractice(
-        modelCompression=compression, inferenceOptimization=inference, distributedTraining=distributed
-    ), evidence
+    return None
 
 
 def _full_training_gb(ctx: Context, c: Candidate) -> tuple[float, float]:

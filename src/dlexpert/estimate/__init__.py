@@ -34,6 +34,10 @@ SECOND_CPU = "cpu-i9-10940x"  # timm results/benchmark-infer-fp32-nchw-pt240-cpu
 # Fixed per-call overhead of a framework on a GPU at batch 1 (kernel launches, sync): ~5-10 us per kernel, ~100
 # kernels for a ResNet-50 (PyTorch CUDA semantics docs, "asynchronous execution"); 1 ms is the floor we assume.
 GPU_BATCH1_FLOOR_MS = 1.0
+# The same floor on a CPU: PyTorch eager dispatches each module call in ~10 us at batch 1 (measured on this project's
+# 2-core machine, 2026-12-05: a 3-layer MLP 0.026 ms, a 12-layer conv1d stack 0.15 ms); a small network of about ten
+# layers costs ~0.1 ms before any arithmetic.
+CPU_BATCH1_FLOOR_MS = 0.1
 
 
 @dataclass(frozen=True)
@@ -262,7 +266,7 @@ def _predict_once(entry: ModelEntry, hw: HardwareProfile, *, precision: str = "f
     compute_s = 2 * gmacs * 1e9 / (_peak(hw, precision) * 1e12 * eff)
     traffic = entry.params_m * 1e6 * bytes_per + (entry.macts_m or 0.0) * 1e6 * bytes_per * 2
     memory_s = traffic / (hw.bandwidth_gbs * 1e9)
-    floor = GPU_BATCH1_FLOOR_MS if hw.kind in {"gpu", "edge"} else 0.0
+    floor = GPU_BATCH1_FLOOR_MS if hw.kind in {"gpu", "edge"} else CPU_BATCH1_FLOOR_MS if hw.kind == "cpu" else 0.0
     ms = max(compute_s, memory_s) * 1e3 + floor
     return LatencyEstimate(
         ms,
@@ -271,7 +275,7 @@ def _predict_once(entry: ModelEntry, hw: HardwareProfile, *, precision: str = "f
         "roofline",
         f"roofline on {hw.display_name}: {2 * gmacs:.2f} GFLOPs ({how}) at {eff:.0%} of "
         f"{_peak(hw, precision):.1f} TFLOP/s {precision} vs {traffic / 1e6:.0f} MB at "
-        f"{hw.bandwidth_gbs:.0f} GB/s, plus {floor:.0f} ms launch floor; batch-1 roofline "
+        f"{hw.bandwidth_gbs:.0f} GB/s, plus {floor:g} ms per-call floor; batch-1 roofline "
         "estimates are rough (0.5x-3x): measure with `dlexpert bench`",
     )
 

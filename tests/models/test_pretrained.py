@@ -64,33 +64,31 @@ def test_torchvision_loads_cached_weights_and_replaces_the_head(isolated_caches:
     assert model.eval()(torch.randn(1, 3, 64, 64)).shape == (1, 3)
 
 
-def test_timm_loads_cached_hub_weights(isolated_caches: Path) -> None:
+def _cache_timm_weights(caches: Path, hub_id: str) -> torch.nn.Module:
+    """A timm model's weights written into the isolated Hugging Face cache as the hub would; the model is returned."""
     import safetensors.torch
     import timm
 
-    hub_id = "mobilenetv3_small_050.lamb_in1k"
     reference = timm.create_model(hub_id)
-    snapshot = isolated_caches / "hf_hub" / f"models--timm--{hub_id}" / "snapshots" / "0123abc"
+    snapshot = caches / "hf_hub" / f"models--timm--{hub_id}" / "snapshots" / "0123abc"
     snapshot.mkdir(parents=True)
     safetensors.torch.save_file(reference.state_dict(), snapshot / "model.safetensors")
     (snapshot.parents[1] / "refs").mkdir()
     (snapshot.parents[1] / "refs" / "main").write_text("0123abc")
+    return reference
+
+
+def test_timm_loads_cached_hub_weights(isolated_caches: Path) -> None:
+    hub_id = "mobilenetv3_small_050.lamb_in1k"
+    reference = _cache_timm_weights(isolated_caches, hub_id)
     model = create_pretrained(library="timm", hub_id=hub_id, n_classes=3)
     assert torch.equal(model.conv_stem.weight, reference.conv_stem.weight)
     assert model.get_classifier().out_features == 3
 
 
 def test_timm_adapts_the_pretrained_stem_to_extra_bands(isolated_caches: Path) -> None:
-    import safetensors.torch
-    import timm
-
     hub_id = "mobilenetv3_small_050.lamb_in1k"
-    reference = timm.create_model(hub_id)
-    snapshot = isolated_caches / "hf_hub" / f"models--timm--{hub_id}" / "snapshots" / "0123abc"
-    snapshot.mkdir(parents=True)
-    safetensors.torch.save_file(reference.state_dict(), snapshot / "model.safetensors")
-    (snapshot.parents[1] / "refs").mkdir()
-    (snapshot.parents[1] / "refs" / "main").write_text("0123abc")
+    reference = _cache_timm_weights(isolated_caches, hub_id)
     model = create_pretrained(library="timm", hub_id=hub_id, n_classes=3, in_chans=4)
     rgb = reference.conv_stem.weight
     assert model.conv_stem.weight.shape[1] == 4  # RGB filters repeated over 4 bands, scaled by 3/4

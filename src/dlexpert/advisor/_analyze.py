@@ -377,12 +377,9 @@ def _data_size(spec: TaskSpec, dataset: DatasetInfo | None, notes: _Notes) -> in
         reason="Step 2's principles pick transfer learning (<10k), fine-tuning + augmentation (10k-100k) "
         "or training from scratch (>100k) by data size; epochs and training time scale with it too.",
     )
-    if not notes.assume_defaults:
-        notes.questions.append(q)
-        return None
     default = get_regimes()["defaults"]["data_size"][spec.task.domain]
     notes.ask_or_assume(q, default)
-    return parse_data_size(default).n_samples
+    return parse_data_size(default).n_samples if notes.assume_defaults else None
 
 
 def _class_count(spec: TaskSpec, dataset: DatasetInfo | None, profile: Any, notes: _Notes) -> int | None:
@@ -489,7 +486,8 @@ def _deployment_target(
     for where, text in written:
         if not text:
             continue
-        found = find_hardware(text) or _generic_for(device_kind(text))
+        kind = device_kind(text)
+        found = find_hardware(text) or (_generic(kind, None, None) if kind else None)
         if found is None:
             notes.warnings.append(
                 f"{where} names a deployment device in {text!r} that no hardware profile matches; "
@@ -520,13 +518,6 @@ def _deployment_phrase(text: str) -> str | None:
         if device_kind(m.group(1)) is not None or find_hardware(m.group(1)) is not None:
             return m.group(1).strip()
     return None
-
-
-def _generic_for(kind: str | None) -> HardwareProfile | None:
-    """The generic profile of a device kind named without a model ("a microcontroller", "a browser")."""
-    if kind is None:
-        return None
-    return _generic(kind, None, None)
 
 
 def _size_limit(cons: Any, infer_hw: HardwareProfile, notes: _Notes) -> float | None:

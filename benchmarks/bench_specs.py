@@ -68,8 +68,10 @@ def check(expect: dict[str, Any], plan: Plan | str) -> list[str]:
     formats = " | ".join(deploy.formats) if deploy else ""
     model = f"{d.model.name} {plan.modelDesign.architecture}"
     train_kind = get_hardware(d.estimates.training_device).kind if d.estimates.training_device else None
-    train_kind = "tpu" if d.estimates.training_device and d.estimates.training_device.startswith("tpu") else train_kind
     hours = d.estimates.training_hours.high if d.estimates.training_hours else None
+    family = d.task.family if d.task else None
+    metrics = " | ".join(d.task.metrics) if d.task else ""
+    baseline = d.task.baseline if d.task else ""
     tests = {
         "deploy_kind": lambda v: deploy is not None and deploy.kind == v,
         "train_kind": lambda v: train_kind == v,
@@ -79,6 +81,9 @@ def check(expect: dict[str, Any], plan: Plan | str) -> list[str]:
         "model_none": lambda v: not _any(v, model),
         "max_params_m": lambda v: d.estimates.params_m is not None and d.estimates.params_m <= v,
         "min_training_hours": lambda v: hours is not None and hours >= v,
+        "family": lambda v: family == v,
+        "metric_any": lambda v: _any(v, metrics),
+        "baseline_any": lambda v: _any(v, baseline),
     }
     got = {
         "deploy_kind": deploy.kind if deploy else None,
@@ -89,6 +94,9 @@ def check(expect: dict[str, Any], plan: Plan | str) -> list[str]:
         "model_none": model,
         "max_params_m": d.estimates.params_m,
         "min_training_hours": hours,
+        "family": family,
+        "metric_any": metrics,
+        "baseline_any": baseline,
     }
     for key, want in expect.items():
         if key not in tests:

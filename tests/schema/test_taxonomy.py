@@ -6,7 +6,7 @@ import pytest
 
 from dlexpert.errors import InvalidInputError
 from dlexpert.knowledge import get_family, list_task_families
-from dlexpert.schema import TASK_TYPES, parse_task
+from dlexpert.schema import DOMAINS, TASK_TYPES, parse_task
 
 
 @pytest.mark.parametrize(
@@ -33,9 +33,19 @@ def test_a_task_type_as_people_write_it_is_planned_as_its_family(
 def test_specific_task_words_name_the_family_of_a_generic_type() -> None:
     task = parse_task({"task": {"type": "classification", "domain": "audio", "specificTask": "a wake word"}}).task
     assert task.family == "keyword-spotting"
-    assert parse_task({"task": {"type": "classification", "domain": "CV"}}).task.family is None
     with pytest.raises(InvalidInputError, match="unknown task type 'foo'"):
         parse_task({"task": {"type": "foo", "domain": "CV"}})
+
+
+def test_a_spec_whose_words_name_no_family_gets_its_type_and_domain_generic_one() -> None:
+    assert parse_task({"task": {"type": "classification", "domain": "CV"}}).task.family == "image-classification"
+    assert parse_task({"task": {"type": "sequence-modeling", "domain": "time-series"}}).task.family == "forecasting"
+    assert parse_task({"task": {"type": "generation", "domain": "NLP"}}).task.family is None  # too broad to guess
+    pairs = [pair for f in list_task_families() for pair in f.generic_for]
+    assert len(pairs) == len(set(pairs)), "one generic family per type/domain"
+    for pair in pairs:
+        task_type, domain = pair.split("/")
+        assert task_type in TASK_TYPES and domain in DOMAINS, pair
 
 
 def test_every_family_is_complete_and_names_known_types_and_architectures() -> None:
@@ -58,3 +68,12 @@ def test_a_family_whose_first_step_is_not_training_says_so_first() -> None:
     plan = advise(spec)
     assert plan.warnings[0].startswith("rag: do not fine-tune first") and "evaluation set" in plan.warnings[0]
     assert any("pitfall to rule out" in c for c in plan.debuggingGuidance.checkpoints)
+
+
+def test_the_plan_records_the_family_its_metrics_and_the_baseline_to_beat() -> None:
+    from dlexpert.advisor import advise
+
+    spec = parse_task({"task": {"type": "keyword spotting", "domain": "audio"}, "data": {"size": "20k clips"}})
+    task = advise(spec, assume_defaults=True).decisions.task
+    assert task is not None and task.family == "keyword-spotting"
+    assert any("accuracy" in m for m in task.metrics) and "DS-CNN" in task.baseline

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import InvalidInputError
 from ..knowledge import ModelEntry, get_family, get_regimes
 from ..schema import Alternative, Evidence, Plan, TaskSpec, WorkflowStep
-from ..schema.decisions import Decisions, Deployment, Fallback, ModelRecord, TrainingChoice
+from ..schema.decisions import Decisions, Deployment, Fallback, ModelRecord, TaskChoice, TrainingChoice
 from ..schema.plan import ModelDesign, PretrainedModel
 from ..weights import WeightsStatus, weights_status
 from ._analyze import Context, analyse, detect_hardware
@@ -125,7 +125,7 @@ def advise_with_decisions(
     deployment = Deployment(device=ctx.infer_hw.name, kind=ctx.infer_hw.kind, formats=formats,
                             precision=serving_precision(ctx.infer_hw.kind))  # fmt: skip
     decisions = Decisions(model=_model_record(ctx, c), training=_training_choice(ctx, c, rc), estimates=estimates,
-                          deployment=deployment, fallback=fallback)  # fmt: skip
+                          deployment=deployment, task=_task_choice(ctx), fallback=fallback)  # fmt: skip
     plan = Plan(
         modelDesign=_model_design(ctx, sel),
         trainingStrategy=rc.strategy,
@@ -362,12 +362,23 @@ def _alternative(ctx: Context, a: Candidate, chosen: Candidate) -> Alternative:
     )
 
 
-def _baselines(ctx: Context) -> str:
-    """Step 4's simple baselines: the task family's (tasks.yaml), else the domain's (regimes.yaml `step4_baselines`)."""
-    if ctx.family is not None:
-        return f"{ctx.family.baselines}; {ctx.family.source}"
+def _task_choice(ctx: Context) -> TaskChoice:
+    """The task as the taxonomy names it; Step 4's baseline is the family's (tasks.yaml), else the domain's
+    (regimes.yaml `step4_baselines`)."""
+    f = ctx.family
+    if f is not None:
+        return TaskChoice(family=f.name, metrics=list(f.metrics), loss=f.loss, baseline=f.baselines,
+                          first_step=f.first_step, source=f.source)  # fmt: skip
     entry = get_regimes()["step4_baselines"].get(ctx.domain)
-    return f"{entry['baselines']}; {entry['source']}" if entry else "the simplest model that could work"
+    if entry is None:
+        return TaskChoice(baseline="the simplest model that could work")
+    return TaskChoice(baseline=entry["baselines"], source=entry["source"])
+
+
+def _baselines(ctx: Context) -> str:
+    """Step 4's simple baselines, with their source, as one line."""
+    t = _task_choice(ctx)
+    return f"{t.baseline}; {t.source}" if t.source else t.baseline
 
 
 def _workflow(ctx: Context, sel: Selection) -> list[WorkflowStep]:

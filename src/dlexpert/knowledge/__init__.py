@@ -54,6 +54,7 @@ __all__ = [
     "find_hardware",
     "find_problem",
     "find_task_family",
+    "generic_task_family",
     "get_family",
     "get_hardware",
     "get_model",
@@ -339,6 +340,12 @@ def get_task_family(name: str) -> TaskFamily:
     if name not in families:
         raise UnknownNameError(f"unknown task family {name!r}; choose one of: {', '.join(families)}")
     return families[name]
+
+
+def generic_task_family(task_type: str | None, domain: str | None) -> TaskFamily | None:
+    """The family a spec of this seed type and domain belongs to when its words name no narrower one."""
+    pair = f"{task_type}/{domain}"
+    return next((f for f in list_task_families() if pair in f.generic_for), None)
 
 
 def _phrase_keys(phrase: str | None) -> list[str]:

@@ -216,4 +216,6 @@ class TaskFamily(_Record):
     pitfalls: list[str] = Field(default_factory=list)
     first_step: str | None = None  # what an expert does before training anything, when that is not training
     size_unit: str  # what data.size counts: images, clips x frames, tokens, hours of audio, series x length, steps
+    # "type/domain" pairs whose specs belong here when their words name no narrower family, e.g. "classification/CV"
+    generic_for: list[str] = Field(default_factory=list)
     source: str

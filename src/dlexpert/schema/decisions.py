@@ -140,6 +140,18 @@ class Deployment(_Frozen):
     precision: str = "fp32"  # the serving precision the latency estimate assumes
 
 
+class TaskChoice(_Frozen):
+    """What the task is, as the taxonomy (knowledge/data/tasks.yaml) names it: how it is measured and what simple
+    baseline Step 4 builds first. `family` is None when no family matched the spec's words."""
+
+    family: str | None = None
+    metrics: list[str] = Field(default_factory=list)  # best first
+    loss: str | None = None
+    baseline: str  # the simple baseline to build and beat first (seed Step 4)
+    first_step: str | None = None  # what to do before training anything, when that is not training
+    source: str | None = None
+
+
 class Fallback(_Frozen):
     """The first choice could not run here; `Decisions.model` and `.training` are its replacement's, in full."""
 
@@ -156,6 +168,7 @@ class Decisions(_Frozen):
     training: TrainingChoice
     estimates: Estimates = Estimates()
     deployment: Deployment | None = None
+    task: TaskChoice | None = None
     fallback: Fallback | None = None
     notes: list[str] = Field(default_factory=list)  # data-driven adjustments made after planning, one line each
 

@@ -220,7 +220,7 @@ class Task(_Section):
         word the seed lacks ("games", "robotics") becomes the family's domain."""
         if not isinstance(v, dict):
             return v
-        from ..knowledge import TaskFamily, find_task_family, get_task_family
+        from ..knowledge import TaskFamily, find_task_family, generic_task_family, get_task_family
 
         v = dict(v)
         phrase = v.get("type") if isinstance(v.get("type"), str) else None
@@ -231,8 +231,12 @@ class Task(_Section):
             except LookupError as e:
                 raise ValueError(str(e)) from None
         else:
-            family = find_task_family(phrase=phrase, domain=domain) or find_task_family(
-                text=v.get("specificTask") if isinstance(v.get("specificTask"), str) else None, domain=domain
+            family = (
+                find_task_family(phrase=phrase, domain=domain)
+                or find_task_family(
+                    text=v.get("specificTask") if isinstance(v.get("specificTask"), str) else None, domain=domain
+                )
+                or generic_task_family(_known(phrase, TASK_TYPES, _TYPE_SYNONYMS) if phrase else None, domain)
             )
         if family is None:
             return v

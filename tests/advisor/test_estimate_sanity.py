@@ -26,3 +26,30 @@ def test_larger_stated_resolution_costs_more_and_video_clips_cost_more_than_imag
 def test_data_loading_bounds_a_fast_gpu_run() -> None:
     # 54k images x 30 epochs cannot go faster than the loader cores decode them, whatever the GPU.
     assert _hours("plant disease, 38 classes", "54k images", "1x H100") * 3600 >= 54_000 * 30 / (450 * 8) * 0.99
+
+
+def test_rl_time_counts_environment_steps_and_episodes() -> None:
+    spec = {"task": {"type": "RL", "domain": "CV", "specificTask": "snake agent, 200-step episodes"},
+            "data": {"size": "50k episodes"}, "constraints": {"computeResources": "1x RTX 3090"}}  # fmt: skip
+    plan = advise(parse_task(spec), assume_defaults=True)
+    hours = plan.decisions.estimates.training_hours
+    assert "50,000 episodes x 200 steps" in plan.expectedPerformance.trainingTime
+    assert hours is not None and 0.5 < hours.high < 10  # 10M steps at 700-3,000 steps/s
+
+
+def test_nnunet_trains_its_fixed_schedule_whatever_the_data_size() -> None:
+    spec = {"task": {"type": "medical segmentation", "domain": "CV", "specificTask": "liver in CT volumes"},
+            "data": {"size": "131 CT volumes"}, "constraints": {"computeResources": "1x A100 40GB"}}  # fmt: skip
+    d = advise(parse_task(spec), assume_defaults=True).decisions
+    assert d.training.family == "nnunet"
+    assert d.estimates.training_hours is not None and d.estimates.training_hours.low > 10  # 1000 epochs x 44 s
+
+
+def test_an_llm_answers_after_its_prompt_so_a_pi_gets_a_small_one() -> None:
+    spec = {"task": {"type": "instruction tuning", "domain": "NLP", "specificTask": "museum kiosk Q&A"},
+            "data": {"size": "6k Q&A pairs"},
+            "constraints": {"computeResources": "A100 for training; the kiosk is a Raspberry Pi 5 8GB",
+                            "latencyRequirement": "answer starts streaming within 3s"}}  # fmt: skip
+    plan = advise(parse_task(spec), assume_defaults=True)
+    assert plan.decisions.estimates.params_m is not None and plan.decisions.estimates.params_m <= 4000
+    assert "first token" in (plan.expectedPerformance.inferenceLatency or "")

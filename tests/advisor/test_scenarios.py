@@ -161,7 +161,7 @@ def test_70b_on_a100s_fits_with_qlora_or_sharding() -> None:
 
 def test_llm_on_cpu_is_small() -> None:
     c = chosen_entry("llm-cpu-only")
-    assert c.entry.params_m <= 1500
+    assert c.entry.params_m <= 2000  # the 0.5-1.5B class, not 7B
     assert "qlora" not in c.adaptation  # bitsandbytes 4-bit needs CUDA
 
 

@@ -118,7 +118,7 @@ def test_budget_levels() -> None:
 @pytest.mark.parametrize(
     ("parser", "text"),
     [
-        (parse_data_size, "lots"),
+        (parse_data_size, "-5 images"),
         (parse_latency, "fast"),
         (parse_model_size, "small"),
         (parse_accuracy_target, "good"),
@@ -177,3 +177,43 @@ def test_parsers_never_crash_on_arbitrary_text(text: str) -> None:
     ):
         with contextlib.suppress(ValueError):
             parser(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "n"),
+    [
+        ("tens of thousands of parallel sentences", 30_000),
+        ("hundreds of thousands of images", 300_000),
+        ("thousands of clips", 3_000),
+        ("couple hundred clips", 200),
+        ("a couple of thousand images", 2_000),
+    ],
+)
+def test_orders_of_magnitude_in_words(text: str, n: int) -> None:
+    assert parse_data_size(text).n_samples == n
+
+
+def test_words_for_small_numbers_in_every_constraint() -> None:
+    assert parse_model_size("int8, couple MB").max_mb == 2.0
+    assert parse_latency("under half a second on a low end android").max_ms == 500.0
+    assert parse_latency("within a second").max_ms == 1000.0
+
+
+def test_a_language_model_budget_per_token_is_marked() -> None:
+    assert parse_latency("20 tokens/s").per_token and parse_latency("20 tokens/s").max_ms == 50.0
+    assert parse_latency("< 50 ms per token").per_token
+    assert not parse_latency("answer starts streaming within 3s").per_token
+
+
+@pytest.mark.parametrize(
+    ("text", "metric", "value", "higher"),
+    [
+        ("< 1 false accept per hour in a noisy expo hall", "false-alarms", 1.0, False),
+        ("micro F-beta with beta=5 (recall weighted) > 0.96", "f-beta", 0.96, True),
+        ("EER < 2%", "eer", 0.02, False),
+    ],
+)
+def test_error_rates_and_f_beta_targets(text: str, metric: str, value: float, higher: bool) -> None:
+    t = parse_accuracy_target(text)
+    assert (t.metric, t.higher_is_better) == (metric, higher)
+    assert t.value == pytest.approx(value)

@@ -125,7 +125,7 @@ def test_schema_input_matches_seed_field_names() -> None:
             {"task": {"type": "classification", "domain": "CV"}, "constraints": {"latencyRequirement": "-3 ms"}},
             "must not be negative",
         ),
-        ({"task": {"type": "classification", "domain": "CV"}, "data": {"size": "lots"}}, "data.size"),
+        ({"task": {"type": "classification", "domain": "CV"}, "data": {"size": "-5 images"}}, "data size"),
         (
             {"task": {"type": "classification", "domain": "CV"}, "constraints": {"accuracyTarget": "top-1 > 120%"}},
             "between 0 and 100%",
@@ -226,3 +226,13 @@ def test_a_constraint_in_words_without_a_number_is_kept_and_planned_without() ->
     fields = {a.field: a.reason for a in advise(spec).assumptions}
     assert "duty-cycled" in fields["constraints.latencyRequirement"]
     assert "constraints.accuracyTarget" in fields
+
+
+def test_a_data_size_in_words_is_kept_and_asked_about() -> None:
+    from dlexpert.advisor import advise
+
+    spec = parse_task({"task": {"type": "RL", "domain": "CV"}, "data": {"size": "a simulator, as many as we want"}})
+    assert spec.data.size_parsed is None
+    plan = advise(spec)
+    question = next(q for q in plan.questions if q.field == "data.size")
+    assert "a simulator, as many as we want" in question.question

@@ -77,3 +77,26 @@ def test_the_plan_records_the_family_its_metrics_and_the_baseline_to_beat() -> N
     task = advise(spec, assume_defaults=True).decisions.task
     assert task is not None and task.family == "keyword-spotting"
     assert any("accuracy" in m for m in task.metrics) and "DS-CNN" in task.baseline
+
+
+def test_a_domain_in_the_users_words_and_the_labels_place_the_task() -> None:
+    steel = parse_task({"task": {"type": "segmentation", "domain": "industrial inspection"}}).task
+    assert steel.domain == "CV"
+    ct = parse_task({"task": {"type": "segmentation", "domain": "CT", "specificTask": "3D voxel masks"}}).task
+    assert (ct.domain, ct.family) == ("CV", "medical-segmentation")
+    spec = parse_task({"task": {"type": "classification", "domain": "visual inspection", "specificTask": "ok/not ok"},
+                       "data": {"labelAvailability": "normal-only"}})  # fmt: skip
+    assert spec.task.family == "visual-anomaly-detection"
+    shoppers = parse_task({"task": {"type": "binary classification", "domain": "tabular"}}).task
+    assert shoppers.family == "tabular-classification"
+    with pytest.raises(InvalidInputError, match="unknown domain"):
+        parse_task({"task": {"type": "classification", "domain": "banana"}})
+
+
+def test_translation_gets_a_translation_model_not_an_english_one() -> None:
+    from dlexpert.advisor import advise
+
+    task = {"type": "machine translation", "domain": "NLP", "specificTask": "Khasi to English"}
+    spec = parse_task({"task": task, "data": {"size": "30k pairs"}, "constraints": {"computeResources": "A100"}})
+    d = advise(spec, assume_defaults=True).decisions
+    assert d.training.family in {"nllb", "marian"}

@@ -366,13 +366,15 @@ def _task_choice(ctx: Context) -> TaskChoice:
     """The task as the taxonomy names it; Step 4's baseline is the family's (tasks.yaml), else the domain's
     (regimes.yaml `step4_baselines`)."""
     f = ctx.family
+    target = ctx.spec.constraints.accuracy_parsed
+    yours = [f"{target.metric} (your target: {target.text})"] if target is not None else []
     if f is not None:
-        return TaskChoice(family=f.name, metrics=list(f.metrics), loss=f.loss, baseline=f.baselines,
+        return TaskChoice(family=f.name, metrics=yours + list(f.metrics), loss=f.loss, baseline=f.baselines,
                           first_step=f.first_step, source=f.source)  # fmt: skip
     entry = get_regimes()["step4_baselines"].get(ctx.domain)
     if entry is None:
-        return TaskChoice(baseline="the simplest model that could work")
-    return TaskChoice(baseline=entry["baselines"], source=entry["source"])
+        return TaskChoice(metrics=yours, baseline="the simplest model that could work")
+    return TaskChoice(metrics=yours, baseline=entry["baselines"], source=entry["source"])
 
 
 def _baselines(ctx: Context) -> str:

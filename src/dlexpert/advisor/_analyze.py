@@ -94,6 +94,12 @@ class Context:
     warnings: list[str] = field(default_factory=list)
 
     @property
+    def sequences_per_sample(self) -> int:
+        """Sequences one training sample puts through the model: a preference pair is two (chosen and rejected,
+        concatenated into one batch by TRL's DPOTrainer), everything else one."""
+        return 2 if self.family is not None and self.family.name == "preference-tuning" else 1
+
+    @property
     def multilingual(self) -> bool:
         """The text or speech is not (only) English: an English-only pretrained model does not fit."""
         return bool(self.languages)
@@ -232,7 +238,11 @@ _LANGUAGES = (
     "german", "french", "italian", "spanish", "portuguese", "dutch", "polish", "czech", "swedish", "danish",
     "norwegian", "finnish", "greek", "turkish", "russian", "ukrainian", "arabic", "hebrew", "persian", "hindi",
     "bengali", "urdu", "tamil", "chinese", "mandarin", "cantonese", "japanese", "korean", "vietnamese", "thai",
-    "indonesian", "malay", "swahili", "romanian", "hungarian", "catalan",
+    "indonesian", "malay", "swahili", "romanian", "hungarian", "catalan", "indic", "marathi", "telugu", "kannada",
+    "malayalam", "gujarati", "punjabi", "nepali", "sinhala", "burmese", "khmer", "tagalog", "filipino", "hausa",
+    "yoruba", "igbo", "amharic", "somali", "zulu", "xhosa", "afrikaans", "pashto", "kazakh", "uzbek", "serbian",
+    "croatian", "bulgarian", "slovak", "slovenian", "lithuanian", "latvian", "estonian", "icelandic", "irish", "welsh",
+    "basque", "galician", "maori",
 )  # fmt: skip
 _MULTILINGUAL = re.compile(r"multi-?lingual|cross-?lingual|\b(?:\d+|many|several|multiple) languages\b|non-english")
 
@@ -328,8 +338,8 @@ def _languages(spec: TaskSpec, notes: _Notes) -> list[str]:
         return []
     text = _task_text(spec)
     found = [lang for lang in _LANGUAGES if re.search(rf"\b{lang}\b", text)]
-    if not found and _MULTILINGUAL.search(text):
-        found = ["multilingual"]
+    if not found and (_MULTILINGUAL.search(text) or spec.task.family == "translation"):
+        found = ["multilingual"]  # translation has a second language by definition
     if found:
         notes.evidence.append(Evidence(claim="languages", value=", ".join(found),
                                        source="task text; English-only pretrained models are excluded"))  # fmt: skip
@@ -371,9 +381,10 @@ def _data_size(spec: TaskSpec, dataset: DatasetInfo | None, notes: _Notes) -> in
             Evidence(claim=f"training samples of {dataset.name}", value=f"{dataset.n_train:,}", source=dataset.source)
         )
         return dataset.n_train
+    unread = f"data.size {spec.data.size!r} gives no count dlexpert reads. " if spec.data.size else ""
     q = Question(
         field="data.size",
-        question="How many labelled training samples do you have (e.g. '10k images')?",
+        question=f"{unread}How many labelled training samples do you have (e.g. '10k images')?",
         reason="Step 2's principles pick transfer learning (<10k), fine-tuning + augmentation (10k-100k) "
         "or training from scratch (>100k) by data size; epochs and training time scale with it too.",
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 
-from ..estimate import estimate_gmacs, predict_latency, training_time
+from ..estimate import estimate_gmacs, fixed_schedule_time, predict_latency, rl_training_time, training_time
 from ..estimate.scratch import ScratchSize, scratch_size
 from ..knowledge import ModelEntry, Problem, find_problem, get_problem, get_regimes
 from ..schema import Evidence
@@ -376,7 +377,15 @@ def expected_performance(
         )
     n = ctx.n_samples or 10_000
     time_est = None
-    if ctx.task_type != "RL":
+    fixed = fixed_schedule_time(e.family, ctx.train_hw)
+    if ctx.task_type == "RL":
+        steps, how = _env_steps(ctx, n)
+        time_est = rl_training_time(steps, pixels=ctx.domain == "CV")
+        train_text = f"{time_est.describe()}; {how}"
+    elif fixed is not None:
+        time_est = fixed
+        train_text = f"{fixed.describe()}; one fold, and {e.family} trains five for its ensemble"
+    else:
         prec = "bf16" if rc.mixed == "bf16" else "fp16" if rc.mixed == "fp16" else "fp32"
         if c.adaptation == "linear-probe":
             time_est = training_time(
@@ -404,11 +413,6 @@ def expected_performance(
                 source=f"{time_est.basis}; GMACs basis: {how}",
             )
         )
-    else:
-        train_text = (
-            f"{n:,} environment steps; wall-clock is dominated by the simulator (SB3 PPO on MuJoCo runs "
-            "~1-2k steps/s on one CPU core)"
-        )
     # ---- latency
     lat_text = None
     if c.latency is not None:
@@ -433,6 +437,23 @@ def expected_performance(
         train_memory_gb=c.train_memory_gb,
     )
     return ExpectedPerformance(accuracy=acc, trainingTime=train_text, inferenceLatency=lat_text), evidence, estimates
+
+
+# Gymnasium's usual TimeLimit for continuous control (MuJoCo v4 tasks: 1000 steps per episode).
+_DEFAULT_EPISODE_STEPS = 1000
+
+
+def _env_steps(ctx: Context, n: int) -> tuple[int, str]:
+    """Environment steps the data size stands for: episodes x steps per episode ("200-step episodes") when
+    data.size counts episodes, else the count itself."""
+    size = (ctx.spec.data.size or "").lower()
+    if "episode" not in size:
+        return n, f"{n:,} environment steps (data.size)"
+    text = " ".join(filter(None, [ctx.spec.task.specificTask, ctx.spec.data.size])).lower()
+    m = re.search(r"(\d[\d,]*)[- ]steps?\b[^.;]*?episodes?|episodes? of (?:up to )?(\d[\d,]*) steps?", text)
+    length = int((m.group(1) or m.group(2)).replace(",", "")) if m else _DEFAULT_EPISODE_STEPS
+    where = "from the spec" if m else "assumed: Gymnasium's usual 1000-step time limit"
+    return n * length, f"{n:,} episodes x {length:,} steps ({where})"
 
 
 def _loader_rate(ctx: Context) -> tuple[float, str] | None:

@@ -277,8 +277,9 @@ def _batch(ctx: Context, c: Candidate, r: Recipe, mixed_bool: bool) -> tuple[int
     adaptation = "full" if c.adaptation == "scratch" else c.adaptation
     one, _ = training_memory_gb(c.entry, adaptation=adaptation, batch_size=1, mixed_precision=mixed_bool)
     two, _ = training_memory_gb(c.entry, adaptation=adaptation, batch_size=2, mixed_precision=mixed_bool)
-    per_sample = max(two - one, 1e-6)
-    fixed = one - per_sample
+    per_sequence = max(two - one, 1e-6)
+    fixed = one - per_sequence
+    per_sample = per_sequence * ctx.sequences_per_sample
     usable = ctx.device_memory_gb * reg["usable_memory_fraction"]
     shard = ctx.total_devices if adaptation in {"full"} and ctx.train_hw.kind in {"gpu", "tpu"} else 1
     fixed /= shard

@@ -142,10 +142,12 @@ def _pool(ctx: Context, *, any_size_scratch: bool = False) -> list[tuple[ModelEn
             if any_size_scratch or n >= fam.min_samples_scratch or small_ok:
                 out.append((m, True))
             continue
-        # Generation in NLP means decoder LLMs (and T5); encoders cannot generate. Text classification and token
-        # tagging are encoder work (see family_preference): decoders stay out of those pools.
+        # Generation in NLP means decoder LLMs (and T5), or the architectures the task family names (translation:
+        # NLLB, OPUS-MT); encoders cannot generate. Text classification and token tagging are encoder work (see
+        # family_preference): decoders stay out of those pools.
         if domain == "NLP":
-            if ctx.task_type == "generation" and m.family not in LLM_FAMILIES:
+            named = ctx.family is not None and m.family in ctx.family.architectures
+            if ctx.task_type == "generation" and m.family not in LLM_FAMILIES and not named:
                 continue
             if (ctx.task_type == "classification" or encoder_task) and m.family in LLM_FAMILIES:
                 continue
@@ -211,7 +213,10 @@ def _memory_fit(
     last: tuple[str, float, str] | None = None
     for ad in order:
         need, how = training_memory_gb(
-            cand_entry, adaptation="full" if ad == "scratch" else ad, batch_size=1, mixed_precision=mixed
+            cand_entry,
+            adaptation="full" if ad == "scratch" else ad,
+            batch_size=ctx.sequences_per_sample,
+            mixed_precision=mixed,
         )
         # Full fine-tuning can shard weights/grads/optimizer state over all devices (FSDP / ZeRO-3).
         per_device = need / sharded if ad in {"full", "scratch"} else need
@@ -260,7 +265,12 @@ def _candidate(
     cap_compute = reg["param_caps"]["by_compute"].get(ctx.train_hw.kind, 400)
     adaptation = _adaptation(ctx, entry, scratch)
     adaptation, mem, mem_how, mem_fail = _memory_fit(ctx, entry, adaptation, mixed)
-    latency = predict_latency(entry, ctx.infer_hw, precision=infer_prec) if ctx.task_type != "RL" else None
+    per_token = ctx.latency is not None and ctx.latency.per_token
+    latency = (
+        predict_latency(entry, ctx.infer_hw, precision=infer_prec, per_token=per_token)
+        if ctx.task_type != "RL"
+        else None
+    )
     score, label = _primary(entry, reference)
     size_mb = entry.file_size_mb or entry.params_m * 4
     c = Candidate(

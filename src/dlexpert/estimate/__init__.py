@@ -23,8 +23,11 @@ from ..knowledge import HardwareProfile, ModelEntry, get_hardware, get_regimes, 
 __all__ = [
     "LatencyEstimate",
     "TimeEstimate",
+    "cpu_batch1_speedup",
     "estimate_gmacs",
+    "fixed_schedule_time",
     "predict_latency",
+    "rl_training_time",
     "training_memory_gb",
     "training_time",
 ]
@@ -92,6 +95,11 @@ def _fmt_hours(h: float) -> str:
 # text after tokenisation), 512 for a language-model training sample (BERT's pretraining length).
 ENCODER_TOKENS = 128
 LM_TRAIN_TOKENS = 512
+# Audio Transformers see 50 frames per second of audio: wav2vec 2.0's feature encoder strides 20 ms (Baevski et al.
+# 2020, arXiv 2006.11477, Sec. 2), Whisper's encoder halves 100 mel frames/s with a stride-2 conv (Radford et al.
+# 2022, arXiv 2212.04356, Sec. 2.2). A sample is one second of audio (data sizes in hours count seconds).
+AUDIO_FRAMES_PER_SECOND = 50
+SPEECH_FRAME_FAMILIES = frozenset({"wav2vec2", "hubert", "whisper"})
 # Denoising steps per generated image: the DDIM/PNDM default in diffusers pipelines.
 DIFFUSION_STEPS = 50
 
@@ -109,10 +117,27 @@ def estimate_gmacs(entry: ModelEntry, *, training: bool = False) -> tuple[float,
             tokens = min(entry.context_length or LM_TRAIN_TOKENS, LM_TRAIN_TOKENS)
             return entry.params_m * 1e6 * tokens / 1e9, f"params x {tokens} tokens per sample (Kaplan et al. 2020)"
         return entry.params_m * 1e6 / 1e9, "params x 1 token (per generated token; Kaplan et al. 2020)"
+    if entry.family in SPEECH_FRAME_FAMILIES:
+        frames = AUDIO_FRAMES_PER_SECOND
+        return entry.params_m * 1e6 * frames / 1e9, f"params x {frames} frames per second of audio (Kaplan et al. 2020)"
     if entry.architecture in {"Transformer", "RNN"} and entry.input_size:
         tokens = min(entry.input_size, ENCODER_TOKENS)
         return entry.params_m * 1e6 * tokens / 1e9, f"params x {tokens} tokens (Kaplan et al. 2020)"
     return entry.params_m * 1e6 / 1e9, "params x 1 (no MAC count published)"
+
+
+def cpu_batch1_speedup(cores: int, parallel_fraction: float) -> float:
+    """Amdahl's law: how many times faster than one core a batch-1 forward pass runs on `cores` cores, when
+    `parallel_fraction` of its time parallelises (one image's layers split into small per-thread tiles)."""
+    return 1.0 / ((1.0 - parallel_fraction) + parallel_fraction / max(1, cores))
+
+
+def _batch1_cpu_flops(hw: HardwareProfile) -> float:
+    """The FLOP/s a CPU brings to one batch-1 forward pass: one core's peak x the Amdahl speedup over its cores
+    (regimes.yaml `cpu_batch1`); a 14-core laptop is not 7x a 2-core runner for one image."""
+    cores = hw.cores or 1
+    p = get_regimes()["cpu_batch1"]["parallel_fraction"]
+    return _peak(hw, "fp32") / cores * cpu_batch1_speedup(cores, p)
 
 
 def _peak(hw: HardwareProfile, precision: str) -> float:
@@ -176,22 +201,6 @@ def _cpu_fit() -> tuple[tuple[float, float, float], float, int, float]:
 
 
 @cache
-def _cpu_scaling_error() -> float:
-    """Median relative error of predicting the i9 table from the i7 table by the ratio of peak fp32 FLOP/s."""
-    try:
-        ref, other = get_hardware(REFERENCE_CPU), get_hardware(SECOND_CPU)
-    except Exception:
-        return 0.3
-    ratio = _peak(ref, "fp32") / _peak(other, "fp32")
-    errs = [
-        abs(m.latency_ms[REFERENCE_CPU] * ratio - m.latency_ms[SECOND_CPU]) / m.latency_ms[SECOND_CPU]
-        for m in list_models(library="timm")
-        if REFERENCE_CPU in m.latency_ms and SECOND_CPU in m.latency_ms
-    ]
-    return statistics.median(errs) if errs else 0.3
-
-
-@cache
 def _gpu_efficiency() -> float:
     """Median achieved fraction of fp16 peak at batch 1024 on the RTX 4090 (timm's AMP inference table)."""
     try:
@@ -207,15 +216,20 @@ def _gpu_efficiency() -> float:
     return min(1.0, max(0.05, statistics.median(eff))) if eff else 0.3
 
 
-def predict_latency(entry: ModelEntry, hw: HardwareProfile, *, precision: str = "fp32") -> LatencyEstimate:
+def predict_latency(
+    entry: ModelEntry, hw: HardwareProfile, *, precision: str = "fp32", per_token: bool = False
+) -> LatencyEstimate:
     """Batch-1 inference latency of `entry` on `hw`, with a range and the basis it rests on.
 
-    Diffusion models are predicted per image: one denoising pass x DIFFUSION_STEPS.
+    Diffusion models are predicted per image: one denoising pass x DIFFUSION_STEPS. Language models are predicted
+    as the wait for the first token of an answer (`per_token`: the time per generated token after it).
 
     Example:
         >>> predict_latency(get_model("timm/resnet50.a1_in1k"), get_hardware("cpu-i7-12700h")).basis  # doctest: +SKIP
         'measured'
     """
+    if entry.family in get_regimes()["llm_families"] and hw.name not in entry.latency_ms:
+        return _llm_latency(entry, hw, per_token=per_token)
     est = _predict_once(entry, hw, precision=precision)
     if entry.architecture == "Diffusion":
         k = DIFFUSION_STEPS
@@ -225,36 +239,65 @@ def predict_latency(entry: ModelEntry, hw: HardwareProfile, *, precision: str = 
     return est
 
 
+# A language model answers after reading its prompt: the first token waits for the prefill of the whole prompt
+# (compute-bound: 2 x params FLOPs per prompt token) plus one decode step (memory-bound: every weight is read once per
+# token; Pope et al. 2022, Efficiently Scaling Transformer Inference, arXiv 2211.05102, Sec. 2). A short chat prompt
+# with its system text is assumed. Weights are served at 4 bits on CPUs, phones and boards (llama.cpp GGUF Q4,
+# ~0.56 bytes/param with scales) and at 16 bits on GPUs (vLLM/TGI); 70% of peak bandwidth and 30% of peak compute
+# are reached.
+LLM_PROMPT_TOKENS = 256
+LLM_WEIGHT_BYTES = {"gpu": 2.0, "tpu": 2.0}  # every other kind: 4-bit
+LLM_4BIT_BYTES = 0.56
+
+
+def _llm_latency(entry: ModelEntry, hw: HardwareProfile, *, per_token: bool) -> LatencyEstimate:
+    params = entry.params_m * 1e6
+    bytes_per = LLM_WEIGHT_BYTES.get(hw.kind, LLM_4BIT_BYTES)
+    decode_ms = params * bytes_per / (hw.bandwidth_gbs * 1e9 * 0.7) * 1e3
+    compute = "fp16" if hw.kind in {"gpu", "tpu", "edge", "npu"} else "int8" if "int8" in hw.peak_tflops else "fp32"
+    prefill_ms = 2 * params * LLM_PROMPT_TOKENS / (_peak(hw, compute) * 1e12 * 0.3) * 1e3
+    ms = decode_ms if per_token else prefill_ms + decode_ms
+    gb = params * bytes_per / 1e9
+    weights = f"{gb:.1f} GB of weights ({bytes_per:g} B/param) at 70% of {hw.bandwidth_gbs:g} GB/s"
+    how = (
+        f"per generated token: {weights}"
+        if per_token
+        else f"first token: prefill of a {LLM_PROMPT_TOKENS}-token prompt at 30% of {_peak(hw, compute):g} TFLOP/s "
+        f"{compute} ({prefill_ms:,.0f} ms) + one decode step reading {weights} ({decode_ms:,.0f} ms)"
+    )
+    return LatencyEstimate(ms, ms * 0.5, ms * 2.0, "roofline", f"{how}; Pope et al. 2022, arXiv 2211.05102")
+
+
 def _predict_once(entry: ModelEntry, hw: HardwareProfile, *, precision: str = "fp32") -> LatencyEstimate:
     if hw.name in entry.latency_ms:
         ms = entry.latency_ms[hw.name]
         return LatencyEstimate(ms, ms * 0.9, ms * 1.1, "measured", entry.source)
     if hw.kind == "cpu":
-        target = _peak(hw, "fp32")
+        target = _batch1_cpu_flops(hw)
+        low, high = get_regimes()["cpu_batch1"]["band"]
         for ref_name in (REFERENCE_CPU, SECOND_CPU):
             if ref_name in entry.latency_ms:
                 ref = get_hardware(ref_name)
-                ms = entry.latency_ms[ref_name] * _peak(ref, "fp32") / target
-                err = _cpu_scaling_error()
+                ms = entry.latency_ms[ref_name] * _batch1_cpu_flops(ref) / target
                 return LatencyEstimate(
                     ms,
-                    ms * (1 - err),
-                    ms * (1 + 2 * err),
+                    ms * low,
+                    ms * high,
                     "scaled",
-                    f"measured on {ref.display_name} ({entry.source}), scaled by peak fp32 FLOP/s "
-                    f"{_peak(ref, 'fp32'):.2f}/{target:.2f} TFLOP/s; median error of this scaling "
-                    f"across timm's two CPU tables {err:.0%}",
+                    f"measured on {ref.display_name} ({entry.source}), scaled by batch-1 CPU FLOP/s "
+                    f"{_batch1_cpu_flops(ref):.3f}/{target:.3f} TFLOP/s (one core's peak x Amdahl speedup over the "
+                    f"cores, {get_regimes()['cpu_batch1']['source']}); range {low:g}x-{high:g}x",
                 )
         coef, err, n, smallest = _cpu_fit()
         gmacs, how = estimate_gmacs(entry)
         macts = entry.macts_m if entry.macts_m is not None else 0.0
         if n and (entry.macts_m is not None or entry.gmacs is not None) and gmacs >= smallest:
             ref = get_hardware(REFERENCE_CPU)
-            ms = max(0.05, coef[0] * gmacs + coef[1] * macts + coef[2]) * _peak(ref, "fp32") / target
+            ms = max(0.05, coef[0] * gmacs + coef[1] * macts + coef[2]) * _batch1_cpu_flops(ref) / target
             return LatencyEstimate(
                 ms,
-                ms * (1 - err),
-                ms * (1 + 2 * err),
+                ms * min(low, 1 - err),
+                ms * max(high, 1 + 2 * err),
                 "fitted",
                 f"fit of {n} timm i7-12700H latencies on GMACs ({how}) and activations, "
                 f"median error {err:.0%}, scaled to {hw.display_name}",
@@ -319,6 +362,35 @@ def training_memory_gb(
     return total, f"{bpp[key]} B/param x {entry.params_m:.0f}M params ({key}; {bpp['source']}) + {act_how}"
 
 
+def rl_training_time(env_steps: int, *, pixels: bool) -> TimeEstimate:
+    """Wall-clock RL training: environment steps over the whole loop's steps per second (regimes.yaml
+    `rl_env_steps_per_s`); simulation and acting dominate, not the network's FLOPs."""
+    reg = get_regimes()["rl_env_steps_per_s"]
+    lo, hi = reg["pixels" if pixels else "vector"]
+    fast, slow = env_steps / hi / 3600, env_steps / lo / 3600
+    kind = "pixel-observation" if pixels else "vector-observation"
+    basis = f"{env_steps:,} environment steps at {lo:,}-{hi:,} steps/s for {kind} environments ({reg['source']})"
+    return TimeEstimate((fast * slow) ** 0.5, fast, slow, 0.0, basis)
+
+
+def fixed_schedule_time(family: str, hw: HardwareProfile) -> TimeEstimate | None:
+    """Training time of a library whose schedule is fixed by design (regimes.yaml `fixed_schedules`, e.g. nnU-Net's
+    1000 epochs of 250 iterations): its published epoch time, scaled from the reference GPU by fp16 peak; None for
+    every other family."""
+    sched = get_regimes()["fixed_schedules"].get(family)
+    if sched is None:
+        return None
+    ref = get_hardware(sched["reference_device"])
+    scale = _peak(ref, "fp16") / _peak(hw, "fp16")
+    lo_s, hi_s = sched["epoch_seconds"]
+    fast, slow = (sched["epochs"] * sec * scale / 3600 for sec in (lo_s, hi_s))
+    basis = (
+        f"{sched['epochs']} epochs x {lo_s}-{hi_s} s per epoch measured on {ref.display_name}, scaled by fp16 peak "
+        f"{_peak(ref, 'fp16'):g}/{_peak(hw, 'fp16'):g} TFLOP/s to {hw.display_name} ({sched['source']})"
+    )
+    return TimeEstimate((fast * slow) ** 0.5, fast, slow, 0.0, basis)
+
+
 def training_time(
     *,
     gmacs: float,
@@ -355,6 +427,10 @@ def training_time(
     )
     if eval_flops:
         basis += f"; plus a validation pass over {val_fraction:.0%} of the samples per epoch"
+    if backward:
+        lo_e, hi_e = reg["epoch_overhead_s"]
+        fast, slow = fast + epochs * lo_e / 3600, slow + epochs * hi_e / 3600
+        basis += f"; plus {lo_e:g}-{hi_e:g} s per epoch for checkpoint and logging ({reg['epoch_overhead_source']})"
     if batch_size:
         lo_ms, hi_ms = reg["step_overhead_ms"].get(hw.kind, reg["step_overhead_ms"]["cpu"])
         steps = math.ceil(n_samples / (batch_size * max(1, n_devices))) * epochs

@@ -81,6 +81,22 @@ _NUMBER_WORDS = re.compile(
 
 
 _VAGUE = {"a couple of": "2", "a few": "3", "several": "5"}  # rough counts: "a few thousand" plans for 3,000
+# Orders of magnitude in the plural: "tens of thousands" is 10,000-99,999 and plans for 30,000 (about its geometric
+# middle); "thousands of" plans for 3,000.
+_PLURAL_SCALES = {"dozens": 36, "tens": 30, "hundreds": 300, "thousands": 3_000, "millions": 3_000_000,
+                  "billions": 3_000_000_000}  # fmt: skip
+_PLURAL = re.compile(
+    r"\b(dozens|tens|hundreds)\s+of\s+(thousands|millions|billions)(?:\s+of)?\b"
+    r"|\b(dozens|hundreds|thousands|millions|billions)\s+of\b",
+    re.IGNORECASE,
+)
+
+
+def _plural_scale(m: re.Match[str]) -> str:
+    if m.group(1):
+        unit = {"thousands": 1_000, "millions": 1_000_000, "billions": 1_000_000_000}[m.group(2).lower()]
+        return str(_PLURAL_SCALES[m.group(1).lower()] * unit)
+    return str(_PLURAL_SCALES[m.group(3).lower()])
 
 
 def _words_to_digits(text: str) -> str:
@@ -104,8 +120,13 @@ def _words_to_digits(text: str) -> str:
                 current = 0
         return str(total + current)
 
+    text = _PLURAL.sub(_plural_scale, text)
     for words, digits in _VAGUE.items():
         text = re.sub(rf"\b{words}\s+(?=hundred|thousand|million|billion)", f"{digits} ", text, flags=re.IGNORECASE)
+    # "a couple MB", "couple hundred clips": two of what follows; "half a second": 0.5; "within a minute": 1.
+    text = re.sub(r"\b(?:a\s+)?couple(?:\s+of)?\s+(?=[a-z])", "two ", text, flags=re.IGNORECASE)
+    text = re.sub(r"\bhalf\s+an?\s+(?=[a-z])", "0.5 ", text, flags=re.IGNORECASE)
+    text = re.sub(r"\ban?\s+(?=(?:second|minute|hour|day|week|month|year)s?\b)", "1 ", text, flags=re.IGNORECASE)
     return _NUMBER_WORDS.sub(value, text)
 
 
@@ -226,7 +247,9 @@ def parse_data_size(text: str) -> DataSize:
         low,
     )
     if not m:
-        raise ValueError(f"expected a size such as '10k samples', '1.2M images' or '200 hours of audio'; got {raw!r}")
+        raise UnreadQuantity(
+            f"expected a size such as '10k samples', '1.2M images' or '200 hours of audio'; got {raw!r}"
+        )
     value = _to_float(m.group(1)) * _MULTIPLIERS[m.group(2) or ""]
     _check_finite(value, "data size", raw)
     unit = m.group(3) or "samples"
@@ -258,6 +281,7 @@ class Latency(_Parsed):
     hardware: str | None = None
     percentile: int | None = None
     batch_size: int = 1
+    per_token: bool = False  # a language model's budget per generated token ("20 tokens/s"), not to the first one
 
 
 _LATENCY_UNIT_MS = {"µs": 1e-3, "us": 1e-3, "min": 6e4, "mins": 6e4, "minute": 6e4, "minutes": 6e4, "h": 3.6e6,
@@ -266,7 +290,7 @@ _LATENCY_UNIT_MS = {"µs": 1e-3, "us": 1e-3, "min": 6e4, "mins": 6e4, "minute": 
 
 def parse_latency(text: str) -> Latency:
     """Parse `constraints.latencyRequirement`: "inference <50ms", "<30ms on Jetson Orin", "p95 < 0.2 s", "30 fps"."""
-    raw = _sane_numbers(str(text).strip(), "latency requirement")
+    raw = _sane_numbers(_words_to_digits(str(text).strip()), "latency requirement")
     low = raw.lower()
     hardware = None
     on = re.search(r"\b(?:on|@|using|with)\s+(?:an?\s+|the\s+)?([a-z0-9][a-z0-9 .+-]*)$", low)
@@ -282,12 +306,18 @@ def parse_latency(text: str) -> Latency:
     batch_size = int(batch.group(1)) if batch else 1
     if batch:
         low = low[: batch.start()] + low[batch.end() :]
-    fps = re.search(rf"{_NUMBER}\s*(?:fps|frames? per second|hz)\b", low)
-    if fps:
-        rate = _to_float(fps.group(1))
-        if rate <= 0:
-            raise ValueError(f"frame rate must be positive; got {raw!r}")
-        return Latency(text=raw, max_ms=1000.0 / rate, hardware=hardware, percentile=percentile, batch_size=batch_size)
+    # A rate: frames per second is a budget per frame, tokens per second one per generated token.
+    for what, pattern in (
+        ("frame", r"fps|frames? per second|hz"),
+        ("token", r"(?:tokens?|tok)\s*(?:/|per\s+)\s*(?:s|sec|second)"),
+    ):
+        rate_m = re.search(rf"{_NUMBER}\s*(?:{pattern})\b", low)
+        if rate_m:
+            rate = _to_float(rate_m.group(1))
+            if rate <= 0:
+                raise ValueError(f"{what} rate must be positive; got {raw!r}")
+            return Latency(text=raw, max_ms=1000.0 / rate, hardware=hardware, percentile=percentile,
+                           batch_size=batch_size, per_token=what == "token")  # fmt: skip
     if ("real-time" in low or "realtime" in low or "real time" in low) and not re.search(r"\d", low):
         # Interactive "real-time" with no number: 100 ms is the classic limit for an instantaneous response
         # (Nielsen, Usability Engineering, 1993, ch. 5).
@@ -311,7 +341,10 @@ def parse_latency(text: str) -> Latency:
         raise ValueError(f"latency budget must be greater than zero; got {raw!r}")
     if re.search(r">\s*" + re.escape(m.group(1)), low):
         raise ValueError(f"a latency requirement is an upper bound ('<50ms'); got a lower bound in {raw!r}")
-    return Latency(text=raw, max_ms=ms, hardware=hardware, percentile=percentile, batch_size=batch_size)
+    per_token = bool(re.search(r"(?:\b(?:per|a)\s+|/\s*)(?:generated\s+|output\s+)?token\b", low))
+    return Latency(
+        text=raw, max_ms=ms, hardware=hardware, percentile=percentile, batch_size=batch_size, per_token=per_token
+    )
 
 
 # --------------------------------------------------------------------------------------------- model size
@@ -329,7 +362,7 @@ _PARAM_SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
 
 def parse_model_size(text: str) -> ModelSize:
     """Parse `constraints.modelSizeLimit`: "<100MB", "under 2 GB", "500KB", "25M params" (fp32, 4 bytes each)."""
-    raw = _sane_numbers(str(text).strip(), "model size limit")
+    raw = _sane_numbers(_words_to_digits(str(text).strip()), "model size limit")
     low = raw.lower()
     m = re.search(rf"{_NUMBER}\s*(kib|mib|gib|kb|mb|gb|b)(?![a-z])(?!\s*param)", low)
     if m:
@@ -354,6 +387,22 @@ _METRICS: list[tuple[str, tuple[str, ...], bool]] = [
     ("micro-f1", ("micro-f1", "micro f1"), True),
     ("weighted-f1", ("weighted-f1", "weighted f1"), True),
     ("f1", ("f1-score", "f1 score", "f1"), True),
+    ("f-beta", ("f-beta", "fbeta", "f beta", "f2", "f5", "f0.5", "f-2", "f-5"), True),
+    ("eer", ("eer", "equal error rate"), False),
+    (
+        "false-alarms",
+        (
+            "false accept",
+            "false accepts",
+            "false alarm",
+            "false alarms",
+            "false positives per",
+            "false rejects",
+            "false reject",
+            "frr",
+        ),
+        False,
+    ),
     ("mAP", ("map@0.5:0.95", "map50-95", "map@.5", "map@0.5", "map50", "box map", "map"), True),
     ("mIoU", ("miou", "mean iou", "iou"), True),
     ("dice", ("dice",), True),
@@ -377,6 +426,8 @@ _METRICS: list[tuple[str, tuple[str, ...], bool]] = [
 # Metrics that live in [0, 1] or [0, 100 %]; others (RMSE, FID, return, perplexity) are unbounded.
 _BOUNDED = {
     "top5",
+    "f-beta",
+    "eer",
     "macro-f1",
     "micro-f1",
     "weighted-f1",
@@ -435,11 +486,11 @@ def _one_accuracy_target(text: str) -> AccuracyTarget:
             metric, higher, known = name, hib, True
             break
     # Drop the metric phrase's own digits ("top-1", "map@0.5", "f1") before looking for the target number.
-    cleaned = re.sub(r"top[- ]?[15]|map@?[0-9.:]+|map50(-95)?|f1|rouge-l|@\s*\d+", " ", low)
-    m = re.search(
-        rf"(<=|>=|=<|=>|≤|≥|<|>|=|at least|at most|above|below|over|under|no more than|no less than)?"
-        rf"\s*{_NUMBER}\s*(%|percent|pp)?",
-        cleaned,
+    cleaned = re.sub(r"top[- ]?[15]|map@?[0-9.:]+|map50(-95)?|f1|f0\.5|\bf[25]\b|rouge-l|@\s*\d+", " ", low)
+    # A number after an inequality is the target ("beta=5 ... > 0.96" gives 0.96), else the first number.
+    inequality = r"<=|>=|=<|=>|≤|≥|<|>|at least|at most|above|below|over|under|no more than|no less than"
+    m = re.search(rf"({inequality})\s*{_NUMBER}\s*(%|percent|pp)?", cleaned) or re.search(
+        rf"({inequality}|=)?\s*{_NUMBER}\s*(%|percent|pp)?", cleaned
     )
     if not m:
         raise UnreadQuantity(
@@ -466,7 +517,8 @@ def _one_accuracy_target(text: str) -> AccuracyTarget:
         "=": "=",
         "": ">=" if higher else "<=",
     }[word]
-    named = re.sub(r"[^a-z0-9 -]", " ", cleaned[: m.start()]).strip()
+    before, after = (re.sub(r"[^a-z0-9 -]", " ", t).strip() for t in (cleaned[: m.start()], cleaned[m.end() :]))
+    named = before or " ".join(after.split()[:4])  # "< 1 false accept per hour": the name follows the number
     if not known and named and word:
         # A metric this parser does not list ("WRMSSE < 0.55"): the comparator says which way is better.
         return AccuracyTarget(text=raw, metric=named, comparator=comparator, value=_to_float(m.group(2)),
@@ -720,7 +772,7 @@ class Budget(_Parsed):
 
 def parse_budget(text: str) -> Budget:
     """Parse `constraints.budget`: "$500", "2k USD/month", "100 GPU-hours", "low", "no budget for annotation"."""
-    raw = _sane_numbers(str(text).strip(), "budget")
+    raw = _sane_numbers(_words_to_digits(str(text).strip()), "budget")
     low = raw.lower()
     per_m = re.search(r"(?:/|per\s+)(month|mo|week|day|year|run|experiment)\b", low)
     per = {"mo": "month"}.get(per_m.group(1), per_m.group(1)) if per_m else None

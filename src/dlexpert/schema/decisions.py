@@ -145,7 +145,7 @@ class TaskChoice(_Frozen):
     baseline Step 4 builds first. `family` is None when no family matched the spec's words."""
 
     family: str | None = None
-    metrics: list[str] = Field(default_factory=list)  # best first
+    metrics: list[str] = Field(default_factory=list)  # the spec's own target metric first, then the family's
     loss: str | None = None
     baseline: str  # the simple baseline to build and beat first (seed Step 4)
     first_step: str | None = None  # what to do before training anything, when that is not training

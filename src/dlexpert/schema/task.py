@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import operator
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -58,6 +59,11 @@ _TYPE_SYNONYMS = {
         "audio classification",
         "keyword spotting",
         "tagging",
+        "binary classification",
+        "multi-class classification",
+        "multiclass classification",
+        "multi-class",
+        "binary",
     ],
     "detection": ["object detection", "detect", "detector", "localization", "bounding boxes"],
     "segmentation": ["semantic segmentation", "instance segmentation", "panoptic segmentation", "segment", "masking"],
@@ -140,9 +146,27 @@ _DOMAIN_SYNONYMS = {
     ],
     "tabular": ["table", "tables", "tabular data", "structured data", "structured", "csv", "spreadsheet", "rows"],
 }
+# Words that place a domain written in the user's own terms ("industrial inspection", "CT", "call-centre speech")
+# when no synonym matches whole: the domain whose cue words it contains, if exactly one domain's.
+_DOMAIN_CUES = {
+    "CV": {"image", "images", "imaging", "imagery", "vision", "visual", "video", "videos", "photo", "photos", "camera",
+           "cameras", "inspection", "ct", "mri", "x-ray", "xray", "ultrasound", "radiology", "pathology",
+           "histopathology", "microscopy", "satellite", "aerial", "drone", "dermatology", "scans", "pixels"},
+    "NLP": {"text", "texts", "language", "languages", "nlp", "llm", "llms", "chatbot", "linguistics"},
+    "audio": {"speech", "voice", "sound", "sounds", "audio", "acoustic", "acoustics", "music", "podcast", "podcasts"},
+    "time-series": {"sensor", "sensors", "signal", "signals", "telemetry", "iot", "ecg", "eeg", "accelerometer"},
+    "tabular": {"tabular", "table", "tables", "spreadsheet", "spreadsheets", "csv"},
+}  # fmt: skip
 
 
-def _normalise_choice(value: object, *, choices: tuple[str, ...], synonyms: dict[str, list[str]], what: str) -> str:
+def _normalise_choice(
+    value: object,
+    *,
+    choices: tuple[str, ...],
+    synonyms: dict[str, list[str]],
+    what: str,
+    cues: dict[str, set[str]] | None = None,
+) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"expected one of {', '.join(choices)}; got {value!r}")
     import difflib
@@ -151,6 +175,10 @@ def _normalise_choice(value: object, *, choices: tuple[str, ...], synonyms: dict
     for choice in choices:
         if key == choice.lower() or key in synonyms.get(choice, []):
             return choice
+    words = set(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", key))
+    cued = [choice for choice, cue in (cues or {}).items() if words & cue]
+    if len(cued) == 1:
+        return cued[0]
     hint = difflib.get_close_matches(
         key, [c.lower() for c in choices] + functools.reduce(operator.iadd, synonyms.values(), []), n=1
     )
@@ -173,10 +201,12 @@ def _read_or_keep(parse: Callable[[str], Q], text: str | None) -> Q | None:
         return None
 
 
-def _known(value: object, choices: tuple[str, ...], synonyms: dict[str, list[str]]) -> str | None:
+def _known(
+    value: object, choices: tuple[str, ...], synonyms: dict[str, list[str]], cues: dict[str, set[str]] | None = None
+) -> str | None:
     """`value` normalised to one of `choices`, or None when it is not one (no error: the caller decides)."""
     try:
-        return _normalise_choice(value, choices=choices, synonyms=synonyms, what="")
+        return _normalise_choice(value, choices=choices, synonyms=synonyms, what="", cues=cues)
     except ValueError:
         return None
 
@@ -224,20 +254,26 @@ class Task(_Section):
 
         v = dict(v)
         phrase = v.get("type") if isinstance(v.get("type"), str) else None
-        domain = _known(v.get("domain"), DOMAINS, _DOMAIN_SYNONYMS)
+        domain = _known(v.get("domain"), DOMAINS, _DOMAIN_SYNONYMS, _DOMAIN_CUES)
         if isinstance(v.get("family"), str):
             try:
                 family: TaskFamily | None = get_task_family(v["family"])
             except LookupError as e:
                 raise ValueError(str(e)) from None
         else:
-            family = (
-                find_task_family(phrase=phrase, domain=domain)
-                or find_task_family(
-                    text=v.get("specificTask") if isinstance(v.get("specificTask"), str) else None, domain=domain
+            # Trigger words are looked for in the task in the user's words: specificTask and a domain the seed lacks.
+            own = [v.get("specificTask"), v.get("domain") if domain is None or domain != v.get("domain") else None]
+            text = " ".join(t for t in own if isinstance(t, str)) or None
+            seed_type = _known(phrase, TASK_TYPES, _TYPE_SYNONYMS) if phrase else None
+            family = find_task_family(phrase=phrase, domain=domain)
+            if family is None or (domain is not None and family.domain != domain):
+                # The type's words name nothing, or a family of another domain ("sentiment analysis" of table rows):
+                # the specificTask's words, or the generic family of the stated domain, come first.
+                in_domain = find_task_family(text=text, domain=domain) or generic_task_family(
+                    family.type if family is not None else seed_type, domain
                 )
-                or generic_task_family(_known(phrase, TASK_TYPES, _TYPE_SYNONYMS) if phrase else None, domain)
-            )
+                if family is None or (in_domain is not None and in_domain.domain == domain):
+                    family = in_domain
         if family is None:
             return v
         v["family"] = family.name
@@ -257,7 +293,7 @@ class Task(_Section):
     @field_validator("domain", mode="before")
     @classmethod
     def _domain(cls, v: object) -> str:
-        return _normalise_choice(v, choices=DOMAINS, synonyms=_DOMAIN_SYNONYMS, what="domain")
+        return _normalise_choice(v, choices=DOMAINS, synonyms=_DOMAIN_SYNONYMS, what="domain", cues=_DOMAIN_CUES)
 
 
 class Data(_Section):
@@ -284,12 +320,12 @@ class Data(_Section):
         if isinstance(v, int | float) and not isinstance(v, bool):
             v = str(v)
         if isinstance(v, str):
-            parse_data_size(v)
+            _read_or_keep(parse_data_size, v)  # a size in words ("a simulator, as many frames as we want") is kept
         return v
 
     @property
     def size_parsed(self) -> DataSize | None:
-        return parse_data_size(self.size) if self.size else None
+        return _read_or_keep(parse_data_size, self.size)
 
 
 class Constraints(_Section):
@@ -452,15 +488,44 @@ class TaskSpec(_Section):
         return [] if v is None else v
 
     @model_validator(mode="after")
+    def _family_from_the_data(self) -> TaskSpec:
+        """A generic family (or none) gives way to one the labels or challenges name: "normal-only" images are
+        anomaly detection whatever task.type says. Same seed type and domain only."""
+        from ..knowledge import find_task_family, get_task_family
+
+        t = self.task
+        labels = (self.data.labelAvailability or "").lower()
+        if (t.family is not None and not get_task_family(t.family).generic_for) or re.search(
+            r"\bfully[- ](?:supervised|labell?ed)\b", labels
+        ):
+            return self  # a narrower family is named already, or the labels are all there
+        words = " ".join([labels, *self.challenges])
+        named = find_task_family(text=words, domain=t.domain) if words.strip() else None
+        if named is not None and (named.type, named.domain) == (t.type, t.domain):
+            t.family = named.name
+        return self
+
+    @model_validator(mode="after")
     def _consistent(self) -> TaskSpec:
         """Reject constraints that contradict each other; the message names both fields."""
         challenges = " ".join(self.challenges).lower()
         size = self.data.size_parsed
         dist = (self.data.distribution or "").lower()
+        says_balanced = re.match(r"\s*(?:roughly |approximately |about |fully |perfectly |well[- ])?balanced\b", dist)
+        skew_words = (
+            "imbalanc",
+            "unbalanc",
+            "dominat",
+            "rare",
+            "skew",
+            "minority",
+            "majority",
+            "long tail",
+            "long-tail",
+        )
         if (
-            "balanced" in dist
-            and "imbalanced" not in dist
-            and "unbalanced" not in dist
+            says_balanced
+            and not any(w in dist for w in skew_words)
             and ("long-tail" in challenges or "long tail" in challenges or "imbalance" in challenges)
         ):
             raise ValueError(

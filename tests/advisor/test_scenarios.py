@@ -380,3 +380,13 @@ def test_a_network_from_scratch_gets_a_step_budget_not_only_epochs(n: int, raise
     assert any(e.claim == "epochs for a step budget" for e in plan.evidence) is raised
     assert decisions.model.name == "cnn1d"
     assert decisions.estimates.params_m is not None and 0.05 < decisions.estimates.params_m < 0.2  # ~90k, not 6k
+
+
+def test_a_model_the_spec_must_use_is_the_one_planned() -> None:
+    spec = {"task": {"type": "classification", "domain": "CV", "specificTask": "8 scene classes from a satellite"},
+            "data": {"size": "80 labelled tiles"},
+            "constraints": {"computeResources": "RTX 3050 4GB", "modelSizeLimit": "architecture is fixed to "
+                            "EfficientNet-Lite0, we only get to choose the weights"}}  # fmt: skip
+    plan = advise(parse_task(spec), assume_defaults=True)
+    assert plan.decisions is not None and plan.decisions.model.name.startswith("efficientnet_lite0")
+    assert "must use (efficientnet-lite0)" in plan.modelDesign.rationale

@@ -85,6 +85,7 @@ class Context:
     in_channels: int | None = None  # image bands when not RGB ("RGB + NIR" -> 4), from the task text
     image_side: int | None = None  # training resolution the spec states ("tiles of 1024x1024"), when it does
     runtimes: list[str] = field(default_factory=list)  # serving runtimes the spec names ("as a quantized tflite")
+    required_model: str | None = None  # a model the spec says it must use ("fixed to EfficientNet-Lite0")
     overhead: bool = False  # satellite/aerial/drone imagery: no canonical "up", so rotations keep the label
     input_shape: tuple[int, ...] | None = None  # per sample, from a data profile when one was given
     modality: str | None = None  # image | sequence | tabular | text, from a data profile
@@ -204,6 +205,7 @@ def analyse(
         in_channels=_bands(spec, notes) if profile is None else None,
         image_side=_image_side(spec, notes) if profile is None else None,
         runtimes=_named_runtimes(spec),
+        required_model=_required_model(spec),
         overhead=spec.task.domain == "CV" and bool(_OVERHEAD.search(_task_text(spec))),
         input_shape=input_shape,
         modality=getattr(profile, "modality", None),
@@ -278,6 +280,23 @@ def _named_runtimes(spec: TaskSpec) -> list[str]:
         if not re.search(r"\b(?:no|not|without|avoid|instead of|can't use|cannot use)\b[\w ]{0,12}$", text[: m.start()])
     ]
     return list(dict.fromkeys(found))
+
+
+# "fixed to X", "must use X", "X is mandated": a model name (letters with a digit: EfficientNet-Lite0, ResNet-50,
+# YOLOv8n) the spec says is not up for choice.
+_REQUIRED_MODEL = re.compile(
+    r"\b(?:fixed to|must use|must be|have to use|has to be|required to use|stuck with|mandated to use|only allowed)"
+    r"\s+(?:an?\s+|the\s+)?([a-z][a-z0-9_.\-/]*\d[a-z0-9_.\-/]*)"
+)
+
+
+def _required_model(spec: TaskSpec) -> str | None:
+    """A model the spec says it must use, as written; `existingSetup.baseModel` says the same in a field."""
+    cons = spec.constraints
+    text = " ".join(filter(None, [cons.computeResources, cons.deploymentTarget, cons.modelSizeLimit,
+                                  cons.latencyRequirement, _task_text(spec)])).lower()  # fmt: skip
+    m = _REQUIRED_MODEL.search(text)
+    return m.group(1).strip(".-/") if m else None
 
 
 def _image_side(spec: TaskSpec, notes: _Notes) -> int | None:

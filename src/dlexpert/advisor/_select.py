@@ -377,7 +377,7 @@ def select(ctx: Context, *, weights: WeightsCheck | None = None) -> Selection:
     relax = [] if all_feasible else _relax_advice(chosen, ctx)
     pref = preference(ctx)
     if base is not None and chosen is base:
-        why = f"it is your existing base model ({ctx.spec.existingSetup.baseModel}) and meets every constraint"  # type: ignore[union-attr]
+        why = f"it is the model you already use or must use ({_wanted_model(ctx)}) and meets every constraint"
     elif not all_feasible:
         why = "none meets every constraint, so this is the closest (fewest and smallest violations)"
     elif pref is not None:
@@ -403,11 +403,17 @@ def select(ctx: Context, *, weights: WeightsCheck | None = None) -> Selection:
     )
 
 
-def _existing_base(ctx: Context, cands: list[Candidate]) -> Candidate | None:
+def _wanted_model(ctx: Context) -> str | None:
+    """`existingSetup.baseModel`, else a model the spec's words say it must use."""
     setup = ctx.spec.existingSetup
-    if setup is None or not setup.baseModel:
+    return setup.baseModel if setup is not None and setup.baseModel else ctx.required_model
+
+
+def _existing_base(ctx: Context, cands: list[Candidate]) -> Candidate | None:
+    wanted = _wanted_model(ctx)
+    if not wanted:
         return None
-    want = re.sub(r"[^a-z0-9.]", "", setup.baseModel.lower())
+    want = re.sub(r"[^a-z0-9.]", "", wanted.lower())
     matches = [
         c
         for c in cands

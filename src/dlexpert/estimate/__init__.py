@@ -412,6 +412,7 @@ def training_time(
       regimes.yaml `step_overhead_ms`), which dominates for small models: without it a 25k-parameter net "trains" on
       100k clips for 200 epochs in under a second.
     - evaluation: one forward pass over the validation split (`val_fraction` of the samples) per epoch.
+    - per epoch: checkpoint and logging (regimes.yaml `epoch_overhead_s`), added to whichever bound the epoch hits.
     - data loading (`loader`: samples/s and its basis): decoding and augmenting on the CPU bounds the whole run.
     """
     reg = get_regimes()
@@ -427,10 +428,6 @@ def training_time(
     )
     if eval_flops:
         basis += f"; plus a validation pass over {val_fraction:.0%} of the samples per epoch"
-    if backward:
-        lo_e, hi_e = reg["epoch_overhead_s"]
-        fast, slow = fast + epochs * lo_e / 3600, slow + epochs * hi_e / 3600
-        basis += f"; plus {lo_e:g}-{hi_e:g} s per epoch for checkpoint and logging ({reg['epoch_overhead_source']})"
     if batch_size:
         lo_ms, hi_ms = reg["step_overhead_ms"].get(hw.kind, reg["step_overhead_ms"]["cpu"])
         steps = math.ceil(n_samples / (batch_size * max(1, n_devices))) * epochs
@@ -445,4 +442,8 @@ def training_time(
         # The measured rate is the best case: real pipelines (file reads, collation, a busy host) reach 2/3 of it.
         fast, slow = max(fast, bound), max(slow, bound * 1.5)
         basis += f"; data loading at least {bound * 3600:,.0f} s ({how})"
+    if backward:  # checkpoints and logging come on top of whichever bound the epoch hits
+        lo_e, hi_e = reg["epoch_overhead_s"]
+        fast, slow = fast + epochs * lo_e / 3600, slow + epochs * hi_e / 3600
+        basis += f"; plus {lo_e:g}-{hi_e:g} s per epoch for checkpoint and logging ({reg['epoch_overhead_source']})"
     return TimeEstimate((fast * slow) ** 0.5, fast, slow, flops, basis)

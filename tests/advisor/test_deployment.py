@@ -169,3 +169,13 @@ def test_a_runtime_the_spec_names_comes_first_and_a_refused_one_does_not() -> No
     assert _formats(wanted).startswith("TFLite")
     refused = _plan({"computeResources": "1x T4; serving on T4 without TensorRT, plain ONNX Runtime"})
     assert "TensorRT" not in _formats(refused).split(" | ")[0]
+
+
+def test_a_small_decoder_llm_on_a_board_is_served_as_gguf() -> None:
+    spec = parse_task({"task": {"type": "instruction tuning", "domain": "NLP", "specificTask": "museum kiosk Q&A"},
+                       "data": {"size": "6k Q&A pairs"},
+                       "constraints": {"computeResources": "A100 for training; the kiosk is a Raspberry Pi 5 8GB",
+                                       "latencyRequirement": "answer starts streaming within 3s"}})  # fmt: skip
+    d = advise(spec, assume_defaults=True).decisions
+    assert d is not None and d.deployment is not None
+    assert any("GGUF" in f for f in d.deployment.formats) and not any("TensorRT" in f for f in d.deployment.formats)

@@ -224,7 +224,7 @@ def _compression(ctx: Context, c: Candidate, evidence: list[Evidence]) -> ModelC
             "optional INT8 (ONNX Runtime quantize_static) for a CPU real-time target: keep it only if the "
             "measured p95 latency improves and accuracy drops < 1 point"
         )
-    elif e.family in LLM_FAMILIES and e.params_m >= 500:
+    elif _decoder_llm(e):
         quant = "serve with 8-bit or 4-bit weights (AWQ/GPTQ) if memory-bound; decode speed is bandwidth-bound"
     elif ctx.infer_hw.kind in {"gpu", "edge"}:
         quant = "FP16 inference (no calibration, <0.1 point change typically); INT8 only if latency requires it"
@@ -235,11 +235,17 @@ def _compression(ctx: Context, c: Candidate, evidence: list[Evidence]) -> ModelC
     return ModelCompression(pruning=prune, quantization=quant, distillation=distil)
 
 
+def _decoder_llm(e: ModelEntry) -> bool:
+    """A decoder-only language model at any size (Qwen2.5-0.5B included): served by LLM runtimes (vLLM, llama.cpp's
+    GGUF) with a KV cache, not by a generic graph runtime. T5 encoder-decoders export to ONNX like other models."""
+    return e.family in LLM_FAMILIES and e.family != "t5"
+
+
 def _inference(ctx: Context, c: Candidate, evidence: list[Evidence]) -> InferenceOptimization:
     """Export formats for the deployment device (or the runtime the spec names), batching and caching."""
     reg = get_regimes()
     e = c.entry
-    kind = "llm" if e.family in LLM_FAMILIES and e.params_m >= 500 else ctx.infer_hw.kind
+    kind = "llm" if _decoder_llm(e) else ctx.infer_hw.kind
     fmt = reg["export_formats"].get(kind, reg["export_formats"]["cpu"])
     formats = list(fmt["formats"])
     why = f"{fmt['why']} ({fmt['source']})"

@@ -40,6 +40,7 @@ def test_the_network_ships_only_when_it_beats_the_best_baseline_beyond_noise() -
     assert choose(1.0, 16, [("linear", 0.95)], scored_by="CV").network_ships  # the LFW faces: a 100% network ships
     large = choose(0.987, 400, [("linear", 0.32), ("minirocket", 0.89)], scored_by="validation")
     assert large.network_ships and large.baseline == "minirocket" and large.margin < 0.01
+    assert large.scores == {"linear": 0.32, "minirocket": 0.89}  # every baseline's score is kept, not only the best
     assert not choose(0.9, 400, [("linear", 0.9)], scored_by="validation").network_ships  # a tie: the simpler model
 
 

@@ -86,16 +86,16 @@ def choose(
     margin = NETWORK_MARGIN_Z * math.sqrt(p * (1 - p) / (n_val + 4))
     if n_val < MIN_VAL_FOR_NETWORK:
         return ValidationChoice(
-            baseline=key, baseline_score=score, scored_by=scored_by, network_val_accuracy=network_val_accuracy,
-            n_val=n_val, margin=1.0 - score, network_ships=False,
+            baseline=key, baseline_score=score, scored_by=scored_by, scores=dict(baselines),
+            network_val_accuracy=network_val_accuracy, n_val=n_val, margin=1.0 - score, network_ships=False,
             rule=f"the validation split has {n_val} samples, fewer than {MIN_VAL_FOR_NETWORK}: the network's "
             f"{100 * network_val_accuracy:.1f}% there cannot tell it from the best baseline ({key}: "
             f"{100 * score:.1f}%, {scored_by}); the cross-validated baseline ships",
         )  # fmt: skip
     ships = network_val_accuracy - score > margin
     return ValidationChoice(
-        baseline=key, baseline_score=score, scored_by=scored_by, network_val_accuracy=network_val_accuracy,
-        n_val=n_val, margin=margin, network_ships=ships,
+        baseline=key, baseline_score=score, scored_by=scored_by, scores=dict(baselines),
+        network_val_accuracy=network_val_accuracy, n_val=n_val, margin=margin, network_ships=ships,
         rule=f"the network ships when its validation accuracy ({100 * network_val_accuracy:.1f}% of {n_val}) beats "
         f"the best baseline ({key}: {100 * score:.1f}%, {scored_by}) by more than {100 * margin:.1f} points "
         f"({NETWORK_MARGIN_Z:g} standard error): " + ("it does" if ships else "it does not; the simpler model ships"),

@@ -80,6 +80,7 @@ class ValidationChoice(_Strict):
     baseline: str = Field(description="The best baseline's key ('linear' for the linear one).")
     baseline_score: float = Field(description="Its accuracy, as `scored_by` says.")
     scored_by: str = Field(description="Repeated stratified k-fold on train+validation (small data), or validation.")
+    scores: dict[str, float] = Field(default_factory=dict, description="Every baseline's score, as `scored_by` says.")
     network_val_accuracy: float
     n_val: int
     margin: float = Field(description="How far above the baseline the network's validation accuracy must be.")

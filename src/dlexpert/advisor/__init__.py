@@ -124,8 +124,9 @@ def advise_with_decisions(
     formats = list(practice.inferenceOptimization.format) if practice.inferenceOptimization else []
     deployment = Deployment(device=ctx.infer_hw.name, kind=ctx.infer_hw.kind, formats=formats,
                             precision=serving_precision(ctx.infer_hw.kind))  # fmt: skip
+    task = _task_choice(ctx)
     decisions = Decisions(model=_model_record(ctx, c), training=_training_choice(ctx, c, rc), estimates=estimates,
-                          deployment=deployment, task=_task_choice(ctx), fallback=fallback)  # fmt: skip
+                          deployment=deployment, task=task, fallback=fallback)  # fmt: skip
     plan = Plan(
         modelDesign=_model_design(ctx, sel),
         trainingStrategy=rc.strategy,
@@ -137,7 +138,7 @@ def advise_with_decisions(
         alternatives=[_alternative(ctx, a, c) for a in sel.alternatives],
         evidence=evidence,
         warnings=warnings,
-        workflow=_workflow(ctx, sel),
+        workflow=_workflow(ctx, sel, task),
         decisions=decisions,
     )
     return plan, decisions
@@ -377,13 +378,7 @@ def _task_choice(ctx: Context) -> TaskChoice:
     return TaskChoice(metrics=yours, baseline=entry["baselines"], source=entry["source"])
 
 
-def _baselines(ctx: Context) -> str:
-    """Step 4's simple baselines, with their source, as one line."""
-    t = _task_choice(ctx)
-    return f"{t.baseline}; {t.source}" if t.source else t.baseline
-
-
-def _workflow(ctx: Context, sel: Selection) -> list[WorkflowStep]:
+def _workflow(ctx: Context, sel: Selection, task: TaskChoice) -> list[WorkflowStep]:
     asked = bool(ctx.questions)
     return [
         WorkflowStep(
@@ -406,7 +401,8 @@ def _workflow(ctx: Context, sel: Selection) -> list[WorkflowStep]:
             step=4,
             name="Experiment execution and monitoring",
             status="planned",
-            note=f"baseline first ({_baselines(ctx)}), then the planned model: `dlexpert train` / `dlexpert run`",
+            note=f"baseline first ({task.baseline}{f'; {task.source}' if task.source else ''}), then the planned "
+            "model: `dlexpert train` / `dlexpert run`",
         ),
         WorkflowStep(
             step=5,

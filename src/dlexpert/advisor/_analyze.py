@@ -268,11 +268,16 @@ _RUNTIMES = {  # words people use for a serving runtime -> the export format the
 }  # fmt: skip
 
 
+def _constraint_text(spec: TaskSpec) -> str:
+    """Every free-text word of the spec where a user names hardware, runtimes or models, lower case."""
+    cons = spec.constraints
+    return " ".join(filter(None, [cons.computeResources, cons.deploymentTarget, cons.latencyRequirement,
+                                  cons.modelSizeLimit, _task_text(spec)])).lower()  # fmt: skip
+
+
 def _named_runtimes(spec: TaskSpec) -> list[str]:
     """Serving runtimes the spec itself names, in the order of `_RUNTIMES`: the user's stack is kept."""
-    cons = spec.constraints
-    text = " ".join(filter(None, [cons.computeResources, cons.deploymentTarget, cons.latencyRequirement,
-                                  cons.modelSizeLimit, _task_text(spec)])).lower()  # fmt: skip
+    text = _constraint_text(spec)
     found = [
         fmt
         for word, fmt in _RUNTIMES.items()
@@ -292,10 +297,7 @@ _REQUIRED_MODEL = re.compile(
 
 def _required_model(spec: TaskSpec) -> str | None:
     """A model the spec says it must use, as written; `existingSetup.baseModel` says the same in a field."""
-    cons = spec.constraints
-    text = " ".join(filter(None, [cons.computeResources, cons.deploymentTarget, cons.modelSizeLimit,
-                                  cons.latencyRequirement, _task_text(spec)])).lower()  # fmt: skip
-    m = _REQUIRED_MODEL.search(text)
+    m = _REQUIRED_MODEL.search(_constraint_text(spec))
     return m.group(1).strip(".-/") if m else None
 
 

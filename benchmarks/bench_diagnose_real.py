@@ -12,7 +12,7 @@ overall:
   training log"), by id;
 - the slowest log (wall time of the whole process), and whether the library imports torch on it.
 
-    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|all] [--only ID ...]
+    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|blind3|blind4|all] [--only ID ...]
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ import yaml
 from dlexpert.schema.diagnosis import ISSUES
 
 CORPUS = Path(__file__).resolve().parent / "real_logs"
-HALVES = ("tune", "heldout", "blind2")  # blind2: a second batch, labelled and added after the rules were tuned
+# blind2, blind3, blind4: batches labelled and added after the rules were tuned (blind4 first run after the fourth
+# session's rule changes)
+HALVES = ("tune", "heldout", "blind2", "blind3", "blind4")
 ALARM = ("warning", "error")
 
 

@@ -155,6 +155,7 @@ def test_a_network_that_loses_to_the_linear_baseline_on_validation_ships_the_bas
     assert acc == pytest.approx(ev.deliverable.test_accuracy)
     card = (out / RunDir.CARD).read_text()
     assert f"**Deliverable: the {ev.deliverable.model}" in card and ev.deliverable.path in card
+    assert f"How it was chosen: {ev.baseline.choice.rule}" in card
     best = max([ev.baseline.linear, *ev.baseline.strong], key=lambda b: b.val_accuracy or 0)  # type: ignore[union-attr]
     assert ev.deliverable.val_accuracy == best.val_accuracy  # the best on validation ships, not the best on test
 

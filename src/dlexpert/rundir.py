@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,7 +34,7 @@ from .schema.run_config import RunConfig
 if TYPE_CHECKING:
     from .data import DataProfile
 
-__all__ = ["RunDir"]
+__all__ = ["RunDir", "best_epoch"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -128,6 +129,27 @@ class RunDir:
         return sorted(p for p in root.iterdir() if (p / "report.json").is_file()) if root.is_dir() else []
 
     # --- atomic writers
+    def metric_rows(self) -> list[dict[str, Any]]:
+        """metrics.jsonl's rows (JSON objects) in file order; [] when there is no log. Unreadable lines are skipped
+        (`diagnose` reports them)."""
+        path = self.path / self.METRICS
+        rows = []
+        for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(row, dict):
+                rows.append(row)
+        return rows
+
+    def epochs(self) -> list[dict[str, Any]]:
+        """The epoch rows of `metric_rows` in epoch order, the last row of an epoch logged twice (a resumed run)."""
+        by_epoch = {
+            r["epoch"]: r for r in self.metric_rows() if r.get("kind") == "epoch" and isinstance(r.get("epoch"), int)
+        }
+        return [by_epoch[k] for k in sorted(by_epoch)]
+
     def write_task(self, spec: TaskSpec) -> Path:
         return atomic_write_text(self / self.TASK, yaml.safe_dump(spec.model_dump(exclude_none=True), sort_keys=False))
 
@@ -173,3 +195,20 @@ class RunDir:
             err = e.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "(top level)"
             raise InvalidInputError(f"{self / name}: `{where}` {err['msg']}") from None
+
+
+def best_epoch(epochs: list[dict[str, Any]]) -> tuple[int, str] | None:
+    """Index in `epochs` (`RunDir.epochs`) of the checkpoint the engine kept, and the metric it was kept on: the top
+    validation accuracy, ties to the lower validation loss, or the lowest validation loss when no accuracy is logged.
+    None when no epoch has a finite one."""
+    key = "val_acc" if any("val_acc" in e for e in epochs) else "val_loss"
+    scored = [i for i, e in enumerate(epochs) if isinstance(e.get(key), int | float) and math.isfinite(e[key])]
+    if not scored:
+        return None
+    if key == "val_acc":
+        return max(scored, key=lambda i: (epochs[i][key], -_finite(epochs[i].get("val_loss")))), key
+    return min(scored, key=lambda i: epochs[i][key]), key
+
+
+def _finite(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else math.inf

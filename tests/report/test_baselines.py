@@ -61,3 +61,59 @@ def test_step4_verdict_names_the_baseline_and_both_accuracies() -> None:
     verdict = step4_verdict(linear, losing)
     assert "does not beat the linear" in verdict and f"linear: {100 * linear.val_accuracy:.1f}%" in verdict
     assert Baselines(linear=linear).winner_on_validation is None  # nothing to compare
+
+
+def test_the_preferred_baseline_is_kept_unless_another_is_significantly_better() -> None:
+    """BeetleFly's 20 series: 1-NN DTW leads MiniRocket by 15 points in 2x5-fold, folds of 4 samples. A corrected
+    resampled t-test does not call that significant, so MiniRocket (preferred for series) is weighed; a gap of the
+    same size on steady folds is significant and the better-scoring baseline is."""
+    from dlexpert.report.deliverable import pick_baseline
+
+    mrock = [0.75, 0.5, 0.5, 1.0, 1.0, 0.75, 1.0, 0.75, 0.75, 0.5]
+    dtw = [0.75, 0.75, 0.75, 1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 1.0]
+    scores = [("minirocket", sum(mrock) / 10), ("knn_dtw", sum(dtw) / 10)]
+    picked, why = pick_baseline(scores, {"minirocket": mrock, "knn_dtw": dtw}, k=5)
+    assert picked == 0 and "not significant" in why
+    steady_m, steady_d = [0.75] * 5 + [0.76] * 5, [0.9] * 5 + [0.91] * 5
+    steady = [("minirocket", 0.755), ("knn_dtw", 0.905)]
+    assert pick_baseline(steady, {"minirocket": steady_m, "knn_dtw": steady_d}, k=5)[0] == 1
+    # one validation split (no folds): only an exact tie goes to the preferred baseline
+    assert pick_baseline([("minirocket", 0.9), ("linear", 0.91)])[0] == 1
+    assert pick_baseline([("minirocket", 0.9), ("linear", 0.9)])[0] == 0
+
+
+def test_series_prefer_minirocket_and_other_modalities_the_simplest() -> None:
+    from dlexpert.report.strong import preference_order
+
+    keys = ["linear", "knn_euclidean", "knn_dtw", "minirocket"]
+    assert preference_order("sequence", keys) == ["minirocket", "knn_dtw", "knn_euclidean", "linear"]
+    assert preference_order("tabular", ["linear", "hist_gradient_boosting"]) == ["linear", "hist_gradient_boosting"]
+
+
+def test_the_k_fold_budget_counts_1nn_prediction_not_only_its_fit() -> None:
+    """1-NN's cost is in prediction: a fold predicts 1/5 of the pool against 4/5 of it, about 1.8x the measured
+    validation prediction (90% train x 10% validation), times 10 folds."""
+    from dlexpert.report.strong import StrongFit, cv_seconds
+
+    knn = StrongFit(key="knn_dtw", model="1-NN DTW", estimator=None, layout="series", how="", val_accuracy=None,
+                    fit_seconds=0.0, predict_seconds=10.0)  # fmt: skip
+    assert 150 < cv_seconds([knn], n_train=900, n_val=100) < 200
+
+
+def test_the_network_is_judged_on_its_settled_validation_accuracy_not_its_luckiest_epoch() -> None:
+    """ECG200's kept checkpoint scored 10/10 on 10 validation series amid 9/10s: the median of the five evaluations
+    around it is 0.9, which does not beat MiniRocket's k-fold 0.9, so the baseline ships."""
+    from dlexpert.report.deliverable import choose
+    from dlexpert.report.evaluate import settled_val_accuracy
+
+    accs = [0.9, 0.9, 0.9, 0.9, 1.0, 0.9, 0.9, 0.9]
+    losses = [0.2, 0.15, 0.13, 0.12, 0.09, 0.1, 0.13, 0.13]
+    epochs = [
+        {"kind": "epoch", "epoch": i, "val_acc": a, "val_loss": v}
+        for i, (a, v) in enumerate(zip(accs, losses, strict=True))
+    ]
+    assert settled_val_accuracy(epochs) == 0.9
+    assert settled_val_accuracy([{"kind": "epoch", "epoch": 0, "val_loss": 0.3}]) is None  # no accuracy logged
+    choice = choose(1.0, 10, [("minirocket", 0.9)], scored_by="CV", settled=0.9)
+    assert not choice.network_ships and "settled" in choice.rule and choice.network_settled_accuracy == 0.9
+    assert choose(1.0, 16, [("linear", 0.925)], scored_by="CV", settled=1.0).network_ships  # steady at 100%

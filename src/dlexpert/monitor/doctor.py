@@ -252,15 +252,9 @@ class LiveDoctor(Callback):
         actions taken so far."""
         assert self._out_dir is not None
         run = RunDir(self._out_dir)
-        metrics = run / RunDir.METRICS
-        if metrics.is_file():
-            for line in metrics.read_text(encoding="utf-8").splitlines():
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(row, dict) and row.get("kind") in ("step", "epoch"):
-                    self.add_row(row, row["kind"])
+        for row in run.metric_rows():
+            if row.get("kind") in ("step", "epoch"):
+                self.add_row(row, row["kind"])
         if run.has(RunDir.DIAGNOSIS):
             with contextlib.suppress(InvalidInputError):  # unreadable: start a new list of actions
                 self.actions = list(run.diagnosis().actions)

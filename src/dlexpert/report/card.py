@@ -26,7 +26,7 @@ import yaml
 
 from .._io import atomic_write_text
 from ..errors import InvalidInputError, UnknownNameError
-from ..rundir import RunDir
+from ..rundir import RunDir, best_epoch
 from ..schema import Diagnosis, Plan
 from ..schema.decisions import ModelRecord
 from ..schema.evaluation import Evaluation
@@ -158,7 +158,7 @@ def gather_facts(run_dir: str | Path, *, progress: Callable[[str], None] | None 
     facts.bench = _read_optional(run, RunDir.BENCH, run.bench, notes) or None
     live = _read_optional(run, RunDir.DIAGNOSIS, run.diagnosis, notes)  # written during training, with the actions
     facts.actions = list(live.actions) if live is not None else []
-    facts.training = _training_summary(run / RunDir.METRICS)
+    facts.training = _training_summary(run)
     facts.variants = _variants(run_dir)
     try:
         from ..diagnose import diagnose
@@ -169,28 +169,15 @@ def gather_facts(run_dir: str | Path, *, progress: Callable[[str], None] | None 
     return facts
 
 
-def _training_summary(path: Path) -> dict[str, Any]:
+def _training_summary(run: RunDir) -> dict[str, Any]:
     """Epochs run, the best validation epoch, wall time and throughput, from metrics.jsonl's epoch rows."""
-    by_epoch: dict[int, dict[str, Any]] = {}  # a resumed run may log an epoch twice: the last row counts
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(row, dict) and row.get("kind") == "epoch" and isinstance(row.get("epoch"), int):
-                by_epoch[row["epoch"]] = row
-    epochs = [by_epoch[k] for k in sorted(by_epoch)]
+    epochs = run.epochs()
     if not epochs:
         return {}
     out: dict[str, Any] = {"epochs_run": len(epochs), "wall_time_s": epochs[-1].get("time")}
-    key = "val_acc" if any("val_acc" in e for e in epochs) else "val_loss"
-    scored = [e for e in epochs if isinstance(e.get(key), int | float) and math.isfinite(e[key])]
-    if scored:
-        if key == "val_acc":  # as the engine picks it: the top accuracy, ties to the lower validation loss
-            best = max(scored, key=lambda e: (e[key], -_finite(e.get("val_loss"))))
-        else:
-            best = min(scored, key=lambda e: e[key])
+    found = best_epoch(epochs)
+    if found is not None:
+        best, key = epochs[found[0]], found[1]
         out.update(best_epoch=int(best["epoch"]) + 1, best_metric=key, best_value=best[key])
     rates = [e["samples_per_sec"] for e in epochs if isinstance(e.get("samples_per_sec"), int | float)]
     if rates:
@@ -198,10 +185,6 @@ def _training_summary(path: Path) -> dict[str, Any]:
     last = epochs[-1]
     out["final"] = {k: last[k] for k in ("train_loss", "val_loss", "val_acc") if k in last}
     return out
-
-
-def _finite(v: Any) -> float:
-    return float(v) if isinstance(v, int | float) and math.isfinite(v) else math.inf
 
 
 def _variants(run_dir: Path) -> list[dict[str, Any]]:
@@ -362,6 +345,11 @@ def _summary(f: CardFacts) -> str:
             "Seed Step 4: a network that loses to the simple baseline where models are chosen has not earned its cost; "
             "the network stays in `checkpoints/` for comparison."
         )
+    choice = ev.baseline.choice
+    if choice is not None:
+        line += f"\n\nHow it was chosen: {choice.rule}."
+        if choice.baseline_rule:
+            line += f" Which baseline: {choice.baseline_rule}."
     return line
 
 

@@ -77,11 +77,17 @@ class PublicResult(_Strict):
 class ValidationChoice(_Strict):
     """Network or baseline? What decides what the run ships (seed Step 4), from data the test split never touches."""
 
-    baseline: str = Field(description="The best baseline's key ('linear' for the linear one).")
+    baseline: str = Field(description="The baseline weighed against the network ('linear' for the linear one).")
     baseline_score: float = Field(description="Its accuracy, as `scored_by` says.")
     scored_by: str = Field(description="Repeated stratified k-fold on train+validation (small data), or validation.")
     scores: dict[str, float] = Field(default_factory=dict, description="Every baseline's score, as `scored_by` says.")
+    baseline_rule: str = Field(
+        "", description="Why that baseline: the best score, or a preferred one within a standard error of it."
+    )
     network_val_accuracy: float
+    network_settled_accuracy: float | None = Field(
+        None, description="Median validation accuracy of the evaluations around the kept checkpoint."
+    )
     n_val: int
     margin: float = Field(description="How far above the baseline the network's validation accuracy must be.")
     network_ships: bool

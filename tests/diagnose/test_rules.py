@@ -1158,3 +1158,69 @@ def test_a_negative_classification_loss_or_a_loss_unbounded_below_is_invalid() -
     # a likelihood that settles below zero, with no accuracy in the log, is a legitimate loss
     assert finding(epoch_run(decay(ep, 1.0, -0.4, 5)), "invalid_loss") is None
     assert finding(epoch_run(decay(ep, 2.0, 0.3, 4), train_acc=acc * 180), "invalid_loss") is not None  # 108%
+
+
+# ------------------------------------------------------------------- issue 13: patterns from other people's logs
+
+
+def test_a_run_frozen_from_its_first_evaluation_is_stuck() -> None:
+    """Val loss 681.58 -> 681.07 over 5 epochs (0.07%); accuracy 0.0797 at all 4 evaluations; a loss of exactly 0."""
+    ep = np.arange(5.0)
+    frozen_val = history({"val_loss@epoch": (ep, 681.58 - 0.1275 * ep), "train_loss@step": (np.arange(25.0),
+                          900 + 60 * np.sin(np.arange(25.0)))})  # fmt: skip
+    assert (f := finding(frozen_val, "stuck")) is not None and f.severity == "warning"
+    frozen_acc = history({"val_acc@epoch": (ep[:4], np.full(4, 0.0797)), "val_loss@epoch": (ep[:4], np.full(4, 2.3))})
+    assert finding(frozen_acc, "stuck") is not None
+    zero = history({"train_loss@step": (np.arange(100.0), np.zeros(100))})
+    assert "exactly 0" in finding(zero, "stuck").diagnosis  # type: ignore[union-attr]
+    solved = history({"val_acc@epoch": (ep, np.ones(5)), "val_loss@epoch": (ep, 0.05 / (1 + ep))})
+    assert finding(solved, "stuck") is None  # 100% at every evaluation is a solved task
+    learning = history({"val_loss@epoch": (ep, 0.9 / (1 + ep))})
+    assert finding(learning, "stuck") is None
+
+
+def test_a_train_loss_pinned_at_ln_c_is_stuck_even_with_a_restart_in_it() -> None:
+    y = np.r_[0.7117, 0.7173, np.full(7, 0.6932), 0.7113, np.full(7, 0.6932)]
+    assert finding(history({"train_loss@step": (np.arange(len(y), dtype=float), y)}), "stuck") is not None
+    _, falling, _, _ = step_run(40, start=0.72, floor=0.2)
+    assert finding(history({"train_loss@step": (np.arange(40.0), falling)}), "stuck") is None
+
+
+def test_a_nan_in_any_loss_column_is_nan_inf() -> None:
+    """A GAN whose generator and discriminator losses turn NaN, and a PINN whose `mean_loss` does: neither is
+    called `loss`, and both runs were reported healthy."""
+    st = np.arange(50.0)
+    gan = history({"train_disc_loss@step": (st, np.r_[1.6e24, np.full(49, np.nan)]),
+                   "train_gen_loss@step": (st, np.full(50, np.nan))})  # fmt: skip
+    f = finding(gan, "nan_inf")
+    assert f is not None and f.severity == "error" and f.evidence["series"] == "train_gen_loss"  # NaN from step 0
+    from dlexpert.diagnose.readers._names import normalise
+
+    assert normalise("mean_loss")[0] == "train_loss" and normalise("val_total_loss")[0] == "val_loss"
+
+
+def test_oscillating_validation_is_loss_oscillation_and_a_mild_val_rise_is_only_info() -> None:
+    ep = np.arange(17.0)
+    swings = np.array([1.68, 2.1, 1.61, 2.07, 1.5, 3.7, 8.6, 2.97, 2.4, 4.39, 1.37, 2.62, 1.84, 3.51, 3.18, 2.2, 3.0])
+    h = history({"val_loss@epoch": (ep, swings), "train_loss@epoch": (ep, decay(ep, 2.0, 1.1, 3))})
+    assert (f := finding(h, "loss_oscillation")) is not None and f.evidence["series"] == "val_loss"
+    ep10 = np.arange(10.0)
+    val = np.array([0.323, 0.28, 0.25, 0.235, 0.225, 0.22, 0.228, 0.231, 0.233, 0.236])  # +6.5% after its best
+    mild = history({"val_loss@epoch": (ep10, val), "train_loss@epoch": (ep10, decay(ep10, 0.5, 0.1, 3))})
+    f = finding(mild, "overfitting")
+    assert f is None or f.severity == "info"
+
+
+def test_a_one_batch_blip_on_a_near_zero_loss_is_not_a_spike_warning() -> None:
+    """0.0003 -> 0.016 on a loss that started at 0.7 is batch noise; 2.5 -> 6 on one that started at 10.8 is not."""
+    st, loss, _, _ = step_run(900, start=0.7, floor=0.0003, noise=0.05)
+    blip = loss.copy()
+    for at_step in (500, 600, 700, 800):
+        blip[at_step] = 0.016
+    f = finding(history({"train_loss@step": (st, blip)}), "loss_spike")
+    assert f is None or f.severity == "info"
+    st, llm, _, _ = step_run(900, start=10.8, floor=2.0, noise=0.02)
+    for at_step in (500, 600, 700, 800):
+        llm[at_step] = 6.0
+    f = finding(history({"train_loss@step": (st, llm)}), "loss_spike")
+    assert f is not None and f.severity == "warning"

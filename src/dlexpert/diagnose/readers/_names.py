@@ -26,7 +26,8 @@ Phase = Literal["train", "val"]
 _SEP = r"[/_ .-]?"
 _TRAIN = r"(?:train|training|trn)"
 _VAL = r"(?:val|valid|validation|eval|evaluation|dev)"
-_LOSS = r"(?:loss|total_loss|objective)"
+# A loss, also averaged or summed over its terms: `total_loss` (detectron2), `mean_loss`, `avg_loss`.
+_LOSS = r"(?:(?:total|mean|avg|average)[_ ]?)?(?:loss|objective)"
 _ACC = r"(?:acc|accuracy|acc1|acc@1|top1|top_1|top1_acc|top_1_accuracy|(?:sparse_)?categorical_accuracy)"
 _LAYER = r"(?P<layer>.+)"
 

@@ -33,6 +33,19 @@ CHANCE_BAND = 0.06
 CHANCE_LOSS_BAND = 0.03
 CHANCE_MIN_EVALS = 5
 CHANCE_ACC_MARGIN = 0.15
+# Heuristic: a run frozen from its first evaluation: a validation loss within STUCK_REL_RANGE of its level, or an
+# accuracy identical to 1e-6, at every one of >= FROZEN_EVALS evaluations (issue 13's corpus: val loss 681.58 ->
+# 681.07 over 5 epochs; 615.2858 -> 615.2847 over 65; val accuracy 0.0797 at all 4 evaluations of a 10-class run).
+# An accuracy frozen at FROZEN_MAX_ACC or above is a solved task, not a stuck one.
+FROZEN_EVALS = 4
+FROZEN_ACC_TOL = 1e-6
+FROZEN_MAX_ACC = 0.99
+# Heuristic: a loss exactly 0 at every one of >= ZERO_POINTS points optimises nothing (a masked-out or detached loss).
+ZERO_POINTS = 3
+# Heuristic: the train loss pinned at ln(C) (C = 2 when the log does not say), within PINNED_BAND, at PINNED_SHARE of
+# the points of its second half: the model outputs the uniform guess (issue 13: 0.6931-0.6933 on a binary task).
+PINNED_BAND = 0.01
+PINNED_SHARE = 0.8
 DIVERGE_SOURCE = "issue 13's real-log corpus (rising loss after warm-up); 1.2x and 1.5x are heuristics"
 STUCK_SOURCE = "issue 13's real-log corpus (a loss frozen at a constant, accuracy at chance); thresholds are heuristics"
 
@@ -106,7 +119,18 @@ def stuck(h: RunHistory) -> Finding | None:
     Remedy: check that the parameters change between steps and that the optimizer holds them; overfit one small
     batch; visualise inputs with their labels; lower (or, for a zero LR, set) the learning rate.
     """
+    frozen = _frozen_from_the_start(h)
+    if frozen is not None:
+        return frozen
     loss = epoch_or_step(h, "train_loss", min_epochs=MIN_POINTS * 2, min_steps=MIN_POINTS * 2)
+    chance_loss = math.log(n_classes(h) or 2)
+    if loss is not None and len(loss) >= MIN_POINTS:
+        half = loss.y[len(loss) // 2 :]
+        share = float(np.mean(np.abs(half / chance_loss - 1) <= PINNED_BAND))
+        if share >= PINNED_SHARE:
+            return _stuck(loss, f"the train loss stays within {fmt(100 * PINNED_BAND)}% of ln(C) = "
+                                f"{fmt(chance_loss)}, the loss of a uniform guess, at {fmt(100 * share)}% of the last "
+                                f"{len(half)} points")  # fmt: skip
     if loss is not None and len(loss) >= 2 * MIN_POINTS:
         half = loss.y[len(loss) // 2 :]
         level = float(np.median(np.abs(half)))
@@ -114,7 +138,6 @@ def stuck(h: RunHistory) -> Finding | None:
             return _stuck(loss, f"the train loss stays at {fmt(float(np.median(half)))} (range "
                                 f"{fmt(float(half.max() - half.min()))}) for the last {len(half)} points")  # fmt: skip
     val = epoch_or_step(h, "val_loss", min_epochs=CHANCE_MIN_EVALS, min_steps=CHANCE_MIN_EVALS)
-    chance_loss = math.log(n_classes(h) or 2)
     if val is not None and len(val) >= CHANCE_MIN_EVALS and _near_chance_accuracy(h):
         off = float(np.abs(val.y / chance_loss - 1).max())
         if off <= CHANCE_LOSS_BAND:
@@ -131,6 +154,29 @@ def stuck(h: RunHistory) -> Finding | None:
         span = f"{fmt(float(half.min()))}-{fmt(float(half.max()))}"
         return _stuck(acc, f"validation accuracy stays within {fmt(CHANCE_BAND)} of chance ({fmt(chance)}) for all "
                            f"{len(acc)} evaluations (last half {span})")  # fmt: skip
+    return None
+
+
+def _frozen_from_the_start(h: RunHistory) -> Finding | None:
+    """A loss exactly 0 throughout, a validation loss that never moves, or an accuracy identical at every evaluation
+    (the validation one, else the training one): the weights never changed what the model outputs."""
+    for name in ("train_loss", "val_loss"):
+        c = epoch_or_step(h, name, min_epochs=ZERO_POINTS, min_steps=ZERO_POINTS)
+        if c is not None and len(c) >= ZERO_POINTS and not c.y.any():
+            return _stuck(c, f"the {name.replace('_', ' ')} is exactly 0 at all {len(c)} points: nothing is optimised")
+    val = epoch_or_step(h, "val_loss", min_epochs=FROZEN_EVALS, min_steps=FROZEN_EVALS)
+    if val is not None and len(val) >= FROZEN_EVALS:
+        level, span = float(np.median(np.abs(val.y))), float(val.y.max() - val.y.min())
+        if level > 0 and span < STUCK_REL_RANGE * level:
+            return _stuck(val, f"the validation loss moves only {fmt(span)} around {fmt(level)} "
+                               f"({fmt(100 * span / level)}%) over all {len(val)} evaluations")  # fmt: skip
+    acc = get_curve(h, "val_acc", min_points=FROZEN_EVALS) or get_curve(h, "train_acc", min_points=FROZEN_EVALS)
+    if acc is not None and len(acc) >= FROZEN_EVALS:
+        value = float(acc.y[0]) / (100.0 if float(acc.y.max()) > 1.0 else 1.0)
+        if float(acc.y.max() - acc.y.min()) <= FROZEN_ACC_TOL and value < FROZEN_MAX_ACC:
+            what = "validation" if acc.name == "val_acc" else "training"
+            return _stuck(acc, f"the {what} accuracy is {fmt(value)} at every one of the {len(acc)} evaluations, "
+                               "from the first")  # fmt: skip
     return None
 
 

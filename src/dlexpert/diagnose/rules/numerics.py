@@ -9,7 +9,7 @@ import numpy as np
 
 from ...schema.diagnosis import Finding
 from .._registry import register_rule
-from ..history import Axis, RunHistory
+from ..history import Axis, RunHistory, is_known
 from ._common import (
     AXES,
     Curve,
@@ -50,6 +50,14 @@ NAN_SOURCE = (
     "seed Step 5 (NaN/Inf); Amazon SageMaker Debugger ExplodingTensor (any non-finite tensor); AUTOTRAINER "
     "(Zhang et al., ICSE 2021) nan_loss incl. loss >= 1e5; problems.yaml nan_inf (grad norm > ~10x running median)"
 )
+
+
+def loss_like(h: RunHistory) -> tuple[str, ...]:
+    """train_loss, val_loss, and every series no reader recognised whose name says it is a loss: a GAN's
+    `train_gen_loss` and `train_disc_loss`, a physics-informed network's per-term losses (issue 13's corpus: a GAN whose
+    two losses are NaN from the second step, reported healthy because neither is called `loss`)."""
+    extra = sorted({n for (n, _) in h.series if not is_known(n) and "loss" in n.lower()})
+    return (*NAN_LOSS_SERIES, *extra)
 
 
 def _first_bad(h: RunHistory, name: str, axis: Axis) -> tuple[float, float] | None:
@@ -97,7 +105,8 @@ def nan_or_inf(h: RunHistory) -> Finding | None:
     loss is already bad; resume from the last checkpoint with a finite loss rather than continuing.
     """
     events: list[tuple[int, float, str, float]] = []  # (axis order: step first, x, series, value)
-    for name in (*NAN_LOSS_SERIES, *NAN_GRAD_SERIES):
+    losses = loss_like(h)
+    for name in (*losses, *NAN_GRAD_SERIES):
         for order, axis in enumerate(AXES):  # the finer axis first: it dates the onset more precisely
             bad = _first_bad(h, name, axis)
             if bad is not None:
@@ -112,7 +121,7 @@ def nan_or_inf(h: RunHistory) -> Finding | None:
     events.sort(key=lambda e: (e[0], e[1], e[2] not in NAN_LOSS_SERIES))
     order, onset, series, value = events[0]
     axis = AXES[order]
-    loss_broke = any(e[2] in NAN_LOSS_SERIES for e in events)
+    loss_broke = any(e[2] in losses for e in events)
     diverged = math.isfinite(value)
 
     # The story before the onset: the last finite losses and gradient norms, and how the norm moved.
@@ -223,7 +232,9 @@ SPIKE_MIN_HISTORY = 10
 SPIKE_SIGMAS = 5.0
 # Heuristic: ... and at least 50% above the running median, so a very smooth curve's small blips do not count.
 SPIKE_MIN_JUMP = 0.5
-# Heuristic: a spike to >= 3x the running median, or one lasting >= 3 logged points, is a real event (warning).
+# Heuristic: a spike lasting >= 3 logged points, one above where the loss started (it undid the training so far), or
+# several spikes one of which reached >= 3x the running median, is a real event (warning); one brief spike that
+# recovered below the initial loss is reported as info (one bad batch).
 SPIKE_LARGE_RATIO = 3.0
 SPIKE_LONG_POINTS = 3
 # Heuristic: recovered when the loss is back within 2 sigmas of the baseline within 20 logged points.
@@ -234,6 +245,20 @@ SPIKE_REPEAT = 3
 # A spike where the lr jumped up at the same time (warm restarts, SGDR: Loshchilov & Hutter, arXiv 1608.03983) is
 # the schedule's doing, not instability. Heuristic: lr up >= 1.5x.
 LR_RESTART_RATIO = 1.5
+# A brief spike (fewer than SPIKE_LONG_POINTS points) whose jump is under this share of the loss's initial level (the
+# median of its first INITIAL_POINTS values) is batch noise on a loss that is already near zero, not an event: a
+# per-batch loss going 0.0003 -> 0.016 after starting at 0.7 (issue 13's corpus: 6 of the 7 false alarms were relative
+# detectors firing on small losses). An LLM's spike from 2.0 to 3.5 after starting at 10.8 is 14% and still counts.
+INITIAL_POINTS = 3
+SPIKE_MIN_JUMP_OF_INITIAL = 0.10
+# Heuristic: SPIKE_NOISE_MIN_EVENTS or more "spikes" at more than SPIKE_NOISE_RATE of the judged points are the curve's
+# own heavy-tailed batch noise (a per-step loss on tiny batches), which a MAD sigma underestimates, not events (issue
+# 13's corpus: 597 in 5,286 per-step points of a healthy run).
+SPIKE_NOISE_MIN_EVENTS = 10
+SPIKE_NOISE_RATE = 0.02
+# The running window in logged points is at most SPIKE_WINDOW and at most this share of the curve, so a short curve
+# logged every 50 steps compares a point with its recent level, not with the start of the run (heuristic).
+SPIKE_WINDOW_SHARE = 0.2
 # Step curves need this many points, epoch curves this many (heuristic).
 SPIKE_MIN_STEP_POINTS = 30
 SPIKE_MIN_EPOCH_POINTS = 12
@@ -256,8 +281,18 @@ class _Spike:
 
 
 def _spike_events(c: Curve) -> list[_Spike]:
+    """Spikes that matter: sustained ones (`SPIKE_LONG_POINTS`), and brief ones whose jump is a real share of where
+    the loss started (`SPIKE_MIN_JUMP_OF_INITIAL`); none when they are the curve's noise (`SPIKE_NOISE_RATE`)."""
+    floor = SPIKE_MIN_JUMP_OF_INITIAL * abs(float(np.median(c.y[:INITIAL_POINTS])))
+    events = [e for e in _raw_spikes(c) if e.points >= SPIKE_LONG_POINTS or e.peak - e.baseline > floor]
+    noise = len(events) >= SPIKE_NOISE_MIN_EVENTS and len(events) > SPIKE_NOISE_RATE * (len(c) - SPIKE_MIN_HISTORY)
+    return [] if noise else events
+
+
+def _raw_spikes(c: Curve) -> list[_Spike]:
     y = c.y
-    meds, sigs = trailing_stats(y, SPIKE_WINDOW, min_history=SPIKE_MIN_HISTORY)
+    window = max(SPIKE_MIN_HISTORY, min(SPIKE_WINDOW, int(SPIKE_WINDOW_SHARE * len(y))))
+    meds, sigs = trailing_stats(y, window, min_history=SPIKE_MIN_HISTORY)
     events: list[_Spike] = []
     i = SPIKE_MIN_HISTORY
     while i < len(y):
@@ -320,7 +355,9 @@ def loss_spikes(h: RunHistory) -> Finding | None:
     events = [e for e in _spike_events(c) if not _lr_jumped(h, c.axis, e.x)]
     if not events:
         return None
-    big = [e for e in events if e.ratio >= SPIKE_LARGE_RATIO or e.points >= SPIKE_LONG_POINTS]
+    initial = float(np.median(c.y[:INITIAL_POINTS]))
+    big = [e for e in events if e.points >= SPIKE_LONG_POINTS or e.peak > initial
+           or (e.ratio >= SPIKE_LARGE_RATIO and len(events) > 1)]  # fmt: skip
     stuck = [e for e in events if e.recovered is False]
     worst = max(events, key=lambda e: e.ratio)
     warn = bool(big or stuck or len(events) >= SPIKE_REPEAT)

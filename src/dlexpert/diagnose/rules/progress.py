@@ -176,6 +176,11 @@ OSC_STEP_LOSS_SWING = 0.15
 # Heuristic: ... and >= 5% of the curve's whole range over the run, so the relative wobble of a loss that has
 # converged near zero (0.001 -> 0.0012) is not called an oscillation.
 OSC_MIN_OF_RANGE = 0.05
+# Heuristic: validation curves are noisier (a finite evaluation set, and no averaging over an epoch's batches), so a
+# reversal there needs a 25% move of the validation loss (or 5 accuracy points): the swings of issue 13's oscillating
+# runs were 1.4-8.6 (CIFAR-10 at LR 0.1 with Adam) and 746-3535 (an unscaled regression target).
+OSC_VAL_LOSS_SWING = 0.25
+OSC_VAL_ACC_SWING = 0.05
 # Heuristic: the up-and-down movement is >= 3x the net change over the judged window (oscillation, not progress).
 OSC_TV_RATIO = 3.0
 # Heuristic: points needed in the judged window; step curves are grouped into epochs (medians) when the steps per
@@ -221,7 +226,7 @@ def _reversals(
 def loss_oscillation(h: RunHistory) -> Finding | None:
     """Symptom: after the first 30% of the run the training loss (or accuracy) keeps going up and down by large
     amounts instead of decreasing: reversals of >= 10% of the loss (>= 3 accuracy points) in >= 20% of the epochs,
-    with far more movement than net progress.
+    with far more movement than net progress; or the validation loss (accuracy) does so by >= 25% (5 points).
     Cause: a learning rate too high for the batch size (the optimiser overshoots), unnormalised inputs, noisy labels,
     or data that is not shuffled (periodic batches).
     Remedy: reduce the learning rate 2-10x, add warmup and a decaying schedule, increase the batch size (or
@@ -247,6 +252,10 @@ def loss_oscillation(h: RunHistory) -> Finding | None:
     acc = get_curve(h, "train_acc", "epoch", min_points=OSC_MIN_EPOCHS)
     if acc is not None:
         candidates.append((acc, False, OSC_ACC_SWING, "epoch curve"))
+    for name, is_loss, thr in (("val_loss", True, OSC_VAL_LOSS_SWING), ("val_acc", False, OSC_VAL_ACC_SWING)):
+        val = get_curve(h, name, min_points=OSC_MIN_EPOCHS)
+        if val is not None:
+            candidates.append((val, is_loss, thr, "one point per evaluation"))
     best: tuple[Curve, list[int], float, float, bool, float, str] | None = None
     for c, is_loss, thr, how in candidates:
         w = c.after(JUDGE_AFTER)

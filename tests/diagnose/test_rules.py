@@ -1224,3 +1224,15 @@ def test_a_one_batch_blip_on_a_near_zero_loss_is_not_a_spike_warning() -> None:
         llm[at_step] = 6.0
     f = finding(history({"train_loss@step": (st, llm)}), "loss_spike")
     assert f is not None and f.severity == "warning"
+
+
+def test_a_loss_gap_while_validation_accuracy_still_rises_is_info() -> None:
+    """A fine-tune ending with val loss 8x the train loss while its accuracy is still at its best (0.891 -> 0.943)."""
+    ep = np.arange(11.0)
+    train = decay(ep, 0.46, 0.02, 2)
+    val = np.r_[0.314, 0.255, 0.266, 0.27, 0.275, 0.28, 0.285, 0.29, 0.294, 0.294, 0.288]
+    rising = epoch_run(train, val, val_acc=np.linspace(0.891, 0.943, 11))
+    f = finding(rising, "train_val_gap")
+    assert f is not None and f.severity == "info" and "not costing accuracy" in f.diagnosis
+    falling = epoch_run(train, val, val_acc=np.r_[np.linspace(0.891, 0.943, 6), np.linspace(0.93, 0.88, 5)])
+    assert (g := finding(falling, "train_val_gap")) is None or "not costing accuracy" not in g.diagnosis

@@ -232,6 +232,9 @@ GAP_MIN_EVALS_WARN = 5
 GAP_MIN_ABS_FRACTION = 0.10
 # Heuristic: a val loss still at half the loss scale or more has learned less than half of what there was to learn.
 GAP_VAL_STILL_HIGH = 0.5
+# Heuristic: a validation accuracy that ends within 1 point of its best says the gap is not costing accuracy yet: info
+# (issue 13's corpus: fine-tunes ending at 4-8x with accuracy still rising, 0.891 -> 0.943).
+GAP_ACC_AT_BEST = 0.01
 
 GAP_SOURCE = (
     "seed Step 4 monitoring checklist (val/train loss gap < 2x); Amazon SageMaker Debugger Overfit (compares val and "
@@ -277,12 +280,22 @@ def train_val_gap(h: RunHistory) -> Finding | None:
     # 6 of the 6 gap false alarms on the real-log corpus's tuning half): look at it when you have time (info). If val
     # turns upwards, that is overfitting, a warning of its own.
     val_high = scale > 0 and val_now >= GAP_VAL_STILL_HIGH * scale
-    warn = (from_start or val_high) and len(ratio) >= GAP_MIN_EVALS_WARN and not small
+    acc = get_curve(h, "val_acc", min_points=GAP_LAST_EVALS)
+    acc_at_best = acc is not None and recent(acc) >= float(np.max(acc.y)) - GAP_ACC_AT_BEST * (
+        100.0 if float(np.max(acc.y)) > 1.0 else 1.0
+    )
+    warn = (from_start or val_high) and len(ratio) >= GAP_MIN_EVALS_WARN and not small and not acc_at_best
     severity: Severity = "warning" if warn else "info"
     if small:
         why = (
             f"but the absolute gap ({fmt(val_now - train_now)}) is under {GAP_MIN_ABS_FRACTION:.0%} of the loss scale "
             f"({fmt(scale)}): the ratio is large mainly because the train loss is near zero (memorised training set)"
+        )
+    elif acc_at_best:
+        assert acc is not None
+        why = (
+            f"but the validation accuracy ends at {fmt(recent(acc))}, within {fmt(100 * GAP_ACC_AT_BEST)} point of its "
+            f"best ({fmt(float(np.max(acc.y)))}): the gap is not costing accuracy yet; watch it"
         )
     elif from_start:
         why = (

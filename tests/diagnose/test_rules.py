@@ -1236,3 +1236,11 @@ def test_a_loss_gap_while_validation_accuracy_still_rises_is_info() -> None:
     assert f is not None and f.severity == "info" and "not costing accuracy" in f.diagnosis
     falling = epoch_run(train, val, val_acc=np.r_[np.linspace(0.891, 0.943, 6), np.linspace(0.93, 0.88, 5)])
     assert (g := finding(falling, "train_val_gap")) is None or "not costing accuracy" not in g.diagnosis
+
+
+def test_a_three_epoch_fine_tune_whose_val_loss_climbs_every_epoch_overfits() -> None:
+    climbing = epoch_run(np.r_[0.308, 0.201, 0.142], np.r_[0.255, 0.288, 0.375])
+    f = finding(climbing, "overfitting")
+    assert f is not None and f.severity == "warning" and f.evidence["rise"] > 0.4
+    wobble = epoch_run(np.r_[1.91, 0.5, 0.032], np.r_[1.012, 0.904, 0.927])  # +2.5% after the minimum
+    assert finding(wobble, "overfitting") is None

@@ -76,6 +76,11 @@ OVERFIT_ABOVE_RISE = 0.10
 # the advice to keep the best checkpoint. On the real-log corpus's tuning logs the clearly overfitting runs ended
 # 21-186% above their minimum, and healthy runs with early stopping's usual wobble 6-8% (issue 13).
 OVERFIT_WARN_RISE = 0.15
+# A run too short for the tests above (fewer than OVERFIT_MIN_EVALS evaluations: a 3-epoch fine-tune) overfits when
+# its val loss rises at every evaluation after its minimum, by OVERFIT_SHORT_RISE in all, while the train loss falls
+# (issue 13's corpus: eval loss 0.255 -> 0.288 -> 0.375 while train loss 0.308 -> 0.142). Heuristic.
+OVERFIT_SHORT_MIN_EVALS = 3
+OVERFIT_SHORT_RISE = 0.30
 # Heuristic: train loss "keeps falling" = >= 2% lower at the end than at the val minimum (seed Step 5: train/val
 # curves diverge).
 TRAIN_STILL_FALLING = 0.02
@@ -111,12 +116,13 @@ class _ValRise:
             and self.now - self.best > OVERFIT_NOISE_SIGMAS * self.noise
             and self.up_fraction >= OVERFIT_UP_FRACTION
         )
+        short = len(self.val) < OVERFIT_MIN_EVALS  # `_short_rise` already checked its own rule
         stays_up = (
             self.n_after >= OVERFIT_ABOVE_MIN_EVALS
             and self.above_fraction >= OVERFIT_ABOVE_FRACTION  # k/n and 2/3 round alike: 4/6 == 2/3
             and self.after_median >= self.best * (1 + OVERFIT_ABOVE_RISE)
         )
-        return trend_up or stays_up
+        return short or trend_up or stays_up
 
     @property
     def train_falling(self) -> bool | None:
@@ -125,10 +131,28 @@ class _ValRise:
         return self.train_now < self.train_best - TRAIN_STILL_FALLING * abs(self.train_best)
 
 
+def _short_rise(h: RunHistory) -> _ValRise | None:
+    """A short run's val loss rising at every evaluation after its minimum by OVERFIT_SHORT_RISE in all, or None."""
+    v = _val_curve(h)
+    if v is None or not OVERFIT_SHORT_MIN_EVALS <= len(v) < OVERFIT_MIN_EVALS:
+        return None
+    m = int(np.argmin(v.y))
+    after = v.y[m:]
+    best, now = float(v.y[m]), float(v.y[-1])
+    if len(after) < 3 or best <= 0 or not (np.diff(after) > 0).all() or now < best * (1 + OVERFIT_SHORT_RISE):
+        return None
+    t = _train_at(h, v)
+    n_after = len(after) - 1
+    return _ValRise(val=v, i_min=m, best=best, now=now, rise=now / best - 1, n_after=n_after, up_fraction=1.0,
+                    noise=0.0, above_fraction=1.0, after_median=float(np.median(after[1:])),
+                    train_best=float(t[m]) if t is not None else None,
+                    train_now=float(t[-1]) if t is not None else None)  # fmt: skip
+
+
 def _val_rise(h: RunHistory) -> _ValRise | None:
     v = _val_curve(h)
     if v is None or len(v) < OVERFIT_MIN_EVALS:
-        return None
+        return _short_rise(h)
     y = v.y
     smooth = median_filter(y, 3)  # one unusually good evaluation is not the minimum of the curve
     m = int(np.argmin(smooth))

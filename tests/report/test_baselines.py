@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from dlexpert.report.baselines import public_results
 from dlexpert.report.evaluate import _expected
 
@@ -101,8 +103,8 @@ def test_the_k_fold_budget_counts_1nn_prediction_not_only_its_fit() -> None:
 
 
 def test_the_network_is_judged_on_its_settled_validation_accuracy_not_its_luckiest_epoch() -> None:
-    """ECG200's kept checkpoint scored 10/10 on 10 validation series amid 9/10s: the median of the five evaluations
-    around it is 0.9, which does not beat MiniRocket's k-fold 0.9, so the baseline ships."""
+    """ECG200's kept checkpoint scored 10/10 on 10 validation series amid 9/10s: the mean of the five evaluations
+    around it is 0.92, which does not beat MiniRocket's k-fold 0.9 by half a standard error, so the baseline ships."""
     from dlexpert.report.deliverable import choose
     from dlexpert.report.evaluate import settled_val_accuracy
 
@@ -112,8 +114,10 @@ def test_the_network_is_judged_on_its_settled_validation_accuracy_not_its_luckie
         {"kind": "epoch", "epoch": i, "val_acc": a, "val_loss": v}
         for i, (a, v) in enumerate(zip(accs, losses, strict=True))
     ]
-    assert settled_val_accuracy(epochs) == 0.9
+    assert settled_val_accuracy(epochs) == pytest.approx(0.92)
     assert settled_val_accuracy([{"kind": "epoch", "epoch": 0, "val_loss": 0.3}]) is None  # no accuracy logged
-    choice = choose(1.0, 10, [("minirocket", 0.9)], scored_by="CV", settled=0.9)
-    assert not choice.network_ships and "settled" in choice.rule and choice.network_settled_accuracy == 0.9
+    choice = choose(1.0, 10, [("minirocket", 0.9)], scored_by="CV", settled=0.92)
+    assert not choice.network_ships and "settled" in choice.rule and choice.network_settled_accuracy == 0.92
+    # digits: 98.2% settled on 144 samples against logistic regression's 97.2% on the same split ships the network
+    assert choose(0.986, 144, [("linear", 0.972)], scored_by="validation", settled=0.982).network_ships
     assert choose(1.0, 16, [("linear", 0.925)], scored_by="CV", settled=1.0).network_ships  # steady at 100%

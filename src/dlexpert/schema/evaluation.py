@@ -86,7 +86,7 @@ class ValidationChoice(_Strict):
     )
     network_val_accuracy: float
     network_settled_accuracy: float | None = Field(
-        None, description="Median validation accuracy of the evaluations around the kept checkpoint."
+        None, description="Mean validation accuracy of the evaluations around the kept checkpoint."
     )
     n_val: int
     margin: float = Field(description="How far above the baseline the network's validation accuracy must be.")

@@ -1236,6 +1236,9 @@ def test_a_loss_gap_while_validation_accuracy_still_rises_is_info() -> None:
     assert f is not None and f.severity == "info" and "not costing accuracy" in f.diagnosis
     falling = epoch_run(train, val, val_acc=np.r_[np.linspace(0.891, 0.943, 6), np.linspace(0.93, 0.88, 5)])
     assert (g := finding(falling, "train_val_gap")) is None or "not costing accuracy" not in g.diagnosis
+    # a shifted validation set: accuracy still at its best, but 25 points under the training accuracy
+    shifted = epoch_run(train, val, train_acc=np.linspace(0.9, 0.99, 11), val_acc=np.linspace(0.6, 0.74, 11))
+    assert finding(shifted, "train_val_gap").severity == "warning"  # type: ignore[union-attr]
 
 
 def test_a_three_epoch_fine_tune_whose_val_loss_climbs_every_epoch_overfits() -> None:

@@ -553,3 +553,15 @@ def test_a_csv_without_an_index_but_validation_on_every_row_is_read_by_epoch(tmp
     assert any("read as epochs" in w for w in h.warnings)
     (tmp_path / "steps.csv").write_text("loss\n" + "\n".join(str(1 / (i + 1)) for i in range(8)) + "\n")
     assert read_history(tmp_path / "steps.csv").get("train_loss", "step") is not None
+
+
+def test_a_step_column_that_restarts_every_epoch_becomes_a_global_step(tmp_path: Path) -> None:
+    """`epoch,step` = 1,299 / 1,599 / 2,299 / 2,599: a batch counter within the epoch, not a global step."""
+    p = tmp_path / "training_log.csv"
+    p.write_text("epoch,step,train_loss,val_loss\n1,299,1.7,1.71\n1,599,1.41,1.42\n2,299,1.26,1.28\n2,599,1.14,1.18\n")
+    h = read_history(p)
+    assert series(h, "train_loss", "step") == ([299, 599, 898, 1198], [1.7, 1.41, 1.26, 1.14])
+    assert any("restarts every 'epoch'" in w for w in h.warnings)
+    q = tmp_path / "global.csv"
+    q.write_text("epoch,step,train_loss\n1,100,1.0\n1,200,0.9\n2,300,0.8\n")
+    assert series(read_history(q), "train_loss", "step")[0] == [100, 200, 300]  # a global step stays as it is

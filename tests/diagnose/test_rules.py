@@ -1247,3 +1247,71 @@ def test_a_three_epoch_fine_tune_whose_val_loss_climbs_every_epoch_overfits() ->
     assert f is not None and f.severity == "warning" and f.evidence["rise"] > 0.4
     wobble = epoch_run(np.r_[1.91, 0.5, 0.032], np.r_[1.012, 0.904, 0.927])  # +2.5% after the minimum
     assert finding(wobble, "overfitting") is None
+
+
+def test_a_val_loss_that_jumps_3000x_for_one_epoch_and_comes_back_is_a_spike_not_nan_inf() -> None:
+    ep = np.arange(30.0)
+    train = decay(ep, 100, 35, 8)
+    val = decay(ep, 70, 33, 8) * (1 + 0.03 * np.sin(ep))
+    val[12] = 206646.0
+    h = epoch_run(train, val)
+    assert finding(h, "nan_inf") is None
+    assert (f := finding(h, "loss_spike")) is not None and f.evidence["spikes"][0]["x"] == 12
+    stays = val.copy()
+    stays[12:] = 2e5
+    assert finding(epoch_run(train, stays), "nan_inf") is not None  # no way back: diverged
+    noisy = decay(ep, 70, 33, 8) * np.where(ep % 5 == 3, 2.0, 1.0)  # a val loss that doubles now and then
+    assert finding(epoch_run(train, noisy), "loss_spike") is None
+
+
+def test_a_rising_val_loss_beside_a_train_loss_that_only_fell_in_its_first_epoch_is_divergence() -> None:
+    """Train loss 3.7e6 at epoch 1, then swinging 133-2732 without a trend, while the val loss doubles."""
+    train = np.r_[3.7e6, 133, 2005, 187, 2732, 646, 1574, 963, 601, 2422, 659, 1360, 1040, 957]
+    val = np.r_[41.4, 32.4, 35.5, 36.6, 42.2, 46.3, 47.9, 48.8, 49.5, 54.6, 56.3, 61.8, 70.6, 68.5]
+    assert finding(epoch_run(train, val), "divergence") is not None
+    ep = np.arange(14.0)
+    assert finding(epoch_run(decay(ep, 2.0, 0.1, 3), val / 30), "divergence") is None  # train falls: overfitting
+
+
+def test_an_accuracy_of_exactly_zero_at_every_evaluation_is_a_broken_metric_not_a_constant_guess() -> None:
+    ep = np.arange(8.0)
+    h = epoch_run(decay(ep, 2.0, 0.5, 3), decay(ep, 2.1, 0.8, 3), val_acc=np.zeros(8))
+    assert (f := finding(h, "invalid_loss")) is not None and f.severity == "warning"
+    assert finding(h, "constant_prediction") is None and finding(h, "stuck") is None
+    assert finding(epoch_run(decay(ep, 2.0, 0.5, 3), decay(ep, 2.1, 0.8, 3), val_acc=np.r_[0, 0.1, 0.3, 0.5, 0.6,
+                   0.7, 0.7, 0.72]), "invalid_loss") is None  # fmt: skip
+
+
+def test_a_detector_whose_box_loss_or_map_is_zero_throughout_is_stuck() -> None:
+    """Ultralytics results.csv: train/box_loss exactly 0 at all 50 epochs while train/cls_loss falls 113 -> 0."""
+    ep = np.arange(50.0)
+    boxes = history({"train/box_loss@epoch": (ep, np.zeros(50)), "train/cls_loss@epoch": (ep, decay(ep, 113, 0, 5))})
+    assert (f := finding(boxes, "stuck")) is not None and "label files" in f.diagnosis
+    no_hits = history({"metrics/mAP50(B)@epoch": (ep, np.zeros(50)), "train/cls_loss@epoch": (ep, decay(ep, 3, 1, 5))})
+    assert finding(no_hits, "stuck") is not None
+    fine = history({"metrics/mAP50(B)@epoch": (ep, 0.6 * (1 - np.exp(-ep / 5))), "train/box_loss@epoch": (ep,
+                    decay(ep, 1.5, 0.6, 10))})  # fmt: skip
+    assert finding(fine, "stuck") is None
+
+
+def test_a_run_ending_at_the_uniform_guess_of_a_class_count_read_from_its_loss_is_stuck() -> None:
+    """Val loss 1.384, 1.384, 1.375 = ln 4 with val accuracy 0.25-0.32 on 4 classes, after a restart."""
+    h = epoch_run(np.r_[0.778, 1.41, 1.41, 1.388], np.r_[0.204, 1.384, 1.384, 1.375], val_acc=np.r_[0.91, 0.25, 0.25,
+                  0.32])  # fmt: skip
+    assert (f := finding(h, "stuck")) is not None and "over 4 classes" in f.diagnosis
+    # ln 13 = 2.565, but 13 classes cannot be read from a loss (ln 12 and ln 14 are 3% away): no claim
+    h13 = epoch_run(np.r_[2.1, 2.09, 2.08, 2.08], np.r_[2.6, 2.56, 2.57, 2.56], val_acc=np.r_[0.12, 0.12, 0.11, 0.12])
+    assert finding(h13, "stuck") is None
+    learning = epoch_run(np.r_[1.5, 1.2, 0.9, 0.6], np.r_[1.4, 1.1, 0.8, 0.6], val_acc=np.r_[0.3, 0.5, 0.7, 0.8])
+    assert finding(learning, "stuck") is None
+
+
+def test_accuracy_at_the_frozen_majority_rate_on_train_and_val_is_underfitting() -> None:
+    """7 classes, 67% in the majority: val accuracy 0.66977 at all 9 epochs, train accuracy 0.45 -> 0.668."""
+    ep = np.arange(9.0)
+    train_acc = np.r_[0.4465, 0.628, 0.646, 0.654, 0.66, 0.663, 0.663, 0.668, 0.668]
+    h = epoch_run(decay(ep, 1.79, 1.16, 2), decay(ep, 1.21, 1.12, 2), train_acc=train_acc, val_acc=np.full(9, 0.66977))
+    assert (f := finding(h, "underfitting")) is not None and "majority class" in f.diagnosis
+    learns = epoch_run(decay(ep, 1.79, 0.3, 2), decay(ep, 1.21, 0.5, 2), train_acc=np.linspace(0.45, 0.9, 9),
+                       val_acc=np.full(9, 0.66977))  # fmt: skip
+    assert (g := finding(learns, "underfitting")) is None or "majority class" not in g.diagnosis

@@ -13,6 +13,7 @@ Epochs are 0-based indices, as Keras, Lightning and dlexpert write them.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterable
@@ -100,6 +101,21 @@ def _distinct(values: list[float | None]) -> bool:
     return len(present) == len(values) and len(set(present)) == len(present)
 
 
+def _steps_restart_each_epoch(rows: list[dict[str, float]], step_col: str, epoch_col: str) -> bool:
+    """The step column counts within each epoch (it falls back when the epoch advances) while (epoch, step) only
+    grows: a per-epoch batch counter, not a global step (issue 13's corpus: `epoch,step` = 1,299 / 1,599 / 2,299)."""
+    pairs = [(r[epoch_col], r[step_col]) for r in rows if epoch_col in r and step_col in r]
+    steps = [s for _, s in pairs]
+    falls = any(b < a for a, b in itertools.pairwise(steps))
+    return falls and len(pairs) == len(rows) and all(p <= q for p, q in itertools.pairwise(pairs))
+
+
+def _with_global_steps(rows: list[dict[str, float]], step_col: str, epoch_col: str) -> list[dict[str, float]]:
+    per_epoch = max(r[step_col] for r in rows)
+    first = min(r[epoch_col] for r in rows)
+    return [{**r, step_col: (r[epoch_col] - first) * per_epoch + r[step_col]} for r in rows]
+
+
 def add_table(sink: Sink, table: Table, *, axis: Axis | None = None) -> None:
     """Every metric column of `table` into `sink`'s history. `axis` forces one axis (dlexpert's `kind` rows)."""
     roles = {c: index_role(c) for c in table.columns}
@@ -108,6 +124,10 @@ def add_table(sink: Sink, table: Table, *, axis: Axis | None = None) -> None:
     metrics = [c for c in table.columns if roles[c] is None]
     metrics.sort(key=lambda c: normalise(c)[0] != c)  # `train_loss` claims its name before a `loss` column does
     rows = [row for _, row in table.rows]
+    if step_col is not None and epoch_col is not None and _steps_restart_each_epoch(rows, step_col, epoch_col):
+        rows = _with_global_steps(rows, step_col, epoch_col)
+        sink.warn(f"{table.path}: '{step_col}' restarts every '{epoch_col}'; read as the step within the epoch "
+                  f"(global step = epochs before it x the largest '{step_col}' + '{step_col}')")  # fmt: skip
     rows_are_epochs = epoch_col is not None and bool(rows) and _distinct([r.get(epoch_col) for r in rows])
     if axis is None and step_col is None and epoch_col is None and metrics:
         # Validation metrics on every row: one row per epoch (a Keras history saved without its epoch column).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,12 +16,30 @@ import numpy as np
 
 from ...knowledge import get_problem
 from ...schema.diagnosis import Finding, Severity
-from ..history import Axis, RunHistory
+from ..history import Axis, RunHistory, is_known
 
 AXES: tuple[Axis, ...] = ("step", "epoch")
 
 # 1.4826 * MAD estimates the standard deviation of normally distributed data (robust to outliers).
 MAD_TO_SIGMA = 1.4826
+
+
+# Names of scores no reader maps but whose meaning the name gives: detection (mAP, precision, recall), segmentation
+# (IoU, Dice), classification (accuracy, F1, AUC). Ultralytics' results.csv writes `metrics/mAP50(B)`.
+_SCORE_NAME = re.compile(r"(map|precision|recall|f1|iou|dice|acc|auc)", re.IGNORECASE)
+
+
+def unrecognised_losses(h: RunHistory) -> tuple[str, ...]:
+    """Every series no reader recognised whose name says it is a loss: a GAN's `train_gen_loss` and `train_disc_loss`,
+    a detector's `train/box_loss` (issue 13's corpus: a GAN whose two losses are NaN from the second step, reported
+    healthy because neither is called `loss`)."""
+    return tuple(sorted({n for (n, _) in h.series if not is_known(n) and "loss" in n.lower()}))
+
+
+def unrecognised_scores(h: RunHistory) -> tuple[str, ...]:
+    """Every series no reader recognised whose name says it is a score where higher is better (mAP, IoU, F1, ...)."""
+    return tuple(sorted({n for (n, _) in h.series
+                         if not is_known(n) and "loss" not in n.lower() and _SCORE_NAME.search(n)}))  # fmt: skip
 
 
 @dataclass(frozen=True)

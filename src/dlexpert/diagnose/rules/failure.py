@@ -15,7 +15,18 @@ import numpy as np
 from ...schema.diagnosis import Finding
 from .._registry import register_rule
 from ..history import RunHistory
-from ._common import Curve, at, epoch_or_step, finding, fmt, get_curve, n_classes, solutions
+from ._common import (
+    Curve,
+    at,
+    epoch_or_step,
+    finding,
+    fmt,
+    get_curve,
+    n_classes,
+    solutions,
+    unrecognised_losses,
+    unrecognised_scores,
+)
 
 # Heuristic: a curve is judged from this many points on (fewer cannot tell a trend from noise).
 MIN_POINTS = 6
@@ -46,6 +57,14 @@ ZERO_POINTS = 3
 # the points of its second half: the model outputs the uniform guess (issue 13: 0.6931-0.6933 on a binary task).
 PINNED_BAND = 0.01
 PINNED_SHARE = 0.8
+# Heuristic: the last 3 evaluations (medians) at the uniform guess: val loss within 2% of ln C and accuracy within
+# CHANCE_BAND of 1/C. Both must hold, so a loss that merely passes ln C on its way down does not count.
+UNIFORM_LAST_EVALS = 3
+UNIFORM_LOSS_BAND = 0.02
+# ln C and ln (C+1) are less than 2 x 2% apart from C = 6 on, so the class count is read from the loss only up to 5; the
+# accuracy must also be within a quarter of 1/C (13 classes: 0.077 +- 0.019).
+UNIFORM_MAX_INFERRED = 5
+UNIFORM_ACC_SHARE = 0.25
 DIVERGE_SOURCE = "issue 13's real-log corpus (rising loss after warm-up); 1.2x and 1.5x are heuristics"
 STUCK_SOURCE = "issue 13's real-log corpus (a loss frozen at a constant, accuracy at chance); thresholds are heuristics"
 
@@ -80,9 +99,9 @@ def divergence(h: RunHistory) -> Finding | None:
         rise = _rises(c)
         if rise is None:
             continue
-        if name == "val_loss" and _train_improves(h):
-            continue  # train falls while validation rises: overfitting, judged by its own rule
         early, late, best, began = rise
+        if name == "val_loss" and _train_improves(h, since=began):
+            continue  # train falls while validation rises: overfitting, judged by its own rule
         return finding(
             issue="divergence",
             rule="divergence",
@@ -101,12 +120,16 @@ def divergence(h: RunHistory) -> Finding | None:
     return None
 
 
-def _train_improves(h: RunHistory) -> bool:
+def _train_improves(h: RunHistory, since: float) -> bool:
+    """The train loss fell while the validation loss rose: judged from the validation minimum (`since`) on, so a
+    first-epoch transient does not count as progress (issue 13's corpus: a train loss of 3.7e6 at epoch 1, then
+    swinging 133-2732 while the val loss doubled)."""
     c = epoch_or_step(h, "train_loss", min_epochs=MIN_POINTS, min_steps=MIN_POINTS)
     if c is None or len(c) < MIN_POINTS:
         return True  # unknown: leave a rising validation loss to the overfitting rules
-    k = max(2, int(0.25 * len(c)))
-    return float(np.median(c.y[-k:])) < 0.9 * float(np.median(c.y[:k]))
+    window = c.y[c.x >= since] if int(np.sum(c.x >= since)) >= MIN_POINTS else c.y
+    k = max(2, int(0.25 * len(window)))
+    return float(np.median(window[-k:])) < 0.9 * float(np.median(window[:k]))
 
 
 @register_rule(issue="stuck")
@@ -119,7 +142,7 @@ def stuck(h: RunHistory) -> Finding | None:
     Remedy: check that the parameters change between steps and that the optimizer holds them; overfit one small
     batch; visualise inputs with their labels; lower (or, for a zero LR, set) the learning rate.
     """
-    frozen = _frozen_from_the_start(h)
+    frozen = _frozen_from_the_start(h) or _ends_at_uniform_guess(h)
     if frozen is not None:
         return frozen
     loss = epoch_or_step(h, "train_loss", min_epochs=MIN_POINTS * 2, min_steps=MIN_POINTS * 2)
@@ -160,10 +183,16 @@ def stuck(h: RunHistory) -> Finding | None:
 def _frozen_from_the_start(h: RunHistory) -> Finding | None:
     """A loss exactly 0 throughout, a validation loss that never moves, or an accuracy identical at every evaluation
     (the validation one, else the training one): the weights never changed what the model outputs."""
-    for name in ("train_loss", "val_loss"):
+    for name in ("train_loss", "val_loss", *unrecognised_losses(h)):
         c = epoch_or_step(h, name, min_epochs=ZERO_POINTS, min_steps=ZERO_POINTS)
         if c is not None and len(c) >= ZERO_POINTS and not c.y.any():
-            return _stuck(c, f"the {name.replace('_', ' ')} is exactly 0 at all {len(c)} points: nothing is optimised")
+            boxes = " (no target boxes reach it: check that the label files are found and in the expected format)"
+            return _stuck(c, f"the {name.replace('_', ' ')} is exactly 0 at all {len(c)} points: nothing is optimised "
+                             f"through it{boxes if 'box' in name.lower() else ''}")  # fmt: skip
+    for name in unrecognised_scores(h):
+        c = epoch_or_step(h, name, min_epochs=FROZEN_EVALS, min_steps=FROZEN_EVALS)
+        if c is not None and len(c) >= FROZEN_EVALS and not c.y.any():
+            return _stuck(c, f"{name} is exactly 0 at all {len(c)} evaluations: the model never gets one right")
     val = epoch_or_step(h, "val_loss", min_epochs=FROZEN_EVALS, min_steps=FROZEN_EVALS)
     if val is not None and len(val) >= FROZEN_EVALS:
         level, span = float(np.median(np.abs(val.y))), float(val.y.max() - val.y.min())
@@ -173,11 +202,33 @@ def _frozen_from_the_start(h: RunHistory) -> Finding | None:
     acc = get_curve(h, "val_acc", min_points=FROZEN_EVALS) or get_curve(h, "train_acc", min_points=FROZEN_EVALS)
     if acc is not None and len(acc) >= FROZEN_EVALS:
         value = float(acc.y[0]) / (100.0 if float(acc.y.max()) > 1.0 else 1.0)
-        if float(acc.y.max() - acc.y.min()) <= FROZEN_ACC_TOL and value < FROZEN_MAX_ACC:
+        if float(acc.y.max() - acc.y.min()) <= FROZEN_ACC_TOL and 0 < value < FROZEN_MAX_ACC:
             what = "validation" if acc.name == "val_acc" else "training"
             return _stuck(acc, f"the {what} accuracy is {fmt(value)} at every one of the {len(acc)} evaluations, "
                                "from the first")  # fmt: skip
     return None
+
+
+def _ends_at_uniform_guess(h: RunHistory) -> Finding | None:
+    """The last UNIFORM_LAST_EVALS evaluations score the uniform guess on both counts: a validation loss within
+    UNIFORM_LOSS_BAND of ln C and an accuracy within CHANCE_BAND of 1/C, with C from the log or, when it does not say,
+    the C whose ln C the loss sits at (issue 13's corpus: a restarted run ending at val loss 1.384, 1.375 = ln 4 with
+    accuracy 0.25-0.32 on 4 classes)."""
+    loss = epoch_or_step(h, "val_loss", min_epochs=UNIFORM_LAST_EVALS, min_steps=UNIFORM_LAST_EVALS)
+    acc = get_curve(h, "val_acc", min_points=UNIFORM_LAST_EVALS)
+    if loss is None or acc is None or len(loss) < UNIFORM_LAST_EVALS:
+        return None
+    level = float(np.median(loss.y[-UNIFORM_LAST_EVALS:]))
+    C = n_classes(h) or (round(math.exp(level)) if 0 < level < math.log(UNIFORM_MAX_INFERRED + 0.5) else None)
+    if C is None or C < 2:
+        return None
+    score = float(np.median(acc.y[-UNIFORM_LAST_EVALS:])) / (100.0 if float(acc.y.max()) > 1.0 else 1.0)
+    off_loss, off_acc = abs(level / math.log(C) - 1), abs(score - 1 / C)
+    if off_loss > UNIFORM_LOSS_BAND or off_acc > min(CHANCE_BAND, UNIFORM_ACC_SHARE / C):
+        return None
+    return _stuck(loss, f"the last {UNIFORM_LAST_EVALS} evaluations score what a uniform guess over {C} classes "
+                        f"scores: val loss {fmt(level)} against ln {C} = {fmt(math.log(C))}, val accuracy "
+                        f"{fmt(score)} against 1/{C} = {fmt(1 / C)}")  # fmt: skip
 
 
 def _near_chance_accuracy(h: RunHistory) -> bool:
@@ -262,6 +313,9 @@ def invalid_loss(h: RunHistory) -> Finding | None:
             axis=c.axis,
             began_at=float(c.x[first]),
         )
+    zero = _zero_accuracy(h)
+    if zero is not None:
+        return zero
     for name in ("train_acc", "val_acc"):
         c = get_curve(h, name)
         if c is not None and (float(c.y.min()) < 0 or float(c.y.max()) > 100):
@@ -278,4 +332,30 @@ def invalid_loss(h: RunHistory) -> Finding | None:
                 solution=solutions("invalid_loss"),
                 axis=c.axis,
             )
+    return None
+
+
+def _zero_accuracy(h: RunHistory) -> Finding | None:
+    """An accuracy of exactly 0 at every one of >= FROZEN_EVALS evaluations: no classifier scores that, not even a
+    constant guess (it scores its class's share) or a random one (1/C), so the metric does not measure what it says
+    (issue 13's corpus: train and val accuracy 0.0 at all 14 epochs of a run whose val loss moved 32-70)."""
+    for name in ("val_acc", "train_acc"):
+        c = get_curve(h, name, min_points=FROZEN_EVALS)
+        if c is None or len(c) < FROZEN_EVALS or c.y[1:].any():
+            continue
+        return finding(
+            issue="invalid_loss",
+            rule="invalid_loss",
+            severity="warning",
+            diagnosis=(
+                f"The {name.replace('_', ' ')} is 0 at {'every one' if not c.y.any() else f'{len(c) - 1}'} of the "
+                f"{len(c)} evaluations: even a constant or random guess scores above 0, so the metric is not measuring "
+                "what it says (accuracy on a regression target, labels and predictions in different encodings, or a "
+                "shape mismatch in the comparison)."
+            ),
+            evidence={"series": name, "points": len(c)},
+            source=INVALID_SOURCE,
+            solution=solutions("invalid_loss"),
+            axis=c.axis,
+        )
     return None

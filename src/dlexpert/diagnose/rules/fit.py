@@ -457,10 +457,12 @@ def underfitting(h: RunHistory) -> Finding | None:
     late_drop = (ref - float(t.y[-1])) / abs(ref) if ref != 0 else 0.0
     if ln_c is not None and now < UNDERFIT_LEARNED * ln_c:
         return None  # the train loss says it learned; a val accuracy at chance is then a train/val difference
+    majority = _majority_rate(h)
+    at_majority = majority is not None and acc is not None and float(np.max(acc.tail(1 / 3).y)) <= majority + 0.02
     if at_chance or (near_uniform and not above_chance):
         severity: Severity = "error"
-    elif near_uniform or (flat and not learned):
-        severity = "warning" if ln_c is not None else "info"  # without ln C, flat may just mean converged
+    elif near_uniform or (flat and not learned) or at_majority:
+        severity = "warning" if ln_c is not None or at_majority else "info"  # without ln C, flat may be converged
     else:
         return None
     if late_drop >= STILL_FALLING:
@@ -479,6 +481,11 @@ def underfitting(h: RunHistory) -> Finding | None:
         parts.append(f"ln({C}) = {fmt(ln_c)} is what a uniform guess scores{inferred}")
     if acc is not None and acc_now is not None:
         parts.append(f"{acc.name} is {acc_now:.1%}" + (f" against {chance:.1%} for random guessing" if chance else ""))
+    if at_majority and acc is not None:
+        parts.append(
+            f"val accuracy is {majority:.1%} at every evaluation (the share of the class a constant guess picks) and "
+            f"{acc.name} does not rise above it: the model does not beat predicting the majority class"
+        )
     if both_bad:
         parts.append(f"val loss {fmt(val_now)} is as bad: the model cannot fit its own training set")
     if late_drop >= STILL_FALLING:
@@ -519,6 +526,17 @@ def underfitting(h: RunHistory) -> Finding | None:
         began_at=float(c.x[0]),
         confidence=0.9 if useless else scaled_confidence(UNDERFIT_IMPROVEMENT - improvement, 0, 0.1, c_lo=0.5),
     )
+
+
+def _majority_rate(h: RunHistory) -> float | None:
+    """The validation accuracy when it is identical (to 1e-6) at every one of >= 4 evaluations, between 0 and 0.99:
+    the weights changed but the predictions did not, so it is the share of the one class predicted (issue 13's corpus:
+    0.66977 at all 9 epochs of a 7-class skin-lesion run, the majority class's share)."""
+    acc = get_curve(h, "val_acc", min_points=4)
+    if acc is None or float(acc.y.max() - acc.y.min()) > 1e-6:
+        return None
+    value = float(acc.y[0]) / (100.0 if float(acc.y[0]) > 1.0 else 1.0)
+    return value if 0 < value < 0.99 else None
 
 
 def _update_ratio(h: RunHistory) -> float | None:

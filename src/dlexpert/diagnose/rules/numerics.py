@@ -9,7 +9,7 @@ import numpy as np
 
 from ...schema.diagnosis import Finding
 from .._registry import register_rule
-from ..history import Axis, RunHistory, is_known
+from ..history import Axis, RunHistory
 from ._common import (
     AXES,
     Curve,
@@ -21,6 +21,7 @@ from ._common import (
     scaled_confidence,
     solutions,
     trailing_stats,
+    unrecognised_losses,
 )
 
 # ------------------------------------------------------------------------------------------------ nan_inf
@@ -52,31 +53,23 @@ NAN_SOURCE = (
 )
 
 
-def loss_like(h: RunHistory) -> tuple[str, ...]:
-    """train_loss, val_loss, and every series no reader recognised whose name says it is a loss: a GAN's
-    `train_gen_loss` and `train_disc_loss`, a physics-informed network's per-term losses (issue 13's corpus: a GAN whose
-    two losses are NaN from the second step, reported healthy because neither is called `loss`)."""
-    extra = sorted({n for (n, _) in h.series if not is_known(n) and "loss" in n.lower()})
-    return (*NAN_LOSS_SERIES, *extra)
-
-
 def _first_bad(h: RunHistory, name: str, axis: Axis) -> tuple[float, float] | None:
     """(x, value) of the first non-finite (or, for losses, diverged; for `nonfinite`, flagged) point."""
     s = h.get(name, axis)
     if s is None or len(s) == 0:
         return None
     first_finite = next((v for v in s.y if math.isfinite(v)), None)
+
+    def diverged(v: float) -> bool:
+        return first_finite is not None and v >= DIVERGED_LOSS and v >= DIVERGED_FACTOR * abs(first_finite)
+
+    came_back = math.isfinite(s.y[-1]) and not diverged(float(s.y[-1]))  # then a huge value was a spike (loss_spike)
     for x, v in zip(s.x, s.y, strict=True):
         if not math.isfinite(v):
             return x, v
         if name == "nonfinite" and v >= 0.5:
             return x, math.nan
-        if (
-            name in NAN_LOSS_SERIES
-            and first_finite is not None
-            and v >= DIVERGED_LOSS
-            and v >= DIVERGED_FACTOR * abs(first_finite)
-        ):
+        if name in NAN_LOSS_SERIES and diverged(v) and not came_back:
             return x, v
     return None
 
@@ -105,7 +98,7 @@ def nan_or_inf(h: RunHistory) -> Finding | None:
     loss is already bad; resume from the last checkpoint with a finite loss rather than continuing.
     """
     events: list[tuple[int, float, str, float]] = []  # (axis order: step first, x, series, value)
-    losses = loss_like(h)
+    losses = (*NAN_LOSS_SERIES, *unrecognised_losses(h))
     for name in (*losses, *NAN_GRAD_SERIES):
         for order, axis in enumerate(AXES):  # the finer axis first: it dates the onset more precisely
             bad = _first_bad(h, name, axis)
@@ -263,6 +256,9 @@ SPIKE_WINDOW_SHARE = 0.2
 SPIKE_MIN_STEP_POINTS = 30
 SPIKE_MIN_EPOCH_POINTS = 12
 
+# Heuristic: a validation-loss spike is judged only when it is the curve's one spike and reaches 3x its running median.
+VAL_SPIKE_RATIO = 3.0
+
 SPIKE_SOURCE = (
     "problems.yaml loss_spike (running median of ~100 steps, > ~5 MAD sigmas); Chowdhery et al., PaLM, arXiv "
     "2204.02311 Sec. 5.1; Amazon SageMaker Debugger StepOutlier (outliers vs sigma); thresholds 1.5x/3x are heuristics"
@@ -338,6 +334,25 @@ def _lr_jumped(h: RunHistory, axis: Axis, x: float) -> bool:
     return bool(upto[-1] >= LR_RESTART_RATIO * np.min(before[-5:]))
 
 
+def _spiking_curve(h: RunHistory) -> tuple[Curve | None, list[_Spike]]:
+    """The train loss (per step, else per epoch) and its spikes; when it has none, the validation loss when it has
+    exactly one spike, of VAL_SPIKE_RATIO or more (issue 13's corpus: a val loss of 206,646 for one epoch between
+    57.8 and 45.8, then back to its trend). A val loss that jumps 2x now and then is a noisy or oscillating one."""
+    train = get_curve(h, "train_loss", "step", min_points=SPIKE_MIN_STEP_POINTS) or get_curve(
+        h, "train_loss", "epoch", min_points=SPIKE_MIN_EPOCH_POINTS
+    )
+    events = [e for e in _spike_events(train) if not _lr_jumped(h, train.axis, e.x)] if train is not None else []
+    if events:
+        return train, events
+    val = get_curve(h, "val_loss", "epoch", min_points=SPIKE_MIN_EPOCH_POINTS) or get_curve(
+        h, "val_loss", "step", min_points=SPIKE_MIN_EPOCH_POINTS
+    )
+    val_events = _spike_events(val) if val is not None else []
+    if len(val_events) == 1 and val_events[0].ratio >= VAL_SPIKE_RATIO:
+        return val, val_events
+    return train, []
+
+
 @register_rule(issue="loss_spike")
 def loss_spikes(h: RunHistory) -> Finding | None:
     """Symptom: the training loss suddenly jumps far above its recent level (more than 5 robust sigmas and 1.5x the
@@ -347,13 +362,8 @@ def loss_spikes(h: RunHistory) -> Finding | None:
     Remedy: clip gradients (max_norm=1.0), lower the peak lr and lengthen warmup; if spikes recur, restart from a
     checkpoint ~100 steps before the spike and skip the batches around it, and inspect the batch at the spike.
     """
-    c = get_curve(h, "train_loss", "step", min_points=SPIKE_MIN_STEP_POINTS) or get_curve(
-        h, "train_loss", "epoch", min_points=SPIKE_MIN_EPOCH_POINTS
-    )
-    if c is None:
-        return None
-    events = [e for e in _spike_events(c) if not _lr_jumped(h, c.axis, e.x)]
-    if not events:
+    c, events = _spiking_curve(h)
+    if c is None or not events:
         return None
     initial = float(np.median(c.y[:INITIAL_POINTS]))
     big = [e for e in events if e.points >= SPIKE_LONG_POINTS or e.peak > initial
@@ -364,8 +374,9 @@ def loss_spikes(h: RunHistory) -> Finding | None:
     grown = len(events) >= 2 and events[-1].ratio > events[0].ratio
     outcome = {True: "recovered", False: "did not recover", None: "is too close to the end to tell"}[worst.recovered]
     diagnosis = (
-        f"{len(events)} loss spike(s) on the {c.axis} curve; the largest reached {fmt(worst.peak)}, "
-        f"{fmt(worst.ratio)}x the running median of {fmt(worst.baseline)}, at {at(c.axis, worst.x)} and {outcome}."
+        f"{len(events)} spike(s) in the {c.name.replace('_', ' ')} per {c.axis}; the largest reached "
+        f"{fmt(worst.peak)}, {fmt(worst.ratio)}x the running median of {fmt(worst.baseline)}, at "
+        f"{at(c.axis, worst.x)} and {outcome}."
     )
     if stuck:
         diagnosis += (

@@ -192,8 +192,8 @@ def constant_prediction(h: RunHistory) -> Finding | None:
         return None
     last = acc.y[-STUCK_EVALS:]
     value = float(last[-1])
-    if float(np.max(last) - np.min(last)) > STUCK_TOL or value >= STUCK_MAX_ACC:
-        return None
+    if float(np.max(last) - np.min(last)) > STUCK_TOL or value >= STUCK_MAX_ACC or value == 0:
+        return None  # exactly 0 is no constant guess (that scores its class's share): invalid_loss reads it
     stuck = np.abs(acc.y - value) <= STUCK_TOL
     n_stuck = len(acc) - (int(np.nonzero(~stuck)[0][-1]) + 1 if (~stuck).any() else 0)
     began = onset_of_final_run(acc, stuck)

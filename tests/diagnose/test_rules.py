@@ -1315,3 +1315,31 @@ def test_accuracy_at_the_frozen_majority_rate_on_train_and_val_is_underfitting()
     learns = epoch_run(decay(ep, 1.79, 0.3, 2), decay(ep, 1.21, 0.5, 2), train_acc=np.linspace(0.45, 0.9, 9),
                        val_acc=np.full(9, 0.66977))  # fmt: skip
     assert (g := finding(learns, "underfitting")) is None or "majority class" not in g.diagnosis
+
+
+def test_a_loss_near_zero_from_its_first_log_is_stuck() -> None:
+    """3e-6 at the first of 63 logs, exactly 0 for the last 47: no untrained model starts there."""
+    st = np.arange(49.0, 3200, 50)
+    y = np.r_[np.full(16, 2e-6), np.zeros(len(st) - 16)]
+    assert (f := finding(history({"train_loss@step": (st, y)}), "stuck")) is not None and "at most" in f.diagnosis
+    _, converged, _, _ = step_run(len(st), start=0.7, floor=1e-6)
+    assert finding(history({"train_loss@step": (st, converged)}), "stuck") is None  # it got there by training
+
+
+def test_a_val_loss_that_never_beats_the_uniform_guess_is_underfitting() -> None:
+    """Binary task: val loss 0.694 -> min 0.6915 -> 0.764 with val accuracy 56-58% while the train loss falls."""
+    train = np.r_[0.892, 0.772, 0.728, 0.696, 0.667, 0.640, 0.611]
+    val = np.r_[0.6939, 0.6915, 0.7011, 0.7131, 0.7225, 0.7443, 0.7641]
+    h = epoch_run(train, val, val_acc=np.r_[56.2, 58.3, 57.9, 56.7, 58.2, 58.2, 58.1])
+    assert (f := finding(h, "underfitting")) is not None and "ln(2)" in f.diagnosis
+    good = epoch_run(train, val - np.linspace(0, 0.4, 7), val_acc=np.linspace(56, 85, 7))
+    assert finding(good, "underfitting") is None
+
+
+def test_one_huge_early_val_loss_is_a_spike_though_the_running_median_has_no_history_yet() -> None:
+    val = np.r_[0.330, 0.092, 789.1, 0.995, 0.146, 0.084, 0.087, 0.024, 0.025, 0.047, 0.045, 0.1, 0.07, 0.073]
+    train = np.r_[1.59, 0.133, 1.42, 1.08, 0.44, 0.114, 0.06, 0.039, 0.037, 0.037, 0.039, 0.048, 0.04, 0.041]
+    assert (f := finding(epoch_run(train, val), "loss_spike")) is not None and f.evidence["spikes"][0]["x"] == 2
+    two = val.copy()
+    two[9] = 500.0
+    assert finding(epoch_run(train, two), "loss_spike") is None  # two outliers: not one event

@@ -53,6 +53,10 @@ FROZEN_ACC_TOL = 1e-6
 FROZEN_MAX_ACC = 0.99
 # Heuristic: a loss exactly 0 at every one of >= ZERO_POINTS points optimises nothing (a masked-out or detached loss).
 ZERO_POINTS = 3
+# ... or at most 1e-5 at every point from the first: no loss of an untrained model starts there (a cross-entropy starts
+# near ln C), so the target leaks into the input or the loss is computed on the wrong thing (issue 13's corpus: a
+# Lightning run whose train loss is 3e-6 at its first log and exactly 0 for its last 47, test accuracy 0.18).
+ZERO_LOSS_TOL = 1e-5
 # Heuristic: the train loss pinned at ln(C) (C = 2 when the log does not say), within PINNED_BAND, at PINNED_SHARE of
 # the points of its second half: the model outputs the uniform guess (issue 13: 0.6931-0.6933 on a binary task).
 PINNED_BAND = 0.01
@@ -185,10 +189,11 @@ def _frozen_from_the_start(h: RunHistory) -> Finding | None:
     (the validation one, else the training one): the weights never changed what the model outputs."""
     for name in ("train_loss", "val_loss", *unrecognised_losses(h)):
         c = epoch_or_step(h, name, min_epochs=ZERO_POINTS, min_steps=ZERO_POINTS)
-        if c is not None and len(c) >= ZERO_POINTS and not c.y.any():
+        if c is not None and len(c) >= ZERO_POINTS and float(np.max(np.abs(c.y))) <= ZERO_LOSS_TOL:
             boxes = " (no target boxes reach it: check that the label files are found and in the expected format)"
-            return _stuck(c, f"the {name.replace('_', ' ')} is exactly 0 at all {len(c)} points: nothing is optimised "
-                             f"through it{boxes if 'box' in name.lower() else ''}")  # fmt: skip
+            value = "exactly 0" if not c.y.any() else f"at most {fmt(float(np.max(np.abs(c.y))))}"
+            return _stuck(c, f"the {name.replace('_', ' ')} is {value} at all {len(c)} points, from the first: "
+                             f"nothing is optimised through it{boxes if 'box' in name.lower() else ''}")  # fmt: skip
     for name in unrecognised_scores(h):
         c = epoch_or_step(h, name, min_epochs=FROZEN_EVALS, min_steps=FROZEN_EVALS)
         if c is not None and len(c) >= FROZEN_EVALS and not c.y.any():

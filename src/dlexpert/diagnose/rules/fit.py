@@ -459,10 +459,13 @@ def underfitting(h: RunHistory) -> Finding | None:
         return None  # the train loss says it learned; a val accuracy at chance is then a train/val difference
     majority = _majority_rate(h)
     at_majority = majority is not None and acc is not None and float(np.max(acc.tail(1 / 3).y)) <= majority + 0.02
+    val_uniform = _val_never_beats_uniform(h)
+    if val_uniform is not None and now < UNDERFIT_LEARNED * math.log(val_uniform[0]):
+        val_uniform = None  # the train loss learned: what does not carry over is a generalisation problem
     if at_chance or (near_uniform and not above_chance):
         severity: Severity = "error"
-    elif near_uniform or (flat and not learned) or at_majority:
-        severity = "warning" if ln_c is not None or at_majority else "info"  # without ln C, flat may be converged
+    elif near_uniform or (flat and not learned) or at_majority or val_uniform:
+        severity = "warning" if ln_c is not None or at_majority or val_uniform else "info"  # else may be converged
     else:
         return None
     if late_drop >= STILL_FALLING:
@@ -485,6 +488,12 @@ def underfitting(h: RunHistory) -> Finding | None:
         parts.append(
             f"val accuracy is {majority:.1%} at every evaluation (the share of the class a constant guess picks) and "
             f"{acc.name} does not rise above it: the model does not beat predicting the majority class"
+        )
+    if val_uniform is not None:
+        vc, vmin, vbest = val_uniform
+        parts.append(
+            f"the val loss never went below {fmt(vmin)}, at or above ln({vc}) = {fmt(math.log(vc))} (a uniform guess), "
+            f"and the best val accuracy {vbest:.1%} is close to 1/{vc}: nothing it learned carries over"
         )
     if both_bad:
         parts.append(f"val loss {fmt(val_now)} is as bad: the model cannot fit its own training set")
@@ -526,6 +535,28 @@ def underfitting(h: RunHistory) -> Finding | None:
         began_at=float(c.x[0]),
         confidence=0.9 if useless else scaled_confidence(UNDERFIT_IMPROVEMENT - improvement, 0, 0.1, c_lo=0.5),
     )
+
+
+def _val_never_beats_uniform(h: RunHistory) -> tuple[int, float, float] | None:
+    """(C, lowest val loss, best val accuracy) when over >= UNDERFIT_MIN_EPOCHS evaluations the validation loss never
+    went below ln C (less 2%) and the validation accuracy never got ABOVE_CHANCE of the way from 1/C to 1. C comes
+    from the log or from a first val loss within 2% of ln 2..ln 5 (issue 13's corpus: val loss 0.694 -> min 0.6915 ->
+    0.764 with val accuracy 56-58% on a binary task)."""
+    val = epoch_or_step(h, "val_loss", min_epochs=UNDERFIT_MIN_EPOCHS, min_steps=UNDERFIT_MIN_EPOCHS)
+    acc = get_curve(h, "val_acc", min_points=2)
+    if val is None or acc is None or len(val) < UNDERFIT_MIN_EPOCHS or float(val.y[0]) <= 0:
+        return None
+    C = n_classes(h)
+    if C is None:
+        k = round(math.exp(float(val.y[0])))
+        C = k if 2 <= k <= 5 and abs(float(val.y[0]) / math.log(k) - 1) <= 0.02 else None
+    if C is None or C < 2:
+        return None
+    best = float(acc.y.max()) / (100.0 if float(acc.y.max()) > 1.0 else 1.0)
+    lowest = float(val.y.min())
+    if lowest < 0.98 * math.log(C) or (best - 1 / C) / (1 - 1 / C) > ABOVE_CHANCE:
+        return None
+    return C, lowest, best
 
 
 def _majority_rate(h: RunHistory) -> float | None:

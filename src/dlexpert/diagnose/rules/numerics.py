@@ -12,9 +12,11 @@ from .._registry import register_rule
 from ..history import Axis, RunHistory
 from ._common import (
     AXES,
+    MAD_TO_SIGMA,
     Curve,
     at,
     current_lr,
+    epoch_or_step,
     finding,
     fmt,
     get_curve,
@@ -258,6 +260,9 @@ SPIKE_MIN_EPOCH_POINTS = 12
 
 # Heuristic: a validation-loss spike is judged only when it is the curve's one spike and reaches 3x its running median.
 VAL_SPIKE_RATIO = 3.0
+# Heuristic: a single value 20x the median of the rest of a >= 6-point curve is a spike wherever it falls.
+EXTREME_RATIO = 20.0
+EXTREME_MIN_POINTS = 6
 
 SPIKE_SOURCE = (
     "problems.yaml loss_spike (running median of ~100 steps, > ~5 MAD sigmas); Chowdhery et al., PaLM, arXiv "
@@ -350,7 +355,31 @@ def _spiking_curve(h: RunHistory) -> tuple[Curve | None, list[_Spike]]:
     val_events = _spike_events(val) if val is not None else []
     if len(val_events) == 1 and val_events[0].ratio >= VAL_SPIKE_RATIO:
         return val, val_events
+    short_val = epoch_or_step(h, "val_loss", min_epochs=EXTREME_MIN_POINTS, min_steps=EXTREME_MIN_POINTS)
+    extreme = _isolated_extreme(short_val) if short_val is not None else None
+    if short_val is not None and extreme is not None:
+        return short_val, [extreme]
     return train, []
+
+
+def _isolated_extreme(c: Curve) -> _Spike | None:
+    """One point EXTREME_RATIO times the median of all the others, after which the curve comes back to within 2x that
+    median: a spike too early in the run for the running-median test, which needs SPIKE_MIN_HISTORY points before it
+    (issue 13's corpus: a val loss of 0.33, 0.092, 789, 0.995, 0.146, ... 0.024)."""
+    if len(c) < EXTREME_MIN_POINTS:
+        return None
+    i = int(np.argmax(c.y))
+    rest = np.delete(c.y, i)
+    med = float(np.median(rest))
+    after = c.y[i + 1 :]
+    if i == 0 or med <= 0 or c.y[i] < EXTREME_RATIO * med or not (after <= 2 * med).any():
+        return None
+    if float(np.sort(rest)[-1]) >= EXTREME_RATIO * med:
+        return None  # more than one such point: a curve with outliers, not one event
+    peak = float(c.y[i])
+    sigma = MAD_TO_SIGMA * float(np.median(np.abs(rest - med)))
+    sigmas = (peak - med) / sigma if sigma > 0 else math.inf
+    return _Spike(x=float(c.x[i]), peak=peak, baseline=med, ratio=peak / med, sigmas=sigmas, points=1, recovered=True)
 
 
 @register_rule(issue="loss_spike")

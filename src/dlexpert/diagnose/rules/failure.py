@@ -191,8 +191,8 @@ def _frozen_from_the_start(h: RunHistory) -> Finding | None:
         c = epoch_or_step(h, name, min_epochs=ZERO_POINTS, min_steps=ZERO_POINTS)
         if c is not None and len(c) >= ZERO_POINTS and float(np.max(np.abs(c.y))) <= ZERO_LOSS_TOL:
             boxes = " (no target boxes reach it: check that the label files are found and in the expected format)"
-            level = "exactly 0" if not c.y.any() else f"at most {fmt(float(np.max(np.abs(c.y))))}"
-            return _stuck(c, f"the {name.replace('_', ' ')} is {level} at all {len(c)} points, from the first: "
+            zero = "exactly 0" if not c.y.any() else f"at most {fmt(float(np.max(np.abs(c.y))))}"
+            return _stuck(c, f"the {name.replace('_', ' ')} is {zero} at all {len(c)} points, from the first: "
                              f"nothing is optimised through it{boxes if 'box' in name.lower() else ''}")  # fmt: skip
     for name in unrecognised_scores(h):
         c = epoch_or_step(h, name, min_epochs=FROZEN_EVALS, min_steps=FROZEN_EVALS)

@@ -1343,3 +1343,21 @@ def test_one_huge_early_val_loss_is_a_spike_though_the_running_median_has_no_his
     two = val.copy()
     two[9] = 500.0
     assert finding(epoch_run(train, two), "loss_spike") is None  # two outliers: not one event
+
+
+def test_val_swings_after_a_large_first_epoch_drop_are_oscillation() -> None:
+    """River-discharge forecaster: val loss 0.42 at epoch 0, then 0.0082-0.111 swinging by 5-13x between epochs; the
+    first epoch's drop must not set the scale the swings are measured against."""
+    val = np.r_[0.420, 0.0144, 0.0814, 0.0083, 0.0424, 0.111, 0.0814, 0.0438, 0.0523, 0.0082, 0.022, 0.026, 0.0136,
+                0.054, 0.0125, 0.011, 0.0523]  # fmt: skip
+    ep = np.arange(len(val), dtype=float)
+    f = finding(epoch_run(decay(ep, 0.41, 0.0117, 3), val), "loss_oscillation")
+    assert f is not None and f.evidence["series"] == "val_loss"
+    smooth = decay(ep, 0.42, 0.01, 2) * (1 + 0.02 * np.sin(ep))
+    assert finding(epoch_run(decay(ep, 0.41, 0.0117, 3), smooth), "loss_oscillation") is None
+
+
+def test_a_val_loss_that_jumps_at_the_last_evaluation_is_not_called_a_spike() -> None:
+    val = np.r_[8.33, 0.201, 0.223, 0.245, 0.119, 0.183, 0.111, 0.083, 0.062, 0.055, 0.06, 0.058, 0.057, 0.056, 1.139]
+    ep = np.arange(len(val), dtype=float)
+    assert finding(epoch_run(decay(ep, 0.4, 0.04, 3), val), "loss_spike") is None

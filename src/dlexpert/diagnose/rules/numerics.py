@@ -341,8 +341,9 @@ def _lr_jumped(h: RunHistory, axis: Axis, x: float) -> bool:
 
 def _spiking_curve(h: RunHistory) -> tuple[Curve | None, list[_Spike]]:
     """The train loss (per step, else per epoch) and its spikes; when it has none, the validation loss when it has
-    exactly one spike, of VAL_SPIKE_RATIO or more (issue 13's corpus: a val loss of 206,646 for one epoch between
-    57.8 and 45.8, then back to its trend). A val loss that jumps 2x now and then is a noisy or oscillating one."""
+    exactly one spike, of VAL_SPIKE_RATIO or more, that came back (one at the end is a rise, not a spike; issue 13's
+    corpus: a val loss of 206,646 for one epoch between 57.8 and 45.8, then back to its trend). A val loss that jumps
+    2x now and then is a noisy or oscillating one."""
     train = get_curve(h, "train_loss", "step", min_points=SPIKE_MIN_STEP_POINTS) or get_curve(
         h, "train_loss", "epoch", min_points=SPIKE_MIN_EPOCH_POINTS
     )
@@ -353,7 +354,7 @@ def _spiking_curve(h: RunHistory) -> tuple[Curve | None, list[_Spike]]:
         h, "val_loss", "step", min_points=SPIKE_MIN_EPOCH_POINTS
     )
     val_events = _spike_events(val) if val is not None else []
-    if len(val_events) == 1 and val_events[0].ratio >= VAL_SPIKE_RATIO:
+    if len(val_events) == 1 and val_events[0].ratio >= VAL_SPIKE_RATIO and val_events[0].recovered:
         return val, val_events
     short_val = epoch_or_step(h, "val_loss", min_epochs=EXTREME_MIN_POINTS, min_steps=EXTREME_MIN_POINTS)
     extreme = _isolated_extreme(short_val) if short_val is not None else None

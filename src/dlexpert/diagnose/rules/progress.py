@@ -261,7 +261,10 @@ def loss_oscillation(h: RunHistory) -> Finding | None:
         w = c.after(JUDGE_AFTER)
         if len(w) < OSC_MIN_POINTS:
             continue
-        floor = OSC_MIN_OF_RANGE * float(np.max(c.y) - np.min(c.y))
+        # A validation curve's first evaluation (before much training) does not set the scale its later swings are
+        # measured against; a training curve's whole range does (its converged noise is not an oscillation).
+        scale = c.y[max(1, len(c) // 10) :] if c.name.startswith("val_") else c.y
+        floor = OSC_MIN_OF_RANGE * float(np.max(scale) - np.min(scale))
         rev, tv_ratio = _reversals(w.y, relative=is_loss, threshold=thr, floor=floor, lower_is_better=is_loss)
         rate = len(rev) / len(w)
         if rate >= OSC_RATE and (best is None or rate > best[2]):

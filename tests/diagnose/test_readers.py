@@ -565,3 +565,21 @@ def test_a_step_column_that_restarts_every_epoch_becomes_a_global_step(tmp_path:
     q = tmp_path / "global.csv"
     q.write_text("epoch,step,train_loss\n1,100,1.0\n1,200,0.9\n2,300,0.8\n")
     assert series(read_history(q), "train_loss", "step")[0] == [100, 200, 300]  # a global step stays as it is
+
+
+def test_a_pandas_history_csv_with_its_unnamed_index_column_is_read(tmp_path: Path) -> None:
+    """`pd.DataFrame(history.history).to_csv(path)` writes an empty first header cell and row numbers."""
+    p = tmp_path / "model_history.csv"
+    p.write_text(",loss,accuracy,val_loss,val_accuracy\n0,0.17,0.93,0.11,0.95\n1,0.10,0.96,0.12,0.95\n")
+    h = read_history(p)
+    assert series(h, "val_loss", "epoch") == ([0, 1], [0.11, 0.12])
+    assert "@" not in "".join(h.unknown)  # the index column is not read as a metric
+
+
+def test_a_history_json_with_summary_scalars_beside_its_lists_is_read(tmp_path: Path) -> None:
+    p = tmp_path / "training_history.json"
+    p.write_text(json.dumps({"train_loss": [1.2, 0.8, 0.5], "val_loss": [1.4, 1.6, 2.0], "best_val_acc": 0.2,
+                             "best_epoch": 0}))  # fmt: skip
+    h = read_history(p)
+    assert series(h, "val_loss", "epoch") == ([0, 1, 2], [1.4, 1.6, 2.0])
+    assert any("'best_epoch' is a single value" in w for w in h.warnings)

@@ -56,6 +56,8 @@ def _number(cell: str) -> bool:
 
 def _csv_header_ok(header: list[str]) -> bool:
     cells = [c.strip() for c in header]
+    if len(cells) > 1 and not cells[0]:
+        cells = cells[1:]  # pandas' `DataFrame.to_csv()` writes its unnamed index first
     if not cells or any(not c or _number(c) for c in cells):
         return False
     if [c.lower() for c in cells] == ["wall time", "step", "value"]:  # TensorBoard's "download CSV"
@@ -65,16 +67,23 @@ def _csv_header_ok(header: list[str]) -> bool:
     return has_metric or (has_index and len(cells) >= 2)
 
 
+def history_lists(doc: object) -> dict[str, list[float]]:
+    """The series of a Keras-style history dict: metric names mapping to equally long lists of numbers; scalar entries
+    beside them (`best_val_acc`, `best_epoch`, written by hand next to the history) are not series. Empty when `doc`
+    is not such a dict."""
+    if not isinstance(doc, dict):
+        return {}
+    lists = {str(k): v for k, v in doc.items() if isinstance(v, list)}
+    others_scalar = all(isinstance(v, (int, float, str)) or v is None for k, v in doc.items() if k not in lists)
+    numeric = all(v and all(isinstance(x, (int, float)) for x in v) for v in lists.values())
+    if not lists or not others_scalar or not numeric or len({len(v) for v in lists.values()}) != 1:
+        return {}
+    return lists if any(looks_like_metric(k) for k in lists) else {}
+
+
 def is_history_dict(doc: object) -> bool:
     """Keras' `json.dump(model.fit(...).history)`: metric names mapping to equally long lists of numbers."""
-    if not isinstance(doc, dict) or not doc:
-        return False
-    lists = list(doc.values())
-    return (
-        all(isinstance(v, list) and v and all(isinstance(x, (int, float)) for x in v) for v in lists)
-        and len({len(v) for v in lists}) == 1
-        and any(looks_like_metric(str(k)) for k in doc)
-    )
+    return bool(history_lists(doc))
 
 
 def _json_keys_ok(row: dict[str, object]) -> bool:

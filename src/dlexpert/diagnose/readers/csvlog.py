@@ -29,11 +29,14 @@ def parse_csv(path: Path, text: str, sink: Sink) -> Table:
     """The numeric cells of a CSV log. Bad cells and cut rows become warnings naming file and line."""
     reader = csv.reader(io.StringIO(text), delimiter=csv_dialect(text))
     header = [c.strip() for c in next(reader, [])]
+    pandas_index = len(header) > 1 and not header[0]  # `pd.DataFrame(history.history).to_csv(...)`: row numbers
+    if pandas_index:
+        header = header[1:]
     table = Table(path, columns=list(header))
     bad: dict[str, list[tuple[int, str]]] = {}
     numeric: set[str] = set()
     cut_tail = not text.endswith(("\n", "\r"))
-    lines = list(reader)
+    lines = [cells[1:] for cells in reader] if pandas_index else list(reader)
     for i, cells in enumerate(lines):
         line = i + 2  # 1-based, after the header (rows do not span lines in these logs)
         if not any(c.strip() for c in cells):

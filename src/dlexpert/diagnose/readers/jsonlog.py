@@ -12,6 +12,7 @@ from typing import Any
 from ...rundir import RunDir
 from ..history import RunHistory
 from ._names import PHASE_WORDS, index_role, normalise
+from ._sniff import history_lists
 from ._table import Sink, Table, add_table, parse_number
 from .csvlog import read_text
 
@@ -106,10 +107,14 @@ def read_mlflow(history: RunHistory, run: Path) -> None:
 def read_keras_history(history: RunHistory, path: Path) -> None:
     """Keras' `history.history` saved as JSON (a dict of lists): one row per epoch, epochs counted from 0."""
     doc = json.loads(read_text(path))
+    lists = history_lists(doc)
     sink = Sink(history, path)
+    for key in doc:
+        if key not in lists:
+            sink.warn(f"{path}: '{key}' is a single value, not a series per epoch; not read")
     table = Table(path)
-    for i in range(len(next(iter(doc.values())))):
-        table.add_row(i + 1, _numeric_row({"epoch": i, **{k: v[i] for k, v in doc.items()}}))
+    for i in range(len(next(iter(lists.values())))):
+        table.add_row(i + 1, _numeric_row({"epoch": i, **{k: v[i] for k, v in lists.items()}}))
     add_table(sink, table)
     sink.close()
     history.formats.append("keras_history")

@@ -163,8 +163,8 @@ def onset_of_final_run(c: Curve, condition: np.ndarray) -> float | None:
 
 
 def n_classes(h: RunHistory) -> int | None:
-    """Number of classes from the log's meta, when it is a classification run with at least 2 classes; else 2 when
-    the log looks binary (`binary_from_initial_loss`)."""
+    """Number of classes from the log's meta, when it is a classification run with at least 2 classes; else the count
+    its first loss gives (`classes_from_initial_loss`)."""
     if str(h.meta.get("task", "classification")).lower() not in ("classification", "", "none"):
         return None
     try:
@@ -173,23 +173,36 @@ def n_classes(h: RunHistory) -> int | None:
         return None
     if c >= 2:
         return c
-    return 2 if binary_from_initial_loss(h) else None
+    return classes_from_initial_loss(h)
 
 
 # Karpathy 2019, "A Recipe for Training Neural Networks" (verify the loss at init): a softmax classifier starts at
-# ln C. A log that says nothing of its classes but logs an accuracy and starts within 3% of ln 2 is read as binary.
+# ln C. A log that says nothing of its classes but logs an accuracy and starts within 3% of ln 2 is read as binary;
+# within 3% of ln 3, ln 4 or ln 5 as 3-5 classes when its first accuracy is also near 1/C (ln C and ln (C+1) are
+# closer than 2 x 3% from C = 6 on, so larger counts are not read from the loss).
 INIT_LN2_TOLERANCE = 0.03
+INIT_MAX_CLASSES = 5
+INIT_ACC_ABOVE_CHANCE = 0.15
 
 
-def binary_from_initial_loss(h: RunHistory) -> bool:
-    """No class count in the log, an accuracy logged, and the first training loss within 3% of ln 2."""
-    if h.meta.get("n_classes") or not any(h.get(a) is not None for a in ("train_acc", "val_acc")):
-        return False
+def classes_from_initial_loss(h: RunHistory) -> int | None:
+    """No class count in the log, an accuracy logged, and the first training loss within 3% of ln C for C in 2..5
+    (for C >= 3 the first accuracy within INIT_ACC_ABOVE_CHANCE of 1/C as well): C, else None (issue 13's corpus:
+    4-class runs starting at 1.387-1.393 = ln 4 with accuracy 0.23-0.28)."""
+    accs = [c for c in (h.get("train_acc"), h.get("val_acc")) if c is not None and len(c)]
     loss = h.get("train_loss", "step") or h.get("train_loss", "epoch")
-    if loss is None:
-        return False
+    if h.meta.get("n_classes") or not accs or loss is None:
+        return None
     finite = [v for v in loss.y[:3] if math.isfinite(v)]
-    return bool(finite) and abs(float(np.median(finite)) / math.log(2) - 1) <= INIT_LN2_TOLERANCE
+    if not finite:
+        return None
+    first = float(np.median(finite))
+    first_acc = float(accs[0].y[0]) / (100.0 if float(accs[0].y[0]) > 1.0 else 1.0)
+    for c in range(2, INIT_MAX_CLASSES + 1):
+        near_chance = c == 2 or first_acc <= 1 / c + INIT_ACC_ABOVE_CHANCE
+        if abs(first / math.log(c) - 1) <= INIT_LN2_TOLERANCE and near_chance:
+            return c
+    return None
 
 
 def meta_int(h: RunHistory, key: str) -> int | None:

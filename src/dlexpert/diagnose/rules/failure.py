@@ -22,6 +22,7 @@ from ._common import (
     finding,
     fmt,
     get_curve,
+    median_filter,
     n_classes,
     solutions,
     unrecognised_losses,
@@ -34,6 +35,11 @@ MIN_POINTS = 6
 # warm-up transient is inside the first 15%) and above its running minimum by DIVERGE_ABOVE_MIN.
 DIVERGE_RISE = 1.2
 DIVERGE_ABOVE_MIN = 1.5
+# ... or its running median went down to 60% of its start or lower and the last quarter is back at 90% of the start:
+# what it learned is undone (issue 13's corpus: a binary fine-tune from 0.67 down to 0.31, then back to 0.65-0.76 =
+# ln 2 as its LR rose).
+DIVERGE_LEARNED = 0.6
+DIVERGE_UNDONE = 0.9
 # Heuristic: "flat" = the last half of the curve spans less than this fraction of its level (a loss frozen at a
 # constant; float32 noise is ~1e-7).
 STUCK_REL_RANGE = 1e-3
@@ -74,15 +80,20 @@ STUCK_SOURCE = "issue 13's real-log corpus (a loss frozen at a constant, accurac
 
 
 def _rises(c: Curve) -> tuple[float, float, float, float] | None:
-    """(early median, late median, running minimum, x where the rise began) when the curve ends far above both its
-    start and its best, else None."""
+    """(early median, late median, running minimum, x where the rise began) when the curve ends far above its best
+    and either above its start or back near it after learning, else None."""
     k_early, k_late = max(2, int(0.15 * len(c))), max(2, int(0.25 * len(c)))
     early, late = float(np.median(c.y[:k_early])), float(np.median(c.y[-k_late:]))
     best_i = int(np.argmin(c.y))
     best = float(c.y[best_i])
     if early <= 0 or best <= 0:
         return None
-    if late > DIVERGE_RISE * early and late > DIVERGE_ABOVE_MIN * best and best_i < len(c) - k_late:
+    if best_i >= len(c) - k_late or late <= DIVERGE_ABOVE_MIN * best:
+        return None
+    k = max(3, (len(c) // 10) | 1)  # odd: a noisy per-step curve's lowest single value is not what it learned
+    learned = float(np.min(median_filter(c.y, k)))
+    undone = learned <= DIVERGE_LEARNED * early and late >= DIVERGE_UNDONE * early  # all it learned is lost
+    if late > DIVERGE_RISE * early or undone:
         return early, late, best, float(c.x[best_i])
     return None
 
@@ -341,8 +352,8 @@ def invalid_loss(h: RunHistory) -> Finding | None:
 
 
 def _zero_accuracy(h: RunHistory) -> Finding | None:
-    """An accuracy of exactly 0 at every one of >= FROZEN_EVALS evaluations: no classifier scores that, not even a
-    constant guess (it scores its class's share) or a random one (1/C), so the metric does not measure what it says
+    """An accuracy of exactly 0 at every one of >= FROZEN_EVALS evaluations: a random guess scores about 1/C and a
+    constant one its class's share, so the metric is broken or the one class predicted is missing from the split
     (issue 13's corpus: train and val accuracy 0.0 at all 14 epochs of a run whose val loss moved 32-70)."""
     for name in ("val_acc", "train_acc"):
         c = get_curve(h, name, min_points=FROZEN_EVALS)
@@ -354,9 +365,10 @@ def _zero_accuracy(h: RunHistory) -> Finding | None:
             severity="warning",
             diagnosis=(
                 f"The {name.replace('_', ' ')} is 0 at {'every one' if not c.y.any() else f'{len(c) - 1}'} of the "
-                f"{len(c)} evaluations: even a constant or random guess scores above 0, so the metric is not measuring "
-                "what it says (accuracy on a regression target, labels and predictions in different encodings, or a "
-                "shape mismatch in the comparison)."
+                f"{len(c)} evaluations: a random guess scores about 1/C and a constant one its class's share, so "
+                "either the metric does not measure what it says (accuracy on a regression target, labels and "
+                "predictions in different encodings, a shape mismatch in the comparison) or the model predicts one "
+                "class the validation set does not contain (check the split)."
             ),
             evidence={"series": name, "points": len(c)},
             source=INVALID_SOURCE,

@@ -13,7 +13,7 @@ from ..history import RunHistory
 from ._common import (
     Curve,
     at,
-    binary_from_initial_loss,
+    classes_from_initial_loss,
     epoch_or_step,
     finding,
     fmt,
@@ -440,7 +440,7 @@ def underfitting(h: RunHistory) -> Finding | None:
         return None
     improvement = (first - now) / abs(first)
     C = n_classes(h)
-    inferred_binary = C == 2 and binary_from_initial_loss(h)
+    inferred = C is not None and classes_from_initial_loss(h) == C
     ln_c = math.log(C) if C else None
     acc = epoch_or_step(h, "train_acc", min_epochs=2, min_steps=2) or epoch_or_step(
         h, "val_acc", min_epochs=2, min_steps=2
@@ -480,8 +480,8 @@ def underfitting(h: RunHistory) -> Finding | None:
     frozen = None if ratio is None else ratio < UPDATE_RATIO_LOW
     parts = [f"after {span} the train loss went from {fmt(first)} to {fmt(now)} ({improvement:.1%})"]
     if ln_c is not None:
-        inferred = " (2 classes, read from a first loss of ln 2)" if inferred_binary else ""
-        parts.append(f"ln({C}) = {fmt(ln_c)} is what a uniform guess scores{inferred}")
+        read = f" ({C} classes, read from a first loss of ln {C})" if inferred else ""
+        parts.append(f"ln({C}) = {fmt(ln_c)} is what a uniform guess scores{read}")
     if acc is not None and acc_now is not None:
         parts.append(f"{acc.name} is {acc_now:.1%}" + (f" against {chance:.1%} for random guessing" if chance else ""))
     if at_majority and acc is not None:
@@ -515,7 +515,7 @@ def underfitting(h: RunHistory) -> Finding | None:
             "train_loss_now": now,
             "improvement": improvement,
             "ln_n_classes": ln_c,
-            "n_classes_from_initial_loss": inferred_binary,
+            "n_classes_from_initial_loss": inferred,
             "acc_now": acc_now,
             "chance_acc": chance,
             "val_loss_now": val_now,

@@ -192,6 +192,10 @@ OSC_MAX_BINS = 40
 OSC_MIN_BINS = next(n for n in range(OSC_MIN_POINTS, 100) if n - int(n * JUDGE_AFTER) >= OSC_MIN_POINTS)
 OSC_MIN_EPOCHS = math.ceil(OSC_MIN_POINTS / (1 - JUDGE_AFTER))
 
+# Heuristic: an accuracy whose judged window never gets 15 points above chance (1/C) is a stuck run's noise; the stuck
+# and underfitting rules speak for it (issue 13's corpus: 4-class runs at 0.23-0.32 accuracy, loss at ln 4).
+OSC_AT_CHANCE = 0.15
+
 OSC_SOURCE = (
     "AUTOTRAINER (Zhang et al., ICSE 2021) ol_judge / unstable_loss (zeta = 0.03 on accuracy, eta = 0.2, judged after "
     "30% of the run); problems.yaml loss_oscillation; 10%/15% loss swings and the 3x movement/progress ratio are "
@@ -257,14 +261,18 @@ def loss_oscillation(h: RunHistory) -> Finding | None:
         if val is not None:
             candidates.append((val, is_loss, thr, "one point per evaluation"))
     best: tuple[Curve, list[int], float, float, bool, float, str] | None = None
+    C = n_classes(h)
     for c, is_loss, thr, how in candidates:
         w = c.after(JUDGE_AFTER)
         if len(w) < OSC_MIN_POINTS:
             continue
+        percent = 100.0 if float(np.max(c.y)) > 1.0 else 1.0
+        if not is_loss and C is not None and float(np.max(w.y)) / percent <= 1 / C + OSC_AT_CHANCE:
+            continue  # an accuracy that never leaves chance wobbles with the sampling, not with the learning rate
         # A validation curve's first evaluation (before much training) does not set the scale its later swings are
         # measured against; a training curve's whole range does (its converged noise is not an oscillation).
-        scale = c.y[max(1, len(c) // 10) :] if c.name.startswith("val_") else c.y
-        floor = OSC_MIN_OF_RANGE * float(np.max(scale) - np.min(scale))
+        judged = c.y[max(1, len(c) // 10) :] if c.name.startswith("val_") else c.y
+        floor = OSC_MIN_OF_RANGE * float(np.max(judged) - np.min(judged))
         rev, tv_ratio = _reversals(w.y, relative=is_loss, threshold=thr, floor=floor, lower_is_better=is_loss)
         rate = len(rev) / len(w)
         if rate >= OSC_RATE and (best is None or rate > best[2]):

@@ -179,3 +179,28 @@ def test_a_small_decoder_llm_on_a_board_is_served_as_gguf() -> None:
     d = advise(spec, assume_defaults=True).decisions
     assert d is not None and d.deployment is not None
     assert any("GGUF" in f for f in d.deployment.formats) and not any("TensorRT" in f for f in d.deployment.formats)
+
+
+def test_a_fine_tuned_checkpoint_named_in_other_words_is_the_base_model() -> None:
+    """'our Mistral-7B SFT checkpoint' is Mistral-7B, not a larger model the catalog ranks higher."""
+    spec = parse_task({"task": {"type": "DPO", "domain": "NLP", "specificTask": "align our chat model"},
+                       "data": {"size": "60k preference pairs"},
+                       "constraints": {"computeResources": "one RTX 4090 24GB"},
+                       "existingSetup": {"baseModel": "our Mistral-7B SFT checkpoint"}})  # fmt: skip
+    assert advise(spec).model_dump()["modelDesign"]["pretrainedModel"]["name"] == "mistralai/Mistral-7B-v0.1"
+
+
+def test_an_llm_served_from_a_gpu_must_fit_it_at_the_precision_its_latency_assumes() -> None:
+    """Serving on one L4 (24 GB) with vLLM: a 14.7B model's 29 GB of 16-bit weights do not fit."""
+    plan = _plan({"computeResources": "training on one RTX 4090 24GB, serving on a single L4 with vLLM"},
+                 task={"type": "fine-tune an LLM", "domain": "NLP", "specificTask": "support chatbot in our tone"},
+                 size="15k conversations")  # fmt: skip
+    name = plan["modelDesign"]["pretrainedModel"]["name"]
+    assert "14B" not in name and "32B" not in name and "70B" not in name
+
+
+def test_text_to_speech_plans_a_tts_model_not_a_speech_recogniser() -> None:
+    plan = _plan({"computeResources": "train on an RTX 3090; runs on a raspberry pi 4"},
+                 task={"type": "text to speech", "domain": "audio", "specificTask": "a custom voice"},
+                 size="1.5 hours of audio")  # fmt: skip
+    assert "vits" in plan["modelDesign"]["architecture"].lower()

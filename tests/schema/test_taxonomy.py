@@ -100,3 +100,24 @@ def test_translation_gets_a_translation_model_not_an_english_one() -> None:
     spec = parse_task({"task": task, "data": {"size": "30k pairs"}, "constraints": {"computeResources": "A100"}})
     d = advise(spec, assume_defaults=True).decisions
     assert d.training.family in {"nllb", "marian"}
+
+
+@pytest.mark.parametrize(
+    ("written", "domain", "specific", "family"),
+    [
+        ("image classification", "CV", "which of 120 dog breeds", "fine-grained-classification"),
+        ("semantic segmentation", "remote sensing", "kelp canopy per pixel from Landsat", "remote-sensing"),
+        ("reinforcement learning", "robotics", "a quadcopter controller that outputs 4 motor thrusts", "rl-continuous"),
+        ("video classification", "CV", "which animal species is in each camera-trap clip", "video-classification"),
+        ("text-to-image fine-tuning", "CV", "LoRA on photos of our sneakers", "image-generation"),
+        ("stance detection", "NLP", "does the article body agree with its headline", "sentence-pair-classification"),
+        ("text-to-SQL", "NLP", "questions about our sales tables", "code-generation"),
+    ],
+)
+def test_the_words_of_the_task_narrow_a_generic_family_of_the_same_type(
+    written: str, domain: str, specific: str, family: str
+) -> None:
+    """A generic family (image classification, semantic segmentation, RL) gives way to the one the task's words
+    name when it is of the same seed type; a specific one (video classification) does not."""
+    task = parse_task({"task": {"type": written, "domain": domain, "specificTask": specific}}).task
+    assert task.family == family

@@ -18,7 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..estimate import LatencyEstimate, estimate_gmacs, predict_latency, training_memory_gb, training_time
+from ..estimate import (
+    LLM_4BIT_BYTES,
+    LLM_WEIGHT_BYTES,
+    LatencyEstimate,
+    estimate_gmacs,
+    predict_latency,
+    training_memory_gb,
+    training_time,
+)
 from ..knowledge import ModelEntry, get_family, get_regimes, list_models
 from ..weights import WeightsStatus
 from ._analyze import Context
@@ -77,15 +85,24 @@ class Selection:
 
 
 # The share of a deployment device's memory its model's weights may take: the runtime, activations (KV cache for an
-# LLM) and the rest of the application need the remainder.
+# LLM) and the rest of the application need the remainder. A dedicated GPU server gives the model more: vLLM takes
+# 90% of the GPU by default (`gpu_memory_utilization=0.9`) for weights and KV cache, and 75% for the weights leaves the
+# cache room for a few concurrent requests (heuristic).
 DEPLOY_MEMORY_SHARE = 0.6
+SERVER_MEMORY_SHARE = 0.75
+
+
+def _serving_bytes_per_param(entry: ModelEntry, hw_kind: str) -> float:
+    """Bytes per weight where the model serves, as the latency estimate assumes them: LLMs 16-bit on GPU servers
+    (vLLM/TGI) and 4-bit elsewhere (llama.cpp GGUF Q4); other models fp16 on accelerators, int8 on CPUs and
+    microcontrollers (the smallest a plan would ship)."""
+    if entry.family in LLM_FAMILIES:
+        return LLM_WEIGHT_BYTES.get(hw_kind, LLM_4BIT_BYTES)
+    return 2.0 if hw_kind in {"gpu", "edge", "tpu", "npu"} else 1.0
 
 
 def _serving_weights_gb(entry: ModelEntry, hw_kind: str) -> float:
-    """Weights in memory where the model serves: LLMs 4-bit (llama.cpp/AWQ practice), microcontrollers int8,
-    accelerators fp16, CPUs int8 when quantized (the smallest a plan would ship)."""
-    bytes_per = 0.5 if entry.family in LLM_FAMILIES else 2.0 if hw_kind in {"gpu", "edge", "tpu", "npu"} else 1.0
-    return entry.params_m * 1e6 * bytes_per / 1e9
+    return entry.params_m * 1e6 * _serving_bytes_per_param(entry, hw_kind) / 1e9
 
 
 def serving_precision(hw_kind: str) -> str:
@@ -165,10 +182,11 @@ def _check_fit_to_task(ctx: Context, c: Candidate) -> None:
         (c.failures if ctx.task_type == "classification" else c.soft).append(note)
     serving_gb = _serving_weights_gb(entry, ctx.infer_hw.kind)
     capacity_gb = ctx.infer_hw.flash_mb / 1e3 if ctx.infer_hw.flash_mb else ctx.infer_hw.memory_gb  # MCUs: flash
-    if ctx.infer_hw.name != ctx.train_hw.name and serving_gb > DEPLOY_MEMORY_SHARE * capacity_gb:
+    share = SERVER_MEMORY_SHARE if ctx.infer_hw.kind in {"gpu", "tpu"} else DEPLOY_MEMORY_SHARE
+    if ctx.infer_hw.name != ctx.train_hw.name and serving_gb > share * capacity_gb:
         c.failures.append(
-            f"its weights ({serving_gb:.2g} GB served as {'4-bit' if entry.family in LLM_FAMILIES else 'int8/fp16'}) "
-            f"do not fit {DEPLOY_MEMORY_SHARE:.0%} of the {capacity_gb:g} GB of {ctx.infer_hw.display_name}"
+            f"its weights ({serving_gb:.2g} GB at {_serving_bytes_per_param(entry, ctx.infer_hw.kind):g} B/param) "
+            f"do not fit {share:.0%} of the {capacity_gb:g} GB of {ctx.infer_hw.display_name}"
         )
     if ctx.family is not None and ctx.family.architectures and entry.family not in ctx.family.architectures:
         used = ", ".join(ctx.family.architectures)
@@ -425,7 +443,21 @@ def _existing_base(ctx: Context, cands: list[Candidate]) -> Candidate | None:
     ]
     if not matches:
         matches = [c for c in cands if want and want in re.sub(r"[^a-z0-9.]", "", c.entry.hub_id.lower())]
+    if not matches:  # "our Mistral-7B SFT checkpoint": the family and size named inside other words
+        named = [(len(k), c) for c in cands for k in _family_and_size(c.entry.hub_id) if k in want]
+        longest = max((n for n, _ in named), default=0)
+        matches = [c for n, c in named if n == longest]
     return min(matches, key=lambda c: len(c.entry.hub_id)) if matches else None
+
+
+def _family_and_size(hub_id: str) -> list[str]:
+    """How people name a checkpoint they fine-tuned from this one: its name up to its size, and its first word with
+    its size ('meta-llama/Llama-3.1-8B-Instruct' -> 'llama3.18b', 'llama8b'); none when the name has no size."""
+    words = hub_id.lower().split("/")[-1].replace("_", "-").split("-")
+    size = next((i for i, w in enumerate(words) if re.fullmatch(r"\d+(?:\.\d+)?[bm]", w)), None)
+    if size is None or size == 0:
+        return []
+    return list(dict.fromkeys(["".join(words[: size + 1]), words[0] + words[size]]))
 
 
 def _screen_hours(ctx: Context, c: Candidate, mixed: bool) -> float:

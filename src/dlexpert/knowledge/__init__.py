@@ -356,7 +356,12 @@ def _phrase_keys(phrase: str | None) -> list[str]:
     low = " ".join(phrase.strip().lower().replace("_", " ").split())
     keys = [low, re.sub(r"\s*\([^)]*\)", "", low).strip()]
     keys += [p.strip() for p in re.split(r"[/(),;]| or ", low) if p.strip()]
+    keys += [_HOW.sub("", k).strip() for k in keys]  # "text-to-image fine-tuning" names text-to-image
     return list(dict.fromkeys(k for k in keys if k))
+
+
+# How a task is trained, written after what it is: not part of the task's name.
+_HOW = re.compile(r"\s+(?:fine-?tun(?:e|ed|ing)|training|pre-?training from scratch|from scratch|model|task)$")
 
 
 def find_task_family(

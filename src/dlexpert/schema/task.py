@@ -266,6 +266,11 @@ class Task(_Section):
             text = " ".join(t for t in own if isinstance(t, str)) or None
             seed_type = _known(phrase, TASK_TYPES, _TYPE_SYNONYMS) if phrase else None
             family = find_task_family(phrase=phrase, domain=domain)
+            refined = find_task_family(text=text, domain=domain) if family is not None else None
+            if family is not None and family.generic_for and refined is not None and refined.type == family.type:
+                # The words of the task narrow a generic family of the same type: "image classification" of dog
+                # breeds is fine-grained, "semantic segmentation" of Landsat tiles is remote sensing.
+                family = refined
             if family is None or (domain is not None and family.domain != domain):
                 # The type's words name nothing, or a family of another domain ("sentiment analysis" of table rows):
                 # the specificTask's words, or the generic family of the stated domain, come first.

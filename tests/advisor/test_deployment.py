@@ -204,3 +204,16 @@ def test_text_to_speech_plans_a_tts_model_not_a_speech_recogniser() -> None:
                  task={"type": "text to speech", "domain": "audio", "specificTask": "a custom voice"},
                  size="1.5 hours of audio")  # fmt: skip
     assert "vits" in plan["modelDesign"]["architecture"].lower()
+
+
+@pytest.mark.parametrize("compute", ["Arduino Nano 33 BLE Sense", "a microcontroller", "iPhone 15"])
+def test_a_device_that_cannot_train_named_alone_is_the_deployment_target(compute: str) -> None:
+    """A microcontroller, phone or browser named as the only compute is where the model runs; training is planned on
+    the default device and the plan says it assumed it (it used to train on a Cortex-M4, or a Jetson AGX Orin)."""
+    plan = _plan({"computeResources": compute})
+    train = _evidence(plan, "training hardware")
+    assert "microcontroller" not in train and "Jetson" not in train and "iPhone" not in train
+    assert _evidence(plan, "deployment target")
+    assert any(a["field"] == "constraints.computeResources" for a in plan["assumptions"])
+    both = _plan({"computeResources": "ESP32-S3 devkit for the device, I train on colab"})
+    assert "microcontroller" not in _evidence(both, "training hardware")

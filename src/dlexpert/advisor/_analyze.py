@@ -30,6 +30,7 @@ from ..schema._quantity import (
     Budget,
     Latency,
     device_kind,
+    only_runs_there,
     parse_compute,
     parse_data_size,
     split_deployment,
@@ -435,11 +436,21 @@ def _training_hardware(cons: Any, hardware: str | None, notes: _Notes) -> tuple[
     compute = cons.compute_parsed
     n_devices, n_nodes = (compute.n_devices, compute.n_nodes) if compute is not None else (1, 1)
     mem = None
+    runs_only = compute is not None and only_runs_there(split_deployment(compute.text)[0])
     if hardware:
         train_hw = _named_hardware(hardware, notes)
-    elif compute is not None:
+    elif compute is not None and not runs_only:
         train_hw, mem = _hardware_from_text(compute, notes), compute.memory_gb
     else:
+        if runs_only:
+            n_devices, n_nodes = 1, 1
+            notes.assumptions.append(Assumption(
+                field="constraints.computeResources",
+                value=get_regimes()["defaults"]["compute"],
+                reason=f"{compute.text!r} is where the model runs (a {device_kind(compute.text)} does not train "
+                       "networks); what it trains on is not said, so the default is planned and the device is the "
+                       "deployment target",
+            ))  # fmt: skip
         q = Question(
             field="constraints.computeResources",
             question="What will you train on (e.g. 'single-GPU 24GB', '8x A100', 'CPU (8 cores)')?",
@@ -449,7 +460,11 @@ def _training_hardware(cons: Any, hardware: str | None, notes: _Notes) -> tuple[
         default = get_regimes()["defaults"]["compute"]
         parsed = parse_compute(default)
         train_hw = find_hardware(parsed.device or default) or _generic(parsed.kind, parsed.memory_gb, None)
-        notes.ask_or_assume(q, default)
+        if runs_only:
+            notes.evidence.append(Evidence(claim="training hardware", value=f"1 x {train_hw.display_name}",
+                                           source=f"assumed (regimes.yaml defaults.compute {default!r})"))  # fmt: skip
+        else:
+            notes.ask_or_assume(q, default)
     if mem and mem > train_hw.memory_gb * 1.05 and train_hw.kind != "cpu":
         notes.warnings.append(
             f"computeResources says {mem:g} GB but {train_hw.display_name} has {train_hw.memory_gb:g} GB; "

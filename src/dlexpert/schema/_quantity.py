@@ -605,11 +605,25 @@ def split_deployment(text: str) -> tuple[str, str | None]:
         return text, text
     m = _DEPLOY_CLAUSE.search(text.lower())
     if m is None or device_kind(text[m.start() :]) is None:
-        return text, None
+        return (text, text) if only_runs_there(text) else (text, None)
     before = text[: m.start()].strip(" ;,.-(")
     if not before or (device_kind(before) is None and not re.search(r"\d", before)):
         return text, text  # "fine-tune and serve on the same 2x A10 box": one device for both
     return before, text[m.start() :].strip(" ;,.)")
+
+
+# Devices that do not train networks: named alone as compute, they are where the model runs.
+CANNOT_TRAIN = frozenset({"mcu", "browser", "npu"})
+
+
+def only_runs_there(text: str) -> bool:
+    """The text names a device that does not train networks (a microcontroller, a browser, a phone) and none that
+    does ("Arduino Nano 33 BLE Sense", but not "ESP32-S3 for the device, I train on colab")."""
+    low = text.lower()
+    trainer = any(re.search(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z])", low) for w in _GPU_WORDS)
+    trainer = trainer or bool(_GPU_MODEL.search(low) or re.search(r"\btpu|(?<![a-z])(cpu|laptop|desktop|macbook|"
+                                                                   r"workstation|server)", low))  # fmt: skip
+    return device_kind(text) in CANNOT_TRAIN and not trainer
 
 
 def _deploys(clause: str) -> bool:
@@ -678,8 +692,6 @@ _GPU_MODEL = re.compile(r"\b(?:gtx |rtx )?\d{4} ?ti\b|\ba10g\b|\bl40s\b|\bh800\b
 _EDGE_WORDS = (
     "jetson",
     "orin",
-    "microcontroller",
-    "mcu",
     "coral",
 )  # "edge" alone counts only when nothing else is named
 _NPU_WORDS = ("npu", "phone", "mobile", "android", "iphone", "neural engine", "snapdragon", "hexagon")
@@ -704,7 +716,10 @@ def parse_compute(text: str) -> Compute:
     )
     is_gpu = has(_GPU_WORDS) or bool(_GPU_MODEL.search(low))
     is_tpu = bool(re.search(r"\btpu", low))
-    is_edge, is_npu = has(_EDGE_WORDS) or (bool(re.search(r"\bedge\b", low)) and not is_cpu), has(_NPU_WORDS)
+    is_edge = has(_EDGE_WORDS) or (bool(re.search(r"\bedge\b", low)) and not is_cpu)
+    is_npu = has(_NPU_WORDS)
+    if has(_MCU_WORDS) and not (is_cpu or is_gpu or is_tpu or is_edge or is_npu):
+        is_edge = True  # a microcontroller named alone: the advisor plans it as the deployment target
     if "apple" in low or re.search(r"\bm[1-4]\b", low):
         is_npu = is_npu or not is_gpu
     if _NO_GPU.search(low):

@@ -217,3 +217,15 @@ def test_a_device_that_cannot_train_named_alone_is_the_deployment_target(compute
     assert any(a["field"] == "constraints.computeResources" for a in plan["assumptions"])
     both = _plan({"computeResources": "ESP32-S3 devkit for the device, I train on colab"})
     assert "microcontroller" not in _evidence(both, "training hardware")
+
+
+def test_a_language_model_asked_for_from_scratch_is_sized_to_its_tokens() -> None:
+    """'train a small GPT from scratch (not finetune)' on 470M tokens: no fine-tuning of a 0.5B checkpoint, and the
+    smallest catalog LLM architecture, with the Chinchilla optimum (~24M parameters) stated."""
+    spec = parse_task({"task": {"type": "language model pretraining", "domain": "NLP",
+                                "specificTask": "train a small GPT from scratch (not finetune) on kids stories"},
+                       "data": {"size": "~470M tokens (TinyStories)"},
+                       "constraints": {"computeResources": "my own RTX 3060 12GB"}})  # fmt: skip
+    plan = advise(spec, assume_defaults=True).model_dump()
+    assert plan["modelDesign"]["pretrainedModel"] is None and "gpt2" in plan["modelDesign"]["architecture"]
+    assert "compute-optimal is ~24M" in " ".join(plan["warnings"])

@@ -21,7 +21,7 @@ from ..weights import WeightsStatus, weights_status
 from ._analyze import Context, analyse, detect_hardware
 from ._practice import built_size, debugging_guidance, engineering_practice, expected_performance, needs_sharding
 from ._recipe import RecipeChoice, design_training
-from ._select import Candidate, Selection, benchmark_key, select, serving_precision
+from ._select import PRETRAINED_LIBRARIES, Candidate, Selection, benchmark_key, select, serving_precision
 
 __all__ = ["Context", "Decisions", "TrainingChoice", "advise", "advise_with_decisions", "analyse", "detect_hardware"]
 
@@ -278,10 +278,14 @@ def _model_design(ctx: Context, sel: Selection) -> ModelDesign:
         )
     n_text = f"{n:,} samples" if n is not None else "an unknown number of samples"
     if c.scratch:
+        why = (
+            "the spec asks for it"
+            if ctx.scratch_required and e.library in PRETRAINED_LIBRARIES
+            else "no pretrained weights cover this input"
+        )
         tradeoff = (
-            f"Training from scratch: {n_text} is enough for {fam.display_name} (it needs >= "
-            f"{fam.min_samples_scratch:,} to train from scratch), and no pretrained weights cover this input. "
-            f"Step 2 for {ctx.band} data: {band['strategy']} ({band['source']})."
+            f"Training from scratch ({why}): {fam.display_name} needs >= {fam.min_samples_scratch:,} samples from "
+            f"scratch and there are {n_text}. Step 2 for {ctx.band} data: {band['strategy']} ({band['source']})."
         )
     else:
         scratch_ok = n is not None and n >= fam.min_samples_scratch

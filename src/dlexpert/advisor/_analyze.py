@@ -87,6 +87,8 @@ class Context:
     image_side: int | None = None  # training resolution the spec states ("tiles of 1024x1024"), when it does
     runtimes: list[str] = field(default_factory=list)  # serving runtimes the spec names ("as a quantized tflite")
     required_model: str | None = None  # a model the spec says it must use ("fixed to EfficientNet-Lite0")
+    scratch_required: bool = False  # the spec says to train from scratch ("train a small GPT from scratch")
+    n_tokens: int | None = None  # training tokens, when data.size counts them (a language model's data)
     overhead: bool = False  # satellite/aerial/drone imagery: no canonical "up", so rotations keep the label
     input_shape: tuple[int, ...] | None = None  # per sample, from a data profile when one was given
     modality: str | None = None  # image | sequence | tabular | text, from a data profile
@@ -207,6 +209,8 @@ def analyse(
         image_side=_image_side(spec, notes) if profile is None else None,
         runtimes=_named_runtimes(spec),
         required_model=_required_model(spec),
+        scratch_required=_scratch_required(spec, notes),
+        n_tokens=spec.data.size_parsed.tokens if spec.data.size_parsed is not None else None,
         overhead=spec.task.domain == "CV" and bool(_OVERHEAD.search(_task_text(spec))),
         input_shape=input_shape,
         modality=getattr(profile, "modality", None),
@@ -386,6 +390,20 @@ def _unread_constraints(cons: Any, notes: _Notes) -> None:
                     "'top-1 > 90%', '$500') to plan for it",
                 )
             )
+
+
+# "train a small GPT from scratch (not finetune)", "no pretrained weights allowed": the user rules fine-tuning out.
+_SCRATCH = re.compile(r"\bfrom scratch\b|\bnot (?:to )?fine-?tun|\bno pre-?trained\b|\bwithout pre-?trained\b")
+
+
+def _scratch_required(spec: TaskSpec, notes: _Notes) -> bool:
+    """The spec's words say to train from scratch: every candidate is then its architecture, randomly initialised."""
+    text = _task_text(spec)
+    m = _SCRATCH.search(text)
+    if m:
+        said = text[max(0, m.start() - 30) : m.end() + 20]
+        notes.evidence.append(Evidence(claim="training from scratch", value="required", source=f"task text {said!r}"))
+    return m is not None
 
 
 def _data_size(spec: TaskSpec, dataset: DatasetInfo | None, notes: _Notes) -> int | None:

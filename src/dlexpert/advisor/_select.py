@@ -42,6 +42,10 @@ WeightsCheck = Callable[[ModelEntry], WeightsStatus]
 # Libraries whose catalog entries come with pretrained weights; anything else is an architecture trained from scratch.
 PRETRAINED_LIBRARIES = {"timm", "torchvision", "transformers", "ultralytics", "open_clip", "diffusers", "nemo"}
 LLM_FAMILIES = frozenset(get_regimes()["llm_families"])
+# A language model trained from scratch wants about 20 tokens per parameter (Chinchilla: Hoffmann et al. 2022, arXiv
+# 2203.15556); more parameters than CHINCHILLA_SLACK x the optimum for the tokens at hand waste the compute.
+CHINCHILLA_TOKENS_PER_PARAM = 20
+CHINCHILLA_SLACK = 5.0
 # Models at least this large (millions of parameters) try full fine-tuning, then LoRA, then (LLMs on CUDA) QLoRA.
 LARGE_MODEL_M = 500
 
@@ -168,7 +172,7 @@ def _pool(ctx: Context, *, any_size_scratch: bool = False) -> list[tuple[ModelEn
                 continue
             if (ctx.task_type == "classification" or encoder_task) and m.family in LLM_FAMILIES:
                 continue
-        out.append((m, m.library not in PRETRAINED_LIBRARIES))
+        out.append((m, m.library not in PRETRAINED_LIBRARIES or ctx.scratch_required))
     return out
 
 
@@ -339,6 +343,14 @@ def _candidate(
     ):
         c.failures.append(f"no published {reference[0]} on {ctx.dataset.name} shows it can reach {ctx.accuracy.text!r}")
     is_llm = entry.family in LLM_FAMILIES
+    if scratch and is_llm and ctx.n_tokens:
+        optimal_m = ctx.n_tokens / CHINCHILLA_TOKENS_PER_PARAM / 1e6
+        if entry.params_m > CHINCHILLA_SLACK * optimal_m:
+            c.failures.append(
+                f"{entry.params_m:.0f}M params from scratch on {ctx.n_tokens / 1e6:,.0f}M tokens: compute-optimal is "
+                f"~{optimal_m:,.0f}M (about {CHINCHILLA_TOKENS_PER_PARAM} tokens per parameter, Hoffmann et al. 2022, "
+                "arXiv 2203.15556); a smaller configuration of this architecture fits the data"
+            )
     if entry.params_m > cap_band and not is_llm and not scratch:
         c.soft.append(f"{entry.params_m:.0f}M params is above the {cap_band}M cap for {ctx.band} data")
     if entry.params_m > cap_compute and not is_llm:
@@ -382,9 +394,17 @@ def select(ctx: Context, *, weights: WeightsCheck | None = None) -> Selection:
     )
     all_feasible = bool(feasible)
     if not feasible:
-        # Nothing meets every constraint: the closest option (fewest failures, then cheapest) is named plainly.
+        # Nothing meets every constraint: the closest option (fewest failures, then cheapest) is named plainly. From
+        # scratch, a checkpoint's published score says nothing about the candidate, so its absence does not count.
         preferred = sorted(
-            cands, key=lambda c: (c.unfit, c.score is None, len(c.failures), _overshoot(c, ctx), c.cost)
+            cands,
+            key=lambda c: (
+                c.unfit,
+                c.score is None and not ctx.scratch_required,
+                len(c.failures),
+                _overshoot(c, ctx),
+                c.cost,
+            ),
         )[:1]
     chosen = _knee(preferred, ctx)
     base = _existing_base(ctx, cands)
@@ -464,6 +484,8 @@ def _screen_hours(ctx: Context, c: Candidate, mixed: bool) -> float:
     """Geometric-mean training time for a screening number of epochs (regimes.yaml `screening_epochs`)."""
     reg = get_regimes()
     epochs = reg["screening_epochs"]["scratch" if c.scratch else "finetune"]
+    if c.scratch and c.entry.family in LLM_FAMILIES:
+        epochs = 1  # a language model pretrains on each token about once (Hoffmann et al. 2022)
     gmacs, _ = estimate_gmacs(c.entry, training=True)
     prec = "bf16" if mixed and ctx.train_hw.supports_bf16 else "fp16" if mixed else "fp32"
     est = training_time(
@@ -480,6 +502,9 @@ def _screen_hours(ctx: Context, c: Candidate, mixed: bool) -> float:
 
 def _overshoot(c: Candidate, ctx: Context) -> float:
     over = 0.0
+    if c.scratch and c.entry.family in LLM_FAMILIES and ctx.n_tokens:
+        optimal_m = ctx.n_tokens / CHINCHILLA_TOKENS_PER_PARAM / 1e6
+        over += max(0.0, math.log(c.entry.params_m / (CHINCHILLA_SLACK * optimal_m)))
     if ctx.latency is not None and c.latency is not None:
         over += max(0.0, math.log(c.latency.ms / ctx.latency.max_ms))
     if ctx.size_limit_mb is not None:

@@ -399,6 +399,10 @@ ACC_LEARNED = 0.5
 # Heuristic: a train loss still falling >= 10% over the last third of the run has only just started to learn: one
 # severity level lower (the verdict may change with more epochs).
 STILL_FALLING = 0.10
+# Heuristic: a validation loss within 2% of ln C (C read from it only up to 5: ln C and ln (C+1) are closer than that
+# above) never beaten, with the accuracy near 1/C, is a model whose learning does not reach new data.
+VAL_UNIFORM_BAND = 0.02
+VAL_UNIFORM_MAX_C = 5
 # Heuristic: train and val losses within 10% of each other = "both bad", not a generalisation gap.
 BOTH_BAD_CLOSE = 0.10
 
@@ -458,7 +462,9 @@ def underfitting(h: RunHistory) -> Finding | None:
     if ln_c is not None and now < UNDERFIT_LEARNED * ln_c:
         return None  # the train loss says it learned; a val accuracy at chance is then a train/val difference
     majority = _majority_rate(h)
-    at_majority = majority is not None and acc is not None and float(np.max(acc.tail(1 / 3).y)) <= majority + 0.02
+    at_majority = (
+        majority is not None and acc is not None and float(np.max(acc.tail(1 / 3).y)) <= majority + CHANCE_MARGIN
+    )
     val_uniform = _val_never_beats_uniform(h)
     if val_uniform is not None and now < UNDERFIT_LEARNED * math.log(val_uniform[0]):
         val_uniform = None  # the train loss learned: what does not carry over is a generalisation problem
@@ -549,12 +555,12 @@ def _val_never_beats_uniform(h: RunHistory) -> tuple[int, float, float] | None:
     C = n_classes(h)
     if C is None:
         k = round(math.exp(float(val.y[0])))
-        C = k if 2 <= k <= 5 and abs(float(val.y[0]) / math.log(k) - 1) <= 0.02 else None
+        C = k if 2 <= k <= VAL_UNIFORM_MAX_C and abs(float(val.y[0]) / math.log(k) - 1) <= VAL_UNIFORM_BAND else None
     if C is None or C < 2:
         return None
     best = float(acc.y.max()) / (100.0 if float(acc.y.max()) > 1.0 else 1.0)
     lowest = float(val.y.min())
-    if lowest < 0.98 * math.log(C) or (best - 1 / C) / (1 - 1 / C) > ABOVE_CHANCE:
+    if lowest < (1 - VAL_UNIFORM_BAND) * math.log(C) or (best - 1 / C) / (1 - 1 / C) > ABOVE_CHANCE:
         return None
     return C, lowest, best
 

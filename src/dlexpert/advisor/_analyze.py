@@ -460,28 +460,20 @@ def _training_hardware(cons: Any, hardware: str | None, notes: _Notes) -> tuple[
     elif compute is not None and not runs_only:
         train_hw, mem = _hardware_from_text(compute, notes), compute.memory_gb
     else:
-        if runs_only:
-            n_devices, n_nodes = 1, 1
-            notes.assumptions.append(Assumption(
-                field="constraints.computeResources",
-                value=get_regimes()["defaults"]["compute"],
-                reason=f"{compute.text!r} is where the model runs (a {device_kind(compute.text)} does not train "
-                       "networks); what it trains on is not said, so the default is planned and the device is the "
-                       "deployment target",
-            ))  # fmt: skip
-        q = Question(
-            field="constraints.computeResources",
-            question="What will you train on (e.g. 'single-GPU 24GB', '8x A100', 'CPU (8 cores)')?",
-            reason="Model size, batch size, mixed precision, adaptation method (full fine-tuning vs LoRA) "
-            "and training time all depend on the device and its memory.",
-        )
         default = get_regimes()["defaults"]["compute"]
         parsed = parse_compute(default)
         train_hw = find_hardware(parsed.device or default) or _generic(parsed.kind, parsed.memory_gb, None)
         if runs_only:
-            notes.evidence.append(Evidence(claim="training hardware", value=f"1 x {train_hw.display_name}",
-                                           source=f"assumed (regimes.yaml defaults.compute {default!r})"))  # fmt: skip
+            assert compute is not None
+            n_devices, n_nodes = 1, 1
+            _trains_elsewhere(compute.text, default, train_hw, notes)
         else:
+            q = Question(
+                field="constraints.computeResources",
+                question="What will you train on (e.g. 'single-GPU 24GB', '8x A100', 'CPU (8 cores)')?",
+                reason="Model size, batch size, mixed precision, adaptation method (full fine-tuning vs LoRA) "
+                "and training time all depend on the device and its memory.",
+            )
             notes.ask_or_assume(q, default)
     if mem and mem > train_hw.memory_gb * 1.05 and train_hw.kind != "cpu":
         notes.warnings.append(
@@ -490,6 +482,21 @@ def _training_hardware(cons: Any, hardware: str | None, notes: _Notes) -> tuple[
         )
         mem = None
     return train_hw, n_devices, n_nodes, mem or train_hw.memory_gb
+
+
+def _trains_elsewhere(text: str, default: str, train_hw: HardwareProfile, notes: _Notes) -> None:
+    """computeResources names only a device that does not train networks: it is the deployment target, and the
+    training device is the default, said as an assumption."""
+    notes.assumptions.append(
+        Assumption(
+            field="constraints.computeResources",
+            value=default,
+            reason=f"{text!r} is where the model runs (a {device_kind(text)} does not train networks); what it trains "
+            "on is not said, so the default is planned and the device is the deployment target",
+        )
+    )
+    notes.evidence.append(Evidence(claim="training hardware", value=f"1 x {train_hw.display_name}",
+                                   source=f"assumed (regimes.yaml defaults.compute {default!r})"))  # fmt: skip
 
 
 def _named_hardware(hardware: str, notes: _Notes) -> HardwareProfile:

@@ -386,7 +386,7 @@ def _isolated_extreme(c: Curve) -> _Spike | None:
 @register_rule(issue="loss_spike")
 def loss_spikes(h: RunHistory) -> Finding | None:
     """Symptom: the training loss suddenly jumps far above its recent level (more than 5 robust sigmas and 1.5x the
-    running median) and then comes back down, or does not.
+    running median) and then comes back down, or does not; or the validation loss does so once, by 3x or more.
     Cause: an update that was too large for the local curvature (too high a peak learning rate, no clipping, Adam
     instability in large Transformers), or a bad batch (corrupted, extremely long or duplicated samples).
     Remedy: clip gradients (max_norm=1.0), lower the peak lr and lengthen warmup; if spikes recur, restart from a

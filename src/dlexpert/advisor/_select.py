@@ -343,14 +343,13 @@ def _candidate(
     ):
         c.failures.append(f"no published {reference[0]} on {ctx.dataset.name} shows it can reach {ctx.accuracy.text!r}")
     is_llm = entry.family in LLM_FAMILIES
-    if scratch and is_llm and ctx.n_tokens:
-        optimal_m = ctx.n_tokens / CHINCHILLA_TOKENS_PER_PARAM / 1e6
-        if entry.params_m > CHINCHILLA_SLACK * optimal_m:
-            c.failures.append(
-                f"{entry.params_m:.0f}M params from scratch on {ctx.n_tokens / 1e6:,.0f}M tokens: compute-optimal is "
-                f"~{optimal_m:,.0f}M (about {CHINCHILLA_TOKENS_PER_PARAM} tokens per parameter, Hoffmann et al. 2022, "
-                "arXiv 2203.15556); a smaller configuration of this architecture fits the data"
-            )
+    optimal_m = _compute_optimal_m(ctx) if scratch and is_llm else None
+    if optimal_m is not None and ctx.n_tokens and entry.params_m > CHINCHILLA_SLACK * optimal_m:
+        c.failures.append(
+            f"{entry.params_m:.0f}M params from scratch on {ctx.n_tokens / 1e6:,.0f}M tokens: compute-optimal is "
+            f"~{optimal_m:,.0f}M (about {CHINCHILLA_TOKENS_PER_PARAM} tokens per parameter, Hoffmann et al. 2022, "
+            "arXiv 2203.15556); a smaller configuration of this architecture fits the data"
+        )
     if entry.params_m > cap_band and not is_llm and not scratch:
         c.soft.append(f"{entry.params_m:.0f}M params is above the {cap_band}M cap for {ctx.band} data")
     if entry.params_m > cap_compute and not is_llm:
@@ -500,10 +499,15 @@ def _screen_hours(ctx: Context, c: Candidate, mixed: bool) -> float:
     return est.hours
 
 
+def _compute_optimal_m(ctx: Context) -> float | None:
+    """Millions of parameters a language model trained from scratch on the spec's tokens should have (Chinchilla)."""
+    return ctx.n_tokens / CHINCHILLA_TOKENS_PER_PARAM / 1e6 if ctx.n_tokens else None
+
+
 def _overshoot(c: Candidate, ctx: Context) -> float:
     over = 0.0
-    if c.scratch and c.entry.family in LLM_FAMILIES and ctx.n_tokens:
-        optimal_m = ctx.n_tokens / CHINCHILLA_TOKENS_PER_PARAM / 1e6
+    optimal_m = _compute_optimal_m(ctx) if c.scratch and c.entry.family in LLM_FAMILIES else None
+    if optimal_m is not None:
         over += max(0.0, math.log(c.entry.params_m / (CHINCHILLA_SLACK * optimal_m)))
     if ctx.latency is not None and c.latency is not None:
         over += max(0.0, math.log(c.latency.ms / ctx.latency.max_ms))

@@ -229,3 +229,23 @@ def test_a_language_model_asked_for_from_scratch_is_sized_to_its_tokens() -> Non
     plan = advise(spec, assume_defaults=True).model_dump()
     assert plan["modelDesign"]["pretrainedModel"] is None and "gpt2" in plan["modelDesign"]["architecture"]
     assert "compute-optimal is ~24M" in " ".join(plan["warnings"])
+
+
+def test_self_supervised_pretraining_gets_dinos_schedule_and_its_multi_crop_compute() -> None:
+    """SSL on 300k unlabelled photos: DINO's recipe (100 epochs, lr 5e-4 per 256), and the training time counts its
+    2 global + 10 local crops and the teacher's forward (4.5 passes per image), not one crop."""
+    spec = parse_task(
+        {
+            "task": {
+                "type": "self-supervised learning",
+                "domain": "vision",
+                "specificTask": "SSL pretraining on drone photos of wind turbine blades",
+            },
+            "data": {"size": "300k unlabeled photos"},
+            "constraints": {"computeResources": "2x RTX 4090"},
+        }
+    )
+    plan = advise(spec, assume_defaults=True).model_dump()  # fmt: skip
+    assert "DINO" in plan["trainingStrategy"]["optimizer"]["learningRate"]
+    basis = " ".join(e["source"] for e in plan["evidence"] if e["claim"] == "training compute")
+    assert "4.5 passes per sample" in basis

@@ -407,6 +407,9 @@ def expected_performance(
                 f"{time_est.describe()}: one forward pass to cache features; the linear head then trains in seconds"
             )
         else:
+            passes = rc.recipe.passes_per_sample
+            if passes != 1.0:
+                gmacs, how = gmacs * passes, f"{how} x {passes:g} passes per sample ({rc.recipe.name})"
             time_est = training_time(
                 gmacs=gmacs, n_samples=n, epochs=rc.epochs, hw=ctx.train_hw, n_devices=ctx.total_devices,
                 precision=prec, batch_size=rc.global_batch, loader=_loader_rate(ctx),

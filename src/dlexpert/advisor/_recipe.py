@@ -74,8 +74,9 @@ def pick_recipe(ctx: Context, c: Candidate) -> Recipe:
             or (ctx.task_type == "segmentation" and "segment" in name)
         ):
             hints += 3
+        named = ctx.family is not None and ctx.family.name in name  # a recipe written for the task family
         sized = r.max_image_px is not None
-        return (r.regime == regime, arch in r.architecture, ctx.domain in r.domains, sized, hints)
+        return (r.regime == regime, arch in r.architecture, ctx.domain in r.domains, named, sized, hints)
 
     return max(pool, key=score)
 

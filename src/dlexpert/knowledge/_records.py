@@ -137,6 +137,9 @@ class Recipe(_Record):
     dropout: float | None = None
     augmentation: list[str] = Field(default_factory=list)
     regularization: list[str] = Field(default_factory=list)
+    # Training compute per sample in units of one forward+backward pass at the model's input size: multi-crop
+    # self-supervised recipes pass several crops per image and an EMA teacher forward.
+    passes_per_sample: float = Field(1.0, gt=0)
     rationale: str  # why these values, written for the user
     source: str
 

@@ -583,3 +583,16 @@ def test_a_history_json_with_summary_scalars_beside_its_lists_is_read(tmp_path: 
     h = read_history(p)
     assert series(h, "val_loss", "epoch") == ([0, 1, 2], [1.4, 1.6, 2.0])
     assert any("'best_epoch' is a single value" in w for w in h.warnings)
+
+
+def test_ultralytics_loss_terms_are_summed_into_the_loss_the_rules_read(tmp_path: Path) -> None:
+    """results.csv logs train/box_loss, train/cls_loss, train/dfl_loss (and the val ones) and no total."""
+    p = tmp_path / "results.csv"
+    p.write_text(
+        "epoch,train/box_loss,train/cls_loss,train/dfl_loss,metrics/mAP50(B),val/box_loss,val/cls_loss,val/dfl_loss\n"
+        "1,1.5,2.0,1.2,0.1,1.4,1.9,1.1\n2,1.3,1.5,1.1,0.3,1.3,1.6,1.05\n"
+    )
+    h = read_history(p)
+    assert series(h, "train_loss", "epoch") == ([1, 2], [pytest.approx(4.7), pytest.approx(3.9)])
+    assert series(h, "val_loss", "epoch")[1] == [pytest.approx(4.4), pytest.approx(3.95)]
+    assert any("train_loss is the sum of train/box_loss" in w for w in h.warnings)

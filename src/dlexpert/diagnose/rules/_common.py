@@ -196,13 +196,16 @@ def classes_from_initial_loss(h: RunHistory) -> int | None:
     finite = [v for v in loss.y[:3] if math.isfinite(v)]
     if not finite:
         return None
-    first = float(np.median(finite))
+    c = classes_at_loss(float(np.median(finite)), INIT_LN2_TOLERANCE)
     first_acc = float(accs[0].y[0]) / (100.0 if float(accs[0].y[0]) > 1.0 else 1.0)
-    for c in range(2, INIT_MAX_CLASSES + 1):
-        near_chance = c == 2 or first_acc <= 1 / c + INIT_ACC_ABOVE_CHANCE
-        if abs(first / math.log(c) - 1) <= INIT_LN2_TOLERANCE and near_chance:
-            return c
-    return None
+    return c if c is not None and (c == 2 or first_acc <= 1 / c + INIT_ACC_ABOVE_CHANCE) else None
+
+
+def classes_at_loss(loss: float, tolerance: float) -> int | None:
+    """The class count C in 2..INIT_MAX_CLASSES whose ln C (the loss of a uniform guess) `loss` is within `tolerance`
+    of, relative; None when there is none (ln C and ln (C+1) are closer than a few percent from C = 6 on, so larger
+    counts cannot be read from a loss)."""
+    return next((c for c in range(2, INIT_MAX_CLASSES + 1) if abs(loss / math.log(c) - 1) <= tolerance), None)
 
 
 def meta_int(h: RunHistory, key: str) -> int | None:

@@ -18,6 +18,7 @@ from ..history import RunHistory
 from ._common import (
     Curve,
     at,
+    classes_at_loss,
     epoch_or_step,
     finding,
     fmt,
@@ -71,9 +72,8 @@ PINNED_SHARE = 0.8
 # CHANCE_BAND of 1/C. Both must hold, so a loss that merely passes ln C on its way down does not count.
 UNIFORM_LAST_EVALS = 3
 UNIFORM_LOSS_BAND = 0.02
-# ln C and ln (C+1) are less than 2 x 2% apart from C = 6 on, so the class count is read from the loss only up to 5; the
-# accuracy must also be within a quarter of 1/C (13 classes: 0.077 +- 0.019).
-UNIFORM_MAX_INFERRED = 5
+# The class count is read from the loss only up to 5 (`classes_at_loss`); the accuracy must also be within a quarter of
+# 1/C (13 classes: 0.077 +- 0.019).
 UNIFORM_ACC_SHARE = 0.25
 DIVERGE_SOURCE = "issue 13's real-log corpus (rising loss after warm-up); 1.2x and 1.5x are heuristics"
 STUCK_SOURCE = "issue 13's real-log corpus (a loss frozen at a constant, accuracy at chance); thresholds are heuristics"
@@ -235,8 +235,8 @@ def _ends_at_uniform_guess(h: RunHistory) -> Finding | None:
     if loss is None or acc is None or len(loss) < UNIFORM_LAST_EVALS:
         return None
     level = float(np.median(loss.y[-UNIFORM_LAST_EVALS:]))
-    C = n_classes(h) or (round(math.exp(level)) if 0 < level < math.log(UNIFORM_MAX_INFERRED + 0.5) else None)
-    if C is None or C < 2:
+    C = n_classes(h) or classes_at_loss(level, UNIFORM_LOSS_BAND)
+    if C is None:
         return None
     score = float(np.median(acc.y[-UNIFORM_LAST_EVALS:])) / (100.0 if float(acc.y.max()) > 1.0 else 1.0)
     off_loss, off_acc = abs(level / math.log(C) - 1), abs(score - 1 / C)

@@ -13,6 +13,7 @@ from ..history import RunHistory
 from ._common import (
     Curve,
     at,
+    classes_at_loss,
     classes_from_initial_loss,
     epoch_or_step,
     finding,
@@ -399,10 +400,9 @@ ACC_LEARNED = 0.5
 # Heuristic: a train loss still falling >= 10% over the last third of the run has only just started to learn: one
 # severity level lower (the verdict may change with more epochs).
 STILL_FALLING = 0.10
-# Heuristic: a validation loss within 2% of ln C (C read from it only up to 5: ln C and ln (C+1) are closer than that
-# above) never beaten, with the accuracy near 1/C, is a model whose learning does not reach new data.
+# Heuristic: a validation loss within 2% of ln C (C read from it by `classes_at_loss` when the log does not say) never
+# beaten, with the accuracy near 1/C, is a model whose learning does not reach new data.
 VAL_UNIFORM_BAND = 0.02
-VAL_UNIFORM_MAX_C = 5
 # Heuristic: train and val losses within 10% of each other = "both bad", not a generalisation gap.
 BOTH_BAD_CLOSE = 0.10
 
@@ -552,11 +552,8 @@ def _val_never_beats_uniform(h: RunHistory) -> tuple[int, float, float] | None:
     acc = get_curve(h, "val_acc", min_points=2)
     if val is None or acc is None or len(val) < UNDERFIT_MIN_EPOCHS or float(val.y[0]) <= 0:
         return None
-    C = n_classes(h)
+    C = n_classes(h) or classes_at_loss(float(val.y[0]), VAL_UNIFORM_BAND)
     if C is None:
-        k = round(math.exp(float(val.y[0])))
-        C = k if 2 <= k <= VAL_UNIFORM_MAX_C and abs(float(val.y[0]) / math.log(k) - 1) <= VAL_UNIFORM_BAND else None
-    if C is None or C < 2:
         return None
     best = float(acc.y.max()) / (100.0 if float(acc.y.max()) > 1.0 else 1.0)
     lowest = float(val.y.min())

@@ -18,9 +18,11 @@ one), and `dlexpert run` runs in a fresh process, offline (`HF_HUB_OFFLINE=1`). 
   ROCKET, each table cited below;
 - the wall time of the whole run (profile, plan, training, baselines, evaluation, card).
 
-Then per half: mean delivered / network / best simple baseline (the run's own baseline most accurate on test), on
-how many sets the delivered model is within 1 point of that baseline or above, and the mean gap to published
-ROCKET. The tune / heldout halves are fixed below by name, before any result was seen.
+Then per half: mean delivered / network / best simple baseline (the most accurate on test of the run's own simple
+baselines, as the issue names them: logistic regression, 1-NN Euclidean, gradient boosting), on how many sets the
+delivered model is within 1 point of that baseline or above (and of the best of all its baselines, 1-NN DTW and
+MiniRocket included), and the mean gap to published ROCKET. The tune / heldout halves are fixed below by name,
+before any result was seen.
 
     python benchmarks/bench_real.py [--seeds 0] [--only ItalyPowerDemand ...] [--half tune|heldout|fresh|all]
 """
@@ -107,6 +109,9 @@ SHORT = {"linear": "lin", "knn_euclidean": "1nn-ed", "knn_dtw": "1nn-dtw", "mini
 # profile reads the CSV as a table whichever domain is written.
 DOMAIN = {"series": "time-series", "table": "time-series", "image": "CV"}
 HALVES = ("tune", "heldout", "fresh")
+# The issue's "simple baselines": 1-NN Euclidean, logistic regression, random forest/gradient boosting. The summary
+# also holds the delivered model against every baseline (1-NN DTW and MiniRocket too), a stricter bar.
+SIMPLE = ["linear", "knn_euclidean", "hist_gradient_boosting"]
 MARGIN = 1.0  # points: "the delivered model is not worse than the best simple baseline" allows this much
 
 # UCR archive 2018, DataSummary.csv (Dau et al. 2019, arXiv 1810.07758): test error rates on the official split of
@@ -398,14 +403,17 @@ def print_summary(rows: list[dict]) -> None:
         if not done:
             print(f"{half}: no completed runs ({failed} failed)")
             continue
-        best = [max(r["baselines"].values(), default=float("nan")) for r in done]
+        best = [max((v for k, v in r["baselines"].items() if k in SIMPLE), default=float("nan")) for r in done]
+        best_any = [max(r["baselines"].values(), default=float("nan")) for r in done]
         held = sum(r["delivered"] >= b - MARGIN for r, b in zip(done, best, strict=True))
+        held_any = sum(r["delivered"] >= b - MARGIN for r, b in zip(done, best_any, strict=True))
         gaps = [r["delivered"] - r["pub"]["rocket"] for r in done if "rocket" in r["pub"]]
         gap = f"{np.mean(gaps):+.1f} points over {len(gaps)}" if gaps else "no published figure"
         delivered, network = np.mean([r["delivered"] for r in done]), np.mean([r["network"] for r in done])
         print(f"{half}: {len(done)} runs ({failed} failed); mean delivered {delivered:.1f}%, network {network:.1f}%, "
-              f"best simple baseline {np.nanmean(best):.1f}%; delivered >= best simple - {MARGIN:g} pt on "
-              f"{held}/{len(done)}; delivered - published ROCKET: {gap}")  # fmt: skip
+              f"best simple baseline ({', '.join(SHORT[k] for k in SIMPLE)}) {np.nanmean(best):.1f}%; delivered >= "
+              f"best simple - {MARGIN:g} pt on {held}/{len(done)}, >= best of all baselines - {MARGIN:g} pt on "
+              f"{held_any}/{len(done)}; delivered - published ROCKET: {gap}")  # fmt: skip
 
 
 def main() -> None:

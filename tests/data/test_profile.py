@@ -124,3 +124,19 @@ def test_test_samples_identical_to_validation_samples_are_leakage() -> None:
     p = profile_dataset(s)
     assert p.duplicates.n_test_in_val == 1 and p.duplicates.n_test_in_train == 0
     assert any("identical to validation" in x for x in p.problems)
+
+
+def test_class_shares_that_differ_between_train_and_test_are_label_shift(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x, x_test = rng.normal(size=(400, 4)), rng.normal(size=(100, 4))
+    y = np.array([0] * 200 + [1] * 200)
+    np.savez(tmp_path / "train.npz", x=x, y=y)
+    np.savez(tmp_path / "shifted.npz", x=x_test, y=np.array([0] * 90 + [1] * 10))  # 50/50 in training, 90/10 here
+    np.savez(tmp_path / "same.npz", x=x_test, y=np.array([0] * 54 + [1] * 46))  # within sampling noise of 50/50
+
+    shifted = profile_dataset(tmp_path / "train.npz", test=tmp_path / "shifted.npz", val_fraction=0.0)
+    assert "domain_shift" in shifted.issues
+    assert any(p.startswith("[domain_shift] test:") and "90%" in p for p in shifted.problems)
+    same = profile_dataset(tmp_path / "train.npz", test=tmp_path / "same.npz", val_fraction=0.0)
+    assert "domain_shift" not in same.issues
+    assert "domain_shift" not in profile_dataset("digits", seed=0).issues  # a stratified split

@@ -38,6 +38,12 @@ NEAR_DISTANCE = 2
 # bounded: each bucket costs O(size^2) comparisons.
 MAX_BUCKET = 256
 MAX_EXAMPLES = 10
+# Class shares that differ between training and a held-out split (label shift): flagged when the total variation
+# distance is at least this, and at least twice what sampling alone gives for splits of these sizes (issue 12:
+# seattle_weather's chronological split, where 'rain' is 23% of the training days and 1% of the test days because
+# the labelling changed over the years). A stratified split gives a distance near 0.
+LABEL_SHIFT_TVD = 0.15
+LABEL_SHIFT_NOISE_FACTOR = 2.0
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
@@ -474,8 +480,49 @@ def _problems(
     if splits.missing_values:
         listing = ", ".join(f"{c!r} ({k})" for c, k in splits.missing_values.items())
         add(None, f"missing or infinite values (rows dropped) in: {listing}")
+    for part in ("val", "test"):
+        shift = _label_shift(by_split["train"], by_split[part])
+        if shift:
+            add("domain_shift", f"{_SPLIT_NAMES[part]}: {shift}{_SHIFT_CONSEQUENCE[part]}")
     problems += [w for w in splits.warnings if w.startswith("constant in training")]
     return problems, issues
+
+
+_SPLIT_NAMES = {"val": "validation", "test": "test"}
+_SHIFT_CONSEQUENCE = {
+    "val": "; the checkpoint and the model chosen on validation are chosen for a different class mix than training's",
+    "test": "; the test score measures a different class mix than training's: if the split is chronological, the "
+    "labels drift over time (check how they were assigned, train on recent data or reweight the classes)",
+}
+
+
+def _label_shift(train: dict[str, int], other: dict[str, int]) -> str | None:
+    """The class shares of `other` against training's, when they differ by more than sampling explains.
+
+    The distance is the total variation 0.5 * sum |p - q|; the noise is its expected value under sampling,
+    0.5 * sum sqrt(2/pi) * sqrt(p (1 - p) (1/m + 1/n)) for split sizes m and n. None when the shares agree.
+
+    Example:
+        >>> _label_shift({"a": 500, "b": 500}, {"a": 90, "b": 10}).split(": ")[1]
+        "'a' 50% of training vs 90%, 'b' 50% vs 10%"
+    """
+    n, m = sum(train.values()), sum(other.values())
+    if n == 0 or m == 0:
+        return None
+    p = {c: k / n for c, k in train.items()}
+    q = {c: other.get(c, 0) / m for c in train}
+    tvd = 0.5 * sum(abs(p[c] - q[c]) for c in p)
+    noise = 0.5 * sum(np.sqrt(2 / np.pi) * np.sqrt(v * (1 - v) * (1 / m + 1 / n)) for v in p.values())
+    if tvd < max(LABEL_SHIFT_TVD, LABEL_SHIFT_NOISE_FACTOR * noise):
+        return None
+    moved = sorted(p, key=lambda c: -abs(p[c] - q[c]))[:3]
+    listing = ", ".join(
+        f"{c!r} {p[c]:.0%} of training vs {q[c]:.0%}" if i == 0 else f"{c!r} {p[c]:.0%} vs {q[c]:.0%}"
+        for i, c in enumerate(moved)
+        if abs(p[c] - q[c]) >= 0.02
+    )
+    measured = f"total variation {tvd:.2f}, sampling explains about {noise:.2f}"
+    return f"class shares differ from training's ({measured}): {listing}"
 
 
 def _tiny_data_samples() -> int | None:

@@ -159,7 +159,7 @@ def test_numbers_written_out_and_gpu_model_names_are_read() -> None:
 def test_a_tpu_trains_like_an_accelerator_not_like_a_phone() -> None:
     task = {"type": "classification", "domain": "NLP", "specificTask": "toxic comments, 2 classes"}
     plan = _plan({"computeResources": "Kaggle TPU v3-8"}, task=task, size="220k comments")
-    assert plan["decisions"]["estimates"]["training_device"] == "tpu-v4"
+    assert plan["decisions"]["estimates"]["training_device"] == "tpu-v3"
     assert plan["decisions"]["training"]["mixed_precision"] == "bf16"
     assert plan["decisions"]["estimates"]["params_m"] > 30  # not capped at a phone's 30M
 

@@ -17,6 +17,7 @@ from dlexpert.schema import (
     parse_latency,
     parse_model_size,
 )
+from dlexpert.schema._quantity import device_kind, split_deployment
 
 
 @pytest.mark.parametrize(
@@ -86,6 +87,24 @@ def test_accuracy_examples(text: str, metric: str, value: float, cmp: str) -> No
     t = parse_accuracy_target(text)
     assert (t.metric, t.comparator) == (metric, cmp)
     assert math.isclose(t.value, value)
+
+
+@pytest.mark.parametrize(
+    ("text", "metric", "gain", "reference"),
+    [
+        ("beat seasonal naive by >20% on MASE", "mase", 0.2, "seasonal naive"),
+        ("mAP 5% higher than yolov5s", "mAP", 0.05, "yolov5s"),
+        ("improve on the baseline by 3 points of macro-F1", "macro-f1", 0.03, "the baseline"),
+    ],
+)
+def test_a_target_relative_to_a_reference_is_not_an_absolute_bound(
+    text: str, metric: str, gain: float, reference: str
+) -> None:
+    t = parse_accuracy_target(text)
+    assert (t.metric, t.relative_to, t.bounded) == (metric, reference, False)
+    assert math.isclose(t.value, gain)
+    absolute = parse_accuracy_target("accuracy better than 90%")  # a number after "than" is a bound, not a reference
+    assert absolute.relative_to is None and math.isclose(absolute.value, 0.9)
 
 
 @pytest.mark.parametrize(
@@ -217,3 +236,23 @@ def test_error_rates_and_f_beta_targets(text: str, metric: str, value: float, hi
     t = parse_accuracy_target(text)
     assert (t.metric, t.higher_is_better) == (metric, higher)
     assert t.value == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "n", "device"),
+    [
+        ("we have a couple of T4s on GCP", "gpu", 2, "t4"),  # a plural names the device; "a couple" is two
+        ("a couple of T4 GPUs", "gpu", 2, "t4"),  # the 4 of "T4" is not a count
+        ("L40S 48GB", "gpu", 1, "l40s"),  # not the L4
+        ("TPU v5e-8", "tpu", 8, "tpu v5e"),  # one TensorCore per v5e chip
+        ("TPU v3-8", "tpu", 4, "tpu v3"),  # two per v3 chip
+    ],
+)
+def test_compute_as_people_write_it(text: str, kind: str, n: int, device: str) -> None:
+    c = parse_compute(text)
+    assert (c.kind, c.n_devices, c.device) == (kind, n, device)
+
+
+def test_a_phone_named_by_model_is_the_deployment_target() -> None:
+    assert split_deployment("train on a 3090, ship to a Pixel 8") == ("train on a 3090", "ship to a Pixel 8")
+    assert device_kind("Galaxy S24") == "npu"

@@ -367,12 +367,21 @@ def _alternative(ctx: Context, a: Candidate, chosen: Candidate) -> Alternative:
     )
 
 
+# With rare classes, accuracy and ROC-AUC stay high for a model that misses them; precision-recall does not.
+IMBALANCED_METRICS = (
+    "PR-AUC (average precision) of the rare class(es) and macro-F1: with imbalanced classes accuracy and ROC-AUC look "
+    "good on a model that misses the rare class (Saito & Rehmsmeier 2015, PLoS ONE 10(3) e0118432)"
+)
+
+
 def _task_choice(ctx: Context) -> TaskChoice:
     """The task as the taxonomy names it; Step 4's baseline is the family's (tasks.yaml), else the domain's
     (regimes.yaml `step4_baselines`)."""
     f = ctx.family
     target = ctx.spec.constraints.accuracy_parsed
     yours = [f"{target.metric} (your target: {target.text})"] if target is not None else []
+    if ctx.long_tail and ctx.task_type == "classification":
+        yours.append(IMBALANCED_METRICS)
     if f is not None:
         return TaskChoice(family=f.name, metrics=yours + list(f.metrics), loss=f.loss, baseline=f.baselines,
                           first_step=f.first_step, source=f.source)  # fmt: skip

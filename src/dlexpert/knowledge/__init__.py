@@ -365,10 +365,12 @@ _HOW = re.compile(r"\s+(?:fine-?tun(?:e|ed|ing)|training|pre-?training from scra
 
 
 def find_task_family(
-    *, phrase: str | None = None, text: str | None = None, domain: str | None = None
+    *, phrase: str | None = None, text: str | None = None, domain: str | None = None, task_type: str | None = None
 ) -> TaskFamily | None:
     """The family a task.type `phrase` names ("pose estimation"), else the one whose trigger words appear in `text`
-    (specificTask). Where several match, the one of `domain` wins, then the longest match, then file order."""
+    (specificTask). Where several match, the one of `domain` wins, then the one of `task_type` (a segmentation of
+    "whole-slide" images is medical segmentation, not medical classification), then the longest match, then file
+    order."""
     families = list_task_families()
     for key in _phrase_keys(phrase):
         named = [f for f in families if key in f.phrases]
@@ -377,11 +379,11 @@ def find_task_family(
     if not text:
         return None
     low = " ".join(text.lower().split())
-    best: tuple[bool, int, TaskFamily] | None = None
+    best: tuple[bool, bool, int, TaskFamily] | None = None
     for f in families:
         for t in f.triggers:
             if re.search(r"(?<![a-z0-9])" + re.escape(t.strip()) + r"(?![a-z0-9])", low):
-                key2 = (f.domain == domain, len(t))
-                if best is None or key2 > best[:2]:
-                    best = (*key2, f)
-    return best[2] if best else None
+                key = (f.domain == domain, f.type == task_type, len(t))
+                if best is None or key > best[:3]:
+                    best = (*key, f)
+    return best[3] if best else None

@@ -455,6 +455,9 @@ class AccuracyTarget(_Parsed):
     value: float
     higher_is_better: bool
     bounded: bool
+    # A target relative to a reference ("beat seasonal naive by >20% on MASE"): `value` is the improvement as a
+    # fraction (0.2) and `bounded` is False, so no absolute bound is read from it.
+    relative_to: str | None = None
 
     @property
     def percent(self) -> float | None:
@@ -496,6 +499,9 @@ def _one_accuracy_target(text: str) -> AccuracyTarget:
         raise UnreadQuantity(
             f"expected a target such as 'top-1 acc >90%', 'macro-F1 > 0.85' or 'WER < 8%'; got {raw!r}"
         )
+    relative = _relative_target(raw, cleaned, m, metric, higher)
+    if relative is not None:
+        return relative
     word = (m.group(1) or "").strip()
     comparator: Comparator = {
         "<": "<",
@@ -543,6 +549,28 @@ def _one_accuracy_target(text: str) -> AccuracyTarget:
     return AccuracyTarget(
         text=raw, metric=metric, comparator=comparator, value=value, higher_is_better=higher, bounded=bounded
     )
+
+
+# "beat seasonal naive by >20%", "20% better than the current model", "improve on the baseline by 5 points".
+_RELATIVE = re.compile(
+    r"\b(beat|beats|beating|outperform\w*|improv\w*|better than|worse than|lower than|higher than)\b"
+)
+# The reference named after the verb: up to three words, stopping at "by", "on" or "in".
+_REFERENCE = re.compile(
+    r"\b(?:beat|beats|beating|outperform\w*|than|improve\w* on|over)\s+"
+    r"((?:the\s+)?[a-z][\w-]*(?:\s+(?!by\b|on\b|in\b)[a-z][\w-]*){0,2})"
+)
+
+
+def _relative_target(raw: str, cleaned: str, m: re.Match[str], metric: str, higher: bool) -> AccuracyTarget | None:
+    """A target stated as an improvement over a reference, in percent or points; None when the text is absolute."""
+    if not _RELATIVE.search(cleaned) or not (m.group(3) or re.match(r"\s*(points|pts)\b", cleaned[m.end() :])):
+        return None
+    ref = _REFERENCE.search(cleaned)  # a named reference, not a number ("better than 90%" is absolute)
+    if ref is None:
+        return None
+    return AccuracyTarget(text=raw, metric=metric, comparator=">=", value=_to_float(m.group(2)) / 100.0,
+                          higher_is_better=higher, bounded=False, relative_to=ref.group(1).strip())  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- compute
@@ -643,13 +671,13 @@ def device_kind(text: str) -> DeviceKind | None:
         return "mcu"
     if has(_BROWSER_WORDS):
         return "browser"
-    if has(_NPU_WORDS) or re.search(r"\b(ios|ipad|ipads|iphones|phones)\b", low):
+    if has(_NPU_WORDS) or re.search(r"\b(ios|ipad|ipads|iphones|phones)\b", low) or _PHONE_MODEL.search(low):
         return "npu"
     if has(_EDGE_WORDS):
         return "edge"
     if re.search(r"\btpu", low):
         return "tpu"
-    if has(_GPU_WORDS):
+    if has(_GPU_WORDS) or _GPU_MODEL.search(low):
         return "gpu"
     if re.search(
         r"(?<![a-z])(cpu|cpus|laptop|desktop|server|xeon|epyc|ryzen|x86|raspberry|cortex-a|arm soc|linux soc)", low
@@ -695,6 +723,8 @@ _EDGE_WORDS = (
     "coral",
 )  # "edge" alone counts only when nothing else is named
 _NPU_WORDS = ("npu", "phone", "mobile", "android", "iphone", "neural engine", "snapdragon", "hexagon")
+# Phones named by model: "a Pixel 8", "Galaxy S24", "Galaxy A54".
+_PHONE_MODEL = re.compile(r"\bpixel \d|\bgalaxy [sazm]\d")
 
 
 def parse_compute(text: str) -> Compute:
@@ -706,8 +736,8 @@ def parse_compute(text: str) -> Compute:
     if not low:
         raise ValueError("expected compute such as 'single-GPU 24GB', 'multi-GPU (8x A100)' or 'CPU (2 cores)'; got ''")
 
-    def has(words: tuple[str, ...]) -> bool:
-        return any(re.search(r"(?<![a-z0-9])" + re.escape(w) + r"(?![a-z])", low) for w in words)
+    def has(words: tuple[str, ...]) -> bool:  # "T4s", "A100s": a plural names the same device
+        return any(re.search(r"(?<![a-z0-9])" + re.escape(w) + r"s?(?![a-z])", low) for w in words)
 
     is_cpu = bool(
         re.search(
@@ -717,7 +747,7 @@ def parse_compute(text: str) -> Compute:
     is_gpu = has(_GPU_WORDS) or bool(_GPU_MODEL.search(low))
     is_tpu = bool(re.search(r"\btpu", low))
     is_edge = has(_EDGE_WORDS) or (bool(re.search(r"\bedge\b", low)) and not is_cpu)
-    is_npu = has(_NPU_WORDS)
+    is_npu = has(_NPU_WORDS) or bool(_PHONE_MODEL.search(low))
     if has(_MCU_WORDS) and not (is_cpu or is_gpu or is_tpu or is_edge or is_npu):
         is_edge = True  # a microcontroller named alone: the advisor plans it as the deployment target
     if "apple" in low or re.search(r"\bm[1-4]\b", low):
@@ -735,21 +765,25 @@ def parse_compute(text: str) -> Compute:
         )
 
     n_devices = 1
-    count = re.search(r"(\d+)\s*[x×*]\s*(?:[a-z]|\d{3,4})", low) or re.search(
-        r"(\d+)\s*(?:gpus|gpu|tpus|tpu|devices|cards)\b", low
+    # "2x A100", "8 GPUs"; not the 4 of "T4 GPUs" (a digit inside a model name is not a count).
+    count = re.search(r"(?<![a-z0-9])(\d+)\s*[x×*]\s*(?:[a-z]|\d{3,4})", low) or re.search(
+        r"(?<![a-z0-9])(\d+)\s*(?:gpus|gpu|tpus|tpu|devices|cards)\b", low
     )
     if count:
         n_devices = int(count.group(1))
     elif re.search(r"\b(multi|multiple)[- ]?(gpu|node|device)", low):
         n_devices = 2  # "multi-GPU" with no count: at least two; the advisor states this as an assumption
-    elif kind != "cpu" and re.search(r"\b(dual|two)\b", low):
+    elif kind != "cpu" and re.search(r"\b(dual|two|a couple of|a pair of)\b", low):
         n_devices = 2
     elif kind != "cpu" and re.search(r"\b(quad|four)\b", low):
         n_devices = 4
     if kind == "tpu":
-        tpu = re.search(r"v\d[a-z]?-(\d+)", low)  # "v4-8" is 8 TensorCores, i.e. 4 chips; count chips
+        # "v4-8" is 8 TensorCores, i.e. 4 chips (v2-v4 and v5p have two per chip); "v5e-8" and "v6e-8" are 8 chips,
+        # one TensorCore each (Google Cloud TPU docs, "TPU versions"). Count chips.
+        tpu = re.search(r"v(\d)([a-z]?)-(\d+)", low)
         if tpu and not count:
-            n_devices = max(1, int(tpu.group(1)) // 2)
+            per_chip = 1 if tpu.group(2) == "e" else 2
+            n_devices = max(1, int(tpu.group(3)) // per_chip)
     nodes = re.search(r"(\d+)\s*(?:nodes|machines|hosts)", low)
     n_nodes = int(nodes.group(1)) if nodes else 1
     if n_devices < 1 or n_nodes < 1:
@@ -761,7 +795,7 @@ def parse_compute(text: str) -> Compute:
     cores = int(cores_m.group(1)) if cores_m and kind == "cpu" else None
     device = None
     dev = re.search(
-        r"(a100|h100|h200|v100|a10g?|t4|l4|l40s?|a6000|rtx\s?\d{4}|\b\d{4}\b(?=\s*(?:ti)?\b)|jetson[\w -]*|orin[\w ]*|"
+        r"(a100|h100|h200|v100|a10g?|t4|l40s?|l4|a6000|rtx\s?\d{4}|\b\d{4}\b(?=\s*(?:ti)?\b)|jetson[\w -]*|orin[\w ]*|"
         r"tpu\s?v\d\w*|m[1-4](?: pro| max| ultra)?|xeon|epyc|i[3579]-\d+\w*|snapdragon[\w ]*|raspberry pi ?\d?)",
         low,
     )

@@ -266,7 +266,7 @@ class Task(_Section):
             text = " ".join(t for t in own if isinstance(t, str)) or None
             seed_type = _known(phrase, TASK_TYPES, _TYPE_SYNONYMS) if phrase else None
             family = find_task_family(phrase=phrase, domain=domain)
-            refined = find_task_family(text=text, domain=domain) if family is not None else None
+            refined = find_task_family(text=text, domain=domain, task_type=family.type) if family is not None else None
             if family is not None and family.generic_for and refined is not None and refined.type == family.type:
                 # The words of the task narrow a generic family of the same type: "image classification" of dog
                 # breeds is fine-grained, "semantic segmentation" of Landsat tiles is remote sensing.
@@ -274,9 +274,12 @@ class Task(_Section):
             if family is None or (domain is not None and family.domain != domain):
                 # The type's words name nothing, or a family of another domain ("sentiment analysis" of table rows):
                 # the specificTask's words, or the generic family of the stated domain, come first.
-                in_domain = find_task_family(text=text, domain=domain) or generic_task_family(
-                    family.type if family is not None else seed_type, domain
-                )
+                # A trigger of another domain ("bird species" is fine-grained vision) loses to the stated domain's
+                # generic family: an audio spec about bird species is audio classification.
+                by_words = find_task_family(text=text, domain=domain, task_type=seed_type)
+                generic = generic_task_family(family.type if family is not None else seed_type, domain)
+                same_domain = by_words is not None and (domain is None or by_words.domain == domain)
+                in_domain = by_words if same_domain else (generic or by_words)
                 if family is None or (in_domain is not None and in_domain.domain == domain):
                     family = in_domain
         if family is None:
@@ -505,7 +508,7 @@ class TaskSpec(_Section):
         ):
             return self  # a narrower family is named already, or the labels are all there
         words = " ".join([labels, *self.challenges])
-        named = find_task_family(text=words, domain=t.domain) if words.strip() else None
+        named = find_task_family(text=words, domain=t.domain, task_type=t.type) if words.strip() else None
         if named is not None and (named.type, named.domain) == (t.type, t.domain):
             t.family = named.name
         return self

@@ -42,6 +42,16 @@ def test_a_frozen_loss_and_chance_accuracy_are_stuck() -> None:
     assert chance is not None and "uniform guess" in chance.diagnosis
 
 
+def test_a_loss_that_never_leaves_its_first_level_is_stuck() -> None:
+    """A fine-tune whose logged loss stays within 1% of where it started over a whole epoch learned nothing."""
+    steps = np.arange(20, 700, 20, dtype=float)
+    flat = 4.686 + 0.015 * np.sin(steps)  # 4.671-4.701 at all 34 logs
+    found = stuck(history({"train_loss@step": (steps, flat)}))
+    assert found is not None and "from the first log" in found.diagnosis
+    falling = np.linspace(4.75, 4.62, len(steps))  # 2.8% lower at the end: it learns, slowly
+    assert stuck(history({"train_loss@step": (steps, falling)})) is None
+
+
 def test_a_learning_run_is_not_stuck_and_stays_healthy() -> None:
     st, loss, _, _ = step_run(600)
     evals = np.arange(30, dtype=float)

@@ -596,3 +596,40 @@ def test_ultralytics_loss_terms_are_summed_into_the_loss_the_rules_read(tmp_path
     assert series(h, "train_loss", "epoch") == ([1, 2], [pytest.approx(4.7), pytest.approx(3.9)])
     assert series(h, "val_loss", "epoch")[1] == [pytest.approx(4.4), pytest.approx(3.95)]
     assert any("train_loss is the sum of train/box_loss" in w for w in h.warnings)
+
+
+def test_a_history_json_with_a_config_dict_and_two_models_of_different_lengths_is_read(tmp_path: Path) -> None:
+    """Hand-written history files: a `config` dict beside the lists; two models' histories under their own prefixes
+    (`reg_*` over 4 epochs, `cls_*` over 3): the one with more series the rules know is read."""
+    one = tmp_path / "one" / "training_history.json"
+    one.parent.mkdir()
+    one.write_text(json.dumps({"config": {"lr": 3e-4}, "epochs": [1, 2, 3], "train_loss": [2.8, 1.0, 0.5],
+                               "val_loss": [2.4, 1.1, 0.6], "val_wer": [1.0, 0.5, 0.3], "test_wer": 0.31}))  # fmt: skip
+    h = read_history(one)
+    assert series(h, "val_loss", "epoch")[1] == [2.4, 1.1, 0.6]
+    assert any("'config' is a dict" in w for w in h.warnings)
+    two = tmp_path / "two" / "training_history.json"
+    two.parent.mkdir()
+    reg = {"reg_loss": [1.2, 1.1, 1.0, 1.0], "reg_val_loss": [0.4, 0.35, 0.34, 0.35]}
+    cls = {"cls_loss": [0.73, 0.71, 0.70], "cls_accuracy": [0.48, 0.5, 0.49], "cls_val_loss": [0.693, 0.692, 0.693],
+           "cls_val_accuracy": [0.53, 0.53, 0.53]}  # fmt: skip
+    two.write_text(json.dumps({**reg, **cls}))
+    h = read_history(two)
+    assert series(h, "val_loss", "epoch") == ([0, 1, 2], [0.693, 0.692, 0.693])
+    assert series(h, "val_acc", "epoch")[1] == [0.53, 0.53, 0.53]
+    assert any("read cls_*" in w and "reg_* (4 epochs)" in w for w in h.warnings)
+
+
+def test_loss_terms_in_tensorboard_events_are_summed_too(tmp_path: Path) -> None:
+    """Ultralytics writes the same loss terms to its TensorBoard events as to results.csv."""
+    torch_tb = pytest.importorskip("torch.utils.tensorboard")
+    w = torch_tb.SummaryWriter(log_dir=str(tmp_path / "tb"))
+    for epoch, (box, cls) in enumerate([(1.5, 2.0), (1.3, 1.5), (1.2, 1.1)]):
+        w.add_scalar("train/box_loss", box, epoch)
+        w.add_scalar("train/cls_loss", cls, epoch)
+        w.add_scalar("val/box_loss", box + 0.1, epoch)
+        w.add_scalar("val/cls_loss", cls + 0.2, epoch)
+    w.close()
+    h = read_history(tmp_path)
+    assert series(h, "train_loss", "step")[1] == [pytest.approx(3.5), pytest.approx(2.8), pytest.approx(2.3)]
+    assert series(h, "val_loss", "step")[1][0] == pytest.approx(3.8)

@@ -492,6 +492,16 @@ def test_gap_that_opens_during_training_is_a_warning_only_while_val_stays_high()
     assert low is not None and low.severity == "info" and "not rising" in low.diagnosis
 
 
+def test_a_gap_that_costs_a_quarter_of_the_accuracy_is_a_warning() -> None:
+    # Val loss at 20% of the loss scale and flat (info by the loss alone), but train accuracy 1.0 against 0.57 on
+    # validation: the gap costs what the model is for.
+    ep = np.arange(20, dtype=float)
+    train, val = decay(ep, 2.0, 0.05, 4), decay(ep, 2.1, 0.4, 3)
+    f = finding(epoch_run(train, val, train_acc=np.linspace(0.3, 1.0, 20), val_acc=np.linspace(0.3, 0.57, 20)),
+                "train_val_gap")  # fmt: skip
+    assert f is not None and f.severity == "warning" and "points above the validation accuracy" in f.diagnosis
+
+
 def test_large_ratio_of_two_tiny_losses_is_only_info() -> None:
     # A memorised training set: train 0.0005, val 0.05 is 100x, but the gap is 2% of ln(10).
     ep = np.arange(40, dtype=float)
@@ -633,6 +643,14 @@ def test_slow_decline_without_ln_c_is_only_info() -> None:
     ep = np.arange(30, dtype=float)
     f = finding(epoch_run(1.0 * 0.995**ep, task="regression"), "slow_convergence")
     assert f is not None and f.severity == "info"
+
+
+def test_slow_decline_with_validation_accuracy_short_of_the_mark_is_a_warning() -> None:
+    # Train accuracy past 0.7, but validation still at 0.5: the slow loss costs what matters.
+    ep = np.arange(30, dtype=float)
+    run = epoch_run(1.0 * 0.995**ep, train_acc=np.linspace(0.3, 0.74, 30), val_acc=np.linspace(0.3, 0.5, 30))
+    f = finding(run, "slow_convergence")
+    assert f is not None and f.severity == "warning"
 
 
 # -------------------------------------------------------------------------------------------- loss oscillation

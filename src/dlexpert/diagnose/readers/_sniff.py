@@ -68,17 +68,21 @@ def _csv_header_ok(header: list[str]) -> bool:
 
 
 def history_lists(doc: object) -> dict[str, list[float]]:
-    """The series of a Keras-style history dict: metric names mapping to equally long lists of numbers; scalar entries
-    beside them (`best_val_acc`, `best_epoch`, written by hand next to the history) are not series. Empty when `doc`
-    is not such a dict."""
+    """The series of a Keras-style history dict: metric names mapping to lists of numbers, one per epoch. Entries
+    beside them that are not such lists (`best_val_acc`, a `config` dict, `test_loss`) are not series, and lists may
+    differ in length (two models' histories saved in one file: `reg_loss` over 30 epochs, `cls_loss` over 19). Empty
+    when `doc` is not such a dict."""
     if not isinstance(doc, dict):
         return {}
-    lists = {str(k): v for k, v in doc.items() if isinstance(v, list)}
-    others_scalar = all(isinstance(v, (int, float, str)) or v is None for k, v in doc.items() if k not in lists)
-    numeric = all(v and all(isinstance(x, (int, float)) for x in v) for v in lists.values())
-    if not lists or not others_scalar or not numeric or len({len(v) for v in lists.values()}) != 1:
+    lists = {
+        str(k): v
+        for k, v in doc.items()
+        if isinstance(v, list) and v and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+    }
+    if not lists or max(len(v) for v in lists.values()) < 2:
         return {}
-    return lists if any(looks_like_metric(k) for k in lists) else {}
+    known = any(looks_like_metric(k) or looks_like_metric(k.partition("_")[2]) for k in lists)  # `cls_val_loss`
+    return lists if known else {}
 
 
 def is_history_dict(doc: object) -> bool:

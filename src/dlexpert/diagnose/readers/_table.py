@@ -23,6 +23,11 @@ from pathlib import Path
 from ..history import RunHistory
 from ._names import Axis, index_role, normalise
 
+# Ultralytics logs its loss terms (`train/box_loss`, `train/cls_loss`, `train/dfl_loss`, and `seg_loss` or `pose_loss`
+# by task), already multiplied by their gains, and no total, in results.csv and in its TensorBoard events alike; the
+# total it back-propagates is their sum (ultralytics/utils/loss.py, v8DetectionLoss: `loss.sum() * batch_size`,
+# logged per item as `loss.detach()`).
+_LOSS_TERM = re.compile(r"(?P<split>train|val)/(?P<term>[a-z0-9]+)_loss")
 MAX_WARNINGS_PER_FILE = 8  # then one line saying how many more: a killed run should not bury the findings
 
 _TENSOR_REPR = re.compile(r"tensor\(\s*([^,)\s]+)")  # `tensor(0.5123)` from a logged torch scalar
@@ -79,9 +84,28 @@ class Sink:
             self.history.warnings.append(message)
 
     def close(self) -> None:
+        self._add_total_losses()
         extra = self.n_warnings - MAX_WARNINGS_PER_FILE
         if extra > 0:
             self.history.warnings.append(f"{self.path}: {extra} more warning(s) like the above")
+
+    def _add_total_losses(self) -> None:
+        """`train_loss` and `val_loss` as the sums of a split's loss terms, at the points where every term has a
+        value, when the log has terms and no total: the rules that read the loss then judge detectors too."""
+        for (name, axis), _series in list(self.history.series.items()):
+            m = _LOSS_TERM.fullmatch(name)
+            total = f"{m['split']}_loss" if m else ""
+            if not m or self.history.has(total, axis):
+                continue
+            terms = [s for (n, a), s in self.history.series.items()
+                     if a == axis and (t := _LOSS_TERM.fullmatch(n)) and t["split"] == m["split"]]  # fmt: skip
+            if len(terms) < 2:
+                continue
+            values = [dict(zip(s.x, s.y, strict=True)) for s in terms]
+            xs = sorted(set.intersection(*(set(v) for v in values)))
+            self.history.add(total, axis, xs, [sum(v[x] for v in values) for x in xs])
+            self.warn(f"{self.path}: {total} is the sum of {', '.join(s.name for s in terms)} (the log has the "
+                      "terms and no total)")  # fmt: skip
 
     def add(self, raw: str, canonical: str, axis: Axis, xs: Iterable[float], ys: Iterable[float]) -> None:
         xs, ys = list(xs), list(ys)

@@ -91,28 +91,6 @@ def read_csv(history: RunHistory, path: Path) -> None:
         step, value = table.columns[1], table.columns[2]
         table.columns = [step, m["tag"]]
         table.rows = [(ln, {step: r[step], m["tag"]: r[value]}) for ln, r in table.rows if step in r and value in r]
-    _add_total_losses(table, sink)
     add_table(sink, table)
     sink.close()
     history.formats.append(csv_flavour(table))
-
-
-# Ultralytics' results.csv logs its loss terms (`train/box_loss`, `train/cls_loss`, `train/dfl_loss`, and `seg_loss` or
-# `pose_loss` by task), already multiplied by their gains, and no total; the total it back-propagates is their sum
-# (ultralytics/utils/loss.py, v8DetectionLoss: `loss.sum() * batch_size`, logged per item as `loss.detach()`).
-_LOSS_TERM = re.compile(r"(?P<split>train|val)/(?P<term>[a-z0-9]+)_loss")
-
-
-def _add_total_losses(table: Table, sink: Sink) -> None:
-    """`train_loss` and `val_loss` as the sums of a split's loss terms when the log has terms and no total, so the
-    rules that read the loss judge detectors and segmenters too."""
-    for split in ("train", "val"):
-        terms = [c for c in table.columns if (m := _LOSS_TERM.fullmatch(c)) and m["split"] == split]
-        total = f"{split}_loss"
-        if len(terms) < 2 or total in table.columns or f"{split}/loss" in table.columns:
-            continue
-        for _, row in table.rows:
-            if all(t in row for t in terms):
-                row[total] = sum(row[t] for t in terms)
-        table.columns.append(total)
-        sink.warn(f"{table.path}: {total} is the sum of {', '.join(terms)} (the log has the terms and no total)")

@@ -11,7 +11,7 @@ from typing import Any
 
 from ...rundir import RunDir
 from ..history import RunHistory
-from ._names import PHASE_WORDS, index_role, normalise
+from ._names import PHASE_WORDS, index_role, looks_like_metric, normalise
 from ._sniff import history_lists
 from ._table import Sink, Table, add_table, parse_number
 from .csvlog import read_text
@@ -109,15 +109,42 @@ def read_keras_history(history: RunHistory, path: Path) -> None:
     doc = json.loads(read_text(path))
     lists = history_lists(doc)
     sink = Sink(history, path)
-    for key in doc:
+    for key, value in doc.items():
         if key not in lists:
-            sink.warn(f"{path}: '{key}' is a single value, not a series per epoch; not read")
+            what = "a single value" if not isinstance(value, (dict, list)) else f"a {type(value).__name__}"
+            sink.warn(f"{path}: '{key}' is {what}, not a list of numbers per epoch; not read")
+    lists = _one_model(lists, sink, path)
+    lengths = sorted({len(v) for v in lists.values()}, reverse=True)
+    if len(lengths) > 1:
+        by_length = "; ".join(f"{n}: {', '.join(k for k, v in lists.items() if len(v) == n)}" for n in lengths)
+        sink.warn(f"{path}: series of different lengths ({by_length}); each read from epoch 0 up to its own length")
     table = Table(path)
-    for i in range(len(next(iter(lists.values())))):
-        table.add_row(i + 1, _numeric_row({"epoch": i, **{k: v[i] for k, v in lists.items()}}))
+    for i in range(lengths[0]):
+        table.add_row(i + 1, _numeric_row({"epoch": i, **{k: v[i] for k, v in lists.items() if i < len(v)}}))
     add_table(sink, table)
     sink.close()
     history.formats.append("keras_history")
+
+
+def _one_model(lists: dict[str, list[float]], sink: Sink, path: Path) -> dict[str, list[float]]:
+    """The series of one model when the file holds several, each under its own prefix (`reg_loss`, `reg_val_loss`
+    beside `cls_loss`, `cls_val_loss`: two models fitted one after the other). The prefix with the most series the
+    rules know is read, without its prefix, and the others are named in a warning. Unprefixed histories pass as
+    they are."""
+    if any(looks_like_metric(k) for k in lists):
+        return lists
+    groups: dict[str, dict[str, list[float]]] = {}
+    for key, values in lists.items():
+        prefix, _, rest = key.partition("_")
+        if rest and looks_like_metric(rest):
+            groups.setdefault(prefix, {})[rest] = values
+    if len(groups) < 2:
+        return lists
+    chosen = max(groups, key=lambda g: (sum(looks_like_metric(k) for k in groups[g]), len(groups[g])))
+    others = ", ".join(f"{g}_* ({len(next(iter(v.values())))} epochs)" for g, v in groups.items() if g != chosen)
+    sink.warn(f"{path}: the series of {len(groups)} models, each under its own prefix; read {chosen}_* (the most "
+              f"series the rules know), not {others}")  # fmt: skip
+    return groups[chosen]
 
 
 def read_json_rows(history: RunHistory, path: Path) -> None:

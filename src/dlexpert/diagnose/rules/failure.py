@@ -44,6 +44,11 @@ DIVERGE_UNDONE = 0.9
 # Heuristic: "flat" = the last half of the curve spans less than this fraction of its level (a loss frozen at a
 # constant; float32 noise is ~1e-7).
 STUCK_REL_RANGE = 1e-3
+# Heuristic: a train loss whose every point, from the first log on, lies within 1.5% of its median over 20 or more
+# logs, and that ends no lower than it began, never learned (issue 13, blind7: a Phi-3 fine-tune logged 4.673-4.706 at
+# all 34 logs of its epoch). A run that learns moves more than that between its first logs and its last.
+FLAT_RUN_REL_RANGE = 0.015
+FLAT_RUN_MIN_POINTS = 20
 # Heuristic: accuracy "at chance" = every evaluation of the last half within this many points of 1/C (binary: 0.5).
 CHANCE_BAND = 0.06
 # Heuristic: a validation loss within 3% of ln(C) (C = 2 when the log does not say) at every one of >= 5
@@ -169,6 +174,14 @@ def stuck(h: RunHistory) -> Finding | None:
             return _stuck(loss, f"the train loss stays within {fmt(100 * PINNED_BAND)}% of ln(C) = "
                                 f"{fmt(chance_loss)}, the loss of a uniform guess, at {fmt(100 * share)}% of the last "
                                 f"{len(half)} points")  # fmt: skip
+    if loss is not None and len(loss) >= FLAT_RUN_MIN_POINTS:
+        level = float(np.median(np.abs(loss.y)))
+        spread = float(loss.y.max() - loss.y.min())
+        if level > 0 and spread < FLAT_RUN_REL_RANGE * level and loss.y[-1] >= loss.y[0] - spread / 2:
+            return _stuck(loss, f"the train loss never leaves {fmt(float(loss.y.min()))}-{fmt(float(loss.y.max()))} "
+                                f"({fmt(100 * spread / level)}% of its level) over all {len(loss)} points, from the "
+                                f"first log, and ends at {fmt(float(loss.y[-1]))} against {fmt(float(loss.y[0]))} at "
+                                "the start: nothing was learned")  # fmt: skip
     if loss is not None and len(loss) >= 2 * MIN_POINTS:
         half = loss.y[len(loss) // 2 :]
         level = float(np.median(np.abs(half)))

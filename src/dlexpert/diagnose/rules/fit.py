@@ -262,6 +262,10 @@ GAP_VAL_STILL_HIGH = 0.5
 # fine-tunes ending at 4-8x with accuracy still rising, 0.891 -> 0.943; MNIST at 0.99 train vs 0.974 val).
 GAP_ACC_AT_BEST = 0.01
 GAP_ACC_SMALL = 0.05
+# Heuristic: a training accuracy 25 points or more above the validation accuracy at the end is a gap that costs what
+# the model is for, whatever the loss scale says (issue 13, blind7: a 196-class car model at 1.00 train vs 0.57 val
+# accuracy, val loss 13x train and flat at 27% of the first train loss).
+GAP_ACC_LARGE = 0.25
 
 GAP_SOURCE = (
     "seed Step 4 monitoring checklist (val/train loss gap < 2x); Amazon SageMaker Debugger Overfit (compares val and "
@@ -321,7 +325,8 @@ def train_val_gap(h: RunHistory) -> Finding | None:
         100.0 if float(np.max(acc.y)) > 1.0 else 1.0
     )
     acc_at_best = acc_at_best and not from_start and _acc_gap(h) <= GAP_ACC_SMALL  # from the start: the splits'
-    warn = (from_start or val_high) and len(ratio) >= GAP_MIN_EVALS_WARN and not small and not acc_at_best
+    acc_lost = _acc_gap(h) >= GAP_ACC_LARGE
+    warn = (from_start or val_high or acc_lost) and len(ratio) >= GAP_MIN_EVALS_WARN and not small and not acc_at_best
     severity: Severity = "warning" if warn else "info"
     if small:
         why = (
@@ -343,6 +348,11 @@ def train_val_gap(h: RunHistory) -> Finding | None:
         why = (
             f"it opened up during training and the val loss is still {val_now / scale:.0%} of the loss scale "
             f"({fmt(scale)}): what the model learned does not carry over to new data"
+        )
+    elif acc_lost:
+        why = (
+            f"it opened up during training and the training accuracy ends {fmt(100 * _acc_gap(h))} points above the "
+            "validation accuracy: what the model learned does not carry over to new data"
         )
     else:
         why = (

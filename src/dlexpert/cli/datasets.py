@@ -11,6 +11,10 @@ from ._common import handle_errors
 def datasets() -> None:
     """List built-in datasets with a one-line summary each."""
     from ..data import get_dataset, list_datasets
+    from ..data.dense import BUILTINS
 
     for name in list_datasets():
         typer.echo(f"{name:<12} {get_dataset(name).summary}")
+    for name, (task, loader) in BUILTINS.items():  # detection / segmentation (issue 15)
+        summary = (loader.__doc__ or "").strip().splitlines()[0]
+        typer.echo(f"{name:<12} {summary} [{task}]")

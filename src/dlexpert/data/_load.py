@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,7 @@ def load_data(
 
     if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 2):
         raise InvalidInputError(f"window must be an integer of at least 2 rows; got {window!r}")
+    _refuse_dense(src)
     raw = read_source(src, target=target, image_size=image_size, dropna=dropna, text_column=text_column, window=window)
     warnings = list(raw.warnings)
     _check_classes(raw, warnings)
@@ -168,6 +170,19 @@ def load_data(
         default_augment=raw.default_augment,
         layout=raw.layout,
     )
+
+
+def _refuse_dense(src: str | os.PathLike[str]) -> None:
+    """A detection or segmentation set is not classification data: say so in one line rather than reading a COCO
+    folder's `images/` as a class (issue 15: `profile` reads these sets; training them is still to come)."""
+    from .dense import is_dense_source, load_dense
+
+    if is_dense_source(src):
+        task = load_dense(src).task if not Path(src).exists() else "detection or segmentation"
+        raise InvalidInputError(
+            f"{src}: a {task} dataset; `dlexpert profile` and `dlexpert plan --data` read it, but `run`, `train` "
+            "and `evaluate` handle classification only so far"
+        )
 
 
 def _chronological_note(

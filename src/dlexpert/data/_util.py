@@ -50,3 +50,17 @@ def remap_labels(y: np.ndarray, classes: list[str], target_classes: list[str]) -
     position = {name: i for i, name in enumerate(target_classes)}
     table = np.asarray([position[name] for name in classes], dtype=np.int64)
     return table[np.asarray(y, dtype=np.int64)] if len(y) else np.zeros(0, dtype=np.int64)
+
+
+class Problems:
+    """What a profile found: lines for a person (`[issue] text`, or bare text when no problem-table key fits) and the
+    problem-table keys in the order first seen."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.issues: list[str] = []
+
+    def add(self, issue: str | None, text: str) -> None:
+        self.problems.append(f"[{issue}] {text}" if issue else text)
+        if issue and issue not in self.issues:
+            self.issues.append(issue)

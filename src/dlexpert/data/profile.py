@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from ..errors import DlexpertError
 from ._load import load_data
 from ._types import DataSplits, Inputs
+from ._util import Problems
 
 __all__ = ["AMPLITUDE_SPREAD_LIMIT", "DataProfile", "DuplicateReport", "NearDuplicateReport", "amplitude_spread",
            "profile_dataset"]  # fmt: skip
@@ -412,13 +413,8 @@ def _problems(
     near: NearDuplicateReport | None,
     by_split: dict[str, dict[str, int]],
 ) -> tuple[list[str], list[str]]:
-    problems: list[str] = []
-    issues: list[str] = []
-
-    def add(issue: str | None, text: str) -> None:
-        problems.append(f"[{issue}] {text}" if issue else text)
-        if issue and issue not in issues:
-            issues.append(issue)
+    found = Problems()
+    add = found.add
 
     if dup.n_test_in_train or dup.n_val_in_train:
         add(
@@ -484,8 +480,8 @@ def _problems(
         shift = _label_shift(by_split["train"], by_split[part])
         if shift:
             add("domain_shift", f"{_SPLIT_NAMES[part]}: {shift}{_SHIFT_CONSEQUENCE[part]}")
-    problems += [w for w in splits.warnings if w.startswith("constant in training")]
-    return problems, issues
+    found.problems += [w for w in splits.warnings if w.startswith("constant in training")]
+    return found.problems, found.issues
 
 
 _SPLIT_NAMES = {"val": "validation", "test": "test"}

@@ -383,7 +383,7 @@ def find_task_family(
     for f in families:
         for t in f.triggers:
             if re.search(r"(?<![a-z0-9])" + re.escape(t.strip()) + r"(?![a-z0-9])", low):
-                key = (f.domain == domain, f.type == task_type, len(t))
-                if best is None or key > best[:3]:
-                    best = (*key, f)
+                rank = (f.domain == domain, f.type == task_type, len(t))
+                if best is None or rank > best[:3]:
+                    best = (*rank, f)
     return best[3] if best else None

@@ -28,6 +28,19 @@ def test_data_loading_bounds_a_fast_gpu_run() -> None:
     assert _hours("plant disease, 38 classes", "54k images", "1x H100") * 3600 >= 54_000 * 30 / (450 * 8) * 0.99
 
 
+def test_audio_clips_are_bound_by_decoding_and_features_and_the_users_epochs_count() -> None:
+    """100k one-second keyword clips for 200 epochs: the loader turns 2,700 s of audio per core-second into features
+    (regimes.yaml, measured), so 8 loader cores need at least 926 s, whatever the tiny model's FLOPs say."""
+    compute = "single-GPU 16GB for training, we usually run ~200 epochs"
+    spec = {"task": {"type": "classification", "domain": "audio", "specificTask": "12-class keyword spotting"},
+            "data": {"size": "100k one-second clips"}, "constraints": {"computeResources": compute}}  # fmt: skip
+    plan = advise(parse_task(spec), assume_defaults=True)
+    hours = plan.decisions.estimates.training_hours
+    assert hours.high * 3600 >= 100_000 * 200 / (2700 * 8) and "of 1 s (from the spec)" in hours.basis
+    assert "over 200 epochs" in plan.trainingStrategy.optimizer.scheduler
+    assert any(e.claim == "epochs" and "200 epochs" in e.source for e in plan.evidence)
+
+
 def test_rl_time_counts_environment_steps_and_episodes() -> None:
     spec = {"task": {"type": "RL", "domain": "CV", "specificTask": "snake agent, 200-step episodes"},
             "data": {"size": "50k episodes"}, "constraints": {"computeResources": "1x RTX 3090"}}  # fmt: skip

@@ -23,3 +23,15 @@ def test_a_small_table_is_planned_too() -> None:
                        "data": {"size": "178 rows"}, "constraints": {"computeResources": "CPU (2 cores)"}})  # fmt: skip
     plan = advise(spec)
     assert plan.decisions is not None and plan.decisions.model.name == "mlp"
+
+
+def test_rare_positives_are_measured_by_precision_recall_not_accuracy() -> None:
+    target = "beat logistic regression by 5 points of macro-F1"
+    spec = parse_task({"task": {"type": "binary classification", "domain": "tabular", "specificTask": "card fraud"},
+                       "data": {"size": "284,807 rows", "distribution": "0.172% positives"},
+                       "constraints": {"computeResources": "laptop", "accuracyTarget": target},
+                       "challenges": ["extreme class imbalance"]})  # fmt: skip
+    plan = advise(spec, assume_defaults=True)
+    assert plan.decisions is not None and plan.decisions.task is not None
+    metrics = " | ".join(plan.decisions.task.metrics)
+    assert "PR-AUC" in metrics and "your target: beat logistic regression" in metrics

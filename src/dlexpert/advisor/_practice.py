@@ -467,18 +467,39 @@ def _env_steps(ctx: Context, n: int) -> tuple[int, str]:
 
 def _loader_rate(ctx: Context) -> tuple[float, str] | None:
     """Samples per second the data loaders can decode and augment, with its basis, for images read from files (and
-    video clips, frame by frame); None where the data is already tensors (a profiled array, text, tables)."""
+    video clips, frame by frame) and audio clips (decoded and turned into log-mel features); None where the data is
+    already tensors (a profiled array, text, tables)."""
     side = max(ctx.input_shape[-2:]) if ctx.input_shape and len(ctx.input_shape) >= 2 else None
-    if ctx.domain not in {"CV", "multimodal"} or (side is not None and side < 64):
-        return None
     reg = get_regimes()["loader"]
     cores = ctx.total_devices * reg["cores_per_device"].get(ctx.train_hw.kind, ctx.train_hw.cores or 1)
     if ctx.train_hw.kind == "cpu":
         cores = max(1, (ctx.train_hw.cores or 2) // 2)  # the other half computes
+    if ctx.domain == "audio" and ctx.input_shape is None:
+        seconds, said = _clip_seconds(ctx, reg["default_clip_seconds"])
+        rate = reg["audio_seconds_per_core_s"] * cores / seconds
+        return rate, f"{rate:,.0f} clips/s of {seconds:g} s ({said}) from {cores} loader cores ({reg['audio_source']})"
+    if ctx.domain not in {"CV", "multimodal"} or (side is not None and side < 64):
+        return None
     per_sample = reg["frames_per_clip"] if ctx.family is not None and ctx.family.name == "video-classification" else 1
     rate = reg["images_per_core_s"] * cores / per_sample
     unit = f"clips ({per_sample} frames each)" if per_sample > 1 else "images"
     return rate, f"{rate:,.0f} {unit}/s from {cores} loader cores ({reg['source']})"
+
+
+_WORD_SECONDS = {"one": 1.0, "two": 2.0, "three": 3.0, "five": 5.0, "ten": 10.0, "half a": 0.5}
+
+
+def _clip_seconds(ctx: Context, defaults: dict[str, float]) -> tuple[float, str]:
+    """Length of one audio sample: "one-second clips", "5 s clips", "10-sec segments" in the spec, else the usual
+    length for the task type, and whether the spec said it."""
+    text = " ".join(filter(None, [ctx.spec.data.size, ctx.spec.task.specificTask])).lower()
+    m = re.search(r"(\d+(?:\.\d+)?|one|two|three|five|ten|half a)[- ]?(?:s|sec|secs|second|seconds)\b[- ]?(?:long )?"
+                  r"(?:clips?|segments?|recordings?|utterances?|windows?|samples?|audio)", text)  # fmt: skip
+    if m:
+        word = m.group(1)
+        return _WORD_SECONDS.get(word) or float(word), "from the spec"
+    kind = "classification" if ctx.task_type == "classification" else "other"
+    return defaults[kind], f"assumed for {'a clip to classify' if kind == 'classification' else 'an utterance'}"
 
 
 def built_size(ctx: Context, entry: ModelEntry) -> ScratchSize | None:

@@ -191,6 +191,10 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
         epochs, steps_text = _step_budget(ctx.n_samples, global_batch, epochs)
         if steps_text:
             evidence.append(Evidence(claim="epochs for a step budget", value=str(epochs), source=steps_text))
+    stated = _stated_epochs(ctx)
+    if stated is not None:
+        epochs = stated[0]
+        evidence.append(Evidence(claim="epochs", value=str(epochs), source=f"from the spec: {stated[1]!r}"))
     warmup = (
         f"{r.warmup_epochs:g} warmup epoch(s)"
         if r.warmup_epochs
@@ -249,6 +253,20 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
         recipe=r, strategy=strategy, epochs=epochs, micro_batch=micro, global_batch=global_batch, lr=lr, mixed=mixed,
         clip=clip, early_stopping_patience=patience, lr_decay_epochs=decay_epochs,
     ), evidence  # fmt: skip
+
+
+# "we usually run ~200 epochs", "train for 50 epochs": the number of epochs the user already trains for.
+_EPOCHS = re.compile(r"(?<![\w.])~?(\d{1,4})\s*(?:-\s*\d{1,4}\s*)?epochs?\b")
+
+
+def _stated_epochs(ctx: Context) -> tuple[int, str] | None:
+    """The epochs the spec says the user trains for (compute resources, budget, the task's words), and the words."""
+    cons, task = ctx.spec.constraints, ctx.spec.task
+    for text in (cons.computeResources, cons.budget, task.specificTask):
+        m = _EPOCHS.search(text.lower()) if text else None
+        if m and int(m.group(1)) > 0:
+            return int(m.group(1)), m.group(0).strip()
+    return None
 
 
 def _step_budget(n_samples: int, global_batch: int, epochs: int) -> tuple[int, str]:

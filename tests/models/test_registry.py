@@ -23,7 +23,7 @@ from dlexpert.schema import ModelRecord
 
 # One small per-sample shape for each modality.
 SHAPES = {"tabular": (12,), "sequence": (3, 40), "image": (3, 16, 16)}
-CASES = [(name, modality) for name in list_models() for modality in get_model_entry(name).modalities]
+CASES = [(name, modality) for name in list_models(output="sample") for modality in get_model_entry(name).modalities]
 
 
 def test_the_issue_families_are_registered() -> None:
@@ -95,7 +95,8 @@ def test_bad_arguments_name_the_field(kwargs: dict, field: str) -> None:
 
 def test_list_models_filters() -> None:
     assert list_models("*s*m") == ["lstm"]
-    assert list_models(modality="image") == ["linear", "mlp", "small_resnet"]
+    assert list_models(modality="image", output="sample") == ["linear", "mlp", "small_resnet"]
+    assert list_models(modality="image") == ["linear", "mlp", "small_resnet", "unet"]
     assert set(MODALITIES) == {"tabular", "sequence", "image"}
 
 
@@ -108,3 +109,19 @@ def test_unknown_family_option_lists_the_valid_ones() -> None:
     with pytest.raises(InvalidInputError, match="model 'mlp' has no option 'kernel_size'; its options: batch_norm"):
         create_model("mlp", input_shape=(4,), n_classes=2, kernel_size=3)
     assert create_model("cnn1d", input_shape=(1, 40), n_classes=2, kernel_size=3).features[0][0].kernel_size == (3,)
+
+
+def test_unet_gives_per_pixel_logits_for_any_size_and_learns_a_mask() -> None:
+    torch.manual_seed(0)
+    assert list_models(output="pixel") == ["unet"] and "unet" not in list_models(modality="image", output="sample")
+    net = create_model("unet", input_shape=(3, 30, 22), n_classes=3)  # sizes not divisible by 8
+    assert net(torch.randn(2, 3, 30, 22)).shape == (2, 3, 30, 22)
+    x = torch.rand(8, 3, 16, 16)
+    y = (x[:, 0] > 0.5).long()  # the class is the red channel's level, pixel by pixel
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    for _ in range(60):
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(net(x), y)
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.2

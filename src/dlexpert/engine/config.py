@@ -70,7 +70,7 @@ class TrainConfig(BaseModel):
     # --- data
     balanced_sampling: bool = False  # draw classes equally often (WeightedRandomSampler semantics, seeded)
     num_workers: int = Field(0, ge=0)
-    task: Literal["classification", "regression"] = "classification"
+    task: Literal["classification", "regression", "segmentation"] = "classification"  # segmentation: per pixel
     # --- control and logging
     early_stopping_patience: int | None = Field(None, ge=1)  # epochs without improvement before stopping
     seed: int = Field(0, ge=0)
@@ -107,6 +107,11 @@ class TrainConfig(BaseModel):
             used += ["balanced_sampling"] if self.balanced_sampling else []
             if used:
                 raise ValueError(f"{', '.join(f'`{k}`' for k in used)} only apply to task 'classification'")
+        if self.task == "segmentation":  # one label per pixel: image-level mixing and class sampling do not apply
+            used = [k for k in ("mixup_alpha", "cutmix_alpha") if getattr(self, k)]
+            used += ["balanced_sampling"] if self.balanced_sampling else []
+            if used:
+                raise ValueError(f"{', '.join(f'`{k}`' for k in used)} do not apply to task 'segmentation'")
         return self
 
     @property
@@ -121,6 +126,8 @@ class TrainConfig(BaseModel):
     @property
     def monitor(self) -> tuple[str, str]:
         """The validation metric that decides the best checkpoint and early stopping, and its direction."""
+        if self.task == "segmentation":
+            return ("val_miou", "max")
         return ("val_acc", "max") if self.task == "classification" else ("val_loss", "min")
 
 

@@ -22,6 +22,7 @@ from torch import nn
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 from torch.utils.data import DataLoader, Dataset
 
+from ..data.dense import IGNORE_INDEX
 from ..errors import InvalidInputError
 from ..rundir import RunDir
 from .callbacks import default_callbacks
@@ -275,14 +276,15 @@ def evaluate(
     mixed_precision: str = "none",
     num_workers: int = 0,
 ) -> dict[str, float]:
-    """Loss and accuracy (classification: mean cross-entropy, no label smoothing) or loss/mse/mae (regression).
+    """Loss and accuracy (classification: mean cross-entropy, no label smoothing), loss/mse/mae (regression), or
+    per-pixel loss, pixel accuracy and mean IoU (segmentation; void pixels, 255, not scored).
 
     Example:
         >>> evaluate(model, test_set, batch_size=512)  # doctest: +SKIP
         {'loss': 0.21, 'accuracy': 0.94}
     """
-    if task not in ("classification", "regression"):
-        raise InvalidInputError(f"task: must be 'classification' or 'regression'; got {task!r}")
+    if task not in ("classification", "regression", "segmentation"):
+        raise InvalidInputError(f"task: must be 'classification', 'regression' or 'segmentation'; got {task!r}")
     if len(dataset) == 0:  # type: ignore[arg-type]
         raise InvalidInputError("evaluate: the dataset is empty")
     first = next(iter(model.parameters()), None)
@@ -293,12 +295,22 @@ def evaluate(
     loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
     hit_or_abs = torch.zeros((), dtype=torch.float64, device=dev)  # correct predictions, or sum of |error|
     n_samples = n_values = 0
+    confusion = None
     for x, y in DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers):
         x, y = _to_device(x, dev), _target_to_device(y, dev, task)
         with precision.autocast():
             pred = model(x)
         pred = pred.float()
-        if task == "classification":
+        if task == "segmentation":
+            valid = y != IGNORE_INDEX
+            loss_sum += nn.functional.cross_entropy(pred, y, ignore_index=IGNORE_INDEX, reduction="sum")
+            guess = pred.argmax(dim=1)
+            hit_or_abs += (guess[valid] == y[valid]).sum()
+            n_values += int(valid.sum())
+            k = pred.shape[1]
+            counts = torch.bincount(y[valid] * k + guess[valid], minlength=k * k).reshape(k, k)
+            confusion = counts if confusion is None else confusion + counts
+        elif task == "classification":
             loss_sum += nn.functional.cross_entropy(pred, y, reduction="sum")
             hit_or_abs += (pred.argmax(dim=1) == y).sum()
         else:
@@ -308,10 +320,24 @@ def evaluate(
             n_values += err.numel()
         n_samples += len(y)
     model.train(was_training)
+    if task == "segmentation":
+        assert confusion is not None
+        return {"loss": loss_sum.item() / max(1, n_values), "accuracy": hit_or_abs.item() / max(1, n_values),
+                "miou": mean_iou(confusion)}  # fmt: skip
     if task == "classification":
         return {"loss": loss_sum.item() / n_samples, "accuracy": hit_or_abs.item() / n_samples}
     mse = loss_sum.item() / n_values
     return {"loss": mse, "mse": mse, "mae": hit_or_abs.item() / n_values}
+
+
+def mean_iou(confusion: torch.Tensor) -> float:
+    """Mean IoU over the classes present in the labels or the predictions, background included (Pascal VOC's
+    definition: TP / (TP + FP + FN) per class); `confusion` is rows = true class, columns = predicted."""
+    c = confusion.double()
+    tp = c.diag()
+    union = c.sum(0) + c.sum(1) - tp
+    present = union > 0
+    return float((tp[present] / union[present]).mean()) if bool(present.any()) else 0.0
 
 
 def show_training_loop(cfg: TrainConfig | None = None, callbacks: Iterable[Any] = (), *, progress: bool = True) -> str:
@@ -327,9 +353,12 @@ def show_training_loop(cfg: TrainConfig | None = None, callbacks: Iterable[Any] 
 
 
 def create_criterion(cfg: TrainConfig) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """Cross-entropy with `label_smoothing` (Szegedy et al. 2016), or mean squared error for regression."""
+    """Cross-entropy with `label_smoothing` (Szegedy et al. 2016), per pixel for segmentation (pixels labelled 255,
+    Pascal VOC's "void", are not scored), or mean squared error for regression."""
     if cfg.task == "classification":
         return nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    if cfg.task == "segmentation":
+        return nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX, label_smoothing=cfg.label_smoothing)
 
     def mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return nn.functional.mse_loss(pred.reshape(y.shape).float(), y)  # (B, 1) outputs against (B,) targets
@@ -352,7 +381,7 @@ def _to_device(x: Any, device: torch.device) -> Any:
 
 def _target_to_device(y: Any, device: torch.device, task: str) -> torch.Tensor:
     y = torch.as_tensor(y).to(device, non_blocking=True)
-    if task == "classification":
+    if task in ("classification", "segmentation"):
         return y if y.dtype == torch.long else y.long()
     return y if y.dtype == torch.float32 else y.float()
 
@@ -363,7 +392,7 @@ def _track_best(s: FitState) -> None:
     than the first (digits, seed 0, epochs counted from 0: epoch 24 tied with epoch 47; test accuracy 98.6% vs 99.4%).
     """
     name, mode = s.cfg.monitor
-    value = s.val_metrics[{"val_acc": "accuracy", "val_loss": "loss"}[name]]
+    value = s.val_metrics[{"val_acc": "accuracy", "val_loss": "loss", "val_miou": "miou"}[name]]
     loss = s.val_metrics.get("loss")
     best = s.best_metric
     better = best is None or (value > best if mode == "max" else value < best)

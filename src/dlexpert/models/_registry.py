@@ -26,6 +26,7 @@ MODALITIES: tuple[Modality, ...] = ("tabular", "sequence", "image")
 _RANK_TO_MODALITY: dict[int, Modality] = {1: "tabular", 2: "sequence", 3: "image"}
 
 ModelBuilder = Callable[..., nn.Module]
+Output = Literal["sample", "pixel"]
 # The arguments every builder takes; anything else is a family option.
 _COMMON_ARGS = ("input_shape", "n_classes", "width", "depth", "dropout")
 
@@ -38,13 +39,14 @@ class ModelEntry:
     builder: ModelBuilder
     modalities: tuple[Modality, ...]
     description: str
+    output: Output = "sample"  # "sample": (B, K) logits per input; "pixel": (B, K, H, W) logits per pixel
 
 
 _MODELS: Registry[ModelEntry] = Registry("model")
 
 
 def register_model(
-    name: str, *, modalities: tuple[Modality, ...], description: str = ""
+    name: str, *, modalities: tuple[Modality, ...], description: str = "", output: Output = "sample"
 ) -> Callable[[ModelBuilder], ModelBuilder]:
     """Register a model builder under `name`. A duplicate name raises `RegistryError`.
 
@@ -59,15 +61,18 @@ def register_model(
     def decorator(builder: ModelBuilder) -> ModelBuilder:
         doc_lines = (builder.__doc__ or "").strip().splitlines()
         doc = description or (doc_lines[0] if doc_lines else "")
-        entry = ModelEntry(name=name, builder=builder, modalities=tuple(modalities), description=doc)
+        entry = ModelEntry(name=name, builder=builder, modalities=tuple(modalities), description=doc, output=output)
         _MODELS.register(name, entry, owner=builder.__module__)
         return builder
 
     return decorator
 
 
-def list_models(pattern: str | None = None, *, modality: Modality | None = None) -> list[str]:
-    """Sorted names of the registered from-scratch models, optionally filtered by a glob and a modality.
+def list_models(
+    pattern: str | None = None, *, modality: Modality | None = None, output: Output | None = None
+) -> list[str]:
+    """Sorted names of the registered from-scratch models, filtered by a glob, a modality and what they output
+    ("sample": logits per input, the classifiers; "pixel": per-pixel logits, segmentation networks).
 
     Example:
         >>> list_models(modality="image")  # doctest: +SKIP
@@ -76,6 +81,8 @@ def list_models(pattern: str | None = None, *, modality: Modality | None = None)
     names = _MODELS.names(pattern)
     if modality is not None:
         names = [n for n in names if modality in _MODELS.get(n).modalities]
+    if output is not None:
+        names = [n for n in names if _MODELS.get(n).output == output]
     return names
 
 

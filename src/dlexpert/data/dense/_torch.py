@@ -1,0 +1,98 @@
+"""Torch datasets over `DenseData` for segmentation: (image, mask) pairs the engine trains on.
+
+Augmentation goes through torchvision.transforms.v2 with `tv_tensors`, so a flip or a resize moves the mask with the
+image (masks are resized with nearest-neighbour sampling, never blended into classes that are not there). This module
+imports torch and torchvision; `dlexpert.data.dense` itself does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ._types import IGNORE_INDEX, DenseData, DenseSample, mask_array
+
+# Images whose channel statistics are measured (the first ones of the training split): enough for a stable mean.
+STATS_IMAGES = 200
+
+
+def read_rgb(sample: DenseSample) -> np.ndarray:
+    """(H, W, 3) uint8: an in-memory image as it is, a file through Pillow (grayscale and RGBA become RGB)."""
+    if isinstance(sample.image, np.ndarray):
+        return sample.image
+    from PIL import Image
+
+    with Image.open(sample.image) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def channel_stats(samples: Sequence[DenseSample]) -> tuple[list[float], list[float]]:
+    """Per-channel mean and std (in [0, 1] units) of up to STATS_IMAGES training images."""
+    pixels = np.concatenate([read_rgb(s).reshape(-1, 3) for s in samples[:STATS_IMAGES]]).astype(np.float64) / 255
+    return pixels.mean(0).round(6).tolist(), np.maximum(pixels.std(0), 1e-3).round(6).tolist()
+
+
+class SegmentationSet(Dataset):
+    """(image (3, S, S) float normalised, mask (S, S) int64) per sample; `flips` and a random `crop` (padding void)
+    are applied when set.
+
+    Example:
+        >>> from dlexpert.data.dense import load_dense
+        >>> data = load_dense("shapes-seg")
+        >>> x, y = SegmentationSet(data.train, size=64, mean=[0.5] * 3, std=[0.25] * 3)[0]
+        >>> tuple(x.shape), tuple(y.shape), y.dtype
+        ((3, 64, 64), (64, 64), torch.int64)
+    """
+
+    def __init__(
+        self,
+        samples: Sequence[DenseSample],
+        *,
+        size: int | None,
+        mean: Sequence[float],
+        std: Sequence[float],
+        flips: Sequence[str] = (),
+        crop: int | None = None,
+    ) -> None:
+        from torchvision import tv_tensors
+        from torchvision.transforms import v2
+
+        self.samples = list(samples)
+        steps: list[torch.nn.Module] = [v2.Resize((size, size), antialias=True)] if size else []
+        # Random crops: a fully convolutional network trains on patches and predicts whole images, at a fraction of
+        # the cost per step (U-Net was trained on tiles: Ronneberger et al. 2015, Sec. 3).
+        void = {tv_tensors.Image: 0, tv_tensors.Mask: IGNORE_INDEX}
+        steps += [v2.RandomCrop(crop, pad_if_needed=True, fill=void)] if crop else []
+        steps += [v2.RandomHorizontalFlip()] if "horizontal" in flips else []
+        steps += [v2.RandomVerticalFlip()] if "vertical" in flips else []
+        self.transform = v2.Compose(steps) if steps else None
+        self.mean = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
+        self.std = torch.tensor(std, dtype=torch.float32).view(3, 1, 1)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        from torchvision import tv_tensors
+
+        s = self.samples[i]
+        image = tv_tensors.Image(torch.tensor(read_rgb(s)).permute(2, 0, 1))  # a copy: built-ins are read-only
+        mask = tv_tensors.Mask(torch.tensor(mask_array(s), dtype=torch.long))
+        if self.transform is not None:
+            image, mask = self.transform(image, mask)
+        x = (image.float() / 255 - self.mean) / self.std
+        return x.as_subclass(torch.Tensor), mask.as_subclass(torch.Tensor)
+
+
+def segmentation_sets(
+    data: DenseData, *, size: int | None = None, flips: Sequence[str] = (), crop: int | None = None
+) -> tuple[SegmentationSet, SegmentationSet, SegmentationSet, dict[str, list[float]]]:
+    """Train (augmented, cropped), validation and test sets (whole images) with the training split's channel
+    statistics, and those stats."""
+    mean, std = channel_stats(data.train)
+    train = SegmentationSet(data.train, size=size, mean=mean, std=std, flips=flips, crop=crop)
+    val, test = (SegmentationSet(part, size=size, mean=mean, std=std) for part in (data.val, data.test))
+    return train, val, test, {"mean": mean, "std": std}

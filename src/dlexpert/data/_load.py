@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -175,10 +174,11 @@ def load_data(
 def _refuse_dense(src: str | os.PathLike[str]) -> None:
     """A detection or segmentation set is not classification data: say so in one line rather than reading a COCO
     folder's `images/` as a class (issue 15: `profile` reads these sets; training them is still to come)."""
-    from .dense import is_dense_source, load_dense
+    from .dense import BUILTINS, is_dense_source
 
     if is_dense_source(src):
-        task = load_dense(src).task if not Path(src).exists() else "detection or segmentation"
+        builtin = BUILTINS.get(str(src).strip().lower().replace("_", "-"))
+        task = builtin[0] if builtin else "detection or segmentation"
         raise InvalidInputError(
             f"{src}: a {task} dataset; `dlexpert profile` and `dlexpert plan --data` read it, but `run`, `train` "
             "and `evaluate` handle classification only so far"

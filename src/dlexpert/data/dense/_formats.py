@@ -209,12 +209,12 @@ def read_yolo(root: Path) -> tuple[list[DenseSample], list[str], list[str]]:
     """Samples, class names and broken annotations of a YOLO folder; an image without a label file has no objects."""
     classes = yolo_classes(root)
     images = _images(root / "images")
-    labels_dir = root / "labels"
+    label_files = {p.stem: p for p in sorted((root / "labels").rglob("*.txt"))}
     broken: list[str] = []
     samples = []
     for stem, file in images.items():
         size = image_size(file)
-        label_file = next(labels_dir.rglob(f"{stem}.txt"), None)
+        label_file = label_files.get(stem)
         boxes, labels = [], []
         lines = label_file.read_text(encoding="utf-8", errors="replace").splitlines() if label_file else []
         for n, line in enumerate(lines, 1):

@@ -138,6 +138,25 @@ def _sha(*arrays: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def shape_mask(kind: int, dx: np.ndarray, dy: np.ndarray, u: np.ndarray, v: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Inside shape `kind` (an index of SHAPE_CLASSES) of circumradius `r`: `dx`, `dy` are offsets from its centre,
+    `u`, `v` the same offsets rotated by its angle; arrays broadcast (one shape, or one per image)."""
+    if kind == 0:
+        return dx**2 + dy**2 <= r**2
+    if kind == 1:
+        half = r * 0.8  # square of side 1.6 r: its area (2.56 r^2) sits between the circle's and the triangle's
+        return (np.abs(u) <= half) & (np.abs(v) <= half)
+    if kind == 2:
+        # Equilateral triangle with circumradius r: inside all three edges, whose outward normals point at -90, 30,
+        # 150 degrees and sit at the inradius r/2 from the centre.
+        inside = np.ones(np.broadcast_shapes(u.shape, v.shape), bool)
+        for angle in (-np.pi / 2, np.pi / 6, 5 * np.pi / 6):
+            inside &= u * np.cos(angle) + v * np.sin(angle) <= r / 2
+        return inside
+    arm = r * 0.3
+    return ((np.abs(u) <= arm) & (np.abs(v) <= r)) | ((np.abs(v) <= arm) & (np.abs(u) <= r))
+
+
 def make_shapes(
     *,
     n_samples: int = 2000,
@@ -173,18 +192,8 @@ def make_shapes(
     v = -sin * dx + cos * dy
     rr = r[:, None, None]
 
-    circle = dx**2 + dy**2 <= rr**2
-    half = rr * 0.8  # square of side 1.6 r: its area (2.56 r^2) sits between the circle's and the triangle's
-    square = (np.abs(u) <= half) & (np.abs(v) <= half)
-    # Equilateral triangle with circumradius r: inside all three edges, whose outward normals point at -90, 30, 150
-    # degrees and sit at the inradius r/2 from the centre.
-    triangle = np.ones_like(circle)
-    for angle in (-np.pi / 2, np.pi / 6, 5 * np.pi / 6):
-        triangle &= u * np.cos(angle) + v * np.sin(angle) <= rr / 2
-    arm = rr * 0.3
-    cross = ((np.abs(u) <= arm) & (np.abs(v) <= rr)) | ((np.abs(v) <= arm) & (np.abs(u) <= rr))
-
-    masks = np.stack([circle, square, triangle, cross])[y, np.arange(n)]  # (n, s, s): each image's own shape
+    all_shapes = np.stack([shape_mask(k, dx, dy, u, v, rr) for k in range(len(SHAPE_CLASSES))])
+    masks = all_shapes[y, np.arange(n)]  # (n, s, s): each image's own shape
     fg = rng.uniform(*foreground, n)[:, None, None]
     bg = rng.uniform(*background, n)[:, None, None]
     img = np.where(masks, fg, bg) + rng.normal(0.0, noise_std, (n, s, s))

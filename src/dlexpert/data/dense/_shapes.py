@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._builtin import SHAPE_CLASSES, shape_mask
 from .._util import sha256_of_args
 from ._types import DenseSample, DenseTask
 
-SHAPE_CLASSES = ["circle", "square", "triangle", "cross"]
 MIN_VISIBLE = 0.3
 SHAPES_DET_ARGS = {"n_images": 800, "image_size": 128, "max_objects": 6, "radius": (3.0, 30.0), "seed": 0}
 SHAPES_SEG_ARGS = {"n_images": 600, "image_size": 128, "max_objects": 4, "radius": (8.0, 40.0), "seed": 1}
@@ -24,21 +24,11 @@ _GENERATOR = "dlexpert.data.dense.make_dense_shapes v1"  # bump when the generat
 
 
 def _shape_mask(kind: int, s: int, cx: float, cy: float, r: float, theta: float) -> np.ndarray:
-    """(s, s) bool mask of one filled shape (the geometry of `make_shapes`, for one object)."""
+    """(s, s) bool mask of one filled shape, with the geometry of the classification `shapes`."""
     grid = np.arange(s, dtype=np.float32)
     dx, dy = grid[None, :] - cx, grid[:, None] - cy
     u, v = np.cos(theta) * dx + np.sin(theta) * dy, -np.sin(theta) * dx + np.cos(theta) * dy
-    if kind == 0:
-        return dx**2 + dy**2 <= r**2
-    if kind == 1:
-        return (np.abs(u) <= 0.8 * r) & (np.abs(v) <= 0.8 * r)
-    if kind == 2:
-        inside = np.ones((s, s), bool)
-        for angle in (-np.pi / 2, np.pi / 6, 5 * np.pi / 6):
-            inside &= u * np.cos(angle) + v * np.sin(angle) <= r / 2
-        return inside
-    arm = 0.3 * r
-    return ((np.abs(u) <= arm) & (np.abs(v) <= r)) | ((np.abs(v) <= arm) & (np.abs(u) <= r))
+    return shape_mask(kind, dx, dy, u, v, np.asarray(r))
 
 
 def _background(rng: np.random.Generator, s: int) -> np.ndarray:

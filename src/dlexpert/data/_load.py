@@ -174,11 +174,10 @@ def load_data(
 def _refuse_dense(src: str | os.PathLike[str]) -> None:
     """A detection or segmentation set is not classification data: say so in one line rather than reading a COCO
     folder's `images/` as a class (issue 15: `profile` reads these sets; training them is still to come)."""
-    from .dense import BUILTINS, is_dense_source
+    from .dense import builtin_task, is_dense_source
 
     if is_dense_source(src):
-        builtin = BUILTINS.get(str(src).strip().lower().replace("_", "-"))
-        task = builtin[0] if builtin else "detection or segmentation"
+        task = builtin_task(str(src)) or "detection or segmentation"
         raise InvalidInputError(
             f"{src}: a {task} dataset; `dlexpert profile` and `dlexpert plan --data` read it, but `run`, `train` "
             "and `evaluate` handle classification only so far"

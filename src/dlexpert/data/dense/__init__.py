@@ -20,7 +20,7 @@ import numpy as np
 from ...errors import InvalidInputError
 from .._util import require
 from ._formats import dense_format, read_coco, read_masks, read_voc, read_yolo
-from ._shapes import BUILTINS, SHAPE_CLASSES, builtin, make_dense_shapes
+from ._shapes import BUILTINS, SHAPE_CLASSES, builtin, builtin_task, make_dense_shapes
 from ._types import IGNORE_INDEX, SPLITS, DenseData, DenseSample, DenseTask, mask_array
 from .profile import DenseProfile, profile_dense
 
@@ -33,6 +33,7 @@ __all__ = [
     "DenseProfile",
     "DenseSample",
     "DenseTask",
+    "builtin_task",
     "is_dense_source",
     "load_dense",
     "make_dense_shapes",
@@ -43,11 +44,7 @@ __all__ = [
 
 def is_dense_source(src: str | os.PathLike[str]) -> bool:
     """Whether `src` names a built-in dense set or a folder in a detection/segmentation layout."""
-    return builtin_name(str(src)) or dense_format(Path(src)) is not None
-
-
-def builtin_name(name: str) -> bool:
-    return name.strip().lower().replace("_", "-") in BUILTINS
+    return builtin_task(str(src)) is not None or dense_format(Path(src)) is not None
 
 
 def load_dense(

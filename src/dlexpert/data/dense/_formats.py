@@ -342,7 +342,7 @@ def read_masks(root: Path) -> tuple[list[DenseSample], list[str], list[str], lis
     missing = [stem for stem in images if stem not in masks]
     if missing:
         warnings.append(f"{root / 'masks'}: {len(missing)} image(s) without a mask, left out (first: {missing[0]})")
-    largest = 0
+    values_of: dict[str, set[int]] = {}  # each mask's class values, read once
     for stem, file in images.items():
         if stem not in masks:
             continue
@@ -353,14 +353,13 @@ def read_masks(root: Path) -> tuple[list[DenseSample], list[str], list[str], lis
             broken.append(f"{masks[stem]}: mask is {values.shape[1]}x{values.shape[0]}, its image {file.name} is "
                           f"{size[0]}x{size[1]}")  # fmt: skip
             continue
-        largest = max(largest, int(values[values != IGNORE_INDEX].max(initial=0)))
+        values_of[stem] = set(np.unique(values).tolist()) - {IGNORE_INDEX}
         samples.append(sample)
-    classes, named = mask_classes(root, largest)
+    classes, named = mask_classes(root, max((max(v, default=0) for v in values_of.values()), default=0))
     warnings += named
-    for s in list(samples):
-        values = mask_array(s)
-        unknown = sorted(set(np.unique(values).tolist()) - set(range(len(classes))) - {IGNORE_INDEX})
-        if unknown:
-            broken.append(f"{s.mask}: mask values {unknown[:5]} name no class ({len(classes)} classes, 255 = ignore)")
-            samples.remove(s)
+    known = set(range(len(classes)))
+    for s in [s for s in samples if values_of[s.image_id] - known]:
+        unknown = sorted(values_of[s.image_id] - known)
+        broken.append(f"{s.mask}: mask values {unknown[:5]} name no class ({len(classes)} classes, 255 = ignore)")
+        samples.remove(s)
     return samples, classes, broken, warnings

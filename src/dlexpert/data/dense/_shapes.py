@@ -121,10 +121,17 @@ BUILTINS: dict[str, tuple[DenseTask, Callable[[], tuple[list[DenseSample], list[
 }
 
 
+def _entry(name: str) -> tuple[DenseTask, Callable[[], tuple[list[DenseSample], list[str], str]]] | None:
+    return BUILTINS.get(name.strip().lower().replace("_", "-"))  # "shapes_det" and "Shapes-Det" name it too
+
+
+def builtin_task(name: str) -> DenseTask | None:
+    """The task of the built-in dense set `name`, without generating it; None for another name."""
+    entry = _entry(name)
+    return entry[0] if entry else None
+
+
 def builtin(name: str) -> tuple[DenseTask, tuple[list[DenseSample], list[str], str]] | None:
     """(task, (samples, classes, version)) of a built-in dense set, or None for another name."""
-    key = name.strip().lower().replace("_", "-")
-    if key not in BUILTINS:
-        return None
-    task, loader = BUILTINS[key]
-    return task, loader()
+    entry = _entry(name)
+    return (entry[0], entry[1]()) if entry else None

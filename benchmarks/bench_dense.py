@@ -31,6 +31,7 @@ from dlexpert.models import create_model
 from dlexpert.report.dense_metrics import segmentation_metrics
 
 PIXELS_FOR_LOGISTIC = 200_000
+FLIPS = ("RandomHorizontalFlip", "RandomVerticalFlip")
 
 
 def predict(model: torch.nn.Module, dataset: torch.utils.data.Dataset, batch_size: int = 32) -> list[np.ndarray]:
@@ -72,6 +73,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--crop", type=int, default=96, help="train on random crops of this side (0: whole images)")
     ap.add_argument("--depth", type=int, default=4, help="U-Net levels below full resolution")
+    ap.add_argument("--width", type=int, default=16, help="U-Net channels at full resolution")
+    ap.add_argument("--stem-stride", type=int, default=2, help="downsample by this before the U-Net (logits upsampled)")
+    ap.add_argument("--residual", action=argparse.BooleanOptionalAction, default=True, help="residual blocks")
+    ap.add_argument("--dice", type=float, default=1.0, help="weight of the soft Dice loss beside cross-entropy")
+    ap.add_argument("--lr", type=float, default=3e-3)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     data = load_dense("shapes-seg", seed=args.seed)
@@ -89,10 +95,12 @@ def main() -> None:
     print(row("logistic regression on RGB", segmentation_metrics(colour, truth, k), time.perf_counter() - t))
 
     t = time.perf_counter()
-    train, val, test, _ = segmentation_sets(data, flips=("horizontal", "vertical"), crop=args.crop)
+    train, val, test, _ = segmentation_sets(data, augment=FLIPS, crop=args.crop)
     model = create_model("unet", input_shape=(3, data.train[0].height, data.train[0].width), n_classes=k,
-                         depth=args.depth)  # fmt: skip
-    cfg = TrainConfig(task="segmentation", epochs=args.epochs, batch_size=16, lr=3e-3, weight_decay=1e-4,
+                         depth=args.depth, width=args.width, stem_stride=args.stem_stride,
+                         residual=args.residual)  # fmt: skip
+    cfg = TrainConfig(task="segmentation", epochs=args.epochs, batch_size=16, lr=args.lr, weight_decay=1e-4,
+                      dice_weight=args.dice,
                       scheduler="onecycle", warmup_epochs=max(1, args.epochs // 4), seed=args.seed)  # fmt: skip
     with tempfile.TemporaryDirectory() as out:
         result = fit(model, train_set=train, val_set=val, cfg=cfg, out_dir=out, progress=False)
@@ -100,7 +108,7 @@ def main() -> None:
             model.load_state_dict(load_weights(result.best_checkpoint))
     pred = predict(model, test)
     params = sum(p.numel() for p in model.parameters()) / 1e6
-    name = f"U-Net d{args.depth} {params:.2f}M, {result.epochs_run} ep, crop {args.crop or 'none'}"
+    name = f"U-Net d{args.depth} w{args.width} {params:.2f}M, {result.epochs_run} ep, crop {args.crop or 'none'}"
     print(row(name, segmentation_metrics(pred, truth, k), time.perf_counter() - t))
     print(f"best validation mIoU {result.best_val_metric:.3f} at epoch {result.best_epoch} (0-based), whose weights "
           "the test row uses")  # fmt: skip

@@ -22,12 +22,17 @@ CASES = [
     ("small_resnet", (1, 8, 8), 10, {}),
     ("small_resnet", (3, 32, 32), 10, {}),
     ("small_resnet", (1, 25, 25), 2, {}),
+    ("unet", (3, 128, 128), 5, {}),
+    ("unet", (3, 96, 80), 3, {"stem_stride": 1, "depth": 3, "residual": False}),
+    ("unet", (3, 50, 50), 2, {"width": 8, "depth": 2}),
+    ("unet", (3, 30, 22), 3, {}),  # depth 4 would leave no pixel at the bottom: 3 levels
 ]
 
 
 @pytest.mark.parametrize(("name", "shape", "n_classes", "options"), CASES)
 def test_counted_size_is_the_built_models(name: str, shape: tuple[int, ...], n_classes: int, options: dict) -> None:
-    size = scratch_size(name, shape, n_classes, options=options)
+    sizes = {k: options.get(k) for k in ("width", "depth")}  # ModelRecord fields, not family options
+    size = scratch_size(name, shape, n_classes, **sizes, options={k: options[k] for k in options if k not in sizes})
     model = create_model(name, input_shape=shape, n_classes=n_classes, **options).eval()
     assert size is not None and size.params == count_parameters(model)
     with FlopCounterMode(display=False) as counter:

@@ -125,14 +125,12 @@ def train(
     """
     if auto_remedy and not monitor:
         raise InvalidInputError("--auto-remedy acts on what the live monitors see; it cannot be used with --no-monitor")
-    from .data import load_data
-
     run_dir = RunDir(out_dir)
     run_dir.path.mkdir(parents=True, exist_ok=True)
     if resume:
         check_resumable(run_dir)
     warnings: list[str] = []
-    splits = load_data(data, target=target, test=test, seed=seed, dropna=dropna)
+    splits = load_splits(data, target=target, test=test, seed=seed, dropna=dropna)
     warnings += splits.warnings
     if resume:
         plan, decisions = run_dir.plan(), run_dir.decisions()
@@ -148,7 +146,7 @@ def train(
     cfg = (
         _resumed_config(run_dir, epochs=epochs)
         if resume
-        else train_config(decisions.training, epochs=epochs, seed=seed)
+        else train_config(decisions.training, epochs=epochs, seed=seed, task=decisions.model.task)
     )
     from .monitor import DEFAULT_EVERY, create_monitors
 
@@ -167,6 +165,26 @@ def train(
     return Trained(result=result, plan=plan, decisions=decisions, splits=splits, sets=sets, warnings=warnings)
 
 
+def load_splits(data: str, *, target: str | None, test: str | None, seed: int, dropna: bool) -> Any:
+    """The data to train on: `DataSplits` (classification, regression), or `DenseData` for a segmentation folder or
+    built-in. Detection sets and broken annotations are refused with one line."""
+    from .data import load_data
+    from .data.dense import is_dense_source, load_dense
+
+    if not is_dense_source(data):
+        return load_data(data, target=target, test=test, seed=seed, dropna=dropna)
+    if target is not None:
+        raise InvalidInputError(f"--target names a table's label column; {data} is an image folder with annotations")
+    dense = load_dense(data, test=test, seed=seed)
+    if dense.task == "detection":
+        raise InvalidInputError(
+            f"{data}: a detection dataset; `dlexpert profile` and `plan --data` read it, but `run`, `train` and "
+            "`evaluate` train classification, regression and segmentation so far"
+        )
+    dense.require_clean()
+    return dense
+
+
 def check_resumable(run_dir: RunDir) -> None:
     """A run to resume has its checkpoint and its decisions; nothing is rewritten before this holds."""
     from .engine.checkpoint import check_run_dir
@@ -182,8 +200,9 @@ def _decide(source: TaskSpec | Plan, splits: Any, run_dir: RunDir, *, hardware: 
     """Plan with the data's profile (a task), or take the plan's decisions (a plan); complete the model record from
     the data; write task.yaml (a task), profile.json, plan.json and decisions.json."""
     from .data import profile_dataset
+    from .data.dense import DenseData, profile_dense
 
-    profile = profile_dataset(splits)
+    profile = profile_dense(splits) if isinstance(splits, DenseData) else profile_dataset(splits)
     run_dir.write_model(RunDir.PROFILE, profile)
     if isinstance(source, Plan):
         plan, decisions = source, source.decisions
@@ -295,9 +314,9 @@ def _absolute(path: str | None) -> str | None:
     return str(Path(path).resolve()) if path and Path(path).exists() else path
 
 
-def train_config(training: TrainingChoice, *, epochs: int | None, seed: int) -> Any:
-    """The engine's `TrainConfig` for the decided recipe; `epochs` (`--epochs`) shortens or stretches it, the warmup
-    and the step schedule's milestones keeping their share of it."""
+def train_config(training: TrainingChoice, *, epochs: int | None, seed: int, task: str = "classification") -> Any:
+    """The engine's `TrainConfig` for the decided recipe and the model's `task` (what its loss scores); `epochs`
+    (`--epochs`) shortens or stretches it, the warmup and the step schedule's milestones keeping their share of it."""
     from .engine.config import parse_train_config
 
     if training.optimizer not in _OPTIMIZERS:
@@ -329,13 +348,20 @@ def train_config(training: TrainingChoice, *, epochs: int | None, seed: int) -> 
         early_stopping_patience=training.early_stopping_patience,
         strategy=training.strategy,
         seed=seed,
+        task=task if task in ("regression", "segmentation") else "classification",
+        dice_weight=training.dice_weight,
     )
     return parse_train_config(settings, source="plan decisions (training)")
 
 
 def _datasets(splits: Any, augment: tuple[str, ...], warnings: list[str], model: Any = None) -> Any:
     from .data import to_torch_datasets
+    from .data.dense import DenseData
 
+    if isinstance(splits, DenseData):
+        from .data.dense._torch import segmentation_sets
+
+        return segmentation_sets(splits, augment=augment)
     if splits.modality == "text":
         return _text_datasets(splits, augment, warnings, model)
     try:

@@ -199,13 +199,13 @@ class RunDir:
 
 def best_epoch(epochs: list[dict[str, Any]]) -> tuple[int, str] | None:
     """Index in `epochs` (`RunDir.epochs`) of the checkpoint the engine kept, and the metric it was kept on: the top
-    validation accuracy, ties to the lower validation loss, or the lowest validation loss when no accuracy is logged.
-    None when no epoch has a finite one."""
-    key = "val_acc" if any("val_acc" in e for e in epochs) else "val_loss"
+    validation mean IoU (segmentation) or accuracy, ties to the lower validation loss, or the lowest validation loss
+    when neither is logged. None when no epoch has a finite one."""
+    key = next((k for k in ("val_miou", "val_acc") if any(k in e for e in epochs)), "val_loss")
     scored = [i for i, e in enumerate(epochs) if isinstance(e.get(key), int | float) and math.isfinite(e[key])]
     if not scored:
         return None
-    if key == "val_acc":
+    if key != "val_loss":
         return max(scored, key=lambda i: (epochs[i][key], -_finite(epochs[i].get("val_loss")))), key
     return min(scored, key=lambda i: epochs[i][key]), key
 

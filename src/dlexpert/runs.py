@@ -73,6 +73,8 @@ class LoadedRun:
         """
         if self._splits is not None and data is None and test is None:
             return self._splits
+        if self.task == "segmentation":
+            return self._dense_splits(data, test=test)
         from .data import load_data
 
         d, seed = self.config.data, self.config.seed
@@ -106,12 +108,38 @@ class LoadedRun:
             self._splits = splits
         return splits
 
+    def _dense_splits(self, data: str | None, *, test: str | None) -> Any:
+        """A segmentation run's images split as in training (its source, seed and --test), or with the test set
+        `test` (the same format) in place of its test split."""
+        from .data.dense import load_dense
+
+        d, seed = self.config.data, self.config.seed
+        source = data or d.source
+        if not source:
+            raise InvalidInputError(f"{self.run_dir / RunDir.CONFIG}: records no data source; pass --data SRC")
+        dense = load_dense(source, test=test or d.test, seed=seed)
+        if list(dense.classes) != self.classes:
+            raise InvalidInputError(
+                f"{test or source}: classes {dense.classes[:10]} differ from the {len(self.classes)} the model was "
+                f"trained on ({self.classes[:10]}); the mask indices would not match"
+            )
+        if d.version and dense.version != d.version and test is None:
+            dense.warnings.append(f"data version {dense.version} differs from the version the run trained on "
+                                  f"({d.version}); metrics are for the data as it is now")  # fmt: skip
+        if data is None and test is None:
+            self._splits = dense
+        return dense
+
     def datasets(self, data: str | None = None, *, splits: Any = None) -> Any:
         """Torch datasets of the splits (`splits`, or `self.splits(data)`) with the run's preprocessing and no
         augmentation."""
         from .data import to_torch_datasets
 
         splits = splits if splits is not None else self.splits(data)
+        if self.task == "segmentation":
+            from .data.dense._torch import segmentation_sets
+
+            return segmentation_sets(splits)
         if self.modality == "text":  # the trained model's own text front end; its feature statistics stay as trained
             text_model = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
             if getattr(text_model, "encoder_is_frozen", False):

@@ -28,7 +28,7 @@ def _scenes(n: int, seed: int) -> TensorDataset:
 
 def test_a_unet_learns_a_mask_and_the_best_epoch_is_chosen_by_mean_iou(tmp_path: Path) -> None:
     torch.manual_seed(0)
-    model = create_model("unet", input_shape=(3, 16, 16), n_classes=2, width=8, depth=2)
+    model = create_model("unet", input_shape=(3, 16, 16), n_classes=2, width=8, depth=2, stem_stride=1)
     cfg = TrainConfig(task="segmentation", epochs=4, batch_size=8, lr=1e-2, weight_decay=0.0)
     result = fit(model, train_set=_scenes(48, 0), val_set=_scenes(16, 1), cfg=cfg, out_dir=tmp_path, progress=False)
     assert result.monitor == "val_miou" and result.best_val_metric is not None and result.best_val_metric > 0.7

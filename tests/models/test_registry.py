@@ -114,8 +114,9 @@ def test_unknown_family_option_lists_the_valid_ones() -> None:
 def test_unet_gives_per_pixel_logits_for_any_size_and_learns_a_mask() -> None:
     torch.manual_seed(0)
     assert list_models(output="pixel") == ["unet"] and "unet" not in list_models(modality="image", output="sample")
-    net = create_model("unet", input_shape=(3, 30, 22), n_classes=3)  # sizes not divisible by 8
+    net = create_model("unet", input_shape=(3, 30, 22), n_classes=3)  # sizes not divisible by 8; too small for depth 4
     assert net(torch.randn(2, 3, 30, 22)).shape == (2, 3, 30, 22)
+    net = create_model("unet", input_shape=(3, 16, 16), n_classes=2, stem_stride=1)  # labels change pixel by pixel
     x = torch.rand(8, 3, 16, 16)
     y = (x[:, 0] > 0.5).long()  # the class is the red channel's level, pixel by pixel
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)

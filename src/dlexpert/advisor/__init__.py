@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import InvalidInputError
 from ..knowledge import ModelEntry, get_family, get_regimes
 from ..schema import Alternative, Evidence, Plan, TaskSpec, WorkflowStep
-from ..schema.decisions import Decisions, Deployment, Fallback, ModelRecord, TaskChoice, TrainingChoice
+from ..schema.decisions import BUILDABLE, Decisions, Deployment, Fallback, ModelRecord, TaskChoice, TrainingChoice
 from ..schema.plan import ModelDesign, PretrainedModel
 from ..weights import WeightsStatus, weights_status
 from ._analyze import Context, analyse, detect_hardware
@@ -82,7 +82,7 @@ def advise_with_decisions(
         >>> decisions.model.name, decisions.training.lr  # doctest: +SKIP
     """
     ctx = analyse(spec, hardware=hardware, assume_defaults=assume_defaults, profile=profile)
-    check = _runnable_check(ctx, offline=offline)
+    check = _runnable_check(ctx, offline=offline, buildable_only=runnable_here)
     sel = _select(ctx)
     status = check(sel.chosen.entry)
     fallback = None
@@ -151,11 +151,14 @@ def _select(ctx: Context, **kwargs: Any) -> Selection:
         raise InvalidInputError(f"task: {exc}; try another task.type/domain pair (see `dlexpert catalog`)") from None
 
 
-def _runnable_check(ctx: Context, *, offline: bool | None) -> Any:
+def _runnable_check(ctx: Context, *, offline: bool | None, buildable_only: bool = False) -> Any:
     """Can `dlexpert train` build and feed this catalog entry here? Its weights must load (`weights_status`), and
-    text data needs a model that reads text (a transformers encoder)."""
+    text data needs a model that reads text (a transformers encoder); `buildable_only` (a plan that must run here):
+    its library is one dlexpert builds."""
 
     def check(entry: ModelEntry) -> WeightsStatus:
+        if buildable_only and entry.library not in BUILDABLE:
+            return WeightsStatus(False, "", reason=f"dlexpert does not build {entry.library} models")
         if ctx.modality == "text" and entry.library != "transformers":
             return WeightsStatus(False, "", reason=f"{entry.name} does not read raw text (the data is text)")
         return weights_status(entry.library, entry.hub_id, offline=offline)
@@ -179,12 +182,18 @@ def _model_record(ctx: Context, c: Candidate) -> ModelRecord:
     return ModelRecord(
         library=library,
         name=c.entry.hub_id,
-        task="regression" if ctx.spec.task.type == "regression" else "classification",
+        task=_output_task(ctx),
         adaptation=c.adaptation,  # type: ignore[arg-type]
         n_classes=ctx.n_classes,
         input_shape=list(ctx.input_shape) if ctx.input_shape and library != "text" else None,
         in_chans=ctx.in_channels if library == "timm" else None,
     )
+
+
+def _output_task(ctx: Context) -> Any:
+    """What the network outputs: a class per sample, a value per sample, a class per pixel, or boxes."""
+    kind = ctx.spec.task.type
+    return kind if kind in {"regression", "segmentation", "detection"} else "classification"
 
 
 def _training_choice(ctx: Context, c: Candidate, rc: RecipeChoice) -> TrainingChoice:
@@ -206,13 +215,14 @@ def _training_choice(ctx: Context, c: Candidate, rc: RecipeChoice) -> TrainingCh
         epochs=rc.epochs,
         early_stopping_patience=rc.early_stopping_patience,
         label_smoothing=r.label_smoothing,
+        dice_weight=r.dice_weight if ctx.task_type == "segmentation" else 0.0,
         gradient_clipping=rc.clip,
         ema=bool(r.ema),
         mixed_precision=rc.mixed,  # type: ignore[arg-type]
         micro_batch=rc.micro_batch,
         accumulation=rc.strategy.trainingTechniques.gradientAccumulation or 1,
         augmentation=tuple(rc.strategy.dataProcessing.augmentation or ()),
-        balanced_sampling=ctx.long_tail,
+        balanced_sampling=ctx.long_tail and ctx.task_type == "classification",
         strategy="fsdp" if needs_sharding(ctx, c) else "auto",
     )
 

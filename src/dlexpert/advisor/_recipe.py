@@ -335,6 +335,7 @@ def _augmentation(ctx: Context, c: Candidate, r: Recipe) -> list[str]:
         if (
             "few-shot" in ctx.challenges
             and ctx.domain == "CV"
+            and ctx.task_type == "classification"  # image-level policies; dense labels have their own recipes
             and not any("TrivialAugment" in a or "RandAugment" in a for a in aug)
         ):
             aug.append(

@@ -211,6 +211,8 @@ def _adaptation(ctx: Context, entry: ModelEntry, scratch: bool) -> str:
         return "linear-probe"  # zero-shot first, then a linear probe on frozen image/text embeddings (CLIP, Sec. 3)
     if entry.params_m >= LARGE_MODEL_M or entry.family in LLM_FAMILIES:
         return "full"  # refined by memory below (LoRA / QLoRA)
+    if ctx.task_type in {"segmentation", "detection"}:
+        return "full"  # every image holds many labelled pixels or boxes; torchvision's references fine-tune it all
     if n and (
         n < reg["tiny_data_samples"] or (per_class is not None and per_class <= reg["linear_probe_max_per_class"])
     ):

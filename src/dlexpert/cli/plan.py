@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -56,17 +57,14 @@ def plan(
     spec = load_task(task)
     if data is None and target is not None:
         raise InvalidInputError("--target names the label column of the --data table; pass --data too")
-    profile = None
+    profile: Any = None
     if data is not None:
         from ..data import profile_dataset
         from ..data.dense import is_dense_source, load_dense, profile_dense
         from ..pipeline import fill_from_profile
 
-        if is_dense_source(data):  # detection/segmentation: the spec's data fields only (issue 15)
-            spec = fill_from_profile(spec, profile_dense(load_dense(data)))
-        else:
-            profile = profile_dataset(data, target=target)
-            spec = fill_from_profile(spec, profile)
+        profile = profile_dense(load_dense(data)) if is_dense_source(data) else profile_dataset(data, target=target)
+        spec = fill_from_profile(spec, profile)
     result = advise(spec, profile=profile, hardware=hardware, assume_defaults=assume_defaults)
     text = result.model_dump_json(indent=2, exclude_none=True) if fmt is PlanFormat.json else render_plan_md(result)
     if output is not None:

@@ -32,6 +32,7 @@ def run(
     from ..pipeline import run as run_job
     from ..rundir import RunDir
     from ..schema import load_task
+    from ..schema.evaluation import headline_metric
 
     r = run_job(load_task(task), data=data, out_dir=out, target=target, test=test, dropna=dropna, epochs=epochs,
                 seed=seed, hardware=hardware, monitor=monitor, auto_remedy=auto_remedy)  # fmt: skip
@@ -40,12 +41,13 @@ def run(
     if fmt == "json":
         typer.echo((out / RunDir.EVALUATION).read_text())
         return
-    acc = r.metrics.get("accuracy")
-    base = (r.baseline_metrics or {}).get("accuracy")
+    key, name = headline_metric(r.decisions.model.task)
+    ours, base = r.metrics.get(key), (r.baseline_metrics or {}).get(key)
+    digits = 4 if key == "accuracy" else 3
     err_console.print(
-        f"{r.model_name} ({r.decisions.training.recipe}): test accuracy {acc:.4f} vs linear baseline {base:.4f}; "
-        f"{r.wall_time_s:.0f} s wall, peak RSS {r.peak_rss_mb:.0f} MB; run dir {out} "
+        f"{r.model_name} ({r.decisions.training.recipe}): test {name} {ours:.{digits}f} vs linear baseline "
+        f"{base:.{digits}f}; {r.wall_time_s:.0f} s wall, peak RSS {r.peak_rss_mb:.0f} MB; run dir {out} "
         "(evaluation.json, MODEL_CARD.md, report.html)"
-        if acc is not None and base is not None
+        if ours is not None and base is not None
         else json.dumps(r.metrics)
     )

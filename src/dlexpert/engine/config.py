@@ -61,6 +61,9 @@ class TrainConfig(BaseModel):
     poly_power: float = Field(0.9, gt=0)  # "poly": lr * (1 - progress) ** power; 0.9 from DeepLab (Chen et al. 2017)
     # --- regularisation
     label_smoothing: float = Field(0.0, ge=0, lt=1)  # 0.1 is the usual value (Szegedy et al. 2016)
+    # segmentation: loss = cross-entropy + dice_weight x soft Dice over the classes (nnU-Net's "CE + Dice", weight 1;
+    # Isensee et al. 2021, arXiv 1809.10486): Dice weighs each class equally, whatever its pixel share
+    dice_weight: float = Field(0.0, ge=0)
     mixup_alpha: float = Field(0.0, ge=0)  # Beta(alpha, alpha) mixing; 0.2 typical (Zhang et al. 2018)
     cutmix_alpha: float = Field(0.0, ge=0)  # 1.0 typical (Yun et al. 2019); images and 1-D sequences only
     ema: bool | float = False  # True -> decay 0.999; or the decay itself, e.g. 0.9998
@@ -112,6 +115,8 @@ class TrainConfig(BaseModel):
             used += ["balanced_sampling"] if self.balanced_sampling else []
             if used:
                 raise ValueError(f"{', '.join(f'`{k}`' for k in used)} do not apply to task 'segmentation'")
+        elif self.dice_weight:
+            raise ValueError("`dice_weight` applies to task 'segmentation' only")
         return self
 
     @property

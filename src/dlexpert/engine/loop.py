@@ -358,12 +358,27 @@ def create_criterion(cfg: TrainConfig) -> Callable[[torch.Tensor, torch.Tensor],
     if cfg.task == "classification":
         return nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     if cfg.task == "segmentation":
-        return nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX, label_smoothing=cfg.label_smoothing)
+        ce = nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX, label_smoothing=cfg.label_smoothing)
+        if not cfg.dice_weight:
+            return ce
+        return lambda logits, y: ce(logits, y) + cfg.dice_weight * soft_dice_loss(logits, y)
 
     def mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return nn.functional.mse_loss(pred.reshape(y.shape).float(), y)  # (B, 1) outputs against (B,) targets
 
     return mse
+
+
+def soft_dice_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """1 - mean over classes of the soft Dice 2|P.Y| / (|P| + |Y|), summed over the batch's labelled pixels
+    (nnU-Net's batch Dice; Milletari et al. 2016, V-Net, arXiv 1606.04797). Pixels labelled 255 count for nothing."""
+    k = logits.shape[1]
+    valid = (y != IGNORE_INDEX).unsqueeze(1)
+    probs = logits.softmax(1) * valid
+    onehot = nn.functional.one_hot(y.clamp(0, k - 1), k).permute(0, 3, 1, 2) * valid
+    dims = (0, 2, 3)
+    inter, total = (probs * onehot).sum(dims), probs.sum(dims) + onehot.sum(dims)
+    return 1 - ((2 * inter + 1) / (total + 1)).mean()
 
 
 # --- helpers

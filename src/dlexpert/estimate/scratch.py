@@ -102,4 +102,50 @@ def _small_resnet(
     return ScratchSize(params + n_in * n_classes + n_classes, macs + n_in * n_classes)
 
 
-_FAMILIES: dict[str, Callable[..., ScratchSize]] = {"cnn1d": _cnn1d, "mlp": _mlp, "small_resnet": _small_resnet}
+def _unet(shape: tuple[int, ...], n_classes: int, width: int | None, depth: int | None, opts: dict) -> ScratchSize:
+    # models/unet.py DEFAULT_WIDTH, DEFAULT_DEPTH and DEFAULT_STEM_STRIDE (tests compare this count with the module)
+    width, depth, stride = width or 16, depth or 4, int(opts.get("stem_stride", 2))
+    residual = bool(opts.get("residual", True))
+    side = min(shape[-2:]) // stride
+    while depth > 1 and side >> depth < 2:  # models/unet.py fitted_depth: the bottom level keeps >= 2 px
+        depth -= 1
+    widths = [width * 2**i for i in range(depth + 1)]
+    h, w = shape[-2], shape[-1]
+    params = macs = 0
+    c_in = shape[0]
+    if stride > 1:  # 3x3 strided conv + GroupNorm
+        h, w = -(-h // stride), -(-w // stride)
+        params += 9 * c_in * widths[0] + 2 * widths[0]
+        macs += 9 * c_in * widths[0] * h * w
+        c_in = widths[0]
+
+    def block(n_in: int, n_out: int, pixels: int) -> tuple[int, int]:
+        """Two 3x3 conv + GroupNorm; a residual block adds a 1x1 conv + GroupNorm shortcut when n_in != n_out."""
+        p, m = 9 * (n_in * n_out + n_out * n_out) + 4 * n_out, 9 * (n_in * n_out + n_out * n_out) * pixels
+        if residual and n_in != n_out:
+            p, m = p + n_in * n_out + 2 * n_out, m + n_in * n_out * pixels
+        return p, m
+
+    sizes = []
+    for i, c_out in enumerate(widths):  # a block per level, max-pool between levels
+        if i > 0:
+            h, w = h // 2, w // 2
+        p, m = block(c_in, c_out, h * w)
+        params, macs = params + p, macs + m
+        sizes.append((h, w))
+        c_in = c_out
+    for i in reversed(range(depth)):  # 2x2 transposed conv up, then a block on [skip, up]
+        params += 4 * widths[i + 1] * widths[i] + widths[i]
+        macs += 4 * widths[i + 1] * widths[i] * sizes[i + 1][0] * sizes[i + 1][1]
+        p, m = block(2 * widths[i], widths[i], sizes[i][0] * sizes[i][1])
+        params, macs = params + p, macs + m
+    h0, w0 = sizes[0]
+    return ScratchSize(params + widths[0] * n_classes + n_classes, macs + widths[0] * n_classes * h0 * w0)
+
+
+_FAMILIES: dict[str, Callable[..., ScratchSize]] = {
+    "cnn1d": _cnn1d,
+    "mlp": _mlp,
+    "small_resnet": _small_resnet,
+    "unet": _unet,
+}

@@ -132,6 +132,7 @@ class Recipe(_Record):
     weight_decay: float
     epochs: int
     label_smoothing: float = 0.0
+    dice_weight: float = Field(0.0, ge=0)  # segmentation: loss = cross-entropy + dice_weight x soft Dice
     gradient_clipping: float | None = None
     ema: bool = False
     dropout: float | None = None

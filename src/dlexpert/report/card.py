@@ -29,7 +29,7 @@ from ..errors import InvalidInputError, UnknownNameError
 from ..rundir import RunDir, best_epoch
 from ..schema import Diagnosis, Plan
 from ..schema.decisions import ModelRecord
-from ..schema.evaluation import Evaluation
+from ..schema.evaluation import Evaluation, headline_metric
 from ..schema.run_config import RunConfig
 from .evaluate import environment, evaluate_run, file_sha256, load_evaluation
 
@@ -52,10 +52,13 @@ MODEL_INDEX_METRICS = {
     "mae": ("mae", "MAE"),
     "rmse": ("rmse", "RMSE"),
     "mape": ("mape", "MAPE (%)"),
+    "miou": ("mean_iou", "Mean IoU (background included)"),
+    "dice": ("dice", "Mean foreground Dice"),
+    "pixel_accuracy": ("accuracy", "Pixel accuracy"),
 }
 # Shown in percent in the card; the others (AUROC, ECE, log loss, errors) as plain numbers.
 PERCENT_DISPLAY = {"accuracy", "top5_accuracy", "balanced_accuracy", "f1_macro", "precision_macro", "recall_macro",
-                   "precision_micro", "f1_weighted"}  # fmt: skip
+                   "precision_micro", "f1_weighted", "pixel_accuracy"}  # fmt: skip
 _PIPELINE_TAG = {"image": "image-classification", "text": "text-classification", "tabular": "tabular-classification"}
 # Questions the model's owner must answer (Mitchell et al. 2019, "Ethical Considerations"; Gebru et al. 2021,
 # "Datasheets for Datasets", arXiv 1803.09010). dlexpert cannot answer them from the data; it asks.
@@ -183,7 +186,7 @@ def _training_summary(run: RunDir) -> dict[str, Any]:
     if rates:
         out["samples_per_sec_median"] = sorted(rates)[len(rates) // 2]
     last = epochs[-1]
-    out["final"] = {k: last[k] for k in ("train_loss", "val_loss", "val_acc") if k in last}
+    out["final"] = {k: last[k] for k in ("train_loss", "val_loss", "val_acc", "val_miou") if k in last}
     return out
 
 
@@ -208,6 +211,10 @@ def _variants(run_dir: Path) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------------------------- rendering helpers
+
+
+def _score(key: str, v: float | None) -> str:
+    return _pct(v) if key in PERCENT_DISPLAY else _num(v, ".3f")
 
 
 def _pct(v: float | None) -> str:
@@ -337,6 +344,12 @@ def _summary(f: CardFacts) -> str:
         line += "."
     elif "mae" in m:
         line += f" Test MAE **{_num(m['mae'])}**, RMSE {_num(m.get('rmse'))} on {ev.n_samples} samples."
+    elif "miou" in m:
+        line += (f" Test mIoU **{_num(m['miou'], '.3f')}** (mean foreground Dice {_num(m.get('dice'), '.3f')}, pixel "
+                 f"accuracy {_pct(m.get('pixel_accuracy'))}) on {ev.n_samples} held-out images")  # fmt: skip
+        if ev.baseline.linear is not None:
+            line += f" ({ev.baseline.linear.model}: {_num(ev.baseline.linear.metrics.get('miou'), '.3f')})"
+        line += "."
     d = ev.deliverable
     if d is not None:
         line += (
@@ -388,7 +401,8 @@ def _uses(f: CardFacts) -> str:
     )
     if classes:
         shown = ", ".join(map(str, classes[:20])) + (f", ... ({len(classes)} in all)" if len(classes) > 20 else "")
-        lines.append(f"- Output: one of {len(classes)} classes: {shown}.")
+        per = " per pixel (a class map the size of the input)" if ev.task == "segmentation" else ""
+        lines.append(f"- Output: one of {len(classes)} classes{per}: {shown}.")
     cons = f.task.get("constraints") or {}
     for key, label in (
         ("latencyRequirement", "Latency requirement"),
@@ -419,17 +433,18 @@ def _limitations(f: CardFacts) -> str:
     if exp and exp.get("met") is False:
         items.append(f"Misses the task's target {exp['text']!r}: measured {exp['metric']} {_num(exp['measured'])}.")
     linear = ev.baseline.linear
-    model_acc, linear_acc = ev.metrics.get("accuracy"), linear.metrics.get("accuracy") if linear else None
+    key, _ = headline_metric(ev.task)
+    model_acc, linear_acc = ev.metrics.get(key), linear.metrics.get(key) if linear else None
     if linear is not None and model_acc is not None and linear_acc is not None:
         if model_acc < linear_acc:
             items.append(
-                f"Does not beat the linear baseline: {_pct(model_acc)} vs {_pct(linear_acc)} for {linear.model}; "
-                "use the baseline, or train longer (see the diagnosis)."
+                f"Does not beat the linear baseline: {_score(key, model_acc)} vs {_score(key, linear_acc)} for "
+                f"{linear.model}; use the baseline, or train longer (see the diagnosis)."
             )
         elif model_acc == linear_acc:
             items.append(
-                f"Ties with the linear baseline ({_pct(model_acc)}, {linear.model}): on this test set the simpler "
-                "model is as accurate."
+                f"Ties with the linear baseline ({_score(key, model_acc)}, {linear.model}): on this test set the "
+                "simpler model is as accurate."
             )
     judged = (ev.latency or {}).get("plan_expected") or {}
     if judged.get("within_range") is False:
@@ -484,7 +499,8 @@ def _record(f: CardFacts) -> ModelRecord:
 
 def _how_to_load(f: CardFacts) -> str:
     record = _record(f)
-    d = f.evaluation.deliverable
+    ev = f.evaluation
+    d = ev.deliverable
     lines: list[str] = []
     if d is not None:
         lines += ["## How to load and run the deliverable", "", f"The {d.model} ({d.format}), reading {d.inputs}:", "",
@@ -502,7 +518,11 @@ def _how_to_load(f: CardFacts) -> str:
         "x = run.example_input(batch_size=4)  # real test inputs",
         "with torch.inference_mode():",
         "    probabilities = run.model(x).softmax(dim=1)",
-        "print([run.classes[i] for i in probabilities.argmax(dim=1)])",
+        *(
+            ["class_map = probabilities.argmax(dim=1)  # (batch, H, W) class indices into run.classes"]
+            if ev.task == "segmentation"
+            else ["print([run.classes[i] for i in probabilities.argmax(dim=1)])"]
+        ),
         "```",
     ]
     if record.library == "dlexpert":
@@ -672,13 +692,19 @@ def _evaluation(f: CardFacts) -> str:
     b = ev.baseline
     lines += ["", "### Baselines and public benchmarks", ""]
     val = lambda v: _pct(v) if v is not None else "-"  # noqa: E731
-    brow = [["this model", _pct(ev.metrics.get("accuracy")), val(b.model_val_accuracy), "the trained network"]]
-    brow += [[x.model, _pct(x.metrics.get("accuracy")), val(x.val_accuracy), x.how]
+    key, name = headline_metric(ev.task)
+    brow = [["this model", _score(key, ev.metrics.get(key)), val(b.model_val_accuracy), "the trained network"]]
+    brow += [[x.model, _score(key, x.metrics.get(key)), val(x.val_accuracy), x.how]
              for x in (b.majority, b.linear, *b.strong) if x is not None]  # fmt: skip
     brow += [[f"published: {p.model}", f"{p.value:g}%", "-", p.source] for p in b.public]
-    lines.append(_table(["Model", "Test accuracy", "Validation accuracy", "How / source"], brow))
+    lines.append(_table(["Model", f"Test {name}", "Validation accuracy", "How / source"], brow))
     lines += ["", *[f"- {s}" for s in [*b.summary, *b.skipped]]]
-    if ev.per_class:
+    if ev.per_class and ev.task == "segmentation":
+        lines += ["", "### Per class (pixels; F1 is the class's Dice)", ""]
+        rows = [[c.name, str(c.support), _num(m.get(f"iou/{c.name}"), ".3f"), _num(c.precision, ".3f"),
+                 _num(c.recall, ".3f"), _num(c.f1, ".3f")] for c in ev.per_class]  # fmt: skip
+        lines.append(_table(["Class", "Pixels", "IoU", "Precision", "Recall", "F1"], rows))
+    elif ev.per_class:
         lines += ["", "### Per class", ""]
         lines.append(
             _table(

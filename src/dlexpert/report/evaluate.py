@@ -173,6 +173,18 @@ def evaluate_run(
             f"{run.run_dir}/{RunDir.CONFIG}: the data's classes {list(splits.classes)[:10]} do not start with the "
             f"{len(trained)} classes the model was trained on ({trained[:10]}); the label order would not match"
         )
+    fig_dir = run_dir / RunDir.FIGURES
+    if run.task == "segmentation":
+        from .evaluate_dense import evaluate_segmentation
+
+        metrics, dense_fields, written = evaluate_segmentation(
+            run.model, splits, sets.test, fig_dir=fig_dir if figures else None, seed=run.config.seed, say=say
+        )
+        shown = {k: _rel(v, run_dir) for k, v in written.items()}
+        if "failures" in shown:
+            dense_fields["failures"].grid = shown["failures"]
+        return _write_evaluation(run, run_dir, splits, data, metrics, len(splits.test), dense_fields, shown, warnings,
+                                 latency=latency, say=say)  # fmt: skip
     say(f"predicting {len(sets.test)} test samples")
     outputs, y = predict(run.model, sets.test)
     n_out = outputs.shape[1] if outputs.ndim == 2 else 1
@@ -183,7 +195,6 @@ def evaluate_run(
     x_test = splits.x_test if data is None and len(keep) == len(y) else _take(splits.x_test, keep)
     ids = [splits.ids_test[i] for i in keep] if splits.ids_test else None
 
-    fig_dir = run_dir / RunDir.FIGURES
     figs: dict[str, str] = {}
     ev_fields: dict[str, Any] = {}
     if run.task == "classification":
@@ -223,6 +234,15 @@ def evaluate_run(
             )
         )
 
+    return _write_evaluation(run, run_dir, splits, data, metrics, len(y_eval), ev_fields, figs, warnings,
+                             latency=latency, say=say)  # fmt: skip
+
+
+def _write_evaluation(
+    run: Any, run_dir: Path, splits: Any, data: str | None, metrics: dict[str, float], n_eval: int,
+    ev_fields: dict[str, Any], figs: dict[str, str], warnings: list[str], *, latency: bool, say: Callable[[str], None],
+) -> Evaluation:  # fmt: skip
+    """Time the model (`bench`), judge the plan's expectation and the task's target, write evaluation.json."""
     lat = None
     if latency:
         say("timing (bench, eager)")
@@ -232,7 +252,7 @@ def evaluate_run(
         run_dir=str(run_dir),
         task=run.task,
         split=split_name,
-        n_samples=len(y_eval),
+        n_samples=n_eval,
         model=run.model_name,
         model_version=f"sha256:{file_sha256(run.weights_path)}",
         weights=_rel(run.weights_path, run_dir),
@@ -243,10 +263,10 @@ def evaluate_run(
             "version": splits.version,
             "trained_version": run.config.data.version,
             "modality": splits.modality,
-            "classes": trained,
+            "classes": run.classes or list(splits.classes),
             "split": splits.split,
-            "n_train": len(splits.y_train),
-            "n_val": len(splits.y_val),
+            "n_train": len(splits.train if run.task == "segmentation" else splits.y_train),
+            "n_val": len(splits.val if run.task == "segmentation" else splits.y_val),
         },
         metrics=metrics,
         latency=lat,

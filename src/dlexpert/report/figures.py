@@ -63,7 +63,7 @@ def plot_reliability(cal: Calibration, path: str | Path) -> Path:
     return save_png(fig, path)
 
 
-def plot_confusion(confusion: Confusion, path: str | Path) -> Path:
+def plot_confusion(confusion: Confusion, path: str | Path, *, unit: str = "samples") -> Path:
     """Row-normalised confusion matrix (recall on the diagonal), annotated with counts for up to 20 classes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -95,5 +95,5 @@ def plot_confusion(confusion: Confusion, path: str | Path) -> Path:
                     )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(f"Confusion matrix ({int(m.sum())} test samples)", fontsize=10)
+    ax.set_title(f"Confusion matrix ({int(m.sum())} test {unit})", fontsize=10)
     return save_png(fig, path)

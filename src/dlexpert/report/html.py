@@ -108,6 +108,8 @@ def render_report_html(facts: CardFacts, *, render_card: Callable[[CardFacts], s
     kpis = []
     for key, label in (
         ("accuracy", "test accuracy"),
+        ("miou", "test mIoU"),
+        ("dice", "foreground Dice"),
         ("f1_macro", "macro F1"),
         ("balanced_accuracy", "balanced acc."),
         ("auroc_ovr_macro", "AUROC"),
@@ -123,6 +125,11 @@ def render_report_html(facts: CardFacts, *, render_card: Callable[[CardFacts], s
         kpis.append(
             f'<div class="kpi" data-metric="baseline_linear"><b>'
             f"{100 * ev.baseline.linear.metrics['accuracy']:.2f}%</b>linear baseline</div>"
+        )
+    elif ev.baseline.linear is not None and "miou" in ev.baseline.linear.metrics:
+        kpis.append(
+            f'<div class="kpi" data-metric="baseline_linear"><b>'
+            f"{ev.baseline.linear.metrics['miou']:.3f}</b>colour baseline mIoU</div>"
         )
     rows = ev.latency["rows"] if ev.latency else []
     for r in rows:

@@ -61,7 +61,7 @@ class ModelRecord(_Frozen):
 
     library: str  # one of BUILDABLE to be trained by dlexpert
     name: str  # registry name (dlexpert) or the catalog's hub id (the weights tag included, e.g. "resnet18.a1_in1k")
-    task: Literal["classification", "regression"] = "classification"
+    task: Literal["classification", "regression", "segmentation", "detection"] = "classification"
     adaptation: Adaptation = "scratch"
     n_classes: int | None = Field(None, ge=1)  # output units; unknown until the data is read
     input_shape: list[int] | None = None  # one sample, no batch dimension; None for text
@@ -102,6 +102,7 @@ class TrainingChoice(_Frozen):
     epochs: int = Field(ge=1)
     early_stopping_patience: int | None = Field(None, ge=1)
     label_smoothing: float = 0.0
+    dice_weight: float = Field(0.0, ge=0)  # segmentation: cross-entropy + this x soft Dice (engine TrainConfig)
     gradient_clipping: float | None = None
     ema: bool = False
     mixed_precision: Literal["bf16", "fp16", "none"] = "none"

@@ -15,6 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 EVALUATION_SCHEMA_VERSION = 1
 
 
+def headline_metric(task: str) -> tuple[str, str]:
+    """(`metrics` key, name) of the figure a task is summarised and weighed against its baselines by."""
+    return ("miou", "mIoU") if task == "segmentation" else ("accuracy", "accuracy")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -131,13 +136,26 @@ class ConfusedPair(_Strict):
     rate: float = Field(description="count / test samples of the true class.")
 
 
+class WorstImage(_Strict):
+    """Segmentation: one of the test images the model got most wrong."""
+
+    id: str
+    index: int = Field(description="Position in the evaluated split.")
+    pixel_accuracy: float
+    wrong_pixels: int
+
+
 class Failures(_Strict):
     """Seed Step 7's "analyze failure cases (which classes/samples are error-prone)"."""
 
     n_errors: int
+    unit: str = Field("samples", description="What `n_errors` and the pairs' counts count: samples, or pixels.")
     confidently_wrong: list[WrongExample]
     confused_pairs: list[ConfusedPair]
-    error_prone_classes: list[str] = Field(description="Classes with the lowest recall, worst first, with numbers.")
+    error_prone_classes: list[str] = Field(
+        description="Classes with the lowest recall (segmentation: IoU), worst first, with numbers."
+    )
+    worst_images: list[WorstImage] = Field(default_factory=list, description="Segmentation: lowest pixel accuracy.")
     grid: str | None = Field(None, description="PNG of the most confidently wrong inputs, relative to the run dir.")
 
 

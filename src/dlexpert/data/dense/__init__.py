@@ -73,11 +73,14 @@ def load_dense(
     else:
         pool, test_samples = _split(samples, test_fraction, seed)
         test_source = f"seeded split by image ({test_fraction:.0%}, seed {seed})"
+    split = {"seed": seed, "by": "image", "val_fraction": val_fraction,
+             "test": str(test) if test is not None else f"seeded ({test_fraction:.0%})"}  # fmt: skip
     train, val = _split(pool, val_fraction, seed + 1)
     if not train:
         raise InvalidInputError(f"{src}: no training images left after the split ({len(samples)} image(s) in all)")
     return DenseData(task=task, source=str(src), format=fmt, classes=classes, train=train, val=val, test=test_samples,
-                     version=version, test_source=test_source, broken=broken, warnings=warnings)  # fmt: skip
+                     version=version, test_source=test_source, broken=broken, warnings=warnings,
+                     split=split)  # fmt: skip
 
 
 def _read(

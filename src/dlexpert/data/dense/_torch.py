@@ -8,11 +8,13 @@ imports torch and torchvision; `dlexpert.data.dense` itself does not.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ...errors import InvalidInputError
 from ._types import IGNORE_INDEX, DenseData, DenseSample, mask_array
 
 # Images whose channel statistics are measured (the first ones of the training split): enough for a stable mean.
@@ -87,12 +89,35 @@ class SegmentationSet(Dataset):
         return x.as_subclass(torch.Tensor), mask.as_subclass(torch.Tensor)
 
 
+# The plan's augmentation names this module applies (knowledge/data/recipes.yaml), as SegmentationSet's flips.
+FLIPS = {"randomhorizontalflip": "horizontal", "randomverticalflip": "vertical"}
+
+
+def plan_flips(augment: Sequence[str]) -> tuple[str, ...]:
+    """The flips a plan's augmentation list asks for; any other transform is refused with the ones supported."""
+    names = [a.split("(")[0].strip() for a in augment]
+    unknown = [n for n in names if n.lower() not in FLIPS]
+    if unknown:
+        raise InvalidInputError(
+            f"segmentation augmentation {', '.join(unknown)} is not implemented; supported: RandomHorizontalFlip, "
+            "RandomVerticalFlip"
+        )
+    return tuple(FLIPS[n.lower()] for n in names)
+
+
 def segmentation_sets(
-    data: DenseData, *, size: int | None = None, flips: Sequence[str] = (), crop: int | None = None
-) -> tuple[SegmentationSet, SegmentationSet, SegmentationSet, dict[str, list[float]]]:
-    """Train (augmented, cropped), validation and test sets (whole images) with the training split's channel
-    statistics, and those stats."""
+    data: DenseData, *, augment: Sequence[str] = (), size: int | None = None, crop: int | None = None
+) -> SegmentationSets:
+    """Train (augmented as `augment` names, cropped), validation and test sets (whole images) with the training
+    split's channel statistics."""
     mean, std = channel_stats(data.train)
-    train = SegmentationSet(data.train, size=size, mean=mean, std=std, flips=flips, crop=crop)
+    train = SegmentationSet(data.train, size=size, mean=mean, std=std, flips=plan_flips(augment), crop=crop)
     val, test = (SegmentationSet(part, size=size, mean=mean, std=std) for part in (data.val, data.test))
-    return train, val, test, {"mean": mean, "std": std}
+    return SegmentationSets(train, val, test, {"mean": mean, "std": std})
+
+
+class SegmentationSets(NamedTuple):
+    train: SegmentationSet
+    val: SegmentationSet
+    test: SegmentationSet
+    stats: dict[str, list[float]]

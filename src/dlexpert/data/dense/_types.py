@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -61,13 +61,28 @@ class DenseData:
     broken: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     read_mask: Callable[[DenseSample], np.ndarray] | None = None
+    split: dict[str, Any] = field(default_factory=dict)  # how the splits were made: seed, fractions, the test set
+    modality: str = "image"
 
-    def split(self, name: str) -> list[DenseSample]:
+    def part(self, name: str) -> list[DenseSample]:
         return {"train": self.train, "val": self.val, "test": self.test}[name]
 
     def samples(self) -> list[tuple[str, DenseSample]]:
         """(split, sample) for every image, train first."""
-        return [(name, s) for name in SPLITS for s in self.split(name)]
+        return [(name, s) for name in SPLITS for s in self.part(name)]
+
+    @property
+    def n_classes(self) -> int:
+        """The network's outputs: every class (segmentation's background included)."""
+        return len(self.classes)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """(3, H, W) the network reads: the images' one size, or the median height and width when sizes differ."""
+        images = [s for _, s in self.samples()]
+        h = int(np.median([s.height for s in images])) if images else 0
+        w = int(np.median([s.width for s in images])) if images else 0
+        return (3, h, w)
 
     def require_clean(self) -> None:
         """Refuse training data with broken annotations: one line naming the first, and how many more."""

@@ -44,6 +44,9 @@ class DenseProfile(BaseModel):
     ignored_pixel_share: float | None = None
     imbalance_ratio: float
     image_sizes: dict[str, int]
+    input_shape: list[int] = Field(
+        description="(3, H, W) the network reads: the images' size when all share it, else the median size"
+    )
     duplicates_across_splits: int
     duplicate_examples: list[list[str]]
     n_broken: int
@@ -52,11 +55,22 @@ class DenseProfile(BaseModel):
     issues: list[str]
     warnings: list[str]
 
+    modality: str = "image"
+
+    @property
+    def n_classes(self) -> int:
+        """The network's outputs: every class (segmentation's background included), as the advisor sizes a model."""
+        return len(self.classes)
+
+    @property
+    def imbalanced(self) -> bool:
+        return self.imbalance_ratio > IMBALANCED_RATIO
+
     def task_data(self) -> dict[str, str]:
         """The task spec's `data` fields filled from this profile (`plan --data DIR`)."""
         per_class = self.objects_per_class
         unit = "boxes" if self.task == "detection" else "images showing it"
-        kind = "imbalanced" if self.imbalance_ratio > IMBALANCED_RATIO else "balanced"
+        kind = "imbalanced" if self.imbalanced else "balanced"
         sizes = f"; box sizes {self.box_sizes}" if self.box_sizes else ""
         quality = [p for p in self.problems if not p.startswith("[class_imbalance]")]
         return {
@@ -94,7 +108,7 @@ def profile_dense(data: DenseData) -> DenseProfile:
         ('segmentation', 'background', 600)
     """
     samples = [s for _, s in data.samples()]
-    n = {name: len(data.split(name)) for name in SPLITS}
+    n = {name: len(data.part(name)) for name in SPLITS}
     n["total"] = sum(n.values())
     counts = _detection_counts(data, samples) if data.task == "detection" else _segmentation_counts(data, samples)
     present = [v for v in counts["objects_per_class"].values() if v > 0]
@@ -111,6 +125,7 @@ def profile_dense(data: DenseData) -> DenseProfile:
         test_source=data.test_source,
         imbalance_ratio=round(imbalance, 4),
         image_sizes=_sizes(samples),
+        input_shape=list(data.input_shape),
         duplicates_across_splits=dup_count,
         duplicate_examples=dup_examples,
         n_broken=len(data.broken),

@@ -1,117 +1,75 @@
-"""Semantic segmentation on the built-in shapes-seg, from scratch on the CPU, beside its Step-4 baselines (issue 15).
+"""Semantic segmentation end to end: `dlexpert run` on a segmentation set, from scratch on the CPU, beside its Step-4
+baselines (issue 15).
 
-A U-Net (models/unet.py) is trained by the same engine as every dlexpert run (`engine.fit`: checkpoints, resume,
-TensorBoard, metrics.jsonl), with per-pixel cross-entropy, AdamW and a one-cycle schedule, on random crops (a fully
-convolutional network predicts whole images), keeping the checkpoint of the best validation mean IoU. The test split
-is scored with `report.dense_metrics.segmentation_metrics`, beside:
+It runs exactly what `dlexpert run TASK --data SRC --out DIR` runs (pipeline.run: profile, plan, train the planned
+model with the engine, evaluate): on this machine without cached weights, the plan falls back to dlexpert's U-Net
+with the segmentation-scratch-unet recipe. The test split's figures come from the run's evaluation.json, beside:
 - the majority class per pixel (every pixel the most frequent training class: the background);
 - a per-pixel logistic regression on colour (scikit-learn, fitted on 200k training pixels' RGB): what colour alone
   separates, with no shape and no context.
 
-It prints mIoU (background included, as VOC), mean foreground Dice, pixel accuracy and wall time for each; the issue's
-target is mIoU >= 0.85 within 10 minutes on 2 CPU cores.
+It prints mIoU (background included, as VOC), mean foreground Dice, pixel accuracy, the training wall time and the
+whole run's; the issue's target on shapes-seg is mIoU >= 0.85 within 10 minutes on 2 CPU cores.
 
-    python benchmarks/bench_dense.py [--epochs 60] [--seed 0] [--threads 2] [--crop 96] [--depth 4]
+    python benchmarks/bench_dense.py [--data shapes-seg] [--epochs N] [--seed 0] [--threads 2] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
+from pathlib import Path
 
-import numpy as np
 import torch
 
-from dlexpert.data.dense import load_dense, mask_array
-from dlexpert.data.dense._torch import read_rgb, segmentation_sets
-from dlexpert.engine import TrainConfig, fit
-from dlexpert.engine.checkpoint import load_weights
-from dlexpert.models import create_model
-from dlexpert.report.dense_metrics import segmentation_metrics
+from dlexpert.pipeline import run
+from dlexpert.schema import parse_task
 
-PIXELS_FOR_LOGISTIC = 200_000
-FLIPS = ("RandomHorizontalFlip", "RandomVerticalFlip")
+SPEC = {
+    "task": {"type": "semantic segmentation", "domain": "vision", "specificTask": "segment the objects in each image"},
+    "constraints": {"computeResources": "CPU, 2 cores"},
+}
 
 
-def predict(model: torch.nn.Module, dataset: torch.utils.data.Dataset, batch_size: int = 32) -> list[np.ndarray]:
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for x, _ in torch.utils.data.DataLoader(dataset, batch_size=batch_size):
-            out += list(model(x).argmax(1).numpy().astype(np.uint8))
-    return out
-
-
-def majority_baseline(train_masks: list[np.ndarray], test_masks: list[np.ndarray], n_classes: int) -> list[np.ndarray]:
-    counts = np.bincount(np.concatenate([m.ravel() for m in train_masks]), minlength=256)[:n_classes]
-    return [np.full_like(m, int(counts.argmax())) for m in test_masks]
-
-
-def colour_baseline(data, rng: np.random.Generator) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
-    from sklearn.linear_model import LogisticRegression
-
-    rgb = np.concatenate([read_rgb(s).reshape(-1, 3) for s in data.train]).astype(np.float32) / 255
-    labels = np.concatenate([mask_array(s).ravel() for s in data.train])
-    keep = labels != 255
-    pick = rng.choice(np.flatnonzero(keep), size=min(PIXELS_FOR_LOGISTIC, int(keep.sum())), replace=False)
-    clf = LogisticRegression(max_iter=300).fit(rgb[pick], labels[pick])
-    return [
-        clf.predict(read_rgb(s).reshape(-1, 3).astype(np.float32) / 255).reshape(s.height, s.width).astype(np.uint8)
-        for s in data.test
-    ]
-
-
-def row(name: str, m: dict, wall: float) -> str:
-    return f"{name:<34} {m['miou']:>6.3f} {m['dice']:>6.3f} {m['pixel_accuracy']:>8.3f} {wall:>7.0f}s"
+def row(name: str, m: dict, wall: str) -> str:
+    dice = "-" if m.get("dice") is None else f"{m['dice']:.3f}"
+    return f"{name:<44} {m['miou']:>6.3f} {dice:>6} {m['pixel_accuracy']:>8.3f} {wall:>8}"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=60)
+    ap.add_argument("--data", default="shapes-seg", help="a segmentation folder or built-in")
+    ap.add_argument("--epochs", type=int, default=None, help="override the plan's epochs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--crop", type=int, default=96, help="train on random crops of this side (0: whole images)")
-    ap.add_argument("--depth", type=int, default=4, help="U-Net levels below full resolution")
-    ap.add_argument("--width", type=int, default=16, help="U-Net channels at full resolution")
-    ap.add_argument("--stem-stride", type=int, default=2, help="downsample by this before the U-Net (logits upsampled)")
-    ap.add_argument("--residual", action=argparse.BooleanOptionalAction, default=True, help="residual blocks")
-    ap.add_argument("--dice", type=float, default=1.0, help="weight of the soft Dice loss beside cross-entropy")
-    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--out", default=None, help="keep the run directory here (default: a temporary one)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    data = load_dense("shapes-seg", seed=args.seed)
-    k = len(data.classes)
-    truth = [mask_array(s) for s in data.test]
-    print(f"shapes-seg: {len(data.train)} train / {len(data.val)} val / {len(data.test)} test images, {k} classes "
-          f"({', '.join(data.classes)}); {args.threads} threads")  # fmt: skip
-    print(f"{'model':<34} {'mIoU':>6} {'Dice':>6} {'pix acc':>8} {'wall':>8}")
-
-    t = time.perf_counter()
-    majority = majority_baseline([mask_array(s) for s in data.train], truth, k)
-    print(row("majority class per pixel", segmentation_metrics(majority, truth, k), time.perf_counter() - t))
-    t = time.perf_counter()
-    colour = colour_baseline(data, np.random.default_rng(args.seed))
-    print(row("logistic regression on RGB", segmentation_metrics(colour, truth, k), time.perf_counter() - t))
-
-    t = time.perf_counter()
-    train, val, test, _ = segmentation_sets(data, augment=FLIPS, crop=args.crop)
-    model = create_model("unet", input_shape=(3, data.train[0].height, data.train[0].width), n_classes=k,
-                         depth=args.depth, width=args.width, stem_stride=args.stem_stride,
-                         residual=args.residual)  # fmt: skip
-    cfg = TrainConfig(task="segmentation", epochs=args.epochs, batch_size=16, lr=args.lr, weight_decay=1e-4,
-                      dice_weight=args.dice,
-                      scheduler="onecycle", warmup_epochs=max(1, args.epochs // 4), seed=args.seed)  # fmt: skip
-    with tempfile.TemporaryDirectory() as out:
-        result = fit(model, train_set=train, val_set=val, cfg=cfg, out_dir=out, progress=False)
-        if result.best_checkpoint is not None:  # the epoch with the best validation mIoU, as a run ships it
-            model.load_state_dict(load_weights(result.best_checkpoint))
-    pred = predict(model, test)
-    params = sum(p.numel() for p in model.parameters()) / 1e6
-    name = f"U-Net d{args.depth} w{args.width} {params:.2f}M, {result.epochs_run} ep, crop {args.crop or 'none'}"
-    print(row(name, segmentation_metrics(pred, truth, k), time.perf_counter() - t))
-    print(f"best validation mIoU {result.best_val_metric:.3f} at epoch {result.best_epoch} (0-based), whose weights "
-          "the test row uses")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(args.out or Path(tmp) / "run")
+        t = time.perf_counter()
+        result = run(parse_task(SPEC), data=args.data, out_dir=out, epochs=args.epochs, seed=args.seed,
+                     progress=False, latency=False)  # fmt: skip
+        wall = time.perf_counter() - t
+        ev = json.loads((out / "evaluation.json").read_text())
+        rows = [json.loads(ln) for ln in (out / "metrics.jsonl").read_text().splitlines() if ln.strip()]
+    epochs = [r for r in rows if r.get("kind") == "epoch"]
+    train_s = max((e.get("time") or 0 for e in epochs), default=0)
+    d, t_ = result.decisions, result.decisions.training
+    print(f"{args.data}: {ev['data']['n_train']} train / {ev['data']['n_val']} val / {ev['n_samples']} test images, "
+          f"classes {', '.join(ev['data']['classes'])}; {args.threads} threads")  # fmt: skip
+    print(f"planned: {d.model.name} ({t_.recipe}: {t_.optimizer} lr {t_.lr:g}, {t_.scheduler}, {t_.epochs} epochs, "
+          f"batch {t_.micro_batch}, Dice weight {t_.dice_weight:g}, {', '.join(t_.augmentation)})")  # fmt: skip
+    print(f"{'model':<44} {'mIoU':>6} {'Dice':>6} {'pix acc':>8} {'wall':>8}")
+    b = ev["baseline"]
+    for base in (b["majority"], b["linear"]):
+        print(row(base["model"], base["metrics"], "-"))
+    print(row(f"{d.model.name} ({len(epochs)} epochs)", ev["metrics"], f"{train_s:.0f}s"))
+    per_class = ", ".join(f"{k[4:]} {v:.3f}" for k, v in ev["metrics"].items() if k.startswith("iou/"))
+    print(f"IoU per class: {per_class}")
+    print(f"whole run (profile, plan, train, evaluate): {wall:.0f} s; training {train_s:.0f} s")
 
 
 if __name__ == "__main__":

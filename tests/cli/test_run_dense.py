@@ -59,6 +59,14 @@ def test_run_trains_evaluates_and_documents_a_segmentation_folder(tmp_path: Path
     again = run("evaluate", str(out), "--format", "json")
     assert again.returncode == 0, again.stderr
     assert abs(json.loads(again.stdout)["metrics"]["miou"] - ev["metrics"]["miou"]) < 1e-6
+    exported = run("export", str(out))
+    assert exported.returncode == 0 and "parity" in exported.stderr, exported.stderr
+    int8 = run("compress", str(out), "--method", "int8")
+    assert int8.returncode == 0, int8.stderr
+    report = json.loads((out / "variants" / "int8" / "report.json").read_text())
+    assert report["metric"] == "miou" and abs(report["baseline_accuracy"] - ev["metrics"]["miou"]) < 1e-6
+    pruned = run("compress", str(out), "--method", "prune")
+    one_error_line(pruned, "segmentation run")
 
 
 def test_run_refuses_detection_data_and_broken_masks_in_one_line(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from dlexpert.compress import compress, load_variant  # noqa: E402
-from dlexpert.compress._measure import test_accuracy as accuracy_of  # noqa: E402
+from dlexpert.compress._measure import test_score as accuracy_of  # noqa: E402
 from dlexpert.compress._measure import torch_predict  # noqa: E402
 from dlexpert.runs import load_run  # noqa: E402
 

@@ -21,9 +21,9 @@ ATTEMPT_KEYS = {"setting", "size_bytes", "accuracy", "latency_ms_p50", "kept", "
 
 
 def _onnx_accuracy(path: Path, run_dir: Path) -> float:
-    from dlexpert.compress._measure import onnx_predict, test_accuracy
+    from dlexpert.compress._measure import onnx_predict, test_score
 
-    return test_accuracy(onnx_predict(path), load_run(run_dir).datasets().test)
+    return test_score(onnx_predict(path), load_run(run_dir).datasets().test)
 
 
 def test_int8_is_3x_smaller_than_fp32_within_one_point(cnn_run: Path, fast: Any) -> None:

@@ -93,7 +93,7 @@ def _summary(r: object, run_dir: Path) -> None:
 
     assert isinstance(r, VariantReport)
     rows = [
-        ("", "size MB", "accuracy", "p50 ms", "p95 ms", "best throughput"),
+        ("", "size MB", r.metric, "p50 ms", "p95 ms", "best throughput"),
         ("baseline (eager fp32)", f"{r.baseline_size_bytes / 1e6:.3f}", f"{r.baseline_accuracy:.4f}",
          f"{r.baseline_latency_ms_p50:.3f}", f"{r.baseline_latency_ms_p95:.3f}",
          f"{r.baseline_throughput_samples_per_s:,.0f}/s @ {r.baseline_throughput_batch_size}"),

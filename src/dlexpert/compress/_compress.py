@@ -113,6 +113,11 @@ def compress(
     run = load_run(run_dir)
     before = _fingerprint(run_dir)
     subject = subject_from_run(run, data=data)
+    if subject.task == "segmentation" and method in ("prune", "distill"):
+        raise InvalidInputError(
+            f"--method {method}: pruning and distillation retrain with a per-sample loss; for a segmentation run "
+            "use int8, fp16 or bf16"
+        )
     report = compress_subject(
         subject, method=method, variants_dir=run_dir / RunDir.VARIANTS, max_drop=max_drop,
         target_sparsity=target_sparsity, prune_kind=prune_kind, epochs=epochs, temperature=temperature, alpha=alpha,
@@ -156,10 +161,10 @@ def subject_from_run(run: Any, *, data: str | None = None) -> Subject:
     """The run's model, its splits (reloaded from the recorded source, or from `data`), recipe and constraints."""
     from ..engine import parse_train_config
 
-    if run.task != "classification":
+    if run.task not in ("classification", "segmentation"):
         raise InvalidInputError(
-            f"{run.run_dir}: compress measures the accuracy drop, so it takes classification runs; this run's task "
-            f"is {run.task}"
+            f"{run.run_dir}: compress measures the accuracy (or mIoU) drop, so it takes classification and "
+            f"segmentation runs; this run's task is {run.task}"
         )
     source = data or run.config.data.source
     try:
@@ -175,7 +180,7 @@ def subject_from_run(run: Any, *, data: str | None = None) -> Subject:
         model=run.model, train_set=sets.train, val_set=sets.val, test_set=sets.test,
         rebuild={"model_record": run.config.record().model_dump(mode="json")},
         train_cfg=parse_train_config(run.config.train, source=f"{run.run_dir}/{RunDir.CONFIG}"),
-        baseline_size_bytes=run.weights_path.stat().st_size, modality=run.modality, name=run.model_name,
+        baseline_size_bytes=run.weights_path.stat().st_size, modality=run.modality, task=run.task, name=run.model_name,
         latency_budget_ms=latency, size_limit_mb=size, recommendation=rec,
     )  # fmt: skip
 
@@ -211,7 +216,8 @@ def compress_subject(
     eager = torch_predict(subject.model)
     baseline = measure(eager, subject, size_bytes=subject.baseline_size_bytes, n_params=count_params(subject.model),
                        settings=settings)  # fmt: skip
-    say(f"  accuracy {baseline.accuracy:.4f}, {baseline.size_bytes / 1e6:.3f} MB, p50 {baseline.latency_ms_p50:.3f} ms")
+    size_mb, p50 = baseline.size_bytes / 1e6, baseline.latency_ms_p50
+    say(f"  {subject.score_name} {baseline.accuracy:.4f}, {size_mb:.3f} MB, p50 {p50:.3f} ms")
     variants_dir = Path(variants_dir)
     variants_dir.mkdir(parents=True, exist_ok=True)
     name = variant_name(method, prune_kind)
@@ -254,7 +260,7 @@ def _tracks(subject: Subject, *, method: str, work: Path, notes: list[str], refe
         ref = measure(onnx_predict(fp32), subject, size_bytes=file_size(fp32), n_params=None, settings=settings,
                       against=eager)  # fmt: skip
         reference["onnxruntime_fp32"] = ref.model_dump(exclude_none=True)
-        log(f"  ONNX Runtime fp32: accuracy {ref.accuracy:.4f}, p50 {ref.latency_ms_p50:.3f} ms")
+        log(f"  ONNX Runtime fp32: {subject.score_name} {ref.accuracy:.4f}, p50 {ref.latency_ms_p50:.3f} ms")
         return int8_tracks(subject, work, calibration_samples=calibration_samples, notes=notes)
     if method in ("fp16", "bf16"):
         from .quantize import half_track
@@ -346,7 +352,7 @@ def _report(subject: Subject, *, method: str, name: str, baseline: Measurement, 
         weights=saved.get("weights"), size_bytes=size, baseline_size_bytes=baseline.size_bytes,
         size_ratio=round(baseline.size_bytes / max(size, 1), 3), accuracy=m.accuracy,
         baseline_accuracy=baseline.accuracy, accuracy_drop=c.drop, max_drop=limit, met_max_drop=result.met_max_drop,
-        latency_ms_p50=m.latency_ms_p50, latency_ms_p95=m.latency_ms_p95,
+        metric=subject.score_name.lower(), latency_ms_p50=m.latency_ms_p50, latency_ms_p95=m.latency_ms_p95,
         baseline_latency_ms_p50=base_p50, baseline_latency_ms_p95=base_p95, speedup_p50=speed,
         throughput_samples_per_s=m.throughput_samples_per_s,
         throughput_batch_size=m.throughput_batch_size,

@@ -59,11 +59,17 @@ class Subject:
     train_cfg: Any  # dlexpert.engine.TrainConfig
     baseline_size_bytes: int
     modality: str = "tabular"
+    task: str = "classification"  # segmentation: the score is the test split's mIoU instead of accuracy
     name: str = "model"
     latency_budget_ms: float | None = None  # the plan's constraints, when the task gave them
     size_limit_mb: float | None = None
     recommendation: str | None = None  # plan.json engineeringPractice.modelCompression, as text
     _pool: torch.Tensor | None = field(default=None, repr=False)
+
+    @property
+    def score_name(self) -> str:
+        """What compress measures on the test split: accuracy, or mIoU for a segmentation model."""
+        return "mIoU" if self.task == "segmentation" else "accuracy"
 
     @property
     def model_config(self) -> dict[str, Any]:
@@ -107,15 +113,27 @@ def onnx_predict(path: str | Path) -> Predict:
     return onnx_runner(onnx_session(path, threads=torch.get_num_threads()))
 
 
-def test_accuracy(predict: Predict, dataset: Dataset, *, batch_size: int = 256) -> float:
-    """Top-1 accuracy of `predict` over `dataset` (the run's test split), in [0, 1]."""
-    hits = n = 0
+def test_score(predict: Predict, dataset: Dataset, *, batch_size: int = 256, task: str = "classification") -> float:
+    """Top-1 accuracy of `predict` over `dataset` (the run's test split), in [0, 1]; for segmentation, the split's
+    mean IoU (report.dense_metrics, void pixels not scored)."""
+    hits = n = n_classes = 0
+    masks: list[torch.Tensor] = []
+    truths: list[torch.Tensor] = []
     for x, y in DataLoader(dataset, batch_size=batch_size, shuffle=False):
         logits = torch.as_tensor(predict(x.float()))
-        hits += int((logits.argmax(dim=1) == torch.as_tensor(y).long()).sum())
+        predicted, n_classes = logits.argmax(dim=1), logits.shape[1]
+        if task == "segmentation":
+            masks.append(predicted)
+            truths.append(torch.as_tensor(y))
+        hits += int((predicted == torch.as_tensor(y).long()).sum())
         n += len(y)
     if n == 0:
-        raise InvalidInputError("the test split is empty; compress measures accuracy on it")
+        raise InvalidInputError("the test split is empty; compress measures its score on it")
+    if task == "segmentation":
+        from ..report.dense_metrics import segmentation_metrics
+
+        miou = segmentation_metrics(torch.cat(masks), torch.cat(truths), n_classes)["miou"]
+        return float(miou)  # type: ignore[arg-type]
     return hits / n
 
 
@@ -135,7 +153,7 @@ def measure(
     """
     from ..deploy import measure_latency
 
-    acc = test_accuracy(predict, subject.test_set, batch_size=settings.eval_batch_size)
+    acc = test_score(predict, subject.test_set, batch_size=settings.eval_batch_size, task=subject.task)
     x1 = subject.inputs(1)
     mine, theirs = [], []
     for r in range(max(1, settings.rounds)):

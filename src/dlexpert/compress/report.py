@@ -65,10 +65,11 @@ class VariantReport(BaseModel):
     size_bytes: int  # ONNX variants: the .onnx file; torch variants: the weights in safetensors, like the baseline
     baseline_size_bytes: int  # checkpoints/best.safetensors
     size_ratio: float  # baseline / variant (higher is smaller)
-    accuracy: float  # on the run's test split
+    accuracy: float  # on the run's test split (`metric`)
     baseline_accuracy: float
     accuracy_drop: float  # percentage points
     max_drop: float  # the accepted drop, in percentage points
+    metric: str = "accuracy"  # what `accuracy` measures: top-1 accuracy, or "miou" (segmentation runs)
     met_max_drop: bool
     latency_ms_p50: float  # batch 1, on this CPU; the quietest of several rounds (see MeasureSettings)
     latency_ms_p95: float

@@ -79,6 +79,9 @@ def _figures(facts: CardFacts) -> list[tuple[str, str, bytes]]:
             "reliability": "Reliability diagram: accuracy against confidence, with the ECE",
             "failures": "The most confidently wrong test samples: true -> predicted (confidence)",
         }
+        if ev.task == "segmentation":
+            captions["confusion"] = "Confusion matrix over test pixels (rows: true class, normalised; numbers: pixels)"
+            captions["failures"] = "The test images with the lowest pixel accuracy: image, true mask, predicted mask"
         for key in ("confusion", "reliability", "failures"):
             rel = ev.figures.get(key)
             if rel and (run_dir / rel).is_file():

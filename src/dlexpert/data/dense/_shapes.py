@@ -9,6 +9,7 @@ the class of the shape on top (0 = background).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -19,7 +20,10 @@ from ._types import DenseSample, DenseTask
 
 MIN_VISIBLE = 0.3
 SHAPES_DET_ARGS = {"n_images": 800, "image_size": 128, "max_objects": 6, "radius": (3.0, 30.0), "seed": 0}
-SHAPES_SEG_ARGS = {"n_images": 600, "image_size": 128, "max_objects": 4, "radius": (8.0, 40.0), "seed": 1}
+# 2400 images: a U-Net from scratch trained on 432 of the first 600 reached validation mIoU 0.49 while its training
+# mIoU passed 0.84 (60 epochs, 3,240 steps); with 1,932 training images, validation followed training to 0.79 in 2,970
+# steps. Telling rotated shapes of 8-40 px radius apart takes a few thousand objects, not a thousand.
+SHAPES_SEG_ARGS = {"n_images": 2400, "image_size": 128, "max_objects": 4, "radius": (8.0, 40.0), "seed": 1}
 _GENERATOR = "dlexpert.data.dense.make_dense_shapes v1"  # bump when the generator changes
 
 
@@ -103,14 +107,16 @@ def _samples(name: str, args: dict, with_masks: bool) -> list[DenseSample]:
     return samples
 
 
+@functools.cache  # generated once per process; the arrays are read-only, so every caller can share them
 def shapes_det() -> tuple[list[DenseSample], list[str], str]:
     """Generated 128x128 RGB scenes of 1-6 circles, squares, triangles and crosses with boxes (800 images)."""
     version = sha256_of_args(_GENERATOR, SHAPES_DET_ARGS)
     return _samples("shapes-det", SHAPES_DET_ARGS, False), list(SHAPE_CLASSES), version
 
 
+@functools.cache
 def shapes_seg() -> tuple[list[DenseSample], list[str], str]:
-    """Generated 128x128 RGB scenes of 1-4 shapes with a class-index mask each (600 images; 0 = background)."""
+    """Generated 128x128 RGB scenes of 1-4 shapes with a class-index mask each (2400 images; 0 = background)."""
     samples = _samples("shapes-seg", SHAPES_SEG_ARGS, True)
     return samples, ["background", *SHAPE_CLASSES], sha256_of_args(_GENERATOR, SHAPES_SEG_ARGS)
 

@@ -105,7 +105,7 @@ def profile_dense(data: DenseData) -> DenseProfile:
         >>> from dlexpert.data.dense import load_dense
         >>> p = profile_dense(load_dense("shapes-seg"))
         >>> p.task, p.classes[0], p.n_images["total"]
-        ('segmentation', 'background', 600)
+        ('segmentation', 'background', 2400)
     """
     samples = [s for _, s in data.samples()]
     n = {name: len(data.part(name)) for name in SPLITS}

@@ -60,8 +60,10 @@ def main() -> None:
     d, t_ = result.decisions, result.decisions.training
     print(f"{args.data}: {ev['data']['n_train']} train / {ev['data']['n_val']} val / {ev['n_samples']} test images, "
           f"classes {', '.join(ev['data']['classes'])}; {args.threads} threads")  # fmt: skip
-    print(f"planned: {d.model.name} ({t_.recipe}: {t_.optimizer} lr {t_.lr:g}, {t_.scheduler}, {t_.epochs} epochs, "
-          f"batch {t_.micro_batch}, Dice weight {t_.dice_weight:g}, {', '.join(t_.augmentation)})")  # fmt: skip
+    run_epochs = f"; run for {args.epochs} (--epochs)" if args.epochs else ""
+    print(f"planned: {d.model.name} ({t_.recipe}: {t_.optimizer} lr {t_.lr:g}, {t_.scheduler}, {t_.epochs} epochs"
+          f"{run_epochs}, batch {t_.micro_batch}, Dice weight {t_.dice_weight:g}, "
+          f"{', '.join(t_.augmentation)})")  # fmt: skip
     print(f"{'model':<44} {'mIoU':>6} {'Dice':>6} {'pix acc':>8} {'wall':>8}")
     b = ev["baseline"]
     for base in (b["majority"], b["linear"]):

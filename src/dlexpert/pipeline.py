@@ -166,8 +166,8 @@ def train(
 
 
 def load_splits(data: str, *, target: str | None, test: str | None, seed: int, dropna: bool) -> Any:
-    """The data to train on: `DataSplits` (classification, regression), or `DenseData` for a segmentation folder or
-    built-in. Detection sets and broken annotations are refused with one line."""
+    """The data to train on: `DataSplits` (classification, regression), or `DenseData` for a detection or
+    segmentation folder or built-in. Broken annotations are refused with one line."""
     from .data import load_data
     from .data.dense import is_dense_source, load_dense
 
@@ -176,11 +176,6 @@ def load_splits(data: str, *, target: str | None, test: str | None, seed: int, d
     if target is not None:
         raise InvalidInputError(f"--target names a table's label column; {data} is an image folder with annotations")
     dense = load_dense(data, test=test, seed=seed)
-    if dense.task == "detection":
-        raise InvalidInputError(
-            f"{data}: a detection dataset; `dlexpert profile` and `plan --data` read it, but `run`, `train` and "
-            "`evaluate` train classification, regression and segmentation so far"
-        )
     dense.require_clean()
     return dense
 
@@ -239,6 +234,11 @@ def _fit_to_data(decisions: Decisions, splits: Any) -> Decisions:
         raise InvalidInputError(f"plan: its model {record.name} ({record.library}) does not read {what}; plan again")
     shape = list(splits.input_shape) if splits.input_shape and record.library != "text" else None
     record = record.model_copy(update={"n_classes": n_out, "input_shape": shape})
+    if record.task == "detection" and "mean" not in record.options:  # the detector normalises its own inputs
+        from .data.dense._torch import channel_stats
+
+        mean, std = channel_stats(splits.train)
+        record = record.model_copy(update={"options": {**record.options, "mean": mean, "std": std}})
     return _normalise_per_series(decisions.model_copy(update={"model": record}), splits)
 
 
@@ -348,7 +348,7 @@ def train_config(training: TrainingChoice, *, epochs: int | None, seed: int, tas
         early_stopping_patience=training.early_stopping_patience,
         strategy=training.strategy,
         seed=seed,
-        task=task if task in ("regression", "segmentation") else "classification",
+        task=task if task in ("regression", "segmentation", "detection") else "classification",
         dice_weight=training.dice_weight,
     )
     return parse_train_config(settings, source="plan decisions (training)")
@@ -359,9 +359,9 @@ def _datasets(splits: Any, augment: tuple[str, ...], warnings: list[str], model:
     from .data.dense import DenseData
 
     if isinstance(splits, DenseData):
-        from .data.dense._torch import segmentation_sets
+        from .data.dense._torch import dense_sets
 
-        return segmentation_sets(splits, augment=augment)
+        return dense_sets(splits, augment=augment)
     if splits.modality == "text":
         return _text_datasets(splits, augment, warnings, model)
     try:

@@ -73,7 +73,7 @@ class LoadedRun:
         """
         if self._splits is not None and data is None and test is None:
             return self._splits
-        if self.task == "segmentation":
+        if self.task in ("segmentation", "detection"):
             return self._dense_splits(data, test=test)
         from .data import load_data
 
@@ -109,8 +109,8 @@ class LoadedRun:
         return splits
 
     def _dense_splits(self, data: str | None, *, test: str | None) -> Any:
-        """A segmentation run's images split as in training (its source, seed and --test), or with the test set
-        `test` (the same format) in place of its test split."""
+        """A segmentation or detection run's images split as in training (its source, seed and --test), or with the
+        test set `test` (the same format) in place of its test split."""
         from .data.dense import load_dense
 
         d, seed = self.config.data, self.config.seed
@@ -136,10 +136,10 @@ class LoadedRun:
         from .data import to_torch_datasets
 
         splits = splits if splits is not None else self.splits(data)
-        if self.task == "segmentation":
-            from .data.dense._torch import segmentation_sets
+        if self.task in ("segmentation", "detection"):
+            from .data.dense._torch import dense_sets
 
-            return segmentation_sets(splits)
+            return dense_sets(splits)
         if self.modality == "text":  # the trained model's own text front end; its feature statistics stay as trained
             text_model = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
             if getattr(text_model, "encoder_is_frozen", False):

@@ -69,11 +69,54 @@ def test_run_trains_evaluates_and_documents_a_segmentation_folder(tmp_path: Path
     one_error_line(pruned, "segmentation run")
 
 
-def test_run_refuses_detection_data_and_broken_masks_in_one_line(tmp_path: Path) -> None:
+def coco_shapes(root: Path, *, n: int = 32, size: int = 48, seed: int = 0) -> Path:
+    """A COCO folder: `n` noisy grey images, each with a red square and a blue disc, and their boxes."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    images, annotations = [], []
+    for i in range(n):
+        image = rng.integers(60, 160, (size, size, 3)).astype(np.uint8)
+        x, y = (int(v) for v in rng.integers(0, size // 2 - 12, 2))
+        image[y : y + 12, x : x + 12] = (220, 40, 40)
+        cx, cy = (int(v) for v in rng.integers(size // 2 + 6, size - 7, 2))
+        image[(xx - cx) ** 2 + (yy - cy) ** 2 <= 36] = (40, 40, 220)
+        save_image(root / "images" / f"d{i:02d}.png", image)
+        images.append({"id": i, "file_name": f"d{i:02d}.png", "width": size, "height": size})
+        square = {"id": 2 * i, "image_id": i, "category_id": 1, "bbox": [x, y, 12, 12]}
+        disc = {"id": 2 * i + 1, "image_id": i, "category_id": 2, "bbox": [cx - 6, cy - 6, 13, 13]}
+        annotations += [square, disc]
+    categories = [{"id": 1, "name": "square"}, {"id": 2, "name": "disc"}]
+    doc = {"images": images, "annotations": annotations, "categories": categories}
+    (root / "annotations.json").write_text(json.dumps(doc))
+    return root
+
+
+def test_run_trains_evaluates_and_documents_a_coco_detection_folder(tmp_path: Path) -> None:
+    data, out, spec = coco_shapes(tmp_path / "coco"), tmp_path / "run", tmp_path / "task.yaml"
+    spec.write_text("task: {type: object detection, domain: vision, specificTask: find squares and discs}\n")
+    r = run("run", str(spec), "--data", str(data), "--out", str(out), "--epochs", "6", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    ev = json.loads(r.stdout)
+    assert ev["task"] == "detection" and {"map", "map50", "map75", "ap/square", "ap/disc"} <= set(ev["metrics"])
+    assert ev["baseline"]["majority"]["metrics"]["map"] < 0.05 < ev["metrics"]["map50"]
+    assert ev["confusion"]["labels"] == ["square", "disc", "background"] and ev["failures"]["unit"] == "boxes"
+    for name in ("figures/confusion.png", "MODEL_CARD.md", "report.html"):
+        assert (out / name).exists(), name
+    assert (out / "figures/failures.png").exists() == bool(ev["failures"]["worst_images"])  # drawn when wrong
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["model"] == "fcos" and config["train"]["task"] == "detection"
+    assert len(config["model_record"]["options"]["mean"]) == 3  # the detector normalises with the data's statistics
+    assert "Test box mAP" in (out / "MODEL_CARD.md").read_text()
+    again = run("evaluate", str(out), "--format", "json")
+    assert again.returncode == 0, again.stderr
+    assert abs(json.loads(again.stdout)["metrics"]["map"] - ev["metrics"]["map"]) < 1e-6
+
+
+def test_run_refuses_broken_annotations_in_one_line(tmp_path: Path) -> None:
     spec = tmp_path / "task.yaml"
     spec.write_text(SPEC)
-    coco = coco_folder(tmp_path / "coco")
-    one_error_line(run("run", str(spec), "--data", str(coco), "--out", str(tmp_path / "o1")), "a detection dataset")
+    coco = coco_folder(tmp_path / "coco")  # boxes outside their image, zero width, unknown category and image
+    one_error_line(run("run", str(spec), "--data", str(coco), "--out", str(tmp_path / "o1")), "annotations.json")
     bad = masks_folder(tmp_path / "bad", n=6)
     save_image(bad / "masks" / "s03.png", np.zeros((5, 8), np.uint8))
     one_error_line(run("run", str(spec), "--data", str(bad), "--out", str(tmp_path / "o2")), "s03.png")

@@ -73,7 +73,8 @@ class TrainConfig(BaseModel):
     # --- data
     balanced_sampling: bool = False  # draw classes equally often (WeightedRandomSampler semantics, seeded)
     num_workers: int = Field(0, ge=0)
-    task: Literal["classification", "regression", "segmentation"] = "classification"  # segmentation: per pixel
+    # segmentation: per pixel; detection: a torchvision detector that returns its loss terms in training mode
+    task: Literal["classification", "regression", "segmentation", "detection"] = "classification"
     # --- control and logging
     early_stopping_patience: int | None = Field(None, ge=1)  # epochs without improvement before stopping
     seed: int = Field(0, ge=0)
@@ -117,6 +118,12 @@ class TrainConfig(BaseModel):
                 raise ValueError(f"{', '.join(f'`{k}`' for k in used)} do not apply to task 'segmentation'")
         elif self.dice_weight:
             raise ValueError("`dice_weight` applies to task 'segmentation' only")
+        if self.task == "detection":  # the detector computes its own losses; image-level mixing does not apply
+            used = [k for k in ("mixup_alpha", "cutmix_alpha", "label_smoothing") if getattr(self, k)]
+            used += ["balanced_sampling"] if self.balanced_sampling else []
+            used += ["scheduler 'plateau' (it reads a validation loss)"] if self.scheduler == "plateau" else []
+            if used:
+                raise ValueError(f"{', '.join(used)} do not apply to task 'detection'")
         return self
 
     @property
@@ -133,6 +140,8 @@ class TrainConfig(BaseModel):
         """The validation metric that decides the best checkpoint and early stopping, and its direction."""
         if self.task == "segmentation":
             return ("val_miou", "max")
+        if self.task == "detection":
+            return ("val_map", "max")
         return ("val_acc", "max") if self.task == "classification" else ("val_loss", "min")
 
 

@@ -151,6 +151,7 @@ def fit(
             s.epoch, s.epoch_complete = epoch, False
             if s.batches_done == 0:  # else: resuming mid-epoch, the sums came from the checkpoint
                 s.loss_sum, s.n_loss, s.n_seen = torch.zeros((), device=dev), 0, 0
+            s.loss_parts = {}
             s.epoch_t0 = time.perf_counter()
             cbs("before_epoch", s)
             loader = make_train_loader(
@@ -182,6 +183,7 @@ def fit(
                 "epoch": s.epoch,
                 "step": s.step,
                 "train_loss": train_loss_sum.item() / max(1, s.n_loss * info.world_size),
+                **{f"train_loss_{k}": v.item() / max(1, s.n_loss) for k, v in s.loss_parts.items()},
                 **{VAL_NAMES.get(k, f"val_{k}"): v for k, v in s.val_metrics.items()},
                 "lr": s.lr,
                 "time": round(s.elapsed(), 3),
@@ -235,8 +237,14 @@ def train_one_epoch(
         steps_now = (s.batch_idx + 1) % cfg.accumulation == 0 or s.batch_idx + 1 == s.n_batches
         with gradient_sync(model, s.dist, sync=steps_now):  # several processes: all-reduce only when stepping
             with s.precision.autocast():
-                s.pred = model(x)
-                s.loss = criterion(s.pred, y)
+                if cfg.task == "detection":  # a torchvision detector returns its loss terms in training mode
+                    s.pred = model(x, y)
+                    s.loss = sum(s.pred.values())
+                    for name, term in s.pred.items():
+                        s.loss_parts[name] = s.loss_parts.get(name, 0.0) + term.detach()
+                else:
+                    s.pred = model(x)
+                    s.loss = criterion(s.pred, y)
                 if y_mix is not None:  # mixup/cutmix: the loss is mixed in the same proportion as the inputs
                     s.loss = lam * s.loss + (1.0 - lam) * criterion(s.pred, y_mix)
             cbs("after_loss", s)
@@ -283,12 +291,16 @@ def evaluate(
         >>> evaluate(model, test_set, batch_size=512)  # doctest: +SKIP
         {'loss': 0.21, 'accuracy': 0.94}
     """
-    if task not in ("classification", "regression", "segmentation"):
-        raise InvalidInputError(f"task: must be 'classification', 'regression' or 'segmentation'; got {task!r}")
+    if task not in ("classification", "regression", "segmentation", "detection"):
+        raise InvalidInputError(
+            f"task: must be 'classification', 'regression', 'segmentation' or 'detection'; got {task!r}"
+        )
     if len(dataset) == 0:  # type: ignore[arg-type]
         raise InvalidInputError("evaluate: the dataset is empty")
     first = next(iter(model.parameters()), None)
     dev = torch.device(device) if device is not None else (first.device if first is not None else torch.device("cpu"))
+    if task == "detection":
+        return _evaluate_detection(model, dataset, batch_size=batch_size, device=dev, num_workers=num_workers)
     precision = create_precision(mixed_precision, dev)
     was_training = model.training
     model.eval()
@@ -328,6 +340,34 @@ def evaluate(
         return {"loss": loss_sum.item() / n_samples, "accuracy": hit_or_abs.item() / n_samples}
     mse = loss_sum.item() / n_values
     return {"loss": mse, "mse": mse, "mae": hit_or_abs.item() / n_values}
+
+
+def _evaluate_detection(
+    model: nn.Module, dataset: Dataset, *, batch_size: int, device: torch.device, num_workers: int
+) -> dict[str, float]:
+    """COCO mAP@[.5:.95], mAP50 and mAP75 of a torchvision detector's eval-mode boxes (report.dense_metrics; labels
+    1..K against the targets' 1..K, class 0 being the background)."""
+    from ..data.dense._torch import detection_collate
+    from ..report.dense_metrics import detection_metrics
+
+    was_training = model.training
+    model.eval()
+    predictions: list[dict[str, torch.Tensor]] = []
+    targets: list[dict[str, torch.Tensor]] = []
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers,
+                        collate_fn=detection_collate)  # fmt: skip
+    for images, batch_targets in loader:
+        outputs = model(_to_device(images, device))
+        predictions += [{k: v.cpu() for k, v in out.items()} for out in outputs]
+        targets += batch_targets
+    model.train(was_training)
+    n_classes = 1 + max((int(t["labels"].max()) for t in targets if len(t["labels"])), default=0)
+    m = detection_metrics(predictions, targets, [str(c) for c in range(n_classes)])
+    return {k: float(v) if isinstance(v, float) else float("nan") for k, v in m.items() if k in DETECTION_SUMMARY}
+
+
+# The figures the engine logs for a detector each epoch (val_map, val_map50, val_map75); map decides the best epoch.
+DETECTION_SUMMARY = ("map", "map50", "map75")
 
 
 def mean_iou(confusion: torch.Tensor) -> float:
@@ -394,7 +434,9 @@ def _to_device(x: Any, device: torch.device) -> Any:
     return x
 
 
-def _target_to_device(y: Any, device: torch.device, task: str) -> torch.Tensor:
+def _target_to_device(y: Any, device: torch.device, task: str) -> Any:
+    if task == "detection":  # a list of {"boxes", "labels"} dicts
+        return _to_device(y, device)
     y = torch.as_tensor(y).to(device, non_blocking=True)
     if task in ("classification", "segmentation"):
         return y if y.dtype == torch.long else y.long()
@@ -407,7 +449,7 @@ def _track_best(s: FitState) -> None:
     than the first (digits, seed 0, epochs counted from 0: epoch 24 tied with epoch 47; test accuracy 98.6% vs 99.4%).
     """
     name, mode = s.cfg.monitor
-    value = s.val_metrics[{"val_acc": "accuracy", "val_loss": "loss", "val_miou": "miou"}[name]]
+    value = s.val_metrics[{"val_acc": "accuracy", "val_loss": "loss", "val_miou": "miou", "val_map": "map"}[name]]
     loss = s.val_metrics.get("loss")
     best = s.best_metric
     better = best is None or (value > best if mode == "max" else value < best)

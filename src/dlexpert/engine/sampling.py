@@ -91,6 +91,10 @@ def make_train_loader(
     # Worker seeds come from `g`, not from the global RNG: creating a loader must not shift the model's random stream.
     g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch + 7919)
     kw: dict[str, Any] = {"num_workers": cfg.num_workers, "pin_memory": pin_memory, "generator": g}
+    if cfg.task == "detection":  # images and box lists of their own sizes: lists, as torchvision's detectors take
+        from ..data.dense._torch import detection_collate
+
+        kw["collate_fn"] = detection_collate
     return DataLoader(dataset, batch_size=batch_size, sampler=order.tolist(), drop_last=n >= batch_size, **kw)
 
 

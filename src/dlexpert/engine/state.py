@@ -61,6 +61,7 @@ class FitState:
     step_extra: dict[str, float] = field(default_factory=dict)
     # --- running sums for this epoch (tensors: adding them costs no sync)
     loss_sum: torch.Tensor = field(default_factory=lambda: torch.zeros(()))
+    loss_parts: dict[str, torch.Tensor] = field(default_factory=dict)  # detection: each loss term's sum this epoch
     n_loss: int = 0
     n_seen: int = 0
     epoch_t0: float = 0.0

@@ -26,7 +26,7 @@ MODALITIES: tuple[Modality, ...] = ("tabular", "sequence", "image")
 _RANK_TO_MODALITY: dict[int, Modality] = {1: "tabular", 2: "sequence", 3: "image"}
 
 ModelBuilder = Callable[..., nn.Module]
-Output = Literal["sample", "pixel"]
+Output = Literal["sample", "pixel", "boxes"]
 # The arguments every builder takes; anything else is a family option.
 _COMMON_ARGS = ("input_shape", "n_classes", "width", "depth", "dropout")
 
@@ -39,7 +39,7 @@ class ModelEntry:
     builder: ModelBuilder
     modalities: tuple[Modality, ...]
     description: str
-    output: Output = "sample"  # "sample": (B, K) logits per input; "pixel": (B, K, H, W) logits per pixel
+    output: Output = "sample"  # "sample": (B, K) logits per input; "pixel": (B, K, H, W) per pixel; "boxes": detections
 
 
 _MODELS: Registry[ModelEntry] = Registry("model")

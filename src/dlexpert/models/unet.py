@@ -27,11 +27,11 @@ DEFAULT_STEM_STRIDE = 2
 GROUPS = 8  # GroupNorm groups (Wu & He 2018 use 32 with 64+ channels; 8 keeps >= 2 channels per group at width 16)
 
 
-def _norm(channels: int) -> nn.GroupNorm:
+def group_norm(channels: int) -> nn.GroupNorm:
     return nn.GroupNorm(min(GROUPS, channels), channels)
 
 
-class _Residual(nn.Module):
+class ResidualBlock(nn.Module):
     """Two 3x3 conv + norm layers with an identity (or 1x1 projection) shortcut, ReLU after the sum (He et al. 2016,
     arXiv 1512.03385): the residual U-Net's block (Zhang et al. 2018, ResUNet, arXiv 1711.10684)."""
 
@@ -39,13 +39,13 @@ class _Residual(nn.Module):
         super().__init__()
         self.body = nn.Sequential(
             nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
-            _norm(c_out),
+            group_norm(c_out),
             nn.ReLU(inplace=True),
             nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
-            _norm(c_out),
+            group_norm(c_out),
         )
         self.skip = (
-            nn.Identity() if c_in == c_out else nn.Sequential(nn.Conv2d(c_in, c_out, 1, bias=False), _norm(c_out))
+            nn.Identity() if c_in == c_out else nn.Sequential(nn.Conv2d(c_in, c_out, 1, bias=False), group_norm(c_out))
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -54,13 +54,13 @@ class _Residual(nn.Module):
 
 def _block(c_in: int, c_out: int, residual: bool) -> nn.Module:
     if residual:
-        return _Residual(c_in, c_out)
+        return ResidualBlock(c_in, c_out)
     return nn.Sequential(
         nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
-        _norm(c_out),
+        group_norm(c_out),
         nn.ReLU(inplace=True),
         nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
-        _norm(c_out),
+        group_norm(c_out),
         nn.ReLU(inplace=True),
     )
 
@@ -76,7 +76,7 @@ class UNet(nn.Module):
         self.stem = (
             nn.Sequential(
                 nn.Conv2d(in_channels, widths[0], 3, stride=stem_stride, padding=1, bias=False),
-                _norm(widths[0]),
+                group_norm(widths[0]),
                 nn.ReLU(inplace=True),
             )
             if stem_stride > 1

@@ -55,6 +55,10 @@ MODEL_INDEX_METRICS = {
     "miou": ("mean_iou", "Mean IoU (background included)"),
     "dice": ("dice", "Mean foreground Dice"),
     "pixel_accuracy": ("accuracy", "Pixel accuracy"),
+    "map": ("map", "Box mAP@[.5:.95] (COCO)"),
+    "map50": ("map", "Box mAP at IoU 0.5"),
+    "map75": ("map", "Box mAP at IoU 0.75"),
+    "mar_100": ("recall", "Recall, 100 detections per image"),
 }
 # Shown in percent in the card; the others (AUROC, ECE, log loss, errors) as plain numbers.
 PERCENT_DISPLAY = {"accuracy", "top5_accuracy", "balanced_accuracy", "f1_macro", "precision_macro", "recall_macro",
@@ -350,6 +354,9 @@ def _summary(f: CardFacts) -> str:
         if ev.baseline.linear is not None:
             line += f" ({ev.baseline.linear.model}: {_num(ev.baseline.linear.metrics.get('miou'), '.3f')})"
         line += "."
+    elif "map" in m:
+        line += (f" Test box mAP@[.5:.95] **{_num(m['map'], '.3f')}** (mAP50 {_num(m.get('map50'), '.3f')}, mAP75 "
+                 f"{_num(m.get('map75'), '.3f')}) on {ev.n_samples} held-out images.")  # fmt: skip
     d = ev.deliverable
     if d is not None:
         line += (
@@ -401,7 +408,8 @@ def _uses(f: CardFacts) -> str:
     )
     if classes:
         shown = ", ".join(map(str, classes[:20])) + (f", ... ({len(classes)} in all)" if len(classes) > 20 else "")
-        per = " per pixel (a class map the size of the input)" if ev.task == "segmentation" else ""
+        per = {"segmentation": " per pixel (a class map the size of the input)",
+               "detection": " per box (boxes with scores, in input pixels)"}.get(ev.task, "")  # fmt: skip
         lines.append(f"- Output: one of {len(classes)} classes{per}: {shown}.")
     cons = f.task.get("constraints") or {}
     for key, label in (
@@ -497,6 +505,17 @@ def _record(f: CardFacts) -> ModelRecord:
     return f.config.record(source=f"{f.run_dir}/{RunDir.CONFIG}")
 
 
+def _predict_lines(task: str) -> list[str]:
+    """The card's prediction snippet for the task's output."""
+    if task == "detection":
+        return ["    detections = run.model(list(x))  # per image: boxes (xyxy px), scores, labels 1..K (0 = none)",
+                "print([[run.classes[int(k) - 1] for k in d['labels']] for d in detections])"]  # fmt: skip
+    lines = ["    probabilities = run.model(x).softmax(dim=1)"]
+    if task == "segmentation":
+        return [*lines, "class_map = probabilities.argmax(dim=1)  # (batch, H, W) class indices into run.classes"]
+    return [*lines, "print([run.classes[i] for i in probabilities.argmax(dim=1)])"]
+
+
 def _how_to_load(f: CardFacts) -> str:
     record = _record(f)
     ev = f.evaluation
@@ -517,12 +536,7 @@ def _how_to_load(f: CardFacts) -> str:
         f'run = load_run("{f.run_dir}")',
         "x = run.example_input(batch_size=4)  # real test inputs",
         "with torch.inference_mode():",
-        "    probabilities = run.model(x).softmax(dim=1)",
-        *(
-            ["class_map = probabilities.argmax(dim=1)  # (batch, H, W) class indices into run.classes"]
-            if ev.task == "segmentation"
-            else ["print([run.classes[i] for i in probabilities.argmax(dim=1)])"]
-        ),
+        *_predict_lines(ev.task),
         "```",
     ]
     if record.library == "dlexpert":
@@ -699,7 +713,12 @@ def _evaluation(f: CardFacts) -> str:
     brow += [[f"published: {p.model}", f"{p.value:g}%", "-", p.source] for p in b.public]
     lines.append(_table(["Model", f"Test {name}", "Validation accuracy", "How / source"], brow))
     lines += ["", *[f"- {s}" for s in [*b.summary, *b.skipped]]]
-    if ev.per_class and ev.task == "segmentation":
+    if ev.per_class and ev.task == "detection":
+        lines += ["", "### Per class (AP over IoU 0.5:0.95; precision and recall at IoU 0.5, score 0.5)", ""]
+        rows = [[c.name, str(c.support), _num(m.get(f"ap/{c.name}"), ".3f"), _num(c.precision, ".3f"),
+                 _num(c.recall, ".3f"), _num(c.f1, ".3f")] for c in ev.per_class]  # fmt: skip
+        lines.append(_table(["Class", "Boxes", "AP", "Precision", "Recall", "F1"], rows))
+    elif ev.per_class and ev.task == "segmentation":
         lines += ["", "### Per class (pixels; F1 is the class's Dice)", ""]
         rows = [[c.name, str(c.support), _num(m.get(f"iou/{c.name}"), ".3f"), _num(c.precision, ".3f"),
                  _num(c.recall, ".3f"), _num(c.f1, ".3f")] for c in ev.per_class]  # fmt: skip

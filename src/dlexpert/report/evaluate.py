@@ -174,10 +174,11 @@ def evaluate_run(
             f"{len(trained)} classes the model was trained on ({trained[:10]}); the label order would not match"
         )
     fig_dir = run_dir / RunDir.FIGURES
-    if run.task == "segmentation":
-        from .evaluate_dense import evaluate_segmentation
+    if run.task in ("segmentation", "detection"):
+        from .evaluate_dense import evaluate_detection, evaluate_segmentation
 
-        metrics, dense_fields, written = evaluate_segmentation(
+        evaluate_dense = evaluate_segmentation if run.task == "segmentation" else evaluate_detection
+        metrics, dense_fields, written = evaluate_dense(
             run.model, splits, sets.test, fig_dir=fig_dir if figures else None, seed=run.config.seed, say=say
         )
         shown = {k: _rel(v, run_dir) for k, v in written.items()}
@@ -265,8 +266,8 @@ def _write_evaluation(
             "modality": splits.modality,
             "classes": run.classes or list(splits.classes),
             "split": splits.split,
-            "n_train": len(splits.train if run.task == "segmentation" else splits.y_train),
-            "n_val": len(splits.val if run.task == "segmentation" else splits.y_val),
+            "n_train": len(splits.train if run.task in ("segmentation", "detection") else splits.y_train),
+            "n_val": len(splits.val if run.task in ("segmentation", "detection") else splits.y_val),
         },
         metrics=metrics,
         latency=lat,

@@ -145,10 +145,10 @@ def segmentation_failures(
     ious = sorted(((v, k.removeprefix("iou/")) for k, v in metrics.items() if k.startswith("iou/")))
     worst = sorted(
         (
-            WorstImage(id=s.image_id, index=i, pixel_accuracy=_pixel_accuracy(p, t), wrong_pixels=_wrong(p, t))
+            WorstImage(id=s.image_id, index=i, score=_pixel_accuracy(p, t), errors=_wrong(p, t))
             for i, (p, t, s) in enumerate(zip(predicted, truth, samples, strict=True))
         ),
-        key=lambda w: w.pixel_accuracy,
+        key=lambda w: w.score,
     )[:WORST_IMAGES]
     return Failures(
         n_errors=sum(_wrong(p, t) for p, t in zip(predicted, truth, strict=True)),
@@ -186,7 +186,7 @@ def plot_segmentation_failures(
             ax.imshow(image if mask is None else 0.4 * image + 0.6 * palette[np.minimum(mask, len(classes))])
             ax.set_xticks([])
             ax.set_yticks([])
-            label = f"{w.id}\npixel accuracy {w.pixel_accuracy:.3f}" if c == 0 else title
+            label = f"{w.id}\npixel accuracy {w.score:.3f}" if c == 0 else title
             ax.set_title(label, fontsize=8)
     handles = [_patch(palette[i], name) for i, name in enumerate(classes)]
     fig.legend(handles=handles, loc="outside lower center", ncol=min(6, len(classes)), fontsize=8)
@@ -250,3 +250,204 @@ def evaluate_segmentation(
 def _versus(metrics: dict[str, float], b: BaselineResult) -> str:
     ours, theirs = metrics["miou"], b.metrics["miou"]
     return f"mIoU {ours:.3f} vs {theirs:.3f} for the {b.model} ({ours - theirs:+.3f})"
+
+
+# --- detection
+
+MATCH_IOU = 0.5  # a prediction matches a true box at IoU >= 0.5 (Pascal VOC; COCO's loosest threshold)
+SCORE_SHOWN = 0.5  # predictions at or above this score count in the confusion, per-class table and pictures
+DETECTION_SUMMARY = ("map", "map50", "map75", "map_small", "map_medium", "map_large", "mar_100")
+
+
+def predict_boxes(model: Any, dataset: Any, *, batch_size: int = 16) -> list[dict[str, np.ndarray]]:
+    """A torchvision detector's eval-mode boxes, scores and labels per image, labels shifted to 0..K-1."""
+    import torch
+
+    from ..data.dense._torch import detection_collate
+
+    model.eval()
+    out: list[dict[str, np.ndarray]] = []
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, collate_fn=detection_collate)
+    with torch.inference_mode():
+        for images, _ in loader:
+            for det in model(images):
+                out.append({"boxes": det["boxes"].numpy(), "scores": det["scores"].numpy(),
+                            "labels": det["labels"].numpy() - 1})  # fmt: skip
+    return out
+
+
+def evaluate_detection(
+    model: Any, data: DenseData, test_set: Any, *, fig_dir: Path | None, seed: int, say: Any
+) -> tuple[dict[str, float], dict[str, Any], dict[str, Path]]:
+    """(metrics, the Evaluation's other sections, figures written) for a detector on `data.test`."""
+    from .dense_metrics import detection_metrics
+
+    say(f"predicting {len(test_set)} test images")
+    predicted = predict_boxes(model, test_set)
+    truth = [{"boxes": s.boxes, "labels": s.labels} for s in data.test]
+    classes = list(data.classes)
+    m = detection_metrics(predicted, truth, classes)
+    metrics = {k: float(m[k]) for k in DETECTION_SUMMARY if isinstance(m.get(k), float)}  # type: ignore[arg-type]
+    per_class_ap: dict[str, float] = m["per_class_ap"]  # type: ignore[assignment]
+    metrics |= {f"ap/{c}": float(v) for c, v in per_class_ap.items() if v is not None}
+    confusion, per_class = _box_confusion(predicted, truth, classes)
+    say("baselines")
+    baselines = _detection_baselines(data, truth, classes)
+    baselines.summary = [
+        f"mAP {metrics.get('map', 0.0):.3f} vs {b.metrics.get('map', 0.0):.3f} for the {b.model}"
+        for b in (baselines.majority,)
+        if b is not None
+    ]
+    failures = _detection_failures(predicted, truth, data.test, confusion)
+    figs: dict[str, Path] = {}
+    if fig_dir is not None:
+        from .figures import plot_confusion
+
+        fig_dir.mkdir(exist_ok=True)
+        figs["confusion"] = plot_confusion(confusion, fig_dir / "confusion.png", unit="boxes")
+        grid = plot_detection_failures(data.test, predicted, truth, failures, classes, fig_dir / "failures.png")
+        if grid is not None:
+            figs["failures"] = grid
+    fields = {"per_class": per_class, "confusion": confusion, "failures": failures, "baseline": baselines}
+    return metrics, fields, figs
+
+
+def _matches(pred: dict[str, np.ndarray], true: dict[str, np.ndarray]) -> tuple[list[tuple[int, int]], list[int]]:
+    """Greedy one-to-one matching at IoU >= MATCH_IOU, highest score first, whatever the classes: (true index,
+    prediction index) pairs, and the shown predictions left unmatched (false positives)."""
+    import torch
+    from torchvision.ops import box_iou
+
+    keep = np.flatnonzero(pred["scores"] >= SCORE_SHOWN)
+    keep = keep[np.argsort(-pred["scores"][keep])]
+    if len(true["boxes"]) == 0 or len(keep) == 0:
+        return [], keep.tolist()
+    iou = box_iou(torch.as_tensor(true["boxes"], dtype=torch.float32),
+                  torch.as_tensor(pred["boxes"][keep], dtype=torch.float32)).numpy()  # fmt: skip
+    pairs, used = [], set()
+    for j in range(len(keep)):
+        free = [i for i in np.argsort(-iou[:, j]) if i not in used and iou[i, j] >= MATCH_IOU]
+        if free:
+            used.add(int(free[0]))
+            pairs.append((int(free[0]), int(keep[j])))
+    matched = {p for _, p in pairs}
+    return pairs, [int(p) for p in keep if p not in matched]
+
+
+def _box_confusion(
+    predicted: list[dict[str, np.ndarray]], truth: list[dict[str, np.ndarray]], classes: list[str]
+) -> tuple[Confusion, list[ClassResult]]:
+    """Boxes, true class by predicted class at IoU >= 0.5 and score >= 0.5, with a "background" row and column: a
+    missed object is predicted as background, a false positive is a background box predicted as a class."""
+    k = len(classes)
+    m = np.zeros((k + 1, k + 1), np.int64)  # index k: background
+    for pred, true in zip(predicted, truth, strict=True):
+        pairs, unmatched = _matches(pred, true)
+        matched_true = {i for i, _ in pairs}
+        for i, j in pairs:
+            m[int(true["labels"][i]), int(pred["labels"][j])] += 1
+        for i in range(len(true["labels"])):
+            if i not in matched_true:
+                m[int(true["labels"][i]), k] += 1
+        for j in unmatched:
+            m[k, int(pred["labels"][j])] += 1
+    rows = []
+    for c, name in enumerate(classes):
+        tp, support, shown = int(m[c, c]), int(m[c].sum()), int(m[:, c].sum())
+        precision, recall = (tp / shown if shown else 0.0), (tp / support if support else 0.0)
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        rows.append(ClassResult(name=name, support=support, precision=precision, recall=recall, f1=f1))
+    return Confusion(labels=[*classes, "background"], matrix=m.tolist()), rows
+
+
+def _detection_baselines(data: DenseData, truth: list[dict[str, np.ndarray]], classes: list[str]) -> Baselines:
+    """The floor: every test image gets one box, the whole image, of the most frequent training class."""
+    from .dense_metrics import detection_metrics
+
+    counts = np.bincount(np.concatenate([s.labels for s in data.train]).astype(int), minlength=len(classes))
+    top = int(counts.argmax())
+    whole = [{"boxes": np.array([[0, 0, s.width, s.height]], np.float32), "scores": np.ones(1, np.float32),
+              "labels": np.array([top])} for s in data.test]  # fmt: skip
+    m = detection_metrics(whole, truth, classes)
+    return Baselines(
+        majority=BaselineResult(
+            model="whole-image box of the most frequent class",
+            metrics={k: float(m[k]) for k in ("map", "map50") if isinstance(m.get(k), float)},  # type: ignore[arg-type]
+            how=f"one box per test image, the whole image, labelled {classes[top]!r} (the most frequent training "
+            "class): what knowing nothing about where objects are scores",
+        ),
+        skipped=["no learned simple detector (e.g. a sliding-window classifier) is fitted yet"],
+    )
+
+
+def _detection_failures(
+    predicted: list[dict[str, np.ndarray]], truth: list[dict[str, np.ndarray]], samples: Sequence[DenseSample],
+    confusion: Confusion,
+) -> Failures:  # fmt: skip
+    """The class confusions (missed objects and false positives included), the classes with the lowest recall, and
+    the images with the most errors (missed + false positive + wrong class)."""
+    m = np.asarray(confusion.matrix, dtype=np.int64)
+    support = np.maximum(m.sum(axis=1), 1)
+    off_diagonal = [(i, j) for i in range(len(m)) for j in range(len(m)) if i != j and m[i, j] > 0]
+    pairs = [
+        ConfusedPair(true=confusion.labels[i], predicted=confusion.labels[j], count=int(m[i, j]),
+                     rate=float(m[i, j] / support[i]))
+        for i, j in off_diagonal
+    ]  # fmt: skip
+    pairs.sort(key=lambda p: -p.count)
+    recall = [(m[c, c] / support[c], confusion.labels[c]) for c in range(len(m) - 1)]
+    errors = []
+    for i, (pred, true, s) in enumerate(zip(predicted, truth, samples, strict=True)):
+        found, unmatched = _matches(pred, true)
+        wrong = sum(int(true["labels"][a] != pred["labels"][b]) for a, b in found)
+        n_err = len(true["labels"]) - len(found) + len(unmatched) + wrong
+        share = (len(found) - wrong) / max(1, len(true["labels"]) + len(unmatched))
+        errors.append(WorstImage(id=s.image_id, index=i, score=share, errors=n_err))
+    worst = sorted((e for e in errors if e.errors), key=lambda e: -e.errors)[:WORST_IMAGES]
+    return Failures(
+        n_errors=sum(e.errors for e in errors),
+        unit="boxes",
+        confidently_wrong=[],
+        confused_pairs=pairs[:MAX_PAIRS],
+        error_prone_classes=[f"{name} (recall {r:.3f})" for r, name in sorted(recall)[:3]],
+        worst_images=worst,
+    )
+
+
+def plot_detection_failures(
+    samples: Sequence[DenseSample], predicted: list[dict[str, np.ndarray]], truth: list[dict[str, np.ndarray]],
+    failures: Failures, classes: list[str], path: str | Path,
+) -> Path | None:  # fmt: skip
+    """The images with the most errors: true boxes in green, predictions (score >= 0.5) in red with class and
+    score."""
+    if not failures.worst_images:
+        return None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    from ..diagnose.report import save_png
+
+    rows = failures.worst_images
+    cols = min(3, len(rows))
+    fig = Figure(figsize=(3.2 * cols, 3.4 * (-(-len(rows) // cols))), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(-(-len(rows) // cols), cols, squeeze=False).ravel()
+    for ax, w in zip(axes, rows, strict=False):
+        ax.imshow(read_rgb(samples[w.index]))
+        for box, label in zip(truth[w.index]["boxes"], truth[w.index]["labels"], strict=True):
+            x0, y0, x1, y1 = box
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="lime", lw=1.5))
+            ax.text(x0, y1, classes[int(label)], color="lime", fontsize=6, va="top")
+        pred = predicted[w.index]
+        for box, label, score in zip(pred["boxes"], pred["labels"], pred["scores"], strict=True):
+            if score >= SCORE_SHOWN:
+                x0, y0, x1, y1 = box
+                ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="red", lw=1.0, ls="--"))
+                ax.text(x0, y0, f"{classes[int(label)]} {score:.2f}", color="red", fontsize=6, va="bottom")
+        ax.set_title(f"{w.id}: {w.errors} error(s)", fontsize=8)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle("green: true boxes; red dashed: predictions (score >= 0.5)", fontsize=8)
+    return save_png(fig, path)

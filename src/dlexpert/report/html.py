@@ -79,6 +79,9 @@ def _figures(facts: CardFacts) -> list[tuple[str, str, bytes]]:
             "reliability": "Reliability diagram: accuracy against confidence, with the ECE",
             "failures": "The most confidently wrong test samples: true -> predicted (confidence)",
         }
+        if ev.task == "detection":
+            captions["confusion"] = "Boxes at IoU 0.5, true class by predicted class; background: missed or false"
+            captions["failures"] = "The test images with the most errors: true boxes green, predictions red"
         if ev.task == "segmentation":
             captions["confusion"] = "Confusion matrix over test pixels (rows: true class, normalised; numbers: pixels)"
             captions["failures"] = "The test images with the lowest pixel accuracy: image, true mask, predicted mask"
@@ -113,6 +116,8 @@ def render_report_html(facts: CardFacts, *, render_card: Callable[[CardFacts], s
         ("accuracy", "test accuracy"),
         ("miou", "test mIoU"),
         ("dice", "foreground Dice"),
+        ("map", "box mAP"),
+        ("map50", "mAP50"),
         ("f1_macro", "macro F1"),
         ("balanced_accuracy", "balanced acc."),
         ("auroc_ovr_macro", "AUROC"),

@@ -17,7 +17,7 @@ EVALUATION_SCHEMA_VERSION = 1
 
 def headline_metric(task: str) -> tuple[str, str]:
     """(`metrics` key, name) of the figure a task is summarised and weighed against its baselines by."""
-    return ("miou", "mIoU") if task == "segmentation" else ("accuracy", "accuracy")
+    return {"segmentation": ("miou", "mIoU"), "detection": ("map", "mAP")}.get(task, ("accuracy", "accuracy"))
 
 
 class _Strict(BaseModel):
@@ -137,12 +137,12 @@ class ConfusedPair(_Strict):
 
 
 class WorstImage(_Strict):
-    """Segmentation: one of the test images the model got most wrong."""
+    """Segmentation and detection: one of the test images the model got most wrong."""
 
     id: str
     index: int = Field(description="Position in the evaluated split.")
-    pixel_accuracy: float
-    wrong_pixels: int
+    score: float = Field(description="Pixel accuracy (segmentation), or the share of boxes found right (detection).")
+    errors: int = Field(description="Wrong pixels, or boxes missed, falsely found or of the wrong class.")
 
 
 class Failures(_Strict):
@@ -155,7 +155,9 @@ class Failures(_Strict):
     error_prone_classes: list[str] = Field(
         description="Classes with the lowest recall (segmentation: IoU), worst first, with numbers."
     )
-    worst_images: list[WorstImage] = Field(default_factory=list, description="Segmentation: lowest pixel accuracy.")
+    worst_images: list[WorstImage] = Field(
+        default_factory=list, description="Segmentation and detection: the images with the lowest score."
+    )
     grid: str | None = Field(None, description="PNG of the most confidently wrong inputs, relative to the run dir.")
 
 

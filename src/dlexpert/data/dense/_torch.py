@@ -89,6 +89,49 @@ class SegmentationSet(Dataset):
         return x.as_subclass(torch.Tensor), mask.as_subclass(torch.Tensor)
 
 
+class DetectionSet(Dataset):
+    """(image (3, H, W) float in [0, 1], {"boxes": (N, 4) xyxy pixels, "labels": (N,) int64 1..K}) per sample, in
+    torchvision's detection convention (label 0 is the background; the detector normalises the image itself);
+    `flips` move the boxes with the image (`tv_tensors.BoundingBoxes`).
+
+    Example:
+        >>> from dlexpert.data.dense import load_dense
+        >>> x, target = DetectionSet(load_dense("shapes-det").train)[0]
+        >>> tuple(x.shape), sorted(target), int(target["labels"].min()) >= 1
+        ((3, 128, 128), ['boxes', 'labels'], True)
+    """
+
+    def __init__(self, samples: Sequence[DenseSample], *, flips: Sequence[str] = ()) -> None:
+        from torchvision.transforms import v2
+
+        self.samples = list(samples)
+        steps: list[torch.nn.Module] = [v2.RandomHorizontalFlip()] if "horizontal" in flips else []
+        steps += [v2.RandomVerticalFlip()] if "vertical" in flips else []
+        self.transform = v2.Compose(steps) if steps else None
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        from torchvision import tv_tensors
+
+        s = self.samples[i]
+        image = tv_tensors.Image(torch.tensor(read_rgb(s)).permute(2, 0, 1))
+        boxes = tv_tensors.BoundingBoxes(torch.tensor(s.boxes, dtype=torch.float32).reshape(-1, 4), format="XYXY",
+                                         canvas_size=(s.height, s.width))  # fmt: skip
+        if self.transform is not None:
+            image, boxes = self.transform(image, boxes)
+        labels = torch.tensor(s.labels, dtype=torch.int64) + 1
+        return image.as_subclass(torch.Tensor).float() / 255, {"boxes": boxes.as_subclass(torch.Tensor),
+                                                                 "labels": labels}  # fmt: skip
+
+
+def detection_collate(batch: Sequence[tuple[torch.Tensor, dict[str, torch.Tensor]]]) -> tuple[list, list]:
+    """A batch as torchvision's detectors take it: a list of images and a list of target dicts."""
+    images, targets = zip(*batch, strict=True)
+    return list(images), list(targets)
+
+
 # The plan's augmentation names this module applies (knowledge/data/recipes.yaml), as SegmentationSet's flips.
 FLIPS = {"randomhorizontalflip": "horizontal", "randomverticalflip": "vertical"}
 
@@ -107,17 +150,30 @@ def plan_flips(augment: Sequence[str]) -> tuple[str, ...]:
 
 def segmentation_sets(
     data: DenseData, *, augment: Sequence[str] = (), size: int | None = None, crop: int | None = None
-) -> SegmentationSets:
+) -> DenseSets:
     """Train (augmented as `augment` names, cropped), validation and test sets (whole images) with the training
     split's channel statistics."""
     mean, std = channel_stats(data.train)
     train = SegmentationSet(data.train, size=size, mean=mean, std=std, flips=plan_flips(augment), crop=crop)
     val, test = (SegmentationSet(part, size=size, mean=mean, std=std) for part in (data.val, data.test))
-    return SegmentationSets(train, val, test, {"mean": mean, "std": std})
+    return DenseSets(train, val, test, {"mean": mean, "std": std})
 
 
-class SegmentationSets(NamedTuple):
-    train: SegmentationSet
-    val: SegmentationSet
-    test: SegmentationSet
+def detection_sets(data: DenseData, *, augment: Sequence[str] = ()) -> DenseSets:
+    """Train (flipped as `augment` names), validation and test sets of (image, target) pairs; the detector normalises
+    the images itself, with the training split's statistics (`stats`, for its `mean`/`std` options)."""
+    mean, std = channel_stats(data.train)
+    train = DetectionSet(data.train, flips=plan_flips(augment))
+    return DenseSets(train, DetectionSet(data.val), DetectionSet(data.test), {"mean": mean, "std": std})
+
+
+def dense_sets(data: DenseData, *, augment: Sequence[str] = ()) -> DenseSets:
+    """`segmentation_sets` or `detection_sets`, by the data's task."""
+    return (segmentation_sets if data.task == "segmentation" else detection_sets)(data, augment=augment)
+
+
+class DenseSets(NamedTuple):
+    train: Dataset
+    val: Dataset
+    test: Dataset
     stats: dict[str, list[float]]

@@ -348,7 +348,7 @@ def train_config(training: TrainingChoice, *, epochs: int | None, seed: int, tas
         early_stopping_patience=training.early_stopping_patience,
         strategy=training.strategy,
         seed=seed,
-        task=task if task in ("regression", "segmentation", "detection") else "classification",
+        task=task,
         dice_weight=training.dice_weight,
     )
     return parse_train_config(settings, source="plan decisions (training)")
@@ -430,9 +430,9 @@ def run(
     warnings = list(trained.warnings)
     if evaluation.deliverable is not None:  # said last, where it is seen; evaluation.json and the card say it too
         warnings.append(f"{evaluation.deliverable.reason}; the run ships it: {out / evaluation.deliverable.path}")
-    linear = evaluation.baseline.linear
+    baseline = evaluation.baseline.linear or evaluation.baseline.majority  # detection has no linear baseline
     return RunResult(out_dir=out, plan=trained.plan, decisions=trained.decisions, metrics=evaluation.metrics,
-                     baseline_metrics=linear.metrics if linear else None, wall_time_s=time.perf_counter() - t0,
+                     baseline_metrics=baseline.metrics if baseline else None, wall_time_s=time.perf_counter() - t0,
                      peak_rss_mb=result.peak_rss_mb, warnings=warnings)  # fmt: skip
 
 

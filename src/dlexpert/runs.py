@@ -121,7 +121,7 @@ class LoadedRun:
         if list(dense.classes) != self.classes:
             raise InvalidInputError(
                 f"{test or source}: classes {dense.classes[:10]} differ from the {len(self.classes)} the model was "
-                f"trained on ({self.classes[:10]}); the mask indices would not match"
+                f"trained on ({self.classes[:10]}); the label indices would not match"
             )
         if d.version and dense.version != d.version and test is None:
             dense.warnings.append(f"data version {dense.version} differs from the version the run trained on "

@@ -110,6 +110,8 @@ def test_run_trains_evaluates_and_documents_a_coco_detection_folder(tmp_path: Pa
     again = run("evaluate", str(out), "--format", "json")
     assert again.returncode == 0, again.stderr
     assert abs(json.loads(again.stdout)["metrics"]["map"] - ev["metrics"]["map"]) < 1e-6
+    one_error_line(run("export", str(out)), "a detection run")  # not yet: the box-parity export
+    one_error_line(run("compress", str(out), "--method", "int8"), "task is detection")
 
 
 def test_run_refuses_broken_annotations_in_one_line(tmp_path: Path) -> None:

@@ -96,7 +96,8 @@ def test_bad_arguments_name_the_field(kwargs: dict, field: str) -> None:
 def test_list_models_filters() -> None:
     assert list_models("*s*m") == ["lstm"]
     assert list_models(modality="image", output="sample") == ["linear", "mlp", "small_resnet"]
-    assert list_models(modality="image") == ["linear", "mlp", "small_resnet", "unet"]
+    assert list_models(modality="image") == ["fcos", "linear", "mlp", "small_resnet", "unet"]
+    assert list_models(output="boxes") == ["fcos"]
     assert set(MODALITIES) == {"tabular", "sequence", "image"}
 
 

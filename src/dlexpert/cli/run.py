@@ -45,7 +45,7 @@ def run(
     ours, base = r.metrics.get(key), (r.baseline_metrics or {}).get(key)
     digits = 4 if key == "accuracy" else 3
     err_console.print(
-        f"{r.model_name} ({r.decisions.training.recipe}): test {name} {ours:.{digits}f} vs linear baseline "
+        f"{r.model_name} ({r.decisions.training.recipe}): test {name} {ours:.{digits}f} vs Step-4 baseline "
         f"{base:.{digits}f}; {r.wall_time_s:.0f} s wall, peak RSS {r.peak_rss_mb:.0f} MB; run dir {out} "
         "(evaluation.json, MODEL_CARD.md, report.html)"
         if ours is not None and base is not None

@@ -242,16 +242,15 @@ def _all_tensors(graph: Any) -> list[Any]:
 
 
 def _as_numpy(out: Any) -> Any:
-    """The first tensor of a model's output (logits for classifiers; Hugging Face outputs carry `.logits`)."""
+    """The first tensor of a model's output (logits for classifiers; Hugging Face outputs carry `.logits`; a
+    detector's list of per-image dicts gives the first image's boxes)."""
     import numpy as np
     import torch
 
     if hasattr(out, "logits") and out.logits is not None:
         out = out.logits
-    elif isinstance(out, dict):
-        out = next(iter(out.values()))
-    elif isinstance(out, (tuple, list)):
-        out = out[0]
+    while isinstance(out, (dict, tuple, list)) and out:
+        out = next(iter(out.values())) if isinstance(out, dict) else out[0]
     if isinstance(out, torch.Tensor):
         return out.detach().float().cpu().numpy()
     return np.asarray(out, dtype=np.float32)
@@ -1070,6 +1069,11 @@ def export_model(
     src = source if isinstance(source, Source) else resolve_source(source, input_shape=input_shape, allow_onnx=False)
     if src.kind == "onnx":
         raise InvalidInputError(f"{src.spec}: is already an ONNX model; export starts from a run or a model spec")
+    if src.run is not None and src.run.task == "detection":
+        raise InvalidInputError(
+            f"{src.spec}: a detection run; exporting a detector with its box decoding and NMS, and checking the boxes "
+            "against eager PyTorch, is not implemented yet (`dlexpert bench` times it in PyTorch)"
+        )
     if base is None:
         raise InvalidInputError(f"{src.spec}: a model spec has no run directory to write into; pass --out DIR")
     variant_dir = base / to

@@ -363,11 +363,11 @@ def _evaluate_detection(
     model.train(was_training)
     n_classes = 1 + max((int(t["labels"].max()) for t in targets if len(t["labels"])), default=0)
     m = detection_metrics(predictions, targets, [str(c) for c in range(n_classes)])
-    return {k: float(v) if isinstance(v, float) else float("nan") for k, v in m.items() if k in DETECTION_SUMMARY}
+    return {k: float(v) if isinstance(v, float) else float("nan") for k, v in m.items() if k in DETECTION_LOGGED}
 
 
 # The figures the engine logs for a detector each epoch (val_map, val_map50, val_map75); map decides the best epoch.
-DETECTION_SUMMARY = ("map", "map50", "map75")
+DETECTION_LOGGED = ("map", "map50", "map75")
 
 
 def mean_iou(confusion: torch.Tensor) -> float:

@@ -73,7 +73,8 @@ def fcos(
     std: Sequence[float] = (0.25, 0.25, 0.25),
     score_thresh: float = 0.05,
 ) -> nn.Module:
-    """torchvision FCOS for `n_classes` object classes on images of `input_shape` (C, H, W), not resized.
+    """torchvision FCOS for `n_classes` object classes on images of `input_shape` (C, H, W), not resized; `width` is
+    the backbone's first stage's channels, `depth` the conv layers of each head branch.
 
     In training mode `model(images, targets)` returns the loss terms {classification, bbox_regression,
     bbox_ctrness}; in eval mode `model(images)` returns one {boxes, scores, labels} per image (labels 1..K).
@@ -89,11 +90,9 @@ def fcos(
     from torchvision.models.detection.anchor_utils import AnchorGenerator
     from torchvision.models.detection.fcos import FCOSHead
 
-    if depth is not None:
-        raise ValueError("fcos: the backbone has 4 stages; `depth` does not apply")
     side = max(input_shape[-2:])
     anchors = AnchorGenerator(sizes=tuple((s,) for s in LEVEL_STRIDES), aspect_ratios=((1.0,),) * len(LEVEL_STRIDES))
-    head = FCOSHead(FPN_CHANNELS, num_anchors=1, num_classes=n_classes + 1, num_convs=HEAD_CONVS)
+    head = FCOSHead(FPN_CHANNELS, num_anchors=1, num_classes=n_classes + 1, num_convs=depth or HEAD_CONVS)
     return FCOS(
         _Backbone(input_shape[0], width or DEFAULT_WIDTH), num_classes=n_classes + 1, min_size=min(input_shape[-2:]),
         max_size=side, image_mean=list(mean), image_std=list(std), anchor_generator=anchors, head=head,

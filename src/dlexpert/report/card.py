@@ -217,6 +217,13 @@ def _variants(run_dir: Path) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------------------------- rendering helpers
 
 
+# Dense tasks' per-class table: (what it counts, the support's unit, the score column, its metrics key prefix).
+_DENSE_PER_CLASS = {
+    "segmentation": ("pixels; F1 is the class's Dice", "Pixels", "IoU", "iou/"),
+    "detection": ("AP over IoU 0.5:0.95; precision and recall at IoU 0.5, score 0.5", "Boxes", "AP", "ap/"),
+}
+
+
 def _score(key: str, v: float | None) -> str:
     return _pct(v) if key in PERCENT_DISPLAY else _num(v, ".3f")
 
@@ -713,16 +720,13 @@ def _evaluation(f: CardFacts) -> str:
     brow += [[f"published: {p.model}", f"{p.value:g}%", "-", p.source] for p in b.public]
     lines.append(_table(["Model", f"Test {name}", "Validation accuracy", "How / source"], brow))
     lines += ["", *[f"- {s}" for s in [*b.summary, *b.skipped]]]
-    if ev.per_class and ev.task == "detection":
-        lines += ["", "### Per class (AP over IoU 0.5:0.95; precision and recall at IoU 0.5, score 0.5)", ""]
-        rows = [[c.name, str(c.support), _num(m.get(f"ap/{c.name}"), ".3f"), _num(c.precision, ".3f"),
+    dense = _DENSE_PER_CLASS.get(ev.task)
+    if ev.per_class and dense is not None:
+        title, unit, score, prefix = dense
+        lines += ["", f"### Per class ({title})", ""]
+        rows = [[c.name, str(c.support), _num(m.get(f"{prefix}{c.name}"), ".3f"), _num(c.precision, ".3f"),
                  _num(c.recall, ".3f"), _num(c.f1, ".3f")] for c in ev.per_class]  # fmt: skip
-        lines.append(_table(["Class", "Boxes", "AP", "Precision", "Recall", "F1"], rows))
-    elif ev.per_class and ev.task == "segmentation":
-        lines += ["", "### Per class (pixels; F1 is the class's Dice)", ""]
-        rows = [[c.name, str(c.support), _num(m.get(f"iou/{c.name}"), ".3f"), _num(c.precision, ".3f"),
-                 _num(c.recall, ".3f"), _num(c.f1, ".3f")] for c in ev.per_class]  # fmt: skip
-        lines.append(_table(["Class", "Pixels", "IoU", "Precision", "Recall", "F1"], rows))
+        lines.append(_table(["Class", unit, score, "Precision", "Recall", "F1"], rows))
     elif ev.per_class:
         lines += ["", "### Per class", ""]
         lines.append(

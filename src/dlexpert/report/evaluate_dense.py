@@ -1,8 +1,10 @@
-"""Seed Step 7 for semantic segmentation: the test split's mIoU, Dice and pixel accuracy beside Step 4's per-pixel
-baselines, the classes most confused pixel for pixel, and overlays of the worst images (issue 15).
+"""Seed Step 7 for segmentation and detection: the test split's figures beside Step 4's baselines, the classes most
+confused, and pictures of the worst images (issue 15).
 
-`report.evaluate.evaluate_run` calls `evaluate_segmentation` for a run whose task is segmentation; the result is the
-same `Evaluation` (evaluation.json) as classification's, with the task's figures in `metrics`:
+`report.evaluate.evaluate_run` calls `evaluate_segmentation` or `evaluate_detection` for a run of that task; the
+result is the same `Evaluation` (evaluation.json) as classification's, with the task's figures in `metrics`.
+
+Segmentation:
 - `miou` (background included, as Pascal VOC and torchmetrics), `dice` (mean over the foreground classes),
   `pixel_accuracy`, and `iou/<class>` for each class;
 - `per_class`: each class's pixel precision, recall and F1 (F1 is the class's Dice), support in pixels;
@@ -11,6 +13,11 @@ same `Evaluation` (evaluation.json) as classification's, with the task's figures
   pixel's RGB, fitted on training pixels: what colour alone separates, with no shape and no context;
 - `failures`: the class pairs most confused, the classes with the lowest IoU, and the worst images drawn (image, truth,
   prediction) in `figures/failures.png`.
+
+Detection: COCO `map`, `map50`, `map75`, AP by object size, `mar_100` and `ap/<class>`; `per_class` precision, recall
+and F1 at IoU 0.5 and score 0.5; `confusion` of boxes with a background row (false detections) and column (missed
+objects); `baseline.majority` one whole-image box of the most frequent class; the images with the most errors drawn
+with their true and predicted boxes.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data.dense import DenseData, DenseSample, mask_array
+from ..data.dense import IGNORE_INDEX, DenseData, DenseSample, mask_array
 from ..data.dense._torch import read_rgb
 from ..schema.evaluation import (
     BaselineResult,
@@ -62,17 +69,23 @@ def majority_masks(data: DenseData, samples: Sequence[DenseSample]) -> tuple[lis
 
 
 def colour_masks(data: DenseData, samples: Sequence[DenseSample], *, seed: int) -> list[np.ndarray]:
-    """Each pixel of `samples` classified from its RGB alone by a logistic regression (scikit-learn) fitted on a
-    random PIXELS_FOR_LOGISTIC labelled training pixels."""
+    """Each pixel of `samples` classified from its RGB alone by a logistic regression (scikit-learn) fitted on about
+    PIXELS_FOR_LOGISTIC labelled training pixels, drawn at random in equal numbers from every training image."""
     from sklearn.linear_model import LogisticRegression
 
-    rgb = np.concatenate([read_rgb(s).reshape(-1, 3) for s in data.train]).astype(np.float32) / 255
-    labels = np.concatenate([mask_array(s).ravel() for s in data.train])
-    labelled = np.flatnonzero(labels < len(data.classes))
-    pick = np.random.default_rng(seed).choice(labelled, size=min(PIXELS_FOR_LOGISTIC, len(labelled)), replace=False)
-    if len(np.unique(labels[pick])) < 2:
+    rng = np.random.default_rng(seed)
+    per_image = -(-PIXELS_FOR_LOGISTIC // len(data.train))  # the same share of every image, never all of a big set
+    rgb_parts, label_parts = [], []
+    for sample in data.train:
+        labels = mask_array(sample).ravel()
+        labelled = np.flatnonzero(labels < len(data.classes))
+        pick = rng.choice(labelled, size=min(per_image, len(labelled)), replace=False)
+        rgb_parts.append(read_rgb(sample).reshape(-1, 3)[pick])
+        label_parts.append(labels[pick])
+    rgb, labels = np.concatenate(rgb_parts).astype(np.float32) / 255, np.concatenate(label_parts)
+    if len(np.unique(labels)) < 2:
         return majority_masks(data, samples)[0]
-    clf = LogisticRegression(max_iter=300).fit(rgb[pick], labels[pick])
+    clf = LogisticRegression(max_iter=300).fit(rgb, labels)
     return [
         clf.predict(read_rgb(s).reshape(-1, 3).astype(np.float32) / 255).reshape(s.height, s.width).astype(np.uint8)
         for s in samples
@@ -96,8 +109,8 @@ def segmentation_baselines(
         linear=BaselineResult(
             model="logistic regression on pixel colour",
             metrics=_headline(segmentation_metrics(colour, truth, k)),
-            how=f"scikit-learn LogisticRegression on the RGB of {n_pixels:,} random training pixels; no shape, no "
-            "context: what colour alone separates",
+            how=f"scikit-learn LogisticRegression on the RGB of up to {n_pixels:,} random training pixels; no shape, "
+            "no context: what colour alone separates",
         ),
     )
 
@@ -128,20 +141,7 @@ def segmentation_failures(
 ) -> Failures:  # fmt: skip
     """The pixel confusions between classes (largest share of the true class first), the classes with the lowest IoU,
     and the images with the lowest pixel accuracy."""
-    m = np.asarray(confusion.matrix, dtype=np.int64)
-    support = np.maximum(m.sum(axis=1), 1)
-    pairs = [
-        ConfusedPair(
-            true=confusion.labels[i],
-            predicted=confusion.labels[j],
-            count=int(m[i, j]),
-            rate=float(m[i, j] / support[i]),
-        )
-        for i in range(len(m))
-        for j in range(len(m))
-        if i != j and m[i, j] > 0
-    ]
-    pairs.sort(key=lambda p: -p.rate)
+    pairs = confused_pairs(confusion)
     ious = sorted(((v, k.removeprefix("iou/")) for k, v in metrics.items() if k.startswith("iou/")))
     worst = sorted(
         (
@@ -154,10 +154,23 @@ def segmentation_failures(
         n_errors=sum(_wrong(p, t) for p, t in zip(predicted, truth, strict=True)),
         unit="pixels",
         confidently_wrong=[],
-        confused_pairs=pairs[:MAX_PAIRS],
+        confused_pairs=pairs,
         error_prone_classes=[f"{name} (IoU {v:.3f})" for v, name in ious[:3]],
         worst_images=worst,
     )
+
+
+def confused_pairs(confusion: Confusion) -> list[ConfusedPair]:
+    """Every off-diagonal cell of `confusion`, the largest share of its true class first, at most MAX_PAIRS."""
+    m = np.asarray(confusion.matrix, dtype=np.int64)
+    support = np.maximum(m.sum(axis=1), 1)
+    cells = [(i, j) for i in range(len(m)) for j in range(len(m)) if i != j and m[i, j] > 0]
+    pairs = [
+        ConfusedPair(true=confusion.labels[i], predicted=confusion.labels[j], count=int(m[i, j]),
+                     rate=float(m[i, j] / support[i]))
+        for i, j in cells
+    ]  # fmt: skip
+    return sorted(pairs, key=lambda p: -p.rate)[:MAX_PAIRS]
 
 
 def plot_segmentation_failures(
@@ -198,12 +211,12 @@ def _headline(m: dict[str, Any]) -> dict[str, float]:
 
 
 def _pixel_accuracy(p: np.ndarray, t: np.ndarray) -> float:
-    counted = t != 255
+    counted = t != IGNORE_INDEX
     return float((p[counted] == t[counted]).mean()) if counted.any() else 1.0
 
 
 def _wrong(p: np.ndarray, t: np.ndarray) -> int:
-    return int(((p != t) & (t != 255)).sum())
+    return int(((p != t) & (t != IGNORE_INDEX)).sum())
 
 
 def _palette(n: int) -> np.ndarray:
@@ -386,15 +399,9 @@ def _detection_failures(
 ) -> Failures:  # fmt: skip
     """The class confusions (missed objects and false positives included), the classes with the lowest recall, and
     the images with the most errors (missed + false positive + wrong class)."""
+    pairs = confused_pairs(confusion)
     m = np.asarray(confusion.matrix, dtype=np.int64)
     support = np.maximum(m.sum(axis=1), 1)
-    off_diagonal = [(i, j) for i in range(len(m)) for j in range(len(m)) if i != j and m[i, j] > 0]
-    pairs = [
-        ConfusedPair(true=confusion.labels[i], predicted=confusion.labels[j], count=int(m[i, j]),
-                     rate=float(m[i, j] / support[i]))
-        for i, j in off_diagonal
-    ]  # fmt: skip
-    pairs.sort(key=lambda p: -p.count)
     recall = [(m[c, c] / support[c], confusion.labels[c]) for c in range(len(m) - 1)]
     errors = []
     for i, (pred, true, s) in enumerate(zip(predicted, truth, samples, strict=True)):
@@ -408,7 +415,7 @@ def _detection_failures(
         n_errors=sum(e.errors for e in errors),
         unit="boxes",
         confidently_wrong=[],
-        confused_pairs=pairs[:MAX_PAIRS],
+        confused_pairs=pairs,
         error_prone_classes=[f"{name} (recall {r:.3f})" for r, name in sorted(recall)[:3]],
         worst_images=worst,
     )

@@ -33,6 +33,7 @@ from .schema.run_config import RunConfig
 
 if TYPE_CHECKING:
     from .data import DataProfile
+    from .data.dense import DenseProfile
 
 __all__ = ["RunDir", "best_epoch"]
 
@@ -106,10 +107,16 @@ class RunDir:
             raise InvalidInputError(f"{self / self.CONFIG}: not a dlexpert run config (no `train` section)")
         return self._validate(self.CONFIG, RunConfig, config)
 
-    def profile(self) -> DataProfile:
+    def profile(self) -> DataProfile | DenseProfile:
+        """profile.json: a `DenseProfile` for detection or segmentation data (it names its task), else a
+        `DataProfile`."""
         from .data import DataProfile
+        from .data.dense import DenseProfile
 
-        return self._model(self.PROFILE, DataProfile)
+        data = self._json(self.PROFILE)
+        if isinstance(data, dict) and data.get("task") in ("detection", "segmentation"):
+            return self._validate(self.PROFILE, DenseProfile, data)
+        return self._validate(self.PROFILE, DataProfile, data)
 
     def evaluation(self) -> Evaluation:
         return self._model(self.EVALUATION, Evaluation)

@@ -55,7 +55,7 @@ def test_run_trains_evaluates_and_documents_a_segmentation_folder(tmp_path: Path
     assert config["model"] == "unet" and config["train"]["task"] == "segmentation"
     assert config["train"]["dice_weight"] == decisions["training"]["dice_weight"] > 0  # planned = run
     card = (out / "MODEL_CARD.md").read_text()
-    assert "Test mIoU" in card and "| disc |" in card
+    assert "Test mIoU" in card and "| disc |" in card and "Images showing each class" in card  # the dense profile
     again = run("evaluate", str(out), "--format", "json")
     assert again.returncode == 0, again.stderr
     assert abs(json.loads(again.stdout)["metrics"]["miou"] - ev["metrics"]["miou"]) < 1e-6
@@ -106,7 +106,8 @@ def test_run_trains_evaluates_and_documents_a_coco_detection_folder(tmp_path: Pa
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["model"] == "fcos" and config["train"]["task"] == "detection"
     assert len(config["model_record"]["options"]["mean"]) == 3  # the detector normalises with the data's statistics
-    assert "Test box mAP" in (out / "MODEL_CARD.md").read_text()
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "Test box mAP" in card and "Boxes per class (all splits): 32 per class" in card
     again = run("evaluate", str(out), "--format", "json")
     assert again.returncode == 0, again.stderr
     assert abs(json.loads(again.stdout)["metrics"]["map"] - ev["metrics"]["map"]) < 1e-6

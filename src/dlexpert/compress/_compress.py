@@ -359,7 +359,7 @@ def _report(subject: Subject, *, method: str, name: str, baseline: Measurement, 
         baseline_throughput_samples_per_s=baseline.throughput_samples_per_s,
         baseline_throughput_batch_size=baseline.throughput_batch_size, n_params=m.n_params,
         baseline_n_params=baseline.n_params, sparsity=extra.get("sparsity"),
-        decision=_decision(method, result, baseline, limit, reference, size),
+        decision=_decision(method, result, baseline, limit, reference, size, score=subject.score_name),
         assessment=_assessment(subject, baseline), notes=notes, reference=reference, tried=result.attempts,
         threads=torch.get_num_threads(), test_samples=len(subject.test_set),  # type: ignore[arg-type]
         load_average=load_average(), seconds=round(seconds, 1),
@@ -367,7 +367,7 @@ def _report(subject: Subject, *, method: str, name: str, baseline: Measurement, 
 
 
 def _decision(method: str, result: LoopResult, baseline: Measurement, limit: float, reference: dict[str, Any],
-              size: int) -> str:  # fmt: skip
+              size: int, *, score: str = "accuracy") -> str:  # fmt: skip
     c = result.chosen
     m = c.measured
     speed = speedup(m, baseline)
@@ -377,7 +377,7 @@ def _decision(method: str, result: LoopResult, baseline: Measurement, limit: flo
                 f"'{c.candidate.setting}' at {c.drop:.2f} pts, is saved for inspection, not for deployment; try "
                 f"{_NEXT_STEP[method]}")  # fmt: skip
     change = round(-c.drop, 2) + 0.0  # no "-0.00"
-    text = (f"kept '{c.candidate.setting}': {baseline.size_bytes / max(size, 1):.2f}x smaller, accuracy "
+    text = (f"kept '{c.candidate.setting}': {baseline.size_bytes / max(size, 1):.2f}x smaller, {score} "
             f"{change:+.2f} pts (limit {limit:g}), {speed:.2f}x the eager fp32 speed at batch 1")  # fmt: skip
     if n > 1:
         text += f"; {n} settings measured (a gentler one only after a drop beyond the limit)"

@@ -35,6 +35,7 @@ from .evaluate import environment, evaluate_run, file_sha256, load_evaluation
 
 if TYPE_CHECKING:
     from ..data import DataProfile
+    from ..data.dense import DenseProfile
 
 __all__ = ["CardFacts", "gather_facts", "render_card", "verify_card", "write_model_card"]
 
@@ -87,7 +88,7 @@ class CardFacts:
     evaluation_sha256: str
     task: dict[str, Any] = field(default_factory=dict)
     plan: Plan | None = None
-    profile: DataProfile | None = None
+    profile: DataProfile | DenseProfile | None = None
     diagnosis: Diagnosis | None = None  # computed from the run's logs now
     actions: list[dict[str, Any]] = field(default_factory=list)  # auto-remedy actions taken during training
     bench: dict[str, Any] | None = None
@@ -592,17 +593,23 @@ def _training(f: CardFacts) -> str:
         f"- Split: {ev.data.get('n_train')} train / {ev.data.get('n_val')} validation / {ev.n_samples} "
         f"test ({_split_text(ev.data.get('split') or data.split)})."
     )
-    counts = f.profile.class_counts if f.profile else {}
+    from ..data.dense import DenseProfile
+
+    profile, counts, layout = f.profile, {}, None
+    if isinstance(profile, DenseProfile):
+        counts = profile.objects_per_class
+    elif profile is not None:
+        counts, layout = profile.class_counts, profile.layout
+    what = {"detection": "Boxes per class", "segmentation": "Images showing each class"}.get(ev.task, "Class counts")
     if counts:
         lo, hi = min(counts, key=lambda c: counts[c]), max(counts, key=lambda c: counts[c])
         if counts[lo] == counts[hi]:
-            lines.append(f"- Class counts (all splits): {counts[lo]} per class (balanced).")
+            lines.append(f"- {what} (all splits): {counts[lo]} per class (balanced).")
         else:
             lines.append(
-                f"- Class counts (all splits): {counts[lo]} ({lo}) to {counts[hi]} ({hi}), max/min "
+                f"- {what} (all splits): {counts[lo]} ({lo}) to {counts[hi]} ({hi}), max/min "
                 f"{counts[hi] / max(1, counts[lo]):.2f}."
             )
-    layout = f.profile.layout if f.profile else None
     if layout and layout.get("kind") == "encoded":
         from ..data._tabular import describe_encoding
 

@@ -105,7 +105,10 @@ def test_run_trains_evaluates_and_documents_a_coco_detection_folder(tmp_path: Pa
     assert (out / "figures/failures.png").exists() == bool(ev["failures"]["worst_images"])  # drawn when wrong
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["model"] == "fcos" and config["train"]["task"] == "detection"
-    assert len(config["model_record"]["options"]["mean"]) == 3  # the detector normalises with the data's statistics
+    options = config["model_record"]["options"]
+    assert len(options["mean"]) == 3  # the detector normalises with the data's statistics
+    assert options["min_stride"] == 4  # every box is under 32x32 px: a P2 level, and the decision says why
+    assert any("P2" in note for note in json.loads((out / "decisions.json").read_text())["notes"])
     card = (out / "MODEL_CARD.md").read_text()
     assert "Test box mAP" in card and "Boxes per class (all splits): 32 per class" in card
     again = run("evaluate", str(out), "--format", "json")

@@ -28,14 +28,17 @@ DEFAULT_WIDTH = 32  # channels at stride 4, doubling per stage: 32, 64, 128, 256
 FPN_CHANNELS = 64  # P3-P5 channels; FCOS's head uses GroupNorm with 32 groups, so a multiple of 32
 HEAD_CONVS = 2  # conv layers per head branch (the paper's 4 at 256 channels; 2 at 64 fit a CPU)
 # One "anchor" per location of each level, of the level's stride: FCOS assigns a box to the level whose range holds
-# its size (torchvision: 4x to 8x the anchor size), so P3 takes boxes up to 64 px, P4 64-128 px, P5 the rest.
-LEVEL_STRIDES = (8, 16, 32)
+# its size (torchvision: 4x to 8x the anchor size), so P3 takes boxes up to 64 px, P4 64-128 px, P5 the rest; with
+# `min_stride=4` a P2 level takes the boxes up to 32 px.
+STAGE_STRIDES = (4, 8, 16, 32)
+DEFAULT_MIN_STRIDE = 8
 
 
 class _Backbone(nn.Module):
-    """Residual GroupNorm stages at strides 4-32, and an FPN giving P3-P5 with `out_channels` channels each."""
+    """Residual GroupNorm stages at strides 4-32, and an FPN over those from `min_stride` on (P3-P5, or P2-P5), with
+    `out_channels` channels each."""
 
-    def __init__(self, in_channels: int, width: int) -> None:
+    def __init__(self, in_channels: int, width: int, min_stride: int) -> None:
         super().__init__()
         from torchvision.ops import FeaturePyramidNetwork
 
@@ -48,7 +51,8 @@ class _Backbone(nn.Module):
             stages.append(nn.Sequential(nn.MaxPool2d(2), ResidualBlock(c_in, c_out)))
             c_in = c_out
         self.stages = nn.ModuleList(stages)
-        self.fpn = FeaturePyramidNetwork(widths[1:], FPN_CHANNELS)
+        self.first = STAGE_STRIDES.index(min_stride)
+        self.fpn = FeaturePyramidNetwork(widths[self.first :], FPN_CHANNELS)
         self.out_channels = FPN_CHANNELS
 
     def forward(self, x: Tensor) -> OrderedDict[str, Tensor]:
@@ -56,7 +60,7 @@ class _Backbone(nn.Module):
         feats = OrderedDict()
         for i, stage in enumerate(self.stages):
             x = stage(x)
-            if i >= 1:
+            if i >= self.first:
                 feats[f"p{i + 2}"] = x
         return self.fpn(feats)
 
@@ -72,9 +76,11 @@ def fcos(
     mean: Sequence[float] = (0.5, 0.5, 0.5),
     std: Sequence[float] = (0.25, 0.25, 0.25),
     score_thresh: float = 0.05,
+    min_stride: int = DEFAULT_MIN_STRIDE,
 ) -> nn.Module:
     """torchvision FCOS for `n_classes` object classes on images of `input_shape` (C, H, W), not resized; `width` is
-    the backbone's first stage's channels, `depth` the conv layers of each head branch.
+    the backbone's first stage's channels, `depth` the conv layers of each head branch, `min_stride` the finest
+    pyramid level (8: P3-P5; 4 adds P2 for boxes under 32 px).
 
     In training mode `model(images, targets)` returns the loss terms {classification, bbox_regression,
     bbox_ctrness}; in eval mode `model(images)` returns one {boxes, scores, labels} per image (labels 1..K).
@@ -90,11 +96,15 @@ def fcos(
     from torchvision.models.detection.anchor_utils import AnchorGenerator
     from torchvision.models.detection.fcos import FCOSHead
 
+    if min_stride not in STAGE_STRIDES[:2]:
+        raise ValueError(f"fcos: min_stride must be 4 or 8; got {min_stride}")
     side = max(input_shape[-2:])
-    anchors = AnchorGenerator(sizes=tuple((s,) for s in LEVEL_STRIDES), aspect_ratios=((1.0,),) * len(LEVEL_STRIDES))
+    strides = STAGE_STRIDES[STAGE_STRIDES.index(min_stride) :]
+    anchors = AnchorGenerator(sizes=tuple((s,) for s in strides), aspect_ratios=((1.0,),) * len(strides))
     head = FCOSHead(FPN_CHANNELS, num_anchors=1, num_classes=n_classes + 1, num_convs=depth or HEAD_CONVS)
     return FCOS(
-        _Backbone(input_shape[0], width or DEFAULT_WIDTH), num_classes=n_classes + 1, min_size=min(input_shape[-2:]),
+        _Backbone(input_shape[0], width or DEFAULT_WIDTH, min_stride), num_classes=n_classes + 1,
+        min_size=min(input_shape[-2:]),
         max_size=side, image_mean=list(mean), image_std=list(std), anchor_generator=anchors, head=head,
         score_thresh=score_thresh,
     )  # fmt: skip

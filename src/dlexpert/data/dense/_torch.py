@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ...errors import InvalidInputError
-from ._types import IGNORE_INDEX, DenseData, DenseSample, mask_array
+from ._types import DenseData, DenseSample, mask_array
 
 # Images whose channel statistics are measured (the first ones of the training split): enough for a stable mean.
 STATS_IMAGES = 200
@@ -38,8 +38,8 @@ def channel_stats(samples: Sequence[DenseSample]) -> tuple[list[float], list[flo
 
 
 class SegmentationSet(Dataset):
-    """(image (3, S, S) float normalised, mask (S, S) int64) per sample; `flips` and a random `crop` (padding void)
-    are applied when set.
+    """(image (3, S, S) float normalised, mask (S, S) int64) per sample, resized to `size` when set (masks with
+    nearest-neighbour sampling); `flips` are applied at random when set.
 
     Example:
         >>> from dlexpert.data.dense import load_dense
@@ -57,17 +57,11 @@ class SegmentationSet(Dataset):
         mean: Sequence[float],
         std: Sequence[float],
         flips: Sequence[str] = (),
-        crop: int | None = None,
     ) -> None:
-        from torchvision import tv_tensors
         from torchvision.transforms import v2
 
         self.samples = list(samples)
         steps: list[torch.nn.Module] = [v2.Resize((size, size), antialias=True)] if size else []
-        # Random crops: a fully convolutional network trains on patches and predicts whole images, at a fraction of
-        # the cost per step (U-Net was trained on tiles: Ronneberger et al. 2015, Sec. 3).
-        void = {tv_tensors.Image: 0, tv_tensors.Mask: IGNORE_INDEX}
-        steps += [v2.RandomCrop(crop, pad_if_needed=True, fill=void)] if crop else []
         steps += [v2.RandomHorizontalFlip()] if "horizontal" in flips else []
         steps += [v2.RandomVerticalFlip()] if "vertical" in flips else []
         self.transform = v2.Compose(steps) if steps else None
@@ -148,13 +142,11 @@ def plan_flips(augment: Sequence[str]) -> tuple[str, ...]:
     return tuple(FLIPS[n.lower()] for n in names)
 
 
-def segmentation_sets(
-    data: DenseData, *, augment: Sequence[str] = (), size: int | None = None, crop: int | None = None
-) -> DenseSets:
-    """Train (augmented as `augment` names, cropped), validation and test sets (whole images) with the training
-    split's channel statistics."""
+def segmentation_sets(data: DenseData, *, augment: Sequence[str] = (), size: int | None = None) -> DenseSets:
+    """Train (augmented as `augment` names), validation and test sets with the training split's channel
+    statistics."""
     mean, std = channel_stats(data.train)
-    train = SegmentationSet(data.train, size=size, mean=mean, std=std, flips=plan_flips(augment), crop=crop)
+    train = SegmentationSet(data.train, size=size, mean=mean, std=std, flips=plan_flips(augment))
     val, test = (SegmentationSet(part, size=size, mean=mean, std=std) for part in (data.val, data.test))
     return DenseSets(train, val, test, {"mean": mean, "std": std})
 

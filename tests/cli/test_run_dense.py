@@ -126,3 +126,7 @@ def test_run_refuses_broken_annotations_in_one_line(tmp_path: Path) -> None:
     bad = masks_folder(tmp_path / "bad", n=6)
     save_image(bad / "masks" / "s03.png", np.zeros((5, 8), np.uint8))
     one_error_line(run("run", str(spec), "--data", str(bad), "--out", str(tmp_path / "o2")), "s03.png")
+    mixed = masks_folder(tmp_path / "mixed", n=6)
+    save_image(mixed / "images" / "s03.png", np.full((40, 36, 3), 90, np.uint8))
+    save_image(mixed / "masks" / "s03.png", np.zeros((40, 36), np.uint8))
+    one_error_line(run("run", str(spec), "--data", str(mixed), "--out", str(tmp_path / "o3")), "of 2 sizes")

@@ -59,12 +59,13 @@ def test_segmentation_settings_that_do_not_apply_are_refused() -> None:
 
 
 def test_shapes_seg_gives_image_and_mask_batches_that_flip_together() -> None:
-    from dlexpert.data.dense._torch import SegmentationSet
+    from dlexpert.data.dense._torch import SegmentationSet, channel_stats
 
     data = load_dense("shapes-seg")
-    _, val, _, stats = segmentation_sets(data, size=32)
+    _, val, _ = segmentation_sets(data, size=32)
     x, y = val[0]
     assert x.shape == (3, 32, 32) and y.shape == (32, 32) and y.dtype == torch.long
+    stats = dict(zip(("mean", "std"), channel_stats(data.train), strict=True))
     assert len(stats["mean"]) == 3
     assert set(torch.unique(y).tolist()) <= set(range(len(data.classes)))  # nearest-neighbour resize: no new values
     flipping = SegmentationSet(data.val[:1], size=32, mean=stats["mean"], std=stats["std"], flips=("horizontal",))

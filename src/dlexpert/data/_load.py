@@ -173,14 +173,14 @@ def load_data(
 
 def _refuse_dense(src: str | os.PathLike[str]) -> None:
     """A detection or segmentation set is not classification data: say so in one line rather than reading a COCO
-    folder's `images/` as a class (`pipeline.load_splits` reads segmentation sets for `run`, `train`, `evaluate`)."""
+    folder's `images/` as a class (`pipeline.load_splits` reads dense sets for `run`, `train`, `evaluate`)."""
     from .dense import builtin_task, is_dense_source
 
     if is_dense_source(src):
         task = builtin_task(str(src)) or "detection or segmentation"
         raise InvalidInputError(
             f"{src}: a {task} dataset, not classification or regression data; `dlexpert profile` and `plan --data` "
-            "read it, and `run`, `train` and `evaluate` train segmentation sets (detection is still to come)"
+            "read it, and `run`, `train` and `evaluate` train on it"
         )
 
 

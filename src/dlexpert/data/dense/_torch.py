@@ -136,27 +136,32 @@ def plan_flips(augment: Sequence[str]) -> tuple[str, ...]:
     unknown = [n for n in names if n.lower() not in FLIPS]
     if unknown:
         raise InvalidInputError(
-            f"segmentation augmentation {', '.join(unknown)} is not implemented; supported: RandomHorizontalFlip, "
-            "RandomVerticalFlip"
+            f"augmentation {', '.join(unknown)} is not implemented for detection and segmentation; supported: "
+            "RandomHorizontalFlip, RandomVerticalFlip"
         )
     return tuple(FLIPS[n.lower()] for n in names)
 
 
 def segmentation_sets(data: DenseData, *, augment: Sequence[str] = (), size: int | None = None) -> DenseSets:
-    """Train (augmented as `augment` names), validation and test sets with the training split's channel
-    statistics."""
+    """Train (augmented as `augment` names), validation and test sets normalised with the training split's channel
+    statistics. Images of several sizes need `size` (training batches hold one size); without it they are refused."""
+    sizes = {(s.height, s.width) for _, s in data.samples()}
+    if size is None and len(sizes) > 1:
+        raise InvalidInputError(
+            f"{data.source}: segmentation images of {len(sizes)} sizes; training batches need one size, so resize the "
+            "images and masks to one size first"
+        )
     mean, std = channel_stats(data.train)
     train = SegmentationSet(data.train, size=size, mean=mean, std=std, flips=plan_flips(augment))
     val, test = (SegmentationSet(part, size=size, mean=mean, std=std) for part in (data.val, data.test))
-    return DenseSets(train, val, test, {"mean": mean, "std": std})
+    return DenseSets(train, val, test)
 
 
 def detection_sets(data: DenseData, *, augment: Sequence[str] = ()) -> DenseSets:
-    """Train (flipped as `augment` names), validation and test sets of (image, target) pairs; the detector normalises
-    the images itself, with the training split's statistics (`stats`, for its `mean`/`std` options)."""
-    mean, std = channel_stats(data.train)
+    """Train (flipped as `augment` names), validation and test sets of (image, target) pairs; the detector resizes
+    and normalises the images itself (its `mean`/`std` options)."""
     train = DetectionSet(data.train, flips=plan_flips(augment))
-    return DenseSets(train, DetectionSet(data.val), DetectionSet(data.test), {"mean": mean, "std": std})
+    return DenseSets(train, DetectionSet(data.val), DetectionSet(data.test))
 
 
 def dense_sets(data: DenseData, *, augment: Sequence[str] = ()) -> DenseSets:
@@ -168,4 +173,3 @@ class DenseSets(NamedTuple):
     train: Dataset
     val: Dataset
     test: Dataset
-    stats: dict[str, list[float]]

@@ -78,9 +78,7 @@ class LoadedRun:
         from .data import load_data
 
         d, seed = self.config.data, self.config.seed
-        source = data or d.source
-        if not source:
-            raise InvalidInputError(f"{self.run_dir / RunDir.CONFIG}: records no data source; pass --data SRC")
+        source = self._source(data)
         try:
             splits = load_data(source, target=d.target, test=d.test, seed=seed, dropna=d.dropna)
         except InvalidInputError as e:
@@ -90,12 +88,8 @@ class LoadedRun:
                 f"{self.run_dir / RunDir.CONFIG}: the run's data cannot be read ({e}); later stages re-read it for the "
                 "train/validation/test splits, so restore it at that path"
             ) from None
-        trained = d.version
-        if trained and splits.version != trained:
-            splits.warnings.append(
-                f"data version {splits.version} differs from the version the run trained on ({trained}); "
-                "metrics are for the data as it is now"
-            )
+        if d.version and splits.version != d.version:
+            splits.warnings.append(self._version_note(splits.version))
         if test is not None:
             # Train and validation stay the run's own (the baselines fit on exactly what the model saw); only the
             # test split is replaced, with label indices from a load that appends the test set's new classes.
@@ -108,15 +102,24 @@ class LoadedRun:
             self._splits = splits
         return splits
 
+    def _source(self, data: str | None) -> str:
+        """The data to reload: `data` when given, else the source config.yaml recorded."""
+        source = data or self.config.data.source
+        if not source:
+            raise InvalidInputError(f"{self.run_dir / RunDir.CONFIG}: records no data source; pass --data SRC")
+        return source
+
+    def _version_note(self, version: str) -> str:
+        return (f"data version {version} differs from the version the run trained on ({self.config.data.version}); "
+                "metrics are for the data as it is now")  # fmt: skip
+
     def _dense_splits(self, data: str | None, *, test: str | None) -> Any:
         """A segmentation or detection run's images split as in training (its source, seed and --test), or with the
         test set `test` (the same format) in place of its test split."""
         from .data.dense import load_dense
 
         d, seed = self.config.data, self.config.seed
-        source = data or d.source
-        if not source:
-            raise InvalidInputError(f"{self.run_dir / RunDir.CONFIG}: records no data source; pass --data SRC")
+        source = self._source(data)
         dense = load_dense(source, test=test or d.test, seed=seed)
         if list(dense.classes) != self.classes:
             raise InvalidInputError(
@@ -124,8 +127,7 @@ class LoadedRun:
                 f"trained on ({self.classes[:10]}); the label indices would not match"
             )
         if d.version and dense.version != d.version and test is None:
-            dense.warnings.append(f"data version {dense.version} differs from the version the run trained on "
-                                  f"({d.version}); metrics are for the data as it is now")  # fmt: skip
+            dense.warnings.append(self._version_note(dense.version))
         if data is None and test is None:
             self._splits = dense
         return dense

@@ -125,7 +125,8 @@ def test_score(predict: Predict, dataset: Dataset, *, batch_size: int = 256, tas
         if task == "segmentation":
             masks.append(predicted)
             truths.append(torch.as_tensor(y))
-        hits += int((predicted == torch.as_tensor(y).long()).sum())
+        else:
+            hits += int((predicted == torch.as_tensor(y).long()).sum())
         n += len(y)
     if n == 0:
         raise InvalidInputError("the test split is empty; compress measures its score on it")

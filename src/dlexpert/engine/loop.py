@@ -342,13 +342,14 @@ def evaluate(
     return {"loss": mse, "mse": mse, "mae": hit_or_abs.item() / n_values}
 
 
-def _evaluate_detection(
-    model: nn.Module, dataset: Dataset, *, batch_size: int, device: torch.device, num_workers: int
-) -> dict[str, float]:
-    """COCO mAP@[.5:.95], mAP50 and mAP75 of a torchvision detector's eval-mode boxes (report.dense_metrics; labels
-    1..K against the targets' 1..K, class 0 being the background)."""
+@torch.no_grad()
+def detect(
+    model: nn.Module, dataset: Dataset, *, batch_size: int = 16, device: torch.device | None = None,
+    num_workers: int = 0,
+) -> tuple[list[dict[str, torch.Tensor]], list[dict[str, torch.Tensor]]]:  # fmt: skip
+    """(predictions, targets) per image of a torchvision detector in eval mode over `dataset`'s (image, target)
+    pairs, on the CPU; labels 1..K as the detector gives them (0 is the background)."""
     from ..data.dense._torch import detection_collate
-    from ..report.dense_metrics import detection_metrics
 
     was_training = model.training
     model.eval()
@@ -357,10 +358,21 @@ def _evaluate_detection(
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers,
                         collate_fn=detection_collate)  # fmt: skip
     for images, batch_targets in loader:
-        outputs = model(_to_device(images, device))
+        outputs = model(_to_device(images, device) if device is not None else images)
         predictions += [{k: v.cpu() for k, v in out.items()} for out in outputs]
         targets += batch_targets
     model.train(was_training)
+    return predictions, targets
+
+
+def _evaluate_detection(
+    model: nn.Module, dataset: Dataset, *, batch_size: int, device: torch.device, num_workers: int
+) -> dict[str, float]:
+    """COCO mAP@[.5:.95], mAP50 and mAP75 of a torchvision detector's eval-mode boxes (report.dense_metrics; labels
+    1..K against the targets' 1..K, class 0 being the background)."""
+    from ..report.dense_metrics import detection_metrics
+
+    predictions, targets = detect(model, dataset, batch_size=batch_size, device=device, num_workers=num_workers)
     n_classes = 1 + max((int(t["labels"].max()) for t in targets if len(t["labels"])), default=0)
     m = detection_metrics(predictions, targets, [str(c) for c in range(n_classes)])
     return {k: float(v) if isinstance(v, float) else float("nan") for k, v in m.items() if k in DETECTION_LOGGED}

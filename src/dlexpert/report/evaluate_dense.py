@@ -273,20 +273,13 @@ DETECTION_SUMMARY = ("map", "map50", "map75", "map_small", "map_medium", "map_la
 
 
 def predict_boxes(model: Any, dataset: Any, *, batch_size: int = 16) -> list[dict[str, np.ndarray]]:
-    """A torchvision detector's eval-mode boxes, scores and labels per image, labels shifted to 0..K-1."""
-    import torch
+    """A torchvision detector's eval-mode boxes, scores and labels per image (`engine.detect`), labels shifted to
+    0..K-1."""
+    from ..engine.loop import detect
 
-    from ..data.dense._torch import detection_collate
-
-    model.eval()
-    out: list[dict[str, np.ndarray]] = []
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, collate_fn=detection_collate)
-    with torch.inference_mode():
-        for images, _ in loader:
-            for det in model(images):
-                out.append({"boxes": det["boxes"].numpy(), "scores": det["scores"].numpy(),
-                            "labels": det["labels"].numpy() - 1})  # fmt: skip
-    return out
+    predictions, _ = detect(model, dataset, batch_size=batch_size)
+    return [{"boxes": d["boxes"].numpy(), "scores": d["scores"].numpy(), "labels": d["labels"].numpy() - 1}
+            for d in predictions]  # fmt: skip
 
 
 def evaluate_detection(

@@ -114,8 +114,24 @@ def test_run_trains_evaluates_and_documents_a_coco_detection_folder(tmp_path: Pa
     again = run("evaluate", str(out), "--format", "json")
     assert again.returncode == 0, again.stderr
     assert abs(json.loads(again.stdout)["metrics"]["map"] - ev["metrics"]["map"]) < 1e-6
-    one_error_line(run("export", str(out)), "a detection run")  # not yet: the box-parity export
-    one_error_line(run("compress", str(out), "--method", "int8"), "task is detection")
+    exported = run("export", str(out), "--format", "json")  # post-processing inside, parity box by box
+    assert exported.returncode == 0, exported.stderr
+    parity = json.loads(exported.stdout)["parity"]
+    assert parity["passed"] and parity["boxes"]["matched"] == parity["boxes"]["eager_boxes"] > 0
+    one_error_line(run("export", str(out), "--dynamic-batch"), "one image per call")
+    int8 = run("compress", str(out), "--method", "int8")
+    assert int8.returncode == 0, int8.stderr
+    report = json.loads((out / "variants" / "int8" / "report.json").read_text())
+    assert report["metric"] == "map" and abs(report["baseline_accuracy"] - ev["metrics"]["map"]) < 1e-6
+    assert report["dynamic_batch"] is False and report["batch_size"] == 1
+    one_error_line(run("compress", str(out), "--method", "prune"), "detection run")
+    bench = run("bench", str(out), "--batch-sizes", "1,4", "--backends", "eager,variants", "--iters", "3",
+                "--format", "json")  # fmt: skip
+    assert bench.returncode == 0, bench.stderr
+    rows = {(r["backend"], r["batch_size"]): r for r in json.loads(bench.stdout)["results"]}
+    assert not any(r.get("error") for r in rows.values())  # the one-image graphs run a batch image by image
+    matched, total = rows[("variant:onnx", 4)]["boxes_matched"].split("/")
+    assert matched == total
 
 
 def test_run_refuses_broken_annotations_in_one_line(tmp_path: Path) -> None:

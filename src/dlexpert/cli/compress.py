@@ -107,8 +107,9 @@ def _summary(r: object, run_dir: Path) -> None:
     lines.append(f"assessment: {r.assessment}")
     lines += [f"note: {n}" for n in r.notes]
     lines.append(f"tried ({len(r.tried)}):")
-    lines += [f"  [{'kept' if a.kept else '    '}] {a.setting}: acc {a.accuracy:.4f} ({_pts(a.accuracy_drop)} pts), "
-              f"{a.size_bytes / 1e6:.3f} MB, p50 {a.latency_ms_p50:.3f} ms; {a.why}" for a in r.tried]  # fmt: skip
+    lines += [f"  [{'kept' if a.kept else '    '}] {a.setting}: {r.metric} {a.accuracy:.4f} "
+              f"({_pts(a.accuracy_drop)} pts), {a.size_bytes / 1e6:.3f} MB, p50 {a.latency_ms_p50:.3f} ms; {a.why}"
+              for a in r.tried]  # fmt: skip
     lines.append(f"written to {RunDir(run_dir) / RunDir.VARIANTS / r.name}/ ({r.path}, report.json)")
     err_console.print("\n".join(lines), markup=False, highlight=False)
 

@@ -61,17 +61,12 @@ def export(
             markup=False,
         )
         if parity is not None:
-            err_console.print(
-                f"parity vs eager PyTorch on {parity.n_samples} samples (batches {parity.batch_sizes}): max |diff| "
-                f"{parity.max_abs_diff:.3g}, mean {parity.mean_abs_diff:.3g} (target <= {parity.tolerance:g})",
-                markup=False,
-            )
+            err_console.print(parity.describe(), markup=False)
         for note in result.notes:
             err_console.print(f"note: {note}", markup=False)
     if result.parity is not None and not result.parity.passed:
         fail(
-            f"parity check failed: max |diff| {result.parity.max_abs_diff:.3g} > {result.parity.tolerance:g}"
-            f"{' (' + result.parity.note + ')' if result.parity.note else ''}; the file is kept at {result.path} "
-            "for inspection; try another --exporter or --opset",
+            f"parity check failed: {result.parity.describe()}; the file is kept at {result.path} for inspection; "
+            "try another --exporter or --opset",
             1,
         )

@@ -118,6 +118,11 @@ def compress(
             f"--method {method}: pruning and distillation retrain with a per-sample loss; for a segmentation run "
             "use int8, fp16 or bf16"
         )
+    if subject.task == "detection" and method != "int8":
+        raise InvalidInputError(
+            f"--method {method}: a detector is compressed through its ONNX graph (post-processing included); for a "
+            "detection run use int8"
+        )
     report = compress_subject(
         subject, method=method, variants_dir=run_dir / RunDir.VARIANTS, max_drop=max_drop,
         target_sparsity=target_sparsity, prune_kind=prune_kind, epochs=epochs, temperature=temperature, alpha=alpha,
@@ -161,10 +166,10 @@ def subject_from_run(run: Any, *, data: str | None = None) -> Subject:
     """The run's model, its splits (reloaded from the recorded source, or from `data`), recipe and constraints."""
     from ..engine import parse_train_config
 
-    if run.task not in ("classification", "segmentation"):
+    if run.task not in ("classification", "segmentation", "detection"):
         raise InvalidInputError(
-            f"{run.run_dir}: compress measures the accuracy (or mIoU) drop, so it takes classification and "
-            f"segmentation runs; this run's task is {run.task}"
+            f"{run.run_dir}: compress measures the accuracy (mIoU, mAP) drop, so it takes classification, "
+            f"segmentation and detection runs; this run's task is {run.task}"
         )
     source = data or run.config.data.source
     try:
@@ -257,8 +262,8 @@ def _tracks(subject: Subject, *, method: str, work: Path, notes: list[str], refe
         log("exporting fp32 ONNX (the starting point of ONNX Runtime quantization)")
         fp32, export_notes = export_fp32_onnx(subject, work / "fp32.onnx")
         notes += export_notes
-        ref = measure(onnx_predict(fp32), subject, size_bytes=file_size(fp32), n_params=None, settings=settings,
-                      against=eager)  # fmt: skip
+        ref = measure(onnx_predict(fp32, task=subject.task), subject, size_bytes=file_size(fp32), n_params=None,
+                      settings=settings, against=eager)  # fmt: skip
         reference["onnxruntime_fp32"] = ref.model_dump(exclude_none=True)
         log(f"  ONNX Runtime fp32: {subject.score_name} {ref.accuracy:.4f}, p50 {ref.latency_ms_p50:.3f} ms")
         return int8_tracks(subject, work, calibration_samples=calibration_samples, notes=notes)
@@ -288,7 +293,10 @@ def _save(result: LoopResult, stage: Path, subject: Subject, method: str, notes:
     built = result.chosen.built
     if isinstance(built.artifact, Path):
         copy_onnx(built.artifact, stage / "model.onnx")
-        return {"format": "onnx", "path": "model.onnx", "size_bytes": file_size(stage / "model.onnx")}
+        saved = {"format": "onnx", "path": "model.onnx", "size_bytes": file_size(stage / "model.onnx")}
+        if subject.task == "detection":  # the detector's graph takes one image per call (deploy.detector)
+            saved.update(dynamic_batch=False, batch_size=1)
+        return saved
     from safetensors.torch import save_file
 
     from ._measure import state_for_saving
@@ -349,6 +357,7 @@ def _report(subject: Subject, *, method: str, name: str, baseline: Measurement, 
                      "faster; see reference.zlib_compressed_size_bytes for what a compressing store saves")  # fmt: skip
     return VariantReport(
         name=name, method=method, format=saved["format"], path=saved["path"], dtype=saved.get("dtype", "float32"),
+        dynamic_batch=saved.get("dynamic_batch", True), batch_size=saved.get("batch_size"),
         weights=saved.get("weights"), size_bytes=size, baseline_size_bytes=baseline.size_bytes,
         size_ratio=round(baseline.size_bytes / max(size, 1), 3), accuracy=m.accuracy,
         baseline_accuracy=baseline.accuracy, accuracy_drop=c.drop, max_drop=limit, met_max_drop=result.met_max_drop,

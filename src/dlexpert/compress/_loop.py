@@ -88,7 +88,7 @@ def run_feedback_loop(
                         settings=settings, against=baseline_predict)  # fmt: skip
             out = Outcome(cand, built, m, drop_points(baseline.accuracy, m.accuracy))
             outcomes.append(out)
-            log(f"    accuracy {m.accuracy:.4f} (drop {out.drop:+.2f} pts), {m.size_bytes / 1e6:.3f} MB, "
+            log(f"    {subject.score_name} {m.accuracy:.4f} (drop {out.drop:+.2f} pts), {m.size_bytes / 1e6:.3f} MB, "
                 f"p50 {m.latency_ms_p50:.3f} ms (baseline {m.paired_baseline_ms_p50:.3f} ms)")  # fmt: skip
             if out.drop <= max_drop:
                 passing.append(out)
@@ -98,7 +98,7 @@ def run_feedback_loop(
         raise InvalidInputError("no setting could be applied to this model: " + "; ".join(reasons))
     met = bool(passing)
     chosen = _fastest(passing) if met else min(outcomes, key=lambda o: (o.drop, o.measured.latency_ms_p50))
-    attempts = [_attempt(o, chosen, baseline, max_drop) for o in outcomes]
+    attempts = [_attempt(o, chosen, baseline, max_drop, subject.score_name) for o in outcomes]
     return LoopResult(chosen=chosen, attempts=attempts, met_max_drop=met, notes=notes)
 
 
@@ -108,11 +108,11 @@ def _fastest(outs: list[Outcome]) -> Outcome:
     return min(ties, key=lambda o: (o.measured.size_bytes, o.measured.latency_ms_p50))
 
 
-def _attempt(o: Outcome, chosen: Outcome, baseline: Measurement, max_drop: float) -> Attempt:
+def _attempt(o: Outcome, chosen: Outcome, baseline: Measurement, max_drop: float, score_name: str) -> Attempt:
     m = o.measured
     kept = o is chosen
     if o.drop > max_drop:
-        why = f"accuracy drop {o.drop:.2f} pts exceeds the {max_drop:g}-pt limit"
+        why = f"{score_name} drop {o.drop:.2f} pts exceeds the {max_drop:g}-pt limit"
         if kept:
             why += "; kept only as the most accurate attempt (no setting met the limit)"
     elif kept:

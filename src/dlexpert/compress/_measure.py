@@ -19,10 +19,12 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..errors import InvalidInputError
 from ..schema.decisions import record_from_config
+from ..schema.evaluation import headline_metric
 from .report import Measurement
 
 INPUT_POOL = 256  # test inputs kept for timing; larger batches repeat them
-Predict = Callable[[torch.Tensor], Any]  # a batch of inputs -> logits (tensor or numpy array)
+# a batch of inputs -> logits (tensor or numpy array), or a detector's {boxes, scores, labels} per image
+Predict = Callable[[torch.Tensor], Any]
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class Subject:
     train_cfg: Any  # dlexpert.engine.TrainConfig
     baseline_size_bytes: int
     modality: str = "tabular"
-    task: str = "classification"  # segmentation: the score is the test split's mIoU instead of accuracy
+    task: str = "classification"  # segmentation / detection: the score is the test split's mIoU / mAP
     name: str = "model"
     latency_budget_ms: float | None = None  # the plan's constraints, when the task gave them
     size_limit_mb: float | None = None
@@ -68,8 +70,8 @@ class Subject:
 
     @property
     def score_name(self) -> str:
-        """What compress measures on the test split: accuracy, or mIoU for a segmentation model."""
-        return "mIoU" if self.task == "segmentation" else "accuracy"
+        """What compress measures on the test split: accuracy, mIoU (segmentation) or mAP (detection)."""
+        return headline_metric(self.task)[1]
 
     @property
     def model_config(self) -> dict[str, Any]:
@@ -99,23 +101,29 @@ def torch_predict(model: nn.Module, dtype: torch.dtype | None = None) -> Predict
     """Eager PyTorch in inference mode; `dtype` casts the inputs (the model already holds weights of that dtype)."""
     model.eval()
 
-    def predict(x: torch.Tensor) -> torch.Tensor:
+    def predict(x: torch.Tensor) -> Any:
         with torch.inference_mode():
-            return model(x if dtype is None else x.to(dtype)).float()
+            out = model(x if dtype is None else x.to(dtype))
+        return out if isinstance(out, list) else out.float()  # a detector returns one dict per image
 
     return predict
 
 
-def onnx_predict(path: str | Path) -> Predict:
-    """ONNX Runtime on the CPU with as many intra-op threads as PyTorch uses, so the comparison is like for like."""
+def onnx_predict(path: str | Path, *, task: str = "classification") -> Predict:
+    """ONNX Runtime on the CPU with as many intra-op threads as PyTorch uses, so the comparison is like for like; a
+    detector's graph (`deploy.detector.DetectorGraph`) runs image by image."""
     from ..deploy import onnx_runner, onnx_session
+    from ..deploy.detector import detector_onnx_runner
 
-    return onnx_runner(onnx_session(path, threads=torch.get_num_threads()))
+    session = onnx_session(path, threads=torch.get_num_threads())
+    return detector_onnx_runner(session) if task == "detection" else onnx_runner(session)
 
 
 def test_score(predict: Predict, dataset: Dataset, *, batch_size: int = 256, task: str = "classification") -> float:
     """Top-1 accuracy of `predict` over `dataset` (the run's test split), in [0, 1]; for segmentation, the split's
-    mean IoU (report.dense_metrics, void pixels not scored)."""
+    mean IoU (report.dense_metrics, void pixels not scored); for detection, its COCO mAP@[.5:.95]."""
+    if task == "detection":
+        return _test_map(predict, dataset, batch_size=batch_size)
     hits = n = n_classes = 0
     masks: list[torch.Tensor] = []
     truths: list[torch.Tensor] = []
@@ -136,6 +144,21 @@ def test_score(predict: Predict, dataset: Dataset, *, batch_size: int = 256, tas
         miou = segmentation_metrics(torch.cat(masks), torch.cat(truths), n_classes)["miou"]
         return float(miou)  # type: ignore[arg-type]
     return hits / n
+
+
+def _test_map(predict: Predict, dataset: Dataset, *, batch_size: int) -> float:
+    """COCO mAP@[.5:.95] of a detector's `predict` over `dataset`'s (image, target) pairs (labels 1..K)."""
+    from ..data.dense._torch import detection_collate
+    from ..engine.loop import detection_map
+
+    predictions: list[dict[str, torch.Tensor]] = []
+    targets: list[dict[str, torch.Tensor]] = []
+    for images, batch_targets in DataLoader(dataset, batch_size=batch_size, collate_fn=detection_collate):
+        predictions += predict(torch.stack(images))
+        targets += batch_targets
+    if not targets:
+        raise InvalidInputError("the test split is empty; compress measures its score on it")
+    return detection_map(predictions, targets)["map"]
 
 
 def measure(

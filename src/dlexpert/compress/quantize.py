@@ -35,6 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..deploy._ort import quiet_quantizer
 from ..deploy.variants import keep_in_float
 from ..errors import InvalidInputError
 from ._loop import Built, Candidate
@@ -64,9 +65,16 @@ def export_fp32_onnx(subject: Subject, path: Path) -> tuple[Path, list[str]]:
     exporter in about a tenth of the time (0.7 s against 10 s for the MNIST-1D CNN on this CPU).
     """
     from ..deploy import export_onnx
+    from ..deploy.export import export_detector_onnx
 
-    example = subject.inputs(8)
     notes: list[str] = []
+    if subject.task == "detection":  # one image per call, post-processing inside, parity box by box
+        res = export_detector_onnx(subject.model, subject.inputs(1), path,
+                                   parity_inputs=[subject.inputs(8)[i : i + 1] for i in range(8)])  # fmt: skip
+        if res.parity is not None and not res.parity.passed:
+            notes.append(f"fp32 ONNX {res.parity.describe()}")
+        return res.path, notes
+    example = subject.inputs(8)
     try:
         res = export_onnx(subject.model, example, path, dynamic_batch=True, exporter="torchscript")
     except InvalidInputError as first:
@@ -117,15 +125,16 @@ def _float_ops_note(nodes: list[tuple[str, str]], kind: str) -> str | None:
 
 
 class _TrainingBatches:
-    """`CalibrationDataReader` over evenly spaced training samples (every class is seen), batches of 32."""
+    """`CalibrationDataReader` over evenly spaced training samples (every class is seen), batches of `batch_size`
+    (32; 1 for a detector's graph, which takes one image per call)."""
 
-    def __init__(self, dataset: Any, input_name: str, n_samples: int) -> None:
+    def __init__(self, dataset: Any, input_name: str, n_samples: int, batch_size: int = CALIBRATION_BATCH) -> None:
         n = len(dataset)
         if n == 0:
             raise InvalidInputError("the training split is empty: static INT8 needs it to calibrate activations")
         idx = np.linspace(0, n - 1, num=min(n, n_samples)).round().astype(int)
         xs = torch.stack([torch.as_tensor(dataset[int(i)][0]) for i in idx]).float().numpy()
-        self._batches = [{input_name: xs[i : i + CALIBRATION_BATCH]} for i in range(0, len(xs), CALIBRATION_BATCH)]
+        self._batches = [{input_name: xs[i : i + batch_size]} for i in range(0, len(xs), batch_size)]
         self._it: Iterator[dict[str, Any]] = iter(self._batches)
 
     def get_next(self) -> dict[str, Any] | None:
@@ -159,6 +168,14 @@ def int8_tracks(subject: Subject, workdir: Path, *, calibration_samples: int, no
             notes.append(note)
     input_name = onnx.load(str(pre), load_external_data=False).graph.input[0].name
     ends = sorted({nodes[0][0], nodes[-1][0]})
+    batch_size, op_types = CALIBRATION_BATCH, None  # None: every operator ORT's quantizer knows
+    if subject.task == "detection":
+        # The detector's graph takes one image per call, and only its weighted layers are quantized: its
+        # post-processing (box decoding, score threshold, NMS) stays in float. Quantizing every operator of the FCOS
+        # graph crashed ONNX Runtime 1.32 (its QDQ graph) (a segmentation fault at the first call).
+        batch_size, op_types = 1, sorted({op for _, op in nodes})
+        notes.append(f"detector: only its weighted layers ({', '.join(op_types)}) are quantized; box decoding and "
+                     "NMS stay in float")  # fmt: skip
 
     class Reader(_TrainingBatches, CalibrationDataReader):  # ORT checks the base class
         pass
@@ -167,19 +184,22 @@ def int8_tracks(subject: Subject, workdir: Path, *, calibration_samples: int, no
         def make() -> Built:
             tag = f"{path}{'_rr' if reduce_range else ''}{'_ends' if exclude else ''}_{calibration}"
             out = workdir / f"int8_{tag}.onnx"
-            if path == "dynamic":
-                quantize_dynamic(str(pre), str(out), per_channel=True, reduce_range=reduce_range,
-                                 weight_type=QuantType.QInt8, nodes_to_exclude=exclude)  # fmt: skip
-                return _onnx_built(out)
-            percentile = calibration == "percentile"
-            quantize_static(
-                str(pre), str(out), Reader(subject.train_set, input_name, calibration_samples),
-                quant_format=QuantFormat.QDQ, per_channel=True, reduce_range=reduce_range,
-                activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=exclude,
-                calibrate_method=CalibrationMethod.Percentile if percentile else CalibrationMethod.MinMax,
-                extra_options={"CalibPercentile": CALIB_PERCENTILE} if percentile else {},
-            )  # fmt: skip
-            return _onnx_built(out)
+            with quiet_quantizer():
+                if path == "dynamic":
+                    quantize_dynamic(str(pre), str(out), per_channel=True, reduce_range=reduce_range,
+                                     weight_type=QuantType.QInt8, nodes_to_exclude=exclude,
+                                     op_types_to_quantize=op_types)  # fmt: skip
+                    return _onnx_built(out, subject.task)
+                percentile = calibration == "percentile"
+                quantize_static(
+                    str(pre), str(out), Reader(subject.train_set, input_name, calibration_samples, batch_size),
+                    quant_format=QuantFormat.QDQ, per_channel=True, reduce_range=reduce_range,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=exclude,
+                    op_types_to_quantize=op_types,
+                    calibrate_method=CalibrationMethod.Percentile if percentile else CalibrationMethod.MinMax,
+                    extra_options={"CalibPercentile": CALIB_PERCENTILE} if percentile else {},
+                )  # fmt: skip
+            return _onnx_built(out, subject.task)
 
         return make
 
@@ -212,10 +232,10 @@ def int8_tracks(subject: Subject, workdir: Path, *, calibration_samples: int, no
     return [track("static"), track("dynamic")]
 
 
-def _onnx_built(path: Path) -> Built:
+def _onnx_built(path: Path, task: str) -> Built:
     from ..deploy import file_size
 
-    return Built(predict=onnx_predict(path), size_bytes=file_size(path), artifact=path)
+    return Built(predict=onnx_predict(path, task=task), size_bytes=file_size(path), artifact=path)
 
 
 def copy_onnx(src: Path, dst: Path) -> None:

@@ -60,6 +60,7 @@ class VariantReport(BaseModel):
     path: str  # the model file, relative to the variant folder: model.onnx, or model.pt2 (torch.export program)
     dtype: str = "float32"  # what inputs are cast to before calling the model
     dynamic_batch: bool = True
+    batch_size: int | None = None  # the batch the file runs at when not dynamic (1: a detector's graph)
     weights: str | None = None  # torch variants: model.safetensors, rebuilt by `load_variant` from rebuild.json
     # --- the kept variant beside the baseline (the run's best weights, eager PyTorch, fp32)
     size_bytes: int  # ONNX variants: the .onnx file; torch variants: the weights in safetensors, like the baseline
@@ -69,7 +70,7 @@ class VariantReport(BaseModel):
     baseline_accuracy: float
     accuracy_drop: float  # percentage points
     max_drop: float  # the accepted drop, in percentage points
-    metric: str = "accuracy"  # what `accuracy` measures: top-1 accuracy, or "miou" (segmentation runs)
+    metric: str = "accuracy"  # what `accuracy` measures: top-1 accuracy, "miou" (segmentation) or "map" (detection)
     met_max_drop: bool
     latency_ms_p50: float  # batch 1, on this CPU; the quietest of several rounds (see MeasureSettings)
     latency_ms_p95: float

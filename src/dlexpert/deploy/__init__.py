@@ -10,6 +10,9 @@ Export (`dlexpert.deploy.export`):
     `export_torchscript(model, example, path, *, parity_inputs=None, tolerance=1e-4) -> ExportResult` (TorchScript
     is deprecated upstream; the report says so) and `export_torch_program(model, example, path, *, dynamic_batch=True)
     -> ExportResult` (`torch.export` to a `.pt2` file).
+    `export_detector_onnx(model, example, path, *, opset=None, parity_inputs=None) -> ExportResult`: a torchvision
+    detector with its post-processing (box decoding, NMS) as one graph, one image (1, C, H, W) in, boxes/scores/labels
+    out (`deploy.detector`); parity matches boxes one by one (IoU >= 0.99, same label, scores within 1e-4).
     `check_parity(model, artifact, inputs, *, tolerance=1e-4) -> ParityResult`: `artifact` is an `.onnx` path, a
     TorchScript/`.pt2` path, or any callable; `inputs` a tensor or a list of batches. Reports max and mean |diff|.
     `file_size(path) -> int`: bytes on disk, counting an ONNX model's external data files.

@@ -8,13 +8,28 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError
 
-__all__ = ["onnx_runner", "onnx_session"]
+__all__ = ["onnx_runner", "onnx_session", "quiet_quantizer"]
+
+
+@contextlib.contextmanager
+def quiet_quantizer() -> Iterator[None]:
+    """ONNX Runtime's quantization tools log on the root logger at WARNING, every call and per node (advice to
+    pre-process first; each bias that is not an initializer): errors only while they run."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def onnx_session(path: str | Path, threads: int = 1) -> Any:

@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import json
-import logging
 import os
 import platform
 import re
@@ -37,7 +36,7 @@ from typing import Any
 from .._io import atomic_write_text
 from ..errors import DlexpertError, InvalidInputError
 from ..rundir import RunDir
-from ._ort import onnx_runner, onnx_session
+from ._ort import onnx_runner, onnx_session, quiet_quantizer
 from ._source import Source, resolve_source
 from .export import _quiet_logs
 from .variants import Variant, find_variants, load_variant
@@ -513,18 +512,22 @@ def _plan_backends(
     """The backends to time, in order, each with a lazy builder (built one at a time so memory is attributable)."""
     import torch
 
-    from .export import eager_runner, export_onnx, file_size
+    from .detector import detector_eager_runner, is_detector
+    from .export import eager_runner, export_detector_onnx, export_onnx, file_size
 
     plan: list[_Backend] = []
     variants = find_variants(src.run_dir) if src.run_dir is not None and "variants" in chosen else []
     has_model = src.model is not None
+    # A detector returns boxes per image: its runners return them all, its ONNX graph takes one image per call
+    detector = has_model and is_detector(src.model)
+    torch_runner: Callable[[Any], Callable[[Any], Any]] = detector_eager_runner if detector else eager_runner
     if has_model and "eager" in chosen:
-        plan.append(_Backend("eager", lambda: eager_runner(src.model)))
+        plan.append(_Backend("eager", lambda: torch_runner(src.model)))
     if has_model and "compile" in chosen:
 
         def build_compiled() -> Callable[[Any], Any]:
             torch._dynamo.reset()
-            return eager_runner(torch.compile(src.model, dynamic=False))
+            return torch_runner(torch.compile(src.model, dynamic=False))
 
         plan.append(_Backend("compile", build_compiled))
         plan[-1].notes.append(
@@ -540,11 +543,16 @@ def _plan_backends(
         if src.onnx_path is not None:
             onnx_path["path"] = src.onnx_path
             return src.onnx_path
-        reuse = next((v for v in variants if v.name == "onnx" and v.format == "onnx" and v.dynamic_batch), None)
+        reuse = next((v for v in variants if v.name == "onnx" and v.format == "onnx" and (v.dynamic_batch or detector)),
+                     None)  # fmt: skip
         if reuse is not None:
             onnx_path["path"] = reuse.path
             return reuse.path
         say("exporting to ONNX for the onnxruntime backends")
+        if detector:
+            res = export_detector_onnx(src.model, src.inputs(1), tmp / "model.onnx", parity_inputs=[src.inputs(1)])
+            onnx_path["path"] = res.path
+            return res.path
         res = export_onnx(
             src.model,
             src.inputs(2),
@@ -560,7 +568,7 @@ def _plan_backends(
     if "onnxruntime" in chosen and (has_model or src.onnx_path is not None):
 
         def build_ort() -> Callable[[Any], Any]:
-            return onnx_runner(onnx_session(fp32_onnx(), threads))
+            return _ort_runner(fp32_onnx(), threads)
 
         plan.append(_Backend("onnxruntime", build_ort, fixed_batch=fixed))
     if "onnxruntime-int8" in chosen and (has_model or src.onnx_path is not None):
@@ -570,14 +578,11 @@ def _plan_backends(
 
             q = tmp / "model.int8.onnx"
             fp32 = fp32_onnx()
-            root = logging.getLogger()
-            level = root.level
-            root.setLevel(logging.ERROR)  # its advice to pre-process first is logged on the root logger, every call
-            try:
-                quantize_dynamic(str(fp32), str(q), weight_type=QuantType.QInt8)
-            finally:
-                root.setLevel(level)
-            return onnx_runner(onnx_session(q, threads))
+            # a detector's box decoding and NMS stay in float: only its weighted layers are quantized
+            op_types = ["Conv", "ConvTranspose", "Gemm", "MatMul"] if detector else None
+            with quiet_quantizer():
+                quantize_dynamic(str(fp32), str(q), weight_type=QuantType.QInt8, op_types_to_quantize=op_types)
+            return _ort_runner(q, threads)
 
         plan.append(_Backend("onnxruntime-int8", build_int8, fixed_batch=fixed))
     for v in variants:
@@ -590,7 +595,7 @@ def _plan_backends(
                     f"variant:{v.name}",
                     _ort_builder(v.path, threads),
                     cast=cast,
-                    fixed_batch=None if v.dynamic_batch else int(v.batch_size or 1),
+                    fixed_batch=None if v.dynamic_batch or detector else int(v.batch_size or 1),
                 )
             )
         else:
@@ -600,7 +605,15 @@ def _plan_backends(
 
 
 def _ort_builder(path: Path, threads: int) -> Callable[[], Callable[[Any], Any]]:
-    return lambda: onnx_runner(onnx_session(path, threads))
+    return lambda: _ort_runner(path, threads)
+
+
+def _ort_runner(path: Path, threads: int) -> Callable[[Any], Any]:
+    """An ORT session's runner; a detector's graph (outputs boxes, scores, labels) runs a batch image by image."""
+    from .detector import detector_onnx_runner, is_detector_graph
+
+    session = onnx_session(path, threads)
+    return detector_onnx_runner(session) if is_detector_graph(session) else onnx_runner(session)
 
 
 def _torch_builder(v: Variant, src: Source) -> Callable[[], Callable[[Any], Any]]:
@@ -617,10 +630,29 @@ def _caster(dtype: str) -> Callable[[Any], Any] | None:
     return None
 
 
+def _output_diff(ref: Any, out: Any) -> dict[str, Any]:
+    """`max_abs_diff` of a backend's output against eager's; a detector's boxes are matched box by box first
+    (`deploy.detector.box_parity`), the diff is then their scores', and `boxes_matched` says how many matched."""
+    import numpy as np
+
+    if isinstance(ref, list):
+        from .detector import box_parity
+
+        p = box_parity(zip(ref, out, strict=True))
+        return {"max_abs_diff": p.max_score_diff, "boxes_matched": f"{p.matched}/{p.eager_boxes}"}
+    got = np.asarray(out, dtype=np.float32)
+    return {"max_abs_diff": float(np.abs(got - ref).max()) if got.shape == ref.shape else None}
+
+
 def _onnx_fixed_batch(path: Path) -> int | None:
+    """The batch an ONNX file is fixed to; None when dynamic, or for a detector's graph (run image by image)."""
     import onnx
 
+    from .detector import OUTPUT_NAMES
+
     proto = onnx.load(str(path), load_external_data=False)
+    if [o.name for o in proto.graph.output] == OUTPUT_NAMES:
+        return None
     init = {i.name for i in proto.graph.initializer}
     first = next(i for i in proto.graph.input if i.name not in init)
     dims = first.type.tensor_type.shape.dim
@@ -651,7 +683,6 @@ def _measure_first(
     max_time_s: float,
     samples: dict[tuple[str, int], list[float]],
 ) -> dict[str, Any]:
-    import numpy as np
 
     row: dict[str, Any] = {
         "backend": be.name,
@@ -696,9 +727,7 @@ def _measure_first(
     if be.name == "compile" and "compile_s" not in row:
         row["compile_s"] = 0.0
     if eager_fn is not None and be.name != "eager":
-        ref = eager_fn(x)
-        got = np.asarray(out, dtype=np.float32)
-        row["max_abs_diff"] = float(np.abs(got - ref).max()) if got.shape == ref.shape else None
+        row.update(_output_diff(eager_fn(x), out))
     elif be.name == "eager":
         row["max_abs_diff"] = 0.0
     return row

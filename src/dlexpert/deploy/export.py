@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._io import atomic_write_text
 from .._registry import Registry
@@ -39,6 +39,9 @@ from ..errors import DlexpertError, InvalidInputError
 from ..rundir import RunDir
 from ._ort import onnx_runner, onnx_session
 from ._source import Source, resolve_source
+
+if TYPE_CHECKING:
+    from .detector import BoxParity
 
 __all__ = [
     "FP32_TOLERANCE",
@@ -48,6 +51,7 @@ __all__ = [
     "OpsetRange",
     "ParityResult",
     "check_parity",
+    "export_detector_onnx",
     "export_model",
     "export_onnx",
     "export_torch_program",
@@ -83,15 +87,30 @@ class ParityResult:
     tolerance: float = FP32_TOLERANCE
     n_batches: int = 0
     note: str = ""
+    boxes: BoxParity | None = None  # a detector's boxes matched one by one; the diffs above are then its scores'
 
     @property
     def passed(self) -> bool:
-        return self.max_abs_diff <= self.tolerance
+        return self.max_abs_diff <= self.tolerance and (self.boxes is None or self.boxes.passed)
+
+    def describe(self) -> str:
+        """One line for people: what was compared, the differences, and the target."""
+        if self.boxes is not None:
+            return (
+                f"parity vs eager PyTorch, box by box: {self.boxes.describe()} (target: every box matched, scores "
+                f"within {self.tolerance:g})"
+            )
+        return (
+            f"parity vs eager PyTorch on {self.n_samples} samples (batches {self.batch_sizes}): max |diff| "
+            f"{self.max_abs_diff:.3g}, mean {self.mean_abs_diff:.3g} (target <= {self.tolerance:g})"
+            f"{' (' + self.note + ')' if self.note else ''}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         for k in ("max_abs_diff", "mean_abs_diff"):  # JSON has no infinity: a failed comparison is null
             d[k] = d[k] if math.isfinite(d[k]) else None
+        d["boxes"] = self.boxes.to_dict() if self.boxes is not None else None
         return {**d, "passed": self.passed}
 
 
@@ -453,6 +472,70 @@ def export_onnx(
     raise InvalidInputError(_export_failure_message(errors, opset))
 
 
+def export_detector_onnx(
+    model: Any,
+    example: Any,
+    path: str | Path,
+    *,
+    opset: int | None = None,
+    parity_inputs: Sequence[Any] | None = None,
+    threads: int = 1,
+) -> ExportResult:
+    """Export a torchvision detector (eval mode) with its post-processing to ONNX at `path`: one image (1, C, H, W)
+    in, boxes/scores/labels out (`deploy.detector.DetectorGraph`), through the TorchScript-based exporter, the one
+    that writes NMS. Parity is checked box by box on `parity_inputs` (batches of images, each run image by image)."""
+    import onnx
+
+    from .detector import OUTPUT_NAMES, DetectorGraph, detector_onnx_runner, onnx_safe_clipping
+
+    path = Path(path)
+    image = _repeat_to(example, 1)
+    _exporter_order("torchscript", opset)  # refuses an opset the TorchScript-based exporter cannot write
+    t0 = time.perf_counter()
+    with _staging(path) as staged:
+        try:
+            with onnx_safe_clipping():
+                _torch_onnx_export(
+                    DetectorGraph(model).eval(), image, staged, opset=opset, dynamic_batch=False, dynamo=False,
+                    output_names=OUTPUT_NAMES,
+                )  # fmt: skip
+            onnx.checker.check_model(str(staged), full_check=False)
+        except _ExportError as e:
+            raise InvalidInputError(_export_failure_message([("torchscript", e.error, e.log)], opset)) from None
+        written = _opset_of(staged)
+        files = _commit(staged, path)
+    export_s = time.perf_counter() - t0
+    exported = detector_onnx_runner(onnx_session(path, threads=threads))
+    parity = detector_parity(model, exported, list(parity_inputs) if parity_inputs is not None else [image])
+    note = (
+        "the graph takes one image per call, as torchvision's detection export does (the number of boxes depends "
+        "on the image); a batch runs image by image"
+    )
+    return ExportResult(
+        format="onnx", path=path, exporter="torchscript", opset=written, size_bytes=file_size(path),
+        files=[f.name for f in files], export_s=round(export_s, 3), parity=parity, notes=[note],
+        input_shape=list(_shape_of(image)[1:]), batch_size=1,
+    )  # fmt: skip
+
+
+def detector_parity(model: Any, exported: Callable[[Any], Any], batches: Sequence[Any]) -> ParityResult:
+    """Eager `model`'s detections against `exported`'s (a callable returning one {boxes, scores, labels} per
+    image) on the same batches, matched box by box (`deploy.detector.box_parity`)."""
+    import torch
+
+    from .detector import SCORE_TOLERANCE, box_parity
+
+    pairs = []
+    with torch.inference_mode():
+        for batch in batches:
+            pairs += list(zip(model(list(batch)), exported(batch), strict=True))
+    boxes = box_parity(pairs)
+    return ParityResult(
+        max_abs_diff=boxes.max_score_diff, mean_abs_diff=boxes.mean_score_diff, n_samples=boxes.n_images,
+        batch_sizes=[1], tolerance=SCORE_TOLERANCE, n_batches=len(batches), note=boxes.describe(), boxes=boxes,
+    )  # fmt: skip
+
+
 def _exporter_order(exporter: str, opset: int | None) -> list[str]:
     if exporter not in {"auto", "dynamo", "torchscript"}:
         raise InvalidInputError(f"--exporter: expected auto, dynamo or torchscript; got {exporter!r}")
@@ -477,7 +560,14 @@ def _exporter_order(exporter: str, opset: int | None) -> list[str]:
 
 
 def _torch_onnx_export(
-    model: Any, example: Any, path: Path, *, opset: int | None, dynamic_batch: bool, dynamo: bool
+    model: Any,
+    example: Any,
+    path: Path,
+    *,
+    opset: int | None,
+    dynamic_batch: bool,
+    dynamo: bool,
+    output_names: Sequence[str] = ("output",),
 ) -> str:
     """One call of torch.onnx.export; its progress prints are captured so stdout stays one JSON document."""
     import torch
@@ -488,13 +578,13 @@ def _torch_onnx_export(
         input_names = list(example)
     else:
         args, kwargs, input_names = (example,), None, ["input"]
-    common: dict[str, Any] = {"input_names": input_names, "output_names": ["output"], "opset_version": opset}
+    common: dict[str, Any] = {"input_names": input_names, "output_names": list(output_names), "opset_version": opset}
     if dynamo:
         common["dynamic_shapes"] = _dynamic_shapes(example) if dynamic_batch else None
         common["external_data"] = True  # the exporter decides; large models must keep weights outside the protobuf
         common["verbose"] = False
     else:
-        common["dynamic_axes"] = {n: {0: "batch"} for n in [*input_names, "output"]} if dynamic_batch else None
+        common["dynamic_axes"] = {n: {0: "batch"} for n in [*input_names, *output_names]} if dynamic_batch else None
     buf = io.StringIO()
     # Both exporters print progress (dynamo) or the whole TorchScript graph on failure; keep it for the error message.
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf), _quiet_logs(), torch.no_grad():
@@ -788,7 +878,26 @@ def get_export_format(name: str) -> ExportFormat:
     return _FORMATS.get(name)
 
 
+def _check_detector_options(spec: str, *, to: str, dynamic_batch: bool, exporter: str) -> None:
+    """A detector leaves as one ONNX graph with its post-processing, one image per call, written by the
+    TorchScript-based exporter (`export_detector_onnx`); other requests get one line saying so."""
+    why = None
+    if to != "onnx":
+        why = f"--to {to}: a detector is exported to ONNX only (its NMS and box decoding inside the graph)"
+    elif dynamic_batch:
+        why = "--dynamic-batch: a detector's graph takes one image per call, as torchvision's detection export does"
+    elif exporter == "dynamo":
+        why = "--exporter dynamo: torch.export stops at a detector's data-dependent number of boxes; use torchscript"
+    if why:
+        raise InvalidInputError(f"{spec}: a detection run; {why}")
+
+
 def _to_onnx(job: ExportJob) -> ExportResult:
+    from .detector import is_detector
+
+    if is_detector(job.src.model):
+        return export_detector_onnx(job.src.model, job.example, job.path, opset=job.opset,
+                                    parity_inputs=job.parity_inputs)  # fmt: skip
     return export_onnx(
         job.src.model,
         job.example,
@@ -1070,10 +1179,7 @@ def export_model(
     if src.kind == "onnx":
         raise InvalidInputError(f"{src.spec}: is already an ONNX model; export starts from a run or a model spec")
     if src.run is not None and src.run.task == "detection":
-        raise InvalidInputError(
-            f"{src.spec}: a detection run; exporting a detector with its box decoding and NMS, and checking the boxes "
-            "against eager PyTorch, is not implemented yet (`dlexpert bench` times it in PyTorch)"
-        )
+        _check_detector_options(src.spec, to=to, dynamic_batch=dynamic_batch, exporter=exporter)
     if base is None:
         raise InvalidInputError(f"{src.spec}: a model spec has no run directory to write into; pass --out DIR")
     variant_dir = base / to

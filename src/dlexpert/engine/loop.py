@@ -370,9 +370,17 @@ def _evaluate_detection(
 ) -> dict[str, float]:
     """COCO mAP@[.5:.95], mAP50 and mAP75 of a torchvision detector's eval-mode boxes (report.dense_metrics; labels
     1..K against the targets' 1..K, class 0 being the background)."""
+    predictions, targets = detect(model, dataset, batch_size=batch_size, device=device, num_workers=num_workers)
+    return detection_map(predictions, targets)
+
+
+def detection_map(
+    predictions: list[dict[str, torch.Tensor]], targets: list[dict[str, torch.Tensor]]
+) -> dict[str, float]:
+    """{map, map50, map75} (report.dense_metrics) of a detector's per-image predictions, labels 1..K as the targets';
+    nan for a figure with nothing to measure."""
     from ..report.dense_metrics import detection_metrics
 
-    predictions, targets = detect(model, dataset, batch_size=batch_size, device=device, num_workers=num_workers)
     n_classes = 1 + max((int(t["labels"].max()) for t in targets if len(t["labels"])), default=0)
     m = detection_metrics(predictions, targets, [str(c) for c in range(n_classes)])
     return {k: float(v) if isinstance(v, float) else float("nan") for k, v in m.items() if k in DETECTION_LOGGED}

@@ -45,6 +45,12 @@ def test_cached_weights_are_found_without_torch(caches: Path) -> None:
     (hub / "resnet18-f37072fd.pth").write_bytes(b"weights")
     assert weights_status("torchvision", "resnet18.IMAGENET1K_V1").available
     assert not weights_status("torchvision", "resnet50.IMAGENET1K_V2").available
+    # detection weights carry their training set in the file name; a v2 builder's file is not the v1 builder's
+    (hub / "ssdlite320_mobilenet_v3_large_coco-a79551df.pth").write_bytes(b"weights")
+    (hub / "fasterrcnn_resnet50_fpn_v2_coco-dd69338a.pth").write_bytes(b"weights")
+    assert weights_status("torchvision", "ssdlite320_mobilenet_v3_large.COCO_V1").available
+    assert weights_status("torchvision", "fasterrcnn_resnet50_fpn_v2.COCO_V1").available
+    assert not weights_status("torchvision", "fasterrcnn_resnet50_fpn.COCO_V1").available
 
 
 def test_online_downloads_count_and_from_scratch_needs_nothing(caches: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -235,7 +235,8 @@ def _fit_to_data(decisions: Decisions, splits: Any) -> Decisions:
     shape = list(splits.input_shape) if splits.input_shape and record.library != "text" else None
     record = record.model_copy(update={"n_classes": n_out, "input_shape": shape})
     notes = list(decisions.notes)
-    if record.task == "detection" and "mean" not in record.options:  # a plan already fitted (a resumed run) stays
+    if record.task == "detection" and record.library == "dlexpert" and "mean" not in record.options:
+        # a plan already fitted (a resumed run) stays; torchvision's pretrained detectors keep ImageNet statistics
         record, note = _fit_detector(record, splits)
         notes += [note] if note else []
     return _normalise_per_series(decisions.model_copy(update={"model": record, "notes": notes}), splits)

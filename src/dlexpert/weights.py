@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,9 +81,14 @@ def weights_status(library: str, hub_id: str, *, offline: bool | None = None) ->
 
 def _cached(library: str, hub_id: str) -> str | None:
     if library == "torchvision":
-        # torch.hub caches `<builder>-<hash>.pth` under <hub dir>/checkpoints (the weights enum's URL file name).
+        # torch.hub caches the weights enum's URL file name under <hub dir>/checkpoints: `<builder>-<hash>.pth`, or
+        # with the training set or author after the builder (`ssdlite320_mobilenet_v3_large_coco-a79551df.pth`,
+        # `efficientnet_b0_rwightman-7f5810bc.pth`). Letters only there: `fasterrcnn_resnet50_fpn_v2_coco-*.pth` is
+        # another builder's file.
         builder = hub_id.split(".", 1)[0]
-        hits = sorted(Path(_cache_dir("torchvision")).glob(f"{builder}-*.pth"))
+        file_name = re.compile(rf"{re.escape(builder)}(_[a-z]+)*-[0-9a-f]+\.pth")
+        folder = Path(_cache_dir("torchvision"))
+        hits = sorted(p for p in folder.glob(f"{builder}*.pth") if file_name.fullmatch(p.name))
         return str(hits[0]) if hits else None
     from huggingface_hub import try_to_load_from_cache
 

@@ -28,7 +28,7 @@ def _scenes(n: int, seed: int, size: int = 48) -> DetectionSet:
         image[y : y + side, x : x + side] = 240 if cls == 0 else 20
         box = np.array([[x, y, x + side, y + side]], np.float32)
         samples.append(DenseSample(f"s{i}", size, size, image, boxes=box, labels=np.array([cls])))
-    return DetectionSet(samples, flips=("horizontal",))
+    return DetectionSet(samples, augment=("RandomHorizontalFlip",))
 
 
 def test_a_detector_trains_with_its_loss_terms_logged_and_map_chooses_the_best_epoch(tmp_path: Path) -> None:
@@ -54,3 +54,40 @@ def test_detection_settings_that_do_not_apply_are_refused() -> None:
     for bad in ({"mixup_alpha": 0.2}, {"label_smoothing": 0.1}, {"scheduler": "plateau"}):
         with pytest.raises(ValidationError, match="do not apply to task 'detection'"):
             TrainConfig(task="detection", **bad)
+
+
+def test_quarter_turns_move_boxes_and_masks_with_the_image() -> None:
+    """Every turn of a non-square-object scene keeps each box the box of its object's pixels (issue 15: rotations for
+    overhead imagery); the plan's "RandomRotate90 + vertical flips" names these steps and unknown ones are refused."""
+    from torchvision import tv_tensors
+
+    from dlexpert.data.dense._torch import RandomRotate90, augmentation_steps, quarter_turn_boxes
+    from dlexpert.errors import InvalidInputError
+
+    image = torch.zeros(1, 30, 40)
+    image[0, 3:9, 5:25] = 1.0  # rows 3-8, columns 5-24: box (5, 3, 25, 9)
+    boxes = tv_tensors.BoundingBoxes(torch.tensor([[5.0, 3.0, 25.0, 9.0]]), format="XYXY", canvas_size=(30, 40))
+    for turns in range(4):
+        turned = torch.rot90(image, turns, dims=(-2, -1))[0]
+        rows, cols = torch.nonzero(turned, as_tuple=True)
+        moved = quarter_turn_boxes(boxes, turns)
+        expected = [cols.min(), rows.min(), cols.max() + 1, rows.max() + 1]
+        assert moved.as_subclass(torch.Tensor)[0].tolist() == [float(v) for v in expected]
+        assert moved.canvas_size == tuple(turned.shape)
+    torch.manual_seed(0)
+    square = tv_tensors.Image(torch.rand(3, 16, 16))
+    mask = tv_tensors.Mask((square[0] > 0.5).long())
+    seen = set()
+    for _ in range(24):
+        out_image, out_mask = RandomRotate90()(square, mask)
+        turns = next(k for k in range(4) if torch.equal(out_image, torch.rot90(square, k, dims=(-2, -1))))
+        assert torch.equal(out_mask, torch.rot90(mask, turns, dims=(-2, -1)))
+        seen.add(turns)
+    assert seen == {0, 1, 2, 3}
+    steps = augmentation_steps(["RandomHorizontalFlip(p=0.5)", "RandomRotate90 + vertical flips: no canonical up"],
+                               task="detection")  # fmt: skip
+    assert [type(t).__name__ for t in steps] == ["RandomHorizontalFlip", "RandomRotate90", "RandomVerticalFlip"]
+    with pytest.raises(InvalidInputError, match="ColorJitter"):
+        augmentation_steps(["ColorJitter(0.4, 0.4, 0.4)"])
+    with pytest.raises(InvalidInputError, match="RandomCrop"):  # a crop would cut boxes: not for detection
+        augmentation_steps(["RandomCrop(64)"], task="detection")

@@ -68,8 +68,28 @@ def test_shapes_seg_gives_image_and_mask_batches_that_flip_together() -> None:
     stats = dict(zip(("mean", "std"), channel_stats(data.train), strict=True))
     assert len(stats["mean"]) == 3
     assert set(torch.unique(y).tolist()) <= set(range(len(data.classes)))  # nearest-neighbour resize: no new values
-    flipping = SegmentationSet(data.val[:1], size=32, mean=stats["mean"], std=stats["std"], flips=("horizontal",))
+    flipping = SegmentationSet(
+        data.val[:1], size=32, mean=stats["mean"], std=stats["std"], augment=("RandomHorizontalFlip",)
+    )
     torch.manual_seed(0)
     draws = [flipping[0] for _ in range(8)]
     flipped = [(fx, fy) for fx, fy in draws if not torch.equal(fx, x)]
     assert flipped and all(torch.equal(fx, x.flip(-1)) and torch.equal(fy, y.flip(-1)) for fx, fy in flipped)
+
+
+def test_multi_scale_training_keeps_one_size_and_pads_masks_with_void() -> None:
+    """The plan's RandomResize(0.5-2.0x of S) + RandomCrop(S) (torchvision's segmentation reference at the data's size):
+    every sample comes back S x S, image and mask moved together, padding marked void (255) where the image shrank."""
+    from dlexpert.data.dense._torch import VOID, SegmentationSet
+
+    data = load_dense("shapes-seg")
+    plain = SegmentationSet(data.val[:4], size=None, mean=[0.5] * 3, std=[0.25] * 3)
+    scaled = SegmentationSet(data.val[:4], size=None, mean=[0.5] * 3, std=[0.25] * 3,
+                             augment=("RandomResize(0.5-2.0x of 128)", "RandomCrop(128)"))  # fmt: skip
+    torch.manual_seed(0)
+    draws = [scaled[i % 4] for i in range(16)]
+    assert all(x.shape == (3, 128, 128) and y.shape == (128, 128) for x, y in draws)
+    assert any(bool((y == VOID).any()) for _, y in draws)  # shrunk below 128 px: padded, not scored
+    assert any(not torch.equal(y, plain[i % 4][1]) for i, (_, y) in enumerate(draws))
+    classes = set(range(len(data.classes))) | {VOID}
+    assert all(set(torch.unique(y).tolist()) <= classes for _, y in draws)  # nearest-neighbour: no blended labels

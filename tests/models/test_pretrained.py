@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
@@ -11,21 +10,6 @@ import torch
 
 from dlexpert.errors import DlexpertError
 from dlexpert.models import WeightsUnavailableError, create_pretrained, create_text_classifier, tokenize
-
-
-@pytest.fixture
-def isolated_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Empty torch-hub and Hugging Face caches under tmp_path, and any network connection fails the test."""
-    import huggingface_hub.constants
-
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "torch_hub"))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf_hub"))
-
-    def no_network(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a network connection was attempted")
-
-    monkeypatch.setattr(socket.socket, "connect", no_network)
-    return tmp_path
 
 
 @pytest.mark.parametrize(

@@ -322,6 +322,9 @@ def _augmentation(ctx: Context, c: Candidate, r: Recipe) -> list[str]:
     if ctx.spec.data.augmentationNeeded is False:
         aug = [a for a in aug if any(k in a.lower() for k in ("resize", "crop(", "centercrop"))] or []
     size = _train_side(ctx, c)  # a from-scratch model trains at the data's own resolution
+    if ctx.task_type in ("segmentation", "detection"):
+        data_side = min(ctx.input_shape[-2:]) if ctx.input_shape and len(ctx.input_shape) >= 2 else None
+        return _dense_augmentation(ctx, aug, data_side or size)  # dense models train at the data's image size
     if size is not None and size <= 64 and ctx.domain == "CV":
         crop = f"RandomCrop({size}, padding={max(1, size // 8)})"
         aug = [(crop if re.match(r"Random(Resized)?Crop\(", a) else a) for a in aug]
@@ -350,6 +353,20 @@ def _augmentation(ctx: Context, c: Candidate, r: Recipe) -> list[str]:
             aug.append("ColorJitter(0.4, 0.4, 0.4) + RandomGrayscale(0.1) + GaussianBlur: photometric shift robustness")
         if "noisy-labels" in ctx.challenges and not any("mixup" in a.lower() for a in aug) and ctx.domain == "CV":
             aug.append("Mixup(alpha=0.2): softens noisy labels (Zhang et al. 2018, arXiv 1710.09412, Sec. 3.2)")
+    return aug
+
+
+def _dense_augmentation(ctx: Context, aug: list[str], size: int | None) -> list[str]:
+    """A dense recipe's multi-scale steps at `size`, the data's image side (the recipe's sizes are its paper's, e.g.
+    0.5-2x of 520 px then a 480 px crop): batches keep the data's size, and the scale range stays the recipe's."""
+    if size is not None:
+        aug = [re.sub(r"(RandomResize\([\d.]+-[\d.]+x of )\d+", rf"\g<1>{size}", a) for a in aug]
+        aug = [re.sub(r"RandomCrop\(\d+", f"RandomCrop({size}", a) for a in aug]
+    if ctx.spec.data.augmentationNeeded is not False and ctx.overhead:
+        aug.append(
+            "RandomRotate90 + vertical flips: overhead imagery has no canonical up, so all 8 dihedral "
+            "transforms keep the label (and the mask)"
+        )
     return aug
 
 

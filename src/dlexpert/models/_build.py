@@ -65,5 +65,6 @@ def build(record: ModelRecord, *, pretrained: bool = True) -> nn.Module:
         )
         return apply_adaptation(text, method=method)[0] if method in {"partial", "lora"} else text
     make = create_pretrained if pretrained else create_pretrained_architecture
-    model = make(library=record.library, hub_id=record.name, n_classes=record.n_classes, in_chans=record.in_chans)
+    model = make(library=record.library, hub_id=record.name, n_classes=record.n_classes, in_chans=record.in_chans,
+                 input_shape=record.input_shape)  # fmt: skip
     return apply_adaptation(model, method=method)[0]

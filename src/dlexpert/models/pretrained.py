@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -20,6 +20,8 @@ from torch import nn
 
 from dlexpert.errors import DlexpertError, InvalidInputError, UnknownNameError
 from dlexpert.weights import BUNDLED_TEXT_ENCODERS, LOADABLE, fetch_command, is_offline
+
+from .tv_dense import adapt_pretrained_dense, dense_architecture, dense_task
 
 PRETRAINED_LIBRARIES = LOADABLE
 
@@ -44,8 +46,9 @@ class WeightsUnavailableError(DlexpertError):
 
 
 def create_pretrained(
-    *, library: str, hub_id: str, n_classes: int, allow_download: bool | None = None, in_chans: int | None = None
-) -> nn.Module:
+    *, library: str, hub_id: str, n_classes: int, allow_download: bool | None = None, in_chans: int | None = None,
+    input_shape: Sequence[int] | None = None,
+) -> nn.Module:  # fmt: skip
     """Build a pretrained model from the catalog's `library` and `hub_id`, with a fresh `n_classes` head.
 
     Args:
@@ -54,6 +57,8 @@ def create_pretrained(
             bare builder for its DEFAULT weights); transformers: a Hub repo id such as "bert-base-uncased".
         n_classes: Number of output classes; the pretrained classifier is replaced.
         allow_download: None downloads unless the process is offline (see `is_offline`); False never downloads.
+        input_shape: one image's (C, H, W), for torchvision's detectors (they keep that size instead of resizing
+            to COCO's; see `models.tv_dense`).
 
     Raises:
         WeightsUnavailableError: The weights are not cached and cannot be downloaded (exit code 2).
@@ -69,14 +74,14 @@ def create_pretrained(
     if library == "timm":
         return _timm(hub_id, n_classes, download, in_chans=in_chans)
     if library == "torchvision":
-        return _torchvision(hub_id, n_classes, download)
+        return _torchvision(hub_id, n_classes, download, input_shape=input_shape)
     if library == "transformers":
         return _transformers(hub_id, n_classes, download)
     raise UnknownNameError(f"unknown pretrained library {library!r}; choose one of: {', '.join(PRETRAINED_LIBRARIES)}")
 
 
 def create_pretrained_architecture(
-    *, library: str, hub_id: str, n_classes: int, in_chans: int | None = None
+    *, library: str, hub_id: str, n_classes: int, in_chans: int | None = None, input_shape: Sequence[int] | None = None
 ) -> nn.Module:
     """The architecture of a pretrained model with an `n_classes` head and random weights (no cache, no network):
     for trained weights that are loaded next."""
@@ -89,7 +94,10 @@ def create_pretrained_architecture(
     if library == "torchvision":
         import torchvision.models as tvm
 
-        return tvm.get_model(hub_id.split(".", 1)[0], weights=None, num_classes=n_classes)
+        builder = hub_id.split(".", 1)[0]
+        if dense_task(builder):
+            return dense_architecture(builder, n_classes=n_classes, input_shape=input_shape)
+        return tvm.get_model(builder, weights=None, num_classes=n_classes)
     if library == "transformers":
         from transformers import AutoConfig, AutoModelForSequenceClassification
 
@@ -179,7 +187,7 @@ def _timm(hub_id: str, n_classes: int, download: bool, *, in_chans: int | None =
         ) from err
 
 
-def _torchvision(hub_id: str, n_classes: int, download: bool) -> nn.Module:
+def _torchvision(hub_id: str, n_classes: int, download: bool, *, input_shape: Sequence[int] | None) -> nn.Module:
     import torchvision.models as tvm
 
     builder, _, tag = hub_id.partition(".")
@@ -204,7 +212,11 @@ def _torchvision(hub_id: str, n_classes: int, download: bool) -> nn.Module:
         raise WeightsUnavailableError(
             library="torchvision", hub_id=hub_id, fetch_command=fetch, cache=str(path.parent), reason=_short(err)
         ) from err
-    _replace_last_classifier(model, n_classes, n_pretrained=len(weights.meta.get("categories") or []))
+    n_pretrained = len(weights.meta.get("categories") or [])
+    if dense_task(builder):
+        return adapt_pretrained_dense(builder, model, n_pretrained=n_pretrained, n_classes=n_classes,
+                                      input_shape=input_shape)  # fmt: skip
+    _replace_last_classifier(model, n_classes, n_pretrained=n_pretrained)
     return model
 
 

@@ -15,8 +15,8 @@ from ..conftest import EXAMPLES
 DLEXPERT = [sys.executable, "-m", "dlexpert.cli.main"]
 
 
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
+def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run([*DLEXPERT, *args], input=stdin, capture_output=True, text=True, timeout=120, env=env)
 
 

@@ -211,7 +211,7 @@ def _training_choice(ctx: Context, c: Candidate, rc: RecipeChoice) -> TrainingCh
         scheduler=r.scheduler,
         lr_decay_epochs=rc.lr_decay_epochs,
         lr_gamma=r.lr_gamma,
-        warmup_epochs=r.warmup_epochs,
+        warmup_epochs=rc.warmup_epochs,
         epochs=rc.epochs,
         early_stopping_patience=rc.early_stopping_patience,
         label_smoothing=r.label_smoothing,

@@ -91,6 +91,7 @@ class Context:
     n_tokens: int | None = None  # training tokens, when data.size counts them (a language model's data)
     overhead: bool = False  # satellite/aerial/drone imagery: no canonical "up", so rotations keep the label
     input_shape: tuple[int, ...] | None = None  # per sample, from a data profile when one was given
+    n_train: int | None = None  # samples in the training split, from a data profile when one was given
     modality: str | None = None  # image | sequence | tabular | text, from a data profile
     questions: list[Question] = field(default_factory=list)
     assumptions: list[Assumption] = field(default_factory=list)
@@ -213,6 +214,7 @@ def analyse(
         n_tokens=spec.data.size_parsed.tokens if spec.data.size_parsed is not None else None,
         overhead=spec.task.domain == "CV" and bool(_OVERHEAD.search(_task_text(spec))),
         input_shape=input_shape,
+        n_train=_train_count(profile),
         modality=getattr(profile, "modality", None),
         spec=spec,
         task_type=spec.task.type,
@@ -619,6 +621,12 @@ def _assumed_frame_rate(notes: _Notes) -> Latency:
         )
     )
     return Latency(text="30 fps (assumed for 'real-time')", max_ms=1000 / 30)
+
+
+def _train_count(profile: Any) -> int | None:
+    """The training split's size in a data profile (samples of a table or series set, images of a dense set)."""
+    counts = getattr(profile, "n_images", None) or getattr(profile, "n_samples", None)
+    return int(counts["train"]) if isinstance(counts, dict) and counts.get("train") else None
 
 
 def _data_challenges(spec: TaskSpec, profile: Any, n_samples: int | None) -> set[str]:

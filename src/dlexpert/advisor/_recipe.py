@@ -32,6 +32,7 @@ class RecipeChoice:
     clip: float | None = None  # max global gradient norm
     early_stopping_patience: int | None = None  # epochs without a better validation metric before stopping
     lr_decay_epochs: tuple[int, ...] = ()  # "step": epochs at which the LR is multiplied by the recipe's lr_gamma
+    warmup_epochs: float = 0.0
 
 
 def _regime(c: Candidate) -> str:
@@ -184,9 +185,15 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
         )
     )
 
-    # Epochs: the recipe's for its regime, fewer for fine-tuning on small data is already in the recipe.
-    epochs = r.epochs
-    if ctx.n_samples and c.adaptation == "scratch" and r.regime == "scratch":
+    # Epochs: the recipe's for its regime, fewer for fine-tuning on small data is already in the recipe; a recipe
+    # measured in optimizer steps gets the epochs that make those steps on this data.
+    epochs, warmup_epochs = r.epochs, r.warmup_epochs
+    if ctx.n_samples and r.steps:
+        n_train = ctx.n_train or max(1, int(ctx.n_samples * TRAIN_SHARE))
+        epochs, steps_text = _epochs_for_steps(n_train, global_batch, r.steps)
+        warmup_epochs = round(r.warmup_epochs * epochs / r.epochs, 2)
+        evidence.append(Evidence(claim="epochs for the recipe's step schedule", value=str(epochs), source=steps_text))
+    elif ctx.n_samples and c.adaptation == "scratch" and r.regime == "scratch":
         epochs = max(r.epochs, reg["defaults"]["epochs_by_band"][ctx.band]) if ctx.band == "small" else r.epochs
         epochs, steps_text = _step_budget(ctx.n_samples, global_batch, epochs)
         if steps_text:
@@ -196,8 +203,8 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
         epochs = stated[0]
         evidence.append(Evidence(claim="epochs", value=str(epochs), source=f"from the spec: {stated[1]!r}"))
     warmup = (
-        f"{r.warmup_epochs:g} warmup epoch(s)"
-        if r.warmup_epochs
+        f"{warmup_epochs:g} warmup epoch(s)"
+        if warmup_epochs
         else f"warmup over {r.warmup_steps_fraction:.0%} of steps"
         if r.warmup_steps_fraction
         else "no warmup"
@@ -251,7 +258,7 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
     evidence.append(Evidence(claim="mixed precision", value=mixed, source=mixed_why))
     return RecipeChoice(
         recipe=r, strategy=strategy, epochs=epochs, micro_batch=micro, global_batch=global_batch, lr=lr, mixed=mixed,
-        clip=clip, early_stopping_patience=patience, lr_decay_epochs=decay_epochs,
+        clip=clip, early_stopping_patience=patience, lr_decay_epochs=decay_epochs, warmup_epochs=warmup_epochs,
     ), evidence  # fmt: skip
 
 
@@ -267,6 +274,17 @@ def _stated_epochs(ctx: Context) -> tuple[int, str] | None:
         if m and int(m.group(1)) > 0:
             return int(m.group(1)), m.group(0).strip()
     return None
+
+
+def _epochs_for_steps(n_train: int, global_batch: int, steps: int) -> tuple[int, str]:
+    """The epochs that make a recipe's `steps` optimizer steps over `n_train` training samples (at most
+    `max_scratch_epochs`), and the arithmetic."""
+    steps_per_epoch = math.ceil(n_train / global_batch)
+    epochs = max(1, min(math.ceil(steps / steps_per_epoch), get_regimes()["defaults"]["max_scratch_epochs"]))
+    return epochs, (
+        f"the recipe runs {steps} optimizer steps; ~{n_train} training samples at batch {global_batch} make "
+        f"{steps_per_epoch} steps per epoch, so {epochs} epochs"
+    )
 
 
 def _step_budget(n_samples: int, global_batch: int, epochs: int) -> tuple[int, str]:

@@ -171,8 +171,8 @@ def int8_tracks(subject: Subject, workdir: Path, *, calibration_samples: int, no
     batch_size, op_types = CALIBRATION_BATCH, None  # None: every operator ORT's quantizer knows
     if subject.task == "detection":
         # The detector's graph takes one image per call, and only its weighted layers are quantized: its
-        # post-processing (box decoding, score threshold, NMS) stays in float. Quantizing every operator of the FCOS
-        # graph crashed ONNX Runtime 1.32 (its QDQ graph) (a segmentation fault at the first call).
+        # post-processing (box decoding, score threshold, NMS) stays in float. With every operator quantized (ORT's
+        # default), the FCOS graph crashed ONNX Runtime 1.32 with a segmentation fault at its first call.
         batch_size, op_types = 1, sorted({op for _, op in nodes})
         notes.append(f"detector: only its weighted layers ({', '.join(op_types)}) are quantized; box decoding and "
                      "NMS stay in float")  # fmt: skip

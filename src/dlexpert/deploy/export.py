@@ -499,9 +499,12 @@ def export_detector_onnx(
                     DetectorGraph(model).eval(), image, staged, opset=opset, dynamic_batch=False, dynamo=False,
                     output_names=OUTPUT_NAMES,
                 )  # fmt: skip
-            onnx.checker.check_model(str(staged), full_check=False)
         except _ExportError as e:
             raise InvalidInputError(_export_failure_message([("torchscript", e.error, e.log)], opset)) from None
+        try:
+            onnx.checker.check_model(str(staged), full_check=False)
+        except Exception as e:
+            raise InvalidInputError(f"the exported detector graph fails onnx.checker: {_first_line(e)}") from None
         written = _opset_of(staged)
         files = _commit(staged, path)
     export_s = time.perf_counter() - t0
@@ -521,15 +524,10 @@ def export_detector_onnx(
 def detector_parity(model: Any, exported: Callable[[Any], Any], batches: Sequence[Any]) -> ParityResult:
     """Eager `model`'s detections against `exported`'s (a callable returning one {boxes, scores, labels} per
     image) on the same batches, matched box by box (`deploy.detector.box_parity`)."""
-    import torch
+    from .detector import SCORE_TOLERANCE, box_parity, detector_eager_runner
 
-    from .detector import SCORE_TOLERANCE, box_parity
-
-    pairs = []
-    with torch.inference_mode():
-        for batch in batches:
-            pairs += list(zip(model(list(batch)), exported(batch), strict=True))
-    boxes = box_parity(pairs)
+    eager = detector_eager_runner(model)
+    boxes = box_parity(pair for batch in batches for pair in zip(eager(batch), exported(batch), strict=True))
     return ParityResult(
         max_abs_diff=boxes.max_score_diff, mean_abs_diff=boxes.mean_score_diff, n_samples=boxes.n_images,
         batch_sizes=[1], tolerance=SCORE_TOLERANCE, n_batches=len(batches), note=boxes.describe(), boxes=boxes,
@@ -889,13 +887,17 @@ def _check_detector_options(spec: str, *, to: str, dynamic_batch: bool, exporter
     elif exporter == "dynamo":
         why = "--exporter dynamo: torch.export stops at a detector's data-dependent number of boxes; use torchscript"
     if why:
-        raise InvalidInputError(f"{spec}: a detection run; {why}")
+        raise InvalidInputError(f"{spec}: a detector; {why}")
+
+
+def _is_detector(model: Any) -> bool:
+    from .detector import is_detector
+
+    return is_detector(model)
 
 
 def _to_onnx(job: ExportJob) -> ExportResult:
-    from .detector import is_detector
-
-    if is_detector(job.src.model):
+    if _is_detector(job.src.model):
         return export_detector_onnx(job.src.model, job.example, job.path, opset=job.opset,
                                     parity_inputs=job.parity_inputs)  # fmt: skip
     return export_onnx(
@@ -1178,7 +1180,7 @@ def export_model(
     src = source if isinstance(source, Source) else resolve_source(source, input_shape=input_shape, allow_onnx=False)
     if src.kind == "onnx":
         raise InvalidInputError(f"{src.spec}: is already an ONNX model; export starts from a run or a model spec")
-    if src.run is not None and src.run.task == "detection":
+    if src.model is not None and _is_detector(src.model):
         _check_detector_options(src.spec, to=to, dynamic_batch=dynamic_batch, exporter=exporter)
     if base is None:
         raise InvalidInputError(f"{src.spec}: a model spec has no run directory to write into; pass --out DIR")

@@ -131,6 +131,10 @@ class Recipe(_Record):
     warmup_steps_fraction: float | None = None
     weight_decay: float
     epochs: int
+    # The schedule's length in optimizer steps, where the recipe is measured that way (Detectron2's "1x" is 90k
+    # iterations): the plan's epochs are then the steps over the data's batches, and `warmup_epochs` (given for
+    # `epochs`) keep their share of the run.
+    steps: int | None = Field(None, ge=1)
     label_smoothing: float = 0.0
     dice_weight: float = Field(0.0, ge=0)  # segmentation: loss = cross-entropy + dice_weight x soft Dice
     gradient_clipping: float | None = None

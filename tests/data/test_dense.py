@@ -43,11 +43,11 @@ def coco_folder(root: Path) -> Path:
 def test_builtin_shapes_det_and_seg_load_split_by_image_and_profile() -> None:
     det = load_dense("shapes-det", seed=0)
     assert det.task == "detection" and det.classes == ["circle", "square", "triangle", "cross"]
-    assert (len(det.train), len(det.val), len(det.test)) == (576, 64, 160)
+    assert (len(det.train), len(det.val), len(det.test)) == (1728, 192, 480)
     assert load_dense("shapes-det", seed=0).version == det.version  # generated the same way every time
     p = profile_dense(det)
     assert p.box_sizes is not None and p.box_sizes["small"] > 0 and p.box_sizes["medium"] > 0  # scale variation
-    assert min(p.objects_per_class.values()) > 500 and p.imbalance_ratio < 1.2
+    assert min(p.objects_per_class.values()) > 1500 and p.imbalance_ratio < 1.2
     assert p.duplicates_across_splits == 0 and p.n_broken == 0
     seg = profile_dense(load_dense("shapes-seg"))
     assert seg.task == "segmentation" and seg.pixel_share is not None

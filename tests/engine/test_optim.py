@@ -128,6 +128,14 @@ def test_onecycle_peaks_at_lr_after_warmup_fraction() -> None:
     assert lr[-1] < 1e-4
 
 
+@pytest.mark.parametrize(("epochs", "warmup", "steps_per_epoch"), [(4, 1.0, 1), (2, 1.0, 1), (1, 0.5, 1), (3, 1.0, 1)])
+def test_onecycle_on_a_few_steps_still_rises_and_falls(epochs: int, warmup: float, steps_per_epoch: int) -> None:
+    """A 4-step run with a quarter of warmup put OneCycleLR's first phase at 0 steps (a ZeroDivisionError, seen with
+    `run --epochs 4` on 17 training images): the rise keeps 2 steps and the fall 1."""
+    lr = lrs(TrainConfig(epochs=epochs, lr=0.1, scheduler="onecycle", warmup_epochs=warmup), steps_per_epoch)
+    assert len(lr) == epochs * steps_per_epoch and all(0 < v <= 0.1 + 1e-9 for v in lr)
+
+
 def test_step_multiplies_by_gamma_every_step_epochs() -> None:
     lr = lrs(TrainConfig(epochs=6, lr=0.1, scheduler="step", step_epochs=2, gamma=0.5))
     assert lr[0] == lr[19] == pytest.approx(0.1)

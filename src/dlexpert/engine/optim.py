@@ -95,6 +95,9 @@ def create_scheduler(
     warmup = round(cfg.warmup_epochs * steps_per_epoch)
     if cfg.scheduler == "onecycle":
         pct = cfg.warmup_epochs / cfg.epochs if cfg.warmup_epochs else 0.3  # 0.3: PyTorch's and Smith's default
+        # OneCycleLR divides by each phase's length, pct x steps - 1 and then the rest: on a schedule of a few steps
+        # (tiny data, a short --epochs) either can be 0, so the rise keeps at least 2 steps and the fall at least 1.
+        pct = min(max(pct, 2 / total), 1 - 1 / total) if total > 2 else 0.75
         has_momentum = cfg.optimizer != "sgd" or cfg.momentum > 0  # Adam(W) cycles beta1 instead
         return OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=total, pct_start=pct, cycle_momentum=has_momentum)
     if cfg.scheduler == "plateau":

@@ -333,6 +333,13 @@ def _batch(ctx: Context, c: Candidate, r: Recipe, mixed_bool: bool) -> tuple[int
     return micro, accumulation, global_batch, batch_text
 
 
+# Overhead imagery (satellite, aerial, drone) has no canonical up: quarter turns and flips keep every label.
+OVERHEAD_ROTATIONS = (
+    "RandomRotate90 + vertical flips: overhead imagery has no canonical up, so all 8 dihedral transforms keep the "
+    "label (and the mask)"
+)
+
+
 def _augmentation(ctx: Context, c: Candidate, r: Recipe) -> list[str]:
     """The recipe's augmentation, fitted to the image size, the label semantics and the data's challenges."""
     # Augmentation: the recipe's list for the domain, unless the user said none is needed.
@@ -363,10 +370,7 @@ def _augmentation(ctx: Context, c: Candidate, r: Recipe) -> list[str]:
                 "TrivialAugmentWide (strong augmentation for small data; Müller & Hutter 2021, arXiv 2103.10158)"
             )
         if ctx.overhead:
-            aug.append(
-                "RandomRotate90 + vertical flips: overhead imagery has no canonical up, so all 8 dihedral "
-                "transforms keep the label (and the mask)"
-            )
+            aug.append(OVERHEAD_ROTATIONS)
         if "domain-shift" in ctx.challenges and ctx.domain == "CV":
             aug.append("ColorJitter(0.4, 0.4, 0.4) + RandomGrayscale(0.1) + GaussianBlur: photometric shift robustness")
         if "noisy-labels" in ctx.challenges and not any("mixup" in a.lower() for a in aug) and ctx.domain == "CV":
@@ -381,10 +385,7 @@ def _dense_augmentation(ctx: Context, aug: list[str], size: int | None) -> list[
         aug = [re.sub(r"(RandomResize\([\d.]+-[\d.]+x of )\d+", rf"\g<1>{size}", a) for a in aug]
         aug = [re.sub(r"RandomCrop\(\d+", f"RandomCrop({size}", a) for a in aug]
     if ctx.spec.data.augmentationNeeded is not False and ctx.overhead:
-        aug.append(
-            "RandomRotate90 + vertical flips: overhead imagery has no canonical up, so all 8 dihedral "
-            "transforms keep the label (and the mask)"
-        )
+        aug.append(OVERHEAD_ROTATIONS)
     return aug
 
 

@@ -91,3 +91,33 @@ def test_quarter_turns_move_boxes_and_masks_with_the_image() -> None:
         augmentation_steps(["ColorJitter(0.4, 0.4, 0.4)"])
     with pytest.raises(InvalidInputError, match="RandomCrop"):  # a crop would cut boxes: not for detection
         augmentation_steps(["RandomCrop(64)"], task="detection")
+
+
+def test_a_detection_run_killed_mid_epoch_resumes_to_the_same_weights(tmp_path: Path) -> None:
+    """Ctrl-C in the second epoch, then `resume`: the weights, the best checkpoint and the logged epochs equal an
+    uninterrupted run's (the flips draw from the restored RNG; issue 15: resume for dense runs)."""
+    from safetensors.torch import load_file
+
+    from dlexpert.engine import TrainingInterrupted, load_checkpoint
+
+    from .test_checkpoint import CtrlC
+
+    cfg = TrainConfig(task="detection", epochs=3, batch_size=8, lr=3e-3, weight_decay=0.0, grad_clip=10.0,
+                      scheduler="cosine", warmup_epochs=1)  # fmt: skip
+
+    def train(name: str, seed: int, **kw: object) -> object:
+        torch.manual_seed(seed)
+        model = create_model("fcos", input_shape=(3, 48, 48), n_classes=2, width=8)
+        return fit(model, train_set=_scenes(32, 0), val_set=_scenes(8, 1), cfg=cfg, out_dir=tmp_path / name,
+                   progress=False, **kw)  # fmt: skip
+
+    train("full", 0)
+    with pytest.raises(TrainingInterrupted, match="continue with --resume"):
+        train("killed", 0, callbacks=[CtrlC("after_step", step=6)])  # epoch 2 of 3, after its second batch
+    train("killed", 7, resume=True)  # a fresh process builds a fresh model: the checkpoint must override it
+    for name in ("last.pt", "best.safetensors"):
+        read = load_file if name.endswith(".safetensors") else (lambda p: load_checkpoint(p)["model"])
+        a, b = (read(tmp_path / run / "checkpoints" / name) for run in ("full", "killed"))
+        assert all(torch.equal(a[k], b[k]) for k in a), name
+    rows = [json.loads(ln) for ln in (tmp_path / "killed" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows if r.get("kind") == "epoch"] == [0, 1, 2]

@@ -262,7 +262,7 @@ def _tracks(subject: Subject, *, method: str, work: Path, notes: list[str], refe
         log("exporting fp32 ONNX (the starting point of ONNX Runtime quantization)")
         fp32, export_notes = export_fp32_onnx(subject, work / "fp32.onnx")
         notes += export_notes
-        ref = measure(onnx_predict(fp32, task=subject.task), subject, size_bytes=file_size(fp32), n_params=None,
+        ref = measure(onnx_predict(fp32), subject, size_bytes=file_size(fp32), n_params=None,
                       settings=settings, against=eager)  # fmt: skip
         reference["onnxruntime_fp32"] = ref.model_dump(exclude_none=True)
         log(f"  ONNX Runtime fp32: {subject.score_name} {ref.accuracy:.4f}, p50 {ref.latency_ms_p50:.3f} ms")

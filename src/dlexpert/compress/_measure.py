@@ -109,14 +109,12 @@ def torch_predict(model: nn.Module, dtype: torch.dtype | None = None) -> Predict
     return predict
 
 
-def onnx_predict(path: str | Path, *, task: str = "classification") -> Predict:
+def onnx_predict(path: str | Path) -> Predict:
     """ONNX Runtime on the CPU with as many intra-op threads as PyTorch uses, so the comparison is like for like; a
     detector's graph (`deploy.detector.DetectorGraph`) runs image by image."""
-    from ..deploy import onnx_runner, onnx_session
-    from ..deploy.detector import detector_onnx_runner
+    from ..deploy._ort import file_runner
 
-    session = onnx_session(path, threads=torch.get_num_threads())
-    return detector_onnx_runner(session) if task == "detection" else onnx_runner(session)
+    return file_runner(path, threads=torch.get_num_threads())
 
 
 def test_score(predict: Predict, dataset: Dataset, *, batch_size: int = 256, task: str = "classification") -> float:

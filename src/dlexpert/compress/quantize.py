@@ -189,7 +189,7 @@ def int8_tracks(subject: Subject, workdir: Path, *, calibration_samples: int, no
                     quantize_dynamic(str(pre), str(out), per_channel=True, reduce_range=reduce_range,
                                      weight_type=QuantType.QInt8, nodes_to_exclude=exclude,
                                      op_types_to_quantize=op_types)  # fmt: skip
-                    return _onnx_built(out, subject.task)
+                    return _onnx_built(out)
                 percentile = calibration == "percentile"
                 quantize_static(
                     str(pre), str(out), Reader(subject.train_set, input_name, calibration_samples, batch_size),
@@ -199,7 +199,7 @@ def int8_tracks(subject: Subject, workdir: Path, *, calibration_samples: int, no
                     calibrate_method=CalibrationMethod.Percentile if percentile else CalibrationMethod.MinMax,
                     extra_options={"CalibPercentile": CALIB_PERCENTILE} if percentile else {},
                 )  # fmt: skip
-            return _onnx_built(out, subject.task)
+            return _onnx_built(out)
 
         return make
 
@@ -232,10 +232,10 @@ def int8_tracks(subject: Subject, workdir: Path, *, calibration_samples: int, no
     return [track("static"), track("dynamic")]
 
 
-def _onnx_built(path: Path, task: str) -> Built:
+def _onnx_built(path: Path) -> Built:
     from ..deploy import file_size
 
-    return Built(predict=onnx_predict(path, task=task), size_bytes=file_size(path), artifact=path)
+    return Built(predict=onnx_predict(path), size_bytes=file_size(path), artifact=path)
 
 
 def copy_onnx(src: Path, dst: Path) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import InvalidInputError
 
-__all__ = ["onnx_runner", "onnx_session", "quiet_quantizer"]
+__all__ = ["file_runner", "onnx_runner", "onnx_session", "quiet_quantizer"]
 
 
 @contextlib.contextmanager
@@ -81,3 +81,12 @@ def onnx_runner(session: Any) -> Callable[[Any], Any]:
         return session.run(None, feeds)[0]
 
     return run
+
+
+def file_runner(path: str | Path, threads: int = 1) -> Callable[[Any], Any]:
+    """The runner for an ONNX file: `onnx_runner`, or for a detector's graph (outputs boxes, scores, labels; see
+    `deploy.detector`) one that runs a batch image by image and returns each image's detections."""
+    session = onnx_session(path, threads)
+    from .detector import detector_onnx_runner, is_detector_graph  # torch: only a detector's runner needs it
+
+    return detector_onnx_runner(session) if is_detector_graph(session) else onnx_runner(session)

@@ -36,7 +36,7 @@ from typing import Any
 from .._io import atomic_write_text
 from ..errors import DlexpertError, InvalidInputError
 from ..rundir import RunDir
-from ._ort import onnx_runner, onnx_session, quiet_quantizer
+from ._ort import file_runner, onnx_runner, onnx_session, quiet_quantizer
 from ._source import Source, resolve_source
 from .export import _quiet_logs
 from .variants import Variant, find_variants, load_variant
@@ -568,7 +568,7 @@ def _plan_backends(
     if "onnxruntime" in chosen and (has_model or src.onnx_path is not None):
 
         def build_ort() -> Callable[[Any], Any]:
-            return _ort_runner(fp32_onnx(), threads)
+            return file_runner(fp32_onnx(), threads)
 
         plan.append(_Backend("onnxruntime", build_ort, fixed_batch=fixed))
     if "onnxruntime-int8" in chosen and (has_model or src.onnx_path is not None):
@@ -582,7 +582,7 @@ def _plan_backends(
             op_types = ["Conv", "ConvTranspose", "Gemm", "MatMul"] if detector else None
             with quiet_quantizer():
                 quantize_dynamic(str(fp32), str(q), weight_type=QuantType.QInt8, op_types_to_quantize=op_types)
-            return _ort_runner(q, threads)
+            return file_runner(q, threads)
 
         plan.append(_Backend("onnxruntime-int8", build_int8, fixed_batch=fixed))
     for v in variants:
@@ -605,15 +605,7 @@ def _plan_backends(
 
 
 def _ort_builder(path: Path, threads: int) -> Callable[[], Callable[[Any], Any]]:
-    return lambda: _ort_runner(path, threads)
-
-
-def _ort_runner(path: Path, threads: int) -> Callable[[Any], Any]:
-    """An ORT session's runner; a detector's graph (outputs boxes, scores, labels) runs a batch image by image."""
-    from .detector import detector_onnx_runner, is_detector_graph
-
-    session = onnx_session(path, threads)
-    return detector_onnx_runner(session) if is_detector_graph(session) else onnx_runner(session)
+    return lambda: file_runner(path, threads)
 
 
 def _torch_builder(v: Variant, src: Source) -> Callable[[], Callable[[Any], Any]]:

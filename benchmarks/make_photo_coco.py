@@ -7,6 +7,9 @@ image on random crops of other photographs and textures (grass, gravel, brick, t
 microscope slide, a motorcycle, a rocket launch, the moon, the cameraman). A later object may cover part of an earlier
 one; an object keeps its box while at least 40% of it shows. Boxes are the pasted ellipse's extent.
 
+`write_masks_folder` writes the same kind of images as a segmentation folder (images/, masks/, classes.json), each
+image of its own height and width, the blended edges of every object marked void (255) in its mask.
+
     python benchmarks/make_photo_coco.py OUT_DIR [--n 600] [--size 192] [--seed 0]
 """
 
@@ -30,6 +33,8 @@ OBJECTS = [
 BACKGROUNDS = ["grass", "gravel", "brick", "hubble_deep_field", "retina", "immunohistochemistry",
                "stereo_motorcycle", "rocket", "moon", "camera"]  # fmt: skip
 MIN_VISIBLE = 0.4
+VOID = 255  # a mask's "ignore" value, as in Pascal VOC
+EDGE_ALPHA = 0.05  # blended edge pixels above this opacity and at most half object are void in the masks
 
 
 def _rgb(name: str) -> np.ndarray:
@@ -39,35 +44,43 @@ def _rgb(name: str) -> np.ndarray:
     return image.astype(np.float32) / 255
 
 
-def _background(rng: np.random.Generator, photos: list[np.ndarray], size: int) -> np.ndarray:
+def _background(rng: np.random.Generator, photos: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
     photo = photos[int(rng.integers(len(photos)))]
-    side = int(rng.integers(size, min(photo.shape[:2]) + 1))
-    y, x = (int(rng.integers(0, photo.shape[i] - side + 1)) for i in (0, 1))
-    crop = resize(photo[y : y + side, x : x + side], (size, size), anti_aliasing=True)
+    longer = max(shape)
+    side = int(rng.integers(longer, min(photo.shape[:2]) + 1))  # the crop's longer side, at the image's aspect
+    crop_h, crop_w = (round(side * n / longer) for n in shape)
+    y, x = int(rng.integers(0, photo.shape[0] - crop_h + 1)), int(rng.integers(0, photo.shape[1] - crop_w + 1))
+    crop = resize(photo[y : y + crop_h, x : x + crop_w], shape, anti_aliasing=True)
     tint = rng.uniform(0.7, 1.2, 3)  # grey textures get a colour cast, photos a white-balance shift
     return np.clip(crop * tint, 0, 1)
 
 
-def make_image(rng: np.random.Generator, objects: list[np.ndarray], photos: list[np.ndarray], size: int):  # type: ignore[no-untyped-def]
-    """One image and its [(class index, x, y, w, h)] boxes."""
-    image = _background(rng, photos, size)
-    owner = np.full((size, size), -1)
+def make_image(rng: np.random.Generator, objects: list[np.ndarray], photos: list[np.ndarray],
+               shape: tuple[int, int]):  # type: ignore[no-untyped-def]  # fmt: skip
+    """One (H, W) image, its [(class index, x, y, w, h)] boxes and its (H, W) class mask: 1 + the class index where
+    an object shows, 0 for the background, VOID on the soft edges where object and background blend."""
+    height, width = shape
+    image = _background(rng, photos, shape)
+    owner = np.full(shape, -1)
+    mask = np.zeros(shape, np.uint8)
     placed = []
     for k in range(int(rng.integers(1, 5))):
         cls = int(rng.integers(len(objects)))
         h = int(rng.integers(20, 91))
-        w = int(np.clip(h * rng.uniform(0.75, 1.33), 16, size - 2))
+        w = int(np.clip(h * rng.uniform(0.75, 1.33), 16, width - 2))
         patch = resize(objects[cls], (h, w), anti_aliasing=True)
         patch = patch[:, ::-1] if rng.random() < 0.5 else patch
         patch = np.clip(patch * rng.uniform(0.7, 1.3), 0, 1)
         yy, xx = np.mgrid[:h, :w]
         inside = ((yy - (h - 1) / 2) / (h / 2)) ** 2 + ((xx - (w - 1) / 2) / (w / 2)) ** 2
         alpha = np.clip((1.0 - inside) * 4, 0, 1)[..., None]  # a soft edge over the outer quarter of the radius
-        y, x = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
+        y, x = int(rng.integers(0, height - h + 1)), int(rng.integers(0, width - w + 1))
         region = image[y : y + h, x : x + w]
         image[y : y + h, x : x + w] = alpha * patch + (1 - alpha) * region
         solid = alpha[..., 0] > 0.5
         owner[y : y + h, x : x + w][solid] = k
+        mask[y : y + h, x : x + w][alpha[..., 0] > EDGE_ALPHA] = VOID
+        mask[y : y + h, x : x + w][solid] = cls + 1
         placed.append((cls, x, y, w, h, int(solid.sum())))
     boxes = []
     for k, (cls, *_, area) in enumerate(placed):
@@ -75,7 +88,7 @@ def make_image(rng: np.random.Generator, objects: list[np.ndarray], photos: list
         if len(ys) >= MIN_VISIBLE * area:
             x0, y0 = int(xs.min()), int(ys.min())
             boxes.append((cls, x0, y0, int(xs.max()) + 1 - x0, int(ys.max()) + 1 - y0))
-    return (image * 255).astype(np.uint8), boxes
+    return (image * 255).astype(np.uint8), boxes, mask
 
 
 def write_folder(out: Path, *, n: int, size: int, seed: int) -> Path:
@@ -86,7 +99,7 @@ def write_folder(out: Path, *, n: int, size: int, seed: int) -> Path:
     (out / "images").mkdir(parents=True, exist_ok=True)
     images, annotations = [], []
     for i in range(n):
-        image, boxes = make_image(rng, objects, photos, size)
+        image, boxes, _ = make_image(rng, objects, photos, (size, size))
         name = f"photo_{i:04d}.jpg"
         Image.fromarray(image).save(out / "images" / name, quality=92)
         images.append({"id": i, "file_name": name, "width": size, "height": size})
@@ -96,6 +109,23 @@ def write_folder(out: Path, *, n: int, size: int, seed: int) -> Path:
     categories = [{"id": c + 1, "name": name} for c, (name, *_) in enumerate(OBJECTS)]
     doc = {"images": images, "annotations": annotations, "categories": categories}
     (out / "annotations.json").write_text(json.dumps(doc))
+    return out
+
+
+def write_masks_folder(out: Path, *, n: int, sizes: tuple[int, int], seed: int) -> Path:
+    """Write OUT/images/*.jpg, OUT/masks/*.png (class index per pixel, 255 on blended edges) and OUT/classes.json:
+    images whose height and width are each drawn from `sizes` (e.g. 144-240 px), as a user's photographs come."""
+    rng = np.random.default_rng(seed)
+    objects = [_rgb(name)[r0:r1, c0:c1] for _, name, (r0, r1), (c0, c1) in OBJECTS]
+    photos = [_rgb(name) for name in BACKGROUNDS]
+    for part in ("images", "masks"):
+        (out / part).mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        shape = (int(rng.integers(sizes[0], sizes[1] + 1)), int(rng.integers(sizes[0], sizes[1] + 1)))
+        image, _, mask = make_image(rng, objects, photos, shape)
+        Image.fromarray(image).save(out / "images" / f"photo_{i:04d}.jpg", quality=92)
+        Image.fromarray(mask).save(out / "masks" / f"photo_{i:04d}.png")
+    (out / "classes.json").write_text(json.dumps(["background", *(name for name, *_ in OBJECTS)]))
     return out
 
 

@@ -141,7 +141,8 @@ class LoadedRun:
         if self.task in ("segmentation", "detection"):
             from .data.dense._torch import dense_sets
 
-            return dense_sets(splits)
+            shape = self.input_shape  # the size the model trained at: images of other sizes are resized to it
+            return dense_sets(splits, size=(shape[1], shape[2]) if shape and len(shape) == 3 else None)
         if self.modality == "text":  # the trained model's own text front end; its feature statistics stay as trained
             text_model = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
             if getattr(text_model, "encoder_is_frozen", False):

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from PIL import Image
+
+from dlexpert.data.dense import load_dense
 
 from ..data.conftest import save_image
 from ..data.test_dense import coco_folder
@@ -142,10 +145,32 @@ def test_run_refuses_broken_annotations_in_one_line(tmp_path: Path) -> None:
     bad = masks_folder(tmp_path / "bad", n=6)
     save_image(bad / "masks" / "s03.png", np.zeros((5, 8), np.uint8))
     one_error_line(run("run", str(spec), "--data", str(bad), "--out", str(tmp_path / "o2")), "s03.png")
-    mixed = masks_folder(tmp_path / "mixed", n=6)
-    save_image(mixed / "images" / "s03.png", np.full((40, 36, 3), 90, np.uint8))
-    save_image(mixed / "masks" / "s03.png", np.zeros((40, 36), np.uint8))
-    one_error_line(run("run", str(spec), "--data", str(mixed), "--out", str(tmp_path / "o3")), "of 2 sizes")
+
+
+def test_run_trains_a_folder_of_several_image_sizes_and_scores_each_at_its_own(tmp_path: Path) -> None:
+    """Images of 32x32 and 44x40 px train at their median size; the decision says so, and the test masks are scored
+    at each image's own size (the evaluation's pixel counts are the original masks')."""
+    data = masks_folder(tmp_path / "mixed", n=14)
+    larger = masks_folder(tmp_path / "larger", n=14, size=44, seed=1)
+    for part in ("images", "masks"):
+        for i, path in enumerate(sorted((larger / part).glob("*.png"))):
+            image = np.asarray(Image.open(path))
+            save_image(data / part / f"t{i:02d}.png", image[:, :40])  # 44 high, 40 wide
+    spec, out = tmp_path / "task.yaml", tmp_path / "run"
+    spec.write_text(SPEC)
+    r = run("run", str(spec), "--data", str(data), "--out", str(out), "--epochs", "4", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    ev = json.loads(r.stdout)
+    majority = ev["baseline"]["majority"]["metrics"]["miou"]
+    assert ev["metrics"]["miou"] > majority + 0.2
+    notes = json.loads((out / "decisions.json").read_text())["notes"]
+    assert any("2 sizes (32-44 x 32-40 px)" in n and "own size" in n for n in notes), notes
+    splits = load_dense(str(data), seed=yaml.safe_load((out / "config.yaml").read_text())["train"]["seed"])
+    pixels = sum(s.height * s.width for s in splits.test)
+    assert sum(map(sum, ev["confusion"]["matrix"])) == pixels  # every original pixel scored, none resized away
+    again = run("evaluate", str(out), "--format", "json")
+    assert again.returncode == 0, again.stderr
+    assert abs(json.loads(again.stdout)["metrics"]["miou"] - ev["metrics"]["miou"]) < 1e-6
 
 
 def test_cached_torchvision_models_are_planned_and_run_as_planned(tmp_path: Path) -> None:

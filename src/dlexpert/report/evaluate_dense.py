@@ -47,15 +47,24 @@ WORST_IMAGES = 6  # drawn in figures/failures.png
 MAX_PAIRS = 10
 
 
-def predict_masks(model: Any, dataset: Any, *, batch_size: int = 16) -> list[np.ndarray]:
-    """(H, W) uint8 class maps: the argmax of the model's per-pixel logits over `dataset`'s images, in order."""
+def predict_masks(
+    model: Any, dataset: Any, *, sizes: Sequence[tuple[int, int]] | None = None, batch_size: int = 16
+) -> list[np.ndarray]:
+    """(H, W) uint8 class maps: the argmax of the model's per-pixel logits over `dataset`'s images, in order. With
+    `sizes` (each image's own height and width), logits are first resized bilinearly to them, so an image the
+    dataset resized is scored at its own size against its own mask."""
     import torch
+    from torch.nn.functional import interpolate
 
     model.eval()
     out: list[np.ndarray] = []
     with torch.inference_mode():
         for x, _ in torch.utils.data.DataLoader(dataset, batch_size=batch_size):
-            out += list(model(x).argmax(1).to(torch.uint8).numpy())
+            for logits in model(x):
+                size = sizes[len(out)] if sizes is not None else tuple(logits.shape[-2:])
+                if tuple(logits.shape[-2:]) != tuple(size):
+                    logits = interpolate(logits[None], size=size, mode="bilinear", align_corners=False)[0]
+                out.append(logits.argmax(0).to(torch.uint8).numpy())
     return out
 
 
@@ -239,7 +248,7 @@ def evaluate_segmentation(
 ) -> tuple[dict[str, float], dict[str, Any], dict[str, Path]]:
     """(metrics, the Evaluation's other sections, figures written) for a segmentation model on `data.test`."""
     say(f"predicting {len(test_set)} test images")
-    predicted = predict_masks(model, test_set)
+    predicted = predict_masks(model, test_set, sizes=[(s.height, s.width) for s in data.test])
     truth = [mask_array(s) for s in data.test]
     metrics, per_class, confusion = segmentation_report(predicted, truth, list(data.classes))
     say("baselines")

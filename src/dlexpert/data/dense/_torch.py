@@ -41,8 +41,9 @@ def channel_stats(samples: Sequence[DenseSample]) -> tuple[list[float], list[flo
 
 
 class SegmentationSet(Dataset):
-    """(image (3, S, S) float normalised, mask (S, S) int64) per sample, resized to `size` when set (masks with
-    nearest-neighbour sampling); `augment` names the plan's augmentation (`augmentation_steps`), applied at random.
+    """(image (3, H, W) float normalised, mask (H, W) int64) per sample; an image of another size than `size` (an int
+    for a square, or (H, W)) is resized to it first (its mask with nearest-neighbour sampling); `augment` names the
+    plan's augmentation (`augmentation_steps`), applied at random.
 
     Example:
         >>> from dlexpert.data.dense import load_dense
@@ -56,14 +57,15 @@ class SegmentationSet(Dataset):
         self,
         samples: Sequence[DenseSample],
         *,
-        size: int | None,
+        size: int | tuple[int, int] | None,
         mean: Sequence[float],
         std: Sequence[float],
         augment: Sequence[str] = (),
     ) -> None:
         self.samples = list(samples)
-        steps: list[torch.nn.Module] = [v2.Resize((size, size), antialias=True)] if size else []
-        steps += augmentation_steps(augment, task="segmentation")
+        self.size = (size, size) if isinstance(size, int) else size
+        self.resize = v2.Resize(self.size, antialias=True) if self.size else None
+        steps = augmentation_steps(augment, task="segmentation")
         self.transform = v2.Compose(steps) if steps else None
         self.mean = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
         self.std = torch.tensor(std, dtype=torch.float32).view(3, 1, 1)
@@ -75,6 +77,8 @@ class SegmentationSet(Dataset):
         s = self.samples[i]
         image = tv_tensors.Image(torch.tensor(read_rgb(s)).permute(2, 0, 1))  # a copy: built-ins are read-only
         mask = tv_tensors.Mask(torch.tensor(mask_array(s), dtype=torch.long))
+        if self.resize is not None and tuple(image.shape[-2:]) != self.size:
+            image, mask = self.resize(image, mask)
         if self.transform is not None:
             image, mask = self.transform(image, mask)
         x = (image.float() / 255 - self.mean) / self.std
@@ -195,15 +199,15 @@ def quarter_turn_boxes(boxes: tv_tensors.BoundingBoxes, turns: int) -> tv_tensor
     return tv_tensors.wrap(b, like=boxes, canvas_size=(height, width))
 
 
-def segmentation_sets(data: DenseData, *, augment: Sequence[str] = (), size: int | None = None) -> DenseSets:
+def segmentation_sets(
+    data: DenseData, *, augment: Sequence[str] = (), size: int | tuple[int, int] | None = None
+) -> DenseSets:
     """Train (augmented as `augment` names), validation and test sets normalised with the training split's channel
-    statistics. Images of several sizes need `size` (training batches hold one size); without it they are refused."""
-    sizes = {(s.height, s.width) for _, s in data.samples()}
-    if size is None and len(sizes) > 1:
-        raise InvalidInputError(
-            f"{data.source}: segmentation images of {len(sizes)} sizes; training batches need one size, so resize the "
-            "images and masks to one size first"
-        )
+    statistics. Images are resized to `size` where they differ from it; without `size`, images of several sizes are
+    resized to their median height and width (`data.input_shape`: training batches hold one size), and the
+    evaluation maps each prediction back to its image's own size (`report.evaluate_dense.predict_masks`)."""
+    if size is None and len({(s.height, s.width) for _, s in data.samples()}) > 1:
+        size = (data.input_shape[1], data.input_shape[2])
     mean, std = channel_stats(data.train)
     train = SegmentationSet(data.train, size=size, mean=mean, std=std, augment=augment)
     val, test = (SegmentationSet(part, size=size, mean=mean, std=std) for part in (data.val, data.test))
@@ -217,9 +221,11 @@ def detection_sets(data: DenseData, *, augment: Sequence[str] = ()) -> DenseSets
     return DenseSets(train, DetectionSet(data.val), DetectionSet(data.test))
 
 
-def dense_sets(data: DenseData, *, augment: Sequence[str] = ()) -> DenseSets:
-    """`segmentation_sets` or `detection_sets`, by the data's task."""
-    return (segmentation_sets if data.task == "segmentation" else detection_sets)(data, augment=augment)
+def dense_sets(data: DenseData, *, augment: Sequence[str] = (), size: int | tuple[int, int] | None = None) -> DenseSets:
+    """`segmentation_sets` (at `size`) or `detection_sets` (the detector resizes itself), by the data's task."""
+    if data.task == "segmentation":
+        return segmentation_sets(data, augment=augment, size=size)
+    return detection_sets(data, augment=augment)
 
 
 class DenseSets(NamedTuple):

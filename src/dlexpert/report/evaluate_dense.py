@@ -16,13 +16,14 @@ Segmentation:
 
 Detection: COCO `map`, `map50`, `map75`, AP by object size, `mar_100` and `ap/<class>`; `per_class` precision, recall
 and F1 at IoU 0.5 and score 0.5; `confusion` of boxes with a background row (false detections) and column (missed
-objects); `baseline.majority` one whole-image box of the most frequent class; the images with the most errors drawn
-with their true and predicted boxes.
+objects); `baseline.majority` one whole-image box of the most frequent class, `baseline.linear` colour blobs (a
+logistic regression on each pixel's RGB, its connected regions as boxes); the images with the most errors drawn with
+their true and predicted boxes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,28 +78,40 @@ def majority_masks(data: DenseData, samples: Sequence[DenseSample]) -> tuple[lis
     return [np.full((s.height, s.width), top, np.uint8) for s in samples], top
 
 
-def colour_masks(data: DenseData, samples: Sequence[DenseSample], *, seed: int) -> list[np.ndarray]:
-    """Each pixel of `samples` classified from its RGB alone by a logistic regression (scikit-learn) fitted on about
-    PIXELS_FOR_LOGISTIC labelled training pixels, drawn at random in equal numbers from every training image."""
+def colour_classifier(
+    samples: Sequence[DenseSample], truth_of: Callable[[DenseSample], np.ndarray], n_labels: int, *, seed: int
+) -> Any:
+    """A scikit-learn LogisticRegression from a pixel's RGB to its label (0..n_labels-1), fitted on about
+    PIXELS_FOR_LOGISTIC labelled pixels drawn at random in equal numbers from each of `samples` (`truth_of` gives a
+    sample's (H, W) labels; other values are not fitted); None when those pixels hold a single label."""
     from sklearn.linear_model import LogisticRegression
 
     rng = np.random.default_rng(seed)
-    per_image = -(-PIXELS_FOR_LOGISTIC // len(data.train))  # the same share of every image, never all of a big set
+    per_image = -(-PIXELS_FOR_LOGISTIC // len(samples))  # the same share of every image, never all of a big set
     rgb_parts, label_parts = [], []
-    for sample in data.train:
-        labels = mask_array(sample).ravel()
-        labelled = np.flatnonzero(labels < len(data.classes))
+    for sample in samples:
+        labels = truth_of(sample).ravel()
+        labelled = np.flatnonzero(labels < n_labels)
         pick = rng.choice(labelled, size=min(per_image, len(labelled)), replace=False)
-        rgb_parts.append(read_rgb(sample).reshape(-1, 3)[pick])
+        rgb_parts.append(_pixels(sample)[pick])
         label_parts.append(labels[pick])
-    rgb, labels = np.concatenate(rgb_parts).astype(np.float32) / 255, np.concatenate(label_parts)
+    rgb, labels = np.concatenate(rgb_parts), np.concatenate(label_parts)
     if len(np.unique(labels)) < 2:
+        return None
+    return LogisticRegression(max_iter=300).fit(rgb, labels)
+
+
+def colour_masks(data: DenseData, samples: Sequence[DenseSample], *, seed: int) -> list[np.ndarray]:
+    """Each pixel of `samples` classified from its RGB alone by `colour_classifier`, fitted on the training masks."""
+    clf = colour_classifier(data.train, mask_array, len(data.classes), seed=seed)
+    if clf is None:
         return majority_masks(data, samples)[0]
-    clf = LogisticRegression(max_iter=300).fit(rgb, labels)
-    return [
-        clf.predict(read_rgb(s).reshape(-1, 3).astype(np.float32) / 255).reshape(s.height, s.width).astype(np.uint8)
-        for s in samples
-    ]
+    return [clf.predict(_pixels(s)).reshape(s.height, s.width).astype(np.uint8) for s in samples]
+
+
+def _pixels(sample: DenseSample) -> np.ndarray:
+    """(H * W, 3) float32 RGB in [0, 1]: the colour classifier's input."""
+    return read_rgb(sample).reshape(-1, 3).astype(np.float32) / 255
 
 
 def segmentation_baselines(
@@ -307,10 +320,10 @@ def evaluate_detection(
     metrics |= {f"ap/{c}": float(v) for c, v in per_class_ap.items() if v is not None}
     confusion, per_class = _box_confusion(predicted, truth, classes)
     say("baselines")
-    baselines = _detection_baselines(data, truth, classes)
+    baselines = _detection_baselines(data, truth, classes, seed=seed)
     baselines.summary = [
         f"mAP {metrics.get('map', 0.0):.3f} vs {b.metrics.get('map', 0.0):.3f} for the {b.model}"
-        for b in (baselines.majority,)
+        for b in (baselines.majority, baselines.linear)
         if b is not None
     ]
     failures = _detection_failures(predicted, truth, data.test, confusion)
@@ -375,24 +388,87 @@ def _box_confusion(
     return Confusion(labels=[*classes, "background"], matrix=m.tolist()), rows
 
 
-def _detection_baselines(data: DenseData, truth: list[dict[str, np.ndarray]], classes: list[str]) -> Baselines:
-    """The floor: every test image gets one box, the whole image, of the most frequent training class."""
+def _detection_baselines(
+    data: DenseData, truth: list[dict[str, np.ndarray]], classes: list[str], *, seed: int
+) -> Baselines:
+    """Step 4's baselines for detection: the floor (one whole-image box of the most frequent training class per
+    test image) and colour blobs (`colour_blob_boxes`), scored like the model."""
     from .dense_metrics import detection_metrics
+
+    def headline(predicted: list[dict[str, np.ndarray]]) -> dict[str, float]:
+        m = detection_metrics(predicted, truth, classes)
+        return {k: float(m[k]) for k in ("map", "map50") if isinstance(m.get(k), float)}  # type: ignore[arg-type]
 
     counts = np.bincount(np.concatenate([s.labels for s in data.train]).astype(int), minlength=len(classes))
     top = int(counts.argmax())
     whole = [{"boxes": np.array([[0, 0, s.width, s.height]], np.float32), "scores": np.ones(1, np.float32),
               "labels": np.array([top])} for s in data.test]  # fmt: skip
-    m = detection_metrics(whole, truth, classes)
-    return Baselines(
-        majority=BaselineResult(
-            model="whole-image box of the most frequent class",
-            metrics={k: float(m[k]) for k in ("map", "map50") if isinstance(m.get(k), float)},  # type: ignore[arg-type]
-            how=f"one box per test image, the whole image, labelled {classes[top]!r} (the most frequent training "
-            "class): what knowing nothing about where objects are scores",
-        ),
-        skipped=["no learned simple detector (e.g. a sliding-window classifier) is fitted yet"],
+    majority = BaselineResult(
+        model="whole-image box of the most frequent class",
+        metrics=headline(whole),
+        how=f"one box per test image, the whole image, labelled {classes[top]!r} (the most frequent training class): "
+        "what knowing nothing about where objects are scores",
     )
+    clf = colour_classifier(data.train, box_pixel_labels, len(classes) + 1, seed=seed)
+    if clf is None:
+        return Baselines(majority=majority, skipped=["colour blobs: the training boxes hold no pixels to fit on"])
+    min_area = _smallest_blob(data.train)
+    blobs = [colour_blob_boxes(clf, s, min_area=min_area) for s in data.test]
+    n_pixels = min(PIXELS_FOR_LOGISTIC, sum(s.width * s.height for s in data.train))
+    linear = BaselineResult(
+        model="colour blobs (logistic regression on pixel colour)",
+        metrics=headline(blobs),
+        how=f"scikit-learn LogisticRegression on the RGB of up to {n_pixels:,} random training pixels (the central "
+        "half of each box as its class, pixels outside every box as background); each class's connected regions "
+        f"of at least {min_area} px (scipy.ndimage, after a 3x3 opening) become its boxes, scored by their mean "
+        "probability: what colour alone finds, with no shape and no context",
+    )
+    return Baselines(majority=majority, linear=linear)
+
+
+def box_pixel_labels(sample: DenseSample) -> np.ndarray:
+    """(H, W) pixel labels a detection sample's boxes imply for the colour baseline: 0 outside every box, 1 + the
+    class in the central half of each box (where its object is, whatever its shape), IGNORE_INDEX in the rest of a
+    box (object or background: unknown). Smaller boxes are drawn last, so an object in front keeps its centre."""
+    labels = np.zeros((sample.height, sample.width), np.uint8)
+    boxes = np.asarray(sample.boxes, np.float64).reshape(-1, 4)
+    for x0, y0, x1, y1 in boxes:
+        labels[int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))] = IGNORE_INDEX
+    for i in np.argsort(-(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])):
+        x0, y0, x1, y1 = boxes[i]
+        dx, dy = (x1 - x0) / 4, (y1 - y0) / 4
+        labels[int(y0 + dy) : int(np.ceil(y1 - dy)), int(x0 + dx) : int(np.ceil(x1 - dx))] = sample.labels[i] + 1
+    return labels
+
+
+def colour_blob_boxes(clf: Any, sample: DenseSample, *, min_area: int) -> dict[str, np.ndarray]:
+    """Boxes, scores and labels (0..K-1) of one image from `clf` (pixel colour to 0 = background or 1 + class): each
+    class's connected regions of at least `min_area` px after a 3x3 opening, scored by their mean probability."""
+    from scipy import ndimage
+
+    proba = clf.predict_proba(_pixels(sample)).reshape(sample.height, sample.width, -1)
+    guess = proba.argmax(-1)
+    boxes, scores, labels = [], [], []
+    for column, label in enumerate(clf.classes_):
+        if label == 0:
+            continue
+        regions, _ = ndimage.label(ndimage.binary_opening(guess == column))
+        for k, (rows, cols) in enumerate(ndimage.find_objects(regions), start=1):
+            inside = regions[rows, cols] == k
+            if inside.sum() >= min_area:
+                boxes.append([cols.start, rows.start, cols.stop, rows.stop])
+                scores.append(float(proba[rows, cols, column][inside].mean()))
+                labels.append(int(label) - 1)
+    return {"boxes": np.asarray(boxes, np.float32).reshape(-1, 4), "scores": np.asarray(scores, np.float32),
+            "labels": np.asarray(labels, np.int64)}  # fmt: skip
+
+
+def _smallest_blob(samples: Sequence[DenseSample]) -> int:
+    """The fewest pixels a colour blob needs to count as an object: a quarter of the 5th percentile of the training
+    boxes' areas (at least 4 px), so speckle is not an object and the small objects are."""
+    boxes = np.concatenate([np.asarray(s.boxes, np.float64).reshape(-1, 4) for s in samples])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return max(4, int(np.percentile(areas, 5) / 4)) if len(areas) else 4
 
 
 def _detection_failures(

@@ -45,6 +45,10 @@ figcaption { font-size: .85em; color: #555; margin-top: 4px; }
 """
 
 
+# The run's linear baseline shown beside its figures: the first of these metrics it has, with its label.
+BASELINE_KPIS = (("accuracy", "linear baseline"), ("miou", "colour baseline mIoU"), ("map", "colour baseline mAP"))
+
+
 def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
@@ -129,16 +133,13 @@ def render_report_html(facts: CardFacts, *, render_card: Callable[[CardFacts], s
             v = ev.metrics[key]
             shown = f"{100 * v:.2f}%" if key in {"accuracy", "f1_macro", "balanced_accuracy"} else f"{v:.4g}"
             kpis.append(f'<div class="kpi" data-metric="{key}"><b>{shown}</b>{html.escape(label)}</div>')
-    if ev.baseline.linear is not None and "accuracy" in ev.baseline.linear.metrics:
-        kpis.append(
-            f'<div class="kpi" data-metric="baseline_linear"><b>'
-            f"{100 * ev.baseline.linear.metrics['accuracy']:.2f}%</b>linear baseline</div>"
-        )
-    elif ev.baseline.linear is not None and "miou" in ev.baseline.linear.metrics:
-        kpis.append(
-            f'<div class="kpi" data-metric="baseline_linear"><b>'
-            f"{ev.baseline.linear.metrics['miou']:.3f}</b>colour baseline mIoU</div>"
-        )
+    linear = ev.baseline.linear
+    for key, label in BASELINE_KPIS:
+        if linear is not None and key in linear.metrics:
+            v = linear.metrics[key]
+            shown = f"{100 * v:.2f}%" if key == "accuracy" else f"{v:.3f}"
+            kpis.append(f'<div class="kpi" data-metric="baseline_linear"><b>{shown}</b>{label}</div>')
+            break
     rows = ev.latency["rows"] if ev.latency else []
     for r in rows:
         if r.get("latency_ms_p50") is not None:

@@ -469,7 +469,7 @@ def run(
     warnings = list(trained.warnings)
     if evaluation.deliverable is not None:  # said last, where it is seen; evaluation.json and the card say it too
         warnings.append(f"{evaluation.deliverable.reason}; the run ships it: {out / evaluation.deliverable.path}")
-    baseline = evaluation.baseline.linear or evaluation.baseline.majority  # detection has no linear baseline
+    baseline = evaluation.baseline.linear or evaluation.baseline.majority  # the floor where no linear one was fit
     return RunResult(out_dir=out, plan=trained.plan, decisions=trained.decisions, metrics=evaluation.metrics,
                      baseline_metrics=baseline.metrics if baseline else None, wall_time_s=time.perf_counter() - t0,
                      peak_rss_mb=result.peak_rss_mb, warnings=warnings)  # fmt: skip

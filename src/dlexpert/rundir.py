@@ -34,6 +34,7 @@ from .schema.run_config import RunConfig
 if TYPE_CHECKING:
     from .data import DataProfile
     from .data.dense import DenseProfile
+    from .data.forecast.profile import ForecastProfile
 
 __all__ = ["RunDir", "best_epoch"]
 
@@ -107,15 +108,18 @@ class RunDir:
             raise InvalidInputError(f"{self / self.CONFIG}: not a dlexpert run config (no `train` section)")
         return self._validate(self.CONFIG, RunConfig, config)
 
-    def profile(self) -> DataProfile | DenseProfile:
-        """profile.json: a `DenseProfile` for detection or segmentation data (it names its task), else a
-        `DataProfile`."""
+    def profile(self) -> DataProfile | DenseProfile | ForecastProfile:
+        """profile.json: a `DenseProfile` for detection or segmentation data, a `ForecastProfile` for series to
+        forecast (each names its task), else a `DataProfile`."""
         from .data import DataProfile
         from .data.dense import DenseProfile
+        from .data.forecast.profile import ForecastProfile
 
         data = self._json(self.PROFILE)
         if isinstance(data, dict) and data.get("task") in ("detection", "segmentation"):
             return self._validate(self.PROFILE, DenseProfile, data)
+        if isinstance(data, dict) and data.get("task") == "forecasting":
+            return self._validate(self.PROFILE, ForecastProfile, data)
         return self._validate(self.PROFILE, DataProfile, data)
 
     def evaluation(self) -> Evaluation:

@@ -30,6 +30,12 @@ def card(
     from ..rundir import RunDir
     from ..runs import load_run_config
 
+    if (run_dir / RunDir.EVALUATION).is_file() and (run_dir / RunDir.DECISIONS).is_file():
+        from ..report.card_forecast import write_forecast_card
+
+        if RunDir(run_dir).decisions().forecast is not None:  # a forecasting run: its own card, no report.html yet
+            err_console.print(f"wrote {write_forecast_card(run_dir)}", markup=False)
+            return
     load_run_config(run_dir)  # not a run directory: one line, exit 2 (with --check too)
     if check:
         problems = verify_card(run_dir)

@@ -11,6 +11,7 @@ from ._common import err_console, handle_errors
 if TYPE_CHECKING:
     from ..data import DataProfile
     from ..data.dense import DenseProfile
+    from ..data.forecast.profile import ForecastProfile
 
 
 @handle_errors
@@ -25,13 +26,24 @@ def profile(
     image_size: int = typer.Option(64, "--image-size", min=4, help="Largest image side (smaller images keep theirs)."),
     dropna: bool = typer.Option(False, "--dropna", help="Drop table rows with missing values instead of failing."),
     fmt: str = typer.Option("json", "--format", help="json: the DataProfile on stdout; text: a summary."),
+    horizon: int | None = typer.Option(
+        None, "--horizon", min=1, help="Profile series to forecast this many steps ahead (a long or wide table)."
+    ),
+    freq: str | None = typer.Option(None, "--freq", help="Forecasting: the series' frequency (D, W, MS, QS, YS, h)."),
 ) -> None:
-    """Profile a dataset; problems found are listed and map to the problem table's keys."""
+    """Profile a dataset; problems found are listed and map to the problem table's keys. With --horizon (or the
+    built-in `store-sales`) the table is read as series to forecast."""
     from ..data import profile_dataset
     from ..data.dense import is_dense_source, load_dense, profile_dense
+    from ..data.forecast import is_forecast_builtin, load_forecast
+    from ..data.forecast.profile import profile_forecast
 
-    if is_dense_source(src):
-        p: DataProfile | DenseProfile = profile_dense(load_dense(src, test=test))
+    if horizon is not None or freq is not None or is_forecast_builtin(src):
+        p: DataProfile | DenseProfile | ForecastProfile = profile_forecast(
+            load_forecast(src, horizon=horizon, test=test, target=target, freq=freq)
+        )
+    elif is_dense_source(src):
+        p = profile_dense(load_dense(src, test=test))
     else:
         p = profile_dataset(src, target=target, test=test, image_size=image_size, dropna=dropna)
     if fmt == "json":

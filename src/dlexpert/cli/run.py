@@ -27,14 +27,37 @@ def run(
     auto_remedy: bool = typer.Option(
         False, "--auto-remedy", help="On NaN/Inf roll back, cut the LR 10x and clip; stop early on clear overfitting."
     ),
+    horizon: int | None = typer.Option(
+        None, "--horizon", min=1, help="Forecasting: steps to forecast (else the task's words, or --test's length)."
+    ),
+    freq: str | None = typer.Option(None, "--freq", help="Forecasting: the series' frequency (D, W, MS, QS, YS, h)."),
+    id_col: str | None = typer.Option(None, "--id-col", help="Forecasting: the series id column of a long table."),
+    time_col: str | None = typer.Option(None, "--time-col", help="Forecasting: the time column."),
 ) -> None:
-    """The whole job from a task spec and data to an evaluated model with its model card and HTML report."""
+    """The whole job from a task spec and data to an evaluated model with its model card and HTML report.
+
+    A forecasting task (or the built-in `store-sales`) backtests statsforecast's baselines and dlexpert's deep
+    forecasters on the same rolling origins and ships the winner."""
+    from ..forecast.run import is_forecasting, run_forecast
     from ..pipeline import run as run_job
     from ..rundir import RunDir
     from ..schema import load_task
     from ..schema.evaluation import headline_metric
 
-    r = run_job(load_task(task), data=data, out_dir=out, target=target, test=test, dropna=dropna, epochs=epochs,
+    spec = load_task(task)
+    if is_forecasting(spec, data):
+        fr = run_forecast(spec, data=data, out_dir=out, horizon=horizon, test=test, target=target, id_col=id_col,
+                          time_col=time_col, freq=freq, seed=seed, epochs=epochs, monitor=monitor,
+                          progress=lambda m: err_console.print(m, markup=False, highlight=False))  # fmt: skip
+        if fmt == "json":
+            typer.echo((out / RunDir.EVALUATION).read_text())
+            return
+        f = fr.outcome.section
+        err_console.print(f"shipped {f.shipped}: test MASE {fr.evaluation.metrics['mase']:.3f}; {f.reason}; "
+                          f"{fr.wall_time_s:.0f} s wall; run dir {out} (evaluation.json, forecasts.csv, "
+                          "MODEL_CARD.md)", markup=False, highlight=False)  # fmt: skip
+        return
+    r = run_job(spec, data=data, out_dir=out, target=target, test=test, dropna=dropna, epochs=epochs,
                 seed=seed, hardware=hardware, monitor=monitor, auto_remedy=auto_remedy)  # fmt: skip
     for w in r.warnings:
         err_console.print(f"[yellow]warning:[/] {w}", markup=True)

@@ -12,7 +12,7 @@ are imported only when a function needs them.
 from __future__ import annotations
 
 # Importing the family modules registers their builders.
-from . import cnn1d, fcos, mlp, rnn, small_resnet, transformer, unet
+from . import cnn1d, fcos, forecast, mlp, rnn, small_resnet, transformer, unet
 from ._build import build
 from ._info import count_parameters, describe, find_head
 from ._registry import (
@@ -36,7 +36,7 @@ from .pretrained import (
 )
 from .text import MINILM_HUB_ID, TextClassifier, create_text_classifier, tokenize
 
-del cnn1d, fcos, mlp, rnn, small_resnet, transformer, unet
+del cnn1d, fcos, forecast, mlp, rnn, small_resnet, transformer, unet
 
 __all__ = [
     "ADAPTATION_METHODS",

@@ -36,6 +36,7 @@ from .evaluate import environment, evaluate_run, file_sha256, load_evaluation
 if TYPE_CHECKING:
     from ..data import DataProfile
     from ..data.dense import DenseProfile
+    from ..data.forecast.profile import ForecastProfile
 
 __all__ = ["CardFacts", "gather_facts", "render_card", "verify_card", "write_model_card"]
 
@@ -88,7 +89,7 @@ class CardFacts:
     evaluation_sha256: str
     task: dict[str, Any] = field(default_factory=dict)
     plan: Plan | None = None
-    profile: DataProfile | DenseProfile | None = None
+    profile: DataProfile | DenseProfile | ForecastProfile | None = None
     diagnosis: Diagnosis | None = None  # computed from the run's logs now
     actions: list[dict[str, Any]] = field(default_factory=list)  # auto-remedy actions taken during training
     bench: dict[str, Any] | None = None
@@ -247,7 +248,7 @@ def _md_escape(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _table(header: list[str], rows: list[list[Any]]) -> str:
+def md_table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     lines += ["| " + " | ".join(_md_escape(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
@@ -395,7 +396,7 @@ def _details(f: CardFacts) -> str:
         ["Plan's architecture", (f.plan.modelDesign.architecture if f.plan else None) or "-"],
         ["License", f"{_license(f)} (set by the model owner; pretrained weights keep their own license)"],
     ]
-    return "## Model details\n\n" + _table(["Property", "Value"], rows)
+    return "## Model details\n\n" + md_table(["Property", "Value"], rows)
 
 
 def _uses(f: CardFacts) -> str:
@@ -594,11 +595,12 @@ def _training(f: CardFacts) -> str:
         f"test ({_split_text(ev.data.get('split') or data.split)})."
     )
     from ..data.dense import DenseProfile
+    from ..data.forecast.profile import ForecastProfile
 
     profile, counts, layout = f.profile, {}, None
     if isinstance(profile, DenseProfile):
         counts = profile.objects_per_class
-    elif profile is not None:
+    elif profile is not None and not isinstance(profile, ForecastProfile):
         counts, layout = profile.class_counts, profile.layout
     what = {"detection": "Boxes per class", "segmentation": "Images showing each class"}.get(ev.task, "Class counts")
     if counts:
@@ -639,7 +641,7 @@ def _training(f: CardFacts) -> str:
                 f"({_num(tr.get('samples_per_sec_median'), '.0f')} samples/s median)",
             ],
         ]
-    lines.append(_table(["Setting", "Value"], rows))
+    lines.append(md_table(["Setting", "Value"], rows))
     adjusted = f.plan.decisions.notes if f.plan and f.plan.decisions else []
     if adjusted:
         lines += ["", "Adjusted for this data after planning:", "", *[f"- {_md_escape(n)}" for n in adjusted]]
@@ -709,7 +711,7 @@ def _evaluation(f: CardFacts) -> str:
         "",
     ]
     rows = [[n, _pct(m[k]) if k in PERCENT_DISPLAY else _num(m[k], ".4f")] for k, n in _result_rows() if k in m]
-    lines.append(_table(["Metric", "Value"], rows))
+    lines.append(md_table(["Metric", "Value"], rows))
     exp = ev.expected or {}
     if exp.get("plan_accuracy"):
         lines += ["", f"The plan expected: {exp['plan_accuracy']}."]
@@ -725,7 +727,7 @@ def _evaluation(f: CardFacts) -> str:
     brow += [[x.model, _score(key, x.metrics.get(key)), val(x.val_accuracy), x.how]
              for x in (b.majority, b.linear, *b.strong) if x is not None]  # fmt: skip
     brow += [[f"published: {p.model}", f"{p.value:g}%", "-", p.source] for p in b.public]
-    lines.append(_table(["Model", f"Test {name}", "Validation accuracy", "How / source"], brow))
+    lines.append(md_table(["Model", f"Test {name}", "Validation accuracy", "How / source"], brow))
     lines += ["", *[f"- {s}" for s in [*b.summary, *b.skipped]]]
     dense = _DENSE_PER_CLASS.get(ev.task)
     if ev.per_class and dense is not None:
@@ -733,11 +735,11 @@ def _evaluation(f: CardFacts) -> str:
         lines += ["", f"### Per class ({title})", ""]
         rows = [[c.name, str(c.support), _num(m.get(f"{prefix}{c.name}"), ".3f"), _num(c.precision, ".3f"),
                  _num(c.recall, ".3f"), _num(c.f1, ".3f")] for c in ev.per_class]  # fmt: skip
-        lines.append(_table(["Class", unit, score, "Precision", "Recall", "F1"], rows))
+        lines.append(md_table(["Class", unit, score, "Precision", "Recall", "F1"], rows))
     elif ev.per_class:
         lines += ["", "### Per class", ""]
         lines.append(
-            _table(
+            md_table(
                 ["Class", "Support", "Precision", "Recall", "F1", "AUROC"],
                 [
                     [
@@ -769,7 +771,7 @@ def _evaluation(f: CardFacts) -> str:
             "",
         ]
         lines.append(
-            _table(
+            md_table(
                 ["#", "Sample", "True", "Predicted", "Confidence", "P(true)"],
                 [
                     [w.index, w.id or "-", w.true, w.predicted, f"{w.confidence:.3f}", f"{w.true_probability:.3f}"]
@@ -781,7 +783,7 @@ def _evaluation(f: CardFacts) -> str:
         lines += ["", "### Latency", ""]
         lat = ev.latency
         lines.append(
-            _table(
+            md_table(
                 ["Backend", "Batch", "p50 ms", "p95 ms", "Samples/s"],
                 [
                     [
@@ -814,7 +816,7 @@ def _evaluation(f: CardFacts) -> str:
         bench = f.bench or {}
         lines += ["", f"Every backend, from `dlexpert bench` (bench.json, {bench.get('threads')} thread(s)):", ""]
         lines.append(
-            _table(
+            md_table(
                 ["Backend", "Batch", "p50 ms", "p95 ms", "Samples/s", "max abs diff vs eager"],
                 [
                     [r["backend"], r["batch_size"], _num(r["latency_ms_p50"]), _num(r.get("latency_ms_p95")),
@@ -828,7 +830,7 @@ def _evaluation(f: CardFacts) -> str:
     if f.variants:
         lines += ["", "### Variants", ""]
         lines.append(
-            _table(
+            md_table(
                 ["Variant", "Files", "Size", "Accuracy (change)", "p50 ms, batch 1 (speed-up)"],
                 [
                     [v["name"], ", ".join(v["files"]) or "-", _mb(v["bytes"]), *_variant_figures(v["report"])]
@@ -864,7 +866,7 @@ def _environment(f: CardFacts) -> str:
         ["Accelerator", env.get("accelerator") or "none (CPU)"],
     ]
     rows += [[k, v] for k, v in versions.items()]
-    return "## Environment (of the evaluation)\n\n" + _table(["Component", "Version"], rows)
+    return "## Environment (of the evaluation)\n\n" + md_table(["Component", "Version"], rows)
 
 
 def _sources(f: CardFacts) -> str:

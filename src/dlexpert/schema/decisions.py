@@ -32,6 +32,7 @@ __all__ = [
     "Deployment",
     "Estimates",
     "Fallback",
+    "ForecastPlan",
     "ModelRecord",
     "TrainingChoice",
     "read_decisions",
@@ -161,6 +162,19 @@ class Fallback(_Frozen):
     fetch_command: str | None = None  # how to make the first choice possible (e.g. download its weights)
 
 
+class ForecastPlan(_Frozen):
+    """What a forecasting run carries out (issue 16): the candidates backtested on the same rolling origins, how the
+    winner is chosen, the deep forecasters' recipe, and the plan's own model when the run does not train it."""
+
+    baselines: list[str]  # statsforecast models
+    deep: list[str]  # dlexpert's global forecasters (the model registry)
+    backtest_windows: int
+    window: int  # past values a deep forecaster reads
+    selection: str
+    recipe: str
+    replaces: str | None = None
+
+
 class Decisions(_Frozen):
     """The plan's decisions as values: the model, the recipe, the estimates, and any fallback."""
 
@@ -172,6 +186,7 @@ class Decisions(_Frozen):
     task: TaskChoice | None = None
     fallback: Fallback | None = None
     notes: list[str] = Field(default_factory=list)  # data-driven adjustments made after planning, one line each
+    forecast: ForecastPlan | None = None  # a forecasting run: what it backtests and ships
 
 
 def read_decisions(path: str | Path) -> Decisions:

@@ -12,12 +12,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .forecast import ForecastSection
+
 EVALUATION_SCHEMA_VERSION = 1
 
 
 def headline_metric(task: str) -> tuple[str, str]:
     """(`metrics` key, name) of the figure a task is summarised and weighed against its baselines by."""
-    return {"segmentation": ("miou", "mIoU"), "detection": ("map", "mAP")}.get(task, ("accuracy", "accuracy"))
+    named = {"segmentation": ("miou", "mIoU"), "detection": ("map", "mAP"), "forecasting": ("mase", "MASE")}
+    return named.get(task, ("accuracy", "accuracy"))
 
 
 class _Strict(BaseModel):
@@ -199,6 +202,9 @@ class Evaluation(_Strict):
     failures: Failures | None = None
     latency: dict[str, Any] | None = Field(None, description="Eager batch-1 and batched timings from `bench`.")
     expected: dict[str, Any] | None = Field(None, description="The plan's expected accuracy and the task's target.")
+    forecast: ForecastSection | None = Field(
+        None, description="Forecasting: every candidate's backtest and test errors, what ships and why, per series."
+    )
     figures: dict[str, str] = Field(default_factory=dict, description="PNG figures, relative to the run dir.")
     warnings: list[str] = Field(default_factory=list)
     environment: dict[str, Any] = Field(default_factory=dict)

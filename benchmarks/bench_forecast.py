@@ -1,0 +1,104 @@
+"""Forecasting end to end on real series nobody on the project made (issue 16): `dlexpert run` on each dataset of
+benchmarks/forecast_data (sktime, vega_datasets, aeon's M1 yearly, statsmodels; see its SOURCE.md), the last H points
+of every series held out, beside statsforecast's SeasonalNaive, AutoETS and AutoARIMA fitted by the same run.
+
+Per dataset: every candidate's backtest and test MASE (mean over series), what shipped, its test MASE, the share of
+series where it beats seasonal naive, and the wall time of the whole run. Then, per part: the shipped model's mean MASE
+over the datasets against AutoETS's, and the share of all series below seasonal naive. Targets (issue 16): the
+shipped MASE <= AutoETS's on average over the sets; MASE below seasonal naive on >= 80% of series; <= 5 min a run.
+
+The `tune` part is for tuning; the `heldout` part (a different source collection) is run once, untuned.
+
+    python benchmarks/bench_forecast.py [--part tune|heldout|all] [--only NAME,...] [--threads 2] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dlexpert.forecast.run import run_forecast
+from dlexpert.schema import parse_task
+
+CORPUS = Path(__file__).parent / "forecast_data"
+SHOWN = ("SeasonalNaive", "AutoETS", "AutoARIMA", "dlinear", "nbeats", "lstm")
+
+
+def run_one(entry: dict, out: Path, seed: int) -> dict:
+    spec = parse_task({"task": {"type": "forecasting", "domain": "time-series",
+                                "specificTask": f"forecast {entry['description']}"},
+                       "constraints": {"computeResources": "CPU, 2 cores"}})  # fmt: skip
+    t = time.perf_counter()
+    r = run_forecast(spec, data=str(CORPUS / entry["file"]), out_dir=out, horizon=entry["horizon"],
+                     freq=entry["freq"], seed=seed, monitor=True)  # fmt: skip
+    wall = time.perf_counter() - t
+    f = r.evaluation.forecast
+    assert f is not None
+    by = {c.model: c for c in f.candidates}
+    ensemble = next(c for c in f.candidates if c.kind == "ensemble")
+    return {
+        "name": entry["name"], "part": entry["part"], "n_series": len(f.per_series), "h": f.horizon,
+        "scores": {name: (by[name].backtest["mase"], by[name].test["mase"]) for name in SHOWN if name in by}
+        | {"ensemble": (ensemble.backtest["mase"], ensemble.test["mase"])},
+        "shipped": f.shipped, "mase": r.evaluation.metrics["mase"],
+        "below_naive": [s.mase < s.seasonal_naive_mase for s in f.per_series],
+        "wall": wall,
+    }  # fmt: skip
+
+
+def print_rows(rows: list[dict]) -> None:
+    head = f"{'dataset':<16}{'n':>4}{'H':>4} " + "".join(f"{n[:13]:>14}" for n in (*SHOWN, "ensemble"))
+    print(head + f" {'shipped':<22}{'MASE':>7}{'<snaive':>8}{'wall':>7}")
+    for r in rows:
+        cells = "".join(
+            f"{f'{r['scores'][n][0]:.2f}/{r['scores'][n][1]:.2f}':>14}" if n in r["scores"] else f"{'-':>14}"
+            for n in (*SHOWN, "ensemble")
+        )
+        shipped = r["shipped"] if len(r["shipped"]) <= 21 else r["shipped"][:18] + "..."
+        print(f"{r['name']:<16}{r['n_series']:>4}{r['h']:>4} {cells} {shipped:<22}{r['mase']:>7.3f}"
+              f"{np.mean(r['below_naive']):>8.0%}{r['wall']:>6.0f}s")  # fmt: skip
+
+
+def summary(rows: list[dict], part: str) -> None:
+    mine = np.mean([r["mase"] for r in rows])
+    ets = np.mean([r["scores"]["AutoETS"][1] for r in rows])
+    naive = np.mean([r["scores"]["SeasonalNaive"][1] for r in rows])
+    below = np.concatenate([r["below_naive"] for r in rows])
+    deep_shipped = sum(r["shipped"] in ("dlinear", "nbeats", "lstm") for r in rows)
+    print(f"{part}: {len(rows)} datasets, {len(below)} series; mean test MASE shipped {mine:.3f} vs AutoETS {ets:.3f} "
+          f"vs seasonal naive {naive:.3f}; shipped MASE below seasonal naive on {below.mean():.1%} of series "
+          f"(target >= 80%); a deep model shipped on {deep_shipped}; slowest run {max(r['wall'] for r in rows):.0f} s")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", default="tune", choices=("tune", "heldout", "all"))
+    ap.add_argument("--only", default=None, help="comma-separated dataset names")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--keep", type=Path, default=None, help="keep the run folders here")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    corpus = json.loads((CORPUS / "corpus.json").read_text())
+    entries = [e for e in corpus["datasets"] if args.part in ("all", e["part"])]
+    if args.only:
+        entries = [e for e in entries if e["name"] in args.only.split(",")]
+    print("cells: backtest MASE / test MASE (mean over series); <snaive: share of series below seasonal naive")
+    rows: dict[str, list[dict]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.keep or Path(tmp)
+        for e in entries:
+            rows.setdefault(e["part"], []).append(run_one(e, root / e["name"], args.seed))
+            print_rows(rows[e["part"]][-1:])
+    for part, part_rows in rows.items():
+        summary(part_rows, part)
+
+
+if __name__ == "__main__":
+    main()

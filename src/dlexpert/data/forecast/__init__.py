@@ -1,0 +1,164 @@
+"""Forecasting data: long (`unique_id, ds, y`) or wide tables, and the built-in `store-sales`, split in time: the last
+`horizon` points of every series are the test part unless `--test` holds them (issue 16).
+
+Importing this package does not import torch; reading a table needs pandas (the `train` extra).
+
+Example:
+    >>> data = load_forecast("store-sales")
+    >>> data.freq, data.season, data.horizon, len(data.train), len(data.test[0])
+    ('D', 7, 28, 6, 28)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import InvalidInputError
+from ._builtin import BUILTINS, builtin_series
+from ._read import horizon_from_text, infer_frequency, read_table, series_from_table
+from ._types import ForecastData, Series, window_length
+
+__all__ = [
+    "BUILTINS",
+    "ForecastData",
+    "Series",
+    "horizon_from_text",
+    "is_forecast_builtin",
+    "load_forecast",
+    "window_length",
+]
+
+
+def is_forecast_builtin(src: str | os.PathLike[str]) -> bool:
+    return str(src) in BUILTINS
+
+
+def load_forecast(
+    src: str | os.PathLike[str],
+    *,
+    horizon: int | None = None,
+    test: str | os.PathLike[str] | None = None,
+    text: str | None = None,
+    id_col: str | None = None,
+    time_col: str | None = None,
+    target: str | None = None,
+    freq: str | None = None,
+) -> ForecastData:
+    """Series split in time. The horizon is `horizon`, else the one `text` (the task spec's words) states ("next 28
+    days"), else the points per series in `test`, else the built-in's own; `test` holds the points that follow each
+    series, else the last `horizon` points of each are held out.
+
+    Raises:
+        InvalidInputError: one line naming the file, series, row or timestamp: an unreadable table, time going
+            backwards, a duplicated timestamp, a gap, a missing value, no horizon, a horizon longer than a history, a
+            series shorter than two seasons, test points that do not follow their series.
+    """
+    where = str(src)
+    if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1):
+        raise InvalidInputError(f"--horizon must be a whole number of steps, at least 1; got {horizon!r}")
+    if is_forecast_builtin(src):
+        layout, series, default_horizon, freq = "builtin", *builtin_series(str(src))
+    else:
+        df = read_table(Path(src))
+        layout, series = series_from_table(df, where=where, id_col=id_col, time_col=time_col, target=target)
+        default_horizon = None
+    freq_name, season = infer_frequency(series, where=where, freq=freq)
+    test_series: list[Series] | None = None
+    if test is not None:
+        _, test_series = series_from_table(read_table(Path(test)), where=str(test), id_col=id_col, time_col=time_col,
+                                           target=target)  # fmt: skip
+    h, h_source = _horizon(horizon, text, test_series, default_horizon, freq=freq_name, where=where)
+    if test_series is None:
+        train, held = _hold_out(series, h, where=where)
+        test_source = f"the last {h} points of each series"
+    else:
+        train, held = series, _align_test(series, test_series, h, where=str(test), freq=freq_name)
+        test_source = str(test)
+    _check_lengths(train, h, season, where=where)
+    split = {"by": "time", "horizon": h, "test": str(test) if test is not None else f"last {h} points"}
+    return ForecastData(source=where, format=layout, freq=freq_name, season=season, horizon=h, horizon_source=h_source,
+                        train=train, test=held, version=_version(train, held), test_source=test_source,
+                        split=split)  # fmt: skip
+
+
+def _horizon(
+    given: int | None, text: str | None, test: list[Series] | None, default: int | None, *, freq: str, where: str
+) -> tuple[int, str]:
+    if given is not None:
+        return given, "--horizon"
+    stated = horizon_from_text(text, freq=freq) if text else None
+    if stated is not None:
+        return stated[0], f"the task: {stated[1]!r}"
+    if test is not None:
+        lengths = {len(s) for s in test}
+        if len(lengths) > 1:
+            raise InvalidInputError(f"--test: series hold {sorted(lengths)[:5]} points; the horizon is the points per "
+                                    "series, so give every series the same number, or pass --horizon")  # fmt: skip
+        return lengths.pop(), "--test (points per series)"
+    if default is not None:
+        return default, "the built-in's horizon"
+    raise InvalidInputError(f"{where}: no forecast horizon: pass --horizon N (steps), say it in the task "
+                            "(specificTask: 'forecast the next 28 days'), or give --test with the points to "
+                            "forecast")  # fmt: skip
+
+
+def _hold_out(series: list[Series], h: int, *, where: str) -> tuple[list[Series], list[Series]]:
+    short = next((s for s in series if len(s) <= h), None)
+    if short is not None:
+        raise InvalidInputError(f"{where}: series {short.id!r} has {len(short)} points; holding out a horizon of {h} "
+                                "leaves no history (shorten the horizon, or drop the series)")  # fmt: skip
+    train = [Series(s.id, s.time[:-h], s.values[:-h]) for s in series]
+    return train, [Series(s.id, s.time[-h:], s.values[-h:]) for s in series]
+
+
+def _align_test(train: list[Series], test: list[Series], h: int, *, where: str, freq: str) -> list[Series]:
+    """Each training series' test points, in the training order: the first `h` of them, starting one step after the
+    series ends."""
+    import pandas as pd
+
+    by_id = {s.id: s for s in test}
+    missing = [s.id for s in train if s.id not in by_id]
+    if missing:
+        raise InvalidInputError(f"{where}: no test points for series {missing[0]!r} ({len(missing)} series missing)")
+    held = []
+    for s in train:
+        t = by_id[s.id]
+        if len(t) < h:
+            raise InvalidInputError(f"{where}: series {s.id!r} has {len(t)} test points; the horizon is {h}")
+        if freq == "step":
+            expected = s.time[-1] + 1
+        else:
+            expected = (pd.Timestamp(s.time[-1]) + pd.tseries.frequencies.to_offset(freq)).to_datetime64()
+        if t.time[0] <= s.time[-1]:
+            raise InvalidInputError(f"{where}: series {s.id!r}: test time {t.time[0]} is inside the training data "
+                                    f"(which ends at {s.time[-1]}): the test would leak")  # fmt: skip
+        if t.time[0] != expected:
+            raise InvalidInputError(f"{where}: series {s.id!r}: test points start at {t.time[0]}; expected {expected}, "
+                                    "one step after the training data ends")  # fmt: skip
+        held.append(Series(t.id, t.time[:h], t.values[:h]))
+    return held
+
+
+def _check_lengths(train: list[Series], h: int, season: int, *, where: str) -> None:
+    """Every history at least as long as the horizon, and two seasons long when there is a season (the seasonal
+    models need two full cycles to estimate one; Hyndman & Athanasopoulos, FPP3, Sec. 8.3)."""
+    shortest = min(train, key=len)
+    if len(shortest) < h:
+        raise InvalidInputError(f"{where}: series {shortest.id!r} has {len(shortest)} training points, fewer than the "
+                                f"horizon {h}; shorten the horizon or drop the series")  # fmt: skip
+    if season > 1 and len(shortest) < 2 * season:
+        raise InvalidInputError(f"{where}: series {shortest.id!r} has {len(shortest)} training points, under two "
+                                f"seasons ({2 * season} at period {season}); seasonal models cannot be fitted: drop "
+                                "the short series, or aggregate the data to a coarser frequency first")  # fmt: skip
+
+
+def _version(train: list[Series], test: list[Series]) -> str:
+    h = hashlib.sha256()
+    for s in (*train, *test):
+        h.update(s.id.encode())
+        h.update(np.ascontiguousarray(s.time).tobytes() + np.ascontiguousarray(s.values).tobytes())
+    return h.hexdigest()

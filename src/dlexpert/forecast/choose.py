@@ -1,0 +1,207 @@
+"""Model choice by rolling-origin backtest (issue 16): statsforecast's baselines, the deep forecasters and an
+ensemble are scored on the same windows at the end of the training data; the run ships the lowest backtest MASE.
+A deep model that loses to AutoETS there is never shipped (Hyndman & Athanasopoulos, FPP3, Sec. 5.10 and 13.4;
+Makridakis et al. 2018, "Statistical and Machine Learning forecasting methods", PLOS ONE: simple statistical
+methods often win on short series).
+
+Backtest: `windows` origins one horizon apart, the last one a horizon before the training data ends. The
+statistical models are refitted at every origin; each deep model is trained once on the data before the first origin
+and forecasts every window from the values before it. Then every candidate is fitted on the whole training data (the
+deep ones trained again) and scored on the test horizon; the ensemble averages the three best single candidates of
+the backtest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..data.forecast import ForecastData
+from ..schema.forecast import CandidateScore, ForecastSection, SeriesScore
+from .deep import DEEP_MODELS, DeepForecaster, train_deep
+from .metrics import POINT_METRICS, interval_scores, mase_scale, set_errors
+
+MAX_WINDOWS = 3
+ENSEMBLE_SIZE = 3
+SEASONAL_NAIVE, AUTO_ETS = "SeasonalNaive", "AutoETS"
+
+
+@dataclass
+class Candidate:
+    name: str
+    kind: str  # baseline | deep | ensemble
+    backtest: list[list[np.ndarray]]  # [window][series]
+    final: list[np.ndarray] | None = None  # [series], the test-horizon forecast
+    intervals: dict[str, list[np.ndarray]] | None = None
+    members: tuple[str, ...] = ()
+    run_dir: Path | None = None
+    fit_s: float = 0.0
+
+
+@dataclass
+class ForecastOutcome:
+    section: ForecastSection
+    metrics: dict[str, float]
+    forecasts: dict[str, list[np.ndarray]]  # every candidate's test-horizon forecast, [series]
+    intervals: dict[str, list[np.ndarray]] | None  # the shipped model's "lo-80", "hi-80"... bounds, [series]
+    deep: dict[str, DeepForecaster]  # the final fits
+
+
+def backtest_windows(data: ForecastData) -> int:
+    """Rolling origins that leave every series at least two seasons (and a horizon) of history before the first."""
+    need = max(2 * data.season, data.horizon + 1, 3)
+    room = (min(len(s) for s in data.train) - need) // data.horizon
+    return int(max(1, min(MAX_WINDOWS, room)))
+
+
+def forecast_and_choose(
+    data: ForecastData, *, out_dir: Path, seed: int = 0, deep_models: Sequence[str] = DEEP_MODELS,
+    epochs: int | None = None, monitor: bool = True, say: Callable[[str], None] = lambda _: None,
+) -> ForecastOutcome:  # fmt: skip
+    """Backtest every candidate, choose, fit the candidates on the whole training data and score them on the test;
+    `epochs` overrides the deep forecasters' step budget."""
+    from . import stats
+
+    k, h = backtest_windows(data), data.horizon
+    cuts = [[len(s) - (k - w) * h for s in data.train] for w in range(k)]  # each window's origin in each series
+    say(f"backtest: {k} window(s) of {h} at the end of {len(data.train)} series")
+    candidates = [Candidate(name, "baseline", fc, fit_s=s) for name, (fc, s) in stats.backtest(data, k).items()]
+    for name in deep_models:
+        say(f"backtest: training {name}")
+        t = time.perf_counter()
+        early = [s.values[:cut] for s, cut in zip(data.train, cuts[0], strict=True)]
+        model = train_deep(name, early, horizon=h, season=data.season, out_dir=out_dir / "models" / name / "backtest",
+                           seed=seed, monitor=monitor, epochs=epochs)  # fmt: skip
+        windows = [
+            model.predict([s.values[:cut] for s, cut in zip(data.train, cuts[w], strict=True)]) for w in range(k)
+        ]
+        candidates.append(Candidate(name, "deep", windows, fit_s=time.perf_counter() - t))
+    truth = [[s.values[cut : cut + h] for s, cut in zip(data.train, cuts[w], strict=True)] for w in range(k)]
+    scales = [[mase_scale(s.values[:cut], data.season) for s, cut in zip(data.train, cuts[w], strict=True)]
+              for w in range(k)]  # fmt: skip
+    scored = {c.name: _backtest_score(c.backtest, truth, scales) for c in candidates}
+    ensemble = _ensemble(candidates, scored)
+    candidates.append(ensemble)
+    scored[ensemble.name] = _backtest_score(ensemble.backtest, truth, scales)
+    shipped = min(candidates, key=lambda c: scored[c.name]["mase"])
+
+    say("final fit on the whole training data")
+    deep: dict[str, DeepForecaster] = {}
+    for name, (fc, seconds) in stats.forecast(data).items():
+        c = next(c for c in candidates if c.name == name)
+        c.final, c.intervals = fc["mean"], {k_: v for k_, v in fc.items() if k_ != "mean"}
+        c.fit_s += seconds
+    for c in candidates:
+        if c.kind == "deep":
+            t = time.perf_counter()
+            model = train_deep(c.name, [s.values for s in data.train], horizon=h, season=data.season,
+                               out_dir=out_dir / "models" / c.name / "final", seed=seed, monitor=monitor,
+                               epochs=epochs)  # fmt: skip
+            c.final, c.run_dir = model.predict([s.values for s in data.train]), model.out_dir
+            c.fit_s += time.perf_counter() - t
+            deep[c.name] = model
+    by_name = {c.name: c for c in candidates}
+    ensemble.final = _mean([by_name[m].final for m in ensemble.members])  # type: ignore[misc]
+    return _outcome(data, candidates, scored, shipped, k, out_dir, deep)
+
+
+def _backtest_score(
+    forecasts: list[list[np.ndarray]], truth: list[list[np.ndarray]], scales: list[list[float]]
+) -> dict[str, float]:
+    per_window = [set_errors(f, t, s)[0] for f, t, s in zip(forecasts, truth, scales, strict=True)]
+    return {m: float(np.mean([w[m] for w in per_window])) for m in POINT_METRICS}
+
+
+def _ensemble(candidates: list[Candidate], scored: dict[str, dict[str, float]]) -> Candidate:
+    """The mean of the ENSEMBLE_SIZE best single candidates by backtest MASE (forecast combination: Makridakis et al.
+    2020, the M4 competition, Sec. 4: combinations beat most single methods)."""
+    best = sorted(candidates, key=lambda c: scored[c.name]["mase"])[:ENSEMBLE_SIZE]
+    members = tuple(c.name for c in best)
+    windows = [_mean([c.backtest[w] for c in best]) for w in range(len(best[0].backtest))]
+    return Candidate(f"Ensemble({', '.join(members)})", "ensemble", windows, members=members)
+
+
+def _mean(forecasts: list[list[np.ndarray]]) -> list[np.ndarray]:
+    return [np.mean(np.stack(parts), axis=0) for parts in zip(*forecasts, strict=True)]
+
+
+def _outcome(
+    data: ForecastData, candidates: list[Candidate], scored: dict[str, dict[str, float]], shipped: Candidate,
+    k: int, out_dir: Path, deep: dict[str, DeepForecaster],
+) -> ForecastOutcome:  # fmt: skip
+    truth = [s.values for s in data.test]
+    scales = [mase_scale(s.values, data.season) for s in data.train]
+    tested = {c.name: set_errors(c.final, truth, scales) for c in candidates if c.final is not None}
+    rows = [
+        CandidateScore(
+            model=c.name,
+            kind=c.kind,
+            backtest=scored[c.name],
+            test=tested[c.name][0],  # type: ignore[arg-type]
+            test_mase_per_series=[p["mase"] for p in tested[c.name][1]],
+            members=list(c.members),
+            run_dir=str(c.run_dir.relative_to(out_dir)) if c.run_dir else None,
+            fit_s=round(c.fit_s, 3) if c.kind != "ensemble" else None,
+        )
+        for c in candidates
+    ]
+    naive, ets = tested[SEASONAL_NAIVE][1], tested.get(AUTO_ETS, (None, None))[1]
+    mine = tested[shipped.name][1]
+    per_series = [
+        SeriesScore(
+            id=s.id, **mine[i], seasonal_naive_mase=naive[i]["mase"], auto_ets_mase=ets[i]["mase"] if ets else None
+        )
+        for i, s in enumerate(data.train)
+    ]
+    section = ForecastSection(
+        freq=data.freq,
+        season=data.season,
+        horizon=data.horizon,
+        horizon_source=data.horizon_source,
+        window=next(iter(deep.values())).window if deep else 0,
+        backtest_windows=k,
+        candidates=rows,
+        shipped=shipped.name,
+        shipped_kind=shipped.kind,  # type: ignore[arg-type]
+        reason=_reason(shipped, scored),
+        per_series=per_series,
+        beats_seasonal_naive=float(np.mean([p.mase < p.seasonal_naive_mase for p in per_series])),
+        beats_auto_ets=float(np.mean([p.mase < e["mase"] for p, e in zip(per_series, ets, strict=True)]))
+        if ets
+        else None,
+        intervals=_interval_figures(shipped, truth, scales),
+    )
+    forecasts = {c.name: c.final for c in candidates if c.final is not None}
+    return ForecastOutcome(section=section, metrics=tested[shipped.name][0], forecasts=forecasts,
+                           intervals=shipped.intervals or None, deep=deep)  # fmt: skip
+
+
+def _reason(shipped: Candidate, scored: dict[str, dict[str, float]]) -> str:
+    ranked = sorted(scored.items(), key=lambda kv: kv[1]["mase"])
+    others = ", ".join(f"{name} {s['mase']:.3f}" for name, s in ranked[1:4])
+    ets = scored.get(AUTO_ETS)
+    text = f"lowest backtest MASE: {shipped.name} {scored[shipped.name]['mase']:.3f} (next: {others})"
+    deep_losers = [n for n, s in scored.items() if ets and n in DEEP_MODELS and s["mase"] >= ets["mase"]]
+    if deep_losers:
+        text += f"; {', '.join(deep_losers)} did not beat AutoETS ({ets['mase']:.3f}) in backtest, so cannot ship"  # type: ignore[index]
+    return text
+
+
+def _interval_figures(shipped: Candidate, truth: list[np.ndarray], scales: list[float]) -> dict[str, float] | None:
+    if not shipped.intervals:
+        return None
+    out: dict[str, float] = {}
+    pinball = []
+    for level in (80, 95):
+        lo, hi = shipped.intervals.get(f"lo-{level}"), shipped.intervals.get(f"hi-{level}")
+        if lo is None or hi is None:
+            return None
+        scores = [interval_scores(a, b, t, level / 100, s) for a, b, t, s in zip(lo, hi, truth, scales, strict=True)]
+        out[f"coverage_{level}"] = float(np.mean([c for c, _ in scores]))
+        pinball += [p for _, p in scores]
+    out["scaled_pinball"] = float(np.mean(pinball))
+    return out

@@ -1,0 +1,82 @@
+"""Global deep forecasters trained by dlexpert's engine (checkpoints, metrics.jsonl, TensorBoard, live monitors), one
+run folder per model: windows of every series, the loss on the scaled target, the last window of each series held
+out for validation and for choosing the best epoch."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..data.forecast import window_length
+from .windows import WindowSet, last_windows
+
+# The deep candidates every forecasting run backtests: the linear baseline of deep forecasting, an MLP stack and a
+# recurrent network (issue 16: "a global MLP/N-BEATS-style model, a DLinear/linear baseline and a TCN/LSTM").
+DEEP_MODELS = ("dlinear", "nbeats", "lstm")
+STEP_BUDGET = 1200  # optimizer steps per training (N-BEATS trains M4 for thousands; a few series need fewer)
+MAX_BATCH = 64
+MAX_EPOCHS = 150
+PATIENCE = 15  # epochs without a better validation loss before stopping
+LEARNING_RATE = 1e-3  # Adam at 1e-3: N-BEATS (arXiv 1905.10437, Sec. 5) and DLinear (arXiv 2205.13504) alike
+
+
+@dataclass
+class DeepForecaster:
+    """A trained forecaster and how to feed it: `window` past values in, `horizon` values out."""
+
+    name: str
+    model: torch.nn.Module
+    window: int
+    horizon: int
+    fit: Any  # engine.FitResult
+    out_dir: Path
+
+    @torch.no_grad()
+    def predict(self, histories: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The next `horizon` values after each history, in its own scale."""
+        x, mean, std = last_windows(histories, self.window)
+        self.model.eval()
+        out = self.model(x).numpy().astype(np.float64)
+        return [o * sd + m for o, m, sd in zip(out, mean, std, strict=True)]
+
+
+def train_deep(
+    name: str, histories: Sequence[np.ndarray], *, horizon: int, season: int, out_dir: Path, seed: int,
+    monitor: bool = True, epochs: int | None = None,
+) -> DeepForecaster:  # fmt: skip
+    """Train `name` (a registry forecaster: dlinear, nbeats, lstm) on `histories` into `out_dir`, for about
+    STEP_BUDGET steps or `epochs`; the best epoch's weights by validation loss on the last `horizon` points of each
+    history."""
+    from ..engine import TrainConfig, fit, seed_everything
+    from ..engine.checkpoint import load_weights
+    from ..models import create_model
+    from ..monitor import DEFAULT_EVERY, create_monitors
+    from ..schema.decisions import ModelRecord
+
+    window = window_length(horizon, season, [len(h) for h in histories])
+    train_set = WindowSet([h[:-horizon] for h in histories], window=window, horizon=horizon)
+    val_set = WindowSet(histories, window=window, horizon=horizon, last_only=True)
+    if len(train_set) == 0:
+        raise ValueError(f"no training windows of {window} + {horizon} points in {len(histories)} series")
+    batch = min(MAX_BATCH, max(8, len(train_set) // 8))
+    steps_per_epoch = math.ceil(len(train_set) / batch)
+    epochs = epochs or max(5, min(MAX_EPOCHS, math.ceil(STEP_BUDGET / steps_per_epoch)))
+    seed_everything(seed)
+    model = create_model(name, input_shape=(1, window), n_classes=horizon)
+    cfg = TrainConfig(task="regression", optimizer="adam", lr=LEARNING_RATE, weight_decay=0.0, scheduler="cosine",
+                      epochs=epochs, batch_size=batch, grad_clip=1.0, early_stopping_patience=PATIENCE, seed=seed,
+                      log_every_steps=max(1, steps_per_epoch))  # fmt: skip
+    record = ModelRecord(library="dlexpert", name=name, task="regression", n_classes=horizon, input_shape=[1, window])
+    callbacks = create_monitors("default", every=DEFAULT_EVERY) if monitor else []
+    result = fit(model, train_set=train_set, val_set=val_set, cfg=cfg, out_dir=out_dir, progress=False,
+                 callbacks=callbacks, extra_config={"model": name, "model_record": record.model_dump(mode="json"),
+                                                    "forecast": {"window": window, "horizon": horizon}})  # fmt: skip
+    if result.best_checkpoint is not None:
+        model.load_state_dict(load_weights(result.best_checkpoint))
+    return DeepForecaster(name=name, model=model, window=window, horizon=horizon, fit=result, out_dir=out_dir)

@@ -1,0 +1,216 @@
+"""`dlexpert run` for a forecasting task (issue 16): profile the series, plan, backtest the candidates, ship the
+winner, and write the run folder.
+
+RUN_DIR/
+    task.yaml, profile.json, plan.json, decisions.json    as every run; decisions.forecast is what runs
+    models/<name>/backtest/, models/<name>/final/         each deep forecaster's engine runs (config.yaml,
+                                                          metrics.jsonl, tb/, checkpoints/)
+    forecasts.csv                                         every candidate's test forecast beside the truth
+    evaluation.json                                       the shipped model's MASE, sMAPE, MAE, RMSE; `forecast`:
+                                                          every candidate's backtest and test figures, per series
+    figures/forecasts.png, figures/error_by_step.png
+    MODEL_CARD.md
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..data.forecast import ForecastData, load_forecast, window_length
+from ..data.forecast.profile import profile_forecast
+from ..errors import InvalidInputError
+from ..rundir import RunDir
+from ..schema import TaskSpec
+from ..schema.decisions import Decisions, ForecastPlan
+from ..schema.evaluation import BaselineResult, Baselines, Evaluation
+from .choose import MAX_WINDOWS, ForecastOutcome, backtest_windows, forecast_and_choose
+from .deep import DEEP_MODELS, LEARNING_RATE, MAX_BATCH, MAX_EPOCHS, PATIENCE, STEP_BUDGET
+
+FORECASTS_CSV = "forecasts.csv"
+STAT_HOW = {
+    "SeasonalNaive": "the value one season earlier (the last value without a season)",
+    "Naive": "the last value, repeated",
+    "AutoETS": "exponential smoothing, error/trend/season form chosen by AICc (Hyndman et al. 2002)",
+    "AutoARIMA": "ARIMA orders chosen by the Hyndman-Khandakar stepwise search (2008)",
+    "AutoTheta": "the Theta family chosen by in-sample fit (Fiorucci et al. 2016)",
+}
+
+
+@dataclass
+class ForecastRun:
+    out_dir: Path
+    evaluation: Evaluation
+    outcome: ForecastOutcome
+    wall_time_s: float
+
+
+def is_forecasting(spec: TaskSpec, data: str) -> bool:
+    """Whether `dlexpert run` forecasts: the spec's task is forecasting, or the data is the built-in series set."""
+    from ..data.forecast import is_forecast_builtin
+
+    return spec.task.family == "forecasting" or is_forecast_builtin(data)
+
+
+def run_forecast(
+    spec: TaskSpec, *, data: str, out_dir: str | Path, horizon: int | None = None, test: str | None = None,
+    target: str | None = None, id_col: str | None = None, time_col: str | None = None, freq: str | None = None,
+    seed: int = 0, epochs: int | None = None, monitor: bool = True, progress: Callable[[str], None] | None = None,
+) -> ForecastRun:  # fmt: skip
+    """The whole forecasting job into `out_dir` (see the module doc)."""
+    from ..advisor import advise_with_decisions
+    from ..pipeline import fill_from_profile
+
+    t0 = time.perf_counter()
+    say = progress or (lambda _: None)
+    run_dir = RunDir(out_dir)
+    if (run_dir / RunDir.EVALUATION).exists() or (run_dir.path / "models").exists():
+        raise InvalidInputError(f"{run_dir.path}: already holds a run; choose a new --out folder")
+    text = " ".join(filter(None, [spec.task.specificTask, spec.data.size, spec.data.distribution]))
+    series = load_forecast(data, horizon=horizon, test=test, text=text, id_col=id_col, time_col=time_col,
+                           target=target, freq=freq)  # fmt: skip
+    run_dir.path.mkdir(parents=True, exist_ok=True)
+    profile = profile_forecast(series)
+    run_dir.write_model(RunDir.PROFILE, profile)
+    filled = fill_from_profile(spec, profile)
+    plan, decisions = advise_with_decisions(filled, profile=profile, assume_defaults=True, runnable_here=True)
+    decisions = decisions.model_copy(update={"forecast": forecast_plan(series, decisions, epochs=epochs)})
+    run_dir.write_task(filled)
+    run_dir.write_plan(plan.model_copy(update={"decisions": decisions}))
+    run_dir.write_decisions(decisions)
+    say(profile.describe())
+    outcome = forecast_and_choose(series, out_dir=run_dir.path, seed=seed, epochs=epochs, monitor=monitor, say=say)
+    csv = write_forecasts(run_dir.path / FORECASTS_CSV, series, outcome)
+    figures = _figures(run_dir.path, series, outcome)
+    evaluation = _evaluation(run_dir.path, series, outcome, csv, figures)
+    run_dir.write_model(RunDir.EVALUATION, evaluation)
+    from ..report.card_forecast import write_forecast_card
+
+    write_forecast_card(run_dir.path)
+    return ForecastRun(out_dir=run_dir.path, evaluation=evaluation, outcome=outcome,
+                       wall_time_s=time.perf_counter() - t0)  # fmt: skip
+
+
+def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | None = None) -> ForecastPlan:
+    """What the run carries out, as values: the candidates, the backtest, the deep forecasters' recipe, and the
+    plan's own model when the run does not train it (with the reason)."""
+    from .stats import model_names
+
+    planned = decisions.training.catalog_name or decisions.model.name
+    runs_planned = decisions.model.library == "dlexpert" and decisions.model.name in DEEP_MODELS
+    return ForecastPlan(
+        baselines=model_names(data.season),
+        deep=list(DEEP_MODELS),
+        backtest_windows=backtest_windows(data),
+        window=window_length(data.horizon, data.season, [len(s) for s in data.train]),
+        selection=f"lowest mean MASE over up to {MAX_WINDOWS} rolling origins one horizon apart; the ensemble of the "
+        "three best is a candidate too; a deep model that loses to AutoETS there is not shipped",
+        recipe=f"Adam lr {LEARNING_RATE:g}, cosine schedule, MSE on window-scaled targets, "
+        + (f"{epochs} epochs (--epochs)" if epochs else f"about {STEP_BUDGET} steps (at most {MAX_EPOCHS} epochs)")
+        + f", batch up to {MAX_BATCH}, early stopping after {PATIENCE} epochs without a better validation loss on "
+        "each series' last horizon",
+        replaces=None if runs_planned else (
+            f"the plan's {planned} ({decisions.model.library}) is not trained: a forecasting run backtests dlexpert's "
+            f"{', '.join(DEEP_MODELS)} against statsforecast's baselines and ships the winner, so every candidate "
+            "runs offline and is measured on the same windows"
+        ),
+    )  # fmt: skip
+
+
+def write_forecasts(path: Path, data: ForecastData, outcome: ForecastOutcome) -> Path:
+    """forecasts.csv: unique_id, ds, y (the truth), the shipped forecast and its intervals, then every candidate."""
+    import pandas as pd
+
+    from .._io import atomic_write_text
+
+    shipped = outcome.section.shipped
+    frame = data.frame("test")
+    frame["forecast"] = np.concatenate(outcome.forecasts[shipped])
+    for key, parts in (outcome.intervals or {}).items():
+        frame[key] = np.concatenate(parts)
+    for name, parts in outcome.forecasts.items():
+        frame[name] = np.concatenate(parts)
+    if isinstance(frame["ds"].iloc[0], pd.Timestamp):
+        frame["ds"] = frame["ds"].dt.strftime("%Y-%m-%d %H:%M:%S").str.removesuffix(" 00:00:00")
+    return atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g"))
+
+
+def _figures(run_dir: Path, data: ForecastData, outcome: ForecastOutcome) -> dict[str, str]:
+    from ..report.forecast_figures import plot_error_by_step, plot_forecasts
+
+    fig_dir = run_dir / RunDir.FIGURES
+    fig_dir.mkdir(exist_ok=True)
+    written = {
+        "forecasts": plot_forecasts(data, outcome, fig_dir / "forecasts.png"),
+        "error_by_step": plot_error_by_step(data, outcome, fig_dir / "error_by_step.png"),
+    }
+    return {k: str(v.relative_to(run_dir)) for k, v in written.items()}
+
+
+def _evaluation(
+    run_dir: Path, data: ForecastData, outcome: ForecastOutcome, csv: Path, figures: dict[str, str]
+) -> Evaluation:
+    """evaluation.json: the shipped model's test figures, the statistical baselines beside it, every candidate in
+    `forecast`."""
+    from ..report.evaluate import environment
+
+    section = outcome.section
+    metrics = dict(outcome.metrics) | {k: v for k, v in (section.intervals or {}).items()}
+    by_name = {c.model: c for c in section.candidates}
+    strong = [
+        BaselineResult(
+            model=c.model,
+            metrics=c.test,
+            key=c.model,
+            how=f"statsforecast {c.model}: {STAT_HOW.get(c.model, 'fitted per series')}; backtest MASE "
+            f"{c.backtest['mase']:.3f}",
+        )
+        for c in section.candidates
+        if c.kind == "baseline"
+    ]
+    naive = by_name["SeasonalNaive"]
+    summary = [
+        f"MASE {outcome.metrics['mase']:.3f} ({section.shipped}) vs {b.metrics['mase']:.3f} for {b.model}"
+        for b in strong
+    ]
+    summary.append(f"{section.beats_seasonal_naive:.0%} of series beat seasonal naive on the test horizon")
+    shipped = by_name[section.shipped]
+    weights = run_dir / shipped.run_dir / "checkpoints" / "best.safetensors" if shipped.run_dir else csv
+    return Evaluation(
+        run_dir=str(run_dir),
+        task="forecasting",
+        split=data.test_source,
+        n_samples=len(data.test) * data.horizon,
+        model=section.shipped,
+        model_version=hashlib.sha256(weights.read_bytes()).hexdigest(),
+        weights=str(weights.relative_to(run_dir)),
+        data={
+            "source": data.source,
+            "test": data.test_source,
+            "version": data.version,
+            "split": data.split,
+            "n_series": len(data.train),
+            "freq": data.freq,
+            "season": data.season,
+            "horizon": data.horizon,
+        },
+        metrics=metrics,
+        baseline=Baselines(
+            majority=BaselineResult(
+                model=naive.model, metrics=naive.test, key=naive.model, how=STAT_HOW["SeasonalNaive"]
+            ),
+            strong=[b for b in strong if b.model != naive.model],
+            summary=summary,
+        ),
+        forecast=section,
+        figures=figures,
+        warnings=list(data.warnings),
+        environment=environment(),
+        created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    )

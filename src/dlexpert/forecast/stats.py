@@ -1,0 +1,74 @@
+"""Step 4's forecasting baselines from statsforecast (Nixtla; Garza et al. 2022), never written by hand: Naive,
+SeasonalNaive, AutoETS, AutoARIMA and AutoTheta, fitted per series. `backtest` refits them at each rolling origin
+(`StatsForecast.cross_validation`); `forecast` fits them on whole histories, with 80% and 95% prediction intervals."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..data.forecast import ForecastData, Series
+
+LEVELS = (80, 95)
+
+
+def statistical_models(season: int) -> list[Any]:
+    """The baselines for this seasonal period: seasonal naive (naive when there is no season), naive beside it when
+    there is one, and the automatic ETS, ARIMA and Theta selections (Hyndman & Khandakar 2008; Fiorucci et al. 2016)."""
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, Naive, SeasonalNaive
+
+    models: list[Any] = [SeasonalNaive(season_length=season)]
+    if season > 1:
+        models.append(Naive())
+    return [*models, AutoETS(season_length=season), AutoARIMA(season_length=season), AutoTheta(season_length=season)]
+
+
+def model_names(season: int) -> list[str]:
+    return [repr(m) for m in statistical_models(season)]
+
+
+def _frame(series: Sequence[Series]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame({"unique_id": np.concatenate([np.full(len(s), s.id, dtype=object) for s in series]),
+                         "ds": np.concatenate([s.time for s in series]),
+                         "y": np.concatenate([s.values for s in series])})  # fmt: skip
+
+
+def _each_model(data: ForecastData) -> Iterator[tuple[str, Any]]:
+    """(name, a StatsForecast of that model alone): models run one by one, so each one's time is its own."""
+    from statsforecast import StatsForecast
+
+    for model in statistical_models(data.season):
+        yield repr(model), StatsForecast(models=[model], freq=data.freq if data.has_calendar else 1, n_jobs=1)
+
+
+def backtest(data: ForecastData, windows: int) -> dict[str, tuple[list[list[np.ndarray]], float]]:
+    """Each model's forecasts at `windows` rolling origins spaced one horizon apart at the end of the training data,
+    and its seconds: {model: ([window][series] -> (H,), seconds)}; window 0 is the earliest."""
+    frame, out = _frame(data.train), {}
+    for name, engine in _each_model(data):
+        t = time.perf_counter()
+        cv = engine.cross_validation(df=frame, h=data.horizon, n_windows=windows, step_size=data.horizon)
+        cutoffs = sorted(cv["cutoff"].unique())
+        forecasts = [[cv.loc[(cv["cutoff"] == c) & (cv["unique_id"] == s.id), name].to_numpy(np.float64)
+                      for s in data.train] for c in cutoffs]  # fmt: skip
+        out[name] = (forecasts, time.perf_counter() - t)
+    return out
+
+
+def forecast(data: ForecastData) -> dict[str, tuple[dict[str, list[np.ndarray]], float]]:
+    """Each model's forecast of the `horizon` points after each training series with its intervals, and its seconds:
+    {model: ({"mean": [series], "lo-80": [...], "hi-80": [...], ...}, seconds)}."""
+    frame, out = _frame(data.train), {}
+    for name, engine in _each_model(data):
+        t = time.perf_counter()
+        fc = engine.forecast(df=frame, h=data.horizon, level=list(LEVELS))
+        columns = {"mean": name} | {f"{side}-{lv}": f"{name}-{side}-{lv}" for lv in LEVELS for side in ("lo", "hi")}
+        parts = {key: [fc.loc[fc["unique_id"] == s.id, col].to_numpy(np.float64) for s in data.train]
+                 for key, col in columns.items() if col in fc.columns}  # fmt: skip
+        out[name] = (parts, time.perf_counter() - t)
+    return out

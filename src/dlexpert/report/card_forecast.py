@@ -1,0 +1,111 @@
+"""MODEL_CARD.md of a forecasting run (issue 16), from its evaluation.json, profile.json and decisions.json only: what
+was compared, what ships and why, how it stands against seasonal naive and AutoETS overall and per series."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .._io import atomic_write_text
+from ..rundir import RunDir
+from ..schema.evaluation import Evaluation
+from ..schema.forecast import ForecastSection
+from .card import md_table
+
+MAX_SERIES_ROWS = 20
+
+
+def write_forecast_card(run_dir: str | Path) -> Path:
+    rd = RunDir(run_dir)
+    return atomic_write_text(rd / RunDir.CARD, render_forecast_card(rd))
+
+
+def render_forecast_card(rd: RunDir) -> str:
+    ev = rd.evaluation()
+    section = ev.forecast
+    if section is None:
+        raise ValueError(f"{rd / RunDir.EVALUATION}: not a forecasting evaluation")
+    profile, decisions = rd.profile(), rd.decisions()
+    lines = [
+        f"# Model card: {section.shipped}",
+        "",
+        f"Forecasts {section.horizon} steps ({section.freq}) ahead for {ev.data['n_series']} series of "
+        f"`{ev.data['source']}`; horizon from {section.horizon_source}. Evaluated on {ev.split}.",
+        "",
+        "## What ships and why",
+        "",
+        f"**{section.shipped}** ({section.shipped_kind}): {section.reason}.",
+        "",
+        _verdict(ev, section),
+        "",
+        "## Test results",
+        "",
+        md_table(["Metric", "Value"], [[k, f"{v:.4g}"] for k, v in ev.metrics.items()]),
+        "",
+        "## Every candidate, backtest and test",
+        "",
+        f"Backtest: {section.backtest_windows} rolling origin(s), one horizon apart, at the end of the training data; "
+        f"deep forecasters read {section.window} past values.",
+        "",
+        md_table(
+            ["Model", "Kind", "Backtest MASE", "Test MASE", "Test sMAPE", "Fit (s)"],
+            [
+                [
+                    c.model,
+                    c.kind,
+                    f"{c.backtest['mase']:.3f}",
+                    f"{c.test['mase']:.3f}",
+                    f"{c.test['smape']:.2f}",
+                    "-" if c.fit_s is None else f"{c.fit_s:.1f}",
+                ]
+                for c in section.candidates
+            ],
+        ),
+        "",
+        "## Per series (worst first)",
+        "",
+        md_table(
+            ["Series", "MASE", "Seasonal naive MASE", "AutoETS MASE", "sMAPE"],
+            [
+                [
+                    s.id,
+                    f"{s.mase:.3f}",
+                    f"{s.seasonal_naive_mase:.3f}",
+                    "-" if s.auto_ets_mase is None else f"{s.auto_ets_mase:.3f}",
+                    f"{s.smape:.2f}",
+                ]
+                for s in sorted(section.per_series, key=lambda s: -s.mase)[:MAX_SERIES_ROWS]
+            ],
+        ),
+        "",
+        "## Data",
+        "",
+        *[f"- {line.strip()}" for line in profile.describe().splitlines()],
+        "",
+        "## How it ran",
+        "",
+    ]
+    if decisions.forecast is not None:
+        f = decisions.forecast
+        lines += [f"- candidates: {', '.join(f.baselines)} (statsforecast); {', '.join(f.deep)} (dlexpert, global)",
+                  f"- selection: {f.selection}", f"- deep recipe: {f.recipe}"]  # fmt: skip
+        if f.replaces:
+            lines.append(f"- {f.replaces}")
+    lines += [f"- figures: {', '.join(f'`{p}`' for p in ev.figures.values())}; every forecast: `forecasts.csv`", ""]
+    return "\n".join(lines)
+
+
+def _verdict(ev: Evaluation, section: ForecastSection) -> str:
+    by = {c.model: c for c in section.candidates}
+    mine = ev.metrics["mase"]
+    parts = [f"Test MASE {mine:.3f}"]
+    for name in ("SeasonalNaive", "AutoETS"):
+        if name in by:
+            parts.append(f"{name} {by[name].test['mase']:.3f}")
+    share = f"{section.beats_seasonal_naive:.0%} of series beat seasonal naive"
+    if section.beats_auto_ets is not None:
+        share += f", {section.beats_auto_ets:.0%} beat AutoETS"
+    coverage = ""
+    if section.intervals:
+        coverage = (f" Interval coverage: {section.intervals['coverage_80']:.0%} inside the 80% interval, "
+                    f"{section.intervals['coverage_95']:.0%} inside the 95% one.")  # fmt: skip
+    return "; ".join(parts) + f". {share}.{coverage}"

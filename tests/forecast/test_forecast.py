@@ -1,0 +1,104 @@
+"""Forecasting (issue 16): the error measures on hand-counted cases, the scaled windows, the model choice by backtest,
+and `dlexpert run` on a series table end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("statsforecast")
+
+from dlexpert.forecast import interval_scores, mase_scale, point_errors  # noqa: E402
+from dlexpert.forecast.windows import WindowSet, last_windows  # noqa: E402
+
+from ..cli.test_bad_input import one_error_line  # noqa: E402
+from ..cli.test_cli import run  # noqa: E402
+
+torch.set_num_threads(1)
+
+SPEC = "task: {type: forecasting, domain: time-series, specificTask: forecast monthly demand per product}\n"
+
+
+def test_mase_smape_mae_rmse_on_a_case_counted_by_hand() -> None:
+    history = np.array([10.0, 20, 10, 20, 10, 20])  # season 2: seasonal naive is exact in sample -> scale 0
+    assert mase_scale(history, 2) == 15.0  # a zero scale falls back to the mean absolute level
+    assert mase_scale(history, 1) == 10.0  # naive: |diff| is always 10
+    e = point_errors(np.array([12.0, 18]), np.array([10.0, 20]), scale=10.0)
+    assert e["mae"] == pytest.approx(2.0) and e["rmse"] == pytest.approx(2.0) and e["mase"] == pytest.approx(0.2)
+    assert e["smape"] == pytest.approx((200 * 2 / 22 + 200 * 2 / 38) / 2)
+    covered, pinball = interval_scores(np.array([9.0, 25]), np.array([11.0, 30]), np.array([10.0, 20]), 0.8, 1.0)
+    assert covered == 0.5 and pinball > 0
+
+
+def test_windows_are_scaled_by_their_own_input_and_unscaled_on_the_way_out() -> None:
+    series = [np.arange(30.0) * 10 + 1000, np.arange(30.0)]  # levels 1000x apart
+    ws = WindowSet(series, window=8, horizon=4)
+    x, y = ws[len(ws) - 1]
+    assert x.shape == (1, 8) and y.shape == (4,)
+    assert abs(float(x.mean())) < 1e-5 and 0.5 < float(x.std(unbiased=False)) < 1.5  # z-scored by its input
+    assert len(WindowSet(series, window=8, horizon=4, last_only=True)) == 2
+    inputs, mean, std = last_windows(series, 8)
+    restored = inputs[:, 0].numpy() * std[:, None] + mean[:, None]
+    assert np.allclose(restored[0], series[0][-8:]) and np.allclose(restored[1], series[1][-8:], atol=1e-4)
+
+
+def monthly_table(path: Path, *, n: int = 60, gap: bool = False) -> Path:
+    """Three products, monthly, trend + yearly cycle + noise; `gap` drops one month of one series."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2019-01-01", periods=n, freq="MS")
+    frames = []
+    for k in range(3):
+        t = np.arange(n)
+        y = 50 * (k + 1) + 0.5 * t + 10 * np.sin(2 * np.pi * t / 12 + k) + rng.normal(0, 1.5, n)
+        frames.append(pd.DataFrame({"unique_id": f"p{k}", "ds": ds, "y": y.round(2)}))
+    df = pd.concat(frames, ignore_index=True)
+    if gap:
+        df = df.drop(index=10)
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_run_backtests_the_candidates_ships_the_winner_and_documents_it(tmp_path: Path) -> None:
+    data, out, spec = monthly_table(tmp_path / "demand.csv"), tmp_path / "run", tmp_path / "task.yaml"
+    spec.write_text(SPEC)
+    r = run("run", str(spec), "--data", str(data), "--horizon", "6", "--out", str(out), "--epochs", "2",
+            "--format", "json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    ev = json.loads(r.stdout)
+    assert ev["task"] == "forecasting" and {"mase", "smape", "mae", "rmse"} <= set(ev["metrics"])
+    f = ev["forecast"]
+    names = {c["model"]: c for c in f["candidates"]}
+    assert {"SeasonalNaive", "AutoETS", "AutoARIMA", "dlinear", "nbeats", "lstm"} <= set(names)
+    best = min(f["candidates"], key=lambda c: c["backtest"]["mase"])
+    assert f["shipped"] == best["model"] and ev["model"] == f["shipped"]  # the lowest backtest MASE ships
+    assert ev["metrics"]["mase"] == pytest.approx(names[f["shipped"]]["test"]["mase"])
+    assert names["AutoETS"]["test"]["mase"] < names["Naive"]["test"]["mase"]  # a trend + season: ETS beats naive
+    assert len(f["per_series"]) == 3 and f["horizon"] == 6 and f["season"] == 12
+    forecasts = pd.read_csv(out / "forecasts.csv")
+    assert len(forecasts) == 18 and {"y", "forecast", "AutoETS", "nbeats"} <= set(forecasts.columns)
+    decisions = json.loads((out / "decisions.json").read_text())
+    assert decisions["forecast"]["deep"] == ["dlinear", "nbeats", "lstm"] and "2 epochs" in decisions["forecast"]["recipe"]
+    for name in ("final", "backtest"):
+        assert (out / "models" / "nbeats" / name / "metrics.jsonl").exists()  # the engine's own run folders
+    card = (out / "MODEL_CARD.md").read_text()
+    assert f["shipped"] in card and "Seasonal naive MASE" in card
+    assert all((out / p).exists() for p in ev["figures"].values())
+    again = run("card", str(out))
+    assert again.returncode == 0, again.stderr
+    one_error_line(run("run", str(spec), "--data", str(data), "--horizon", "6", "--out", str(out)), "already holds")
+
+
+def test_run_refuses_bad_series_in_one_line(tmp_path: Path) -> None:
+    spec = tmp_path / "task.yaml"
+    spec.write_text(SPEC)
+    gap = monthly_table(tmp_path / "gap.csv", gap=True)
+    one_error_line(run("run", str(spec), "--data", str(gap), "--horizon", "6", "--out", str(tmp_path / "o1")),
+                   "series 'p0': 2019-11-01 is missing")  # fmt: skip
+    data = monthly_table(tmp_path / "ok.csv")
+    one_error_line(run("run", str(spec), "--data", str(data), "--out", str(tmp_path / "o2")), "no forecast horizon")
+    assert not (tmp_path / "o1").exists()  # nothing written for refused data

@@ -56,13 +56,14 @@ def print_rows(rows: list[dict]) -> None:
     head = f"{'dataset':<16}{'n':>4}{'H':>4} " + "".join(f"{n[:13]:>14}" for n in (*SHOWN, "ensemble"))
     print(head + f" {'shipped':<22}{'MASE':>7}{'<snaive':>8}{'wall':>7}")
     for r in rows:
-        cells = "".join(
-            f"{f'{r['scores'][n][0]:.2f}/{r['scores'][n][1]:.2f}':>14}" if n in r["scores"] else f"{'-':>14}"
-            for n in (*SHOWN, "ensemble")
-        )
+        cells = "".join(f"{_pair(r['scores'].get(n)):>14}" for n in (*SHOWN, "ensemble"))
         shipped = r["shipped"] if len(r["shipped"]) <= 21 else r["shipped"][:18] + "..."
         print(f"{r['name']:<16}{r['n_series']:>4}{r['h']:>4} {cells} {shipped:<22}{r['mase']:>7.3f}"
               f"{np.mean(r['below_naive']):>8.0%}{r['wall']:>6.0f}s")  # fmt: skip
+
+
+def _pair(scores: tuple[float, float] | None) -> str:
+    return "-" if scores is None else f"{scores[0]:.2f}/{scores[1]:.2f}"
 
 
 def summary(rows: list[dict], part: str) -> None:
@@ -71,9 +72,11 @@ def summary(rows: list[dict], part: str) -> None:
     naive = np.mean([r["scores"]["SeasonalNaive"][1] for r in rows])
     below = np.concatenate([r["below_naive"] for r in rows])
     deep_shipped = sum(r["shipped"] in ("dlinear", "nbeats", "lstm") for r in rows)
-    print(f"{part}: {len(rows)} datasets, {len(below)} series; mean test MASE shipped {mine:.3f} vs AutoETS {ets:.3f} "
-          f"vs seasonal naive {naive:.3f}; shipped MASE below seasonal naive on {below.mean():.1%} of series "
-          f"(target >= 80%); a deep model shipped on {deep_shipped}; slowest run {max(r['wall'] for r in rows):.0f} s")
+    print(
+        f"{part}: {len(rows)} datasets, {len(below)} series; mean test MASE shipped {mine:.3f} vs AutoETS {ets:.3f} "
+        f"vs seasonal naive {naive:.3f}; shipped MASE below seasonal naive on {below.mean():.1%} of series "
+        f"(target >= 80%); a deep model shipped on {deep_shipped}; slowest run {max(r['wall'] for r in rows):.0f} s"
+    )
 
 
 def main() -> None:

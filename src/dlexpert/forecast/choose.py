@@ -167,7 +167,7 @@ def _outcome(
         candidates=rows,
         shipped=shipped.name,
         shipped_kind=shipped.kind,  # type: ignore[arg-type]
-        reason=_reason(shipped, scored),
+        reason=_reason(shipped, scored, [c.name for c in candidates if c.kind == "deep"]),
         per_series=per_series,
         beats_seasonal_naive=float(np.mean([p.mase < p.seasonal_naive_mase for p in per_series])),
         beats_auto_ets=float(np.mean([p.mase < e["mase"] for p, e in zip(per_series, ets, strict=True)]))
@@ -180,12 +180,12 @@ def _outcome(
                            intervals=shipped.intervals or None, deep=deep)  # fmt: skip
 
 
-def _reason(shipped: Candidate, scored: dict[str, dict[str, float]]) -> str:
+def _reason(shipped: Candidate, scored: dict[str, dict[str, float]], deep_names: list[str]) -> str:
     ranked = sorted(scored.items(), key=lambda kv: kv[1]["mase"])
     others = ", ".join(f"{name} {s['mase']:.3f}" for name, s in ranked[1:4])
     ets = scored.get(AUTO_ETS)
     text = f"lowest backtest MASE: {shipped.name} {scored[shipped.name]['mase']:.3f} (next: {others})"
-    deep_losers = [n for n, s in scored.items() if ets and n in DEEP_MODELS and s["mase"] >= ets["mase"]]
+    deep_losers = [n for n, s in scored.items() if ets and n in deep_names and s["mase"] >= ets["mase"]]
     if deep_losers:
         text += f"; {', '.join(deep_losers)} did not beat AutoETS ({ets['mase']:.3f}) in backtest, so cannot ship"  # type: ignore[index]
     return text

@@ -80,12 +80,14 @@ def run_forecast(
     run_dir.write_model(RunDir.PROFILE, profile)
     filled = fill_from_profile(spec, profile)
     plan, decisions = advise_with_decisions(filled, profile=profile, assume_defaults=True, runnable_here=True)
-    decisions = decisions.model_copy(update={"forecast": forecast_plan(series, decisions, epochs=epochs)})
+    carried_out = forecast_plan(series, decisions, epochs=epochs)
+    decisions = decisions.model_copy(update={"forecast": carried_out})
     run_dir.write_task(filled)
     run_dir.write_plan(plan.model_copy(update={"decisions": decisions}))
     run_dir.write_decisions(decisions)
     say(profile.describe())
-    outcome = forecast_and_choose(series, out_dir=run_dir.path, seed=seed, epochs=epochs, monitor=monitor, say=say)
+    outcome = forecast_and_choose(series, out_dir=run_dir.path, seed=seed, deep_models=carried_out.deep,
+                                  epochs=epochs, monitor=monitor, say=say)  # fmt: skip
     csv = write_forecasts(run_dir.path / FORECASTS_CSV, series, outcome)
     figures = _figures(run_dir.path, series, outcome)
     evaluation = _evaluation(run_dir.path, series, outcome, csv, figures)
@@ -103,10 +105,17 @@ def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | Non
     from .stats import model_names
 
     planned = decisions.training.catalog_name or decisions.model.name
-    runs_planned = decisions.model.library == "dlexpert" and decisions.model.name in DEEP_MODELS
+    deep = list(DEEP_MODELS)
+    if _forecasts_with_registry(decisions.model.library, decisions.model.name) and decisions.model.name not in deep:
+        deep.append(decisions.model.name)  # the plan's own network runs, as one candidate among the others
+    replaces = None
+    if decisions.model.name not in deep or decisions.model.library != "dlexpert":
+        replaces = (f"the plan's {planned} ({decisions.model.library}) is not trained: it cannot run here as a "
+                    f"window-in, horizon-out forecaster, so the run backtests dlexpert's {', '.join(deep)} against "
+                    "statsforecast's baselines and ships the winner")  # fmt: skip
     return ForecastPlan(
         baselines=model_names(data.season),
-        deep=list(DEEP_MODELS),
+        deep=deep,
         backtest_windows=backtest_windows(data),
         window=window_length(data.horizon, data.season, [len(s) for s in data.train]),
         selection=f"lowest mean MASE over up to {MAX_WINDOWS} rolling origins one horizon apart; the ensemble of the "
@@ -115,12 +124,22 @@ def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | Non
         + (f"{epochs} epochs (--epochs)" if epochs else f"about {STEP_BUDGET} steps (at most {MAX_EPOCHS} epochs)")
         + f", batch up to {MAX_BATCH}, early stopping after {PATIENCE} epochs without a better validation loss on "
         "each series' last horizon",
-        replaces=None if runs_planned else (
-            f"the plan's {planned} ({decisions.model.library}) is not trained: a forecasting run backtests dlexpert's "
-            f"{', '.join(DEEP_MODELS)} against statsforecast's baselines and ships the winner, so every candidate "
-            "runs offline and is measured on the same windows"
-        ),
+        replaces=replaces,
     )  # fmt: skip
+
+
+def _forecasts_with_registry(library: str, name: str) -> bool:
+    """Whether a planned model is one of dlexpert's sequence networks, which read (1, L) windows and give one output
+    per horizon step like the forecasters (gru, cnn1d, transformer_encoder...)."""
+    if library != "dlexpert":
+        return False
+    from ..models import get_model_entry, list_models
+
+    return (
+        name in list_models()
+        and "sequence" in get_model_entry(name).modalities
+        and (get_model_entry(name).output == "sample")
+    )
 
 
 def write_forecasts(path: Path, data: ForecastData, outcome: ForecastOutcome) -> Path:

@@ -52,9 +52,12 @@ def run_one(entry: dict, out: Path, seed: int) -> dict:
     }  # fmt: skip
 
 
-def print_rows(rows: list[dict]) -> None:
+def print_header() -> None:
     head = f"{'dataset':<16}{'n':>4}{'H':>4} " + "".join(f"{n[:13]:>14}" for n in (*SHOWN, "ensemble"))
     print(head + f" {'shipped':<22}{'MASE':>7}{'<snaive':>8}{'wall':>7}")
+
+
+def print_rows(rows: list[dict]) -> None:
     for r in rows:
         cells = "".join(f"{_pair(r['scores'].get(n)):>14}" for n in (*SHOWN, "ensemble"))
         shipped = r["shipped"] if len(r["shipped"]) <= 21 else r["shipped"][:18] + "..."
@@ -93,6 +96,7 @@ def main() -> None:
     if args.only:
         entries = [e for e in entries if e["name"] in args.only.split(",")]
     print("cells: backtest MASE / test MASE (mean over series); <snaive: share of series below seasonal naive")
+    print_header()
     rows: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)

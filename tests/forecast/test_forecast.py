@@ -92,6 +92,10 @@ def test_run_backtests_the_candidates_ships_the_winner_and_documents_it(tmp_path
     assert all((out / p).exists() for p in ev["figures"].values())
     again = run("card", str(out))
     assert again.returncode == 0, again.stderr
+    exported = run("export", str(out), "--format", "json")  # a deep forecaster, parity on the run's own windows
+    assert exported.returncode == 0, exported.stderr
+    report = json.loads(exported.stdout)
+    assert report["parity"]["passed"] and "real windows" in " ".join(report["notes"])
     one_error_line(run("run", str(spec), "--data", str(data), "--horizon", "6", "--out", str(out)), "already holds")
 
 

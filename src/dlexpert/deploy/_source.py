@@ -149,6 +149,10 @@ def resolve_source(
             f"{spec}: unknown model library {prefix!r}; expected one of {', '.join(MODEL_LIBRARIES)} "
             "(e.g. torchvision:resnet18)"
         )
+    from ..forecast.export import forecast_source, is_forecast_run
+
+    if is_forecast_run(path):
+        return forecast_source(path)
     from ..runs import load_run
 
     run = load_run(path)

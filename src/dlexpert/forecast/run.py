@@ -32,6 +32,7 @@ from ..schema.decisions import Decisions, ForecastPlan
 from ..schema.evaluation import BaselineResult, Baselines, Evaluation
 from .choose import MAX_WINDOWS, ForecastOutcome, backtest_windows, forecast_and_choose
 from .deep import DEEP_MODELS, LEARNING_RATE, MAX_BATCH, MAX_EPOCHS, PATIENCE, STEP_BUDGET
+from .export import save_windows
 
 FORECASTS_CSV = "forecasts.csv"
 STAT_HOW = {
@@ -89,6 +90,7 @@ def run_forecast(
     outcome = forecast_and_choose(series, out_dir=run_dir.path, seed=seed, deep_models=carried_out.deep,
                                   epochs=epochs, monitor=monitor, say=say)  # fmt: skip
     csv = write_forecasts(run_dir.path / FORECASTS_CSV, series, outcome)
+    save_windows(run_dir.path, [s.values for s in series.train], window=carried_out.window, horizon=series.horizon)
     figures = _figures(run_dir.path, series, outcome)
     evaluation = _evaluation(run_dir.path, series, outcome, csv, figures)
     run_dir.write_model(RunDir.EVALUATION, evaluation)

@@ -6,13 +6,14 @@ This package imports torch (the deep forecasters) and statsforecast lazily; `dle
 
 from __future__ import annotations
 
-from .choose import ForecastOutcome, backtest_windows, forecast_and_choose
+from .choose import BacktestScope, ForecastOutcome, backtest_scope, forecast_and_choose
 from .metrics import POINT_METRICS, interval_scores, mase_scale, point_errors, set_errors
 
 __all__ = [
     "POINT_METRICS",
+    "BacktestScope",
     "ForecastOutcome",
-    "backtest_windows",
+    "backtest_scope",
     "forecast_and_choose",
     "interval_scores",
     "mase_scale",

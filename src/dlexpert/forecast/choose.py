@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from ..data.forecast import ForecastData
+from ..data.forecast import MIN_HISTORY, ForecastData
+from ..errors import InvalidInputError
 from ..schema.forecast import CandidateScore, ForecastSection, SeriesScore
 from .deep import DEEP_MODELS, DeepForecaster, train_deep
 from .metrics import POINT_METRICS, interval_scores, mase_scale, set_errors
@@ -51,11 +53,24 @@ class ForecastOutcome:
     deep: dict[str, DeepForecaster]  # the final fits
 
 
-def backtest_windows(data: ForecastData) -> int:
-    """Rolling origins that leave every series at least two seasons (and a horizon) of history before the first."""
-    need = max(2 * data.season, data.horizon + 1, 3)
-    room = (min(len(s) for s in data.train) - need) // data.horizon
-    return int(max(1, min(MAX_WINDOWS, room)))
+class BacktestScope(NamedTuple):
+    windows: int  # rolling origins, one horizon apart
+    series: list[int]  # the training series backtested: those with room for every window
+
+
+def backtest_scope(data: ForecastData) -> BacktestScope:
+    """Rolling origins that leave a backtested series at least two seasons and MIN_HISTORY points before the first
+    (AutoETS cannot fit fewer than 7; statsforecast raises "tiny datasets"); series shorter than that plus one
+    horizon are forecast and tested but not backtested."""
+    need = max(2 * data.season, MIN_HISTORY)
+    series = [i for i, s in enumerate(data.train) if len(s) >= need + data.horizon]
+    if not series:
+        longest = max(len(s) for s in data.train)
+        raise InvalidInputError(f"{data.source}: no series has {need + data.horizon} training points (the longest "
+                                f"has {longest}): too short to backtest a horizon of {data.horizon}; shorten the "
+                                "horizon")  # fmt: skip
+    room = (min(len(data.train[i]) for i in series) - need) // data.horizon
+    return BacktestScope(int(max(1, min(MAX_WINDOWS, room))), series)
 
 
 def forecast_and_choose(
@@ -66,22 +81,24 @@ def forecast_and_choose(
     `epochs` overrides the deep forecasters' step budget."""
     from . import stats
 
-    k, h = backtest_windows(data), data.horizon
-    cuts = [[len(s) - (k - w) * h for s in data.train] for w in range(k)]  # each window's origin in each series
-    say(f"backtest: {k} window(s) of {h} at the end of {len(data.train)} series")
-    candidates = [Candidate(name, "baseline", fc, fit_s=s) for name, (fc, s) in stats.backtest(data, k).items()]
+    scope, h = backtest_scope(data), data.horizon
+    k, part = scope.windows, replace(data, train=[data.train[i] for i in scope.series],
+                                     test=[data.test[i] for i in scope.series])  # fmt: skip
+    cuts = [[len(s) - (k - w) * h for s in part.train] for w in range(k)]  # each window's origin in each series
+    say(f"backtest: {k} window(s) of {h} at the end of {len(part.train)} of {len(data.train)} series")
+    candidates = [Candidate(name, "baseline", fc, fit_s=s) for name, (fc, s) in stats.backtest(part, k).items()]
     for name in deep_models:
         say(f"backtest: training {name}")
         t = time.perf_counter()
-        early = [s.values[:cut] for s, cut in zip(data.train, cuts[0], strict=True)]
+        early = [s.values[:cut] for s, cut in zip(part.train, cuts[0], strict=True)]
         model = train_deep(name, early, horizon=h, season=data.season, out_dir=out_dir / "models" / name / "backtest",
                            seed=seed, monitor=monitor, epochs=epochs)  # fmt: skip
         windows = [
-            model.predict([s.values[:cut] for s, cut in zip(data.train, cuts[w], strict=True)]) for w in range(k)
+            model.predict([s.values[:cut] for s, cut in zip(part.train, cuts[w], strict=True)]) for w in range(k)
         ]
         candidates.append(Candidate(name, "deep", windows, fit_s=time.perf_counter() - t))
-    truth = [[s.values[cut : cut + h] for s, cut in zip(data.train, cuts[w], strict=True)] for w in range(k)]
-    scales = [[mase_scale(s.values[:cut], data.season) for s, cut in zip(data.train, cuts[w], strict=True)]
+    truth = [[s.values[cut : cut + h] for s, cut in zip(part.train, cuts[w], strict=True)] for w in range(k)]
+    scales = [[mase_scale(s.values[:cut], data.season) for s, cut in zip(part.train, cuts[w], strict=True)]
               for w in range(k)]  # fmt: skip
     scored = {c.name: _backtest_score(c.backtest, truth, scales) for c in candidates}
     ensemble = _ensemble(candidates, scored)
@@ -106,7 +123,7 @@ def forecast_and_choose(
             deep[c.name] = model
     by_name = {c.name: c for c in candidates}
     ensemble.final = _mean([by_name[m].final for m in ensemble.members])  # type: ignore[misc]
-    return _outcome(data, candidates, scored, shipped, k, out_dir, deep)
+    return _outcome(data, candidates, scored, shipped, scope, out_dir, deep)
 
 
 def _backtest_score(
@@ -131,7 +148,7 @@ def _mean(forecasts: list[list[np.ndarray]]) -> list[np.ndarray]:
 
 def _outcome(
     data: ForecastData, candidates: list[Candidate], scored: dict[str, dict[str, float]], shipped: Candidate,
-    k: int, out_dir: Path, deep: dict[str, DeepForecaster],
+    scope: BacktestScope, out_dir: Path, deep: dict[str, DeepForecaster],
 ) -> ForecastOutcome:  # fmt: skip
     truth = [s.values for s in data.test]
     scales = [mase_scale(s.values, data.season) for s in data.train]
@@ -163,7 +180,8 @@ def _outcome(
         horizon=data.horizon,
         horizon_source=data.horizon_source,
         window=next(iter(deep.values())).window if deep else 0,
-        backtest_windows=k,
+        backtest_windows=scope.windows,
+        backtest_series=len(scope.series),
         candidates=rows,
         shipped=shipped.name,
         shipped_kind=shipped.kind,  # type: ignore[arg-type]

@@ -30,7 +30,7 @@ from ..rundir import RunDir
 from ..schema import TaskSpec
 from ..schema.decisions import Decisions, ForecastPlan
 from ..schema.evaluation import BaselineResult, Baselines, Evaluation
-from .choose import MAX_WINDOWS, ForecastOutcome, backtest_windows, forecast_and_choose
+from .choose import MAX_WINDOWS, ForecastOutcome, backtest_scope, forecast_and_choose
 from .deep import DEEP_MODELS, LEARNING_RATE, MAX_BATCH, MAX_EPOCHS, PATIENCE, STEP_BUDGET
 from .export import save_windows
 
@@ -107,6 +107,7 @@ def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | Non
     from .stats import model_names
 
     planned = decisions.training.catalog_name or decisions.model.name
+    scope = backtest_scope(data)
     deep = list(DEEP_MODELS)
     if _forecasts_with_registry(decisions.model.library, decisions.model.name) and decisions.model.name not in deep:
         deep.append(decisions.model.name)  # the plan's own network runs, as one candidate among the others
@@ -118,7 +119,8 @@ def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | Non
     return ForecastPlan(
         baselines=model_names(data.season),
         deep=deep,
-        backtest_windows=backtest_windows(data),
+        backtest_windows=scope.windows,
+        backtest_series=len(scope.series),
         window=window_length(data.horizon, data.season, [len(s) for s in data.train]),
         selection=f"lowest mean MASE over up to {MAX_WINDOWS} rolling origins one horizon apart; the ensemble of the "
         "three best is a candidate too; a deep model that loses to AutoETS there is not shipped",

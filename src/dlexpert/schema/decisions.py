@@ -169,6 +169,7 @@ class ForecastPlan(_Frozen):
     baselines: list[str]  # statsforecast models
     deep: list[str]  # dlexpert's global forecasters (the model registry)
     backtest_windows: int
+    backtest_series: int  # series long enough for every backtest window (the others are forecast, not backtested)
     window: int  # past values a deep forecaster reads
     selection: str
     recipe: str

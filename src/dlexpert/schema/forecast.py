@@ -43,6 +43,7 @@ class ForecastSection(_Strict):
     horizon_source: str
     window: int = Field(description="past values a deep forecaster reads")
     backtest_windows: int = Field(description="rolling origins, one horizon apart, at the end of the training data")
+    backtest_series: int = Field(description="series long enough for every window; the others are not backtested")
     candidates: list[CandidateScore]
     shipped: str
     shipped_kind: Literal["baseline", "deep", "ensemble"]

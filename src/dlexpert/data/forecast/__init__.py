@@ -24,6 +24,7 @@ from ._types import ForecastData, Series, window_length
 
 __all__ = [
     "BUILTINS",
+    "MIN_HISTORY",
     "ForecastData",
     "Series",
     "horizon_from_text",
@@ -31,6 +32,10 @@ __all__ = [
     "load_forecast",
     "window_length",
 ]
+
+
+# Fewest training points a series may have: AutoETS needs 7 to fit (statsforecast raises "tiny datasets" below).
+MIN_HISTORY = 8
 
 
 def is_forecast_builtin(src: str | os.PathLike[str]) -> bool:
@@ -144,9 +149,12 @@ def _align_test(train: list[Series], test: list[Series], h: int, *, where: str, 
 
 
 def _check_lengths(train: list[Series], h: int, season: int, *, where: str) -> None:
-    """Every history at least as long as the horizon, and two seasons long when there is a season (the seasonal
-    models need two full cycles to estimate one; Hyndman & Athanasopoulos, FPP3, Sec. 8.3)."""
+    """Every history at least as long as the horizon and MIN_HISTORY, and two seasons long when there is a season
+    (the seasonal models need two full cycles to estimate one; Hyndman & Athanasopoulos, FPP3, Sec. 8.3)."""
     shortest = min(train, key=len)
+    if len(shortest) < MIN_HISTORY:
+        raise InvalidInputError(f"{where}: series {shortest.id!r} has {len(shortest)} training points; the "
+                                f"statistical baselines need at least {MIN_HISTORY} (drop the series)")  # fmt: skip
     if len(shortest) < h:
         raise InvalidInputError(f"{where}: series {shortest.id!r} has {len(shortest)} training points, fewer than the "
                                 f"horizon {h}; shorten the horizon or drop the series")  # fmt: skip

@@ -106,7 +106,7 @@ def test_test_points_must_follow_their_series(tmp_path: Path) -> None:
     df = monthly(60)
     path = write(df[df.ds < "2022-07-01"], tmp_path / "train.csv")
     overlap = write(df[df.ds >= "2022-01-01"], tmp_path / "overlap.csv")
-    with pytest.raises(InvalidInputError, match="inside the training data .* the test would leak"):
+    with pytest.raises(InvalidInputError, match=r"inside the training data .* the test would leak"):
         load_forecast(path, test=overlap)
     missing = write(df[(df.ds >= "2022-07-01") & (df.unique_id == "a")], tmp_path / "one.csv")
     with pytest.raises(InvalidInputError, match="no test points for series 'b'"):

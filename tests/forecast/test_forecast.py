@@ -82,7 +82,10 @@ def test_run_backtests_the_candidates_ships_the_winner_and_documents_it(tmp_path
     forecasts = pd.read_csv(out / "forecasts.csv")
     assert len(forecasts) == 18 and {"y", "forecast", "AutoETS", "nbeats"} <= set(forecasts.columns)
     decisions = json.loads((out / "decisions.json").read_text())
-    assert decisions["forecast"]["deep"][:3] == ["dlinear", "nbeats", "lstm"] and "2 epochs" in decisions["forecast"]["recipe"]
+    assert (
+        decisions["forecast"]["deep"][:3] == ["dlinear", "nbeats", "lstm"]
+        and "2 epochs" in decisions["forecast"]["recipe"]
+    )
     planned = decisions["model"]["name"]
     assert planned in decisions["forecast"]["deep"] or decisions["forecast"]["replaces"]  # the plan runs, or why not
     for name in ("final", "backtest"):
@@ -92,6 +95,11 @@ def test_run_backtests_the_candidates_ships_the_winner_and_documents_it(tmp_path
     assert all((out / p).exists() for p in ev["figures"].values())
     again = run("card", str(out))
     assert again.returncode == 0, again.stderr
+    assert run("card", str(out), "--check").returncode == 0
+    page = (out / "report.html").read_text()
+    assert "data:image/png;base64" in page and 'data-metric="mase"' in page
+    (out / "MODEL_CARD.md").write_text("edited by hand\n")
+    assert run("card", str(out), "--check").returncode == 1
     exported = run("export", str(out), "--format", "json")  # a deep forecaster, parity on the run's own windows
     assert exported.returncode == 0, exported.stderr
     report = json.loads(exported.stdout)
@@ -108,3 +116,39 @@ def test_run_refuses_bad_series_in_one_line(tmp_path: Path) -> None:
     data = monthly_table(tmp_path / "ok.csv")
     one_error_line(run("run", str(spec), "--data", str(data), "--out", str(tmp_path / "o2")), "no forecast horizon")
     assert not (tmp_path / "o1").exists()  # nothing written for refused data
+
+
+def test_series_too_short_for_every_window_are_forecast_but_not_backtested() -> None:
+    from dlexpert.data.forecast import ForecastData, Series
+    from dlexpert.forecast import backtest_scope
+
+    def series(name: str, n: int) -> Series:
+        return Series(name, np.arange(n, dtype=np.int64), np.arange(n, dtype=np.float64))
+
+    train = [series("long", 40), series("mid", 20), series("short", 12)]
+    data = ForecastData(source="t", format="long", freq="step", season=1, horizon=6, horizon_source="--horizon",
+                        train=train, test=[series(s.id, 6) for s in train], version="v", test_source="t")  # fmt: skip
+    scope = backtest_scope(data)
+    assert scope.series == [0, 1] and scope.windows == 2  # "mid": 20 = 8 points of history + 2 windows of 6
+
+
+def test_profile_and_datasets_know_the_built_in_series() -> None:
+    r = run("profile", "store-sales", "--format", "text")
+    assert r.returncode == 0 and "6 series of 702-702 points" in r.stderr and "season 7" in r.stderr
+    listed = run("datasets")
+    assert "store-sales" in listed.stdout and "[forecasting]" in listed.stdout
+
+
+def test_the_statistical_backtest_follows_each_series_own_end() -> None:
+    """Series that end at different times have different cutoffs; window w is each one's w-th (M1's yearly series
+    end in different years)."""
+    from dlexpert.data.forecast import ForecastData, Series
+    from dlexpert.forecast import stats
+
+    a = Series("a", np.arange(30, dtype=np.int64), np.arange(30, dtype=np.float64))
+    b = Series("b", np.arange(5, 40, dtype=np.int64), 100 + np.arange(35, dtype=np.float64))
+    data = ForecastData(source="t", format="long", freq="step", season=1, horizon=4, horizon_source="--horizon",
+                        train=[a, b], test=[a, b], version="v", test_source="t")  # fmt: skip
+    naive, _ = stats.backtest(data, 2)["SeasonalNaive"]  # season 1: the last value before each origin
+    assert np.allclose(naive[0][0], 21) and np.allclose(naive[1][0], 25)  # a: origins at 22 and 26
+    assert np.allclose(naive[0][1], 126) and np.allclose(naive[1][1], 130)  # b: its 35 points end later

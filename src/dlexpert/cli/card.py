@@ -31,10 +31,18 @@ def card(
     from ..runs import load_run_config
 
     if (run_dir / RunDir.EVALUATION).is_file() and (run_dir / RunDir.DECISIONS).is_file():
-        from ..report.card_forecast import write_forecast_card
+        from ..report.card_forecast import render_forecast_card, write_forecast_card
 
-        if RunDir(run_dir).decisions().forecast is not None:  # a forecasting run: its own card, no report.html yet
-            err_console.print(f"wrote {write_forecast_card(run_dir)}", markup=False)
+        rd = RunDir(run_dir)
+        if rd.decisions().forecast is not None:  # a forecasting run: its own card and page
+            if check:
+                written = (rd / RunDir.CARD).read_text() if (rd / RunDir.CARD).is_file() else ""
+                if written != render_forecast_card(rd):
+                    fail(f"{rd / RunDir.CARD} does not match {RunDir.EVALUATION}: rewrite it with `dlexpert card`", 1)
+                err_console.print(f"{rd / RunDir.CARD} matches {RunDir.EVALUATION}", markup=False)
+                return
+            for path in write_forecast_card(run_dir):
+                err_console.print(f"wrote {path}", markup=False)
             return
     load_run_config(run_dir)  # not a run directory: one line, exit 2 (with --check too)
     if check:

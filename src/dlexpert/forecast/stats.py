@@ -57,10 +57,10 @@ def backtest(data: ForecastData, windows: int) -> dict[str, tuple[list[list[np.n
     for name, engine in _each_model(data):
         t = time.perf_counter()
         cv = engine.cross_validation(df=frame, h=data.horizon, n_windows=windows, step_size=data.horizon)
-        cutoffs = sorted(cv["cutoff"].unique())
-        forecasts = [[cv.loc[(cv["cutoff"] == c) & (cv["unique_id"] == s.id), name].to_numpy(np.float64)
-                      for s in data.train] for c in cutoffs]  # fmt: skip
-        out[name] = (forecasts, time.perf_counter() - t)
+        by_series = {key: part.sort_values(["cutoff", "ds"]) for key, part in cv.groupby("unique_id", sort=False)}
+        # series end at different times, so each has its own cutoffs: window w is its w-th
+        per_series = [by_series[s.id][name].to_numpy(np.float64).reshape(windows, data.horizon) for s in data.train]
+        out[name] = ([[f[w] for f in per_series] for w in range(windows)], time.perf_counter() - t)
     return out
 
 

@@ -14,9 +14,39 @@ from .card import md_table
 MAX_SERIES_ROWS = 20
 
 
-def write_forecast_card(run_dir: str | Path) -> Path:
+FIGURE_CAPTIONS = {
+    "forecasts": "The end of each series (worst MASE first): truth, the shipped forecast and its intervals, AutoETS",
+    "error_by_step": "Scaled absolute error at each horizon step: the shipped model, seasonal naive, AutoETS",
+}
+
+
+def write_forecast_card(run_dir: str | Path) -> list[Path]:
+    """MODEL_CARD.md and report.html (the card with its figures and key figures), both written atomically."""
     rd = RunDir(run_dir)
-    return atomic_write_text(rd / RunDir.CARD, render_forecast_card(rd))
+    card = render_forecast_card(rd)
+    return [atomic_write_text(rd / RunDir.CARD, card), atomic_write_text(rd / RunDir.REPORT, _report(rd, card))]
+
+
+def _report(rd: RunDir, card: str) -> str:
+    import html
+
+    from .html import html_page, markdown_to_html
+
+    ev = rd.evaluation()
+    section = ev.forecast
+    assert section is not None
+    by = {c.model: c for c in section.candidates}
+    shown = [
+        ("mase", f"test MASE ({section.shipped})", ev.metrics["mase"]),
+        ("smape", "test sMAPE", ev.metrics["smape"]),
+    ]
+    shown += [(f"baseline_{n}", f"{n} MASE", by[n].test["mase"]) for n in ("SeasonalNaive", "AutoETS") if n in by]
+    kpis = [f'<div class="kpi" data-metric="{key}"><b>{v:.3f}</b>{html.escape(label)}</div>' for key, label, v in shown]
+    figures = [(key, FIGURE_CAPTIONS.get(key, key), (rd.path / path).read_bytes()) for key, path in ev.figures.items()]
+    head_md, sep, rest_md = card.partition("\n## ")
+    meta = f"{html.escape(str(rd.path))} &middot; evaluated {html.escape(ev.created)}"
+    return html_page(title=f"dlexpert report: {section.shipped}", head=markdown_to_html(head_md), meta=meta,
+                     kpis=kpis, figures=figures, body=markdown_to_html(sep.lstrip("\n") + rest_md))  # fmt: skip
 
 
 def render_forecast_card(rd: RunDir) -> str:

@@ -103,17 +103,11 @@ def _figures(facts: CardFacts) -> list[tuple[str, str, bytes]]:
 def render_report_html(facts: CardFacts, *, render_card: Callable[[CardFacts], str]) -> str:
     """The page for `facts` (a `CardFacts`); `render_card` is `report.card.render_card`, passed in so that this
     module does not import card (card imports it)."""
-    import markdown
-
     figures = _figures(facts)  # first: a plot that cannot be drawn leaves a note the card then prints
     card = render_card(facts)
     body_md = card.split("\n---\n", 1)[1] if card.startswith("---\n") else card
     head_md, sep, rest_md = body_md.partition("\n## ")  # title and summary above the plots, sections below
-
-    def to_html(text: str) -> str:
-        return markdown.markdown(text, extensions=["tables", "fenced_code", "md_in_html"], output_format="html")
-
-    head, body = to_html(head_md), to_html(sep.lstrip("\n") + rest_md)
+    head, body = markdown_to_html(head_md), markdown_to_html(sep.lstrip("\n") + rest_md)
     ev = facts.evaluation
     kpis = []
     for key, label in (
@@ -147,25 +141,39 @@ def render_report_html(facts: CardFacts, *, render_card: Callable[[CardFacts], s
                 f'<div class="kpi" data-metric="latency_b{r["batch_size"]}"><b>{r["latency_ms_p50"]:.3g} ms'
                 f"</b>p50, batch {r['batch_size']}</div>"
             )
+    meta = (f"{html.escape(str(facts.run_dir))} &middot; weights <code>{html.escape(ev.model_version)}</code>\n"
+            f"&middot; evaluated {html.escape(ev.created)}")  # fmt: skip
+    return html_page(title=f"dlexpert report: {facts.name}", head=head, meta=meta, kpis=kpis, figures=figures,
+                     body=body)  # fmt: skip
+
+
+def markdown_to_html(text: str) -> str:
+    import markdown
+
+    return markdown.markdown(text, extensions=["tables", "fenced_code", "md_in_html"], output_format="html")
+
+
+def html_page(
+    *, title: str, head: str, meta: str, kpis: list[str], figures: list[tuple[str, str, bytes]], body: str
+) -> str:
+    """The self-contained page every report uses: no script, images as data URIs, a CSP that allows nothing else."""
     figs = "\n".join(
         f'<figure id="fig-{key}"><img alt="{html.escape(caption)}" src="{_data_uri(png)}">'
         f"<figcaption>{html.escape(caption)}</figcaption></figure>"
         for key, caption, png in figures
     )
-    title = html.escape(f"dlexpert report: {facts.name}")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<title>{title}</title>
+<title>{html.escape(title)}</title>
 <style>{_CSS}</style>
 </head>
 <body>
 {head}
-<p class="meta">{html.escape(str(facts.run_dir))} &middot; weights <code>{html.escape(ev.model_version)}</code>
-&middot; evaluated {html.escape(ev.created)}</p>
+<p class="meta">{meta}</p>
 <div class="kpis">{"".join(kpis)}</div>
 <h2 id="plots">Plots</h2>
 <div class="figures">

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -79,11 +79,24 @@ def forecast_and_choose(
 ) -> ForecastOutcome:  # fmt: skip
     """Backtest every candidate, choose, fit the candidates on the whole training data and score them on the test;
     `epochs` overrides the deep forecasters' step budget."""
+    scope = backtest_scope(data)
+    train = {"seed": seed, "monitor": monitor, "epochs": epochs}
+    candidates, scored = _backtest(data, scope, deep_models, out_dir=out_dir, train=train, say=say)
+    shipped = min(candidates, key=lambda c: scored[c.name]["mase"])
+    say("final fit on the whole training data")
+    deep = _fit_final(data, candidates, out_dir=out_dir, train=train)
+    return _outcome(data, candidates, scored, shipped, scope, out_dir, deep)
+
+
+def _backtest(
+    data: ForecastData, scope: BacktestScope, deep_models: Sequence[str], *, out_dir: Path, train: dict[str, Any],
+    say: Callable[[str], None],
+) -> tuple[list[Candidate], dict[str, dict[str, float]]]:  # fmt: skip
+    """Every candidate's forecasts at the scope's origins in its series, and its backtest errors."""
     from . import stats
 
-    scope, h = backtest_scope(data), data.horizon
-    k, part = scope.windows, replace(data, train=[data.train[i] for i in scope.series],
-                                     test=[data.test[i] for i in scope.series])  # fmt: skip
+    k, h = scope.windows, data.horizon
+    part = replace(data, train=[data.train[i] for i in scope.series], test=[data.test[i] for i in scope.series])
     cuts = [[len(s) - (k - w) * h for s in part.train] for w in range(k)]  # each window's origin in each series
     say(f"backtest: {k} window(s) of {h} at the end of {len(part.train)} of {len(data.train)} series")
     candidates = [Candidate(name, "baseline", fc, fit_s=s) for name, (fc, s) in stats.backtest(part, k).items()]
@@ -92,7 +105,7 @@ def forecast_and_choose(
         t = time.perf_counter()
         early = [s.values[:cut] for s, cut in zip(part.train, cuts[0], strict=True)]
         model = train_deep(name, early, horizon=h, season=data.season, out_dir=out_dir / "models" / name / "backtest",
-                           seed=seed, monitor=monitor, epochs=epochs)  # fmt: skip
+                           **train)  # fmt: skip
         windows = [
             model.predict([s.values[:cut] for s, cut in zip(part.train, cuts[w], strict=True)]) for w in range(k)
         ]
@@ -102,28 +115,34 @@ def forecast_and_choose(
               for w in range(k)]  # fmt: skip
     scored = {c.name: _backtest_score(c.backtest, truth, scales) for c in candidates}
     ensemble = _ensemble(candidates, scored)
-    candidates.append(ensemble)
     scored[ensemble.name] = _backtest_score(ensemble.backtest, truth, scales)
-    shipped = min(candidates, key=lambda c: scored[c.name]["mase"])
+    return [*candidates, ensemble], scored
 
-    say("final fit on the whole training data")
-    deep: dict[str, DeepForecaster] = {}
-    for name, (fc, seconds) in stats.forecast(data).items():
-        c = next(c for c in candidates if c.name == name)
-        c.final, c.intervals = fc["mean"], {k_: v for k_, v in fc.items() if k_ != "mean"}
-        c.fit_s += seconds
-    for c in candidates:
-        if c.kind == "deep":
-            t = time.perf_counter()
-            model = train_deep(c.name, [s.values for s in data.train], horizon=h, season=data.season,
-                               out_dir=out_dir / "models" / c.name / "final", seed=seed, monitor=monitor,
-                               epochs=epochs)  # fmt: skip
-            c.final, c.run_dir = model.predict([s.values for s in data.train]), model.out_dir
-            c.fit_s += time.perf_counter() - t
-            deep[c.name] = model
+
+def _fit_final(
+    data: ForecastData, candidates: list[Candidate], *, out_dir: Path, train: dict[str, Any]
+) -> dict[str, DeepForecaster]:
+    """Every candidate's forecast of the test horizon from the whole training data: the statistical models refitted
+    (with their intervals), the deep ones trained again, the ensemble the mean of its members."""
+    from . import stats
+
     by_name = {c.name: c for c in candidates}
-    ensemble.final = _mean([by_name[m].final for m in ensemble.members])  # type: ignore[misc]
-    return _outcome(data, candidates, scored, shipped, scope, out_dir, deep)
+    for name, (fc, seconds) in stats.forecast(data).items():
+        c = by_name[name]
+        c.final, c.intervals = fc["mean"], {key: v for key, v in fc.items() if key != "mean"}
+        c.fit_s += seconds
+    deep: dict[str, DeepForecaster] = {}
+    histories = [s.values for s in data.train]
+    for c in (c for c in candidates if c.kind == "deep"):
+        t = time.perf_counter()
+        model = train_deep(c.name, histories, horizon=data.horizon, season=data.season,
+                           out_dir=out_dir / "models" / c.name / "final", **train)  # fmt: skip
+        c.final, c.run_dir = model.predict(histories), model.out_dir
+        c.fit_s += time.perf_counter() - t
+        deep[c.name] = model
+    for c in (c for c in candidates if c.kind == "ensemble"):
+        c.final = _mean([by_name[m].final for m in c.members])  # type: ignore[misc]
+    return deep
 
 
 def _backtest_score(

@@ -152,3 +152,12 @@ def test_the_statistical_backtest_follows_each_series_own_end() -> None:
     naive, _ = stats.backtest(data, 2)["SeasonalNaive"]  # season 1: the last value before each origin
     assert np.allclose(naive[0][0], 21) and np.allclose(naive[1][0], 25)  # a: origins at 22 and 26
     assert np.allclose(naive[0][1], 126) and np.allclose(naive[1][1], 130)  # b: its 35 points end later
+
+
+def test_a_long_season_gets_a_non_seasonal_arima_and_mstl_with_the_reason() -> None:
+    from dlexpert.forecast.stats import model_names, model_notes, statistical_models
+
+    assert model_names(12) == ["SeasonalNaive", "Naive", "AutoETS", "AutoARIMA", "AutoTheta"] and not model_notes(12)
+    weekly = statistical_models(52)
+    assert [repr(m) for m in weekly][-1] == "MSTL" and weekly[3].season_length == 1  # ARIMA without its season
+    assert "period 52" in model_notes(52)[0]

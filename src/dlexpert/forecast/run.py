@@ -104,7 +104,7 @@ def run_forecast(
 def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | None = None) -> ForecastPlan:
     """What the run carries out, as values: the candidates, the backtest, the deep forecasters' recipe, and the
     plan's own model when the run does not train it (with the reason)."""
-    from .stats import model_names
+    from .stats import model_names, model_notes
 
     planned = decisions.training.catalog_name or decisions.model.name
     scope = backtest_scope(data)
@@ -129,6 +129,7 @@ def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | Non
         + f", batch up to {MAX_BATCH}, early stopping after {PATIENCE} epochs without a better validation loss on "
         "each series' last horizon",
         replaces=replaces,
+        notes=model_notes(data.season),
     )  # fmt: skip
 
 

@@ -118,8 +118,7 @@ def render_forecast_card(rd: RunDir) -> str:
         f = decisions.forecast
         lines += [f"- candidates: {', '.join(f.baselines)} (statsforecast); {', '.join(f.deep)} (dlexpert, global)",
                   f"- selection: {f.selection}", f"- deep recipe: {f.recipe}"]  # fmt: skip
-        if f.replaces:
-            lines.append(f"- {f.replaces}")
+        lines += [f"- {line}" for line in [*f.notes, f.replaces] if line]
     lines += [f"- figures: {', '.join(f'`{p}`' for p in ev.figures.values())}; every forecast: `forecasts.csv`", ""]
     return "\n".join(lines)
 

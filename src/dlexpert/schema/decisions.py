@@ -174,6 +174,7 @@ class ForecastPlan(_Frozen):
     selection: str
     recipe: str
     replaces: str | None = None
+    notes: list[str] = Field(default_factory=list)  # how the baselines adapt to the data (e.g. a long season)
 
 
 class Decisions(_Frozen):

@@ -111,3 +111,26 @@ def test_test_points_must_follow_their_series(tmp_path: Path) -> None:
     missing = write(df[(df.ds >= "2022-07-01") & (df.unique_id == "a")], tmp_path / "one.csv")
     with pytest.raises(InvalidInputError, match="no test points for series 'b'"):
         load_forecast(path, test=missing)
+
+
+def test_test_files_are_checked_like_training_files(tmp_path: Path) -> None:
+    df = monthly(60)
+    path = write(df[df.ds < "2022-07-01"], tmp_path / "train.csv")
+    holed = df[df.ds >= "2022-07-01"].drop(index=df[(df.unique_id == "b") & (df.ds == "2022-09-01")].index)
+    with pytest.raises(InvalidInputError, match="series 'b': 2022-09-01 is missing"):
+        load_forecast(path, test=write(holed, tmp_path / "holed.csv"))
+    steps = df[df.ds >= "2022-07-01"].assign(ds=lambda d: d.groupby("unique_id").cumcount() + 42)
+    with pytest.raises(InvalidInputError, match="its time column holds steps; the training data's holds dates"):
+        load_forecast(path, test=write(steps, tmp_path / "steps.csv"))
+    with pytest.raises(InvalidInputError, match="header and no rows"):
+        load_forecast(path, test=write(df.iloc[:0], tmp_path / "empty.csv"))
+
+
+def test_zoned_times_keep_their_wall_clock_and_horizons_need_a_step(tmp_path: Path) -> None:
+    df = monthly()
+    zoned = df.assign(ds=df.ds.dt.tz_localize("Europe/Berlin").astype(str))  # "2018-01-01 00:00:00+01:00"
+    data = load_forecast(write(zoned, tmp_path / "zoned.csv"), horizon=6)
+    assert str(data.train[0].time[0]) .startswith("2018-01-01T00:00") and data.freq == "MS"
+    with pytest.raises(InvalidInputError, match="at least one step"):
+        load_forecast(write(df, tmp_path / "d.csv"), text="forecast the next 0 months")
+    assert horizon_from_text("use 3 years out of 10 to forecast", freq="D") is None

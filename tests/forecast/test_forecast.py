@@ -161,3 +161,17 @@ def test_a_long_season_gets_a_non_seasonal_arima_and_mstl_with_the_reason() -> N
     weekly = statistical_models(52)
     assert [repr(m) for m in weekly][-1] == "MSTL" and weekly[3].season_length == 1  # ARIMA without its season
     assert "period 52" in model_notes(52)[0]
+
+
+def test_deep_models_without_a_backtest_window_are_left_out_and_the_run_says_why(tmp_path: Path) -> None:
+    """48 monthly points and a 12-month horizon: two backtest windows leave 24 points, too few for a deep training
+    window before their own validation horizon. The statistical models still run and one ships."""
+    data, spec, out = monthly_table(tmp_path / "short.csv", n=48), tmp_path / "task.yaml", tmp_path / "run"
+    spec.write_text(SPEC)
+    r = run("run", str(spec), "--data", str(data), "--horizon", "12", "--out", str(out), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    f = json.loads(r.stdout)["forecast"]
+    assert {c["kind"] for c in f["candidates"]} == {"baseline", "ensemble"} and f["shipped_kind"] != "deep"
+    assert "cannot be backtested" in f["skipped"][0]
+    assert "Not a candidate" in (out / "MODEL_CARD.md").read_text()
+    assert not (out / "models").exists()

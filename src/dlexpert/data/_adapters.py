@@ -242,7 +242,7 @@ def _to_channels(a: np.ndarray, channels: int) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------------- tables
 
 
-def _read_frame(path: Path) -> Any:
+def read_frame(path: Path) -> Any:
     pd = require("pandas", extra="train", what=f"reading {path.name}")
     suffix = path.suffix.lower()
     try:
@@ -334,7 +334,7 @@ def _read_table(
 ) -> RawData:
     """A table: a text column (text), numeric columns as a feature vector (tabular), or a time series (sequence;
     `_series.py` says when). `feature_names`/`like_layout` come from the training table when this is its test set."""
-    df = _read_frame(path)
+    df = read_frame(path)
     df.columns = [str(c) for c in df.columns]
     columns = list(df.columns)
     if len(df) == 0:

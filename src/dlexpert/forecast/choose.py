@@ -6,9 +6,11 @@ methods often win on short series).
 
 Backtest: `windows` origins one horizon apart, the last one a horizon before the training data ends. The
 statistical models are refitted at every origin; each deep model is trained once on the data before the first origin
-and forecasts every window from the values before it. Then every candidate is fitted on the whole training data (the
-deep ones trained again) and scored on the test horizon; the ensemble averages the three best single candidates of
-the backtest.
+and forecasts every window from the values before it (a deep model with no training window there is skipped, and the
+run says so). Then every candidate is fitted on the whole training data (the deep ones trained again, their last
+horizon the validation target) and scored on the test horizon. The ensemble averages the three best candidates of the
+backtest that may ship on their own: a deep model that lost to AutoETS is not one of them. A candidate whose backtest
+forecasts are not finite ranks last.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..data.forecast import MIN_HISTORY, ForecastData
+from ..data.forecast import MIN_HISTORY, ForecastData, window_length
 from ..errors import InvalidInputError
 from ..schema.forecast import CandidateScore, ForecastSection, SeriesScore
-from .deep import DEEP_MODELS, DeepForecaster, train_deep
+from .deep import DEEP_MODELS, train_deep, trainable
 from .metrics import POINT_METRICS, interval_scores, mase_scale, set_errors
 
 MAX_WINDOWS = 3
@@ -50,7 +52,6 @@ class ForecastOutcome:
     metrics: dict[str, float]
     forecasts: dict[str, list[np.ndarray]]  # every candidate's test-horizon forecast, [series]
     intervals: dict[str, list[np.ndarray]] | None  # the shipped model's "lo-80", "hi-80"... bounds, [series]
-    deep: dict[str, DeepForecaster]  # the final fits
 
 
 class BacktestScope(NamedTuple):
@@ -73,26 +74,32 @@ def backtest_scope(data: ForecastData) -> BacktestScope:
     return BacktestScope(int(max(1, min(MAX_WINDOWS, room))), series)
 
 
+def deep_window(data: ForecastData) -> int:
+    """The past values every deep forecaster reads, in the backtest and the final fit alike."""
+    return window_length(data.horizon, data.season, [len(s) for s in data.train])
+
+
 def forecast_and_choose(
     data: ForecastData, *, out_dir: Path, seed: int = 0, deep_models: Sequence[str] = DEEP_MODELS,
     epochs: int | None = None, monitor: bool = True, say: Callable[[str], None] = lambda _: None,
 ) -> ForecastOutcome:  # fmt: skip
     """Backtest every candidate, choose, fit the candidates on the whole training data and score them on the test;
     `epochs` overrides the deep forecasters' step budget."""
-    scope = backtest_scope(data)
-    train = {"seed": seed, "monitor": monitor, "epochs": epochs}
-    candidates, scored = _backtest(data, scope, deep_models, out_dir=out_dir, train=train, say=say)
+    scope, window = backtest_scope(data), deep_window(data)
+    train: dict[str, Any] = {"seed": seed, "monitor": monitor, "epochs": epochs, "window": window}
+    candidates, scored, skipped = _backtest(data, scope, deep_models, out_dir=out_dir, train=train, say=say)
     shipped = min(candidates, key=lambda c: scored[c.name]["mase"])
     say("final fit on the whole training data")
-    deep = _fit_final(data, candidates, out_dir=out_dir, train=train)
-    return _outcome(data, candidates, scored, shipped, scope, out_dir, deep)
+    _fit_final(data, candidates, out_dir=out_dir, train=train)
+    return _outcome(data, candidates, scored, shipped, scope, out_dir, window=window, skipped=skipped)
 
 
 def _backtest(
     data: ForecastData, scope: BacktestScope, deep_models: Sequence[str], *, out_dir: Path, train: dict[str, Any],
     say: Callable[[str], None],
-) -> tuple[list[Candidate], dict[str, dict[str, float]]]:  # fmt: skip
-    """Every candidate's forecasts at the scope's origins in its series, and its backtest errors."""
+) -> tuple[list[Candidate], dict[str, dict[str, float]], list[str]]:  # fmt: skip
+    """Every candidate's forecasts at the scope's origins in its series, its backtest errors, and the deep models
+    skipped (with why)."""
     from . import stats
 
     k, h = scope.windows, data.horizon
@@ -100,12 +107,17 @@ def _backtest(
     cuts = [[len(s) - (k - w) * h for s in part.train] for w in range(k)]  # each window's origin in each series
     say(f"backtest: {k} window(s) of {h} at the end of {len(part.train)} of {len(data.train)} series")
     candidates = [Candidate(name, "baseline", fc, fit_s=s) for name, (fc, s) in stats.backtest(part, k).items()]
+    early = [s.values[:cut] for s, cut in zip(part.train, cuts[0], strict=True)]
+    skipped = []
+    if deep_models and not trainable(early, window=train["window"], horizon=h):
+        skipped.append(f"{', '.join(deep_models)}: the {min(map(len, early))}-point histories before the first "
+                       f"backtest origin hold no training window of {h} targets before their own validation "
+                       "horizon, so the deep models cannot be backtested and are not candidates")  # fmt: skip
+        deep_models = ()
     for name in deep_models:
         say(f"backtest: training {name}")
         t = time.perf_counter()
-        early = [s.values[:cut] for s, cut in zip(part.train, cuts[0], strict=True)]
-        model = train_deep(name, early, horizon=h, season=data.season, out_dir=out_dir / "models" / name / "backtest",
-                           **train)  # fmt: skip
+        model = train_deep(name, early, horizon=h, out_dir=out_dir / "models" / name / "backtest", **train)
         windows = [
             model.predict([s.values[:cut] for s, cut in zip(part.train, cuts[w], strict=True)]) for w in range(k)
         ]
@@ -114,16 +126,15 @@ def _backtest(
     scales = [[mase_scale(s.values[:cut], data.season) for s, cut in zip(part.train, cuts[w], strict=True)]
               for w in range(k)]  # fmt: skip
     scored = {c.name: _backtest_score(c.backtest, truth, scales) for c in candidates}
-    ensemble = _ensemble(candidates, scored)
+    ensemble = _ensemble([c for c in candidates if _may_ship(c, scored)], scored)
     scored[ensemble.name] = _backtest_score(ensemble.backtest, truth, scales)
-    return [*candidates, ensemble], scored
+    return [*candidates, ensemble], scored, skipped
 
 
-def _fit_final(
-    data: ForecastData, candidates: list[Candidate], *, out_dir: Path, train: dict[str, Any]
-) -> dict[str, DeepForecaster]:
+def _fit_final(data: ForecastData, candidates: list[Candidate], *, out_dir: Path, train: dict[str, Any]) -> None:
     """Every candidate's forecast of the test horizon from the whole training data: the statistical models refitted
-    (with their intervals), the deep ones trained again, the ensemble the mean of its members."""
+    (with their intervals), the deep ones trained again (each series' last horizon their validation target, not a
+    training one), the ensemble the mean of its members."""
     from . import stats
 
     by_name = {c.name: c for c in candidates}
@@ -131,30 +142,38 @@ def _fit_final(
         c = by_name[name]
         c.final, c.intervals = fc["mean"], {key: v for key, v in fc.items() if key != "mean"}
         c.fit_s += seconds
-    deep: dict[str, DeepForecaster] = {}
     histories = [s.values for s in data.train]
     for c in (c for c in candidates if c.kind == "deep"):
         t = time.perf_counter()
-        model = train_deep(c.name, histories, horizon=data.horizon, season=data.season,
-                           out_dir=out_dir / "models" / c.name / "final", **train)  # fmt: skip
+        model = train_deep(c.name, histories, horizon=data.horizon, out_dir=out_dir / "models" / c.name / "final",
+                           **train)  # fmt: skip
         c.final, c.run_dir = model.predict(histories), model.out_dir
         c.fit_s += time.perf_counter() - t
-        deep[c.name] = model
     for c in (c for c in candidates if c.kind == "ensemble"):
         c.final = _mean([by_name[m].final for m in c.members])  # type: ignore[misc]
-    return deep
 
 
 def _backtest_score(
     forecasts: list[list[np.ndarray]], truth: list[list[np.ndarray]], scales: list[list[float]]
 ) -> dict[str, float]:
+    """Mean errors over the windows; a candidate with a non-finite forecast scores +inf (it ranks last)."""
+    if not all(np.isfinite(f).all() for window in forecasts for f in window):
+        return {m: float("inf") for m in POINT_METRICS}
     per_window = [set_errors(f, t, s)[0] for f, t, s in zip(forecasts, truth, scales, strict=True)]
     return {m: float(np.mean([w[m] for w in per_window])) for m in POINT_METRICS}
 
 
+def _may_ship(c: Candidate, scored: dict[str, dict[str, float]]) -> bool:
+    """A statistical model always may; a deep model only when it beat AutoETS in the backtest."""
+    ets = scored.get(AUTO_ETS)
+    return np.isfinite(scored[c.name]["mase"]) and (
+        c.kind != "deep" or ets is None or scored[c.name]["mase"] < ets["mase"]
+    )
+
+
 def _ensemble(candidates: list[Candidate], scored: dict[str, dict[str, float]]) -> Candidate:
-    """The mean of the ENSEMBLE_SIZE best single candidates by backtest MASE (forecast combination: Makridakis et al.
-    2020, the M4 competition, Sec. 4: combinations beat most single methods)."""
+    """The mean of the ENSEMBLE_SIZE best candidates by backtest MASE (forecast combination: Makridakis et al. 2020,
+    the M4 competition, Sec. 4: combinations beat most single methods)."""
     best = sorted(candidates, key=lambda c: scored[c.name]["mase"])[:ENSEMBLE_SIZE]
     members = tuple(c.name for c in best)
     windows = [_mean([c.backtest[w] for c in best]) for w in range(len(best[0].backtest))]
@@ -167,7 +186,7 @@ def _mean(forecasts: list[list[np.ndarray]]) -> list[np.ndarray]:
 
 def _outcome(
     data: ForecastData, candidates: list[Candidate], scored: dict[str, dict[str, float]], shipped: Candidate,
-    scope: BacktestScope, out_dir: Path, deep: dict[str, DeepForecaster],
+    scope: BacktestScope, out_dir: Path, *, window: int, skipped: list[str],
 ) -> ForecastOutcome:  # fmt: skip
     truth = [s.values for s in data.test]
     scales = [mase_scale(s.values, data.season) for s in data.train]
@@ -175,9 +194,9 @@ def _outcome(
     rows = [
         CandidateScore(
             model=c.name,
-            kind=c.kind,
+            kind=c.kind,  # type: ignore[arg-type]
             backtest=scored[c.name],
-            test=tested[c.name][0],  # type: ignore[arg-type]
+            test=tested[c.name][0],
             test_mase_per_series=[p["mase"] for p in tested[c.name][1]],
             members=list(c.members),
             run_dir=str(c.run_dir.relative_to(out_dir)) if c.run_dir else None,
@@ -185,46 +204,44 @@ def _outcome(
         )
         for c in candidates
     ]
-    naive, ets = tested[SEASONAL_NAIVE][1], tested.get(AUTO_ETS, (None, None))[1]
+    naive, ets = tested[SEASONAL_NAIVE][1], tested[AUTO_ETS][1]
     mine = tested[shipped.name][1]
     per_series = [
-        SeriesScore(
-            id=s.id, **mine[i], seasonal_naive_mase=naive[i]["mase"], auto_ets_mase=ets[i]["mase"] if ets else None
-        )
+        SeriesScore(id=s.id, **mine[i], seasonal_naive_mase=naive[i]["mase"], auto_ets_mase=ets[i]["mase"])
         for i, s in enumerate(data.train)
     ]
+    share = lambda base: float(np.mean([m["mase"] < b["mase"] for m, b in zip(mine, base, strict=True)]))  # noqa: E731
     section = ForecastSection(
         freq=data.freq,
         season=data.season,
         horizon=data.horizon,
         horizon_source=data.horizon_source,
-        window=next(iter(deep.values())).window if deep else 0,
+        window=window,
         backtest_windows=scope.windows,
         backtest_series=len(scope.series),
         candidates=rows,
         shipped=shipped.name,
         shipped_kind=shipped.kind,  # type: ignore[arg-type]
         reason=_reason(shipped, scored, [c.name for c in candidates if c.kind == "deep"]),
+        skipped=skipped,
         per_series=per_series,
-        beats_seasonal_naive=float(np.mean([p.mase < p.seasonal_naive_mase for p in per_series])),
-        beats_auto_ets=float(np.mean([p.mase < e["mase"] for p, e in zip(per_series, ets, strict=True)]))
-        if ets
-        else None,
+        beats_seasonal_naive=share(naive) if shipped.name != SEASONAL_NAIVE else None,
+        beats_auto_ets=share(ets) if shipped.name != AUTO_ETS else None,
         intervals=_interval_figures(shipped, truth, scales),
     )
     forecasts = {c.name: c.final for c in candidates if c.final is not None}
     return ForecastOutcome(section=section, metrics=tested[shipped.name][0], forecasts=forecasts,
-                           intervals=shipped.intervals or None, deep=deep)  # fmt: skip
+                           intervals=shipped.intervals or None)  # fmt: skip
 
 
 def _reason(shipped: Candidate, scored: dict[str, dict[str, float]], deep_names: list[str]) -> str:
     ranked = sorted(scored.items(), key=lambda kv: kv[1]["mase"])
-    others = ", ".join(f"{name} {s['mase']:.3f}" for name, s in ranked[1:4])
-    ets = scored.get(AUTO_ETS)
-    text = f"lowest backtest MASE: {shipped.name} {scored[shipped.name]['mase']:.3f} (next: {others})"
-    deep_losers = [n for n, s in scored.items() if ets and n in deep_names and s["mase"] >= ets["mase"]]
-    if deep_losers:
-        text += f"; {', '.join(deep_losers)} did not beat AutoETS ({ets['mase']:.3f}) in backtest, so cannot ship"  # type: ignore[index]
+    others = ", ".join([f"{name} {s['mase']:.3f}" for name, s in ranked if name != shipped.name][:3])
+    text = f"lowest backtest MASE: {shipped.name} {scored[shipped.name]['mase']:.3f} (then {others})"
+    ets = scored[AUTO_ETS]["mase"]
+    losers = [n for n in deep_names if scored[n]["mase"] >= ets]
+    if losers:
+        text += f"; {', '.join(losers)} did not beat AutoETS ({ets:.3f}) in backtest, so cannot ship, alone or averaged"
     return text
 
 

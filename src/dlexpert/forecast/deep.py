@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..data.forecast import window_length
 from .windows import WindowSet, last_windows
 
 # The deep candidates every forecasting run backtests: the linear baseline of deep forecasting, an MLP stack and a
@@ -46,20 +45,25 @@ class DeepForecaster:
         return [o * sd + m for o, m, sd in zip(out, mean, std, strict=True)]
 
 
+def trainable(histories: Sequence[np.ndarray], *, window: int, horizon: int) -> bool:
+    """Whether `histories` hold a training window (targets before each series' last horizon) for `train_deep`."""
+    return len(WindowSet([h[:-horizon] for h in histories], window=window, horizon=horizon)) > 0
+
+
 def train_deep(
-    name: str, histories: Sequence[np.ndarray], *, horizon: int, season: int, out_dir: Path, seed: int,
+    name: str, histories: Sequence[np.ndarray], *, window: int, horizon: int, out_dir: Path, seed: int,
     monitor: bool = True, epochs: int | None = None,
 ) -> DeepForecaster:  # fmt: skip
-    """Train `name` (a registry forecaster: dlinear, nbeats, lstm) on `histories` into `out_dir`, for about
-    STEP_BUDGET steps or `epochs`; the best epoch's weights by validation loss on the last `horizon` points of each
-    history."""
+    """Train `name` (a registry network read as a forecaster: dlinear, nbeats, lstm...) on `histories` into
+    `out_dir`, for about STEP_BUDGET steps or `epochs`. Each history's last `horizon` points are its validation
+    target (never a training target), and the best epoch's weights by validation loss are kept. The model ends on the
+    CPU, where forecasts are made. Raises ValueError when no training window fits (see `trainable`)."""
     from ..engine import TrainConfig, fit, seed_everything
     from ..engine.checkpoint import load_weights
     from ..models import create_model
     from ..monitor import DEFAULT_EVERY, create_monitors
     from ..schema.decisions import ModelRecord
 
-    window = window_length(horizon, season, [len(h) for h in histories])
     train_set = WindowSet([h[:-horizon] for h in histories], window=window, horizon=horizon)
     val_set = WindowSet(histories, window=window, horizon=horizon, last_only=True)
     if len(train_set) == 0:
@@ -77,6 +81,7 @@ def train_deep(
     result = fit(model, train_set=train_set, val_set=val_set, cfg=cfg, out_dir=out_dir, progress=False,
                  callbacks=callbacks, extra_config={"model": name, "model_record": record.model_dump(mode="json"),
                                                     "forecast": {"window": window, "horizon": horizon}})  # fmt: skip
+    model = model.cpu()  # fit() trains on the accelerator when there is one
     if result.best_checkpoint is not None:
         model.load_state_dict(load_weights(result.best_checkpoint))
     return DeepForecaster(name=name, model=model, window=window, horizon=horizon, fit=result, out_dir=out_dir)

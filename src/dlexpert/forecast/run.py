@@ -23,14 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.forecast import ForecastData, load_forecast, window_length
+from ..data._util import require
+from ..data.forecast import ForecastData, load_forecast
 from ..data.forecast.profile import profile_forecast
 from ..errors import InvalidInputError
 from ..rundir import RunDir
 from ..schema import TaskSpec
 from ..schema.decisions import Decisions, ForecastPlan
 from ..schema.evaluation import BaselineResult, Baselines, Evaluation
-from .choose import MAX_WINDOWS, ForecastOutcome, backtest_scope, forecast_and_choose
+from .choose import MAX_WINDOWS, ForecastOutcome, backtest_scope, deep_window, forecast_and_choose
 from .deep import DEEP_MODELS, LEARNING_RATE, MAX_BATCH, MAX_EPOCHS, PATIENCE, STEP_BUDGET
 from .export import save_windows
 
@@ -68,6 +69,7 @@ def run_forecast(
     from ..advisor import advise_with_decisions
     from ..pipeline import fill_from_profile
 
+    require("statsforecast", extra="forecast", what="a forecasting run (its statistical baselines)")
     t0 = time.perf_counter()
     say = progress or (lambda _: None)
     run_dir = RunDir(out_dir)
@@ -76,13 +78,13 @@ def run_forecast(
     text = " ".join(filter(None, [spec.task.specificTask, spec.data.size, spec.data.distribution]))
     series = load_forecast(data, horizon=horizon, test=test, text=text, id_col=id_col, time_col=time_col,
                            target=target, freq=freq)  # fmt: skip
-    run_dir.path.mkdir(parents=True, exist_ok=True)
     profile = profile_forecast(series)
-    run_dir.write_model(RunDir.PROFILE, profile)
     filled = fill_from_profile(spec, profile)
     plan, decisions = advise_with_decisions(filled, profile=profile, assume_defaults=True, runnable_here=True)
-    carried_out = forecast_plan(series, decisions, epochs=epochs)
+    carried_out = forecast_plan(series, decisions, epochs=epochs)  # refuses data too short to backtest: no files yet
     decisions = decisions.model_copy(update={"forecast": carried_out})
+    run_dir.path.mkdir(parents=True, exist_ok=True)
+    run_dir.write_model(RunDir.PROFILE, profile)
     run_dir.write_task(filled)
     run_dir.write_plan(plan.model_copy(update={"decisions": decisions}))
     run_dir.write_decisions(decisions)
@@ -111,8 +113,11 @@ def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | Non
     deep = list(DEEP_MODELS)
     if _forecasts_with_registry(decisions.model.library, decisions.model.name) and decisions.model.name not in deep:
         deep.append(decisions.model.name)  # the plan's own network runs, as one candidate among the others
-    replaces = None
-    if decisions.model.name not in deep or decisions.model.library != "dlexpert":
+    if decisions.model.name in deep and decisions.model.library == "dlexpert":
+        replaces = (f"the plan's {decisions.model.name} runs as a candidate with the registry's default size and "
+                    "the forecasting recipe below, not the plan's width, depth or training section, so that every "
+                    "deep candidate is trained alike")  # fmt: skip
+    else:
         replaces = (f"the plan's {planned} ({decisions.model.library}) is not trained: it cannot run here as a "
                     f"window-in, horizon-out forecaster, so the run backtests dlexpert's {', '.join(deep)} against "
                     "statsforecast's baselines and ships the winner")  # fmt: skip
@@ -121,9 +126,9 @@ def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | Non
         deep=deep,
         backtest_windows=scope.windows,
         backtest_series=len(scope.series),
-        window=window_length(data.horizon, data.season, [len(s) for s in data.train]),
-        selection=f"lowest mean MASE over up to {MAX_WINDOWS} rolling origins one horizon apart; the ensemble of the "
-        "three best is a candidate too; a deep model that loses to AutoETS there is not shipped",
+        window=deep_window(data),
+        selection=f"lowest mean MASE over up to {MAX_WINDOWS} rolling origins one horizon apart; the mean of the "
+        "three best is a candidate too; a deep model that loses to AutoETS there is not shipped, alone or averaged",
         recipe=f"Adam lr {LEARNING_RATE:g}, cosine schedule, MSE on window-scaled targets, "
         + (f"{epochs} epochs (--epochs)" if epochs else f"about {STEP_BUDGET} steps (at most {MAX_EPOCHS} epochs)")
         + f", batch up to {MAX_BATCH}, early stopping after {PATIENCE} epochs without a better validation loss on "
@@ -202,8 +207,10 @@ def _evaluation(
     summary = [
         f"MASE {outcome.metrics['mase']:.3f} ({section.shipped}) vs {b.metrics['mase']:.3f} for {b.model}"
         for b in strong
+        if b.model != section.shipped
     ]
-    summary.append(f"{section.beats_seasonal_naive:.0%} of series beat seasonal naive on the test horizon")
+    if section.beats_seasonal_naive is not None:
+        summary.append(f"{section.beats_seasonal_naive:.0%} of series beat seasonal naive on the test horizon")
     shipped = by_name[section.shipped]
     weights = run_dir / shipped.run_dir / "checkpoints" / "best.safetensors" if shipped.run_dir else csv
     return Evaluation(

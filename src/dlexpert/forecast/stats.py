@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from ..data.forecast import ForecastData, Series
+from ..data.forecast import ForecastData
 
 LEVELS = (80, 95)
 
@@ -51,32 +52,31 @@ def model_names(season: int) -> list[str]:
     return [repr(m) for m in statistical_models(season)]
 
 
-def _frame(series: Sequence[Series]) -> Any:
-    import pandas as pd
-
-    return pd.DataFrame({"unique_id": np.concatenate([np.full(len(s), s.id, dtype=object) for s in series]),
-                         "ds": np.concatenate([s.time for s in series]),
-                         "y": np.concatenate([s.values for s in series])})  # fmt: skip
-
-
 def _each_model(data: ForecastData) -> Iterator[tuple[str, Any]]:
-    """(name, a StatsForecast of that model alone): models run one by one, so each one's time is its own. NumPy's
-    divide warnings from ETS fits with few points are silenced: the fit's figures are scored like any other."""
+    """(name, a StatsForecast of that model alone): models run one by one, so each one's time is its own."""
     from statsforecast import StatsForecast
 
     for model in statistical_models(data.season):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            yield repr(model), StatsForecast(models=[model], freq=data.freq if data.has_calendar else 1, n_jobs=1)
+        yield repr(model), StatsForecast(models=[model], freq=data.freq if data.has_calendar else 1, n_jobs=1)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """NumPy's divide warnings from ETS fits on few points are silenced: the fit's forecasts are scored like any
+    other."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def backtest(data: ForecastData, windows: int) -> dict[str, tuple[list[list[np.ndarray]], float]]:
     """Each model's forecasts at `windows` rolling origins spaced one horizon apart at the end of the training data,
     and its seconds: {model: ([window][series] -> (H,), seconds)}; window 0 is the earliest."""
-    frame, out = _frame(data.train), {}
+    frame, out = data.frame("train"), {}
     for name, engine in _each_model(data):
         t = time.perf_counter()
-        cv = engine.cross_validation(df=frame, h=data.horizon, n_windows=windows, step_size=data.horizon)
+        with _quiet():
+            cv = engine.cross_validation(df=frame, h=data.horizon, n_windows=windows, step_size=data.horizon)
         by_series = {key: part.sort_values(["cutoff", "ds"]) for key, part in cv.groupby("unique_id", sort=False)}
         # series end at different times, so each has its own cutoffs: window w is its w-th
         per_series = [by_series[s.id][name].to_numpy(np.float64).reshape(windows, data.horizon) for s in data.train]
@@ -87,10 +87,11 @@ def backtest(data: ForecastData, windows: int) -> dict[str, tuple[list[list[np.n
 def forecast(data: ForecastData) -> dict[str, tuple[dict[str, list[np.ndarray]], float]]:
     """Each model's forecast of the `horizon` points after each training series with its intervals, and its seconds:
     {model: ({"mean": [series], "lo-80": [...], "hi-80": [...], ...}, seconds)}."""
-    frame, out = _frame(data.train), {}
+    frame, out = data.frame("train"), {}
     for name, engine in _each_model(data):
         t = time.perf_counter()
-        fc = engine.forecast(df=frame, h=data.horizon, level=list(LEVELS))
+        with _quiet():
+            fc = engine.forecast(df=frame, h=data.horizon, level=list(LEVELS))
         columns = {"mean": name} | {f"{side}-{lv}": f"{name}-{side}-{lv}" for lv in LEVELS for side in ("lo", "hi")}
         parts = {key: [fc.loc[fc["unique_id"] == s.id, col].to_numpy(np.float64) for s in data.train]
                  for key, col in columns.items() if col in fc.columns}  # fmt: skip

@@ -73,8 +73,10 @@ def render_forecast_card(rd: RunDir) -> str:
         "",
         "## Every candidate, backtest and test",
         "",
-        f"Backtest: {section.backtest_windows} rolling origin(s), one horizon apart, at the end of the training data; "
-        f"deep forecasters read {section.window} past values.",
+        f"Backtest: {section.backtest_windows} rolling origin(s), one horizon apart, at the end of the training data "
+        f"of {section.backtest_series} of {len(section.per_series)} series (the others are too short for every "
+        f"window; they are forecast and tested, not backtested); deep forecasters read {section.window} past values.",
+        *[f"\nNot a candidate: {line}." for line in section.skipped],
         "",
         md_table(
             ["Model", "Kind", "Backtest MASE", "Test MASE", "Test sMAPE", "Fit (s)"],
@@ -124,17 +126,16 @@ def render_forecast_card(rd: RunDir) -> str:
 
 
 def _verdict(ev: Evaluation, section: ForecastSection) -> str:
+    """The shipped forecast against seasonal naive and AutoETS, overall and per series (a model is not compared with
+    itself), and its intervals' coverage."""
     by = {c.model: c for c in section.candidates}
-    mine = ev.metrics["mase"]
-    parts = [f"Test MASE {mine:.3f}"]
-    for name in ("SeasonalNaive", "AutoETS"):
-        if name in by:
-            parts.append(f"{name} {by[name].test['mase']:.3f}")
-    share = f"{section.beats_seasonal_naive:.0%} of series beat seasonal naive"
-    if section.beats_auto_ets is not None:
-        share += f", {section.beats_auto_ets:.0%} beat AutoETS"
-    coverage = ""
+    parts = [f"Test MASE {ev.metrics['mase']:.3f}"]
+    parts += [f"{name} {by[name].test['mase']:.3f}" for name in ("SeasonalNaive", "AutoETS") if name in by]
+    shares = [f"{share:.0%} of series beat {name}"
+              for share, name in ((section.beats_seasonal_naive, "seasonal naive"), (section.beats_auto_ets, "AutoETS"))
+              if share is not None]  # fmt: skip
+    text = "; ".join(parts) + "." + (f" {', '.join(shares)}." if shares else "")
     if section.intervals:
-        coverage = (f" Interval coverage: {section.intervals['coverage_80']:.0%} inside the 80% interval, "
-                    f"{section.intervals['coverage_95']:.0%} inside the 95% one.")  # fmt: skip
-    return "; ".join(parts) + f". {share}.{coverage}"
+        text += (f" Interval coverage: {section.intervals['coverage_80']:.0%} inside the 80% interval, "
+                 f"{section.intervals['coverage_95']:.0%} inside the 95% one.")  # fmt: skip
+    return text

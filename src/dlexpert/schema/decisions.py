@@ -173,7 +173,7 @@ class ForecastPlan(_Frozen):
     window: int  # past values a deep forecaster reads
     selection: str
     recipe: str
-    replaces: str | None = None
+    replaces: str | None = None  # how the run departs from the plan's own model, and why
     notes: list[str] = Field(default_factory=list)  # how the baselines adapt to the data (e.g. a long season)
 
 

@@ -48,9 +48,14 @@ class ForecastSection(_Strict):
     shipped: str
     shipped_kind: Literal["baseline", "deep", "ensemble"]
     reason: str
+    skipped: list[str] = Field(default_factory=list, description="candidates that could not be backtested, and why")
     per_series: list[SeriesScore]
-    beats_seasonal_naive: float = Field(description="share of series whose shipped MASE is below seasonal naive's")
-    beats_auto_ets: float | None = Field(None, description="share of series whose shipped MASE is below AutoETS's")
+    beats_seasonal_naive: float | None = Field(
+        None, description="share of series whose shipped MASE is below seasonal naive's (None when it ships)"
+    )
+    beats_auto_ets: float | None = Field(
+        None, description="share of series whose shipped MASE is below AutoETS's (None when it ships)"
+    )
     intervals: dict[str, float] | None = Field(
         None, description="coverage_80, coverage_95 and scaled pinball loss of the shipped model's intervals"
     )

@@ -19,7 +19,7 @@ import numpy as np
 
 from ...errors import InvalidInputError
 from ._builtin import BUILTINS, builtin_series
-from ._read import horizon_from_text, infer_frequency, read_table, series_from_table
+from ._read import check_grid, horizon_from_text, infer_frequency, read_table, series_from_table
 from ._types import ForecastData, Series, window_length
 
 __all__ = [
@@ -73,21 +73,23 @@ def load_forecast(
         default_horizon = None
     freq_name, season = infer_frequency(series, where=where, freq=freq)
     test_series: list[Series] | None = None
+    warnings: list[str] = []
     if test is not None:
         _, test_series = series_from_table(read_table(Path(test)), where=str(test), id_col=id_col, time_col=time_col,
                                            target=target)  # fmt: skip
+        _check_test_times(series, test_series, freq_name, where=str(test))
     h, h_source = _horizon(horizon, text, test_series, default_horizon, freq=freq_name, where=where)
     if test_series is None:
         train, held = _hold_out(series, h, where=where)
         test_source = f"the last {h} points of each series"
     else:
-        train, held = series, _align_test(series, test_series, h, where=str(test), freq=freq_name)
+        train, held = series, _align_test(series, test_series, h, where=str(test), freq=freq_name, warnings=warnings)
         test_source = str(test)
     _check_lengths(train, h, season, where=where)
     split = {"by": "time", "horizon": h, "test": str(test) if test is not None else f"last {h} points"}
     return ForecastData(source=where, format=layout, freq=freq_name, season=season, horizon=h, horizon_source=h_source,
                         train=train, test=held, version=_version(train, held), test_source=test_source,
-                        split=split)  # fmt: skip
+                        warnings=warnings, split=split)  # fmt: skip
 
 
 def _horizon(
@@ -120,7 +122,9 @@ def _hold_out(series: list[Series], h: int, *, where: str) -> tuple[list[Series]
     return train, [Series(s.id, s.time[-h:], s.values[-h:]) for s in series]
 
 
-def _align_test(train: list[Series], test: list[Series], h: int, *, where: str, freq: str) -> list[Series]:
+def _align_test(
+    train: list[Series], test: list[Series], h: int, *, where: str, freq: str, warnings: list[str]
+) -> list[Series]:
     """Each training series' test points, in the training order: the first `h` of them, starting one step after the
     series ends."""
     import pandas as pd
@@ -129,6 +133,9 @@ def _align_test(train: list[Series], test: list[Series], h: int, *, where: str, 
     missing = [s.id for s in train if s.id not in by_id]
     if missing:
         raise InvalidInputError(f"{where}: no test points for series {missing[0]!r} ({len(missing)} series missing)")
+    extra = len(test) - len(train)
+    if extra > 0:
+        warnings.append(f"{where}: {extra} test series have no training data and are not forecast")
     held = []
     for s in train:
         t = by_id[s.id]
@@ -146,6 +153,15 @@ def _align_test(train: list[Series], test: list[Series], h: int, *, where: str, 
                                     "one step after the training data ends")  # fmt: skip
         held.append(Series(t.id, t.time[:h], t.values[:h]))
     return held
+
+
+def _check_test_times(train: list[Series], test: list[Series], freq: str, *, where: str) -> None:
+    """The test file's times are of the training data's kind (dates or steps) and on its grid, without gaps."""
+    calendar = np.issubdtype(train[0].time.dtype, np.datetime64)
+    if any(np.issubdtype(t.time.dtype, np.datetime64) != calendar for t in test):
+        raise InvalidInputError(f"{where}: its time column holds {'steps' if calendar else 'dates'}; the training "
+                                f"data's holds {'dates' if calendar else 'integer steps'}")  # fmt: skip
+    check_grid(test, freq, where=where)
 
 
 def _check_lengths(train: list[Series], h: int, season: int, *, where: str) -> None:

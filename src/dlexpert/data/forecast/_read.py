@@ -16,7 +16,7 @@ from ._types import Series
 ID_COLUMNS = ("unique_id", "id", "series", "series_id", "item_id", "store", "sku")
 TIME_COLUMNS = ("ds", "date", "time", "timestamp", "datetime", "month", "period", "week", "day", "year", "quarter")
 TARGET_COLUMNS = ("y", "value", "target", "sales", "demand", "load")
-YEARS = (1000, 3000)  # an integer time column within this range counts years
+YEARS = (1678, 2261)  # an integer time column within this range counts years (datetime64[ns] holds 1678-2262)
 
 # Seasonal period by pandas offset class: one year of months, quarters or weeks; one week of days; one day of hours,
 # minutes or seconds (divided by the offset's multiple). Hyndman & Athanasopoulos, FPP3, Sec. 2.1 ("frequency").
@@ -24,26 +24,25 @@ SEASON_PER_OFFSET = {
     "MonthBegin": 12, "MonthEnd": 12, "QuarterBegin": 4, "QuarterEnd": 4, "YearBegin": 1, "YearEnd": 1, "Week": 52,
     "Day": 7, "BusinessDay": 5, "Hour": 24, "Minute": 1440, "Second": 86400,
 }  # fmt: skip
-SUB_DAILY = ("Hour", "Minute", "Second")
+
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".jsonl", ".json")
 
 
 def read_table(path: Path) -> Any:
-    """A CSV/TSV/Parquet file as a pandas DataFrame; a file that is not one is one line."""
-    import pandas as pd
+    """A table file (CSV, TSV, Parquet, JSON lines) as a pandas DataFrame, read as every table dlexpert reads is
+    (`data._adapters.read_frame`); a missing, empty or unreadable file is one line."""
+    from .._adapters import read_frame
 
     if not path.is_file():
         raise InvalidInputError(f"{path}: no such file; expected a CSV or Parquet table of time series")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-        if suffix in (".csv", ".tsv", ".txt"):
-            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InvalidInputError(f"{path}: not a readable table ({str(exc).splitlines()[0]})") from None
-    raise InvalidInputError(
-        f"{path}: expected a .csv, .tsv or .parquet table of time series; got {suffix or 'no suffix'}"
-    )
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise InvalidInputError(f"{path}: expected a {', '.join(TABLE_SUFFIXES)} table of time series; got "
+                                f"{path.suffix or 'no suffix'}")  # fmt: skip
+    df = read_frame(path)
+    if len(df) == 0:
+        raise InvalidInputError(f"{path}: the table has a header and no rows; expected one row per series and time")
+    return df
 
 
 def series_from_table(
@@ -114,7 +113,7 @@ def _times(column: Any, *, where: str, name: str) -> np.ndarray:
         v = column.to_numpy(np.int64)
         if YEARS[0] <= v.min() and v.max() <= YEARS[1]:
             return pd.to_datetime(v.astype(str), format="%Y").to_numpy("datetime64[ns]")
-        return v
+        return v  # steps (years outside what a datetime64[ns] holds are steps too)
     text = column.astype(str).str.strip()
     quarters = text.str.fullmatch(r"\d{4}\s*-?\s*Q[1-4]")
     if quarters.all():  # "1970 Q1", "1970-Q1", "1970Q1": the quarter's first day
@@ -123,8 +122,9 @@ def _times(column: Any, *, where: str, name: str) -> np.ndarray:
             .to_timestamp()
             .to_numpy("datetime64[ns]")
         )
+    wall_clock = text.str.replace(r"(?<=:\d\d)(Z|[+-]\d\d:?\d\d)$", "", regex=True)  # the times the file shows
     try:
-        return pd.to_datetime(text, format="mixed").to_numpy("datetime64[ns]")
+        return pd.to_datetime(wall_clock, format="mixed").to_numpy("datetime64[ns]")
     except (ValueError, TypeError, OverflowError) as exc:
         bad = next((str(v) for v in column.astype(str) if not _parses(v)), str(exc).splitlines()[0])
         raise InvalidInputError(f"{where}: column {name!r}: {bad!r} is not a date or time; expected timestamps such "
@@ -173,6 +173,37 @@ def _series(key: str, time: np.ndarray, values: np.ndarray, *, rows: np.ndarray,
     return Series(id=key, time=time, values=values)
 
 
+def _offset(freq: str) -> Any:
+    import pandas as pd
+
+    try:
+        return pd.tseries.frequencies.to_offset(freq)
+    except ValueError:
+        raise InvalidInputError(f"--freq {freq!r}: not a pandas frequency; expected e.g. D, W, MS, QS, YS, h") from None
+
+
+def check_grid(series: list[Series], freq: str, *, where: str) -> None:
+    """Every series on the grid of `freq` from its first timestamp (integer steps count 1, 2, 3... for "step"), the
+    first missing timestamp named."""
+    import pandas as pd
+
+    for s in series:
+        if freq == "step":
+            gap = np.flatnonzero(np.diff(s.time) != 1)
+            if len(gap):
+                i = int(gap[0])
+                raise InvalidInputError(f"{where}: series {s.id!r}: step {s.time[i + 1]} follows {s.time[i]}; integer "
+                                        "time must count 0, 1, 2... without gaps")  # fmt: skip
+            continue
+        expected = pd.date_range(s.time[0], periods=len(s), freq=_offset(freq)).to_numpy("datetime64[ns]")
+        off = np.flatnonzero(expected != s.time)
+        if len(off):
+            i = int(off[0])
+            raise InvalidInputError(f"{where}: series {s.id!r}: {_show(expected[i])} is missing (frequency "
+                                    f"{freq}; the next timestamp is {_show(s.time[i])}); fill the gap or drop the "
+                                    "series")  # fmt: skip
+
+
 def _show(t: Any) -> str:
     """A timestamp as a person reads it: the date alone at midnight."""
     if isinstance(t, np.datetime64):
@@ -186,14 +217,10 @@ def infer_frequency(series: list[Series], *, where: str, freq: str | None = None
     series' timestamps; "step" and 1 for integer steps. Every series must then be on that grid without gaps."""
     import pandas as pd
 
-    calendar = np.issubdtype(series[0].time.dtype, np.datetime64)
-    if not calendar:
-        for s in series:
-            gap = np.flatnonzero(np.diff(s.time) != 1)
-            if len(gap):
-                i = int(gap[0])
-                raise InvalidInputError(f"{where}: series {s.id!r}: step {s.time[i + 1]} follows {s.time[i]}; integer "
-                                        "time must count 0, 1, 2... without gaps")  # fmt: skip
+    if not series:
+        raise InvalidInputError(f"{where}: no series to forecast")
+    if not np.issubdtype(series[0].time.dtype, np.datetime64):
+        check_grid(series, "step", where=where)
         return "step", 1
     if freq is None:
         longest = max(series, key=len)
@@ -205,23 +232,11 @@ def infer_frequency(series: list[Series], *, where: str, freq: str | None = None
             raise InvalidInputError(f"{where}: series {longest.id!r}: timestamps are not evenly spaced, so there are "
                                     "gaps or mixed steps; fill the gaps, or pass --freq (D, W, MS, QS, YS, h) to "
                                     "name the grid")  # fmt: skip
-    try:
-        offset = pd.tseries.frequencies.to_offset(freq)
-    except ValueError:
-        raise InvalidInputError(f"--freq {freq!r}: not a pandas frequency; expected e.g. D, W, MS, QS, YS, h") from None
-    for s in series:
-        expected = pd.date_range(s.time[0], periods=len(s), freq=offset).to_numpy("datetime64[ns]")
-        off = np.flatnonzero(expected != s.time)
-        if len(off):
-            i = int(off[0])
-            raise InvalidInputError(f"{where}: series {s.id!r}: {_show(expected[i])} is missing (frequency "
-                                    f"{freq}; the next timestamp is {_show(s.time[i])}); fill the gap or drop the "
-                                    "series")  # fmt: skip
+    offset = _offset(freq)
+    check_grid(series, freq, where=where)
     kind = type(offset).__name__
     season = SEASON_PER_OFFSET.get(kind, 1)
-    if kind in SUB_DAILY:
-        season = max(1, season // max(1, offset.n))
-    elif offset.n > 1:
+    if offset.n > 1:
         season = max(1, season // offset.n) if season % offset.n == 0 else 1
     return offset.freqstr, season
 
@@ -231,7 +246,7 @@ _UNIT_DAYS = {"hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 30.4375, "quarte
 _STEP = r"(step|point|period|hour|day|week|month|quarter|year)s?"
 _HORIZON = [
     rf"next\s+(\d+)\s*-?\s*{_STEP}",
-    rf"(\d+)\s*-?\s*{_STEP}\s*(?:-|\s)?\s*(?:ahead|horizon|forecast|out)",
+    rf"(\d+)\s*-?\s*{_STEP}\s*(?:-|\s)?\s*(?:ahead|horizon|forecast)",
     rf"horizon\s+(?:of\s+)?(\d+)\s*-?\s*{_STEP}",
     rf"forecast(?:ing)?\s+(?:the\s+)?(?:next\s+)?(\d+)\s*-?\s*{_STEP}",
 ]
@@ -247,12 +262,14 @@ def horizon_from_text(text: str, *, freq: str) -> tuple[int, str] | None:
         if m is None:
             continue
         n, unit = int(m.group(1)), m.group(2)
+        if n < 1:
+            raise InvalidInputError(f"task: {m.group(0)!r}: a horizon needs at least one step")
         if unit in ("step", "point", "period") or freq == "step":
             return n, m.group(0)
         offset = pd.tseries.frequencies.to_offset(freq)
         step_days = _step_days(offset)
         steps = n * _UNIT_DAYS[unit] / step_days
-        if steps < 1 - 1e-9 or n == 0:
+        if steps < 1 - 1e-9:
             raise InvalidInputError(f"task: {m.group(0)!r} is shorter than one step of the data ({freq}); state the "
                                     "horizon in the data's steps, or pass --horizon")  # fmt: skip
         return max(1, round(steps)), m.group(0)

@@ -46,10 +46,6 @@ class ForecastData:
     modality: str = "forecast"
 
     @property
-    def ids(self) -> list[str]:
-        return [s.id for s in self.train]
-
-    @property
     def has_calendar(self) -> bool:
         return self.freq != "step"
 

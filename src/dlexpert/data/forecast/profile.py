@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, Field
 
-from .._util import Problems
+from .._util import Problems, require
 from ._types import ForecastData, Series, window_length
 
 INTERMITTENT_ZEROS = 0.3  # a series with more zeros than this is intermittent (Croston-type demand)
@@ -123,7 +123,7 @@ def _strengths(series: Series, season: int) -> tuple[float | None, float | None]
     a series too short to decompose."""
     y = series.values
     if season > 1 and len(y) >= 2 * season + 1:
-        from statsmodels.tsa.seasonal import STL
+        STL = require("statsmodels.tsa.seasonal", extra="forecast", what="the profile's season strength").STL
 
         fit = STL(y, period=season, robust=True).fit()
         trend, seasonal, remainder = fit.trend, fit.seasonal, fit.resid

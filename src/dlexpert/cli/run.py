@@ -38,6 +38,7 @@ def run(
 
     A forecasting task (or the built-in `store-sales`) backtests statsforecast's baselines and dlexpert's deep
     forecasters on the same rolling origins and ships the winner."""
+    from ..errors import InvalidInputError
     from ..forecast.run import is_forecasting, run_forecast
     from ..pipeline import run as run_job
     from ..rundir import RunDir
@@ -45,6 +46,11 @@ def run(
     from ..schema.evaluation import headline_metric
 
     spec = load_task(task)
+    forecast_flags = {"--horizon": horizon, "--freq": freq, "--id-col": id_col, "--time-col": time_col}
+    given = [flag for flag, value in forecast_flags.items() if value is not None]
+    if given and not is_forecasting(spec, data):
+        raise InvalidInputError(f"{', '.join(given)}: forecasting options, but the task is {spec.task.type!r}; say "
+                                "'forecasting' in task.type, or drop them")  # fmt: skip
     if is_forecasting(spec, data):
         fr = run_forecast(spec, data=data, out_dir=out, horizon=horizon, test=test, target=target, id_col=id_col,
                           time_col=time_col, freq=freq, seed=seed, epochs=epochs, monitor=monitor,

@@ -149,10 +149,14 @@ def resolve_source(
             f"{spec}: unknown model library {prefix!r}; expected one of {', '.join(MODEL_LIBRARIES)} "
             "(e.g. torchvision:resnet18)"
         )
-    from ..forecast.export import forecast_source, is_forecast_run
+    from ..forecast.export import forecast_network, is_forecast_run
 
     if is_forecast_run(path):
-        return forecast_source(path)
+        net = forecast_network(path)
+        forecaster = Source(spec=spec, kind="run", model=net.model, input_shape=input_shape or net.input_shape,
+                            run_dir=path, input_note=net.note)  # fmt: skip
+        forecaster._pool = net.windows  # real windows stand in for the test split's samples
+        return forecaster
     from ..runs import load_run
 
     run = load_run(path)

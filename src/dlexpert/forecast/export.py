@@ -9,6 +9,7 @@ backtest, and the source says which and why: a statistical model has no network 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +44,22 @@ def is_forecast_run(path: Path) -> bool:
     )
 
 
-def forecast_source(run_dir: Path) -> Any:
-    """A `deploy.Source` for the run's deep forecaster (see the module doc)."""
+@dataclass
+class ForecastNetwork:
+    """The network a forecasting run exports and benchmarks, with its real input windows and why it was picked."""
+
+    name: str
+    model: Any  # torch.nn.Module in eval mode
+    input_shape: tuple[int, ...]
+    windows: Any  # torch.Tensor (N, 1, L)
+    note: str
+
+
+def forecast_network(run_dir: Path) -> ForecastNetwork:
+    """The run's deep forecaster (see the module doc); one line when there is none or its windows are missing."""
     import torch
     import yaml
 
-    from ..deploy._source import Source
     from ..engine.checkpoint import load_weights
     from ..models import build
     from ..schema.decisions import ModelRecord
@@ -65,18 +76,15 @@ def forecast_source(run_dir: Path) -> Any:
         why = (f"the best deep candidate of the backtest (MASE {deep[name].backtest['mase']:.3f}); the run ships "
                f"{section.shipped}, which has no network form")  # fmt: skip
     folder = run_dir / str(deep[name].run_dir)
-    config = yaml.safe_load((folder / RunDir.CONFIG).read_text())
-    record = ModelRecord.model_validate(config["model_record"])
+    weights, windows_file = folder / "checkpoints" / "best.safetensors", run_dir / WINDOWS_FILE
+    for needed in (weights, windows_file):
+        if not needed.is_file():
+            raise InvalidInputError(f"{needed}: missing; the run's deep forecaster cannot be exported without it")
+    record = ModelRecord.model_validate(yaml.safe_load((folder / RunDir.CONFIG).read_text())["model_record"])
     model = build(record)
-    model.load_state_dict(load_weights(folder / "checkpoints" / "best.safetensors"))
+    model.load_state_dict(load_weights(weights))
     model.eval()
-    windows_file = run_dir / WINDOWS_FILE
-    if not windows_file.is_file():
-        raise InvalidInputError(f"{windows_file}: missing; the run's real windows are needed for the parity check")
     with np.load(windows_file) as saved:
-        pool = torch.tensor(saved["x"])
-    source = Source(spec=str(run_dir), kind="run", model=model, input_shape=tuple(record.input_shape or ()),
-                    run_dir=run_dir, input_note=f"{len(pool)} real windows of the run's series; exported: {name}, "
-                    f"{why}")  # fmt: skip
-    source._pool = pool
-    return source
+        windows = torch.tensor(saved["x"])
+    note = f"{len(windows)} real windows of the run's series; exported: {name}, {why}"
+    return ForecastNetwork(name, model, tuple(record.input_shape or ()), windows, note)

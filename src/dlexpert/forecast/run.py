@@ -166,7 +166,8 @@ def write_forecasts(path: Path, data: ForecastData, outcome: ForecastOutcome) ->
     for name, parts in outcome.forecasts.items():
         frame[name] = np.concatenate(parts)
     if isinstance(frame["ds"].iloc[0], pd.Timestamp):
-        frame["ds"] = frame["ds"].dt.strftime("%Y-%m-%d %H:%M:%S").str.removesuffix(" 00:00:00")
+        midnight = bool((frame["ds"] == frame["ds"].dt.normalize()).all())  # dates alone when every time is 00:00
+        frame["ds"] = frame["ds"].dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")
     return atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g"))
 
 

@@ -65,13 +65,17 @@ def series_from_table(
         times = _times(df[time_name], where=where, name=time_name)
         values = _values(df[y_name], where=where, name=y_name)
         ids = df[id_name].astype(str).to_numpy()
-        order = np.unique(ids, return_index=True)[1]
-        found = [
-            _series(str(key), times[ids == key], values[ids == key], rows=np.flatnonzero(ids == key), where=where)
-            for key in ids[np.sort(order)]
-        ]
+        keys, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        rows_of = np.split(np.argsort(inverse, kind="stable"), np.cumsum(np.bincount(inverse))[:-1])
+        found = [_series(str(keys[k]), times[rows_of[k]], values[rows_of[k]], rows=rows_of[k], where=where)
+                 for k in np.argsort(first)]  # fmt: skip  # series in the order the file first shows them
         return "long", found
-    value_columns = [target] if target else [c for c in df.columns if c != time_name and not _row_index(df[c])]
+    named = {c.lower() for c in (*TIME_COLUMNS, *ID_COLUMNS)}  # calendar or id helper columns are not series
+    value_columns = (
+        [_column(columns, target, (), where=where, what="target") or target]
+        if target
+        else [c for c in df.columns if c != time_name and c.lower() not in named and not _row_index(df[c])]
+    )
     missing = [c for c in value_columns if c not in df.columns]
     if missing:
         raise InvalidInputError(f"{where}: no column {missing[0]!r}; columns are {list(df.columns)[:12]}")

@@ -239,7 +239,7 @@ def _fit_to_data(decisions: Decisions, splits: Any) -> Decisions:
         # a plan already fitted (a resumed run) stays; torchvision's pretrained detectors keep ImageNet statistics
         record, note = _fit_detector(record, splits)
         notes += [note] if note else []
-    if record.task == "segmentation" and len({(s.height, s.width) for _, s in splits.samples()}) > 1:
+    if record.task == "segmentation" and len(splits.image_sizes()) > 1:
         notes += [note for note in [_resize_note(splits)] if note not in notes]  # a resumed run has it already
     return _normalise_per_series(decisions.model_copy(update={"model": record, "notes": notes}), splits)
 
@@ -273,10 +273,11 @@ def _fit_detector(record: Any, splits: Any) -> tuple[Any, str | None]:
 
 def _resize_note(splits: Any) -> str:
     """Why a segmentation folder of several image sizes trains at one: the sizes seen and the one chosen."""
-    heights, widths = ([getattr(s, side) for _, s in splits.samples()] for side in ("height", "width"))
+    sizes = splits.image_sizes()
+    heights, widths = [h for h, _ in sizes], [w for _, w in sizes]
     _, h, w = splits.input_shape
-    return (f"segmentation images come in {len({*zip(heights, widths, strict=True)})} sizes ({min(heights)}-"
-            f"{max(heights)} x {min(widths)}-{max(widths)} px): they train at the median {h}x{w} (masks resized "
+    return (f"segmentation images come in {len(sizes)} sizes ({min(heights)}-{max(heights)} x {min(widths)}-"
+            f"{max(widths)} px): they train at the median {h}x{w} (masks resized "
             "with nearest-neighbour sampling), and the test metrics score each prediction resized back to its "
             "image's own size against the original mask")  # fmt: skip
 

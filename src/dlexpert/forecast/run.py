@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data._util import require
-from ..data.forecast import ForecastData, load_forecast
+from ..data.forecast import ForecastData, is_forecast_builtin, load_forecast
 from ..data.forecast.profile import profile_forecast
 from ..errors import InvalidInputError
 from ..rundir import RunDir
@@ -42,6 +42,7 @@ STAT_HOW = {
     "AutoETS": "exponential smoothing, error/trend/season form chosen by AICc (Hyndman et al. 2002)",
     "AutoARIMA": "ARIMA orders chosen by the Hyndman-Khandakar stepwise search (2008)",
     "AutoTheta": "the Theta family chosen by in-sample fit (Fiorucci et al. 2016)",
+    "MSTL": "an STL seasonal decomposition with an ETS trend (Bandara et al. 2021), for periods over 24",
 }
 
 
@@ -55,8 +56,6 @@ class ForecastRun:
 
 def is_forecasting(spec: TaskSpec, data: str) -> bool:
     """Whether `dlexpert run` forecasts: the spec's task is forecasting, or the data is the built-in series set."""
-    from ..data.forecast import is_forecast_builtin
-
     return spec.task.family == "forecasting" or is_forecast_builtin(data)
 
 

@@ -206,7 +206,7 @@ def segmentation_sets(
     statistics. Images are resized to `size` where they differ from it; without `size`, images of several sizes are
     resized to their median height and width (`data.input_shape`: training batches hold one size), and the
     evaluation maps each prediction back to its image's own size (`report.evaluate_dense.predict_masks`)."""
-    if size is None and len({(s.height, s.width) for _, s in data.samples()}) > 1:
+    if size is None and len(data.image_sizes()) > 1:
         size = (data.input_shape[1], data.input_shape[2])
     mean, std = channel_stats(data.train)
     train = SegmentationSet(data.train, size=size, mean=mean, std=std, augment=augment)

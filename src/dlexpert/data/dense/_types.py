@@ -76,6 +76,10 @@ class DenseData:
         """The network's outputs: every class (segmentation's background included)."""
         return len(self.classes)
 
+    def image_sizes(self) -> set[tuple[int, int]]:
+        """The distinct (height, width) of the images of every split."""
+        return {(s.height, s.width) for _, s in self.samples()}
+
     @property
     def input_shape(self) -> tuple[int, int, int]:
         """(3, H, W) the network reads: the images' one size, or the median height and width when sizes differ."""

@@ -130,7 +130,7 @@ def test_zoned_times_keep_their_wall_clock_and_horizons_need_a_step(tmp_path: Pa
     df = monthly()
     zoned = df.assign(ds=df.ds.dt.tz_localize("Europe/Berlin").astype(str))  # "2018-01-01 00:00:00+01:00"
     data = load_forecast(write(zoned, tmp_path / "zoned.csv"), horizon=6)
-    assert str(data.train[0].time[0]) .startswith("2018-01-01T00:00") and data.freq == "MS"
+    assert str(data.train[0].time[0]).startswith("2018-01-01T00:00") and data.freq == "MS"
     with pytest.raises(InvalidInputError, match="at least one step"):
         load_forecast(write(df, tmp_path / "d.csv"), text="forecast the next 0 months")
     assert horizon_from_text("use 3 years out of 10 to forecast", freq="D") is None

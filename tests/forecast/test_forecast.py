@@ -175,3 +175,13 @@ def test_deep_models_without_a_backtest_window_are_left_out_and_the_run_says_why
     assert "cannot be backtested" in f["skipped"][0]
     assert "Not a candidate" in (out / "MODEL_CARD.md").read_text()
     assert not (out / "models").exists()
+
+
+def test_conformal_intervals_widen_with_the_backtest_errors_and_the_level() -> None:
+    from dlexpert.forecast.choose import conformal_intervals
+
+    residuals = np.tile(np.arange(1.0, 21.0)[:, None], (1, 3)) / 10  # 20 errors per step: 0.1 ... 2.0
+    out = conformal_intervals([np.zeros(3), np.ones(3)], residuals, scales=[1.0, 2.0])
+    # 80%: ceil(21 x 0.8) / 20 = 0.85 quantile = 1.715; 95%: ceil(21 x 0.95) / 20 = 1.0, the largest error (2.0)
+    assert np.allclose(out["hi-80"][0], 1.715) and np.allclose(out["lo-95"][0], -2.0)
+    assert np.allclose(out["hi-95"][1], 1 + 2.0 * 2)  # scaled by the series' own MASE scale

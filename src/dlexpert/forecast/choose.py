@@ -28,6 +28,7 @@ from ..errors import InvalidInputError
 from ..schema.forecast import CandidateScore, ForecastSection, SeriesScore
 from .deep import DEEP_MODELS, train_deep, trainable
 from .metrics import POINT_METRICS, interval_scores, mase_scale, set_errors
+from .stats import LEVELS
 
 MAX_WINDOWS = 3
 ENSEMBLE_SIZE = 3
@@ -44,6 +45,7 @@ class Candidate:
     members: tuple[str, ...] = ()
     run_dir: Path | None = None
     fit_s: float = 0.0
+    residuals: np.ndarray | None = None  # (windows x backtested series, H) |error| / MASE scale, from the backtest
 
 
 @dataclass
@@ -128,6 +130,9 @@ def _backtest(
     scored = {c.name: _backtest_score(c.backtest, truth, scales) for c in candidates}
     ensemble = _ensemble([c for c in candidates if _may_ship(c, scored)], scored)
     scored[ensemble.name] = _backtest_score(ensemble.backtest, truth, scales)
+    for c in (*candidates, ensemble):
+        c.residuals = np.array([np.abs(f - t) / sc for fw, tw, sw in zip(c.backtest, truth, scales, strict=True)
+                                for f, t, sc in zip(fw, tw, sw, strict=True)])  # fmt: skip
     return [*candidates, ensemble], scored, skipped
 
 
@@ -151,6 +156,26 @@ def _fit_final(data: ForecastData, candidates: list[Candidate], *, out_dir: Path
         c.fit_s += time.perf_counter() - t
     for c in (c for c in candidates if c.kind == "ensemble"):
         c.final = _mean([by_name[m].final for m in c.members])  # type: ignore[misc]
+    scales = [mase_scale(s.values, data.season) for s in data.train]
+    for c in candidates:
+        if not c.intervals and c.final is not None and c.residuals is not None:  # deep models and the ensemble
+            c.intervals = conformal_intervals(c.final, c.residuals, scales)
+
+
+def conformal_intervals(
+    final: list[np.ndarray], residuals: np.ndarray, scales: list[float], levels: Sequence[int] = LEVELS
+) -> dict[str, list[np.ndarray]]:
+    """Split-conformal intervals from the backtest (Stankeviciute, Alaa & van der Schaar 2021, "Conformal Time-series
+    Forecasting", NeurIPS): at each horizon step, the level's quantile of the backtest's scaled absolute errors (with
+    the finite-sample correction ceil((n + 1) L) / n), times each series' MASE scale, around its forecast. With n
+    errors per step the widest attainable level is n / (n + 1): fewer errors give the largest one seen."""
+    n = len(residuals)
+    out: dict[str, list[np.ndarray]] = {}
+    for level in levels:
+        q = np.quantile(residuals, min(1.0, np.ceil((n + 1) * level / 100) / n), axis=0)
+        out[f"lo-{level}"] = [f - q * sc for f, sc in zip(final, scales, strict=True)]
+        out[f"hi-{level}"] = [f + q * sc for f, sc in zip(final, scales, strict=True)]
+    return out
 
 
 def _backtest_score(
@@ -228,6 +253,13 @@ def _outcome(
         beats_seasonal_naive=share(naive) if shipped.name != SEASONAL_NAIVE else None,
         beats_auto_ets=share(ets) if shipped.name != AUTO_ETS else None,
         intervals=_interval_figures(shipped, truth, scales),
+        interval_method=(
+            "the statistical model's own prediction intervals (statsforecast)"
+            if shipped.kind == "baseline"
+            else f"split-conformal: the backtest's {0 if shipped.residuals is None else len(shipped.residuals)} "
+            "scaled absolute errors per horizon "
+            "step, their quantile at each level times the series' MASE scale"
+        ),
     )
     forecasts = {c.name: c.final for c in candidates if c.final is not None}
     return ForecastOutcome(section=section, metrics=tested[shipped.name][0], forecasts=forecasts,

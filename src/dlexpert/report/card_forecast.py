@@ -137,5 +137,5 @@ def _verdict(ev: Evaluation, section: ForecastSection) -> str:
     text = "; ".join(parts) + "." + (f" {', '.join(shares)}." if shares else "")
     if section.intervals:
         text += (f" Interval coverage: {section.intervals['coverage_80']:.0%} inside the 80% interval, "
-                 f"{section.intervals['coverage_95']:.0%} inside the 95% one.")  # fmt: skip
+                 f"{section.intervals['coverage_95']:.0%} inside the 95% one ({section.interval_method}).")  # fmt: skip
     return text

@@ -59,3 +59,4 @@ class ForecastSection(_Strict):
     intervals: dict[str, float] | None = Field(
         None, description="coverage_80, coverage_95 and scaled pinball loss of the shipped model's intervals"
     )
+    interval_method: str | None = Field(None, description="how the shipped model's intervals were made")

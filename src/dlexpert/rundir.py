@@ -91,6 +91,14 @@ class RunDir:
     def plan(self) -> Plan:
         return self._model(self.PLAN, Plan)
 
+    def is_forecast(self) -> bool:
+        """Whether this is an evaluated forecasting run (its decisions carry a `forecast` block)."""
+        return (
+            (self / self.DECISIONS).is_file()
+            and (self / self.EVALUATION).is_file()
+            and (self.decisions().forecast is not None)
+        )
+
     def decisions(self) -> Decisions:
         data = self._json(self.DECISIONS)
         version = data.get("version") if isinstance(data, dict) else None

@@ -30,20 +30,19 @@ def card(
     from ..rundir import RunDir
     from ..runs import load_run_config
 
-    if (run_dir / RunDir.EVALUATION).is_file() and (run_dir / RunDir.DECISIONS).is_file():
+    rd = RunDir(run_dir)
+    if rd.is_forecast():  # a forecasting run: its own card and page
         from ..report.card_forecast import render_forecast_card, write_forecast_card
 
-        rd = RunDir(run_dir)
-        if rd.decisions().forecast is not None:  # a forecasting run: its own card and page
-            if check:
-                written = (rd / RunDir.CARD).read_text() if (rd / RunDir.CARD).is_file() else ""
-                if written != render_forecast_card(rd):
-                    fail(f"{rd / RunDir.CARD} does not match {RunDir.EVALUATION}: rewrite it with `dlexpert card`", 1)
-                err_console.print(f"{rd / RunDir.CARD} matches {RunDir.EVALUATION}", markup=False)
-                return
-            for path in write_forecast_card(run_dir):
-                err_console.print(f"wrote {path}", markup=False)
+        if check:
+            written = (rd / RunDir.CARD).read_text() if (rd / RunDir.CARD).is_file() else ""
+            if written != render_forecast_card(rd):
+                fail(f"{rd / RunDir.CARD} does not match {RunDir.EVALUATION}: rewrite it with `dlexpert card`", 1)
+            err_console.print(f"{rd / RunDir.CARD} matches {RunDir.EVALUATION}", markup=False)
             return
+        for path in write_forecast_card(run_dir):
+            err_console.print(f"wrote {path}", markup=False)
+        return
     load_run_config(run_dir)  # not a run directory: one line, exit 2 (with --check too)
     if check:
         problems = verify_card(run_dir)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError
+from ..rundir import RunDir
 
 __all__ = ["MODEL_LIBRARIES", "Source", "parse_input_shape", "resolve_source"]
 
@@ -149,9 +150,9 @@ def resolve_source(
             f"{spec}: unknown model library {prefix!r}; expected one of {', '.join(MODEL_LIBRARIES)} "
             "(e.g. torchvision:resnet18)"
         )
-    from ..forecast.export import forecast_network, is_forecast_run
+    if RunDir(path).is_forecast():
+        from ..forecast.export import forecast_network
 
-    if is_forecast_run(path):
         net = forecast_network(path)
         forecaster = Source(spec=spec, kind="run", model=net.model, input_shape=input_shape or net.input_shape,
                             run_dir=path, input_note=net.note)  # fmt: skip

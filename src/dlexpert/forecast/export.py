@@ -36,14 +36,6 @@ def save_windows(run_dir: Path, histories: list[np.ndarray], *, window: int, hor
     return atomic_write_bytes(run_dir / WINDOWS_FILE, buffer.getvalue())
 
 
-def is_forecast_run(path: Path) -> bool:
-    return (
-        (path / RunDir.DECISIONS).is_file()
-        and (path / RunDir.EVALUATION).is_file()
-        and (RunDir(path).decisions().forecast is not None)
-    )
-
-
 @dataclass
 class ForecastNetwork:
     """The network a forecasting run exports and benchmarks, with its real input windows and why it was picked."""
@@ -65,7 +57,7 @@ def forecast_network(run_dir: Path) -> ForecastNetwork:
     from ..schema.decisions import ModelRecord
 
     section = RunDir(run_dir).evaluation().forecast
-    assert section is not None  # is_forecast_run
+    assert section is not None  # RunDir.is_forecast
     deep = {c.model: c for c in section.candidates if c.kind == "deep" and c.run_dir}
     if not deep:
         raise InvalidInputError(f"{run_dir}: the run trained no deep forecaster, so there is no network to export")

@@ -34,16 +34,9 @@ from ..schema.evaluation import BaselineResult, Baselines, Evaluation
 from .choose import MAX_WINDOWS, ForecastOutcome, backtest_scope, deep_window, forecast_and_choose
 from .deep import DEEP_MODELS, LEARNING_RATE, MAX_BATCH, MAX_EPOCHS, PATIENCE, STEP_BUDGET
 from .export import save_windows
+from .stats import MODEL_HOW
 
 FORECASTS_CSV = "forecasts.csv"
-STAT_HOW = {
-    "SeasonalNaive": "the value one season earlier (the last value without a season)",
-    "Naive": "the last value, repeated",
-    "AutoETS": "exponential smoothing, error/trend/season form chosen by AICc (Hyndman et al. 2002)",
-    "AutoARIMA": "ARIMA orders chosen by the Hyndman-Khandakar stepwise search (2008)",
-    "AutoTheta": "the Theta family chosen by in-sample fit (Fiorucci et al. 2016)",
-    "MSTL": "an STL seasonal decomposition with an ETS trend (Bandara et al. 2021), for periods over 24",
-}
 
 
 @dataclass
@@ -197,7 +190,7 @@ def _evaluation(
             model=c.model,
             metrics=c.test,
             key=c.model,
-            how=f"statsforecast {c.model}: {STAT_HOW.get(c.model, 'fitted per series')}; backtest MASE "
+            how=f"statsforecast {c.model}: {MODEL_HOW.get(c.model, 'fitted per series')}; backtest MASE "
             f"{c.backtest['mase']:.3f}",
         )
         for c in section.candidates
@@ -234,7 +227,7 @@ def _evaluation(
         metrics=metrics,
         baseline=Baselines(
             majority=BaselineResult(
-                model=naive.model, metrics=naive.test, key=naive.model, how=STAT_HOW["SeasonalNaive"]
+                model=naive.model, metrics=naive.test, key=naive.model, how=MODEL_HOW["SeasonalNaive"]
             ),
             strong=[b for b in strong if b.model != naive.model],
             summary=summary,

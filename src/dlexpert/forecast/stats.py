@@ -15,6 +15,15 @@ import numpy as np
 from ..data.forecast import ForecastData
 
 LEVELS = (80, 95)
+# What each baseline does, in words for evaluation.json and the card.
+MODEL_HOW = {
+    "SeasonalNaive": "the value one season earlier (the last value without a season)",
+    "Naive": "the last value, repeated",
+    "AutoETS": "exponential smoothing, error/trend/season form chosen by AICc (Hyndman et al. 2002)",
+    "AutoARIMA": "ARIMA orders chosen by the Hyndman-Khandakar stepwise search (2008)",
+    "AutoTheta": "the Theta family chosen by in-sample fit (Fiorucci et al. 2016)",
+    "MSTL": "an STL seasonal decomposition with an ETS trend (Bandara et al. 2021), for periods over 24",
+}
 
 
 # Above this period a seasonal ARIMA is impractical (over 6 minutes for 843 weekly points at period 52 on 2 cores) and

@@ -134,3 +134,45 @@ def test_zoned_times_keep_their_wall_clock_and_horizons_need_a_step(tmp_path: Pa
     with pytest.raises(InvalidInputError, match="at least one step"):
         load_forecast(write(df, tmp_path / "d.csv"), text="forecast the next 0 months")
     assert horizon_from_text("use 3 years out of 10 to forecast", freq="D") is None
+
+
+def test_other_numeric_columns_are_exogenous_known_ahead_when_the_test_file_holds_them(tmp_path: Path) -> None:
+    df = monthly(60).assign(promo=lambda d: (d.index % 5 == 0).astype(int), temp=1.5, note="x")
+    train, future = df[df.ds < "2022-07-01"], df[df.ds >= "2022-07-01"]
+    path = write(train, tmp_path / "train.csv")
+    held = load_forecast(path, horizon=6)  # no test file: the columns are observed only in the past
+    assert held.exog_future == [] and held.exog_past == ["promo", "temp"] and held.test[0].exog == {}
+    assert "'note' are not numbers" in " ".join(held.warnings)
+    declared = load_forecast(path, horizon=6, known_future=["promo"])  # their held-out values are the known ones
+    assert declared.exog_future == ["promo"] and len(declared.test[0].exog["promo"]) == 6
+    assert np.array_equal(declared.train[0].exog["promo"], train[train.unique_id == "a"].promo.to_numpy()[:-6])
+    tested = load_forecast(path, test=write(future.drop(columns="temp"), tmp_path / "test.csv"))
+    assert tested.exog_future == ["promo"] and tested.exog_past == ["temp"] and tested.horizon == 6
+    assert profile_forecast(tested).input_shape[0] == 3  # the target and two exogenous channels
+    assert load_forecast(path, horizon=6, exog=[]).exog == []
+    frame = tested.frame("train", tested.exog)
+    assert list(frame.columns) == ["unique_id", "ds", "y", "promo", "temp"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"exog": ["price"]}, "--exog: no numeric column 'price'"),
+        ({"known_future": ["price"]}, "--known-future: 'price' is not an exogenous column"),
+    ],
+)
+def test_exogenous_columns_that_are_not_there_are_refused(tmp_path: Path, kwargs: dict, expected: str) -> None:
+    path = write(monthly().assign(promo=0), tmp_path / "sales.csv")
+    with pytest.raises(InvalidInputError, match=expected):
+        load_forecast(path, horizon=6, **kwargs)
+
+
+def test_a_column_known_ahead_needs_its_values_in_the_test_file_and_no_gaps(tmp_path: Path) -> None:
+    df = monthly(60).assign(promo=1.0)
+    path = write(df[df.ds < "2022-07-01"], tmp_path / "train.csv")
+    test = write(df[df.ds >= "2022-07-01"].drop(columns="promo"), tmp_path / "test.csv")
+    with pytest.raises(InvalidInputError, match=r"test\.csv: no column 'promo'; a column known ahead needs its values"):
+        load_forecast(path, test=test, known_future=["promo"])
+    df.loc[7, "promo"] = np.nan
+    with pytest.raises(InvalidInputError, match=r"series 'a', row 9: no value of exogenous column 'promo'"):
+        load_forecast(write(df, tmp_path / "holed.csv"), horizon=6)

@@ -185,3 +185,42 @@ def test_conformal_intervals_widen_with_the_backtest_errors_and_the_level() -> N
     # 80%: ceil(21 x 0.8) / 20 = 0.85 quantile = 1.715; 95%: ceil(21 x 0.95) / 20 = 1.0, the largest error (2.0)
     assert np.allclose(out["hi-80"][0], 1.715) and np.allclose(out["lo-95"][0], -2.0)
     assert np.allclose(out["hi-95"][1], 1 + 2.0 * 2)  # scaled by the series' own MASE scale
+
+
+def test_a_column_known_ahead_is_led_by_the_horizon_in_the_deep_inputs() -> None:
+    from dlexpert.forecast.windows import channel_stack
+
+    values, promo = np.arange(10.0), np.arange(100.0, 112.0)  # promo known 2 steps past the values' end
+    stack = channel_stack(values, horizon=2, past=[values * 2], future=[promo])
+    assert stack.shape == (3, 10) and np.array_equal(stack[2], promo[2:12])  # step i reads promo at i + H
+    unknown = channel_stack(values, horizon=2, future=[promo[:10]])
+    assert np.isnan(unknown[1, -2:]).all() and not np.isnan(unknown[1, :-2]).any()
+    x, y = WindowSet([stack], window=4, horizon=2)[0]
+    assert x.shape == (3, 4) and y.shape == (2,)
+
+
+def test_a_promotion_known_ahead_is_used_and_the_backtest_judges_it(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    n, ds = 84, pd.date_range("2020-01-06", periods=84, freq="D")
+    frames = []
+    for k in range(2):
+        promo = (rng.random(n) < 0.3).astype(int)  # sales jump by 40 on promotion days
+        y = 100 + 20 * k + 40 * promo + rng.normal(0, 2, n)
+        frames.append(pd.DataFrame({"unique_id": f"s{k}", "ds": ds, "y": y.round(2), "promo": promo}))
+    data, spec = tmp_path / "promo.csv", tmp_path / "task.yaml"
+    pd.concat(frames).to_csv(data, index=False)
+    spec.write_text(SPEC)
+    r = run("run", str(spec), "--data", str(data), "--horizon", "8", "--known-future", "promo", "--out",
+            str(tmp_path / "run"), "--epochs", "3", "--no-monitor", "--format", "json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    f = json.loads(r.stdout)["forecast"]
+    names = {c["model"]: c for c in f["candidates"]}
+    assert names["AutoARIMA+X"]["test"]["mase"] < 0.5 * names["AutoARIMA"]["test"]["mase"]  # the promotion explains
+    assert names["AutoARIMA+X"]["backtest"]["mase"] < names["AutoETS"]["backtest"]["mase"]  # and the backtest sees it
+    decisions = json.loads((tmp_path / "run" / "decisions.json").read_text())["forecast"]
+    assert "AutoARIMA+X" in decisions["baselines"] and any("known ahead: promo" in n for n in decisions["notes"])
+    config = (tmp_path / "run" / "models" / "dlinear" / "final" / "config.yaml").read_text()
+    assert "- 2\n" in config  # two input channels: the target and the promotion
+    bad = run("run", str(spec), "--data", str(data), "--horizon", "8", "--exog", "price,", "--out",
+              str(tmp_path / "bad"))  # fmt: skip
+    one_error_line(bad, "--exog 'price,': expected column names separated by commas")

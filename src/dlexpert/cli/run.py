@@ -33,6 +33,18 @@ def run(
     freq: str | None = typer.Option(None, "--freq", help="Forecasting: the series' frequency (D, W, MS, QS, YS, h)."),
     id_col: str | None = typer.Option(None, "--id-col", help="Forecasting: the series id column of a long table."),
     time_col: str | None = typer.Option(None, "--time-col", help="Forecasting: the time column."),
+    exog: str | None = typer.Option(
+        None,
+        "--exog",
+        help="Forecasting: exogenous columns, comma-separated, or 'none' (default: every other "
+        "numeric column of a long table).",
+    ),
+    known_future: str | None = typer.Option(
+        None,
+        "--known-future",
+        help="Forecasting: exogenous columns known ahead, comma-separated (those in --test "
+        "are too); their held-out values are then the known ones.",
+    ),
 ) -> None:
     """The whole job from a task spec and data to an evaluated model with its model card and HTML report.
 
@@ -46,14 +58,17 @@ def run(
     from ..schema.evaluation import headline_metric
 
     spec = load_task(task)
-    forecast_flags = {"--horizon": horizon, "--freq": freq, "--id-col": id_col, "--time-col": time_col}
+    forecast_flags = {"--horizon": horizon, "--freq": freq, "--id-col": id_col, "--time-col": time_col,
+                      "--exog": exog, "--known-future": known_future}  # fmt: skip
     given = [flag for flag, value in forecast_flags.items() if value is not None]
     if given and not is_forecasting(spec, data):
         raise InvalidInputError(f"{', '.join(given)}: forecasting options, but the task is {spec.task.type!r}; say "
                                 "'forecasting' in task.type, or drop them")  # fmt: skip
     if is_forecasting(spec, data):
         fr = run_forecast(spec, data=data, out_dir=out, horizon=horizon, test=test, target=target, id_col=id_col,
-                          time_col=time_col, freq=freq, seed=seed, epochs=epochs, monitor=monitor,
+                          time_col=time_col, freq=freq, exog=_columns(exog, "--exog"),
+                          known_future=_columns(known_future, "--known-future") or (), seed=seed, epochs=epochs,
+                          monitor=monitor,
                           progress=lambda m: err_console.print(m, markup=False, highlight=False))  # fmt: skip
         if fmt == "json":
             typer.echo((out / RunDir.EVALUATION).read_text())
@@ -80,3 +95,17 @@ def run(
         if ours is not None and base is not None
         else json.dumps(r.metrics)
     )
+
+
+def _columns(text: str | None, flag: str) -> list[str] | None:
+    """A comma-separated column list ('none': no column); None when the option is not given."""
+    from ..errors import InvalidInputError
+
+    if text is None:
+        return None
+    if text.strip().lower() == "none":
+        return []
+    names = [c.strip() for c in text.split(",")]
+    if not all(names):
+        raise InvalidInputError(f"{flag} {text!r}: expected column names separated by commas, or 'none'")
+    return names

@@ -29,6 +29,7 @@ from ..schema.forecast import CandidateScore, ForecastSection, SeriesScore
 from .deep import DEEP_MODELS, train_deep, trainable
 from .metrics import POINT_METRICS, interval_scores, mase_scale, set_errors
 from .stats import LEVELS
+from .windows import channel_stack
 
 MAX_WINDOWS = 3
 ENSEMBLE_SIZE = 3
@@ -81,6 +82,18 @@ def deep_window(data: ForecastData) -> int:
     return window_length(data.horizon, data.season, [len(s) for s in data.train])
 
 
+def deep_inputs(data: ForecastData, *, to_forecast: bool = False) -> list[np.ndarray]:
+    """Each training series as the deep forecasters read it, a (C, n) `windows.channel_stack`: its values, its
+    past-only columns, its columns known ahead; `to_forecast`: those extended by the test horizon's known values."""
+    return [
+        channel_stack(
+            s.values, horizon=data.horizon, past=[s.exog[c] for c in data.exog_past],
+            future=[np.concatenate([s.exog[c], t.exog[c]]) if to_forecast else s.exog[c] for c in data.exog_future],
+        )
+        for s, t in zip(data.train, data.test, strict=True)
+    ]  # fmt: skip
+
+
 def forecast_and_choose(
     data: ForecastData, *, out_dir: Path, seed: int = 0, deep_models: Sequence[str] = DEEP_MODELS,
     epochs: int | None = None, monitor: bool = True, say: Callable[[str], None] = lambda _: None,
@@ -109,20 +122,20 @@ def _backtest(
     cuts = [[len(s) - (k - w) * h for s in part.train] for w in range(k)]  # each window's origin in each series
     say(f"backtest: {k} window(s) of {h} at the end of {len(part.train)} of {len(data.train)} series")
     candidates = [Candidate(name, "baseline", fc, fit_s=s) for name, (fc, s) in stats.backtest(part, k).items()]
-    early = [s.values[:cut] for s, cut in zip(part.train, cuts[0], strict=True)]
+    stacks = deep_inputs(part)
+    early = [s[:, :cut] for s, cut in zip(stacks, cuts[0], strict=True)]
     skipped = []
     if deep_models and not trainable(early, window=train["window"], horizon=h):
-        skipped.append(f"{', '.join(deep_models)}: the {min(map(len, early))}-point histories before the first "
-                       f"backtest origin hold no training window of {h} targets before their own validation "
+        shortest = min(e.shape[1] for e in early)
+        skipped.append(f"{', '.join(deep_models)}: the {shortest}-point histories before the first backtest origin "
+                       f"hold no training window of {h} targets before their own validation "
                        "horizon, so the deep models cannot be backtested and are not candidates")  # fmt: skip
         deep_models = ()
     for name in deep_models:
         say(f"backtest: training {name}")
         t = time.perf_counter()
         model = train_deep(name, early, horizon=h, out_dir=out_dir / "models" / name / "backtest", **train)
-        windows = [
-            model.predict([s.values[:cut] for s, cut in zip(part.train, cuts[w], strict=True)]) for w in range(k)
-        ]
+        windows = [model.predict([s[:, :cut] for s, cut in zip(stacks, cuts[w], strict=True)]) for w in range(k)]
         candidates.append(Candidate(name, "deep", windows, fit_s=time.perf_counter() - t))
     truth = [[s.values[cut : cut + h] for s, cut in zip(part.train, cuts[w], strict=True)] for w in range(k)]
     scales = [[mase_scale(s.values[:cut], data.season) for s, cut in zip(part.train, cuts[w], strict=True)]
@@ -147,12 +160,12 @@ def _fit_final(data: ForecastData, candidates: list[Candidate], *, out_dir: Path
         c = by_name[name]
         c.final, c.intervals = fc["mean"], {key: v for key, v in fc.items() if key != "mean"}
         c.fit_s += seconds
-    histories = [s.values for s in data.train]
+    histories, to_forecast = deep_inputs(data), deep_inputs(data, to_forecast=True)
     for c in (c for c in candidates if c.kind == "deep"):
         t = time.perf_counter()
         model = train_deep(c.name, histories, horizon=data.horizon, out_dir=out_dir / "models" / c.name / "final",
                            **train)  # fmt: skip
-        c.final, c.run_dir = model.predict(histories), model.out_dir
+        c.final, c.run_dir = model.predict(to_forecast), model.out_dir
         c.fit_s += time.perf_counter() - t
     for c in (c for c in candidates if c.kind == "ensemble"):
         c.final = _mean([by_name[m].final for m in c.members])  # type: ignore[misc]

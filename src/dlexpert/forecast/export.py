@@ -24,7 +24,8 @@ MAX_SAVED = 256
 
 
 def save_windows(run_dir: Path, histories: list[np.ndarray], *, window: int, horizon: int) -> Path:
-    """RUN/windows.npz: `x` (N, 1, window) float32 input windows of the training series, evenly spread."""
+    """RUN/windows.npz: `x` (N, C, window) float32 input windows of the training series (values or channel stacks),
+    evenly spread."""
     from .windows import WindowSet
 
     windows = WindowSet(histories, window=window, horizon=horizon)
@@ -43,7 +44,7 @@ class ForecastNetwork:
     name: str
     model: Any  # torch.nn.Module in eval mode
     input_shape: tuple[int, ...]
-    windows: Any  # torch.Tensor (N, 1, L)
+    windows: Any  # torch.Tensor (N, C, L)
     note: str
 
 

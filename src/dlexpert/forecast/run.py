@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from ..rundir import RunDir
 from ..schema import TaskSpec
 from ..schema.decisions import Decisions, ForecastPlan
 from ..schema.evaluation import BaselineResult, Baselines, Evaluation
-from .choose import MAX_WINDOWS, ForecastOutcome, backtest_scope, deep_window, forecast_and_choose
+from .choose import MAX_WINDOWS, ForecastOutcome, backtest_scope, deep_inputs, deep_window, forecast_and_choose
 from .deep import DEEP_MODELS, LEARNING_RATE, MAX_BATCH, MAX_EPOCHS, PATIENCE, STEP_BUDGET
 from .export import save_windows
 from .stats import MODEL_HOW
@@ -55,7 +55,8 @@ def is_forecasting(spec: TaskSpec, data: str) -> bool:
 def run_forecast(
     spec: TaskSpec, *, data: str, out_dir: str | Path, horizon: int | None = None, test: str | None = None,
     target: str | None = None, id_col: str | None = None, time_col: str | None = None, freq: str | None = None,
-    seed: int = 0, epochs: int | None = None, monitor: bool = True, progress: Callable[[str], None] | None = None,
+    exog: Sequence[str] | None = None, known_future: Sequence[str] = (), seed: int = 0, epochs: int | None = None,
+    monitor: bool = True, progress: Callable[[str], None] | None = None,
 ) -> ForecastRun:  # fmt: skip
     """The whole forecasting job into `out_dir` (see the module doc)."""
     from ..advisor import advise_with_decisions
@@ -69,7 +70,7 @@ def run_forecast(
         raise InvalidInputError(f"{run_dir.path}: already holds a run; choose a new --out folder")
     text = " ".join(filter(None, [spec.task.specificTask, spec.data.size, spec.data.distribution]))
     series = load_forecast(data, horizon=horizon, test=test, text=text, id_col=id_col, time_col=time_col,
-                           target=target, freq=freq)  # fmt: skip
+                           target=target, freq=freq, exog=exog, known_future=known_future)  # fmt: skip
     profile = profile_forecast(series)
     filled = fill_from_profile(spec, profile)
     plan, decisions = advise_with_decisions(filled, profile=profile, assume_defaults=True, runnable_here=True)
@@ -84,7 +85,7 @@ def run_forecast(
     outcome = forecast_and_choose(series, out_dir=run_dir.path, seed=seed, deep_models=carried_out.deep,
                                   epochs=epochs, monitor=monitor, say=say)  # fmt: skip
     csv = write_forecasts(run_dir.path / FORECASTS_CSV, series, outcome)
-    save_windows(run_dir.path, [s.values for s in series.train], window=carried_out.window, horizon=series.horizon)
+    save_windows(run_dir.path, deep_inputs(series), window=carried_out.window, horizon=series.horizon)
     figures = _figures(run_dir.path, series, outcome)
     evaluation = _evaluation(run_dir.path, series, outcome, csv, figures)
     run_dir.write_model(RunDir.EVALUATION, evaluation)
@@ -114,7 +115,7 @@ def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | Non
                     f"window-in, horizon-out forecaster, so the run backtests dlexpert's {', '.join(deep)} against "
                     "statsforecast's baselines and ships the winner")  # fmt: skip
     return ForecastPlan(
-        baselines=model_names(data.season),
+        baselines=model_names(data.season, exog=bool(data.exog_future)),
         deep=deep,
         backtest_windows=scope.windows,
         backtest_series=len(scope.series),
@@ -126,8 +127,24 @@ def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | Non
         + f", batch up to {MAX_BATCH}, early stopping after {PATIENCE} epochs without a better validation loss on "
         "each series' last horizon",
         replaces=replaces,
-        notes=model_notes(data.season),
+        notes=model_notes(data.season) + _exog_notes(data),
     )  # fmt: skip
+
+
+def _exog_notes(data: ForecastData) -> list[str]:
+    """How the run uses the exogenous columns, in words for the plan and the card."""
+    if not data.exog:
+        return []
+    notes = [f"the deep forecasters read {len(data.exog)} exogenous column(s) as input channels beside the target, "
+             "each scaled per window like it"]  # fmt: skip
+    if data.exog_future:
+        notes.append(f"known ahead: {', '.join(data.exog_future)}; they enter the deep forecasters led by the "
+                     "horizon (the window ending at t reads them up to t + H - 1) and AutoARIMA+X as regressors with "
+                     "ARIMA errors, so the backtest says whether they help (FPP3, Ch. 10)")  # fmt: skip
+    if data.exog_past:
+        notes.append(f"past only: {', '.join(data.exog_past)}; the statistical models cannot use them (they need "
+                     "values over the horizon), the deep forecasters read their past values")  # fmt: skip
+    return notes
 
 
 def _forecasts_with_registry(library: str, name: str) -> bool:

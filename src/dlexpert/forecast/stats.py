@@ -23,7 +23,10 @@ MODEL_HOW = {
     "AutoARIMA": "ARIMA orders chosen by the Hyndman-Khandakar stepwise search (2008)",
     "AutoTheta": "the Theta family chosen by in-sample fit (Fiorucci et al. 2016)",
     "MSTL": "an STL seasonal decomposition with an ETS trend (Bandara et al. 2021), for periods over 24",
+    "AutoARIMA+X": "regression on the exogenous columns known ahead with ARIMA errors, orders chosen as AutoARIMA's "
+    "(dynamic regression: Hyndman & Athanasopoulos, FPP3, Ch. 10)",
 }
+WITH_EXOG = "AutoARIMA+X"
 
 
 # Above this period a seasonal ARIMA is impractical (over 6 minutes for 843 weekly points at period 52 on 2 cores) and
@@ -31,7 +34,7 @@ MODEL_HOW = {
 SEASONAL_ARIMA_MAX = 24
 
 
-def statistical_models(season: int) -> list[Any]:
+def statistical_models(season: int, *, exog: bool = False) -> list[Any]:
     """The baselines for this seasonal period: seasonal naive (naive when there is no season), naive beside it when
     there is one, and the automatic ETS, ARIMA and Theta selections (Hyndman & Khandakar 2008; Fiorucci et al. 2016);
     above SEASONAL_ARIMA_MAX, a non-seasonal ARIMA and MSTL (an STL season with an ETS trend; Bandara et al. 2021,
@@ -45,6 +48,8 @@ def statistical_models(season: int) -> list[Any]:
     models += [AutoETS(season_length=season), AutoARIMA(season_length=arima_season), AutoTheta(season_length=season)]
     if season > SEASONAL_ARIMA_MAX:
         models.append(MSTL(season_length=season, trend_forecaster=AutoETS(model="ZZN")))
+    if exog:
+        models.append(AutoARIMA(season_length=arima_season, alias=WITH_EXOG))
     return models
 
 
@@ -57,35 +62,39 @@ def model_notes(season: int) -> list[str]:
             "season with an ETS trend) carries the season (Hyndman & Athanasopoulos, FPP3, Sec. 12.1)"]  # fmt: skip
 
 
-def model_names(season: int) -> list[str]:
-    return [repr(m) for m in statistical_models(season)]
+def model_names(season: int, *, exog: bool = False) -> list[str]:
+    return [repr(m) for m in statistical_models(season, exog=exog)]
 
 
-def _each_model(data: ForecastData) -> Iterator[tuple[str, Any]]:
-    """(name, a StatsForecast of that model alone): models run one by one, so each one's time is its own."""
+def _each_model(data: ForecastData) -> Iterator[tuple[str, Any, list[str]]]:
+    """(name, a StatsForecast of that model alone, the exogenous columns it reads): models run one by one, so each
+    one's time is its own."""
     from statsforecast import StatsForecast
 
-    for model in statistical_models(data.season):
-        yield repr(model), StatsForecast(models=[model], freq=data.freq if data.has_calendar else 1, n_jobs=1)
+    for model in statistical_models(data.season, exog=bool(data.exog_future)):
+        engine = StatsForecast(models=[model], freq=data.freq if data.has_calendar else 1, n_jobs=1)
+        yield repr(model), engine, data.exog_future if repr(model) == WITH_EXOG else []
 
 
 @contextmanager
 def _quiet() -> Iterator[None]:
-    """NumPy's divide warnings from ETS fits on few points are silenced: the fit's forecasts are scored like any
-    other."""
+    """NumPy's divide warnings from ETS fits on few points, and ARIMA's rank-deficient design matrix from an exogenous
+    column that is constant before a backtest origin, are silenced: the fit's forecasts are scored like any other."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.filterwarnings("ignore", message=".*design matrix is rank-deficient")
         yield
 
 
 def backtest(data: ForecastData, windows: int) -> dict[str, tuple[list[list[np.ndarray]], float]]:
     """Each model's forecasts at `windows` rolling origins spaced one horizon apart at the end of the training data,
     and its seconds: {model: ([window][series] -> (H,), seconds)}; window 0 is the earliest."""
-    frame, out = data.frame("train"), {}
-    for name, engine in _each_model(data):
+    out = {}
+    for name, engine, exog in _each_model(data):
         t = time.perf_counter()
         with _quiet():
-            cv = engine.cross_validation(df=frame, h=data.horizon, n_windows=windows, step_size=data.horizon)
+            cv = engine.cross_validation(df=data.frame("train", exog), h=data.horizon, n_windows=windows,
+                                         step_size=data.horizon)  # fmt: skip
         by_series = {key: part.sort_values(["cutoff", "ds"]) for key, part in cv.groupby("unique_id", sort=False)}
         # series end at different times, so each has its own cutoffs: window w is its w-th
         per_series = [by_series[s.id][name].to_numpy(np.float64).reshape(windows, data.horizon) for s in data.train]
@@ -96,11 +105,12 @@ def backtest(data: ForecastData, windows: int) -> dict[str, tuple[list[list[np.n
 def forecast(data: ForecastData) -> dict[str, tuple[dict[str, list[np.ndarray]], float]]:
     """Each model's forecast of the `horizon` points after each training series with its intervals, and its seconds:
     {model: ({"mean": [series], "lo-80": [...], "hi-80": [...], ...}, seconds)}."""
-    frame, out = data.frame("train"), {}
-    for name, engine in _each_model(data):
+    out = {}
+    for name, engine, exog in _each_model(data):
         t = time.perf_counter()
+        future = data.frame("test", exog).drop(columns="y") if exog else None
         with _quiet():
-            fc = engine.forecast(df=frame, h=data.horizon, level=list(LEVELS))
+            fc = engine.forecast(df=data.frame("train", exog), h=data.horizon, level=list(LEVELS), X_df=future)
         columns = {"mean": name} | {f"{side}-{lv}": f"{name}-{side}-{lv}" for lv in LEVELS for side in ("lo", "hi")}
         parts = {key: [fc.loc[fc["unique_id"] == s.id, col].to_numpy(np.float64) for s in data.train]
                  for key, col in columns.items() if col in fc.columns}  # fmt: skip

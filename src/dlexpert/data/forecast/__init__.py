@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -52,15 +53,22 @@ def load_forecast(
     time_col: str | None = None,
     target: str | None = None,
     freq: str | None = None,
+    exog: Sequence[str] | None = None,
+    known_future: Sequence[str] = (),
 ) -> ForecastData:
     """Series split in time. The horizon is `horizon`, else the one `text` (the task spec's words) states ("next 28
     days"), else the points per series in `test`, else the built-in's own; `test` holds the points that follow each
     series, else the last `horizon` points of each are held out.
 
+    Exogenous columns are a long table's other numeric columns, or those `exog` names (none when it is empty). Those
+    the `test` file also holds are known ahead, and so are the `known_future` ones (without `test` their values in
+    the held-out horizon are the known ones); the others are observed only in the past.
+
     Raises:
         InvalidInputError: one line naming the file, series, row or timestamp: an unreadable table, time going
             backwards, a duplicated timestamp, a gap, a missing value, no horizon, a horizon longer than a history, a
-            series shorter than two seasons, test points that do not follow their series.
+            series shorter than two seasons, test points that do not follow their series, an exogenous column
+            that is not in the table, or one named known ahead that the test file lacks.
     """
     where = str(src)
     if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1):
@@ -69,15 +77,16 @@ def load_forecast(
         layout, series, default_horizon, freq = "builtin", *builtin_series(str(src))
     else:
         df = read_table(Path(src))
-        layout, series = series_from_table(df, where=where, id_col=id_col, time_col=time_col, target=target)
+        layout, series, unread = series_from_table(df, where=where, id_col=id_col, time_col=time_col, target=target)
         default_horizon = None
+    series, warnings = _pick_exog(series, exog, where=where, unread=unread if layout != "builtin" else [])
     freq_name, season = infer_frequency(series, where=where, freq=freq)
     test_series: list[Series] | None = None
-    warnings: list[str] = []
     if test is not None:
-        _, test_series = series_from_table(read_table(Path(test)), where=str(test), id_col=id_col, time_col=time_col,
-                                           target=target)  # fmt: skip
+        _, test_series, _ = series_from_table(read_table(Path(test)), where=str(test), id_col=id_col,
+                                              time_col=time_col, target=target)  # fmt: skip
         _check_test_times(series, test_series, freq_name, where=str(test))
+    future, past = _exog_roles(series, test_series, known_future, where=str(test))
     h, h_source = _horizon(horizon, text, test_series, default_horizon, freq=freq_name, where=where)
     if test_series is None:
         train, held = _hold_out(series, h, where=where)
@@ -85,11 +94,49 @@ def load_forecast(
     else:
         train, held = series, _align_test(series, test_series, h, where=str(test), freq=freq_name, warnings=warnings)
         test_source = str(test)
+    held = [Series(t.id, t.time, t.values, {c: t.exog[c] for c in future}) for t in held]
     _check_lengths(train, h, season, where=where)
     split = {"by": "time", "horizon": h, "test": str(test) if test is not None else f"last {h} points"}
     return ForecastData(source=where, format=layout, freq=freq_name, season=season, horizon=h, horizon_source=h_source,
                         train=train, test=held, version=_version(train, held), test_source=test_source,
-                        warnings=warnings, split=split)  # fmt: skip
+                        warnings=warnings, split=split, exog_future=future, exog_past=past)  # fmt: skip
+
+
+def _pick_exog(
+    series: list[Series], names: Sequence[str] | None, *, where: str, unread: list[str]
+) -> tuple[list[Series], list[str]]:
+    """The series with only the chosen exogenous columns (`names`, else every one read), and a warning for the
+    table's columns that are read by nothing."""
+    found = list(series[0].exog) if series else []
+    warnings = [f"{where}: column(s) {', '.join(map(repr, unread[:5]))} are not numbers, so not read as exogenous"
+                ] if unread else []  # fmt: skip
+    if names is None:
+        return series, warnings
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise InvalidInputError(f"--exog: no numeric column {missing[0]!r} besides the id, time and target; the "
+                                f"exogenous columns found are {found[:12] or 'none'}")  # fmt: skip
+    return [Series(s.id, s.time, s.values, {n: s.exog[n] for n in names}) for s in series], warnings
+
+
+def _exog_roles(
+    series: list[Series], test: list[Series] | None, known_future: Sequence[str], *, where: str
+) -> tuple[list[str], list[str]]:
+    """(known ahead, observed only in the past) exogenous columns: known ahead are those the test file holds and
+    those `known_future` names (which the test file, when given, must hold)."""
+    found = list(series[0].exog) if series else []
+    for name in known_future:
+        if name not in found:
+            raise InvalidInputError(f"--known-future: {name!r} is not an exogenous column of the data; they are "
+                                    f"{found[:12] or 'none'}")  # fmt: skip
+    in_test = set(test[0].exog) if test else set()
+    if test is not None:
+        lacking = [n for n in known_future if n not in in_test]
+        if lacking:
+            raise InvalidInputError(f"{where}: no column {lacking[0]!r}; a column known ahead needs its values over "
+                                    "the horizon in the test file")  # fmt: skip
+    future = [c for c in found if c in in_test or c in known_future]
+    return future, [c for c in found if c not in future]
 
 
 def _horizon(
@@ -118,8 +165,8 @@ def _hold_out(series: list[Series], h: int, *, where: str) -> tuple[list[Series]
     if short is not None:
         raise InvalidInputError(f"{where}: series {short.id!r} has {len(short)} points; holding out a horizon of {h} "
                                 "leaves no history (shorten the horizon, or drop the series)")  # fmt: skip
-    train = [Series(s.id, s.time[:-h], s.values[:-h]) for s in series]
-    return train, [Series(s.id, s.time[-h:], s.values[-h:]) for s in series]
+    train = [Series(s.id, s.time[:-h], s.values[:-h], {c: v[:-h] for c, v in s.exog.items()}) for s in series]
+    return train, [Series(s.id, s.time[-h:], s.values[-h:], {c: v[-h:] for c, v in s.exog.items()}) for s in series]
 
 
 def _align_test(
@@ -151,7 +198,7 @@ def _align_test(
         if t.time[0] != expected:
             raise InvalidInputError(f"{where}: series {s.id!r}: test points start at {t.time[0]}; expected {expected}, "
                                     "one step after the training data ends")  # fmt: skip
-        held.append(Series(t.id, t.time[:h], t.values[:h]))
+        held.append(Series(t.id, t.time[:h], t.values[:h], {c: v[:h] for c, v in t.exog.items()}))
     return held
 
 
@@ -185,4 +232,6 @@ def _version(train: list[Series], test: list[Series]) -> str:
     for s in (*train, *test):
         h.update(s.id.encode())
         h.update(np.ascontiguousarray(s.time).tobytes() + np.ascontiguousarray(s.values).tobytes())
+        for name, column in s.exog.items():
+            h.update(name.encode() + np.ascontiguousarray(column).tobytes())
     return h.hexdigest()

@@ -47,15 +47,16 @@ def read_table(path: Path) -> Any:
 
 def series_from_table(
     df: Any, *, where: str, id_col: str | None = None, time_col: str | None = None, target: str | None = None
-) -> tuple[str, list[Series]]:
-    """(layout, series) of a long or a wide table. Long: an id column (`id_col`, or one of ID_COLUMNS), a time column
-    and a target; wide: a time column and one numeric column per series (only `target` when it is given)."""
+) -> tuple[str, list[Series], list[str]]:
+    """(layout, series, columns not read) of a long or a wide table. Long: an id column (`id_col`, or one of
+    ID_COLUMNS), a time column and a target, and every other numeric column an exogenous one (`Series.exog`); wide: a
+    time column and one numeric column per series (only `target` when it is given)."""
     columns = {str(c).lower(): str(c) for c in df.columns}
     df = df.rename(columns={c: str(c) for c in df.columns})
     time_name = _column(columns, time_col, TIME_COLUMNS, where=where, what="time") or str(df.columns[0])
     id_name = _column(columns, id_col, ID_COLUMNS, where=where, what="id")
     if id_name is not None:
-        rest = [c for c in df.columns if c not in (time_name, id_name)]
+        rest = [c for c in df.columns if c not in (time_name, id_name) and not _row_index(df[c])]
         y_name = _column(columns, target, TARGET_COLUMNS, where=where, what="target") or (
             rest[0] if len(rest) == 1 else None
         )
@@ -64,12 +65,14 @@ def series_from_table(
                                     "with --target (expected one of " + ", ".join(TARGET_COLUMNS) + ")")  # fmt: skip
         times = _times(df[time_name], where=where, name=time_name)
         values = _values(df[y_name], where=where, name=y_name)
+        exog = {c: _values(df[c], where=where, name=c) for c in rest if c != y_name and _is_numeric(df[c])}
         ids = df[id_name].astype(str).to_numpy()
         keys, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
         rows_of = np.split(np.argsort(inverse, kind="stable"), np.cumsum(np.bincount(inverse))[:-1])
-        found = [_series(str(keys[k]), times[rows_of[k]], values[rows_of[k]], rows=rows_of[k], where=where)
+        found = [_series(str(keys[k]), times[rows_of[k]], values[rows_of[k]], rows=rows_of[k], where=where,
+                         exog={c: v[rows_of[k]] for c, v in exog.items()})
                  for k in np.argsort(first)]  # fmt: skip  # series in the order the file first shows them
-        return "long", found
+        return "long", found, [c for c in rest if c != y_name and c not in exog]
     named = {c.lower() for c in (*TIME_COLUMNS, *ID_COLUMNS)}  # calendar or id helper columns are not series
     value_columns = (
         [_column(columns, target, (), where=where, what="target") or target]
@@ -84,7 +87,8 @@ def series_from_table(
         raise InvalidInputError(f"{where}: no numeric column besides the time column {time_name!r} to forecast")
     times = _times(df[time_name], where=where, name=time_name)
     rows = np.arange(len(df))
-    return "wide", [_series(c, times, _values(df[c], where=where, name=c), rows=rows, where=where) for c in numeric]
+    found = [_series(c, times, _values(df[c], where=where, name=c), rows=rows, where=where) for c in numeric]
+    return "wide", found, [c for c in value_columns if c not in numeric]
 
 
 def _column(columns: dict[str, str], given: str | None, known: tuple[str, ...], *, where: str, what: str) -> str | None:
@@ -156,8 +160,12 @@ def _values(column: Any, *, where: str, name: str) -> np.ndarray:
     return numbers.to_numpy(np.float64)
 
 
-def _series(key: str, time: np.ndarray, values: np.ndarray, *, rows: np.ndarray, where: str) -> Series:
-    """One series checked in file order: time strictly increasing, no missing or infinite value."""
+def _series(
+    key: str, time: np.ndarray, values: np.ndarray, *, rows: np.ndarray, where: str,
+    exog: dict[str, np.ndarray] | None = None,
+) -> Series:  # fmt: skip
+    """One series checked in file order: time strictly increasing, no missing or infinite value (exogenous ones
+    included)."""
     step = np.diff(time)
     back = np.flatnonzero(step < step.dtype.type(0))
     if len(back):
@@ -174,7 +182,13 @@ def _series(key: str, time: np.ndarray, values: np.ndarray, *, rows: np.ndarray,
         i = int(gaps[0])
         raise InvalidInputError(f"{where}: series {key!r}, row {rows[i] + 2}: no value at {_show(time[i])}; fill "
                                 "or drop the missing values before forecasting")  # fmt: skip
-    return Series(id=key, time=time, values=values)
+    for name, column in (exog or {}).items():
+        gaps = np.flatnonzero(~np.isfinite(column))
+        if len(gaps):
+            i = int(gaps[0])
+            raise InvalidInputError(f"{where}: series {key!r}, row {rows[i] + 2}: no value of exogenous column "
+                                    f"{name!r} at {_show(time[i])}; fill it, or drop the column")  # fmt: skip
+    return Series(id=key, time=time, values=values, exog=exog or {})
 
 
 def _offset(freq: str) -> Any:

@@ -40,7 +40,11 @@ class ForecastProfile(BaseModel):
     zero_share: float = Field(description="share of zero values over all training points")
     intermittent_series: int
     scale_spread: float = Field(description="90th / 10th percentile of the series' mean absolute level")
-    input_shape: list[int] = Field(description="(1, L): the window of past values a deep forecaster reads")
+    exog_future: list[str] = Field(default_factory=list, description="exogenous columns known over the horizon")
+    exog_past: list[str] = Field(default_factory=list, description="exogenous columns observed only in the past")
+    input_shape: list[int] = Field(
+        description="(C, L): the window a deep forecaster reads, the target and each exogenous column (C) over L steps"
+    )
     problems: list[str]
     issues: list[str]
     warnings: list[str]
@@ -71,6 +75,9 @@ class ForecastProfile(BaseModel):
             f"  trend strength {strength(self.trend_strength)}, seasonal strength {strength(self.seasonal_strength)}, "
             f"zeros {self.zero_share:.1%}, scale spread {self.scale_spread:.3g}x",
         ]
+        if self.exog_future or self.exog_past:
+            lines.append(f"  exogenous: known ahead {', '.join(self.exog_future) or 'none'}; past only "
+                         f"{', '.join(self.exog_past) or 'none'}")  # fmt: skip
         lines += [f"  problem: {p}" for p in self.problems] or ["  no problems found"]
         return "\n".join(lines)
 
@@ -109,7 +116,9 @@ def profile_forecast(data: ForecastData) -> ForecastProfile:
         zero_share=round(float(np.mean(values == 0)), 4),
         intermittent_series=sum(z > INTERMITTENT_ZEROS for z in zeros),
         scale_spread=round(spread, 4),
-        input_shape=[1, window_length(data.horizon, data.season, lengths.tolist())],
+        exog_future=list(data.exog_future),
+        exog_past=list(data.exog_past),
+        input_shape=[1 + len(data.exog), window_length(data.horizon, data.season, lengths.tolist())],
         problems=[],
         issues=[],
         warnings=list(data.warnings),

@@ -155,9 +155,11 @@ def test_the_statistical_backtest_follows_each_series_own_end() -> None:
 
 
 def test_a_long_season_gets_a_non_seasonal_arima_and_mstl_with_the_reason() -> None:
-    from dlexpert.forecast.stats import model_names, model_notes, statistical_models
+    from dlexpert.forecast.stats import model_notes, statistical_models
 
-    assert model_names(12) == ["SeasonalNaive", "Naive", "AutoETS", "AutoARIMA", "AutoTheta"] and not model_notes(12)
+    monthly = [repr(m) for m in statistical_models(12, exog=True)]
+    assert monthly == ["SeasonalNaive", "Naive", "AutoETS", "AutoARIMA", "AutoTheta", "AutoARIMA+X"]
+    assert not model_notes(12) and [repr(m) for m in statistical_models(1)][:2] == ["SeasonalNaive", "AutoETS"]
     weekly = statistical_models(52)
     assert [repr(m) for m in weekly][-1] == "MSTL" and weekly[3].season_length == 1  # ARIMA without its season
     assert "period 52" in model_notes(52)[0]

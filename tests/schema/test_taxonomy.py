@@ -121,3 +121,15 @@ def test_the_words_of_the_task_narrow_a_generic_family_of_the_same_type(
     name when it is of the same seed type; a specific one (video classification) does not."""
     task = parse_task({"task": {"type": written, "domain": domain, "specificTask": specific}}).task
     assert task.family == family
+
+
+def test_a_forecasting_plan_says_what_the_run_backtests_and_ships() -> None:
+    from dlexpert.advisor import advise
+    from dlexpert.forecast.roster import DEEP_MODELS
+
+    spec = parse_task({"task": {"type": "forecasting", "domain": "time-series", "specificTask": "next 28 days of "
+                                "sales"}, "data": {"size": "3 years of daily sales for 500 stores"}})  # fmt: skip
+    plan = advise(spec, assume_defaults=True)
+    step4 = next(s.note for s in plan.workflow if s.step == 4)
+    assert "AutoETS" in step4 and all(m in step4 for m in DEEP_MODELS) and "loses to AutoETS" in step4
+    assert "the planned " in step4 and ("is not among them" in step4 or "runs as one of them" in step4)

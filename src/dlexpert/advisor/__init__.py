@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InvalidInputError
+from ..forecast.roster import roster_note
 from ..knowledge import ModelEntry, get_family, get_regimes
 from ..schema import Alternative, Evidence, Plan, TaskSpec, WorkflowStep
 from ..schema.decisions import BUILDABLE, Decisions, Deployment, Fallback, ModelRecord, TaskChoice, TrainingChoice
@@ -401,6 +402,11 @@ def _task_choice(ctx: Context) -> TaskChoice:
     return TaskChoice(metrics=yours, baseline=entry["baselines"], source=entry["source"])
 
 
+def _registry_name(entry: ModelEntry) -> str:
+    """The name `dlexpert.models` builds a dlexpert network by (its hub id), else the catalog's name."""
+    return entry.hub_id if entry.library == "dlexpert" and entry.hub_id else entry.name
+
+
 def _workflow(ctx: Context, sel: Selection, task: TaskChoice) -> list[WorkflowStep]:
     asked = bool(ctx.questions)
     return [
@@ -424,8 +430,12 @@ def _workflow(ctx: Context, sel: Selection, task: TaskChoice) -> list[WorkflowSt
             step=4,
             name="Experiment execution and monitoring",
             status="planned",
-            note=f"baseline first ({task.baseline}{f'; {task.source}' if task.source else ''}), then the planned "
-            "model: `dlexpert train` / `dlexpert run`",
+            note=f"baseline first ({task.baseline}{f'; {task.source}' if task.source else ''}), then "
+            + (
+                roster_note(_registry_name(sel.chosen.entry), sel.chosen.entry.library)
+                if task.family == "forecasting"
+                else "the planned model: `dlexpert train` / `dlexpert run`"
+            ),
         ),
         WorkflowStep(
             step=5,

@@ -26,14 +26,11 @@ import numpy as np
 from ..data.forecast import MIN_HISTORY, ForecastData, window_length
 from ..errors import InvalidInputError
 from ..schema.forecast import CandidateScore, ForecastSection, SeriesScore
-from .deep import DEEP_MODELS, train_deep, trainable
+from .deep import train_deep, trainable
 from .metrics import POINT_METRICS, interval_scores, mase_scale, set_errors
+from .roster import AUTO_ETS, DEEP_MODELS, ENSEMBLE_SIZE, MAX_WINDOWS, SEASONAL_NAIVE
 from .stats import LEVELS
 from .windows import channel_stack
-
-MAX_WINDOWS = 3
-ENSEMBLE_SIZE = 3
-SEASONAL_NAIVE, AUTO_ETS = "SeasonalNaive", "AutoETS"
 
 
 @dataclass

@@ -15,9 +15,6 @@ import torch
 
 from .windows import WindowSet, last_windows
 
-# The deep candidates every forecasting run backtests: the linear baseline of deep forecasting, an MLP stack and a
-# recurrent network (issue 16: "a global MLP/N-BEATS-style model, a DLinear/linear baseline and a TCN/LSTM").
-DEEP_MODELS = ("dlinear", "nbeats", "lstm")
 STEP_BUDGET = 1200  # optimizer steps per training (N-BEATS trains M4 for thousands; a few series need fewer)
 MAX_BATCH = 64
 MAX_EPOCHS = 150

@@ -31,9 +31,10 @@ from ..rundir import RunDir
 from ..schema import TaskSpec
 from ..schema.decisions import Decisions, ForecastPlan
 from ..schema.evaluation import BaselineResult, Baselines, Evaluation
-from .choose import MAX_WINDOWS, ForecastOutcome, backtest_scope, deep_inputs, deep_window, forecast_and_choose
-from .deep import DEEP_MODELS, LEARNING_RATE, MAX_BATCH, MAX_EPOCHS, PATIENCE, STEP_BUDGET
+from .choose import ForecastOutcome, backtest_scope, deep_inputs, deep_window, forecast_and_choose
+from .deep import LEARNING_RATE, MAX_BATCH, MAX_EPOCHS, PATIENCE, STEP_BUDGET
 from .export import save_windows
+from .roster import DEEP_MODELS, SELECTION, baseline_names
 from .stats import MODEL_HOW
 
 FORECASTS_CSV = "forecasts.csv"
@@ -99,7 +100,7 @@ def run_forecast(
 def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | None = None) -> ForecastPlan:
     """What the run carries out, as values: the candidates, the backtest, the deep forecasters' recipe, and the
     plan's own model when the run does not train it (with the reason)."""
-    from .stats import model_names, model_notes
+    from .stats import model_notes
 
     planned = decisions.training.catalog_name or decisions.model.name
     scope = backtest_scope(data)
@@ -115,13 +116,12 @@ def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | Non
                     f"window-in, horizon-out forecaster, so the run backtests dlexpert's {', '.join(deep)} against "
                     "statsforecast's baselines and ships the winner")  # fmt: skip
     return ForecastPlan(
-        baselines=model_names(data.season, exog=bool(data.exog_future)),
+        baselines=baseline_names(data.season, exog=bool(data.exog_future)),
         deep=deep,
         backtest_windows=scope.windows,
         backtest_series=len(scope.series),
         window=deep_window(data),
-        selection=f"lowest mean MASE over up to {MAX_WINDOWS} rolling origins one horizon apart; the mean of the "
-        "three best is a candidate too; a deep model that loses to AutoETS there is not shipped, alone or averaged",
+        selection=SELECTION,
         recipe=f"Adam lr {LEARNING_RATE:g}, cosine schedule, MSE on window-scaled targets, "
         + (f"{epochs} epochs (--epochs)" if epochs else f"about {STEP_BUDGET} steps (at most {MAX_EPOCHS} epochs)")
         + f", batch up to {MAX_BATCH}, early stopping after {PATIENCE} epochs without a better validation loss on "

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from ..data.forecast import ForecastData
+from .roster import SEASONAL_ARIMA_MAX, WITH_EXOG, baseline_names
 
 LEVELS = (80, 95)
 # What each baseline does, in words for evaluation.json and the card.
@@ -26,31 +27,27 @@ MODEL_HOW = {
     "AutoARIMA+X": "regression on the exogenous columns known ahead with ARIMA errors, orders chosen as AutoARIMA's "
     "(dynamic regression: Hyndman & Athanasopoulos, FPP3, Ch. 10)",
 }
-WITH_EXOG = "AutoARIMA+X"
-
-
-# Above this period a seasonal ARIMA is impractical (over 6 minutes for 843 weekly points at period 52 on 2 cores) and
-# statsforecast's ETS fits no seasonal form (as R's ets): ARIMA runs without a season and MSTL carries it.
-SEASONAL_ARIMA_MAX = 24
 
 
 def statistical_models(season: int, *, exog: bool = False) -> list[Any]:
-    """The baselines for this seasonal period: seasonal naive (naive when there is no season), naive beside it when
-    there is one, and the automatic ETS, ARIMA and Theta selections (Hyndman & Khandakar 2008; Fiorucci et al. 2016);
-    above SEASONAL_ARIMA_MAX, a non-seasonal ARIMA and MSTL (an STL season with an ETS trend; Bandara et al. 2021,
-    arXiv 2107.13462), as FPP3 Sec. 12.1 advises for weekly data."""
+    """The baselines for this seasonal period, `roster.baseline_names`: seasonal naive (naive when there is no season),
+    naive beside it when there is one, and the automatic ETS, ARIMA and Theta selections (Hyndman & Khandakar 2008;
+    Fiorucci et al. 2016); above SEASONAL_ARIMA_MAX, a non-seasonal ARIMA and MSTL (an STL season with an ETS trend;
+    Bandara et al. 2021, arXiv 2107.13462), as FPP3 Sec. 12.1 advises for weekly data; with `exog` (columns known
+    ahead), AutoARIMA+X too, the only one that reads them, so the backtest says whether they help."""
     from statsforecast.models import MSTL, AutoARIMA, AutoETS, AutoTheta, Naive, SeasonalNaive
 
-    models: list[Any] = [SeasonalNaive(season_length=season)]
-    if season > 1:
-        models.append(Naive())
     arima_season = season if season <= SEASONAL_ARIMA_MAX else 1
-    models += [AutoETS(season_length=season), AutoARIMA(season_length=arima_season), AutoTheta(season_length=season)]
-    if season > SEASONAL_ARIMA_MAX:
-        models.append(MSTL(season_length=season, trend_forecaster=AutoETS(model="ZZN")))
-    if exog:
-        models.append(AutoARIMA(season_length=arima_season, alias=WITH_EXOG))
-    return models
+    make: dict[str, Callable[[], Any]] = {
+        "SeasonalNaive": lambda: SeasonalNaive(season_length=season),
+        "Naive": Naive,
+        "AutoETS": lambda: AutoETS(season_length=season),
+        "AutoARIMA": lambda: AutoARIMA(season_length=arima_season),
+        "AutoTheta": lambda: AutoTheta(season_length=season),
+        "MSTL": lambda: MSTL(season_length=season, trend_forecaster=AutoETS(model="ZZN")),
+        WITH_EXOG: lambda: AutoARIMA(season_length=arima_season, alias=WITH_EXOG),
+    }
+    return [make[name]() for name in baseline_names(season, exog=exog)]
 
 
 def model_notes(season: int) -> list[str]:
@@ -60,10 +57,6 @@ def model_notes(season: int) -> list[str]:
     return [f"period {season} is over {SEASONAL_ARIMA_MAX}: AutoARIMA runs without a seasonal part (a seasonal ARIMA "
             "at period 52 took over 6 minutes on 843 weekly points) and AutoETS fits no seasonal form; MSTL (an STL "
             "season with an ETS trend) carries the season (Hyndman & Athanasopoulos, FPP3, Sec. 12.1)"]  # fmt: skip
-
-
-def model_names(season: int, *, exog: bool = False) -> list[str]:
-    return [repr(m) for m in statistical_models(season, exog=exog)]
 
 
 def _each_model(data: ForecastData) -> Iterator[tuple[str, Any, list[str]]]:

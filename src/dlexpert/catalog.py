@@ -32,6 +32,9 @@ def search_catalog(
         dom_n = _normalise_choice(domain, choices=DOMAINS, synonyms=_DOMAIN_SYNONYMS, what="domain") if domain else None
     except ValueError as exc:
         raise InvalidInputError(f"--task/--domain: {exc}") from None
+    for flag, value in (("--max-params", max_params_m), ("--max-latency-ms", max_latency_ms)):
+        if value is not None and not (0 < value < float("inf")):
+            raise InvalidInputError(f"{flag}: expected a positive finite number; got {value:g}")
     hw = get_hardware(hardware)
     rows: list[dict[str, Any]] = []
     for m in list_models(pattern, task=task_n, domain=dom_n, family=family, library=library, max_params_m=max_params_m):

@@ -17,14 +17,19 @@ Example:
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ._input import load_yaml, read_user_text
 from ._io import atomic_write_text
 from .errors import InvalidInputError
 from .schema import Diagnosis, Evaluation, Plan, TaskSpec, parse_task
@@ -39,6 +44,8 @@ if TYPE_CHECKING:
 __all__ = ["RunDir", "best_epoch"]
 
 M = TypeVar("M", bound=BaseModel)
+
+MAX_RUN_FILE_BYTES = 256 << 20  # metrics.jsonl of a long run stays far below; a larger file is not one of ours
 
 
 class RunDir:
@@ -58,6 +65,7 @@ class RunDir:
     EVALUATION = "evaluation.json"
     BENCH = "bench.json"
     FIGURES = "figures"
+    LOCK = ".lock"
     VARIANTS = "variants"
     DELIVERABLE = "deliverable"  # the baseline shipped when it beats the network on validation (NAME.skops)
     CARD = "MODEL_CARD.md"
@@ -182,27 +190,60 @@ class RunDir:
         """Any typed artefact (profile.json, evaluation.json, diagnosis.json) as indented JSON."""
         return atomic_write_text(self / name, value.model_dump_json(indent=2) + "\n")
 
+    @contextmanager
+    def lock(self, *, create: bool = False) -> Iterator[None]:
+        """Hold the run's advisory writer lock (`fcntl.flock` on RUN/.lock, which holds the holder's pid) while a
+        command writes it: a second writer gets one line naming the process. The kernel drops the lock when its
+        process dies, so a killed run leaves no stale lock. With `create` the folder is made if needed, and removed
+        again when the command fails before writing anything else into it; without, a missing folder is left to the
+        command to report."""
+        created = not self.path.exists()
+        if not created and not self.path.is_dir():
+            raise InvalidInputError(f"{self.path}: is a file; a run is a folder (choose another path)")
+        if created and not create:
+            yield
+            return
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self / self.LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as e:
+            raise InvalidInputError(f"{self.path}: cannot be used as a run folder ({e.strerror})") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                raise InvalidInputError(f"{self.path}: another dlexpert process (pid {holder}) is writing this run; "
+                                        "wait for it to finish, or choose another --out") from None  # fmt: skip
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            try:
+                yield
+            except BaseException:
+                if created and [p.name for p in self.path.iterdir()] == [self.LOCK]:
+                    (self / self.LOCK).unlink(missing_ok=True)
+                    self.path.rmdir()
+                raise
+        finally:
+            os.close(fd)
+
     # --- helpers
     def _text(self, name: str) -> str:
         path = self / name
         if not path.is_file():
             raise InvalidInputError(f"{self.path}: has no {name}; is it a dlexpert run directory?")
-        try:
-            return path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InvalidInputError(f"{path}: cannot be read ({e})") from None
+        return read_user_text(path, expected=f"the run's {name}", max_bytes=MAX_RUN_FILE_BYTES)
 
     def _yaml(self, name: str) -> Any:
-        try:
-            return yaml.safe_load(self._text(name))
-        except yaml.YAMLError as e:
-            raise InvalidInputError(f"{self / name}: not valid YAML ({str(e).splitlines()[0]})") from None
+        return load_yaml(self._text(name), source=str(self / name))
 
     def _json(self, name: str) -> Any:
         try:
             return json.loads(self._text(name))
         except json.JSONDecodeError as e:
             raise InvalidInputError(f"{self / name}: not valid JSON ({e.msg} at line {e.lineno})") from None
+        except RecursionError:
+            raise InvalidInputError(f"{self / name}: nested too deeply to be a dlexpert file") from None
 
     def _model(self, name: str, model: type[M]) -> M:
         return self._validate(name, model, self._json(name))

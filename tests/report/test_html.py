@@ -91,3 +91,58 @@ def test_the_report_is_one_file(page_of_report: Any) -> None:
     html = (run_dir / "report.html").read_text()
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org", "")
     assert 'src="figures/' not in html and "<link" not in html
+
+
+MARKUP = [
+    "<style>body{display:none}</style>",
+    "<img src=x onerror=\"document.title='pwned'\">",
+    "![fake plot](data:image/png;base64,iVBORw0KGgo=)",
+    '<a href="javascript:alert(1)" style="position:fixed;top:0;left:0;font-size:400px">click</a>',
+]
+
+
+def test_markup_planted_in_the_spec_and_the_labels_stays_text(evaluated_run: tuple[Path, Any], tmp_path: Path) -> None:
+    """Issue 17: class names and a task description holding HTML, CSS and Markdown images are shown as text; the
+    page's figures, KPIs and title are what the evaluation says, and no planted element is live."""
+    import yaml
+
+    if CHROMIUM is None:
+        pytest.skip("no Chromium on PATH (Debian: apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the [dev] extra")
+    run_dir = tmp_path / "run"
+    shutil.copytree(evaluated_run[0], run_dir)
+    task = yaml.safe_load((run_dir / "task.yaml").read_text())
+    task["task"]["specificTask"] = " ".join(MARKUP)
+    (run_dir / "task.yaml").write_text(yaml.safe_dump(task))
+    ev = json.loads((run_dir / "evaluation.json").read_text())
+    for row, markup in zip(ev["per_class"], MARKUP, strict=False):
+        row["name"] = markup
+    (run_dir / "evaluation.json").write_text(json.dumps(ev))
+    write_model_card(run_dir)
+    card = (run_dir / "MODEL_CARD.md").read_text().split("\n---\n", 1)[1]
+    assert "<style>" not in card and "<img" not in card and "![fake" not in card  # inert on any Markdown viewer
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        errors: list[str] = []
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.goto((run_dir / "report.html").as_uri(), wait_until="load")
+        facts = page.evaluate(
+            """() => ({
+                title: document.title,
+                display: getComputedStyle(document.body).display,
+                images: Array.from(document.images).map(i => i.closest('figure')?.id || 'outside a figure'),
+                styles: document.querySelectorAll('style').length,
+                links: Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href')),
+                styled: document.querySelectorAll('body [style]').length,
+                kpi: document.querySelector('[data-metric="accuracy"] b')?.innerText,
+                text: document.body.innerText,
+            })"""
+        )
+        browser.close()
+    assert facts["title"] == f"dlexpert report: {run_dir.name}" and facts["display"] != "none"
+    assert all(i.startswith("fig-") for i in facts["images"]) and facts["styles"] == 1 and facts["styled"] == 0
+    assert not any(href and href.startswith("javascript:") for href in facts["links"])
+    assert facts["kpi"] == f"{100 * ev['metrics']['accuracy']:.2f}%"
+    assert "<style>body{display:none}</style>" in facts["text"] and "![fake plot]" in facts["text"]
+    assert errors == []  # no planted style or script even reached the CSP

@@ -4,12 +4,16 @@ the run's variants, beside the plan's expected latency and the task's requiremen
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from ._common import err_console, fail, handle_errors
+from ._common import check_format, err_console, fail, handle_errors
+
+# The largest batch a benchmark times: 4096 samples of 3x224x224 float32 are 2.5 GB.
+MAX_BATCH = 4096
 
 
 @handle_errors
@@ -28,7 +32,11 @@ def bench(
     warmup: int = typer.Option(3, "--warmup", min=0, help="Untimed calls before timing."),
     iters: int = typer.Option(50, "--iters", min=1, help="Timed calls per backend and batch size (at most)."),
     max_time: float = typer.Option(
-        2.0, "--max-time", min=0.01, help="Seconds of timed calls per measurement (at most; 3 calls at least)."
+        2.0,
+        "--max-time",
+        min=0.01,
+        max=3600.0,
+        help="Seconds of timed calls per measurement (at most; 3 calls at least).",
     ),
     repeats: int = typer.Option(1, "--repeats", min=1, help="Interleaved rounds over all backends (pooled)."),
     input_shape: str | None = typer.Option(None, "--input-shape", help="One sample's shape for MODEL, e.g. 3,224,224."),
@@ -39,17 +47,20 @@ def bench(
 
     Writes RUN_DIR/bench.json (atomically). Exit codes: 0 measured; 2 invalid input.
     """
+    from .._input import clip
     from ..deploy import benchmark
     from ..deploy._source import parse_input_shape
 
-    if fmt not in {"json", "text"}:
-        fail(f"--format: expected json or text; got {fmt!r}", 2)
+    check_format(fmt)
     try:
         sizes = [int(v) for v in batch_sizes.replace(" ", "").split(",") if v]
     except ValueError:
         sizes = []
-    if not sizes or min(sizes) < 1:
-        fail(f"--batch-sizes: expected positive integers such as 1,8,32; got {batch_sizes!r}", 2)
+    if not sizes or min(sizes) < 1 or max(sizes) > MAX_BATCH:
+        fail(f"--batch-sizes: expected integers from 1 to {MAX_BATCH} such as 1,8,32; got {clip(batch_sizes)}", 2)
+    cores = os.cpu_count() or 1
+    if threads is not None and threads > cores:
+        fail(f"--threads {threads}: this machine has {cores} cores; a benchmark runs at most one thread per core", 2)
     chosen = [b.strip() for b in backends.split(",") if b.strip()] if backends else None
     if no_compile:
         from ..deploy.bench import BACKENDS

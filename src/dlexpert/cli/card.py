@@ -9,10 +9,11 @@ from pathlib import Path
 
 import typer
 
-from ._common import err_console, fail, handle_errors
+from ._common import err_console, fail, handle_errors, locks_run
 
 
 @handle_errors
+@locks_run("run_dir")
 def card(
     run_dir: Path = typer.Argument(..., help="A trained run directory (made by `dlexpert run` or `train`)."),
     html: bool = typer.Option(True, "--html/--no-html", help="Also write report.html with the plots embedded."),

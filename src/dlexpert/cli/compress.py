@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from ..rundir import RunDir
-from ._common import err_console, handle_errors
+from ._common import err_console, handle_errors, locks_run
 
 
 class CompressMethod(str, Enum):
@@ -33,6 +33,7 @@ class CompressFormat(str, Enum):
 
 
 @handle_errors
+@locks_run("run_dir")
 def compress(
     run_dir: Path = typer.Argument(..., help="A trained run directory (made by `dlexpert run` or `train`)."),
     method: CompressMethod = typer.Option(

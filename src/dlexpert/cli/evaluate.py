@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ._common import err_console, handle_errors
+from ._common import err_console, handle_errors, locks_run
 
 if TYPE_CHECKING:
     from ..schema.evaluation import Evaluation
@@ -23,6 +23,7 @@ class EvaluateFormat(str, Enum):
 
 
 @handle_errors
+@locks_run("run_dir")
 def evaluate(
     run_dir: Path = typer.Argument(..., help="A trained run directory (made by `dlexpert run` or `train`)."),
     data: str | None = typer.Option(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import err_console, fail, handle_errors
+from ._common import check_format, err_console, fail, handle_errors
 
 
 @handle_errors
@@ -39,8 +39,7 @@ def export(
     from ..deploy import export_model
     from ..deploy._source import parse_input_shape
 
-    if fmt not in {"json", "text"}:
-        fail(f"--format: expected json or text; got {fmt!r}", 2)
+    check_format(fmt)
     result = export_model(
         source,
         to=to,

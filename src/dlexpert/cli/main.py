@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from .bench import bench
@@ -41,7 +43,22 @@ app.command()(card)
 
 
 def main() -> None:
-    app()
+    """Run the command; a usage error (an unknown option, a value out of range, a missing argument) is one line and
+    exit 2, like every other invalid input. (Typer raises click's exceptions, from the click it vendors.)"""
+    try:
+        code = app(standalone_mode=False)
+    except Exception as exc:
+        exit_code = getattr(exc, "exit_code", None)
+        if not (hasattr(exc, "format_message") and isinstance(exit_code, int)):
+            raise  # not a usage error: handle_errors already turned the command's own errors into one line
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            print(ctx.get_help() or "", end="", file=sys.stderr)  # typer's rich help prints itself
+        else:
+            where = f"{ctx.command_path}: " if ctx is not None else ""
+            print(f"error: {where}{' '.join(exc.format_message().split())} (see --help)", file=sys.stderr)
+        sys.exit(exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

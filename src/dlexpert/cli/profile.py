@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ._common import err_console, handle_errors
+from ._common import check_format, err_console, handle_errors
 
 if TYPE_CHECKING:
     from ..data import DataProfile
@@ -23,7 +23,9 @@ def profile(
     ),
     target: str | None = typer.Option(None, "--target", help="Target column for tables."),
     test: str | None = typer.Option(None, "--test", help="A fixed test set to check for leakage."),
-    image_size: int = typer.Option(64, "--image-size", min=4, help="Largest image side (smaller images keep theirs)."),
+    image_size: int = typer.Option(
+        64, "--image-size", min=4, max=4096, help="Largest image side (smaller images keep theirs)."
+    ),
     dropna: bool = typer.Option(False, "--dropna", help="Drop table rows with missing values instead of failing."),
     fmt: str = typer.Option("json", "--format", help="json: the DataProfile on stdout; text: a summary."),
     horizon: int | None = typer.Option(
@@ -37,6 +39,8 @@ def profile(
     from ..data.dense import is_dense_source, load_dense, profile_dense
     from ..data.forecast import is_forecast_builtin, load_forecast
     from ..data.forecast.profile import profile_forecast
+
+    check_format(fmt)
 
     if horizon is not None or freq is not None or is_forecast_builtin(src):
         p: DataProfile | DenseProfile | ForecastProfile = profile_forecast(

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import typer
 
-from ._common import err_console, handle_errors
+from ._common import check_format, err_console, handle_errors, locks_run
 
 
 @handle_errors
+@locks_run("out", create=True)
 def run(
     task: str = typer.Argument(..., help="Task spec in YAML or JSON; '-' reads standard input."),
     data: str = typer.Option(..., "--data", help="Built-in dataset name (see `dlexpert datasets`) or a path."),
@@ -57,6 +58,7 @@ def run(
     from ..schema import load_task
     from ..schema.evaluation import headline_metric
 
+    check_format(fmt)
     spec = load_task(task)
     forecast_flags = {"--horizon": horizon, "--freq": freq, "--id-col": id_col, "--time-col": time_col,
                       "--exog": exog, "--known-future": known_future}  # fmt: skip

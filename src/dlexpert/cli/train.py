@@ -16,10 +16,11 @@ from pathlib import Path
 import typer
 
 from ..errors import InvalidInputError
-from ._common import err_console, handle_errors
+from ._common import err_console, handle_errors, locks_run
 
 
 @handle_errors
+@locks_run("out", create=True)
 def train(
     task: str = typer.Argument(..., help="Task spec (YAML/JSON, '-': stdin), or a plan.json/decisions.json to train."),
     data: str = typer.Option(..., "--data", help="Built-in dataset name (see `dlexpert datasets`) or a path."),
@@ -31,7 +32,7 @@ def train(
     seed: int = typer.Option(0, "--seed"),
     resume: bool = typer.Option(False, "--resume", help="Continue a stopped run from RUN_DIR/checkpoints/last.pt."),
     hardware: str | None = typer.Option(None, "--hardware", help="Hardware profile for planning, or 'auto'."),
-    nproc: int = typer.Option(1, "--nproc", min=1, help="Processes on this machine (torchrun; DDP or FSDP)."),
+    nproc: int = typer.Option(1, "--nproc", min=1, max=256, help="Processes on this machine (torchrun; DDP or FSDP)."),
     monitor: bool = typer.Option(True, "--monitor/--no-monitor", help="Live monitors and diagnosis.json (default on)."),
     auto_remedy: bool = typer.Option(
         False, "--auto-remedy", help="On NaN/Inf roll back, cut the LR 10x and clip; stop early on clear overfitting."
@@ -42,6 +43,13 @@ def train(
     from ..pipeline import train as train_plan
 
     source = load_plan_or_task(task)  # bad input fails here, once, before any process starts
+    if nproc > 1 and "LOCAL_RANK" not in os.environ:
+        import torch
+
+        slots = max(os.cpu_count() or 1, torch.cuda.device_count())
+        if nproc > slots:
+            raise InvalidInputError(f"--nproc {nproc}: this machine has {slots} CPU cores or GPUs; at most {slots} "
+                                    "processes")  # fmt: skip
     if nproc > 1 and "LOCAL_RANK" not in os.environ:
         from ..engine.checkpoint import check_run_dir
 

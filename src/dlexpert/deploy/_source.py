@@ -8,15 +8,20 @@ values being meaningful).
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._input import clip
 from ..errors import InvalidInputError
 from ..rundir import RunDir
 
 __all__ = ["MODEL_LIBRARIES", "Source", "parse_input_shape", "resolve_source"]
+
+MAX_INPUT_ELEMENTS = 3 * 4096 * 4096  # one sample: a 4096-pixel RGB image, 200 MB as float32
+MAX_INPUT_DIMS = 5  # (C, T, H, W) video plus one
 
 # The prefixes a MODEL spec may carry, and what each builds (always without pretrained weights: no network needed).
 MODEL_LIBRARIES = {
@@ -112,8 +117,12 @@ def parse_input_shape(text: str | None) -> tuple[int, ...] | None:
         shape = ()
     if not shape or any(v <= 0 for v in shape):
         raise InvalidInputError(
-            f"--input-shape: expected positive integers such as 3,224,224 (one sample, no batch); got {text!r}"
+            f"--input-shape: expected positive integers such as 3,224,224 (one sample, no batch); got {clip(text)}"
         )
+    if len(shape) > MAX_INPUT_DIMS or math.prod(shape) > MAX_INPUT_ELEMENTS:
+        raise InvalidInputError(f"--input-shape {clip(text)}: {math.prod(shape):,} values in {len(shape)} "
+                                f"dimensions; at most {MAX_INPUT_ELEMENTS:,} values (3x4096x4096) in "
+                                f"{MAX_INPUT_DIMS} dimensions")  # fmt: skip
     return shape
 
 

@@ -11,26 +11,24 @@ background thread from a CPU snapshot of the state, so the loop does not wait fo
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import torch
 from safetensors.torch import load_file
 from safetensors.torch import save as safetensors_bytes
 
+from .._io import atomic_write, atomic_write_bytes
 from ..errors import DlexpertError, InvalidInputError
 from ..rundir import RunDir
 
 __all__ = [
     "FORMAT",
     "CheckpointWriter",
-    "atomic_write_bytes",
     "capture_state",
     "check_run_dir",
     "get_rng_state",
@@ -44,27 +42,6 @@ __all__ = [
 ]
 
 FORMAT = "dlexpert.checkpoint/1"
-
-
-def atomic_write_bytes(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
-    """Call `write(f)` on a temporary file next to `path`, fsync it, and rename it over `path`.
-
-    A failure anywhere (including a full disk) removes the temporary file and leaves `path` untouched.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise DlexpertError(f"{path}: could not write ({e.strerror or e}); the previous file is unchanged") from e
-        raise
-    return path
 
 
 def check_run_dir(out_dir: str | Path, *, resume: bool) -> Path:
@@ -82,7 +59,7 @@ def check_run_dir(out_dir: str | Path, *, resume: bool) -> Path:
 
 def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
     """Write a checkpoint dict (tensors and plain values) atomically with `torch.save`."""
-    return atomic_write_bytes(path, lambda f: torch.save(dict(state), f))
+    return atomic_write(path, lambda f: torch.save(dict(state), f))
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
@@ -106,7 +83,7 @@ def save_weights(
     """Write weights only, as safetensors. Tied (shared) tensors are cloned, since safetensors refuses aliases."""
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
     data = safetensors_bytes(tensors, metadata=metadata)
-    return atomic_write_bytes(path, lambda f: f.write(data))
+    return atomic_write_bytes(path, data)
 
 
 def load_weights(path: str | Path) -> dict[str, torch.Tensor]:

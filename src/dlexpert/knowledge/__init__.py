@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Callable
@@ -187,7 +188,7 @@ def list_models(
     out = list(_models_in(domain).values())
     if pattern:
         if any(c in pattern for c in "*?["):
-            rx = re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".").replace(r"\[", "["), re.I)
+            rx = re.compile(fnmatch.translate(pattern), re.I)  # an unclosed "[" is a literal, as in a shell
             out = [m for m in out if rx.fullmatch(m.name) or rx.fullmatch(m.hub_id)]
         else:
             out = [m for m in out if pattern.lower() in m.name.lower()]

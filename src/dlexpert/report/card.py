@@ -32,6 +32,7 @@ from ..schema.decisions import ModelRecord
 from ..schema.evaluation import Evaluation, headline_metric
 from ..schema.run_config import RunConfig
 from .evaluate import environment, evaluate_run, file_sha256, load_evaluation
+from .html import inert_markdown
 
 if TYPE_CHECKING:
     from ..data import DataProfile
@@ -341,7 +342,8 @@ def render_card(f: CardFacts) -> str:
         parts += ["", section(f)]
     if f.notes:
         parts += ["", "## Notes on this card", "", *[f"- {n}" for n in f.notes]]
-    return "\n".join(parts).rstrip() + "\n"
+    front, body = parts[:4], parts[4:]  # the YAML front matter quotes its strings itself
+    return "\n".join(front) + "\n" + inert_markdown("\n".join(body)).rstrip() + "\n"
 
 
 def _summary(f: CardFacts) -> str:

@@ -10,6 +10,7 @@ from ..rundir import RunDir
 from ..schema.evaluation import Evaluation
 from ..schema.forecast import ForecastSection
 from .card import md_table
+from .html import inert_markdown
 
 MAX_SERIES_ROWS = 20
 
@@ -122,7 +123,7 @@ def render_forecast_card(rd: RunDir) -> str:
                   f"- selection: {f.selection}", f"- deep recipe: {f.recipe}"]  # fmt: skip
         lines += [f"- {line}" for line in [*f.notes, f.replaces] if line]
     lines += [f"- figures: {', '.join(f'`{p}`' for p in ev.figures.values())}; every forecast: `forecasts.csv`", ""]
-    return "\n".join(lines)
+    return inert_markdown("\n".join(lines))
 
 
 def _verdict(ev: Evaluation, section: ForecastSection) -> str:

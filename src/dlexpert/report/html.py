@@ -9,7 +9,9 @@ diagram and the failure grid from `evaluate`. The text is MODEL_CARD.md's, rende
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +49,10 @@ figcaption { font-size: .85em; color: #555; margin-top: 4px; }
 
 # The run's linear baseline shown beside its figures: the first of these metrics it has, with its label.
 BASELINE_KPIS = (("accuracy", "linear baseline"), ("miou", "colour baseline mIoU"), ("map", "colour baseline mAP"))
+
+
+# The page's one stylesheet is allowed by its hash: no inline style, and no style a card's text could inject.
+_STYLE_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode() + "'"
 
 
 def _data_uri(png: bytes) -> str:
@@ -147,10 +153,34 @@ def render_report_html(facts: CardFacts, *, render_card: Callable[[CardFacts], s
                      body=body)  # fmt: skip
 
 
-def markdown_to_html(text: str) -> str:
-    import markdown
+# The card's own HTML: its generator comment and the collapsible config. Any other "<" is written as text.
+_CARD_TAGS = re.compile(r"<(?!!--|/?(?:details|summary)>)")
+_CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.DOTALL)
 
-    return markdown.markdown(text, extensions=["tables", "fenced_code", "md_in_html"], output_format="html")
+
+def inert_markdown(text: str) -> str:
+    """Markdown whose HTML is only the card's own (`_CARD_TAGS`): outside code spans every other "<" becomes "&lt;" and
+    an image "![" becomes "!\\[", so a class name, a task description or a series id that holds markup shows as text
+    on any Markdown viewer."""
+    parts = _CODE.split(text)
+    for i in range(0, len(parts), 2):  # the even parts are outside code
+        parts[i] = _CARD_TAGS.sub("&lt;", parts[i]).replace("![", "!\\[")
+    return "".join(parts)
+
+
+def markdown_to_html(text: str) -> str:
+    """The card's Markdown as HTML for the page, sanitised by nh3 (Ammonia) whatever the Markdown held: its safe tags
+    without images (the page's figures are added outside the card, so a data-URI image in a class name cannot pose
+    as one), with their safe attributes, a table cell's alignment among them."""
+    import markdown
+    import nh3
+    from markdown.extensions.tables import TableExtension
+
+    rendered = markdown.markdown(text, extensions=[TableExtension(use_align_attribute=True), "fenced_code",
+                                                   "md_in_html"], output_format="html")  # fmt: skip
+    tags = set(nh3.ALLOWED_TAGS) - {"img", "map", "area"}
+    attributes = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items() if tag in tags}
+    return nh3.clean(rendered, tags=tags, attributes=attributes)
 
 
 def html_page(
@@ -167,7 +197,7 @@ def html_page(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src {_STYLE_HASH}">
 <title>{html.escape(title)}</title>
 <style>{_CSS}</style>
 </head>

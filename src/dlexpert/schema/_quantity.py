@@ -18,6 +18,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from .._input import clip
+
 _NUMBER = r"(\d+(?:[.,]\d+)*(?:\.\d+)?|\.\d+)"
 _MULTIPLIERS = {
     "": 1.0,
@@ -57,6 +59,8 @@ def _to_float(token: str) -> float:
 _MAX_QUANTITY = 1e15
 _NEGATIVE = re.compile(r"(?:^|[\s<>=(:~≤≥,])[-−]\s*\.?\d")  # "-5", "< -3 ms"; not "top-1", "10-20", "ResNet-50"
 _SCIENTIFIC = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)e([+-]?\d+)\b")
+# "10^6", "10**6", "2.5 x 10^6", "3×10^4": powers of ten as people type them
+_POWER_OF_TEN = re.compile(r"(?<![\w.])(?:(\d+(?:\.\d+)?)\s*[x×*]\s*)?10\s*(?:\^|\*\*)\s*([+-]?\d{1,4})(?!\d)")
 _NOT_A_NUMBER = re.compile(r"(?<![a-z])(nan|inf|infinity|infinite)(?![a-z])")
 
 
@@ -135,26 +139,26 @@ def _sane_numbers(raw: str, what: str) -> str:
     large numbers are refused in one line naming `what` (a size of "-5 images" is not five images)."""
     low = raw.lower()
     if _NEGATIVE.search(low):
-        raise ValueError(f"{what} must not be negative; got {raw!r}")
+        raise ValueError(f"{what} must not be negative; got {clip(raw)}")
     if _NOT_A_NUMBER.search(low):
-        raise ValueError(f"{what} must be a finite number; got {raw!r}")
+        raise ValueError(f"{what} must be a finite number; got {clip(raw)}")
 
     def expand(m: re.Match[str]) -> str:
         value = float(m.group(0))
         if not math.isfinite(value) or value > _MAX_QUANTITY:
-            raise ValueError(f"{what} is not a plausible quantity (above {_MAX_QUANTITY:.0e}); got {raw!r}")
+            raise ValueError(f"{what} is not a plausible quantity (above {_MAX_QUANTITY:.0e}); got {clip(raw)}")
         return f"{value:.6f}".rstrip("0").rstrip(".")
 
-    text = _SCIENTIFIC.sub(expand, raw)
+    text = _SCIENTIFIC.sub(expand, _POWER_OF_TEN.sub(lambda m: f"{m.group(1) or 1}e{m.group(2)}", raw))
     for m in re.finditer(r"\d[\d,]*", text):
         if len(m.group(0).replace(",", "")) > 16:
-            raise ValueError(f"{what} is not a plausible quantity (above {_MAX_QUANTITY:.0e}); got {raw!r}")
+            raise ValueError(f"{what} is not a plausible quantity (above {_MAX_QUANTITY:.0e}); got {clip(raw)}")
     return text
 
 
 def _check_finite(value: float, what: str, text: str) -> float:
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{what} must be a finite non-negative number; got {text!r}")
+        raise ValueError(f"{what} must be a finite non-negative number; got {clip(text)}")
     return value
 
 
@@ -248,7 +252,7 @@ def parse_data_size(text: str) -> DataSize:
     )
     if not m:
         raise UnreadQuantity(
-            f"expected a size such as '10k samples', '1.2M images' or '200 hours of audio'; got {raw!r}"
+            f"expected a size such as '10k samples', '1.2M images' or '200 hours of audio'; got {clip(raw)}"
         )
     value = _to_float(m.group(1)) * _MULTIPLIERS[m.group(2) or ""]
     _check_finite(value, "data size", raw)
@@ -265,7 +269,7 @@ def parse_data_size(text: str) -> DataSize:
         tokens = n_bytes / 4
         return DataSize(text=raw, n_samples=max(1, round(tokens / 512)), unit="tokens", tokens=round(tokens))
     if value < 1:
-        raise ValueError(f"data size must be at least one sample; got {raw!r}")
+        raise ValueError(f"data size must be at least one sample; got {clip(raw)}")
     return DataSize(text=raw, n_samples=round(value), unit=unit if unit != "sample" else "samples")
 
 
@@ -315,7 +319,7 @@ def parse_latency(text: str) -> Latency:
         if rate_m:
             rate = _to_float(rate_m.group(1))
             if rate <= 0:
-                raise ValueError(f"{what} rate must be positive; got {raw!r}")
+                raise ValueError(f"{what} rate must be positive; got {clip(raw)}")
             return Latency(text=raw, max_ms=1000.0 / rate, hardware=hardware, percentile=percentile,
                            batch_size=batch_size, per_token=what == "token")  # fmt: skip
     if ("real-time" in low or "realtime" in low or "real time" in low) and not re.search(r"\d", low):
@@ -330,7 +334,7 @@ def parse_latency(text: str) -> Latency:
     if not m:
         raise UnreadQuantity(
             "expected a latency such as 'inference <50ms', '<30ms on Jetson Orin', 'p95 < 0.2 s' or '30 fps'; "
-            f"got {raw!r}"
+            f"got {clip(raw)}"
         )
     value = _to_float(m.group(1))
     unit = m.group(2)
@@ -338,7 +342,7 @@ def parse_latency(text: str) -> Latency:
         unit, 1000.0 if unit.startswith("s") else 1e-3 if unit.startswith("micro") else 1.0
     )
     if ms <= 0:
-        raise ValueError(f"latency budget must be greater than zero; got {raw!r}")
+        raise ValueError(f"latency budget must be greater than zero; got {clip(raw)}")
     if re.search(r">\s*" + re.escape(m.group(1)), low):
         raise ValueError(f"a latency requirement is an upper bound ('<50ms'); got a lower bound in {raw!r}")
     per_token = bool(re.search(r"(?:\b(?:per|a)\s+|/\s*)(?:generated\s+|output\s+)?token\b", low))
@@ -370,11 +374,11 @@ def parse_model_size(text: str) -> ModelSize:
     else:
         p = re.search(rf"{_NUMBER}\s*([kmb])?\s*(?:params|parameters|param|p)\b", low)
         if not p:
-            raise UnreadQuantity(f"expected a size such as '<100MB', '2 GB' or '25M params'; got {raw!r}")
+            raise UnreadQuantity(f"expected a size such as '<100MB', '2 GB' or '25M params'; got {clip(raw)}")
         # A parameter budget: fp32 weights take 4 bytes per parameter.
         mb = _to_float(p.group(1)) * _PARAM_SUFFIX.get(p.group(2) or "", 1.0) * 4 / 1e6
     if mb <= 0:
-        raise ValueError(f"model size limit must be greater than zero; got {raw!r}")
+        raise ValueError(f"model size limit must be greater than zero; got {clip(raw)}")
     return ModelSize(text=raw, max_mb=mb)
 
 
@@ -497,7 +501,7 @@ def _one_accuracy_target(text: str) -> AccuracyTarget:
     )
     if not m:
         raise UnreadQuantity(
-            f"expected a target such as 'top-1 acc >90%', 'macro-F1 > 0.85' or 'WER < 8%'; got {raw!r}"
+            f"expected a target such as 'top-1 acc >90%', 'macro-F1 > 0.85' or 'WER < 8%'; got {clip(raw)}"
         )
     relative = _relative_target(raw, cleaned, m, metric, higher)
     if relative is not None:
@@ -535,17 +539,17 @@ def _one_accuracy_target(text: str) -> AccuracyTarget:
         if m.group(3) or value > 1:
             value /= 100.0
         if not 0 <= value <= 1:
-            raise ValueError(f"{metric} target must lie between 0 and 100%; got {raw!r}")
+            raise ValueError(f"{metric} target must lie between 0 and 100%; got {clip(raw)}")
     if comparator in {">", ">="} and not higher:
         raise ValueError(
-            f"{metric} is lower-is-better, so its target is an upper bound ('< {m.group(2)}'); got {raw!r}"
+            f"{metric} is lower-is-better, so its target is an upper bound ('< {m.group(2)}'); got {clip(raw)}"
         )
     if comparator in {"<", "<="} and higher:
         raise ValueError(
-            f"{metric} is higher-is-better, so its target is a lower bound ('> {m.group(2)}'); got {raw!r}"
+            f"{metric} is higher-is-better, so its target is a lower bound ('> {m.group(2)}'); got {clip(raw)}"
         )
     if bounded and higher and comparator == ">" and value >= 1:
-        raise ValueError(f"{metric} cannot exceed 100%; got {raw!r}")
+        raise ValueError(f"{metric} cannot exceed 100%; got {clip(raw)}")
     return AccuracyTarget(
         text=raw, metric=metric, comparator=comparator, value=value, higher_is_better=higher, bounded=bounded
     )
@@ -754,14 +758,14 @@ def parse_compute(text: str) -> Compute:
         is_npu = is_npu or not is_gpu
     if _NO_GPU.search(low):
         if has(tuple(w for w in _GPU_WORDS if w not in {"gpu", "cuda", "colab", "kaggle"})):
-            raise ValueError(f"computeResources names a GPU model and also says CPU only; got {raw!r}")
+            raise ValueError(f"computeResources names a GPU model and also says CPU only; got {clip(raw)}")
         is_gpu, is_cpu = False, True
     kind: Literal["cpu", "gpu", "tpu", "edge", "npu"]
     kind = "tpu" if is_tpu else "edge" if is_edge else "gpu" if is_gpu else "npu" if is_npu else "cpu"
     if not (is_cpu or is_gpu or is_tpu or is_edge or is_npu):
         raise ValueError(
             "expected compute such as 'single-GPU 24GB', 'multi-GPU (8x A100)', 'CPU (2 cores)' or 'TPU v4'; "
-            f"got {raw!r}"
+            f"got {clip(raw)}"
         )
 
     n_devices = 1
@@ -787,10 +791,12 @@ def parse_compute(text: str) -> Compute:
     nodes = re.search(r"(\d+)\s*(?:nodes|machines|hosts)", low)
     n_nodes = int(nodes.group(1)) if nodes else 1
     if n_devices < 1 or n_nodes < 1:
-        raise ValueError(f"device and node counts must be at least 1; got {raw!r}")
+        raise ValueError(f"device and node counts must be at least 1; got {clip(raw)}")
 
     mem = re.search(rf"{_NUMBER}\s*(gb|gib|g)\b", low)
     memory_gb = _to_float(mem.group(1)) if mem else None
+    if memory_gb is not None and memory_gb <= 0:
+        raise ValueError(f"device memory must be greater than zero; got {clip(raw)}")
     cores_m = re.search(r"(\d+)\s*(?:-\s*)?(?:v?cpus?|cores?|threads)\b", low)
     cores = int(cores_m.group(1)) if cores_m and kind == "cpu" else None
     device = None
@@ -846,7 +852,7 @@ def parse_budget(text: str) -> Budget:
     if level is None:
         if usd is None and gpu_hours is None:
             raise UnreadQuantity(
-                f"expected a budget such as '$500', '2k USD/month', '100 GPU-hours' or 'low'; got {raw!r}"
+                f"expected a budget such as '$500', '2k USD/month', '100 GPU-hours' or 'low'; got {clip(raw)}"
             )
         # Thresholds: ~$2/GPU-hour on-demand for an A10/A100-class cloud GPU, so $500 buys ~250 GPU-hours.
         hours_equiv = gpu_hours if gpu_hours is not None else (usd or 0.0) / 2.0

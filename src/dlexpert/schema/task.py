@@ -12,15 +12,14 @@ import functools
 import json
 import operator
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from .._input import clip, load_yaml, read_user_text
 from ..errors import InvalidInputError
 from ._quantity import (
     AccuracyTarget,
@@ -592,7 +591,7 @@ def _format_error(err: ErrorDetails, source: str) -> str:
     if kind == "literal_error":
         msg = f"expected {msg.removeprefix('Input should be ')}"
     elif kind in {"string_type", "bool_type", "list_type", "model_type", "dict_type", "bool_parsing"}:
-        msg = f"{msg[0].lower()}{msg[1:]}; got {err.get('input')!r}"
+        msg = f"{msg[0].lower()}{msg[1:]}; got {clip(err.get('input'))}"
     return f"{source}: {field}: {msg}"
 
 
@@ -617,18 +616,7 @@ def load_task(path: str | Path) -> TaskSpec:
         >>> spec = load_task("examples/cifar10-resnet.yaml")  # doctest: +SKIP
     """
     source = "<stdin>" if str(path) == "-" else str(path)
-    if str(path) == "-":
-        text = sys.stdin.read()
-    else:
-        p = Path(path)
-        if not p.exists():
-            raise InvalidInputError(f"{source}: no such file; expected a task spec in YAML or JSON")
-        if p.is_dir():
-            raise InvalidInputError(f"{source}: is a directory; expected a task spec file in YAML or JSON")
-        try:
-            text = p.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInputError(f"{source}: not UTF-8 text; expected a task spec in YAML or JSON") from None
+    text = read_user_text(path, expected="a task spec in YAML or JSON")
     if not text.strip():
         raise InvalidInputError(
             f"{source}: the file is empty; expected a task spec with at least 'task.type' and 'task.domain'"
@@ -644,10 +632,6 @@ def _decode(text: str, source: str) -> object:
             raise InvalidInputError(
                 f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"
             ) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InvalidInputError(f"{source}: {where}invalid YAML: {problem}") from None
+        except RecursionError:
+            raise InvalidInputError(f"{source}: nested too deeply to be a task spec") from None
+    return load_yaml(text, source=source)

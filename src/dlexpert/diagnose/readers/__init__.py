@@ -37,6 +37,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from ..._input import check_regular_file
 from ...errors import InvalidInputError
 from ..history import LAYERED_SERIES, RunHistory
 from ._names import NAME_TABLE, normalise
@@ -85,6 +86,7 @@ def read_history(source: str | Path) -> RunHistory:
     if path.is_dir():
         kind, files, root = _choose(path, history)
     else:
+        check_regular_file(path, expected=_EXPECTED.removeprefix("expected "))
         found, why = sniff(path)
         if found is None:
             raise InvalidInputError(f"{path}: {why}; {_EXPECTED}")
@@ -117,7 +119,12 @@ def _candidates(root: Path) -> list[tuple[Kind, Path]]:
                 continue
             n_files += 1
             if n_files > MAX_FILES:
-                return found
+                if found:
+                    return found
+                raise InvalidInputError(f"{root}: over {MAX_FILES} files, so a dataset rather than a run; point "
+                                        "`diagnose` at the run's folder or log file")  # fmt: skip
+            if not p.is_file():
+                continue  # FIFOs, sockets and devices are never logs (and opening a FIFO would block)
             kind, _ = sniff(p)
             if kind is not None:
                 found.append((kind, p))

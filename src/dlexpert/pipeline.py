@@ -129,6 +129,10 @@ def train(
     run_dir.path.mkdir(parents=True, exist_ok=True)
     if resume:
         check_resumable(run_dir)
+    else:
+        from .engine.checkpoint import check_run_dir
+
+        check_run_dir(run_dir.path, resume=False)  # before the plan files are written: a refusal writes nothing
     warnings: list[str] = []
     splits = load_splits(data, target=target, test=test, seed=seed, dropna=dropna)
     warnings += splits.warnings

@@ -232,8 +232,9 @@ def test_a_pickle_with_code_is_refused_and_never_run(tmp_path: Path) -> None:
     evil_torch = tmp_path / "evil_torch.pt"
     torch.save({"model": payload}, evil_torch)
     for path in (evil, evil_torch):
-        with pytest.raises(DlexpertError, match="not a loadable checkpoint"):
+        with pytest.raises(DlexpertError, match="refused: the checkpoint asks to run code") as info:
             load_checkpoint(path)
+        assert "weights_only" not in str(info.value)  # never the advice to turn the guard off
     assert not marker.exists()
 
 

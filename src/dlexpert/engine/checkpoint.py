@@ -11,7 +11,9 @@ background thread from a CPU snapshot of the state, so the loop does not wait fo
 
 from __future__ import annotations
 
+import pickle
 import random
+import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file
 from safetensors.torch import save as safetensors_bytes
 
@@ -42,6 +45,7 @@ __all__ = [
 ]
 
 FORMAT = "dlexpert.checkpoint/1"
+RECOVER = "restore it from a backup, or train the run again (`dlexpert train ... --out NEW_FOLDER`)"
 
 
 def check_run_dir(out_dir: str | Path, *, resume: bool) -> Path:
@@ -69,9 +73,14 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise InvalidInputError(f"{path}: no such checkpoint")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # a truncated file, or a pickle that asks for code: refuse either way
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise DlexpertError(f"{path}: not a loadable checkpoint ({first[:200]})") from None
+    except pickle.UnpicklingError as e:  # the weights-only unpickler met an object that is not a tensor or a value
+        found = re.search(r"GLOBAL ([\w.]+)", str(e))
+        what = f" ({found.group(1)})" if found else ""
+        raise InvalidInputError(f"{path}: refused: the checkpoint asks to run code{what}, and dlexpert loads only "
+                                "tensors and plain values; it was not written by dlexpert, or was tampered with: "
+                                f"{RECOVER}") from None  # fmt: skip
+    except Exception:  # a truncated or overwritten file
+        raise InvalidInputError(f"{path}: not a readable checkpoint (truncated or corrupt); {RECOVER}") from None
     if not isinstance(ckpt, dict):
         raise DlexpertError(f"{path}: not a dlexpert checkpoint (expected a dict; got {type(ckpt).__name__})")
     return ckpt
@@ -92,7 +101,11 @@ def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
     if path.suffix == ".safetensors":
         if not path.is_file():
             raise InvalidInputError(f"{path}: no such weights file")
-        return load_file(path)
+        try:
+            return load_file(path)
+        except (SafetensorError, OSError) as e:
+            raise InvalidInputError(f"{path}: not readable safetensors ({str(e).splitlines()[0][:120]}); it is "
+                                    f"truncated or corrupt: {RECOVER}") from None  # fmt: skip
     ckpt = load_checkpoint(path)
     if "model" not in ckpt:
         raise DlexpertError(f"{path}: checkpoint has no 'model' weights")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..._input import clip
 from ...errors import InvalidInputError
 from ._builtin import BUILTINS, builtin_series
 from ._read import check_grid, horizon_from_text, infer_frequency, read_table, series_from_table
@@ -74,7 +75,11 @@ def load_forecast(
     if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1):
         raise InvalidInputError(f"--horizon must be a whole number of steps, at least 1; got {horizon!r}")
     if is_forecast_builtin(src):
+        given = freq
         layout, series, default_horizon, freq = "builtin", *builtin_series(str(src))
+        if given is not None and given != freq:
+            raise InvalidInputError(f"--freq {clip(given)}: the built-in {src} has a fixed frequency ({freq}); drop "
+                                    "--freq")  # fmt: skip
     else:
         df = read_table(Path(src))
         layout, series, unread = series_from_table(df, where=where, id_col=id_col, time_col=time_col, target=target)

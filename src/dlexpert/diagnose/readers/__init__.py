@@ -79,10 +79,17 @@ def read_history(source: str | Path) -> RunHistory:
     Raises:
         InvalidInputError: nothing in `source` can be read as a training log, or it holds no values.
     """
-    path = Path(source)
+    try:
+        return _read(Path(source))
+    except RecursionError:
+        raise InvalidInputError(f"{source}: nested too deeply to be a training log; {_EXPECTED}") from None
+
+
+def _read(path: Path) -> RunHistory:
+    source = str(path)
     if not path.exists():
         raise InvalidInputError(f"{source}: no such file or folder; {_EXPECTED}")
-    history = RunHistory(source=str(source))
+    history = RunHistory(source=source)
     if path.is_dir():
         kind, files, root = _choose(path, history)
     else:

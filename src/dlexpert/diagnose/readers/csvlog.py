@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ...errors import InvalidInputError
@@ -36,15 +37,15 @@ def parse_csv(path: Path, text: str, sink: Sink) -> Table:
     bad: dict[str, list[tuple[int, str]]] = {}
     numeric: set[str] = set()
     cut_tail = not text.endswith(("\n", "\r"))
-    lines = [cells[1:] for cells in reader] if pandas_index else list(reader)
-    for i, cells in enumerate(lines):
+    rows = (cells[1:] for cells in reader) if pandas_index else reader
+    for i, (cells, last) in enumerate(_with_last(rows)):  # streamed: a million-row log is never held twice
         line = i + 2  # 1-based, after the header (rows do not span lines in these logs)
         if not any(c.strip() for c in cells):
             continue
         if [c.strip() for c in cells] == header:  # Keras CSVLogger(append=True) after a restart repeats its header
             continue
         if len(cells) < len(header):
-            if i == len(lines) - 1 and cut_tail:  # the writer was stopped mid-row: the last cell may be cut too
+            if last and cut_tail:  # the writer was stopped mid-row: the last cell may be cut too
                 cells = cells[:-1]
                 sink.warn(f"{path}:{line}: last row is cut short ({len(cells) + 1} of {len(header)} fields; the "
                           "writer was stopped?); read its complete cells")  # fmt: skip
@@ -70,6 +71,17 @@ def parse_csv(path: Path, text: str, sink: Sink) -> Table:
             sink.warn(f"{path}:{line}: column '{name}' holds {cell[:30]!r}, not a number; that cell was skipped")
     table.columns = [c for c in header if c in numeric]
     return table
+
+
+def _with_last(items: Iterable[list[str]]) -> Iterator[tuple[list[str], bool]]:
+    """(item, whether it is the last one) for each item."""
+    it = iter(items)
+    previous = next(it, None)
+    for item in it:
+        yield previous, False  # type: ignore[misc]
+        previous = item
+    if previous is not None:
+        yield previous, True
 
 
 def csv_flavour(table: Table) -> str:

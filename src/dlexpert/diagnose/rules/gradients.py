@@ -26,6 +26,7 @@ from ._common import (
     solutions,
     step_or_epoch,
     trailing_stats,
+    window_medians,
 )
 
 # Heuristic: the part of the run whose median is the "current" value of a gradient statistic.
@@ -107,20 +108,33 @@ def _explosions(c: Curve) -> list[tuple[int, int, float]]:
     y = c.y
     meds, _ = trailing_stats(y, GRAD_BASELINE_WINDOW, min_history=GRAD_MIN_HISTORY)
     level = median_filter(y, 3)
+    ahead_median = _ahead_medians(y, GRAD_SUSTAIN)
+    with np.errstate(invalid="ignore"):  # NaN baselines (too little history) never start an episode
+        starts = (meds > 0) & (ahead_median > GRAD_SPIKE_FACTOR * meds)
+    starts[:GRAD_MIN_HISTORY] = False
     out: list[tuple[int, int, float]] = []
     i = GRAD_MIN_HISTORY
-    while i < len(y):
+    while True:
+        found = np.flatnonzero(starts[i:])
+        if not len(found):
+            return out
+        i += int(found[0])
         base = float(meds[i])
         bar = GRAD_SPIKE_FACTOR * base
-        ahead = y[i : i + GRAD_SUSTAIN]
-        if not (base > 0 and float(np.median(ahead)) > bar):
-            i += 1
-            continue
-        start = j = i + int(np.argmax(ahead > bar))
-        while j + 1 < len(y) and level[j + 1] > bar:
-            j += 1
-        out.append((start, j, base))
-        i = j + 1
+        start = i + int(np.argmax(y[i : i + GRAD_SUSTAIN] > bar))
+        below = np.flatnonzero(level[start + 1 :] <= bar)  # the episode lasts while the centred median stays above
+        end = start + int(below[0]) if len(below) else len(y) - 1
+        out.append((start, end, base))
+        i = end + 1
+
+
+def _ahead_medians(y: np.ndarray, k: int) -> np.ndarray:
+    """The median of y[i : i + k] for every i (fewer points at the end)."""
+    out = np.empty(len(y))
+    full = max(0, len(y) - k + 1)
+    out[:full] = window_medians(np.lib.stride_tricks.sliding_window_view(y, k)) if full else []
+    for i in range(full, len(y)):
+        out[i] = np.median(y[i : i + k])
     return out
 
 

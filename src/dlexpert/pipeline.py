@@ -156,9 +156,9 @@ def train(
 
     callbacks = create_monitors("default", every=DEFAULT_EVERY, auto_remedy=auto_remedy) if monitor else []
     shape = list(splits.input_shape) if splits.input_shape else None
-    data_read = RunData(source=str(splits.source), version=splits.version, modality=splits.modality,
-                        classes=list(splits.classes), split=splits.split, target=target, test=_absolute(test),
-                        dropna=dropna, input_shape=shape)  # fmt: skip
+    data_read = RunData(source=_absolute(str(splits.source)) or str(splits.source), version=splits.version,
+                        modality=splits.modality, classes=list(splits.classes), split=splits.split, target=target,
+                        test=_absolute(test), dropna=dropna, input_shape=shape)  # fmt: skip
     record = RunRecord(model=decisions.model.name, model_record=decisions.model,
                        catalog_model=decisions.training.catalog_name, recipe=decisions.training.recipe,
                        adaptation=decisions.model.adaptation, data=data_read,

@@ -314,3 +314,11 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def test_an_empty_data_source_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "task.yaml").write_text(GOOD)
+    assert "the data source is empty" in invoke("profile", "").error_line()
+    assert "--data: empty" in invoke("train", "task.yaml", "--data", "", "--out", "run").error_line()
+    assert not (tmp_path / "run").exists()

@@ -98,7 +98,11 @@ def locks_run(param: str, *, create: bool = False) -> Callable[[F], F]:
                 return fn(*args, **kwargs)
             from ..rundir import RunDir
 
-            if create and kwargs.get("data"):
+            data = kwargs.get("data")
+            if data is not None and not str(data).strip():
+                raise InvalidInputError("--data: empty; expected a built-in dataset name (`dlexpert datasets`) or a "
+                                        "path")  # fmt: skip
+            if create and data:
                 _check_outside(Path(kwargs[param]), Path(kwargs["data"]), flag=f"--{param.replace('_', '-')}")
             with RunDir(kwargs[param]).lock(create=create):
                 return fn(*args, **kwargs)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from ..errors import InvalidInputError
 from ._common import check_format, err_console, handle_errors
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ def profile(
     from ..data.forecast.profile import profile_forecast
 
     check_format(fmt)
+    if not src.strip():
+        raise InvalidInputError("profile: the data source is empty; expected a built-in dataset name or a path")
 
     if horizon is not None or freq is not None or is_forecast_builtin(src):
         p: DataProfile | DenseProfile | ForecastProfile = profile_forecast(

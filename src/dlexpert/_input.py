@@ -33,6 +33,13 @@ def clip(value: object, limit: int = MAX_ECHO) -> str:
     return f"{text[:limit]}...' ({len(str(value))} characters)"
 
 
+def some(values: list[Any], limit: int = 8, *, quote: bool = True) -> str:
+    """The first `limit` values (quoted, or as they are), then how many more: a list in a message stays one short
+    line."""
+    shown = ", ".join(clip(v, 40) if quote else str(v) for v in values[:limit])
+    return shown + (f" and {len(values) - limit} more ({len(values)} in all)" if len(values) > limit else "")
+
+
 def file_kind(mode: int) -> str:
     """What a stat mode is, in words: 'a directory', 'a FIFO (named pipe)', 'a character device'..."""
     kinds = [

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._input import some
 from ..errors import InvalidInputError
 from ._adapters import read_source
 from ._series import chronological_split
@@ -236,11 +237,12 @@ def _unseen_classes(y_train: np.ndarray, y_test: np.ndarray, classes: list[str])
     """Test classes with no training sample, listed with their test counts ("'zebra' (3 samples)"), or ""."""
     n_train = np.bincount(y_train, minlength=len(classes))
     n_test = np.bincount(y_test, minlength=len(classes))
-    return ", ".join(
+    unseen = [
         f"{c!r} ({n_test[i]} sample{'s' if n_test[i] != 1 else ''})"
         for i, c in enumerate(classes)
         if n_train[i] == 0 and n_test[i] > 0
-    )
+    ]
+    return some(unseen, quote=False)
 
 
 def _writable(x: Inputs) -> Inputs:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
+from .._input import some
 from ..errors import DlexpertError
 from ._load import load_data
 from ._types import DataSplits, Inputs
@@ -453,16 +454,14 @@ def _problems(
         )
     rare = [c for c, k in by_split["train"].items() if 0 < k < 2]
     if rare:
-        add("few_shot", f"classes with a single training sample: {', '.join(map(repr, rare))}")
+        add("few_shot", f"classes with a single training sample: {some(rare)}")
     if n["test"]:
         untested = [c for c, k in by_split["test"].items() if k == 0 and by_split["train"][c] > 0]
         if untested:
-            add(
-                None, f"classes without test samples (their accuracy is not measured): {', '.join(map(repr, untested))}"
-            )
+            add(None, f"classes without test samples (their accuracy is not measured): {some(untested)}")
         unseen = [c for c, k in by_split["train"].items() if k == 0 and by_split["test"][c] > 0]
         if unseen:
-            add(None, f"test classes absent from training: {', '.join(map(repr, unseen))}")
+            add(None, f"test classes absent from training: {some(unseen)}")
     tiny = _tiny_data_samples()
     if tiny is not None and n["train"] < tiny:
         add(

@@ -90,6 +90,19 @@ class _StrictLoader(yaml.SafeLoader):
     """PyYAML's safe loader that also refuses a key given twice in one mapping, and a document whose aliases
     expand past MAX_YAML_NODES nodes or that nests deeper than MAX_DEPTH."""
 
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        """PyYAML's composer, stopped at MAX_DEPTH levels (before Python's recursion limit)."""
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise _Refused(f"line {mark.line + 1}: nested deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)  # type: ignore[no-untyped-call,no-any-return,arg-type]
+        finally:
+            self.depth -= 1
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
@@ -129,8 +142,9 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int = 0) -> int
 
 def load_yaml(text: str, *, source: str) -> Any:
     """A YAML document as Python values (`_StrictLoader`); one line naming `source` and the line otherwise."""
-    loader = _StrictLoader(text)
+    loader = None
     try:
+        loader = _StrictLoader(text)  # its reader already refuses control characters
         root = loader.get_single_node()
         if root is None:
             return None
@@ -148,4 +162,5 @@ def load_yaml(text: str, *, source: str) -> Any:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InvalidInputError(f"{source}: {where}invalid YAML: {problem}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()

@@ -176,7 +176,7 @@ def test_a_crash_while_writing_last_pt_keeps_the_previous_one(run, tmp_path: Pat
 
     monkeypatch.setattr(torch, "save", disk_full)
     with pytest.raises(
-        DlexpertError, match=r"could not write \(No space left on device\); the previous file is unchanged"
+        DlexpertError, match=r"cannot be written \(No space left on device\); the previous file is unchanged"
     ):
         run("a", epochs=2, resume=True)
     monkeypatch.undo()

@@ -108,7 +108,7 @@ def sniff(path: Path) -> tuple[Kind | None, str]:
     if b"\x00" in head:
         return None, "a binary file, and not TensorBoard events"
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
-    first = text.split("\n", 1)[0].strip()
+    first = text.splitlines()[0].strip() if text else ""  # "\r" alone ends a line too
     if first.startswith(("{", "[")):
         return _sniff_json(path, first)
     header = next(csv.reader([first], delimiter=csv_dialect(text)), [])

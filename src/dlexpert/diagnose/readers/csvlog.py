@@ -27,8 +27,16 @@ def read_text(path: Path) -> str:
 
 
 def parse_csv(path: Path, text: str, sink: Sink) -> Table:
-    """The numeric cells of a CSV log. Bad cells and cut rows become warnings naming file and line."""
-    reader = csv.reader(io.StringIO(text), delimiter=csv_dialect(text))
+    """The numeric cells of a CSV log. Bad cells and cut rows become warnings naming file and line; text the csv
+    module cannot split at all is one line."""
+    try:
+        return _parse_csv(path, text, sink)
+    except csv.Error as e:
+        raise InvalidInputError(f"{path}: not a readable CSV log ({e})") from None
+
+
+def _parse_csv(path: Path, text: str, sink: Sink) -> Table:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_dialect(text))  # newline="": as csv needs
     header = [c.strip() for c in next(reader, [])]
     pandas_index = len(header) > 1 and not header[0]  # `pd.DataFrame(history.history).to_csv(...)`: row numbers
     if pandas_index:

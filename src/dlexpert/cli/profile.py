@@ -55,7 +55,9 @@ def profile(
         p = profile_dataset(src, target=target, test=test, image_size=image_size, dropna=dropna)
     if fmt == "json":
         typer.echo(p.model_dump_json(indent=2))
-        for w in p.warnings:  # the document is on stdout; what a person should see goes to stderr as well
-            err_console.print(f"[yellow]warning:[/] {w}", markup=True, highlight=False)
     else:
         err_console.print(p.describe(), markup=False, highlight=False)
+    from rich.markup import escape
+
+    for w in p.warnings:  # what a person should see goes to stderr in either format (an empty class folder...)
+        err_console.print(f"[yellow]warning:[/] {escape(w)}", markup=True, highlight=False)

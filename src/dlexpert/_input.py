@@ -124,7 +124,8 @@ class _Refused(Exception):
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int = 0) -> int:
-    """Nodes of `node` with every alias expanded, counted once per distinct node (linear time)."""
+    """Nodes of `node` with every alias expanded, counted once per distinct node (linear time). A recursive alias
+    (`a: &a [*a]`) nests without end, and is refused by the depth limit."""
     if depth > MAX_DEPTH:
         raise _Refused(f"line {node.start_mark.line + 1}: nested deeper than {MAX_DEPTH} levels")
     if id(node) in memo:

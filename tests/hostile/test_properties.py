@@ -96,6 +96,12 @@ def test_a_log_reader_survives_any_bytes(data: bytes, suffix: str) -> None:
             assert "\n" not in str(exc)
 
 
+def test_a_recursive_alias_is_refused() -> None:
+    for text in ("a: &a [*a]", "a: &a {b: *a}"):
+        with pytest.raises(InvalidInputError, match="nested deeper"):
+            load_yaml(text, source="loop.yaml")
+
+
 def test_an_alias_bomb_is_refused_before_it_expands() -> None:
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefghij", "bcdefghijk", strict=True)

@@ -129,7 +129,7 @@ def test_run_dir_readers_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match=r"decisions.json: `model.library`"):
         run.decisions()
     (tmp_path / RunDir.CONFIG).write_text("epochs: [")
-    with pytest.raises(InvalidInputError, match=r"config\.yaml: not valid YAML"):
+    with pytest.raises(InvalidInputError, match=r"config\.yaml: line 1, column 10: invalid YAML"):
         run.config()
 
 

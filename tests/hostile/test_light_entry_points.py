@@ -322,3 +322,29 @@ def test_an_empty_data_source_is_refused(tmp_path: Path, monkeypatch: pytest.Mon
     assert "the data source is empty" in invoke("profile", "").error_line()
     assert "--data: empty" in invoke("train", "task.yaml", "--data", "", "--out", "run").error_line()
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (PermissionError(13, "Permission denied", "secret/task.yaml"), "secret/task.yaml: Permission denied"),
+        (OSError(28, "No space left on device", "runs/a/plan.json"), "runs/a/plan.json: No space left on device"),
+        (OSError(36, "File name too long", "x" * 300), "File name too long"),
+    ],
+)
+def test_operating_system_errors_a_user_causes_are_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], error: OSError, words: str
+) -> None:
+    """Root ignores file permissions and this machine's disk is not full, so the errors are raised directly."""
+    import typer
+
+    from dlexpert.cli._common import handle_errors
+
+    @handle_errors
+    def command() -> None:
+        raise error
+
+    with pytest.raises(typer.Exit) as info:
+        command()
+    err = capsys.readouterr().err
+    assert info.value.exit_code == 2 and words in err and "internal error" not in err and err.count("\n") == 1

@@ -432,7 +432,11 @@ def _workflow(ctx: Context, sel: Selection, task: TaskChoice) -> list[WorkflowSt
             status="planned",
             note=f"baseline first ({task.baseline}{f'; {task.source}' if task.source else ''}), then "
             + (
-                roster_note(_registry_name(sel.chosen.entry), sel.chosen.entry.library)
+                roster_note(
+                    _registry_name(sel.chosen.entry),
+                    sel.chosen.entry.library,
+                    sequence_net="sequence-modeling" in sel.chosen.entry.tasks,
+                )
                 if task.family == "forecasting"
                 else "the planned model: `dlexpert train` / `dlexpert run`"
             ),

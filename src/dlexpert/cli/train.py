@@ -46,13 +46,12 @@ def train(
     if nproc > 1 and "LOCAL_RANK" not in os.environ:
         import torch
 
+        from ..engine.checkpoint import check_run_dir
+
         slots = max(os.cpu_count() or 1, torch.cuda.device_count())
         if nproc > slots:
             raise InvalidInputError(f"--nproc {nproc}: this machine has {slots} CPU cores or GPUs; at most {slots} "
                                     "processes")  # fmt: skip
-    if nproc > 1 and "LOCAL_RANK" not in os.environ:
-        from ..engine.checkpoint import check_run_dir
-
         check_run_dir(out, resume=resume)
         if task == "-":
             raise InvalidInputError("--nproc: the task must be a file; N processes cannot share standard input")

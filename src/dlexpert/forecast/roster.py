@@ -30,10 +30,12 @@ def baseline_names(season: int, *, exog: bool = False) -> list[str]:
     return names + ([WITH_EXOG] if exog else [])
 
 
-def roster_note(planned: str, library: str) -> str:
+def roster_note(planned: str, library: str, *, sequence_net: bool) -> str:
     """What `dlexpert run` backtests and ships for a forecasting task planned with `planned` (a catalog entry of
-    `library`), in words for the plan's Step 4."""
-    deep = list(DEEP_MODELS) + ([planned] if library == "dlexpert" and planned not in DEEP_MODELS else [])
+    `library`; `sequence_net`: one of dlexpert's networks for sequences, which `run` trains as a candidate), in words
+    for the plan's Step 4."""
+    runs = library == "dlexpert" and sequence_net and planned not in DEEP_MODELS
+    deep = [*DEEP_MODELS, *([planned] if runs else [])]
     own = (
         f"the planned {planned} runs as one of them"
         if planned in deep

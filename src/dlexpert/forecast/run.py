@@ -148,7 +148,7 @@ def _exog_notes(data: ForecastData) -> list[str]:
 
 
 def _forecasts_with_registry(library: str, name: str) -> bool:
-    """Whether a planned model is one of dlexpert's sequence networks, which read (1, L) windows and give one output
+    """Whether a planned model is one of dlexpert's sequence networks, which read (C, L) windows and give one output
     per horizon step like the forecasters (gru, cnn1d, transformer_encoder...)."""
     if library != "dlexpert":
         return False

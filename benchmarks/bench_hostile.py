@@ -2,6 +2,10 @@
 
 1. the probe table: every case of tests/hostile run as the tests run it, counted by entry point, with the slowest
    case and the process's peak memory;
+1b. the blow-up cases (stdin and devices of endless bytes, an alias bomb, deep nesting, astronomic batch sizes and
+   shapes, a folder of 5,001 files), each in its own process with HOME and TMPDIR inside a scratch folder: its exit
+   code, time and peak memory against caps of 20 s and 1 GB, and whether anything in /tmp outside the scratch
+   folder changed;
 2. `dlexpert diagnose` on a 100k- and a 1M-row CSV log (time and peak memory of the process), beside pandas.read_csv
    of the same file (a C parser that only reads it);
 3. SIGKILL at `--kills` random moments of a training run, each then continued with `--resume`: the final metrics
@@ -78,15 +82,72 @@ def diagnose_scale(rows: list[int], seed: int, tmp: Path) -> None:
     print("  target (issue 17): 1M rows in < 20 s and < 1 GB; exit 0 (no finding at error level)")
 
 
-def _fresh(cmd: list[str]) -> tuple[float, float, int]:
-    """`timed` in a wrapper process, so the peak memory is that command's alone."""
+def _fresh(cmd: list[str], *, stdin: str | None = None, cwd: Path | None = None,
+           env: dict[str, str] | None = None) -> tuple[float, float, int]:  # fmt: skip
+    """(seconds, peak RSS in MB, exit code) of `cmd` run from a wrapper process, so that the peak memory is that
+    command's alone; `stdin` is a file to read standard input from."""
     wrapper = (
         "import resource, subprocess, sys, time; t = time.perf_counter(); "
-        f"c = subprocess.run({cmd!r}, capture_output=True).returncode; s = time.perf_counter() - t; "
-        "print(s, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, c)"
+        f"f = open({stdin!r}, 'rb') if {stdin!r} else subprocess.DEVNULL; "
+        f"c = subprocess.run({cmd!r}, stdin=f, capture_output=True, timeout=60).returncode; "
+        "s = time.perf_counter() - t; print(s, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, c)"
     )
-    out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True).stdout.split()
+    out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, cwd=cwd,
+                         env=env).stdout.split()  # fmt: skip
     return float(out[0]), float(out[1]), int(out[2])
+
+
+BOMB = (
+    "a: &a [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True))
+    + "task: *i\n"
+)
+
+
+def blow_ups(tmp: Path) -> None:
+    """Each case that once hung or blew up, in its own process, against caps of 20 s and 1 GB."""
+    scratch = tmp / "scratch"
+    (scratch / "home").mkdir(parents=True)
+    (scratch / "tmp").mkdir()
+    (scratch / "bomb.yaml").write_text(BOMB)
+    (scratch / "deep.json").write_text("[" * 100_000)
+    (scratch / "digits.yaml").write_text('task: {type: classification, domain: CV}\ndata: {size: "' + "9" * 900_000
+                                         + '"}\n')  # fmt: skip
+    (scratch / "files").mkdir()
+    for i in range(5001):
+        (scratch / "files" / f"f{i}.txt").write_text("a\n")
+    cases = [
+        ("plan - < /dev/zero", ["plan", "-"], "/dev/zero", 2),
+        ("plan /dev/zero", ["plan", "/dev/zero"], None, 2),
+        ("plan /dev/urandom", ["plan", "/dev/urandom"], None, 2),
+        ("plan alias bomb (43M nodes)", ["plan", "bomb.yaml"], None, 2),
+        ("plan 100k-deep JSON", ["plan", "deep.json"], None, 2),
+        ("plan 900k-digit data.size", ["plan", "digits.yaml"], None, 2),
+        ("diagnose /dev/urandom", ["diagnose", "/dev/urandom"], None, 2),
+        ("diagnose 5,001 files", ["diagnose", "files"], None, 2),
+        ("bench --batch-sizes 100000000", ["bench", "dlexpert:cnn1d", "--batch-sizes", "100000000"], None, 2),
+        (
+            "export --input-shape 3,100000,100000",
+            ["export", "dlexpert:cnn1d", "--input-shape", "3,100000,100000"],
+            None,
+            2,
+        ),
+        ("bench --threads 100000", ["bench", "dlexpert:cnn1d", "--threads", "100000"], None, 2),
+    ]
+    env = {**os.environ, "HOME": str(scratch / "home"), "TMPDIR": str(scratch / "tmp")}
+    outside = _tmp_listing(tmp)
+    print(f"\n{'case':<40} {'exit':>4} {'want':>4} {'s':>6} {'peak MB':>8}  within caps")
+    for name, argv, stdin, want in cases:
+        seconds, mb, code = _fresh([*CLI, *argv], stdin=stdin, cwd=scratch, env=env)
+        ok = code == want and seconds < 20 and mb < 1024
+        print(f"{name:<40} {code:>4} {want:>4} {seconds:>6.1f} {mb:>8.0f}  {'yes' if ok else 'NO'}")
+    print(f"  /tmp outside the scratch folder unchanged: {_tmp_listing(tmp) == outside}")
+
+
+def _tmp_listing(mine: Path) -> set[str]:
+    """The top level of the system's temporary folder, without this benchmark's own."""
+    root = Path(tempfile.gettempdir())
+    return {p.name for p in root.iterdir() if p != mine and not p.name.startswith("pymp-")}
 
 
 def epochs_logged(run: Path) -> int:
@@ -161,6 +222,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
+        blow_ups(tmp)
         diagnose_scale([int(r) for r in args.rows.split(",") if r], args.seed, tmp)
         kills(args.kills, args.epochs, args.seed, tmp)
         concurrent(args.epochs, tmp)

@@ -138,6 +138,10 @@ def train(
     warnings += splits.warnings
     if resume:
         plan, decisions = run_dir.plan(), run_dir.decisions()
+        if isinstance(source, TaskSpec) and run_dir.has(RunDir.TASK) and source.task != run_dir.task().task:
+            warnings.append(f"--resume: the task given ({source.task.type}, {source.task.domain}) is not the run's "
+                            f"{RunDir.TASK}; the run goes on with its own plan, and its files stay as they "
+                            "were")  # fmt: skip
     else:
         plan, decisions = _decide(source, splits, run_dir, hardware=hardware)
     from .engine import fit, seed_everything

@@ -274,3 +274,16 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_run(trained: Path,
             line = invoke(*argv).error_line()
             assert f"another dlexpert process (pid {os.getpid()}) is writing this run" in line, line
     assert "another dlexpert process" not in invoke("card", str(run), "--check").err  # released: the next goes ahead
+
+
+def test_resuming_with_another_task_says_the_run_keeps_its_own_plan(
+    trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(trained, tmp_path / "run")
+    (tmp_path / "spec.yaml").write_text(SPEC)  # no specificTask: not the run's MNIST-1D task
+    monkeypatch.chdir(tmp_path)
+    plan = (tmp_path / "run" / "plan.json").read_bytes()
+    r = invoke("train", "spec.yaml", "--data", "mnist1d", "--out", "run", "--resume", "--no-monitor")
+    assert r.code == 0, r.err
+    assert "is not the run's task.yaml; the run goes on with its own plan" in r.err
+    assert (tmp_path / "run" / "plan.json").read_bytes() == plan

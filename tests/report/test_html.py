@@ -132,6 +132,7 @@ def test_markup_planted_in_the_spec_and_the_labels_stays_text(evaluated_run: tup
                 title: document.title,
                 display: getComputedStyle(document.body).display,
                 images: Array.from(document.images).map(i => i.closest('figure')?.id || 'outside a figure'),
+                decoded: Array.from(document.images).every(i => i.complete && i.naturalWidth > 0),
                 styles: document.querySelectorAll('style').length,
                 links: Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href')),
                 styled: document.querySelectorAll('body [style]').length,
@@ -139,8 +140,11 @@ def test_markup_planted_in_the_spec_and_the_labels_stays_text(evaluated_run: tup
                 text: document.body.innerText,
             })"""
         )
+        screenshot = page.screenshot(full_page=False)
         browser.close()
     assert facts["title"] == f"dlexpert report: {run_dir.name}" and facts["display"] != "none"
+    assert set(facts["images"]) >= {"fig-curves", "fig-confusion", "fig-reliability", "fig-failures"}
+    assert facts["decoded"] and len(screenshot) > 20_000  # the plots render; the page is not blanked
     assert all(i.startswith("fig-") for i in facts["images"]) and facts["styles"] == 1 and facts["styled"] == 0
     assert not any(href and href.startswith("javascript:") for href in facts["links"])
     assert facts["kpi"] == f"{100 * ev['metrics']['accuracy']:.2f}%"

@@ -544,7 +544,7 @@ def _how_to_load(f: CardFacts) -> str:
         "import torch",
         "from dlexpert.runs import load_run",
         "",
-        f'run = load_run("{f.run_dir}")',
+        f'run = load_run("{f.name}")  # from the folder that holds the run',
         "x = run.example_input(batch_size=4)  # real test inputs",
         "with torch.inference_mode():",
         *_predict_lines(ev.task),
@@ -561,7 +561,7 @@ def _how_to_load(f: CardFacts) -> str:
             "from dlexpert.schema import ModelRecord",
             "",
             f"model = build(ModelRecord(**{record.model_dump(exclude_defaults=True)!r}))",
-            f'model.load_state_dict(load_file("{f.run_dir}/{f.evaluation.weights}"))',
+            f'model.load_state_dict(load_file("{f.name}/{f.evaluation.weights}"))',
             "model.eval()",
             "```",
         ]
@@ -576,7 +576,7 @@ def _how_to_load(f: CardFacts) -> str:
             "```python",
             "import onnxruntime as ort",
             "",
-            f'session = ort.InferenceSession("{f.run_dir}/variants/{v["name"]}/{file}")',
+            f'session = ort.InferenceSession("{f.name}/variants/{v["name"]}/{file}")',
             "logits = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]",
             "```",
         ]

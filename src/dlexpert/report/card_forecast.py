@@ -45,7 +45,7 @@ def _report(rd: RunDir, card: str) -> str:
     kpis = [f'<div class="kpi" data-metric="{key}"><b>{v:.3f}</b>{html.escape(label)}</div>' for key, label, v in shown]
     figures = [(key, FIGURE_CAPTIONS.get(key, key), (rd.path / path).read_bytes()) for key, path in ev.figures.items()]
     head_md, sep, rest_md = card.partition("\n## ")
-    meta = f"{html.escape(str(rd.path))} &middot; evaluated {html.escape(ev.created)}"
+    meta = f"{html.escape(rd.path.resolve().name)} &middot; evaluated {html.escape(ev.created)}"
     return html_page(title=f"dlexpert report: {section.shipped}", head=markdown_to_html(head_md), meta=meta,
                      kpis=kpis, figures=figures, body=markdown_to_html(sep.lstrip("\n") + rest_md))  # fmt: skip
 

@@ -147,7 +147,7 @@ def render_report_html(facts: CardFacts, *, render_card: Callable[[CardFacts], s
                 f'<div class="kpi" data-metric="latency_b{r["batch_size"]}"><b>{r["latency_ms_p50"]:.3g} ms'
                 f"</b>p50, batch {r['batch_size']}</div>"
             )
-    meta = (f"{html.escape(str(facts.run_dir))} &middot; weights <code>{html.escape(ev.model_version)}</code>\n"
+    meta = (f"{html.escape(facts.name)} &middot; weights <code>{html.escape(ev.model_version)}</code>\n"
             f"&middot; evaluated {html.escape(ev.created)}")  # fmt: skip
     return html_page(title=f"dlexpert report: {facts.name}", head=head, meta=meta, kpis=kpis, figures=figures,
                      body=body)  # fmt: skip

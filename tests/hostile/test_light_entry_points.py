@@ -269,6 +269,22 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], int, tuple[str, ...]]]
     ("profile-horizon-zero", nothing, ["profile", "store-sales", "--horizon", "0"], 2, ("--horizon",)),
     ("profile-bad-freq", nothing, ["profile", "store-sales", "--freq", "fortnightly"], 2, ("--freq",)),
     ("profile-empty-folder", folder("imgs"), ["profile", "imgs"], 2, ("imgs",)),
+    ("profile-fifo-table", fifo("d.csv"), ["profile", "d.csv"], 2, ("d.csv", "FIFO")),
+    ("profile-fifo-npz", fifo("d.npz"), ["profile", "d.npz"], 2, ("d.npz", "FIFO")),
+    (
+        "profile-link-to-dev-zero",
+        lambda d: os.symlink("/dev/zero", d / "z.csv"),
+        ["profile", "z.csv"],
+        2,
+        ("z.csv", "character device"),
+    ),
+    (
+        "profile-forecast-test-fifo",
+        fifo("t.csv"),
+        ["profile", "store-sales", "--test", "t.csv", "--horizon", "28"],
+        2,
+        ("t.csv", "FIFO"),
+    ),
     ("datasets-extra-argument", nothing, ["datasets", "x"], 2, ("unexpected extra argument",)),
 ]
 

@@ -63,6 +63,7 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
     ),
     "bad-decisions": lambda d: (d / "run" / "decisions.json").write_text('{"model": '),
     "deep-decisions": lambda d: (d / "run" / "decisions.json").write_text("[" * 100_000),
+    "fifo-data": lambda d: os.mkfifo(d / "d.csv"),
 }
 
 # (id, damage, argv with RUN for the copy, exit code, words of the error line)
@@ -204,6 +205,7 @@ CASES: list[tuple[str, str, list[str], int, tuple[str, ...]]] = [
         2,
         ("no checkpoint to resume",),
     ),
+    ("train-fifo-data", "fifo-data", ["train", "spec.yaml", "--data", "d.csv", "--out", "new"], 2, ("d.csv", "FIFO")),
     ("train-unknown-data", "intact", ["train", "spec.yaml", "--data", "nowhere", "--out", "new"], 2, ("nowhere",)),
     (
         "run-out-inside-data",

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._input import check_regular_file
 from ..errors import InvalidInputError
 from . import _series
 from ._registry import get_dataset, is_registered, list_datasets
@@ -54,6 +55,7 @@ def read_source(
             side = int(np.asarray(like.x).shape[-1]) if like is not None and like.modality == "image" else None
             raw = _read_image_folder(path, image_size=image_size, channels=_channels(like), side=side)
         elif path.suffix.lower() == ".npz":
+            check_regular_file(path, expected="a .npz with x and y arrays")
             raw = _read_npz(path, dropna=dropna)
         elif path.suffix.lower() in TABLE_SUFFIXES:
             raw = _read_table(
@@ -243,6 +245,7 @@ def _to_channels(a: np.ndarray, channels: int) -> np.ndarray:
 
 
 def read_frame(path: Path) -> Any:
+    check_regular_file(path, expected="a CSV, TSV, Parquet or JSON-lines table")  # a FIFO would block the reader
     pd = require("pandas", extra="train", what=f"reading {path.name}")
     suffix = path.suffix.lower()
     try:

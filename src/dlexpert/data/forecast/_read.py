@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._input import check_regular_file
 from ...errors import InvalidInputError
 from ._types import Series
 
@@ -34,8 +35,7 @@ def read_table(path: Path) -> Any:
     (`data._adapters.read_frame`); a missing, empty or unreadable file is one line."""
     from .._adapters import read_frame
 
-    if not path.is_file():
-        raise InvalidInputError(f"{path}: no such file; expected a CSV or Parquet table of time series")
+    check_regular_file(path, expected="a CSV or Parquet table of time series")
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise InvalidInputError(f"{path}: expected a {', '.join(TABLE_SUFFIXES)} table of time series; got "
                                 f"{path.suffix or 'no suffix'}")  # fmt: skip

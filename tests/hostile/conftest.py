@@ -76,6 +76,21 @@ def invoke(*args: str, stdin: bytes = b"") -> Result:
     return Result(code, out.getvalue(), err.getvalue(), time.perf_counter() - t)
 
 
+def assert_refused(argv: list[str], folder: Path, code: int, words: tuple[str, ...]) -> str:
+    """Run `dlexpert ARGV` in `folder` and check the contract: exit `code`, one short `error:` line holding `words`,
+    no traceback, nothing in `folder` created or changed, under 20 s. Returns the line."""
+    before = listing(folder)
+    r = invoke(*argv)
+    assert r.code == code, (r.code, r.err[-2000:])
+    line = r.error_line()
+    for word in words:
+        assert word in line, line
+    assert len(line) < 700, f"{len(line)} characters"
+    assert listing(folder) == before  # nothing written, nothing replaced
+    assert r.seconds < 20
+    return line
+
+
 def listing(folder: Path) -> dict[str, float]:
     """Every file under `folder` with its modification time, and every folder: what a refused command must leave as
     it was. A run's writer lock (RUN/.lock) is bookkeeping, not an artefact, and is left out."""

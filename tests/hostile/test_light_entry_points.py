@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import invoke, listing
+from dlexpert._io import current_umask
+
+from .conftest import assert_refused, invoke
 
 GOOD = "task: {type: classification, domain: CV}\ndata: {size: 10k images}\nconstraints: {computeResources: CPU}\n"
 
@@ -296,15 +298,7 @@ def test_hostile_input_is_refused_in_one_line_and_leaves_the_folder_as_it_was(
 ) -> None:  # fmt: skip
     setup(tmp_path)
     monkeypatch.chdir(tmp_path)
-    before = listing(tmp_path)
-    r = invoke(*argv)
-    assert r.code == code, (r.code, r.err[-2000:])
-    line = r.error_line()
-    for word in words:
-        assert word in line, line
-    assert len(line) < 700, f"{len(line)} characters"
-    assert listing(tmp_path) == before  # nothing written, nothing replaced
-    assert r.seconds < 20
+    assert_refused(argv, tmp_path, code, words)
 
 
 def test_a_refused_spec_on_stdin_reads_no_more_than_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -323,13 +317,7 @@ def test_a_spec_with_merge_keys_and_a_few_aliases_still_reads(tmp_path: Path, mo
     (tmp_path / "task.yaml").write_text(GOOD)
     assert invoke("plan", "task.yaml", "-o", "plan.md").code == 0
     mode = stat.S_IMODE((tmp_path / "plan.md").stat().st_mode)
-    assert mode == 0o666 & ~_umask()  # the umask decides, as for any file a tool writes
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    assert mode == 0o666 & ~current_umask()  # the umask decides, as for any file a tool writes
 
 
 def test_an_empty_data_source_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import resource
@@ -31,6 +30,8 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+
+from dlexpert.rundir import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "dlexpert.cli.main"]
@@ -151,13 +152,11 @@ def _tmp_listing(mine: Path) -> set[str]:
 
 
 def epochs_logged(run: Path) -> int:
-    path = run / "metrics.jsonl"
-    return path.read_text().count('"kind": "epoch"') if path.is_file() else 0
+    return len(RunDir(run).epochs())
 
 
 def final_epoch(run: Path) -> dict:
-    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if '"kind": "epoch"' in line]
-    return rows[-1]
+    return RunDir(run).epochs()[-1]
 
 
 def kills(n: int, epochs: int, seed: int, tmp: Path) -> None:

@@ -3,7 +3,6 @@ uninterrupted run every time (issue 17). Slow (a training per kill): `pytest -m 
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from dlexpert.rundir import RunDir
+
 from ..conftest import EXAMPLES
 
 CLI = [sys.executable, "-m", "dlexpert.cli.main", "train", str(EXAMPLES / "mnist1d.yaml"), "--data", "mnist1d",
@@ -22,8 +23,8 @@ KILLS = 5
 
 
 def final(run: Path) -> tuple[float, float]:
-    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if '"kind": "epoch"' in line]
-    return rows[-1]["val_loss"], rows[-1]["val_acc"]
+    last = RunDir(run).epochs()[-1]
+    return last["val_loss"], last["val_acc"]
 
 
 @pytest.mark.slow

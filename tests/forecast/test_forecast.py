@@ -157,12 +157,22 @@ def test_the_statistical_backtest_follows_each_series_own_end() -> None:
 def test_a_long_season_gets_a_non_seasonal_arima_and_mstl_with_the_reason() -> None:
     from dlexpert.forecast.stats import model_notes, statistical_models
 
-    monthly = [repr(m) for m in statistical_models(12, exog=True)]
+    monthly = [repr(m) for m in statistical_models(12, longest=120, exog=True)]
     assert monthly == ["SeasonalNaive", "Naive", "AutoETS", "AutoARIMA", "AutoTheta", "AutoARIMA+X"]
-    assert not model_notes(12) and [repr(m) for m in statistical_models(1)][:2] == ["SeasonalNaive", "AutoETS"]
-    weekly = statistical_models(52)
+    assert not model_notes(12, longest=120)
+    assert [repr(m) for m in statistical_models(1, longest=40)][:2] == ["SeasonalNaive", "AutoETS"]
+    weekly = statistical_models(52, longest=800)
     assert [repr(m) for m in weekly][-1] == "MSTL" and weekly[3].season_length == 1  # ARIMA without its season
-    assert "period 52" in model_notes(52)[0]
+    assert "period 52" in model_notes(52, longest=800)[0]
+
+
+def test_arima_approximates_its_order_search_as_r_does_on_long_series_or_seasons() -> None:
+    from dlexpert.forecast.stats import model_notes, statistical_models
+
+    short, long = (statistical_models(7, longest=n)[3] for n in (150, 151))
+    assert repr(short) == repr(long) == "AutoARIMA" and not short.approximation and long.approximation
+    assert statistical_models(24, longest=60)[3].approximation  # a period over 12
+    assert "conditional sums of squares" in model_notes(7, longest=1447)[0] and not model_notes(7, longest=150)
 
 
 def test_deep_models_without_a_backtest_window_are_left_out_and_the_run_says_why(tmp_path: Path) -> None:

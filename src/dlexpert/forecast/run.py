@@ -127,7 +127,7 @@ def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | Non
         + f", batch up to {MAX_BATCH}, early stopping after {PATIENCE} epochs without a better validation loss on "
         "each series' last horizon",
         replaces=replaces,
-        notes=model_notes(data.season) + _exog_notes(data),
+        notes=model_notes(data.season, longest=max(len(s) for s in data.train)) + _exog_notes(data),
     )  # fmt: skip
 
 

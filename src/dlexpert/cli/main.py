@@ -14,6 +14,7 @@ from .datasets import datasets
 from .diagnose import diagnose
 from .evaluate import evaluate
 from .export import export
+from .mcp import mcp
 from .plan import plan
 from .profile import profile
 from .run import run
@@ -40,6 +41,7 @@ app.command()(compress)
 app.command()(export)
 app.command()(bench)
 app.command()(card)
+app.command()(mcp)
 
 
 def main() -> None:

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import typer
 
-from ..errors import InvalidInputError
 from ._common import check_format, err_console, handle_errors
-
-if TYPE_CHECKING:
-    from ..data import DataProfile
-    from ..data.dense import DenseProfile
-    from ..data.forecast.profile import ForecastProfile
 
 
 @handle_errors
@@ -36,23 +28,10 @@ def profile(
 ) -> None:
     """Profile a dataset; problems found are listed and map to the problem table's keys. With --horizon (or the
     built-in `store-sales`) the table is read as series to forecast."""
-    from ..data import profile_dataset
-    from ..data.dense import is_dense_source, load_dense, profile_dense
-    from ..data.forecast import is_forecast_builtin, load_forecast
-    from ..data.forecast.profile import profile_forecast
+    from ..data.sources import profile_source
 
     check_format(fmt)
-    if not src.strip():
-        raise InvalidInputError("profile: the data source is empty; expected a built-in dataset name or a path")
-
-    if horizon is not None or freq is not None or is_forecast_builtin(src):
-        p: DataProfile | DenseProfile | ForecastProfile = profile_forecast(
-            load_forecast(src, horizon=horizon, test=test, target=target, freq=freq)
-        )
-    elif is_dense_source(src):
-        p = profile_dense(load_dense(src, test=test))
-    else:
-        p = profile_dataset(src, target=target, test=test, image_size=image_size, dropna=dropna)
+    p = profile_source(src, target=target, test=test, image_size=image_size, dropna=dropna, horizon=horizon, freq=freq)
     if fmt == "json":
         typer.echo(p.model_dump_json(indent=2))
     else:

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -26,6 +28,9 @@ from .errors import DlexpertError, InvalidInputError
 from .rundir import RunDir
 from .schema import Decisions, Plan, TaskSpec, TrainingChoice, load_task, parse_task, read_decisions
 from .schema.run_config import MonitorSettings, RunData, RunRecord
+
+if TYPE_CHECKING:
+    from .tracking import Tracking
 
 # The plan's optimizer names, as the engine spells them. A name the engine lacks is refused, never replaced.
 _OPTIMIZERS = {"SGD": "sgd", "AdamW": "adamw", "Adam": "adam"}
@@ -57,6 +62,7 @@ class Trained:
     splits: Any
     sets: Any
     warnings: list[str]
+    tracker: Any = None  # tracking.MLflowRun, left open for `run` to add the evaluation
 
 
 def fill_from_profile(spec: TaskSpec, profile: Any) -> TaskSpec:
@@ -115,13 +121,16 @@ def train(
     progress: bool | None = None,
     monitor: bool = True,
     auto_remedy: bool = False,
+    tracking: Tracking | None = None,
+    keep_tracking_open: bool = False,
 ) -> Trained:
     """Train into `out_dir` what is decided: a task is profiled and planned first (for this machine: a model that
     cannot load here is replaced by a planned fallback); a plan is trained exactly as it says; `resume` continues
     the run with its own decisions and config, never a fresh plan.
 
     `monitor`: live monitors and online diagnosis (RUN_DIR/diagnosis.json); `auto_remedy`: let them roll back on
-    NaN/Inf and stop on clear overfitting (see `dlexpert.monitor`).
+    NaN/Inf and stop on clear overfitting (see `dlexpert.monitor`); `tracking`: log to MLflow too (the MLflow run
+    ends with the training unless `keep_tracking_open`, which `run` uses to add the evaluation).
     """
     if auto_remedy and not monitor:
         raise InvalidInputError("--auto-remedy acts on what the live monitors see; it cannot be used with --no-monitor")
@@ -168,9 +177,40 @@ def train(
                        adaptation=decisions.model.adaptation, data=data_read,
                        monitors=MonitorSettings(on=monitor, every=DEFAULT_EVERY, auto_remedy=auto_remedy))  # fmt: skip
     extra = record.model_dump(mode="json")
-    result = fit(model, train_set=sets.train, val_set=sets.val, cfg=cfg, out_dir=run_dir.path, resume=resume,
-                 progress=progress, extra_config=extra, callbacks=callbacks)  # fmt: skip
-    return Trained(result=result, plan=plan, decisions=decisions, splits=splits, sets=sets, warnings=warnings)
+    tracker = _start_tracking(tracking, run_dir, resume=resume)
+    callbacks += [tracker.callback()] if tracker is not None else []
+    with _tracked(tracker, keep_open=keep_tracking_open):
+        result = fit(model, train_set=sets.train, val_set=sets.val, cfg=cfg, out_dir=run_dir.path, resume=resume,
+                     progress=progress, extra_config=extra, callbacks=callbacks)  # fmt: skip
+        if tracker is not None:
+            tracker.log_training()
+    return Trained(result=result, plan=plan, decisions=decisions, splits=splits, sets=sets, warnings=warnings,
+                   tracker=tracker)  # fmt: skip
+
+
+def _start_tracking(tracking: Tracking | None, run_dir: RunDir, *, resume: bool) -> Any:
+    """The MLflow run for this run folder, in the main process only (torchrun's other ranks log nothing)."""
+    import os
+
+    if tracking is None or os.environ.get("RANK", "0") != "0":
+        return None
+    from .tracking import MLflowRun
+
+    return MLflowRun(tracking, run_dir, resume=resume)
+
+
+@contextmanager
+def _tracked(tracker: Any, *, keep_open: bool) -> Iterator[None]:
+    """End the MLflow run FAILED when the block raises (a KeyboardInterrupt: KILLED), FINISHED when it returns,
+    unless `keep_open`."""
+    try:
+        yield
+    except BaseException as exc:
+        if tracker is not None:
+            tracker.finish("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+        raise
+    if tracker is not None and not keep_open:
+        tracker.finish()
 
 
 def load_splits(data: str, *, target: str | None, test: str | None, seed: int, dropna: bool) -> Any:
@@ -451,6 +491,7 @@ def run(
     monitor: bool = True,
     auto_remedy: bool = False,
     latency: bool = True,
+    tracking: Tracking | None = None,
 ) -> RunResult:
     """The whole job: profile, plan, train, then `evaluate` (metrics, baselines, failures, latency) and the model
     card; RUN_DIR ends with evaluation.json, MODEL_CARD.md and report.html."""
@@ -463,19 +504,23 @@ def run(
         raise InvalidInputError(f"{out}: already holds a run; choose a new --out folder (or `dlexpert train --resume`)")
     trained = train(
         spec, data=data, out_dir=out, target=target, test=test, dropna=dropna, epochs=epochs, seed=seed,
-        hardware=hardware, progress=progress, monitor=monitor, auto_remedy=auto_remedy,
+        hardware=hardware, progress=progress, monitor=monitor, auto_remedy=auto_remedy, tracking=tracking,
+        keep_tracking_open=True,
     )  # fmt: skip
     result = trained.result
-    if result.best_checkpoint is None:  # e.g. the NaN sentinel stopped the run before its first epoch ended
-        raise DlexpertError(f"training produced no usable model: {result.stop_reason}; see {out / RunDir.DIAGNOSIS}")
-
-    # Step 7 on the best weights: metrics, the Step 4 baselines on the same splits, failures, latency; then the card.
-    say = _say if progress is not False else None
-    evaluation = evaluate_run(
-        out, latency=latency, notes=trained.warnings, preloaded=(trained.splits, trained.sets), progress=say
-    )
-    write_model_card(out, progress=say)
     warnings = list(trained.warnings)
+    with _tracked(trained.tracker, keep_open=False):
+        if result.best_checkpoint is None:  # e.g. the NaN sentinel stopped the run before its first epoch ended
+            raise DlexpertError(f"training produced no usable model: {result.stop_reason}; see "
+                                f"{out / RunDir.DIAGNOSIS}")  # fmt: skip
+        # Step 7 on the best weights: metrics, the Step 4 baselines on the same splits, failures, latency; the card.
+        say = _say if progress is not False else None
+        evaluation = evaluate_run(
+            out, latency=latency, notes=trained.warnings, preloaded=(trained.splits, trained.sets), progress=say
+        )
+        write_model_card(out, progress=say)
+        if trained.tracker is not None:
+            warnings += trained.tracker.log_evaluation()
     if evaluation.deliverable is not None:  # said last, where it is seen; evaluation.json and the card say it too
         warnings.append(f"{evaluation.deliverable.reason}; the run ships it: {out / evaluation.deliverable.path}")
     baseline = evaluation.baseline.linear or evaluation.baseline.majority  # the floor where no linear one was fit

@@ -46,6 +46,11 @@ def run(
         help="Forecasting: exogenous columns known ahead, comma-separated (those in --test "
         "are too); their held-out values are then the known ones.",
     ),
+    track: str | None = typer.Option(
+        None,
+        "--track",
+        help="mlflow or mlflow:URI: also log the run to MLflow (default: sqlite:///mlflow.db here).",
+    ),
 ) -> None:
     """The whole job from a task spec and data to an evaluated model with its model card and HTML report.
 
@@ -57,8 +62,10 @@ def run(
     from ..rundir import RunDir
     from ..schema import load_task
     from ..schema.evaluation import headline_metric
+    from ..tracking import parse_track
 
     check_format(fmt)
+    tracking = parse_track(track)
     spec = load_task(task)
     forecast_flags = {"--horizon": horizon, "--freq": freq, "--id-col": id_col, "--time-col": time_col,
                       "--exog": exog, "--known-future": known_future}  # fmt: skip
@@ -72,6 +79,10 @@ def run(
                           known_future=_columns(known_future, "--known-future") or (), seed=seed, epochs=epochs,
                           monitor=monitor,
                           progress=lambda m: err_console.print(m, markup=False, highlight=False))  # fmt: skip
+        if tracking is not None:
+            from ..tracking import track_finished_run
+
+            track_finished_run(tracking, RunDir(out))
         if fmt == "json":
             typer.echo((out / RunDir.EVALUATION).read_text())
             return
@@ -81,7 +92,7 @@ def run(
                           "MODEL_CARD.md)", markup=False, highlight=False)  # fmt: skip
         return
     r = run_job(spec, data=data, out_dir=out, target=target, test=test, dropna=dropna, epochs=epochs,
-                seed=seed, hardware=hardware, monitor=monitor, auto_remedy=auto_remedy)  # fmt: skip
+                seed=seed, hardware=hardware, monitor=monitor, auto_remedy=auto_remedy, tracking=tracking)  # fmt: skip
     for w in r.warnings:
         err_console.print(f"[yellow]warning:[/] {w}", markup=True)
     if fmt == "json":

@@ -37,11 +37,18 @@ def train(
     auto_remedy: bool = typer.Option(
         False, "--auto-remedy", help="On NaN/Inf roll back, cut the LR 10x and clip; stop early on clear overfitting."
     ),
+    track: str | None = typer.Option(
+        None,
+        "--track",
+        help="mlflow or mlflow:URI: also log the run to MLflow (default: sqlite:///mlflow.db here).",
+    ),
 ) -> None:
     """Train the planned model; checkpoints, metrics.jsonl and TensorBoard logs go to RUN_DIR."""
     from ..pipeline import load_plan_or_task
     from ..pipeline import train as train_plan
+    from ..tracking import parse_track
 
+    tracking = parse_track(track)
     source = load_plan_or_task(task)  # bad input fails here, once, before any process starts
     if nproc > 1 and "LOCAL_RANK" not in os.environ:
         import torch
@@ -64,10 +71,11 @@ def train(
         argv += ["--dropna"] if dropna else []
         argv += [*(["--epochs", str(epochs)] if epochs else []), *(["--hardware", hardware] if hardware else [])]
         argv += [*([] if monitor else ["--no-monitor"]), *(["--auto-remedy"] if auto_remedy else [])]
+        argv += ["--track", track] if track else []
         raise typer.Exit(launch([*argv, *(["--resume"] if resume else [])], nproc=nproc))
     trained = train_plan(
         source, data=data, out_dir=out, target=target, test=test, dropna=dropna, epochs=epochs, seed=seed,
-        resume=resume, hardware=hardware, monitor=monitor, auto_remedy=auto_remedy,
+        resume=resume, hardware=hardware, monitor=monitor, auto_remedy=auto_remedy, tracking=tracking,
     )  # fmt: skip
     if os.environ.get("RANK", "0") != "0":
         return  # rank 0 reports for all

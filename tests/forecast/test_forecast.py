@@ -3,6 +3,7 @@ and `dlexpert run` on a series table end to end."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -180,13 +181,25 @@ def test_deep_models_without_a_backtest_window_are_left_out_and_the_run_says_why
     window before their own validation horizon. The statistical models still run and one ships."""
     data, spec, out = monthly_table(tmp_path / "short.csv", n=48), tmp_path / "task.yaml", tmp_path / "run"
     spec.write_text(SPEC)
-    r = run("run", str(spec), "--data", str(data), "--horizon", "12", "--out", str(out), "--format", "json")
+    track = ["--track", f"mlflow:sqlite:///{tmp_path / 'mlflow.db'}"] if importlib.util.find_spec("mlflow") else []
+    r = run("run", str(spec), "--data", str(data), "--horizon", "12", "--out", str(out), "--format", "json", *track)
     assert r.returncode == 0, r.stderr
     f = json.loads(r.stdout)["forecast"]
     assert {c["kind"] for c in f["candidates"]} == {"baseline", "ensemble"} and f["shipped_kind"] != "deep"
     assert "cannot be backtested" in f["skipped"][0]
     assert "Not a candidate" in (out / "MODEL_CARD.md").read_text()
     assert not (out / "models").exists()
+    if track:  # --track: every candidate's MASE and what shipped, in MLflow (artifacts beside the database)
+        from mlflow.tracking import MlflowClient
+
+        tracked = MlflowClient(track[1].removeprefix("mlflow:")).get_run(
+            json.loads((out / "tracking.json").read_text())["run_id"]
+        )
+        assert tracked.data.tags["dlexpert.shipped"] == f["shipped"] and tracked.info.status == "FINISHED"
+        assert tracked.data.metrics["backtest_mase.AutoETS"] == pytest.approx(
+            next(c["backtest"]["mase"] for c in f["candidates"] if c["model"] == "AutoETS")
+        )
+        assert (tmp_path / "mlartifacts").is_dir()
 
 
 def test_conformal_intervals_widen_with_the_backtest_errors_and_the_level() -> None:

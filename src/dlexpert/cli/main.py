@@ -19,6 +19,7 @@ from .plan import plan
 from .profile import profile
 from .run import run
 from .schema import schema
+from .serve import serve
 from .train import train
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ app.command()(export)
 app.command()(bench)
 app.command()(card)
 app.command()(mcp)
+app.command()(serve)
 
 
 def main() -> None:

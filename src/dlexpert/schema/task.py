@@ -14,7 +14,7 @@ import operator
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
@@ -593,6 +593,16 @@ def _format_error(err: ErrorDetails, source: str) -> str:
     elif kind in {"string_type", "bool_type", "list_type", "model_type", "dict_type", "bool_parsing"}:
         msg = f"{msg[0].lower()}{msg[1:]}; got {clip(err.get('input'))}"
     return f"{source}: {field}: {msg}"
+
+
+def field_errors(data: dict[str, Any], *, source: str) -> dict[str, str]:
+    """Every problem of a decoded spec by field path ("" for one between fields), each as `parse_task`'s one line;
+    {} when it is valid. For forms that show each error next to its field."""
+    try:
+        TaskSpec.model_validate(data)
+    except ValidationError as exc:
+        return {".".join(str(p) for p in err["loc"]): _format_error(err, source) for err in exc.errors()}
+    return {}
 
 
 def parse_task(data: object, *, source: str = "<spec>") -> TaskSpec:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from ..errors import InvalidInputError
 from ..schema import Diagnosis, Plan
 
-MAX_INLINE_LOG_BYTES = 32 << 20  # log text passed inline: far above a real trainer_state.json (a few MB)
+MAX_INLINE_LOG_BYTES = 32 << 20  # a log passed as content: far above a real trainer_state.json (a few MB)
 
 
 def plan_task(
@@ -49,13 +49,34 @@ def diagnose_log(path: str | None = None, *, text: str | None = None, filename: 
     if path is not None:
         return diagnose_history(read_history(path))
     assert text is not None
-    if len(text.encode()) > MAX_INLINE_LOG_BYTES:
-        raise InvalidInputError(f"diagnose: the log text is over {MAX_INLINE_LOG_BYTES >> 20} MiB; pass its path")
+    return diagnose_bytes(text.encode(), filename)[0]
+
+
+def diagnose_bytes(data: bytes, filename: str, *, plot: bool = False) -> tuple[Diagnosis, bytes | None]:
+    """Diagnose a log given as its content (an upload, inline text): it is written under its plain name into a
+    temporary folder and read by the log readers, which parse and never execute or unpickle. Errors and findings
+    name `filename`, not the temporary copy. With `plot`, also the curves as PNG (None without matplotlib)."""
+    from ..diagnose import diagnose_history, read_history
+    from ..diagnose.report import plot_history
+
+    name = safe_filename(filename)
+    if len(data) > MAX_INLINE_LOG_BYTES:
+        raise InvalidInputError(f"{name}: over {MAX_INLINE_LOG_BYTES >> 20} MiB; diagnose it from its path")
     with tempfile.TemporaryDirectory(prefix="dlexpert-log-") as tmp:
-        log = Path(tmp) / safe_filename(filename)
-        log.write_text(text, encoding="utf-8")
-        diagnosis = diagnose_history(read_history(log))
-    return diagnosis.model_copy(update={"source": filename})
+        log = Path(tmp) / name
+        log.write_bytes(data)
+        try:
+            history = read_history(log)
+        except InvalidInputError as exc:
+            raise InvalidInputError(str(exc).replace(str(log), name)) from None
+        diagnosis = diagnose_history(history).model_copy(update={"source": name})
+        png = None
+        if plot:
+            try:
+                png = plot_history(history, diagnosis, Path(tmp) / "curves.png").read_bytes()
+            except InvalidInputError:  # matplotlib missing: the findings stand without the plot
+                png = None
+    return diagnosis, png
 
 
 def safe_filename(name: str) -> str:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 from PIL import Image
 
@@ -94,6 +95,7 @@ def coco_shapes(root: Path, *, n: int = 32, size: int = 48, seed: int = 0) -> Pa
     return root
 
 
+@pytest.mark.slow  # ~90 s: the whole detection lifecycle; its parts are in tests/engine, tests/deploy, tests/advisor
 def test_run_trains_evaluates_and_documents_a_coco_detection_folder(tmp_path: Path) -> None:
     data, out, spec = coco_shapes(tmp_path / "coco"), tmp_path / "run", tmp_path / "task.yaml"
     spec.write_text("task: {type: object detection, domain: vision, specificTask: find squares and discs}\n")

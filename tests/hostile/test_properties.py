@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dlexpert._input import MAX_DEPTH, load_yaml
@@ -21,8 +21,9 @@ from dlexpert.schema._quantity import parse_budget, parse_compute, parse_data_si
 NUMERIC = "0123456789-+eE^x*., <>%GBMkms"
 
 
-@settings(max_examples=40, deadline=None)
-@given(text=st.text(alphabet=NUMERIC, min_size=2_000, max_size=20_000))
+@settings(max_examples=20, deadline=None)
+@given(text=st.text(alphabet=NUMERIC, min_size=2_000, max_size=12_000))
+@example(text=">50ms " + "x" * 3000)  # found by this test: the lower-bound message quoted the whole input
 def test_quantity_parsers_stay_fast_on_long_numeric_noise(text: str) -> None:
     for parser in (parse_data_size, parse_budget, parse_latency, parse_compute):
         t = time.perf_counter()

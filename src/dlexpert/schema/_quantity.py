@@ -344,7 +344,7 @@ def parse_latency(text: str) -> Latency:
     if ms <= 0:
         raise ValueError(f"latency budget must be greater than zero; got {clip(raw)}")
     if re.search(r">\s*" + re.escape(m.group(1)), low):
-        raise ValueError(f"a latency requirement is an upper bound ('<50ms'); got a lower bound in {raw!r}")
+        raise ValueError(f"a latency requirement is an upper bound ('<50ms'); got a lower bound in {clip(raw)}")
     per_token = bool(re.search(r"(?:\b(?:per|a)\s+|/\s*)(?:generated\s+|output\s+)?token\b", low))
     return Latency(
         text=raw, max_ms=ms, hardware=hardware, percentile=percentile, batch_size=batch_size, per_token=per_token

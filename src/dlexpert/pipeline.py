@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +26,7 @@ from .errors import DlexpertError, InvalidInputError
 from .rundir import RunDir
 from .schema import Decisions, Plan, TaskSpec, TrainingChoice, load_task, parse_task, read_decisions
 from .schema.run_config import MonitorSettings, RunData, RunRecord
+from .tracking import tracked
 
 if TYPE_CHECKING:
     from .tracking import Tracking
@@ -179,7 +178,7 @@ def train(
     extra = record.model_dump(mode="json")
     tracker = _start_tracking(tracking, run_dir, resume=resume)
     callbacks += [tracker.callback()] if tracker is not None else []
-    with _tracked(tracker, keep_open=keep_tracking_open):
+    with tracked(tracker, keep_open=keep_tracking_open):
         result = fit(model, train_set=sets.train, val_set=sets.val, cfg=cfg, out_dir=run_dir.path, resume=resume,
                      progress=progress, extra_config=extra, callbacks=callbacks)  # fmt: skip
         if tracker is not None:
@@ -197,20 +196,6 @@ def _start_tracking(tracking: Tracking | None, run_dir: RunDir, *, resume: bool)
     from .tracking import MLflowRun
 
     return MLflowRun(tracking, run_dir, resume=resume)
-
-
-@contextmanager
-def _tracked(tracker: Any, *, keep_open: bool) -> Iterator[None]:
-    """End the MLflow run FAILED when the block raises (a KeyboardInterrupt: KILLED), FINISHED when it returns,
-    unless `keep_open`."""
-    try:
-        yield
-    except BaseException as exc:
-        if tracker is not None:
-            tracker.finish("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
-        raise
-    if tracker is not None and not keep_open:
-        tracker.finish()
 
 
 def load_splits(data: str, *, target: str | None, test: str | None, seed: int, dropna: bool) -> Any:
@@ -509,7 +494,7 @@ def run(
     )  # fmt: skip
     result = trained.result
     warnings = list(trained.warnings)
-    with _tracked(trained.tracker, keep_open=False):
+    with tracked(trained.tracker):
         if result.best_checkpoint is None:  # e.g. the NaN sentinel stopped the run before its first epoch ended
             raise DlexpertError(f"training produced no usable model: {result.stop_reason}; see "
                                 f"{out / RunDir.DIAGNOSIS}")  # fmt: skip

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,11 +156,25 @@ class MLflowRun:
         return []
 
 
+@contextmanager
+def tracked(run: MLflowRun | None, *, keep_open: bool = False) -> Iterator[None]:
+    """End the MLflow run FAILED when the block raises (KILLED on Ctrl-C), FINISHED when it returns unless
+    `keep_open`; nothing without a run."""
+    try:
+        yield
+    except BaseException as exc:
+        if run is not None:
+            run.finish("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+        raise
+    if run is not None and not keep_open:
+        run.finish()
+
+
 def track_finished_run(tracking: Tracking, run_dir: RunDir) -> None:
     """A run made without the engine's callback (forecasting: many candidates, each its own small fit) logged once
     it is done: its plan files, its evaluation and every candidate's backtest and test MASE."""
     run = MLflowRun(tracking, run_dir, resume=False)
-    try:
+    with tracked(run):
         run.log_training()
         run.log_evaluation(model=False)
         forecast = run_dir.evaluation().forecast
@@ -167,10 +183,6 @@ def track_finished_run(tracking: Tracking, run_dir: RunDir) -> None:
                 name = re.sub(r"[^A-Za-z0-9_.-]+", "_", c.model).strip("_")
                 run.log_metrics({f"backtest_mase.{name}": c.backtest["mase"], f"test_mase.{name}": c.test["mase"]}, 0)
             run.client.set_tag(run.run_id, "dlexpert.shipped", forecast.shipped)
-    except BaseException:
-        run.finish("FAILED")
-        raise
-    run.finish()
 
 
 class MLflowLogger:

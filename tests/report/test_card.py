@@ -91,6 +91,7 @@ def test_a_card_that_drifts_from_the_evaluation_is_caught(carded: Path, tmp_path
     assert any(p.startswith("Macro F1") for p in verify_card(run_dir))
 
 
+@pytest.mark.slow  # ~36 s: a whole evaluation in a subprocess; kept out of `make test` for its 15-minute budget
 def test_a_run_without_an_evaluation_gets_one_computed(mnist1d_run: Path, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     shutil.copytree(mnist1d_run, run_dir, ignore=shutil.ignore_patterns("evaluation.json", "bench.json"))

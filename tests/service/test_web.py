@@ -264,3 +264,17 @@ def test_a_live_run_s_curve_grows_through_server_sent_events(runs: Path, server:
     assert grew, "the curve did not grow while the run trained"
     assert (run_dir / "metrics.jsonl").is_file() and first >= 1
     assert not errors, errors
+
+
+def test_form_values_become_a_spec_and_each_error_lands_on_its_field() -> None:
+    from dlexpert.service.web import spec_from_form
+
+    spec, errors = spec_from_form({"task.type": "classification", "task.domain": "CV", "challenges": "long-tail, "
+                                   "real-time", "data.augmentationNeeded": "no", "data.quality": " "})  # fmt: skip
+    assert spec == {"task": {"type": "classification", "domain": "CV"}, "challenges": ["long-tail", "real-time"],
+                    "data": {"augmentationNeeded": False}} and errors == {}  # fmt: skip
+    _, errors = spec_from_form({"task.type": "classification", "task.domain": "CV", "data.size": "-5 images"})
+    assert list(errors) == ["data.size"] and "must not be negative" in errors["data.size"]
+    _, errors = spec_from_form({"task.type": "classification", "task.domain": "CV", "data.distribution": "balanced",
+                                "challenges": "long-tail"})  # fmt: skip
+    assert list(errors) == [""] and "data.distribution says 'balanced'" in errors[""]  # between fields: the form's

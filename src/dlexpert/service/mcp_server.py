@@ -30,26 +30,8 @@ INSTRUCTIONS = (
 )
 
 
-def task_spec_schema() -> dict[str, Any]:
-    """The TaskSpec JSON Schema with its `$defs` inlined, so it can sit under a tool argument."""
-    from ..schema import json_schema
-
-    schema = json_schema("input")
-    defs = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref", "")
-            if ref.startswith("#/$defs/"):
-                return inline({k: v for k, v in node.items() if k != "$ref"} | defs[ref.removeprefix("#/$defs/")])
-            return {k: inline(v) for k, v in node.items()}
-        return [inline(v) for v in node] if isinstance(node, list) else node
-
-    return {k: v for k, v in inline(schema).items() if k not in ("$schema",)}
-
-
 TaskArg = Annotated[
-    dict[str, Any], WithJsonSchema(task_spec_schema()), Field(description="The task spec (the seed Input).")
+    dict[str, Any], WithJsonSchema(tools.task_spec_schema()), Field(description="The task spec (the seed Input).")
 ]
 
 

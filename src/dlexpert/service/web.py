@@ -207,10 +207,8 @@ def create_app(runs: Path, *, token: str | None = None) -> FastAPI:
 def plan_form() -> list[dict[str, Any]]:
     """The spec's fields as form sections: [{name, description, fields: [{name, label, description, examples, enum,
     kind}]}], read off the TaskSpec schema (so a field added to the model appears here)."""
-    from .mcp_server import task_spec_schema
-
     sections = []
-    for section, node in task_spec_schema()["properties"].items():
+    for section, node in tools.task_spec_schema()["properties"].items():
         node = _object_of(node)
         if "properties" not in node:  # a list of strings (challenges)
             sections.append({"name": section, "description": node.get("description", ""),
@@ -255,7 +253,11 @@ def spec_from_form(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, st
             spec.setdefault(section, {})[key] = value
         else:
             spec[section] = value
-    return spec, field_errors(spec, source="form")
+    errors: dict[str, str] = {}
+    for where, message in field_errors(spec, source="form").items():  # "challenges.0" shows at "challenges"
+        field = max((n for n in kinds if where == n or where.startswith(n + ".")), key=len, default="")
+        errors[field] = errors.get(field) or message
+    return spec, errors
 
 
 def _plan_markdown(plan: Plan) -> str:

@@ -86,7 +86,7 @@ class MLflowRun:
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        rows = [Metric(k, float(v), now, step) for k, v in metrics.items() if _number(v)]
+        rows = [Metric(metric_key(k), float(v), now, step) for k, v in metrics.items() if _number(v)]
         if rows:
             self.client.log_batch(self.run_id, metrics=rows, synchronous=True)
 
@@ -112,8 +112,8 @@ class MLflowRun:
         self._log_files(REPORTS)
         if evaluation.deliverable is not None:  # Step 4's baseline won: it is what the run ships
             self.client.log_artifact(self.run_id, str(self.run_dir / evaluation.deliverable.path), RunDir.DELIVERABLE)
-            self.client.set_tag(self.run_id, "dlexpert.ships", f"{evaluation.deliverable.path}: "
-                                f"{clip(evaluation.deliverable.reason, 4000)}")  # fmt: skip
+            ships = f"{evaluation.deliverable.path}: {evaluation.deliverable.reason}"
+            self.client.set_tag(self.run_id, "dlexpert.ships", ships[:MAX_PARAM_CHARS])
         if (self.run_dir / RunDir.FIGURES).is_dir():
             self.client.log_artifacts(self.run_id, str(self.run_dir / RunDir.FIGURES), RunDir.FIGURES)
         return self._log_onnx_model() if model else []
@@ -180,8 +180,9 @@ def track_finished_run(tracking: Tracking, run_dir: RunDir) -> None:
         forecast = run_dir.evaluation().forecast
         if forecast is not None:
             for c in forecast.candidates:
-                name = re.sub(r"[^A-Za-z0-9_.-]+", "_", c.model).strip("_")
-                run.log_metrics({f"backtest_mase.{name}": c.backtest["mase"], f"test_mase.{name}": c.test["mase"]}, 0)
+                run.log_metrics(
+                    {f"backtest_mase.{c.model}": c.backtest["mase"], f"test_mase.{c.model}": c.test["mase"]}, 0
+                )
             run.client.set_tag(run.run_id, "dlexpert.shipped", forecast.shipped)
 
 
@@ -213,6 +214,12 @@ def _artifacts_beside(uri: str) -> str | None:
     return (Path(uri.removeprefix("sqlite:///")).resolve().parent / "mlartifacts").as_uri()
 
 
+def metric_key(name: str) -> str:
+    """`name` as MLflow accepts a metric key (letters, digits, `_ - . / :` and spaces): a detection run's
+    `ap/<class>` or a forecasting candidate's `Ensemble(a, b)` keeps its readable parts."""
+    return re.sub(r"[^\w./: -]+", "_", name).strip("_ ") or "_"
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value  # NaN is not logged
 
@@ -234,7 +241,7 @@ def _example(node: Any) -> Any:
     """A zero input for an ONNX graph input: its dtype, each dynamic dimension 1."""
     import numpy as np
 
-    dtypes = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(int64)": np.int64,
-              "tensor(int32)": np.int32, "tensor(float16)": np.float16, "tensor(bool)": np.bool_}  # fmt: skip
+    from .deploy._ort import ORT_NUMPY_DTYPES
+
     shape = [d if isinstance(d, int) and d > 0 else 1 for d in node.shape]
-    return np.zeros(shape, dtype=dtypes.get(node.type, np.float32))
+    return np.zeros(shape, dtype=ORT_NUMPY_DTYPES.get(node.type, "float32"))

@@ -50,7 +50,7 @@ def onnx_session(path: str | Path, threads: int = 1) -> Any:
         raise InvalidInputError(f"{path}: ONNX Runtime cannot load it ({first[:200]})") from None
 
 
-_ORT_NUMPY = {
+ORT_NUMPY_DTYPES = {
     "tensor(float)": "float32",
     "tensor(float16)": "float16",
     "tensor(double)": "float64",
@@ -67,7 +67,7 @@ def onnx_runner(session: Any) -> Callable[[Any], Any]:
     are cast to the dtypes the model declares."""
     import numpy as np
 
-    specs = [(i.name, _ORT_NUMPY.get(i.type, "float32")) for i in session.get_inputs()]
+    specs = [(i.name, ORT_NUMPY_DTYPES.get(i.type, "float32")) for i in session.get_inputs()]
 
     def to_np(v: Any, dtype: str) -> Any:
         arr = v.detach().cpu().numpy() if hasattr(v, "detach") else np.asarray(v)

@@ -116,7 +116,7 @@ def status(root: Path, run_id: str) -> JobStatus:
         except InvalidInputError:
             planned = None  # a config from another dlexpert version; the epochs logged still count
     code = record.get("exit_code")
-    alive = code is None and _alive(record.get("pid"))
+    alive = code is None and pid_alive(record.get("pid"))
     state = "running" if alive else "lost" if code is None else "finished" if code == 0 else "failed"
     return JobStatus(run_id=run_id, command=record["command"], state=state, pid=record.get("pid"),
                      started=record["started"], finished=record.get("finished"), exit_code=code,
@@ -133,8 +133,9 @@ def _record(job: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _alive(pid: object) -> bool:
-    if not isinstance(pid, int):
+def pid_alive(pid: object) -> bool:
+    """Whether a process with this pid exists (one of another user's counts)."""
+    if not isinstance(pid, int) or pid <= 0:
         return False
     try:
         os.kill(pid, 0)

@@ -370,12 +370,9 @@ def _state(runs: Path, path: Path, *, evaluated: bool, trained: bool) -> str:
 
 def _writer_alive(path: Path) -> bool:
     """Whether the pid in RUN/.lock (its last writer) is alive and the metrics changed in the last 10 minutes."""
-    import os
-
     try:
         pid = int((path / RunDir.LOCK).read_text().strip() or 0)
-        os.kill(pid, 0)
-        return time.time() - (path / RunDir.METRICS).stat().st_mtime < 600
+        return jobs.pid_alive(pid) and time.time() - (path / RunDir.METRICS).stat().st_mtime < 600
     except (OSError, ValueError):
         return False
 

@@ -45,7 +45,7 @@ def parse_track(value: str | None) -> Tracking | None:
     kind, _, uri = value.partition(":")
     if kind != "mlflow":
         raise InvalidInputError(f"--track: expected 'mlflow' or 'mlflow:URI' (e.g. mlflow:sqlite:///mlflow.db); got "
-                                f"{clip(value)!r}")  # fmt: skip
+                                f"{clip(value)}")  # fmt: skip
     try:
         import mlflow  # noqa: F401
     except ImportError:

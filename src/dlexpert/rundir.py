@@ -228,18 +228,19 @@ class RunDir:
             os.close(fd)
 
     # --- helpers
-    def _text(self, name: str) -> str:
+    def text(self, name: str) -> str:
+        """RUN/NAME read through the input boundary (a regular file, at most MAX_RUN_FILE_BYTES)."""
         path = self / name
         if not path.is_file():
             raise InvalidInputError(f"{self.path}: has no {name}; is it a dlexpert run directory?")
         return read_user_text(path, expected=f"the run's {name}", max_bytes=MAX_RUN_FILE_BYTES)
 
     def _yaml(self, name: str) -> Any:
-        return load_yaml(self._text(name), source=str(self / name))
+        return load_yaml(self.text(name), source=str(self / name))
 
     def _json(self, name: str) -> Any:
         try:
-            return json.loads(self._text(name))
+            return json.loads(self.text(name))
         except json.JSONDecodeError as e:
             raise InvalidInputError(f"{self / name}: not valid JSON ({e.msg} at line {e.lineno})") from None
         except RecursionError:

@@ -30,6 +30,10 @@ INSTRUCTIONS = (
 )
 
 
+DataArg = Annotated[str, Field(description="A built-in dataset name or a path.")]
+TargetArg = Annotated[str | None, Field(description="The target column of a table.")]
+EpochsArg = Annotated[int | None, Field(ge=1, le=10_000, description="Override the plan's epochs.")]
+NewRunIdArg = Annotated[str | None, Field(description="The run folder's name (default: COMMAND-DATE-TIME).")]
 TaskArg = Annotated[
     dict[str, Any], WithJsonSchema(tools.task_spec_schema()), Field(description="The task spec (the seed Input).")
 ]
@@ -94,7 +98,7 @@ def build_server(runs: Path) -> Any:
     @_tool_errors
     def profile(
         source: Annotated[str, Field(description="A built-in dataset name or a path.")],
-        target: Annotated[str | None, Field(description="The target column of a table.")] = None,
+        target: TargetArg = None,
         test: Annotated[str | None, Field(description="A fixed test set, checked for leakage.")] = None,
         horizon: Annotated[int | None, Field(ge=1, description="Profile series to forecast this far.")] = None,
         freq: Annotated[str | None, Field(description="Forecasting: the series' frequency (D, W, MS...).")] = None,
@@ -139,10 +143,10 @@ def build_server(runs: Path) -> Any:
     @_tool_errors
     def start_run(
         task: TaskArg,
-        data: Annotated[str, Field(description="A built-in dataset name or a path.")],
-        run_id: Annotated[str | None, Field(description="The run folder's name (default: run-DATE-TIME).")] = None,
-        target: Annotated[str | None, Field(description="The target column of a table.")] = None,
-        epochs: Annotated[int | None, Field(ge=1, le=10_000, description="Override the plan's epochs.")] = None,
+        data: DataArg,
+        run_id: NewRunIdArg = None,
+        target: TargetArg = None,
+        epochs: EpochsArg = None,
         horizon: Annotated[int | None, Field(ge=1, description="Forecasting: steps to forecast.")] = None,
         seed: int = 0,
     ) -> jobs.JobStatus:
@@ -154,10 +158,10 @@ def build_server(runs: Path) -> Any:
     @_tool_errors
     def start_train(
         task: TaskArg,
-        data: Annotated[str, Field(description="A built-in dataset name or a path.")],
-        run_id: Annotated[str | None, Field(description="The run folder's name (default: train-DATE-TIME).")] = None,
-        target: Annotated[str | None, Field(description="The target column of a table.")] = None,
-        epochs: Annotated[int | None, Field(ge=1, le=10_000, description="Override the plan's epochs.")] = None,
+        data: DataArg,
+        run_id: NewRunIdArg = None,
+        target: TargetArg = None,
+        epochs: EpochsArg = None,
         seed: int = 0,
     ) -> jobs.JobStatus:
         """Start `dlexpert train` in the background (training only, no evaluation). Returns a run id at once."""

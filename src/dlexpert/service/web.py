@@ -321,8 +321,9 @@ def _stamp(path: Path) -> tuple[int, ...]:
 
 
 def _summarise(runs: Path, path: Path) -> RunRow | None:
-    """One row from the run's files, read as plain JSON/YAML (a full pydantic read of 200 evaluations is too slow)."""
-    import yaml
+    """One row from the run's files, read through the input boundary as plain JSON/YAML (a full pydantic read of 200
+    evaluations is too slow)."""
+    from .._input import load_yaml
 
     run = RunDir(path)
     if not any(run.has(n) for n in (RunDir.TASK, RunDir.CONFIG, RunDir.METRICS)):
@@ -330,13 +331,13 @@ def _summarise(runs: Path, path: Path) -> RunRow | None:
     row = RunRow(run_id=path.name, state="planned", updated=time.strftime("%Y-%m-%d %H:%M", time.localtime(
         max(path.stat().st_mtime, *((path / n).stat().st_mtime for n in (RunDir.METRICS, RunDir.EVALUATION)
                                     if run.has(n))))))  # fmt: skip
+
     try:
-        task = yaml.safe_load((path / RunDir.TASK).read_text(encoding="utf-8")) if run.has(RunDir.TASK) else None
+        task = load_yaml(run.text(RunDir.TASK), source=str(path / RunDir.TASK)) if run.has(RunDir.TASK) else None
         row.task = (task.get("task") or {}).get("specificTask") if isinstance(task, dict) else None
         if run.has(RunDir.EVALUATION):
-            evaluation = json.loads((path / RunDir.EVALUATION).read_text(encoding="utf-8"))
-            _headline(row, evaluation)
-    except (OSError, ValueError, AttributeError, yaml.YAMLError):
+            _headline(row, json.loads(run.text(RunDir.EVALUATION)))
+    except (OSError, ValueError, AttributeError):  # InvalidInputError is a ValueError
         row.state = "unreadable"
         return row
     row.state = _state(runs, path, evaluated=run.has(RunDir.EVALUATION), trained=run.has(RunDir.METRICS))

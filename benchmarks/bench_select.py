@@ -52,15 +52,16 @@ def one(name: str, tmp: Path) -> dict:
     from dlexpert.report.baselines import fit_linear_baseline
     from dlexpert.report.deliverable import pick_baseline
     from dlexpert.report.evaluate import rank_baselines
-    from dlexpert.report.strong import cv_folds, fit_strong_baselines
+    from dlexpert.report.strong import fit_strong_baselines
 
     t = time.perf_counter()
     splits = _load(name, tmp)
     linear = fit_linear_baseline(splits, seed=0)
     strong, _ = fit_strong_baselines(splits, seed=0)
-    scores, folds, _ = rank_baselines(splits, linear, strong, seed=0)
+    ranking = rank_baselines(splits, linear, strong, seed=0)
+    scores, folds = ranking.scores, ranking.folds
     y_pool = np.concatenate([np.asarray(splits.y_train), np.asarray(splits.y_val)])
-    picked, _ = pick_baseline(scores, folds, cv_folds(y_pool))
+    picked, _ = pick_baseline(scores, folds, ranking.k)
     simplest_first = sorted(scores, key=lambda kv: ["linear", *(f.key for f in strong)].index(kv[0]))
     best_cv = max(range(len(simplest_first)), key=lambda i: (simplest_first[i][1], -i))
     test = test_accuracies(splits, linear, strong)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from dlexpert.data import load_data
-from dlexpert.report.strong import features, fit_strong_baselines, score_fit
+from dlexpert.report.strong import features, fit_strong_baselines, resampling, score_fit
 
-from ..data.synthetic import write_wide_csv
+from ..data.synthetic import write_sensor_csv, write_wide_csv
 
 
 def test_series_get_nearest_neighbours_and_minirocket(tmp_path: Path) -> None:
@@ -42,3 +42,30 @@ def test_series_are_z_normalised_per_series_and_channel() -> None:
     z = features(x, "series")
     assert z.shape == (2, 1, 40) and np.allclose(z[0], z[1], atol=1e-6)  # amplitudes 10^9 apart, same shape
     assert features(x, "series_flat").shape == (2, 40)
+
+
+def test_windows_of_one_time_line_are_resampled_forward_with_the_overlap_purged() -> None:
+    """Shuffled k-fold scores a window against its own overlapping neighbours; forward chaining trains on the past
+    only, leaves out the windows that share rows with the scored block, and drops folds that train on one class."""
+    y = np.repeat([0, 1, 0, 1, 2, 1], 50)  # regimes of 50 windows, in time order
+    plan = resampling(y, seed=0, purge=31)
+    assert plan.repeats == 1 and "forward-chaining" in plan.how and len(plan.folds) >= 2
+    for train, test in plan.folds:
+        assert train.max() + 31 < test.min()  # the past only, and no window within the overlap
+        assert len(np.unique(y[train])) >= 2
+    assert resampling(np.zeros(30, dtype=int) % 2, seed=0, purge=31).folds == []  # too short for any fold
+    shuffled = resampling(y, seed=0)
+    assert shuffled.repeats == 2 and len(shuffled.folds) == 10 and "stratified" in shuffled.how
+
+
+def test_step4_ranks_the_baselines_of_a_dated_table_forward_in_time(tmp_path: Path) -> None:
+    from dlexpert.report.baselines import fit_linear_baseline
+    from dlexpert.report.evaluate import purged_windows, rank_baselines
+
+    s = load_data(write_sensor_csv(tmp_path / "log.csv", n_rows=600), target="state", seed=0)
+    assert s.layout is not None and purged_windows(s) == s.layout["window"] - 1  # stride 1: every row overlaps
+    ranking = rank_baselines(s, fit_linear_baseline(s, seed=0), fit_strong_baselines(s, seed=0)[0], seed=0)
+    assert "forward-chaining" in ranking.how and ranking.folds is not None
+    assert all(0.0 <= score <= 1.0 for _, score in ranking.scores)
+    digits = load_data("digits", seed=0)
+    assert purged_windows(digits) is None  # independent samples keep the stratified k-fold

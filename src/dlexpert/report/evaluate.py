@@ -17,10 +17,12 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import hashlib
+import math
 import os
 import platform
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +38,11 @@ from .metrics import classification_metrics, regression_metrics
 from .strong import (
     CV_MAX_SAMPLES,
     CV_MAX_SECONDS,
-    CV_REPEATS,
     cv_fold_scores,
-    cv_folds,
     cv_seconds,
     fit_strong_baselines,
     preference_order,
+    resampling,
     score_fit,
 )
 
@@ -364,10 +365,10 @@ def _choice(
     splits: Any, linear_fit: Any, strong_fits: list[Any], net_val_acc: float, run_dir: Path, *, seed: int
 ) -> Any:
     """Step 4's choice: `rank_baselines`, then `choose` against the network's validation accuracy, settled."""
-    scores, folds, how = rank_baselines(splits, linear_fit, strong_fits, seed=seed)
-    y = np.concatenate([np.asarray(splits.y_train), np.asarray(splits.y_val)])
+    ranking = rank_baselines(splits, linear_fit, strong_fits, seed=seed)
     settled = settled_val_accuracy(RunDir(run_dir).epochs())
-    return choose(net_val_acc, len(splits.y_val), scores, scored_by=how, folds=folds, k=cv_folds(y), settled=settled)
+    return choose(net_val_acc, len(splits.y_val), ranking.scores, scored_by=ranking.how, folds=ranking.folds,
+                  k=ranking.k, settled=settled)  # fmt: skip
 
 
 # Evaluations on each side of the kept checkpoint whose validation accuracies `settled_val_accuracy` averages
@@ -391,29 +392,48 @@ def settled_val_accuracy(epochs: list[dict[str, Any]]) -> float | None:
     return float(np.mean([a for a in around if isinstance(a, int | float) and np.isfinite(a)]))
 
 
-def rank_baselines(
-    splits: Any, linear_fit: Any, strong_fits: list[Any], *, seed: int
-) -> tuple[list[tuple[str, float]], dict[str, list[float]] | None, str]:
-    """Every baseline's score in the modality's order of preference, the per-fold scores when they were
-    cross-validated, and how they were scored: repeated k-fold on train + validation when the data is small (a few
-    validation samples decide nothing) and the k-fold fits the time budget, else the validation split."""
+@dataclass(frozen=True)
+class Ranking:
+    """Every baseline's score, in the modality's order of preference, and how they were scored."""
+
+    scores: list[tuple[str, float]]
+    folds: dict[str, list[float]] | None  # per-fold scores, when they were cross-validated
+    how: str
+    k: int  # folds per repeat
+
+
+def rank_baselines(splits: Any, linear_fit: Any, strong_fits: list[Any], *, seed: int) -> Ranking:
+    """Every baseline's score: by resampling train + validation when the data is small (a few validation samples
+    decide nothing) and the refits fit the time budget, else on the validation split. Windows of one time line are
+    resampled forward in time (`strong.resampling`), as the data itself was split."""
     fits = dict([("linear", linear_fit), *((f.key, f) for f in strong_fits)])
     order = preference_order(splits.modality, list(fits))
     n_train, n_val = len(splits.y_train), len(splits.y_val)
-    n_pool, seconds = n_train + n_val, cv_seconds(strong_fits, n_train, n_val)
     y = np.concatenate([np.asarray(splits.y_train), np.asarray(splits.y_val)])
+    plan = resampling(y, seed=seed, purge=purged_windows(splits))
+    n_pool, seconds = n_train + n_val, cv_seconds(strong_fits, n_train, n_val, plan.repeats)
     folds: dict[str, list[float]] | None = None
-    if n_pool <= CV_MAX_SAMPLES and seconds <= CV_MAX_SECONDS and cv_folds(y) >= 2:
-        folds = {key: cv_fold_scores(fits[key].estimator, _pooled(fits[key], splits), y, seed=seed).tolist()
+    if n_pool <= CV_MAX_SAMPLES and seconds <= CV_MAX_SECONDS and len(plan.folds) >= 2:
+        folds = {key: cv_fold_scores(fits[key].estimator, _pooled(fits[key], splits), y, plan).tolist()
                  for key in order}  # fmt: skip
         scores = [(key, float(np.mean(folds[key]))) for key in order]
-        how = f"{CV_REPEATS}x repeated stratified {cv_folds(y)}-fold on the {n_pool} train + validation samples"
+        how = f"{plan.how} on the {n_pool} train + validation samples"
     else:
         scores = [(key, fits[key].val_accuracy or 0.0) for key in order]
-        why = f"{n_pool} samples" if n_pool > CV_MAX_SAMPLES else f"k-fold would take ~{seconds:.0f} s"
+        why = (f"{n_pool} samples" if n_pool > CV_MAX_SAMPLES
+               else f"k-fold would take ~{seconds:.0f} s" if seconds > CV_MAX_SECONDS else plan.how)  # fmt: skip
         how = f"the {n_val} validation samples ({why})"
     finite = [(key, s) for key, s in scores if np.isfinite(s)]
-    return finite or [("linear", linear_fit.val_accuracy or 0.0)], folds, how
+    return Ranking(finite or [("linear", linear_fit.val_accuracy or 0.0)], folds, how, plan.k)
+
+
+def purged_windows(splits: Any) -> int | None:
+    """How many neighbouring windows share rows with a window, when the samples are windows of one time line split
+    chronologically (`data._load`); None otherwise."""
+    layout = splits.layout or {}
+    if not splits.split.get("chronological") or not layout.get("window"):
+        return None
+    return math.ceil(int(layout["window"]) / int(layout.get("stride") or 1)) - 1
 
 
 def _pooled(fit: Any, splits: Any) -> Any:

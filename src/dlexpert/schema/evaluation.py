@@ -87,7 +87,10 @@ class ValidationChoice(_Strict):
 
     baseline: str = Field(description="The baseline weighed against the network ('linear' for the linear one).")
     baseline_score: float = Field(description="Its accuracy, as `scored_by` says.")
-    scored_by: str = Field(description="Repeated stratified k-fold on train+validation (small data), or validation.")
+    scored_by: str = Field(
+        description="Repeated stratified k-fold (forward chaining for windows of one time line) on train+validation "
+        "(small data), or validation."
+    )
     scores: dict[str, float] = Field(default_factory=dict, description="Every baseline's score, as `scored_by` says.")
     baseline_rule: str = Field(
         "", description="Why that baseline: the best score, or a preferred one within a standard error of it."

@@ -69,7 +69,9 @@ def check(expect: dict[str, Any], plan: Plan | str) -> list[str]:
     failed = []
     deploy = d.deployment
     formats = " | ".join(deploy.formats) if deploy else ""
-    model = f"{d.model.name} {plan.modelDesign.architecture}"
+    pretrained = plan.modelDesign.pretrainedModel
+    # The model as planned: its name, its architecture and how it is adapted ("LoRA adapters (r=16) ...").
+    model = f"{d.model.name} {plan.modelDesign.architecture} {pretrained.adaptation if pretrained else ''}"
     train_kind = get_hardware(d.estimates.training_device).kind if d.estimates.training_device else None
     hours = d.estimates.training_hours.high if d.estimates.training_hours else None
     family = d.task.family if d.task else None

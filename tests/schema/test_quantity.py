@@ -17,7 +17,7 @@ from dlexpert.schema import (
     parse_latency,
     parse_model_size,
 )
-from dlexpert.schema._quantity import device_kind, split_deployment
+from dlexpert.schema._quantity import UnreadQuantity, device_kind, split_deployment
 
 
 @pytest.mark.parametrize(
@@ -256,3 +256,30 @@ def test_compute_as_people_write_it(text: str, kind: str, n: int, device: str) -
 def test_a_phone_named_by_model_is_the_deployment_target() -> None:
     assert split_deployment("train on a 3090, ship to a Pixel 8") == ("train on a 3090", "ship to a Pixel 8")
     assert device_kind("Galaxy S24") == "npu"
+
+
+def test_batch_scoring_is_where_the_model_runs() -> None:
+    """Issue 14, batch 5: "nightly batch scoring on CPU" after a GPU training clause is the deployment."""
+    text = "training on 2x A10G or big CPU nodes, whatever is cheaper; nightly batch scoring on CPU"
+    assert split_deployment(text) == ("training on 2x A10G or big CPU nodes, whatever is cheaper",
+                                      "nightly batch scoring on CPU")  # fmt: skip
+    from dlexpert.knowledge import find_hardware
+
+    _, deploy = split_deployment("train on my 1080 Ti; scoring workspace is a Tesla K80 + 4 cpu")
+    found = find_hardware(deploy)
+    assert found is not None and found.name == "k80" and found.kind == "gpu"  # the GPU, not the "4 cpu" beside it
+
+
+def test_prose_in_a_budget_or_a_target_is_kept_not_refused() -> None:
+    """ "infinite compute" is a word, not the number inf; a bound that belongs to another condition of the same text
+    is not a wrong-way bound on the metric the text names first. One clear wrong-way bound is still refused."""
+    with pytest.raises(UnreadQuantity):
+        parse_budget("we are not burning VC money on infinite compute")
+    with pytest.raises(ValueError, match="finite"):
+        parse_budget("inf USD")
+    with pytest.raises(UnreadQuantity):
+        parse_accuracy_target("lower MAE AND fewer late orders: under-prediction > 10 min in < 10% of orders")
+    with pytest.raises(ValueError, match="lower-is-better") as refused:
+        parse_accuracy_target("MAE > 3")
+    assert not isinstance(refused.value, UnreadQuantity)
+    assert parse_accuracy_target("log loss < 0.7 AND F1 > 0.8").metric == "log loss"

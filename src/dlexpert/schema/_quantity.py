@@ -61,7 +61,7 @@ _NEGATIVE = re.compile(r"(?:^|[\s<>=(:~≤≥,])[-−]\s*\.?\d")  # "-5", "< -3 
 _SCIENTIFIC = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)e([+-]?\d+)\b")
 # "10^6", "10**6", "2.5 x 10^6", "3×10^4": powers of ten as people type them
 _POWER_OF_TEN = re.compile(r"(?<![\w.])(?:(\d+(?:\.\d+)?)\s*[x×*]\s*)?10\s*(?:\^|\*\*)\s*([+-]?\d{1,4})(?!\d)")
-_NOT_A_NUMBER = re.compile(r"(?<![a-z])(nan|inf|infinity|infinite)(?![a-z])")
+_NOT_A_NUMBER = re.compile(r"(?<![a-z])(nan|inf|infinity)(?![a-z])")  # numerals; "infinite compute" is prose
 
 
 _SMALL_WORDS = (
@@ -475,7 +475,7 @@ def parse_accuracy_target(text: str) -> AccuracyTarget:
     try:
         return _one_accuracy_target(text)
     except ValueError as first:
-        parts = [p for p in re.split(r",|;| and ", str(text)) if p.strip()]
+        parts = [p for p in re.split(r",|;| and ", str(text), flags=re.IGNORECASE) if p.strip()]
         for part in parts if len(parts) > 1 else []:
             try:
                 return _one_accuracy_target(part)
@@ -506,6 +506,11 @@ def _one_accuracy_target(text: str) -> AccuracyTarget:
     relative = _relative_target(raw, cleaned, m, metric, higher)
     if relative is not None:
         return relative
+    # "lower MAE and under-prediction > 10 min in < 10% of orders": with several bounds in the text, one that does not
+    # fit the metric belongs to another condition; the text is kept, not refused as a wrong-way bound.
+    several = len(re.findall(rf"(?:{inequality})\s*{_NUMBER}", cleaned)) > 1
+    if several and (not known or (m.group(1) or "").strip() in _BOUND_WORDS[not higher]):
+        raise UnreadQuantity(f"several conditions, none a bound on one metric; got {clip(raw)}")
     word = (m.group(1) or "").strip()
     comparator: Comparator = {
         "<": "<",
@@ -555,6 +560,13 @@ def _one_accuracy_target(text: str) -> AccuracyTarget:
     )
 
 
+# The comparison words of an upper bound (False) and a lower bound (True).
+_BOUND_WORDS = {
+    False: {"<", "<=", "=<", "≤", "below", "under", "at most", "no more than"},
+    True: {">", ">=", "=>", "≥", "above", "over", "at least", "no less than"},
+}
+
+
 # "beat seasonal naive by >20%", "20% better than the current model", "improve on the baseline by 5 points".
 _RELATIVE = re.compile(
     r"\b(beat|beats|beating|outperform\w*|improv\w*|better than|worse than|lower than|higher than)\b"
@@ -600,7 +612,7 @@ _DEPLOY_CLAUSE = re.compile(
     r"|(?:app|model|product|firmware|it|plugin|kiosk) (?:will |has to |must |should )?(?:runs?|lives?|be used)\b"
     r"|runs? (?:offline |locally |fully offline )?(?:on|in|inside)\b|(?:use|run) it\b|runs the model\b|device is\b"
     r"|the (?:kiosk|device|target|edge device|phone|robot) is\b|inside (?:the|our) \w+"
-    r"|(?:batch|nightly|overnight) job\b|\bprod\b|\bdemo (?:on|in)\b"
+    r"|(?:batch|nightly|overnight) job\b|(?:batch )?scoring\b|batch predictions?\b|\bprod\b|\bdemo (?:on|in)\b"
     r"|is the (?:deployment |inference )?target\b|target device\b)"
 )
 _TRAIN_WORDS = re.compile(r"\b(?:train(?:s|ed|ing)?|fine[- ]?tun\w*|finetun\w*|to train)\b")

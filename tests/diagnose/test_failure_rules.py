@@ -57,3 +57,26 @@ def test_a_learning_run_is_not_stuck_and_stays_healthy() -> None:
     evals = np.arange(30, dtype=float)
     h = history({"train_loss@step": (st, loss), "val_acc@epoch": (evals, np.linspace(0.5, 0.95, 30))})
     assert stuck(h) is None and diagnose_history(h).healthy
+
+
+def test_a_single_class_detectors_zero_classification_term_is_not_stuck() -> None:
+    """YOLOv5 adds its classification loss only with more than one class: cls_loss is 0 at every epoch by
+    construction while the box loss falls and mAP rises (issue 13, blind8). A zero train loss is still stuck."""
+    epochs = np.arange(100, dtype=float)
+    h = history({"train/cls_loss@epoch": (epochs, np.zeros(100)),
+                 "train_loss@epoch": (epochs, np.linspace(0.107, 0.036, 100))})  # fmt: skip
+    assert stuck(h) is None
+    assert stuck(history({"train_loss@epoch": (epochs[:10], np.zeros(10))})) is not None
+
+
+def test_a_frozen_val_accuracy_while_the_train_loss_falls_is_not_stuck() -> None:
+    """The model learns its training set and its validation outputs never change: constant prediction and
+    overfitting say that; "stuck" (nothing learned) does not (issue 13, blind8: train 0.143 -> 0.008)."""
+    epochs = np.arange(6, dtype=float)
+    val_acc = np.full(6, 0.5690519)
+    learning = {"train_loss@epoch": (epochs, np.array([0.143, 0.05, 0.02, 0.012, 0.0069, 0.008])),
+                "val_acc@epoch": (epochs, val_acc)}  # fmt: skip
+    assert stuck(history(learning)) is None
+    frozen = {"train_loss@epoch": (epochs, np.array([0.69, 0.69, 0.688, 0.69, 0.689, 0.69])),
+              "val_acc@epoch": (epochs, val_acc)}  # fmt: skip
+    assert stuck(history(frozen)) is not None

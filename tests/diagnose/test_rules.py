@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from dlexpert.schema.diagnosis import ISSUES, SEVERITY_RANK, Finding
 
 # A rule that divides by zero or takes log(0) on odd input fails here instead of warning in a user's report.
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+ROOT = Path(__file__).resolve().parents[2]
 
 # ------------------------------------------------------------------------------------------------ builders
 
@@ -1406,3 +1408,33 @@ def test_a_loss_that_climbs_back_to_where_it_started_after_halving_is_divergence
     noisy = 2.3 + 0.45 * np.sin(np.arange(50.0) * 1.7)  # a flat noisy curve whose lowest single value is 1.85
     noisy[30] = 1.24
     assert finding(history({"train_loss@step": (st, noisy)}), "divergence") is None
+
+
+def test_a_lone_validation_minimum_that_every_later_evaluation_stays_far_above_is_overfitting() -> None:
+    """Issue 13, blind8: the smoothing took val loss 0.324 (epoch 3) for noise; every one of the 4 later evaluations
+    is 30% or more above it while the train loss falls."""
+    epochs = np.arange(7, dtype=float)
+    h = history({"train_loss@epoch": (epochs, np.array([0.215, 0.12, 0.08, 0.05, 0.036, 0.025, 0.020])),
+                 "val_loss@epoch": (epochs, np.array([0.694, 0.547, 0.324, 0.583, 0.791, 1.155, 0.740]))})  # fmt: skip
+    f = finding(h, "overfitting")
+    assert f is not None and f.severity == "warning" and f.evidence["best_val_loss"] == 0.324
+
+
+def test_exact_zero_gradient_norms_are_not_the_scale_an_explosion_is_measured_against() -> None:
+    """Issue 13, blind8 (a real trainer_state.json, labelled healthy): grad_norm logged as exactly 0.0 at 168 of 300
+    steps made 6.2 look like 340x the running median of 0.018."""
+    from dlexpert.diagnose import diagnose
+
+    log = ROOT / "benchmarks/real_logs/gynecological-prediction__checkpoint-3000-trainer-state/trainer_state.json"
+    assert not [f for f in diagnose(log).findings if f.issue == "exploding_gradients" and f.severity != "info"]
+
+
+def test_a_loss_that_no_longer_moves_is_not_slow_convergence() -> None:
+    """Issue 13, blind8: an 11-class model at ln 11, falling 0.001% per epoch, has stopped (stuck), not slowed."""
+    from dlexpert.diagnose.rules.progress import slow_convergence
+
+    epochs = np.arange(21, dtype=float)
+    loss = np.concatenate([[2.671, 2.412], 2.3965 - 1e-5 * np.arange(19)])
+    assert slow_convergence(history({"train_loss@epoch": (epochs, loss)}, n_classes=11)) is None
+    slow = 2.3 * (1 - 0.003) ** epochs  # 0.3% per epoch, far from the target: slow
+    assert slow_convergence(history({"train_loss@epoch": (epochs, slow)}, n_classes=11)) is not None

@@ -9,6 +9,7 @@ binary task for 100 evaluations).
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -65,6 +66,14 @@ FROZEN_ACC_TOL = 1e-6
 FROZEN_MAX_ACC = 0.99
 # Heuristic: a loss exactly 0 at every one of >= ZERO_POINTS points optimises nothing (a masked-out or detached loss).
 ZERO_POINTS = 3
+# ... except a classification term of a detector, which is 0 by construction with one class: YOLOv5 adds it only
+# "if self.nc > 1" (ultralytics/yolov5 utils/loss.py, ComputeLoss.__call__; issue 13, blind8: two single-class
+# detectors with cls_loss exactly 0 at every epoch and mAP@0.5 0.87).
+SINGLE_CLASS_TERM = re.compile(r"(?<![a-z])cls(?![a-z])", re.IGNORECASE)
+# Heuristic: a frozen validation accuracy is not a stuck run when the training loss fell to half its first value or
+# lower: the model learns the training set and its validation outputs do not follow (constant prediction or
+# overfitting, judged by their own rules; issue 13, blind8: train loss 0.143 -> 0.008 while val accuracy stays 0.569).
+TRAIN_LEARNS = 0.5
 # ... or at most 1e-5 at every point from the first: no loss of an untrained model starts there (a cross-entropy starts
 # near ln C), so the target leaks into the input or the loss is computed on the wrong thing (issue 13's corpus: a
 # Lightning run whose train loss is 3e-6 at its first log and exactly 0 for its last 47, test accuracy 0.18).
@@ -214,6 +223,8 @@ def _frozen_from_the_start(h: RunHistory) -> Finding | None:
     for name in ("train_loss", "val_loss", *unrecognised_losses(h)):
         c = epoch_or_step(h, name, min_epochs=ZERO_POINTS, min_steps=ZERO_POINTS)
         if c is not None and len(c) >= ZERO_POINTS and float(np.max(np.abs(c.y))) <= ZERO_LOSS_TOL:
+            if name not in ("train_loss", "val_loss") and SINGLE_CLASS_TERM.search(name) and not c.y.any():
+                continue  # a single-class detector's classification term
             boxes = " (no target boxes reach it: check that the label files are found and in the expected format)"
             zero = "exactly 0" if not c.y.any() else f"at most {fmt(float(np.max(np.abs(c.y))))}"
             return _stuck(c, f"the {name.replace('_', ' ')} is {zero} at all {len(c)} points, from the first: "
@@ -231,11 +242,22 @@ def _frozen_from_the_start(h: RunHistory) -> Finding | None:
     acc = get_curve(h, "val_acc", min_points=FROZEN_EVALS) or get_curve(h, "train_acc", min_points=FROZEN_EVALS)
     if acc is not None and len(acc) >= FROZEN_EVALS:
         value = float(acc.y[0]) / (100.0 if float(acc.y.max()) > 1.0 else 1.0)
-        if float(acc.y.max() - acc.y.min()) <= FROZEN_ACC_TOL and 0 < value < FROZEN_MAX_ACC:
+        learns = acc.name == "val_acc" and _train_loss_halved(h)
+        if float(acc.y.max() - acc.y.min()) <= FROZEN_ACC_TOL and 0 < value < FROZEN_MAX_ACC and not learns:
             what = "validation" if acc.name == "val_acc" else "training"
             return _stuck(acc, f"the {what} accuracy is {fmt(value)} at every one of the {len(acc)} evaluations, "
                                "from the first")  # fmt: skip
     return None
+
+
+def _train_loss_halved(h: RunHistory) -> bool:
+    """The training loss ends at `TRAIN_LEARNS` of its first value or lower (medians of the first and last points)."""
+    c = epoch_or_step(h, "train_loss", min_epochs=FROZEN_EVALS, min_steps=FROZEN_EVALS)
+    if c is None or len(c) < FROZEN_EVALS:
+        return False
+    k = max(1, len(c) // 4)
+    first, last = float(np.median(c.y[:k])), float(np.median(c.y[-k:]))
+    return first > 0 and last <= TRAIN_LEARNS * first
 
 
 def _ends_at_uniform_guess(h: RunHistory) -> Finding | None:

@@ -82,6 +82,10 @@ OVERFIT_WARN_RISE = 0.15
 # (issue 13's corpus: eval loss 0.255 -> 0.288 -> 0.375 while train loss 0.308 -> 0.142). Heuristic.
 OVERFIT_SHORT_MIN_EVALS = 3
 OVERFIT_SHORT_RISE = 0.30
+# The same rise held by every one of at least OVERFIT_HELD_EVALS evaluations after the lowest single one also overfits,
+# on a run of any length: the smoothing above takes a lone minimum for noise (issue 13, blind8: val loss 0.694, 0.547,
+# 0.324, then 0.583, 0.791, 1.155, 0.740 while the train loss falls 0.215 -> 0.020 and val accuracy drops from 0.90).
+OVERFIT_HELD_EVALS = 4
 # Heuristic: train loss "keeps falling" = >= 2% lower at the end than at the val minimum (seed Step 5: train/val
 # curves diverge).
 TRAIN_STILL_FALLING = 0.02
@@ -107,6 +111,7 @@ class _ValRise:
     after_median: float  # median of the post-minimum evaluations
     train_best: float | None  # train loss at the val minimum
     train_now: float | None
+    held: bool = False  # every evaluation after the lowest single one is OVERFIT_SHORT_RISE above it
 
     @property
     def rising(self) -> bool:
@@ -123,7 +128,7 @@ class _ValRise:
             and self.above_fraction >= OVERFIT_ABOVE_FRACTION  # k/n and 2/3 round alike: 4/6 == 2/3
             and self.after_median >= self.best * (1 + OVERFIT_ABOVE_RISE)
         )
-        return short or trend_up or stays_up
+        return short or trend_up or stays_up or self.held
 
     @property
     def train_falling(self) -> bool | None:
@@ -155,8 +160,11 @@ def _val_rise(h: RunHistory) -> _ValRise | None:
     if v is None or len(v) < OVERFIT_MIN_EVALS:
         return _short_rise(h)
     y = v.y
-    smooth = median_filter(y, 3)  # one unusually good evaluation is not the minimum of the curve
-    m = int(np.argmin(smooth))
+    lowest = int(np.argmin(y))
+    held = (len(y) - 1 - lowest >= OVERFIT_HELD_EVALS and y[lowest] > 0
+            and bool((y[lowest + 1 :] >= y[lowest] * (1 + OVERFIT_SHORT_RISE)).all()))  # fmt: skip
+    smooth = y if held else median_filter(y, 3)  # one unusually good evaluation is not the minimum of the curve
+    m = lowest if held else int(np.argmin(smooth))
     n_after = len(y) - 1 - m
     best = float(smooth[m])
     now = float(np.median(y[-min(3, n_after) :])) if n_after else best
@@ -175,6 +183,7 @@ def _val_rise(h: RunHistory) -> _ValRise | None:
         after_median=float(np.median(y[m + 1 :])) if n_after else best,
         train_best=float(t[m]) if t is not None else None,
         train_now=float(np.median(t[-min(3, len(t)) :])) if t is not None else None,
+        held=held,
     )
 
 

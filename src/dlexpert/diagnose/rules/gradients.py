@@ -138,6 +138,16 @@ def _ahead_medians(y: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def _measured(c: Curve | None) -> Curve | None:
+    """The gradient norms that were measured: a norm of exactly 0 is a step where none was computed or none flowed
+    (issue 13, blind8: a fine-tune logging 0.0 at 168 of 300 steps), and a running median over those zeros makes any
+    real norm look like an explosion. Vanishing gradients are judged by their own rule on the raw series."""
+    if c is None or c.y.all():
+        return c
+    kept = c.y != 0
+    return Curve(c.name, c.axis, c.x[kept], c.y[kept]) if kept.sum() >= GRAD_MIN_HISTORY + GRAD_SUSTAIN else None
+
+
 @register_rule(issue="exploding_gradients")
 def exploding_gradients(h: RunHistory) -> Finding | None:
     """Symptom: the gradient norm jumps to more than 10x its running median and stays there while the loss rises,
@@ -147,7 +157,7 @@ def exploding_gradients(h: RunHistory) -> Finding | None:
     Remedy: clip the gradient norm (clip_grad_norm_ max_norm=1.0), lower the learning rate 3-10x with warmup, and add
     normalisation layers and residual connections; use He/Xavier (or orthogonal recurrent) initialisation.
     """
-    c = step_or_epoch(h, "grad_norm", min_points=GRAD_MIN_HISTORY + GRAD_SUSTAIN)
+    c = _measured(step_or_epoch(h, "grad_norm", min_points=GRAD_MIN_HISTORY + GRAD_SUSTAIN))
     reasons: list[str] = []
     severity: Severity = "info"
     began: float | None = None

@@ -56,6 +56,9 @@ def _slope(y: np.ndarray) -> float:
 SLOW_MIN_EPOCHS = 8
 # problems.yaml slow_convergence: "< ~1% relative improvement per epoch while far from the target".
 SLOW_REL_PER_EPOCH = 0.01
+# ... and at least 0.01% per epoch: a loss that moves less than that has stopped, not slowed (issue 13, blind8: an
+# 11-class model at ln 11 = 2.398, falling 0.001% per epoch, is the stuck rule's). Heuristic.
+SLOW_REL_FLOOR = 1e-4
 # Heuristic: "far from the target" = the loss is still above half of ln(C) (a uniform guess), or of its first value.
 SLOW_FAR_FRACTION = 0.5
 # Heuristic: a steady decline = >= 70% of the pairs of epochs in the judged window are in decreasing order (Kendall's
@@ -121,7 +124,7 @@ def slow_convergence(h: RunHistory) -> Finding | None:
                 "epochs": len(c),
             }
         )
-        if 0 < rate < SLOW_REL_PER_EPOCH and steady >= SLOW_STEADY_FRACTION and far and not decelerating:
+        if SLOW_REL_FLOOR <= rate < SLOW_REL_PER_EPOCH and steady >= SLOW_STEADY_FRACTION and far and not decelerating:
             reasons.append(
                 f"over the last {len(w)} epochs the train loss fell only {rate:.2%} per epoch on average, "
                 f"steadily ({steady:.0%} of epoch pairs in order) and without levelling off; at {fmt(now)} it is "

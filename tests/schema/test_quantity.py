@@ -40,6 +40,11 @@ def test_data_size_examples(text: str, n: int) -> None:
 def test_time_series_size_keeps_steps_and_series() -> None:
     size = parse_data_size("3 years of hourly data, 300 meters")
     assert (size.n_timesteps, size.n_series, size.unit) == (26_280, 300, "timesteps")
+    # Issue 14, batch 5: "1M+" counts a million subscribers (not one series), and a stated row count is the size.
+    panel = parse_data_size("~1M+ subscribers x 120+ engineered features, monthly snapshots over 2 yrs")
+    assert (panel.n_timesteps, panel.n_series, panel.n_samples) == (24, 1_000_000, 24_000_000)
+    rows = parse_data_size("hundreds of stores x tens of thousands of store-items, ~3 yrs daily sales (1e8+ rows)")
+    assert (rows.n_timesteps, rows.n_samples) == (1095, 100_000_000)
 
 
 def test_audio_hours_and_tokens() -> None:

@@ -233,13 +233,18 @@ def parse_data_size(text: str) -> DataSize:
         hours = _to_float(span.group(1)) * _TIME_UNITS_IN_HOURS[span.group(2)]
         n_timesteps = max(1, round(hours * _FREQUENCY_PER_HOUR[freq]))
         rest = low[: span.start()] + low[span.end() :]
-        series = re.search(rf"{_NUMBER}\s*([kmb](?![a-z]))?\s*(?!hour|day|year|month|week|minute)([a-z][a-z-]*)", rest)
+        # "1M+ subscribers x 120+ features": a count, its multiplier, an optional "+", then what is counted.
+        series = re.search(rf"{_NUMBER}\s*([kmb](?![a-z]))?\+?\s*(?!hour|day|year|month|week|minute)([a-z][a-z-]*)",
+                           rest)  # fmt: skip
         n_series = 1
         if series:
             n_series = max(1, round(_to_float(series.group(1)) * _MULTIPLIERS.get(series.group(2), 1.0)))
+        # "(1e8+ rows)": the user's own count of observations is the size, whatever the span and series multiply to.
+        rows = re.search(rf"{_NUMBER}\s*([kmb](?![a-z]))?\+?\s*(?:rows|records|observations|data points)\b", rest)
+        n_rows = round(_to_float(rows.group(1)) * _MULTIPLIERS.get(rows.group(2) or "", 1.0)) if rows else None
         return DataSize(
             text=raw,
-            n_samples=n_timesteps * n_series,
+            n_samples=n_rows or n_timesteps * n_series,
             unit="timesteps",
             n_timesteps=n_timesteps,
             n_series=n_series,

@@ -511,11 +511,6 @@ def _one_accuracy_target(text: str) -> AccuracyTarget:
     relative = _relative_target(raw, cleaned, m, metric, higher)
     if relative is not None:
         return relative
-    # "lower MAE and under-prediction > 10 min in < 10% of orders": with several bounds in the text, one that does not
-    # fit the metric belongs to another condition; the text is kept, not refused as a wrong-way bound.
-    several = len(re.findall(rf"(?:{inequality})\s*{_NUMBER}", cleaned)) > 1
-    if several and (not known or (m.group(1) or "").strip() in _BOUND_WORDS[not higher]):
-        raise UnreadQuantity(f"several conditions, none a bound on one metric; got {clip(raw)}")
     word = (m.group(1) or "").strip()
     comparator: Comparator = {
         "<": "<",
@@ -537,6 +532,11 @@ def _one_accuracy_target(text: str) -> AccuracyTarget:
         "=": "=",
         "": ">=" if higher else "<=",
     }[word]
+    wrong_way = comparator in ({"<", "<="} if higher else {">", ">="})
+    # "lower MAE and under-prediction > 10 min in < 10% of orders": with several bounds in the text, one that does not
+    # fit the metric belongs to another condition; the text is kept, not refused as a wrong-way bound.
+    if (not known or wrong_way) and len(re.findall(rf"(?:{inequality})\s*{_NUMBER}", cleaned)) > 1:
+        raise UnreadQuantity(f"several conditions, none a bound on one metric; got {clip(raw)}")
     before, after = (re.sub(r"[^a-z0-9 -]", " ", t).strip() for t in (cleaned[: m.start()], cleaned[m.end() :]))
     named = before or " ".join(after.split()[:4])  # "< 1 false accept per hour": the name follows the number
     if not known and named and word:
@@ -550,26 +550,14 @@ def _one_accuracy_target(text: str) -> AccuracyTarget:
             value /= 100.0
         if not 0 <= value <= 1:
             raise ValueError(f"{metric} target must lie between 0 and 100%; got {clip(raw)}")
-    if comparator in {">", ">="} and not higher:
-        raise ValueError(
-            f"{metric} is lower-is-better, so its target is an upper bound ('< {m.group(2)}'); got {clip(raw)}"
-        )
-    if comparator in {"<", "<="} and higher:
-        raise ValueError(
-            f"{metric} is higher-is-better, so its target is a lower bound ('> {m.group(2)}'); got {clip(raw)}"
-        )
+    if wrong_way:
+        better, bound = ("higher", "a lower bound ('>") if higher else ("lower", "an upper bound ('<")
+        raise ValueError(f"{metric} is {better}-is-better, so its target is {bound} {m.group(2)}'); got {clip(raw)}")
     if bounded and higher and comparator == ">" and value >= 1:
         raise ValueError(f"{metric} cannot exceed 100%; got {clip(raw)}")
     return AccuracyTarget(
         text=raw, metric=metric, comparator=comparator, value=value, higher_is_better=higher, bounded=bounded
     )
-
-
-# The comparison words of an upper bound (False) and a lower bound (True).
-_BOUND_WORDS = {
-    False: {"<", "<=", "=<", "≤", "below", "under", "at most", "no more than"},
-    True: {">", ">=", "=>", "≥", "above", "over", "at least", "no less than"},
-}
 
 
 # "beat seasonal naive by >20%", "20% better than the current model", "improve on the baseline by 5 points".

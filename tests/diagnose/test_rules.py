@@ -1438,3 +1438,13 @@ def test_a_loss_that_no_longer_moves_is_not_slow_convergence() -> None:
     assert slow_convergence(history({"train_loss@epoch": (epochs, loss)}, n_classes=11)) is None
     slow = 2.3 * (1 - 0.003) ** epochs  # 0.3% per epoch, far from the target: slow
     assert slow_convergence(history({"train_loss@epoch": (epochs, slow)}, n_classes=11)) is not None
+
+
+def test_a_recall_stuck_at_exactly_zero_is_a_model_that_never_predicts_the_positive_class() -> None:
+    """Issue 13, blind8: TP = FP = 0 and recall exactly 0 for the last 9 of 10 epochs of a binary segmentation run."""
+    epochs = np.arange(10, dtype=float)
+    recall = np.concatenate([[1.4e-5], np.zeros(9)])
+    f = finding(history({"Recall@epoch": (epochs, recall)}), "constant_prediction")
+    assert f is not None and f.severity == "warning" and f.evidence["evals_at_zero"] == 9
+    recovering = np.concatenate([np.zeros(6), [0.1, 0.3, 0.5, 0.6]])  # a detector's first epochs find nothing yet
+    assert finding(history({"Recall@epoch": (epochs, recovering)}), "constant_prediction") is None

@@ -22,6 +22,7 @@ from ._common import (
     scaled_confidence,
     solutions,
     step_or_epoch,
+    unrecognised_scores,
 )
 
 # ------------------------------------------------------------------------------------------- poor_initialization
@@ -136,6 +137,35 @@ CONST_SOURCE = (
 )
 
 
+def _never_positive(h: RunHistory) -> Finding | None:
+    """A recall exactly 0 at each of the last STUCK_EVALS evaluations or more: not one positive is found, which a model
+    that answers "negative" for every input scores (issue 13, blind8: a binary segmentation run with TP = FP = 0 and
+    recall, precision and F1 exactly 0 for its last 9 epochs)."""
+    for name in unrecognised_scores(h):
+        if "recall" not in name.lower():
+            continue
+        c = epoch_or_step(h, name, min_epochs=STUCK_EVALS, min_steps=STUCK_EVALS)
+        if c is None or len(c) < STUCK_EVALS or c.y[-STUCK_EVALS:].any():
+            continue
+        zero = c.y == 0
+        n_zero = len(c) - (int(np.nonzero(~zero)[0][-1]) + 1 if (~zero).any() else 0)
+        return finding(
+            issue="constant_prediction",
+            rule="constant_prediction",
+            severity="warning",
+            diagnosis=(
+                f"{name} is exactly 0 at the last {n_zero} evaluations: the model finds not one positive, what a "
+                "model that predicts the negative class for every input scores."
+            ),
+            evidence={"series": name, "evals_at_zero": n_zero, "n_points": len(c)},
+            source=CONST_SOURCE,
+            axis=c.axis,
+            began_at=onset_of_final_run(c, zero),
+            confidence=0.7,
+        )
+    return None
+
+
 @register_rule(issue="constant_prediction")
 def constant_prediction(h: RunHistory) -> Finding | None:
     """Symptom: the model predicts the same class for (almost) every input: over 95% of predictions are one class,
@@ -187,6 +217,9 @@ def constant_prediction(h: RunHistory) -> Finding | None:
                 began_at=onset_of_final_run(ent, ent.y < ENTROPY_FRACTION * math.log(C)),
                 confidence=0.6,
             )
+    never = _never_positive(h)
+    if never is not None:
+        return never
     acc = epoch_or_step(h, "val_acc", min_epochs=STUCK_EVALS, min_steps=STUCK_EVALS)
     if acc is None or len(acc) < STUCK_EVALS:
         return None

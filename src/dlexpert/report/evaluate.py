@@ -399,7 +399,7 @@ class Ranking:
     scores: list[tuple[str, float]]
     folds: dict[str, list[float]] | None  # per-fold scores, when they were cross-validated
     how: str
-    k: int  # folds per repeat
+    k: int  # folds per repeat (0: not resampled)
 
 
 def rank_baselines(splits: Any, linear_fit: Any, strong_fits: list[Any], *, seed: int) -> Ranking:
@@ -410,21 +410,22 @@ def rank_baselines(splits: Any, linear_fit: Any, strong_fits: list[Any], *, seed
     order = preference_order(splits.modality, list(fits))
     n_train, n_val = len(splits.y_train), len(splits.y_val)
     y = np.concatenate([np.asarray(splits.y_train), np.asarray(splits.y_val)])
-    plan = resampling(y, seed=seed, purge=purged_windows(splits))
-    n_pool, seconds = n_train + n_val, cv_seconds(strong_fits, n_train, n_val, plan.repeats)
+    n_pool = n_train + n_val
+    plan = resampling(y, seed=seed, purge=purged_windows(splits)) if n_pool <= CV_MAX_SAMPLES else None
+    seconds = cv_seconds(strong_fits, n_train, n_val, plan.repeats) if plan else math.inf
     folds: dict[str, list[float]] | None = None
-    if n_pool <= CV_MAX_SAMPLES and seconds <= CV_MAX_SECONDS and len(plan.folds) >= 2:
+    if plan is not None and seconds <= CV_MAX_SECONDS and len(plan.folds) >= 2:
         folds = {key: cv_fold_scores(fits[key].estimator, _pooled(fits[key], splits), y, plan).tolist()
                  for key in order}  # fmt: skip
         scores = [(key, float(np.mean(folds[key]))) for key in order]
         how = f"{plan.how} on the {n_pool} train + validation samples"
     else:
         scores = [(key, fits[key].val_accuracy or 0.0) for key in order]
-        why = (f"{n_pool} samples" if n_pool > CV_MAX_SAMPLES
+        why = (f"{n_pool} samples" if plan is None
                else f"k-fold would take ~{seconds:.0f} s" if seconds > CV_MAX_SECONDS else plan.how)  # fmt: skip
         how = f"the {n_val} validation samples ({why})"
     finite = [(key, s) for key, s in scores if np.isfinite(s)]
-    return Ranking(finite or [("linear", linear_fit.val_accuracy or 0.0)], folds, how, plan.k)
+    return Ranking(finite or [("linear", linear_fit.val_accuracy or 0.0)], folds, how, plan.k if plan else 0)
 
 
 def purged_windows(splits: Any) -> int | None:

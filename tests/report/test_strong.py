@@ -53,7 +53,7 @@ def test_windows_of_one_time_line_are_resampled_forward_with_the_overlap_purged(
     for train, test in plan.folds:
         assert train.max() + 31 < test.min()  # the past only, and no window within the overlap
         assert len(np.unique(y[train])) >= 2
-    assert resampling(np.zeros(30, dtype=int) % 2, seed=0, purge=31).folds == []  # too short for any fold
+    assert resampling(np.arange(30) % 2, seed=0, purge=31).folds == []  # too short for any fold
     shuffled = resampling(y, seed=0)
     assert shuffled.repeats == 2 and len(shuffled.folds) == 10 and "stratified" in shuffled.how
 

@@ -265,11 +265,11 @@ def test_a_phone_named_by_model_is_the_deployment_target() -> None:
 
 def test_batch_scoring_is_where_the_model_runs() -> None:
     """Issue 14, batch 5: "nightly batch scoring on CPU" after a GPU training clause is the deployment."""
+    from dlexpert.knowledge import find_hardware
+
     text = "training on 2x A10G or big CPU nodes, whatever is cheaper; nightly batch scoring on CPU"
     assert split_deployment(text) == ("training on 2x A10G or big CPU nodes, whatever is cheaper",
                                       "nightly batch scoring on CPU")  # fmt: skip
-    from dlexpert.knowledge import find_hardware
-
     _, deploy = split_deployment("train on my 1080 Ti; scoring workspace is a Tesla K80 + 4 cpu")
     found = find_hardware(deploy)
     assert found is not None and found.name == "k80" and found.kind == "gpu"  # the GPU, not the "4 cpu" beside it

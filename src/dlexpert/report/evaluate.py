@@ -415,7 +415,7 @@ def rank_baselines(splits: Any, linear_fit: Any, strong_fits: list[Any], *, seed
     seconds = cv_seconds(strong_fits, n_train, n_val, plan.repeats) if plan else math.inf
     folds: dict[str, list[float]] | None = None
     if plan is not None and seconds <= CV_MAX_SECONDS and len(plan.folds) >= 2:
-        folds = {key: cv_fold_scores(fits[key].estimator, _pooled(fits[key], splits), y, plan).tolist()
+        folds = {key: cv_fold_scores(fits[key].estimator, pooled_inputs(fits[key], splits), y, plan).tolist()
                  for key in order}  # fmt: skip
         scores = [(key, float(np.mean(folds[key]))) for key in order]
         how = f"{plan.how} on the {n_pool} train + validation samples"
@@ -437,7 +437,7 @@ def purged_windows(splits: Any) -> int | None:
     return math.ceil(int(layout["window"]) / int(layout.get("stride") or 1)) - 1
 
 
-def _pooled(fit: Any, splits: Any) -> Any:
+def pooled_inputs(fit: Any, splits: Any) -> Any:
     """Train and validation inputs together, as `fit` reads them."""
     x_train, x_val = fit.features(splits.x_train), fit.features(splits.x_val)
     return [*x_train, *x_val] if isinstance(x_train, list) else np.concatenate([x_train, x_val])

@@ -24,6 +24,7 @@ from ._common import (
     finding,
     fmt,
     get_curve,
+    loss_progress,
     median_filter,
     n_classes,
     solutions,
@@ -70,8 +71,8 @@ ZERO_POINTS = 3
 # "if self.nc > 1" (ultralytics/yolov5 utils/loss.py, ComputeLoss.__call__; issue 13, blind8: two single-class
 # detectors with cls_loss exactly 0 at every epoch and mAP@0.5 0.87).
 SINGLE_CLASS_TERM = re.compile(r"(?<![a-z])cls(?![a-z])", re.IGNORECASE)
-# Heuristic: a frozen validation accuracy is not a stuck run when the training loss fell to half its first value or
-# lower: the model learns the training set and its validation outputs do not follow (constant prediction or
+# Heuristic: a frozen validation accuracy is not a stuck run when the training loss fell by half or more
+# (`loss_progress`): the model learns the training set and its validation outputs do not follow (constant prediction or
 # overfitting, judged by their own rules; issue 13, blind8: train loss 0.143 -> 0.008 while val accuracy stays 0.569).
 TRAIN_LEARNS = 0.5
 # ... or at most 1e-5 at every point from the first: no loss of an untrained model starts there (a cross-entropy starts
@@ -242,22 +243,13 @@ def _frozen_from_the_start(h: RunHistory) -> Finding | None:
     acc = get_curve(h, "val_acc", min_points=FROZEN_EVALS) or get_curve(h, "train_acc", min_points=FROZEN_EVALS)
     if acc is not None and len(acc) >= FROZEN_EVALS:
         value = float(acc.y[0]) / (100.0 if float(acc.y.max()) > 1.0 else 1.0)
-        learns = acc.name == "val_acc" and _train_loss_halved(h)
+        progress = loss_progress(h)  # (first, current, relative improvement) of the train loss
+        learns = acc.name == "val_acc" and progress is not None and progress[2] >= TRAIN_LEARNS
         if float(acc.y.max() - acc.y.min()) <= FROZEN_ACC_TOL and 0 < value < FROZEN_MAX_ACC and not learns:
             what = "validation" if acc.name == "val_acc" else "training"
             return _stuck(acc, f"the {what} accuracy is {fmt(value)} at every one of the {len(acc)} evaluations, "
                                "from the first")  # fmt: skip
     return None
-
-
-def _train_loss_halved(h: RunHistory) -> bool:
-    """The training loss ends at `TRAIN_LEARNS` of its first value or lower (medians of the first and last points)."""
-    c = epoch_or_step(h, "train_loss", min_epochs=FROZEN_EVALS, min_steps=FROZEN_EVALS)
-    if c is None or len(c) < FROZEN_EVALS:
-        return False
-    k = max(1, len(c) // 4)
-    first, last = float(np.median(c.y[:k])), float(np.median(c.y[-k:]))
-    return first > 0 and last <= TRAIN_LEARNS * first
 
 
 def _ends_at_uniform_guess(h: RunHistory) -> Finding | None:

@@ -137,6 +137,11 @@ CONST_SOURCE = (
 )
 
 
+def _final_run(condition: np.ndarray) -> int:
+    """How many of the last points, unbroken, meet `condition`."""
+    return len(condition) - (int(np.nonzero(~condition)[0][-1]) + 1 if (~condition).any() else 0)
+
+
 def _never_positive(h: RunHistory) -> Finding | None:
     """A recall exactly 0 at each of the last STUCK_EVALS evaluations or more: not one positive is found, which a model
     that answers "negative" for every input scores (issue 13, blind8: a binary segmentation run with TP = FP = 0 and
@@ -148,7 +153,7 @@ def _never_positive(h: RunHistory) -> Finding | None:
         if c is None or len(c) < STUCK_EVALS or c.y[-STUCK_EVALS:].any():
             continue
         zero = c.y == 0
-        n_zero = len(c) - (int(np.nonzero(~zero)[0][-1]) + 1 if (~zero).any() else 0)
+        n_zero = _final_run(zero)
         return finding(
             issue="constant_prediction",
             rule="constant_prediction",
@@ -228,7 +233,7 @@ def constant_prediction(h: RunHistory) -> Finding | None:
     if float(np.max(last) - np.min(last)) > STUCK_TOL or value >= STUCK_MAX_ACC or value == 0:
         return None  # exactly 0 is no constant guess (that scores its class's share): invalid_loss reads it
     stuck = np.abs(acc.y - value) <= STUCK_TOL
-    n_stuck = len(acc) - (int(np.nonzero(~stuck)[0][-1]) + 1 if (~stuck).any() else 0)
+    n_stuck = _final_run(stuck)
     began = onset_of_final_run(acc, stuck)
     p = loss_progress(h)
     train_flat = p is not None and p[2] < STUCK_TRAIN_FLAT

@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict
 from .._input import clip
 
 _NUMBER = r"(\d+(?:[.,]\d+)*(?:\.\d+)?|\.\d+)"
+# A count as people write it before what it counts: "300", "1M+", "20k " (the number, then an optional k/m/b).
+_COUNT = rf"{_NUMBER}\s*([kmb](?![a-z]))?\+?\s*"
 _MULTIPLIERS = {
     "": 1.0,
     "k": 1e3,
@@ -234,13 +236,12 @@ def parse_data_size(text: str) -> DataSize:
         n_timesteps = max(1, round(hours * _FREQUENCY_PER_HOUR[freq]))
         rest = low[: span.start()] + low[span.end() :]
         # "1M+ subscribers x 120+ features": a count, its multiplier, an optional "+", then what is counted.
-        series = re.search(rf"{_NUMBER}\s*([kmb](?![a-z]))?\+?\s*(?!hour|day|year|month|week|minute)([a-z][a-z-]*)",
-                           rest)  # fmt: skip
+        series = re.search(rf"{_COUNT}(?!hour|day|year|month|week|minute)([a-z][a-z-]*)", rest)
         n_series = 1
         if series:
             n_series = max(1, round(_to_float(series.group(1)) * _MULTIPLIERS.get(series.group(2), 1.0)))
         # "(1e8+ rows)": the user's own count of observations is the size, whatever the span and series multiply to.
-        rows = re.search(rf"{_NUMBER}\s*([kmb](?![a-z]))?\+?\s*(?:rows|records|observations|data points)\b", rest)
+        rows = re.search(rf"{_COUNT}(?:rows|records|observations|data points)\b", rest)
         n_rows = round(_to_float(rows.group(1)) * _MULTIPLIERS.get(rows.group(2) or "", 1.0)) if rows else None
         return DataSize(
             text=raw,

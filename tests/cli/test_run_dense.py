@@ -40,6 +40,8 @@ def masks_folder(root: Path, *, n: int = 24, size: int = 32, seed: int = 0) -> P
     return root
 
 
+@pytest.mark.slow  # ~40 s: the whole segmentation lifecycle; its parts are in tests/engine/test_segmentation.py,
+# tests/report/test_dense_metrics.py and tests/data/test_dense.py (`make test-all` runs it)
 def test_run_trains_evaluates_and_documents_a_segmentation_folder(tmp_path: Path) -> None:
     data, out, spec = masks_folder(tmp_path / "seg"), tmp_path / "run", tmp_path / "task.yaml"
     spec.write_text(SPEC)

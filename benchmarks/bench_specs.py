@@ -30,7 +30,7 @@ from dlexpert.knowledge import get_hardware
 from dlexpert.schema import Plan, parse_task
 
 ROOT = Path(__file__).resolve().parent / "user_specs"
-SPLITS = ("tune", "heldout", "heldout2", "heldout3")
+SPLITS = ("tune", "heldout", "heldout2", "heldout3", "heldout4")
 
 
 def load_cases(split: str | None) -> list[dict[str, Any]]:

@@ -251,6 +251,11 @@ def test_error_rates_and_f_beta_targets(text: str, metric: str, value: float, hi
         ("L40S 48GB", "gpu", 1, "l40s"),  # not the L4
         ("TPU v5e-8", "tpu", 8, "tpu v5e"),  # one TensorCore per v5e chip
         ("TPU v3-8", "tpu", 4, "tpu v3"),  # two per v3 chip
+        # issue 14, batch 6: a French "inférence" is not the number inf; owning no GPU while renting one is a GPU;
+        # "sem GPU" is Portuguese for without one
+        ("inférence sur 2x L40S dans notre datacentre ; pas de gros entraînement prévu", "gpu", 2, "l40s"),
+        ("NGO budget: no GPUs of our own; one rented GPU VM (1x L4) at most", "gpu", 1, "l4"),
+        ("notebook do laboratório (i7, 16 GB, sem GPU) e às vezes Colab grátis", "cpu", 1, None),
     ],
 )
 def test_compute_as_people_write_it(text: str, kind: str, n: int, device: str) -> None:
@@ -260,6 +265,14 @@ def test_compute_as_people_write_it(text: str, kind: str, n: int, device: str) -
 
 def test_a_phone_named_by_model_is_the_deployment_target() -> None:
     assert split_deployment("train on a 3090, ship to a Pixel 8") == ("train on a 3090", "ship to a Pixel 8")
+
+
+def test_a_robot_that_runs_the_model_onboard_is_the_deployment_target() -> None:
+    """Issue 14, batch 6: "runs onboard on" and "the policy runs on" say where the model runs."""
+    text = "train on 1x RTX 4090 in our shop; runs onboard on a Jetson Orin NX 16GB"
+    assert split_deployment(text) == ("train on 1x RTX 4090 in our shop", "runs onboard on a Jetson Orin NX 16GB")
+    _, deploy = split_deployment("training on nodes with 4x A100; the policy runs on a Jetson AGX Orin at 50 Hz")
+    assert deploy is not None and device_kind(deploy) == "edge"
     assert device_kind("Galaxy S24") == "npu"
 
 

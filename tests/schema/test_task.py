@@ -26,11 +26,18 @@ MINIMAL = {"task": {"type": "classification", "domain": "CV"}}
         ("Reinforcement Learning", "RL"),
         ("rl", "RL"),
         ("text generation", "generation"),
+        ("gesture classification", "classification"),  # a head noun places a type written in the user's words
+        ("defect detection", "detection"),
     ],
 )
 def test_task_type_synonyms(given_type: str, expected: str) -> None:
     spec = parse_task({"task": {"type": given_type, "domain": "CV"}})
     assert spec.task.type == expected
+
+
+def test_a_type_naming_two_kinds_of_task_is_still_refused() -> None:
+    with pytest.raises(ValueError, match="unknown task type"):
+        parse_task({"task": {"type": "detection and classification", "domain": "CV"}})
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,8 @@ _NEGATIVE = re.compile(r"(?:^|[\s<>=(:~≤≥,])[-−]\s*\.?\d")  # "-5", "< -3 
 _SCIENTIFIC = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)e([+-]?\d+)\b")
 # "10^6", "10**6", "2.5 x 10^6", "3×10^4": powers of ten as people type them
 _POWER_OF_TEN = re.compile(r"(?<![\w.])(?:(\d+(?:\.\d+)?)\s*[x×*]\s*)?10\s*(?:\^|\*\*)\s*([+-]?\d{1,4})(?!\d)")
-_NOT_A_NUMBER = re.compile(r"(?<![a-z])(nan|inf|infinity)(?![a-z])")  # numerals; "infinite compute" is prose
+# numerals; "infinite compute" and the French "inférence" are prose (letters in any script border a word)
+_NOT_A_NUMBER = re.compile(r"(?<![^\W\d_])(nan|inf|infinity)(?![^\W\d_])")
 
 
 _SMALL_WORDS = (
@@ -603,8 +604,9 @@ class Compute(_Parsed):
 # Where a sentence turns from training to serving: "...; deployed on", "serve on", "inference on", "the app runs on".
 _DEPLOY_CLAUSE = re.compile(
     r"\b(?:deploy\w*|serv(?:e|es|ed|ing)\b|inference\b|in production\b|on[- ]device\b|client[- ]side\b|ship(?:s|ped)?\b"
-    r"|(?:app|model|product|firmware|it|plugin|kiosk) (?:will |has to |must |should )?(?:runs?|lives?|be used)\b"
-    r"|runs? (?:offline |locally |fully offline )?(?:on|in|inside)\b|(?:use|run) it\b|runs the model\b|device is\b"
+    r"|(?:app|model|product|firmware|it|plugin|kiosk|policy|agent) (?:will |has to |must |should )?(?:runs?|lives?|be used)\b"
+    r"|runs? (?:offline |locally |fully offline |onboard |on[- ]board )?(?:on|in|inside)\b|(?:use|run) it\b"
+    r"|runs the model\b|device is\b"
     r"|the (?:kiosk|device|target|edge device|phone|robot) is\b|inside (?:the|our) \w+"
     r"|(?:batch|nightly|overnight) job\b|(?:batch )?scoring\b|batch predictions?\b|\bprod\b|\bdemo (?:on|in)\b"
     r"|is the (?:deployment |inference )?target\b|target device\b)"
@@ -720,9 +722,14 @@ _GPU_WORDS = (
     "a6000",
     "l40",
 )
+# "no GPUs of our own; one rented L4" owns none and rents one: not a CPU-only statement.
 _NO_GPU = re.compile(
     r"\bno (?:discrete |dedicated |nvidia )?(?:gpus?|npus?)(?:\s*(?:/|or|,)\s*(?:gpus?|npus?))?\b"
+    r"(?!\s+of\s+(?:our|my|their|its)\s+own)"
     r"|\bwithout (?:a )?gpus?\b|\bcpu[- ]only\b|\bonly (?:a )?cpu"
+    # the same in the languages specs arrive in: "sem GPU" (pt), "sin GPU" (es), "sans GPU", "pas de GPU" (fr), "ohne
+    # GPU", "keine GPU" (de), "senza GPU", "nessuna GPU" (it)
+    r"|\b(?:sem|sin|sans|ohne|senza|pas de|keine?|nessuna|ninguna|nenhuma) gpus?\b"
 )
 _NO_NPU = re.compile(r"\bno npus?\b(?:\s*(?:/|or|,)\s*gpus?\b)?")
 # GPU model names the word list cannot hold: "1080Ti", "2080 Ti", "A10G", "L40S".

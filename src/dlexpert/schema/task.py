@@ -145,6 +145,16 @@ _DOMAIN_SYNONYMS = {
     ],
     "tabular": ["table", "tables", "tabular data", "structured data", "structured", "csv", "spreadsheet", "rows"],
 }
+# Head nouns that place a type written in the user's own terms ("gesture classification", "defect detection") when
+# no synonym matches whole: the type whose word it contains, if exactly one type's ("detection and classification"
+# is refused as before).
+_TYPE_CUES = {
+    "classification": {"classification", "classifier", "classify", "categorization", "categorisation"},
+    "detection": {"detection", "detector"},
+    "segmentation": {"segmentation"},
+    "generation": {"generation"},
+    "sequence-modeling": {"forecasting", "regression"},
+}
 # Words that place a domain written in the user's own terms ("industrial inspection", "CT", "call-centre speech")
 # when no synonym matches whole: the domain whose cue words it contains, if exactly one domain's.
 _DOMAIN_CUES = {
@@ -263,7 +273,7 @@ class Task(_Section):
             # Trigger words are looked for in the task in the user's words: specificTask and a domain the seed lacks.
             own = [v.get("specificTask"), v.get("domain") if domain is None or domain != v.get("domain") else None]
             text = " ".join(t for t in own if isinstance(t, str)) or None
-            seed_type = _known(phrase, TASK_TYPES, _TYPE_SYNONYMS) if phrase else None
+            seed_type = _known(phrase, TASK_TYPES, _TYPE_SYNONYMS, _TYPE_CUES) if phrase else None
             family = find_task_family(phrase=phrase, domain=domain)
             refined = find_task_family(text=text, domain=domain, task_type=family.type) if family is not None else None
             if family is not None and family.generic_for and refined is not None and refined.type == family.type:
@@ -284,7 +294,7 @@ class Task(_Section):
         if family is None:
             return v
         v["family"] = family.name
-        if (phrase and _known(phrase, TASK_TYPES, _TYPE_SYNONYMS) is None) or (
+        if (phrase and _known(phrase, TASK_TYPES, _TYPE_SYNONYMS, _TYPE_CUES) is None) or (
             phrase and phrase.strip().lower() in family.phrases and family.domain == (domain or family.domain)
         ):
             v["type"] = family.type
@@ -295,7 +305,7 @@ class Task(_Section):
     @field_validator("type", mode="before")
     @classmethod
     def _type(cls, v: object) -> str:
-        return _normalise_choice(v, choices=TASK_TYPES, synonyms=_TYPE_SYNONYMS, what="task type")
+        return _normalise_choice(v, choices=TASK_TYPES, synonyms=_TYPE_SYNONYMS, what="task type", cues=_TYPE_CUES)
 
     @field_validator("domain", mode="before")
     @classmethod

@@ -604,7 +604,8 @@ class Compute(_Parsed):
 # Where a sentence turns from training to serving: "...; deployed on", "serve on", "inference on", "the app runs on".
 _DEPLOY_CLAUSE = re.compile(
     r"\b(?:deploy\w*|serv(?:e|es|ed|ing)\b|inference\b|in production\b|on[- ]device\b|client[- ]side\b|ship(?:s|ped)?\b"
-    r"|(?:app|model|product|firmware|it|plugin|kiosk|policy|agent) (?:will |has to |must |should )?(?:runs?|lives?|be used)\b"
+    r"|(?:app|model|product|firmware|it|plugin|kiosk|policy|agent) (?:will |has to |must |should )?"
+    r"(?:runs?|lives?|be used)\b"
     r"|runs? (?:offline |locally |fully offline |onboard |on[- ]board )?(?:on|in|inside)\b|(?:use|run) it\b"
     r"|runs the model\b|device is\b"
     r"|the (?:kiosk|device|target|edge device|phone|robot) is\b|inside (?:the|our) \w+"

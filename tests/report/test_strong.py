@@ -69,3 +69,21 @@ def test_step4_ranks_the_baselines_of_a_dated_table_forward_in_time(tmp_path: Pa
     assert all(0.0 <= score <= 1.0 for _, score in ranking.scores)
     digits = load_data("digits", seed=0)
     assert purged_windows(digits) is None  # independent samples keep the stratified k-fold
+
+
+def test_a_logistic_regression_stopped_at_its_cap_says_so_in_how_not_on_the_terminal() -> None:
+    """PLAID (issue 12's benchmark): 1,344 raw points per series, and lbfgs hit max_iter=1000 at C=10; scikit-learn's
+    ten-line ConvergenceWarning landed in the middle of `dlexpert run`'s output."""
+    import warnings
+
+    from sklearn.linear_model import LogisticRegression
+
+    from dlexpert.report.baselines import _capped_note, _fit_capped
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(60, 200)), np.repeat([0, 1, 2], 20)  # more features than samples: separable, slow
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        capped = _fit_capped(LogisticRegression(C=100.0, max_iter=3), x, y)
+    assert "stopped at its cap of 3 iterations" in _capped_note(capped)
+    assert _capped_note(_fit_capped(LogisticRegression(max_iter=1000), x, y)) == ""

@@ -104,7 +104,8 @@ def fit_linear_baseline(splits: Any, *, seed: int = 0) -> LinearFit:
     else:
         model = "linear (logistic regression on flattened inputs)"
         how = f"{np.shape(x_train)[1]} standardised features{note} + "
-    how += f"LogisticRegression (L2, C={best_c:g} picked on the validation split from {', '.join(map(str, LINEAR_C))})"
+    how += f"LogisticRegression (L2, C={best_c:g} picked on the validation split from {', '.join(map(str, LINEAR_C))}"
+    how += f"{_capped_note(clf)})"
     return LinearFit(model=model, pipeline=make_pipeline(front, clf), how=how, val_accuracy=val_acc, text=text)
 
 
@@ -140,11 +141,30 @@ def score_linear(fit: LinearFit, *, x_test: Any, y_test: np.ndarray, n_classes: 
 def _pick_c(make: Any, x: Any, y: np.ndarray, x_val: Any, y_val: np.ndarray) -> tuple[float, Any, float | None]:
     """The C with the best validation accuracy (ties to the C nearest 1), its model, and that accuracy."""
     if len(y_val) == 0:  # nothing to choose on: scikit-learn's default
-        return 1.0, make(1.0).fit(x, y), None
-    fitted = {c: make(c).fit(x, y) for c in LINEAR_C}
+        return 1.0, _fit_capped(make(1.0), x, y), None
+    fitted = {c: _fit_capped(make(c), x, y) for c in LINEAR_C}
     scores = {c: float((m.predict(x_val) == y_val).mean()) for c, m in fitted.items()}
     best = max(LINEAR_C, key=lambda c: (scores[c], -abs(math.log10(c))))
     return best, fitted[best], scores[best]
+
+
+def _fit_capped(model: Any, x: Any, y: np.ndarray) -> Any:
+    """`model.fit(x, y)`; a solver that stops at its iteration cap keeps its last iterate (what scikit-learn returns)
+    and the linear baseline's `how` says so (`_capped_note`), not scikit-learn's warning on the user's terminal."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(x, y)
+
+
+def _capped_note(clf: Any) -> str:
+    """'; lbfgs stopped at its cap of N iterations before converging' when the fitted model did, else ''."""
+    if int(np.max(clf.n_iter_)) < clf.max_iter:
+        return ""
+    return f"; {clf.solver} stopped at its cap of {clf.max_iter} iterations before converging (last iterate used)"
 
 
 def _proba_metrics(proba: Any, seen: Any, y: Any, n_classes: int) -> dict[str, float]:

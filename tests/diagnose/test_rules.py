@@ -1448,3 +1448,28 @@ def test_a_recall_stuck_at_exactly_zero_is_a_model_that_never_predicts_the_posit
     assert f is not None and f.severity == "warning" and f.evidence["evals_at_zero"] == 9
     recovering = np.concatenate([np.zeros(6), [0.1, 0.3, 0.5, 0.6]])  # a detector's first epochs find nothing yet
     assert finding(history({"Recall@epoch": (epochs, recovering)}), "constant_prediction") is None
+
+
+def test_a_validation_that_never_leaves_chance_while_training_accuracy_climbs_is_a_train_val_gap() -> None:
+    """Issue 13, blind9 (an MLflow run): a 5-class model whose train accuracy reaches 0.73 while the val loss never
+    goes below ln 5 and the val accuracy stays near 0.2; the loss ratio (1.71 / 1.10) is under 2x."""
+    epochs = np.arange(40, dtype=float)
+    train_loss = np.r_[np.full(10, 1.60), np.linspace(1.58, 1.10, 30)]
+    val_loss = np.r_[np.full(10, 1.595), np.linspace(1.59, 1.71, 30)]
+    h = history({"train_loss@epoch": (epochs, train_loss), "val_loss@epoch": (epochs, val_loss),
+                 "train_acc@epoch": (epochs, np.r_[np.full(10, 0.2), np.linspace(0.25, 0.73, 30)]),
+                 "val_acc@epoch": (epochs, 0.2 + 0.04 * np.sin(epochs))})  # fmt: skip
+    f = finding(h, "train_val_gap")
+    assert f is not None and f.severity == "warning" and f.evidence["n_classes"] == 5
+    learns = history({"train_loss@epoch": (epochs, train_loss), "val_loss@epoch": (epochs, val_loss),
+                      "train_acc@epoch": (epochs, np.linspace(0.2, 0.45, 40)),
+                      "val_acc@epoch": (epochs, 0.2 + 0.04 * np.sin(epochs))})  # fmt: skip
+    assert finding(learns, "train_val_gap") is None  # the train accuracy is not far enough from chance either
+
+
+def test_balanced_accuracy_is_read_as_an_accuracy() -> None:
+    from dlexpert.diagnose.readers._names import normalise
+
+    assert normalise("validation_bas") == ("val_acc", None)
+    assert normalise("train_balanced_accuracy") == ("train_acc", None)
+    assert normalise("val/bal_acc") == ("val_acc", None)

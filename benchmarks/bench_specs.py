@@ -11,7 +11,7 @@ with failures and every failed check: held-out failures are counted, never liste
 Beside it, the baseline: the same checks against a plan that ignores the spec's wording, i.e. the advisor's own
 default for the task type and domain with no constraints (what a reader who skimmed only `task.type` would get).
 
-    python benchmarks/bench_specs.py [--split tune|heldout|heldout2|heldout3] [--verbose]
+    python benchmarks/bench_specs.py [--split tune|heldout|heldout2|heldout3|heldout5] [--verbose]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from dlexpert.knowledge import get_hardware
 from dlexpert.schema import Plan, parse_task
 
 ROOT = Path(__file__).resolve().parent / "user_specs"
-SPLITS = ("tune", "heldout", "heldout2", "heldout3", "heldout4")
+SPLITS = ("tune", "heldout", "heldout2", "heldout3", "heldout4", "heldout5")
 
 
 def load_cases(split: str | None) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dlexpert.advisor import advise
+from dlexpert.advisor import advise, advise_with_decisions
 from dlexpert.schema import parse_task
 from dlexpert.schema._quantity import device_kind, parse_compute, parse_data_size, split_deployment
 
@@ -229,6 +229,23 @@ def test_a_language_model_asked_for_from_scratch_is_sized_to_its_tokens() -> Non
     plan = advise(spec, assume_defaults=True).model_dump()
     assert plan["modelDesign"]["pretrainedModel"] is None and "gpt2" in plan["modelDesign"]["architecture"]
     assert "compute-optimal is ~24M" in " ".join(plan["warnings"])
+
+
+def test_pretraining_a_gpt2_sized_model_from_random_init_trains_one_from_scratch_with_a_pretraining_recipe() -> None:
+    """Issue 14, batch 7 (a personal-project write-up): "pretrain a GPT-2-small-sized base model from random init" on
+    a "FineWeb 10B-token sample" and one RTX 3090 got QLoRA on Qwen2.5-14B, ~16 million hours: the hyphenated token
+    count was read as 10B samples, "random init" was not read as from scratch, and the published MMLU of a checkpoint
+    ranked candidates whose weights would not be used."""
+    spec = parse_task({"task": {"type": "language model pretraining", "domain": "NLP",
+                                "specificTask": "pretrain a GPT-2-small-sized base model from random init at home"},
+                       "data": {"size": "FineWeb 10B-token sample (will use ~3B of it)"},
+                       "constraints": {"computeResources": "one RTX 3090 (24 GB) in my desktop"}})  # fmt: skip
+    plan, decisions = advise_with_decisions(spec, assume_defaults=True)
+    assert decisions.model.adaptation == "scratch" and decisions.estimates.params_m < 400
+    assert decisions.training.recipe == "llm-pretraining-scratch" and decisions.training.epochs == 1
+    hours = decisions.estimates.training_hours
+    assert hours is not None and 12 < hours.value < 500  # llm.c: GPT-2 124M on 10B tokens ~1.5 h on 8 H100s
+    assert "published score applies" in plan.modelDesign.rationale
 
 
 def test_self_supervised_pretraining_gets_dinos_schedule_and_its_multi_crop_compute() -> None:

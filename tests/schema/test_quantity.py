@@ -267,6 +267,22 @@ def test_a_phone_named_by_model_is_the_deployment_target() -> None:
     assert split_deployment("train on a 3090, ship to a Pixel 8") == ("train on a 3090", "ship to a Pixel 8")
 
 
+def test_a_token_count_written_as_an_adjective_counts_tokens() -> None:
+    """Issue 14, batch 7: "FineWeb 10B-token sample" is ten billion tokens, not ten billion samples."""
+    size = parse_data_size("FineWeb 10B-token sample (will use ~3B of it, maybe all if time allows)")
+    assert size.tokens == 10_000_000_000 and size.unit == "tokens"
+    assert parse_data_size("10-20 images").n_samples == 10  # a range keeps its first number
+
+
+def test_a_bare_b_in_a_model_size_is_billions_of_parameters() -> None:
+    """Issue 14, batch 7: "whatever a ~1-4B model needs" was read as 4 bytes, and every candidate failed it."""
+    assert parse_model_size("whatever a ~1-4B model needs; it lives next to everything else").max_mb == 16_000
+    assert parse_model_size("a 7B model").max_mb == 28_000 and parse_model_size("100M model").max_mb == 400
+    assert parse_model_size("300KB").max_mb == pytest.approx(0.3)
+    with pytest.raises(UnreadQuantity):
+        parse_model_size("we host 2 models")  # a count of models is not a size
+
+
 def test_a_robot_that_runs_the_model_onboard_is_the_deployment_target() -> None:
     """Issue 14, batch 6: "runs onboard on" and "the policy runs on" say where the model runs."""
     text = "train on 1x RTX 4090 in our shop; runs onboard on a Jetson Orin NX 16GB"

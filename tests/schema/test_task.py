@@ -35,6 +35,14 @@ def test_task_type_synonyms(given_type: str, expected: str) -> None:
     assert spec.task.type == expected
 
 
+def test_a_multimodal_task_keeps_the_vision_or_language_family_its_type_names() -> None:
+    """Issue 14, batch 7: "semantic search" over personal photos, domain multimodal, with "receipt" in an example
+    query, was document understanding; multimodal spans language and vision, so the named family stands."""
+    task = {"type": "semantic search", "domain": "multimodal", "specificTask": "find 'receipt from the hotel'"}
+    spec = parse_task({"task": task})
+    assert spec.task.family == "embeddings-retrieval"
+
+
 def test_a_type_naming_two_kinds_of_task_is_still_refused() -> None:
     with pytest.raises(ValueError, match="unknown task type"):
         parse_task({"task": {"type": "detection and classification", "domain": "CV"}})

@@ -395,7 +395,10 @@ def _unread_constraints(cons: Any, notes: _Notes) -> None:
 
 
 # "train a small GPT from scratch (not finetune)", "no pretrained weights allowed": the user rules fine-tuning out.
-_SCRATCH = re.compile(r"\bfrom scratch\b|\bnot (?:to )?fine-?tun|\bno pre-?trained\b|\bwithout pre-?trained\b")
+_SCRATCH = re.compile(
+    r"\bfrom scratch\b|\bnot (?:to )?fine-?tun|\bno pre-?trained\b|\bwithout pre-?trained\b"
+    r"|\bfrom (?:a )?random(?:ly)?[- ]init|\brandom(?:ly)?[- ]initiali[sz]"  # "pretrain ... from random init"
+)
 
 
 def _scratch_required(spec: TaskSpec, notes: _Notes) -> bool:

@@ -205,7 +205,7 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
     warmup = (
         f"{warmup_epochs:g} warmup epoch(s)"
         if warmup_epochs
-        else f"warmup over {r.warmup_steps_fraction:.0%} of steps"
+        else f"warmup over {100 * r.warmup_steps_fraction:.3g}% of the steps"
         if r.warmup_steps_fraction
         else "no warmup"
     )

@@ -230,7 +230,8 @@ def _memory_fit(
     usable = ctx.device_memory_gb * reg["usable_memory_fraction"]
     sharded = ctx.total_devices if ctx.train_hw.kind in {"gpu", "tpu"} else 1
     order = [adaptation]
-    if cand_entry.params_m >= LARGE_MODEL_M or cand_entry.family in LLM_FAMILIES:
+    # From scratch every weight trains: there is no pretrained base for LoRA or QLoRA to adapt.
+    if adaptation != "scratch" and (cand_entry.params_m >= LARGE_MODEL_M or cand_entry.family in LLM_FAMILIES):
         # QLoRA's 4-bit kernels (bitsandbytes) need a CUDA GPU.
         cuda = ctx.train_hw.kind in {"gpu", "edge"}
         order = ["full", "lora", "qlora"] if cand_entry.family in LLM_FAMILIES and cuda else ["full", "lora"]
@@ -387,7 +388,8 @@ def select(ctx: Context, *, weights: WeightsCheck | None = None) -> Selection:
     if not cands:
         raise LookupError(f"no catalog model for {ctx.task_type} in {ctx.domain} can be trained on this machine")
     feasible = [c for c in cands if c.feasible]
-    ranked = preference(ctx) is not None
+    # From scratch, a checkpoint's published score says nothing about the candidate: none needs one to be preferred.
+    ranked = preference(ctx) is not None or ctx.scratch_required
     preferred = (
         [c for c in feasible if not c.soft and (ranked or c.score is not None)]
         or [c for c in feasible if ranked or c.score is not None]
@@ -423,6 +425,11 @@ def select(ctx: Context, *, weights: WeightsCheck | None = None) -> Selection:
         why = (
             f"published metrics are not comparable across these families, so they are ranked "
             f"{' > '.join(pref['order'])}: {pref['reason']}"
+        )
+    elif ctx.scratch_required:
+        why = (
+            "the spec asks for training from scratch, so no checkpoint's published score applies: it is the "
+            "architecture whose inductive bias fits the data and the cheapest to train within the limits"
         )
     else:
         why = (
@@ -573,7 +580,8 @@ def _knee(cands: list[Candidate], ctx: Context) -> Candidate:
                 c.cost,
             ),
         )
-    scored = [c for c in cands if c.score is not None]
+    # From scratch, a checkpoint's published score says nothing about the candidate (its weights are not used).
+    scored = [c for c in cands if c.score is not None] if not ctx.scratch_required else []
     if not scored:  # nothing to rank by: the architecture whose inductive bias fits the data, then the cheapest
         fit = SCRATCH_ARCHITECTURE.get(ctx.modality or DOMAIN_MODALITY.get(ctx.domain, ""))
         return min(cands, key=lambda c: (c.entry.architecture != fit, c.cost))

@@ -253,7 +253,8 @@ def parse_data_size(text: str) -> DataSize:
         )
 
     m = re.search(
-        rf"{_NUMBER}\s*(thousand|million|billion|trillion|mln|mil|bn|k|m|b|t)?\b\s*(?:labell?ed\s+|annotated\s+|raw\s+)?"
+        # "10B-token sample", "3k-image set": the unit also follows a hyphen, as an adjective
+        rf"{_NUMBER}\s*(thousand|million|billion|trillion|mln|mil|bn|k|m|b|t)?\b-?\s*(?:labell?ed\s+|annotated\s+|raw\s+)?"
         rf"(?:of\s+)?([a-z]+)?",
         low,
     )
@@ -375,15 +376,16 @@ def parse_model_size(text: str) -> ModelSize:
     """Parse `constraints.modelSizeLimit`: "<100MB", "under 2 GB", "500KB", "25M params" (fp32, 4 bytes each)."""
     raw = _sane_numbers(_words_to_digits(str(text).strip()), "model size limit")
     low = raw.lower()
-    m = re.search(rf"{_NUMBER}\s*(kib|mib|gib|kb|mb|gb|b)(?![a-z])(?!\s*param)", low)
+    m = re.search(rf"{_NUMBER}\s*(kib|mib|gib|kb|mb|gb)(?![a-z])(?!\s*param)", low)
     if m:
         mb = _to_float(m.group(1)) * _BYTE_UNITS[m.group(2)]
     else:
-        p = re.search(rf"{_NUMBER}\s*([kmb])?\s*(?:params|parameters|param|p)\b", low)
+        # A bare "B" is billions of parameters ("a ~1-4B model", "7B"): no model's limit is a handful of bytes.
+        p = re.search(rf"{_NUMBER}\s*(?:([kmb])?\s*(?:params|parameters|param|p)\b|([kmb])\s*models?\b|(b)\b)", low)
         if not p:
             raise UnreadQuantity(f"expected a size such as '<100MB', '2 GB' or '25M params'; got {clip(raw)}")
         # A parameter budget: fp32 weights take 4 bytes per parameter.
-        mb = _to_float(p.group(1)) * _PARAM_SUFFIX.get(p.group(2) or "", 1.0) * 4 / 1e6
+        mb = _to_float(p.group(1)) * _PARAM_SUFFIX.get(p.group(2) or p.group(3) or p.group(4) or "", 1.0) * 4 / 1e6
     if mb <= 0:
         raise ValueError(f"model size limit must be greater than zero; got {clip(raw)}")
     return ModelSize(text=raw, max_mb=mb)

@@ -280,7 +280,9 @@ class Task(_Section):
                 # The words of the task narrow a generic family of the same type: "image classification" of dog
                 # breeds is fine-grained, "semantic segmentation" of Landsat tiles is remote sensing.
                 family = refined
-            if family is None or (domain is not None and family.domain != domain):
+            # A multimodal task spans vision and language: a CV or NLP family its type names is not of another domain.
+            spans = domain == "multimodal" and family is not None and family.domain in {"CV", "NLP"}
+            if family is None or (domain is not None and family.domain != domain and not spans):
                 # The type's words name nothing, or a family of another domain ("sentiment analysis" of table rows):
                 # the specificTask's words, or the generic family of the stated domain, come first.
                 # A trigger of another domain ("bird species" is fine-grained vision) loses to the stated domain's

@@ -167,6 +167,19 @@ def test_keras_csvlogger_rows_are_epochs(tmp_path: Path) -> None:
     assert h.unknown == [] and h.warnings == []
 
 
+def test_an_error_metric_is_the_loss_only_when_no_loss_was_logged(tmp_path: Path) -> None:
+    """Issue 13, blind10: a house-price run logged only `Epoch,RMSE`; Keras regressions log `mse` beside `loss`."""
+    only = tmp_path / "rmse.csv"
+    only.write_text("Epoch,RMSE,val_mae\n1,197890.25,150000\n2,197890.2,149990\n3,197890.1,149980\n")
+    h = read_history(only)
+    assert series(h, "train_loss", "epoch")[1][0] == pytest.approx(197890.25) and h.has("val_loss", "epoch")
+    assert any("RMSE is judged as the train loss" in w for w in h.warnings)
+    both = tmp_path / "history.csv"
+    both.write_text("epoch,loss,mse\n0,2.0,1.9\n1,1.5,1.4\n2,1.0,0.9\n")
+    h = read_history(both)
+    assert series(h, "train_loss", "epoch")[1] == [2.0, 1.5, 1.0] and h.has("mse", "epoch")
+
+
 def test_lightning_metrics_csv_sparse_rows(tmp_path: Path) -> None:
     h = read_history(write_lightning_csv(tmp_path / "metrics.csv"))
     assert h.formats == ["lightning_csv"]

@@ -192,6 +192,7 @@ def _finish(history: RunHistory) -> None:
     """What holds across formats: one validation set judged, accuracies as fractions, and `monitored` when per-layer
     probes were logged."""
     _first_validation_set(history)
+    _error_as_loss(history)
     for (name, _axis), s in history.series.items():
         if name in ("train_acc", "val_acc"):
             finite = [v for v in s.y if v == v and abs(v) != float("inf")]
@@ -199,6 +200,30 @@ def _finish(history: RunHistory) -> None:
                 s.y[:] = [v / 100.0 for v in s.y]
     if any(name.partition("/")[0] in LAYERED_SERIES and "/" in name for name, _ in history.series):
         history.meta.setdefault("monitored", True)
+
+
+# A regression log may hold only its error metric: `RMSE`, `train_mse`, `val_mean_absolute_error` (Keras' names).
+_ERROR_METRIC = re.compile(
+    r"(?:(?P<val>val|valid|validation|eval)[_/ ])?(?:train(?:ing)?[_/ ])?"
+    r"(?:rmse|mse|mae|(?:root_)?mean_squared_error|mean_absolute_error)",
+    re.IGNORECASE,
+)
+
+
+def _error_as_loss(history: RunHistory) -> None:
+    """With no loss logged at all, an error metric the model minimises (RMSE, MSE, MAE) is judged as the loss: lower
+    is better, and a frozen or rising one means the same (issue 13's blind10: a house-price run whose only column,
+    RMSE, went 197890.25 -> 197889.875 in 100 epochs). A warning says so."""
+    if any(name in ("train_loss", "val_loss") for name, _ in history.series):
+        return
+    for (name, axis), s in list(history.series.items()):
+        m = _ERROR_METRIC.fullmatch(name)
+        canonical = "val_loss" if m and m["val"] else "train_loss"
+        if m is None or history.has(canonical, axis):
+            continue
+        del history.series[(name, axis)]
+        history.add(canonical, axis, s.x, s.y, source_name=s.source_name or name)
+        history.warnings.append(f"no loss was logged: {name} is judged as the {canonical.replace('_', ' ')}")
 
 
 # Several validation sets: HF Trainer with a dict of eval datasets logs `eval_<set>_loss`, `eval_<set>_accuracy`.

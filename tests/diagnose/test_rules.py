@@ -1473,3 +1473,19 @@ def test_balanced_accuracy_is_read_as_an_accuracy() -> None:
     assert normalise("validation_bas") == ("val_acc", None)
     assert normalise("train_balanced_accuracy") == ("train_acc", None)
     assert normalise("val/bal_acc") == ("val_acc", None)
+
+
+def test_a_validation_loss_swinging_across_orders_of_magnitude_is_judged_on_a_log_scale() -> None:
+    """Issue 13, blind10 (an MLflow run): a val loss going 0.006 -> 3.2 -> 8.2 -> 0.3 -> 0.009 -> 0.05 -> 1.7 -> 0.2;
+    against a floor set by its largest values, only the biggest swings counted. A val loss that falls smoothly over
+    three decades is not an oscillation on either scale."""
+    val = np.array([0.315, 0.050, 0.043, 0.331, 1.82, 0.043, 7.82, 7.41, 0.2435, 0.4529, 0.3228, 0.3322, 0.0434,
+                    0.0063, 0.0069, 3.2014, 8.2036, 0.3296, 0.0086, 0.045, 0.0516, 0.0038, 0.0013, 0.0501, 1.6593,
+                    0.1977, 0.0336, 0.011, 0.0034, 0.0116])  # fmt: skip
+    epochs = np.arange(len(val), dtype=float)
+    train = np.geomspace(0.1, 0.007, len(val))
+    f = finding(history({"train_loss@epoch": (epochs, train), "val_loss@epoch": (epochs, val)}), "loss_oscillation")
+    assert f is not None and f.evidence["series"] == "val_loss" and f.evidence["swing_unit"] == "log10 of the loss"
+    smooth = np.geomspace(2.0, 0.002, len(val)) * (1 + 0.05 * np.sin(epochs))
+    calm = history({"train_loss@epoch": (epochs, train), "val_loss@epoch": (epochs, smooth)})
+    assert finding(calm, "loss_oscillation") is None

@@ -187,6 +187,12 @@ OSC_MIN_OF_RANGE = 0.05
 # reversal there needs a 25% move of the validation loss (or 5 accuracy points): the swings of issue 13's oscillating
 # runs were 1.4-8.6 (CIFAR-10 at LR 0.1 with Adam) and 746-3535 (an unscaled regression target).
 OSC_VAL_LOSS_SWING = 0.25
+# Heuristic: a validation loss spanning this many orders of magnitude (after its first evaluations) is judged on a
+# log scale (issue 13's blind10: a val loss going 0.006 -> 3.2 -> 8.2 -> 0.3 -> 0.009 -> 0.05 -> 1.7 -> 0.2).
+OSC_LOG_DECADES = 2.0
+# ... where a reversal moves at least half a decade (3.2x) each way: across decades, 25% swings are the noise of a loss
+# near zero logged to 4 decimals (blind2: a healthy val loss settling 0.0007 -> 0.0005 -> 0.0006).
+OSC_LOG_SWING = 0.5
 OSC_VAL_ACC_SWING = 0.05
 # Heuristic: the up-and-down movement is >= 3x the net change over the judged window (oscillation, not progress).
 OSC_TV_RATIO = 3.0
@@ -208,6 +214,15 @@ OSC_SOURCE = (
     "30% of the run); problems.yaml loss_oscillation; 10%/15% loss swings and the 3x movement/progress ratio are "
     "heuristics"
 )
+
+
+def _decades(y: np.ndarray) -> float:
+    """Orders of magnitude a positive curve spans (0 when any value is not positive)."""
+    return float(np.log10(np.max(y) / np.min(y))) if len(y) and float(np.min(y)) > 0 else 0.0
+
+
+def _log10(c: Curve) -> Curve:
+    return Curve(c.name, c.axis, c.x, np.log10(c.y))
 
 
 def _reversals(
@@ -267,7 +282,7 @@ def loss_oscillation(h: RunHistory) -> Finding | None:
         val = get_curve(h, name, min_points=OSC_MIN_EPOCHS)
         if val is not None:
             candidates.append((val, is_loss, thr, "one point per evaluation"))
-    best: tuple[Curve, list[int], float, float, bool, float, str] | None = None
+    best: tuple[Curve, list[int], float, float, bool, float, str, bool] | None = None
     C = n_classes(h)
     for c, is_loss, thr, how in candidates:
         w = c.after(JUDGE_AFTER)
@@ -279,20 +294,29 @@ def loss_oscillation(h: RunHistory) -> Finding | None:
         # A validation curve's first evaluation (before much training) does not set the scale its later swings are
         # measured against; a training curve's whole range does (its converged noise is not an oscillation).
         judged = c.y[max(1, len(c) // 10) :] if c.name.startswith("val_") else c.y
-        floor = OSC_MIN_OF_RANGE * float(np.max(judged) - np.min(judged))
-        rev, tv_ratio = _reversals(w.y, relative=is_loss, threshold=thr, floor=floor, lower_is_better=is_loss)
+        log = c.name == "val_loss" and _decades(judged) >= OSC_LOG_DECADES
+        if log:
+            # Swings across orders of magnitude (0.006 -> 3.2 -> 0.3): judged on a log scale, where a 25% swing is
+            # the same step at every level, instead of against a floor set by the largest values.
+            w, judged, thr, how = _log10(w), np.log10(judged), OSC_LOG_SWING, f"{how}, on a log scale"
+            floor = OSC_MIN_OF_RANGE * float(np.max(judged) - np.min(judged))
+            rev, tv_ratio = _reversals(w.y, relative=False, threshold=thr, floor=floor, lower_is_better=True)
+        else:
+            floor = OSC_MIN_OF_RANGE * float(np.max(judged) - np.min(judged))
+            rev, tv_ratio = _reversals(w.y, relative=is_loss, threshold=thr, floor=floor, lower_is_better=is_loss)
         rate = len(rev) / len(w)
         if rate >= OSC_RATE and (best is None or rate > best[2]):
-            best = (w, rev, rate, tv_ratio, is_loss, thr, how)
+            best = (w, rev, rate, tv_ratio, is_loss, thr, how, log)
     if best is None:
         return None
-    w, rev, rate, tv_ratio, is_loss, thr, how = best
+    w, rev, rate, tv_ratio, is_loss, thr, how, log = best
     severity: Severity = "warning" if tv_ratio >= OSC_TV_RATIO else "info"
     lr = current_lr(h)
-    unit = "of the loss level" if is_loss else "accuracy points"
+    unit = "log10 of the loss" if log else "of the loss level" if is_loss else "accuracy points"
     worse = (w.y[-1] > w.y[0]) if is_loss else (w.y[-1] < w.y[0])
     if worse:
-        outcome = f"it ended worse than it began ({fmt(float(w.y[0]))} -> {fmt(float(w.y[-1]))}): no net progress."
+        first, last = (10 ** float(w.y[0]), 10 ** float(w.y[-1])) if log else (float(w.y[0]), float(w.y[-1]))
+        outcome = f"it ended worse than it began ({fmt(first)} -> {fmt(last)}): no net progress."
     elif tv_ratio > 100:
         outcome = "it made no net progress over that window."
     elif severity == "warning":

@@ -296,14 +296,13 @@ def loss_oscillation(h: RunHistory) -> Finding | None:
         judged = c.y[max(1, len(c) // 10) :] if c.name.startswith("val_") else c.y
         log = c.name == "val_loss" and _decades(judged) >= OSC_LOG_DECADES
         if log:
-            # Swings across orders of magnitude (0.006 -> 3.2 -> 0.3): judged on a log scale, where a 25% swing is
-            # the same step at every level, instead of against a floor set by the largest values.
+            # Swings across orders of magnitude (0.006 -> 3.2 -> 0.3) are judged on a log scale, in steps of
+            # OSC_LOG_SWING decades, instead of against a floor set by the largest values.
             w, judged, thr, how = _log10(w), np.log10(judged), OSC_LOG_SWING, f"{how}, on a log scale"
-            floor = OSC_MIN_OF_RANGE * float(np.max(judged) - np.min(judged))
-            rev, tv_ratio = _reversals(w.y, relative=False, threshold=thr, floor=floor, lower_is_better=True)
-        else:
-            floor = OSC_MIN_OF_RANGE * float(np.max(judged) - np.min(judged))
-            rev, tv_ratio = _reversals(w.y, relative=is_loss, threshold=thr, floor=floor, lower_is_better=is_loss)
+        floor = OSC_MIN_OF_RANGE * float(np.max(judged) - np.min(judged))
+        rev, tv_ratio = _reversals(
+            w.y, relative=is_loss and not log, threshold=thr, floor=floor, lower_is_better=is_loss
+        )
         rate = len(rev) / len(w)
         if rate >= OSC_RATE and (best is None or rate > best[2]):
             best = (w, rev, rate, tv_ratio, is_loss, thr, how, log)

@@ -1489,3 +1489,17 @@ def test_a_validation_loss_swinging_across_orders_of_magnitude_is_judged_on_a_lo
     smooth = np.geomspace(2.0, 0.002, len(val)) * (1 + 0.05 * np.sin(epochs))
     calm = history({"train_loss@epoch": (epochs, train), "val_loss@epoch": (epochs, smooth)})
     assert finding(calm, "loss_oscillation") is None
+
+
+def test_epoch_medians_of_a_few_noisy_batches_do_not_oscillate_but_a_real_swing_still_does() -> None:
+    """Issue 13, blind10: a stuck classifier's per-batch loss wanders 0.35-1.35 with no trend; medians of its 7
+    batches per epoch "reversed" 5 times in 12 epochs. A swing is now counted only above 2 standard errors of the
+    difference of two such medians. Epoch medians that jump 2x and back, far above that noise, are still oscillation."""
+    rng = np.random.default_rng(0)
+    steps = np.arange(1.0, 113.0)
+    noisy = 0.7 + 0.2 * rng.standard_normal(len(steps))
+    f = finding(history({"train_loss@step": (steps, noisy)}, steps_per_epoch=7), "loss_oscillation")
+    assert f is None
+    swinging = noisy * np.where((np.floor((steps - 1) / 7) % 2) == 0, 1.0, 2.2)  # epochs alternate low and high
+    f = finding(history({"train_loss@step": (steps, swinging)}, steps_per_epoch=7), "loss_oscillation")
+    assert f is not None and "medians of the logged steps" in f.diagnosis

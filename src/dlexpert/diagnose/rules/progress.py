@@ -10,6 +10,7 @@ from ...schema.diagnosis import Finding, Severity
 from .._registry import register_rule
 from ..history import RunHistory
 from ._common import (
+    MAD_TO_SIGMA,
     Curve,
     bin_medians,
     current_lr,
@@ -190,6 +191,8 @@ OSC_VAL_LOSS_SWING = 0.25
 # Heuristic: a validation loss spanning this many orders of magnitude (after its first evaluations) is judged on a
 # log scale (issue 13's blind10: a val loss going 0.006 -> 3.2 -> 8.2 -> 0.3 -> 0.009 -> 0.05 -> 1.7 -> 0.2).
 OSC_LOG_DECADES = 2.0
+# Heuristic: a swing between two medians of logged steps counts when it is 2 standard errors of their difference.
+OSC_NOISE_Z = 2.0
 # ... where a reversal moves at least half a decade (3.2x) each way: across decades, 25% swings are the noise of a loss
 # near zero logged to 4 decimals (blind2: a healthy val loss settling 0.0007 -> 0.0005 -> 0.0006).
 OSC_LOG_SWING = 0.5
@@ -214,6 +217,17 @@ OSC_SOURCE = (
     "30% of the run); problems.yaml loss_oscillation; 10%/15% loss swings and the 3x movement/progress ratio are "
     "heuristics"
 )
+
+
+def _median_noise(steps: Curve, per_group: float) -> float:
+    """The smallest move between two group medians that the logged steps' own noise does not make by chance:
+    OSC_NOISE_Z standard errors of the difference of two medians of `per_group` steps each. The per-step noise is the
+    robust spread of step-to-step differences over sqrt 2, so a trend does not count as noise; the standard error of a
+    median is 1.2533 sigma / sqrt n (Kenney & Keeping 1962). Issue 13's blind10: a stuck classifier whose per-batch
+    loss wanders 0.35-1.35 gave epoch medians of 7 batches that "reversed" 5 times in 12 epochs."""
+    diffs = np.diff(steps.y)
+    sigma = MAD_TO_SIGMA * float(np.median(np.abs(diffs - np.median(diffs)))) / math.sqrt(2) if len(diffs) else 0.0
+    return OSC_NOISE_Z * 1.2533 * sigma * math.sqrt(2 / max(per_group, 1.0))
 
 
 def _decades(y: np.ndarray) -> float:
@@ -258,7 +272,8 @@ def loss_oscillation(h: RunHistory) -> Finding | None:
     Remedy: reduce the learning rate 2-10x, add warmup and a decaying schedule, increase the batch size (or
     accumulate gradients), normalise inputs, clip gradients, and shuffle the data every epoch.
     """
-    candidates: list[tuple[Curve, bool, float, str]] = []  # (curve, is a loss, swing threshold, how it was made)
+    # (curve, is a loss, swing threshold, how it was made, the smallest swing its sampling noise cannot make)
+    candidates: list[tuple[Curve, bool, float, str, float]] = []
     e = get_curve(h, "train_loss", "epoch", min_points=OSC_MIN_EPOCHS)
     # Without an epoch curve, the logged steps are grouped into epochs (or, in a log that does not say how long an
     # epoch is, into the stretches between two evaluations) and each group's median stands for its mean.
@@ -266,25 +281,28 @@ def loss_oscillation(h: RunHistory) -> Finding | None:
     if spe is None and eval_interval(h) is not None:
         spe, per = eval_interval(h), "evaluation interval"
     grouped = _epoch_loss(h, OSC_MIN_EPOCHS, spe=spe) if e is None and spe else None
+    steps = get_curve(h, "train_loss", "step", min_points=3)
     if e is not None:
-        candidates.append((e, True, OSC_LOSS_SWING, "epoch curve"))
-    elif grouped is not None:
-        candidates.append((grouped, True, OSC_LOSS_SWING, f"medians of the logged steps per {per}"))
+        candidates.append((e, True, OSC_LOSS_SWING, "epoch curve", 0.0))
+    elif grouped is not None and steps is not None:
+        noise = _median_noise(steps, len(steps) / len(grouped))
+        candidates.append((grouped, True, OSC_LOSS_SWING, f"medians of the logged steps per {per}", noise))
     else:
         s = get_curve(h, "train_loss", "step", min_points=OSC_STEP_BIN * OSC_MIN_BINS)
         if s is not None:
             binned = bin_medians(s, min_per_bin=OSC_STEP_BIN, max_bins=OSC_MAX_BINS)
-            candidates.append((binned, True, OSC_STEP_LOSS_SWING, "step curve, medians of binned steps"))
+            noise = _median_noise(s, len(s) / len(binned))
+            candidates.append((binned, True, OSC_STEP_LOSS_SWING, "step curve, medians of binned steps", noise))
     acc = get_curve(h, "train_acc", "epoch", min_points=OSC_MIN_EPOCHS)
     if acc is not None:
-        candidates.append((acc, False, OSC_ACC_SWING, "epoch curve"))
+        candidates.append((acc, False, OSC_ACC_SWING, "epoch curve", 0.0))
     for name, is_loss, thr in (("val_loss", True, OSC_VAL_LOSS_SWING), ("val_acc", False, OSC_VAL_ACC_SWING)):
         val = get_curve(h, name, min_points=OSC_MIN_EPOCHS)
         if val is not None:
-            candidates.append((val, is_loss, thr, "one point per evaluation"))
+            candidates.append((val, is_loss, thr, "one point per evaluation", 0.0))
     best: tuple[Curve, list[int], float, float, bool, float, str, bool] | None = None
     C = n_classes(h)
-    for c, is_loss, thr, how in candidates:
+    for c, is_loss, thr, how, noise in candidates:
         w = c.after(JUDGE_AFTER)
         if len(w) < OSC_MIN_POINTS:
             continue
@@ -299,7 +317,7 @@ def loss_oscillation(h: RunHistory) -> Finding | None:
             # Swings across orders of magnitude (0.006 -> 3.2 -> 0.3) are judged on a log scale, in steps of
             # OSC_LOG_SWING decades, instead of against a floor set by the largest values.
             w, judged, thr, how = _log10(w), np.log10(judged), OSC_LOG_SWING, f"{how}, on a log scale"
-        floor = OSC_MIN_OF_RANGE * float(np.max(judged) - np.min(judged))
+        floor = max(OSC_MIN_OF_RANGE * float(np.max(judged) - np.min(judged)), 0.0 if log else noise)
         rev, tv_ratio = _reversals(
             w.y, relative=is_loss and not log, threshold=thr, floor=floor, lower_is_better=is_loss
         )

@@ -12,7 +12,7 @@ overall:
   training log"), by id;
 - the slowest log (wall time of the whole process), and whether the library imports torch on it.
 
-    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind10|all] [--only ID ...]
+    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind11|all] [--only ID ...]
 """
 
 from __future__ import annotations
@@ -33,7 +33,20 @@ CORPUS = Path(__file__).resolve().parent / "real_logs"
 # blind2-blind7: batches labelled and added after the rules were tuned (blind4's first run after the fourth session's
 # rule changes; blind5's after the fifth session's first changes, made on blind4; blind6's after those made on blind5;
 # blind7's after the fifth session's last commit)
-HALVES = ("tune", "heldout", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10")
+HALVES = (
+    "tune",
+    "heldout",
+    "blind2",
+    "blind3",
+    "blind4",
+    "blind5",
+    "blind6",
+    "blind7",
+    "blind8",
+    "blind9",
+    "blind10",
+    "blind11",
+)
 ALARM = ("warning", "error")
 
 

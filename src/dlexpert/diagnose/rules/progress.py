@@ -188,15 +188,15 @@ OSC_MIN_OF_RANGE = 0.05
 # reversal there needs a 25% move of the validation loss (or 5 accuracy points): the swings of issue 13's oscillating
 # runs were 1.4-8.6 (CIFAR-10 at LR 0.1 with Adam) and 746-3535 (an unscaled regression target).
 OSC_VAL_LOSS_SWING = 0.25
+OSC_VAL_ACC_SWING = 0.05
 # Heuristic: a validation loss spanning this many orders of magnitude (after its first evaluations) is judged on a
 # log scale (issue 13's blind10: a val loss going 0.006 -> 3.2 -> 8.2 -> 0.3 -> 0.009 -> 0.05 -> 1.7 -> 0.2).
 OSC_LOG_DECADES = 2.0
-# Heuristic: a swing between two medians of logged steps counts when it is 2 standard errors of their difference.
-OSC_NOISE_Z = 2.0
 # ... where a reversal moves at least half a decade (3.2x) each way: across decades, 25% swings are the noise of a loss
 # near zero logged to 4 decimals (blind2: a healthy val loss settling 0.0007 -> 0.0005 -> 0.0006).
 OSC_LOG_SWING = 0.5
-OSC_VAL_ACC_SWING = 0.05
+# Heuristic: a swing between two medians of logged steps counts when it is 2 standard errors of their difference.
+OSC_NOISE_Z = 2.0
 # Heuristic: the up-and-down movement is >= 3x the net change over the judged window (oscillation, not progress).
 OSC_TV_RATIO = 3.0
 # Heuristic: points needed in the judged window; step curves are grouped into epochs (medians) when the steps per

@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from ..schema.evaluation import BaselineResult, PublicResult
 __all__ = [
     "LINEAR_C",
     "LinearFit",
+    "capped_fits_quiet",
     "fit_linear_baseline",
     "linear_baseline",
     "majority_baseline",
@@ -148,15 +150,22 @@ def _pick_c(make: Any, x: Any, y: np.ndarray, x_val: Any, y_val: np.ndarray) -> 
     return best, fitted[best], scores[best]
 
 
-def _fit_capped(model: Any, x: Any, y: np.ndarray) -> Any:
-    """`model.fit(x, y)`; a solver that stops at its iteration cap keeps its last iterate (what scikit-learn returns)
-    and the linear baseline's `how` says so (`_capped_note`), not scikit-learn's warning on the user's terminal."""
+@contextmanager
+def capped_fits_quiet() -> Iterator[None]:
+    """Inside it, a solver that stops at its iteration cap keeps its last iterate (what scikit-learn returns) without
+    scikit-learn's ConvergenceWarning on the user's terminal: the linear baseline's `how` says so (`_capped_note`)."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _fit_capped(model: Any, x: Any, y: np.ndarray) -> Any:
+    """`model.fit(x, y)`, quiet about an iteration cap reached (`capped_fits_quiet`)."""
+    with capped_fits_quiet():
         return model.fit(x, y)
 
 

@@ -190,16 +190,14 @@ def resampling(y: np.ndarray, *, seed: int, purge: int | None = None) -> Resampl
 def cv_fold_scores(estimator: Any, x: Any, y: np.ndarray, folds: Resampling) -> np.ndarray:
     """Accuracy of a fresh copy of `estimator` on each of `folds`, in fold order. Empty when there are none. A refit
     that stops at its iteration cap is scored as it stands; its full fit already said so (`baselines._pick_c`)."""
-    import warnings
-
     from sklearn.base import clone
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import cross_val_score
+
+    from .baselines import capped_fits_quiet
 
     if len(folds.folds) < 2:
         return np.zeros(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with capped_fits_quiet():
         scores = cross_val_score(clone(estimator), x, np.asarray(y), cv=folds.folds, scoring="accuracy")
     return np.asarray(scores, dtype=np.float64)
 

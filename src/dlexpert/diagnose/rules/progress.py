@@ -287,12 +287,10 @@ def loss_oscillation(h: RunHistory) -> Finding | None:
     elif grouped is not None and steps is not None:
         noise = _median_noise(steps, len(steps) / len(grouped))
         candidates.append((grouped, True, OSC_LOSS_SWING, f"medians of the logged steps per {per}", noise))
-    else:
-        s = get_curve(h, "train_loss", "step", min_points=OSC_STEP_BIN * OSC_MIN_BINS)
-        if s is not None:
-            binned = bin_medians(s, min_per_bin=OSC_STEP_BIN, max_bins=OSC_MAX_BINS)
-            noise = _median_noise(s, len(s) / len(binned))
-            candidates.append((binned, True, OSC_STEP_LOSS_SWING, "step curve, medians of binned steps", noise))
+    elif steps is not None and len(steps) >= OSC_STEP_BIN * OSC_MIN_BINS:
+        binned = bin_medians(steps, min_per_bin=OSC_STEP_BIN, max_bins=OSC_MAX_BINS)
+        noise = _median_noise(steps, len(steps) / len(binned))
+        candidates.append((binned, True, OSC_STEP_LOSS_SWING, "step curve, medians of binned steps", noise))
     acc = get_curve(h, "train_acc", "epoch", min_points=OSC_MIN_EPOCHS)
     if acc is not None:
         candidates.append((acc, False, OSC_ACC_SWING, "epoch curve", 0.0))

@@ -1503,3 +1503,35 @@ def test_epoch_medians_of_a_few_noisy_batches_do_not_oscillate_but_a_real_swing_
     swinging = noisy * np.where((np.floor((steps - 1) / 7) % 2) == 0, 1.0, 2.2)  # epochs alternate low and high
     f = finding(history({"train_loss@step": (steps, swinging)}, steps_per_epoch=7), "loss_oscillation")
     assert f is not None and "medians of the logged steps" in f.diagnosis
+
+
+def test_a_loss_repeating_one_long_value_or_an_accuracy_frozen_at_most_evaluations_is_stuck() -> None:
+    """blind11: a train loss exactly 3.3917625 at most logs with 2.3917625 between; val accuracy 0.7615207 at 298 of
+    300 epochs. A converged loss printed with few digits repeats without being frozen."""
+    st = np.arange(400.0)
+    saturated = np.where(st % 20 == 7, 2.3917625, 3.3917625)
+    saturated[0] = 3.352
+    f = finding(history({"train_loss@step": (st, saturated)}), "stuck")
+    assert f is not None and "3.3917625" in f.diagnosis
+    converged = np.r_[np.geomspace(0.7, 0.0012, 100), np.where(st[:300] % 10 == 3, 0.0013, 0.0012)]
+    assert finding(history({"train_loss@step": (st, converged)}), "stuck") is None
+    ep = np.arange(300.0)
+    acc = np.full(300, 0.7615207)
+    acc[[3, 140]] = 0.7604
+    train = 1.93 - 0.0006 * ep  # 1.93 -> 1.75: 9%, it barely learns
+    frozen = history({"val_acc@epoch": (ep, acc), "train_loss@epoch": (ep, train)})
+    assert (f := finding(frozen, "stuck")) is not None and "298 of the 300" in f.diagnosis
+    acc[::5] = 0.75  # moves at 1 evaluation in 5: not frozen
+    assert finding(history({"val_acc@epoch": (ep, acc), "train_loss@epoch": (ep, train)}), "stuck") is None
+
+
+def test_a_loss_that_climbs_far_above_what_it_learned_is_divergence_even_below_its_start() -> None:
+    """blind11: an unscaled MSE 1e13 -> 1.6e8 at epoch 4, then up to 1.2e10 over the last 5 epochs."""
+    ep = np.arange(13.0)
+    y = np.array([1.03e13, 2.2e9, 6e8, 2.5e8, 1.555e8, 1.72e8, 2.27e8, 1.92e8, 3.85e8, 1.71e9, 5.42e9, 1.14e10,
+                  1.21e10])  # fmt: skip
+    f = finding(history({"train_loss@epoch": (ep, y)}, task="regression"), "divergence")
+    assert f is not None and f.began_at == 4.0
+    settled = y.copy()
+    settled[8:] = [2.0e8, 1.8e8, 1.9e8, 1.7e8, 1.8e8]  # noise around what it learned
+    assert finding(history({"train_loss@epoch": (ep, settled)}, task="regression"), "divergence") is None

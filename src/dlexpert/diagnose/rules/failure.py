@@ -43,6 +43,10 @@ DIVERGE_ABOVE_MIN = 1.5
 # ln 2 as its LR rose).
 DIVERGE_LEARNED = 0.6
 DIVERGE_UNDONE = 0.9
+# ... or the last quarter is 10x or more above the lowest running median and still climbing: a loss that starts
+# orders of magnitude high (an unscaled regression) can undo what it learned without coming back to its start (issue
+# 13, blind11: an MSE from 1e13 down to 1.6e8 at epoch 4, then up to 1.2e10 over the last 5 epochs).
+DIVERGE_FAR_ABOVE_LEARNED = 10.0
 # Heuristic: "flat" = the last half of the curve spans less than this fraction of its level (a loss frozen at a
 # constant; float32 noise is ~1e-7).
 STUCK_REL_RANGE = 1e-3
@@ -65,6 +69,14 @@ CHANCE_ACC_MARGIN = 0.15
 FROZEN_EVALS = 4
 FROZEN_ACC_TOL = 1e-6
 FROZEN_MAX_ACC = 0.99
+# ... the accuracy may leave its frozen value at 1 evaluation in 10 (issue 13, blind11: val accuracy 0.7615207 at 298
+# of 300 epochs, 0.7604 at the other two, with val F1 frozen at 0.27863).
+FROZEN_SHARE = 0.9
+# Heuristic: the train loss is one value, to all its printed digits (5 or more significant ones), at PINNED_SHARE of the
+# points of its second half (>= FLAT_RUN_MIN_POINTS): a saturated output whose loss no longer depends on the weights
+# (issue 13, blind11: exactly 3.3917625 at 2425 of 2542 logs, 2.3917625 at 105). A converged loss printed with few
+# digits (0.0012) repeats without being frozen.
+REPEAT_MIN_DIGITS = 5
 # Heuristic: a loss exactly 0 at every one of >= ZERO_POINTS points optimises nothing (a masked-out or detached loss).
 ZERO_POINTS = 3
 # ... except a classification term of a detector, which is 0 by construction with one class: YOLOv5 adds it only
@@ -108,7 +120,8 @@ def _rises(c: Curve) -> tuple[float, float, float, float] | None:
     k = max(3, (len(c) // 10) | 1)  # odd: a noisy per-step curve's lowest single value is not what it learned
     learned = float(np.min(median_filter(c.y, k)))
     undone = learned <= DIVERGE_LEARNED * early and late >= DIVERGE_UNDONE * early  # all it learned is lost
-    if late > DIVERGE_RISE * early or undone:
+    climbing = late >= DIVERGE_FAR_ABOVE_LEARNED * learned and c.y[-1] > c.y[-k_late]
+    if late > DIVERGE_RISE * early or undone or climbing:
         return early, late, best, float(c.x[best_i])
     return None
 
@@ -192,6 +205,12 @@ def stuck(h: RunHistory) -> Finding | None:
                                 f"({fmt(100 * spread / level)}% of its level) over all {len(loss)} points, from the "
                                 f"first log, and ends at {fmt(float(loss.y[-1]))} against {fmt(float(loss.y[0]))} at "
                                 "the start: nothing was learned")  # fmt: skip
+    if loss is not None and len(loss) >= 2 * FLAT_RUN_MIN_POINTS:
+        half = loss.y[len(loss) // 2 :]
+        value, share = _most_common(half, tol=0.0)
+        if share >= PINNED_SHARE and _significant_digits(value) >= REPEAT_MIN_DIGITS:
+            return _stuck(loss, f"the train loss is exactly {value!r} at {fmt(100 * share)}% of the last {len(half)} "
+                                "points")  # fmt: skip
     if loss is not None and len(loss) >= 2 * MIN_POINTS:
         half = loss.y[len(loss) // 2 :]
         level = float(np.median(np.abs(half)))
@@ -242,14 +261,29 @@ def _frozen_from_the_start(h: RunHistory) -> Finding | None:
                                f"({fmt(100 * span / level)}%) over all {len(val)} evaluations")  # fmt: skip
     acc = get_curve(h, "val_acc", min_points=FROZEN_EVALS) or get_curve(h, "train_acc", min_points=FROZEN_EVALS)
     if acc is not None and len(acc) >= FROZEN_EVALS:
-        value = float(acc.y[0]) / (100.0 if float(acc.y.max()) > 1.0 else 1.0)
+        scale = 100.0 if float(acc.y.max()) > 1.0 else 1.0
+        value, share = _most_common(acc.y / scale, tol=FROZEN_ACC_TOL)
         progress = loss_progress(h)  # (first, current, relative improvement) of the train loss
         learns = acc.name == "val_acc" and progress is not None and progress[2] >= TRAIN_LEARNS
-        if float(acc.y.max() - acc.y.min()) <= FROZEN_ACC_TOL and 0 < value < FROZEN_MAX_ACC and not learns:
+        if share >= FROZEN_SHARE and 0 < value < FROZEN_MAX_ACC and not learns:
             what = "validation" if acc.name == "val_acc" else "training"
-            return _stuck(acc, f"the {what} accuracy is {fmt(value)} at every one of the {len(acc)} evaluations, "
-                               "from the first")  # fmt: skip
+            times = "every one" if share == 1.0 else f"{round(share * len(acc))}"
+            return _stuck(acc, f"the {what} accuracy is {fmt(value)} at {times} of the {len(acc)} evaluations")
     return None
+
+
+def _most_common(y: np.ndarray, tol: float) -> tuple[float, float]:
+    """(the most common value of `y`, the share of points within `tol` of it); tol 0 counts exact repeats."""
+    keys = np.round(y / tol) if tol > 0 else y
+    values, counts = np.unique(keys, return_counts=True)
+    i = int(np.argmax(counts))
+    return float(values[i] * tol if tol > 0 else values[i]), float(counts[i] / len(y))
+
+
+def _significant_digits(value: float) -> int:
+    """How many significant digits `value` carries as logged (3.3917625: 8; 0.0012: 2; 0: 0)."""
+    mantissa = f"{abs(value):.15e}".split("e")[0].replace(".", "").rstrip("0")
+    return len(mantissa) if value else 0
 
 
 def _ends_at_uniform_guess(h: RunHistory) -> Finding | None:

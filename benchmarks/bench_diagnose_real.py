@@ -12,7 +12,7 @@ overall:
   training log"), by id;
 - the slowest log (wall time of the whole process), and whether the library imports torch on it.
 
-    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind11|all] [--only ID ...]
+    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind12|all] [--only ID ...]
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ HALVES = (
     "blind9",
     "blind10",
     "blind11",
+    "blind12",
 )
 ALARM = ("warning", "error")
 

@@ -1179,7 +1179,8 @@ def test_a_negative_classification_loss_or_a_loss_unbounded_below_is_invalid() -
     assert unbounded is not None and unbounded.evidence["late_magnitude"] > 100 * unbounded.evidence["early_magnitude"]
     # a likelihood that settles below zero, with no accuracy in the log, is a legitimate loss
     assert finding(epoch_run(decay(ep, 1.0, -0.4, 5)), "invalid_loss") is None
-    assert finding(epoch_run(decay(ep, 2.0, 0.3, 4), train_acc=acc * 180), "invalid_loss") is not None  # 108%
+    summed = finding(epoch_run(decay(ep, 2.0, 0.3, 4), train_acc=acc * 180), "invalid_loss")  # 108%
+    assert summed is not None and summed.severity == "info"  # a broken metric beside a valid loss: a note
 
 
 # ------------------------------------------------------------------- issue 13: patterns from other people's logs
@@ -1363,8 +1364,20 @@ def test_one_huge_early_val_loss_is_a_spike_though_the_running_median_has_no_his
     train = np.r_[1.59, 0.133, 1.42, 1.08, 0.44, 0.114, 0.06, 0.039, 0.037, 0.037, 0.039, 0.048, 0.04, 0.041]
     assert (f := finding(epoch_run(train, val), "loss_spike")) is not None and f.evidence["spikes"][0]["x"] == 2
     two = val.copy()
-    two[9] = 500.0
-    assert finding(epoch_run(train, two), "loss_spike") is None  # two outliers: not one event
+    two[9] = 500.0  # blind12: a second excursion, 20x up from the evaluation before and back down at once
+    assert (f := finding(epoch_run(train, two), "loss_spike")) is not None and f.evidence["n_spikes"] == 2
+    assert f.severity == "warning"  # both peaks are far above where the val loss started
+
+
+def test_val_excursions_that_fall_back_at_once_are_spikes_and_a_level_shift_is_not() -> None:
+    """blind12: a val loss 0.0156 -> 42 -> 35.8 -> 2.4 -> 0.079 (back 20x below the peak within 3 evaluations), and
+    a Keras run whose val loss reaches 6.6e12 for one epoch between 5.58 and 5.48."""
+    train = np.geomspace(1.4, 0.01, 16)
+    val = np.r_[5.59, 3.2, 1.2, 0.30, 0.26, 0.0156, 42.1, 35.8, 2.37, 0.079, 0.111, 4e-4, 1.5e-3, 1.2e-3, 4e-4, 1e-3]
+    f = finding(epoch_run(train, val), "loss_spike")
+    assert f is not None and f.evidence["spikes"][0]["x"] == 6 and f.evidence["spikes"][0]["points"] == 3
+    shifted = np.r_[val[:6], np.full(10, 0.5)]  # 32x up and stays: a level shift, not a spike
+    assert finding(epoch_run(train, shifted), "loss_spike") is None
 
 
 def test_val_swings_after_a_large_first_epoch_drop_are_oscillation() -> None:
@@ -1535,3 +1548,21 @@ def test_a_loss_that_climbs_far_above_what_it_learned_is_divergence_even_below_i
     settled = y.copy()
     settled[8:] = [2.0e8, 1.8e8, 1.9e8, 1.7e8, 1.8e8]  # noise around what it learned
     assert finding(history({"train_loss@epoch": (ep, settled)}, task="regression"), "divergence") is None
+
+
+def test_a_val_loss_rising_near_zero_is_not_overfitting_and_a_run_ending_at_the_uniform_guess_underfits() -> None:
+    """blind12: a val loss 5e-6 -> 1.8e-5 ("+258%") at 100% val accuracy on a run that started at 5.59; a binary
+    classifier (no class count in the log) whose loss ends at 0.67 with train accuracy 0.46-0.57."""
+    ep = np.arange(30.0)
+    train = decay(ep, 1.38, 0.01, 4)
+    val = np.r_[decay(ep[:22], 5.59, 5e-6, 2), np.geomspace(5e-6, 2e-5, 8)]
+    assert finding(epoch_run(train, val), "overfitting") is None
+    assert finding(epoch_run(train, np.r_[val[:22], np.geomspace(0.05, 0.2, 8)]), "overfitting") is not None
+    ep20 = np.arange(20.0)
+    acc = 0.5 + 0.05 * np.sin(ep20)
+    at_chance = epoch_run(decay(ep20, 0.92, 0.66, 3), train_acc=acc, val_acc=np.full(20, 0.5))
+    assert (f := finding(at_chance, "underfitting")) is not None and f.evidence["ln_n_classes"] == pytest.approx(
+        math.log(2)
+    )
+    learned = epoch_run(decay(ep20, 0.92, 0.66, 3), train_acc=0.5 + 0.02 * ep20)  # accuracy leaves 1/2: no count
+    assert (g := finding(learned, "underfitting")) is None or g.evidence["ln_n_classes"] is None

@@ -201,7 +201,7 @@ def n_classes(h: RunHistory) -> int | None:
         return None
     if c >= 2:
         return c
-    return classes_from_initial_loss(h)
+    return classes_from_initial_loss(h) or classes_from_uniform_end(h)
 
 
 # Karpathy 2019, "A Recipe for Training Neural Networks" (verify the loss at init): a softmax classifier starts at
@@ -227,6 +227,29 @@ def classes_from_initial_loss(h: RunHistory) -> int | None:
     c = classes_at_loss(float(np.median(finite)), INIT_LN2_TOLERANCE)
     first_acc = float(accs[0].y[0]) / (100.0 if float(accs[0].y[0]) > 1.0 else 1.0)
     return c if c is not None and (c == 2 or first_acc <= 1 / c + INIT_ACC_ABOVE_CHANCE) else None
+
+
+# A log that says nothing of its classes and ends where a uniform guess over C classes ends, on both counts: its train
+# loss within 5% of ln C and its train accuracy within 6 points of 1/C over the last third of the run (issue 13,
+# blind12: a binary classifier whose loss went 0.92 -> 0.67 with accuracy 0.46-0.57 and every validation sample
+# predicted positive). Both must agree, so a loss merely passing ln C is not read as a class count.
+END_LOSS_TOLERANCE = 0.05
+END_ACC_TOLERANCE = 0.06
+
+
+def classes_from_uniform_end(h: RunHistory) -> int | None:
+    """C when the last third of the train loss sits within END_LOSS_TOLERANCE of ln C (C in 2..5) and that of the
+    train accuracy within END_ACC_TOLERANCE of 1/C (medians), else None."""
+    loss, acc = h.get("train_loss", "epoch") or h.get("train_loss", "step"), h.get("train_acc")
+    if h.meta.get("n_classes") or loss is None or acc is None or len(loss) < 3 or len(acc) < 3:
+        return None
+    tail = lambda s: np.asarray(s.y[-max(1, len(s) // 3) :], dtype=float)  # noqa: E731
+    level, score = float(np.nanmedian(tail(loss))), float(np.nanmedian(tail(acc)))
+    if not (math.isfinite(level) and math.isfinite(score)):
+        return None
+    c = classes_at_loss(level, END_LOSS_TOLERANCE)
+    score /= 100.0 if score > 1.0 else 1.0
+    return c if c is not None and abs(score - 1 / c) <= END_ACC_TOLERANCE else None
 
 
 def classes_at_loss(loss: float, tolerance: float) -> int | None:

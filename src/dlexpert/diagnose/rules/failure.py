@@ -396,13 +396,16 @@ def invalid_loss(h: RunHistory) -> Finding | None:
     for name in ("train_acc", "val_acc"):
         c = get_curve(h, name)
         if c is not None and (float(c.y.min()) < 0 or float(c.y.max()) > 100):
+            # The loss is not in question, so the training is judged from it as usual: a note, not an alarm (issue
+            # 13, blind12: accuracies logged as per-epoch sums of 87-241 beside valid losses, labelled healthy).
             return finding(
                 issue="invalid_loss",
                 rule="invalid_loss",
-                severity="error",
+                severity="info",
                 diagnosis=(
                     f"The {name.replace('_', ' ')} runs from {fmt(float(c.y.min()))} to {fmt(float(c.y.max()))}, "
-                    "outside 0-1 (or 0-100%): the metric is computed wrongly."
+                    "outside 0-1 (or 0-100%): the metric is computed wrongly (a sum or count of correct predictions "
+                    "instead of their share?); the loss curves do not depend on it."
                 ),
                 evidence={"series": name, "min": float(c.y.min()), "max": float(c.y.max())},
                 source=INVALID_SOURCE,

@@ -89,6 +89,10 @@ OVERFIT_HELD_EVALS = 4
 # Heuristic: train loss "keeps falling" = >= 2% lower at the end than at the val minimum (seed Step 5: train/val
 # curves diverge).
 TRAIN_STILL_FALLING = 0.02
+# Heuristic: a rise of the val loss smaller than 0.1% of the loss scale (ln C, else the first loss) is the noise of a
+# loss that has reached zero, however large in relative terms (issue 13, blind12: a val loss 5e-6 -> 1.8e-5, "+258%",
+# at 100% val accuracy, on a run that started at 5.59).
+OVERFIT_MIN_OF_SCALE = 1e-3
 
 OVERFIT_SOURCE = (
     "seed Step 5 (Overfitting: train/val curves diverge); problems.yaml overfitting (val rises 3-5+ evaluations); "
@@ -197,7 +201,7 @@ def overfitting(h: RunHistory) -> Finding | None:
     Mixup/CutMix), dropout or weight decay, reduce capacity, or get more data / a pretrained model.
     """
     r = _val_rise(h)
-    if r is None or not r.rising:
+    if r is None or not r.rising or r.now - r.best < OVERFIT_MIN_OF_SCALE * _loss_scale(h, r.val):
         return None
     falling = r.train_falling
     if falling is False:  # both rise: divergence or instability, which other rules describe
@@ -251,6 +255,16 @@ def overfitting(h: RunHistory) -> Finding | None:
         began_at=best_x,
         confidence=scaled_confidence(r.rise, OVERFIT_MIN_RISE, 0.5, c_lo=0.6) * (1.0 if falling else 0.6),
     )
+
+
+def _loss_scale(h: RunHistory, v: Curve) -> float:
+    """What the loss is measured against: ln C (the loss of a uniform guess), else the first train loss at the val
+    curve's points, else the first val loss."""
+    C = n_classes(h)
+    if C:
+        return math.log(C)
+    t = _train_at(h, v)
+    return abs(float(t[0])) if t is not None else abs(float(v.y[0]))
 
 
 # -------------------------------------------------------------------------------------------- train_val_gap
@@ -359,8 +373,7 @@ def _loss_ratio_gap(h: RunHistory) -> Finding | None:
     now = float(np.median(last))
     from_start = bool(ratio.y[0] > GAP_RATIO)
     val_now, train_now = recent(v), float(np.median(t[-GAP_LAST_EVALS:]))
-    C = n_classes(h)
-    scale = math.log(C) if C else float(t[0])
+    scale = _loss_scale(h, v)
     small = scale > 0 and val_now - train_now < GAP_MIN_ABS_FRACTION * scale
     # Act now (warning) when the splits look different (a gap from the first evaluation) or the model learned little
     # that carries to new data (val loss still above GAP_VAL_STILL_HIGH of the loss scale). A gap that opened during

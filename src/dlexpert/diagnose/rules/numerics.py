@@ -263,6 +263,11 @@ VAL_SPIKE_RATIO = 3.0
 # Heuristic: a single value 20x the median of the rest of a >= 6-point curve is a spike wherever it falls.
 EXTREME_RATIO = 20.0
 EXTREME_MIN_POINTS = 6
+# ... and so is every excursion of a validation loss that jumps EXTREME_RATIO above the evaluation before it and falls
+# EXTREME_RATIO below its peak within EXCURSION_BACK evaluations: over 1.3 decades up and down, whatever the curve does
+# around it (issue 13, blind12: a val loss 5.58 -> 6.6e12 -> 5.48 -> 166879 -> 5.53; another 0.0156 -> 42 -> 35.8 ->
+# 2.4 -> 0.079, later 0.0024 -> 0.947 -> 1.8e-5, while the train loss falls throughout).
+EXCURSION_BACK = 3
 
 SPIKE_SOURCE = (
     "problems.yaml loss_spike (running median of ~100 steps, > ~5 MAD sigmas); Chowdhery et al., PaLM, arXiv "
@@ -350,17 +355,48 @@ def _spiking_curve(h: RunHistory) -> tuple[Curve | None, list[_Spike]]:
     events = [e for e in _spike_events(train) if not _lr_jumped(h, train.axis, e.x)] if train is not None else []
     if events:
         return train, events
+    short_val = epoch_or_step(h, "val_loss", min_epochs=EXTREME_MIN_POINTS, min_steps=EXTREME_MIN_POINTS)
+    excursions = _excursions(short_val) if short_val is not None else []
+    if short_val is not None and excursions:
+        return short_val, excursions
     val = get_curve(h, "val_loss", "epoch", min_points=SPIKE_MIN_EPOCH_POINTS) or get_curve(
         h, "val_loss", "step", min_points=SPIKE_MIN_EPOCH_POINTS
     )
     val_events = _spike_events(val) if val is not None else []
     if len(val_events) == 1 and val_events[0].ratio >= VAL_SPIKE_RATIO and val_events[0].recovered:
         return val, val_events
-    short_val = epoch_or_step(h, "val_loss", min_epochs=EXTREME_MIN_POINTS, min_steps=EXTREME_MIN_POINTS)
     extreme = _isolated_extreme(short_val) if short_val is not None else None
     if short_val is not None and extreme is not None:
         return short_val, [extreme]
     return train, []
+
+
+def _excursions(c: Curve) -> list[_Spike]:
+    """Each jump of a positive curve to EXTREME_RATIO times the point before it that falls back EXTREME_RATIO below
+    its peak within EXCURSION_BACK points (the run of points in between is one spike)."""
+    y = c.y
+    if len(y) < EXTREME_MIN_POINTS or float(np.min(y)) <= 0:
+        return []
+    sigma = MAD_TO_SIGMA * float(np.median(np.abs(y - np.median(y))))
+    events: list[_Spike] = []
+    i = 1
+    while i < len(y):
+        before = float(y[i - 1])
+        if y[i] < EXTREME_RATIO * before:
+            i += 1
+            continue
+        ahead = y[i : i + EXCURSION_BACK + 1]
+        top = int(np.argmax(ahead))
+        back = np.nonzero(ahead[top:] * EXTREME_RATIO <= ahead[top])[0]
+        if not len(back):
+            i += 1
+            continue
+        peak, end = float(ahead[top]), i + top + int(back[0])  # `end`: the first point back down
+        sigmas = (peak - before) / sigma if sigma > 0 else math.inf
+        events.append(_Spike(x=float(c.x[i]), peak=peak, baseline=before, ratio=peak / before, sigmas=sigmas,
+                             points=end - i, recovered=True))  # fmt: skip
+        i = end
+    return events
 
 
 def _isolated_extreme(c: Curve) -> _Spike | None:
@@ -405,7 +441,7 @@ def loss_spikes(h: RunHistory) -> Finding | None:
     outcome = {True: "recovered", False: "did not recover", None: "is too close to the end to tell"}[worst.recovered]
     diagnosis = (
         f"{len(events)} spike(s) in the {c.name.replace('_', ' ')} per {c.axis}; the largest reached "
-        f"{fmt(worst.peak)}, {fmt(worst.ratio)}x the running median of {fmt(worst.baseline)}, at "
+        f"{fmt(worst.peak)}, {fmt(worst.ratio)}x its level before it ({fmt(worst.baseline)}), at "
         f"{at(c.axis, worst.x)} and {outcome}."
     )
     if stuck:

@@ -266,3 +266,22 @@ def test_self_supervised_pretraining_gets_dinos_schedule_and_its_multi_crop_comp
     assert "DINO" in plan["trainingStrategy"]["optimizer"]["learningRate"]
     basis = " ".join(e["source"] for e in plan["evidence"] if e["claim"] == "training compute")
     assert "4.5 passes per sample" in basis
+
+
+def test_a_gpu_model_missing_from_the_hardware_table_is_said_not_silently_replaced() -> None:
+    """Issue 14, batch 9: "RTX A5000 to train" was planned as an A10 without a word; the Cortex-M4F after "to run" was
+    not read as the deployment target."""
+    plan = _plan({"computeResources": "RTX A5000 to train, Cortex-M4F to run"})
+    said = [a["reason"] for a in plan["assumptions"] if a["field"] == "constraints.computeResources"]
+    assert any("'RTX A5000' is not in the hardware table" in r for r in said)
+    assert "(mcu)" in _evidence(plan, "deployment target")
+    known = _plan({"computeResources": "RTX 4090 to train"})
+    assert not any("hardware table" in a["reason"] for a in known["assumptions"])
+
+
+def test_a_real_time_latency_without_a_number_is_read_as_100_ms_and_said() -> None:
+    plan = _plan({"latencyRequirement": "fast-ish, like realtime??"})
+    said = [a for a in plan["assumptions"] if a["field"] == "constraints.latencyRequirement"]
+    assert len(said) == 1 and said[0]["value"] == "100 ms" and "Nielsen" in said[0]["reason"]
+    assert not any(a["field"] == "constraints.latencyRequirement" for a in _plan({"latencyRequirement": "<50ms"})
+                   ["assumptions"])  # fmt: skip

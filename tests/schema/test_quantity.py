@@ -290,6 +290,9 @@ def test_a_robot_that_runs_the_model_onboard_is_the_deployment_target() -> None:
     _, deploy = split_deployment("training on nodes with 4x A100; the policy runs on a Jetson AGX Orin at 50 Hz")
     assert deploy is not None and device_kind(deploy) == "edge"
     assert device_kind("Galaxy S24") == "npu"
+    # issue 14, batch 9: "<device> to train, <device> to run"
+    assert split_deployment("RTX A5000 to train, Cortex-M4F to run") == ("RTX A5000 to train", "Cortex-M4F to run")
+    assert split_deployment("RTX 3090 to train and an ESP32 to run it")[1] == "an ESP32 to run it"
 
 
 def test_batch_scoring_is_where_the_model_runs() -> None:

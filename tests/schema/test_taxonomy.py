@@ -30,6 +30,26 @@ def test_a_task_type_as_people_write_it_is_planned_as_its_family(
     assert (task.type, task.family) == (seed_type, family)
 
 
+def test_the_task_words_settle_a_type_that_names_families_of_several_domains() -> None:
+    """Issue 14, batch 9: "anomaly detection" of "audio / sensor time series" is not visual inspection; "time series
+    forecasting" of a tabular domain is still forecasting; "question answering chatbot" is a generation task; "LLM
+    fine-tuning" for "question -> SQL" is code generation."""
+    sound = {
+        "type": "anomaly detection",
+        "domain": "audio / sensor time series",
+        "specificTask": "abnormal machine sound",
+    }
+    assert parse_task({"task": sound}).task.family == "time-series-anomaly-detection"
+    sales = {"type": "time series forecasting", "domain": "tabular / retail", "specificTask": "crates per outlet"}
+    assert parse_task({"task": sales}).task.family == "forecasting"
+    bot = {"type": "question answering chatbot", "domain": "NLP", "specificTask": "answer questions about our rules"}
+    assert parse_task({"task": bot}).task.type == "generation"
+    sql = {"type": "LLM fine-tuning", "domain": "NLP / code", "specificTask": "natural-language question -> SQL"}
+    assert parse_task({"task": sql}).task.family == "code-generation"
+    chat = {"type": "LLM fine-tuning", "domain": "NLP", "specificTask": "a support chatbot in our tone"}
+    assert parse_task({"task": chat}).task.family == "instruction-tuning"
+
+
 def test_specific_task_words_name_the_family_of_a_generic_type() -> None:
     task = parse_task({"task": {"type": "classification", "domain": "audio", "specificTask": "a wake word"}}).task
     assert task.family == "keyword-spotting"

@@ -392,6 +392,17 @@ def _unread_constraints(cons: Any, notes: _Notes) -> None:
                     "'top-1 > 90%', '$500') to plan for it",
                 )
             )
+    latency = cons.latency_parsed
+    if latency is not None and not re.search(r"\d", cons.latencyRequirement or ""):
+        notes.assumptions.append(
+            Assumption(
+                field="constraints.latencyRequirement",
+                value=f"{latency.max_ms:g} ms",
+                reason=f"{cons.latencyRequirement!r} states no number: real-time is read as {latency.max_ms:g} ms, "
+                "the limit for a response that feels instantaneous (Nielsen, Usability Engineering, 1993, ch. 5); "
+                "write a number to plan for another",
+            )
+        )
 
 
 # "train a small GPT from scratch (not finetune)", "no pretrained weights allowed": the user rules fine-tuning out.
@@ -525,6 +536,16 @@ def _hardware_from_text(compute: Any, notes: _Notes) -> HardwareProfile:
     if found is not None and (found.kind == "cpu") != (compute.kind == "cpu"):
         found = None
     train_hw = found or _generic(compute.kind, compute.memory_gb, compute.cores)
+    model = _MODEL_NAME.search(split_deployment(compute.text)[0]) if found is None and compute.kind == "gpu" else None
+    if model is not None:
+        notes.assumptions.append(
+            Assumption(
+                field="constraints.computeResources",
+                value=train_hw.display_name,
+                reason=f"{model.group(0)!r} is not in the hardware table (knowledge/data/hardware.yaml), so its speed "
+                f"is not known: the plan uses the generic GPU profile for {compute.memory_gb or 24:g} GB",
+            )
+        )
     notes.evidence.append(
         Evidence(
             claim="training hardware",
@@ -541,6 +562,13 @@ def _hardware_from_text(compute: Any, notes: _Notes) -> HardwareProfile:
             )
         )
     return train_hw
+
+
+# A device model written as letters and digits ("RTX A5000", "Titan V", "A6000 Ada"): named, so it should be known.
+_MODEL_NAME = re.compile(
+    r"\b(?:(?:rtx|gtx|quadro|titan|tesla|radeon|instinct|arc)\s+)?(?!(?:fp|bf|tf|int)\d)(?:[a-z]{1,3}\d{2,4}[a-z]{0,3}|\d{4})\b",
+    re.IGNORECASE,
+)
 
 
 def _deployment_target(

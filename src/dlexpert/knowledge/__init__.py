@@ -20,7 +20,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -366,17 +366,20 @@ _HOW = re.compile(r"\s+(?:fine-?tun(?:e|ed|ing)|training|pre-?training from scra
 
 
 def find_task_family(
-    *, phrase: str | None = None, text: str | None = None, domain: str | None = None, task_type: str | None = None
-) -> TaskFamily | None:
+    *, phrase: str | None = None, text: str | None = None, domain: str | None = None, task_type: str | None = None,
+    near: Collection[str] = (),
+) -> TaskFamily | None:  # fmt: skip
     """The family a task.type `phrase` names ("pose estimation"), else the one whose trigger words appear in `text`
-    (specificTask). Where several match, the one of `domain` wins, then the one of `task_type` (a segmentation of
-    "whole-slide" images is medical segmentation, not medical classification), then the longest match, then file
-    order."""
+    (specificTask). Where several match, the one of `domain` wins (for a phrase, then one of the domains `near` it),
+    then the one of `task_type` (a segmentation of "whole-slide" images is medical segmentation, not medical
+    classification), then the longest match, then file order."""
     families = list_task_families()
     for key in _phrase_keys(phrase):
         named = [f for f in families if key in f.phrases]
         if named:
-            return next((f for f in named if f.domain == domain), named[0])
+            return next(
+                (f for f in named if f.domain == domain), next((f for f in named if f.domain in near), named[0])
+            )
     if not text:
         return None
     low = " ".join(text.lower().split())

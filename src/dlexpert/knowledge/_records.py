@@ -226,4 +226,9 @@ class TaskFamily(_Record):
     size_unit: str  # what data.size counts: images, clips x frames, tokens, hours of audio, series x length, steps
     # "type/domain" pairs whose specs belong here when their words name no narrower family, e.g. "classification/CV"
     generic_for: list[str] = Field(default_factory=list)
+    # Its phrases say how the model is trained, not what it does ("LLM fine-tuning"): the task's words may narrow it to
+    # a family of the same type, as they narrow a generic one.
+    narrowed_by_words: bool = False
+    # Domains a spec may state and still mean this family when its type names it: a table of dated sales is a series.
+    also_in: list[Domain] = Field(default_factory=list)
     source: str

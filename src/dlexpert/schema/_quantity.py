@@ -612,11 +612,13 @@ _DEPLOY_CLAUSE = re.compile(
     r"|runs the model\b|device is\b"
     r"|the (?:kiosk|device|target|edge device|phone|robot) is\b|inside (?:the|our) \w+"
     r"|(?:batch|nightly|overnight) job\b|(?:batch )?scoring\b|batch predictions?\b|\bprod\b|\bdemo (?:on|in)\b"
-    r"|is the (?:deployment |inference )?target\b|target device\b)"
+    r"|is the (?:deployment |inference )?target\b|target device\b|to (?:run|deploy|serve)(?: it| on)?\b"
+    r"|for (?:deployment|serving)\b)"
 )
 _TRAIN_WORDS = re.compile(r"\b(?:train(?:s|ed|ing)?|fine[- ]?tun\w*|finetun\w*|to train)\b")
 _CLAUSE_BREAK = re.compile(
     r";|\.\s+|\s+-\s+|\s*\n\s*|,\s+(?=(?:and |but |then |while )?(?:the |our |it |deploy|serv|inference))"
+    r"|(?:,\s+|\s+and\s+)(?=[^,;]*\bto (?:run|deploy|serve)\b)"  # "RTX A5000 to train, Cortex-M4F to run"
 )
 
 DeviceKind = Literal["cpu", "gpu", "tpu", "edge", "npu", "mcu", "browser"]

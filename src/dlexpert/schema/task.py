@@ -152,7 +152,7 @@ _TYPE_CUES = {
     "classification": {"classification", "classifier", "classify", "categorization", "categorisation"},
     "detection": {"detection", "detector"},
     "segmentation": {"segmentation"},
-    "generation": {"generation"},
+    "generation": {"generation", "chatbot", "chatbots", "assistant", "answering"},
     "sequence-modeling": {"forecasting", "regression"},
 }
 # Words that place a domain written in the user's own terms ("industrial inspection", "CT", "call-centre speech")
@@ -208,6 +208,14 @@ def _read_or_keep(parse: Callable[[str], Q], text: str | None) -> Q | None:
         return parse(text)
     except UnreadQuantity:
         return None
+
+
+def _domains_in(text: str | None) -> set[str]:
+    """The domains whose cue words the task's own words hold: they break the tie when a type names families of
+    several domains and no domain is stated ("anomaly detection" of "audio / sensor time series" is not visual
+    inspection)."""
+    words = set(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", (text or "").lower()))
+    return {d for d, cue in _DOMAIN_CUES.items() if words & cue}
 
 
 def _known(
@@ -274,14 +282,18 @@ class Task(_Section):
             own = [v.get("specificTask"), v.get("domain") if domain is None or domain != v.get("domain") else None]
             text = " ".join(t for t in own if isinstance(t, str)) or None
             seed_type = _known(phrase, TASK_TYPES, _TYPE_SYNONYMS, _TYPE_CUES) if phrase else None
-            family = find_task_family(phrase=phrase, domain=domain)
+            family = find_task_family(phrase=phrase, domain=domain, near=_domains_in(text))
             refined = find_task_family(text=text, domain=domain, task_type=family.type) if family is not None else None
-            if family is not None and family.generic_for and refined is not None and refined.type == family.type:
+            broad = family is not None and (bool(family.generic_for) or family.narrowed_by_words)
+            if family is not None and broad and refined is not None and refined.type == family.type:
                 # The words of the task narrow a generic family of the same type: "image classification" of dog
                 # breeds is fine-grained, "semantic segmentation" of Landsat tiles is remote sensing.
                 family = refined
-            # A multimodal task spans vision and language: a CV or NLP family its type names is not of another domain.
-            spans = domain == "multimodal" and family is not None and family.domain in {"CV", "NLP"}
+            # A multimodal task spans vision and language: a CV or NLP family its type names is not of another domain;
+            # nor is a family its type names of another domain when the family allows the stated one (`also_in`).
+            spans = family is not None and (
+                (domain == "multimodal" and family.domain in {"CV", "NLP"}) or domain in family.also_in
+            )
             if family is None or (domain is not None and family.domain != domain and not spans):
                 # The type's words name nothing, or a family of another domain ("sentiment analysis" of table rows):
                 # the specificTask's words, or the generic family of the stated domain, come first.

@@ -12,7 +12,7 @@ overall:
   training log"), by id;
 - the slowest log (wall time of the whole process), and whether the library imports torch on it.
 
-    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind12|all] [--only ID ...]
+    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind13|all] [--only ID ...]
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ HALVES = (
     "blind10",
     "blind11",
     "blind12",
+    "blind13",
 )
 ALARM = ("warning", "error")
 

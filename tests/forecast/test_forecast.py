@@ -80,6 +80,9 @@ def test_run_backtests_the_candidates_ships_the_winner_and_documents_it(tmp_path
     assert ev["metrics"]["mase"] == pytest.approx(names[f["shipped"]]["test"]["mase"])
     assert names["AutoETS"]["test"]["mase"] < names["Naive"]["test"]["mase"]  # a trend + season: ETS beats naive
     assert len(f["per_series"]) == 3 and f["horizon"] == 6 and f["season"] == 12
+    for c in f["candidates"]:  # each series' own backtest figure, in the order of per_series
+        assert len(c["backtest_mase_per_series"]) == 3
+        assert np.mean(c["backtest_mase_per_series"]) == pytest.approx(c["backtest"]["mase"])
     forecasts = pd.read_csv(out / "forecasts.csv")
     assert len(forecasts) == 18 and {"y", "forecast", "AutoETS", "nbeats"} <= set(forecasts.columns)
     decisions = json.loads((out / "decisions.json").read_text())

@@ -44,6 +44,7 @@ class Candidate:
     run_dir: Path | None = None
     fit_s: float = 0.0
     residuals: np.ndarray | None = None  # (windows x backtested series, H) |error| / MASE scale, from the backtest
+    series_mase: dict[int, float] | None = None  # backtested series (index in the training data) -> mean MASE
 
 
 @dataclass
@@ -143,6 +144,7 @@ def _backtest(
     for c in (*candidates, ensemble):
         c.residuals = np.array([np.abs(f - t) / sc for fw, tw, sw in zip(c.backtest, truth, scales, strict=True)
                                 for f, t, sc in zip(fw, tw, sw, strict=True)])  # fmt: skip
+        c.series_mase = dict(zip(scope.series, _per_series_mase(c.backtest, truth, scales), strict=True))
     return [*candidates, ensemble], scored, skipped
 
 
@@ -198,6 +200,14 @@ def _backtest_score(
     return {m: float(np.mean([w[m] for w in per_window])) for m in POINT_METRICS}
 
 
+def _per_series_mase(
+    forecasts: list[list[np.ndarray]], truth: list[list[np.ndarray]], scales: list[list[float]]
+) -> list[float]:
+    """Each backtested series' MASE, the mean over the windows (+inf where a forecast is not finite)."""
+    per_window = [[p["mase"] for p in set_errors(f, t, s)[1]] for f, t, s in zip(forecasts, truth, scales, strict=True)]
+    return [float(np.mean(m)) if np.isfinite(m).all() else float("inf") for m in zip(*per_window, strict=True)]
+
+
 def _may_ship(c: Candidate, scored: dict[str, dict[str, float]]) -> bool:
     """A statistical model always may; a deep model only when it beat AutoETS in the backtest."""
     ets = scored.get(AUTO_ETS)
@@ -233,6 +243,7 @@ def _outcome(
             backtest=scored[c.name],
             test=tested[c.name][0],
             test_mase_per_series=[p["mase"] for p in tested[c.name][1]],
+            backtest_mase_per_series=[(c.series_mase or {}).get(i) for i in range(len(data.train))],
             members=list(c.members),
             run_dir=str(c.run_dir.relative_to(out_dir)) if c.run_dir else None,
             fit_s=round(c.fit_s, 3) if c.kind != "ensemble" else None,

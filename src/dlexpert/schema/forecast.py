@@ -21,6 +21,11 @@ class CandidateScore(_Strict):
     backtest: dict[str, float] = Field(description="mase, smape, mae, rmse: the mean over backtest windows")
     test: dict[str, float] = Field(description="mase, smape, mae, rmse on the test horizon, mean over series")
     test_mase_per_series: list[float]
+    backtest_mase_per_series: list[float | None] = Field(
+        default_factory=list,
+        description="each series' mean MASE over the backtest windows, in the order of per_series; None for a series "
+        "too short to backtest",
+    )
     members: list[str] = Field(default_factory=list, description="ensemble: the models it averages")
     run_dir: str | None = Field(None, description="deep: the engine's run folder of the final fit, relative")
     fit_s: float | None = Field(None, description="seconds to fit (backtest and final)")

@@ -379,3 +379,27 @@ def test_duplicate_record_names_the_file(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(kb, "_read", lambda name: [raw, raw])
     with pytest.raises(DlexpertError, match=r"architectures\.yaml.*duplicate"):
         kb._load("architectures.yaml", ArchitectureFamily, "name")
+
+
+def test_the_gpu_utilisation_of_mobile_networks_is_what_timms_training_benchmark_gives() -> None:
+    """regimes.yaml utilisation.gpu_mobile holds MobileNet/EfficientNet-class networks' train samples/s x 6 x GMACs
+    over the RTX 3090's fp16 peak; dense networks of the same table fall in the plain GPU range's neighbourhood."""
+    train, infer = (TIMM_RESULTS / f"benchmark-{k}.csv" for k in ("train-amp-nchw-pt112-cu113-rtx3090",
+                                                                   "infer-amp-nchw-pt291-cu128-4090"))  # fmt: skip
+    if not train.exists() or not infer.exists():
+        pytest.skip(f"{train} not found")
+    with train.open(newline="") as f:
+        speed = {r["model"]: r for r in csv.DictReader(f)}
+    with infer.open(newline="") as f:
+        gmacs = {(r["model"], int(r["infer_img_size"])): float(r["infer_gmacs"]) for r in csv.DictReader(f)}
+    peak = HARDWARE["rtx3090"].peak_tflops["fp16"] * 1e12
+
+    def mfu(model: str) -> float:
+        r = speed[model]
+        size = int(r["train_img_size"])
+        return float(r["train_samples_per_sec"]) * 6 * gmacs[(model, size)] * 1e9 / peak
+
+    lo, hi = REGIMES["utilisation"]["gpu_mobile"]
+    for model in ("mobilenetv3_large_100", "mobilenetv2_100", "efficientnet_b0", "mnasnet_100", "rexnet_100"):
+        assert lo <= mfu(model) <= hi, model
+    assert all(mfu(m) > 3 * hi for m in ("resnet50", "convnext_tiny", "resnet18"))

@@ -402,6 +402,7 @@ def expected_performance(
                 n_devices=ctx.total_devices,
                 precision=prec,
                 backward=False,
+                family=e.family,
             )
             train_text = (
                 f"{time_est.describe()}: one forward pass to cache features; the linear head then trains in seconds"
@@ -412,7 +413,7 @@ def expected_performance(
                 gmacs, how = gmacs * passes, f"{how} x {passes:g} passes per sample ({rc.recipe.name})"
             time_est = training_time(
                 gmacs=gmacs, n_samples=n, epochs=rc.epochs, hw=ctx.train_hw, n_devices=ctx.total_devices,
-                precision=prec, batch_size=rc.global_batch, loader=_loader_rate(ctx),
+                precision=prec, batch_size=rc.global_batch, loader=_loader_rate(ctx), family=e.family,
             )  # fmt: skip
             train_text = time_est.describe()
         evidence.append(
@@ -481,9 +482,12 @@ def _loader_rate(ctx: Context) -> tuple[float, str] | None:
     if ctx.domain not in {"CV", "multimodal"} or (side is not None and side < 64):
         return None
     per_sample = reg["frames_per_clip"] if ctx.family is not None and ctx.family.name == "video-classification" else 1
-    rate = reg["images_per_core_s"] * cores / per_sample
+    pixels = ctx.image_side**2 if ctx.image_side else 0
+    slower = max(1.0, pixels / reg["reference_pixels"]) ** reg["pixel_exponent"]
+    rate = reg["images_per_core_s"] * cores / per_sample / slower
     unit = f"clips ({per_sample} frames each)" if per_sample > 1 else "images"
-    return rate, f"{rate:,.0f} {unit}/s from {cores} loader cores ({reg['source']})"
+    size = f" of {ctx.image_side} px, {slower:.1f}x slower to decode than the reference" if slower > 1 else ""
+    return rate, f"{rate:,.0f} {unit}/s{size} from {cores} loader cores ({reg['source']})"
 
 
 _WORD_SECONDS = {"one": 1.0, "two": 2.0, "three": 3.0, "five": 5.0, "ten": 10.0, "half a": 0.5}

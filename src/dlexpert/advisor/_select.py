@@ -504,6 +504,7 @@ def _screen_hours(ctx: Context, c: Candidate, mixed: bool) -> float:
         n_devices=ctx.total_devices if ctx.train_hw.kind in {"gpu", "tpu"} else 1,
         precision=prec,
         backward=c.adaptation != "linear-probe",
+        family=c.entry.family,
     )
     return est.hours
 

@@ -403,6 +403,7 @@ def training_time(
     batch_size: int | None = None,
     val_fraction: float = 0.1,
     loader: tuple[float, str] | None = None,
+    family: str | None = None,
 ) -> TimeEstimate:
     """Wall-clock training time: FLOPs over utilised peak, plus a per-step floor, plus evaluation.
 
@@ -414,9 +415,14 @@ def training_time(
     - evaluation: one forward pass over the validation split (`val_fraction` of the samples) per epoch.
     - per epoch: checkpoint and logging (regimes.yaml `epoch_overhead_s`), added to whichever bound the epoch hits.
     - data loading (`loader`: samples/s and its basis): decoding and augmenting on the CPU bounds the whole run.
+    - utilisation: the device kind's range, or on a GPU the lower one of a `family` built of depthwise-separable blocks
+      (regimes.yaml `utilisation.mobile_families`).
     """
     reg = get_regimes()
-    lo_u, hi_u = reg["utilisation"].get(hw.kind, reg["utilisation"]["cpu"])
+    util = reg["utilisation"]
+    mobile = hw.kind == "gpu" and family in util["mobile_families"]
+    lo_u, hi_u = util["gpu_mobile"] if mobile else util.get(hw.kind, util["cpu"])
+    source = f"{util['mobile_source']}; {family} is of that class" if mobile else util["source"]
     flops = 2 * gmacs * 1e9 * (3 if backward else 1) * n_samples * epochs
     eval_flops = 2 * gmacs * 1e9 * n_samples * val_fraction * epochs if backward else 0.0
     peak = _peak(hw, precision) * 1e12 * n_devices
@@ -424,7 +430,7 @@ def training_time(
     basis = (
         f"{flops:.2e} FLOPs = 2 x {gmacs:.2f} GMACs x {3 if backward else 1} x {n_samples:,} samples x {epochs:g} "
         f"epochs, at {lo_u:.0%}-{hi_u:.0%} of {n_devices} x {_peak(hw, precision):.1f} TFLOP/s {precision} on "
-        f"{hw.display_name} ({reg['utilisation']['source']})"
+        f"{hw.display_name} ({source})"
     )
     if eval_flops:
         basis += f"; plus a validation pass over {val_fraction:.0%} of the samples per epoch"

@@ -1566,3 +1566,15 @@ def test_a_val_loss_rising_near_zero_is_not_overfitting_and_a_run_ending_at_the_
     )
     learned = epoch_run(decay(ep20, 0.92, 0.66, 3), train_acc=0.5 + 0.02 * ep20)  # accuracy leaves 1/2: no count
     assert (g := finding(learned, "underfitting")) is None or g.evidence["ln_n_classes"] is None
+
+
+def test_a_loss_flat_for_many_epochs_with_val_as_bad_is_underfitting_unless_the_accuracy_learned() -> None:
+    """blind12: a language model from 10.5 to 9.7 nats in 10 epochs, val loss as bad (no class count in the log).
+    A U-Net whose Dice-like loss stays near 1 while its accuracy rises 0.55 -> 0.85 learned."""
+    ep = np.arange(10.0)
+    lm = epoch_run(10.5 - 0.08 * ep, 10.45 - 0.09 * ep)
+    assert (f := finding(lm, "underfitting")) is not None and f.severity == "warning"
+    unet = epoch_run(1.0 - 0.009 * ep, 0.99 - 0.007 * ep, train_acc=0.55 + 0.033 * ep)
+    assert (g := finding(unet, "underfitting")) is None or g.severity == "info"
+    rising = epoch_run(0.46 * np.geomspace(1, 60, 10), 0.44 * np.geomspace(1, 60, 10))
+    assert (r := finding(rising, "underfitting")) is None or r.severity == "info"  # that is divergence

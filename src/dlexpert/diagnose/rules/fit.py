@@ -476,6 +476,13 @@ STILL_FALLING = 0.10
 VAL_UNIFORM_BAND = 0.02
 # Heuristic: train and val losses within 10% of each other = "both bad", not a generalisation gap.
 BOTH_BAD_CLOSE = 0.10
+# Heuristic: with no class count, a train loss that moved less than 10% over 5 or more epochs while the val loss is as
+# bad is underfitting worth acting on (a warning) unless an accuracy says the model learned: it rose 10 points or more,
+# or it is 80% or more (issue 13, blind12: a language model from 10.5 to 9.7 nats in 10 epochs; blind2/6: a 7-class
+# model at 57% and a regression whose loss moved 0.6% in 50 epochs; healthy: Fashion-MNIST at 88%, a U-Net whose
+# Dice-like loss stays near 1 while its accuracy rises 0.55 -> 0.85).
+ACC_ROSE = 0.10
+ACC_HIGH = 0.80
 
 # problems.yaml bad_update_ratio: an update/weight ratio of ~1e-3 per step is healthy (CS231n, "ratio of
 # weights:updates"), below 1e-5 the learning rate is too low: a model whose weights barely move is untrained, not too
@@ -539,17 +546,24 @@ def underfitting(h: RunHistory) -> Finding | None:
     val_uniform = _val_never_beats_uniform(h)
     if val_uniform is not None and now < UNDERFIT_LEARNED * math.log(val_uniform[0]):
         val_uniform = None  # the train loss learned: what does not carry over is a generalisation problem
+    val = get_curve(h, "val_loss", c.axis) or step_or_epoch(h, "val_loss")
+    val_now = recent(val) if val is not None else None
+    both_bad = val_now is not None and now > 0 and abs(val_now - now) / now <= BOTH_BAD_CLOSE
+    flat_both = (
+        abs(improvement) < UNDERFIT_IMPROVEMENT
+        and both_bad
+        and (epochs_done or (len(c) if c.axis == "epoch" else 0)) >= UNDERFIT_MIN_EPOCHS
+        and not _accuracy_says_it_learned(acc)
+    )
     if at_chance or (near_uniform and not above_chance):
         severity: Severity = "error"
     elif near_uniform or (flat and not learned) or at_majority or val_uniform:
-        severity = "warning" if ln_c is not None or at_majority or val_uniform else "info"  # else may be converged
+        known = ln_c is not None or at_majority or val_uniform or flat_both
+        severity = "warning" if known else "info"  # else may be converged
     else:
         return None
     if late_drop >= STILL_FALLING:
         severity = "warning" if severity == "error" else "info"
-    val = get_curve(h, "val_loss", c.axis) or step_or_epoch(h, "val_loss")
-    val_now = recent(val) if val is not None else None
-    both_bad = val_now is not None and now > 0 and abs(val_now - now) / now <= BOTH_BAD_CLOSE
     span = f"{len(c)} epochs" if c.axis == "epoch" else f"{fmt(float(c.x[-1]))} steps"
     if epochs_done is not None:
         span += f" ({fmt(epochs_done)} epochs)"
@@ -612,6 +626,14 @@ def underfitting(h: RunHistory) -> Finding | None:
         began_at=float(c.x[0]),
         confidence=0.9 if useless else scaled_confidence(UNDERFIT_IMPROVEMENT - improvement, 0, 0.1, c_lo=0.5),
     )
+
+
+def _accuracy_says_it_learned(acc: Curve | None) -> bool:
+    """The accuracy rose ACC_ROSE or more from its first value, or ends at ACC_HIGH or more (fractions)."""
+    if acc is None:
+        return False
+    y = acc.y / (100.0 if float(np.max(acc.y)) > 1.0 else 1.0)
+    return float(y[-1] - y[0]) >= ACC_ROSE or float(np.median(y[-3:])) >= ACC_HIGH
 
 
 def _val_never_beats_uniform(h: RunHistory) -> tuple[int, float, float] | None:

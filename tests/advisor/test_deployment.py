@@ -285,3 +285,11 @@ def test_a_real_time_latency_without_a_number_is_read_as_100_ms_and_said() -> No
     assert len(said) == 1 and said[0]["value"] == "100 ms" and "Nielsen" in said[0]["reason"]
     assert not any(a["field"] == "constraints.latencyRequirement" for a in _plan({"latencyRequirement": "<50ms"})
                    ["assumptions"])  # fmt: skip
+
+
+def test_a_smartwatch_is_planned_as_a_small_arm_cpu_not_a_flagship_phone() -> None:
+    """Issue 14, batch 10: a Wear OS watch has no NPU; "Samsung Galaxy Watch" matched the Android flagship profile."""
+    task = {"type": "wake word detection", "domain": "audio", "specificTask": "'Hilfe' on a smartwatch"}
+    plan = _plan({"computeResources": "training on a cloud VM; inference on a Samsung Galaxy Watch (Wear OS)"}, task,
+                 size="88k clips")  # fmt: skip
+    assert "Cortex-A53" in _evidence(plan, "deployment target")

@@ -86,6 +86,7 @@ def test_model_size_examples(text: str, mb: float) -> None:
         ("mAP@0.5 >= 0.6", "mAP", 0.6, ">="),
         ("RMSE < 5", "rmse", 5.0, "<"),
         ("90% accuracy", "accuracy", 0.9, ">="),
+        ("漏检率 < 0.1%, 误报不要太多", "miss-rate", 0.001, "<"),  # issue 14, batch 10: a miss rate is lower-is-better
     ],
 )
 def test_accuracy_examples(text: str, metric: str, value: float, cmp: str) -> None:
@@ -290,6 +291,17 @@ def test_a_robot_that_runs_the_model_onboard_is_the_deployment_target() -> None:
     _, deploy = split_deployment("training on nodes with 4x A100; the policy runs on a Jetson AGX Orin at 50 Hz")
     assert deploy is not None and device_kind(deploy) == "edge"
     assert device_kind("Galaxy S24") == "npu"
+    # issue 14, batch 10: Chinese deployment words, "the trained policy must run", a no-GPU machine beside a GPU one
+    zh = "训练可以用一张 RTX 3090; 部署在公司内网的 CPU 服务器 (Xeon, 没有 GPU)"
+    assert split_deployment(zh) == ("训练可以用一张 RTX 3090", "部署在公司内网的 CPU 服务器 (Xeon, 没有 GPU)")
+    game = "training on a workstation with an RTX 3070; the trained policy must run inside the game on players' PCs"
+    assert device_kind(split_deployment(game)[1] or "") == "cpu"
+    office = "office PCs: Intel i5, integrated graphics, no NVIDIA; my own RTX 3080 at home only for testing"
+    assert split_deployment(office) == ("my own RTX 3080 at home only for testing",
+                                        "office PCs: Intel i5, integrated graphics, no NVIDIA")  # fmt: skip
+    assert parse_compute("8x A800 80GB, 400 GB 内存; 上线用 vLLM 在 2x A800 上").n_devices == 8
+    assert parse_compute("训练用一台带 RTX 3060 的电脑; 现场是普通工控机 (Intel i5, 16 GB, 没有独立显卡)").deployment
+    assert parse_compute("Intel i5 office PCs, no NVIDIA").kind == "cpu"  # a vendor named only to be ruled out
     # issue 14, batch 9: "<device> to train, <device> to run"
     assert split_deployment("RTX A5000 to train, Cortex-M4F to run") == ("RTX A5000 to train", "Cortex-M4F to run")
     assert split_deployment("RTX 3090 to train and an ESP32 to run it")[1] == "an ESP32 to run it"

@@ -402,6 +402,8 @@ _METRICS: list[tuple[str, tuple[str, ...], bool]] = [
     ("f1", ("f1-score", "f1 score", "f1"), True),
     ("f-beta", ("f-beta", "fbeta", "f beta", "f2", "f5", "f0.5", "f-2", "f-5"), True),
     ("eer", ("eer", "equal error rate"), False),
+    # missed detections as a share of the positives (zh 漏检率 / 漏报率)
+    ("miss-rate", ("miss rate", "false negative rate", "fnr", "漏检率", "漏报率"), False),
     (
         "false-alarms",
         (
@@ -413,6 +415,7 @@ _METRICS: list[tuple[str, tuple[str, ...], bool]] = [
             "false rejects",
             "false reject",
             "frr",
+            "误报率",
         ),
         False,
     ),
@@ -439,6 +442,7 @@ _METRICS: list[tuple[str, tuple[str, ...], bool]] = [
 # Metrics that live in [0, 1] or [0, 100 %]; others (RMSE, FID, return, perplexity) are unbounded.
 _BOUNDED = {
     "top5",
+    "miss-rate",
     "f-beta",
     "eer",
     "macro-f1",
@@ -613,9 +617,18 @@ _DEPLOY_CLAUSE = re.compile(
     r"|the (?:kiosk|device|target|edge device|phone|robot) is\b|inside (?:the|our) \w+"
     r"|(?:batch|nightly|overnight) job\b|(?:batch )?scoring\b|batch predictions?\b|\bprod\b|\bdemo (?:on|in)\b"
     r"|is the (?:deployment |inference )?target\b|target device\b|to (?:run|deploy|serve)(?: it| on)?\b"
-    r"|for (?:deployment|serving)\b)"
+    r"|for (?:deployment|serving)\b"
+    r"|部署|上线|推理|推論|デプロイ)"  # zh/ja: deploy, go live, inference
 )
-_TRAIN_WORDS = re.compile(r"\b(?:train(?:s|ed|ing)?|fine[- ]?tun\w*|finetun\w*|to train)\b")
+_TRAIN_WORDS = re.compile(r"\b(?:train(?:s|ed|ing)?|fine[- ]?tun\w*|finetun\w*|to train)\b|训练|微调|学習|トレーニング")
+# "the trained policy must run inside the game": "trained" describes what runs, it does not say where it trains.
+_TRAINED_THING = re.compile(r"\b(?:the |a |our |my )?trained (?:model|policy|network|agent|weights|checkpoint)s?\b")
+
+
+def _trains(clause: str) -> bool:
+    return bool(_TRAIN_WORDS.search(_TRAINED_THING.sub(" ", clause.lower())))
+
+
 _CLAUSE_BREAK = re.compile(
     r";|\.\s+|\s+-\s+|\s*\n\s*|,\s+(?=(?:and |but |then |while )?(?:the |our |it |deploy|serv|inference))"
     r"|(?:,\s+|\s+and\s+)(?=[^,;]*\bto (?:run|deploy|serve)\b)"  # "RTX A5000 to train, Cortex-M4F to run"
@@ -636,13 +649,10 @@ def split_deployment(text: str) -> tuple[str, str | None]:
     model runs. Within one clause, the words from a deployment verb on are split off ("GPU w 24G for training,
     inference on CPU")."""
     clauses = [c.strip(" ,.;") for c in _CLAUSE_BREAK.split(text) if c.strip(" ,.;")]
-    # A clause that names where the model runs, or says a machine has no GPU while another clause trains on one.
-    trains = any(_TRAIN_WORDS.search(c.lower()) for c in clauses)
-    deploy = [
-        c
-        for c in clauses
-        if (_deploys(c) or (trains and _NO_GPU.search(c.lower()))) and not _TRAIN_WORDS.search(c.lower())
-    ]
+    # A clause that names where the model runs, or says a machine has no GPU while another clause trains on one (or
+    # names a GPU: "office PCs ..., no NVIDIA; my own RTX 3080 at home").
+    trains = any(_trains(c) or (device_kind(c) == "gpu" and not _NO_GPU.search(c.lower())) for c in clauses)
+    deploy = [c for c in clauses if (_deploys(c) or (trains and _NO_GPU.search(c.lower()))) and not _trains(c)]
     train = [c for c in clauses if c not in deploy]
     if deploy and train and any(device_kind(c) or re.search(r"\d", c) for c in train):
         return "; ".join(train), "; ".join(deploy)
@@ -697,7 +707,9 @@ def device_kind(text: str) -> DeviceKind | None:
     if has(_GPU_WORDS) or _GPU_MODEL.search(low):
         return "gpu"
     if re.search(
-        r"(?<![a-z])(cpu|cpus|laptop|desktop|server|xeon|epyc|ryzen|x86|raspberry|cortex-a|arm soc|linux soc)", low
+        r"(?<![a-z])(cpu|cpus|laptop|desktop|server|xeon|epyc|ryzen|x86|raspberry|cortex-a|arm soc|linux soc|pcs?\b"
+        r"|consoles?\b|服务器)",
+        low,
     ):
         return "cpu"
     return "edge" if re.search(r"\bedge\b", low) else None  # "an edge box" with nothing more specific
@@ -735,16 +747,34 @@ _NO_GPU = re.compile(
     # the same in the languages specs arrive in: "sem GPU" (pt), "sin GPU" (es), "sans GPU", "pas de GPU" (fr), "ohne
     # GPU", "keine GPU" (de), "senza GPU", "nessuna GPU" (it)
     r"|\b(?:sem|sin|sans|ohne|senza|pas de|keine?|nessuna|ninguna|nenhuma) gpus?\b"
+    # "no NVIDIA"; zh "没有 GPU" / "没有独立显卡" (no discrete graphics card); ja "GPUなし"
+    r"|\bno nvidia\b|(?:没有|无|不用) ?(?:gpu|独立显卡|显卡)|gpu ?(?:なし|無し)"
 )
 _NO_NPU = re.compile(r"\bno npus?\b(?:\s*(?:/|or|,)\s*gpus?\b)?")
 # GPU model names the word list cannot hold: "1080Ti", "2080 Ti", "A10G", "L40S".
-_GPU_MODEL = re.compile(r"\b(?:gtx |rtx )?\d{4} ?ti\b|\ba10g\b|\bl40s\b|\bh800\b|\bp40\b|\bv100s\b|\bmi\d{3}x?\b")
+_GPU_MODEL = re.compile(
+    r"\b(?:gtx |rtx )?\d{4} ?ti\b|\ba10g\b|\bl40s\b|\b[ah]800\b|\bh20\b|\bp40\b|\bv100s\b|\bmi\d{3}x?\b"
+)
 _EDGE_WORDS = (
     "jetson",
     "orin",
     "coral",
 )  # "edge" alone counts only when nothing else is named
-_NPU_WORDS = ("npu", "phone", "mobile", "android", "iphone", "neural engine", "snapdragon", "hexagon")
+_NPU_WORDS = (
+    "npu",
+    "phone",
+    "mobile",
+    "android",
+    "iphone",
+    "neural engine",
+    "snapdragon",
+    "hexagon",
+    "smartwatch",
+    "wear os",
+    "galaxy watch",
+    "apple watch",
+    "watchos",
+)  # a watch runs TFLite / Core ML
 # Phones named by model: "a Pixel 8", "Galaxy S24", "Galaxy A54".
 _PHONE_MODEL = re.compile(r"\bpixel \d|\bgalaxy [sazm]\d")
 
@@ -775,7 +805,7 @@ def parse_compute(text: str) -> Compute:
     if "apple" in low or re.search(r"\bm[1-4]\b", low):
         is_npu = is_npu or not is_gpu
     if _NO_GPU.search(low):
-        if has(tuple(w for w in _GPU_WORDS if w not in {"gpu", "cuda", "colab", "kaggle"})):
+        if has(tuple(w for w in _GPU_WORDS if w not in {"gpu", "cuda", "colab", "kaggle", "nvidia"})):
             raise ValueError(f"computeResources names a GPU model and also says CPU only; got {clip(raw)}")
         is_gpu, is_cpu = False, True
     kind: Literal["cpu", "gpu", "tpu", "edge", "npu"]

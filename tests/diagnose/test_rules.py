@@ -1578,3 +1578,25 @@ def test_a_loss_flat_for_many_epochs_with_val_as_bad_is_underfitting_unless_the_
     assert (g := finding(unet, "underfitting")) is None or g.severity == "info"
     rising = epoch_run(0.46 * np.geomspace(1, 60, 10), 0.44 * np.geomspace(1, 60, 10))
     assert (r := finding(rising, "underfitting")) is None or r.severity == "info"  # that is divergence
+
+
+def test_blind14_patterns_a_climbing_end_a_long_blow_up_and_zero_terms_beside_learning() -> None:
+    """blind14: val loss 1.204, 1.028, 0.993, 1.182, 1.490 while train falls 1.88 -> 0.17 overfits; a loss 0.088 -> 4329
+    -> 0.25 over 144 epochs diverged for most of the run (unless the LR restarted a schedule); an F1 of exactly 0 beside
+    an accuracy rising 0.49 -> 0.69, or a val-only loss term of 0 beside a learning train loss, is not a stuck run."""
+    ep5 = np.arange(5.0)
+    climbing = epoch_run(np.array([1.88, 1.0, 0.67, 0.39, 0.17]), np.array([1.204, 1.028, 0.993, 1.182, 1.490]))
+    assert (f := finding(climbing, "overfitting")) is not None and f.severity == "warning" and f.began_at == 2.0
+    ep = np.arange(144.0)
+    blow_up = np.r_[0.136, 0.088, np.geomspace(0.36, 4329, 33), np.geomspace(4000, 0.25, 109)]
+    assert finding(history({"train_loss@epoch": (ep, blow_up)}, task="regression"), "divergence") is not None
+    restarts = np.where(ep < 2, 1e-3, np.tile(np.linspace(1e-3, 0, 16), 9)[: len(ep)])
+    restarted = history({"train_loss@epoch": (ep, blow_up), "lr@epoch": (ep, restarts)}, task="regression")
+    assert finding(restarted, "divergence") is None
+    scores = history({"val_f1@epoch": (ep5, np.zeros(5)), "val_acc@epoch": (ep5, np.linspace(0.49, 0.69, 5)),
+                      "train_loss@epoch": (ep5, np.linspace(1.46, 0.21, 5))})  # fmt: skip
+    assert finding(scores, "stuck") is None
+    commit = history(
+        {"val_commit_loss@epoch": (ep5, np.zeros(5)), "train_loss@epoch": (ep5, np.geomspace(0.58, 0.04, 5))}
+    )
+    assert finding(commit, "stuck") is None

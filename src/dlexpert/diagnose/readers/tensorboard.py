@@ -147,9 +147,15 @@ def read_tensorboard(history: RunHistory, files: list[Path], *, root: Path) -> N
             for tag, (xs, ys) in tags.items():
                 raw.append((target, split, tag, xs, ys))
     reach = max((max(xs) for *_, xs, _ys in raw if xs), default=0.0)
+    stepped = {(target, tag) for target, _split, tag, _xs, _ys in raw if tag.endswith("_step")}
     sink = Sink(history, root)
     for target, split, tag, xs, ys in raw:
         canonical, hint = normalise(tag)
+        if hint is None and (target, f"{tag}_step") in stepped:
+            # Lightning's self.log(name, on_step=True, on_epoch=True) under some versions writes `name_step` per step
+            # and plain `name` once per epoch, both against the global step (issue 13, blind14: val_loss at 5 epochs
+            # beside 75 val_loss_step values): the plain one is the epoch curve, not more points of the step one.
+            hint = "epoch"
         if not is_known(canonical):
             if index_role(tag.rsplit("/", 1)[-1]) in ("step", "epoch", "ignore"):
                 continue  # HF's `train/epoch`, Lightning's `epoch`: where a value sits, not a metric

@@ -410,6 +410,23 @@ def at(axis: Axis, x: float) -> str:
     return f"{axis} {fmt(x) if x != int(x) else int(x)}"
 
 
+# Heuristic: an accuracy 10 points above where it started has learned something (issue 13: blind12's U-Net at 0.55 ->
+# 0.85 while its Dice-like loss stays near 1; blind14's text classifier at 0.49 -> 0.69 beside an F1 of exactly 0).
+ACC_ROSE = 0.10
+
+
+def accuracy_gain(acc: Curve) -> float:
+    """How far an accuracy rose, as a fraction: the median of its last 3 values less its first."""
+    y = acc.y / (100.0 if float(np.max(acc.y)) > 1.0 else 1.0)
+    return float(np.median(y[-3:]) - y[0])
+
+
+def accuracy_rose(h: RunHistory) -> bool:
+    """The validation accuracy (else the training one) rose ACC_ROSE or more."""
+    acc = get_curve(h, "val_acc", min_points=2) or get_curve(h, "train_acc", min_points=2)
+    return acc is not None and accuracy_gain(acc) >= ACC_ROSE
+
+
 def loss_progress(h: RunHistory) -> tuple[float, float, float] | None:
     """(first, current, relative improvement) of the de-noised train loss, or None without enough points."""
     c = epoch_or_step(h, "train_loss", min_epochs=3, min_steps=5)

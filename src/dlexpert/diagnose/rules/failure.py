@@ -18,6 +18,7 @@ from .._registry import register_rule
 from ..history import RunHistory
 from ._common import (
     Curve,
+    accuracy_rose,
     at,
     classes_at_loss,
     epoch_or_step,
@@ -47,6 +48,10 @@ DIVERGE_UNDONE = 0.9
 # orders of magnitude high (an unscaled regression) can undo what it learned without coming back to its start (issue
 # 13, blind11: an MSE from 1e13 down to 1.6e8 at epoch 4, then up to 1.2e10 over the last 5 epochs).
 DIVERGE_FAR_ABOVE_LEARNED = 10.0
+# ... or it spent at least half the points after its best 10x or more above what it learned, however it ends: a blow-up
+# that lasts most of the run is a divergence even if the loss finds its way back (issue 13, blind14: a forecaster's loss
+# 0.088 at epoch 1, up to 4329 at epoch 35, above 1 until epoch 141 of 144, 0.25 at the end).
+DIVERGE_SUSTAINED_SHARE = 0.5
 # Heuristic: "flat" = the last half of the curve spans less than this fraction of its level (a loss frozen at a
 # constant; float32 noise is ~1e-7).
 STUCK_REL_RANGE = 1e-3
@@ -106,9 +111,10 @@ DIVERGE_SOURCE = "issue 13's real-log corpus (rising loss after warm-up); 1.2x a
 STUCK_SOURCE = "issue 13's real-log corpus (a loss frozen at a constant, accuracy at chance); thresholds are heuristics"
 
 
-def _rises(c: Curve) -> tuple[float, float, float, float] | None:
+def _rises(c: Curve, lr: Curve | None = None) -> tuple[float, float, float, float] | None:
     """(early median, late median, running minimum, x where the rise began) when the curve ends far above its best
-    and either above its start or back near it after learning, else None."""
+    and either above its start or back near it after learning, or stayed far above it for most of the rest of the run
+    while the learning rate (`lr`, when logged) did not start a new schedule, else None."""
     k_early, k_late = max(2, int(0.15 * len(c))), max(2, int(0.25 * len(c)))
     early, late = float(np.median(c.y[:k_early])), float(np.median(c.y[-k_late:]))
     best_i = int(np.argmin(c.y))
@@ -121,9 +127,20 @@ def _rises(c: Curve) -> tuple[float, float, float, float] | None:
     learned = float(np.min(median_filter(c.y, k)))
     undone = learned <= DIVERGE_LEARNED * early and late >= DIVERGE_UNDONE * early  # all it learned is lost
     climbing = late >= DIVERGE_FAR_ABOVE_LEARNED * learned and c.y[-1] > c.y[-k_late]
-    if late > DIVERGE_RISE * early or undone or climbing:
+    sustained = float(np.mean(c.y[best_i:] >= DIVERGE_FAR_ABOVE_LEARNED * learned)) >= DIVERGE_SUSTAINED_SHARE
+    if late > DIVERGE_RISE * early or undone or climbing or (sustained and not _new_schedule(lr, float(c.x[best_i]))):
         return early, late, best, float(c.x[best_i])
     return None
+
+
+def _new_schedule(lr: Curve | None, since: float) -> bool:
+    """After `since` the learning rate climbed back to 1.5x the lowest value it had reached since then: a new schedule
+    (or warm-up) started, so a loss rising with it is a restart, not a failure (issue 13, blind4: fine-tuning segments
+    appended to one log, each decaying to 0 and restarting at 3.9e-5)."""
+    if lr is None:
+        return False
+    after = lr.y[lr.x >= since]
+    return len(after) > 1 and bool((after[1:] > 1.5 * np.minimum.accumulate(after)[:-1]).any())
 
 
 @register_rule(issue="divergence")
@@ -139,7 +156,7 @@ def divergence(h: RunHistory) -> Finding | None:
         c = epoch_or_step(h, name, min_epochs=MIN_POINTS, min_steps=MIN_POINTS)
         if c is None or len(c) < MIN_POINTS:
             continue
-        rise = _rises(c)
+        rise = _rises(c, get_curve(h, "lr", c.axis, min_points=2))
         if rise is None:
             continue
         early, late, best, began = rise
@@ -240,16 +257,20 @@ def stuck(h: RunHistory) -> Finding | None:
 def _frozen_from_the_start(h: RunHistory) -> Finding | None:
     """A loss exactly 0 throughout, a validation loss that never moves, or an accuracy identical at every evaluation
     (the validation one, else the training one): the weights never changed what the model outputs."""
+    progress = loss_progress(h)  # (first, current, relative improvement) of the train loss
+    learns = progress is not None and progress[2] >= TRAIN_LEARNS
     for name in ("train_loss", "val_loss", *unrecognised_losses(h)):
         c = epoch_or_step(h, name, min_epochs=ZERO_POINTS, min_steps=ZERO_POINTS)
         if c is not None and len(c) >= ZERO_POINTS and float(np.max(np.abs(c.y))) <= ZERO_LOSS_TOL:
             if name not in ("train_loss", "val_loss") and SINGLE_CLASS_TERM.search(name) and not c.y.any():
                 continue  # a single-class detector's classification term
+            if name not in ("train_loss", "val_loss") and name.startswith("val") and learns:
+                continue  # a term off at evaluation (blind14: a VQ-VAE's val commit loss) while training learns
             boxes = " (no target boxes reach it: check that the label files are found and in the expected format)"
             zero = "exactly 0" if not c.y.any() else f"at most {fmt(float(np.max(np.abs(c.y))))}"
             return _stuck(c, f"the {name.replace('_', ' ')} is {zero} at all {len(c)} points, from the first: "
                              f"nothing is optimised through it{boxes if 'box' in name.lower() else ''}")  # fmt: skip
-    for name in unrecognised_scores(h):
+    for name in [] if accuracy_rose(h) else unrecognised_scores(h):  # an accuracy that rose says the model learns
         c = epoch_or_step(h, name, min_epochs=FROZEN_EVALS, min_steps=FROZEN_EVALS)
         if c is not None and len(c) >= FROZEN_EVALS and not c.y.any():
             return _stuck(c, f"{name} is exactly 0 at all {len(c)} evaluations: the model never gets one right")
@@ -263,9 +284,7 @@ def _frozen_from_the_start(h: RunHistory) -> Finding | None:
     if acc is not None and len(acc) >= FROZEN_EVALS:
         scale = 100.0 if float(acc.y.max()) > 1.0 else 1.0
         value, share = _most_common(acc.y / scale, tol=FROZEN_ACC_TOL)
-        progress = loss_progress(h)  # (first, current, relative improvement) of the train loss
-        learns = acc.name == "val_acc" and progress is not None and progress[2] >= TRAIN_LEARNS
-        if share >= FROZEN_SHARE and 0 < value < FROZEN_MAX_ACC and not learns:
+        if share >= FROZEN_SHARE and 0 < value < FROZEN_MAX_ACC and not (learns and acc.name == "val_acc"):
             what = "validation" if acc.name == "val_acc" else "training"
             times = "every one" if share == 1.0 else f"{round(share * len(acc))}"
             return _stuck(acc, f"the {what} accuracy is {fmt(value)} at {times} of the {len(acc)} evaluations")

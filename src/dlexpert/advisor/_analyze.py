@@ -564,7 +564,7 @@ def _hardware_from_text(compute: Any, notes: _Notes) -> HardwareProfile:
     return train_hw
 
 
-# A device model written as letters and digits ("RTX A5000", "Titan V", "A6000 Ada"): named, so it should be known.
+# A device model written as letters and digits ("RTX A5000", "RTX 5000 Ada", "A800"): named, so it should be known.
 _MODEL_NAME = re.compile(
     r"\b(?:(?:rtx|gtx|quadro|titan|tesla|radeon|instinct|arc)\s+)?(?!(?:fp|bf|tf|int)\d)(?:[a-z]{1,3}\d{2,4}[a-z]{0,3}|\d{4})\b",
     re.IGNORECASE,

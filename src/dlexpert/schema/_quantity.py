@@ -774,7 +774,7 @@ _NPU_WORDS = (
     "galaxy watch",
     "apple watch",
     "watchos",
-)  # a watch runs TFLite / Core ML
+)  # a watch does not train networks either; the hardware table plans a Wear OS watch on its Cortex-A53 SoC profile
 # Phones named by model: "a Pixel 8", "Galaxy S24", "Galaxy A54".
 _PHONE_MODEL = re.compile(r"\bpixel \d|\bgalaxy [sazm]\d")
 

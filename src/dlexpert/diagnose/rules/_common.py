@@ -243,8 +243,7 @@ def classes_from_uniform_end(h: RunHistory) -> int | None:
     loss, acc = h.get("train_loss", "epoch") or h.get("train_loss", "step"), h.get("train_acc")
     if h.meta.get("n_classes") or loss is None or acc is None or len(loss) < 3 or len(acc) < 3:
         return None
-    tail = lambda s: np.asarray(s.y[-max(1, len(s) // 3) :], dtype=float)  # noqa: E731
-    level, score = float(np.nanmedian(tail(loss))), float(np.nanmedian(tail(acc)))
+    level, score = (float(np.nanmedian(np.asarray(s.y[-max(1, len(s) // 3) :], dtype=float))) for s in (loss, acc))
     if not (math.isfinite(level) and math.isfinite(score)):
         return None
     c = classes_at_loss(level, END_LOSS_TOLERANCE)

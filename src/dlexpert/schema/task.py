@@ -184,8 +184,7 @@ def _normalise_choice(
     for choice in choices:
         if key == choice.lower() or key in synonyms.get(choice, []):
             return choice
-    words = set(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", key))
-    cued = [choice for choice, cue in (cues or {}).items() if words & cue]
+    cued = _cued(key, cues or {})
     if len(cued) == 1:
         return cued[0]
     hint = difflib.get_close_matches(
@@ -210,12 +209,17 @@ def _read_or_keep(parse: Callable[[str], Q], text: str | None) -> Q | None:
         return None
 
 
+def _cued(text: str, cues: dict[str, set[str]]) -> list[str]:
+    """The choices whose cue words appear among the words of `text` (lower case; hyphenated words kept whole)."""
+    words = set(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", text.lower()))
+    return [choice for choice, cue in cues.items() if words & cue]
+
+
 def _domains_in(text: str | None) -> set[str]:
     """The domains whose cue words the task's own words hold: they break the tie when a type names families of
     several domains and no domain is stated ("anomaly detection" of "audio / sensor time series" is not visual
     inspection)."""
-    words = set(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", (text or "").lower()))
-    return {d for d, cue in _DOMAIN_CUES.items() if words & cue}
+    return set(_cued(text or "", _DOMAIN_CUES))
 
 
 def _known(

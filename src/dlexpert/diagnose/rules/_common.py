@@ -409,6 +409,10 @@ def at(axis: Axis, x: float) -> str:
     return f"{axis} {fmt(x) if x != int(x) else int(x)}"
 
 
+# Heuristic: a learning rate back up 1.5x or more from a lower value restarted its schedule (warm restarts, SGDR:
+# Loshchilov & Hutter, arXiv 1608.03983; appended fine-tuning runs): a loss that jumps with it is the schedule's doing.
+LR_RESTART_RATIO = 1.5
+
 # Heuristic: an accuracy 10 points above where it started has learned something (issue 13: blind12's U-Net at 0.55 ->
 # 0.85 while its Dice-like loss stays near 1; blind14's text classifier at 0.49 -> 0.69 beside an F1 of exactly 0).
 ACC_ROSE = 0.10

@@ -17,6 +17,7 @@ from ...schema.diagnosis import Finding
 from .._registry import register_rule
 from ..history import RunHistory
 from ._common import (
+    LR_RESTART_RATIO,
     Curve,
     accuracy_rose,
     at,
@@ -134,13 +135,13 @@ def _rises(c: Curve, lr: Curve | None = None) -> tuple[float, float, float, floa
 
 
 def _new_schedule(lr: Curve | None, since: float) -> bool:
-    """After `since` the learning rate climbed back to 1.5x the lowest value it had reached since then: a new schedule
-    (or warm-up) started, so a loss rising with it is a restart, not a failure (issue 13, blind4: fine-tuning segments
-    appended to one log, each decaying to 0 and restarting at 3.9e-5)."""
+    """After `since` the learning rate climbed back to LR_RESTART_RATIO times the lowest value it had reached
+    since then: a new schedule (or warm-up) started, so a loss rising with it is a restart, not a failure (issue 13,
+    blind4: fine-tuning segments appended to one log, each decaying to 0 and restarting at 3.9e-5)."""
     if lr is None:
         return False
     after = lr.y[lr.x >= since]
-    return len(after) > 1 and bool((after[1:] > 1.5 * np.minimum.accumulate(after)[:-1]).any())
+    return len(after) > 1 and bool((after[1:] > LR_RESTART_RATIO * np.minimum.accumulate(after)[:-1]).any())
 
 
 @register_rule(issue="divergence")

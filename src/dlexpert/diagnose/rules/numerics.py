@@ -12,6 +12,7 @@ from .._registry import register_rule
 from ..history import Axis, RunHistory
 from ._common import (
     AXES,
+    LR_RESTART_RATIO,
     MAD_TO_SIGMA,
     Curve,
     at,
@@ -238,8 +239,7 @@ SPIKE_RECOVER_SIGMAS = 2.0
 # problems.yaml loss_spike: "spikes that recur and grow precede divergence" (heuristic count: 3).
 SPIKE_REPEAT = 3
 # A spike where the lr jumped up at the same time (warm restarts, SGDR: Loshchilov & Hutter, arXiv 1608.03983) is
-# the schedule's doing, not instability. Heuristic: lr up >= 1.5x.
-LR_RESTART_RATIO = 1.5
+# the schedule's doing, not instability (`_common.LR_RESTART_RATIO`).
 # A brief spike (fewer than SPIKE_LONG_POINTS points) whose jump is under this share of the loss's initial level (the
 # median of its first INITIAL_POINTS values) is batch noise on a loss that is already near zero, not an event: a
 # per-batch loss going 0.0003 -> 0.016 after starting at 0.7 (issue 13's corpus: 6 of the 7 false alarms were relative

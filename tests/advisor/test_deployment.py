@@ -190,6 +190,18 @@ def test_a_fine_tuned_checkpoint_named_in_other_words_is_the_base_model() -> Non
     assert advise(spec).model_dump()["modelDesign"]["pretrainedModel"]["name"] == "mistralai/Mistral-7B-v0.1"
 
 
+def test_a_full_preference_tune_names_its_loss_keeps_the_lm_head_and_says_how_it_is_sharded() -> None:
+    """Full DPO of a 7B on 8 GPUs: the plan said 'new task head' as for a classifier, and nothing of DPO or FSDP."""
+    spec = parse_task({"task": {"type": "preference optimization", "domain": "NLP",
+                                "specificTask": "DPO on our SFT'd 7B customer-service chat model"},
+                       "data": {"size": "20k preference pairs"},
+                       "constraints": {"computeResources": "8x A800 80GB"},
+                       "existingSetup": {"baseModel": "Qwen2-7B"}})  # fmt: skip
+    adaptation = advise(spec).model_dump()["modelDesign"]["pretrainedModel"]["adaptation"]
+    assert "new task head" not in adaptation and "DPO" in adaptation
+    assert "full fine-tuning" not in adaptation or "sharded over the 8 GPUs" in adaptation
+
+
 def test_an_llm_served_from_a_gpu_must_fit_it_at_the_precision_its_latency_assumes() -> None:
     """Serving on one L4 (24 GB) with vLLM: a 14.7B model's 29 GB of 16-bit weights do not fit."""
     plan = _plan({"computeResources": "training on one RTX 4090 24GB, serving on a single L4 with vLLM"},

@@ -29,6 +29,8 @@ __all__ = ["Context", "Decisions", "TrainingChoice", "advise", "advise_with_deci
 
 _ADAPTATION_TEXT = {
     "full": "full fine-tuning of all layers (lower learning rate than from scratch, new task head)",
+    # A generative model keeps its pretrained output head: it already speaks the vocabulary (or pixel/audio space).
+    "full-generative": "full fine-tuning of all layers at a low learning rate, keeping the pretrained output head",
     "partial": "partial freezing: freeze the stem and early stages, fine-tune the last stage and a new head",
     "linear-probe": "frozen backbone + linear probe: train only a new head on cached features",
     "lora": "LoRA adapters (r=16) on the attention and MLP projections; base weights frozen in bf16",
@@ -254,6 +256,19 @@ def _model_evidence(ctx: Context, c: Candidate) -> list[Evidence]:
     return out
 
 
+def _adaptation_text(ctx: Context, c: Candidate) -> str:
+    """How the pretrained model is adapted: for a generative task also the loss it is tuned on (a DPO loss is not
+    a new head's cross-entropy), and for a full fine-tune that one device cannot hold, how it is sharded."""
+    generative = ctx.task_type == "generation"
+    text = _ADAPTATION_TEXT["full-generative" if generative and c.adaptation == "full" else c.adaptation]
+    if generative and ctx.family is not None:
+        text += f"; loss: {ctx.family.loss}"
+    if needs_sharding(ctx, c):
+        text += (f"; weights, gradients and optimizer state sharded over the {ctx.total_devices} GPUs "
+                 "(FSDP full sharding, the equivalent of DeepSpeed ZeRO-3)")  # fmt: skip
+    return text
+
+
 def _size_text(ctx: Context, e: ModelEntry) -> str:
     built = built_size(ctx, e)
     if built is not None:
@@ -285,7 +300,7 @@ def _model_design(ctx: Context, sel: Selection) -> ModelDesign:
     pretrained = None
     if not c.scratch:
         pretrained = PretrainedModel(
-            name=e.hub_id, source=_SOURCE_NAMES.get(e.library, e.library), adaptation=_ADAPTATION_TEXT[c.adaptation]
+            name=e.hub_id, source=_SOURCE_NAMES.get(e.library, e.library), adaptation=_adaptation_text(ctx, c)
         )
     n_text = f"{n:,} samples" if n is not None else "an unknown number of samples"
     if c.scratch:
@@ -310,7 +325,7 @@ def _model_design(ctx: Context, sel: Selection) -> ModelDesign:
                 if scratch_ok
                 else ", which you do not have."
             )
-            + f" Adaptation: {_ADAPTATION_TEXT[c.adaptation]}."
+            + f" Adaptation: {_adaptation_text(ctx, c)}."
         )
         if c.adaptation in {"lora", "qlora"}:
             tradeoff += (

@@ -12,7 +12,7 @@ overall:
   training log"), by id;
 - the slowest log (wall time of the whole process), and whether the library imports torch on it.
 
-    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind14|all] [--only ID ...]
+    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind15|all] [--only ID ...]
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ HALVES = (
     "blind12",
     "blind13",
     "blind14",
+    "blind15",
 )
 ALARM = ("warning", "error")
 

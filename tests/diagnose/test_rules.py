@@ -1600,3 +1600,30 @@ def test_blind14_patterns_a_climbing_end_a_long_blow_up_and_zero_terms_beside_le
         {"val_commit_loss@epoch": (ep5, np.zeros(5)), "train_loss@epoch": (ep5, np.geomspace(0.58, 0.04, 5))}
     )
     assert finding(commit, "stuck") is None
+
+
+def test_blind15_patterns_a_score_that_collapses_onto_one_value_and_an_accuracy_that_never_scores() -> None:
+    """blind15: a U-Net's val Dice noisy for 39 epochs, then exactly 0.663446 at the last 11, is stuck (collapsed); a
+    quantised accuracy that also repeated before its tail, or a schedule ending at LR 0, is not. A 40-class model at
+    2.4-3.6% for 9 epochs underfits although its saturated loss falls 17.6 -> 7.9."""
+    rng = np.random.default_rng(0)
+    ep = np.arange(50.0)
+    dice = np.r_[rng.uniform(0.13, 0.55, 39), np.full(11, 0.663446)]
+    loss = np.r_[np.linspace(0.94, 0.71, 39), np.full(11, 0.3435)]
+    collapsed = history({"val_dice@epoch": (ep, dice), "train_loss@epoch": (ep, loss), "val_loss@epoch": (ep, loss)})
+    assert (f := finding(collapsed, "stuck")) is not None and f.began_at == 39.0
+    quantised = np.r_[np.round(rng.uniform(0.6, 0.9, 39) * 31) / 31, np.full(11, 28 / 31)]
+    quantised[5] = quantised[4]  # a small validation set repeats its accuracy between epochs
+    small_val = history({"val_acc@epoch": (ep, quantised), "train_loss@epoch": (ep, np.geomspace(1.0, 0.05, 50))})
+    assert finding(small_val, "stuck") is None
+    lr = np.r_[np.linspace(1e-3, 1e-5, 39), np.zeros(11)]
+    annealed = history({"val_dice@epoch": (ep, dice), "train_loss@epoch": (ep, loss), "lr@epoch": (ep, lr)})
+    assert finding(annealed, "stuck") is None
+    train = np.array([17.56, 16.57, 16.07, 15.93, 15.83, 15.80, 14.00, 11.58, 7.85])
+    val = np.array([17.12, 16.34, 16.02, 15.78, 15.39, 15.92, 14.54, 10.74, 11.46])
+    acc = np.array([0.0238, 0.03, 0.0281, 0.0362, 0.0262, 0.0275, 0.0312, 0.0325, 0.0350])
+    val_acc = np.r_[np.full(6, 0.018499), 0.0174, 0.0338, 0.0199]
+    never = epoch_run(train, val, train_acc=acc, val_acc=val_acc)
+    assert (f := finding(never, "underfitting")) is not None and f.severity == "warning"
+    learning = epoch_run(train, val, train_acc=np.linspace(0.03, 0.35, 9), val_acc=np.linspace(0.02, 0.3, 9))
+    assert (f := finding(learning, "underfitting")) is None or f.severity == "info"

@@ -108,6 +108,13 @@ UNIFORM_LOSS_BAND = 0.02
 # The class count is read from the loss only up to 5 (`classes_at_loss`); the accuracy must also be within a quarter of
 # 1/C (13 classes: 0.077 +- 0.019).
 UNIFORM_ACC_SHARE = 0.25
+# Heuristic: a score that changed at every evaluation, then repeats one value exactly at its last COLLAPSE_TAIL or more
+# evaluations (and COLLAPSE_SHARE of them all), collapsed onto one output: its value no longer depends on the weights'
+# small changes (issue 13, blind15: a U-Net's val Dice noisy 0.13-0.55 for 39 epochs, then exactly 0.663446 at the
+# last 11 while both losses froze in the fourth decimal). A quantised accuracy (a small validation set) also repeats
+# between consecutive evaluations before its tail, and is not read this way.
+COLLAPSE_TAIL = 10
+COLLAPSE_SHARE = 0.2
 DIVERGE_SOURCE = "issue 13's real-log corpus (rising loss after warm-up); 1.2x and 1.5x are heuristics"
 STUCK_SOURCE = "issue 13's real-log corpus (a loss frozen at a constant, accuracy at chance); thresholds are heuristics"
 
@@ -203,7 +210,7 @@ def stuck(h: RunHistory) -> Finding | None:
     Remedy: check that the parameters change between steps and that the optimizer holds them; overfit one small
     batch; visualise inputs with their labels; lower (or, for a zero LR, set) the learning rate.
     """
-    frozen = _frozen_from_the_start(h) or _ends_at_uniform_guess(h)
+    frozen = _frozen_from_the_start(h) or _ends_at_uniform_guess(h) or _collapsed_at_the_end(h)
     if frozen is not None:
         return frozen
     loss = epoch_or_step(h, "train_loss", min_epochs=MIN_POINTS * 2, min_steps=MIN_POINTS * 2)
@@ -292,6 +299,26 @@ def _frozen_from_the_start(h: RunHistory) -> Finding | None:
     return None
 
 
+def _collapsed_at_the_end(h: RunHistory) -> Finding | None:
+    """A validation score that moved at every evaluation and then repeats one value at its last COLLAPSE_TAIL or more
+    (see COLLAPSE_TAIL), while the learning rate, when logged, is not zero."""
+    lr = get_curve(h, "lr", min_points=1)
+    if lr is not None and float(lr.y[-1]) <= 0:
+        return None  # a schedule that ends at 0 freezes the weights, and every score with them
+    for name in ("val_acc", *(n for n in unrecognised_scores(h) if n.lower().startswith("val"))):
+        c = epoch_or_step(h, name, min_epochs=COLLAPSE_TAIL, min_steps=COLLAPSE_TAIL)
+        if c is None or len(c) < COLLAPSE_TAIL + 2:
+            continue
+        tail = int(np.argmax(np.append(c.y[::-1] != c.y[-1], True)))  # evaluations at the last value, from the end
+        before = c.y[: len(c) - tail]
+        moved = len(before) >= 2 and bool(np.all(np.diff(before) != 0))
+        if tail >= COLLAPSE_TAIL and tail >= COLLAPSE_SHARE * len(c) and moved and c.y[-1] < FROZEN_MAX_ACC:
+            return _stuck(c, f"{name} changed at each of the first {len(before)} evaluations, then is exactly "
+                             f"{float(c.y[-1])!r} at all of the last {tail}: the model collapsed onto one output",
+                          began_at=float(c.x[len(before)]))  # fmt: skip
+    return None
+
+
 def _most_common(y: np.ndarray, tol: float) -> tuple[float, float]:
     """(the most common value of `y`, the share of points within `tol` of it); tol 0 counts exact repeats."""
     keys = np.round(y / tol) if tol > 0 else y
@@ -337,7 +364,7 @@ def _near_chance_accuracy(h: RunHistory) -> bool:
     return best <= 1.0 / (n_classes(h) or 2) + CHANCE_ACC_MARGIN
 
 
-def _stuck(c: Curve, what: str) -> Finding:
+def _stuck(c: Curve, what: str, began_at: float | None = None) -> Finding:
     return finding(
         issue="stuck",
         rule="stuck",
@@ -347,7 +374,7 @@ def _stuck(c: Curve, what: str) -> Finding:
         source=STUCK_SOURCE,
         solution=solutions("stuck"),
         axis=c.axis,
-        began_at=float(c.x[len(c) // 2]),
+        began_at=float(c.x[len(c) // 2]) if began_at is None else began_at,
     )
 
 

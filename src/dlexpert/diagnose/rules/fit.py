@@ -491,6 +491,11 @@ BOTH_BAD_CLOSE = 0.10
 # blind2/6: a 7-class model at 57% and a regression whose loss moved 0.6% in 50 epochs; healthy: Fashion-MNIST at 88%,
 # a U-Net whose Dice-like loss stays near 1 while its accuracy rises 0.55 -> 0.85).
 ACC_HIGH = 0.80
+# Heuristic: every training and validation accuracy logged over UNDERFIT_MIN_EPOCHS or more epochs at or below 5%,
+# rising less than CHANCE_MARGIN: whatever the class count, the model never gets more than 1 in 20 right, and a loss
+# that falls from a saturated 17.6 to 7.9 has not taught it anything yet (issue 13, blind15: a 40-class action
+# classifier at 2.4-3.6% for 9 epochs).
+NEVER_SCORES = 0.05
 
 # problems.yaml bad_update_ratio: an update/weight ratio of ~1e-3 per step is healthy (CS231n, "ratio of
 # weights:updates"), below 1e-5 the learning rate is too low: a model whose weights barely move is untrained, not too
@@ -563,14 +568,16 @@ def underfitting(h: RunHistory) -> Finding | None:
         and (epochs_done or (len(c) if c.axis == "epoch" else 0)) >= UNDERFIT_MIN_EPOCHS
         and not _accuracy_says_it_learned(acc)
     )
+    never_scores = _never_scores(h)
     if at_chance or (near_uniform and not above_chance):
         severity: Severity = "error"
-    elif near_uniform or (flat and not learned) or at_majority or val_uniform:
-        known = ln_c is not None or at_majority or val_uniform or flat_both
+    elif near_uniform or (flat and not learned) or at_majority or val_uniform or never_scores:
+        known = ln_c is not None or at_majority or val_uniform or flat_both or never_scores
         severity = "warning" if known else "info"  # else may be converged
     else:
         return None
-    if late_drop >= STILL_FALLING:
+    still_falling = late_drop >= STILL_FALLING and not never_scores  # a falling loss that scores nothing learns nothing
+    if still_falling:
         severity = "warning" if severity == "error" else "info"
     span = f"{len(c)} epochs" if c.axis == "epoch" else f"{fmt(float(c.x[-1]))} steps"
     if epochs_done is not None:
@@ -594,9 +601,12 @@ def underfitting(h: RunHistory) -> Finding | None:
             f"the val loss never went below {fmt(vmin)}, at or above ln({vc}) = {fmt(math.log(vc))} (a uniform guess), "
             f"and the best val accuracy {vbest:.1%} is close to 1/{vc}: nothing it learned carries over"
         )
+    if never_scores:
+        parts.append(f"no accuracy it logged is above {NEVER_SCORES:.0%} in {UNDERFIT_MIN_EPOCHS} or more epochs: "
+                     "it gets fewer than 1 in 20 right")  # fmt: skip
     if both_bad:
         parts.append(f"val loss {fmt(val_now)} is as bad: the model cannot fit its own training set")
-    if late_drop >= STILL_FALLING:
+    if still_falling:
         parts.append(f"it fell {late_drop:.0%} over the last third, so it may only be starting to learn")
     if frozen:
         parts.append(
@@ -633,6 +643,18 @@ def underfitting(h: RunHistory) -> Finding | None:
         axis=c.axis,
         began_at=float(c.x[0]),
         confidence=0.9 if useless else scaled_confidence(UNDERFIT_IMPROVEMENT - improvement, 0, 0.1, c_lo=0.5),
+    )
+
+
+def _never_scores(h: RunHistory) -> bool:
+    """Every accuracy logged, training and validation, over UNDERFIT_MIN_EPOCHS epochs or more stays at or below
+    NEVER_SCORES and rises less than CHANCE_MARGIN (see NEVER_SCORES)."""
+    accs = [a for name in ("train_acc", "val_acc") if (a := get_curve(h, name, "epoch", min_points=2)) is not None]
+    if not accs or max(len(a) for a in accs) < UNDERFIT_MIN_EPOCHS:
+        return False
+    fractions = [a.y / (100.0 if float(np.max(a.y)) > 1.0 else 1.0) for a in accs]
+    return all(float(y.max()) <= NEVER_SCORES for y in fractions) and all(
+        accuracy_gain(a) < CHANCE_MARGIN for a in accs
     )
 
 

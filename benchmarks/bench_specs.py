@@ -2,8 +2,8 @@
 
 Each case in `benchmarks/user_specs/*.yaml` holds a spec (the seed Input) phrased as a user would, the source its
 phrasing was adapted from, a `split` fixed by that source (tune: competition overviews, forum questions, practice;
-heldout: model cards, paper abstracts, GitHub issues; batches 4-10 each have their own source groups, with held-out
-parts heldout2 to heldout8), and `expect`: checks an expert wrote before the advisor ever saw the spec (see
+heldout: model cards, paper abstracts, GitHub issues; batches 4-11 each have their own source groups, with held-out
+parts heldout2 to heldout9), and `expect`: checks an expert wrote before the advisor ever saw the spec (see
 user_specs/README.md). This script plans every spec (`assume_defaults`, as `dlexpert plan
 --assume-defaults`), runs the checks, and prints the pass rate per split and, for the tune split only, the families
 with failures and every failed check: held-out failures are counted, never listed, so nobody tunes on them.
@@ -11,7 +11,7 @@ with failures and every failed check: held-out failures are counted, never liste
 Beside it, the baseline: the same checks against a plan that ignores the spec's wording, i.e. the advisor's own
 default for the task type and domain with no constraints (what a reader who skimmed only `task.type` would get).
 
-    python benchmarks/bench_specs.py [--split tune|heldout|heldout2|...|heldout8] [--verbose]
+    python benchmarks/bench_specs.py [--split tune|heldout|heldout2|...|heldout10] [--verbose]
 """
 
 from __future__ import annotations
@@ -30,7 +30,19 @@ from dlexpert.knowledge import get_hardware
 from dlexpert.schema import Plan, parse_task
 
 ROOT = Path(__file__).resolve().parent / "user_specs"
-SPLITS = ("tune", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8")
+SPLITS = (
+    "tune",
+    "heldout",
+    "heldout2",
+    "heldout3",
+    "heldout4",
+    "heldout5",
+    "heldout6",
+    "heldout7",
+    "heldout8",
+    "heldout9",
+    "heldout10",
+)
 
 
 def load_cases(split: str | None) -> list[dict[str, Any]]:

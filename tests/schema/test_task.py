@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlexpert import InvalidInputError, TaskSpec, load_task, parse_task
+from dlexpert import InvalidInputError, TaskSpec, advise, load_task, parse_task
 from dlexpert.schema import json_schema
 
 MINIMAL = {"task": {"type": "classification", "domain": "CV"}}
@@ -168,6 +168,23 @@ def test_bad_specs_name_the_field(doc: object, needle: str) -> None:
     assert needle in message
     assert message.startswith("spec.yaml")
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("written", "name"),
+    [("MATLAB Deep Learning Toolbox", "MATLAB"), ("PyTorch 2.1", "PyTorch"), ("tensorflow/keras", "TensorFlow"),
+     ("PaddlePaddle", "PaddlePaddle"), ("stable-baselines3 + ROS 2", "PyTorch")],
+)  # fmt: skip
+def test_a_framework_is_named_by_its_first_word(written: str, name: str) -> None:
+    spec = parse_task({"task": {"type": "classification", "domain": "CV"}, "existingSetup": {"framework": written}})
+    assert spec.existingSetup is not None and spec.existingSetup.framework == name
+
+
+def test_a_matlab_user_is_told_how_the_pytorch_plan_reaches_matlab() -> None:
+    spec = parse_task({"task": {"type": "classification", "domain": "time series", "specificTask": "fault curves"},
+                       "data": {"size": "2,000 series of 500 points"},
+                       "existingSetup": {"framework": "MATLAB Deep Learning Toolbox"}})  # fmt: skip
+    assert "importNetworkFromONNX" in (advise(spec, assume_defaults=True).modelDesign.codeFramework or "")
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,11 @@ _ADAPTATION_TEXT = {
     "qlora": "QLoRA: LoRA adapters over a 4-bit NF4-quantized frozen base, paged optimizer",
     "scratch": "none (trained from scratch)",
 }
+# How a PyTorch plan reaches a framework that has no PyTorch interop of its own (MathWorks: importNetworkFromONNX).
+_CARRY_OVER = {
+    "MATLAB": "export the trained network to ONNX and load it with importNetworkFromONNX, or build the same recipe in "
+    "Deep Learning Toolbox",
+}
 _SOURCE_NAMES = {
     "timm": "timm (Hugging Face Hub)",
     "torchvision": "TorchVision",
@@ -335,7 +340,8 @@ def _model_design(ctx: Context, sel: Selection) -> ModelDesign:
     framework = "PyTorch"
     setup = ctx.spec.existingSetup
     if setup and setup.framework and setup.framework != "PyTorch":
-        framework = f"PyTorch (your existing setup is {setup.framework}; the same recipe applies with its own APIs)"
+        carry = _CARRY_OVER.get(setup.framework, "the same recipe applies with its own APIs")
+        framework = f"PyTorch (your existing setup is {setup.framework}; {carry})"
     library = {
         "timm": " + timm",
         "torchvision": " + torchvision",

@@ -153,7 +153,7 @@ _TYPE_CUES = {
     "detection": {"detection", "detector"},
     "segmentation": {"segmentation"},
     "generation": {"generation", "chatbot", "chatbots", "assistant", "answering"},
-    "sequence-modeling": {"forecasting", "regression"},
+    "sequence-modeling": {"forecasting", "regression", "transcription"},
 }
 # Words that place a domain written in the user's own terms ("industrial inspection", "CT", "call-centre speech")
 # when no synonym matches whole: the domain whose cue words it contains, if exactly one domain's.
@@ -163,7 +163,8 @@ _DOMAIN_CUES = {
            "histopathology", "microscopy", "satellite", "aerial", "drone", "dermatology", "scans", "pixels"},
     "NLP": {"text", "texts", "language", "languages", "nlp", "llm", "llms", "chatbot", "linguistics"},
     "audio": {"speech", "voice", "sound", "sounds", "audio", "acoustic", "acoustics", "music", "podcast", "podcasts"},
-    "time-series": {"sensor", "sensors", "signal", "signals", "telemetry", "iot", "ecg", "eeg", "accelerometer"},
+    "time-series": {"sensor", "sensors", "signal", "signals", "telemetry", "iot", "ecg", "eeg", "accelerometer",
+                    "vibration", "vibrations"},
     "tabular": {"tabular", "table", "tables", "spreadsheet", "spreadsheets", "csv"},
 }  # fmt: skip
 
@@ -482,21 +483,37 @@ class ExistingSetup(_Section):
     def _framework(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        known = {
-            "pytorch": "PyTorch",
-            "torch": "PyTorch",
-            "tensorflow": "TensorFlow",
-            "tf": "TensorFlow",
-            "keras": "Keras",
-            "jax": "JAX",
-            "flax": "JAX",
-            "lightning": "PyTorch",
-            "pytorch lightning": "PyTorch",
-        }
-        name = known.get(v.strip().lower())
+        words = v.strip().lower()
+        # The whole name, else its first word: "MATLAB Deep Learning Toolbox" and "PyTorch 2.1" name their framework.
+        name = _FRAMEWORKS.get(words) or _FRAMEWORKS.get(re.split(r"[\s/,(]+", words, maxsplit=1)[0])
         if name is None:
-            raise ValueError(f"unknown framework {v!r}; expected one of PyTorch, TensorFlow, Keras, JAX")
+            known = ", ".join(dict.fromkeys(_FRAMEWORKS.values()))
+            raise ValueError(f"unknown framework {v!r}; expected one of {known}")
         return name
+
+
+# What users write as their framework, to the name the plan uses. Frameworks other than PyTorch are kept: the plan
+# says how its PyTorch recipe carries over (advisor: codeFramework).
+_FRAMEWORKS = {
+    "pytorch": "PyTorch",
+    "torch": "PyTorch",
+    "lightning": "PyTorch",
+    "pytorch lightning": "PyTorch",
+    "tensorflow": "TensorFlow",
+    "tf": "TensorFlow",
+    "keras": "Keras",
+    "jax": "JAX",
+    "flax": "JAX",
+    "matlab": "MATLAB",
+    "paddlepaddle": "PaddlePaddle",
+    "paddle": "PaddlePaddle",
+    "mxnet": "MXNet",
+    "scikit-learn": "scikit-learn",
+    "sklearn": "scikit-learn",
+    # The PyTorch libraries the catalog's models come from (advisor._SOURCE_NAMES) are PyTorch setups.
+    **dict.fromkeys(["transformers", "timm", "torchvision", "ultralytics", "open_clip", "diffusers",
+                     "stable-baselines3", "peft"], "PyTorch"),
+}  # fmt: skip
 
 
 class TaskSpec(_Section):

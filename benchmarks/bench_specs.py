@@ -2,8 +2,8 @@
 
 Each case in `benchmarks/user_specs/*.yaml` holds a spec (the seed Input) phrased as a user would, the source its
 phrasing was adapted from, a `split` fixed by that source (tune: competition overviews, forum questions, practice;
-heldout: model cards, paper abstracts, GitHub issues; batches 4-11 each have their own source groups, with held-out
-parts heldout2 to heldout9), and `expect`: checks an expert wrote before the advisor ever saw the spec (see
+heldout: model cards, paper abstracts, GitHub issues; batches 4-12 each have their own source groups, with held-out
+parts heldout2 to heldout10), and `expect`: checks an expert wrote before the advisor ever saw the spec (see
 user_specs/README.md). This script plans every spec (`assume_defaults`, as `dlexpert plan
 --assume-defaults`), runs the checks, and prints the pass rate per split and, for the tune split only, the families
 with failures and every failed check: held-out failures are counted, never listed, so nobody tunes on them.

@@ -12,7 +12,7 @@ overall:
   training log"), by id;
 - the slowest log (wall time of the whole process), and whether the library imports torch on it.
 
-    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind15|all] [--only ID ...]
+    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind16|all] [--only ID ...]
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ HALVES = (
     "blind13",
     "blind14",
     "blind15",
+    "blind16",
 )
 ALARM = ("warning", "error")
 

@@ -50,6 +50,21 @@ def test_the_task_words_settle_a_type_that_names_families_of_several_domains() -
     assert parse_task({"task": chat}).task.family == "instruction-tuning"
 
 
+def test_a_domain_named_in_one_part_of_a_list_and_a_cue_that_yields_to_the_family_the_type_names() -> None:
+    """Issue 14, batches 11-12: "time series / observability" names time series outright (anomaly detection there is
+    not visual inspection); "recommender systems / video streaming" only cues video, and "recommendation" names one
+    family, so it is not video classification; "audio / sensor time series" still names one domain and cues two."""
+    metrics = {"type": "anomaly detection", "domain": "time series / observability", "specificTask": "page on-call"}
+    assert parse_task({"task": metrics}).task.family == "time-series-anomaly-detection"
+    vibration = {"type": "anomaly detection", "domain": "time series / vibration", "specificTask": "machine health"}
+    assert parse_task({"task": vibration}).task.domain == "time-series"
+    rows = {"type": "recommendation", "domain": "recommender systems / video streaming", "specificTask": "home page"}
+    task = parse_task({"task": rows}).task
+    assert (task.family, task.domain) == ("recommendation", "tabular")
+    clips = {"type": "action recognition", "domain": "sports videos", "specificTask": "tennis strokes"}
+    assert parse_task({"task": clips}).task.domain == "CV"
+
+
 def test_specific_task_words_name_the_family_of_a_generic_type() -> None:
     task = parse_task({"task": {"type": "classification", "domain": "audio", "specificTask": "a wake word"}}).task
     assert task.family == "keyword-spotting"

@@ -69,6 +69,7 @@ __all__ = [
     "list_problems",
     "list_recipes",
     "list_task_families",
+    "task_families_named",
 ]
 
 _R = TypeVar("_R", bound=BaseModel)
@@ -365,6 +366,16 @@ def _phrase_keys(phrase: str | None) -> list[str]:
 _HOW = re.compile(r"\s+(?:fine-?tun(?:e|ed|ing)|training|pre-?training from scratch|from scratch|model|task)$")
 
 
+def task_families_named(phrase: str | None) -> list[TaskFamily]:
+    """The families whose phrases hold the first key of `phrase` (`_phrase_keys`) that any family's phrases hold."""
+    families = list_task_families()
+    for key in _phrase_keys(phrase):
+        named = [f for f in families if key in f.phrases]
+        if named:
+            return named
+    return []
+
+
 def find_task_family(
     *, phrase: str | None = None, text: str | None = None, domain: str | None = None, task_type: str | None = None,
     near: Collection[str] = (),
@@ -374,12 +385,9 @@ def find_task_family(
     then the one of `task_type` (a segmentation of "whole-slide" images is medical segmentation, not medical
     classification), then the longest match, then file order."""
     families = list_task_families()
-    for key in _phrase_keys(phrase):
-        named = [f for f in families if key in f.phrases]
-        if named:
-            return next(
-                (f for f in named if f.domain == domain), next((f for f in named if f.domain in near), named[0])
-            )
+    named = task_families_named(phrase)
+    if named:
+        return next((f for f in named if f.domain == domain), next((f for f in named if f.domain in near), named[0]))
     if not text:
         return None
     low = " ".join(text.lower().split())

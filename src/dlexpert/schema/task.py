@@ -185,7 +185,9 @@ def _normalise_choice(
     for choice in choices:
         if key == choice.lower() or key in synonyms.get(choice, []):
             return choice
-    cued = _cued(key, cues or {})
+    named, cued = _named_in_parts(key, choices, synonyms), _cued(key, cues or {})
+    if len(named) == 1 and set(cued) <= set(named):  # "audio / sensor time series" names audio, cues time series too
+        return named[0]
     if len(cued) == 1:
         return cued[0]
     hint = difflib.get_close_matches(
@@ -208,6 +210,12 @@ def _read_or_keep(parse: Callable[[str], Q], text: str | None) -> Q | None:
         return parse(text)
     except UnreadQuantity:
         return None
+
+
+def _named_in_parts(key: str, choices: tuple[str, ...], synonyms: dict[str, list[str]]) -> list[str]:
+    """The choices named outright by one part of a list ("time series / observability", "computer vision, search")."""
+    parts = [p for p in re.split(r"\s*(?:[/,;|+&]|\band\b)\s*", key) if p]
+    return [c for c in choices if any(p == c.lower() or p in synonyms.get(c, []) for p in parts)]
 
 
 def _cued(text: str, cues: dict[str, set[str]]) -> list[str]:
@@ -272,7 +280,7 @@ class Task(_Section):
         word the seed lacks ("games", "robotics") becomes the family's domain."""
         if not isinstance(v, dict):
             return v
-        from ..knowledge import TaskFamily, find_task_family, generic_task_family, get_task_family
+        from ..knowledge import TaskFamily, find_task_family, generic_task_family, get_task_family, task_families_named
 
         v = dict(v)
         phrase = v.get("type") if isinstance(v.get("type"), str) else None
@@ -299,6 +307,12 @@ class Task(_Section):
             spans = family is not None and (
                 (domain == "multimodal" and family.domain in {"CV", "NLP"}) or domain in family.also_in
             )
+            # A domain only read from a cue word ("video streaming") yields to the one family the type names outright
+            # ("recommendation"): the cue says what the items are, the type what is done with them.
+            cued_only = _known(v.get("domain"), DOMAINS, _DOMAIN_SYNONYMS) is None
+            if family is not None and cued_only and [family] == task_families_named(phrase):
+                domain = family.domain
+                v["domain"] = family.domain
             if family is None or (domain is not None and family.domain != domain and not spans):
                 # The type's words name nothing, or a family of another domain ("sentiment analysis" of table rows):
                 # the specificTask's words, or the generic family of the stated domain, come first.

@@ -65,6 +65,18 @@ def test_a_domain_named_in_one_part_of_a_list_and_a_cue_that_yields_to_the_famil
     assert parse_task({"task": clips}).task.domain == "CV"
 
 
+def test_question_answering_from_a_knowledge_base_is_rag_and_over_a_passage_extractive() -> None:
+    """Issue 14, batch 12: "question answering" names extractive QA, but a chatbot answering from a help-center
+    knowledge base with citations is RAG; a type whose words cue no seed type ("LLM fine-tuning") keeps its type."""
+    kb = {"type": "question answering", "domain": "NLP / customer support",
+          "specificTask": "a chatbot that answers from our help-center knowledge base, with citations"}  # fmt: skip
+    assert parse_task({"task": kb}).task.family == "rag"
+    span = {"type": "question answering", "domain": "NLP", "specificTask": "answer spans in a passage, SQuAD-style"}
+    assert parse_task({"task": span}).task.family == "extractive-qa"
+    tone = {"type": "LLM fine-tuning", "domain": "NLP", "specificTask": "sentiment of product reviews"}
+    assert parse_task({"task": tone}).task.family == "instruction-tuning"
+
+
 def test_specific_task_words_name_the_family_of_a_generic_type() -> None:
     task = parse_task({"task": {"type": "classification", "domain": "audio", "specificTask": "a wake word"}}).task
     assert task.family == "keyword-spotting"

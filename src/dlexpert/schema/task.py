@@ -298,7 +298,12 @@ class Task(_Section):
             family = find_task_family(phrase=phrase, domain=domain, near=_domains_in(text))
             refined = find_task_family(text=text, domain=domain, task_type=family.type) if family is not None else None
             broad = family is not None and (bool(family.generic_for) or family.narrowed_by_words)
-            if family is not None and broad and refined is not None and refined.type == family.type:
+            # A family whose phrases say only how or what (`narrowed_by_words`) may be narrowed to one of the type the
+            # phrase's own words cue: "question answering" (answering: generation) from a help-center knowledge base,
+            # with citations, is RAG, not extractive QA.
+            across = (family is not None and family.narrowed_by_words and refined is not None
+                      and refined.domain == family.domain and refined.type == seed_type)  # fmt: skip
+            if family is not None and broad and refined is not None and (refined.type == family.type or across):
                 # The words of the task narrow a generic family of the same type: "image classification" of dog
                 # breeds is fine-grained, "semantic segmentation" of Landsat tiles is remote sensing.
                 family = refined

@@ -1627,3 +1627,15 @@ def test_blind15_patterns_a_score_that_collapses_onto_one_value_and_an_accuracy_
     assert (f := finding(never, "underfitting")) is not None and f.severity == "warning"
     learning = epoch_run(train, val, train_acc=np.linspace(0.03, 0.35, 9), val_acc=np.linspace(0.02, 0.3, 9))
     assert (f := finding(learning, "underfitting")) is None or f.severity == "info"
+
+
+def test_a_validation_loss_that_wobbles_under_a_steady_validation_accuracy_is_not_an_oscillation() -> None:
+    """blind5: val loss 0.03-0.085 from epoch to epoch at 97.6-99.3% val accuracy is a few confident mistakes moving,
+    not an oscillating model; the same val loss beside a val accuracy that swings 10 points is still one."""
+    rng = np.random.default_rng(1)
+    train = np.geomspace(1.27, 0.009, 100)
+    val = np.r_[np.geomspace(1.0, 0.06, 30), rng.uniform(0.03, 0.085, 70)]
+    steady = epoch_run(train, val, val_acc=np.r_[np.linspace(0.5, 0.98, 30), rng.uniform(0.976, 0.993, 70)])
+    assert (f := finding(steady, "loss_oscillation")) is None or f.severity == "info"
+    swinging = epoch_run(train, val, val_acc=np.r_[np.linspace(0.5, 0.9, 30), np.tile([0.9, 0.78], 35)])
+    assert finding(swinging, "loss_oscillation") is not None

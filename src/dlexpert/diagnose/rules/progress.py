@@ -262,6 +262,18 @@ def _reversals(
     return out, tv / progress if progress > 0 else math.inf
 
 
+def _val_acc_holds_steady(h: RunHistory) -> bool:
+    """The validation accuracy, when logged, stays within OSC_VAL_ACC_SWING over the judged window: the model's
+    predictions do not swing, so neither does the model; a validation loss that does is moved by a few confident
+    mistakes (issue 13, blind5: val loss 0.03-0.085 from epoch to epoch at 97.6-99.3% val accuracy)."""
+    acc = get_curve(h, "val_acc", min_points=OSC_MIN_EPOCHS)
+    if acc is None:
+        return False
+    w = acc.after(JUDGE_AFTER)
+    percent = 100.0 if float(np.max(acc.y)) > 1.0 else 1.0
+    return len(w) >= OSC_MIN_POINTS and float(np.max(w.y) - np.min(w.y)) / percent < OSC_VAL_ACC_SWING
+
+
 @register_rule(issue="loss_oscillation")
 def loss_oscillation(h: RunHistory) -> Finding | None:
     """Symptom: after the first 30% of the run the training loss (or accuracy) keeps going up and down by large
@@ -296,7 +308,7 @@ def loss_oscillation(h: RunHistory) -> Finding | None:
         candidates.append((acc, False, OSC_ACC_SWING, "epoch curve", 0.0))
     for name, is_loss, thr in (("val_loss", True, OSC_VAL_LOSS_SWING), ("val_acc", False, OSC_VAL_ACC_SWING)):
         val = get_curve(h, name, min_points=OSC_MIN_EPOCHS)
-        if val is not None:
+        if val is not None and not (is_loss and _val_acc_holds_steady(h)):
             candidates.append((val, is_loss, thr, "one point per evaluation", 0.0))
     best: tuple[Curve, list[int], float, float, bool, float, str, bool] | None = None
     C = n_classes(h)

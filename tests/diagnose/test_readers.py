@@ -180,6 +180,16 @@ def test_an_error_metric_is_the_loss_only_when_no_loss_was_logged(tmp_path: Path
     assert series(h, "train_loss", "epoch")[1] == [2.0, 1.5, 1.0] and h.has("mse", "epoch")
 
 
+def test_a_hugging_face_log_history_exported_to_csv_keeps_its_step_loss_and_epoch_length(tmp_path: Path) -> None:
+    """Issue 13, blind3: `loss` per logging step beside the run's one summary `train_loss` at the end, and a
+    fractional `epoch` column (0.0061 at step 50): the per-step loss is the train loss, 8,160 steps an epoch."""
+    rows = [f"{0.9 + 0.01 * (i % 3)},{i / 8160:.6f},{i}," for i in range(50, 1650, 50)]
+    log = tmp_path / "training_log.csv"
+    log.write_text("loss,epoch,step,train_loss\n" + "\n".join(rows) + "\n,0.2,1650,1.002\n")
+    h = read_history(log)
+    assert len(series(h, "train_loss", "step")[1]) == len(rows) and h.meta["steps_per_epoch"] == 8160
+
+
 def test_lightning_metrics_csv_sparse_rows(tmp_path: Path) -> None:
     h = read_history(write_lightning_csv(tmp_path / "metrics.csv"))
     assert h.formats == ["lightning_csv"]

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ..history import RunHistory
 from ._names import Axis, index_role, normalise
 
@@ -114,8 +116,9 @@ class Sink:
         owner = self.claimed.setdefault((canonical, axis), raw)
         name = canonical
         if owner != raw:
-            name = raw
-            self.warn(f"{self.path}: '{raw}' and '{owner}' both read as {canonical}@{axis}; '{raw}' kept as it is")
+            # Kept under its own name, unless that is the claimed one (a one-value `train_loss` beside a `loss` curve).
+            name = raw if raw != canonical else f"{raw}_summary" if len(ys) == 1 else f"{raw}_duplicate"
+            self.warn(f"{self.path}: '{raw}' and '{owner}' both read as {canonical}@{axis}; '{raw}' kept as {name}")
         self.history.add(name, axis, xs, ys, source_name=raw if raw != name else None)
         self.n_points += len(ys)
 
@@ -134,6 +137,17 @@ def _steps_restart_each_epoch(rows: list[dict[str, float]], step_col: str, epoch
     return falls and len(pairs) == len(rows) and all(p <= q for p, q in itertools.pairwise(pairs))
 
 
+def _steps_per_fractional_epoch(rows: list[dict[str, float]], step_col: str, epoch_col: str) -> int | None:
+    """Steps per epoch from an epoch column that counts fractions of an epoch (Hugging Face's log_history exported
+    to CSV: epoch 0.0061 at step 50), when step / epoch agrees within 5% on 80% of the rows; None for whole epochs."""
+    pairs = [(r[step_col], r[epoch_col]) for r in rows if step_col in r and r.get(epoch_col, 0) > 0]
+    if len(pairs) < 2 or all(float(e).is_integer() for _, e in pairs):
+        return None
+    per = np.array([s / e for s, e in pairs])
+    est = float(np.median(per))
+    return round(est) if est >= 1 and float(np.mean(np.abs(per - est) <= 0.05 * est)) >= 0.8 else None
+
+
 def _with_global_steps(rows: list[dict[str, float]], step_col: str, epoch_col: str) -> list[dict[str, float]]:
     per_epoch = max(r[step_col] for r in rows)
     first = min(r[epoch_col] for r in rows)
@@ -146,12 +160,21 @@ def add_table(sink: Sink, table: Table, *, axis: Axis | None = None) -> None:
     step_col = next((c for c in table.columns if roles[c] == "step"), None)
     epoch_col = next((c for c in table.columns if roles[c] == "epoch"), None)
     metrics = [c for c in table.columns if roles[c] is None]
-    metrics.sort(key=lambda c: normalise(c)[0] != c)  # `train_loss` claims its name before a `loss` column does
     rows = [row for _, row in table.rows]
+    # `train_loss` claims its name before a `loss` column does, unless it holds one value: a run's summary (Hugging
+    # Face's final `train_loss` in a log_history exported to CSV) is not the curve the per-step `loss` is.
+    names = [normalise(c)[0] for c in metrics]
+    summaries = {c for c, n in zip(metrics, names, strict=True)
+                 if names.count(n) > 1 and sum(c in r for r in rows) <= 1}  # fmt: skip
+    metrics.sort(key=lambda c: (c in summaries, normalise(c)[0] != c))
     if step_col is not None and epoch_col is not None and _steps_restart_each_epoch(rows, step_col, epoch_col):
         rows = _with_global_steps(rows, step_col, epoch_col)
         sink.warn(f"{table.path}: '{step_col}' restarts every '{epoch_col}'; read as the step within the epoch "
                   f"(global step = epochs before it x the largest '{step_col}' + '{step_col}')")  # fmt: skip
+    if step_col is not None and epoch_col is not None and "steps_per_epoch" not in sink.history.meta:
+        spe = _steps_per_fractional_epoch(rows, step_col, epoch_col)
+        if spe is not None:
+            sink.history.meta["steps_per_epoch"] = spe
     rows_are_epochs = epoch_col is not None and bool(rows) and _distinct([r.get(epoch_col) for r in rows])
     if axis is None and step_col is None and epoch_col is None and metrics:
         # Validation metrics on every row: one row per epoch (a Keras history saved without its epoch column).

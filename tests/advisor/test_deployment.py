@@ -202,6 +202,19 @@ def test_a_full_preference_tune_names_its_loss_keeps_the_lm_head_and_says_how_it
     assert "full fine-tuning" not in adaptation or "sharded over the 8 GPUs" in adaptation
 
 
+def test_a_plan_that_trains_for_months_says_so_and_what_shortens_it() -> None:
+    """LoRA on a 7B over 100k PDFs on CPU nodes was planned at 91-274 days without a word; a small job gets none."""
+    rag = parse_task({"task": {"type": "question answering over documents", "domain": "NLP",
+                               "specificTask": "answers with the PDF and page they came from"},
+                      "data": {"size": "~100k PDFs"},
+                      "constraints": {"computeResources": "CPU cluster nodes, 32 GB RAM each, no GPU"}})  # fmt: skip
+    warning = next(w for w in advise(rag, assume_defaults=True).warnings if w.startswith("training takes"))
+    assert "train on a GPU" in warning and "first step" in warning
+    small = parse_task({"task": {"type": "classification", "domain": "CV"}, "data": {"size": "5k images"},
+                        "constraints": {"computeResources": "one RTX 4090"}})  # fmt: skip
+    assert not any(w.startswith("training takes") for w in advise(small, assume_defaults=True).warnings)
+
+
 def test_an_llm_served_from_a_gpu_must_fit_it_at_the_precision_its_latency_assumes() -> None:
     """Serving on one L4 (24 GB) with vLLM: a 14.7B model's 29 GB of 16-bit weights do not fit."""
     plan = _plan({"computeResources": "training on one RTX 4090 24GB, serving on a single L4 with vLLM"},

@@ -403,3 +403,13 @@ def test_the_gpu_utilisation_of_mobile_networks_is_what_timms_training_benchmark
     for model in ("mobilenetv3_large_100", "mobilenetv2_100", "efficientnet_b0", "mnasnet_100", "rexnet_100"):
         assert lo <= mfu(model) <= hi, model
     assert all(mfu(m) > 3 * hi for m in ("resnet50", "convnext_tiny", "resnet18"))
+
+
+def test_a_detector_or_segmenter_whose_paper_gives_its_compute_carries_it_as_gmacs() -> None:
+    """Without `gmacs` the estimate falls back to parameters x 1: a 42M-parameter RT-DETR read as 0.04 GMACs, about
+    3,000x too cheap to train (issue 14)."""
+    import re
+
+    for m in list_models():
+        if {"detection", "segmentation"} & set(m.tasks) and re.search(r"Paper: [\d.]+ GFLOPs", m.notes or ""):
+            assert m.gmacs is not None and m.gmacs > 1, m.name

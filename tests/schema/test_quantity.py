@@ -29,6 +29,9 @@ from dlexpert.schema._quantity import UnreadQuantity, device_kind, split_deploym
         ("500 labelled images", 500),
         ("~2k examples", 2_000),
         ("3 years of hourly data, 300 meters", 26_280 * 300),
+        # the items counted beside a volume are the samples; a volume alone is text (issue 14, batch 5)
+        ("~2 TB of recorded video, ~15k frames annotated so far", 15_000),
+        ("1.2 TB of web text in 3 languages", round(1.2e12 / 4 / 512)),
     ],
 )
 def test_data_size_examples(text: str, n: int) -> None:

@@ -20,7 +20,14 @@ from ..schema.decisions import BUILDABLE, Decisions, Deployment, Fallback, Model
 from ..schema.plan import ModelDesign, PretrainedModel
 from ..weights import WeightsStatus, weights_status
 from ._analyze import Context, analyse, detect_hardware
-from ._practice import built_size, debugging_guidance, engineering_practice, expected_performance, needs_sharding
+from ._practice import (
+    built_size,
+    debugging_guidance,
+    engineering_practice,
+    expected_performance,
+    long_training_warning,
+    needs_sharding,
+)
 from ._recipe import RecipeChoice, design_training
 from ._select import PRETRAINED_LIBRARIES, Candidate, Selection, benchmark_key, select, serving_precision
 
@@ -104,6 +111,8 @@ def advise_with_decisions(
     expected, ev_expected, estimates = expected_performance(ctx, c, rc)
 
     warnings = list(ctx.warnings) + guide_warnings
+    long_training = long_training_warning(ctx, c, estimates)
+    warnings += [long_training] if long_training else []
     if fallback is not None:
         warnings.insert(0, _fallback_text(fallback, c))
     elif not status.available:

@@ -323,6 +323,24 @@ def needs_sharding(ctx: Context, c: Candidate) -> bool:
     return full_gb > usable
 
 
+# Heuristic: a plan whose training alone takes longer than this on the stated hardware, at its fastest, is not one to
+# start as written; the plan says so and what would shorten it (two weeks: a project sprint without a first result).
+LONG_TRAINING_DAYS = 14
+
+
+def long_training_warning(ctx: Context, c: Candidate, estimates: Estimates) -> str | None:
+    """A warning when the training-time estimate is over LONG_TRAINING_DAYS at its low end, with what shortens it."""
+    hours = estimates.training_hours
+    if hours is None or hours.low < 24 * LONG_TRAINING_DAYS:
+        return None
+    shorter = ["train on a GPU"] if ctx.train_hw.kind == "cpu" else ["more accelerators"]
+    shorter += ["fewer epochs or samples", f"a model smaller than {c.entry.params_m:g}M parameters"]
+    if ctx.family is not None and ctx.family.first_step:
+        shorter.append(f"{ctx.family.name}'s first step, which trains nothing")
+    return (f"training takes {hours.low / 24:.0f}-{hours.high / 24:.0f} days on {ctx.train_hw.display_name}, more "
+            f"than {LONG_TRAINING_DAYS} days before a first result; to shorten it: {'; '.join(shorter)}")  # fmt: skip
+
+
 def expected_performance(
     ctx: Context, c: Candidate, rc: RecipeChoice
 ) -> tuple[ExpectedPerformance, list[Evidence], Estimates]:

@@ -207,6 +207,10 @@ _SAMPLE_UNITS = (
 )
 
 
+# The units that count training items, as against volumes (bytes) and durations (hours), read from `_SAMPLE_UNITS`.
+_ITEM_UNITS = "|".join(u for u in _SAMPLE_UNITS.split("|") if u not in {"gb", "tb", "mb", "hours", "hour", "h"})
+
+
 class DataSize(_Parsed):
     """How much data. `n_samples` is the number of training examples the advisor reasons with.
 
@@ -271,6 +275,13 @@ def parse_data_size(text: str) -> DataSize:
     if unit in {"token", "tokens"}:
         # Language-model data: count 512-token sequences as samples, the length BERT-style recipes use.
         return DataSize(text=raw, n_samples=max(1, round(value / 512)), unit="tokens", tokens=round(value))
+    items = re.search(rf"{_NUMBER}\s*(thousand|million|billion|mln|mil|bn|k|m)?\b\s*(?:labell?ed\s+|annotated\s+)?"
+                      rf"({_ITEM_UNITS})\b", low[m.end() :])  # fmt: skip
+    if unit in {"gb", "tb", "mb"} and items:
+        # "~2 TB of recorded video, ~15k frames annotated": the items counted beside a volume are the samples.
+        value = _to_float(items.group(1)) * _MULTIPLIERS[items.group(2) or ""]
+        _check_finite(value, "data size", raw)
+        unit = items.group(3)
     if unit in {"gb", "tb", "mb"}:
         # Raw text by volume: ~4 bytes per token (GPT-2 BPE on English), 512-token samples.
         n_bytes = value * {"mb": 1e6, "gb": 1e9, "tb": 1e12}[unit]

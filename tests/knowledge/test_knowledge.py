@@ -413,3 +413,6 @@ def test_a_detector_or_segmenter_whose_paper_gives_its_compute_carries_it_as_gma
     for m in list_models():
         if {"detection", "segmentation"} & set(m.tasks) and re.search(r"Paper: [\d.]+ GFLOPs", m.notes or ""):
             assert m.gmacs is not None and m.gmacs > 1, m.name
+    from dlexpert.estimate import estimate_gmacs
+
+    assert "lower bound" in estimate_gmacs(get_model("reference-impl/unet"))[1]  # no MAC count: said, not hidden

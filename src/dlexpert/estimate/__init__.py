@@ -123,6 +123,9 @@ def estimate_gmacs(entry: ModelEntry, *, training: bool = False) -> tuple[float,
     if entry.architecture in {"Transformer", "RNN"} and entry.input_size:
         tokens = min(entry.input_size, ENCODER_TOKENS)
         return entry.params_m * 1e6 * tokens / 1e9, f"params x {tokens} tokens (Kaplan et al. 2020)"
+    if entry.architecture in {"CNN", "Hybrid"}:
+        # A convolution applies each weight at every output position: counting it once is a lower bound only.
+        return entry.params_m * 1e6 / 1e9, "params x 1 (no MAC count published; a lower bound for a convolutional net)"
     return entry.params_m * 1e6 / 1e9, "params x 1 (no MAC count published)"
 
 

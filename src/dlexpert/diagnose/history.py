@@ -57,6 +57,19 @@ def is_known(name: str) -> bool:
     return name in KNOWN_SERIES or (bool(layer) and base in LAYERED_SERIES)
 
 
+def steady_steps_per_epoch(ratios: Iterable[float]) -> int | None:
+    """Steps per epoch from per-point estimates of it (steps between two epoch ends over the epochs between them, or a
+    step over its fractional epoch): their median, when 80% of them are within 5% of it (the last epoch may be cut
+    short, so a few odd ones are allowed), else None."""
+    per = sorted(ratios)
+    if not per:
+        return None
+    mid = len(per) // 2
+    est = per[mid] if len(per) % 2 else (per[mid - 1] + per[mid]) / 2
+    close = sum(abs(p - est) <= 0.05 * est for p in per)
+    return round(est) if est >= 1 and close >= 0.8 * len(per) else None
+
+
 @dataclass
 class Series:
     """One metric over time. `x` is the step or epoch number of each value; values may be non-finite."""

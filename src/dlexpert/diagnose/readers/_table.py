@@ -20,9 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from ..history import RunHistory
+from ..history import RunHistory, steady_steps_per_epoch
 from ._names import Axis, index_role, normalise
 
 # Ultralytics logs its loss terms (`train/box_loss`, `train/cls_loss`, `train/dfl_loss`, and `seg_loss` or `pose_loss`
@@ -139,13 +137,11 @@ def _steps_restart_each_epoch(rows: list[dict[str, float]], step_col: str, epoch
 
 def _steps_per_fractional_epoch(rows: list[dict[str, float]], step_col: str, epoch_col: str) -> int | None:
     """Steps per epoch from an epoch column that counts fractions of an epoch (Hugging Face's log_history exported
-    to CSV: epoch 0.0061 at step 50), when step / epoch agrees within 5% on 80% of the rows; None for whole epochs."""
+    to CSV: epoch 0.0061 at step 50), when step / epoch is steady over the rows; None for whole epochs."""
     pairs = [(r[step_col], r[epoch_col]) for r in rows if step_col in r and r.get(epoch_col, 0) > 0]
     if len(pairs) < 2 or all(float(e).is_integer() for _, e in pairs):
         return None
-    per = np.array([s / e for s, e in pairs])
-    est = float(np.median(per))
-    return round(est) if est >= 1 and float(np.mean(np.abs(per - est) <= 0.05 * est)) >= 0.8 else None
+    return steady_steps_per_epoch(s / e for s, e in pairs)
 
 
 def _with_global_steps(rows: list[dict[str, float]], step_col: str, epoch_col: str) -> list[dict[str, float]]:

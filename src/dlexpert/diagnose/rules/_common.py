@@ -16,7 +16,7 @@ import numpy as np
 
 from ...knowledge import get_problem
 from ...schema.diagnosis import Finding, Severity
-from ..history import Axis, RunHistory, is_known
+from ..history import Axis, RunHistory, is_known, steady_steps_per_epoch
 
 AXES: tuple[Axis, ...] = ("step", "epoch")
 
@@ -280,11 +280,9 @@ def steps_per_epoch(h: RunHistory) -> int | None:
         de, ds = np.diff(np.asarray(e.x, dtype=float)), np.diff(np.asarray(s.x, dtype=float))
         if (de <= 0).any() or (ds <= 0).any():
             continue
-        per = ds / de
-        est = float(np.median(per))
-        # Consistent spacing only (the last epoch may be cut short, so one odd gap is allowed).
-        if est >= 1 and float(np.mean(np.abs(per - est) <= 0.05 * est)) >= 0.8:
-            return round(est)
+        spe = steady_steps_per_epoch((ds / de).tolist())  # consistent spacing only
+        if spe is not None:
+            return spe
     return None
 
 

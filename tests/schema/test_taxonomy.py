@@ -180,3 +180,18 @@ def test_a_forecasting_plan_says_what_the_run_backtests_and_ships() -> None:
     step4 = next(s.note for s in plan.workflow if s.step == 4)
     assert "AutoETS" in step4 and all(m in step4 for m in DEEP_MODELS) and "loses to AutoETS" in step4
     assert "the planned " in step4 and ("is not among them" in step4 or "runs as one of them" in step4)
+
+
+def test_a_defect_detection_with_pass_fail_labels_is_not_a_box_detector() -> None:
+    """Issue 14, batches 10 and 12: "defect detection" whose labels give each part a pass/fail verdict and no boxes
+    cannot train a box detector: with defects at 0.5% it is visual anomaly detection, at 30% image classification;
+    labels with boxes stay object detection."""
+    task = {"type": "defect detection", "domain": "computer vision / manufacturing", "specificTask": "scratches"}
+    data = {"labelAvailability": "Pass/Fail per image from the QA station; no pixel masks",
+            "distribution": "defects ~0.5% of production"}  # fmt: skip
+    rare = parse_task({"task": task, "data": data}).task
+    assert (rare.family, rare.type) == ("visual-anomaly-detection", "classification")
+    common = parse_task({"task": task, "data": data | {"distribution": "about 30% of parts fail"}}).task
+    assert (common.family, common.type) == ("image-classification", "classification")
+    boxes = parse_task({"task": task, "data": data | {"labelAvailability": "OK/NG labels and boxes on 500 NG"}}).task
+    assert boxes.family == "object-detection"

@@ -169,6 +169,14 @@ _DOMAIN_CUES = {
 }  # fmt: skip
 
 
+# Labels that give each part one inspection verdict ("Pass/Fail per image", "OK/NG labels"), with no boxes.
+_INSPECTION_VERDICTS = re.compile(r"\b(?:ok\s*/\s*(?:nok|ng)|pass\s*/\s*fail|good\s*/\s*(?:bad|defective))\b")
+# Defects that are rare: at most this share of the parts (percent), or said in words.
+RARE_DEFECT_SHARE = 5.0
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+_RARE = re.compile(r"\b(?:rare|imbalanc\w*|unseen|very few|too few)\b")
+
+
 def _normalise_choice(
     value: object,
     *,
@@ -566,6 +574,9 @@ class TaskSpec(_Section):
 
         t = self.task
         labels = (self.data.labelAvailability or "").lower()
+        if t.family == "object-detection" and _INSPECTION_VERDICTS.search(labels) and "box" not in labels:
+            self._file_as_inspection_verdicts()
+            return self
         if (t.family is not None and not get_task_family(t.family).generic_for) or re.search(
             r"\bfully[- ](?:supervised|labell?ed)\b", labels
         ):
@@ -575,6 +586,19 @@ class TaskSpec(_Section):
         if named is not None and (named.type, named.domain) == (t.type, t.domain):
             t.family = named.name
         return self
+
+    def _file_as_inspection_verdicts(self) -> None:
+        """A detection task whose labels give each part a pass/fail verdict and no boxes cannot train a box detector:
+        it is visual anomaly detection when defects are rare (fitted on the good parts: PatchCore), else image
+        classification of the verdict."""
+        from ..knowledge import generic_task_family
+
+        t = self.task
+        text = " ".join([self.data.distribution or "", *self.challenges]).lower()
+        rare = _RARE.search(text) is not None or any(float(p) <= RARE_DEFECT_SHARE for p in _PERCENT.findall(text))
+        generic = generic_task_family("classification", t.domain)
+        t.type = "classification"
+        t.family = "visual-anomaly-detection" if rare else (generic.name if generic else None)
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskSpec:

@@ -32,6 +32,18 @@ from dlexpert.schema._quantity import UnreadQuantity, device_kind, split_deploym
         # the items counted beside a volume are the samples; a volume alone is text (issue 14, batch 5)
         ("~2 TB of recorded video, ~15k frames annotated so far", 15_000),
         ("1.2 TB of web text in 3 languages", round(1.2e12 / 4 / 512)),
+        # numbers inside names are not counts (issue 14, batch 13): versions, names with a digit, a dataset's year
+        ("Speech Commands v0.02 (~105k 1 s clips, 35 words) + MUSAN (~16 GB together)", 105_000),
+        ("CNN/DailyMail v3.0.0 validation: 13,368 articles (max 2,048 input tokens)", 13_368),
+        ("C4 en 3.0.1 (~150B tokens available)", round(150e9 / 512)),
+        ("COCO 2017: ~118k training images, 5k validation, 80 classes", 118_000),
+        ("CIFAR-10 (60k images)", 60_000),
+        ("VoxCeleb1+2 (1M+ utterances, 7k speakers)", 1_000_000),
+        # what is counted beside the samples is not them; CJK myriads; hours as "hrs"
+        ("AudioSet subsets for the 6 classes (~20k clips)", 20_000),
+        ("VoxCeleb1 (1,251 speakers, 150k utterances)", 150_000),
+        ("dolly-15k-ja (約1.5万件の指示・応答ペア)", 15_000),
+        ("train-clean-100 + train-clean-360 (~460 hrs)", 460 * 3600),
     ],
 )
 def test_data_size_examples(text: str, n: int) -> None:
@@ -125,6 +137,11 @@ def test_a_target_relative_to_a_reference_is_not_an_absolute_bound(
         ("4xA100 80GB", "gpu", 4, "a100 80gb", 80),
         ("Jetson Orin", "edge", 1, "jetson orin", None),
         ("TPU v4-8", "tpu", 4, "tpu v4", None),
+        # issue 14, batch 13: vCPUs are CPUs, a time limit "including training" names no machine, an AWS "2xlarge" is a
+        # size and not two devices, and the "10g" of an A10G is not its memory
+        ("AWS m5.2xlarge-class VM: 8 vCPU, 32 GB RAM, no GPU; 1 hour per fold including training", "cpu", 1, None, 32),
+        ("serving on AWS g5.2xlarge (1x A10G 24GB)", "gpu", 1, "a10g", 24),
+        ("fine-tune on one ml.g5.12xlarge (4x A10G) for a day", "gpu", 4, "a10g", None),
     ],
 )
 def test_compute_examples(text: str, kind: str, n: int, device: str | None, mem: float | None) -> None:

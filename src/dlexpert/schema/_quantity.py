@@ -226,10 +226,24 @@ class DataSize(_Parsed):
     tokens: int | None = None
 
 
+# Numbers that are part of a name, not a count: versions ("Speech Commands v0.02", "CNN/DailyMail 3.0.0"), names with a
+# digit ("C4", "CIFAR-10", "WMT14") and a dataset's year before its counts ("COCO 2017: ~118k images").
+_NAME_NUMBERS = re.compile(
+    r"(?<![\w.])v\d+(?:\.\d+)*\b|(?<![\w.])\d+(?:\.\d+){2,}\b|\b[a-z][a-z]*-?\d[\w-]*(?:[/+]\d[\w-]*)*"
+    r"|(?<![\w.,])(?:19|20)\d{2}(?:\s*[-–]\s*(?:19|20)\d{2}\b|(?=\s*[:(),;/]|\s*$))"
+)
+# What is counted beside the samples and is not them: "6 classes (~20k clips)", "1,251 speakers, 150k utterances".
+_NOT_SAMPLES = frozenset({"class", "classes", "categories", "category", "speakers", "identities"})
+# CJK myriads: "約1.5万件" is 15,000 items.
+_MYRIADS = re.compile(r"(\d+(?:\.\d+)?)\s*(万|萬|億|亿)")
+
+
 def parse_data_size(text: str) -> DataSize:
     """Parse `data.size`: "10k samples", "1.2M images", "50,000", "3 years of hourly data, 300 meters", "200 hours"."""
     raw = _sane_numbers(_words_to_digits(str(text).strip()), "data size")
     low = raw.lower().replace("~", "").replace("≈", "").replace("about ", "").replace("approx.", "").strip()
+    low = _NAME_NUMBERS.sub(" ", low).strip() or low
+    low = _MYRIADS.sub(lambda m: f"{float(m.group(1)) * (1e4 if m.group(2) in '万萬' else 1e8):.0f} ", low)
     if not low:
         raise ValueError("expected a size such as '10k samples', '1.2M images' or '3 years of hourly data'; got ''")
 
@@ -256,12 +270,14 @@ def parse_data_size(text: str) -> DataSize:
             n_series=n_series,
         )
 
-    m = re.search(
+    counts = re.finditer(
         # "10B-token sample", "3k-image set": the unit also follows a hyphen, as an adjective
         rf"{_NUMBER}\s*(thousand|million|billion|trillion|mln|mil|bn|k|m|b|t)?\b-?\s*(?:labell?ed\s+|annotated\s+|raw\s+)?"
         rf"(?:of\s+)?([a-z]+)?",
         low,
     )
+    found = [c for c in counts if c.group(3) not in _NOT_SAMPLES]
+    m = found[0] if found else None
     if not m:
         raise UnreadQuantity(
             f"expected a size such as '10k samples', '1.2M images' or '200 hours of audio'; got {clip(raw)}"
@@ -269,7 +285,7 @@ def parse_data_size(text: str) -> DataSize:
     value = _to_float(m.group(1)) * _MULTIPLIERS[m.group(2) or ""]
     _check_finite(value, "data size", raw)
     unit = m.group(3) or "samples"
-    if unit in {"hours", "hour", "hr", "h"}:
+    if unit in {"hours", "hour", "hrs", "hr", "h"}:
         # Audio/video hours: count 1-second clips, the unit keyword-spotting and AST-style models consume.
         return DataSize(text=raw, n_samples=round(value * 3600), unit="hours", hours=value)
     if unit in {"token", "tokens"}:
@@ -662,7 +678,11 @@ def split_deployment(text: str) -> tuple[str, str | None]:
     clauses = [c.strip(" ,.;") for c in _CLAUSE_BREAK.split(text) if c.strip(" ,.;")]
     # A clause that names where the model runs, or says a machine has no GPU while another clause trains on one (or
     # names a GPU: "office PCs ..., no NVIDIA; my own RTX 3080 at home").
-    trains = any(_trains(c) or (device_kind(c) == "gpu" and not _NO_GPU.search(c.lower())) for c in clauses)
+    # A clause that trains names what it trains on: "1 hour per fold including training" is a time limit, not a machine.
+    trains = any(
+        (_trains(c) and device_kind(c) is not None) or (device_kind(c) == "gpu" and not _NO_GPU.search(c.lower()))
+        for c in clauses
+    )
     deploy = [c for c in clauses if (_deploys(c) or (trains and _NO_GPU.search(c.lower()))) and not _trains(c)]
     train = [c for c in clauses if c not in deploy]
     if deploy and train and any(device_kind(c) or re.search(r"\d", c) for c in train):
@@ -804,7 +824,7 @@ def parse_compute(text: str) -> Compute:
 
     is_cpu = bool(
         re.search(
-            r"(?<![a-z])(cpu|cpus|laptop|desktop|xeon|epyc|ryzen|raspberry|cortex-a|soc|core i[3579]|i[3579]-\d+)", low
+            r"(?<![a-z])(v?cpus?|laptop|desktop|xeon|epyc|ryzen|raspberry|cortex-a|soc|core i[3579]|i[3579]-\d+)", low
         )
     )
     is_gpu = has(_GPU_WORDS) or bool(_GPU_MODEL.search(low))
@@ -829,7 +849,8 @@ def parse_compute(text: str) -> Compute:
 
     n_devices = 1
     # "2x A100", "8 GPUs"; not the 4 of "T4 GPUs" (a digit inside a model name is not a count).
-    count = re.search(r"(?<![a-z0-9])(\d+)\s*[x×*]\s*(?:[a-z]|\d{3,4})", low) or re.search(
+    # Not the 2 of an AWS "m5.2xlarge": an instance size, not a count.
+    count = re.search(r"(?<![a-z0-9.])(\d+)\s*[x×*]\s*(?!large\b)(?:[a-z]|\d{3,4})", low) or re.search(
         r"(?<![a-z0-9])(\d+)\s*(?:gpus|gpu|tpus|tpu|devices|cards)\b", low
     )
     if count:
@@ -852,7 +873,7 @@ def parse_compute(text: str) -> Compute:
     if n_devices < 1 or n_nodes < 1:
         raise ValueError(f"device and node counts must be at least 1; got {clip(raw)}")
 
-    mem = re.search(rf"{_NUMBER}\s*(gb|gib|g)\b", low)
+    mem = re.search(rf"(?<![a-z0-9.]){_NUMBER}\s*(gb|gib|g)\b", low)  # not the "10g" of an A10G
     memory_gb = _to_float(mem.group(1)) if mem else None
     if memory_gb is not None and memory_gb <= 0:
         raise ValueError(f"device memory must be greater than zero; got {clip(raw)}")

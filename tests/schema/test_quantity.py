@@ -173,6 +173,7 @@ def test_budget_levels() -> None:
         (parse_accuracy_target, "WER > 5%"),
         (parse_latency, "> 50ms"),
         (parse_latency, "0 ms"),
+        (parse_data_size, "1.2,3.4 images"),  # was Python's "could not convert string to float"
     ],
 )
 def test_garbage_raises_value_error_with_example(parser, text: str) -> None:  # type: ignore[no-untyped-def]

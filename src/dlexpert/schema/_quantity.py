@@ -54,7 +54,10 @@ def _to_float(token: str) -> float:
     """'50,000' -> 50000.0, '1.2' -> 1.2, '1,5' (decimal comma) -> 1.5."""
     if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", token):
         return float(token.replace(",", ""))
-    return float(token.replace(",", "."))
+    try:
+        return float(token.replace(",", "."))
+    except ValueError:  # "1.2,3.4": neither thousands nor one decimal mark
+        raise ValueError(f"expected a number such as 1,500 or 1.5; got {token!r}") from None
 
 
 # A quantity larger than any real data set, model or budget (15T tokens, the largest LLM corpora, is 1.5e13).

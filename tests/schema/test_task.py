@@ -157,7 +157,8 @@ def test_schema_input_matches_seed_field_names() -> None:
             {"task": {"type": "classification", "domain": "CV"}, "data": {"size": "1M"}, "challenges": ["few-shot"]},
             "few-shot",
         ),
-        ({"task": {"type": "classification", "domain": "CV"}, "existingSetup": {"framework": "caffe"}}, "PyTorch"),
+        ({"task": {"type": "classification", "domain": "CV"}, "existingSetup": {"framework": "  "}}, "PyTorch"),
+        ({"task": {"type": "classification", "domain": "CV"}, "existingSetup": {"framework": "x" * 81}}, "80"),
         ([1, 2], "expected a mapping"),
     ],
 )
@@ -178,6 +179,15 @@ def test_bad_specs_name_the_field(doc: object, needle: str) -> None:
 def test_a_framework_is_named_by_its_first_word(written: str, name: str) -> None:
     spec = parse_task({"task": {"type": "classification", "domain": "CV"}, "existingSetup": {"framework": written}})
     assert spec.existingSetup is not None and spec.existingSetup.framework == name
+
+
+def test_a_framework_dlexpert_does_not_know_is_kept_and_reached_through_onnx() -> None:
+    """Issue 14, batch 13: "OpenCV.js (WASM)" or "NeMo / Megatron" is what the user works with today, not an error."""
+    spec = parse_task({"task": {"type": "classification", "domain": "CV", "specificTask": "album photo labels"},
+                       "data": {"size": "20k photos"}, "existingSetup": {"framework": "OpenCV.js (WASM)"}})  # fmt: skip
+    assert spec.existingSetup is not None and spec.existingSetup.framework == "OpenCV.js (WASM)"
+    code = advise(spec, assume_defaults=True).modelDesign.codeFramework or ""
+    assert "OpenCV.js (WASM)" in code and "ONNX" in code
 
 
 def test_a_matlab_user_is_told_how_the_pytorch_plan_reaches_matlab() -> None:

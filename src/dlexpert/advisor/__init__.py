@@ -18,6 +18,7 @@ from ..knowledge import ModelEntry, get_family, get_regimes
 from ..schema import Alternative, Evidence, Plan, TaskSpec, WorkflowStep
 from ..schema.decisions import BUILDABLE, Decisions, Deployment, Fallback, ModelRecord, TaskChoice, TrainingChoice
 from ..schema.plan import ModelDesign, PretrainedModel
+from ..schema.task import KNOWN_FRAMEWORKS
 from ..weights import WeightsStatus, weights_status
 from ._analyze import Context, analyse, detect_hardware
 from ._practice import (
@@ -349,7 +350,11 @@ def _model_design(ctx: Context, sel: Selection) -> ModelDesign:
     framework = "PyTorch"
     setup = ctx.spec.existingSetup
     if setup and setup.framework and setup.framework != "PyTorch":
-        carry = _CARRY_OVER.get(setup.framework, "the same recipe applies with its own APIs")
+        carry = _CARRY_OVER.get(setup.framework) or (
+            "the same recipe applies with its own APIs"
+            if setup.framework in KNOWN_FRAMEWORKS
+            else "export the trained network to ONNX, which most runtimes import, or build the same recipe there"
+        )
         framework = f"PyTorch (your existing setup is {setup.framework}; {carry})"
     library = {
         "timm": " + timm",

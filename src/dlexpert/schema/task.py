@@ -510,14 +510,21 @@ class ExistingSetup(_Section):
     def _framework(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        words = v.strip().lower()
+        words = " ".join(v.split())
+        if not words:
+            raise ValueError("expected the framework you train with today, such as PyTorch or TensorFlow; got ''")
         # The whole name, else its first word: "MATLAB Deep Learning Toolbox" and "PyTorch 2.1" name their framework.
-        name = _FRAMEWORKS.get(words) or _FRAMEWORKS.get(re.split(r"[\s/,(]+", words, maxsplit=1)[0])
-        if name is None:
-            known = ", ".join(dict.fromkeys(_FRAMEWORKS.values()))
-            raise ValueError(f"unknown framework {v!r}; expected one of {known}")
-        return name
+        # Any other is what the user works with ("OpenCV.js (WASM)", "NeMo"): kept as written, and the plan says how
+        # its PyTorch recipe reaches it.
+        low = words.lower()
+        known = _FRAMEWORKS.get(low) or _FRAMEWORKS.get(re.split(r"[\s/,(]+", low, maxsplit=1)[0])
+        if known is None and len(words) > MAX_FRAMEWORK_CHARS:
+            raise ValueError(f"expected a framework name of at most {MAX_FRAMEWORK_CHARS} characters; got "
+                             f"{clip(words)}")  # fmt: skip
+        return known or words
 
+
+MAX_FRAMEWORK_CHARS = 80
 
 # What users write as their framework, to the name the plan uses. Frameworks other than PyTorch are kept: the plan
 # says how its PyTorch recipe carries over (advisor: codeFramework).
@@ -541,6 +548,7 @@ _FRAMEWORKS = {
     **dict.fromkeys(["transformers", "timm", "torchvision", "ultralytics", "open_clip", "diffusers",
                      "stable-baselines3", "peft"], "PyTorch"),
 }  # fmt: skip
+KNOWN_FRAMEWORKS = frozenset(_FRAMEWORKS.values())
 
 
 class TaskSpec(_Section):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from dlexpert import Plan, advise, parse_task
-from dlexpert.advisor import analyse
+from dlexpert.advisor import advise_with_decisions, analyse
 from dlexpert.advisor._select import select
 from dlexpert.knowledge import get_model
 from dlexpert.schema import TASK_TYPES
@@ -390,3 +390,15 @@ def test_a_model_the_spec_must_use_is_the_one_planned() -> None:
     plan = advise(parse_task(spec), assume_defaults=True)
     assert plan.decisions is not None and plan.decisions.model.name.startswith("efficientnet_lite0")
     assert "must use (efficientnet-lite0)" in plan.modelDesign.rationale
+
+
+def test_the_model_the_user_runs_today_is_the_first_baseline() -> None:
+    """Issue 14, batch 13: an album labeller that runs SqueezeNet today must beat SqueezeNet on the same test split
+    before the family's own baseline counts; without a current model the family's baseline stands alone."""
+    spec = {"task": {"type": "image classification", "domain": "CV", "specificTask": "label album photos"},
+            "data": {"size": "20k photos"}}  # fmt: skip
+    plain = advise_with_decisions(parse_task(spec), assume_defaults=True)[1].task.baseline
+    with_current = spec | {"existingSetup": {"baseModel": "SqueezeNet (ImageNet) via OpenCV.js"}}
+    baseline = advise_with_decisions(parse_task(with_current), assume_defaults=True)[1].task.baseline
+    assert baseline.startswith("your current model (SqueezeNet (ImageNet) via OpenCV.js)")
+    assert baseline.endswith(plain) and "SqueezeNet" not in plain

@@ -429,12 +429,23 @@ def _task_choice(ctx: Context) -> TaskChoice:
     if ctx.long_tail and ctx.task_type == "classification":
         yours.append(IMBALANCED_METRICS)
     if f is not None:
-        return TaskChoice(family=f.name, metrics=yours + list(f.metrics), loss=f.loss, baseline=f.baselines,
-                          first_step=f.first_step, source=f.source)  # fmt: skip
+        return TaskChoice(family=f.name, metrics=yours + list(f.metrics), loss=f.loss,
+                          baseline=_beside_current(ctx, f.baselines), first_step=f.first_step,
+                          source=f.source)  # fmt: skip
     entry = get_regimes()["step4_baselines"].get(ctx.domain)
     if entry is None:
-        return TaskChoice(metrics=yours, baseline="the simplest model that could work")
-    return TaskChoice(metrics=yours, baseline=entry["baselines"], source=entry["source"])
+        return TaskChoice(metrics=yours, baseline=_beside_current(ctx, "the simplest model that could work"))
+    return TaskChoice(metrics=yours, baseline=_beside_current(ctx, entry["baselines"]), source=entry["source"])
+
+
+def _beside_current(ctx: Context, baseline: str) -> str:
+    """The model the user runs today (`existingSetup.baseModel`) is the first baseline to beat, on the same split."""
+    setup = ctx.spec.existingSetup
+    if setup is None or not setup.baseModel or not setup.baseModel.strip():
+        return baseline
+    current = " ".join(setup.baseModel.split())
+    current = current if len(current) <= 80 else current[:77] + "..."
+    return f"your current model ({current}), scored on the same test split; then {baseline}"
 
 
 def _registry_name(entry: ModelEntry) -> str:

@@ -402,3 +402,29 @@ def test_the_model_the_user_runs_today_is_the_first_baseline() -> None:
     baseline = advise_with_decisions(parse_task(with_current), assume_defaults=True)[1].task.baseline
     assert baseline.startswith("your current model (SqueezeNet (ImageNet) via OpenCV.js)")
     assert baseline.endswith(plain) and "SqueezeNet" not in plain
+
+
+def test_instance_masks_and_text_prompts_rule_out_the_wrong_kind_of_model() -> None:
+    """Issue 14, batch 13: a mask per object needs an instance head (Mask R-CNN, Mask2Former), not a semantic
+    segmenter; images drawn from a text prompt need a text-conditioned model, not CIFAR-10's unconditional DDPM."""
+    masks = {"task": {"type": "instance segmentation", "domain": "CV", "specificTask": "a mask per parcel"},
+             "data": {"size": "5k images"}, "constraints": {"computeResources": "1x A100"}}  # fmt: skip
+    seg = advise(parse_task(masks), assume_defaults=True).modelDesign.architecture or ""
+    assert "Mask R-CNN" in seg or "Mask2Former" in seg
+    draw = {"task": {"type": "image generation", "domain": "CV", "specificTask": "product photos from a text prompt"},
+            "data": {"size": "2k captioned photos"}, "constraints": {"computeResources": "1x A100"}}  # fmt: skip
+    plan = advise(parse_task(draw), assume_defaults=True)
+    assert "stable-diffusion" in (plan.modelDesign.architecture or "")
+
+
+def test_the_model_a_benchmark_fixes_stays_when_nothing_meets_every_constraint() -> None:
+    """Issue 14, batch 13: MLPerf's reference YOLO11l is predicted 14% over a 10 ms budget on a Jetson Orin, and
+    every alternative misses a constraint too (the accuracy target): the reference stays and the plan says why."""
+    spec = {"task": {"type": "object detection", "domain": "CV", "specificTask": "the reference detector on COCO"},
+            "data": {"size": "1,525 COCO validation images"},
+            "constraints": {"computeResources": "Jetson AGX Orin 64GB", "latencyRequirement": "< 10 ms",
+                            "accuracyTarget": ">= 0.5287 mAP"},
+            "existingSetup": {"baseModel": "YOLO11l reference weights"}}  # fmt: skip
+    plan = advise(parse_task(spec), assume_defaults=True)
+    assert "yolo11l" in (plan.modelDesign.architecture or "")
+    assert "switching would not help" in plan.modelDesign.rationale

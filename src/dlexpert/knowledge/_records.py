@@ -60,6 +60,8 @@ class ModelEntry(_Record):
     context_length: int | None = None  # LLMs and text encoders
     # Languages of the pretraining text/speech: "en" (English only), "multilingual"; None where it does not apply.
     languages: Literal["en", "multilingual"] | None = None
+    # Generative models: what a sample is drawn from (a text prompt, a class label, nothing); None elsewhere.
+    conditioning: Literal["text", "class", "none"] | None = None
     notes: str = ""
 
 

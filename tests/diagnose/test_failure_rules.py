@@ -80,3 +80,29 @@ def test_a_frozen_val_accuracy_while_the_train_loss_falls_is_not_stuck() -> None
     frozen = {"train_loss@epoch": (epochs, np.array([0.69, 0.69, 0.688, 0.69, 0.689, 0.69])),
               "val_acc@epoch": (epochs, val_acc)}  # fmt: skip
     assert stuck(history(frozen)) is not None
+
+
+def test_a_noisy_step_loss_whose_one_lucky_low_is_late_still_diverges() -> None:
+    """Issue 13, blind16: an LM fine-tune's step loss blows up three times and ends in the third, 3x its start; its
+    single lowest step falls in the last quarter, between blow-ups, and is not a sign that it still improves."""
+    rng = np.random.default_rng(0)
+    steps = np.arange(1, 3001, dtype=float)
+    level = np.interp(steps, [1, 150, 500, 1000, 1500, 2200, 2400, 2500, 3000], [5.7, 11, 7, 6.6, 24, 22, 6.5, 6.1, 22])
+    loss = level * np.exp(0.25 * rng.standard_normal(3000))
+    loss[2490] = 2.0  # the lowest single step, late
+    found = divergence(history({"train_loss@step": (steps, loss)}))
+    assert found is not None and found.evidence["late"] > 1.2 * found.evidence["early"]
+    improving = np.linspace(6.0, 2.0, 3000) * np.exp(0.25 * rng.standard_normal(3000))  # best stretch at the end
+    assert divergence(history({"train_loss@step": (steps, improving)})) is None
+
+
+def test_a_step_loss_that_repeats_one_cycle_exactly_is_stuck() -> None:
+    """Issue 13, blind16: 5 samples, batch 1, no shuffling: every epoch gives the same five losses to every digit, so
+    the weights no longer change; a run that still learns never repeats a loss exactly."""
+    cycle = [0.0, 1.0, 1.5336660146713257, 9.0, 10.487272262573242]
+    steps = np.arange(1500, dtype=float)
+    loss = np.array([4.0, 1.0, 2.478, 8.99, 16.0] + cycle * 299)
+    found = stuck(history({"train_loss@step": (steps, loss)}))
+    assert found is not None and "repeats the same 5 values" in found.diagnosis
+    learning = loss * np.linspace(1.0, 0.5, 1500)  # the same order of batches, each loss a little lower every epoch
+    assert stuck(history({"train_loss@step": (steps, learning)})) is None

@@ -115,6 +115,15 @@ UNIFORM_ACC_SHARE = 0.25
 # between consecutive evaluations before its tail, and is not read this way.
 COLLAPSE_TAIL = 10
 COLLAPSE_SHARE = 0.2
+# Heuristic: the per-step train loss repeats itself with a period of CYCLE_MAX_PERIOD steps or fewer, value for value to
+# every logged digit, at CYCLE_SHARE of the points of its second half (which spans CYCLE_MIN_PERIODS periods or more,
+# and some value of the cycle carries REPEAT_MIN_DIGITS significant digits): the same batches in the same order give
+# the same losses, so the weights no longer change (issue 13, blind16: a 5-sample pose regressor whose step losses
+# repeat 0.0, 1.0, 1.5337, 9.0, 10.4873 from epoch 3 to epoch 299). Training that changes the weights never
+# reproduces a loss to every digit.
+CYCLE_MAX_PERIOD = 256
+CYCLE_MIN_PERIODS = 5
+CYCLE_SHARE = 0.9
 DIVERGE_SOURCE = "issue 13's real-log corpus (rising loss after warm-up); 1.2x and 1.5x are heuristics"
 STUCK_SOURCE = "issue 13's real-log corpus (a loss frozen at a constant, accuracy at chance); thresholds are heuristics"
 
@@ -129,10 +138,14 @@ def _rises(c: Curve, lr: Curve | None = None) -> tuple[float, float, float, floa
     best = float(c.y[best_i])
     if early <= 0 or best <= 0:
         return None
-    if best_i >= len(c) - k_late or late <= DIVERGE_ABOVE_MIN * best:
-        return None
     k = max(3, (len(c) // 10) | 1)  # odd: a noisy per-step curve's lowest single value is not what it learned
-    learned = float(np.min(median_filter(c.y, k)))
+    smooth = median_filter(c.y, k)
+    learned = float(np.min(smooth))
+    # Still improving when its best point and its best stretch are both in the last quarter: one lucky step of a noisy
+    # per-step curve is not its best (issue 13, blind16: an LM fine-tune's step loss 3.17 at step 2491 of 3000, between
+    # blow-ups to 20-31).
+    if min(best_i, int(np.argmin(smooth))) >= len(c) - k_late or late <= DIVERGE_ABOVE_MIN * best:
+        return None
     undone = learned <= DIVERGE_LEARNED * early and late >= DIVERGE_UNDONE * early  # all it learned is lost
     climbing = late >= DIVERGE_FAR_ABOVE_LEARNED * learned and c.y[-1] > c.y[-k_late]
     sustained = float(np.mean(c.y[best_i:] >= DIVERGE_FAR_ABOVE_LEARNED * learned)) >= DIVERGE_SUSTAINED_SHARE
@@ -242,6 +255,9 @@ def stuck(h: RunHistory) -> Finding | None:
         if level > 0 and float(half.max() - half.min()) < STUCK_REL_RANGE * level:
             return _stuck(loss, f"the train loss stays at {fmt(float(np.median(half)))} (range "
                                 f"{fmt(float(half.max() - half.min()))}) for the last {len(half)} points")  # fmt: skip
+    cycle = _repeats_a_cycle(h)
+    if cycle is not None:
+        return cycle
     val = epoch_or_step(h, "val_loss", min_epochs=CHANCE_MIN_EVALS, min_steps=CHANCE_MIN_EVALS)
     if val is not None and len(val) >= CHANCE_MIN_EVALS and _near_chance_accuracy(h):
         off = float(np.abs(val.y / chance_loss - 1).max())
@@ -316,6 +332,23 @@ def _collapsed_at_the_end(h: RunHistory) -> Finding | None:
             return _stuck(c, f"{name} changed at each of the first {len(before)} evaluations, then is exactly "
                              f"{float(c.y[-1])!r} at all of the last {tail}: the model collapsed onto one output",
                           began_at=float(c.x[len(before)]))  # fmt: skip
+    return None
+
+
+def _repeats_a_cycle(h: RunHistory) -> Finding | None:
+    """The per-step train loss repeats one cycle of values exactly through its second half (see CYCLE_MAX_PERIOD)."""
+    c = get_curve(h, "train_loss", "step", min_points=2 * CYCLE_MIN_PERIODS)
+    if c is None:
+        return None
+    half = c.y[len(c) // 2 :]
+    for period in range(2, min(CYCLE_MAX_PERIOD, len(half) // CYCLE_MIN_PERIODS) + 1):
+        same = float(np.mean(half[period:] == half[:-period]))
+        cycle = half[-period:]
+        if same >= CYCLE_SHARE and np.ptp(cycle) > 0 and max(map(_significant_digits, cycle)) >= REPEAT_MIN_DIGITS:
+            shown = ", ".join(fmt(float(v)) for v in cycle[:8]) + (", ..." if period > 8 else "")
+            return _stuck(c, f"the train loss repeats the same {period} values ({shown}) step for step, to every "
+                             f"logged digit, through the last {len(half)} steps: the same batches give the same "
+                             "losses, so the weights no longer change")  # fmt: skip
     return None
 
 

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..errors import InvalidInputError
@@ -129,6 +130,8 @@ def advise_with_decisions(
             f"{c.entry.name}: {'; '.join(c.failures)}. To get a plan that meets them: "
             f"{'; '.join(sel.relax) or 'relax the failing constraint'}",
         )
+    named = _named_model_note(sel, c)
+    warnings += [named] if named else []
     if ctx.dataset is not None and not c.scratch:
         key = benchmark_key("", ctx.dataset.name)[1]
         if any(key and key in benchmark_key(m.name, m.dataset)[1] for m in c.entry.metrics):
@@ -418,6 +421,34 @@ IMBALANCED_METRICS = (
     "PR-AUC (average precision) of the rare class(es) and macro-F1: with imbalanced classes accuracy and ROC-AUC look "
     "good on a model that misses the rare class (Saito & Rehmsmeier 2015, PLoS ONE 10(3) e0118432)"
 )
+
+
+# Words that name a network (an architecture, or a name with a digit: "DLRMv2", "Llama-2-70B", "TD3"), as against a
+# current system that is none ("hand-written rules", "static thresholds", "a commercial vendor").
+_NAMES_A_MODEL = re.compile(
+    r"\b(?:[a-z]+-?\d[\w.-]*|lstm|bilstm|gru|rnn|cnn|transformer|bert|gpt|llama|resnet|u-?net|yolo|vit|network|"
+    r"model|checkpoint|encoder|embedder|autoencoder|mobilenet|efficientnet|squeezenet)\b"
+)
+
+
+def _named_model_note(sel: Selection, chosen: Candidate) -> str | None:
+    """What became of the model the spec names: not in the catalog (so unchecked), or checked and replaced."""
+    if not sel.wanted or (sel.base is not None and (sel.base is chosen or not sel.base.failures)):
+        return None  # kept, or set aside only for weights this machine lacks (the fallback's own warning says so)
+    wanted = " ".join(sel.wanted.split())
+    wanted = wanted if len(wanted) <= 80 else wanted[:77] + "..."
+    if sel.base is None:
+        if not _NAMES_A_MODEL.search(wanted.lower()):
+            return None  # a current system that is no network ("hand-written rules", "a vendor"): Step 4 scores it
+        return (
+            f"the model you name ({wanted}) is not in dlexpert's catalog, so the plan cannot check it against your "
+            f"constraints and plans {chosen.entry.hub_id}, the best catalogued fit; if yours is fixed (a benchmark's "
+            "reference model, a contract), train it with the recipe below and compare the two on the same split"
+        )
+    return (
+        f"the model you name ({wanted}, {sel.base.entry.hub_id} in the catalog) breaks "
+        f"{'; '.join(sel.base.failures)}, so the plan uses {chosen.entry.hub_id} instead"
+    )
 
 
 def _task_choice(ctx: Context) -> TaskChoice:

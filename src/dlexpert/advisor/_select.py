@@ -86,6 +86,8 @@ class Selection:
     relax: list[str]
     why: str  # how the choice was made, for the rationale
     candidates: list[Candidate] = field(default_factory=list)  # every candidate checked, for inspection and tests
+    wanted: str | None = None  # the model the spec names (existingSetup.baseModel, "must use X"), as written
+    base: Candidate | None = None  # the catalog's candidate for it, if any
 
 
 # The share of a deployment device's memory its model's weights may take: the runtime, activations (KV cache for an
@@ -469,6 +471,8 @@ def select(ctx: Context, *, weights: WeightsCheck | None = None) -> Selection:
         relax=relax,
         why=why,
         candidates=cands,
+        wanted=_wanted_model(ctx),
+        base=base,
     )
 
 

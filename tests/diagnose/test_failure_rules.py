@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from dlexpert.diagnose import diagnose_history
-from dlexpert.diagnose.rules.failure import divergence, stuck
+from dlexpert.diagnose.rules.failure import divergence, invalid_loss, stuck
 
 from .test_rules import history, step_run
 
@@ -106,3 +106,32 @@ def test_a_step_loss_that_repeats_one_cycle_exactly_is_stuck() -> None:
     assert found is not None and "repeats the same 5 values" in found.diagnosis
     learning = loss * np.linspace(1.0, 0.5, 1500)  # the same order of batches, each loss a little lower every epoch
     assert stuck(history({"train_loss@step": (steps, learning)})) is None
+
+
+def test_exact_zeros_between_large_step_losses_are_steps_that_computed_nothing() -> None:
+    """Issue 13, blind16: a LoRA LM fine-tune's step loss is exactly 0.0 at 14 of its last 45 steps and 2.5-20 at the
+    others; a converged loss that prints 0 beside 0.001-0.004, or one with a single 0, is not flagged."""
+    rng = np.random.default_rng(1)
+    steps = np.arange(1, 75, dtype=float)
+    loss = np.concatenate([10.3 - 0.03 * np.arange(29), rng.uniform(2.5, 20.0, 45)])
+    loss[[31, 35, 36, 37, 40, 43, 50, 55, 58, 60, 63, 66, 70, 72]] = 0.0
+    found = invalid_loss(history({"train_loss@step": (steps, loss)}))
+    assert found is not None and found.severity == "error" and "exactly 0 at" in found.diagnosis
+    converged = np.where(rng.random(74) < 0.3, 0.0, rng.uniform(0.001, 0.004, 74))
+    assert invalid_loss(history({"train_loss@step": (steps, converged)})) is None
+    one_zero = loss.copy()
+    one_zero[one_zero == 0.0] = 5.0
+    one_zero[60] = 0.0
+    assert invalid_loss(history({"train_loss@step": (steps, one_zero)})) is None
+
+
+def test_a_train_loss_that_rises_near_zero_while_train_accuracy_is_perfect_has_not_diverged() -> None:
+    """Issue 13, blind16: a classifier's step loss 1e-5 to 4e-3 after epoch 9 (10x above its best stretch) while the
+    training accuracy is 1.0: a few confident mistakes, not a failed run. Without the accuracy the rise still counts."""
+    rng = np.random.default_rng(2)
+    steps = np.arange(1, 241, dtype=float)
+    loss = np.concatenate([np.geomspace(0.6, 1e-5, 80), 10 ** rng.uniform(-5, -2.4, 160)])
+    loss[-40:] = 10 ** rng.uniform(-3.3, -2.4, 40)  # the last stretch sits 10-100x above the best one
+    acc = np.minimum(1.0, np.concatenate([np.linspace(0.7, 1.0, 40), np.ones(200)]))
+    assert divergence(history({"train_loss@step": (steps, loss), "train_acc@step": (steps, acc)})) is None
+    assert divergence(history({"train_loss@step": (steps, loss)})) is not None

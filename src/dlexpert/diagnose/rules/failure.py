@@ -124,6 +124,8 @@ COLLAPSE_SHARE = 0.2
 CYCLE_MAX_PERIOD = 256
 CYCLE_MIN_PERIODS = 5
 CYCLE_SHARE = 0.9
+# Heuristic: a training accuracy at 99% or more over its last quarter rules out a train-loss divergence.
+FITS_TRAIN_ACC = 0.99
 DIVERGE_SOURCE = "issue 13's real-log corpus (rising loss after warm-up); 1.2x and 1.5x are heuristics"
 STUCK_SOURCE = "issue 13's real-log corpus (a loss frozen at a constant, accuracy at chance); thresholds are heuristics"
 
@@ -183,6 +185,8 @@ def divergence(h: RunHistory) -> Finding | None:
         early, late, best, began = rise
         if name == "val_loss" and _train_improves(h, since=began):
             continue  # train falls while validation rises: overfitting, judged by its own rule
+        if name == "train_loss" and _fits_the_training_set(h):
+            continue  # a rise of a loss near 0 from a few confident mistakes, while every training sample is right
         return finding(
             issue="divergence",
             rule="divergence",
@@ -199,6 +203,18 @@ def divergence(h: RunHistory) -> Finding | None:
             began_at=began,
         )
     return None
+
+
+def _fits_the_training_set(h: RunHistory) -> bool:
+    """The training accuracy's last quarter (median) is FITS_TRAIN_ACC or more: a run that gets every training
+    sample right has not diverged, whatever its loss does near 0 (issue 13, blind16: a light-curve classifier's step
+    loss 1e-5 to 4e-3 after epoch 9, train accuracy 1.0 in most rows)."""
+    acc = get_curve(h, "train_acc", min_points=MIN_POINTS)
+    if acc is None:
+        return False
+    scale = 100.0 if float(acc.y.max()) > 1.0 else 1.0
+    k = max(2, len(acc) // 4)
+    return float(np.median(acc.y[-k:])) / scale >= FITS_TRAIN_ACC
 
 
 def _train_improves(h: RunHistory, since: float) -> bool:
@@ -416,6 +432,12 @@ def _stuck(c: Curve, what: str, began_at: float | None = None) -> Finding:
 # Heuristic: a negative loss whose magnitude grew this much from the first quarter to the last is unbounded below
 # (issue 13: -3e4 -> -6.5e7), not a likelihood that legitimately goes negative.
 INVALID_GROWTH = 100.0
+# Heuristic: exact zeros at 10% or more of the second half of a per-step train loss (5 or more), whose other values
+# there have a median of 0.5 or more, are steps that computed nothing (issue 13, blind16: a LoRA LM fine-tune's step
+# loss exactly 0.0 at 14 of its last 45 steps and 2.5-20 at the others, its learning rate frozen meanwhile).
+ZERO_AMID_SHARE = 0.1
+ZERO_AMID_MIN = 5
+ZERO_AMID_LEVEL = 0.5
 INVALID_SOURCE = (
     "PyTorch CrossEntropyLoss/NLLLoss documentation (a cross-entropy is >= 0; NLLLoss expects log-probabilities); "
     "Karpathy 2019, 'A Recipe for Training Neural Networks' (verify the loss at init: ln C for C classes); issue 13's "
@@ -470,7 +492,7 @@ def invalid_loss(h: RunHistory) -> Finding | None:
             axis=c.axis,
             began_at=float(c.x[first]),
         )
-    zero = _zero_accuracy(h)
+    zero = _zero_accuracy(h) or _exact_zeros_between_large_losses(h)
     if zero is not None:
         return zero
     for name in ("train_acc", "val_acc"):
@@ -493,6 +515,46 @@ def invalid_loss(h: RunHistory) -> Finding | None:
                 axis=c.axis,
             )
     return None
+
+
+def _exact_zeros_between_large_losses(h: RunHistory) -> Finding | None:
+    """The per-step train loss is exactly 0 at ZERO_AMID_SHARE or more of its second half (ZERO_AMID_MIN points or
+    more) while its other values there sit far from 0 (median >= ZERO_AMID_LEVEL): no batch of a model with losses
+    that large scores exactly 0, so on those steps nothing was computed (every label masked, an empty batch, or an
+    update skipped on overflowing fp16 gradients that logs 0)."""
+    c = get_curve(h, "train_loss", "step", min_points=2 * ZERO_AMID_MIN)
+    if c is None:
+        return None
+    start = len(c) // 2
+    half = c.y[start:]
+    zero = half == 0
+    rest = half[~zero]
+    if int(zero.sum()) < ZERO_AMID_MIN or float(zero.mean()) < ZERO_AMID_SHARE or len(rest) < ZERO_AMID_MIN:
+        return None
+    if float(np.median(rest)) < ZERO_AMID_LEVEL or _repeats_a_cycle(h) is not None:
+        return None  # a converged loss printed as 0, or a frozen model scoring one sample exactly every epoch
+    first = float(c.x[int(np.argmax(c.y == 0))])
+    return finding(
+        issue="invalid_loss",
+        rule="invalid_loss",
+        severity="error",
+        diagnosis=(
+            f"The train loss is exactly 0 at {int(zero.sum())} of the last {len(half)} steps (the first zero at "
+            f"{at(c.axis, first)}) while its other steps there score {fmt(float(np.median(rest)))} (median, up to "
+            f"{fmt(float(rest.max()))}): no batch scores 0 at that level, so those steps computed nothing (every label "
+            "masked, an empty batch, or an update skipped on overflowing fp16 gradients)."
+        ),
+        evidence={
+            "series": "train_loss",
+            "zeros": int(zero.sum()),
+            "points": len(half),
+            "median_nonzero": float(np.median(rest)),
+        },
+        source=INVALID_SOURCE,
+        solution=solutions("invalid_loss"),
+        axis=c.axis,
+        began_at=first,
+    )
 
 
 def _zero_accuracy(h: RunHistory) -> Finding | None:

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Any
 
 from ..errors import InvalidInputError
@@ -423,6 +424,8 @@ IMBALANCED_METRICS = (
 )
 
 
+# The user's own words quoted back in a plan (a model name, a current system) are cut to this many characters.
+AS_WRITTEN_CHARS = 80
 # Words that name a network (an architecture, or a name with a digit: "DLRMv2", "Llama-2-70B", "TD3"), as against a
 # current system that is none ("hand-written rules", "static thresholds", "a commercial vendor").
 _NAMES_A_MODEL = re.compile(
@@ -435,8 +438,7 @@ def _named_model_note(sel: Selection, chosen: Candidate) -> str | None:
     """What became of the model the spec names: not in the catalog (so unchecked), or checked and replaced."""
     if not sel.wanted or (sel.base is not None and (sel.base is chosen or not sel.base.failures)):
         return None  # kept, or set aside only for weights this machine lacks (the fallback's own warning says so)
-    wanted = " ".join(sel.wanted.split())
-    wanted = wanted if len(wanted) <= 80 else wanted[:77] + "..."
+    wanted = textwrap.shorten(sel.wanted, AS_WRITTEN_CHARS, placeholder="...")
     if sel.base is None:
         if not _NAMES_A_MODEL.search(wanted.lower()):
             return None  # a current system that is no network ("hand-written rules", "a vendor"): Step 4 scores it
@@ -474,8 +476,7 @@ def _beside_current(ctx: Context, baseline: str) -> str:
     setup = ctx.spec.existingSetup
     if setup is None or not setup.baseModel or not setup.baseModel.strip():
         return baseline
-    current = " ".join(setup.baseModel.split())
-    current = current if len(current) <= 80 else current[:77] + "..."
+    current = textwrap.shorten(setup.baseModel, AS_WRITTEN_CHARS, placeholder="...")
     return f"your current model ({current}), scored on the same test split; then {baseline}"
 
 

@@ -431,14 +431,14 @@ def test_the_model_a_benchmark_fixes_stays_when_nothing_meets_every_constraint()
 
 
 def test_a_named_model_outside_the_catalog_is_said_and_a_system_that_is_no_network_is_not() -> None:
-    """Issue 14, batch 13: MLPerf fixes Llama-2-70B, which the catalog lacks; the plan says it could not check it and
+    """Issue 14, batch 13: a spec fixes Falcon-180B, which the catalog lacks; the plan says it could not check it and
     what it plans instead. Hand-written rules are the current system, scored as Step 4's baseline, not a model."""
     spec = {"task": {"type": "summarization", "domain": "NLP", "specificTask": "government reports to summaries"},
             "data": {"size": "17k report/summary pairs"},
             "constraints": {"computeResources": "8x H100 80GB"}}  # fmt: skip
-    named = advise(parse_task(spec | {"existingSetup": {"baseModel": "Llama-2-70B (frozen) + LoRA"}}),
+    named = advise(parse_task(spec | {"existingSetup": {"baseModel": "Falcon-180B (frozen) + LoRA"}}),
                    assume_defaults=True)  # fmt: skip
-    assert any(w.startswith("the model you name (Llama-2-70B") and "not in dlexpert's catalog" in w
+    assert any(w.startswith("the model you name (Falcon-180B") and "not in dlexpert's catalog" in w
                for w in named.warnings)  # fmt: skip
     rules = advise(parse_task(spec | {"existingSetup": {"baseModel": "hand-written rules"}}), assume_defaults=True)
     assert not any(w.startswith("the model you name") for w in rules.warnings)

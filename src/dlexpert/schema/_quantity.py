@@ -281,8 +281,7 @@ def parse_data_size(text: str) -> DataSize:
         rf"(?:of\s+)?([a-z]+)?",
         low,
     )
-    found = [c for c in counts if c.group(3) not in _NOT_SAMPLES]
-    m = found[0] if found else None
+    m = next((c for c in counts if c.group(3) not in _NOT_SAMPLES), None)
     if not m:
         raise UnreadQuantity(
             f"expected a size such as '10k samples', '1.2M images' or '200 hours of audio'; got {clip(raw)}"

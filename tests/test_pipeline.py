@@ -215,3 +215,32 @@ def test_a_table_as_people_keep_it_runs_end_to_end(tmp_path: Path) -> None:
     evaluation = json.loads((out / "evaluation.json").read_text())  # the colour alone gives the label
     delivered = (evaluation.get("deliverable") or {}).get("test_accuracy") or evaluation["metrics"]["accuracy"]
     assert delivered > 0.9
+
+
+def test_a_table_ships_the_planned_trees_unless_the_network_beats_them(tmp_path: Path) -> None:
+    """Tables plan gradient-boosted trees first and the network as their challenger; the run fits both on the same
+    splits and says which ships. On thresholds crossed with each other, one epoch of the MLP does not beat the trees."""
+    import pandas as pd
+
+    from dlexpert.pipeline import run
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    n = 1500
+    a, b, c = rng.normal(size=(3, n))
+    frame = pd.DataFrame({"tenure": a, "calls": b, "noise": c, "churned": ((a > 0.3) ^ (b > -0.2)).astype(int)})
+    frame.to_csv(tmp_path / "customers.csv", index=False)
+    spec = parse_task({"task": {"type": "classification", "domain": "tabular", "specificTask": "customer churn"},
+                       "constraints": {"computeResources": "CPU (2 cores)"}})  # fmt: skip
+    out = tmp_path / "run"
+    result = run(spec, data=str(tmp_path / "customers.csv"), out_dir=out, target="churned", epochs=1, progress=False,
+                 monitor=False, latency=False)  # fmt: skip
+    run_dir = RunDir(out)
+    assert run_dir.plan().modelDesign.architecture.startswith("gradient-boosted trees")
+    task = run_dir.decisions().task
+    assert task is not None and task.first_model == "hist_gradient_boosting"
+    ev = run_dir.evaluation()
+    assert ev.deliverable is not None and ev.deliverable.path.endswith("hist_gradient_boosting.skops")
+    assert ev.deliverable.test_accuracy > 0.9
+    assert "(the plan's first model); the challenger network does not beat it" in ev.deliverable.reason
+    assert any(w.startswith(ev.deliverable.reason) for w in result.warnings)

@@ -1,4 +1,5 @@
-"""`domain: tabular` (an extension of the seed's enum) is planned with gradient-boosted trees as Step 4's bar."""
+"""`domain: tabular` (an extension of the seed's enum) is planned with gradient-boosted trees as the model to ship and
+the network as their challenger."""
 
 from __future__ import annotations
 
@@ -6,16 +7,31 @@ from dlexpert.advisor import advise
 from dlexpert.schema import parse_task
 
 
-def test_a_table_is_planned_with_trees_as_the_baseline_to_beat_and_table_preprocessing() -> None:
+def test_a_table_is_planned_with_trees_first_and_the_network_as_their_challenger() -> None:
     for domain in ("tabular", "structured data", "csv"):
         task = {"type": "classification", "domain": domain, "specificTask": "customer churn"}
         spec = parse_task({"task": task, "data": {"size": "200k rows"}, "constraints": {"computeResources": "CPU"}})
         assert spec.task.domain == "tabular"
         plan = advise(spec)
+        design = plan.modelDesign
+        assert design.architecture.startswith("gradient-boosted trees (scikit-learn HistGradientBoostingClassifier")
+        assert "challenger: MLP" in design.architecture and design.pretrainedModel is None
+        assert "arXiv 2207.08815" in design.rationale and "0.5 standard error" in design.rationale
         step4 = next(s for s in plan.workflow if s.step == 4)
-        assert "HistGradientBoosting" in step4.note
-        assert "one-hot" in plan.trainingStrategy.dataProcessing.normalization
+        assert "logistic regression" in step4.note and "`dlexpert evaluate` (the trees" in step4.note
+        assert "one-hot" in plan.trainingStrategy.dataProcessing.normalization  # the challenger's recipe
         assert plan.decisions is not None and plan.decisions.model.name == "mlp"
+        assert plan.decisions.task is not None and plan.decisions.task.first_model == "hist_gradient_boosting"
+        assert plan.expectedPerformance is not None and plan.expectedPerformance.trainingTime is not None
+        assert plan.expectedPerformance.trainingTime.startswith("the challenger: ")
+
+
+def test_a_network_task_has_no_first_model() -> None:
+    task = {"type": "classification", "domain": "CV", "specificTask": "bird species photos"}
+    spec = parse_task({"task": task, "data": {"size": "20k images"}, "constraints": {"computeResources": "GPU 24GB"}})
+    plan = advise(spec)
+    assert plan.decisions is not None and plan.decisions.task is not None
+    assert plan.decisions.task.first_model is None and "challenger" not in plan.modelDesign.architecture
 
 
 def test_a_small_table_is_planned_too() -> None:

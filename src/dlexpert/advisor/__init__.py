@@ -16,7 +16,9 @@ from typing import Any
 
 from ..errors import InvalidInputError
 from ..forecast.roster import roster_note
-from ..knowledge import ModelEntry, get_family, get_regimes
+from ..knowledge import FirstModel, ModelEntry, get_family, get_regimes
+from ..report.deliverable import MIN_VAL_FOR_NETWORK, NETWORK_MARGIN_Z, SWITCH_ALPHA
+from ..report.strong import CV_FOLDS, CV_MAX_SAMPLES, CV_MAX_SECONDS, CV_REPEATS, describe
 from ..schema import Alternative, Evidence, Plan, TaskSpec, WorkflowStep
 from ..schema.decisions import BUILDABLE, Decisions, Deployment, Fallback, ModelRecord, TaskChoice, TrainingChoice
 from ..schema.plan import ModelDesign, PretrainedModel
@@ -298,6 +300,8 @@ def _size_text(ctx: Context, e: ModelEntry) -> str:
 
 
 def _model_design(ctx: Context, sel: Selection) -> ModelDesign:
+    if ctx.first_model is not None:
+        return _first_model_design(ctx, sel, ctx.first_model)
     c = sel.chosen
     e = c.entry
     fam = get_family(e.family)
@@ -376,6 +380,34 @@ def _model_design(ctx: Context, sel: Selection) -> ModelDesign:
         tradeoff=tradeoff,
         codeFramework=framework + library,
     )
+
+
+def _first_model_design(ctx: Context, sel: Selection, first: FirstModel) -> ModelDesign:
+    """A model that is not a network comes first (tables: gradient-boosted trees), and the selected network is its
+    challenger: Step 4 fits both on the same splits and ships the network only when it wins on validation."""
+    e = sel.chosen.entry
+    fam = get_family(e.family)
+    challenger = f"{fam.architecture} ({fam.display_name}: {e.name})"
+    n_text = f"{ctx.n_samples:,} rows" if ctx.n_samples is not None else "an unknown number of rows"
+    rationale = (
+        f"{first.name} first: {first.why} ({first.source}). The run fits them as {describe(first.estimator)}, beside "
+        f"logistic regression and 1-NN. Up to {CV_MAX_SAMPLES:,} training and validation rows (and "
+        f"{CV_MAX_SECONDS:g} s of refits) these are compared by {CV_REPEATS}x repeated {CV_FOLDS}-fold "
+        "cross-validation, and the simpler model is kept unless the trees score significantly higher (one-sided "
+        f"corrected resampled t-test, p < {SWITCH_ALPHA:g}); above that the validation split decides. The challenger, "
+        f"{challenger}, {_size_text(ctx, e)}, is trained with the recipe below and ships only when its validation "
+        f"accuracy beats that choice by more than {NETWORK_MARGIN_Z:g} standard error, never on fewer than "
+        f"{MIN_VAL_FOR_NETWORK} validation samples; the run keeps both and evaluation.json's `deliverable` says "
+        f"which ships. Data: {n_text}."
+    )
+    tradeoff = (
+        "Trees need no feature scaling, take missing values as they come (HistGradientBoosting learns where to send "
+        "them) and fit on a CPU; the network needs the scaling, tuning and training time below for a gain that, on "
+        "most tables, does not come (the studies above). It is worth that cost when it wins on your validation split."
+    )
+    framework = "scikit-learn (the trees) + PyTorch (the challenger)"
+    return ModelDesign(architecture=f"{first.name}; challenger: {challenger}", rationale=rationale,
+                       tradeoff=tradeoff, codeFramework=framework)  # fmt: skip
 
 
 def _alternative(ctx: Context, a: Candidate, chosen: Candidate) -> Alternative:
@@ -462,8 +494,9 @@ def _task_choice(ctx: Context) -> TaskChoice:
     if ctx.long_tail and ctx.task_type == "classification":
         yours.append(IMBALANCED_METRICS)
     if f is not None:
+        first = ctx.first_model.estimator if ctx.first_model else None
         return TaskChoice(family=f.name, metrics=yours + list(f.metrics), loss=f.loss,
-                          baseline=_beside_current(ctx, f.baselines), first_step=f.first_step,
+                          baseline=_beside_current(ctx, f.baselines), first_step=f.first_step, first_model=first,
                           source=f.source)  # fmt: skip
     entry = get_regimes()["step4_baselines"].get(ctx.domain)
     if entry is None:
@@ -500,7 +533,8 @@ def _workflow(ctx: Context, sel: Selection, task: TaskChoice) -> list[WorkflowSt
             step=2,
             name="Model architecture selection",
             status="done",
-            note=f"{sel.chosen.entry.name}; {len(sel.alternatives)} alternatives; "
+            note=(f"{ctx.first_model.name.split(' (')[0]}, challenged by " if ctx.first_model else "")
+            + f"{sel.chosen.entry.name}; {len(sel.alternatives)} alternatives; "
             f"{sel.n_feasible}/{sel.n_candidates} candidates feasible",
         ),
         WorkflowStep(step=3, name="Training strategy design", status="done", note="recipe, batch and LR fitted"),
@@ -517,6 +551,9 @@ def _workflow(ctx: Context, sel: Selection, task: TaskChoice) -> list[WorkflowSt
                 )
                 if task.family == "forecasting"
                 else "the planned model: `dlexpert train` / `dlexpert run`"
+                if ctx.first_model is None
+                else f"the {ctx.first_model.name.split(' (')[0]} and the challenger on the same splits: `dlexpert "
+                "run`, or `dlexpert train` (the challenger) then `dlexpert evaluate` (the trees and the choice)"
             ),
         ),
         WorkflowStep(

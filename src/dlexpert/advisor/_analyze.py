@@ -16,6 +16,7 @@ from typing import Any
 
 from ..knowledge import (
     DatasetInfo,
+    FirstModel,
     HardwareProfile,
     TaskFamily,
     find_dataset,
@@ -103,6 +104,11 @@ class Context:
         """Sequences one training sample puts through the model: a preference pair is two (chosen and rejected,
         concatenated into one batch by TRL's DPOTrainer), everything else one."""
         return 2 if self.family is not None and self.family.name == "preference-tuning" else 1
+
+    @property
+    def first_model(self) -> FirstModel | None:
+        """The family's model to fit before any network (tables: gradient-boosted trees), when the data is a table."""
+        return self.family.first_model if self.family is not None and self.domain == "tabular" else None
 
     @property
     def multilingual(self) -> bool:

@@ -374,6 +374,11 @@ def expected_performance(
     elif ds is not None and any(ds.name.lower() in m.dataset.lower() for m in e.metrics):
         m = next(m for m in e.metrics if ds.name.lower() in m.dataset.lower())
         acc = f"{m.value:g}{m.unit} {m.name} on {m.dataset}, as published for this exact model ({e.source})"
+    elif ctx.first_model is not None:
+        acc = (
+            f"not predictable from the spec alone: Step 4 measures the {ctx.first_model.name.split(' (')[0]}, the "
+            "simple baselines and the challenger on your validation and test splits"
+        )
     else:
         basis = c.score_label
         acc = (
@@ -464,6 +469,9 @@ def expected_performance(
         else None,
         train_memory_gb=c.train_memory_gb,
     )
+    if ctx.first_model is not None:  # the numbers above are the network's: say so
+        train_text = train_text and f"the challenger: {train_text}; the trees' fit time is measured by the run"
+        lat_text = lat_text and f"the challenger: {lat_text}"
     return ExpectedPerformance(accuracy=acc, trainingTime=train_text, inferenceLatency=lat_text), evidence, estimates
 
 

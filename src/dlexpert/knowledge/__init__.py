@@ -32,6 +32,7 @@ from ..errors import DlexpertError, UnknownNameError
 from ._records import (
     ArchitectureFamily,
     DatasetInfo,
+    FirstModel,
     HardwareProfile,
     Metric,
     ModelEntry,
@@ -44,6 +45,7 @@ from ._records import (
 __all__ = [
     "ArchitectureFamily",
     "DatasetInfo",
+    "FirstModel",
     "HardwareProfile",
     "Metric",
     "ModelEntry",

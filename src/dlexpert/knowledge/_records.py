@@ -207,6 +207,17 @@ class DatasetInfo(_Record):
     source: str
 
 
+class FirstModel(_Record):
+    """A model that is not a network and that an expert fits before any (tables: gradient-boosted trees). The run fits
+    it in Step 4 as the strong baseline `estimator` (a key of `report.strong`) and ships it unless the planned network,
+    its challenger, beats it on validation (`report.deliverable.choose`)."""
+
+    estimator: str  # report.strong's key, e.g. "hist_gradient_boosting" (its settings are strong's)
+    name: str  # for people, with the equivalent libraries
+    why: str
+    source: str
+
+
 class TaskFamily(_Record):
     """A family of tasks as people name them (knowledge/data/tasks.yaml): which seed type/domain it is, what goes in
     and comes out, how it is measured and trained, the baseline to beat and the usual mistakes."""
@@ -225,6 +236,7 @@ class TaskFamily(_Record):
     architectures: list[str] = Field(default_factory=list)
     pitfalls: list[str] = Field(default_factory=list)
     first_step: str | None = None  # what an expert does before training anything, when that is not training
+    first_model: FirstModel | None = None  # the model to beat, fitted before the network and shipped unless it loses
     size_unit: str  # what data.size counts: images, clips x frames, tokens, hours of audio, series x length, steps
     # "type/domain" pairs whose specs belong here when their words name no narrower family, e.g. "classification/CV"
     generic_for: list[str] = Field(default_factory=list)

@@ -43,9 +43,11 @@ MIN_VAL_FOR_NETWORK = 10
 TRUSTED_PREFIXES = ("aeon.", "sklearn.", "numpy.", "builtins.", "collections.")
 
 
-def ship_baseline(run_dir: str | Path, fitted: Any, result: BaselineResult, baselines: Baselines) -> Deliverable:
+def ship_baseline(
+    run_dir: str | Path, fitted: Any, result: BaselineResult, baselines: Baselines, *, first_model: str | None = None
+) -> Deliverable:
     """Save `fitted` (a `LinearFit` or `StrongFit`: the winner on validation) under RUN_DIR/deliverable/ and describe
-    it for evaluation.json."""
+    it for evaluation.json. `first_model`: the baseline key the plan put before the network (`TaskChoice`)."""
     import skops.io as sio
 
     assert result.val_accuracy is not None and baselines.model_val_accuracy is not None
@@ -64,7 +66,7 @@ def ship_baseline(run_dir: str | Path, fitted: Any, result: BaselineResult, base
         val_accuracy=result.val_accuracy,
         model_val_accuracy=baselines.model_val_accuracy,
         test_accuracy=result.metrics["accuracy"],
-        reason=step4_verdict(result, baselines),
+        reason=step4_verdict(result, baselines, first_model=first_model),
         load=(
             "import skops.io as sio\n"
             f'untrusted = sio.get_untrusted_types(file="{rel}")  # review: only aeon/scikit-learn types\n'
@@ -158,10 +160,17 @@ def choose(
     )  # fmt: skip
 
 
-def step4_verdict(winner: BaselineResult, b: Baselines) -> str:
-    """Seed Step 4, said plainly when a baseline beats the model where the model was chosen."""
+def step4_verdict(winner: BaselineResult, b: Baselines, *, first_model: str | None = None) -> str:
+    """Seed Step 4, said plainly when a baseline beats the model where the model was chosen. When the plan put a
+    baseline first (`first_model`, tables' trees), the network was its challenger and lost: that is the plan working,
+    not a network to fix."""
     assert winner.val_accuracy is not None and b.model_val_accuracy is not None
     rule = f" ({b.choice.rule})" if b.choice else ""
+    if first_model is not None:
+        which = "the plan's first model" if winner.key == first_model else (
+            f"the plan's first model was {first_model}; " + (b.choice.baseline_rule if b.choice else "it scored lower")
+        )  # fmt: skip
+        return f"Step 4: the {winner.model} ships ({which}); the challenger network does not beat it{rule}"
     return (
         f"Step 4: the trained model does not beat the {winner.model} baseline{rule}: the simpler model is the "
         "better deliverable for this data until the deep model is fixed (see the diagnosis)"

@@ -208,6 +208,9 @@ def evaluate_run(
         if deliverable is not None:
             warnings.append(deliverable.reason)
             ev_fields["deliverable"] = deliverable
+        elif baselines.choice is not None and _first_model(run_dir) is not None:
+            warnings.append(f"Step 4: the challenger network ships instead of the plan's first model "
+                            f"({_first_model(run_dir)}): {baselines.choice.rule}")  # fmt: skip
         failures = analyze_failures(y_eval, proba, trained, cls.confusion, ids=ids)
         if figures:
             from .figures import plot_confusion, plot_reliability
@@ -358,7 +361,16 @@ def step4(
     if winner is None:
         return baselines, None
     fitted = next((f for f in strong_fits if f.key == winner.key), linear_fit)  # the linear one has no key
-    return baselines, ship_baseline(run.run_dir, fitted, winner, baselines)
+    return baselines, ship_baseline(run.run_dir, fitted, winner, baselines, first_model=_first_model(run.run_dir))
+
+
+def _first_model(run_dir: Path) -> str | None:
+    """The baseline the plan put before the network (tables: the trees), from the run's decisions.json."""
+    run = RunDir(run_dir)
+    if not (run / RunDir.DECISIONS).is_file():
+        return None
+    task = run.decisions().task
+    return task.first_model if task is not None else None
 
 
 def _choice(

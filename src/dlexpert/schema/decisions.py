@@ -151,6 +151,9 @@ class TaskChoice(_Frozen):
     loss: str | None = None
     baseline: str  # the simple baseline to build and beat first (seed Step 4)
     first_step: str | None = None  # what to do before training anything, when that is not training
+    # A model fitted before the network and shipped unless the network beats it on validation (tables: gradient-boosted
+    # trees, "hist_gradient_boosting", a key of report.strong); the network in `Decisions.model` is its challenger.
+    first_model: str | None = None
     source: str | None = None
 
 

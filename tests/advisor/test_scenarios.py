@@ -430,6 +430,18 @@ def test_the_model_a_benchmark_fixes_stays_when_nothing_meets_every_constraint()
     assert "switching would not help" in plan.modelDesign.rationale
 
 
+def test_a_named_encoder_is_found_without_its_tokenizer_casing() -> None:
+    """Issue 14, batch 13: MLPerf Mobile fixes MobileBERT; the catalog holds it as google/mobilebert-uncased, and the
+    spec writes "MobileBERT (SQuAD fine-tuned reference)" without the casing tag."""
+    spec = {"task": {"type": "question answering", "domain": "NLP", "specificTask": "answer spans in SQuAD paragraphs"},
+            "data": {"size": "88k questions"},
+            "constraints": {"computeResources": "one A100 to train; iPhone 15 Pro Neural Engine to run"},
+            "existingSetup": {"baseModel": "MobileBERT (SQuAD fine-tuned reference)"}}  # fmt: skip
+    plan = advise(parse_task(spec), assume_defaults=True)
+    assert "mobilebert-uncased" in (plan.modelDesign.architecture or "")
+    assert "the model you already use or must use" in plan.modelDesign.rationale
+
+
 def test_a_named_model_outside_the_catalog_is_said_and_a_system_that_is_no_network_is_not() -> None:
     """Issue 14, batch 13: a spec fixes Falcon-180B, which the catalog lacks; the plan says it could not check it and
     what it plans instead. Hand-written rules are the current system, scored as Step 4's baseline, not a model."""

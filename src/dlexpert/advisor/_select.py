@@ -519,9 +519,10 @@ _MIN_NAME_CHARS = 5
 
 
 def _checkpoint_name(hub_id: str) -> str:
-    """The checkpoint's own name in lower-case letters and digits, without its file or weights tag:
-    'yolo11l.pt' -> 'yolo11l', 'maskrcnn_resnet50_fpn.COCO_V1' -> 'maskrcnnresnet50fpn'."""
-    last = re.sub(r"\.(?:pt|pth|onnx|[A-Z][A-Z0-9_]*)$", "", hub_id.split("/")[-1])
+    """The checkpoint's own name in lower-case letters and digits, without its file or weights tag or its tokenizer's
+    casing: 'yolo11l.pt' -> 'yolo11l', 'maskrcnn_resnet50_fpn.COCO_V1' -> 'maskrcnnresnet50fpn',
+    'google/mobilebert-uncased' -> 'mobilebert'."""
+    last = re.sub(r"\.(?:pt|pth|onnx|[A-Z][A-Z0-9_]*)$|[-_](?:un)?cased$", "", hub_id.split("/")[-1])
     name = re.sub(r"[^a-z0-9]", "", last.lower())
     return name if len(name) >= _MIN_NAME_CHARS else ""
 

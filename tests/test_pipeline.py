@@ -244,3 +244,11 @@ def test_a_table_ships_the_planned_trees_unless_the_network_beats_them(tmp_path:
     assert ev.deliverable.test_accuracy > 0.9
     assert "(the plan's first model); the challenger network does not beat it" in ev.deliverable.reason
     assert any(w.startswith(ev.deliverable.reason) for w in result.warnings)
+    # The shipped trees are benchmarked like the network: `bench` times their predict() on the run's test rows.
+    from dlexpert.deploy import benchmark
+
+    report = benchmark(str(out), batch_sizes=[1, 8], backends=["eager", "deliverable"], warmup=1, iters=5,
+                       max_time_s=0.2, save=False)  # fmt: skip
+    timed = {(r["backend"], r["batch_size"]): r for r in report.results}
+    assert timed[("deliverable", 8)]["latency_ms_p50"] > 0 and "max_abs_diff" not in timed[("deliverable", 8)]
+    assert timed[("deliverable", 1)]["size_mb"] > 0

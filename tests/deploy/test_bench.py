@@ -150,3 +150,13 @@ def test_torch_compile_reports_its_cold_compile_apart(fresh_run: Path) -> None:
     assert not row.get("error"), row
     assert row["compile_s"] > 0.5 and row["latency_ms_p50"] * 1e-3 < row["compile_s"]
     assert row["max_abs_diff"] <= 1e-4
+
+
+def test_a_shipped_baseline_that_cannot_be_timed_here_says_why(tmp_path: Path) -> None:
+    from dlexpert.deploy.bench import _deliverable_runner
+    from dlexpert.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="reads raw text"):
+        _deliverable_runner(tmp_path, "text")
+    with pytest.raises(InvalidInputError, match="predates `layout`; run evaluate again"):
+        _deliverable_runner(tmp_path, None)

@@ -26,7 +26,10 @@ def bench(
         None, "--threads", min=1, help="torch and ORT intra-op threads (default: torch's current count)."
     ),
     backends: str | None = typer.Option(
-        None, "--backends", help="Subset of eager,compile,onnxruntime,onnxruntime-int8,variants (default: all)."
+        None,
+        "--backends",
+        help="Subset of eager,compile,onnxruntime,onnxruntime-int8,variants,deliverable (default: all; deliverable: "
+        "the baseline a run ships when it won Step 4).",
     ),
     no_compile: bool = typer.Option(False, "--no-compile", help="Skip torch.compile (slow cold compiles)."),
     warmup: int = typer.Option(3, "--warmup", min=0, help="Untimed calls before timing."),

@@ -4,7 +4,9 @@ Backends: PyTorch eager fp32 (`eager`), `torch.compile` (`compile`: cold compile
 timed), ONNX Runtime fp32 (`onnxruntime`: `RUN_DIR/variants/onnx` when it has a dynamic batch, else exported on the
 fly into a temporary folder), ONNX Runtime with dynamic int8 quantization made on the fly (`onnxruntime-int8`: weights
 int8, activations quantized per call; its accuracy is not checked here — `dlexpert compress` makes the checked int8
-variant), and every variant under `RUN_DIR/variants/*/` (`variant:NAME`, read from its `report.json`).
+variant), every variant under `RUN_DIR/variants/*/` (`variant:NAME`, read from its `report.json`), and the run's
+shipped baseline when a baseline won Step 4 (`deliverable`: the scikit-learn or aeon estimator of evaluation.json's
+`deliverable`, predicting on the same inputs; a different model, so no output parity).
 
 How a number is made: each call is timed alone with `time.perf_counter_ns` after warm-up calls; p50/p95/p99 are over
 all timed calls (pooled across `repeats`, which are interleaved across backends so that load on a shared machine
@@ -53,7 +55,7 @@ __all__ = [
     "onnx_session",
 ]
 
-BACKENDS = ("eager", "compile", "onnxruntime", "onnxruntime-int8", "variants")
+BACKENDS = ("eager", "compile", "onnxruntime", "onnxruntime-int8", "variants", "deliverable")
 MEMORY_METHOD = (
     "peak RSS rise over the process RSS before the backend was built, sampled every 5 ms during its build and first "
     "measurement at each batch size (includes its weights copy; eager's weights are resident before, so its figure "
@@ -601,7 +603,34 @@ def _plan_backends(
         else:
             plan.append(_Backend(f"variant:{v.name}", _torch_builder(v, src), cast=cast))
         plan[-1].size_bytes = file_size(v.path) if v.path.is_file() else None
+    shipped = _shipped_baseline(src.run_dir) if "deliverable" in chosen else None
+    if shipped is not None:
+        plan.append(_Backend("deliverable", lambda: _deliverable_runner(src.run_dir, shipped.layout)))  # type: ignore[arg-type]
+        plan[-1].size_bytes = file_size(src.run_dir / shipped.path)  # type: ignore[operator]
+        plan[-1].notes.append(
+            f"deliverable: the run ships {shipped.model} (Step 4), not the network; timed on the same inputs through "
+            "its predict(), with no output parity (it is another model)"
+        )
     return plan
+
+
+def _shipped_baseline(run_dir: Path | None) -> Any:
+    """evaluation.json's `deliverable` when the run ships a baseline, else None."""
+    if run_dir is None or not (run_dir / RunDir.EVALUATION).is_file():
+        return None
+    return RunDir(run_dir).evaluation().deliverable
+
+
+def _deliverable_runner(run_dir: Path, layout: str | None) -> Callable[[Any], Any]:
+    """The shipped estimator's predict() on a batch of tensors, laid out as it reads them (`strong.features`)."""
+    from ..report.deliverable import load_deliverable
+    from ..report.strong import features
+
+    if layout is None or layout == "text":
+        why = "it reads raw text" if layout == "text" else "its evaluation.json predates `layout`; run evaluate again"
+        raise InvalidInputError(f"{run_dir}: the shipped baseline is not timed here ({why})")
+    estimator = load_deliverable(run_dir)
+    return lambda x: estimator.predict(features(x.numpy(), layout))
 
 
 def _ort_builder(path: Path, threads: int) -> Callable[[], Callable[[Any], Any]]:
@@ -718,7 +747,7 @@ def _measure_first(
         row["peak_mem_mb"] = round(max(0, mem.peak - be.rss_before) / 1e6, 2)
     if be.name == "compile" and "compile_s" not in row:
         row["compile_s"] = 0.0
-    if eager_fn is not None and be.name != "eager":
+    if eager_fn is not None and be.name not in {"eager", "deliverable"}:
         row.update(_output_diff(eager_fn(x), out))
     elif be.name == "eager":
         row["max_abs_diff"] = 0.0

@@ -63,6 +63,7 @@ def ship_baseline(
         path=rel,
         format="skops",
         inputs=_inputs(fitted),
+        layout="text" if getattr(fitted, "text", False) else getattr(fitted, "layout", "flat"),
         val_accuracy=result.val_accuracy,
         model_val_accuracy=baselines.model_val_accuracy,
         test_accuracy=result.metrics["accuracy"],

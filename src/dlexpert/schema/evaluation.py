@@ -174,6 +174,9 @@ class Deliverable(_Strict):
     path: str = Field(description="The saved model, relative to the run dir.")
     format: str = Field(description="skops: scikit-learn's safe format (no pickle); load with skops.io.load.")
     inputs: str = Field(description="What the saved model reads.")
+    layout: str | None = Field(
+        None, description="How the inputs are laid out for it (report.strong.features): flat, series, series_flat, text"
+    )
     val_accuracy: float
     model_val_accuracy: float = Field(description="The trained network's accuracy on the same validation split.")
     test_accuracy: float

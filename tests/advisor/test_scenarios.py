@@ -430,6 +430,23 @@ def test_the_model_a_benchmark_fixes_stays_when_nothing_meets_every_constraint()
     assert "switching would not help" in plan.modelDesign.rationale
 
 
+def test_a_limit_in_parameters_is_not_met_by_quantizing() -> None:
+    """Issue 14, batch 14: "< 20M params incl. vocoder" bounds the model, not its file: a 36M-parameter TTS model
+    that fits 80 MB only as INT8 still breaks it; the same limit in megabytes may be met by quantizing."""
+    from dlexpert.schema._quantity import parse_model_size
+
+    assert parse_model_size("we aim for < 20M params").max_params_m == 20
+    assert parse_model_size("< 80 MB").max_params_m is None
+    spec = {"task": {"type": "text to speech", "domain": "audio", "specificTask": "one voice for offline phones"},
+            "data": {"size": "20 hours of studio speech"},
+            "constraints": {"computeResources": "2x RTX A6000", "modelSizeLimit": "< 20M params"}}  # fmt: skip
+    by_params = advise(parse_task(spec), assume_defaults=True)
+    assert any("parameters exceed the 20M-parameter limit" in w for w in by_params.warnings)
+    spec["constraints"]["modelSizeLimit"] = "< 80 MB"
+    by_bytes = advise(parse_task(spec), assume_defaults=True)
+    assert not any("no candidate meets every constraint" in w for w in by_bytes.warnings)
+
+
 def test_a_named_encoder_is_found_without_its_tokenizer_casing() -> None:
     """Issue 14, batch 13: MLPerf Mobile fixes MobileBERT; the catalog holds it as google/mobilebert-uncased, and the
     spec writes "MobileBERT (SQuAD fine-tuned reference)" without the casing tag."""

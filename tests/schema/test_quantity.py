@@ -102,12 +102,25 @@ def test_model_size_examples(text: str, mb: float) -> None:
         ("RMSE < 5", "rmse", 5.0, "<"),
         ("90% accuracy", "accuracy", 0.9, ">="),
         ("漏检率 < 0.1%, 误报不要太多", "miss-rate", 0.001, "<"),  # issue 14, batch 10: a miss rate is lower-is-better
+        # issue 14, batch 14: a year is not a bounded metric's target; the target follows it
+        ("ChrF above the 2021-winner baseline (~0.34 for Quechua and Guarani)", "chrf", 0.34, ">="),
     ],
 )
 def test_accuracy_examples(text: str, metric: str, value: float, cmp: str) -> None:
     t = parse_accuracy_target(text)
     assert (t.metric, t.comparator) == (metric, cmp)
     assert math.isclose(t.value, value)
+
+
+def test_a_product_number_is_not_a_target_and_the_text_is_kept_unread() -> None:
+    """Issue 14, batch 14: "top-5 on the 4090 leaderboard" (an RTX 4090) states a rank, not a bound: it was refused
+    as a 4090% target; now it reads no number, so the spec keeps it as text. A real bound over 100% is still refused."""
+    from dlexpert.schema._quantity import UnreadQuantity
+
+    with pytest.raises(UnreadQuantity):
+        parse_accuracy_target("top-5 on the 4090 leaderboard")
+    with pytest.raises(ValueError, match="between 0 and 100%"):
+        parse_accuracy_target("top-1 accuracy > 1400")
 
 
 @pytest.mark.parametrize(
@@ -326,6 +339,12 @@ def test_a_robot_that_runs_the_model_onboard_is_the_deployment_target() -> None:
     # issue 14, batch 9: "<device> to train, <device> to run"
     assert split_deployment("RTX A5000 to train, Cortex-M4F to run") == ("RTX A5000 to train", "Cortex-M4F to run")
     assert split_deployment("RTX 3090 to train and an ESP32 to run it")[1] == "an ESP32 to run it"
+    # issue 14, batch 14: a clause that names only a device that cannot train is where the model runs, and
+    # "pretrain" trains
+    lamp = "pretrain on one RTX 4090; enrolment AND detection on the lamp's always-on Cortex-M7 (512 KB SRAM)"
+    assert split_deployment(lamp) == ("pretrain on one RTX 4090", "enrolment AND detection on the lamp's always-on "
+                                      "Cortex-M7 (512 KB SRAM)")  # fmt: skip
+    assert device_kind(split_deployment("train on a GPU (colab). sensor is an nRF52840 MCU")[1] or "") == "mcu"
 
 
 def test_batch_scoring_is_where_the_model_runs() -> None:

@@ -83,6 +83,7 @@ class Context:
     challenges: set[str]
     long_tail: bool
     family: TaskFamily | None = None  # the task family (knowledge/data/tasks.yaml) the spec names
+    params_limit_m: float | None = None  # the size limit as a parameter count, when the spec states it so
     languages: list[str] = field(default_factory=list)  # non-English languages the text or speech is in
     in_channels: int | None = None  # image bands when not RGB ("RGB + NIR" -> 4), from the task text
     image_side: int | None = None  # training resolution the spec states ("tiles of 1024x1024"), when it does
@@ -236,6 +237,7 @@ def analyse(
         infer_hw=infer_hw,
         latency=latency,
         size_limit_mb=_size_limit(cons, infer_hw, notes),
+        params_limit_m=cons.model_size_parsed.max_params_m if cons.model_size_parsed is not None else None,
         accuracy=cons.accuracy_parsed,
         budget=cons.budget_parsed,
         realtime=realtime,

@@ -332,7 +332,12 @@ def _candidate(
     n_min = get_family(entry.family).min_samples_scratch
     if small_scratch_note and entry.library == "dlexpert" and (ctx.n_samples or 0) < n_min:
         c.soft.append(f"{ctx.n_samples or 0:,} samples is below the {n_min:,} {entry.family} usually needs")
-    if ctx.size_limit_mb is not None and size_mb > ctx.size_limit_mb:
+    if ctx.params_limit_m is not None and entry.params_m > ctx.params_limit_m:
+        c.failures.append(
+            f"{entry.params_m:g}M parameters exceed the {ctx.params_limit_m:g}M-parameter limit (quantization makes "
+            "the file smaller, not the model)"
+        )
+    elif ctx.params_limit_m is None and ctx.size_limit_mb is not None and size_mb > ctx.size_limit_mb:
         if entry.params_m * 1.0 <= ctx.size_limit_mb:
             c.needs_compression = (
                 f"INT8 weights: {size_mb:.0f} MB fp32 -> ~{entry.params_m:.0f} MB (limit {ctx.size_limit_mb:g} MB)"
@@ -586,7 +591,9 @@ def _overshoot(c: Candidate, ctx: Context) -> float:
         over += max(0.0, math.log(c.entry.params_m / (CHINCHILLA_SLACK * optimal_m)))
     if ctx.latency is not None and c.latency is not None:
         over += max(0.0, math.log(c.latency.ms / ctx.latency.max_ms))
-    if ctx.size_limit_mb is not None:
+    if ctx.params_limit_m is not None:
+        over += max(0.0, math.log(c.entry.params_m / ctx.params_limit_m))
+    elif ctx.size_limit_mb is not None:
         over += max(0.0, math.log(c.entry.params_m / ctx.size_limit_mb))
     return over
 
@@ -692,7 +699,9 @@ def _relax_advice(c: Candidate, ctx: Context) -> list[str]:
             f"relax constraints.latencyRequirement to >= {c.latency.ms * 1.1:.0f} ms, or serve on faster "
             f"hardware than {ctx.infer_hw.display_name}"
         )
-    if ctx.size_limit_mb is not None and c.entry.params_m > ctx.size_limit_mb:
+    if ctx.params_limit_m is not None and c.entry.params_m > ctx.params_limit_m:
+        out.append(f"relax constraints.modelSizeLimit to >= {c.entry.params_m:g}M parameters ({c.entry.name})")
+    elif ctx.params_limit_m is None and ctx.size_limit_mb is not None and c.entry.params_m > ctx.size_limit_mb:
         out.append(f"relax constraints.modelSizeLimit to >= {c.entry.params_m:.0f} MB (INT8 weights of {c.entry.name})")
     for f in c.failures:
         if "GB per device" in f:

@@ -394,9 +394,11 @@ def parse_latency(text: str) -> Latency:
 
 
 class ModelSize(_Parsed):
-    """An upper bound on the model's file size, in megabytes (10^6 bytes)."""
+    """An upper bound on the model's file size, in megabytes (10^6 bytes); and on its parameters, in millions, when the
+    limit counts parameters ("< 20M params": quantization makes the file smaller, not the model)."""
 
     max_mb: float
+    max_params_m: float | None = None
 
 
 _BYTE_UNITS = {"b": 1e-6, "kb": 1e-3, "kib": 1.024e-3, "mb": 1.0, "mib": 1.048576, "gb": 1e3, "gib": 1073.741824}
@@ -416,7 +418,10 @@ def parse_model_size(text: str) -> ModelSize:
         if not p:
             raise UnreadQuantity(f"expected a size such as '<100MB', '2 GB' or '25M params'; got {clip(raw)}")
         # A parameter budget: fp32 weights take 4 bytes per parameter.
-        mb = _to_float(p.group(1)) * _PARAM_SUFFIX.get(p.group(2) or p.group(3) or p.group(4) or "", 1.0) * 4 / 1e6
+        params = _to_float(p.group(1)) * _PARAM_SUFFIX.get(p.group(2) or p.group(3) or p.group(4) or "", 1.0)
+        if params <= 0:
+            raise ValueError(f"model size limit must be greater than zero; got {clip(raw)}")
+        return ModelSize(text=raw, max_mb=params * 4 / 1e6, max_params_m=params / 1e6)
     if mb <= 0:
         raise ValueError(f"model size limit must be greater than zero; got {clip(raw)}")
     return ModelSize(text=raw, max_mb=mb)
@@ -457,6 +462,7 @@ _METRICS: list[tuple[str, tuple[str, ...], bool]] = [
     ("wer", ("wer", "word error rate"), False),
     ("cer", ("cer", "character error rate"), False),
     ("bleu", ("bleu",), True),
+    ("chrf", ("chrf++", "chrf", "chr-f"), True),
     ("rouge", ("rouge-l", "rouge"), True),
     ("perplexity", ("perplexity", "ppl"), False),
     ("fid", ("fid",), False),
@@ -490,9 +496,13 @@ _BOUNDED = {
     "wer",
     "cer",
     "bleu",
+    "chrf",
     "rouge",
     "mape",
 }
+# A bare four-digit integer is a year or a product's number ("above the 2021-winner baseline", "top-5 on the 4090
+# leaderboard"), never the target of a metric bounded by 100%.
+_NAME_LIKE_INTEGER = re.compile(r"\d{4}")
 
 
 class AccuracyTarget(_Parsed):
@@ -540,8 +550,13 @@ def _one_accuracy_target(text: str) -> AccuracyTarget:
     cleaned = re.sub(r"top[- ]?[15]|map@?[0-9.:]+|map50(-95)?|f1|f0\.5|\bf[25]\b|rouge-l|@\s*\d+", " ", low)
     # A number after an inequality is the target ("beta=5 ... > 0.96" gives 0.96), else the first number.
     inequality = r"<=|>=|=<|=>|≤|≥|<|>|at least|at most|above|below|over|under|no more than|no less than"
-    m = re.search(rf"({inequality})\s*{_NUMBER}\s*(%|percent|pp)?", cleaned) or re.search(
-        rf"({inequality}|=)?\s*{_NUMBER}\s*(%|percent|pp)?", cleaned
+    m = re.search(rf"({inequality})\s*{_NUMBER}\s*(%|percent|pp)?", cleaned) or next(
+        (
+            c
+            for c in re.finditer(rf"({inequality}|=)?\s*{_NUMBER}\s*(%|percent|pp)?", cleaned)
+            if not (metric in _BOUNDED and not (c.group(1) or c.group(3)) and _NAME_LIKE_INTEGER.fullmatch(c.group(2)))
+        ),
+        None,
     )
     if not m:
         raise UnreadQuantity(
@@ -651,7 +666,9 @@ _DEPLOY_CLAUSE = re.compile(
     r"|for (?:deployment|serving)\b"
     r"|部署|上线|推理|推論|デプロイ)"  # zh/ja: deploy, go live, inference
 )
-_TRAIN_WORDS = re.compile(r"\b(?:train(?:s|ed|ing)?|fine[- ]?tun\w*|finetun\w*|to train)\b|训练|微调|学習|トレーニング")
+_TRAIN_WORDS = re.compile(
+    r"\b(?:(?:pre-?)?train(?:s|ed|ing)?|fine[- ]?tun\w*|finetun\w*|to train)\b|训练|微调|学習|トレーニング"
+)
 # "the trained policy must run inside the game": "trained" describes what runs, it does not say where it trains.
 _TRAINED_THING = re.compile(r"\b(?:the |a |our |my )?trained (?:model|policy|network|agent|weights|checkpoint)s?\b")
 
@@ -681,13 +698,17 @@ def split_deployment(text: str) -> tuple[str, str | None]:
     inference on CPU")."""
     clauses = [c.strip(" ,.;") for c in _CLAUSE_BREAK.split(text) if c.strip(" ,.;")]
     # A clause that names where the model runs, or says a machine has no GPU while another clause trains on one (or
-    # names a GPU: "office PCs ..., no NVIDIA; my own RTX 3080 at home").
+    # names a GPU: "office PCs ..., no NVIDIA; my own RTX 3080 at home"), or names only a device that cannot train
+    # ("pretrain on one RTX 4090; enrolment and detection on the lamp's Cortex-M7").
     # A clause that trains names what it trains on: "1 hour per fold including training" is a time limit, not a machine.
-    trains = any(
-        (_trains(c) and device_kind(c) is not None) or (device_kind(c) == "gpu" and not _NO_GPU.search(c.lower()))
+    says_trains = any(_trains(c) and device_kind(c) is not None for c in clauses)
+    trains = says_trains or any(device_kind(c) == "gpu" and not _NO_GPU.search(c.lower()) for c in clauses)
+    deploy = [
+        c
         for c in clauses
-    )
-    deploy = [c for c in clauses if (_deploys(c) or (trains and _NO_GPU.search(c.lower()))) and not _trains(c)]
+        if (_deploys(c) or (trains and _NO_GPU.search(c.lower())) or (says_trains and only_runs_there(c)))
+        and not _trains(c)
+    ]
     train = [c for c in clauses if c not in deploy]
     if deploy and train and any(device_kind(c) or re.search(r"\d", c) for c in train):
         return "; ".join(train), "; ".join(deploy)

@@ -103,6 +103,23 @@ def test_a_refused_resume_rewrites_nothing(tmp_path: Path) -> None:
     assert (out / RunDir.PLAN).read_text() == "{}" and not (out / RunDir.PROFILE).exists()
 
 
+def test_a_regression_plan_is_refused_before_it_trains_a_classifier_on_its_values(tmp_path: Path) -> None:
+    """A house-price table was planned as regression but trained as one class per distinct price (sklearn's diabetes
+    targets: 214 classes). The plan now says regression, and the run refuses it in one line, writing nothing."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"rooms": rng.integers(1, 6, 200), "area": rng.normal(80, 20, 200)})
+    frame["price"] = (frame["rooms"] * 40 + frame["area"]).round().astype(int)
+    frame.to_csv(tmp_path / "houses.csv", index=False)
+    spec = parse_task({"task": {"type": "house price prediction", "domain": "tabular", "specificTask": "prices"},
+                       "constraints": {"computeResources": "CPU (2 cores)"}})  # fmt: skip
+    out = tmp_path / "run"
+    with pytest.raises(InvalidInputError, match=r"regresses one number per sample \(tabular-regression\)"):
+        train(spec, data=str(tmp_path / "houses.csv"), target="price", out_dir=out, progress=False)
+    assert not out.exists() or not any(out.iterdir())
+
+
 def test_a_plan_without_decisions_is_one_clear_line(tmp_path: Path) -> None:
     from dlexpert.advisor import advise
 

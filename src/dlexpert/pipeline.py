@@ -231,7 +231,7 @@ def _decide(source: TaskSpec | Plan, splits: Any, run_dir: RunDir, *, hardware: 
     from .data.dense import DenseData, profile_dense
 
     profile = profile_dense(splits) if isinstance(splits, DenseData) else profile_dataset(splits)
-    run_dir.write_model(RunDir.PROFILE, profile)
+    spec = None
     if isinstance(source, Plan):
         plan, decisions = source, source.decisions
         assert decisions is not None  # load_plan_or_task refuses a plan without decisions
@@ -240,8 +240,26 @@ def _decide(source: TaskSpec | Plan, splits: Any, run_dir: RunDir, *, hardware: 
         plan, decisions = advise_with_decisions(
             spec, profile=profile, hardware=hardware, assume_defaults=True, runnable_here=True
         )
+    _check_trainable(decisions, splits)  # before anything is written: a refusal leaves the folder as it was
+    run_dir.write_model(RunDir.PROFILE, profile)
+    if spec is not None:
         run_dir.write_task(spec)
     return _record_for_data(run_dir, plan, decisions, splits)
+
+
+def _check_trainable(decisions: Decisions, splits: Any) -> None:
+    """A plan that regresses a number per sample cannot be trained on data read as classes: the table reader reads a
+    target column as class labels, so each distinct value would become a class (sklearn's diabetes: 214)."""
+    if decisions.model.task != "regression":
+        return
+    family = decisions.task.family if decisions.task is not None else None
+    n = len(getattr(splits, "classes", []))
+    raise InvalidInputError(
+        f"{splits.source}: the plan regresses one number per sample ({family or 'regression'}), but dlexpert's runs "
+        f"read a target as class labels: its {n} distinct values would train a {n}-class classifier. Regression "
+        "is planned, not trained, by this version: fit the plan's Step-4 baselines with scikit-learn "
+        "(HistGradientBoostingRegressor, Ridge), or give a column of class labels"
+    )
 
 
 def _record_for_data(run_dir: RunDir, plan: Plan, decisions: Decisions, splits: Any) -> tuple[Plan, Decisions]:

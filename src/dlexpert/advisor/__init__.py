@@ -215,9 +215,12 @@ def _model_record(ctx: Context, c: Candidate) -> ModelRecord:
 
 
 def _output_task(ctx: Context) -> Any:
-    """What the network outputs: a class per sample, a value per sample, a class per pixel, or boxes."""
+    """What the network outputs: a class per sample, a value per sample (a family that regresses one: house prices),
+    a class per pixel, or boxes."""
+    if ctx.family is not None and ctx.family.regression:
+        return "regression"
     kind = ctx.spec.task.type
-    return kind if kind in {"regression", "segmentation", "detection"} else "classification"
+    return kind if kind in {"segmentation", "detection"} else "classification"
 
 
 def _training_choice(ctx: Context, c: Candidate, rc: RecipeChoice) -> TrainingChoice:

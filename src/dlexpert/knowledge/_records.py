@@ -237,6 +237,7 @@ class TaskFamily(_Record):
     pitfalls: list[str] = Field(default_factory=list)
     first_step: str | None = None  # what an expert does before training anything, when that is not training
     first_model: FirstModel | None = None  # the model to beat, fitted before the network and shipped unless it loses
+    regression: bool = False  # its output is a number per sample (a value to regress, MSE), not a class
     size_unit: str  # what data.size counts: images, clips x frames, tokens, hours of audio, series x length, steps
     # "type/domain" pairs whose specs belong here when their words name no narrower family, e.g. "classification/CV"
     generic_for: list[str] = Field(default_factory=list)

@@ -139,6 +139,9 @@ MAPPED = [
     # kept under their own name: other parameter groups, other norms, run summaries, metrics the rules do not use
     ("lr-SGD/pg2", "lr-SGD/pg2", None), ("grad_inf_norm/fc.weight", "grad_inf_norm/fc.weight", None),
     ("train/train_loss", "train/train_loss", None), ("val_f1", "val_f1", None), ("eval_runtime", "eval_runtime", None),
+    # issue 13, blind17: a stage's namespace before a known name (Lightning's self.log("finetuning/val_acc"))
+    ("finetuning/train_loss_step", "train_loss", "step"), ("finetuning/val_acc", "val_acc", None),
+    ("stage2/train/loss", "train_loss", None),
 ]  # fmt: skip
 
 
@@ -165,6 +168,22 @@ def test_keras_csvlogger_rows_are_epochs(tmp_path: Path) -> None:
     assert h.has("train_acc", "epoch") and h.has("val_loss", "epoch")
     assert not any(a == "step" for _, a in h.series)
     assert h.unknown == [] and h.warnings == []
+
+
+def test_test_curves_are_the_validation_split_only_when_no_validation_was_logged(tmp_path: Path) -> None:
+    """Issue 13, blind17: a grokking run logged train_loss/test_loss/train_acc/test_acc; its test curves were unknown
+    series. With a validation series beside them, test curves stay as they were logged."""
+    only = tmp_path / "history.json"
+    logged = {"train_loss": [2.0, 1.0, 0.5], "test_loss": [2.1, 1.4, 1.2], "test_acc": [0.2, 0.5, 0.6]}
+    only.write_text(json.dumps(logged))
+    h = read_history(only)
+    assert series(h, "val_loss", "epoch")[1] == [2.1, 1.4, 1.2] and h.has("val_acc", "epoch")
+    assert any("test series (test_loss, test_acc) are judged as the validation split" in w for w in h.warnings)
+    both = tmp_path / "both" / "history.json"
+    both.parent.mkdir()
+    both.write_text(json.dumps({"loss": [2.0, 1.0], "val_loss": [2.1, 1.4], "test_loss": [2.2, 1.5]}))
+    h = read_history(both)
+    assert series(h, "val_loss", "epoch")[1] == [2.1, 1.4] and "test_loss@epoch" in h.unknown
 
 
 def test_an_error_metric_is_the_loss_only_when_no_loss_was_logged(tmp_path: Path) -> None:

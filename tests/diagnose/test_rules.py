@@ -886,6 +886,20 @@ def test_recurring_spikes_suggest_restarting_before_them() -> None:
     assert f.solution[0].startswith("Restart from a checkpoint")
 
 
+def test_many_spikes_of_an_epoch_loss_are_events_not_batch_noise() -> None:
+    """Issue 13, blind17: a grokking run's per-epoch loss jumped 10-150x its level a dozen times and recovered each
+    time. Epoch means average their batches, so the per-step noise gate does not apply; on a per-step curve the same
+    count of jumps is heavy-tailed batch noise."""
+    n = 200
+    x = np.arange(n, dtype=float)
+    loss = decay(x, 4.9, 0.01, 8)
+    for at_point in range(40, 190, 12):
+        loss[at_point] = 100 * loss[at_point - 1]
+    f = finding(history({"train_loss@epoch": (x, loss)}), "loss_spike")
+    assert f is not None and f.severity == "warning" and f.evidence["n_spikes"] >= 10
+    assert finding(history({"train_loss@step": (x, loss)}), "loss_spike") is None
+
+
 @pytest.mark.parametrize("noise", [0.05, 0.15])
 def test_ordinary_noise_has_no_spike_warning(noise: float) -> None:
     st, loss, _, _ = step_run(5000, noise=noise, seed=7)

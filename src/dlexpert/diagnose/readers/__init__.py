@@ -40,7 +40,7 @@ from pathlib import Path
 from ..._input import check_regular_file
 from ...errors import InvalidInputError
 from ..history import LAYERED_SERIES, RunHistory
-from ._names import NAME_TABLE, normalise
+from ._names import NAME_TABLE, is_known, normalise
 from ._sniff import Kind, is_mlflow_run, sniff
 from .csvlog import read_csv
 from .jsonlog import read_json_rows, read_jsonl, read_keras_history, read_mlflow, read_trainer_state
@@ -191,6 +191,7 @@ def _choose(root: Path, history: RunHistory) -> tuple[Kind, list[Path], Path]:
 def _finish(history: RunHistory) -> None:
     """What holds across formats: one validation set judged, accuracies as fractions, and `monitored` when per-layer
     probes were logged."""
+    _test_as_validation(history)
     _first_validation_set(history)
     _error_as_loss(history)
     for (name, _axis), s in history.series.items():
@@ -228,6 +229,27 @@ def _error_as_loss(history: RunHistory) -> None:
 
 # Several validation sets: HF Trainer with a dict of eval datasets logs `eval_<set>_loss`, `eval_<set>_accuracy`.
 _NAMED_VAL = re.compile(r"(?:eval|val|valid|validation)_(?P<set>[A-Za-z0-9]+)_(?P<metric>loss|accuracy|acc)")
+
+
+def _test_as_validation(history: RunHistory) -> None:
+    """With no validation series at all, the held-out curves a log calls "test" (`test_loss`, `test_acc`, logged as
+    training goes) are judged as the validation split, and a warning says so: many tutorials and papers' scripts
+    name their only held-out evaluation that way (issue 13, blind17: a grokking run's test loss above its start for
+    2,000 epochs was an unknown series)."""
+    if any(name.startswith("val_") for name, _ in history.series):
+        return
+    renamed = []
+    for (name, axis), s in list(history.series.items()):
+        canonical, _ = normalise(re.sub(r"(?<![a-z])test(?![a-z])", "val", name, flags=re.IGNORECASE))
+        if canonical in ("val_loss", "val_acc") and not is_known(name):
+            del history.series[(name, axis)]
+            history.add(canonical, axis, s.x, s.y, source_name=s.source_name or name)
+            renamed.append(name)
+    if renamed:
+        history.warnings.append(
+            f"no validation series: the test series ({', '.join(dict.fromkeys(renamed))}) are judged as the "
+            "validation split"
+        )
 
 
 def _first_validation_set(history: RunHistory) -> None:

@@ -151,6 +151,13 @@ def normalise(name: str) -> tuple[str, Axis | None]:
     canonical = _lookup(name)
     if canonical is not None:
         return canonical, None
+    head, _, tail = name.partition("/")
+    # A namespace before a known name (Lightning's "finetuning/train_loss_step", W&B's "charts/..."); not a split's
+    # name: HF's "train/train_loss" is the run's summary, not its curve.
+    if tail and phase_of(head) is None:
+        inner, inner_axis = normalise(tail)
+        if is_known(inner):
+            return inner, inner_axis
     for pattern, axis in GRANULARITY:  # an unknown `foo_epoch` still says its axis
         if pattern.fullmatch(name):
             return name, axis

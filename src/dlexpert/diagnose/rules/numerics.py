@@ -246,9 +246,11 @@ SPIKE_REPEAT = 3
 # detectors firing on small losses). An LLM's spike from 2.0 to 3.5 after starting at 10.8 is 14% and still counts.
 INITIAL_POINTS = 3
 SPIKE_MIN_JUMP_OF_INITIAL = 0.10
-# Heuristic: SPIKE_NOISE_MIN_EVENTS or more "spikes" at more than SPIKE_NOISE_RATE of the judged points are the curve's
-# own heavy-tailed batch noise (a per-step loss on tiny batches), which a MAD sigma underestimates, not events (issue
-# 13's corpus: 597 in 5,286 per-step points of a healthy run).
+# Heuristic: SPIKE_NOISE_MIN_EVENTS or more "spikes" at more than SPIKE_NOISE_RATE of the judged points of a per-step
+# curve are its own heavy-tailed batch noise (a per-step loss on tiny batches), which a MAD sigma underestimates, not
+# events (issue 13's corpus: 597 in 5,286 per-step points of a healthy run). A per-epoch loss averages its batches, so
+# its spikes are events however many there are (blind17: a grokking run's epoch loss jumping 10-150x its level 12
+# times, each time recovering).
 SPIKE_NOISE_MIN_EVENTS = 10
 SPIKE_NOISE_RATE = 0.02
 # The running window in logged points is at most SPIKE_WINDOW and at most this share of the curve, so a short curve
@@ -291,7 +293,11 @@ def _spike_events(c: Curve) -> list[_Spike]:
     the loss started (`SPIKE_MIN_JUMP_OF_INITIAL`); none when they are the curve's noise (`SPIKE_NOISE_RATE`)."""
     floor = SPIKE_MIN_JUMP_OF_INITIAL * abs(float(np.median(c.y[:INITIAL_POINTS])))
     events = [e for e in _raw_spikes(c) if e.points >= SPIKE_LONG_POINTS or e.peak - e.baseline > floor]
-    noise = len(events) >= SPIKE_NOISE_MIN_EVENTS and len(events) > SPIKE_NOISE_RATE * (len(c) - SPIKE_MIN_HISTORY)
+    noise = (
+        c.axis == "step"
+        and len(events) >= SPIKE_NOISE_MIN_EVENTS
+        and len(events) > SPIKE_NOISE_RATE * (len(c) - SPIKE_MIN_HISTORY)
+    )
     return [] if noise else events
 
 

@@ -51,3 +51,16 @@ def test_rare_positives_are_measured_by_precision_recall_not_accuracy() -> None:
     assert plan.decisions is not None and plan.decisions.task is not None
     metrics = " | ".join(plan.decisions.task.metrics)
     assert "PR-AUC" in metrics and "your target: beat logistic regression" in metrics
+
+
+def test_a_regression_table_plans_trees_first_carried_out_with_scikit_learn() -> None:
+    """The run refuses a regression table (it reads targets as classes), so the plan says the trees are fit with
+    scikit-learn and names the regressor, not the classifier the run fits for a classification table."""
+    spec = parse_task({"task": {"type": "house price prediction", "domain": "tabular", "specificTask": "sale prices"},
+                       "data": {"size": "20k rows"}, "constraints": {"computeResources": "laptop CPU"}})  # fmt: skip
+    plan = advise(spec, assume_defaults=True)
+    assert plan.modelDesign.architecture.startswith("gradient-boosted trees (scikit-learn HistGradientBoostingRegr")
+    assert "refuse a regression plan" in plan.modelDesign.rationale
+    assert plan.decisions is not None and plan.decisions.model.task == "regression"
+    step4 = next(s for s in plan.workflow if s.step == 4)
+    assert "`dlexpert run` refuses a regression table" in step4.note

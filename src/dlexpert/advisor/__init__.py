@@ -392,6 +392,15 @@ def _first_model_design(ctx: Context, sel: Selection, first: FirstModel) -> Mode
     fam = get_family(e.family)
     challenger = f"{fam.architecture} ({fam.display_name}: {e.name})"
     n_text = f"{ctx.n_samples:,} rows" if ctx.n_samples is not None else "an unknown number of rows"
+    if ctx.family is not None and ctx.family.regression:
+        rationale = (
+            f"{first.name} first: {first.why} ({first.source}). dlexpert's runs read a table's target as class labels "
+            "and refuse a regression plan, so this one is carried out with scikit-learn: fit the trees beside the "
+            f"mean predictor and ridge regression on the same split, and train the challenger, {challenger}, "
+            f"{_size_text(ctx, e)}, with the recipe below only if the trees fall short of the target. Data: {n_text}."
+        )
+        return ModelDesign(architecture=f"{first.name}; challenger: {challenger}", rationale=rationale,
+                           tradeoff=_TREES_TRADEOFF, codeFramework=_TREES_FRAMEWORK)  # fmt: skip
     rationale = (
         f"{first.name} first: {first.why} ({first.source}). The run fits them as {describe(first.estimator)}, beside "
         f"logistic regression and 1-NN. Up to {CV_MAX_SAMPLES:,} training and validation rows (and "
@@ -403,14 +412,16 @@ def _first_model_design(ctx: Context, sel: Selection, first: FirstModel) -> Mode
         f"{MIN_VAL_FOR_NETWORK} validation samples; the run keeps both and evaluation.json's `deliverable` says "
         f"which ships. Data: {n_text}."
     )
-    tradeoff = (
-        "Trees need no feature scaling, take missing values as they come (HistGradientBoosting learns where to send "
-        "them) and fit on a CPU; the network needs the scaling, tuning and training time below for a gain that, on "
-        "most tables, does not come (the studies above). It is worth that cost when it wins on your validation split."
-    )
-    framework = "scikit-learn (the trees) + PyTorch (the challenger)"
     return ModelDesign(architecture=f"{first.name}; challenger: {challenger}", rationale=rationale,
-                       tradeoff=tradeoff, codeFramework=framework)  # fmt: skip
+                       tradeoff=_TREES_TRADEOFF, codeFramework=_TREES_FRAMEWORK)  # fmt: skip
+
+
+_TREES_FRAMEWORK = "scikit-learn (the trees) + PyTorch (the challenger)"
+_TREES_TRADEOFF = (
+    "Trees need no feature scaling, take missing values as they come (HistGradientBoosting learns where to send them) "
+    "and fit on a CPU; the network needs the scaling, tuning and training time below for a gain that, on most tables, "
+    "does not come (the studies above). It is worth that cost when it wins on your validation split."
+)
 
 
 def _alternative(ctx: Context, a: Candidate, chosen: Candidate) -> Alternative:
@@ -555,6 +566,9 @@ def _workflow(ctx: Context, sel: Selection, task: TaskChoice) -> list[WorkflowSt
                 if task.family == "forecasting"
                 else "the planned model: `dlexpert train` / `dlexpert run`"
                 if ctx.first_model is None
+                else f"the {ctx.first_model.name.split(' (')[0]} with scikit-learn, then the challenger only if "
+                "they fall short (`dlexpert run` refuses a regression table)"
+                if ctx.family is not None and ctx.family.regression
                 else f"the {ctx.first_model.name.split(' (')[0]} and the challenger on the same splits: `dlexpert "
                 "run`, or `dlexpert train` (the challenger) then `dlexpert evaluate` (the trees and the choice)"
             ),

@@ -1437,6 +1437,17 @@ def test_a_loss_that_climbs_back_to_where_it_started_after_halving_is_divergence
     assert finding(history({"train_loss@step": (st, noisy)}), "divergence") is None
 
 
+def test_an_epoch_loss_whose_last_epoch_is_back_at_its_start_is_divergence() -> None:
+    """Issue 13, blind17: a resumed 3D-CNN's epoch loss fell 0.68 -> 0.099, then jumped to 0.955 and ended at 0.72
+    after 0.54 and 0.41; the last quarter's median (0.54) hid that the final epoch undid the run. An epoch value is a
+    mean over its batches; a single per-step value is not, so a step curve is still judged on the median."""
+    y = np.array([0.68, 0.67, 0.664, 0.647, 0.626, 0.591, 0.54, 0.459, 0.305, 0.099, 0.955, 0.543, 0.409, 0.72])
+    f = finding(epoch_run(y), "divergence")
+    assert f is not None and "0.72 (its last epoch)" in f.diagnosis
+    steps = np.arange(1.0, len(y) + 1)
+    assert finding(history({"train_loss@step": (steps, y)}), "divergence") is None
+
+
 def test_a_lone_validation_minimum_that_every_later_evaluation_stays_far_above_is_overfitting() -> None:
     """Issue 13, blind8: the smoothing took val loss 0.324 (epoch 3) for noise; every one of the 4 later evaluations
     is 30% or more above it while the train loss falls."""

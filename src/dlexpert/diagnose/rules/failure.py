@@ -130,8 +130,9 @@ DIVERGE_SOURCE = "issue 13's real-log corpus (rising loss after warm-up); 1.2x a
 STUCK_SOURCE = "issue 13's real-log corpus (a loss frozen at a constant, accuracy at chance); thresholds are heuristics"
 
 
-def _rises(c: Curve, lr: Curve | None = None) -> tuple[float, float, float, float] | None:
-    """(early median, late median, running minimum, x where the rise began) when the curve ends far above its best
+def _rises(c: Curve, lr: Curve | None = None) -> tuple[float, float, float, float, str] | None:
+    """(early median, where it ends, running minimum, x where the rise began, how the end was read: the last quarter's
+    median, or an epoch curve's last epoch when that is higher) when the curve ends far above its best
     and either above its start or back near it after learning, or stayed far above it for most of the rest of the run
     while the learning rate (`lr`, when logged) did not start a new schedule, else None."""
     k_early, k_late = max(2, int(0.15 * len(c))), max(2, int(0.25 * len(c)))
@@ -148,11 +149,16 @@ def _rises(c: Curve, lr: Curve | None = None) -> tuple[float, float, float, floa
     # blow-ups to 20-31).
     if min(best_i, int(np.argmin(smooth))) >= len(c) - k_late or late <= DIVERGE_ABOVE_MIN * best:
         return None
-    undone = learned <= DIVERGE_LEARNED * early and late >= DIVERGE_UNDONE * early  # all it learned is lost
+    # An epoch curve's last point is itself the mean of an epoch's batches: a final epoch back at the early level has
+    # undone what the run learned, whatever the quarter before it did (issue 13, blind17: a resumed 3D-CNN's epoch loss
+    # 0.68 -> 0.099, then 0.955, 0.543, 0.409 and 0.72 at the end).
+    final = max(late, float(c.y[-1])) if c.axis == "epoch" else late
+    undone = learned <= DIVERGE_LEARNED * early and final >= DIVERGE_UNDONE * early  # all it learned is lost
     climbing = late >= DIVERGE_FAR_ABOVE_LEARNED * learned and c.y[-1] > c.y[-k_late]
     sustained = float(np.mean(c.y[best_i:] >= DIVERGE_FAR_ABOVE_LEARNED * learned)) >= DIVERGE_SUSTAINED_SHARE
     if late > DIVERGE_RISE * early or undone or climbing or (sustained and not _new_schedule(lr, float(c.x[best_i]))):
-        return early, late, best, float(c.x[best_i])
+        end, how = (final, "its last epoch") if final > late else (late, "median of the last quarter")
+        return early, end, best, float(c.x[best_i]), how
     return None
 
 
@@ -182,7 +188,7 @@ def divergence(h: RunHistory) -> Finding | None:
         rise = _rises(c, get_curve(h, "lr", c.axis, min_points=2))
         if rise is None:
             continue
-        early, late, best, began = rise
+        early, late, best, began, how = rise
         if name == "val_loss" and _train_improves(h, since=began):
             continue  # train falls while validation rises: overfitting, judged by its own rule
         if name == "train_loss" and _fits_the_training_set(h):
@@ -192,7 +198,7 @@ def divergence(h: RunHistory) -> Finding | None:
             rule="divergence",
             severity="warning",
             diagnosis=(
-                f"The {name.replace('_', ' ')} ends at {fmt(late)} (median of the last quarter), {fmt(late / early)}x "
+                f"The {name.replace('_', ' ')} ends at {fmt(late)} ({how}), {fmt(late / early)}x "
                 f"its early level {fmt(early)} and {fmt(late / best)}x its best {fmt(best)} at {at(c.axis, began)}: "
                 "the run got worse after that point and did not recover."
             ),

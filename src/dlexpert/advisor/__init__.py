@@ -393,25 +393,24 @@ def _first_model_design(ctx: Context, sel: Selection, first: FirstModel) -> Mode
     challenger = f"{fam.architecture} ({fam.display_name}: {e.name})"
     n_text = f"{ctx.n_samples:,} rows" if ctx.n_samples is not None else "an unknown number of rows"
     if ctx.family is not None and ctx.family.regression:
-        rationale = (
-            f"{first.name} first: {first.why} ({first.source}). dlexpert's runs read a table's target as class labels "
-            "and refuse a regression plan, so this one is carried out with scikit-learn: fit the trees beside the "
-            f"mean predictor and ridge regression on the same split, and train the challenger, {challenger}, "
-            f"{_size_text(ctx, e)}, with the recipe below only if the trees fall short of the target. Data: {n_text}."
+        how = (
+            "dlexpert's runs read a table's target as class labels and refuse a regression plan, so this one is "
+            "carried out with scikit-learn: fit the trees beside the mean predictor and ridge regression on the same "
+            f"split, and train the challenger, {challenger}, {_size_text(ctx, e)}, with the recipe below only if the "
+            "trees fall short of the target."
         )
-        return ModelDesign(architecture=f"{first.name}; challenger: {challenger}", rationale=rationale,
-                           tradeoff=_TREES_TRADEOFF, codeFramework=_TREES_FRAMEWORK)  # fmt: skip
-    rationale = (
-        f"{first.name} first: {first.why} ({first.source}). The run fits them as {describe(first.estimator)}, beside "
-        f"logistic regression and 1-NN. Up to {CV_MAX_SAMPLES:,} training and validation rows (and "
-        f"{CV_MAX_SECONDS:g} s of refits) these are compared by {CV_REPEATS}x repeated {CV_FOLDS}-fold "
-        "cross-validation, and the simpler model is kept unless the trees score significantly higher (one-sided "
-        f"corrected resampled t-test, p < {SWITCH_ALPHA:g}); above that the validation split decides. The challenger, "
-        f"{challenger}, {_size_text(ctx, e)}, is trained with the recipe below and ships only when its validation "
-        f"accuracy beats that choice by more than {NETWORK_MARGIN_Z:g} standard error, never on fewer than "
-        f"{MIN_VAL_FOR_NETWORK} validation samples; the run keeps both and evaluation.json's `deliverable` says "
-        f"which ships. Data: {n_text}."
-    )
+    else:
+        how = (
+            f"The run fits them as {describe(first.estimator)}, beside logistic regression and 1-NN. Up to "
+            f"{CV_MAX_SAMPLES:,} training and validation rows (and {CV_MAX_SECONDS:g} s of refits) these are compared "
+            f"by {CV_REPEATS}x repeated {CV_FOLDS}-fold cross-validation, and the simpler model is kept unless the "
+            f"trees score significantly higher (one-sided corrected resampled t-test, p < {SWITCH_ALPHA:g}); above "
+            f"that the validation split decides. The challenger, {challenger}, {_size_text(ctx, e)}, is trained with "
+            f"the recipe below and ships only when its validation accuracy beats that choice by more than "
+            f"{NETWORK_MARGIN_Z:g} standard error, never on fewer than {MIN_VAL_FOR_NETWORK} validation samples; the "
+            "run keeps both and evaluation.json's `deliverable` says which ships."
+        )
+    rationale = f"{first.name} first: {first.why} ({first.source}). {how} Data: {n_text}."
     return ModelDesign(architecture=f"{first.name}; challenger: {challenger}", rationale=rationale,
                        tradeoff=_TREES_TRADEOFF, codeFramework=_TREES_FRAMEWORK)  # fmt: skip
 
@@ -532,6 +531,21 @@ def _registry_name(entry: ModelEntry) -> str:
     return entry.hub_id if entry.library == "dlexpert" and entry.hub_id else entry.name
 
 
+def _step4_models(ctx: Context, sel: Selection, task: TaskChoice) -> str:
+    """What Step 4 runs after the baseline, and with which command."""
+    if task.family == "forecasting":
+        entry = sel.chosen.entry
+        return roster_note(_registry_name(entry), entry.library, sequence_net="sequence-modeling" in entry.tasks)
+    first = ctx.first_model
+    if first is None:
+        return "the planned model: `dlexpert train` / `dlexpert run`"
+    if ctx.family is not None and ctx.family.regression:
+        return (f"the {first.short_name} with scikit-learn, then the challenger only if they fall short "
+                "(`dlexpert run` refuses a regression table)")  # fmt: skip
+    return (f"the {first.short_name} and the challenger on the same splits: `dlexpert run`, or `dlexpert train` (the "
+            "challenger) then `dlexpert evaluate` (the trees and the choice)")  # fmt: skip
+
+
 def _workflow(ctx: Context, sel: Selection, task: TaskChoice) -> list[WorkflowStep]:
     asked = bool(ctx.questions)
     return [
@@ -547,7 +561,7 @@ def _workflow(ctx: Context, sel: Selection, task: TaskChoice) -> list[WorkflowSt
             step=2,
             name="Model architecture selection",
             status="done",
-            note=(f"{ctx.first_model.name.split(' (')[0]}, challenged by " if ctx.first_model else "")
+            note=(f"{ctx.first_model.short_name}, challenged by " if ctx.first_model else "")
             + f"{sel.chosen.entry.name}; {len(sel.alternatives)} alternatives; "
             f"{sel.n_feasible}/{sel.n_candidates} candidates feasible",
         ),
@@ -557,21 +571,7 @@ def _workflow(ctx: Context, sel: Selection, task: TaskChoice) -> list[WorkflowSt
             name="Experiment execution and monitoring",
             status="planned",
             note=f"baseline first ({task.baseline}{f'; {task.source}' if task.source else ''}), then "
-            + (
-                roster_note(
-                    _registry_name(sel.chosen.entry),
-                    sel.chosen.entry.library,
-                    sequence_net="sequence-modeling" in sel.chosen.entry.tasks,
-                )
-                if task.family == "forecasting"
-                else "the planned model: `dlexpert train` / `dlexpert run`"
-                if ctx.first_model is None
-                else f"the {ctx.first_model.name.split(' (')[0]} with scikit-learn, then the challenger only if "
-                "they fall short (`dlexpert run` refuses a regression table)"
-                if ctx.family is not None and ctx.family.regression
-                else f"the {ctx.first_model.name.split(' (')[0]} and the challenger on the same splits: `dlexpert "
-                "run`, or `dlexpert train` (the challenger) then `dlexpert evaluate` (the trees and the choice)"
-            ),
+            + _step4_models(ctx, sel, task),
         ),
         WorkflowStep(
             step=5,

@@ -376,7 +376,7 @@ def expected_performance(
         acc = f"{m.value:g}{m.unit} {m.name} on {m.dataset}, as published for this exact model ({e.source})"
     elif ctx.first_model is not None:
         acc = (
-            f"not predictable from the spec alone: Step 4 measures the {ctx.first_model.name.split(' (')[0]}, the "
+            f"not predictable from the spec alone: Step 4 measures the {ctx.first_model.short_name}, the "
             "simple baselines and the challenger on your validation and test splits"
         )
     else:
@@ -470,7 +470,8 @@ def expected_performance(
         train_memory_gb=c.train_memory_gb,
     )
     if ctx.first_model is not None:  # the numbers above are the network's: say so
-        train_text = train_text and f"the challenger: {train_text}; the trees' fit time is measured by the run"
+        trees = ctx.first_model.short_name
+        train_text = train_text and f"the challenger: {train_text}; the {trees} are not estimated here"
         lat_text = lat_text and f"the challenger: {lat_text}"
     return ExpectedPerformance(accuracy=acc, trainingTime=train_text, inferenceLatency=lat_text), evidence, estimates
 

@@ -217,6 +217,11 @@ class FirstModel(_Record):
     why: str
     source: str
 
+    @property
+    def short_name(self) -> str:
+        """The name without its parenthesis: "gradient-boosted trees"."""
+        return self.name.split(" (")[0]
+
 
 class TaskFamily(_Record):
     """A family of tasks as people name them (knowledge/data/tasks.yaml): which seed type/domain it is, what goes in

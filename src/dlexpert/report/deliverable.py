@@ -63,7 +63,7 @@ def ship_baseline(
         path=rel,
         format="skops",
         inputs=_inputs(fitted),
-        layout="text" if getattr(fitted, "text", False) else getattr(fitted, "layout", "flat"),
+        layout=_layout(fitted),
         val_accuracy=result.val_accuracy,
         model_val_accuracy=baselines.model_val_accuracy,
         test_accuracy=result.metrics["accuracy"],
@@ -196,9 +196,14 @@ def load_deliverable(run_dir: str | Path, path: str | None = None) -> Any:
     return sio.load(file, trusted=untrusted)
 
 
+def _layout(fitted: Any) -> str:
+    """How the estimator reads its inputs: "text", or a `strong.features` layout ("flat", "series", "series_flat")."""
+    return "text" if getattr(fitted, "text", False) else getattr(fitted, "layout", "flat")
+
+
 def _inputs(fitted: Any) -> str:
-    layout = getattr(fitted, "layout", None)
-    if getattr(fitted, "text", False):
+    layout = _layout(fitted)
+    if layout == "text":
         return "a list of raw texts"
     if layout in {"series", "series_flat"}:
         shape = "(N, C, L)" if layout == "series" else "(N, C * L)"
@@ -208,8 +213,9 @@ def _inputs(fitted: Any) -> str:
 
 def _prepare(fitted: Any) -> str:
     """The Python that turns the loaded data `x` into what the estimator reads."""
-    if getattr(fitted, "text", False):
+    layout = _layout(fitted)
+    if layout == "text":
         return "texts"
-    if getattr(fitted, "layout", "flat") == "flat":
+    if layout == "flat":
         return "x.reshape(len(x), -1)"
-    return f"dlexpert.report.strong.features(x, {fitted.layout!r})"
+    return f"dlexpert.report.strong.features(x, {layout!r})"

@@ -204,13 +204,15 @@ def evaluate_run(
         cls = classification_metrics(y_eval, proba, trained)
         metrics = cls.metrics
         say("baselines")
-        baselines, deliverable = step4(run, splits, sets, x_test=x_test, y_eval=y_eval, accuracy=metrics["accuracy"])
+        first = _first_model(run_dir)
+        baselines, deliverable = step4(run, splits, sets, x_test=x_test, y_eval=y_eval, accuracy=metrics["accuracy"],
+                                       first_model=first)  # fmt: skip
         if deliverable is not None:
             warnings.append(deliverable.reason)
             ev_fields["deliverable"] = deliverable
-        elif baselines.choice is not None and _first_model(run_dir) is not None:
-            warnings.append(f"Step 4: the challenger network ships instead of the plan's first model "
-                            f"({_first_model(run_dir)}): {baselines.choice.rule}")  # fmt: skip
+        elif baselines.choice is not None and first is not None:
+            warnings.append(f"Step 4: the challenger network ships instead of the plan's first model ({first}): "
+                            f"{baselines.choice.rule}")  # fmt: skip
         failures = analyze_failures(y_eval, proba, trained, cls.confusion, ids=ids)
         if figures:
             from .figures import plot_confusion, plot_reliability
@@ -332,10 +334,18 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def step4(
-    run: Any, splits: Any, sets: Any, *, x_test: Any, y_eval: np.ndarray, accuracy: float
+    run: Any,
+    splits: Any,
+    sets: Any,
+    *,
+    x_test: Any,
+    y_eval: np.ndarray,
+    accuracy: float,
+    first_model: str | None = None,
 ) -> tuple[Baselines, Deliverable | None]:
     """Seed Step 4 on the run's own splits: the majority, linear and strong baselines, the paired choice between the
-    network and the best of them on validation, and the deliverable when a baseline wins (saved in the run dir)."""
+    network and the best of them on validation, and the deliverable when a baseline wins (saved in the run dir).
+    `first_model`: the baseline the plan put before the network (`_first_model`)."""
     n_classes, seed = len(run.classes or splits.classes), run.config.seed
     majority = majority_baseline(splits.y_train, y_eval, n_classes)
     linear_fit = fit_linear_baseline(splits, seed=seed)
@@ -361,7 +371,7 @@ def step4(
     if winner is None:
         return baselines, None
     fitted = next((f for f in strong_fits if f.key == winner.key), linear_fit)  # the linear one has no key
-    return baselines, ship_baseline(run.run_dir, fitted, winner, baselines, first_model=_first_model(run.run_dir))
+    return baselines, ship_baseline(run.run_dir, fitted, winner, baselines, first_model=first_model)
 
 
 def _first_model(run_dir: Path) -> str | None:

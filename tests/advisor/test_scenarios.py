@@ -430,6 +430,22 @@ def test_the_model_a_benchmark_fixes_stays_when_nothing_meets_every_constraint()
     assert "switching would not help" in plan.modelDesign.rationale
 
 
+def test_face_verification_is_planned_with_a_face_embedding_and_a_run_records_its_fallback() -> None:
+    """Issue 14, batches 10 and 14: face verification was planned with an ImageNet classifier's frozen features. It is
+    now a face-embedding CNN trained with the ArcFace loss (MobileFaceNet: under 1M parameters, 99.55% on LFW); dlexpert
+    does not build it, so a run records a fallback with its reason instead of substituting silently."""
+    from dlexpert.advisor import advise_with_decisions
+
+    spec = {"task": {"type": "face verification", "domain": "CV", "specificTask": "selfie vs enrolled photo"},
+            "data": {"size": "2M face images"},
+            "constraints": {"computeResources": "2x A100 to train; runs on Android phones",
+                            "modelSizeLimit": "< 2M parameters"}}  # fmt: skip
+    plan = advise(parse_task(spec), assume_defaults=True)
+    assert "MobileFaceNet" in plan.modelDesign.architecture and "ArcFace" in plan.modelDesign.architecture
+    _, decisions = advise_with_decisions(parse_task(spec), assume_defaults=True, runnable_here=True)
+    assert decisions.fallback is not None and decisions.fallback.planned == "reference-impl/mobilefacenet-arcface"
+
+
 def test_a_limit_in_parameters_is_not_met_by_quantizing() -> None:
     """Issue 14, batch 14: "< 20M params incl. vocoder" bounds the model, not its file: a 36M-parameter TTS model
     that fits 80 MB only as INT8 still breaks it; the same limit in megabytes may be met by quantizing."""

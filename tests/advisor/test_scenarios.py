@@ -417,6 +417,21 @@ def test_instance_masks_and_text_prompts_rule_out_the_wrong_kind_of_model() -> N
     assert "stable-diffusion" in (plan.modelDesign.architecture or "")
 
 
+def test_instance_masks_in_a_remote_sensing_task_need_an_instance_segmenter() -> None:
+    """Issue 14, batch 14: "outline every building and give its roof type", labelled with instance masks, was planned
+    with a per-pixel segmenter because the domain picked the remote-sensing family. Without the instance words the
+    semantic segmenter stays."""
+    spec = {"task": {"type": "segmentation", "domain": "remote sensing",
+                     "specificTask": "outline every building in satellite tiles and give its roof type"},
+            "data": {"size": "3k tiles", "labelAvailability": "instance masks with roof class"},
+            "constraints": {"computeResources": "4x RTX 3090"}}  # fmt: skip
+    plan = advise(parse_task(spec), assume_defaults=True)
+    assert "Mask R-CNN" in plan.modelDesign.architecture or "Mask2Former" in plan.modelDesign.architecture
+    spec["data"]["labelAvailability"] = "a land-cover class per pixel"
+    semantic = advise(parse_task(spec), assume_defaults=True)
+    assert "Mask R-CNN" not in semantic.modelDesign.architecture
+
+
 def test_the_model_a_benchmark_fixes_stays_when_nothing_meets_every_constraint() -> None:
     """Issue 14, batch 13: MLPerf's reference YOLO11l is predicted 14% over a 10 ms budget on a Jetson Orin, and
     every alternative misses a constraint too (the accuracy target): the reference stays and the plan says why."""

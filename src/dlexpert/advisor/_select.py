@@ -27,7 +27,7 @@ from ..estimate import (
     training_memory_gb,
     training_time,
 )
-from ..knowledge import ModelEntry, get_family, get_regimes, list_models
+from ..knowledge import ModelEntry, get_family, get_regimes, get_task_family, list_models
 from ..weights import WeightsStatus
 from ._analyze import Context
 
@@ -198,6 +198,9 @@ def _check_fit_to_task(ctx: Context, c: Candidate) -> None:
         used = ", ".join(ctx.family.architectures)
         c.failures.append(f"a {entry.family} model; {ctx.family.name} is done with {used}")
         c.unfit = True
+    if _needs_instance_masks(ctx) and entry.family not in get_task_family("instance-segmentation").architectures:
+        c.failures.append(f"a {entry.family} model gives a class per pixel; the task asks for a mask per object")
+        c.unfit = True
     if entry.conditioning not in {None, "text"} and _FROM_TEXT.search(_words_of_task(ctx)):
         c.failures.append(f"it generates {_DRAWN[entry.conditioning]}; the task generates images from text")
         c.unfit = True
@@ -209,6 +212,18 @@ def _check_fit_to_task(ctx: Context, c: Candidate) -> None:
 # A generation task whose samples follow a text prompt: an unconditional or class-conditional model cannot serve it.
 _FROM_TEXT = re.compile(r"\btext[- ]to[- ](?:image|video)\b|\bprompts?\b|\bcaptions?\b|\bfrom (?:a )?text\b")
 _DRAWN = {"none": "unconditional samples", "class": "samples of a given class"}
+
+
+# A mask per object, said in the task's words or its labels: an instance segmenter's output, whatever family the domain
+# picked (a remote-sensing "building instance segmentation" with "instance masks with roof class").
+_INSTANCE = re.compile(r"\binstance[- ](?:segmentation|masks?)\b|\bmasks? per (?:object|instance)\b")
+
+
+def _needs_instance_masks(ctx: Context) -> bool:
+    if ctx.task_type != "segmentation" or (ctx.family is not None and ctx.family.name == "instance-segmentation"):
+        return False
+    labels = (ctx.spec.data.labelAvailability or "").lower()
+    return bool(_INSTANCE.search(f"{_words_of_task(ctx)} {labels}"))
 
 
 def _words_of_task(ctx: Context) -> str:

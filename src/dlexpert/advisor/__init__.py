@@ -217,7 +217,7 @@ def _model_record(ctx: Context, c: Candidate) -> ModelRecord:
 def _output_task(ctx: Context) -> Any:
     """What the network outputs: a class per sample, a value per sample (a family that regresses one: house prices),
     a class per pixel, or boxes."""
-    if ctx.family is not None and ctx.family.regression:
+    if ctx.regression:
         return "regression"
     kind = ctx.spec.task.type
     return kind if kind in {"segmentation", "detection"} else "classification"
@@ -392,7 +392,7 @@ def _first_model_design(ctx: Context, sel: Selection, first: FirstModel) -> Mode
     fam = get_family(e.family)
     challenger = f"{fam.architecture} ({fam.display_name}: {e.name})"
     n_text = f"{ctx.n_samples:,} rows" if ctx.n_samples is not None else "an unknown number of rows"
-    if ctx.family is not None and ctx.family.regression:
+    if ctx.regression:
         how = (
             "dlexpert's runs read a table's target as class labels and refuse a regression plan, so this one is "
             "carried out with scikit-learn: fit the trees beside the mean predictor and ridge regression on the same "
@@ -539,7 +539,7 @@ def _step4_models(ctx: Context, sel: Selection, task: TaskChoice) -> str:
     first = ctx.first_model
     if first is None:
         return "the planned model: `dlexpert train` / `dlexpert run`"
-    if ctx.family is not None and ctx.family.regression:
+    if ctx.regression:
         return (f"the {first.short_name} with scikit-learn, then the challenger only if they fall short "
                 "(`dlexpert run` refuses a regression table)")  # fmt: skip
     return (f"the {first.short_name} and the challenger on the same splits: `dlexpert run`, or `dlexpert train` (the "

@@ -112,6 +112,11 @@ class Context:
         return self.family.first_model if self.family is not None and self.domain == "tabular" else None
 
     @property
+    def regression(self) -> bool:
+        """The task family regresses a number per sample (tabular-regression), so the network outputs a value."""
+        return self.family is not None and self.family.regression
+
+    @property
     def multilingual(self) -> bool:
         """The text or speech is not (only) English: an English-only pretrained model does not fit."""
         return bool(self.languages)

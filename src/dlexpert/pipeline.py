@@ -142,7 +142,8 @@ def train(
 
         check_run_dir(run_dir.path, resume=False)  # before the plan files are written: a refusal writes nothing
     warnings: list[str] = []
-    splits = load_splits(data, target=target, test=test, seed=seed, dropna=dropna)
+    regression = _regresses(run_dir.decisions() if resume else source)
+    splits = load_splits(data, target=target, test=test, seed=seed, dropna=dropna, regression=regression)
     warnings += splits.warnings
     if resume:
         plan, decisions = run_dir.plan(), run_dir.decisions()
@@ -198,14 +199,27 @@ def _start_tracking(tracking: Tracking | None, run_dir: RunDir, *, resume: bool)
     return MLflowRun(tracking, run_dir, resume=resume)
 
 
-def load_splits(data: str, *, target: str | None, test: str | None, seed: int, dropna: bool) -> Any:
-    """The data to train on: `DataSplits` (classification, regression), or `DenseData` for a detection or
-    segmentation folder or built-in. Broken annotations are refused with one line."""
+def _regresses(source: TaskSpec | Plan | Decisions) -> bool:
+    """Does the plan predict a number per sample? A plan or decisions say so; a task does when its family regresses
+    (tabular-regression), so the data is read with a numeric target before the plan is made."""
+    if isinstance(source, TaskSpec):
+        from .knowledge import get_task_family
+
+        return source.task.family is not None and get_task_family(source.task.family).regression
+    decisions = source.decisions if isinstance(source, Plan) else source
+    return decisions is not None and decisions.model.task == "regression"
+
+
+def load_splits(
+    data: str, *, target: str | None, test: str | None, seed: int, dropna: bool, regression: bool = False
+) -> Any:
+    """The data to train on: `DataSplits` (classification, or `regression` on a table's numeric target), or
+    `DenseData` for a detection or segmentation folder or built-in. Broken annotations are refused with one line."""
     from .data import load_data
     from .data.dense import is_dense_source, load_dense
 
     if not is_dense_source(data):
-        return load_data(data, target=target, test=test, seed=seed, dropna=dropna)
+        return load_data(data, target=target, test=test, seed=seed, dropna=dropna, regression=regression)
     if target is not None:
         raise InvalidInputError(f"--target names a table's label column; {data} is an image folder with annotations")
     dense = load_dense(data, test=test, seed=seed)
@@ -240,26 +254,10 @@ def _decide(source: TaskSpec | Plan, splits: Any, run_dir: RunDir, *, hardware: 
         plan, decisions = advise_with_decisions(
             spec, profile=profile, hardware=hardware, assume_defaults=True, runnable_here=True
         )
-    _check_trainable(decisions, splits)  # before anything is written: a refusal leaves the folder as it was
     run_dir.write_model(RunDir.PROFILE, profile)
     if spec is not None:
         run_dir.write_task(spec)
     return _record_for_data(run_dir, plan, decisions, splits)
-
-
-def _check_trainable(decisions: Decisions, splits: Any) -> None:
-    """A plan that regresses a number per sample cannot be trained on data read as classes: the table reader reads a
-    target column as class labels, so each distinct value would become a class (sklearn's diabetes: 214)."""
-    if decisions.model.task != "regression":
-        return
-    family = decisions.task.family if decisions.task is not None else None
-    n = len(getattr(splits, "classes", []))
-    raise InvalidInputError(
-        f"{splits.source}: the plan regresses one number per sample ({family or 'regression'}), but dlexpert's runs "
-        f"read a target as class labels: its {n} distinct values would train a {n}-class classifier. Regression "
-        "is planned, not trained, by this version: fit the plan's Step-4 baselines with scikit-learn "
-        "(HistGradientBoostingRegressor, Ridge), or give a column of class labels"
-    )
 
 
 def _record_for_data(run_dir: RunDir, plan: Plan, decisions: Decisions, splits: Any) -> tuple[Plan, Decisions]:
@@ -275,6 +273,8 @@ def _fit_to_data(decisions: Decisions, splits: Any) -> Decisions:
     """The model record sized for the data: its class count and sample shape. A plan made for other data (another
     class count, or raw text for a model that reads tensors) is refused with the reason."""
     record = decisions.model
+    if splits.regression:
+        return decisions.model_copy(update={"model": _regressor_for(record, splits)})
     n_out = splits.n_classes
     if record.n_classes is not None and record.n_classes != n_out:
         raise InvalidInputError(
@@ -293,6 +293,24 @@ def _fit_to_data(decisions: Decisions, splits: Any) -> Decisions:
     if record.task == "segmentation" and len(splits.image_sizes()) > 1:
         notes += [note for note in [_resize_note(splits)] if note not in notes]  # a resumed run has it already
     return _normalise_per_series(decisions.model_copy(update={"model": record, "notes": notes}), splits)
+
+
+def _regressor_for(record: Any, splits: Any) -> Any:
+    """The model record of a regression on these splits: one output, in the target's units (the network learns the
+    standardised target: `models.mlp.MLP`), and the input shape. A family without that output scaling is refused."""
+    import numpy as np
+
+    from .models import model_options
+
+    if record.library != "dlexpert" or "target_mean" not in model_options(record.name):
+        raise InvalidInputError(
+            f"plan: its model {record.name} ({record.library}) does not regress a table's target in this version; "
+            "plan again (a table regression plans the mlp challenger)"
+        )
+    y = np.asarray(splits.y_train, dtype=np.float64)
+    scale = {"target_mean": float(y.mean()), "target_std": float(y.std()) or 1.0}
+    options = {**record.options, **({} if "target_mean" in record.options else scale)}  # a resumed run keeps its own
+    return record.model_copy(update={"n_classes": 1, "input_shape": list(splits.input_shape), "options": options})
 
 
 # Most boxes under COCO's "small" area (32 x 32 px): the detector gets a stride-4 level (P2) for them. FPN puts its

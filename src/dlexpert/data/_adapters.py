@@ -44,12 +44,20 @@ def read_source(
     text_column: str = "text",
     like: RawData | None = None,
     window: int | None = None,
+    regression: bool = False,
 ) -> RawData:
     """Read a built-in name or a path into `RawData`. `like` (the training data) makes a test set match it:
-    same channels for images, same feature columns and table layout for tables, same modality. `window` reads a
-    table's rows as consecutive time steps, in windows of that many rows (see `_series.py`).
+    same channels for images, same feature columns and table layout for tables, same modality and task. `window`
+    reads a table's rows as consecutive time steps, in windows of that many rows (see `_series.py`). `regression`
+    reads a table's target column as numbers to predict, not class labels (only tables have such a target).
     """
     path = Path(src).expanduser()
+    regression = regression or (like is not None and like.task == "regression")
+    if regression and not (path.is_file() and path.suffix.lower() in TABLE_SUFFIXES):
+        raise InvalidInputError(
+            f"{src}: a regression target is read from a table's numeric column; expected a "
+            f"{'/'.join(TABLE_SUFFIXES)} file with one row per sample"
+        )
     if path.exists():
         if path.is_dir():
             side = int(np.asarray(like.x).shape[-1]) if like is not None and like.modality == "image" else None
@@ -66,6 +74,7 @@ def read_source(
                 feature_names=like.feature_names if like is not None else None,
                 like_layout=like.layout if like is not None else None,
                 window=window,
+                regression=regression,
             )
         else:
             raise InvalidInputError(
@@ -313,6 +322,19 @@ def _drop_nonfinite(
     return df, missing
 
 
+def _target_values(path: Path, df: Any, target: str) -> np.ndarray:
+    """A regression target: the column's numbers as float32. Text in it is refused with an example."""
+    pd = require("pandas", extra="train", what=f"reading {path.name}")
+    values = pd.to_numeric(df[target], errors="coerce")
+    bad = df[target][values.isna()]
+    if len(bad):
+        raise InvalidInputError(
+            f"{path}: target column {target!r} holds {len(bad)} non-numeric value(s) (e.g. {bad.iloc[0]!r}); a "
+            "regression target must be a number in every row"
+        )
+    return values.to_numpy(dtype=np.float32)
+
+
 def _class_labels(path: Path, df: Any, target: str) -> np.ndarray:
     """The target column's values; fractional numbers are refused (a regression target, not class labels)."""
     labels = df[target].to_numpy()
@@ -334,9 +356,11 @@ def _read_table(
     feature_names: list[str] | None,
     like_layout: dict[str, Any] | None = None,
     window: int | None = None,
+    regression: bool = False,
 ) -> RawData:
     """A table: a text column (text), numeric columns as a feature vector (tabular), or a time series (sequence;
-    `_series.py` says when). `feature_names`/`like_layout` come from the training table when this is its test set."""
+    `_series.py` says when). `feature_names`/`like_layout` come from the training table when this is its test set.
+    `regression`: one row per sample with a numeric target (`_target_values`), features as a vector."""
     df = read_frame(path)
     df.columns = [str(c) for c in df.columns]
     columns = list(df.columns)
@@ -345,6 +369,9 @@ def _read_table(
     warnings: list[str] = []
     target = _target_column(path, columns, target, warnings)
     is_text = text_column in df.columns and text_column != target
+    if regression and is_text:
+        raise InvalidInputError(f"{path}: a text column {text_column!r} with a numeric target; dlexpert regresses "
+                                "tables of numeric and categorical columns, not text")  # fmt: skip
     features = [text_column] if is_text else [c for c in columns if c != target]
     if not features:
         raise InvalidInputError(f"{path}: no feature columns besides the target {target!r}")
@@ -352,7 +379,7 @@ def _read_table(
     encoded = like_layout if like_layout is not None and like_layout.get("kind") == "encoded" else None
     if encoded is not None:  # the training table's columns before encoding: a test table must carry those
         feature_names, like_layout = list(encoded["columns"]), None
-    sniff = feature_names is None and like_layout is None and encoded is None
+    sniff = feature_names is None and like_layout is None and encoded is None and not regression
     long = like_layout is not None and like_layout.get("kind") == "long"
     time_column: str | None = None
     if is_text:
@@ -401,9 +428,9 @@ def _read_table(
                 f"the UCR archive) resampled to {wide_now['length']} steps by linear interpolation"
             )
 
-    read_as_is = [*features, target] if is_text else [target]  # labels and text: only empty cells are missing
+    # labels and text: only empty cells are missing; a regression target is a number, so Inf is missing too
+    read_as_is = [*features, target] if is_text else [] if regression else [target]
     df, missing = _drop_nonfinite(path, df, [*features, target], strict=read_as_is, dropna=dropna, warnings=warnings)
-    labels = _class_labels(path, df, target)
     row_ids = [f"{path.name}#{i}" for i in df.index.tolist()]
     common: dict[str, Any] = {
         "source": str(path),
@@ -411,6 +438,11 @@ def _read_table(
         "warnings": warnings,
         "missing_values": missing,
     }
+    if regression:
+        x = df[features].to_numpy(dtype=np.float32)  # (N, F)
+        return RawData(x=x, y=_target_values(path, df, target), classes=[], modality="tabular", ids=row_ids,
+                       feature_names=features, layout=encoded, task="regression", **common)  # fmt: skip
+    labels = _class_labels(path, df, target)
     if is_text:
         y, classes = encode_labels(labels)
         texts = [str(t) for t in df[text_column].tolist()]

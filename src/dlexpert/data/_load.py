@@ -31,6 +31,7 @@ def load_data(
     dropna: bool = False,
     text_column: str = "text",
     window: int | None = None,
+    regression: bool = False,
 ) -> DataSplits:
     """Load a built-in dataset or user data and split it into train / validation / test.
 
@@ -53,6 +54,8 @@ def load_data(
         text_column: the column that holds text; a table with it is text data.
         window: read a table's rows as time steps, in windows of this many rows (default: detected, 32 rows or
             fewer for a short table; the profile's `layout` says what was chosen).
+        regression: the target column holds numbers to predict (a table, one row per sample): the splits are
+            seeded random ones, and `y` holds the values (float32) with no `classes`.
 
     Raises:
         InvalidInputError: missing path, unreadable or empty data, a bad column, fewer than two classes.
@@ -75,9 +78,10 @@ def load_data(
     if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 2):
         raise InvalidInputError(f"window must be an integer of at least 2 rows; got {window!r}")
     _refuse_dense(src)
-    raw = read_source(src, target=target, image_size=image_size, dropna=dropna, text_column=text_column, window=window)
+    raw = read_source(src, target=target, image_size=image_size, dropna=dropna, text_column=text_column, window=window,
+                      regression=regression)  # fmt: skip
     warnings = list(raw.warnings)
-    _check_classes(raw, warnings)
+    _check_values(raw) if raw.task == "regression" else _check_classes(raw, warnings)
     classes = list(raw.classes)
     version = raw.version
     test_source: str | None
@@ -94,7 +98,7 @@ def load_data(
         )
         warnings += [f"test: {w}" for w in raw_test.warnings]
         classes += [c for c in raw_test.classes if c not in classes]
-        y_test = remap_labels(raw_test.y, raw_test.classes, classes)
+        y_test = raw_test.y if raw.task == "regression" else remap_labels(raw_test.y, raw_test.classes, classes)
         x_test, ids_test = _writable(raw_test.x), list(raw_test.ids)
         test_source = str(test)
         version = hashlib.sha256(f"{raw.version}+{raw_test.version}".encode()).hexdigest()
@@ -110,11 +114,11 @@ def load_data(
         if starts is not None:
             pool_idx, test_idx, gaps["test"] = chronological_split(starts, window=width, fraction=test_fraction)
         else:
-            pool_idx, test_idx, split_warnings = stratified_split(raw.y, fraction=test_fraction, seed=seed, what="test")
+            pool_idx, test_idx, split_warnings = _split(raw, raw.y, fraction=test_fraction, seed=seed, what="test")
             warnings += split_warnings
         x_test, y_test, ids_test = _take(raw.x, test_idx), raw.y[test_idx], [raw.ids[i] for i in test_idx]
         test_source = None
-    unseen = _unseen_classes(raw.y, np.asarray(y_test, dtype=np.int64), classes)
+    unseen = "" if raw.task == "regression" else _unseen_classes(raw.y, np.asarray(y_test, dtype=np.int64), classes)
     if unseen:
         warnings.append(f"test classes absent from training: {unseen}; a model trained here cannot predict them")
 
@@ -123,8 +127,8 @@ def load_data(
             starts[pool_idx], window=width, fraction=val_fraction
         )
     else:
-        rel_train, rel_val, split_warnings = stratified_split(
-            raw.y[pool_idx], fraction=val_fraction, seed=seed, what="validation"
+        rel_train, rel_val, split_warnings = _split(
+            raw, raw.y[pool_idx], fraction=val_fraction, seed=seed, what="validation"
         )
         warnings += split_warnings
     train_idx, val_idx = pool_idx[rel_train], pool_idx[rel_val]
@@ -136,13 +140,14 @@ def load_data(
     mean, std, stat_warnings = channel_stats(x_train, modality=raw.modality, feature_names=raw.feature_names)
     warnings += stat_warnings
 
+    label_type = np.float32 if raw.task == "regression" else np.int64
     return DataSplits(
         x_train=x_train,
-        y_train=y_train.astype(np.int64),
+        y_train=y_train.astype(label_type),
         x_val=x_val,
-        y_val=y_val.astype(np.int64),
+        y_val=y_val.astype(label_type),
         x_test=x_test if isinstance(x_test, list) else np.ascontiguousarray(x_test),
-        y_test=np.asarray(y_test, dtype=np.int64),
+        y_test=np.asarray(y_test, dtype=label_type),
         classes=classes,
         modality=raw.modality,
         input_shape=() if raw.modality == "text" else tuple(int(d) for d in np.asarray(raw.x).shape[1:]),
@@ -159,7 +164,7 @@ def load_data(
             "seed": seed,
             "val_fraction": val_fraction,
             "test_fraction": 0.0 if test_source is not None else test_fraction,
-            "test": test_source or ("chronological split" if starts is not None else "stratified split"),
+            "test": test_source or ("chronological split" if starts is not None else _split_kind(raw)),
             "image_size": image_size if raw.modality == "image" else None,
             **({"chronological": True, "gap_windows": gaps} if starts is not None else {}),
         },
@@ -169,7 +174,43 @@ def load_data(
         image_sizes=sizes,
         default_augment=raw.default_augment,
         layout=raw.layout,
+        task=raw.task,
     )
+
+
+def _split(
+    raw: RawData, y: np.ndarray, *, fraction: float, seed: int, what: str
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """`stratified_split` for class labels; a seeded random split for regression values (no classes to stratify)."""
+    if raw.task != "regression":
+        return stratified_split(y, fraction=fraction, seed=seed, what=what)
+    everything = np.arange(len(y))
+    n_out = math.ceil(fraction * len(y))
+    if n_out == 0 or n_out >= len(y):
+        return everything, np.zeros(0, dtype=np.int64), []
+    model_selection = require("sklearn.model_selection", extra="train", what="splitting the data")
+    keep, out = model_selection.train_test_split(everything, test_size=n_out, random_state=seed)
+    return np.sort(keep), np.sort(out), []
+
+
+def _split_kind(raw: RawData) -> str:
+    return "random split" if raw.task == "regression" else "stratified split"
+
+
+# Fewer samples than this leave a regression nothing to fit and score: 10% validation and 20% test of 20 rows are
+# 2 and 4 rows.
+MIN_REGRESSION_SAMPLES = 20
+
+
+def _check_values(raw: RawData) -> None:
+    """A regression target to learn: enough rows, and more than one value."""
+    n = len(raw.y)
+    if n < MIN_REGRESSION_SAMPLES:
+        raise InvalidInputError(
+            f"{raw.source}: {n} rows; a regression needs at least {MIN_REGRESSION_SAMPLES} to train, validate and test"
+        )
+    if float(np.ptp(raw.y)) == 0.0:
+        raise InvalidInputError(f"{raw.source}: the target is {raw.y[0]:g} in every row; there is nothing to predict")
 
 
 def _refuse_dense(src: str | os.PathLike[str]) -> None:

@@ -354,11 +354,11 @@ def to_torch_datasets(
             noise_std=noise_std,
         )
     out: list[Any] = []
+    target_type = torch.float32 if splits.regression else torch.long  # values to regress, or class indices
     for i, (x, y) in enumerate(parts):
         xt = _normalised(np.asarray(x).reshape(-1, *shape), splits.mean, splits.std)
-        out.append(
-            ArrayDataset(xt, torch.as_tensor(np.asarray(y), dtype=torch.long), transform=aug if i == 0 else None)
-        )
+        yt = torch.as_tensor(np.asarray(y), dtype=target_type)
+        out.append(ArrayDataset(xt, yt, transform=aug if i == 0 else None))
     return TorchDatasets(out[0], out[1], out[2], aug, ignored)
 
 

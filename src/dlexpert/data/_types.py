@@ -1,7 +1,8 @@
 """The two data containers: `RawData` (what an adapter or built-in reads) and `DataSplits` (what `load_data` returns).
 
 Shapes, per sample: image (C, H, W) float32 in [0, 1]; sequence (C, L) float32; tabular (F,) float32; text: a str.
-Labels are int64 indices into `classes`.
+Labels are int64 indices into `classes` (classification), or float32 values with no `classes` (regression: a table's
+numeric target).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["MODALITIES", "DataSplits", "Inputs", "Modality", "RawData"]
+__all__ = ["MODALITIES", "DataSplits", "Inputs", "Modality", "RawData", "Task"]
 
 Modality = Literal["image", "sequence", "tabular", "text"]
+Task = Literal["classification", "regression"]
 MODALITIES: tuple[str, ...] = ("image", "sequence", "tabular", "text")
 
 # Array inputs, or a list of strings for text.
@@ -49,6 +51,7 @@ class RawData:
     default_augment: str | None = None
     layout: dict[str, Any] | None = None
     window_starts: np.ndarray | None = None
+    task: Task = "classification"
 
 
 @dataclass
@@ -91,20 +94,29 @@ class DataSplits:
     image_sizes: list[tuple[int, int]] | None = None
     default_augment: str | None = None
     layout: dict[str, Any] | None = None
+    task: Task = "classification"
 
     @property
     def n_classes(self) -> int:
         return len(self.classes)
 
+    @property
+    def regression(self) -> bool:
+        """The target is a number per sample (no classes)."""
+        return self.task == "regression"
+
     def class_counts(self, split: Literal["train", "val", "test"] = "train") -> dict[str, int]:
-        """Samples per class name in one split, every class listed (zero included)."""
+        """Samples per class name in one split, every class listed (zero included); empty for regression."""
+        if self.regression:
+            return {}
         y = {"train": self.y_train, "val": self.y_val, "test": self.y_test}[split]
         counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(self.classes))
         return {name: int(n) for name, n in zip(self.classes, counts, strict=True)}
 
     def summary(self) -> str:
-        """One line: source, modality, shape, classes and split sizes."""
+        """One line: source, modality, shape, classes (or the regression target) and split sizes."""
+        target = "a numeric target" if self.regression else f"{self.n_classes} classes"
         return (
-            f"{self.source}: {self.modality} {tuple(self.input_shape)}, {self.n_classes} classes, "
+            f"{self.source}: {self.modality} {tuple(self.input_shape)}, {target}, "
             f"train {len(self.y_train)} / val {len(self.y_val)} / test {len(self.y_test)}"
         )

@@ -111,6 +111,11 @@ class DataProfile(BaseModel):
         "percentile of each series' standard deviation, the largest over channels (1 = alike; above "
         "AMPLITUDE_SPREAD_LIMIT, one global normalisation cannot suit them all)",
     )
+    target: dict[str, float] | None = Field(
+        default=None,
+        description="regression: the target's count, mean, std, min, median, max and skewness over all splits (no "
+        "classes); none for classification",
+    )
     duplicates: DuplicateReport
     near_duplicates: NearDuplicateReport | None = None
     corrupt_files: list[str]
@@ -134,7 +139,11 @@ class DataProfile(BaseModel):
         """
         unit = {"image": "images", "sequence": "sequences", "tabular": "rows", "text": "texts"}[self.modality]
         r = self.imbalance_ratio
-        if r > LONG_TAIL_RATIO:
+        if self.target is not None:
+            t = self.target
+            distribution = (f"numeric target: mean {t['mean']:.4g}, std {t['std']:.4g}, range {t['min']:.4g} to "
+                            f"{t['max']:.4g}, skewness {t['skew']:.2f}")  # fmt: skip
+        elif r > LONG_TAIL_RATIO:
             distribution = f"long-tailed: {self.n_classes} classes, imbalance ratio max/min {r:.0f}"
         elif r > IMBALANCED_RATIO:
             distribution = f"imbalanced: {self.n_classes} classes, imbalance ratio max/min {r:.1f}"
@@ -152,10 +161,11 @@ class DataProfile(BaseModel):
     def describe(self) -> str:
         """A few lines for people: sizes, classes, and the problems found."""
         n = self.n_samples
+        target = (f"{self.n_classes} classes, imbalance ratio {self.imbalance_ratio:.2f}" if self.target is None
+                  else self.task_data()["distribution"])  # fmt: skip
         lines = [
             f"{self.source} ({self.modality}, input {tuple(self.input_shape)}, version {self.version[:12]})",
-            f"  samples: train {n['train']}, val {n['val']}, test {n['test']}; {self.n_classes} classes, "
-            f"imbalance ratio {self.imbalance_ratio:.2f}",
+            f"  samples: train {n['train']}, val {n['val']}, test {n['test']}; {target}",
         ]
         if self.layout:
             lines.append(f"  layout: {self.layout.get('description', self.layout.get('kind'))}")
@@ -215,6 +225,7 @@ def profile_dataset(src: str | os.PathLike[str] | DataSplits, **load_kwargs: Any
         channel_mean=list(splits.mean),
         channel_std=list(splits.std),
         amplitude_spread=amplitude_spread(splits.x_train) if splits.modality == "sequence" else None,
+        target=target_summary(np.concatenate(list(parts.values()))) if splits.regression else None,
         duplicates=duplicates,
         near_duplicates=near,
         corrupt_files=list(splits.corrupt_files),
@@ -224,6 +235,23 @@ def profile_dataset(src: str | os.PathLike[str] | DataSplits, **load_kwargs: Any
         problems=problems,
         issues=issues,
     )
+
+
+def target_summary(y: np.ndarray) -> dict[str, float]:
+    """A regression target at a glance: count, mean, std, min, median, max and skewness (scipy's, biased)."""
+    from scipy.stats import skew
+
+    v = np.asarray(y, dtype=np.float64)
+    spread = float(v.std())
+    return {
+        "n": float(len(v)),
+        "mean": float(v.mean()),
+        "std": spread,
+        "min": float(v.min()),
+        "median": float(np.median(v)),
+        "max": float(v.max()),
+        "skew": float(skew(v)) if spread > 0 else 0.0,
+    }
 
 
 def amplitude_spread(x: Inputs) -> float | None:
@@ -284,7 +312,7 @@ def _duplicates(
         for i, k in enumerate(keys[split]):
             groups[k].append((split, i))
     repeated = [g for g in groups.values() if len(g) > 1]
-    conflicting = sum(1 for g in repeated if len({int(labels[s][i]) for s, i in g}) > 1)
+    conflicting = sum(1 for g in repeated if len({labels[s][i].item() for s, i in g}) > 1)
 
     # Groups that cross splits come first among the examples: they are the leakage a user most needs to see.
     def crosses(g: list[tuple[str, int]]) -> bool:

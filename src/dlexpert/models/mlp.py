@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import torch
 from torch import Tensor, nn
 
 from ._registry import register_model
@@ -24,11 +25,18 @@ class LinearClassifier(nn.Module):
 
 
 class MLP(nn.Module):
-    """Flatten + `depth` hidden blocks of Linear -> [BatchNorm] -> ReLU -> [Dropout], then a Linear head."""
+    """Flatten + `depth` hidden blocks of Linear -> [BatchNorm] -> ReLU -> [Dropout], then a Linear head.
+
+    A regressor (`target_mean`/`target_std` given) outputs `head * target_std + target_mean`: the head learns the
+    standardised target, so one learning rate suits house prices in dollars and rates in [0, 1] alike, while the
+    outputs, the checkpoint and an exported model are in the target's own units. The two are buffers, saved with the
+    weights and never trained.
+    """
 
     def __init__(
-        self, *, n_features: int, n_classes: int, width: int, depth: int, dropout: float, batch_norm: bool
-    ) -> None:
+        self, *, n_features: int, n_classes: int, width: int, depth: int, dropout: float, batch_norm: bool,
+        target_mean: float | None = None, target_std: float | None = None,
+    ) -> None:  # fmt: skip
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         n_in = n_features
@@ -43,10 +51,15 @@ class MLP(nn.Module):
             n_in = width
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(n_in, n_classes)
+        self.scales_output = target_mean is not None
+        if self.scales_output:
+            self.register_buffer("target_mean", torch.tensor(float(target_mean or 0.0)))
+            self.register_buffer("target_std", torch.tensor(float(target_std or 1.0)))
 
     def forward(self, x: Tensor) -> Tensor:
-        # x: (B, *input_shape) -> features (B, width) -> logits (B, n_classes)
-        return self.head(self.features(x))
+        # x: (B, *input_shape) -> features (B, width) -> logits (B, n_classes), or values in the target's units
+        out = self.head(self.features(x))
+        return out * self.target_std + self.target_mean if self.scales_output else out
 
 
 @register_model("linear", modalities=("tabular", "sequence", "image"))
@@ -76,10 +89,13 @@ def mlp(
     depth: int | None = None,
     dropout: float = 0.0,
     batch_norm: bool = False,
+    target_mean: float | None = None,
+    target_std: float | None = None,
 ) -> nn.Module:
     """Multi-layer perceptron on flattened inputs: `depth` hidden layers of `width` ReLU units.
 
-    Defaults (2 x 100) are the MNIST-1D MLP baseline (Greydanus 2020, arXiv 2011.14439).
+    Defaults (2 x 100) are the MNIST-1D MLP baseline (Greydanus 2020, arXiv 2011.14439). A regressor takes its
+    training target's mean and std (`MLP`).
 
     Example:
         >>> mlp(input_shape=(64,), n_classes=10, width=256, batch_norm=True)  # doctest: +SKIP
@@ -91,4 +107,6 @@ def mlp(
         depth=depth or 2,
         dropout=dropout,
         batch_norm=batch_norm,
+        target_mean=target_mean,
+        target_std=target_std,
     )

@@ -358,7 +358,11 @@ def _summary(f: CardFacts) -> str:
             line += f" (linear baseline {_pct(ev.baseline.linear.metrics.get('accuracy'))})"
         line += "."
     elif "mae" in m:
-        line += f" Test MAE **{_num(m['mae'])}**, RMSE {_num(m.get('rmse'))} on {ev.n_samples} samples."
+        line += (f" Test MAE **{_num(m['mae'])}**, RMSE {_num(m.get('rmse'))}, R2 {_num(m.get('r2'), '.3f')} on "
+                 f"{ev.n_samples} samples")  # fmt: skip
+        if ev.baseline.linear is not None:
+            line += f" ({ev.baseline.linear.model}: R2 {_num(ev.baseline.linear.metrics.get('r2'), '.3f')})"
+        line += "."
     elif "miou" in m:
         line += (f" Test mIoU **{_num(m['miou'], '.3f')}** (mean foreground Dice {_num(m.get('dice'), '.3f')}, pixel "
                  f"accuracy {_pct(m.get('pixel_accuracy'))}) on {ev.n_samples} held-out images")  # fmt: skip
@@ -371,8 +375,9 @@ def _summary(f: CardFacts) -> str:
     d = ev.deliverable
     if d is not None:
         line += (
-            f"\n\n**Deliverable: the {d.model}** (`{d.path}`), not the network: {_pct(d.val_accuracy)} vs "
-            f"{_pct(d.model_val_accuracy)} on the validation split, {_pct(d.test_accuracy)} on the test split. "
+            f"\n\n**Deliverable: the {d.model}** (`{d.path}`), not the network: {d.metric} "
+            f"{_score(d.metric, d.val_accuracy)} vs {_score(d.metric, d.model_val_accuracy)} on the validation split, "
+            f"{_score(d.metric, d.test_accuracy)} on the test split. "
             "Seed Step 4: a network that loses to the simple baseline where models are chosen has not earned its cost; "
             "the network stays in `checkpoints/` for comparison."
         )
@@ -723,13 +728,14 @@ def _evaluation(f: CardFacts) -> str:
         lines.append(f"The task's target {t['text']!r}: {verdict} (measured {t['metric']} {_num(t['measured'])}).")
     b = ev.baseline
     lines += ["", "### Baselines and public benchmarks", ""]
-    val = lambda v: _pct(v) if v is not None else "-"  # noqa: E731
+    val = lambda v: _score(b.metric, v) if v is not None else "-"  # noqa: E731
     key, name = headline_metric(ev.task)
     brow = [["this model", _score(key, ev.metrics.get(key)), val(b.model_val_accuracy), "the trained network"]]
     brow += [[x.model, _score(key, x.metrics.get(key)), val(x.val_accuracy), x.how]
              for x in (b.majority, b.linear, *b.strong) if x is not None]  # fmt: skip
     brow += [[f"published: {p.model}", f"{p.value:g}%", "-", p.source] for p in b.public]
-    lines.append(md_table(["Model", f"Test {name}", "Validation accuracy", "How / source"], brow))
+    val_name = "R2" if b.metric == "r2" else "accuracy"
+    lines.append(md_table(["Model", f"Test {name}", f"Validation {val_name}", "How / source"], brow))
     lines += ["", *[f"- {s}" for s in [*b.summary, *b.skipped]]]
     dense = _DENSE_PER_CLASS.get(ev.task)
     if ev.per_class and dense is not None:

@@ -21,8 +21,8 @@ from ..rundir import RunDir
 from ..schema.evaluation import BaselineResult, Baselines, Deliverable, ValidationChoice
 
 __all__ = [
-    "MIN_VAL_FOR_NETWORK", "NETWORK_MARGIN_Z", "SWITCH_ALPHA", "TRUSTED_PREFIXES", "choose", "load_deliverable",
-    "pick_baseline", "ship_baseline", "step4_verdict",
+    "MIN_VAL_FOR_NETWORK", "NETWORK_MARGIN_Z", "SWITCH_ALPHA", "TRUSTED_PREFIXES", "choose", "gap_text",
+    "load_deliverable", "pick_baseline", "score_text", "ship_baseline", "significant_gap", "step4_verdict",
 ]  # fmt: skip
 
 # The network ships only when its validation accuracy beats the best baseline's score by more than this many standard
@@ -58,23 +58,35 @@ def ship_baseline(
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, sio.dumps(estimator))
     prepare = _prepare(fitted)
+    regression = baselines.metric == "r2"
     return Deliverable(
         model=result.model,
         path=rel,
         format="skops",
+        metric=baselines.metric,
         inputs=_inputs(fitted),
         layout=_layout(fitted),
         val_accuracy=result.val_accuracy,
         model_val_accuracy=baselines.model_val_accuracy,
-        test_accuracy=result.metrics["accuracy"],
+        test_accuracy=result.metrics[baselines.metric],
         reason=step4_verdict(result, baselines, first_model=first_model),
         load=(
             "import skops.io as sio\n"
             f'untrusted = sio.get_untrusted_types(file="{rel}")  # review: only aeon/scikit-learn types\n'
             f'model = sio.load("{rel}", trusted=untrusted)\n'
-            f"predicted_class_index = model.predict({prepare})"
+            f"{'predicted_value' if regression else 'predicted_class_index'} = model.predict({prepare})"
         ),
     )
+
+
+def score_text(value: float, metric: str = "accuracy") -> str:
+    """A Step-4 score for people: accuracy in percent, R^2 as a number."""
+    return f"{100 * value:.1f}%" if metric == "accuracy" else f"R2 {value:.3f}"
+
+
+def gap_text(value: float, metric: str = "accuracy") -> str:
+    """A difference of two Step-4 scores: percentage points of accuracy, or R^2."""
+    return f"{100 * value:.1f}-point" if metric == "accuracy" else f"{value:.3f} R2"
 
 
 # Step 4 keeps the modality's preferred baseline unless another one scores higher in the k-fold with this one-sided
@@ -83,7 +95,7 @@ SWITCH_ALPHA = 0.05
 
 
 def pick_baseline(
-    scores: list[tuple[str, float]], folds: dict[str, list[float]] | None = None, k: int = 5
+    scores: list[tuple[str, float]], folds: dict[str, list[float]] | None = None, k: int = 5, metric: str = "accuracy"
 ) -> tuple[int, str]:
     """Which baseline Step 4 weighs against the network: the index in `scores` ((key, score) in order of preference:
     `strong.preference_order`) and why. The first baseline that the best-scoring one does not beat significantly, by a
@@ -95,18 +107,18 @@ def pick_baseline(
     best_key, best_score = scores[best]
     for i, (key, score) in enumerate(scores[:best]):
         diffs = [b - c for b, c in zip((folds or {}).get(best_key, []), (folds or {}).get(key, []), strict=False)]
-        needed = _significant_gap(diffs, k)
+        needed = significant_gap(diffs, k)
         if best_score - score <= needed:
             return i, (
-                f"{key} ({100 * score:.1f}%) before {best_key} ({100 * best_score:.1f}%): {key} comes first in the "
-                f"modality's order of preference, and a {100 * (best_score - score):.1f}-point gap over "
-                f"{len(diffs)} folds is not significant (it would take {100 * needed:.1f}: one-sided corrected "
-                f"resampled t-test, p < {SWITCH_ALPHA:g})"
+                f"{key} ({score_text(score, metric)}) before {best_key} ({score_text(best_score, metric)}): {key} "
+                f"comes first in the order of preference, and a {gap_text(best_score - score, metric)} gap over "
+                f"{len(diffs)} folds is not significant (it would take {gap_text(needed, metric)}: one-sided "
+                f"corrected resampled t-test, p < {SWITCH_ALPHA:g})"
             )
-    return best, f"{best_key} has the best score ({100 * best_score:.1f}%)"
+    return best, f"{best_key} has the best score ({score_text(best_score, metric)})"
 
 
-def _significant_gap(diffs: list[float], k: int) -> float:
+def significant_gap(diffs: list[float], k: int) -> float:
     """The mean fold-by-fold difference a one-sided corrected resampled t-test calls significant at `SWITCH_ALPHA`:
     t(1 - alpha, J - 1) x the standard error with Nadeau & Bengio's correction (1/J + 1/(k - 1)). 0 below 2 folds."""
     if len(diffs) < 2 or k < 2:

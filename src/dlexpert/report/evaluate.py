@@ -30,11 +30,12 @@ import numpy as np
 
 from ..errors import DlexpertError, InvalidInputError
 from ..rundir import RunDir, best_epoch
-from ..schema.evaluation import BaselineResult, Baselines, Deliverable, Evaluation
+from ..schema.evaluation import Baselines, Deliverable, Evaluation
 from .baselines import fit_linear_baseline, majority_baseline, public_results, score_linear, summarize
 from .deliverable import choose, ship_baseline
 from .failures import analyze_failures, plot_failure_grid
 from .metrics import classification_metrics, regression_metrics
+from .regressors import regression_step4
 from .strong import (
     CV_MAX_SAMPLES,
     CV_MAX_SECONDS,
@@ -232,14 +233,16 @@ def evaluate_run(
         }
     else:
         metrics = regression_metrics(y_eval, outputs[keep])
-        mean = float(np.mean(np.asarray(splits.y_train, dtype=np.float64)))
-        ev_fields["baseline"] = Baselines(
-            majority=BaselineResult(
-                model="training mean",
-                metrics=regression_metrics(y_eval, np.full(len(y_eval), mean)),
-                how=f"always predicts the training targets' mean ({mean:.4g})",
-            )
-        )
+        say("baselines")
+        first = _first_model(run_dir)
+        ev_fields["baseline"], deliverable = regression_step4(run, splits, sets, x_test=x_test, y_eval=y_eval,
+                                                              first_model=first)  # fmt: skip
+        if deliverable is not None:
+            warnings.append(deliverable.reason)
+            ev_fields["deliverable"] = deliverable
+        elif ev_fields["baseline"].choice is not None and first is not None:
+            warnings.append(f"Step 4: the challenger network ships instead of the plan's first model ({first}): "
+                            f"{ev_fields['baseline'].choice.rule}")  # fmt: skip
 
     return _write_evaluation(run, run_dir, splits, data, metrics, len(y_eval), ev_fields, figs, warnings,
                              latency=latency, say=say)  # fmt: skip

@@ -19,7 +19,8 @@ EVALUATION_SCHEMA_VERSION = 1
 
 def headline_metric(task: str) -> tuple[str, str]:
     """(`metrics` key, name) of the figure a task is summarised and weighed against its baselines by."""
-    named = {"segmentation": ("miou", "mIoU"), "detection": ("map", "mAP"), "forecasting": ("mase", "MASE")}
+    named = {"segmentation": ("miou", "mIoU"), "detection": ("map", "mAP"), "forecasting": ("mase", "MASE"),
+             "regression": ("r2", "R2")}  # fmt: skip
     return named.get(task, ("accuracy", "accuracy"))
 
 
@@ -82,9 +83,18 @@ class PublicResult(_Strict):
     source: str
 
 
+# What Step 4's validation scores measure. Both are higher-is-better: a regression is scored by R^2 on the same
+# samples, a monotone transform of their mean squared error (1 - MSE / variance of the targets).
+SCORE_METRIC_DESCRIPTION = (
+    "What the validation scores here measure: 'accuracy' (classification), or 'r2' (regression: R^2 = 1 - MSE / the "
+    "variance of the scored targets, higher is better like accuracy)."
+)
+
+
 class ValidationChoice(_Strict):
     """Network or baseline? What decides what the run ships (seed Step 4), from data the test split never touches."""
 
+    metric: str = Field("accuracy", description=SCORE_METRIC_DESCRIPTION)
     baseline: str = Field(description="The baseline weighed against the network ('linear' for the linear one).")
     baseline_score: float = Field(description="Its accuracy, as `scored_by` says.")
     scored_by: str = Field(
@@ -106,6 +116,11 @@ class ValidationChoice(_Strict):
 
 
 class Baselines(_Strict):
+    metric: str = Field(
+        "accuracy",
+        description=SCORE_METRIC_DESCRIPTION + " It applies to `model_val_accuracy` and every baseline's "
+        "`val_accuracy`; a regression's majority baseline is the training mean.",
+    )
     majority: BaselineResult | None = None
     linear: BaselineResult | None = None
     strong: list[BaselineResult] = Field(
@@ -173,6 +188,7 @@ class Deliverable(_Strict):
     model: str
     path: str = Field(description="The saved model, relative to the run dir.")
     format: str = Field(description="skops: scikit-learn's safe format (no pickle); load with skops.io.load.")
+    metric: str = Field("accuracy", description=SCORE_METRIC_DESCRIPTION + " It applies to the three scores below.")
     inputs: str = Field(description="What the saved model reads.")
     layout: str | None = Field(
         None, description="How the inputs are laid out for it (report.strong.features): flat, series, series_flat, text"

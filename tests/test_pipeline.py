@@ -103,21 +103,35 @@ def test_a_refused_resume_rewrites_nothing(tmp_path: Path) -> None:
     assert (out / RunDir.PLAN).read_text() == "{}" and not (out / RunDir.PROFILE).exists()
 
 
-def test_a_regression_plan_is_refused_before_it_trains_a_classifier_on_its_values(tmp_path: Path) -> None:
-    """A house-price table was planned as regression but trained as one class per distinct price (sklearn's diabetes
-    targets: 214 classes). The plan now says regression, and the run refuses it in one line, writing nothing."""
+def test_a_regression_table_trains_a_regressor_and_ships_what_wins_step4(tmp_path: Path) -> None:
+    """Issue 12: a house-price table was planned as regression but trained as one class per distinct price (sklearn's
+    diabetes targets: 214 classes), then refused. Now the run reads the prices as numbers, trains the MLP on the
+    standardised target with its output in dollars, and Step 4 weighs it against ridge and the trees by validation
+    R^2; the prices here are linear in the features, so a baseline must not lose to the mean."""
     import pandas as pd
 
+    from dlexpert.pipeline import run
+
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"rooms": rng.integers(1, 6, 200), "area": rng.normal(80, 20, 200)})
-    frame["price"] = (frame["rooms"] * 40 + frame["area"]).round().astype(int)
+    n = 300
+    frame = pd.DataFrame({"rooms": rng.integers(1, 6, n), "area": rng.normal(80, 20, n)})
+    frame["price"] = (1000 * (frame["rooms"] * 40 + frame["area"]) + rng.normal(0, 5000, n)).round().astype(int)
     frame.to_csv(tmp_path / "houses.csv", index=False)
     spec = parse_task({"task": {"type": "house price prediction", "domain": "tabular", "specificTask": "prices"},
                        "constraints": {"computeResources": "CPU (2 cores)"}})  # fmt: skip
     out = tmp_path / "run"
-    with pytest.raises(InvalidInputError, match=r"regresses one number per sample \(tabular-regression\)"):
-        train(spec, data=str(tmp_path / "houses.csv"), target="price", out_dir=out, progress=False)
-    assert not out.exists() or not any(out.iterdir())
+    result = run(spec, data=str(tmp_path / "houses.csv"), target="price", out_dir=out, epochs=30, progress=False,
+                 latency=False)  # fmt: skip
+    assert result.decisions.model.task == "regression" and result.decisions.model.n_classes == 1
+    assert result.metrics["r2"] > 0.5 and result.metrics["rmse"] < frame["price"].std()  # in dollars, not scaled
+    ev = RunDir(out).evaluation()
+    assert ev.baseline.metric == "r2" and ev.baseline.majority is not None and ev.baseline.linear is not None
+    assert ev.baseline.linear.metrics["r2"] > 0.9 and abs(ev.baseline.majority.metrics["r2"]) < 0.1
+    assert ev.baseline.choice is not None and ev.baseline.choice.metric == "r2"
+    if ev.deliverable is not None:
+        assert ev.deliverable.metric == "r2" and (out / ev.deliverable.path).is_file()
+        assert "predicted_value = model.predict" in ev.deliverable.load
+    assert RunDir(out).profile().target is not None
 
 
 def test_a_plan_without_decisions_is_one_clear_line(tmp_path: Path) -> None:

@@ -142,7 +142,7 @@ def train(
 
         check_run_dir(run_dir.path, resume=False)  # before the plan files are written: a refusal writes nothing
     warnings: list[str] = []
-    regression = _regresses(run_dir.decisions() if resume else source)
+    regression = regresses(run_dir.decisions() if resume else source)
     splits = load_splits(data, target=target, test=test, seed=seed, dropna=dropna, regression=regression)
     warnings += splits.warnings
     if resume:
@@ -199,7 +199,7 @@ def _start_tracking(tracking: Tracking | None, run_dir: RunDir, *, resume: bool)
     return MLflowRun(tracking, run_dir, resume=resume)
 
 
-def _regresses(source: TaskSpec | Plan | Decisions) -> bool:
+def regresses(source: TaskSpec | Plan | Decisions) -> bool:
     """Does the plan predict a number per sample? A plan or decisions say so; a task does when its family regresses
     (tabular-regression), so the data is read with a numeric target before the plan is made."""
     if isinstance(source, TaskSpec):

@@ -79,8 +79,9 @@ class LoadedRun:
 
         d, seed = self.config.data, self.config.seed
         source = self._source(data)
+        regression = self.task == "regression"
         try:
-            splits = load_data(source, target=d.target, test=d.test, seed=seed, dropna=d.dropna)
+            splits = load_data(source, target=d.target, test=d.test, seed=seed, dropna=d.dropna, regression=regression)
         except InvalidInputError as e:
             if data is not None:
                 raise
@@ -93,7 +94,7 @@ class LoadedRun:
         if test is not None:
             # Train and validation stay the run's own (the baselines fit on exactly what the model saw); only the
             # test split is replaced, with label indices from a load that appends the test set's new classes.
-            other = load_data(source, target=d.target, test=test, seed=seed, dropna=d.dropna)
+            other = load_data(source, target=d.target, test=test, seed=seed, dropna=d.dropna, regression=regression)
             splits = replace(splits, x_test=other.x_test, y_test=other.y_test, ids_test=other.ids_test,
                              classes=other.classes, test_source=other.test_source, version=other.version,
                              warnings=splits.warnings + [w for w in other.warnings if w.startswith("test")],

@@ -53,14 +53,15 @@ def test_rare_positives_are_measured_by_precision_recall_not_accuracy() -> None:
     assert "PR-AUC" in metrics and "your target: beat logistic regression" in metrics
 
 
-def test_a_regression_table_plans_trees_first_carried_out_with_scikit_learn() -> None:
-    """The run refuses a regression table (it reads targets as classes), so the plan says the trees are fit with
-    scikit-learn and names the regressor, not the classifier the run fits for a classification table."""
+def test_a_regression_table_plans_trees_first_and_says_how_step4_weighs_them() -> None:
+    """The plan names the regressor, not the classifier the run fits for a classification table, and says how the run
+    chooses between the trees, ridge and the MLP challenger (R2, the paired margin on validation)."""
     spec = parse_task({"task": {"type": "house price prediction", "domain": "tabular", "specificTask": "sale prices"},
                        "data": {"size": "20k rows"}, "constraints": {"computeResources": "laptop CPU"}})  # fmt: skip
     plan = advise(spec, assume_defaults=True)
     assert plan.modelDesign.architecture.startswith("gradient-boosted trees (scikit-learn HistGradientBoostingRegr")
-    assert "refuse a regression plan" in plan.modelDesign.rationale
+    rationale = plan.modelDesign.rationale
+    assert "HistGradientBoostingRegressor" in rationale and "RidgeCV" in rationale and "validation R2" in rationale
     assert plan.decisions is not None and plan.decisions.model.task == "regression"
     step4 = next(s for s in plan.workflow if s.step == 4)
-    assert "`dlexpert run` refuses a regression table" in step4.note
+    assert "`dlexpert run`" in step4.note and "refuse" not in step4.note

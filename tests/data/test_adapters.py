@@ -208,10 +208,45 @@ def test_test_table_must_have_the_training_features(tmp_path: Path, table: Path)
         load_data(table, target="species", test=tmp_path / "test.csv")
 
 
-def test_regression_targets_are_rejected_with_a_reason(tmp_path: Path) -> None:
+def test_regression_targets_are_rejected_as_class_labels_with_a_reason(tmp_path: Path) -> None:
     pd.DataFrame({"a": [1.0, 2.0, 3.0], "price": [1.5, 2.25, 3.0]}).to_csv(tmp_path / "r.csv", index=False)
-    with pytest.raises(InvalidInputError, match="non-integer"):
+    with pytest.raises(InvalidInputError, match="non-integer.*--regression"):
         load_data(tmp_path / "r.csv", target="price")
+
+
+def test_a_regression_table_keeps_its_values_and_splits_at_random(tmp_path: Path) -> None:
+    """Issue 12: a regression target is read as numbers (integer prices too, which the class reader would turn into
+    one class per value), the splits are seeded random ones, a test table is read the same way, and categorical
+    columns are encoded as for classification."""
+    rng = np.random.default_rng(0)
+    n = 200
+    frame = pd.DataFrame({"rooms": rng.integers(1, 6, n), "area": rng.normal(80, 20, n),
+                          "city": rng.choice(["a", "b"], n)})  # fmt: skip
+    frame["price"] = (frame["rooms"] * 40 + frame["area"]).round().astype(int)
+    frame.to_csv(tmp_path / "houses.csv", index=False)
+    frame.head(30).to_csv(tmp_path / "test.csv", index=False)
+    s = load_data(tmp_path / "houses.csv", target="price", regression=True)
+    assert s.regression and s.classes == [] and s.y_train.dtype == np.float32
+    assert len(s.y_train) + len(s.y_val) + len(s.y_test) == n and s.split["test"] == "random split"
+    assert {"city=a", "city=b"} <= set(s.feature_names or [])
+    assert np.isin(s.y_test, frame["price"].to_numpy()).all()
+    fixed = load_data(tmp_path / "houses.csv", target="price", regression=True, test=tmp_path / "test.csv")
+    assert np.array_equal(fixed.y_test, frame["price"].head(30).to_numpy(dtype=np.float32))
+
+
+def test_a_regression_target_must_be_numbers_in_enough_rows(tmp_path: Path) -> None:
+    rows = pd.DataFrame({"a": np.arange(30.0), "y": ["cheap", *map(str, range(29))]})
+    rows.to_csv(tmp_path / "text.csv", index=False)
+    with pytest.raises(InvalidInputError, match=r"'y' holds 1 non-numeric value\(s\) \(e\.g\. 'cheap'\)"):
+        load_data(tmp_path / "text.csv", target="y", regression=True)
+    pd.DataFrame({"a": np.arange(30.0), "y": 5.0}).to_csv(tmp_path / "flat.csv", index=False)
+    with pytest.raises(InvalidInputError, match="the target is 5 in every row"):
+        load_data(tmp_path / "flat.csv", target="y", regression=True)
+    pd.DataFrame({"a": np.arange(8.0), "y": np.arange(8.0)}).to_csv(tmp_path / "few.csv", index=False)
+    with pytest.raises(InvalidInputError, match="8 rows; a regression needs at least 20"):
+        load_data(tmp_path / "few.csv", target="y", regression=True)
+    with pytest.raises(InvalidInputError, match="regression target is read from a table"):
+        load_data("digits", regression=True)
 
 
 def test_unreadable_table_is_an_input_error(tmp_path: Path) -> None:

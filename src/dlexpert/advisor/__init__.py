@@ -18,6 +18,7 @@ from ..errors import InvalidInputError
 from ..forecast.roster import roster_note
 from ..knowledge import FirstModel, ModelEntry, get_family, get_regimes
 from ..report.deliverable import MIN_VAL_FOR_NETWORK, NETWORK_MARGIN_Z, SWITCH_ALPHA
+from ..report.regressors import describe as describe_regressor
 from ..report.strong import CV_FOLDS, CV_MAX_SAMPLES, CV_MAX_SECONDS, CV_REPEATS, describe
 from ..schema import Alternative, Evidence, Plan, TaskSpec, WorkflowStep
 from ..schema.decisions import BUILDABLE, Decisions, Deployment, Fallback, ModelRecord, TaskChoice, TrainingChoice
@@ -394,10 +395,15 @@ def _first_model_design(ctx: Context, sel: Selection, first: FirstModel) -> Mode
     n_text = f"{ctx.n_samples:,} rows" if ctx.n_samples is not None else "an unknown number of rows"
     if ctx.regression:
         how = (
-            "dlexpert's runs read a table's target as class labels and refuse a regression plan, so this one is "
-            "carried out with scikit-learn: fit the trees beside the mean predictor and ridge regression on the same "
-            f"split, and train the challenger, {challenger}, {_size_text(ctx, e)}, with the recipe below only if the "
-            "trees fall short of the target."
+            f"The run fits them as {describe_regressor(first.estimator)}, beside the training mean and "
+            f"{describe_regressor('ridge')}. Up to {CV_MAX_SAMPLES:,} training and validation rows these are compared "
+            f"by R2 in {CV_REPEATS}x repeated {CV_FOLDS}-fold cross-validation, and ridge, the simpler model, is kept "
+            f"unless the trees score significantly higher (one-sided corrected resampled t-test, p < "
+            f"{SWITCH_ALPHA:g}); above that the validation split decides. The challenger, {challenger}, "
+            f"{_size_text(ctx, e)}, learns the standardised target (mean squared error) with the recipe below and "
+            f"ships only when its validation R2 beats that choice by more than {NETWORK_MARGIN_Z:g} standard error of "
+            f"the paired difference of squared errors, never on fewer than {MIN_VAL_FOR_NETWORK} validation samples; "
+            "the run keeps both and evaluation.json's `deliverable` says which ships."
         )
     else:
         how = (
@@ -539,9 +545,6 @@ def _step4_models(ctx: Context, sel: Selection, task: TaskChoice) -> str:
     first = ctx.first_model
     if first is None:
         return "the planned model: `dlexpert train` / `dlexpert run`"
-    if ctx.regression:
-        return (f"the {first.short_name} with scikit-learn, then the challenger only if they fall short "
-                "(`dlexpert run` refuses a regression table)")  # fmt: skip
     return (f"the {first.short_name} and the challenger on the same splits: `dlexpert run`, or `dlexpert train` (the "
             "challenger) then `dlexpert evaluate` (the trees and the choice)")  # fmt: skip
 

@@ -61,9 +61,10 @@ def plan(
     if data is not None:
         from ..data import profile_dataset
         from ..data.dense import is_dense_source, load_dense, profile_dense
-        from ..pipeline import fill_from_profile
+        from ..pipeline import fill_from_profile, regresses
 
-        profile = profile_dense(load_dense(data)) if is_dense_source(data) else profile_dataset(data, target=target)
+        profile = (profile_dense(load_dense(data)) if is_dense_source(data)
+                   else profile_dataset(data, target=target, regression=regresses(spec)))  # fmt: skip
         spec = fill_from_profile(spec, profile)
     result = advise(spec, profile=profile, hardware=hardware, assume_defaults=assume_defaults)
     text = result.model_dump_json(indent=2, exclude_none=True) if fmt is PlanFormat.json else render_plan_md(result)

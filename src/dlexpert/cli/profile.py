@@ -25,13 +25,17 @@ def profile(
         None, "--horizon", min=1, help="Profile series to forecast this many steps ahead (a long or wide table)."
     ),
     freq: str | None = typer.Option(None, "--freq", help="Forecasting: the series' frequency (D, W, MS, QS, YS, h)."),
+    regression: bool = typer.Option(
+        False, "--regression", help="Read the table's target as a number to predict (regression), not class labels."
+    ),
 ) -> None:
     """Profile a dataset; problems found are listed and map to the problem table's keys. With --horizon (or the
-    built-in `store-sales`) the table is read as series to forecast."""
+    built-in `store-sales`) the table is read as series to forecast; with --regression its target as numbers."""
     from ..data.sources import profile_source
 
     check_format(fmt)
-    p = profile_source(src, target=target, test=test, image_size=image_size, dropna=dropna, horizon=horizon, freq=freq)
+    p = profile_source(src, target=target, test=test, image_size=image_size, dropna=dropna, horizon=horizon, freq=freq,
+                       regression=regression)  # fmt: skip
     if fmt == "json":
         typer.echo(p.model_dump_json(indent=2))
     else:

@@ -342,7 +342,8 @@ def _class_labels(path: Path, df: Any, target: str) -> np.ndarray:
         example = labels[labels != np.round(labels)][0]
         raise InvalidInputError(
             f"{path}: target column {target!r} holds non-integer numbers (e.g. {example});"
-            " expected class labels (regression targets are not supported by the data loader)"
+            " expected class labels (a number to predict is a regression: a task of type regression reads it so, "
+            "as does `dlexpert profile --regression`)"
         )
     return labels
 

@@ -13,11 +13,12 @@ if TYPE_CHECKING:
 
 def profile_source(
     src: str, *, target: str | None = None, test: str | None = None, image_size: int = 64, dropna: bool = False,
-    horizon: int | None = None, freq: str | None = None,
+    horizon: int | None = None, freq: str | None = None, regression: bool = False,
 ) -> DataProfile | DenseProfile | ForecastProfile:  # fmt: skip
     """The profile of `src` (a built-in name or a path): a `ForecastProfile` when a `horizon` or `freq` is given or
     `src` is a built-in forecasting set, a `DenseProfile` for a COCO/YOLO/VOC or images+masks folder, else a
-    `DataProfile`. Raises InvalidInputError with one line when `src` is unreadable."""
+    `DataProfile` (of a table's numeric target when `regression`). Raises InvalidInputError with one line when `src`
+    is unreadable."""
     from ..errors import InvalidInputError
     from .dense import is_dense_source, load_dense, profile_dense
     from .forecast import is_forecast_builtin, load_forecast
@@ -30,4 +31,4 @@ def profile_source(
         return profile_forecast(load_forecast(src, horizon=horizon, test=test, target=target, freq=freq))
     if is_dense_source(src):
         return profile_dense(load_dense(src, test=test))
-    return profile_dataset(src, target=target, test=test, image_size=image_size, dropna=dropna)
+    return profile_dataset(src, target=target, test=test, image_size=image_size, dropna=dropna, regression=regression)

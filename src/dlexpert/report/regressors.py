@@ -37,7 +37,7 @@ from .deliverable import (
 from .metrics import regression_metrics
 from .strong import CV_MAX_SAMPLES, CV_REPEATS
 
-__all__ = ["RegressorFit", "fit_regressors", "regression_step4"]
+__all__ = ["RegressorFit", "describe", "fit_regressors", "regression_step4"]
 
 # The candidates to ship instead of the network, simplest first (the training mean is the floor, not a candidate).
 PREFERENCE = ("ridge", "hist_gradient_boosting")
@@ -59,6 +59,11 @@ class RegressorFit:
 
     def features(self, x: Any) -> np.ndarray:
         return np.asarray(x, dtype=np.float32).reshape(len(x), -1)
+
+
+def describe(key: str) -> str:
+    """How the run fits the baseline regressor `key`, for people (the plan quotes it)."""
+    return _REGRESSORS[key][1]
 
 
 def fit_regressors(splits: Any, *, seed: int = 0) -> list[RegressorFit]:

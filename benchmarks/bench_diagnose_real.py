@@ -12,7 +12,7 @@ overall:
   training log"), by id;
 - the slowest log (wall time of the whole process), and whether the library imports torch on it.
 
-    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind18|all] [--only ID ...]
+    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind19|all] [--only ID ...]
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ HALVES = (
     "blind16",
     "blind17",
     "blind18",
+    "blind19",
 )
 ALARM = ("warning", "error")
 

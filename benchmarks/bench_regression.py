@@ -95,8 +95,8 @@ def run_one(name: str, tmp: Path) -> dict:
     row["network"] = ev["metrics"].get("r2")
     row["mean"] = (b.get("majority") or {}).get("metrics", {}).get("r2")
     row["ridge"] = (b.get("linear") or {}).get("metrics", {}).get("r2")
-    row["trees"] = next((s["metrics"].get("r2") for s in b.get("strong", []) if s.get("key") == "hist_gradient_boosting"),
-                        None)  # fmt: skip
+    trees = [s for s in b.get("strong", []) if s.get("key") == "hist_gradient_boosting"]
+    row["trees"] = trees[0]["metrics"].get("r2") if trees else None
     d = ev.get("deliverable")
     row["delivered_model"] = d["model"] if d else "network"
     row["delivered"] = d["test_accuracy"] if d else row["network"]

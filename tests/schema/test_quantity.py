@@ -372,3 +372,18 @@ def test_prose_in_a_budget_or_a_target_is_kept_not_refused() -> None:
         parse_accuracy_target("MAE > 3")
     assert not isinstance(refused.value, UnreadQuantity)
     assert parse_accuracy_target("log loss < 0.7 AND F1 > 0.8").metric == "log loss"
+
+
+def test_a_board_named_by_its_cores_is_where_the_model_runs_not_a_count_of_gpus() -> None:
+    """Issue 14: "inference on the Pi Zero 2W itself (quad A53, 512 MB RAM)" named no device the parser knew, so the
+    clause was read as training compute: "quad" made the free Colab T4 four T4s, and the deployment became "the Pi's
+    CPU", planned as an 8-core laptop."""
+    from dlexpert.knowledge import find_hardware
+
+    text = ("train in Colab (free T4) or my MacBook; inference on the Pi Zero 2W itself (quad A53, 512 MB RAM) -- the "
+            "IMX500 only runs the detector, the classifier has to run on the Pi's CPU next to the web dashboard")
+    compute = parse_compute(text)
+    assert compute.n_devices == 1 and compute.device == "t4"
+    assert compute.deployment is not None and "Pi Zero 2W" in compute.deployment
+    found = find_hardware(compute.deployment)
+    assert found is not None and found.name == "arm-a53-soc" and found.memory_gb == 0.5

@@ -763,8 +763,8 @@ def device_kind(text: str) -> DeviceKind | None:
     if has(_GPU_WORDS) or _GPU_MODEL.search(low):
         return "gpu"
     if re.search(
-        r"(?<![a-z])(cpu|cpus|laptop|desktop|server|xeon|epyc|ryzen|x86|raspberry|cortex-a|arm soc|linux soc|pcs?\b"
-        r"|consoles?\b|服务器)",
+        r"(?<![a-z])(cpu|cpus|laptop|desktop|server|xeon|epyc|ryzen|x86|raspberry|cortex-a|a5[35]\b|a7[2-8]\b|arm soc"
+        r"|linux soc|pcs?\b|consoles?\b|服务器)",
         low,
     ):
         return "cpu"

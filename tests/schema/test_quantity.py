@@ -380,8 +380,10 @@ def test_a_board_named_by_its_cores_is_where_the_model_runs_not_a_count_of_gpus(
     CPU", planned as an 8-core laptop."""
     from dlexpert.knowledge import find_hardware
 
-    text = ("train in Colab (free T4) or my MacBook; inference on the Pi Zero 2W itself (quad A53, 512 MB RAM) -- the "
-            "IMX500 only runs the detector, the classifier has to run on the Pi's CPU next to the web dashboard")
+    text = (
+        "train in Colab (free T4) or my MacBook; inference on the Pi Zero 2W itself (quad A53, 512 MB RAM) -- the "
+        "IMX500 only runs the detector, the classifier has to run on the Pi's CPU next to the web dashboard"
+    )
     compute = parse_compute(text)
     assert compute.n_devices == 1 and compute.device == "t4"
     assert compute.deployment is not None and "Pi Zero 2W" in compute.deployment

@@ -273,7 +273,7 @@ def _fit_to_data(decisions: Decisions, splits: Any) -> Decisions:
     """The model record sized for the data: its class count and sample shape. A plan made for other data (another
     class count, or raw text for a model that reads tensors) is refused with the reason."""
     record = decisions.model
-    if splits.regression:
+    if record.task == "regression":  # the data was read with a numeric target for it (`regresses`)
         return decisions.model_copy(update={"model": _regressor_for(record, splits)})
     n_out = splits.n_classes
     if record.n_classes is not None and record.n_classes != n_out:

@@ -210,7 +210,7 @@ def test_test_table_must_have_the_training_features(tmp_path: Path, table: Path)
 
 def test_regression_targets_are_rejected_as_class_labels_with_a_reason(tmp_path: Path) -> None:
     pd.DataFrame({"a": [1.0, 2.0, 3.0], "price": [1.5, 2.25, 3.0]}).to_csv(tmp_path / "r.csv", index=False)
-    with pytest.raises(InvalidInputError, match="non-integer.*--regression"):
+    with pytest.raises(InvalidInputError, match=r"non-integer.*--regression"):
         load_data(tmp_path / "r.csv", target="price")
 
 

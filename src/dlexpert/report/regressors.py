@@ -82,18 +82,18 @@ def fit_regressors(splits: Any, *, seed: int = 0) -> list[RegressorFit]:
 
 
 def regression_step4(
-    run: Any, splits: Any, sets: Any, *, x_test: Any, y_eval: np.ndarray, first_model: str | None = None
-) -> tuple[Baselines, Deliverable | None]:
+    run: Any, splits: Any, *, net_val: np.ndarray, settled_mse: float | None, x_test: Any, y_eval: np.ndarray,
+    first_model: str | None = None,
+) -> tuple[Baselines, Deliverable | None]:  # fmt: skip
     """Seed Step 4 on a regression run's own splits: the baselines on the test split, the choice between the network
-    and the baseline `pick_baseline` names, and the deliverable when the baseline wins (saved in the run dir)."""
-    from .evaluate import predict
-
+    (its validation predictions `net_val`; `settled_mse`: the validation MSE around its kept checkpoint) and the
+    baseline `pick_baseline` names, and the deliverable when the baseline wins (saved in the run dir)."""
     fits = fit_regressors(splits, seed=run.config.seed)
     results = {f.key: _scored(f, x_test, y_eval) for f in fits}
     y_val = np.asarray(splits.y_val, dtype=np.float64)
-    net_val = predict(run.model, sets.val)[0].reshape(-1) if len(y_val) else np.zeros(0)
     net_r2 = _r2(y_val, net_val) if len(y_val) >= 2 else None
-    settled = _settled_r2(run.run_dir, float(y_val.var())) if net_r2 is not None else None
+    variance = float(y_val.var())
+    settled = 1.0 - settled_mse / variance if settled_mse is not None and variance > 0 else None
     choice = _choice(splits, fits, net_val, settled=settled, seed=run.config.seed) if net_r2 is not None else None
     baselines = Baselines(
         metric="r2",
@@ -172,23 +172,6 @@ def _rank(
     scores = [(f.key, float(np.mean(folds[f.key]))) for f in fits]
     return scores, folds, f"R2 in {CV_REPEATS}x repeated {CV_FOLDS}-fold on the {len(y)} train + validation rows", \
         CV_FOLDS  # fmt: skip
-
-
-def _settled_r2(run_dir: Any, variance: float) -> float | None:
-    """The validation R^2 of the evaluations around the kept checkpoint (`evaluate.SETTLED_WINDOW` each side), from
-    their logged validation MSE: the checkpoint is the best of many evaluations on the same samples, so its own score
-    is biased upwards by the selection (as `evaluate.settled_val_accuracy` says for accuracy)."""
-    from ..rundir import RunDir, best_epoch
-    from .evaluate import SETTLED_WINDOW
-
-    epochs = RunDir(run_dir).epochs()
-    found = best_epoch(epochs)
-    if found is None or found[1] != "val_loss" or variance <= 0:
-        return None
-    i = found[0]
-    around = [e["val_loss"] for e in epochs[max(0, i - SETTLED_WINDOW) : i + SETTLED_WINDOW + 1]]
-    finite = [v for v in around if isinstance(v, int | float) and math.isfinite(v)]
-    return 1.0 - float(np.mean(finite)) / variance if finite else None
 
 
 def _scored(fit: RegressorFit, x_test: Any, y_test: np.ndarray) -> BaselineResult:

@@ -142,6 +142,8 @@ MAPPED = [
     # issue 13, blind17: a stage's namespace before a known name (Lightning's self.log("finetuning/val_acc"))
     ("finetuning/train_loss_step", "train_loss", "step"), ("finetuning/val_acc", "val_acc", None),
     ("stage2/train/loss", "train_loss", None),
+    # issue 13, blind18: an average's name before a known one (Lightning's classic `avg_val_loss`)
+    ("avg_val_loss", "val_loss", None), ("mean_val_acc", "val_acc", None), ("mean_iou", "mean_iou", None),
 ]  # fmt: skip
 
 

@@ -1373,6 +1373,19 @@ def test_a_val_loss_that_never_beats_the_uniform_guess_is_underfitting() -> None
     assert finding(good, "underfitting") is None
 
 
+def test_a_val_loss_that_never_beats_the_untrained_model_is_underfitting_whatever_the_class_count() -> None:
+    """Issue 13, blind18: a BERT classifier over ~17,000 labels (first loss 9.76, too many classes to read from the
+    loss): eval loss 9.76 -> min 9.71 -> 10.6 with eval accuracy 0% -> 1.2% while the train loss fell to 7.5. It was
+    called healthy, with a mild overfitting note."""
+    train = np.r_[9.76, 9.70, 9.58, 9.23, 8.90, 8.47, 8.10, 7.88, 7.60, 7.48]
+    val = np.r_[9.764, 9.705, 9.98, 10.2, 10.44, 10.6, 10.73, 10.55, 10.7, 10.645]
+    acc = np.r_[0.0, 0.0, 0.0, 0.002, 0.005, 0.008, 0.010, 0.011, 0.0122, 0.0116]
+    f = finding(epoch_run(train, val, val_acc=acc), "underfitting")
+    assert f is not None and f.severity == "warning" and "at or above the first train loss 9.7" in f.diagnosis
+    learned = epoch_run(train, val - np.linspace(0, 3.0, 10), val_acc=np.linspace(0.0, 0.35, 10))
+    assert finding(learned, "underfitting") is None
+
+
 def test_one_huge_early_val_loss_is_a_spike_though_the_running_median_has_no_history_yet() -> None:
     val = np.r_[0.330, 0.092, 789.1, 0.995, 0.146, 0.084, 0.087, 0.024, 0.025, 0.047, 0.045, 0.1, 0.07, 0.073]
     train = np.r_[1.59, 0.133, 1.42, 1.08, 0.44, 0.114, 0.06, 0.039, 0.037, 0.037, 0.039, 0.048, 0.04, 0.041]

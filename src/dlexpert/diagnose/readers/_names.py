@@ -139,6 +139,9 @@ def _lookup(name: str) -> str | None:
     return None
 
 
+_AVERAGED = _p(r"(?:avg|average|mean)[_ ](?P<n>.+)")
+
+
 def normalise(name: str) -> tuple[str, Axis | None]:
     """(canonical name, axis the name implies or None). An unknown name comes back unchanged."""
     name = name.strip()
@@ -156,6 +159,13 @@ def normalise(name: str) -> tuple[str, Axis | None]:
     # name: HF's "train/train_loss" is the run's summary, not its curve.
     if tail and phase_of(head) is None:
         inner, inner_axis = normalise(tail)
+        if is_known(inner):
+            return inner, inner_axis
+    # An average's name before a known one: Lightning's classic `avg_val_loss`, the mean of a validation epoch's
+    # batch losses (issue 13, blind18: a YOLOv5 reimplementation's only validation series).
+    averaged = _AVERAGED.fullmatch(name)
+    if averaged:
+        inner, inner_axis = normalise(averaged["n"])
         if is_known(inner):
             return inner, inner_axis
     for pattern, axis in GRANULARITY:  # an unknown `foo_epoch` still says its axis

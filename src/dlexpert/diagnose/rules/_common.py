@@ -218,15 +218,20 @@ def classes_from_initial_loss(h: RunHistory) -> int | None:
     (for C >= 3 the first accuracy within INIT_ACC_ABOVE_CHANCE of 1/C as well): C, else None (issue 13's corpus:
     4-class runs starting at 1.387-1.393 = ln 4 with accuracy 0.23-0.28)."""
     accs = [c for c in (h.get("train_acc"), h.get("val_acc")) if c is not None and len(c)]
-    loss = h.get("train_loss", "step") or h.get("train_loss", "epoch")
-    if h.meta.get("n_classes") or not accs or loss is None:
+    first = initial_train_loss(h)
+    if h.meta.get("n_classes") or not accs or first is None:
         return None
-    finite = [v for v in loss.y[:3] if math.isfinite(v)]
-    if not finite:
-        return None
-    c = classes_at_loss(float(np.median(finite)), INIT_LN2_TOLERANCE)
+    c = classes_at_loss(first, INIT_LN2_TOLERANCE)
     first_acc = float(accs[0].y[0]) / (100.0 if float(accs[0].y[0]) > 1.0 else 1.0)
     return c if c is not None and (c == 2 or first_acc <= 1 / c + INIT_ACC_ABOVE_CHANCE) else None
+
+
+def initial_train_loss(h: RunHistory) -> float | None:
+    """The loss of the model before it learned: the median of the first three finite train losses (per step when
+    logged so), or None."""
+    loss = h.get("train_loss", "step") or h.get("train_loss", "epoch")
+    finite = [v for v in loss.y[:3] if math.isfinite(v)] if loss is not None else []
+    return float(np.median(finite)) if finite else None
 
 
 # A log that says nothing of its classes and ends where a uniform guess over C classes ends, on both counts: its train

@@ -21,6 +21,7 @@ from ._common import (
     finding,
     fmt,
     get_curve,
+    initial_train_loss,
     median_filter,
     n_classes,
     onset_of_final_run,
@@ -336,9 +337,10 @@ def _val_stays_at_chance(h: RunHistory) -> Finding | None:
     never = _val_never_beats_uniform(h)
     train = get_curve(h, "train_acc", min_points=GAP_LAST_EVALS)
     rise = _val_rise(h)
-    if never is None or train is None or (rise is not None and rise.rising and rise.rise >= OVERFIT_WARN_RISE):
+    if (never is None or never.classes is None or train is None
+            or (rise is not None and rise.rising and rise.rise >= OVERFIT_WARN_RISE)):  # fmt: skip
         return None
-    C, lowest, best = never
+    C, lowest, best = never.classes, never.lowest, never.best_acc
     train_now = recent(train) / (100.0 if float(np.max(train.y)) > 1.0 else 1.0)
     if (train_now - 1 / C) / (1 - 1 / C) <= ACC_LEARNED:
         return None
@@ -557,7 +559,7 @@ def underfitting(h: RunHistory) -> Finding | None:
         majority is not None and acc is not None and float(np.max(acc.tail(1 / 3).y)) <= majority + CHANCE_MARGIN
     )
     val_uniform = _val_never_beats_uniform(h)
-    if val_uniform is not None and now < UNDERFIT_LEARNED * math.log(val_uniform[0]):
+    if val_uniform is not None and now < UNDERFIT_LEARNED * val_uniform.reference:
         val_uniform = None  # the train loss learned: what does not carry over is a generalisation problem
     val = get_curve(h, "val_loss", c.axis) or step_or_epoch(h, "val_loss")
     val_now = recent(val) if val is not None else None
@@ -596,10 +598,10 @@ def underfitting(h: RunHistory) -> Finding | None:
             f"{acc.name} does not rise above it: the model does not beat predicting the majority class"
         )
     if val_uniform is not None:
-        vc, vmin, vbest = val_uniform
+        u = val_uniform
         parts.append(
-            f"the val loss never went below {fmt(vmin)}, at or above ln({vc}) = {fmt(math.log(vc))} (a uniform guess), "
-            f"and the best val accuracy {vbest:.1%} is close to 1/{vc}: nothing it learned carries over"
+            f"the val loss never went below {fmt(u.lowest)}, at or above {u.said}, and the best val accuracy "
+            f"{u.best_acc:.1%} is close to {u.chance_said}: nothing it learned carries over"
         )
     if never_scores:
         parts.append(f"no accuracy it logged is above {NEVER_SCORES:.0%} in {UNDERFIT_MIN_EPOCHS} or more epochs: "
@@ -666,23 +668,48 @@ def _accuracy_says_it_learned(acc: Curve | None) -> bool:
     return accuracy_gain(acc) >= ACC_ROSE or end >= ACC_HIGH
 
 
-def _val_never_beats_uniform(h: RunHistory) -> tuple[int, float, float] | None:
-    """(C, lowest val loss, best val accuracy) when over >= UNDERFIT_MIN_EPOCHS evaluations the validation loss never
-    went below ln C (less 2%) and the validation accuracy never got ABOVE_CHANCE of the way from 1/C to 1. C comes
-    from the log or from a first val loss within 2% of ln 2..ln 5 (issue 13's corpus: val loss 0.694 -> min 0.6915 ->
-    0.764 with val accuracy 56-58% on a binary task)."""
+@dataclass(frozen=True)
+class _ValUniform:
+    """A validation loss that never beat a model that learned nothing: `reference` is that model's loss (ln C when
+    the class count `classes` is known, else the run's own first train loss), `said`/`chance_said` say which."""
+
+    classes: int | None
+    reference: float
+    said: str
+    chance_said: str
+    lowest: float
+    best_acc: float
+
+
+def _val_never_beats_uniform(h: RunHistory) -> _ValUniform | None:
+    """When over >= UNDERFIT_MIN_EPOCHS evaluations the validation loss never went below that of a model that learned
+    nothing (less 2%) and the validation accuracy never got ABOVE_CHANCE of the way from chance to 1. That loss is
+    ln C, C from the log or from a first val loss within 2% of ln 2..ln 5 (issue 13's corpus: val loss 0.694 -> min
+    0.6915 -> 0.764 with val accuracy 56-58% on a binary task); with no class count, the run's own first train loss
+    (the untrained model's), and chance is the first val accuracy (issue 13, blind18: a BERT classifier over ~17,000
+    labels, first loss 9.76, whose eval loss went 9.76 -> min 9.71 -> 10.6 with eval accuracy 0% -> 1.2% while the
+    train loss fell to 7.5)."""
     val = epoch_or_step(h, "val_loss", min_epochs=UNDERFIT_MIN_EPOCHS, min_steps=UNDERFIT_MIN_EPOCHS)
     acc = get_curve(h, "val_acc", min_points=2)
     if val is None or acc is None or len(val) < UNDERFIT_MIN_EPOCHS or float(val.y[0]) <= 0:
         return None
+    scale = 100.0 if float(acc.y.max()) > 1.0 else 1.0
     C = n_classes(h) or classes_at_loss(float(val.y[0]), VAL_UNIFORM_BAND)
-    if C is None:
-        return None
-    best = float(acc.y.max()) / (100.0 if float(acc.y.max()) > 1.0 else 1.0)
+    if C is not None:
+        reference, said, chance, chance_said = math.log(C), f"ln({C}) = {fmt(math.log(C))} (a uniform guess)", 1 / C, \
+            f"1/{C}"  # fmt: skip
+    else:
+        init = initial_train_loss(h)
+        if init is None or init <= 0:
+            return None
+        chance = float(acc.y[0]) / scale
+        reference, said, chance_said = init, f"the first train loss {fmt(init)} (the untrained model's)", \
+            f"its first value, {chance:.1%}"  # fmt: skip
+    best = float(acc.y.max()) / scale
     lowest = float(val.y.min())
-    if lowest < (1 - VAL_UNIFORM_BAND) * math.log(C) or (best - 1 / C) / (1 - 1 / C) > ABOVE_CHANCE:
+    if lowest < (1 - VAL_UNIFORM_BAND) * reference or chance >= 1 or (best - chance) / (1 - chance) > ABOVE_CHANCE:
         return None
-    return C, lowest, best
+    return _ValUniform(C, reference, said, chance_said, lowest, best)
 
 
 def _majority_rate(h: RunHistory) -> float | None:

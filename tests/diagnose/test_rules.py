@@ -1640,6 +1640,20 @@ def test_blind14_patterns_a_climbing_end_a_long_blow_up_and_zero_terms_beside_le
     assert finding(commit, "stuck") is None
 
 
+def test_a_regulariser_at_zero_beside_a_learning_loss_is_switched_off_not_stuck() -> None:
+    """blind18: a regression whose reg_loss, RegLoss and RegLoss_val are 0.0 at all 100 epochs while its MSE falls
+    0.90 -> 0.012 was called stuck. A box-regression term at zero still is (no target boxes reach it)."""
+    ep = np.arange(100.0)
+    falling = np.geomspace(0.9, 0.012, 100)
+    reg = history({"train_loss@epoch": (ep, falling), "RegLoss@epoch": (ep, np.zeros(100)),
+                   "reg_loss@epoch": (ep, np.zeros(100))}, task="regression")  # fmt: skip
+    assert finding(reg, "stuck") is None
+    boxes = history({"train_loss@epoch": (ep, falling), "box_loss@epoch": (ep, np.zeros(100))})
+    assert (f := finding(boxes, "stuck")) is not None and "no target boxes" in f.diagnosis
+    flat = history({"train_loss@epoch": (ep, np.full(100, 0.9)), "reg_loss@epoch": (ep, np.zeros(100))})
+    assert finding(flat, "stuck") is not None  # nothing learns: the zero term is no excuse
+
+
 def test_blind15_patterns_a_score_that_collapses_onto_one_value_and_an_accuracy_that_never_scores() -> None:
     """blind15: a U-Net's val Dice noisy for 39 epochs, then exactly 0.663446 at the last 11, is stuck (collapsed); a
     quantised accuracy that also repeated before its tail, or a schedule ending at LR 0, is not. A 40-class model at

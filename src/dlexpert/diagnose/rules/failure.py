@@ -89,6 +89,11 @@ ZERO_POINTS = 3
 # "if self.nc > 1" (ultralytics/yolov5 utils/loss.py, ComputeLoss.__call__; issue 13, blind8: two single-class
 # detectors with cls_loss exactly 0 at every epoch and mAP@0.5 0.87).
 SINGLE_CLASS_TERM = re.compile(r"(?<![a-z])cls(?![a-z])", re.IGNORECASE)
+# ... and a regularisation term while the training loss learns: exactly 0 from the first point is a weight of 0, a
+# penalty switched off by design (issue 13, blind18: a regression whose `reg_loss`, `RegLoss` and `RegLoss_val` are 0.0
+# at all 100 epochs while its MSE falls 0.90 -> 0.012).
+REGULARISER_TERM = re.compile(r"reg(?:ulari[sz]ation)?[_ ]?loss|penalty|(?<![a-z0-9])l[12][_ ]?(?:loss|reg)",
+                              re.IGNORECASE)  # fmt: skip
 # Heuristic: a frozen validation accuracy is not a stuck run when the training loss fell by half or more
 # (`loss_progress`): the model learns the training set and its validation outputs do not follow (constant prediction or
 # overfitting, judged by their own rules; issue 13, blind8: train loss 0.143 -> 0.008 while val accuracy stays 0.569).
@@ -312,6 +317,8 @@ def _frozen_from_the_start(h: RunHistory) -> Finding | None:
                 continue  # a single-class detector's classification term
             if name not in ("train_loss", "val_loss") and name.startswith("val") and learns:
                 continue  # a term off at evaluation (blind14: a VQ-VAE's val commit loss) while training learns
+            if name not in ("train_loss", "val_loss") and REGULARISER_TERM.search(name) and learns:
+                continue  # a penalty with weight 0
             boxes = " (no target boxes reach it: check that the label files are found and in the expected format)"
             zero = "exactly 0" if not c.y.any() else f"at most {fmt(float(np.max(np.abs(c.y))))}"
             return _stuck(c, f"the {name.replace('_', ' ')} is {zero} at all {len(c)} points, from the first: "

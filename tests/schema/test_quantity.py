@@ -389,3 +389,11 @@ def test_a_board_named_by_its_cores_is_where_the_model_runs_not_a_count_of_gpus(
     assert compute.deployment is not None and "Pi Zero 2W" in compute.deployment
     found = find_hardware(compute.deployment)
     assert found is not None and found.name == "arm-a53-soc" and found.memory_gb == 0.5
+
+
+def test_a_job_that_runs_as_a_batch_on_a_machine_is_where_the_model_runs() -> None:
+    """Issue 14, batch 15: "runs as a nightly batch on the newsroom's CPU server" named no deployment, so the plan
+    served the model on the Colab GPU it was trained on, with TensorRT."""
+    text = "a reporter's laptop and free Colab for training; runs as a nightly batch on the newsroom's CPU server"
+    assert split_deployment(text)[1] == "runs as a nightly batch on the newsroom's CPU server"
+    assert device_kind(parse_compute(text).deployment or "") == "cpu"

@@ -195,3 +195,25 @@ def test_a_defect_detection_with_pass_fail_labels_is_not_a_box_detector() -> Non
     assert (common.family, common.type) == ("image-classification", "classification")
     boxes = parse_task({"task": task, "data": data | {"labelAvailability": "OK/NG labels and boxes on 500 NG"}}).task
     assert boxes.family == "object-detection"
+
+
+def test_newsroom_tasks_name_their_family_as_written() -> None:
+    """Issue 14, batch 15: "information extraction" from invoice PDFs with the domain "documents" (an NLP word) is
+    document understanding planned on a layout model, not RAG over a 14B LLM; claim-type detection in a fact-checking
+    newsroom is single-sentence classification, not the sentence-pair task of verifying a claim; "semantic matching"
+    of claims to past fact-checks is embeddings retrieval, not an unknown type (exit 2)."""
+    from dlexpert.advisor import advise
+
+    doc = parse_task({"task": {"type": "information extraction", "domain": "documents / campaign finance journalism",
+                               "specificTask": "pull advertiser and gross amount out of TV stations' scanned contract "
+                               "PDFs (hundreds of layouts)"}})  # fmt: skip
+    assert doc.task.family == "document-understanding"
+    assert "LayoutLMv3" in advise(doc, assume_defaults=True).modelDesign.architecture
+    claims = {"type": "sentence classification / ranking", "domain": "NLP / fact-checking",
+              "specificTask": "for each sentence, predict claim type and a check-worthiness score"}  # fmt: skip
+    assert parse_task({"task": claims}).task.family == "text-classification"
+    verify = {"type": "fact-checking", "domain": "NLP", "specificTask": "does the evidence support the claim?"}
+    assert parse_task({"task": verify}).task.family == "sentence-pair-classification"
+    matching = {"type": "semantic matching", "domain": "NLP / fact-checking",
+                "specificTask": "match incoming claims to our past fact checks in four languages"}  # fmt: skip
+    assert parse_task({"task": matching}).task.family == "embeddings-retrieval"

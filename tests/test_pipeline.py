@@ -132,6 +132,10 @@ def test_a_regression_table_trains_a_regressor_and_ships_what_wins_step4(tmp_pat
         assert ev.deliverable.metric == "r2" and (out / ev.deliverable.path).is_file()
         assert "predicted_value = model.predict" in ev.deliverable.load
     assert RunDir(out).profile().target is not None
+    from dlexpert.compress import compress
+
+    half = compress(out, method="fp16")  # scored by the same R2 on the same test split
+    assert abs(half.baseline_accuracy - result.metrics["r2"]) < 1e-6 and abs(half.accuracy_drop) < 1.0
 
 
 def test_a_plan_without_decisions_is_one_clear_line(tmp_path: Path) -> None:

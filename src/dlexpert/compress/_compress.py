@@ -113,10 +113,10 @@ def compress(
     run = load_run(run_dir)
     before = _fingerprint(run_dir)
     subject = subject_from_run(run, data=data)
-    if subject.task == "segmentation" and method in ("prune", "distill"):
+    if subject.task in ("segmentation", "regression") and method in ("prune", "distill"):
         raise InvalidInputError(
-            f"--method {method}: pruning and distillation retrain with a per-sample loss; for a segmentation run "
-            "use int8, fp16 or bf16"
+            f"--method {method}: pruning and distillation retrain with a per-sample classification loss; for a "
+            f"{subject.task} run use int8, fp16 or bf16"
         )
     if subject.task == "detection" and method != "int8":
         raise InvalidInputError(
@@ -166,10 +166,10 @@ def subject_from_run(run: Any, *, data: str | None = None) -> Subject:
     """The run's model, its splits (reloaded from the recorded source, or from `data`), recipe and constraints."""
     from ..engine import parse_train_config
 
-    if run.task not in ("classification", "segmentation", "detection"):
+    if run.task not in ("classification", "segmentation", "detection", "regression"):
         raise InvalidInputError(
-            f"{run.run_dir}: compress measures the accuracy (mIoU, mAP) drop, so it takes classification, "
-            f"segmentation and detection runs; this run's task is {run.task}"
+            f"{run.run_dir}: compress measures the accuracy (mIoU, mAP, R2) drop, so it takes classification, "
+            f"segmentation, detection and regression runs; this run's task is {run.task}"
         )
     source = data or run.config.data.source
     try:

@@ -119,9 +119,12 @@ def onnx_predict(path: str | Path) -> Predict:
 
 def test_score(predict: Predict, dataset: Dataset, *, batch_size: int = 256, task: str = "classification") -> float:
     """Top-1 accuracy of `predict` over `dataset` (the run's test split), in [0, 1]; for segmentation, the split's
-    mean IoU (report.dense_metrics, void pixels not scored); for detection, its COCO mAP@[.5:.95]."""
+    mean IoU (report.dense_metrics, void pixels not scored); for detection, its COCO mAP@[.5:.95]; for regression,
+    its R^2 (1 - squared error over the targets' variance)."""
     if task == "detection":
         return _test_map(predict, dataset, batch_size=batch_size)
+    if task == "regression":
+        return _test_r2(predict, dataset, batch_size=batch_size)
     hits = n = n_classes = 0
     masks: list[torch.Tensor] = []
     truths: list[torch.Tensor] = []
@@ -142,6 +145,22 @@ def test_score(predict: Predict, dataset: Dataset, *, batch_size: int = 256, tas
         miou = segmentation_metrics(torch.cat(masks), torch.cat(truths), n_classes)["miou"]
         return float(miou)  # type: ignore[arg-type]
     return hits / n
+
+
+def _test_r2(predict: Predict, dataset: Dataset, *, batch_size: int) -> float:
+    """R^2 of a regressor's `predict` over `dataset`, as `report.metrics.regression_metrics` scores it."""
+    from ..report.metrics import regression_metrics
+
+    preds, targets = [], []
+    for x, y in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+        preds.append(torch.as_tensor(predict(x.float())).float().reshape(-1))
+        targets.append(torch.as_tensor(y).float().reshape(-1))
+    if not targets:
+        raise InvalidInputError("the test split is empty; compress measures its score on it")
+    metrics = regression_metrics(torch.cat(targets).numpy(), torch.cat(preds).numpy())
+    if "r2" not in metrics:
+        raise InvalidInputError("the test split's targets are all equal; R2 is not defined on it")
+    return metrics["r2"]
 
 
 def _test_map(predict: Predict, dataset: Dataset, *, batch_size: int) -> float:

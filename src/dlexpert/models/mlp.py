@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import torch
 from torch import Tensor, nn
 
 from ._registry import register_model
@@ -29,8 +28,9 @@ class MLP(nn.Module):
 
     A regressor (`target_mean`/`target_std` given) outputs `head * target_std + target_mean`: the head learns the
     standardised target, so one learning rate suits house prices in dollars and rates in [0, 1] alike, while the
-    outputs, the checkpoint and an exported model are in the target's own units. The two are buffers, saved with the
-    weights and never trained.
+    outputs and an exported model are in the target's own units. The two are constants of the model record (its
+    `options`), never trained, and the scaling is done in float32 whatever the weights' precision: a float16 variant's
+    largest value is 65504, below many prices.
     """
 
     def __init__(
@@ -52,14 +52,12 @@ class MLP(nn.Module):
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(n_in, n_classes)
         self.scales_output = target_mean is not None
-        if self.scales_output:
-            self.register_buffer("target_mean", torch.tensor(float(target_mean or 0.0)))
-            self.register_buffer("target_std", torch.tensor(float(target_std or 1.0)))
+        self.target_mean, self.target_std = float(target_mean or 0.0), float(target_std or 1.0)
 
     def forward(self, x: Tensor) -> Tensor:
         # x: (B, *input_shape) -> features (B, width) -> logits (B, n_classes), or values in the target's units
         out = self.head(self.features(x))
-        return out * self.target_std + self.target_mean if self.scales_output else out
+        return out.float() * self.target_std + self.target_mean if self.scales_output else out
 
 
 @register_model("linear", modalities=("tabular", "sequence", "image"))

@@ -208,12 +208,7 @@ def evaluate_run(
         first = _first_model(run_dir)
         baselines, deliverable = step4(run, splits, sets, x_test=x_test, y_eval=y_eval, accuracy=metrics["accuracy"],
                                        first_model=first)  # fmt: skip
-        if deliverable is not None:
-            warnings.append(deliverable.reason)
-            ev_fields["deliverable"] = deliverable
-        elif baselines.choice is not None and first is not None:
-            warnings.append(f"Step 4: the challenger network ships instead of the plan's first model ({first}): "
-                            f"{baselines.choice.rule}")  # fmt: skip
+        ev_fields |= _what_ships(baselines, deliverable, first, warnings)
         failures = analyze_failures(y_eval, proba, trained, cls.confusion, ids=ids)
         if figures:
             from .figures import plot_confusion, plot_reliability
@@ -236,19 +231,28 @@ def evaluate_run(
         say("baselines")
         first = _first_model(run_dir)
         net_val = predict(run.model, sets.val)[0].reshape(-1) if len(sets.val) else np.zeros(0)
-        ev_fields["baseline"], deliverable = regression_step4(
+        baselines, deliverable = regression_step4(
             run, splits, net_val=net_val, settled_mse=settled_val_loss(RunDir(run_dir).epochs()), x_test=x_test,
             y_eval=y_eval, first_model=first,
         )  # fmt: skip
-        if deliverable is not None:
-            warnings.append(deliverable.reason)
-            ev_fields["deliverable"] = deliverable
-        elif ev_fields["baseline"].choice is not None and first is not None:
-            warnings.append(f"Step 4: the challenger network ships instead of the plan's first model ({first}): "
-                            f"{ev_fields['baseline'].choice.rule}")  # fmt: skip
+        ev_fields |= {"baseline": baselines, **_what_ships(baselines, deliverable, first, warnings)}
 
     return _write_evaluation(run, run_dir, splits, data, metrics, len(y_eval), ev_fields, figs, warnings,
                              latency=latency, say=say)  # fmt: skip
+
+
+def _what_ships(
+    baselines: Baselines, deliverable: Deliverable | None, first: str | None, warnings: list[str]
+) -> dict[str, Any]:
+    """Step 4's outcome said in the warnings: the baseline that ships (evaluation.json's `deliverable`), or the
+    challenger network shipping instead of the plan's first model."""
+    if deliverable is not None:
+        warnings.append(deliverable.reason)
+        return {"deliverable": deliverable}
+    if baselines.choice is not None and first is not None:
+        warnings.append(f"Step 4: the challenger network ships instead of the plan's first model ({first}): "
+                        f"{baselines.choice.rule}")  # fmt: skip
+    return {}
 
 
 def _write_evaluation(

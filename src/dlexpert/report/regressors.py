@@ -35,14 +35,13 @@ from .deliverable import (
     ship_baseline,
 )
 from .metrics import regression_metrics
-from .strong import CV_MAX_SAMPLES, CV_REPEATS
+from .strong import CV_FOLDS, CV_MAX_SAMPLES, CV_REPEATS
 
 __all__ = ["RegressorFit", "describe", "fit_regressors", "regression_step4"]
 
 # The candidates to ship instead of the network, simplest first (the training mean is the floor, not a candidate).
 PREFERENCE = ("ridge", "hist_gradient_boosting")
 RIDGE_ALPHAS = tuple(float(a) for a in np.logspace(-3, 3, 13))
-CV_FOLDS = 5
 
 
 @dataclass
@@ -187,9 +186,8 @@ def _summary(result: BaselineResult) -> str:
 
 
 def _r2(y: np.ndarray, pred: np.ndarray) -> float:
-    y, pred = np.asarray(y, dtype=np.float64).reshape(-1), np.asarray(pred, dtype=np.float64).reshape(-1)
-    variance = float(((y - y.mean()) ** 2).sum())
-    return float(1.0 - ((y - pred) ** 2).sum() / variance) if variance > 0 else 0.0
+    """R^2 as `regression_metrics` gives it; 0 (no better than the mean) when the targets do not vary."""
+    return regression_metrics(y, pred).get("r2", 0.0)
 
 
 def _mean(seed: int) -> Any:

@@ -138,6 +138,24 @@ def test_a_regression_table_trains_a_regressor_and_ships_what_wins_step4(tmp_pat
     assert abs(half.baseline_accuracy - result.metrics["r2"]) < 1e-6 and abs(half.accuracy_drop) < 1.0
 
 
+def test_a_regression_whose_test_targets_are_all_equal_still_evaluates(tmp_path: Path) -> None:
+    """R2 is not defined on a test split of equal targets (20 rows, 17 of them 1.0: seed 1 draws four 1.0s). The
+    evaluation reported an internal error (KeyError 'r2') when the baseline shipped; it now leaves the score out."""
+    import pandas as pd
+
+    from dlexpert.pipeline import run
+
+    pd.DataFrame({"a": np.arange(20.0), "y": [1.0] * 17 + [2.0, 3.0, 5.0]}).to_csv(tmp_path / "t.csv", index=False)
+    spec = parse_task({"task": {"type": "regression", "domain": "tabular", "specificTask": "y"},
+                       "constraints": {"computeResources": "CPU (2 cores)"}})  # fmt: skip
+    out = tmp_path / "run"
+    result = run(spec, data=str(tmp_path / "t.csv"), target="y", out_dir=out, epochs=3, seed=1, progress=False,
+                 latency=False)  # fmt: skip
+    assert "r2" not in result.metrics and "mae" in result.metrics
+    ev = RunDir(out).evaluation()
+    assert ev.deliverable is None or ev.deliverable.test_accuracy is None
+
+
 def test_a_plan_without_decisions_is_one_clear_line(tmp_path: Path) -> None:
     from dlexpert.advisor import advise
 

@@ -195,7 +195,10 @@ class Deliverable(_Strict):
     )
     val_accuracy: float
     model_val_accuracy: float = Field(description="The trained network's accuracy on the same validation split.")
-    test_accuracy: float
+    test_accuracy: float | None = Field(
+        description="Its score on the evaluated split; None when the split cannot give one (R2 of a test split whose "
+        "targets are all equal)."
+    )
     reason: str
     load: str = Field(description="Python that loads it and predicts.")
 

@@ -35,7 +35,7 @@ from .deliverable import (
     ship_baseline,
 )
 from .metrics import regression_metrics
-from .strong import CV_FOLDS, CV_MAX_SAMPLES, CV_REPEATS
+from .strong import CV_FOLDS, CV_MAX_SAMPLES, CV_REPEATS, features
 
 __all__ = ["RegressorFit", "describe", "fit_regressors", "regression_step4"]
 
@@ -57,7 +57,7 @@ class RegressorFit:
     layout: str = "flat"
 
     def features(self, x: Any) -> np.ndarray:
-        return np.asarray(x, dtype=np.float32).reshape(len(x), -1)
+        return features(x, self.layout)
 
 
 def describe(key: str) -> str:
@@ -70,13 +70,12 @@ def fit_regressors(splits: Any, *, seed: int = 0) -> list[RegressorFit]:
     fits = []
     y_train, y_val = np.asarray(splits.y_train, dtype=np.float64), np.asarray(splits.y_val, dtype=np.float64)
     for key, (model, how, make) in _REGRESSORS.items():
-        fit = RegressorFit(key=key, model=model, estimator=make(seed), how=how, val_r2=None, fit_seconds=0.0)
         t0 = time.perf_counter()
-        fit.estimator.fit(fit.features(splits.x_train), y_train)
-        fit.fit_seconds = time.perf_counter() - t0
-        if len(y_val) >= 2:
-            fit.val_r2 = _r2(y_val, fit.estimator.predict(fit.features(splits.x_val)))
-        fits.append(fit)
+        estimator = make(seed).fit(features(splits.x_train, "flat"), y_train)
+        seconds = time.perf_counter() - t0
+        val_r2 = _r2(y_val, estimator.predict(features(splits.x_val, "flat"))) if len(y_val) >= 2 else None
+        fits.append(RegressorFit(key=key, model=model, estimator=estimator, how=how, val_r2=val_r2,
+                                 fit_seconds=seconds))  # fmt: skip
     return fits
 
 

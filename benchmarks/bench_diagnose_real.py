@@ -12,7 +12,7 @@ overall:
   training log"), by id;
 - the slowest log (wall time of the whole process), and whether the library imports torch on it.
 
-    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind19|all] [--only ID ...]
+    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind20|all] [--only ID ...]
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ HALVES = (
     "blind17",
     "blind18",
     "blind19",
+    "blind20",
 )
 ALARM = ("warning", "error")
 

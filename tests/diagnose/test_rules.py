@@ -1691,3 +1691,32 @@ def test_a_validation_loss_that_wobbles_under_a_steady_validation_accuracy_is_no
     assert (f := finding(steady, "loss_oscillation")) is None or f.severity == "info"
     swinging = epoch_run(train, val, val_acc=np.r_[np.linspace(0.5, 0.9, 30), np.tile([0.9, 0.78], 35)])
     assert finding(swinging, "loss_oscillation") is not None
+
+
+def test_blind19_patterns_a_loss_frozen_from_its_first_log_a_loss_hovering_at_ln_c_and_a_near_zero_excursion() -> None:
+    """blind19: a VICReg ViT run at exactly 24.75 at all 9 logs is stuck; a 3-class fine-tune whose noisy step loss
+    stays at 1.097-1.15 (ln 3 = 1.0986) over 50 logs with eval accuracy 0.33 is stuck; a val loss that started at 2.24
+    going 0.00057 -> 0.164 -> 0.0029 at 97-100% validation accuracy is a near-zero loss's noise, not a spike."""
+    frozen = history({"train_loss@step": (np.arange(9.0), np.full(9, 24.75))})
+    assert (f := finding(frozen, "stuck")) is not None and "24.75" in f.diagnosis
+    converged = history({"train_loss@step": (np.arange(9.0), np.r_[0.9, 0.4, np.full(7, 0.0012)])})
+    assert finding(converged, "stuck") is None  # a loss that moved before it settled is not frozen
+    rng = np.random.default_rng(0)
+    st = np.arange(10.0, 510.0, 10.0)
+    hover = np.r_[rng.uniform(1.10, 1.15, 10), rng.uniform(1.097, 1.133, 40)]
+    at_chance = history(
+        {"train_loss@step": (st, hover), "val_acc@step": (np.array([250.0, 500.0]), np.array([0.33, 0.3315]))}
+    )
+    assert (f := finding(at_chance, "stuck")) is not None and "ln 3" in f.diagnosis
+    learning = history({"train_loss@step": (st, np.r_[hover[:10], np.geomspace(1.09, 0.4, 40)])})
+    assert finding(learning, "stuck") is None  # it goes below the uniform guess: it learns
+    above = history({"train_loss@step": (st, hover), "val_acc@step": (np.array([250.0, 500.0]), np.array([0.6, 0.7]))})
+    assert finding(above, "stuck") is None  # an accuracy well above chance says the loss is not a uniform guess
+    val = np.r_[
+        2.244, 0.9, 0.2, 0.05, 0.01, np.full(19, 5.7e-4), 0.164, 0.0029, 0.002, 0.0755, 0.0094, np.full(11, 1e-5)
+    ]
+    noise = epoch_run(np.geomspace(2.84, 0.005, 40), val, val_acc=np.r_[np.linspace(0.36, 0.99, 5), np.full(35, 0.99)])
+    assert (f := finding(noise, "loss_spike")) is None or f.severity == "info"
+    big = val.copy()
+    big[24] = 1.5  # 67% of where the loss started: an event
+    assert finding(epoch_run(np.geomspace(2.84, 0.005, 40), big), "loss_spike") is not None

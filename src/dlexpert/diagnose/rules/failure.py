@@ -84,6 +84,9 @@ FROZEN_SHARE = 0.9
 # digits (0.0012) repeats without being frozen.
 REPEAT_MIN_DIGITS = 5
 # Heuristic: a loss exactly 0 at every one of >= ZERO_POINTS points optimises nothing (a masked-out or detached loss).
+# A nonzero train loss identical at every one of >= MIN_POINTS points from the first is frozen the same way: even a
+# converged loss was higher at its first log (issue 13, blind19: a VICReg ViT run at exactly 24.75 at all 9 logs,
+# beside ResNet runs of the same ablation falling 21.3 -> 20.1).
 ZERO_POINTS = 3
 # ... except a classification term of a detector, which is 0 by construction with one class: YOLOv5 adds it only
 # "if self.nc > 1" (ultralytics/yolov5 utils/loss.py, ComputeLoss.__call__; issue 13, blind8: two single-class
@@ -106,6 +109,14 @@ ZERO_LOSS_TOL = 1e-5
 # the points of its second half: the model outputs the uniform guess (issue 13: 0.6931-0.6933 on a binary task).
 PINNED_BAND = 0.01
 PINNED_SHARE = 0.8
+# Heuristic: a noisy per-step loss that never learned below the uniform guess: C from the log, else the C whose ln C
+# the median of all FLAT_RUN_MIN_POINTS or more points is within HOVER_BAND of (`classes_at_loss`); the first tenth of
+# the points at most HOVER_START above ln C, the last tenth within HOVER_BAND of it, no point PINNED_BAND below it, and
+# the best validation accuracy, when logged, within CHANCE_ACC_MARGIN of 1/C (issue 13, blind19: a 3-class
+# transformer fine-tune at 1.097-1.15 for 50 logs, ln 3 = 1.0986, eval accuracy 0.33). A cross-entropy that learns
+# goes below ln C; one that hovers above it has not even learned the class shares.
+HOVER_BAND = 0.02
+HOVER_START = 0.05
 # Heuristic: the last 3 evaluations (medians) at the uniform guess: val loss within 2% of ln C and accuracy within
 # CHANCE_BAND of 1/C. Both must hold, so a loss that merely passes ln C on its way down does not count.
 UNIFORM_LAST_EVALS = 3
@@ -262,6 +273,9 @@ def stuck(h: RunHistory) -> Finding | None:
             return _stuck(loss, f"the train loss stays within {fmt(100 * PINNED_BAND)}% of ln(C) = "
                                 f"{fmt(chance_loss)}, the loss of a uniform guess, at {fmt(100 * share)}% of the last "
                                 f"{len(half)} points")  # fmt: skip
+    hover = _hovers_at_uniform_guess(h, loss) if loss is not None else None
+    if hover is not None:
+        return hover
     if loss is not None and len(loss) >= FLAT_RUN_MIN_POINTS:
         level = float(np.median(np.abs(loss.y)))
         spread = float(loss.y.max() - loss.y.min())
@@ -323,6 +337,10 @@ def _frozen_from_the_start(h: RunHistory) -> Finding | None:
             zero = "exactly 0" if not c.y.any() else f"at most {fmt(float(np.max(np.abs(c.y))))}"
             return _stuck(c, f"the {name.replace('_', ' ')} is {zero} at all {len(c)} points, from the first: "
                              f"nothing is optimised through it{boxes if 'box' in name.lower() else ''}")  # fmt: skip
+    train = epoch_or_step(h, "train_loss", min_epochs=MIN_POINTS, min_steps=MIN_POINTS)
+    if train is not None and len(train) >= MIN_POINTS and train.y[0] != 0 and bool(np.all(train.y == train.y[0])):
+        return _stuck(train, f"the train loss is exactly {float(train.y[0])!r} at all {len(train)} points, from the "
+                             "first: no update changed what the model outputs")  # fmt: skip
     for name in [] if accuracy_rose(h) else unrecognised_scores(h):  # an accuracy that rose says the model learns
         c = epoch_or_step(h, name, min_epochs=FROZEN_EVALS, min_steps=FROZEN_EVALS)
         if c is not None and len(c) >= FROZEN_EVALS and not c.y.any():
@@ -417,13 +435,29 @@ def _ends_at_uniform_guess(h: RunHistory) -> Finding | None:
                         f"{fmt(score)} against 1/{C} = {fmt(1 / C)}")  # fmt: skip
 
 
-def _near_chance_accuracy(h: RunHistory) -> bool:
+def _hovers_at_uniform_guess(h: RunHistory, loss: Curve) -> Finding | None:
+    """The train loss starts at ln C, ends there and never goes below it (see HOVER_BAND)."""
+    if len(loss) < FLAT_RUN_MIN_POINTS:
+        return None
+    C = n_classes(h) or classes_at_loss(float(np.median(loss.y)), HOVER_BAND)
+    if C is None or not _near_chance_accuracy(h, C):
+        return None
+    chance_loss, tenth = math.log(C), max(3, len(loss) // 10)
+    start, end = float(np.median(loss.y[:tenth])) / chance_loss, float(np.median(loss.y[-tenth:])) / chance_loss
+    if start > 1 + HOVER_START or abs(end - 1) > HOVER_BAND or float(loss.y.min()) < (1 - PINNED_BAND) * chance_loss:
+        return None
+    return _stuck(loss, f"the train loss starts at {fmt(start * chance_loss)} and ends at {fmt(end * chance_loss)}, "
+                        f"never going below {fmt(float(loss.y.min()))} over {len(loss)} points: it stays at ln {C} = "
+                        f"{fmt(chance_loss)}, the loss of a uniform guess over {C} classes")  # fmt: skip
+
+
+def _near_chance_accuracy(h: RunHistory, classes: int | None = None) -> bool:
     """The best validation accuracy is within CHANCE_ACC_MARGIN of chance (True when no accuracy is logged)."""
     acc = get_curve(h, "val_acc")
     if acc is None:
         return True
     best = float(acc.y.max()) / (100.0 if float(acc.y.max()) > 1.0 else 1.0)
-    return best <= 1.0 / (n_classes(h) or 2) + CHANCE_ACC_MARGIN
+    return best <= 1.0 / (classes or n_classes(h) or 2) + CHANCE_ACC_MARGIN
 
 
 def _stuck(c: Curve, what: str, began_at: float | None = None) -> Finding:

@@ -268,7 +268,9 @@ EXTREME_MIN_POINTS = 6
 # ... and so is every excursion of a validation loss that jumps EXTREME_RATIO above the evaluation before it and falls
 # EXTREME_RATIO below its peak within EXCURSION_BACK evaluations: over 1.3 decades up and down, whatever the curve does
 # around it (issue 13, blind12: a val loss 5.58 -> 6.6e12 -> 5.48 -> 166879 -> 5.53; another 0.0156 -> 42 -> 35.8 ->
-# 2.4 -> 0.079, later 0.0024 -> 0.947 -> 1.8e-5, while the train loss falls throughout).
+# 2.4 -> 0.079, later 0.0024 -> 0.947 -> 1.8e-5, while the train loss falls throughout). As for the brief spikes, the
+# jump must be SPIKE_MIN_JUMP_OF_INITIAL of where the curve started (blind19: a val loss that started at 2.24 going
+# 0.00057 -> 0.164 -> 0.0029 at 97-100% validation accuracy is a near-zero loss's noise).
 EXCURSION_BACK = 3
 
 SPIKE_SOURCE = (
@@ -384,11 +386,12 @@ def _excursions(c: Curve) -> list[_Spike]:
     if len(y) < EXTREME_MIN_POINTS or float(np.min(y)) <= 0:
         return []
     sigma = MAD_TO_SIGMA * float(np.median(np.abs(y - np.median(y))))
+    floor = SPIKE_MIN_JUMP_OF_INITIAL * float(np.median(y[:INITIAL_POINTS]))
     events: list[_Spike] = []
     i = 1
     while i < len(y):
         before = float(y[i - 1])
-        if y[i] < EXTREME_RATIO * before:
+        if y[i] < EXTREME_RATIO * before or y[i] - before <= floor:
             i += 1
             continue
         ahead = y[i : i + EXCURSION_BACK + 1]

@@ -318,3 +318,18 @@ def test_a_smartwatch_is_planned_as_a_small_arm_cpu_not_a_flagship_phone() -> No
     plan = _plan({"computeResources": "training on a cloud VM; inference on a Samsung Galaxy Watch (Wear OS)"}, task,
                  size="88k clips")  # fmt: skip
     assert "Cortex-A53" in _evidence(plan, "deployment target")
+
+
+def test_one_gpu_box_for_inference_and_training_and_a_fleet_without_a_gpu() -> None:
+    """Issue 14, batch 15-16: "a T4 for inference (and training), the rest is CPU" serves on the T4; laptops that are
+    "Apple M1 / Intel, no NVIDIA GPU" are planned on a CPU (the device every one of them has), never with TensorRT;
+    an Apple M1 alone serves through Core ML, not TensorRT (no NVIDIA GPU)."""
+    text = "one GPU box with a T4 for inference (and training), the rest is CPU"
+    assert split_deployment(text) == (text, None)
+    t4 = _plan({"computeResources": text})
+    assert t4["decisions"]["deployment"]["kind"] == "gpu"
+    fleet = _plan({"computeResources": "a university GPU for training; annotation runs in the archive's cataloguing "
+                                       "tool on archivists' laptops (Apple M1 / Intel, no NVIDIA GPU)"})  # fmt: skip
+    assert fleet["decisions"]["deployment"]["kind"] == "cpu" and "TensorRT" not in _formats(fleet)
+    mac = _plan({"computeResources": "RTX 4090 for training; the model runs on an Apple M1 MacBook Air"})
+    assert "Core ML" in _formats(mac) and "TensorRT" not in _formats(mac)

@@ -217,3 +217,28 @@ def test_newsroom_tasks_name_their_family_as_written() -> None:
     matching = {"type": "semantic matching", "domain": "NLP / fact-checking",
                 "specificTask": "match incoming claims to our past fact checks in four languages"}  # fmt: skip
     assert parse_task({"task": matching}).task.family == "embeddings-retrieval"
+
+
+def test_archive_and_library_tasks_name_their_family_as_written() -> None:
+    """Issue 14, batch 16: answering questions over 300k archival pages "always citing the exact record" is RAG, not
+    span extraction; a binary stained/unstained check of herbarium sheets is image classification (a herbarium is
+    where the sheets are, not a fine-grained species task); a multimodal semantic search over a museum's artworks is
+    planned on an image-text dual encoder, not an OCR model."""
+    from dlexpert.advisor import advise
+
+    jfk = {"type": "question answering", "domain": "NLP / federal archival records",
+           "specificTask": "answer questions about the assassination records, always citing the exact record (NAID, "
+                           "page) it took the answer from"}  # fmt: skip
+    assert parse_task({"task": jfk}).task.family == "rag"
+    stained = {"type": "image classification", "domain": "computer vision / natural history collections",
+               "specificTask": "flag herbarium sheets treated with mercuric chloride (visible staining)"}  # fmt: skip
+    assert parse_task({"task": stained}).task.family == "image-classification"
+    species = {"type": "image classification", "domain": "CV",
+               "specificTask": "identify the plant species from a scanned herbarium sheet"}  # fmt: skip
+    assert parse_task({"task": species}).task.family == "fine-grained-classification"
+    search = parse_task({"task": {"type": "semantic search", "domain": "multimodal / museum online collection",
+                                  "specificTask": "let visitors search the online collection of artworks by meaning"},
+                         "data": {"size": "about 40k objects with images"}})  # fmt: skip
+    assert search.task.family == "embeddings-retrieval"
+    arch = advise(search, assume_defaults=True).modelDesign.architecture
+    assert any(name in arch for name in ("CLIP", "SigLIP")), arch

@@ -34,6 +34,7 @@ from ..schema._quantity import (
     only_runs_there,
     parse_compute,
     parse_data_size,
+    says_no_gpu,
     split_deployment,
 )
 
@@ -606,6 +607,10 @@ def _deployment_target(
             continue
         kind = device_kind(text)
         found = find_hardware(text) or (_generic(kind, None, None) if kind else None)
+        if found is not None and found.kind == "gpu" and says_no_gpu(text):
+            # "archivists' laptops (Apple M1 / Intel, no NVIDIA GPU)": a fleet that has no GPU to count on is
+            # planned on its CPU, the device every machine of it shares.
+            found = _generic("cpu", None, None)
         if found is None:
             notes.warnings.append(
                 f"{where} names a deployment device in {text!r} that no hardware profile matches; "

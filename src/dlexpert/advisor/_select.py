@@ -150,7 +150,12 @@ def _pool(ctx: Context, *, any_size_scratch: bool = False) -> list[tuple[ModelEn
     pref = preference(ctx)
     encoder_task = pref is not None and pref["key"] == "NLP/sequence-modeling"
     out: list[tuple[ModelEntry, bool]] = []
-    for m in list_models(task=ctx.task_type):
+    # The architectures a task family names are its candidates whatever task their catalog entries list first: CLIP's
+    # dual encoder is catalogued as a zero-shot classifier, and it is also what image search embeds with.
+    pool = {m.name: m for m in list_models(task=ctx.task_type)}
+    if ctx.family is not None:
+        pool |= {m.name: m for m in list_models() if m.family in ctx.family.architectures}
+    for m in pool.values():
         domains = set(m.domains)
         if domain not in domains and not (
             domain == "multimodal" and domains & {"CV", "NLP"} and "multimodal" in domains

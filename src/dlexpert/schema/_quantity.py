@@ -721,6 +721,8 @@ def split_deployment(text: str) -> tuple[str, str | None]:
     before = text[: m.start()].strip(" ;,.-(")
     if not before or (device_kind(before) is None and not re.search(r"\d", before)):
         return text, text  # "fine-tune and serve on the same 2x A10 box": one device for both
+    if _trains(text[m.start() :].split(",")[0]):
+        return text, None  # "a T4 for inference (and training), the rest is CPU": one device for both
     return before, text[m.start() :].strip(" ;,.)")
 
 
@@ -736,6 +738,11 @@ def only_runs_there(text: str) -> bool:
     trainer = trainer or bool(_GPU_MODEL.search(low) or re.search(r"\btpu|(?<![a-z])(cpu|laptop|desktop|macbook|"
                                                                    r"workstation|server)", low))  # fmt: skip
     return device_kind(text) in CANNOT_TRAIN and not trainer
+
+
+def says_no_gpu(text: str) -> bool:
+    """The text says there is no (NVIDIA) GPU to count on: "CPU only", "no NVIDIA GPU", "sin GPU"."""
+    return bool(_NO_GPU.search(text.lower()))
 
 
 def _deploys(clause: str) -> bool:
@@ -761,8 +768,8 @@ def device_kind(text: str) -> DeviceKind | None:
         return "edge"
     if re.search(r"\btpu", low):
         return "tpu"
-    if has(_GPU_WORDS) or _GPU_MODEL.search(low):
-        return "gpu"
+    if has(_GPU_WORDS) or _GPU_MODEL.search(low) or _APPLE_SILICON.search(low):
+        return "gpu"  # an Apple M-series Mac serves on its GPU and Neural Engine (hardware.yaml apple-m1, apple-m2)
     if re.search(
         r"(?<![a-z])(cpu|cpus|laptop|desktop|server|xeon|epyc|ryzen|x86|raspberry|cortex-a|a5[35]\b|a7[2-8]\b|arm soc"
         r"|linux soc|pcs?\b|consoles?\b|服务器)",
@@ -808,6 +815,10 @@ _NO_GPU = re.compile(
     r"|\bno nvidia\b|(?:没有|无|不用) ?(?:gpu|独立显卡|显卡)|gpu ?(?:なし|無し)"
 )
 _NO_NPU = re.compile(r"\bno npus?\b(?:\s*(?:/|or|,)\s*gpus?\b)?")
+# Macs on Apple silicon: "an Apple M1 MacBook Air", "M2 Mac mini" (an Intel Mac says "Intel").
+_APPLE_SILICON = re.compile(
+    r"\bapple m[1-4]\b|\bm[1-4] (?:mac|macbook|imac|chip)|\bapple silicon\b|\bmacbook (?:air|pro) m[1-4]\b"
+)
 # GPU model names the word list cannot hold: "1080Ti", "2080 Ti", "A10G", "L40S".
 _GPU_MODEL = re.compile(
     r"\b(?:gtx |rtx )?\d{4} ?ti\b|\ba10g\b|\bl40s\b|\b[ah]800\b|\bh20\b|\bp40\b|\bv100s\b|\bmi\d{3}x?\b"

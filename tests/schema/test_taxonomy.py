@@ -242,3 +242,29 @@ def test_archive_and_library_tasks_name_their_family_as_written() -> None:
     assert search.task.family == "embeddings-retrieval"
     arch = advise(search, assume_defaults=True).modelDesign.architecture
     assert any(name in arch for name in ("CLIP", "SigLIP")), arch
+
+
+def test_recommendation_plans_a_recommender_not_a_table_mlp() -> None:
+    """Issue 14: every recommendation spec was planned on the tabular MLP. Top-N recommendation from loan histories
+    plans SASRec (Kang & McAuley 2018) with its own recipe; click-through prediction on Criteo plans DLRM, whose 4.2B
+    parameters are embedding lookups (under one MAC per weight), not compute over the GPU-training cap. Neither is a
+    candidate for a generic table."""
+    from dlexpert.advisor import advise
+
+    loans = parse_task({"task": {"type": "recommendation", "domain": "tabular / public library loans",
+                                 "specificTask": "recommend 10 books to a card holder from their loan history"},
+                        "data": {"size": "3.5M loans, 190k card holders, 400k titles"},
+                        "constraints": {"computeResources": "a CPU VM (8 vCPU, 32 GB)"}})  # fmt: skip
+    plan = advise(loans, assume_defaults=True)
+    assert "SASRec" in plan.modelDesign.architecture
+    strategy = plan.trainingStrategy
+    assert strategy.optimizer.type.startswith("Adam") and not strategy.dataProcessing.augmentation
+    clicks = parse_task({"task": {"type": "recommendation", "domain": "ads / click-through prediction",
+                                  "specificTask": "predict clicks on Criteo display ads"},
+                         "data": {"size": "4 billion impressions"},
+                         "constraints": {"computeResources": "8x H100 80GB"}})  # fmt: skip
+    assert "DLRM" in advise(clicks, assume_defaults=True).modelDesign.architecture
+    churn = parse_task({"task": {"type": "classification", "domain": "tabular", "specificTask": "predict churn"},
+                        "data": {"size": "50k customers"}})  # fmt: skip
+    arch = advise(churn, assume_defaults=True).modelDesign.architecture
+    assert "SASRec" not in arch and "DLRM" not in arch

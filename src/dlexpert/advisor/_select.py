@@ -156,6 +156,8 @@ def _pool(ctx: Context, *, any_size_scratch: bool = False) -> list[tuple[ModelEn
     if ctx.family is not None:
         pool |= {m.name: m for m in list_models() if m.family in ctx.family.architectures}
     for m in pool.values():
+        if get_family(m.family).specialist and (ctx.family is None or m.family not in ctx.family.architectures):
+            continue  # a recommender is no candidate for a generic table
         domains = set(m.domains)
         if domain not in domains and not (
             domain == "multimodal" and domains & {"CV", "NLP"} and "multimodal" in domains
@@ -398,7 +400,9 @@ def _candidate(
         )
     if entry.params_m > cap_band and not is_llm and not scratch:
         c.soft.append(f"{entry.params_m:.0f}M params is above the {cap_band}M cap for {ctx.band} data")
-    if entry.params_m > cap_compute and not is_llm:
+    # Under one MAC per weight and sample, the weights are lookup tables (DLRM's embeddings), not compute to train.
+    lookups = entry.gmacs is not None and entry.gmacs * 1e3 < entry.params_m
+    if entry.params_m > cap_compute and not is_llm and not lookups:
         c.soft.append(f"{entry.params_m:.0f}M params is above the {cap_compute}M cap for {ctx.train_hw.kind} training")
     if ctx.task_type != "RL":
         hours = _screen_hours(ctx, c, mixed)
@@ -649,6 +653,8 @@ def preference(ctx: Context) -> dict | None:
     side = min(ctx.input_shape[-2:]) if ctx.modality == "image" and ctx.input_shape else None
     for entry in get_regimes()["family_preference"]:
         if entry["key"] != key or (entry.get("when") and not re.search(entry["when"], text)):
+            continue
+        if entry.get("task_family") and (ctx.family is None or ctx.family.name != entry["task_family"]):
             continue
         if "when_max_image_px" in entry and (side is None or side > entry["when_max_image_px"]):
             continue

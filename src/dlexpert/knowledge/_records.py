@@ -78,6 +78,8 @@ class ArchitectureFamily(_Record):
     min_samples_scratch: int  # below this, training from scratch is not advised (Step 2 principles)
     complexity: str  # e.g. "O(HW k^2 C^2) per layer; linear in pixels"
     lightweight: bool = False  # MobileNet / EfficientNet / DistilBERT class (Step 2 "real-time")
+    # A candidate only where a task family names it: a recommender reads interaction logs, not a generic table.
+    specialist: bool = False
     strengths: list[str] = Field(default_factory=list)
     weaknesses: list[str] = Field(default_factory=list)
     source: str

@@ -397,3 +397,17 @@ def test_a_job_that_runs_as_a_batch_on_a_machine_is_where_the_model_runs() -> No
     text = "a reporter's laptop and free Colab for training; runs as a nightly batch on the newsroom's CPU server"
     assert split_deployment(text)[1] == "runs as a nightly batch on the newsroom's CPU server"
     assert device_kind(parse_compute(text).deployment or "") == "cpu"
+
+
+@pytest.mark.parametrize(
+    ("text", "n"),
+    [
+        ("10-20k images", 10_000),  # it was 10: the "k" after the upper end covers both
+        ("100-200 billion images on the platform; ~500M pairs", 100_000_000_000),
+        ("5 to 10 million images", 5_000_000),
+        ("~5-8k labelled posts", 5_000),
+        ("500-1000 images", 500),  # no scale word: the lower end, as before
+    ],
+)
+def test_a_range_with_one_scale_word_scales_both_ends(text: str, n: int) -> None:
+    assert parse_data_size(text).n_samples == n

@@ -268,3 +268,16 @@ def test_recommendation_plans_a_recommender_not_a_table_mlp() -> None:
                         "data": {"size": "50k customers"}})  # fmt: skip
     arch = advise(churn, assume_defaults=True).modelDesign.architecture
     assert "SASRec" not in arch and "DLRM" not in arch
+
+
+def test_image_retrieval_is_embeddings_retrieval_with_an_image_text_encoder() -> None:
+    """Issue 14, batch 12: "image retrieval" as the task type was refused (exit 2); a visual search of a photo
+    collection is embeddings retrieval in CV, planned on CLIP or SigLIP."""
+    from dlexpert.advisor import advise
+
+    spec = parse_task({"task": {"type": "image retrieval", "domain": "computer vision / search",
+                                "specificTask": "given a query image, return visually similar images"},
+                       "data": {"size": "10-20 million images"}})  # fmt: skip
+    assert spec.task.family == "embeddings-retrieval" and spec.data.size_parsed.n_samples == 10_000_000
+    arch = advise(spec, assume_defaults=True).modelDesign.architecture
+    assert any(name in arch for name in ("CLIP", "SigLIP")), arch

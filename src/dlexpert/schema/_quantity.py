@@ -243,12 +243,19 @@ _NOT_SAMPLES = frozenset({"class", "classes", "categories", "category", "speaker
 _MYRIADS = re.compile(r"(\d+(?:\.\d+)?)\s*(万|萬|億|亿)")
 
 
+# A range whose scale word follows its upper end: "10-20k", "100-200 billion", "5 to 10 million".
+_SCALED_RANGE = re.compile(
+    rf"{_NUMBER}\s*(?:-|–|—|to)\s*{_NUMBER}(\s*(?:thousand|million|billion|trillion|mln|mil|bn|k|m|b)\b)"
+)
+
+
 def parse_data_size(text: str) -> DataSize:
     """Parse `data.size`: "10k samples", "1.2M images", "50,000", "3 years of hourly data, 300 meters", "200 hours"."""
     raw = _sane_numbers(_words_to_digits(str(text).strip()), "data size")
     low = raw.lower().replace("~", "").replace("≈", "").replace("about ", "").replace("approx.", "").strip()
     low = _NAME_NUMBERS.sub(" ", low).strip() or low
     low = _MYRIADS.sub(lambda m: f"{float(m.group(1)) * (1e4 if m.group(2) in '万萬' else 1e8):.0f} ", low)
+    low = _SCALED_RANGE.sub(r"\1\3", low)  # "10-20k images": the scale word covers both ends; plan for the lower
     if not low:
         raise ValueError("expected a size such as '10k samples', '1.2M images' or '3 years of hourly data'; got ''")
 

@@ -281,3 +281,16 @@ def test_image_retrieval_is_embeddings_retrieval_with_an_image_text_encoder() ->
     assert spec.task.family == "embeddings-retrieval" and spec.data.size_parsed.n_samples == 10_000_000
     arch = advise(spec, assume_defaults=True).modelDesign.architecture
     assert any(name in arch for name in ("CLIP", "SigLIP")), arch
+
+
+def test_a_rag_plan_names_its_retrieval_stack() -> None:
+    """Issue 14, batch 10: a RAG plan over 100k PDFs named only the LLM; an expert names the retriever first (BM25
+    plus a dense embedding model), then the LLM that reads its passages."""
+    from dlexpert.advisor import advise
+
+    spec = parse_task({"task": {"type": "question answering over documents", "domain": "NLP",
+                                "specificTask": "answer questions over ~100k PDFs, citing the PDF and page"},
+                       "data": {"size": "~100k PDFs"}})  # fmt: skip
+    assert spec.task.family == "rag"
+    pretrained = advise(spec, assume_defaults=True).modelDesign.pretrainedModel
+    assert pretrained is not None and "BM25" in pretrained.adaptation and "embedding model" in pretrained.adaptation

@@ -84,3 +84,16 @@ def test_mobile_networks_use_their_measured_gpu_utilisation_and_large_images_dec
     plan = advise(parse_task(spec), assume_defaults=True)
     assert plan.decisions is not None and plan.decisions.estimates.training_hours is not None
     assert "of 1024 px, 4.7x slower to decode" in plan.decisions.estimates.training_hours.basis
+
+
+def test_an_embedding_table_model_reads_only_the_rows_it_looks_up() -> None:
+    """DLRM's 4.2B parameters are embedding tables: a batch-1 call touches the rows of its 26 lookups and the MLPs
+    (2.4M MACs), not 17 GB of weights; the roofline read them all (218 ms on a laptop CPU). A dense network still reads
+    every weight once per call at least."""
+    from dlexpert.estimate import predict_latency
+    from dlexpert.knowledge import get_hardware, get_model
+
+    laptop = get_hardware("cpu-laptop")
+    assert predict_latency(get_model("reference-impl/dlrm-criteo-1tb"), laptop).ms < 5
+    dense = get_model("hf/microsoft/MiniLM-L12-H384-uncased")  # 33M weights, each used at every token
+    assert predict_latency(dense, laptop).ms > dense.params_m * 1e6 * 4 / (laptop.bandwidth_gbs * 1e9) * 1e3

@@ -310,7 +310,10 @@ def _predict_once(entry: ModelEntry, hw: HardwareProfile, *, precision: str = "f
     bytes_per = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}.get(precision, 4)
     eff = 0.3 if hw.kind == "cpu" else _gpu_efficiency()
     compute_s = 2 * gmacs * 1e9 / (_peak(hw, precision) * 1e12 * eff)
-    traffic = entry.params_m * 1e6 * bytes_per + (entry.macts_m or 0.0) * 1e6 * bytes_per * 2
+    # A call reads at most the weights its MACs touch: an embedding table is looked up a few rows at a time (DLRM's
+    # 4.2B parameters against 2.4M MACs), while a dense network reads every weight at least once.
+    weights_read = min(entry.params_m * 1e6, gmacs * 1e9) if entry.gmacs is not None else entry.params_m * 1e6
+    traffic = weights_read * bytes_per + (entry.macts_m or 0.0) * 1e6 * bytes_per * 2
     memory_s = traffic / (hw.bandwidth_gbs * 1e9)
     floor = GPU_BATCH1_FLOOR_MS if hw.kind in {"gpu", "edge"} else CPU_BATCH1_FLOOR_MS if hw.kind == "cpu" else 0.0
     ms = max(compute_s, memory_s) * 1e3 + floor

@@ -12,7 +12,7 @@ overall:
   training log"), by id;
 - the slowest log (wall time of the whole process), and whether the library imports torch on it.
 
-    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind20|all] [--only ID ...]
+    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind21|all] [--only ID ...]
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ HALVES = (
     "blind18",
     "blind19",
     "blind20",
+    "blind21",
 )
 ALARM = ("warning", "error")
 

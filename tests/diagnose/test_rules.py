@@ -1720,3 +1720,14 @@ def test_blind19_patterns_a_loss_frozen_from_its_first_log_a_loss_hovering_at_ln
     big = val.copy()
     big[24] = 1.5  # 67% of where the loss started: an event
     assert finding(epoch_run(np.geomspace(2.84, 0.005, 40), big), "loss_spike") is not None
+
+
+def test_blind20_pattern_a_train_accuracy_at_one_class_share_is_a_constant_prediction() -> None:
+    """blind20: a 43-class sign classifier whose epoch train accuracy is exactly 0.057653 (its largest class's share)
+    at 9 of 15 epochs predicts one class. An accuracy logged with few digits repeats by rounding and says nothing."""
+    acc = np.array([0.0522, 0.0559] + [0.057653] * 9 + [0.0558, 0.0566, 0.0570, 0.0561])
+    loss = np.geomspace(3.678, 3.4788, 15)
+    prior = epoch_run(loss, loss * 1.001, train_acc=acc, val_acc=np.linspace(0.0327, 0.0557, 15))
+    assert (f := finding(prior, "constant_prediction")) is not None and f.severity == "warning"
+    rounded = epoch_run(np.geomspace(1.2, 0.3, 15), train_acc=np.r_[np.linspace(0.5, 0.9, 6), np.full(9, 0.91)])
+    assert finding(rounded, "constant_prediction") is None  # 0.91: two digits, a plateau of a rounded log

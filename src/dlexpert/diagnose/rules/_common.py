@@ -444,3 +444,17 @@ def loss_progress(h: RunHistory) -> tuple[float, float, float] | None:
     if first == 0:
         return None
     return first, cur, (first - cur) / abs(first)
+
+
+def most_common(y: np.ndarray, tol: float) -> tuple[float, float]:
+    """(the most common value of `y`, the share of points within `tol` of it); tol 0 counts exact repeats."""
+    keys = np.round(y / tol) if tol > 0 else y
+    values, counts = np.unique(keys, return_counts=True)
+    i = int(np.argmax(counts))
+    return float(values[i] * tol if tol > 0 else values[i]), float(counts[i] / len(y))
+
+
+def significant_digits(value: float) -> int:
+    """How many significant digits `value` carries as logged (3.3917625: 8; 0.0012: 2; 0: 0)."""
+    mantissa = f"{abs(value):.15e}".split("e")[0].replace(".", "").rstrip("0")
+    return len(mantissa) if value else 0

@@ -28,7 +28,9 @@ from ._common import (
     get_curve,
     loss_progress,
     median_filter,
+    most_common,
     n_classes,
+    significant_digits,
     solutions,
     unrecognised_losses,
     unrecognised_scores,
@@ -286,8 +288,8 @@ def stuck(h: RunHistory) -> Finding | None:
                                 "the start: nothing was learned")  # fmt: skip
     if loss is not None and len(loss) >= 2 * FLAT_RUN_MIN_POINTS:
         half = loss.y[len(loss) // 2 :]
-        value, share = _most_common(half, tol=0.0)
-        if share >= PINNED_SHARE and _significant_digits(value) >= REPEAT_MIN_DIGITS:
+        value, share = most_common(half, tol=0.0)
+        if share >= PINNED_SHARE and significant_digits(value) >= REPEAT_MIN_DIGITS:
             return _stuck(loss, f"the train loss is exactly {value!r} at {fmt(100 * share)}% of the last {len(half)} "
                                 "points")  # fmt: skip
     if loss is not None and len(loss) >= 2 * MIN_POINTS:
@@ -354,7 +356,7 @@ def _frozen_from_the_start(h: RunHistory) -> Finding | None:
     acc = get_curve(h, "val_acc", min_points=FROZEN_EVALS) or get_curve(h, "train_acc", min_points=FROZEN_EVALS)
     if acc is not None and len(acc) >= FROZEN_EVALS:
         scale = 100.0 if float(acc.y.max()) > 1.0 else 1.0
-        value, share = _most_common(acc.y / scale, tol=FROZEN_ACC_TOL)
+        value, share = most_common(acc.y / scale, tol=FROZEN_ACC_TOL)
         if share >= FROZEN_SHARE and 0 < value < FROZEN_MAX_ACC and not (learns and acc.name == "val_acc"):
             what = "validation" if acc.name == "val_acc" else "training"
             times = "every one" if share == 1.0 else f"{round(share * len(acc))}"
@@ -391,26 +393,12 @@ def _repeats_a_cycle(h: RunHistory) -> Finding | None:
     for period in range(2, min(CYCLE_MAX_PERIOD, len(half) // CYCLE_MIN_PERIODS) + 1):
         same = float(np.mean(half[period:] == half[:-period]))
         cycle = half[-period:]
-        if same >= CYCLE_SHARE and np.ptp(cycle) > 0 and max(map(_significant_digits, cycle)) >= REPEAT_MIN_DIGITS:
+        if same >= CYCLE_SHARE and np.ptp(cycle) > 0 and max(map(significant_digits, cycle)) >= REPEAT_MIN_DIGITS:
             shown = ", ".join(fmt(float(v)) for v in cycle[:8]) + (", ..." if period > 8 else "")
             return _stuck(c, f"the train loss repeats the same {period} values ({shown}) step for step, to every "
                              f"logged digit, through the last {len(half)} steps: the same batches give the same "
                              "losses, so the weights no longer change")  # fmt: skip
     return None
-
-
-def _most_common(y: np.ndarray, tol: float) -> tuple[float, float]:
-    """(the most common value of `y`, the share of points within `tol` of it); tol 0 counts exact repeats."""
-    keys = np.round(y / tol) if tol > 0 else y
-    values, counts = np.unique(keys, return_counts=True)
-    i = int(np.argmax(counts))
-    return float(values[i] * tol if tol > 0 else values[i]), float(counts[i] / len(y))
-
-
-def _significant_digits(value: float) -> int:
-    """How many significant digits `value` carries as logged (3.3917625: 8; 0.0012: 2; 0: 0)."""
-    mantissa = f"{abs(value):.15e}".split("e")[0].replace(".", "").rstrip("0")
-    return len(mantissa) if value else 0
 
 
 def _ends_at_uniform_guess(h: RunHistory) -> Finding | None:

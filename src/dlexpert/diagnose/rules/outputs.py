@@ -16,10 +16,12 @@ from ._common import (
     fmt,
     get_curve,
     loss_progress,
+    most_common,
     n_classes,
     onset_of_final_run,
     recent,
     scaled_confidence,
+    significant_digits,
     solutions,
     step_or_epoch,
     unrecognised_scores,
@@ -129,6 +131,15 @@ STUCK_MAX_ACC = 0.99
 STUCK_CONVERGED = 0.5
 # Heuristic: train loss improving by < 1% over the stuck window = training is stuck as well.
 STUCK_TRAIN_FLAT = 0.01
+# Heuristic: the per-epoch train accuracy is one value, logged to SHARE_REPEAT_DIGITS or more significant digits, at
+# SHARE_REPEAT_FRACTION or more of SHARE_REPEAT_EPOCHS or more epochs: a model that answers one class for every input
+# scores exactly that class's share of the (fixed) training set at each such epoch, and a model that learns never
+# repeats four digits (issue 13, blind20: a 43-class sign classifier at exactly 0.057653, its largest class's share,
+# at 9 of 15 epochs, while its loss sat at the entropy of the class prior). Per-step accuracies are k / batch size and
+# repeat by arithmetic, so only epochs count.
+SHARE_REPEAT_EPOCHS = 8
+SHARE_REPEAT_FRACTION = 0.5
+SHARE_REPEAT_DIGITS = 4
 
 CONST_SOURCE = (
     "problems.yaml constant_prediction (> 95% of predictions one class); Karpathy, A Recipe for Training Neural "
@@ -169,6 +180,38 @@ def _never_positive(h: RunHistory) -> Finding | None:
             confidence=0.7,
         )
     return None
+
+
+def _repeats_a_class_share(h: RunHistory) -> Finding | None:
+    """The epoch train accuracy repeats one exact value (see SHARE_REPEAT_EPOCHS): the share of the one class the
+    model answers."""
+    acc = get_curve(h, "train_acc", "epoch", min_points=SHARE_REPEAT_EPOCHS)
+    if acc is None or len(acc) < SHARE_REPEAT_EPOCHS:
+        return None
+    value, share = most_common(acc.y, tol=0.0)
+    fraction = value / (100.0 if float(acc.y.max()) > 1.0 else 1.0)
+    if (
+        share < SHARE_REPEAT_FRACTION
+        or not 0 < fraction < STUCK_MAX_ACC
+        or significant_digits(value) < SHARE_REPEAT_DIGITS
+    ):
+        return None
+    times = round(share * len(acc))
+    return finding(
+        issue="constant_prediction",
+        rule="constant_prediction",
+        severity="warning",
+        diagnosis=(
+            f"The train accuracy is exactly {value!r} at {times} of {len(acc)} epochs: a model that predicts one class "
+            "for every input scores that class's share of the training set each time, and one that learns does not "
+            "repeat a value to the last digit."
+        ),
+        evidence={"series": "train_acc", "value": value, "epochs_at_value": times, "n_points": len(acc)},
+        source=CONST_SOURCE,
+        axis=acc.axis,
+        began_at=float(acc.x[int(np.argmax(acc.y == value))]),
+        confidence=0.6,
+    )
 
 
 @register_rule(issue="constant_prediction")
@@ -225,6 +268,9 @@ def constant_prediction(h: RunHistory) -> Finding | None:
     never = _never_positive(h)
     if never is not None:
         return never
+    share = _repeats_a_class_share(h)
+    if share is not None:
+        return share
     acc = epoch_or_step(h, "val_acc", min_epochs=STUCK_EVALS, min_steps=STUCK_EVALS)
     if acc is None or len(acc) < STUCK_EVALS:
         return None

@@ -294,3 +294,19 @@ def test_a_rag_plan_names_its_retrieval_stack() -> None:
     assert spec.task.family == "rag"
     pretrained = advise(spec, assume_defaults=True).modelDesign.pretrainedModel
     assert pretrained is not None and "BM25" in pretrained.adaptation and "embedding model" in pretrained.adaptation
+
+
+def test_pose_estimation_plans_a_keypoint_model_not_a_box_detector() -> None:
+    """Issue 14, batch 17: rep counting from a laptop webcam was planned on YOLO11s, a box detector; the catalog had
+    no keypoint model. It now plans a YOLO11-pose checkpoint (COCO-Pose keypoints), and a plain detection task still
+    plans a detector (pose models are candidates only where the pose family names them)."""
+    from dlexpert.advisor import advise
+
+    reps = parse_task({"task": {"type": "pose estimation", "domain": "computer vision / fitness",
+                                "specificTask": "track the body from a laptop webcam and count push-ups"},
+                       "data": {"size": "~150 clips"},
+                       "constraints": {"computeResources": "the user's laptop, no NVIDIA GPU"}})  # fmt: skip
+    assert "pose" in advise(reps, assume_defaults=True).modelDesign.architecture.lower()
+    boxes = parse_task({"task": {"type": "object detection", "domain": "CV", "specificTask": "find cars in photos"},
+                        "data": {"size": "5k images"}})  # fmt: skip
+    assert "pose" not in advise(boxes, assume_defaults=True).modelDesign.architecture.lower()

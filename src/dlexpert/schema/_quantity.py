@@ -243,10 +243,10 @@ _NOT_SAMPLES = frozenset({"class", "classes", "categories", "category", "speaker
 _MYRIADS = re.compile(r"(\d+(?:\.\d+)?)\s*(万|萬|億|亿)")
 
 
-# A range whose scale word follows its upper end: "10-20k", "100-200 billion", "5 to 10 million".
-_SCALED_RANGE = re.compile(
-    rf"{_NUMBER}\s*(?:-|–|—|to)\s*{_NUMBER}(\s*(?:thousand|million|billion|trillion|mln|mil|bn|k|m|b)\b)"
-)
+# The scale words a count may carry ("10k", "1.2 million"), and a range whose scale word follows its upper end:
+# "10-20k", "100-200 billion", "5 to 10 million".
+_SCALE_WORDS = "thousand|million|billion|trillion|mln|mil|bn|k|m|b|t"
+_SCALED_RANGE = re.compile(rf"{_NUMBER}\s*(?:-|–|—|to)\s*{_NUMBER}(\s*(?:{_SCALE_WORDS})\b)")
 
 
 def parse_data_size(text: str) -> DataSize:
@@ -284,7 +284,7 @@ def parse_data_size(text: str) -> DataSize:
 
     counts = re.finditer(
         # "10B-token sample", "3k-image set": the unit also follows a hyphen, as an adjective
-        rf"{_NUMBER}\s*(thousand|million|billion|trillion|mln|mil|bn|k|m|b|t)?\b-?\s*(?:labell?ed\s+|annotated\s+|raw\s+)?"
+        rf"{_NUMBER}\s*({_SCALE_WORDS})?\b-?\s*(?:labell?ed\s+|annotated\s+|raw\s+)?"
         rf"(?:of\s+)?([a-z]+)?",
         low,
     )
@@ -710,12 +710,11 @@ def split_deployment(text: str) -> tuple[str, str | None]:
     # ("pretrain on one RTX 4090; enrolment and detection on the lamp's Cortex-M7").
     # A clause that trains names what it trains on: "1 hour per fold including training" is a time limit, not a machine.
     says_trains = any(_trains(c) and device_kind(c) is not None for c in clauses)
-    trains = says_trains or any(device_kind(c) == "gpu" and not _NO_GPU.search(c.lower()) for c in clauses)
+    trains = says_trains or any(device_kind(c) == "gpu" and not says_no_gpu(c) for c in clauses)
     deploy = [
         c
         for c in clauses
-        if (_deploys(c) or (trains and _NO_GPU.search(c.lower())) or (says_trains and only_runs_there(c)))
-        and not _trains(c)
+        if (_deploys(c) or (trains and says_no_gpu(c)) or (says_trains and only_runs_there(c))) and not _trains(c)
     ]
     train = [c for c in clauses if c not in deploy]
     if deploy and train and any(device_kind(c) or re.search(r"\d", c) for c in train):

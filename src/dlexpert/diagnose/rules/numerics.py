@@ -290,10 +290,16 @@ class _Spike:
     recovered: bool | None  # None: too close to the end to tell
 
 
+def _jump_floor(y: np.ndarray) -> float:
+    """The smallest jump a brief spike or an excursion must make: SPIKE_MIN_JUMP_OF_INITIAL of where the curve
+    started (the median of its first INITIAL_POINTS values)."""
+    return SPIKE_MIN_JUMP_OF_INITIAL * abs(float(np.median(y[:INITIAL_POINTS])))
+
+
 def _spike_events(c: Curve) -> list[_Spike]:
     """Spikes that matter: sustained ones (`SPIKE_LONG_POINTS`), and brief ones whose jump is a real share of where
     the loss started (`SPIKE_MIN_JUMP_OF_INITIAL`); none when they are the curve's noise (`SPIKE_NOISE_RATE`)."""
-    floor = SPIKE_MIN_JUMP_OF_INITIAL * abs(float(np.median(c.y[:INITIAL_POINTS])))
+    floor = _jump_floor(c.y)
     events = [e for e in _raw_spikes(c) if e.points >= SPIKE_LONG_POINTS or e.peak - e.baseline > floor]
     noise = (
         c.axis == "step"
@@ -386,7 +392,7 @@ def _excursions(c: Curve) -> list[_Spike]:
     if len(y) < EXTREME_MIN_POINTS or float(np.min(y)) <= 0:
         return []
     sigma = MAD_TO_SIGMA * float(np.median(np.abs(y - np.median(y))))
-    floor = SPIKE_MIN_JUMP_OF_INITIAL * float(np.median(y[:INITIAL_POINTS]))
+    floor = _jump_floor(y)
     events: list[_Spike] = []
     i = 1
     while i < len(y):

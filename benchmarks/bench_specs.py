@@ -2,8 +2,8 @@
 
 Each case in `benchmarks/user_specs/*.yaml` holds a spec (the seed Input) phrased as a user would, the source its
 phrasing was adapted from, a `split` fixed by that source (tune: competition overviews, forum questions, practice;
-heldout: model cards, paper abstracts, GitHub issues; batches 4-17 each have their own source groups, with held-out
-parts heldout2 to heldout15), and `expect`: checks an expert wrote before the advisor ever saw the spec (see
+heldout: model cards, paper abstracts, GitHub issues; batches 4-18 each have their own source groups, with held-out
+parts heldout2 to heldout16), and `expect`: checks an expert wrote before the advisor ever saw the spec (see
 user_specs/README.md). This script plans every spec (`assume_defaults`, as `dlexpert plan
 --assume-defaults`), runs the checks, and prints the pass rate per split and, for the tune split only, the families
 with failures and every failed check: held-out failures are counted, never listed, so nobody tunes on them.
@@ -11,7 +11,7 @@ with failures and every failed check: held-out failures are counted, never liste
 Beside it, the baseline: the same checks against a plan that ignores the spec's wording, i.e. the advisor's own
 default for the task type and domain with no constraints (what a reader who skimmed only `task.type` would get).
 
-    python benchmarks/bench_specs.py [--split tune|heldout|heldout2|...|heldout15] [--verbose]
+    python benchmarks/bench_specs.py [--split tune|heldout|heldout2|...|heldout16] [--verbose]
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ SPLITS = (
     "heldout13",
     "heldout14",
     "heldout15",
+    "heldout16",
 )
 
 

@@ -12,7 +12,7 @@ overall:
   training log"), by id;
 - the slowest log (wall time of the whole process), and whether the library imports torch on it.
 
-    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind21|all] [--only ID ...]
+    python benchmarks/bench_diagnose_real.py [--half tune|heldout|blind2|...|blind22|all] [--only ID ...]
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ HALVES = (
     "blind19",
     "blind20",
     "blind21",
+    "blind22",
 )
 ALARM = ("warning", "error")
 

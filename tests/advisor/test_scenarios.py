@@ -502,3 +502,26 @@ def test_a_named_model_outside_the_catalog_is_said_and_a_system_that_is_no_netwo
                for w in named.warnings)  # fmt: skip
     rules = advise(parse_task(spec | {"existingSetup": {"baseModel": "hand-written rules"}}), assume_defaults=True)
     assert not any(w.startswith("the model you name") for w in rules.warnings)
+
+
+@pytest.mark.parametrize(
+    ("specific_task", "size", "compute", "recipe"),
+    [
+        ("wake word 'hey daisy', always listening", "5k synthetic clips", "train on an RTX 4090, runs on an ESP32-S3",
+         "audio-cnn-finetune"),
+        ("which bird species is singing at the feeder", "400 recordings", "1 GPU", "linear-probe-audio-embeddings"),
+    ],
+)  # fmt: skip
+def test_audio_models_get_an_audio_recipe(specific_task: str, size: str, compute: str, recipe: str) -> None:
+    """An audio model is trained with an audio recipe: no image crops or flips (issue 14: keyword-spotting CNNs and
+    audio linear probes got RandomResizedCrop(224) from the vision recipes)."""
+    spec = parse_task(
+        {
+            "task": {"type": "classification", "domain": "audio", "specificTask": specific_task},
+            "data": {"size": size},
+            "constraints": {"computeResources": compute},
+        }
+    )
+    _, decisions = advise_with_decisions(spec, assume_defaults=True)
+    assert decisions.training.recipe == recipe
+    assert not any(re.search(r"crop\(|flip", a, re.IGNORECASE) for a in decisions.training.augmentation)

@@ -118,6 +118,15 @@ def test_text_in_other_languages_gets_a_multilingual_encoder() -> None:
     assert not _evidence(english, "languages")
 
 
+def test_languages_named_by_code_count_and_country_codes_do_not() -> None:
+    task = {"type": "classification", "domain": "NLP", "specificTask": "toxic lines in EN, ES, PT-BR, KO, TR chat"}
+    coded = _plan({"computeResources": "single A100 40GB"}, task=task, size="2M chat lines")
+    assert "korean" in _evidence(coded, "languages")
+    task["specificTask"] = "toxic reviews from our US, UK, CA stores"
+    countries = _plan({"computeResources": "single A100 40GB"}, task=task, size="2M reviews")
+    assert not _evidence(countries, "languages")
+
+
 def test_extra_bands_change_the_input_layer_and_overhead_imagery_rotates() -> None:
     task = {"type": "classification", "domain": "CV",
             "specificTask": "crop type classification from 4-band (RGB + NIR) satellite tiles, 10 classes"}  # fmt: skip
@@ -139,6 +148,7 @@ def test_extra_bands_change_the_input_layer_and_overhead_imagery_rotates() -> No
         ("can rent an A100 for a day to train; the kiosk is a Raspberry Pi 5 8GB, no internet", "gpu", "cpu"),
         ("RTX 3060 12GB for training; it has to run client-side in the browser meeting app", "gpu", "browser"),
         ("must run fully offline on employees' laptops: 16GB RAM, no discrete GPU", "cpu", "cpu"),
+        ("CPU (1-2 cores) on players' PCs; the GPU belongs to the game", "cpu", None),
         ("Kaggle notebook P100 16GB, inference notebook must finish within 9h", "gpu", None),
     ],
 )
@@ -154,6 +164,7 @@ def test_numbers_written_out_and_gpu_model_names_are_read() -> None:
     assert parse_data_size("one hundred and twenty images").n_samples == 120
     assert (parse_compute("2x 1080Ti 11GB").n_devices, parse_compute("8x 2080Ti").kind) == (2, "gpu")
     assert parse_compute("fine-tune on 1 A10G").kind == "gpu"
+    assert parse_compute("Spark cluster (CPU only) for batch scoring").device is None  # not the Orin in "scoring"
 
 
 def test_a_tpu_trains_like_an_accelerator_not_like_a_phone() -> None:

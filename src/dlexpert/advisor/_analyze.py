@@ -268,6 +268,16 @@ _LANGUAGES = (
     "basque", "galician", "maori",
 )  # fmt: skip
 _MULTILINGUAL = re.compile(r"multi-?lingual|cross-?lingual|\b(?:\d+|many|several|multiple) languages\b|non-english")
+# A list of three or more ISO 639-1 codes, as product teams write them: "EN, ES, PT-BR, KO, TR, DE, FR chat".
+_CODE_LIST = re.compile(r"\b[A-Z]{2}(?:-[A-Z]{2})?(?:\s*(?:,|/|and)\s*[A-Z]{2}(?:-[A-Z]{2})?){2,}\b")
+_LANGUAGE_CODES = {
+    "de": "german", "fr": "french", "it": "italian", "es": "spanish", "pt": "portuguese", "nl": "dutch", "pl": "polish",
+    "cs": "czech", "sv": "swedish", "da": "danish", "no": "norwegian", "nb": "norwegian", "fi": "finnish",
+    "el": "greek", "tr": "turkish", "ru": "russian", "ar": "arabic", "he": "hebrew",
+    "fa": "persian", "hi": "hindi", "bn": "bengali", "ur": "urdu", "ta": "tamil", "zh": "chinese", "ja": "japanese",
+    "ko": "korean", "vi": "vietnamese", "th": "thai", "id": "indonesian", "ms": "malay", "sw": "swahili",
+    "ro": "romanian", "hu": "hungarian",
+}  # fmt: skip
 
 
 _OVERHEAD = re.compile(r"satellite|aerial|remote[- ]sensing|drone|\buav\b|overhead|orthophoto|sentinel|landsat")
@@ -380,12 +390,26 @@ def _languages(spec: TaskSpec, notes: _Notes) -> list[str]:
         return []
     text = _task_text(spec)
     found = [lang for lang in _LANGUAGES if re.search(rf"\b{lang}\b", text)]
+    if not found:
+        found = _coded_languages(spec)
     if not found and (_MULTILINGUAL.search(text) or spec.task.family == "translation"):
         found = ["multilingual"]  # translation has a second language by definition
     if found:
         notes.evidence.append(Evidence(claim="languages", value=", ".join(found),
                                        source="task text; English-only pretrained models are excluded"))  # fmt: skip
     return found
+
+
+def _coded_languages(spec: TaskSpec) -> list[str]:
+    """Non-English languages named by code in a list of three or more language codes ("EN, ES, PT-BR, KO"; a list
+    of country codes such as "US, UK, CA" names none). UK is left out: it is more often the country than Ukrainian."""
+    raw = " ".join(filter(None, [spec.task.specificTask, spec.data.distribution, spec.data.quality, *spec.challenges]))
+    found: list[str] = []
+    for m in _CODE_LIST.finditer(raw):
+        codes = [c.split("-")[0].lower() for c in re.findall(r"[A-Z]{2}(?:-[A-Z]{2})?", m.group(0))]
+        if sum(c in _LANGUAGE_CODES or c == "en" for c in codes) >= 3:
+            found += [_LANGUAGE_CODES[c] for c in codes if c in _LANGUAGE_CODES]
+    return list(dict.fromkeys(found))
 
 
 def _unread_constraints(cons: Any, notes: _Notes) -> None:

@@ -819,6 +819,9 @@ _NO_GPU = re.compile(
     r"|\b(?:sem|sin|sans|ohne|senza|pas de|keine?|nessuna|ninguna|nenhuma) gpus?\b"
     # "no NVIDIA"; zh "没有 GPU" / "没有独立显卡" (no discrete graphics card); ja "GPUなし"
     r"|\bno nvidia\b|(?:没有|无|不用) ?(?:gpu|独立显卡|显卡)|gpu ?(?:なし|無し)"
+    # a GPU that is there but not ours: "the GPU belongs to the game", "the GPU is busy rendering"
+    r"|\bthe gpu (?:belongs to|is (?:busy|taken|reserved|kept|used)(?: with| by| for)?) "
+    r"(?:the )?(?:game|render|graphics)"
 )
 _NO_NPU = re.compile(r"\bno npus?\b(?:\s*(?:/|or|,)\s*gpus?\b)?")
 # Macs on Apple silicon: "an Apple M1 MacBook Air", "M2 Mac mini" (an Intel Mac says "Intel").
@@ -924,8 +927,9 @@ def parse_compute(text: str) -> Compute:
     cores = int(cores_m.group(1)) if cores_m and kind == "cpu" else None
     device = None
     dev = re.search(
-        r"(a100|h100|h200|v100|a10g?|t4|l40s?|l4|a6000|rtx\s?\d{4}|\b\d{4}\b(?=\s*(?:ti)?\b)|jetson[\w -]*|orin[\w ]*|"
-        r"tpu\s?v\d\w*|m[1-4](?: pro| max| ultra)?|xeon|epyc|i[3579]-\d+\w*|snapdragon[\w ]*|raspberry pi ?\d?)",
+        r"(a100|h100|h200|v100|a10g?|t4|l40s?|l4|a6000|rtx\s?\d{4}|\b\d{4}\b(?=\s*(?:ti)?\b)|\bjetson[\w -]*|"
+        r"\borin\b[\w ]*|tpu\s?v\d\w*|m[1-4](?: pro| max| ultra)?|xeon|epyc|i[3579]-\d+\w*|snapdragon[\w ]*|"
+        r"raspberry pi ?\d?)",
         low,
     )
     if dev:

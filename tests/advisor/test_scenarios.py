@@ -525,3 +525,17 @@ def test_audio_models_get_an_audio_recipe(specific_task: str, size: str, compute
     _, decisions = advise_with_decisions(spec, assume_defaults=True)
     assert decisions.training.recipe == recipe
     assert not any(re.search(r"crop\(|flip", a, re.IGNORECASE) for a in decisions.training.augmentation)
+
+
+def test_a_model_that_writes_text_is_never_a_linear_probe() -> None:
+    """600 labelled utterances would make a classifier a linear probe; a transcriber fine-tunes the model that writes
+    the text (issue 14, batch 18: Whisper as a frozen encoder with a linear head, for speech recognition)."""
+    spec = parse_task(
+        {
+            "task": {"type": "speech recognition", "domain": "audio", "specificTask": "radio orders in a war game"},
+            "data": {"size": "600 utterances"},
+            "constraints": {"computeResources": "1x RTX 4090"},
+        }
+    )
+    _, decisions = advise_with_decisions(spec, assume_defaults=True)
+    assert decisions.task.family == "asr" and decisions.model.adaptation != "linear-probe"

@@ -238,6 +238,15 @@ def _words_of_task(ctx: Context) -> str:
     return " ".join(w for w in (t.specificTask, *ctx.spec.challenges) if w).lower()
 
 
+# Task families whose model writes a sequence (a transcript, a translation, a waveform): a linear probe on frozen
+# features outputs one label per input, so small data fine-tunes the model that writes (Whisper is an encoder-decoder
+# whose decoder writes the text: Radford et al. 2022, arXiv 2212.04356).
+WRITES_SEQUENCES = frozenset(
+    {"asr", "summarization", "translation", "instruction-tuning", "code-generation", "text-to-speech",
+     "image-generation", "llm-pretraining", "preference-tuning"}
+)  # fmt: skip
+
+
 def _adaptation(ctx: Context, entry: ModelEntry, scratch: bool) -> str:
     reg = get_regimes()
     if scratch:
@@ -250,6 +259,8 @@ def _adaptation(ctx: Context, entry: ModelEntry, scratch: bool) -> str:
         return "full"  # refined by memory below (LoRA / QLoRA)
     if ctx.task_type in {"segmentation", "detection"}:
         return "full"  # every image holds many labelled pixels or boxes; torchvision's references fine-tune it all
+    if ctx.family is not None and ctx.family.name in WRITES_SEQUENCES:
+        return "partial" if ctx.train_hw.kind in {"cpu", "edge", "npu"} else "full"  # a linear head cannot transcribe
     if n and (
         n < reg["tiny_data_samples"] or (per_class is not None and per_class <= reg["linear_probe_max_per_class"])
     ):

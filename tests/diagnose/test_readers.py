@@ -144,6 +144,9 @@ MAPPED = [
     ("stage2/train/loss", "train_loss", None),
     # issue 13, blind18: an average's name before a known one (Lightning's classic `avg_val_loss`)
     ("avg_val_loss", "val_loss", None), ("mean_val_acc", "val_acc", None), ("mean_iou", "mean_iou", None),
+    # issue 13, blind21: a hand-written PyTorch history names its lists in the plural
+    ("train_losses", "train_loss", None), ("val_losses", "val_loss", None), ("train_accs", "train_acc", None),
+    ("val_accuracies", "val_acc", None),
 ]  # fmt: skip
 
 

@@ -1731,3 +1731,23 @@ def test_blind20_pattern_a_train_accuracy_at_one_class_share_is_a_constant_predi
     assert (f := finding(prior, "constant_prediction")) is not None and f.severity == "warning"
     rounded = epoch_run(np.geomspace(1.2, 0.3, 15), train_acc=np.r_[np.linspace(0.5, 0.9, 6), np.full(9, 0.91)])
     assert finding(rounded, "constant_prediction") is None  # 0.91: two digits, a plateau of a rounded log
+
+
+def test_blind21_patterns_a_loss_frozen_to_its_fourth_digit_and_a_gap_the_rise_does_not_explain() -> None:
+    """blind21: a SimCLR run whose 7 logs stay at 5.5410-5.5425 (ln 255) from the first is stuck; a fruit CNN at 0.91
+    train vs 0.40 val accuracy whose val loss, even at its best, is 8x the final train loss and then rises 23% has a
+    train/val gap beside its overfitting. A val loss that rose by half or more is overfitting's story alone."""
+    simclr = np.array([5.542547, 5.541024, 5.541528, 5.541297, 5.541213, 5.541702, 5.541311])
+    frozen = history({"train_loss@step": (np.arange(49.0, 350.0, 50.0), simclr)})
+    assert (f := finding(frozen, "stuck")) is not None and "5.541" in f.diagnosis
+    settled = history({"train_loss@step": (np.arange(49.0, 350.0, 50.0), np.r_[5.9, simclr[1:]])})
+    assert finding(settled, "stuck") is None  # it fell 6% from its first log before it settled
+    learning = history({"train_loss@step": (np.arange(7.0), simclr * np.linspace(1.0, 0.99, 7))})
+    assert finding(learning, "stuck") is None  # 1% in 7 logs is learning
+    train = np.geomspace(4.9, 0.29, 32)
+    val = np.r_[np.linspace(2.99, 2.35, 11), np.linspace(2.40, 2.96, 21)]
+    acc, val_acc = np.linspace(0.06, 0.91, 32), np.r_[np.linspace(0.09, 0.40, 11), np.full(21, 0.40)]
+    gap = epoch_run(train, val, train_acc=acc, val_acc=val_acc)
+    assert finding(gap, "overfitting") is not None and finding(gap, "train_val_gap") is not None
+    steep = epoch_run(train, np.r_[val[:11], np.linspace(2.40, 4.5, 21)], train_acc=acc, val_acc=val_acc)
+    assert finding(steep, "overfitting") is not None and finding(steep, "train_val_gap") is None

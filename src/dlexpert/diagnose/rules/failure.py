@@ -63,6 +63,10 @@ STUCK_REL_RANGE = 1e-3
 # all 34 logs of its epoch). A run that learns moves more than that between its first logs and its last.
 FLAT_RUN_REL_RANGE = 0.015
 FLAT_RUN_MIN_POINTS = 20
+# Heuristic: a train loss whose every point, from the first log on, lies within STUCK_REL_RANGE (0.1%) of its median
+# over 6 or more logs never moved (issue 13, blind21: a SimCLR run at 5.5410-5.5425, ln 255, for all 7 logs of its
+# first epoch, top-1 accuracy at chance). A run that learns moves more than that between its first logs.
+FROZEN_RUN_MIN_POINTS = MIN_POINTS
 # Heuristic: accuracy "at chance" = every evaluation of the last half within this many points of 1/C (binary: 0.5).
 CHANCE_BAND = 0.06
 # Heuristic: a validation loss within 3% of ln(C) (C = 2 when the log does not say) at every one of >= 5
@@ -278,6 +282,9 @@ def stuck(h: RunHistory) -> Finding | None:
     hover = _hovers_at_uniform_guess(h, loss) if loss is not None else None
     if hover is not None:
         return hover
+    frozen_run = _frozen_to_the_fourth_digit(h)
+    if frozen_run is not None:
+        return frozen_run
     if loss is not None and len(loss) >= FLAT_RUN_MIN_POINTS:
         level = float(np.median(np.abs(loss.y)))
         spread = float(loss.y.max() - loss.y.min())
@@ -437,6 +444,21 @@ def _hovers_at_uniform_guess(h: RunHistory, loss: Curve) -> Finding | None:
     return _stuck(loss, f"the train loss starts at {fmt(start * chance_loss)} and ends at {fmt(end * chance_loss)}, "
                         f"never going below {fmt(float(loss.y.min()))} over {len(loss)} points: it stays at ln {C} = "
                         f"{fmt(chance_loss)}, the loss of a uniform guess over {C} classes")  # fmt: skip
+
+
+def _frozen_to_the_fourth_digit(h: RunHistory) -> Finding | None:
+    """Every point of the train loss, from the first log on, within STUCK_REL_RANGE of its median (see
+    FROZEN_RUN_MIN_POINTS)."""
+    loss = epoch_or_step(h, "train_loss", min_epochs=FROZEN_RUN_MIN_POINTS, min_steps=FROZEN_RUN_MIN_POINTS)
+    if loss is None:
+        return None
+    level = float(np.median(np.abs(loss.y)))
+    spread = float(loss.y.max() - loss.y.min())
+    if len(loss) < FROZEN_RUN_MIN_POINTS or level == 0 or spread >= STUCK_REL_RANGE * level:
+        return None
+    return _stuck(loss, f"the train loss never leaves {fmt(float(loss.y.min()))}-{fmt(float(loss.y.max()))} "
+                        f"({fmt(100 * spread / level)}% of its level) over all {len(loss)} points, from the first "
+                        "log: the weights do not change what the model outputs")  # fmt: skip
 
 
 def _near_chance_accuracy(h: RunHistory, classes: int | None = None) -> bool:

@@ -201,6 +201,18 @@ def test_a_fine_tuned_checkpoint_named_in_other_words_is_the_base_model() -> Non
     assert advise(spec).model_dump()["modelDesign"]["pretrainedModel"]["name"] == "mistralai/Mistral-7B-v0.1"
 
 
+def test_an_architecture_family_named_without_a_checkpoint_is_the_base_model() -> None:
+    """'plain U-Net on RGB' names the U-Net family, not a checkpoint: the plan keeps a U-Net (issue 14, batch 17: a
+    landslide segmenter planned on LR-ASPP MobileNetV3)."""
+    spec = parse_task({"task": {"type": "semantic segmentation", "domain": "remote sensing",
+                                "specificTask": "pixel masks of fresh landslides"},
+                       "data": {"size": "3,800 patches, 128x128"},
+                       "constraints": {"computeResources": "train on a Colab T4"},
+                       "existingSetup": {"baseModel": "plain U-Net on RGB"}})  # fmt: skip
+    _, decisions = advise_with_decisions(spec, assume_defaults=True)
+    assert decisions.training.family == "unet"
+
+
 def test_a_full_preference_tune_names_its_loss_keeps_the_lm_head_and_says_how_it_is_sharded() -> None:
     """Full DPO of a 7B on 8 GPUs: the plan said 'new task head' as for a classifier, and nothing of DPO or FSDP."""
     spec = parse_task({"task": {"type": "preference optimization", "domain": "NLP",

@@ -551,11 +551,24 @@ def _existing_base(ctx: Context, cands: list[Candidate]) -> Candidate | None:
         named = [(len(k), c) for c in cands if (k := _checkpoint_name(c.entry.hub_id)) and _names(wanted, k)]
         longest = max((n for n, _ in named), default=0)
         matches = [c for n, c in named if n == longest]
+    if not matches:  # "plain U-Net on RGB": the architecture family named, no checkpoint; its cheapest model
+        named_family = [c for c in cands if (k := _family_name(c.entry.family)) and _names(wanted, k)]
+        return min(named_family, key=lambda c: c.cost) if named_family else None
     return min(matches, key=lambda c: len(c.entry.hub_id)) if matches else None
 
 
-# A checkpoint name this short ("t5", "vit") is a word people write for other things too.
+def _family_name(family: str) -> str:
+    """How people write an architecture family, in lower-case letters and digits ('U-Net' -> 'unet'), or '' for a
+    catch-all family or a name too short to tell from other words ('VGG')."""
+    display = get_family(family).display_name
+    name = re.sub(r"[^a-z0-9]", "", re.sub(r"\s*\(.*", "", display).lower())
+    return "" if "catch-all" in display or len(name) < _MIN_FAMILY_CHARS else name
+
+
+# A checkpoint name this short ("t5", "vit") is a word people write for other things too; a family's name ("U-Net",
+# "BERT") is written as it is.
 _MIN_NAME_CHARS = 5
+_MIN_FAMILY_CHARS = 4
 
 
 def _checkpoint_name(hub_id: str) -> str:

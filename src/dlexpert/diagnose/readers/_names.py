@@ -32,7 +32,8 @@ _LOSS = r"(?:(?:total|mean|avg|average)[_ ]?)?(?:loss|losses|objective)"
 # Balanced accuracy (`balanced_accuracy`, `bal_acc`, `bacc`, `bas` for scikit-learn's balanced_accuracy_score) is read
 # as an accuracy: its chance level is 1/C whatever the class shares, as the rules assume.
 _ACC = (
-    r"(?:acc|accs|accuracy|accuracies|acc1|acc_top1|acc_top_1|acc@1|top1|top_1|top1_acc|top_1_accuracy|(?:sparse_)?categorical_accuracy"
+    r"(?:acc|accs|accuracy|accuracies|acc1|acc_top1|acc_top_1|acc@1|top1|top_1|top1_acc|top_1_accuracy"
+    r"|(?:sparse_)?categorical_accuracy"
     r"|balanced[_ ]?acc(?:uracy)?|bal[_ ]?acc|bacc|bas)"
 )
 _LAYER = r"(?P<layer>.+)"

@@ -539,3 +539,16 @@ def test_a_model_that_writes_text_is_never_a_linear_probe() -> None:
     )
     _, decisions = advise_with_decisions(spec, assume_defaults=True)
     assert decisions.task.family == "asr" and decisions.model.adaptation != "linear-probe"
+
+
+def test_a_retrieval_encoder_is_ranked_on_retrieval() -> None:
+    """Semantic search ranks encoders on the SBERT semantic-search benchmark, not on the MNLI score most text encoders
+    report (issue 14, batch 17: a song-description search planned on DeBERTa); multilingual text keeps a multilingual
+    encoder."""
+    task = {"type": "semantic search", "domain": "NLP", "specificTask": "match a mood text to song descriptions"}
+    spec = {"task": task, "data": {"size": "40k song descriptions"}, "constraints": {"computeResources": "1x RTX 4090"}}
+    _, english = advise_with_decisions(parse_task(spec), assume_defaults=True)
+    assert english.model.name.startswith("sentence-transformers/all-")
+    task["specificTask"] = "match German and French mood texts to song descriptions"
+    _, multilingual = advise_with_decisions(parse_task(spec), assume_defaults=True)
+    assert "multilingual" in multilingual.model.name

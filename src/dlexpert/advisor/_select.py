@@ -310,12 +310,18 @@ def _memory_fit(
 
 
 def _reference(ctx: Context, pool: list[tuple[ModelEntry, bool]]) -> tuple[str, str] | None:
-    """The (metric, dataset) candidates are ranked on: the most reported one, or the named dataset's; among the
-    architectures the task family uses, when it names them (instance masks are scored in mask AP, not mIoU)."""
+    """The (metric, dataset) candidates are ranked on: the task family's own benchmark when a candidate reports it,
+    else the most reported one, or the named dataset's; among the architectures the task family uses, when it names
+    them (instance masks are scored in mask AP, not mIoU)."""
     fit = [(e, s) for e, s in pool if ctx.family is not None and e.family in ctx.family.architectures]
     pool = fit or pool
     counts = Counter(benchmark_key(m.name, m.dataset) for e, _ in pool for m in e.metrics[:1])
     reference = counts.most_common(1)[0][0] if counts else None
+    ranked_on = (ctx.family.ranked_on or "").lower() if ctx.family is not None else ""
+    own = [benchmark_key(m.name, m.dataset) for e, _ in pool for m in e.metrics
+           if ranked_on and ranked_on in m.dataset.lower()]  # fmt: skip
+    if own:
+        reference = own[0]
     if ctx.dataset is not None:
         on_dataset = [
             benchmark_key(m.name, m.dataset)

@@ -241,6 +241,9 @@ class TaskFamily(_Record):
     baselines: str  # the simple baseline to build first (seed Step 4)
     # Architecture families (architectures.yaml) that do this task; empty: any the type/domain allows.
     architectures: list[str] = Field(default_factory=list)
+    # The benchmark its candidates are ranked on when any of them reports it (part of a dataset name): a retrieval
+    # encoder is judged on retrieval, not on the MNLI score most text encoders report.
+    ranked_on: str | None = None
     pitfalls: list[str] = Field(default_factory=list)
     first_step: str | None = None  # what an expert does before training anything, when that is not training
     first_model: FirstModel | None = None  # the model to beat, fitted before the network and shipped unless it loses

@@ -57,6 +57,7 @@ HALVES = (
     "blind20",
     "blind21",
     "blind22",
+    "blind23",
 )
 ALARM = ("warning", "error")
 

@@ -48,6 +48,7 @@ SPLITS = (
     "heldout14",
     "heldout15",
     "heldout16",
+    "heldout17",
 )
 
 

@@ -58,6 +58,7 @@ HALVES = (
     "blind21",
     "blind22",
     "blind23",
+    "tune_text",
 )
 ALARM = ("warning", "error")
 

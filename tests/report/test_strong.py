@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dlexpert.data import load_data
-from dlexpert.report.strong import features, fit_strong_baselines, resampling, score_fit
+from dlexpert.report.strong import NEIGHBOUR_BLOCK, features, fit_strong_baselines, predict, resampling, score_fit
 
 from ..data.synthetic import write_sensor_csv, write_wide_csv
 
@@ -23,6 +23,17 @@ def test_series_get_nearest_neighbours_and_minirocket(tmp_path: Path) -> None:
         result = score_fit(f, splits.x_test, splits.y_test)
         assert result.key == f.key and result.val_accuracy is not None and "fitted in" in result.how
         assert result.metrics["accuracy"] > 1 / splits.n_classes  # better than chance on separable classes
+
+
+def test_dtw_nearest_neighbour_asked_in_blocks_predicts_what_aeon_predicts_one_by_one() -> None:
+    pytest.importorskip("aeon")
+    from dlexpert.report.strong import _dtw
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(120, 1, 24)), np.array(["a", "b", "c"])[rng.integers(0, 3, 120)]
+    queries = rng.normal(size=(NEIGHBOUR_BLOCK + 9, 1, 24))  # two blocks, the second short
+    model = _dtw(0).fit(x, y)
+    assert (predict(model, queries) == model.predict(queries)).all()
 
 
 def test_tables_get_gradient_boosting_and_images_get_nearest_neighbours(tmp_path: Path) -> None:

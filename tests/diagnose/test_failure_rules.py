@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from dlexpert.diagnose import diagnose_history
-from dlexpert.diagnose.rules.failure import divergence, invalid_loss, stuck
+from dlexpert.diagnose.rules.failure import _frozen_stretch, divergence, invalid_loss, stuck
 
 from .test_rules import history, step_run
 
@@ -50,6 +50,22 @@ def test_a_loss_that_never_leaves_its_first_level_is_stuck() -> None:
     assert found is not None and "from the first log" in found.diagnosis
     falling = np.linspace(4.75, 4.62, len(steps))  # 2.8% lower at the end: it learns, slowly
     assert stuck(history({"train_loss@step": (steps, falling)})) is None
+
+
+def test_a_stretch_frozen_to_the_fourth_digit_is_stuck_even_when_the_run_leaves_it() -> None:
+    """SwAV at ln 50 = 3.9120 for 60 epochs, then a restart that learns: the outputs stopped changing for a while."""
+    rng = np.random.default_rng(0)
+    falls = np.round(4.3 - 0.02 * np.arange(20) + 0.01 * rng.standard_normal(20), 4)
+    frozen = np.round(3.91205 + 0.00004 * rng.standard_normal(60), 4)  # 3.9120-3.9121
+    learns = np.round(np.linspace(3.0, 2.1, 60) * np.exp(0.02 * rng.standard_normal(60)), 4)
+    loss = np.concatenate([falls, frozen, learns])
+    found = stuck(history({"train_loss@step": (np.arange(len(loss), dtype=float), loss)}))
+    assert found is not None and "fourth digit" in found.diagnosis and found.began_at is not None
+    assert 15 <= found.began_at <= 25
+    st, noisy, _, _ = step_run(140)  # per-batch losses of a learning run differ in the third digit
+    assert stuck(history({"train_loss@step": (st, np.round(noisy, 4))})) is None
+    converged = np.concatenate([np.linspace(0.85, 0.0002, 40), np.full(60, 0.00012345)])  # a floor, not a freeze
+    assert _frozen_stretch(history({"train_loss@step": (np.arange(100.0), converged)})) is None
 
 
 def test_a_learning_run_is_not_stuck_and_stays_healthy() -> None:

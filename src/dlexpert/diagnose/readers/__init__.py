@@ -13,12 +13,14 @@ the one mapping table in `_names.py`. Formats:
 | MLflow | a run folder (`meta.yaml` + `metrics/`): one `timestamp value step` file per metric |
 | Keras history JSON | `json.dump(model.fit(...).history)`: a dict of equally long lists, one entry per epoch |
 | TensorBoard | event files of any writer: scalars and TF2 scalar tensors, split folders (`train/`, `validation/`) |
+| plain text | what a training script prints (Keras `fit()`, PyTorch examples, mmcv, timm, nanoGPT, printed HF dicts,
+  tqdm bars): `name: value` pairs the mapping table knows, at the epoch or step the line names (`textlog.py`) |
 
 In a folder, the first of these found is read (dlexpert, then trainer_state.json, then CSV/JSON, then
-TensorBoard), so one run is not counted twice through two of its logs. The epoch axis holds 0-based epoch indices,
-as Keras, Lightning and dlexpert write them; Hugging Face's `epoch` (epochs completed) is shifted to match.
-Accuracies logged in percent (timm's `eval_top1`) are divided by 100. `meta` gets what the log says about the run
-(see `history.py`), plus `actions`: the auto-remedy rows (`kind: action`) of a dlexpert metrics.jsonl.
+TensorBoard, then plain text), so one run is not counted twice through two of its logs. The epoch axis holds 0-based
+epoch indices, as Keras, Lightning and dlexpert write them; Hugging Face's `epoch` (epochs completed) is shifted to
+match. Accuracies logged in percent (timm's `eval_top1`) are divided by 100. `meta` gets what the log says about the
+run (see `history.py`), plus `actions`: the auto-remedy rows (`kind: action`) of a dlexpert metrics.jsonl.
 
 An unreadable or empty source raises `InvalidInputError` naming the file and why. What could be read from a
 partly readable one (a cut last row, a torn JSON line, a non-numeric cell) is kept, with a warning naming the file
@@ -45,6 +47,7 @@ from ._sniff import Kind, is_mlflow_run, sniff
 from .csvlog import read_csv
 from .jsonlog import read_json_rows, read_jsonl, read_keras_history, read_mlflow, read_trainer_state
 from .tensorboard import read_tensorboard, run_root
+from .textlog import read_text_log
 
 __all__ = ["NAME_TABLE", "normalise", "read_history"]
 
@@ -59,7 +62,7 @@ _SKIP_SUFFIXES = {
 # Which log of a folder is read: lower first. The others repeat it (tb/ beside metrics.jsonl) or are other runs.
 _PRIORITY: dict[Kind, int] = {
     "dlexpert": 0, "trainer_state": 1, "mlflow": 2, "csv": 2, "jsonl": 2, "json_rows": 2, "keras_history": 2,
-    "tensorboard": 3,
+    "tensorboard": 3, "text": 4,
 }  # fmt: skip
 _READERS: dict[Kind, Callable[[RunHistory, Path], None]] = {
     "dlexpert": read_jsonl,
@@ -69,8 +72,12 @@ _READERS: dict[Kind, Callable[[RunHistory, Path], None]] = {
     "mlflow": read_mlflow,
     "csv": read_csv,
     "trainer_state": read_trainer_state,
+    "text": read_text_log,
 }
-_EXPECTED = "expected a run directory, TensorBoard event files, a CSV or JSON-lines log, or trainer_state.json"
+_EXPECTED = (
+    "expected a run directory, TensorBoard event files, a CSV or JSON-lines log, trainer_state.json, or a text log "
+    "with 'name: value' metrics"
+)
 
 
 def read_history(source: str | Path) -> RunHistory:

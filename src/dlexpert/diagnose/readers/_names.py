@@ -126,6 +126,8 @@ IGNORED_COLUMNS = (
     "time", "wall time", "wall_time", "walltime", "timestamp", "_timestamp", "_runtime", "elapsed", "relative time",
     "created_at", "date", "datetime", "kind", "mode", "phase", "split", "stage",
 )  # fmt: skip
+# Keys of Hugging Face's last log entry (also printed when training ends): whole-run averages, not a point in time.
+HF_SUMMARY_KEYS = ("train_runtime", "total_flos")
 # Values of a row's `mode`/`phase`/`split` field that say which split its metrics describe (mmengine, generic JSONL).
 PHASE_WORDS: dict[str, Phase] = {
     "train": "train", "training": "train",

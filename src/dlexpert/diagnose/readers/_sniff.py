@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Literal
 
 from ._names import index_role, looks_like_metric
+from .textlog import looks_like_text_log
 
-Kind = Literal["dlexpert", "trainer_state", "mlflow", "jsonl", "json_rows", "keras_history", "csv", "tensorboard"]
+Kind = Literal[
+    "dlexpert", "trainer_state", "mlflow", "jsonl", "json_rows", "keras_history", "csv", "tensorboard", "text"
+]
 
 
 def is_mlflow_run(folder: Path) -> bool:
@@ -109,11 +112,16 @@ def sniff(path: Path) -> tuple[Kind | None, str]:
         return None, "a binary file, and not TensorBoard events"
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     first = text.splitlines()[0].strip() if text else ""  # "\r" alone ends a line too
-    if first.startswith(("{", "[")):
-        return _sniff_json(path, first)
+    if first.startswith(("{", "[")) and not first.startswith("{'"):  # "{'loss': 0.5, ...": a printed Python dict
+        kind, why = _sniff_json(path, first)
+        if kind is not None or not looks_like_text_log(text, path):  # "[train] iter 10: loss 8.74": printed lines
+            return kind, why
+        return "text", ""
     header = next(csv.reader([first], delimiter=csv_dialect(text)), [])
     if _csv_header_ok(header):
         return "csv", ""
+    if looks_like_text_log(text, path):
+        return "text", ""
     return None, f"not a log format this reader knows (first line: {first[:60]!r})"
 
 

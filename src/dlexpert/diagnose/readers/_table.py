@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...errors import InvalidInputError
 from ..history import RunHistory, steady_steps_per_epoch
 from ._names import Axis, index_role, normalise
 
@@ -31,6 +32,16 @@ _LOSS_TERM = re.compile(r"(?P<split>train|val)/(?P<term>[a-z0-9]+)_loss")
 MAX_WARNINGS_PER_FILE = 8  # then one line saying how many more: a killed run should not bury the findings
 
 _TENSOR_REPR = re.compile(r"tensor\(\s*([^,)\s]+)")  # `tensor(0.5123)` from a logged torch scalar
+
+
+def read_text(path: Path, *, newline: str | None = None) -> str:
+    """A log file's text (a BOM dropped, undecodable bytes replaced); an unreadable file is one clear error.
+    `newline=""` keeps a lone "\r" as written (a progress bar redrawn in place) instead of ending a line there."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace", newline=newline) as f:
+            return f.read()
+    except OSError as e:
+        raise InvalidInputError(f"{path}: cannot be read ({e.strerror or e})") from None
 
 
 def parse_number(value: object) -> float | None:

@@ -13,17 +13,10 @@ from pathlib import Path
 from ...errors import InvalidInputError
 from ..history import RunHistory
 from ._sniff import csv_dialect
-from ._table import Sink, Table, add_table, parse_number
+from ._table import Sink, Table, add_table, parse_number, read_text
 
 # TensorBoard's download name: run-<run>-tag-<tag with / as _>.csv
 _TB_EXPORT = re.compile(r"run[-_](?P<run>.*?)[-_]tag[-_](?P<tag>.+)\.csv", re.IGNORECASE)
-
-
-def read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig", errors="replace")
-    except OSError as e:
-        raise InvalidInputError(f"{path}: cannot be read ({e.strerror or e})") from None
 
 
 def parse_csv(path: Path, text: str, sink: Sink) -> Table:

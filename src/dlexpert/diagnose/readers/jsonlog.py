@@ -11,10 +11,9 @@ from typing import Any
 
 from ...rundir import RunDir
 from ..history import RunHistory
-from ._names import PHASE_WORDS, index_role, looks_like_metric, normalise
+from ._names import HF_SUMMARY_KEYS, PHASE_WORDS, index_role, looks_like_metric, normalise
 from ._sniff import history_lists
-from ._table import Sink, Table, add_table, parse_number
-from .csvlog import read_text
+from ._table import Sink, Table, add_table, parse_number, read_text
 
 _PHASE_KEYS = ("mode", "phase", "split", "stage", "kind")  # a row's split: mmengine `mode`, generic `split`...
 
@@ -192,8 +191,6 @@ def _dlexpert_meta(history: RunHistory, config_path: Path, epochs: Table) -> Non
 
 # --- Hugging Face trainer_state.json
 
-_HF_SUMMARY_KEYS = ("train_runtime", "total_flos")  # the last entry: whole-run averages, not a point in time
-
 
 def _salvage_log_history(text: str) -> list[Any]:
     """Entries of `log_history` from a trainer_state.json cut short (HF writes it in place, not atomically)."""
@@ -230,7 +227,7 @@ def read_trainer_state(history: RunHistory, path: Path) -> None:
         sink.warn(f"{path}: not complete JSON (cut short while written?); read {len(entries)} log_history entries")
     train, evals = Table(path), Table(path)
     for i, entry in enumerate(entries):
-        if not isinstance(entry, dict) or any(k in entry for k in _HF_SUMMARY_KEYS):
+        if not isinstance(entry, dict) or any(k in entry for k in HF_SUMMARY_KEYS):
             continue
         row = {k: v for k, v in ((k, parse_number(v)) for k, v in entry.items()) if v is not None}
         if "step" not in row:

@@ -67,6 +67,17 @@ FLAT_RUN_MIN_POINTS = 20
 # over 6 or more logs never moved (issue 13, blind21: a SimCLR run at 5.5410-5.5425, ln 255, for all 7 logs of its
 # first epoch, top-1 accuracy at chance). A run that learns moves more than that between its first logs.
 FROZEN_RUN_MIN_POINTS = MIN_POINTS
+# Heuristic: a stretch of 20 or more consecutive train-loss logs, and at least a tenth of them, that repeat the same
+# value to the fourth significant digit (within 0.01%) is a model whose outputs stopped changing, even when the run
+# later leaves it: per-batch losses of a model that learns differ from batch to batch in the third digit (issue 13,
+# tune_text: SwAV launches sat at 3.9120-3.9121 = ln 50, the uniform assignment, for 60 epochs, then a restart left).
+FROZEN_STRETCH_REL_RANGE = 1e-4
+FROZEN_STRETCH_MIN_POINTS = 20
+FROZEN_STRETCH_MIN_SHARE = 0.1
+FROZEN_STRETCH_MIN_DIGITS = 4
+# ... at a level that is not the floor a converged loss reaches: at least this share of the first logged loss (a
+# fine-tune at 0.0001 for 59 logs, down from 0.85, has converged; issue 13's tune half).
+FROZEN_STRETCH_MIN_LEVEL = 0.05
 # Heuristic: accuracy "at chance" = every evaluation of the last half within this many points of 1/C (binary: 0.5).
 CHANCE_BAND = 0.06
 # Heuristic: a validation loss within 3% of ln(C) (C = 2 when the log does not say) at every one of >= 5
@@ -282,7 +293,7 @@ def stuck(h: RunHistory) -> Finding | None:
     hover = _hovers_at_uniform_guess(h, loss) if loss is not None else None
     if hover is not None:
         return hover
-    frozen_run = _frozen_to_the_fourth_digit(h)
+    frozen_run = _frozen_to_the_fourth_digit(h) or _frozen_stretch(h)
     if frozen_run is not None:
         return frozen_run
     if loss is not None and len(loss) >= FLAT_RUN_MIN_POINTS:
@@ -459,6 +470,34 @@ def _frozen_to_the_fourth_digit(h: RunHistory) -> Finding | None:
     return _stuck(loss, f"the train loss never leaves {fmt(float(loss.y.min()))}-{fmt(float(loss.y.max()))} "
                         f"({fmt(100 * spread / level)}% of its level) over all {len(loss)} points, from the first "
                         "log: the weights do not change what the model outputs")  # fmt: skip
+
+
+def _frozen_stretch(h: RunHistory) -> Finding | None:
+    """The longest run of consecutive train-loss logs, each logged to 4 or more significant digits, that stay within
+    FROZEN_STRETCH_REL_RANGE of each other (see FROZEN_STRETCH_MIN_POINTS)."""
+    loss = epoch_or_step(h, "train_loss", min_epochs=FROZEN_STRETCH_MIN_POINTS, min_steps=FROZEN_STRETCH_MIN_POINTS)
+    if loss is None:
+        return None
+    best_start, best_len = 0, 0
+    start, lo, hi = 0, math.inf, -math.inf
+    for i, v in enumerate(float(y) for y in loss.y):
+        if significant_digits(v) < FROZEN_STRETCH_MIN_DIGITS or v == 0:
+            start, lo, hi = i + 1, math.inf, -math.inf
+            continue
+        lo, hi = min(lo, v), max(hi, v)
+        if hi - lo > FROZEN_STRETCH_REL_RANGE * abs(v):
+            start, lo, hi = i, v, v
+        if i + 1 - start > best_len:
+            best_start, best_len = start, i + 1 - start
+    stretch = loss.y[best_start : best_start + best_len]
+    if best_len < max(FROZEN_STRETCH_MIN_POINTS, FROZEN_STRETCH_MIN_SHARE * len(loss)):
+        return None
+    if abs(float(np.median(stretch))) < FROZEN_STRETCH_MIN_LEVEL * abs(float(loss.y[0])):
+        return None
+    return _stuck(loss, f"the train loss repeats {float(np.median(stretch)):.5g} to the fourth digit "
+                        f"({float(stretch.min()):.5g}-{float(stretch.max()):.5g}) for {best_len} consecutive logs "
+                        "(per-batch losses of a model that learns differ in the third digit): its outputs stopped "
+                        "changing", began_at=float(loss.x[best_start]))  # fmt: skip
 
 
 def _near_chance_accuracy(h: RunHistory, classes: int | None = None) -> bool:

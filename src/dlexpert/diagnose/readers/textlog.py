@@ -1,0 +1,304 @@
+"""Plain-text training logs: what a training script prints, saved as `train.log`, `nohup.out` or a SLURM `.out` file.
+
+There is no header to read, so each line is read for `name: value` pairs (also `name=value`, `name value`,
+`'name': value` of a printed Python dict) whose name the mapping table knows (`loss`, `val_acc`, `Average loss`,
+`Acc@1`, `lr`), and for where the line sits in training:
+
+| style | example line | read as |
+| --- | --- | --- |
+| Keras `fit()` | `Epoch 3/10` then `469/469 - 5s - loss: 0.41 - accuracy: 0.83 - val_loss: 0.52` | epoch 3 |
+| PyTorch examples | `Train Epoch: 1 [6400/60000 (11%)]	Loss: 0.30` | epoch 1, step 6400 within it |
+| mmcv, mmengine | `Epoch [1][50/500] lr: 1.0e-02, loss: 1.23`, `Epoch(val) [1][10/10] accuracy/top1: 78.4` | epoch 1 |
+| timm | `Train: 3 [ 100/156 ( 65%)]  Loss: 6.93 (6.93)` | epoch 3, step 100 |
+| nanoGPT, generic | `step 250: train loss 1.91, val loss 2.03`, `iter 100: loss 2.31, time 12ms` | step 250 |
+| Hugging Face printed | `{'loss': 0.51, 'learning_rate': 4e-05, 'epoch': 0.5}` | progress 0.5 epochs |
+| tqdm bars | `Epoch 2: 100%|####| 938/938 [00:20<00:00, loss=0.123, val_acc=0.91]` | the bar's last update |
+
+A line that names its split outside the metric names ("Validation:", "Test set: Average loss: ...", "valid on
+'valid' subset", `Epoch(val)`) puts its unprefixed metrics on that split; the test split is judged as validation
+when there is none (see `read_history`). A line with no epoch or step takes the last one seen before it: Keras
+prints the epoch on a line of its own, and an evaluation summary follows the epoch's last training line. Other
+numbers (times, ETAs, memory, throughput) are not metrics and are left out, so a text log lists no unknown series.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..history import RunHistory
+from ._names import HF_SUMMARY_KEYS, is_known, normalise, with_phase
+from ._table import Sink, Table, add_table, read_text
+
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
+_WORD = r"[A-Za-z][\w./@-]*"
+# A metric name of one to three words (lazy: the shortest that a value follows), optionally quoted, then a value,
+# optionally quoted too (fairseq's JSON records: `"loss": "0.264"`). The value may be a fraction of counts
+# ("Accuracy: 9890/10000"); it must end there ("5s" and "12ms" are times).
+_PAIR = re.compile(
+    rf"['\"]?(?P<key>{_WORD}(?:[ _]{_WORD}){{0,2}}?)['\"]?\s*(?:[:=]\s*|\s+)['\"]?(?P<value>{_NUMBER})"
+    rf"(?:\s*/\s*(?P<den>\d+(?:\.\d+)?)(?![\d.]))?(?![\w.])",
+    re.IGNORECASE,
+)
+_VALUE_FIRST = re.compile(
+    rf"(?<![\w.])(?P<value>{_NUMBER})(?P<den>)\s*%?\s+(?P<key>{_WORD}(?: {_WORD}){{0,2}})",
+    re.IGNORECASE,
+)
+# Where a line sits. mmcv `Epoch [1][50/500]`, mmengine `Epoch(train) [1][50/500]`, the self-supervised repositories'
+# `Epoch: [0][50]` (SwAV, MoCo, DINO), timm `Train: 3 [ 100/156`, then any "epoch N" ("Epoch 3/10", "epoch: 3",
+# "'epoch': 0.5", "| epoch 003 |").
+_MM_EPOCH = re.compile(
+    r"\bepoch(?:\(\w+\))?:?\s*\[\s*(?P<e>\d+)\s*\]\s*(?:\[\s*(?P<s>\d+)\s*(?:/\s*(?P<n>\d+)\s*)?\])?", re.IGNORECASE
+)
+_TIMM = re.compile(r"^\s*train:\s*(?P<e>\d+)\s*\[\s*(?P<s>\d+)\s*/\s*(?P<n>\d+)", re.IGNORECASE)
+_EPOCH = re.compile(r"\bepoch['\"]?\s*[:=#]?\s*\[?\s*(?P<e>\d+(?:\.\d+)?)(?!\.?\d)", re.IGNORECASE)
+_STEP = re.compile(
+    r"\b(?:global[_ ]step|step|iter|iteration|num_updates|batch(?=\s*[:=#]?\s*\[?\s*\d+\s*/))['\"]?\s*[:=#]?\s*"
+    r"['\"]?\[?\s*(?P<s>\d+)\b",
+    re.IGNORECASE,
+)
+# The position within an epoch that PyTorch's examples print after it: "Train Epoch: 1 [6400/60000 (11%)]".
+_WITHIN_EPOCH = re.compile(r"\[\s*(?P<s>\d+)\s*/\s*(?P<n>\d+)\s*(?:\(\s*\d+%\s*\))?\s*\]")
+_INDEX_WORDS = {"epoch", "step", "iter", "iteration", "batch", "global_step", "global step", "it"}
+# A split named outside the metric names: "Validation:", "Test set:", "valid on 'valid' subset", "[eval]".
+_PHASE = re.compile(r"(?<![a-z])(?P<w>val|valid|validation|eval|evaluation|evaluating|dev|test|testing)(?![a-z])",
+                    re.IGNORECASE)  # fmt: skip
+_PROGRESS_SPLIT = re.compile(r"[\r\x08]+")  # tqdm and Keras redraw a bar in place: keep its last update
+MIN_METRIC_LINES = 3  # a text file with fewer lines of known metrics is not read as a training log
+MAX_SNIFF_BYTES = 8 << 20  # how far into a text file its first metric lines are looked for
+MAX_LINE_CHARS = 4096  # of a longer line (progress bars written without "\r"), the tail: the last update
+
+
+@dataclass
+class _Line:
+    number: int
+    epoch: float | None
+    step: float | None  # the global step, or the position within the epoch when `per_epoch` is set
+    per_epoch: float | None  # how many steps (or samples) an epoch has, when the line says ("[6400/60000]")
+    metrics: dict[str, float]
+
+
+def metric_pairs(line: str) -> tuple[dict[str, float], str]:
+    """The known metrics of one line, by canonical name, and the line with them cut out. A name seen twice keeps its
+    last value: progress bars written without "\r" repeat every update on one line. A line with no `name: value`
+    pair is read the other way round, as some scripts print "0.9816 C.E. Loss, 94.28% Accuracy"."""
+    metrics, rest = _pairs(line, _PAIR, _known_suffix)
+    if not metrics:
+        metrics, rest = _pairs(line, _VALUE_FIRST, _known_prefix)
+    return metrics, rest
+
+
+def _pairs(line: str, pattern: re.Pattern[str], name_of: Callable[[str], str | None]) -> tuple[dict[str, float], str]:
+    metrics: dict[str, float] = {}
+    rest = line
+    for m in pattern.finditer(line):
+        name = name_of(m["key"])
+        if name is None:
+            continue
+        value = float(m["value"])
+        if m["den"]:  # "9890/10000": a share of counts
+            den = float(m["den"])
+            if den == 0:
+                continue
+            value /= den
+        metrics[name] = value
+        rest = rest.replace(m.group(0), " ", 1)
+    return metrics, rest
+
+
+@functools.lru_cache(maxsize=4096)  # a log repeats its few names on every line
+def _known_suffix(key: str) -> str | None:
+    """The canonical name of the longest tail of `key` the mapping table knows ("done. Average loss" -> train_loss);
+    None for an index ("Train Epoch") or a number that is not a metric ("time", "eta", "memory")."""
+    words = re.split(r"[ ]", key.strip())
+    for i in range(len(words)):
+        tail = " ".join(words[i:])
+        if tail.lower() in _INDEX_WORDS:
+            return None
+        canonical, _ = normalise(tail)
+        if is_known(canonical):
+            return canonical
+    return None
+
+
+def _known_prefix(key: str) -> str | None:
+    """After a value, the name is its first words: "C.E. Loss, 94.28" reads "C.E. Loss", whose tail is a loss."""
+    words = key.split()
+    for n in range(len(words), 0, -1):
+        name = _known_suffix(" ".join(words[:n]))
+        if name is not None:
+            return name
+    return None
+
+
+def _phase(rest: str) -> str | None:
+    m = _PHASE.search(rest)
+    if m is None:
+        return None
+    return "test" if m["w"].lower().startswith("test") else "val"
+
+
+def _on_split(canonical: str, phase: str | None) -> str:
+    """`train_loss` on a line that says "Validation" is `val_loss`; on "Test set" it is `test_loss`."""
+    if phase == "val":
+        return with_phase(canonical, "val")
+    if phase == "test" and canonical.startswith("train_"):
+        return "test_" + canonical[len("train_") :]
+    return canonical
+
+
+def _position(line: str) -> tuple[float | None, float | None, float | None]:
+    """(epoch, step, steps per epoch) a line names, each None when it does not say."""
+    for pattern in (_MM_EPOCH, _TIMM):
+        m = pattern.search(line)
+        if m:
+            step, per_epoch = m["s"], m.groupdict().get("n")
+            return float(m["e"]), float(step) if step else None, float(per_epoch) if per_epoch else None
+    epoch = _EPOCH.search(line)
+    step = _STEP.search(line)
+    e = float(epoch["e"]) if epoch else None
+    if step is not None:
+        return e, float(step["s"]), None
+    within = _WITHIN_EPOCH.search(line, epoch.end()) if epoch else None
+    return e, float(within["s"]) if within else None, float(within["n"]) if within else None
+
+
+def parse_lines(text: str) -> list[_Line]:
+    """Every line that holds a known metric other than the learning rate, with the epoch and step it sits at."""
+    lines: list[_Line] = []
+    for number, raw in enumerate(text.split("\n"), start=1):  # not splitlines(): a lone "\r" redraws a bar
+        line = next((p for p in reversed(_PROGRESS_SPLIT.split(raw[-MAX_LINE_CHARS:])) if p.strip()), "")
+        if any(key in line for key in HF_SUMMARY_KEYS):
+            continue  # the run's averages, printed when training ends
+        metrics, rest = metric_pairs(line)
+        epoch, step, per_epoch = _position(line)
+        if not metrics and epoch is None and step is None:
+            continue
+        phase = _phase(rest)
+        metrics = {_on_split(k, phase): v for k, v in metrics.items()}
+        lines.append(_Line(number, epoch, step, per_epoch, metrics))
+    return lines
+
+
+def count_metric_lines(text: str) -> int:
+    return sum(1 for line in parse_lines(text) if set(line.metrics) - {"lr"})
+
+
+def looks_like_text_log(head: str, path: Path | None = None) -> bool:
+    """At least `MIN_METRIC_LINES` lines hold a known metric other than a rate: in `head`, else (a long preamble: a
+    printed config and model, a traceback) in the lines of the file's first `MAX_SNIFF_BYTES` that name a loss or
+    an accuracy."""
+    if count_metric_lines(head) >= MIN_METRIC_LINES:
+        return True
+    if path is None or path.stat().st_size <= len(head):
+        return False
+    candidates: list[str] = []
+    with path.open("rb") as f:
+        for raw in f:
+            if f.tell() > MAX_SNIFF_BYTES or len(candidates) >= 4 * MIN_METRIC_LINES:
+                break
+            low = raw[-MAX_LINE_CHARS:].lower()
+            if b"loss" in low or b"acc" in low:
+                candidates.append(raw[-MAX_LINE_CHARS:].decode("utf-8", errors="replace"))
+    return count_metric_lines("\n".join(candidates)) >= MIN_METRIC_LINES
+
+
+def _table(path: Path, lines: list[_Line], sink: Sink) -> Table:
+    """One row per metric line. A line without a position takes the last one seen; fractional epochs (Hugging
+    Face's printed dicts) are progress, so rows are numbered as steps and whole-epoch evaluations keep an epoch."""
+    table = Table(path)
+    epochs = [ln.epoch for ln in lines if ln.epoch is not None]
+    fractional = any(not e.is_integer() for e in epochs)
+    first_epoch = 1.0 if epochs and min(epochs) == 1 and not fractional else 0.0  # "Epoch 1/10": 1-based
+    has_steps = any(ln.step is not None for ln in lines)
+    epoch: float | None = None
+    step: float | None = None
+    for i, ln in enumerate(lines):
+        epoch = ln.epoch if ln.epoch is not None else epoch
+        if ln.step is not None:  # a position within the epoch becomes a global step: epochs before it x their size
+            before = (epoch - first_epoch) * ln.per_epoch if ln.per_epoch and epoch is not None else 0.0
+            step = before + ln.step
+        if not set(ln.metrics) - {"lr"}:
+            continue
+        row = dict(ln.metrics)
+        if fractional:
+            row["step"] = float(i) if step is None else step
+            evaluation = any(k.startswith(("val_", "test_")) for k in row)
+            if evaluation and epoch is not None and epoch.is_integer() and epoch >= 1:
+                row["epoch"] = epoch - 1  # epochs completed, as Hugging Face counts them
+        else:
+            if epoch is not None:
+                row["epoch"] = epoch - first_epoch
+            if has_steps and step is not None:
+                row["step"] = step
+        table.add_row(ln.number, row)
+    if fractional:
+        sink.warn(f"{path}: epochs are logged as fractions (progress); rows are read as steps in order")
+    if _make_steps_grow(table):
+        sink.warn(f"{path}: the step counter starts again within the log (per epoch, or a restarted run appended); "
+                  "steps are counted on in the order the lines were written")  # fmt: skip
+    return table
+
+
+def _make_steps_grow(table: Table) -> bool:
+    """Steps in line order, counted on where the printed counter falls back: each restart continues from the last
+    step plus the usual spacing. True when any fell back."""
+    steps = [row["step"] for _, row in table.rows if "step" in row]
+    gaps = sorted(b - a for a, b in itertools.pairwise(steps) if b > a)
+    if not gaps or all(b >= a for a, b in itertools.pairwise(steps)):
+        return False
+    spacing = gaps[len(gaps) // 2]
+    offset, previous = 0.0, None
+    for _, row in table.rows:
+        if "step" not in row:
+            continue
+        raw = row["step"]
+        if previous is not None and raw < previous:
+            offset += previous - raw + spacing
+        previous = raw
+        row["step"] = raw + offset
+    return True
+
+
+def _is_evaluation(line: _Line) -> bool:
+    return bool(line.metrics) and all(k.startswith(("val_", "test_")) or k == "lr" for k in line.metrics)
+
+
+def _last_of_evaluation_blocks(lines: list[_Line]) -> list[_Line]:
+    """Of consecutive evaluation lines that name no position of their own, the last: timm and many scripts print a
+    running average per evaluation batch ("Test: [ 96/97] Loss: 6.1 (6.15)"), and the last line holds the whole
+    evaluation."""
+    kept: list[_Line] = []
+    for ln in lines:
+        unplaced = ln.epoch is None and ln.step is None and _is_evaluation(ln)
+        if unplaced and kept and kept[-1].epoch is None and kept[-1].step is None and _is_evaluation(kept[-1]):
+            kept[-1] = ln
+        else:
+            kept.append(ln)
+    return kept
+
+
+def _test_as_validation(path: Path, lines: list[_Line], sink: Sink) -> None:
+    """With no validation line, the lines a script calls "Test set" are the held-out curve, and are judged as
+    validation (placed on the epoch axis as validation is); a warning says so."""
+    if any(k.startswith("val_") for ln in lines for k in ln.metrics):
+        return
+    if any(k.startswith("test_") for ln in lines for k in ln.metrics):
+        for ln in lines:
+            ln.metrics = {"val_" + k[len("test_") :] if k.startswith("test_") else k: v for k, v in ln.metrics.items()}
+        sink.warn(f"{path}: no validation lines: the test lines are judged as the validation split")
+
+
+def read_text_log(history: RunHistory, path: Path) -> None:
+    """Add the series of a plain-text training log to `history`."""
+    sink = Sink(history, path)
+    lines = _last_of_evaluation_blocks(parse_lines(read_text(path, newline="")))
+    _test_as_validation(path, lines, sink)
+    table = _table(path, lines, sink)
+    add_table(sink, table)
+    sink.close()
+    history.formats.append("text_log")

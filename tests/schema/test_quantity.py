@@ -318,6 +318,16 @@ def test_a_bare_b_in_a_model_size_is_billions_of_parameters() -> None:
         parse_model_size("we host 2 models")  # a count of models is not a size
 
 
+def test_production_and_a_batch_on_cpu_nodes_are_where_the_model_runs() -> None:
+    """Issue 14, batch 19: statistics offices train on one GPU and run the model in production or as a batch on CPUs."""
+    for text in (
+        "train on a GPU node in our secure cloud (1x A100); production on CPU VMs in the same environment",
+        "fine-tune on one GPU in our cloud tenancy; classify the census comments as a batch on CPU nodes",
+    ):
+        train, deploy = split_deployment(text)
+        assert device_kind(train) == "gpu" and deploy is not None and device_kind(deploy) == "cpu"
+
+
 def test_a_robot_that_runs_the_model_onboard_is_the_deployment_target() -> None:
     """Issue 14, batch 6: "runs onboard on" and "the policy runs on" say where the model runs."""
     text = "train on 1x RTX 4090 in our shop; runs onboard on a Jetson Orin NX 16GB"

@@ -670,6 +670,7 @@ _DEPLOY_CLAUSE = re.compile(
     r"|runs the model\b|device is\b"
     r"|the (?:kiosk|device|target|edge device|phone|robot) is\b|inside (?:the|our) \w+"
     r"|(?:batch|nightly|overnight) job\b|(?:batch )?scoring\b|batch predictions?\b|\bprod\b|\bdemo (?:on|in)\b"
+    r"|\bproduction (?:on|in|runs)\b|\bas a batch (?:on|in)\b"  # "production on CPU VMs", "... as a batch on CPU nodes"
     r"|is the (?:deployment |inference )?target\b|target device\b|to (?:run|deploy|serve)(?: it| on)?\b"
     r"|for (?:deployment|serving)\b"
     r"|部署|上线|推理|推論|デプロイ)"  # zh/ja: deploy, go live, inference

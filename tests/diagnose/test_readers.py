@@ -623,6 +623,15 @@ def test_a_pandas_history_csv_with_its_unnamed_index_column_is_read(tmp_path: Pa
     assert "@" not in "".join(h.unknown)  # the index column is not read as a metric
 
 
+def test_a_csv_whose_lines_end_with_the_delimiter_and_name_its_error_in_words_is_read(tmp_path: Path) -> None:
+    """A C++ network's epoch log: "Percent Good,Mean Squared Error," (issue 13, blind22). The error is the loss."""
+    p = tmp_path / "epoch_log.csv"
+    p.write_text("Percent Good,Mean Squared Error,\n" + "".join(f"0,{1 - e / 10},\n" for e in range(5)))
+    h = read_history(p)
+    loss = h.get("train_loss")
+    assert loss is not None and loss.y == pytest.approx([1.0, 0.9, 0.8, 0.7, 0.6])
+
+
 def test_a_history_json_with_summary_scalars_beside_its_lists_is_read(tmp_path: Path) -> None:
     p = tmp_path / "training_history.json"
     p.write_text(json.dumps({"train_loss": [1.2, 0.8, 0.5], "val_loss": [1.4, 1.6, 2.0], "best_val_acc": 0.2,

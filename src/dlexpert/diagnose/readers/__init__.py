@@ -42,7 +42,7 @@ from pathlib import Path
 from ..._input import check_regular_file
 from ...errors import InvalidInputError
 from ..history import LAYERED_SERIES, RunHistory
-from ._names import NAME_TABLE, is_known, normalise
+from ._names import ERROR_METRIC, NAME_TABLE, is_known, normalise
 from ._sniff import Kind, is_mlflow_run, sniff
 from .csvlog import read_csv
 from .jsonlog import read_json_rows, read_jsonl, read_keras_history, read_mlflow, read_trainer_state
@@ -211,11 +211,6 @@ def _finish(history: RunHistory) -> None:
 
 
 # A regression log may hold only its error metric: `RMSE`, `train_mse`, `val_mean_absolute_error` (Keras' names).
-_ERROR_METRIC = re.compile(
-    r"(?:(?P<val>val|valid|validation|eval)[_/ ])?(?:train(?:ing)?[_/ ])?"
-    r"(?:rmse|mse|mae|(?:root_)?mean_squared_error|mean_absolute_error)",
-    re.IGNORECASE,
-)
 
 
 def _error_as_loss(history: RunHistory) -> None:
@@ -225,7 +220,7 @@ def _error_as_loss(history: RunHistory) -> None:
     if any(name in ("train_loss", "val_loss") for name, _ in history.series):
         return
     for (name, axis), s in list(history.series.items()):
-        m = _ERROR_METRIC.fullmatch(name)
+        m = ERROR_METRIC.fullmatch(name)
         canonical = "val_loss" if m and m["val"] else "train_loss"
         if m is None or history.has(canonical, axis):
             continue

@@ -126,6 +126,13 @@ IGNORED_COLUMNS = (
     "time", "wall time", "wall_time", "walltime", "timestamp", "_timestamp", "_runtime", "elapsed", "relative time",
     "created_at", "date", "datetime", "kind", "mode", "phase", "split", "stage",
 )  # fmt: skip
+# An error metric a regression log may hold instead of a loss (`RMSE`, `train_mse`, `val_mean_absolute_error`,
+# "Mean Squared Error"); `read_history` judges it as the loss when no loss is logged.
+ERROR_METRIC = re.compile(
+    r"(?:(?P<val>val|valid|validation|eval)[_/ ])?(?:train(?:ing)?[_/ ])?"
+    r"(?:rmse|mse|mae|(?:root[_ ])?mean[_ ]squared[_ ]error|mean[_ ]absolute[_ ]error)",
+    re.IGNORECASE,
+)
 # Keys of Hugging Face's last log entry (also printed when training ends): whole-run averages, not a point in time.
 HF_SUMMARY_KEYS = ("train_runtime", "total_flos")
 # Values of a row's `mode`/`phase`/`split` field that say which split its metrics describe (mmengine, generic JSONL).

@@ -9,7 +9,7 @@ import struct
 from pathlib import Path
 from typing import Literal
 
-from ._names import index_role, looks_like_metric
+from ._names import ERROR_METRIC, index_role, looks_like_metric
 from .textlog import looks_like_text_log
 
 Kind = Literal[
@@ -61,11 +61,13 @@ def _csv_header_ok(header: list[str]) -> bool:
     cells = [c.strip() for c in header]
     if len(cells) > 1 and not cells[0]:
         cells = cells[1:]  # pandas' `DataFrame.to_csv()` writes its unnamed index first
+    if len(cells) > 1 and not cells[-1]:
+        cells = cells[:-1]  # a writer that ends every line with the delimiter ("Percent Good,Mean Squared Error,")
     if not cells or any(not c or _number(c) for c in cells):
         return False
     if [c.lower() for c in cells] == ["wall time", "step", "value"]:  # TensorBoard's "download CSV"
         return True
-    has_metric = any(looks_like_metric(c) for c in cells)
+    has_metric = any(looks_like_metric(c) or ERROR_METRIC.fullmatch(c) for c in cells)
     has_index = any(index_role(c) in ("step", "epoch") for c in cells)
     return has_metric or (has_index and len(cells) >= 2)
 

@@ -632,6 +632,13 @@ def test_a_csv_whose_lines_end_with_the_delimiter_and_name_its_error_in_words_is
     assert loss is not None and loss.y == pytest.approx([1.0, 0.9, 0.8, 0.7, 0.6])
 
 
+def test_a_cross_entropy_named_as_such_is_the_loss(tmp_path: Path) -> None:
+    """A next-token model's epoch CSV logs `train_loss` and `val_mean_ce` (issue 13, blind22): the validation loss."""
+    p = tmp_path / "epoch_log.csv"
+    p.write_text("epoch,train_loss,val_top1,val_mean_ce\n0,3.0,0.40,2.17\n1,2.1,0.55,1.74\n2,1.8,0.60,1.80\n")
+    assert series(read_history(p), "val_loss", "epoch") == ([0, 1, 2], [2.17, 1.74, 1.80])
+
+
 def test_a_history_json_with_summary_scalars_beside_its_lists_is_read(tmp_path: Path) -> None:
     p = tmp_path / "training_history.json"
     p.write_text(json.dumps({"train_loss": [1.2, 0.8, 0.5], "val_loss": [1.4, 1.6, 2.0], "best_val_acc": 0.2,

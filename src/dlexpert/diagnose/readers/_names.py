@@ -27,8 +27,9 @@ _SEP = r"[/_ .-]?"
 _TRAIN = r"(?:train|training|trn)"
 _VAL = r"(?:val|valid|validation|eval|evaluation|dev)"
 # A loss, also averaged or summed over its terms: `total_loss` (detectron2), `mean_loss`, `avg_loss`; a list of
-# them named in the plural (`train_losses`, `val_accs`: a hand-written PyTorch history saved as a dict of lists).
-_LOSS = r"(?:(?:total|mean|avg|average)[_ ]?)?(?:loss|losses|objective)"
+# them named in the plural (`train_losses`, `val_accs`: a hand-written PyTorch history saved as a dict of lists); the
+# cross-entropy by its own name (`val_mean_ce`, `train_cross_entropy`, `xent`: issue 13, blind22's next-token model).
+_LOSS = r"(?:(?:total|mean|avg|average)[_ ]?)?(?:loss|losses|objective|ce|cross[_ ]?entropy|xent)"
 # Balanced accuracy (`balanced_accuracy`, `bal_acc`, `bacc`, `bas` for scikit-learn's balanced_accuracy_score) is read
 # as an accuracy: its chance level is 1/C whatever the class shares, as the rules assume.
 _ACC = (

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dlexpert.diagnose import diagnose, read_history
-from dlexpert.diagnose.readers.textlog import looks_like_text_log, metric_pairs
+from dlexpert.diagnose.readers.textlog import looks_like_text_log, metric_pairs, parse_lines
 from dlexpert.errors import InvalidInputError
 
 
@@ -85,6 +85,11 @@ def test_a_rising_validation_loss_in_a_text_log_is_overfitting(tmp_path: Path) -
 def test_metric_pairs_read_the_names_the_mapping_table_knows(line: str, expected: dict[str, float]) -> None:
     metrics, _ = metric_pairs(line)
     assert metrics == pytest.approx(expected)
+
+
+def test_a_line_names_its_split_before_its_metrics_not_after() -> None:
+    lines = parse_lines("Test set: Average loss: 0.10\nEpoch 3 | loss 0.50 | saved to runs/test/ckpt.pt\n")
+    assert [set(ln.metrics) for ln in lines] == [{"test_loss"}, {"train_loss"}]
 
 
 def test_evaluation_batches_of_one_evaluation_count_once(tmp_path: Path) -> None:

@@ -36,7 +36,8 @@ _TENSOR_REPR = re.compile(r"tensor\(\s*([^,)\s]+)")  # `tensor(0.5123)` from a l
 
 def read_text(path: Path, *, newline: str | None = None) -> str:
     """A log file's text (a BOM dropped, undecodable bytes replaced); an unreadable file is one clear error.
-    `newline=""` keeps a lone "\r" as written (a progress bar redrawn in place) instead of ending a line there."""
+    `newline=""` keeps a lone carriage return as written (a progress bar redrawn in place) instead of ending a line
+    there."""
     try:
         with path.open(encoding="utf-8-sig", errors="replace", newline=newline) as f:
             return f.read()

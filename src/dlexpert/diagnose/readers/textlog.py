@@ -64,7 +64,7 @@ _STEP = re.compile(
 # The position within an epoch that PyTorch's examples print after it: "Train Epoch: 1 [6400/60000 (11%)]".
 _WITHIN_EPOCH = re.compile(r"\[\s*(?P<s>\d+)\s*/\s*(?P<n>\d+)\s*(?:\(\s*\d+%\s*\))?\s*\]")
 _INDEX_WORDS = {"epoch", "step", "iter", "iteration", "batch", "global_step", "global step", "it"}
-# A split named outside the metric names: "Validation:", "Test set:", "valid on 'valid' subset", "[eval]".
+# A split named before the metrics: "Validation:", "Test set:", "valid on 'valid' subset", "[eval]", "Epoch(val)".
 _PHASE = re.compile(r"(?<![a-z])(?P<w>val|valid|validation|eval|evaluation|evaluating|dev|test|testing)(?![a-z])",
                     re.IGNORECASE)  # fmt: skip
 _PROGRESS_SPLIT = re.compile(r"[\r\x08]+")  # tqdm and Keras redraw a bar in place: keep its last update
@@ -83,18 +83,19 @@ class _Line:
 
 
 def metric_pairs(line: str) -> tuple[dict[str, float], str]:
-    """The known metrics of one line, by canonical name, and the line with them cut out. A name seen twice keeps its
-    last value: progress bars written without "\r" repeat every update on one line. A line with no `name: value`
-    pair is read the other way round, as some scripts print "0.9816 C.E. Loss, 94.28% Accuracy"."""
-    metrics, rest = _pairs(line, _PAIR, _known_suffix)
+    """The known metrics of one line, by canonical name, and the text before the first of them (where a line names
+    its split: "Test set: Average loss: ..."). A name seen twice keeps its last value: progress bars written without
+    carriage returns repeat every update on one line. A line with no `name: value` pair is read the other way round,
+    as some scripts print "0.9816 C.E. Loss, 94.28% Accuracy"."""
+    metrics, head = _pairs(line, _PAIR, _known_suffix)
     if not metrics:
-        metrics, rest = _pairs(line, _VALUE_FIRST, _known_prefix)
-    return metrics, rest
+        metrics, head = _pairs(line, _VALUE_FIRST, _known_prefix)
+    return metrics, head
 
 
 def _pairs(line: str, pattern: re.Pattern[str], name_of: Callable[[str], str | None]) -> tuple[dict[str, float], str]:
     metrics: dict[str, float] = {}
-    rest = line
+    first = len(line)
     for m in pattern.finditer(line):
         name = name_of(m["key"])
         if name is None:
@@ -106,15 +107,15 @@ def _pairs(line: str, pattern: re.Pattern[str], name_of: Callable[[str], str | N
                 continue
             value /= den
         metrics[name] = value
-        rest = rest.replace(m.group(0), " ", 1)
-    return metrics, rest
+        first = min(first, m.start())
+    return metrics, line[:first]
 
 
 @functools.lru_cache(maxsize=4096)  # a log repeats its few names on every line
 def _known_suffix(key: str) -> str | None:
     """The canonical name of the longest tail of `key` the mapping table knows ("done. Average loss" -> train_loss);
     None for an index ("Train Epoch") or a number that is not a metric ("time", "eta", "memory")."""
-    words = re.split(r"[ ]", key.strip())
+    words = key.split()
     for i in range(len(words)):
         tail = " ".join(words[i:])
         if tail.lower() in _INDEX_WORDS:
@@ -135,8 +136,8 @@ def _known_prefix(key: str) -> str | None:
     return None
 
 
-def _phase(rest: str) -> str | None:
-    m = _PHASE.search(rest)
+def _phase(head: str) -> str | None:
+    m = _PHASE.search(head)
     if m is None:
         return None
     return "test" if m["w"].lower().startswith("test") else "val"
@@ -174,11 +175,11 @@ def parse_lines(text: str) -> list[_Line]:
         line = next((p for p in reversed(_PROGRESS_SPLIT.split(raw[-MAX_LINE_CHARS:])) if p.strip()), "")
         if any(key in line for key in HF_SUMMARY_KEYS):
             continue  # the run's averages, printed when training ends
-        metrics, rest = metric_pairs(line)
+        metrics, head = metric_pairs(line)
         epoch, step, per_epoch = _position(line)
         if not metrics and epoch is None and step is None:
             continue
-        phase = _phase(rest)
+        phase = _phase(head)
         metrics = {_on_split(k, phase): v for k, v in metrics.items()}
         lines.append(_Line(number, epoch, step, per_epoch, metrics))
     return lines
@@ -198,12 +199,13 @@ def looks_like_text_log(head: str, path: Path | None = None) -> bool:
         return False
     candidates: list[str] = []
     with path.open("rb") as f:
-        for raw in f:
-            if f.tell() > MAX_SNIFF_BYTES or len(candidates) >= 4 * MIN_METRIC_LINES:
+        while f.tell() < MAX_SNIFF_BYTES and len(candidates) < 4 * MIN_METRIC_LINES:
+            raw = f.readline(MAX_LINE_CHARS)  # bounded: a file without line breaks is not read whole
+            if not raw:
                 break
-            low = raw[-MAX_LINE_CHARS:].lower()
+            low = raw.lower()
             if b"loss" in low or b"acc" in low:
-                candidates.append(raw[-MAX_LINE_CHARS:].decode("utf-8", errors="replace"))
+                candidates.append(raw.decode("utf-8", errors="replace"))
     return count_metric_lines("\n".join(candidates)) >= MIN_METRIC_LINES
 
 

@@ -210,9 +210,6 @@ def _finish(history: RunHistory) -> None:
         history.meta.setdefault("monitored", True)
 
 
-# A regression log may hold only its error metric: `RMSE`, `train_mse`, `val_mean_absolute_error` (Keras' names).
-
-
 def _error_as_loss(history: RunHistory) -> None:
     """With no loss logged at all, an error metric the model minimises (RMSE, MSE, MAE) is judged as the loss: lower
     is better, and a frozen or rising one means the same (issue 13's blind10: a house-price run whose only column,

@@ -106,6 +106,14 @@ def test_the_decisions_carry_the_deployment_target_as_values() -> None:
     assert any("LiteRT" in f for f in deployment["formats"])
 
 
+def test_the_named_gpu_of_a_server_serves_though_cpu_nodes_are_named_beside_it() -> None:
+    """Issue 14, batch 19: "CPU nodes for indexing" beside the GPU server planned a laptop CPU (the longest alias)."""
+    compute = "one on-prem GPU server (1x L4 24 GB) inside our network, CPU nodes for indexing"
+    plan = _plan({"computeResources": compute})
+    deployment = plan["decisions"]["deployment"]
+    assert deployment["kind"] == "gpu" and deployment["device"] == "l4"
+
+
 def test_text_in_other_languages_gets_a_multilingual_encoder() -> None:
     task = {"type": "classification", "domain": "NLP",
             "specificTask": "NER on German, French and Italian legal contracts, 9 entity types"}  # fmt: skip

@@ -630,7 +630,7 @@ def _deployment_target(
         if not text:
             continue
         kind = device_kind(text)
-        found = find_hardware(text) or (_generic(kind, None, None) if kind else None)
+        found = _hardware_of_kind(text, kind) or find_hardware(text) or (_generic(kind, None, None) if kind else None)
         if found is not None and found.kind == "gpu" and says_no_gpu(text):
             # "archivists' laptops (Apple M1 / Intel, no NVIDIA GPU)": a fleet that has no GPU to count on is
             # planned on its CPU, the device every machine of it shares.
@@ -645,6 +645,17 @@ def _deployment_target(
         notes.evidence.append(Evidence(claim="deployment target", value=value, source=f"{where} {text!r}"))
         return found
     return train_hw
+
+
+def _hardware_of_kind(text: str, kind: str | None) -> HardwareProfile | None:
+    """The profile named in the first clause of `text` that names a device of the kind the whole text is read as: "one
+    on-prem GPU server (1x L4 24 GB) inside our network, CPU nodes for indexing" serves on the L4 (the longest alias
+    of the whole text is "cpu", which would plan a laptop CPU)."""
+    for clause in re.split(r"[,;]|\band\b", text):
+        found = find_hardware(clause) if kind is not None and device_kind(clause) == kind else None
+        if found is not None and found.kind == kind:
+            return found
+    return None
 
 
 _DEPLOY_PHRASE = re.compile(

@@ -651,8 +651,10 @@ def _hardware_of_kind(text: str, kind: str | None) -> HardwareProfile | None:
     """The profile named in the first clause of `text` that names a device of the kind the whole text is read as: "one
     on-prem GPU server (1x L4 24 GB) inside our network, CPU nodes for indexing" serves on the L4 (the longest alias
     of the whole text is "cpu", which would plan a laptop CPU)."""
+    if kind is None:
+        return None
     for clause in re.split(r"[,;]|\band\b", text):
-        found = find_hardware(clause) if kind is not None and device_kind(clause) == kind else None
+        found = find_hardware(clause) if device_kind(clause) == kind else None
         if found is not None and found.kind == kind:
             return found
     return None

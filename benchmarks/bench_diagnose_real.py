@@ -59,6 +59,7 @@ HALVES = (
     "blind22",
     "blind23",
     "tune_text",
+    "blind24",
 )
 ALARM = ("warning", "error")
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from ..conftest import EXAMPLES
 from .test_cli import run
 
 
+# ~45 s: a whole training and evaluation on MNIST-1D. Its accuracy is also benchmarks/bench_mnist1d.py's figure, and
+# what a run leaves behind is checked on the sensor-log run (tests/cli/test_run_user_tables.py). In `make test-all`.
+@pytest.mark.slow
 def test_run_mnist1d_short_schedule_beats_the_linear_baseline(tmp_path: Path) -> None:
     out = tmp_path / "run"
     r = run("run", str(EXAMPLES / "mnist1d.yaml"), "--data", "mnist1d", "--out", str(out), "--epochs", "6",

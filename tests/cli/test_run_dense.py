@@ -177,7 +177,17 @@ def test_run_trains_a_folder_of_several_image_sizes_and_scores_each_at_its_own(t
     assert abs(json.loads(again.stdout)["metrics"]["miou"] - ev["metrics"]["miou"]) < 1e-6
 
 
-def test_cached_torchvision_models_are_planned_and_run_as_planned(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("kind", "builder", "n_pretrained"),
+    [
+        # ~17 s each; the detector's run is in `make test-all` (the segmenter's takes the same cache and plan path)
+        pytest.param("object detection", "ssdlite320_mobilenet_v3_large", 91, marks=pytest.mark.slow),
+        ("semantic segmentation", "lraspp_mobilenet_v3_large", 21),
+    ],
+)
+def test_cached_torchvision_models_are_planned_and_run_as_planned(
+    tmp_path: Path, kind: str, builder: str, n_pretrained: int
+) -> None:
     """With torchvision weights in the cache (written here: random weights under the download's file name), the user's
     base model is planned and trained: the run's decisions, config and evaluation name it, with the recipe's
     multi-scale steps fitted to the data's 48 px (issue 15: pretrained weights come from the local cache)."""
@@ -186,22 +196,20 @@ def test_cached_torchvision_models_are_planned_and_run_as_planned(tmp_path: Path
 
     hub = tmp_path / "torch" / "hub" / "checkpoints"
     hub.mkdir(parents=True)
-    for builder, n_pretrained in (("ssdlite320_mobilenet_v3_large", 91), ("lraspp_mobilenet_v3_large", 21)):
-        model = tvm.get_model(builder, weights=None, weights_backbone=None, num_classes=n_pretrained)
-        torch.save(model.state_dict(), hub / Path(tvm.get_model_weights(builder).DEFAULT.url).name)
+    model = tvm.get_model(builder, weights=None, weights_backbone=None, num_classes=n_pretrained)
+    torch.save(model.state_dict(), hub / Path(tvm.get_model_weights(builder).DEFAULT.url).name)
     env = {"TORCH_HOME": str(tmp_path / "torch")}
-    cases = [
-        (coco_shapes(tmp_path / "coco", n=16), "object detection", "ssdlite320_mobilenet_v3_large"),
-        (masks_folder(tmp_path / "seg", n=16, size=48), "semantic segmentation", "lraspp_mobilenet_v3_large"),
-    ]
-    for data, kind, builder in cases:
-        spec, out = tmp_path / f"{builder}.yaml", tmp_path / builder
-        spec.write_text(f"task: {{type: {kind}, domain: vision, specificTask: find squares and discs}}\n"
-                        f"existingSetup: {{baseModel: {builder}}}\n")  # fmt: skip
-        r = run("run", str(spec), "--data", str(data), "--out", str(out), "--epochs", "1", "--format", "json", env=env)
-        assert r.returncode == 0, r.stderr
-        decisions = json.loads((out / "decisions.json").read_text())
-        assert decisions["model"]["library"] == "torchvision" and decisions["model"]["name"].startswith(builder)
-        assert decisions["fallback"] is None and json.loads(r.stdout)["model"].startswith(builder)
-        if kind == "semantic segmentation":
-            assert "RandomCrop(48)" in decisions["training"]["augmentation"]
+    if kind == "object detection":
+        data = coco_shapes(tmp_path / "coco", n=16)
+    else:
+        data = masks_folder(tmp_path / "seg", n=16, size=48)
+    spec, out = tmp_path / f"{builder}.yaml", tmp_path / builder
+    spec.write_text(f"task: {{type: {kind}, domain: vision, specificTask: find squares and discs}}\n"
+                    f"existingSetup: {{baseModel: {builder}}}\n")  # fmt: skip
+    r = run("run", str(spec), "--data", str(data), "--out", str(out), "--epochs", "1", "--format", "json", env=env)
+    assert r.returncode == 0, r.stderr
+    decisions = json.loads((out / "decisions.json").read_text())
+    assert decisions["model"]["library"] == "torchvision" and decisions["model"]["name"].startswith(builder)
+    assert decisions["fallback"] is None and json.loads(r.stdout)["model"].startswith(builder)
+    if kind == "semantic segmentation":
+        assert "RandomCrop(48)" in decisions["training"]["augmentation"]

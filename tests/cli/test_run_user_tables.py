@@ -46,6 +46,14 @@ def test_run_on_a_sensor_log_trains_a_1d_cnn_on_chronological_windows(tmp_path: 
     profile = json.loads((out / "profile.json").read_text())
     assert profile["layout"]["kind"] == "long" and profile["input_shape"] == [2, 32]
     assert profile["split"]["chronological"] is True
+    # Everything a run leaves behind (the README's list), as on the README's MNIST-1D run (tests/cli/test_run.py)
+    for name in ("task.yaml", "plan.json", "config.yaml", "metrics.jsonl", "profile.json", "evaluation.json",
+                 "checkpoints/last.pt", "checkpoints/best.safetensors", "MODEL_CARD.md", "report.html",
+                 "figures/confusion.png", "figures/reliability.png", "figures/failures.png"):  # fmt: skip
+        assert (out / name).exists(), name
+    assert any((out / "tb").iterdir())
+    epochs = [json.loads(ln) for ln in (out / "metrics.jsonl").read_text().splitlines() if '"epoch"' in ln]
+    assert sum(1 for e in epochs if e.get("kind") == "epoch") == 3
 
 
 def test_profile_reports_the_layout_and_bad_tables_are_one_line_errors(tmp_path: Path) -> None:

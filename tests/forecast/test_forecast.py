@@ -120,6 +120,9 @@ def test_run_refuses_bad_series_in_one_line(tmp_path: Path) -> None:
     data = monthly_table(tmp_path / "ok.csv")
     one_error_line(run("run", str(spec), "--data", str(data), "--out", str(tmp_path / "o2")), "no forecast horizon")
     assert not (tmp_path / "o1").exists()  # nothing written for refused data
+    bad = run("run", str(spec), "--data", str(data), "--horizon", "6", "--exog", "price,", "--out",
+              str(tmp_path / "o3"))  # fmt: skip
+    one_error_line(bad, "--exog 'price,': expected column names separated by commas")
 
 
 def test_series_too_short_for_every_window_are_forecast_but_not_backtested() -> None:
@@ -227,6 +230,10 @@ def test_a_column_known_ahead_is_led_by_the_horizon_in_the_deep_inputs() -> None
     assert x.shape == (3, 4) and y.shape == (2,)
 
 
+# ~30 s: a whole forecasting run with a column known ahead. Its parts run fast: the deep inputs
+# (test_a_column_known_ahead_is_led_by_the_horizon_in_the_deep_inputs), the run (the two runs above), a bad --exog
+# (test_run_refuses_bad_series_in_one_line); `make test-all` runs it.
+@pytest.mark.slow
 def test_a_promotion_known_ahead_is_used_and_the_backtest_judges_it(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     n, ds = 84, pd.date_range("2020-01-06", periods=84, freq="D")
@@ -249,6 +256,3 @@ def test_a_promotion_known_ahead_is_used_and_the_backtest_judges_it(tmp_path: Pa
     assert "AutoARIMA+X" in decisions["baselines"] and any("known ahead: promo" in n for n in decisions["notes"])
     config = (tmp_path / "run" / "models" / "dlinear" / "final" / "config.yaml").read_text()
     assert "- 2\n" in config  # two input channels: the target and the promotion
-    bad = run("run", str(spec), "--data", str(data), "--horizon", "8", "--exog", "price,", "--out",
-              str(tmp_path / "bad"))  # fmt: skip
-    one_error_line(bad, "--exog 'price,': expected column names separated by commas")

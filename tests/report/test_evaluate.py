@@ -49,7 +49,7 @@ def cli_results(mnist1d_run: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     no_weights = copy_run(mnist1d_run, root / "no-weights")
     (no_weights / "checkpoints" / "best.safetensors").unlink()
     cases = {
-        "json": (copy_run(mnist1d_run, root / "json"), ["--format", "json", "--no-latency"]),
+        "json": (copy_run(mnist1d_run, root / "json"), ["--format", "json", "--no-latency", "--no-figures"]),
         "missing folder": (root / "nowhere", ["--no-latency"]),
         "no config": (root / "empty", ["--no-latency"]),
         "no weights": (no_weights, ["--no-latency"]),
@@ -160,19 +160,18 @@ def test_latency_rows_come_from_bench_at_batch_1_and_32(evaluated_run: tuple[Pat
     assert ev.latency["threads"] == 1
 
 
-def test_no_figures_and_no_latency_when_asked(fresh_eval_run: Path) -> None:
-    ev = evaluate_run(fresh_eval_run, latency=False, figures=False)
-    assert ev.latency is None
-    assert ev.figures == {} and not (fresh_eval_run / "figures").exists()  # figures=False
-    assert load_evaluation(fresh_eval_run) == ev
-
-
-def test_cli_json_is_one_document_on_stdout(cli_results: dict[str, tuple[Path, Any]]) -> None:
+def test_cli_json_is_one_document_on_stdout_with_no_figures_and_no_latency_when_asked(
+    cli_results: dict[str, tuple[Path, Any]],
+) -> None:
     run_dir, r = cli_results["json"]
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)  # the whole of stdout is one JSON document
-    assert Evaluation.model_validate(doc).n_samples == MNIST1D_TEST
+    ev = Evaluation.model_validate(doc)
+    assert ev.n_samples == MNIST1D_TEST
     assert doc == json.loads((run_dir / "evaluation.json").read_text(encoding="utf-8"))
+    assert load_evaluation(run_dir) == ev
+    assert ev.latency is None  # --no-latency
+    assert ev.figures == {} and not (run_dir / "figures").exists()  # --no-figures
     assert "Traceback" not in r.stderr
 
 

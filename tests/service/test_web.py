@@ -89,15 +89,18 @@ def multipart(name: str, filename: str, content: bytes) -> tuple[bytes, dict[str
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A runs folder with one finished run: digits trained 2 epochs, evaluated (figures), with its card."""
+    """A runs folder with one finished run: digits trained 2 epochs, evaluated (figures), with its card. Made in this
+    process (three `dlexpert` processes would spend seconds each importing torch); the server reads it as it would
+    any run."""
+    from dlexpert.pipeline import train
+    from dlexpert.report.card import write_model_card
+    from dlexpert.report.evaluate import evaluate_run
+    from dlexpert.schema import load_task
+
     runs = tmp_path_factory.mktemp("web") / "runs"
-    for args in (
-        ("train", str(EXAMPLES / "digits.yaml"), "--data", "digits", "--out", str(runs / "done"), "--epochs", "2"),
-        ("evaluate", str(runs / "done"), "--no-latency"),
-        ("card", str(runs / "done")),
-    ):
-        r = dlexpert(*args)
-        assert r.returncode == 0, r.stderr
+    train(load_task(EXAMPLES / "digits.yaml"), data="digits", out_dir=runs / "done", epochs=2, progress=False)
+    evaluate_run(runs / "done", latency=False)
+    write_model_card(runs / "done")
     return runs
 
 

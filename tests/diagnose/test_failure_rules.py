@@ -20,6 +20,17 @@ def test_a_fine_tune_whose_loss_climbs_after_warm_up_diverges() -> None:
     assert "did not recover" in f.diagnosis
 
 
+def test_an_epoch_loss_that_doubles_after_the_first_epoch_and_stays_there_diverges() -> None:
+    """A self-distillation pretraining whose epoch loss goes 3.16 -> 6.76 -> 6.93 (ln 1024, the uniform output) and
+    stays: the first epoch is already a mean over its batches, so the rise from it is not a warm-up transient."""
+    epochs = np.arange(25, dtype=float)
+    loss = np.concatenate([[3.156, 6.764, 6.880, 6.905], 6.931 + 0.0002 * np.sin(np.arange(21))])
+    f = divergence(history({"train_loss@epoch": (epochs, loss)}))
+    assert f is not None and f.evidence["early"] < 3.2 and f.evidence["best_at"] == 0
+    steps = np.arange(25, dtype=float)  # the same values per step: a warm-up transient may sit in the first ones
+    assert divergence(history({"train_loss@step": (steps, loss)})) is None
+
+
 def test_a_healthy_run_and_an_overfitting_one_do_not_diverge() -> None:
     st, loss, _, _ = step_run(600)
     assert divergence(history({"train_loss@step": (st, loss)})) is None

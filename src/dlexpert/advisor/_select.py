@@ -504,8 +504,9 @@ def select(ctx: Context, *, weights: WeightsCheck | None = None) -> Selection:
         )
     else:
         why = (
-            f"it maximises published score minus {_penalty(ctx):g} points per doubling of GMACs "
-            f"({chosen.score_label}; {get_regimes()['cost_penalty_source']}), the knee of the accuracy/compute front"
+            f"it maximises published score minus {_penalty(ctx):g} points per doubling of GMACs, the knee of the "
+            f"accuracy/compute front (the trade-off calibrated on {get_regimes()['cost_penalty_source']}); its score: "
+            f"{chosen.score_label}"
         )
     return Selection(
         chosen=chosen,

@@ -39,7 +39,9 @@ from ._common import (
 # Heuristic: a curve is judged from this many points on (fewer cannot tell a trend from noise).
 MIN_POINTS = 6
 # Heuristic: the loss "rose" when the median of its last 25% is this much above the median of its first 15% (a
-# warm-up transient is inside the first 15%) and above its running minimum by DIVERGE_ABOVE_MIN.
+# warm-up transient is inside the first 15%; on an epoch axis, or its first epoch when lower: an epoch's value is its
+# batches' mean, and a loss that doubled after epoch 1 rose from there, issue 13, blind23: a DINO pretraining at 3.16,
+# then 6.76 and 6.93 = ln 1024 for 23 epochs) and above its running minimum by DIVERGE_ABOVE_MIN.
 DIVERGE_RISE = 1.2
 DIVERGE_ABOVE_MIN = 1.5
 # ... or its running median went down to 60% of its start or lower and the last quarter is back at 90% of the start:
@@ -170,6 +172,12 @@ def _rises(c: Curve, lr: Curve | None = None) -> tuple[float, float, float, floa
     while the learning rate (`lr`, when logged) did not start a new schedule, else None."""
     k_early, k_late = max(2, int(0.15 * len(c))), max(2, int(0.25 * len(c)))
     early, late = float(np.median(c.y[:k_early])), float(np.median(c.y[-k_late:]))
+    first = float(c.y[0])
+    # From its first epoch: an epoch's value is already its batches' mean (no warm-up transient inside it), unless the
+    # learning rate restarted a schedule since.
+    restarted = _new_schedule(lr, float(c.x[0]))
+    from_first = c.axis == "epoch" and first < early and late > DIVERGE_RISE * first and not restarted
+    early = first if from_first else early
     best_i = int(np.argmin(c.y))
     best = float(c.y[best_i])
     if early <= 0 or best <= 0:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dlexpert.diagnose import diagnose, read_history
-from dlexpert.diagnose.readers.textlog import looks_like_text_log, metric_pairs, parse_lines
+from dlexpert.diagnose.readers.textlog import _column_header, looks_like_text_log, metric_pairs, parse_lines
 from dlexpert.errors import InvalidInputError
 
 
@@ -85,6 +85,33 @@ def test_a_rising_validation_loss_in_a_text_log_is_overfitting(tmp_path: Path) -
 def test_metric_pairs_read_the_names_the_mapping_table_knows(line: str, expected: dict[str, float]) -> None:
     metrics, _ = metric_pairs(line)
     assert metrics == pytest.approx(expected)
+
+
+def test_ep_with_a_count_is_the_epoch() -> None:
+    """A research script's "  dino pretrain ep  3/25  loss=6.87969": "ep" before "N/M" is the epoch."""
+    lines = parse_lines("".join(f"  dino pretrain ep {e:2d}/25  loss={7 - 1 / e:.5f}\n" for e in range(1, 4)))
+    assert [ln.epoch for ln in lines] == [1.0, 2.0, 3.0] and all(set(ln.metrics) == {"train_loss"} for ln in lines)
+
+
+def test_a_console_table_is_read_column_by_column(tmp_path: Path) -> None:
+    """Ultralytics YOLO prints a header per epoch, the epoch's row under it, then a validation table whose columns
+    name no metric the rules read."""
+    out = []
+    for e in range(1, 6):
+        out += ["      Epoch    GPU_mem   box_loss   cls_loss   dfl_loss  Instances       Size",
+                f"      {e}/5      2.13G      {1.6 - e / 10:.3f}      {2.4 - e / 5:.3f}      1.443          1        "
+                "640: 100% 409/409 1.5it/s 4:25",
+                "                 Class     Images  Instances      Box(P          R      mAP50  mAP50-95): 100% 58/58",
+                f"                   all        925       1248      0.622      0.391    {0.3 + e / 10:.3f}    0.169",
+                ""]  # fmt: skip
+    log = tmp_path / "training_output.txt"
+    log.write_text("\n".join(out))
+    h = read_history(log)
+    loss = h.get("train_loss", "epoch")
+    assert loss is not None and list(loss.x) == [0, 1, 2, 3, 4]
+    assert loss.y[0] == pytest.approx(1.5 + 2.2 + 1.443) and h.has("train/box_loss", "epoch")
+    assert not any(name.lower().startswith(("map", "box(p")) for name, _ in h.series)
+    assert _column_header("Epoch 3 | train loss 0.41 | val acc 0.88") is None  # numbers: a metric line, not a header
 
 
 def test_a_line_names_its_split_before_its_metrics_not_after() -> None:

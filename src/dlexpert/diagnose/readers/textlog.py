@@ -14,6 +14,10 @@ There is no header to read, so each line is read for `name: value` pairs (also `
 | Hugging Face printed | `{'loss': 0.51, 'learning_rate': 4e-05, 'epoch': 0.5}` | progress 0.5 epochs |
 | tqdm bars | `Epoch 2: 100%|####| 938/938 [00:20<00:00, loss=0.123, val_acc=0.91]` | the bar's last update |
 
+A console table (Ultralytics YOLO prints `Epoch GPU_mem box_loss cls_loss dfl_loss Instances Size`, then `1/100 2.13G
+1.596 2.455 1.443 1 640` under it) is read column by column: epoch 1 and three loss terms, which the reader sums into
+the loss.
+
 A line that names its split outside the metric names ("Validation:", "Test set: Average loss: ...", "valid on
 'valid' subset", `Epoch(val)`) puts its unprefixed metrics on that split; the test split is judged as validation
 when there is none (see `read_history`). A line with no epoch or step takes the last one seen before it: Keras
@@ -50,12 +54,14 @@ _VALUE_FIRST = re.compile(
 )
 # Where a line sits. mmcv `Epoch [1][50/500]`, mmengine `Epoch(train) [1][50/500]`, the self-supervised repositories'
 # `Epoch: [0][50]` (SwAV, MoCo, DINO), timm `Train: 3 [ 100/156`, then any "epoch N" ("Epoch 3/10", "epoch: 3",
-# "'epoch': 0.5", "| epoch 003 |").
+# "'epoch': 0.5", "| epoch 003 |") or "ep N/M" ("dino pretrain ep  3/25  loss=6.88").
 _MM_EPOCH = re.compile(
     r"\bepoch(?:\(\w+\))?:?\s*\[\s*(?P<e>\d+)\s*\]\s*(?:\[\s*(?P<s>\d+)\s*(?:/\s*(?P<n>\d+)\s*)?\])?", re.IGNORECASE
 )
 _TIMM = re.compile(r"^\s*train:\s*(?P<e>\d+)\s*\[\s*(?P<s>\d+)\s*/\s*(?P<n>\d+)", re.IGNORECASE)
-_EPOCH = re.compile(r"\bepoch['\"]?\s*[:=#]?\s*\[?\s*(?P<e>\d+(?:\.\d+)?)(?!\.?\d)", re.IGNORECASE)
+_EPOCH = re.compile(
+    r"\b(?:epoch|ep(?=\s*\d+\s*/\s*\d))['\"]?\s*[:=#]?\s*\[?\s*(?P<e>\d+(?:\.\d+)?)(?!\.?\d)", re.IGNORECASE
+)
 _STEP = re.compile(
     r"\b(?:global[_ ]step|step|iter|iteration|num_updates|batch(?=\s*[:=#]?\s*\[?\s*\d+\s*/))['\"]?\s*[:=#]?\s*"
     r"['\"]?\[?\s*(?P<s>\d+)\b",
@@ -63,7 +69,7 @@ _STEP = re.compile(
 )
 # The position within an epoch that PyTorch's examples print after it: "Train Epoch: 1 [6400/60000 (11%)]".
 _WITHIN_EPOCH = re.compile(r"\[\s*(?P<s>\d+)\s*/\s*(?P<n>\d+)\s*(?:\(\s*\d+%\s*\))?\s*\]")
-_INDEX_WORDS = {"epoch", "step", "iter", "iteration", "batch", "global_step", "global step", "it"}
+_INDEX_WORDS = {"epoch", "ep", "step", "iter", "iteration", "batch", "global_step", "global step", "it"}
 # A split named before the metrics: "Validation:", "Test set:", "valid on 'valid' subset", "[eval]", "Epoch(val)".
 _PHASE = re.compile(r"(?<![a-z])(?P<w>val|valid|validation|eval|evaluation|evaluating|dev|test|testing)(?![a-z])",
                     re.IGNORECASE)  # fmt: skip
@@ -71,6 +77,14 @@ _PROGRESS_SPLIT = re.compile(r"[\r\x08]+")  # tqdm and Keras redraw a bar in pla
 MIN_METRIC_LINES = 3  # a text file with fewer lines of known metrics is not read as a training log
 MAX_SNIFF_BYTES = 8 << 20  # how far into a text file its first metric lines are looked for
 MAX_LINE_CHARS = 4096  # of a longer line (progress bars written without "\r"), the tail: the last update
+
+
+# A console table's header: names only ("Epoch GPU_mem box_loss cls_loss dfl_loss Instances Size"), up to a ':' that
+# starts a progress bar; the next line holds one value per name.
+_HEADER_NAME = re.compile(r"[A-Za-z][\w./()-]*")
+_TERM = re.compile(r"[a-z0-9]+_loss", re.IGNORECASE)
+_COUNT = re.compile(r"(?P<e>\d+)/\d+")
+MIN_HEADER_METRICS = 2  # known metrics or loss terms a header names
 
 
 @dataclass
@@ -171,10 +185,20 @@ def _position(line: str) -> tuple[float | None, float | None, float | None]:
 def parse_lines(text: str) -> list[_Line]:
     """Every line that holds a known metric other than the learning rate, with the epoch and step it sits at."""
     lines: list[_Line] = []
+    header: list[str] | None = None
     for number, raw in enumerate(text.split("\n"), start=1):  # not splitlines(): a lone "\r" redraws a bar
         line = next((p for p in reversed(_PROGRESS_SPLIT.split(raw[-MAX_LINE_CHARS:])) if p.strip()), "")
+        if not line:
+            continue
         if any(key in line for key in HF_SUMMARY_KEYS):
             continue  # the run's averages, printed when training ends
+        columns, header = header, _column_header(line)
+        if header is not None:
+            continue
+        row = _table_row(columns, line) if columns is not None else None
+        if row is not None:
+            lines.append(_Line(number, row[0], None, None, row[1]))
+            continue
         metrics, head = metric_pairs(line)
         epoch, step, per_epoch = _position(line)
         if not metrics and epoch is None and step is None:
@@ -183,6 +207,42 @@ def parse_lines(text: str) -> list[_Line]:
         metrics = {_on_split(k, phase): v for k, v in metrics.items()}
         lines.append(_Line(number, epoch, step, per_epoch, metrics))
     return lines
+
+
+def _column_header(line: str) -> list[str] | None:
+    """The column names of a console table's header line, or None: three or more names and no number before any ':',
+    at least MIN_HEADER_METRICS of them a known metric or a loss term."""
+    names = line.split(":")[0].split()
+    if len(names) < 3 or not all(_HEADER_NAME.fullmatch(n) for n in names):
+        return None
+    return names if sum(_column_metric(n) is not None for n in names) >= MIN_HEADER_METRICS else None
+
+
+def _column_metric(name: str) -> str | None:
+    """A header name's series: a loss term as a training term ("box_loss" -> "train/box_loss", which the reader sums
+    into the loss), else its canonical name when the mapping table knows it."""
+    if _TERM.fullmatch(name):
+        return f"train/{name.lower()}"
+    return _known_suffix(name.replace("_", " "))
+
+
+def _table_row(header: list[str], line: str) -> tuple[float | None, dict[str, float]] | None:
+    """(epoch, metrics) of the line under a header, one value per column ("1/100 2.13G 1.596 ..."), or None when the
+    line does not fill the metric columns with numbers."""
+    values = line.split()
+    if len(values) < len(header):
+        return None
+    epoch, metrics = None, {}
+    for name, value in zip(header, values, strict=False):
+        if name.lower() in {"epoch", "ep"}:
+            m = _COUNT.fullmatch(value)
+            epoch = float(m["e"]) if m else float(value) if value.isdigit() else None
+        elif (series := _column_metric(name)) is not None:
+            try:
+                metrics[series] = float(value)
+            except ValueError:
+                return None
+    return (epoch, metrics) if metrics else None
 
 
 def count_metric_lines(text: str) -> int:

@@ -603,7 +603,8 @@ def underfitting(h: RunHistory) -> Finding | None:
         span += f" ({fmt(epochs_done)} epochs)"
     ratio = _update_ratio(h)
     frozen = None if ratio is None else ratio < UPDATE_RATIO_LOW
-    parts = [f"after {span} the train loss went from {fmt(first)} to {fmt(now)} ({improvement:.1%})"]
+    moved = f"down {improvement:.1%}" if improvement >= 0 else f"up {-improvement:.1%}"
+    parts = [f"after {span} the train loss went from {fmt(first)} to {fmt(now)} ({moved})"]
     if ln_c is not None:
         read = f" ({C} classes, read from a first loss of ln {C})" if inferred else ""
         parts.append(f"ln({C}) = {fmt(ln_c)} is what a uniform guess scores{read}")

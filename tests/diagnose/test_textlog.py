@@ -114,6 +114,23 @@ def test_a_console_table_is_read_column_by_column(tmp_path: Path) -> None:
     assert _column_header("Epoch 3 | train loss 0.41 | val acc 0.88") is None  # numbers: a metric line, not a header
 
 
+def test_runs_printed_one_after_another_leave_the_last_one_to_diagnose(tmp_path: Path) -> None:
+    """Three models trained in turn into one file: each starts again at epoch 1 and at the first loss, which would
+    read as a spike of the model before it."""
+    out = []
+    for model in ("ResNet18", "ResNet18_With_Dropout", "ResNet_with_Smaller_Conv"):
+        out.append(f"Training {model} for 5 epochs with initial learning rate 0.01...")
+        out += [f"Epoch: {e:03d}/005 | Batch {b:04d}/0469 | Loss: {2.4 / (1 + 10 * (e - 1) + b / 50):.4f}"
+                for e in range(1, 6) for b in (0, 200, 400)]  # fmt: skip
+    log = tmp_path / "train.out"
+    log.write_text("\n".join(out) + "\n")
+    h = read_history(log)
+    loss = h.get("train_loss", "step")
+    assert loss is not None and len(loss.y) == 15 and loss.y[0] == pytest.approx(2.4)
+    assert any("3 runs one after another" in w and "line 34" in w for w in h.warnings)
+    assert "loss_spike" not in {f.issue for f in diagnose(log).findings}
+
+
 def test_a_line_names_its_split_before_its_metrics_not_after() -> None:
     lines = parse_lines("Test set: Average loss: 0.10\nEpoch 3 | loss 0.50 | saved to runs/test/ckpt.pt\n")
     assert [set(ln.metrics) for ln in lines] == [{"test_loss"}, {"train_loss"}]

@@ -306,6 +306,29 @@ def _table(path: Path, lines: list[_Line], sink: Sink) -> Table:
     return table
 
 
+def _last_run(path: Path, lines: list[_Line], sink: Sink) -> list[_Line]:
+    """The lines of the last run when the epoch counter goes back (several trainings printed one after another into
+    one file, each from its first epoch), with a warning; else every line. One history is one run: the first loss of
+    the next model is not a spike of the last one."""
+    starts, top = [0], None
+    for i, ln in enumerate(lines):
+        if ln.epoch is None or not set(ln.metrics) - {"lr"}:
+            continue  # a run is what its metric lines say: a later stage logging none of them is not one
+        if top is not None and ln.epoch < top:
+            start = i  # with the lines just before it at its epoch (a learning-rate line that opens the run)
+            while start > starts[-1] and (before := lines[start - 1].epoch) is not None and before <= ln.epoch:
+                start -= 1
+            starts.append(start)
+            top = None
+        top = ln.epoch if top is None else max(top, ln.epoch)
+    if len(starts) == 1:
+        return lines
+    first = lines[starts[-1]]
+    sink.warn(f"{path}: {len(starts)} runs one after another (the epoch counter starts again); the last one, from "
+              f"line {first.number}, is diagnosed")  # fmt: skip
+    return lines[starts[-1] :]
+
+
 def _make_steps_grow(table: Table) -> bool:
     """Steps in line order, counted on where the printed counter falls back: each restart continues from the last
     step plus the usual spacing. True when any fell back."""
@@ -358,7 +381,7 @@ def _test_as_validation(path: Path, lines: list[_Line], sink: Sink) -> None:
 def read_text_log(history: RunHistory, path: Path) -> None:
     """Add the series of a plain-text training log to `history`."""
     sink = Sink(history, path)
-    lines = _last_of_evaluation_blocks(parse_lines(read_text(path, newline="")))
+    lines = _last_run(path, _last_of_evaluation_blocks(parse_lines(read_text(path, newline=""))), sink)
     _test_as_validation(path, lines, sink)
     table = _table(path, lines, sink)
     add_table(sink, table)

@@ -114,6 +114,19 @@ def test_a_console_table_is_read_column_by_column(tmp_path: Path) -> None:
     assert _column_header("Epoch 3 | train loss 0.41 | val acc 0.88") is None  # numbers: a metric line, not a header
 
 
+def test_a_table_printed_once_is_read_row_by_row_under_its_names(tmp_path: Path) -> None:
+    """A header the mapping table knows ("Val_Loss" is the validation loss, not a term of the training loss) holds
+    for every row under it, until a line that is not a row."""
+    rows = [f"{e:5d} {1 / e:10.4f} {0.5 + 0.02 * e:10.4f} {0.5 + 0.04 * e:9.4f}" for e in range(1, 8)]
+    log = tmp_path / "train.log"
+    log.write_text("\n".join(["Epoch Train_Loss Val_Loss Accuracy", *rows, "Done in 12 min"]) + "\n")
+    h = read_history(log)
+    val = h.get("val_loss", "epoch")
+    assert val is not None and len(val.y) == 7 and val.y[-1] == pytest.approx(0.64)
+    assert h.has("train_loss", "epoch") and not any(name.startswith("train/") for name, _ in h.series)
+    assert "overfitting" in {f.issue for f in diagnose(log).findings}
+
+
 def test_runs_printed_one_after_another_leave_the_last_one_to_diagnose(tmp_path: Path) -> None:
     """Three models trained in turn into one file: each starts again at epoch 1 and at the first loss, which would
     read as a spike of the model before it."""

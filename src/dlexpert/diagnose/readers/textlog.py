@@ -14,9 +14,9 @@ There is no header to read, so each line is read for `name: value` pairs (also `
 | Hugging Face printed | `{'loss': 0.51, 'learning_rate': 4e-05, 'epoch': 0.5}` | progress 0.5 epochs |
 | tqdm bars | `Epoch 2: 100%|####| 938/938 [00:20<00:00, loss=0.123, val_acc=0.91]` | the bar's last update |
 
-A console table (Ultralytics YOLO prints `Epoch GPU_mem box_loss cls_loss dfl_loss Instances Size`, then `1/100 2.13G
-1.596 2.455 1.443 1 640` under it) is read column by column: epoch 1 and three loss terms, which the reader sums into
-the loss.
+A console table is read column by column: Ultralytics YOLO prints `Epoch GPU_mem box_loss cls_loss dfl_loss Instances
+Size`, then `1/100 2.13G 1.596 2.455 1.443 1 640` under it (epoch 1 and three loss terms, which the reader sums into
+the loss); a script may print `Epoch Train_Loss Val_Loss Accuracy` once and a row of numbers per epoch under it.
 
 A line that names its split outside the metric names ("Validation:", "Test set: Average loss: ...", "valid on
 'valid' subset", `Epoch(val)`) puts its unprefixed metrics on that split; the test split is judged as validation
@@ -80,7 +80,7 @@ MAX_LINE_CHARS = 4096  # of a longer line (progress bars written without "\r"), 
 
 
 # A console table's header: names only ("Epoch GPU_mem box_loss cls_loss dfl_loss Instances Size"), up to a ':' that
-# starts a progress bar; the next line holds one value per name.
+# starts a progress bar; each line under it holds one value per name.
 _HEADER_NAME = re.compile(r"[A-Za-z][\w./()-]*")
 _TERM = re.compile(r"[a-z0-9]+_loss", re.IGNORECASE)
 _COUNT = re.compile(r"(?P<e>\d+)/\d+")
@@ -196,8 +196,9 @@ def parse_lines(text: str) -> list[_Line]:
         if header is not None:
             continue
         row = _table_row(columns, line) if columns is not None else None
-        if row is not None:
+        if row is not None:  # the header holds for the rows under it
             lines.append(_Line(number, row[0], None, None, row[1]))
+            header = columns
             continue
         metrics, head = metric_pairs(line)
         epoch, step, per_epoch = _position(line)
@@ -219,11 +220,12 @@ def _column_header(line: str) -> list[str] | None:
 
 
 def _column_metric(name: str) -> str | None:
-    """A header name's series: a loss term as a training term ("box_loss" -> "train/box_loss", which the reader sums
-    into the loss), else its canonical name when the mapping table knows it."""
-    if _TERM.fullmatch(name):
-        return f"train/{name.lower()}"
-    return _known_suffix(name.replace("_", " "))
+    """A header name's series: its canonical name when the mapping table knows it ("Val_Loss" -> "val_loss"), else a
+    loss term as a training term ("box_loss" -> "train/box_loss", which the reader sums into the loss)."""
+    canonical, _ = normalise(name)
+    if is_known(canonical):
+        return canonical
+    return f"train/{name.lower()}" if _TERM.fullmatch(name) else None
 
 
 def _table_row(header: list[str], line: str) -> tuple[float | None, dict[str, float]] | None:

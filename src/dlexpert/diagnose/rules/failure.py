@@ -39,9 +39,9 @@ from ._common import (
 # Heuristic: a curve is judged from this many points on (fewer cannot tell a trend from noise).
 MIN_POINTS = 6
 # Heuristic: the loss "rose" when the median of its last 25% is this much above the median of its first 15% (a
-# warm-up transient is inside the first 15%; on an epoch axis, or its first epoch when lower: an epoch's value is its
-# batches' mean, and a loss that doubled after epoch 1 rose from there, issue 13, blind23: a DINO pretraining at 3.16,
-# then 6.76 and 6.93 = ln 1024 for 23 epochs) and above its running minimum by DIVERGE_ABOVE_MIN.
+# warm-up transient is inside the first 15%) or, on an epoch axis, above its first epoch when that is lower (an
+# epoch's value is already its batches' mean; issue 13, blind23: a DINO pretraining at 3.16, then 6.76 and 6.93 =
+# ln 1024 for 23 epochs), and above its running minimum by DIVERGE_ABOVE_MIN.
 DIVERGE_RISE = 1.2
 DIVERGE_ABOVE_MIN = 1.5
 # ... or its running median went down to 60% of its start or lower and the last quarter is back at 90% of the start:
@@ -166,8 +166,9 @@ STUCK_SOURCE = "issue 13's real-log corpus (a loss frozen at a constant, accurac
 
 
 def _rises(c: Curve, lr: Curve | None = None) -> tuple[float, float, float, float, str] | None:
-    """(early median, where it ends, running minimum, x where the rise began, how the end was read: the last quarter's
-    median, or an epoch curve's last epoch when that is higher) when the curve ends far above its best
+    """(early level: the first 15%'s median, or an epoch curve's first epoch when it rose from there; where it ends;
+    running minimum; x where the rise began; how the end was read: the last quarter's median, or an epoch curve's last
+    epoch when that is higher) when the curve ends far above its best
     and either above its start or back near it after learning, or stayed far above it for most of the rest of the run
     while the learning rate (`lr`, when logged) did not start a new schedule, else None."""
     k_early, k_late = max(2, int(0.15 * len(c))), max(2, int(0.25 * len(c)))

@@ -27,7 +27,7 @@ def copy_run(src: Path, dst: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def mnist1d_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The trained run directory. Read-only: tests that write (evaluate does) take `fresh_eval_run`."""
+    """The trained run directory. Read-only: tests that write (evaluate does) take a copy (`copy_run`)."""
     from dlexpert.pipeline import train
     from dlexpert.schema import load_task
 
@@ -44,9 +44,3 @@ def evaluated_run(mnist1d_run: Path, tmp_path_factory: pytest.TempPathFactory) -
 
     run_dir = copy_run(mnist1d_run, tmp_path_factory.mktemp("evaluated") / "run")
     return run_dir, evaluate_run(run_dir, latency=True)
-
-
-@pytest.fixture
-def fresh_eval_run(mnist1d_run: Path, tmp_path: Path) -> Path:
-    """A private copy of the trained run, for tests that evaluate into it or delete files."""
-    return copy_run(mnist1d_run, tmp_path / "run")

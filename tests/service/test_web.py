@@ -92,11 +92,14 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A runs folder with one finished run: digits trained 2 epochs, evaluated (figures), with its card. Made in this
     process (three `dlexpert` processes would spend seconds each importing torch); the server reads it as it would
     any run."""
+    import torch
+
     from dlexpert.pipeline import train
     from dlexpert.report.card import write_model_card
     from dlexpert.report.evaluate import evaluate_run
     from dlexpert.schema import load_task
 
+    torch.set_num_threads(1)  # the dev machine has 2 cores; the server's process is beside this one
     runs = tmp_path_factory.mktemp("web") / "runs"
     train(load_task(EXAMPLES / "digits.yaml"), data="digits", out_dir=runs / "done", epochs=2, progress=False)
     evaluate_run(runs / "done", latency=False)

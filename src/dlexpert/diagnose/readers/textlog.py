@@ -219,6 +219,7 @@ def _column_header(line: str) -> list[str] | None:
     return names if sum(_column_metric(n) is not None for n in names) >= MIN_HEADER_METRICS else None
 
 
+@functools.lru_cache(maxsize=4096)  # a table repeats its header on every epoch
 def _column_metric(name: str) -> str | None:
     """A header name's series: its canonical name when the mapping table knows it ("Val_Loss" -> "val_loss"), else a
     loss term as a training term ("box_loss" -> "train/box_loss", which the reader sums into the loss)."""

@@ -176,8 +176,8 @@ def _rises(c: Curve, lr: Curve | None = None) -> tuple[float, float, float, floa
     first = float(c.y[0])
     # From its first epoch: an epoch's value is already its batches' mean (no warm-up transient inside it), unless the
     # learning rate restarted a schedule since.
-    restarted = _new_schedule(lr, float(c.x[0]))
-    from_first = c.axis == "epoch" and first < early and late > DIVERGE_RISE * first and not restarted
+    from_first = (c.axis == "epoch" and first < early and late > DIVERGE_RISE * first
+                  and not _new_schedule(lr, float(c.x[0])))  # fmt: skip
     early = first if from_first else early
     best_i = int(np.argmin(c.y))
     best = float(c.y[best_i])

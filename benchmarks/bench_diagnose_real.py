@@ -60,6 +60,7 @@ HALVES = (
     "blind23",
     "tune_text",
     "blind24",
+    "blind25",
 )
 ALARM = ("warning", "error")
 

@@ -50,6 +50,7 @@ SPLITS = (
     "heldout16",
     "heldout17",
     "heldout18",
+    "heldout19",
 )
 
 

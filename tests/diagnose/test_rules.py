@@ -880,10 +880,23 @@ def test_moderate_single_spike_is_info_and_lr_restarts_are_expected() -> None:
 def test_recurring_spikes_suggest_restarting_before_them() -> None:
     st, loss, _, _ = step_run(2000, noise=0.05)
     for at_step in (500, 900, 1300, 1700):
-        loss[at_step] *= 2.5
+        loss[at_step : at_step + 3] *= 2.5  # each lasts 3 logged points
     f = finding(history({"train_loss@step": (st, loss)}), "loss_spike")
     assert f is not None and f.severity == "warning" and f.evidence["n_spikes"] == 4
     assert f.solution[0].startswith("Restart from a checkpoint")
+
+
+def test_one_point_spikes_below_the_starting_loss_are_hard_batches() -> None:
+    """Issue 13's corpus: healthy MNIST, CIFAR-10 and cats-vs-dogs runs log a per-batch loss that jumps 5-30x for one
+    point now and then, always below where it started. Those are hard batches (info); one above the start is not."""
+    st, loss, _, _ = step_run(2000, floor=0.1, noise=0.2)  # small batches: the per-batch loss scatters by ~20%
+    for at_step in (900, 1100, 1300, 1700):
+        loss[at_step] *= 4.0
+    f = finding(history({"train_loss@step": (st, loss)}), "loss_spike")
+    assert f is not None and f.severity == "info" and "hard batches" in f.diagnosis
+    loss[1700] = 1.5 * loss[0]
+    f = finding(history({"train_loss@step": (st, loss)}), "loss_spike")
+    assert f is not None and f.severity == "warning"
 
 
 def test_many_spikes_of_an_epoch_loss_are_events_not_batch_noise() -> None:

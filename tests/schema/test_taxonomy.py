@@ -283,6 +283,21 @@ def test_image_retrieval_is_embeddings_retrieval_with_an_image_text_encoder() ->
     assert any(name in arch for name in ("CLIP", "SigLIP")), arch
 
 
+@pytest.mark.parametrize(
+    ("written", "domain"),
+    [("image retrieval / visual search", "CV"), ("semantic search", "NLP"), ("retrieval", "NLP")],
+)
+def test_a_family_of_two_domains_takes_the_one_its_type_cues_when_the_domain_is_a_business(
+    written: str, domain: str
+) -> None:
+    """Issue 14, batch 21: "image retrieval / visual search" for an "e-commerce / handmade and vintage marketplace"
+    was planned in NLP, on a text encoder. A domain the seed lacks leaves the type's words to say which of the
+    family's domains it is; without a cue word it stays the family's own."""
+    task = parse_task({"task": {"type": written, "domain": "e-commerce / handmade and vintage marketplace",
+                                "specificTask": "return similar listings"}}).task  # fmt: skip
+    assert (task.family, task.domain) == ("embeddings-retrieval", domain)
+
+
 def test_a_rag_plan_names_its_retrieval_stack() -> None:
     """Issue 14, batch 10: a RAG plan over 100k PDFs named only the LLM; an expert names the retriever first (BM25
     plus a dense embedding model), then the LLM that reads its passages."""

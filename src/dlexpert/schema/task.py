@@ -14,7 +14,7 @@ import operator
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
@@ -36,6 +36,9 @@ from ._quantity import (
     parse_latency,
     parse_model_size,
 )
+
+if TYPE_CHECKING:
+    from ..knowledge import TaskFamily
 
 TaskType = Literal["classification", "detection", "segmentation", "generation", "sequence-modeling", "RL"]
 Domain = Literal["CV", "NLP", "audio", "multimodal", "time-series", "tabular"]
@@ -239,6 +242,18 @@ def _domains_in(text: str | None) -> set[str]:
     return set(_cued(text or "", _DOMAIN_CUES))
 
 
+def _allowed_domain_in_words(family: TaskFamily, phrase: str | None, text: str | None) -> str:
+    """The domain of a family planned in more than one (`also_in`) that the type's words cue, else the task's words,
+    when they cue exactly one of them ("image retrieval / visual search" for an e-commerce marketplace is CV, not
+    the text retrieval the family is filed under); else the family's own domain."""
+    allowed = {family.domain, *family.also_in}
+    for words in (phrase, text):
+        cued = _domains_in(words) & allowed
+        if len(cued) == 1:
+            return cued.pop()
+    return family.domain
+
+
 def _known(
     value: object, choices: tuple[str, ...], synonyms: dict[str, list[str]], cues: dict[str, set[str]] | None = None
 ) -> str | None:
@@ -288,20 +303,20 @@ class Task(_Section):
         word the seed lacks ("games", "robotics") becomes the family's domain."""
         if not isinstance(v, dict):
             return v
-        from ..knowledge import TaskFamily, find_task_family, generic_task_family, get_task_family, task_families_named
+        from ..knowledge import find_task_family, generic_task_family, get_task_family, task_families_named
 
         v = dict(v)
         phrase = v.get("type") if isinstance(v.get("type"), str) else None
         domain = _known(v.get("domain"), DOMAINS, _DOMAIN_SYNONYMS, _DOMAIN_CUES)
+        # Trigger words are looked for in the task in the user's words: specificTask and a domain the seed lacks.
+        own = [v.get("specificTask"), v.get("domain") if domain is None or domain != v.get("domain") else None]
+        text = " ".join(t for t in own if isinstance(t, str)) or None
         if isinstance(v.get("family"), str):
             try:
                 family: TaskFamily | None = get_task_family(v["family"])
             except LookupError as e:
                 raise ValueError(str(e)) from None
         else:
-            # Trigger words are looked for in the task in the user's words: specificTask and a domain the seed lacks.
-            own = [v.get("specificTask"), v.get("domain") if domain is None or domain != v.get("domain") else None]
-            text = " ".join(t for t in own if isinstance(t, str)) or None
             seed_type = _known(phrase, TASK_TYPES, _TYPE_SYNONYMS, _TYPE_CUES) if phrase else None
             family = find_task_family(phrase=phrase, domain=domain, near=_domains_in(text))
             refined = find_task_family(text=text, domain=domain, task_type=family.type) if family is not None else None
@@ -324,8 +339,8 @@ class Task(_Section):
             # ("recommendation"): the cue says what the items are, the type what is done with them.
             cued_only = _known(v.get("domain"), DOMAINS, _DOMAIN_SYNONYMS) is None
             if family is not None and cued_only and [family] == task_families_named(phrase):
-                domain = family.domain
-                v["domain"] = family.domain
+                domain = _allowed_domain_in_words(family, phrase, text)
+                v["domain"] = domain
             if family is None or (domain is not None and family.domain != domain and not spans):
                 # The type's words name nothing, or a family of another domain ("sentiment analysis" of table rows):
                 # the specificTask's words, or the generic family of the stated domain, come first.
@@ -345,7 +360,7 @@ class Task(_Section):
         ):
             v["type"] = family.type
         if domain is None:
-            v["domain"] = family.domain
+            v["domain"] = _allowed_domain_in_words(family, phrase, text)
         return v
 
     @field_validator("type", mode="before")

@@ -270,6 +270,20 @@ def test_recommendation_plans_a_recommender_not_a_table_mlp() -> None:
     assert "SASRec" not in arch and "DLRM" not in arch
 
 
+def test_time_series_anomaly_detection_plans_a_forecasting_lstm_not_a_long_horizon_forecaster() -> None:
+    """Issue 14, batch 21: anomaly detection on 20,000 per-minute business metrics was planned on PatchTST, a
+    long-horizon forecaster. An LSTM that forecasts normal data and flags large errors is the family's model
+    (Malhotra et al. 2015; NASA's Telemanom, Hundman et al. 2018)."""
+    from dlexpert.advisor import advise
+
+    spec = parse_task({"task": {"type": "time series anomaly detection", "domain": "marketplace operations",
+                                "specificTask": "flag anomalous minutes in per-minute checkout and latency metrics"},
+                       "data": {"size": "20,000 metrics at 1-minute resolution, 13 months of history"},
+                       "constraints": {"computeResources": "CPU only"}})  # fmt: skip
+    assert spec.task.family == "time-series-anomaly-detection"
+    assert "LSTM" in advise(spec, assume_defaults=True).modelDesign.architecture
+
+
 def test_image_retrieval_is_embeddings_retrieval_with_an_image_text_encoder() -> None:
     """Issue 14, batch 12: "image retrieval" as the task type was refused (exit 2); a visual search of a photo
     collection is embeddings retrieval in CV, planned on CLIP or SigLIP."""

@@ -241,11 +241,11 @@ SPIKE_REPEAT = 3
 # A brief spike of a per-step loss that came back and stayed below where the loss started, on a curve whose batches
 # already scatter by HARD_BATCH_NOISE of its level or more (robust sigma over the running median), is a hard batch: the
 # heavy tail of a noisy per-batch loss, which a MAD sigma underestimates, of a model still better than at its start.
-# However many there are, they are no warning (issue 13's corpus: 6 healthy runs, MNIST, Fashion-MNIST, CIFAR-10, cats
-# vs dogs, fundus images and a tabular model, warned of 3-8 one-point spikes to 0.03-1.0 of per-batch losses that
-# started at 0.09-2.3, with a scatter of 16-130% of their level). A large-batch LLM loss scatters by a few percent, so
-# its one-point jumps stay events; a per-epoch loss averages its batches, so its spikes do too (blind17's grokking
-# run). The 10% is a heuristic.
+# However many there are, they are no warning (issue 13's corpus: 6 runs, MNIST, Fashion-MNIST, CIFAR-10, cats vs dogs,
+# fundus images and a tabular model, three healthy and three overfitting, warned of 3-8 one-point spikes to 0.03-1.0 of
+# per-batch losses that started at 0.09-2.3, with a scatter of 16-130% of their level). A large-batch LLM loss
+# scatters by a few percent, so its one-point jumps stay events; a per-epoch loss averages its batches, so its spikes
+# do too (blind17's grokking run). The 10% is a heuristic.
 HARD_BATCH_NOISE = 0.10
 # A spike where the lr jumped up at the same time (warm restarts, SGDR: Loshchilov & Hutter, arXiv 1608.03983) is
 # the schedule's doing, not instability (`_common.LR_RESTART_RATIO`).

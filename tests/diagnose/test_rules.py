@@ -887,7 +887,7 @@ def test_recurring_spikes_suggest_restarting_before_them() -> None:
 
 
 def test_one_point_spikes_below_the_starting_loss_are_hard_batches() -> None:
-    """Issue 13's corpus: healthy MNIST, CIFAR-10 and cats-vs-dogs runs log a per-batch loss that jumps 5-30x for one
+    """Issue 13's corpus: MNIST, CIFAR-10 and cats-vs-dogs runs log a per-batch loss that jumps 5-30x for one
     point now and then, always below where it started. Those are hard batches (info); one above the start is not."""
     st, loss, _, _ = step_run(2000, floor=0.1, noise=0.2)  # small batches: the per-batch loss scatters by ~20%
     for at_step in (900, 1100, 1300, 1700):

@@ -655,6 +655,19 @@ def test_slow_decline_with_validation_accuracy_short_of_the_mark_is_a_warning() 
     assert f is not None and f.severity == "warning"
 
 
+def test_a_loss_above_its_start_or_a_frozen_val_accuracy_is_not_slow_convergence() -> None:
+    """Issue 13's corpus: a Bayesian net's loss went 0.55 -> 95 (a ramped KL term) and then fell 0.03% per epoch; 5-
+    and 7-class runs kept their val accuracy at exactly 20.0% and 66.98% while the loss learned the class shares.
+    Neither is a loss converging too slowly: divergence, constant prediction and stuck speak for them."""
+    ep = np.arange(30, dtype=float)
+    slow = 2.2 * 0.995**ep
+    assert finding(epoch_run(slow, n_classes=10), "slow_convergence") is not None
+    risen = np.r_[0.55, 95.0 * 0.9997 ** ep[1:]]
+    assert finding(epoch_run(risen, n_classes=10), "slow_convergence") is None
+    frozen = epoch_run(slow, slow * 1.02, val_acc=np.full(30, 0.66977), n_classes=10)
+    assert finding(frozen, "slow_convergence") is None
+
+
 # -------------------------------------------------------------------------------------------- loss oscillation
 
 

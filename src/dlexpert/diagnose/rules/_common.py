@@ -421,6 +421,17 @@ LR_RESTART_RATIO = 1.5
 ACC_ROSE = 0.10
 
 
+def frozen_val_acc(h: RunHistory) -> float | None:
+    """The validation accuracy when it is identical (to 1e-6) at every one of >= 4 evaluations, between 0 and 0.99:
+    the weights changed but the predictions did not, so it is the share of the one class predicted (issue 13's corpus:
+    0.66977 at all 9 epochs of a 7-class skin-lesion run, the majority class's share)."""
+    acc = get_curve(h, "val_acc", min_points=4)
+    if acc is None or float(acc.y.max() - acc.y.min()) > 1e-6:
+        return None
+    value = float(acc.y[0]) / (100.0 if float(acc.y[0]) > 1.0 else 1.0)
+    return value if 0 < value < 0.99 else None
+
+
 def accuracy_gain(acc: Curve) -> float:
     """How far an accuracy rose, as a fraction: the median of its last 3 values less its first."""
     y = acc.y / (100.0 if float(np.max(acc.y)) > 1.0 else 1.0)

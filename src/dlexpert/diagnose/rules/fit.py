@@ -20,6 +20,7 @@ from ._common import (
     epoch_or_step,
     finding,
     fmt,
+    frozen_val_acc,
     get_curve,
     initial_train_loss,
     median_filter,
@@ -571,7 +572,7 @@ def underfitting(h: RunHistory) -> Finding | None:
     late_drop = (ref - float(t.y[-1])) / abs(ref) if ref != 0 else 0.0
     if ln_c is not None and now < UNDERFIT_LEARNED * ln_c:
         return None  # the train loss says it learned; a val accuracy at chance is then a train/val difference
-    majority = _majority_rate(h)
+    majority = frozen_val_acc(h)
     at_majority = (
         majority is not None and acc is not None and float(np.max(acc.tail(1 / 3).y)) <= majority + CHANCE_MARGIN
     )
@@ -728,17 +729,6 @@ def _val_never_beats_uniform(h: RunHistory) -> _ValUniform | None:
     if lowest < (1 - VAL_UNIFORM_BAND) * reference or chance >= 1 or (best - chance) / (1 - chance) > ABOVE_CHANCE:
         return None
     return _ValUniform(C, reference, said, chance_said, lowest, best)
-
-
-def _majority_rate(h: RunHistory) -> float | None:
-    """The validation accuracy when it is identical (to 1e-6) at every one of >= 4 evaluations, between 0 and 0.99:
-    the weights changed but the predictions did not, so it is the share of the one class predicted (issue 13's corpus:
-    0.66977 at all 9 epochs of a 7-class skin-lesion run, the majority class's share)."""
-    acc = get_curve(h, "val_acc", min_points=4)
-    if acc is None or float(acc.y.max() - acc.y.min()) > 1e-6:
-        return None
-    value = float(acc.y[0]) / (100.0 if float(acc.y[0]) > 1.0 else 1.0)
-    return value if 0 < value < 0.99 else None
 
 
 def _update_ratio(h: RunHistory) -> float | None:

@@ -25,6 +25,8 @@ def dlexpert(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           cwd=cwd)  # fmt: skip
 
 
+@pytest.mark.slow  # ~26 s: two `train` processes importing torch and mlflow; kept out of `make test` for its 15-minute
+# budget (`make test-all` runs it). Logging a run to MLflow is checked in process below; resuming, in test_pipeline.
 def test_train_then_resume_log_into_one_mlflow_run(tmp_path: Path) -> None:
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     out = tmp_path / "run"

@@ -121,7 +121,8 @@ def slow_convergence(h: RunHistory) -> Finding | None:
         steady = float(np.mean(w.y[j] < w.y[i]))
         ref = math.log(C) if C else float(c.y[0])
         now = recent(c)
-        far = ref > 0 and now >= SLOW_FAR_FRACTION * ref and now < float(c.y[0])
+        far = ref > 0 and now >= SLOW_FAR_FRACTION * ref
+        came_down = now < float(c.y[0])
         evidence.update(
             {
                 "rel_improvement_per_epoch": rate,
@@ -133,7 +134,8 @@ def slow_convergence(h: RunHistory) -> Finding | None:
                 "epochs": len(c),
             }
         )
-        if SLOW_REL_FLOOR <= rate < SLOW_REL_PER_EPOCH and steady >= SLOW_STEADY_FRACTION and far and not decelerating:
+        slow = SLOW_REL_FLOOR <= rate < SLOW_REL_PER_EPOCH and steady >= SLOW_STEADY_FRACTION and not decelerating
+        if slow and far and came_down:
             reasons.append(
                 f"over the last {len(w)} epochs the train loss fell only {rate:.2%} per epoch on average, "
                 f"steadily ({steady:.0%} of epoch pairs in order) and without levelling off; at {fmt(now)} it is "

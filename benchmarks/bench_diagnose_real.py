@@ -61,6 +61,7 @@ HALVES = (
     "tune_text",
     "blind24",
     "blind25",
+    "blind26",
 )
 ALARM = ("warning", "error")
 

@@ -51,6 +51,7 @@ SPLITS = (
     "heldout17",
     "heldout18",
     "heldout19",
+    "heldout20",
 )
 
 

@@ -74,7 +74,8 @@ def test_run_backtests_the_candidates_ships_the_winner_and_documents_it(tmp_path
     assert ev["task"] == "forecasting" and {"mase", "smape", "mae", "rmse"} <= set(ev["metrics"])
     f = ev["forecast"]
     names = {c["model"]: c for c in f["candidates"]}
-    assert {"SeasonalNaive", "AutoETS", "AutoARIMA", "dlinear", "nbeats", "lstm"} <= set(names)
+    assert {"SeasonalNaive", "AutoETS", "AutoARIMA", "LightGBM", "dlinear", "nbeats", "lstm"} <= set(names)
+    assert names["LightGBM"]["kind"] == "gbm" and (out / names["LightGBM"]["run_dir"] / "model.txt").is_file()
     best = min(f["candidates"], key=lambda c: c["backtest"]["mase"])
     assert f["shipped"] == best["model"] and ev["model"] == f["shipped"]  # the lowest backtest MASE ships
     assert ev["metrics"]["mase"] == pytest.approx(names[f["shipped"]]["test"]["mase"])
@@ -89,6 +90,7 @@ def test_run_backtests_the_candidates_ships_the_winner_and_documents_it(tmp_path
     assert (
         decisions["forecast"]["deep"][:3] == ["dlinear", "nbeats", "lstm"]
         and "2 epochs" in decisions["forecast"]["recipe"]
+        and "lags 1, 2, 3, 12, 24" in decisions["forecast"]["trees"]  # 60 points before the first origin hold 2 seasons
     )
     planned = decisions["model"]["name"]
     assert planned in decisions["forecast"]["deep"] or decisions["forecast"]["replaces"]  # the plan runs, or why not
@@ -191,10 +193,12 @@ def test_deep_models_without_a_backtest_window_are_left_out_and_the_run_says_why
     r = run("run", str(spec), "--data", str(data), "--horizon", "12", "--out", str(out), "--format", "json", *track)
     assert r.returncode == 0, r.stderr
     f = json.loads(r.stdout)["forecast"]
-    assert {c["kind"] for c in f["candidates"]} == {"baseline", "ensemble"} and f["shipped_kind"] != "deep"
+    assert {c["kind"] for c in f["candidates"]} == {"baseline", "gbm", "ensemble"} and f["shipped_kind"] != "deep"
     assert "cannot be backtested" in f["skipped"][0]
     assert "Not a candidate" in (out / "MODEL_CARD.md").read_text()
-    assert not (out / "models").exists()
+    assert not (out / "models" / "nbeats").exists()
+    trees = json.loads((out / "decisions.json").read_text())["forecast"]["trees"]
+    assert "lags 1, 2, 3;" in trees  # 24 points before the first origin: no lag of a season or two
     if track:  # --track: every candidate's MASE and what shipped, in MLflow (artifacts beside the database)
         from mlflow.tracking import MlflowClient
 
@@ -206,6 +210,25 @@ def test_deep_models_without_a_backtest_window_are_left_out_and_the_run_says_why
             next(c["backtest"]["mase"] for c in f["candidates"] if c["model"] == "AutoETS")
         )
         assert (tmp_path / "mlartifacts").is_dir()
+
+
+def test_the_trees_read_lags_that_fit_the_shortest_history_and_need_enough_rows() -> None:
+    from dlexpert.data.forecast import ForecastData, Series
+    from dlexpert.forecast.gbm import MIN_ROWS, gbm_setup
+
+    def data(n_series: int, freq: str = "MS", season: int = 12) -> ForecastData:
+        s = [Series(f"s{i}", np.arange(40, dtype=np.int64), np.arange(40.0)) for i in range(n_series)]
+        return ForecastData("t.csv", "long", freq, season, 6, "--horizon", s, s, "v", "tail")
+
+    one = gbm_setup(data(1), [50])  # 50 points: lags of one and two seasons fit (24 <= 50 - 6 - 2), 25 rows
+    assert one is not None and one.lags == [1, 2, 3, 12, 24] and one.date_features == ["month"]
+    assert one.warm_up == 25 and "calendar month" in one.describe()
+    assert gbm_setup(data(1), [40]) is None  # 40 - 25 = 15 rows of every feature, under MIN_ROWS
+    many = gbm_setup(data(3), [20, 20, 20])  # no lag of two seasons, so three series give 3 x (20 - 13) rows
+    assert many is not None and many.lags == [1, 2, 3, 12] and 3 * (20 - many.warm_up) >= MIN_ROWS
+    assert gbm_setup(data(1, "QS-OCT", 4), [50]).date_features == ["quarter"]  # type: ignore[union-attr]
+    assert gbm_setup(data(1, "15min", 96), [400]).date_features == ["hour", "dayofweek"]  # type: ignore[union-attr]
+    assert gbm_setup(data(1, "YS", 1), [50]).date_features == []  # type: ignore[union-attr]
 
 
 def test_conformal_intervals_widen_with_the_backtest_errors_and_the_level() -> None:

@@ -180,6 +180,11 @@ def test_a_forecasting_plan_says_what_the_run_backtests_and_ships() -> None:
     step4 = next(s.note for s in plan.workflow if s.step == 4)
     assert "AutoETS" in step4 and all(m in step4 for m in DEEP_MODELS) and "loses to AutoETS" in step4
     assert "the planned " in step4 and ("is not among them" in step4 or "runs as one of them" in step4)
+    assert "LightGBM" in step4  # the global trees are backtested too
+    # The M5 lesson: the global trees come first, the selected network is their challenger, the backtest decides.
+    assert plan.decisions is not None and plan.decisions.task is not None
+    assert plan.decisions.task.first_model == "LightGBM" and "challenger" in plan.modelDesign.architecture
+    assert "500 series x 1,095 steps" in plan.modelDesign.rationale and "mlforecast" in plan.modelDesign.codeFramework
 
 
 def test_a_defect_detection_with_pass_fail_labels_is_not_a_box_detector() -> None:

@@ -15,7 +15,7 @@ import textwrap
 from typing import Any
 
 from ..errors import InvalidInputError
-from ..forecast.roster import roster_note
+from ..forecast.roster import SELECTION, baseline_names, roster_note
 from ..knowledge import FirstModel, ModelEntry, get_family, get_regimes
 from ..report.deliverable import MIN_VAL_FOR_NETWORK, NETWORK_MARGIN_Z, SWITCH_ALPHA
 from ..report.regressors import describe as describe_regressor
@@ -393,6 +393,8 @@ def _first_model_design(ctx: Context, sel: Selection, first: FirstModel) -> Mode
     fam = get_family(e.family)
     challenger = f"{fam.architecture} ({fam.display_name}: {e.name})"
     n_text = f"{ctx.n_samples:,} rows" if ctx.n_samples is not None else "an unknown number of rows"
+    if ctx.family is not None and ctx.family.name == "forecasting":
+        return _forecast_first_design(ctx, first, challenger=f"{challenger}, {_size_text(ctx, e)}")
     if ctx.regression:
         how = (
             f"The run fits them as {describe_regressor(first.estimator)}, beside the training mean and "
@@ -421,6 +423,27 @@ def _first_model_design(ctx: Context, sel: Selection, first: FirstModel) -> Mode
                        tradeoff=_TREES_TRADEOFF, codeFramework=_TREES_FRAMEWORK)  # fmt: skip
 
 
+def _forecast_first_design(ctx: Context, first: FirstModel, *, challenger: str) -> ModelDesign:
+    """Forecasting: the global trees first, the selected network their challenger, and the backtest judges both
+    beside the statistical baselines."""
+    size = ctx.spec.data.size_parsed
+    n_text = (f"{size.n_series or 1:,} series x {size.n_timesteps:,} steps" if size is not None and size.n_timesteps
+              else f"{ctx.n_samples:,} observations" if ctx.n_samples is not None else "an unknown amount")  # fmt: skip
+    rationale = (
+        f"{first.name} first: {first.why} ({first.source}). `dlexpert run` backtests it on the same rolling origins "
+        f"as statsforecast's {', '.join(baseline_names(1))} and the challenger, {challenger}, and ships the "
+        f"{SELECTION}. Data: {n_text}."
+    )
+    return ModelDesign(architecture=f"{first.name}; challenger: {challenger.split(', ')[0]}", rationale=rationale,
+                       tradeoff=_FORECAST_TREES_TRADEOFF, codeFramework=_FORECAST_TREES_FRAMEWORK)  # fmt: skip
+
+
+_FORECAST_TREES_FRAMEWORK = "mlforecast + LightGBM (the trees), statsforecast (the baselines), PyTorch (the challenger)"
+_FORECAST_TREES_TRADEOFF = (
+    "Trees on lags fit every series at once on a CPU in seconds and read covariates known ahead as columns, but cannot "
+    "extrapolate a level they have not seen (hence the differencing) and forecast one step at a time; a network reads "
+    "a whole window and outputs the horizon at once, and is worth its training time when it wins the backtest."
+)
 _TREES_FRAMEWORK = "scikit-learn (the trees) + PyTorch (the challenger)"
 _TREES_TRADEOFF = (
     "Trees need no feature scaling, take missing values as they come (HistGradientBoosting learns where to send them) "

@@ -109,8 +109,10 @@ class Context:
 
     @property
     def first_model(self) -> FirstModel | None:
-        """The family's model to fit before any network (tables: gradient-boosted trees), when the data is a table."""
-        return self.family.first_model if self.family is not None and self.domain == "tabular" else None
+        """The family's model to fit before any network (tables: gradient-boosted trees), when the data is a table or
+        the model comes first in any domain (forecasting's global LightGBM)."""
+        first = self.family.first_model if self.family is not None else None
+        return first if first is not None and (first.any_domain or self.domain == "tabular") else None
 
     @property
     def regression(self) -> bool:

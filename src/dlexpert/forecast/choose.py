@@ -1,16 +1,16 @@
-"""Model choice by rolling-origin backtest (issue 16): statsforecast's baselines, the deep forecasters and an
-ensemble are scored on the same windows at the end of the training data; the run ships the lowest backtest MASE.
-A deep model that loses to AutoETS there is never shipped (Hyndman & Athanasopoulos, FPP3, Sec. 5.10 and 13.4;
-Makridakis et al. 2018, "Statistical and Machine Learning forecasting methods", PLOS ONE: simple statistical
-methods often win on short series).
+"""Model choice by rolling-origin backtest (issue 16): statsforecast's baselines, a global LightGBM, the deep
+forecasters and an ensemble are scored on the same windows at the end of the training data; the run ships the lowest
+backtest MASE. A learned global model (trees or a network) that loses to AutoETS there is never shipped (Hyndman &
+Athanasopoulos, FPP3, Sec. 5.10 and 13.4; Makridakis et al. 2018, "Statistical and Machine Learning forecasting
+methods", PLOS ONE: simple statistical methods often win on short series).
 
 Backtest: `windows` origins one horizon apart, the last one a horizon before the training data ends. The
-statistical models are refitted at every origin; each deep model is trained once on the data before the first origin
-and forecasts every window from the values before it (a deep model with no training window there is skipped, and the
-run says so). Then every candidate is fitted on the whole training data (the deep ones trained again, their last
-horizon the validation target) and scored on the test horizon. The ensemble averages the three best candidates of the
-backtest that may ship on their own: a deep model that lost to AutoETS is not one of them. A candidate whose backtest
-forecasts are not finite ranks last.
+statistical models and the trees are refitted at every origin; each deep model is trained once on the data before the
+first origin and forecasts every window from the values before it (a learned model with no training rows or window
+there is skipped, and the run says so). Then every candidate is fitted on the whole training data (the deep ones
+trained again, their last horizon the validation target) and scored on the test horizon. The ensemble averages the
+three best candidates of the backtest that may ship on their own: a learned model that lost to AutoETS is not one of
+them. A candidate whose backtest forecasts are not finite ranks last.
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ import numpy as np
 from ..data.forecast import MIN_HISTORY, ForecastData, window_length
 from ..errors import InvalidInputError
 from ..schema.forecast import CandidateScore, ForecastSection, SeriesScore
+from . import gbm
 from .deep import train_deep, trainable
 from .metrics import POINT_METRICS, interval_scores, mase_scale, set_errors
-from .roster import AUTO_ETS, DEEP_MODELS, ENSEMBLE_SIZE, MAX_WINDOWS, SEASONAL_NAIVE
+from .roster import AUTO_ETS, DEEP_MODELS, ENSEMBLE_SIZE, GBM_MODEL, MAX_WINDOWS, SEASONAL_NAIVE
 from .stats import LEVELS
 from .windows import channel_stack
 
@@ -36,12 +37,12 @@ from .windows import channel_stack
 @dataclass
 class Candidate:
     name: str
-    kind: str  # baseline | deep | ensemble
+    kind: str  # baseline | gbm | deep | ensemble
     backtest: list[list[np.ndarray]]  # [window][series]
     final: list[np.ndarray] | None = None  # [series], the test-horizon forecast
     intervals: dict[str, list[np.ndarray]] | None = None
     members: tuple[str, ...] = ()
-    run_dir: Path | None = None
+    run_dir: Path | None = None  # a deep model's engine run, the tree model's saved trees
     fit_s: float = 0.0
     residuals: np.ndarray | None = None  # (windows x backtested series, H) |error| / MASE scale, from the backtest
     series_mase: dict[int, float] | None = None  # backtested series (index in the training data) -> mean MASE
@@ -53,6 +54,9 @@ class ForecastOutcome:
     metrics: dict[str, float]
     forecasts: dict[str, list[np.ndarray]]  # every candidate's test-horizon forecast, [series]
     intervals: dict[str, list[np.ndarray]] | None  # the shipped model's "lo-80", "hi-80"... bounds, [series]
+
+
+LEARNED = ("gbm", "deep")  # candidate kinds that must beat AutoETS in the backtest to ship
 
 
 class BacktestScope(NamedTuple):
@@ -80,6 +84,13 @@ def deep_window(data: ForecastData) -> int:
     return window_length(data.horizon, data.season, [len(s) for s in data.train])
 
 
+def tree_setup(data: ForecastData) -> gbm.GbmSetup | None:
+    """The global LightGBM's features for this data, fixed by the histories before the first backtest origin (the
+    backtest and the final fit read the same ones); None when those give too few rows to grow trees."""
+    scope = backtest_scope(data)
+    return gbm.gbm_setup(data, [len(data.train[i]) - scope.windows * data.horizon for i in scope.series])
+
+
 def deep_inputs(data: ForecastData, *, to_forecast: bool = False) -> list[np.ndarray]:
     """Each training series as the deep forecasters read it, a (C, n) `windows.channel_stack`: its values, its
     past-only columns, its columns known ahead; `to_forecast`: those extended by the test horizon's known values."""
@@ -98,20 +109,20 @@ def forecast_and_choose(
 ) -> ForecastOutcome:  # fmt: skip
     """Backtest every candidate, choose, fit the candidates on the whole training data and score them on the test;
     `epochs` overrides the deep forecasters' step budget."""
-    scope, window = backtest_scope(data), deep_window(data)
+    scope, window, trees = backtest_scope(data), deep_window(data), tree_setup(data)
     train: dict[str, Any] = {"seed": seed, "monitor": monitor, "epochs": epochs, "window": window}
-    candidates, scored, skipped = _backtest(data, scope, deep_models, out_dir=out_dir, train=train, say=say)
+    candidates, scored, skipped = _backtest(data, scope, deep_models, trees, out_dir=out_dir, train=train, say=say)
     shipped = min(candidates, key=lambda c: scored[c.name]["mase"])
     say("final fit on the whole training data")
-    _fit_final(data, candidates, out_dir=out_dir, train=train)
+    _fit_final(data, candidates, trees, out_dir=out_dir, train=train)
     return _outcome(data, candidates, scored, shipped, scope, out_dir, window=window, skipped=skipped)
 
 
 def _backtest(
-    data: ForecastData, scope: BacktestScope, deep_models: Sequence[str], *, out_dir: Path, train: dict[str, Any],
-    say: Callable[[str], None],
+    data: ForecastData, scope: BacktestScope, deep_models: Sequence[str], trees: gbm.GbmSetup | None, *,
+    out_dir: Path, train: dict[str, Any], say: Callable[[str], None],
 ) -> tuple[list[Candidate], dict[str, dict[str, float]], list[str]]:  # fmt: skip
-    """Every candidate's forecasts at the scope's origins in its series, its backtest errors, and the deep models
+    """Every candidate's forecasts at the scope's origins in its series, its backtest errors, and the learned models
     skipped (with why)."""
     from . import stats
 
@@ -120,9 +131,16 @@ def _backtest(
     cuts = [[len(s) - (k - w) * h for s in part.train] for w in range(k)]  # each window's origin in each series
     say(f"backtest: {k} window(s) of {h} at the end of {len(part.train)} of {len(data.train)} series")
     candidates = [Candidate(name, "baseline", fc, fit_s=s) for name, (fc, s) in stats.backtest(part, k).items()]
+    skipped = []
+    if trees is None:
+        skipped.append(f"{GBM_MODEL}: the histories before the first backtest origin give fewer than {gbm.MIN_ROWS} "
+                       "rows with every lag feature, too few to grow trees, so it is not a candidate")  # fmt: skip
+    else:
+        say(f"backtest: fitting {GBM_MODEL} ({trees.describe()})")
+        forecasts, seconds = gbm.backtest(part, k, trees, seed=train["seed"])
+        candidates.append(Candidate(GBM_MODEL, "gbm", forecasts, fit_s=seconds))
     stacks = deep_inputs(part)
     early = [s[:, :cut] for s, cut in zip(stacks, cuts[0], strict=True)]
-    skipped = []
     if deep_models and not trainable(early, window=train["window"], horizon=h):
         shortest = min(e.shape[1] for e in early)
         skipped.append(f"{', '.join(deep_models)}: the {shortest}-point histories before the first backtest origin "
@@ -148,16 +166,24 @@ def _backtest(
     return [*candidates, ensemble], scored, skipped
 
 
-def _fit_final(data: ForecastData, candidates: list[Candidate], *, out_dir: Path, train: dict[str, Any]) -> None:
+def _fit_final(
+    data: ForecastData, candidates: list[Candidate], trees: gbm.GbmSetup | None, *, out_dir: Path,
+    train: dict[str, Any],
+) -> None:  # fmt: skip
     """Every candidate's forecast of the test horizon from the whole training data: the statistical models refitted
-    (with their intervals), the deep ones trained again (each series' last horizon their validation target, not a
-    training one), the ensemble the mean of its members."""
+    (with their intervals), the trees grown again, the deep ones trained again (each series' last horizon their
+    validation target, not a training one), the ensemble the mean of its members."""
     from . import stats
 
     by_name = {c.name: c for c in candidates}
     for name, (fc, seconds) in stats.forecast(data).items():
         c = by_name[name]
         c.final, c.intervals = fc["mean"], {key: v for key, v in fc.items() if key != "mean"}
+        c.fit_s += seconds
+    for c in (c for c in candidates if c.kind == "gbm"):
+        assert trees is not None  # a tree candidate exists only with its features
+        c.run_dir = out_dir / "models" / c.name / "final"
+        c.final, seconds = gbm.forecast(data, trees, seed=train["seed"], out_dir=c.run_dir)
         c.fit_s += seconds
     histories, to_forecast = deep_inputs(data), deep_inputs(data, to_forecast=True)
     for c in (c for c in candidates if c.kind == "deep"):
@@ -170,7 +196,7 @@ def _fit_final(data: ForecastData, candidates: list[Candidate], *, out_dir: Path
         c.final = _mean([by_name[m].final for m in c.members])  # type: ignore[misc]
     scales = [mase_scale(s.values, data.season) for s in data.train]
     for c in candidates:
-        if not c.intervals and c.final is not None and c.residuals is not None:  # deep models and the ensemble
+        if not c.intervals and c.final is not None and c.residuals is not None:  # learned models and the ensemble
             c.intervals = conformal_intervals(c.final, c.residuals, scales)
 
 
@@ -209,10 +235,11 @@ def _per_series_mase(
 
 
 def _may_ship(c: Candidate, scored: dict[str, dict[str, float]]) -> bool:
-    """A statistical model always may; a deep model only when it beat AutoETS in the backtest."""
+    """A statistical model always may; a learned global model (deep or trees) only when it beat AutoETS in the
+    backtest."""
     ets = scored.get(AUTO_ETS)
     return np.isfinite(scored[c.name]["mase"]) and (
-        c.kind != "deep" or ets is None or scored[c.name]["mase"] < ets["mase"]
+        c.kind not in LEARNED or ets is None or scored[c.name]["mase"] < ets["mase"]
     )
 
 
@@ -268,7 +295,7 @@ def _outcome(
         candidates=rows,
         shipped=shipped.name,
         shipped_kind=shipped.kind,  # type: ignore[arg-type]
-        reason=_reason(shipped, scored, [c.name for c in candidates if c.kind == "deep"]),
+        reason=_reason(shipped, scored, [c.name for c in candidates if c.kind in LEARNED]),
         skipped=skipped,
         per_series=per_series,
         beats_seasonal_naive=share(naive) if shipped.name != SEASONAL_NAIVE else None,
@@ -287,12 +314,12 @@ def _outcome(
                            intervals=shipped.intervals or None)  # fmt: skip
 
 
-def _reason(shipped: Candidate, scored: dict[str, dict[str, float]], deep_names: list[str]) -> str:
+def _reason(shipped: Candidate, scored: dict[str, dict[str, float]], learned: list[str]) -> str:
     ranked = sorted(scored.items(), key=lambda kv: kv[1]["mase"])
     others = ", ".join([f"{name} {s['mase']:.3f}" for name, s in ranked if name != shipped.name][:3])
     text = f"lowest backtest MASE: {shipped.name} {scored[shipped.name]['mase']:.3f} (then {others})"
     ets = scored[AUTO_ETS]["mase"]
-    losers = [n for n in deep_names if scored[n]["mase"] >= ets]
+    losers = [n for n in learned if scored[n]["mase"] >= ets]
     if losers:
         text += f"; {', '.join(losers)} did not beat AutoETS ({ets:.3f}) in backtest, so cannot ship, alone or averaged"
     return text

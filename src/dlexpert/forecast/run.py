@@ -31,10 +31,13 @@ from ..rundir import RunDir
 from ..schema import TaskSpec
 from ..schema.decisions import Decisions, ForecastPlan
 from ..schema.evaluation import BaselineResult, Baselines, Evaluation
-from .choose import ForecastOutcome, backtest_scope, deep_inputs, deep_window, forecast_and_choose
+from ..schema.forecast import CandidateScore
+from .choose import ForecastOutcome, backtest_scope, deep_inputs, deep_window, forecast_and_choose, tree_setup
 from .deep import LEARNING_RATE, MAX_BATCH, MAX_EPOCHS, PATIENCE, STEP_BUDGET
 from .export import save_windows
-from .roster import DEEP_MODELS, SELECTION, baseline_names
+from .gbm import LEARNING_RATE as GBM_RATE
+from .gbm import MODEL_FILE, N_ESTIMATORS, NUM_LEAVES
+from .roster import DEEP_MODELS, GBM_MODEL, SELECTION, baseline_names
 from .stats import MODEL_HOW
 
 FORECASTS_CSV = "forecasts.csv"
@@ -113,11 +116,16 @@ def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | Non
                     "deep candidate is trained alike")  # fmt: skip
     else:
         replaces = (f"the plan's {planned} ({decisions.model.library}) is not trained: it cannot run here as a "
-                    f"window-in, horizon-out forecaster, so the run backtests dlexpert's {', '.join(deep)} against "
-                    "statsforecast's baselines and ships the winner")  # fmt: skip
+                    f"window-in, horizon-out forecaster, so the run backtests {GBM_MODEL} and dlexpert's "
+                    f"{', '.join(deep)} against statsforecast's baselines and ships the winner")  # fmt: skip
+    trees = tree_setup(data)
     return ForecastPlan(
         baselines=baseline_names(data.season, exog=bool(data.exog_future)),
         deep=deep,
+        trees=f"{GBM_MODEL} (mlforecast; {N_ESTIMATORS} trees of {NUM_LEAVES} leaves, learning rate {GBM_RATE:g}), "
+        f"one model for all series, each differenced and standardised, reading {trees.describe()}"
+        if trees
+        else None,
         backtest_windows=scope.windows,
         backtest_series=len(scope.series),
         window=deep_window(data),
@@ -192,6 +200,15 @@ def _figures(run_dir: Path, data: ForecastData, outcome: ForecastOutcome) -> dic
     return {k: str(v.relative_to(run_dir)) for k, v in written.items()}
 
 
+def _shipped_weights(run_dir: Path, shipped: CandidateScore) -> Path | None:
+    """What the shipped model is, as a file: a deep forecaster's best checkpoint, the trees LightGBM saved; None for
+    a statistical model or an ensemble, whose forecasts are the artefact."""
+    if not shipped.run_dir:
+        return None
+    folder = run_dir / shipped.run_dir
+    return folder / (MODEL_FILE if shipped.kind == "gbm" else "checkpoints/best.safetensors")
+
+
 def _evaluation(
     run_dir: Path, data: ForecastData, outcome: ForecastOutcome, csv: Path, figures: dict[str, str]
 ) -> Evaluation:
@@ -222,7 +239,7 @@ def _evaluation(
     if section.beats_seasonal_naive is not None:
         summary.append(f"{section.beats_seasonal_naive:.0%} of series beat seasonal naive on the test horizon")
     shipped = by_name[section.shipped]
-    weights = run_dir / shipped.run_dir / "checkpoints" / "best.safetensors" if shipped.run_dir else csv
+    weights = _shipped_weights(run_dir, shipped) or csv
     return Evaluation(
         run_dir=str(run_dir),
         task="forecasting",

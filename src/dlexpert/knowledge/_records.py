@@ -210,14 +210,16 @@ class DatasetInfo(_Record):
 
 
 class FirstModel(_Record):
-    """A model that is not a network and that an expert fits before any (tables: gradient-boosted trees). The run fits
-    it in Step 4 as the strong baseline `estimator` (a key of `report.strong`) and ships it unless the planned network,
-    its challenger, beats it on validation (`report.deliverable.choose`)."""
+    """A model that is not a network and that an expert fits before any (tables: gradient-boosted trees; forecasting:
+    a global LightGBM on lags). The run fits it in Step 4 as the strong baseline `estimator` and ships it unless the
+    planned network, its challenger, beats it: on validation for a table (`report.deliverable.choose`), in the
+    rolling-origin backtest for series (`forecast.choose`)."""
 
-    estimator: str  # report.strong's key, e.g. "hist_gradient_boosting" (its settings are strong's)
+    estimator: str  # report.strong's key ("hist_gradient_boosting"), or the forecasting candidate's name ("LightGBM")
     name: str  # for people, with the equivalent libraries
     why: str
     source: str
+    any_domain: bool = False  # it comes first whatever the data's domain, not only for a table
 
     @property
     def short_name(self) -> str:

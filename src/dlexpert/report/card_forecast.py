@@ -120,7 +120,8 @@ def render_forecast_card(rd: RunDir) -> str:
     if decisions.forecast is not None:
         f = decisions.forecast
         lines += [f"- candidates: {', '.join(f.baselines)} (statsforecast); {', '.join(f.deep)} (dlexpert, global)",
-                  f"- selection: {f.selection}", f"- deep recipe: {f.recipe}"]  # fmt: skip
+                  *([f"- trees: {f.trees}"] if f.trees else []), f"- selection: {f.selection}",
+                  f"- deep recipe: {f.recipe}"]  # fmt: skip
         lines += [f"- {line}" for line in [*f.notes, f.replaces] if line]
     lines += [f"- figures: {', '.join(f'`{p}`' for p in ev.figures.values())}; every forecast: `forecasts.csv`", ""]
     return inert_markdown("\n".join(lines))

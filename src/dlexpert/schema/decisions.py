@@ -171,6 +171,7 @@ class ForecastPlan(_Frozen):
 
     baselines: list[str]  # statsforecast models
     deep: list[str]  # dlexpert's global forecasters (the model registry)
+    trees: str | None = None  # the global LightGBM and what it reads; None when the data is too short to grow trees
     backtest_windows: int
     backtest_series: int  # series long enough for every backtest window (the others are forecast, not backtested)
     window: int  # past values a deep forecaster reads

@@ -14,10 +14,11 @@ class _Strict(BaseModel):
 
 
 class CandidateScore(_Strict):
-    """One candidate: a statsforecast baseline, a deep forecaster or an ensemble, scored like the others."""
+    """One candidate: a statsforecast baseline, the global LightGBM, a deep forecaster or an ensemble, scored like the
+    others."""
 
     model: str
-    kind: Literal["baseline", "deep", "ensemble"]
+    kind: Literal["baseline", "gbm", "deep", "ensemble"]
     backtest: dict[str, float] = Field(description="mase, smape, mae, rmse: the mean over backtest windows")
     test: dict[str, float] = Field(description="mase, smape, mae, rmse on the test horizon, mean over series")
     test_mase_per_series: list[float]
@@ -27,7 +28,9 @@ class CandidateScore(_Strict):
         "too short to backtest",
     )
     members: list[str] = Field(default_factory=list, description="ensemble: the models it averages")
-    run_dir: str | None = Field(None, description="deep: the engine's run folder of the final fit, relative")
+    run_dir: str | None = Field(
+        None, description="deep: the engine's run folder of the final fit; gbm: the folder of its saved trees; relative"
+    )
     fit_s: float | None = Field(None, description="seconds to fit (backtest and final)")
 
 
@@ -51,7 +54,7 @@ class ForecastSection(_Strict):
     backtest_series: int = Field(description="series long enough for every window; the others are not backtested")
     candidates: list[CandidateScore]
     shipped: str
-    shipped_kind: Literal["baseline", "deep", "ensemble"]
+    shipped_kind: Literal["baseline", "gbm", "deep", "ensemble"]
     reason: str
     skipped: list[str] = Field(default_factory=list, description="candidates that could not be backtested, and why")
     per_series: list[SeriesScore]

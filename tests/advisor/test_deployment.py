@@ -135,6 +135,34 @@ def test_languages_named_by_code_count_and_country_codes_do_not() -> None:
     assert not _evidence(countries, "languages")
 
 
+def test_a_language_named_in_its_own_words_or_code_mixed_text_is_not_english() -> None:
+    """Issue 14, batch 14: "code-mixed Bangla" was planned on an English-only encoder."""
+    task = {"type": "classification", "domain": "NLP",
+            "specificTask": "flag hateful comments in code-mixed Bangla (Bangla script, romanised Bangla)"}  # fmt: skip
+    plan = _plan({"computeResources": "single T4"}, task=task, size="6k labelled posts")
+    assert "bengali" in _evidence(plan, "languages")
+    task["specificTask"] = "sentiment of code-switched tweets"
+    tweets = _plan({"computeResources": "single T4"}, task=task, size="6k tweets")
+    assert "multilingual" in _evidence(tweets, "languages")
+
+
+def test_a_multilingual_encoder_is_timed_without_its_embedding_table() -> None:
+    """Batch 22: a 250k-token vocabulary is most of a multilingual MiniLM's 118M parameters and costs no
+    multiply-adds, so it meets 50 ms on a CPU where an English BERT-base does not."""
+    from dlexpert.estimate import estimate_gmacs
+    from dlexpert.knowledge import get_model
+
+    multilingual = get_model("hf/sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2")
+    gmacs, how = estimate_gmacs(multilingual)
+    assert gmacs < 0.3 * multilingual.params_m * 1e6 * 128 / 1e9 and "looked up" in how
+    assert gmacs < estimate_gmacs(get_model("hf/bert-base-uncased"))[0] / 3
+    task = {"type": "classification", "domain": "NLP",
+            "specificTask": "route German customer messages to one of 380 intents"}  # fmt: skip
+    plan = _plan({"computeResources": "2x A100", "latencyRequirement": "< 50 ms per message on CPU"}, task=task,
+                 size="900k labelled utterances")  # fmt: skip
+    assert "multilingual" in plan["decisions"]["model"]["name"].lower()
+
+
 def test_extra_bands_change_the_input_layer_and_overhead_imagery_rotates() -> None:
     task = {"type": "classification", "domain": "CV",
             "specificTask": "crop type classification from 4-band (RGB + NIR) satellite tiles, 10 classes"}  # fmt: skip

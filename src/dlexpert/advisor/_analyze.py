@@ -269,7 +269,14 @@ _LANGUAGES = (
     "croatian", "bulgarian", "slovak", "slovenian", "lithuanian", "latvian", "estonian", "icelandic", "irish", "welsh",
     "basque", "galician", "maori",
 )  # fmt: skip
-_MULTILINGUAL = re.compile(r"multi-?lingual|cross-?lingual|\b(?:\d+|many|several|multiple) languages\b|non-english")
+# Other names people give a language: its own name ("Bangla", "Farsi"), a mixed register ("Hinglish").
+_LANGUAGE_ALIASES = {"bangla": "bengali", "farsi": "persian", "hinglish": "hindi", "flemish": "dutch",
+                     "bahasa": "indonesian"}  # fmt: skip
+# Code-mixed text (two languages in one sentence) is multilingual whatever it names.
+_MULTILINGUAL = re.compile(
+    r"multi-?lingual|cross-?lingual|\b(?:\d+|many|several|multiple) languages\b|non-english"
+    r"|code-?(?:mixed|mixing|switched|switching)"
+)
 # A list of three or more ISO 639-1 codes, as product teams write them: "EN, ES, PT-BR, KO, TR, DE, FR chat".
 _CODE_LIST = re.compile(r"\b[A-Z]{2}(?:-[A-Z]{2})?(?:\s*(?:,|/|and)\s*[A-Z]{2}(?:-[A-Z]{2})?){2,}\b")
 _LANGUAGE_CODES = {
@@ -392,6 +399,8 @@ def _languages(spec: TaskSpec, notes: _Notes) -> list[str]:
         return []
     text = _task_text(spec)
     found = [lang for lang in _LANGUAGES if re.search(rf"\b{lang}\b", text)]
+    found += [lang for alias, lang in _LANGUAGE_ALIASES.items() if re.search(rf"\b{alias}\b", text)]
+    found = list(dict.fromkeys(found))
     if not found:
         found = _coded_languages(spec)
     if not found and (_MULTILINGUAL.search(text) or spec.task.family == "translation"):

@@ -229,9 +229,12 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
 
     aug = _augmentation(ctx, c, r)
 
-    # Sampling: balanced for long-tail data, from the problem table.
+    # Sampling: balanced for long-tail classes, from the problem table; series are split in time, never at random.
     sampling = "uniform shuffling each epoch; stratified train/validation split"
-    if ctx.long_tail:
+    if ctx.family is not None and ctx.family.name == "forecasting":
+        sampling = ("windows from every series, shuffled each epoch; validation on each series' last horizon and "
+                    "rolling-origin backtests, never a random split (the future must not train the past)")  # fmt: skip
+    elif ctx.long_tail and not ctx.regression:
         fixes = get_problem("class_imbalance").solutions
         sampling = f"class-balanced sampling for long-tail data: {fixes[0]}" + (
             f"; then {fixes[1]}" if len(fixes) > 1 else ""

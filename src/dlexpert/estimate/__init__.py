@@ -108,7 +108,8 @@ def estimate_gmacs(entry: ModelEntry, *, training: bool = False) -> tuple[float,
     """GMACs per sample (per generated token for LLM inference) and how the figure was obtained.
 
     The catalog's figure when it has one; otherwise parameters x tokens for sequence models (each weight is used
-    once per token: Kaplan et al. 2020, arXiv 2001.08361, C_forward ~ 2N FLOPs/token); otherwise parameters x 1.
+    once per token: Kaplan et al. 2020, arXiv 2001.08361, C_forward ~ 2N FLOPs/token, N without the embeddings, which
+    an encoder's entry gives as `embedding_params_m`); otherwise parameters x 1.
     """
     if entry.gmacs is not None:
         return entry.gmacs, "catalog"
@@ -122,6 +123,11 @@ def estimate_gmacs(entry: ModelEntry, *, training: bool = False) -> tuple[float,
         return entry.params_m * 1e6 * frames / 1e9, f"params x {frames} frames per second of audio (Kaplan et al. 2020)"
     if entry.architecture in {"Transformer", "RNN"} and entry.input_size:
         tokens = min(entry.input_size, ENCODER_TOKENS)
+        if entry.embedding_params_m:  # a table lookup costs no multiply-accumulates
+            weights = entry.params_m - entry.embedding_params_m
+            how = (f"{weights:.3g}M non-embedding params x {tokens} tokens (Kaplan et al. 2020; the "
+                   f"{entry.embedding_params_m:g}M of token embeddings are looked up)")  # fmt: skip
+            return weights * 1e6 * tokens / 1e9, how
         return entry.params_m * 1e6 * tokens / 1e9, f"params x {tokens} tokens (Kaplan et al. 2020)"
     if entry.architecture in {"CNN", "Hybrid"}:
         # A convolution applies each weight at every output position: counting it once is a lower bound only.

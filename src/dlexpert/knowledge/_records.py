@@ -47,6 +47,9 @@ class ModelEntry(_Record):
     license: str = "unknown"
     params_m: float = Field(gt=0)  # parameters, millions
     gmacs: float | None = None  # multiply-accumulates per sample at `input_size`, billions
+    # Encoders: the token-embedding table (vocabulary x width), looked up rather than multiplied, so it adds no
+    # multiply-accumulates (Kaplan et al. 2020 count non-embedding parameters); most of a multilingual encoder's size.
+    embedding_params_m: float | None = Field(None, ge=0)
     macts_m: float | None = None  # activation elements per sample, millions (timm's infer_macts)
     input_size: int | None = None  # image side in pixels, or sequence length for text/audio
     file_size_mb: float | None = None

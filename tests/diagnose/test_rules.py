@@ -463,6 +463,29 @@ def test_noisy_val_that_stays_above_its_minimum_is_overfitting() -> None:
     assert finding(epoch_run(train, plateau), "overfitting") is None
 
 
+def test_a_steady_climb_after_noisy_early_evaluations_is_overfitting() -> None:
+    """Early swings of a small validation set (0.157 -> 0.363 -> 0.159) widen the whole curve's noise past the later
+    rise; the noise after the minimum does not hide it. The same early swings followed by a flat plateau are not."""
+    early = [0.28, 0.24, 0.157, 0.20, 0.363, 0.19, 0.161, 0.233, 0.177, 0.176, 0.159]
+    train = decay(np.arange(19, dtype=float), 0.45, 0.0002, 3)
+    climb = np.array([*early, 0.192, 0.188, 0.193, 0.196, 0.199, 0.206, 0.211, 0.213])
+    f = finding(epoch_run(train, climb), "overfitting")
+    assert f is not None and f.severity == "warning" and f.evidence["rise"] > 0.15
+    flat = np.array([*early, 0.176, 0.178, 0.175, 0.177, 0.176, 0.178, 0.175, 0.177])
+    assert finding(epoch_run(train, flat), "overfitting") is None
+
+
+def test_a_rise_of_two_printed_digits_is_rounding_not_overfitting() -> None:
+    """A val loss printed to 4 decimals that fell 150x to 0.0003 and then reads 0.0004-0.0005 moved by one or two units
+    of its last digit; the same shape at a higher level is a real rise."""
+    ep = np.arange(60, dtype=float)
+    train = np.round(decay(ep, 0.07, 0.0005, 8), 4)
+    val = np.round(np.r_[decay(np.arange(40.0), 0.077, 0.0002, 6), [0.0004, 0.0005, 0.0004, 0.0005] * 5], 4)
+    assert finding(epoch_run(train, val), "overfitting") is None
+    high = np.round(np.r_[decay(np.arange(40.0), 0.077, 0.02, 6), np.linspace(0.022, 0.035, 20)], 4)
+    assert finding(epoch_run(train, high), "overfitting") is not None
+
+
 def test_val_rising_for_only_two_evaluations_is_too_early() -> None:
     assert finding(overfit_run(n=12, best=9, rise=0.1), "overfitting") is None
 
@@ -576,6 +599,23 @@ def test_loss_near_ln_c_that_only_started_falling_is_not_called_useless() -> Non
     train = np.array([2.31, 2.3, 2.3, 2.29, 2.25, 2.15, 2.0])
     f = finding(epoch_run(train, n_classes=10), "underfitting")
     assert f is not None and f.severity == "warning" and f.evidence["late_drop"] >= 0.1
+
+
+def test_accuracy_pinned_for_many_epochs_while_the_loss_falls_is_underfitting() -> None:
+    """A translation model's token accuracy stays at the commonest token's share (6.6-6.8%) for 50 epochs while its
+    loss falls 11.2 -> 8.7; a model whose accuracy keeps rising is not pinned."""
+    ep = np.arange(52, dtype=float)
+    loss = decay(ep, 11.2, 8.0, 30)
+    pinned = np.r_[0.049, 0.066 + 0.002 * np.random.default_rng(0).random(51)]
+    f = finding(history({"train_loss@epoch": (ep, loss), "train_acc@epoch": (ep, pinned),
+                         "val_loss@epoch": (ep, loss * 0.99), "val_acc@epoch": (ep, pinned)}),
+                "underfitting")  # fmt: skip
+    assert f is not None and f.severity == "warning" and "stopped changing" in f.diagnosis
+    rising = np.linspace(0.05, 0.30, 52)
+    g = finding(history({"train_loss@epoch": (ep, loss), "train_acc@epoch": (ep, rising),
+                         "val_loss@epoch": (ep, loss * 0.99), "val_acc@epoch": (ep, rising)}),
+                "underfitting")  # fmt: skip
+    assert g is None or "stopped changing" not in g.diagnosis
 
 
 def test_flat_but_good_loss_of_a_fine_tune_is_not_underfitting() -> None:

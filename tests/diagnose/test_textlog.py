@@ -80,6 +80,12 @@ def test_a_rising_validation_loss_in_a_text_log_is_overfitting(tmp_path: Path) -
             {"train_loss": 6.1, "train_acc": 1.6},
         ),
         ("epoch 2: 100%|####| 938/938 [00:20<00:00, 45.6it/s, loss=0.123, v_num=0]", {"train_loss": 0.123}),
+        (  # two accuracies read as one keep the first; after "Val Loss" the unnamed split is validation
+            "Epoch 3 | Train Loss: 9.95 | Token Acc: 0.066 | Seq Acc: 0.000 | Val Loss: 9.91 | Token Acc: 0.067 | "
+            "Seq Acc: 0.000",
+            {"train_loss": 9.95, "train_acc": 0.066, "val_loss": 9.91, "val_acc": 0.067},
+        ),
+        ("val_loss: 0.4 | train_loss: 0.3 | acc: 0.9", {"val_loss": 0.4, "train_loss": 0.3, "train_acc": 0.9}),
     ],
 )
 def test_metric_pairs_read_the_names_the_mapping_table_knows(line: str, expected: dict[str, float]) -> None:

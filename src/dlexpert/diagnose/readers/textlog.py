@@ -73,6 +73,7 @@ _INDEX_WORDS = {"epoch", "ep", "step", "iter", "iteration", "batch", "global_ste
 # A split named before the metrics: "Validation:", "Test set:", "valid on 'valid' subset", "[eval]", "Epoch(val)".
 _PHASE = re.compile(r"(?<![a-z])(?P<w>val|valid|validation|eval|evaluation|evaluating|dev|test|testing)(?![a-z])",
                     re.IGNORECASE)  # fmt: skip
+_NAMES_TRAIN = re.compile(r"(?<![a-z])(?:train|training|trn)(?![a-z])", re.IGNORECASE)
 _PROGRESS_SPLIT = re.compile(r"[\r\x08]+")  # tqdm and Keras redraw a bar in place: keep its last update
 MIN_METRIC_LINES = 3  # a text file with fewer lines of known metrics is not read as a training log
 MAX_SNIFF_BYTES = 8 << 20  # how far into a text file its first metric lines are looked for
@@ -99,8 +100,10 @@ class _Line:
 def metric_pairs(line: str) -> tuple[dict[str, float], str]:
     """The known metrics of one line, by canonical name, and the text before the first of them (where a line names
     its split: "Test set: Average loss: ..."). A name seen twice keeps its last value: progress bars written without
-    carriage returns repeat every update on one line. A line with no `name: value` pair is read the other way round,
-    as some scripts print "0.9816 C.E. Loss, 94.28% Accuracy"."""
+    carriage returns repeat every update on one line. Two names read as the same metric keep the first ("Token Acc:
+    0.066 | Seq Acc: 0.000": the token accuracy), and a metric that names no split after one that does is on that split
+    ("Val Loss: 8.65 | Token Acc: 0.066" is a validation accuracy). A line with no `name: value` pair is read the other
+    way round, as some scripts print "0.9816 C.E. Loss, 94.28% Accuracy"."""
     metrics, head = _pairs(line, _PAIR, _known_suffix)
     if not metrics:
         metrics, head = _pairs(line, _VALUE_FIRST, _known_prefix)
@@ -109,7 +112,8 @@ def metric_pairs(line: str) -> tuple[dict[str, float], str]:
 
 def _pairs(line: str, pattern: re.Pattern[str], name_of: Callable[[str], str | None]) -> tuple[dict[str, float], str]:
     metrics: dict[str, float] = {}
-    first = len(line)
+    key_of: dict[str, str] = {}  # canonical name -> the key text it was read from
+    first, split = len(line), None
     for m in pattern.finditer(line):
         name = name_of(m["key"])
         if name is None:
@@ -120,6 +124,14 @@ def _pairs(line: str, pattern: re.Pattern[str], name_of: Callable[[str], str | N
             if den == 0:
                 continue
             value /= den
+        if name.startswith("val_"):
+            split = "val"
+        elif _NAMES_TRAIN.search(m["key"]):
+            split = None
+        elif split == "val":
+            name = with_phase(name, "val")
+        if key_of.setdefault(name, m["key"]) != m["key"]:
+            continue  # another name for a metric already read on this line
         metrics[name] = value
         first = min(first, m.start())
     return metrics, line[:first]

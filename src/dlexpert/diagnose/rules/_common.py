@@ -465,6 +465,16 @@ def most_common(y: np.ndarray, tol: float) -> tuple[float, float]:
     return float(values[i] * tol if tol > 0 else values[i]), float(counts[i] / len(y))
 
 
+def printed_step(y: np.ndarray, max_decimals: int = 8) -> float | None:
+    """The last printed digit's unit when every value of `y` was logged with at most `max_decimals` decimals (0.0005,
+    0.0003: 1e-4), else None (full-precision floats)."""
+    finite = y[np.isfinite(y)]
+    for decimals in range(max_decimals + 1):
+        if len(finite) and np.allclose(finite, np.round(finite, decimals), rtol=0, atol=1e-12):
+            return 10.0**-decimals
+    return None
+
+
 def significant_digits(value: float) -> int:
     """How many significant digits `value` carries as logged (3.3917625: 8; 0.0012: 2; 0: 0)."""
     mantissa = f"{abs(value):.15e}".split("e")[0].replace(".", "").rstrip("0")

@@ -26,6 +26,7 @@ from ._common import (
     median_filter,
     n_classes,
     onset_of_final_run,
+    printed_step,
     recent,
     scaled_confidence,
     second_diff_noise,
@@ -94,6 +95,11 @@ OVERFIT_HELD_EVALS = 4
 # 2 of them, the last OVERFIT_SHORT_RISE above the lowest (issue 13, blind14: val loss 1.204, 1.028, 0.993, 1.182, 1.490
 # while the train loss falls 1.88 -> 0.17).
 OVERFIT_CLIMB_EVALS = 2
+# The noise a rise must clear is the smaller of the whole curve's and that after the minimum, when at least
+# OVERFIT_NOISE_TAIL evaluations follow it: early swings (a small validation set before the model settles) do not hide
+# a steady climb afterwards (issue 13, blind25: val loss 0.157 -> 0.363 -> 0.159 in the first 11 epochs, then 0.159 ->
+# 0.213 over the last 8 while the train loss falls to 2e-4). Heuristic.
+OVERFIT_NOISE_TAIL = 6
 # Heuristic: train loss "keeps falling" = >= 2% lower at the end than at the val minimum (seed Step 5: train/val
 # curves diverge).
 TRAIN_STILL_FALLING = 0.02
@@ -101,6 +107,9 @@ TRAIN_STILL_FALLING = 0.02
 # loss that has reached zero, however large in relative terms (issue 13, blind12: a val loss 5e-6 -> 1.8e-5, "+258%",
 # at 100% val accuracy, on a run that started at 5.59).
 OVERFIT_MIN_OF_SCALE = 1e-3
+# Heuristic: a rise of at most two units of the last digit the log prints is rounding, not a trend (issue 13, blind25:
+# a val loss printed to 4 decimals at 0.0003 at its best and 0.0005 after, having fallen 150x from 0.0766).
+OVERFIT_PRINTED_UNITS = 2
 
 OVERFIT_SOURCE = (
     "seed Step 5 (Overfitting: train/val curves diverge); problems.yaml overfitting (val rises 3-5+ evaluations); "
@@ -193,7 +202,7 @@ def _val_rise(h: RunHistory) -> _ValRise | None:
         rise=(now - best) / abs(best) if best != 0 else math.inf,
         n_after=n_after,
         up_fraction=float(np.mean(moves > 0)) if len(moves) else 0.0,
-        noise=second_diff_noise(y),
+        noise=min(second_diff_noise(y), second_diff_noise(y[m:]) if n_after >= OVERFIT_NOISE_TAIL else math.inf),
         above_fraction=float(np.mean(y[m + 1 :] > best * (1 + OVERFIT_ABOVE_RISE))) if n_after and best > 0 else 0.0,
         after_median=float(np.median(y[m + 1 :])) if n_after else best,
         train_best=float(t[m]) if t is not None else None,
@@ -213,6 +222,9 @@ def overfitting(h: RunHistory) -> Finding | None:
     """
     r = _val_rise(h)
     if r is None or not r.rising or r.now - r.best < OVERFIT_MIN_OF_SCALE * _loss_scale(h, r.val):
+        return None
+    unit = printed_step(r.val.y)
+    if unit is not None and r.now - r.best < (OVERFIT_PRINTED_UNITS + 0.5) * unit:
         return None
     falling = r.train_falling
     if falling is False:  # both rise: divergence or instability, which other rules describe
@@ -516,6 +528,11 @@ ACC_HIGH = 0.80
 # that falls from a saturated 17.6 to 7.9 has not taught it anything yet (issue 13, blind15: a 40-class action
 # classifier at 2.4-3.6% for 9 epochs).
 NEVER_SCORES = 0.05
+# Heuristic: every training and validation accuracy logged over PINNED_MIN_EPOCHS or more epochs below ACC_LEARNED and
+# within CHANCE_MARGIN of itself after the first epoch: the predictions stopped changing while the loss moved (issue 13,
+# blind25: a translation model's token accuracy at 6.60-6.83% for 51 epochs, the commonest token's share, while its loss
+# fell from 10.9 to 8.65).
+PINNED_MIN_EPOCHS = 10
 
 # problems.yaml bad_update_ratio: an update/weight ratio of ~1e-3 per step is healthy (CS231n, "ratio of
 # weights:updates"), below 1e-5 the learning rate is too low: a model whose weights barely move is untrained, not too
@@ -588,7 +605,8 @@ def underfitting(h: RunHistory) -> Finding | None:
         and (epochs_done or (len(c) if c.axis == "epoch" else 0)) >= UNDERFIT_MIN_EPOCHS
         and not _accuracy_says_it_learned(acc)
     )
-    never_scores = _never_scores(h)
+    pinned = _pinned_accuracy(h)
+    never_scores = _never_scores(h) or pinned is not None
     if at_chance or (near_uniform and not above_chance):
         severity: Severity = "error"
     elif near_uniform or (flat and not learned) or at_majority or val_uniform or never_scores:
@@ -622,7 +640,10 @@ def underfitting(h: RunHistory) -> Finding | None:
             f"the val loss never went below {fmt(u.lowest)}, at or above {u.said}, and the best val accuracy "
             f"{u.best_acc:.1%} is close to {u.chance_said}: nothing it learned carries over"
         )
-    if never_scores:
+    if pinned is not None:
+        parts.append(f"every accuracy it logged stayed between {pinned[0]:.1%} and {pinned[1]:.1%} after the first "
+                     f"epoch: its predictions stopped changing while the loss moved")  # fmt: skip
+    elif never_scores:
         parts.append(f"no accuracy it logged is above {NEVER_SCORES:.0%} in {UNDERFIT_MIN_EPOCHS} or more epochs: "
                      "it gets fewer than 1 in 20 right")  # fmt: skip
     if both_bad:
@@ -677,6 +698,17 @@ def _never_scores(h: RunHistory) -> bool:
     return all(float(y.max()) <= NEVER_SCORES for y in fractions) and all(
         accuracy_gain(a) < CHANCE_MARGIN for a in accs
     )
+
+
+def _pinned_accuracy(h: RunHistory) -> tuple[float, float] | None:
+    """(lowest, highest) of the accuracies after their first epoch when every one logged, training and validation,
+    over PINNED_MIN_EPOCHS epochs or more stays below ACC_LEARNED within CHANCE_MARGIN (see PINNED_MIN_EPOCHS)."""
+    accs = [a for name in ("train_acc", "val_acc") if (a := get_curve(h, name, "epoch", min_points=2)) is not None]
+    if not accs or min(len(a) for a in accs) < PINNED_MIN_EPOCHS:
+        return None
+    later = np.concatenate([a.y[1:] / (100.0 if float(np.max(a.y)) > 1.0 else 1.0) for a in accs])
+    low, high = float(later.min()), float(later.max())
+    return (low, high) if high < ACC_LEARNED and high - low <= CHANCE_MARGIN else None
 
 
 def _accuracy_says_it_learned(acc: Curve | None) -> bool:

@@ -328,6 +328,16 @@ def test_production_and_a_batch_on_cpu_nodes_are_where_the_model_runs() -> None:
         assert device_kind(train) == "gpu" and deploy is not None and device_kind(deploy) == "cpu"
 
 
+def test_a_model_that_runs_always_on_or_in_real_time_says_where_it_runs() -> None:
+    """Issue 14, batch 22: "the detector runs always-on on the speaker's ARM Cortex-A53 SoC" was read as training
+    hardware, and the wake word was planned for the V100s."""
+    text = "train on 4x V100 in our data centre; the detector runs always-on on the speaker's ARM Cortex-A53 SoC"
+    train, deploy = split_deployment(text)
+    assert train == "train on 4x V100 in our data centre" and deploy is not None and device_kind(deploy) == "cpu"
+    _, deploy = split_deployment("train on 1x A100; the classifier runs continuously in real time on a Raspberry Pi 4")
+    assert deploy is not None and "Raspberry Pi" in deploy
+
+
 def test_a_robot_that_runs_the_model_onboard_is_the_deployment_target() -> None:
     """Issue 14, batch 6: "runs onboard on" and "the policy runs on" say where the model runs."""
     text = "train on 1x RTX 4090 in our shop; runs onboard on a Jetson Orin NX 16GB"

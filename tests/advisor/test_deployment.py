@@ -163,6 +163,15 @@ def test_a_multilingual_encoder_is_timed_without_its_embedding_table() -> None:
     assert "multilingual" in plan["decisions"]["model"]["name"].lower()
 
 
+def test_speaker_verification_is_planned_on_a_speech_model_not_a_sound_event_one() -> None:
+    """Issue 14, batches 10 and 22: voiceprints were planned on AST, an AudioSet sound-event classifier."""
+    task = {"type": "speaker verification", "domain": "audio",
+            "specificTask": "verify callers by voice against their enrolled voiceprint on the hotline"}  # fmt: skip
+    plan = _plan({"computeResources": "1x A100 40GB"}, task=task, size="400k utterances of 20k speakers")
+    assert plan["decisions"]["model"]["name"] == "microsoft/wavlm-base-plus-sv"
+    assert plan["decisions"]["task"]["family"] == "speaker-recognition"
+
+
 def test_extra_bands_change_the_input_layer_and_overhead_imagery_rotates() -> None:
     task = {"type": "classification", "domain": "CV",
             "specificTask": "crop type classification from 4-band (RGB + NIR) satellite tiles, 10 classes"}  # fmt: skip

@@ -99,7 +99,7 @@ LM_TRAIN_TOKENS = 512
 # 2020, arXiv 2006.11477, Sec. 2), Whisper's encoder halves 100 mel frames/s with a stride-2 conv (Radford et al.
 # 2022, arXiv 2212.04356, Sec. 2.2). A sample is one second of audio (data sizes in hours count seconds).
 AUDIO_FRAMES_PER_SECOND = 50
-SPEECH_FRAME_FAMILIES = frozenset({"wav2vec2", "hubert", "whisper"})
+SPEECH_FRAME_FAMILIES = frozenset({"wav2vec2", "hubert", "wavlm", "whisper"})
 # Denoising steps per generated image: the DDIM/PNDM default in diffusers pipelines.
 DIFFUSION_STEPS = 50
 

@@ -67,6 +67,8 @@ def run_forecast(
     from ..pipeline import fill_from_profile
 
     require("statsforecast", extra="forecast", what="a forecasting run (its statistical baselines)")
+    for module in ("mlforecast", "lightgbm"):
+        require(module, extra="forecast", what="a forecasting run (its global LightGBM)")
     t0 = time.perf_counter()
     say = progress or (lambda _: None)
     run_dir = RunDir(out_dir)
@@ -106,7 +108,7 @@ def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | Non
     from .stats import model_notes
 
     planned = decisions.training.catalog_name or decisions.model.name
-    scope = backtest_scope(data)
+    scope, trees = backtest_scope(data), tree_setup(data)
     deep = list(DEEP_MODELS)
     if _forecasts_with_registry(decisions.model.library, decisions.model.name) and decisions.model.name not in deep:
         deep.append(decisions.model.name)  # the plan's own network runs, as one candidate among the others
@@ -116,9 +118,8 @@ def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | Non
                     "deep candidate is trained alike")  # fmt: skip
     else:
         replaces = (f"the plan's {planned} ({decisions.model.library}) is not trained: it cannot run here as a "
-                    f"window-in, horizon-out forecaster, so the run backtests {GBM_MODEL} and dlexpert's "
-                    f"{', '.join(deep)} against statsforecast's baselines and ships the winner")  # fmt: skip
-    trees = tree_setup(data)
+                    f"window-in, horizon-out forecaster, so the run backtests {f'{GBM_MODEL} and ' if trees else ''}"
+                    f"dlexpert's {', '.join(deep)} against statsforecast's baselines and ships the winner")  # fmt: skip
     return ForecastPlan(
         baselines=baseline_names(data.season, exog=bool(data.exog_future)),
         deep=deep,

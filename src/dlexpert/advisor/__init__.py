@@ -393,8 +393,8 @@ def _first_model_design(ctx: Context, sel: Selection, first: FirstModel) -> Mode
     fam = get_family(e.family)
     challenger = f"{fam.architecture} ({fam.display_name}: {e.name})"
     n_text = f"{ctx.n_samples:,} rows" if ctx.n_samples is not None else "an unknown number of rows"
-    if ctx.family is not None and ctx.family.name == "forecasting":
-        return _forecast_first_design(ctx, first, challenger=f"{challenger}, {_size_text(ctx, e)}")
+    if ctx.forecasting:
+        return _forecast_first_design(ctx, first, challenger=challenger, size=_size_text(ctx, e))
     if ctx.regression:
         how = (
             f"The run fits them as {describe_regressor(first.estimator)}, beside the training mean and "
@@ -423,18 +423,18 @@ def _first_model_design(ctx: Context, sel: Selection, first: FirstModel) -> Mode
                        tradeoff=_TREES_TRADEOFF, codeFramework=_TREES_FRAMEWORK)  # fmt: skip
 
 
-def _forecast_first_design(ctx: Context, first: FirstModel, *, challenger: str) -> ModelDesign:
+def _forecast_first_design(ctx: Context, first: FirstModel, *, challenger: str, size: str) -> ModelDesign:
     """Forecasting: the global trees first, the selected network their challenger, and the backtest judges both
     beside the statistical baselines."""
-    size = ctx.spec.data.size_parsed
-    n_text = (f"{size.n_series or 1:,} series x {size.n_timesteps:,} steps" if size is not None and size.n_timesteps
+    data = ctx.spec.data.size_parsed
+    n_text = (f"{data.n_series or 1:,} series x {data.n_timesteps:,} steps" if data is not None and data.n_timesteps
               else f"{ctx.n_samples:,} observations" if ctx.n_samples is not None else "an unknown amount")  # fmt: skip
     rationale = (
         f"{first.name} first: {first.why} ({first.source}). `dlexpert run` backtests it on the same rolling origins "
-        f"as statsforecast's {', '.join(baseline_names(1))} and the challenger, {challenger}, and ships the "
+        f"as statsforecast's {', '.join(baseline_names(1))} and the challenger, {challenger}, {size}, and ships the "
         f"{SELECTION}. Data: {n_text}."
     )
-    return ModelDesign(architecture=f"{first.name}; challenger: {challenger.split(', ')[0]}", rationale=rationale,
+    return ModelDesign(architecture=f"{first.name}; challenger: {challenger}", rationale=rationale,
                        tradeoff=_FORECAST_TREES_TRADEOFF, codeFramework=_FORECAST_TREES_FRAMEWORK)  # fmt: skip
 
 

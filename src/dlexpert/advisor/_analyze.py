@@ -115,6 +115,11 @@ class Context:
         return first if first is not None and (first.any_domain or self.domain == "tabular") else None
 
     @property
+    def forecasting(self) -> bool:
+        """The task forecasts series: windows in time, rolling-origin validation, no classes to balance."""
+        return self.family is not None and self.family.name == "forecasting"
+
+    @property
     def regression(self) -> bool:
         """The task family regresses a number per sample (tabular-regression), so the network outputs a value."""
         return self.family is not None and self.family.regression

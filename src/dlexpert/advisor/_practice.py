@@ -125,7 +125,7 @@ def debugging_guidance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[De
     likely = []
     if ctx.band == "small" or "few-shot" in ctx.challenges:
         likely.append("few_shot")
-    if ctx.long_tail and not ctx.regression and not (ctx.family is not None and ctx.family.name == "forecasting"):
+    if ctx.long_tail and not ctx.regression and not ctx.forecasting:
         likely.append("class_imbalance")  # a long tail of classes, not of a target's values
     if "noisy-labels" in ctx.challenges:
         likely.append("noisy_labels")

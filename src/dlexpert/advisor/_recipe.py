@@ -231,7 +231,7 @@ def design_training(ctx: Context, c: Candidate) -> tuple[RecipeChoice, list[Evid
 
     # Sampling: balanced for long-tail classes, from the problem table; series are split in time, never at random.
     sampling = "uniform shuffling each epoch; stratified train/validation split"
-    if ctx.family is not None and ctx.family.name == "forecasting":
+    if ctx.forecasting:
         sampling = ("windows from every series, shuffled each epoch; validation on each series' last horizon and "
                     "rolling-origin backtests, never a random split (the future must not train the past)")  # fmt: skip
     elif ctx.long_tail and not ctx.regression:

@@ -84,10 +84,9 @@ def deep_window(data: ForecastData) -> int:
     return window_length(data.horizon, data.season, [len(s) for s in data.train])
 
 
-def tree_setup(data: ForecastData) -> gbm.GbmSetup | None:
+def tree_setup(data: ForecastData, scope: BacktestScope) -> gbm.GbmSetup | None:
     """The global LightGBM's features for this data, fixed by the histories before the first backtest origin (the
     backtest and the final fit read the same ones); None when those give too few rows to grow trees."""
-    scope = backtest_scope(data)
     return gbm.gbm_setup(data, [len(data.train[i]) - scope.windows * data.horizon for i in scope.series])
 
 
@@ -109,7 +108,8 @@ def forecast_and_choose(
 ) -> ForecastOutcome:  # fmt: skip
     """Backtest every candidate, choose, fit the candidates on the whole training data and score them on the test;
     `epochs` overrides the deep forecasters' step budget."""
-    scope, window, trees = backtest_scope(data), deep_window(data), tree_setup(data)
+    scope, window = backtest_scope(data), deep_window(data)
+    trees = tree_setup(data, scope)
     train: dict[str, Any] = {"seed": seed, "monitor": monitor, "epochs": epochs, "window": window}
     candidates, scored, skipped = _backtest(data, scope, deep_models, trees, out_dir=out_dir, train=train, say=say)
     shipped = min(candidates, key=lambda c: scored[c.name]["mase"])

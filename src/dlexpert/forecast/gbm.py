@@ -49,6 +49,10 @@ class GbmSetup:
         """Points of a series before its first row with every feature (the first difference costs one)."""
         return max(max(self.lags), self.rolling) + 1
 
+    def rows(self, lengths: list[int]) -> int:
+        """Training rows with every feature that histories of these lengths give."""
+        return sum(max(0, n - self.warm_up) for n in lengths)
+
     def describe(self) -> str:
         parts = [f"lags {', '.join(map(str, self.lags))}", f"the mean of the last {self.rolling} values"]
         parts += [f"calendar {', '.join(self.date_features)}"] if self.date_features else []
@@ -64,7 +68,7 @@ def gbm_setup(data: ForecastData, lengths: list[int]) -> GbmSetup | None:
     wanted = sorted({1, 2, 3, *([season, 2 * season] if season > 1 else [])})
     lags = [lag for lag in wanted if lag <= min(lengths) - h - 2] or [1]
     setup = GbmSetup(lags, max(season, 3), _calendar(data), list(data.exog_future))
-    return setup if sum(max(0, n - setup.warm_up) for n in lengths) >= MIN_ROWS else None
+    return setup if setup.rows(lengths) >= MIN_ROWS else None
 
 
 def _calendar(data: ForecastData) -> list[str]:
@@ -87,15 +91,11 @@ def _engine(data: ForecastData, setup: GbmSetup, *, seed: int, rows: int) -> Any
                       target_transforms=[Differences([1]), LocalStandardScaler()])  # fmt: skip
 
 
-def _rows(data: ForecastData, setup: GbmSetup, *, before: int = 0) -> int:
-    return sum(max(0, len(s) - before - setup.warm_up) for s in data.train)
-
-
 def backtest(data: ForecastData, windows: int, setup: GbmSetup, *, seed: int) -> tuple[list[list[np.ndarray]], float]:
     """Forecasts at `windows` rolling origins one horizon apart at the end of each series, refitted at each:
     ([window][series] -> (H,), seconds); window 0 is the earliest."""
     t = time.perf_counter()
-    engine = _engine(data, setup, seed=seed, rows=_rows(data, setup, before=windows * data.horizon))
+    engine = _engine(data, setup, seed=seed, rows=setup.rows([len(s) - windows * data.horizon for s in data.train]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # LightGBM's "no further splits" on tiny windows
         cv = engine.cross_validation(data.frame("train", setup.exog), n_windows=windows, h=data.horizon,
@@ -111,7 +111,7 @@ def forecast(data: ForecastData, setup: GbmSetup, *, seed: int, out_dir: Path) -
     from .._io import atomic_write_text
 
     t = time.perf_counter()
-    engine = _engine(data, setup, seed=seed, rows=_rows(data, setup))
+    engine = _engine(data, setup, seed=seed, rows=setup.rows([len(s) for s in data.train]))
     future = data.frame("test", setup.exog).drop(columns="y") if setup.exog else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

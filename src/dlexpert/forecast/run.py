@@ -108,7 +108,8 @@ def forecast_plan(data: ForecastData, decisions: Decisions, *, epochs: int | Non
     from .stats import model_notes
 
     planned = decisions.training.catalog_name or decisions.model.name
-    scope, trees = backtest_scope(data), tree_setup(data)
+    scope = backtest_scope(data)
+    trees = tree_setup(data, scope)
     deep = list(DEEP_MODELS)
     if _forecasts_with_registry(decisions.model.library, decisions.model.name) and decisions.model.name not in deep:
         deep.append(decisions.model.name)  # the plan's own network runs, as one candidate among the others

@@ -691,7 +691,7 @@ def underfitting(h: RunHistory) -> Finding | None:
 def _never_scores(h: RunHistory) -> bool:
     """Every accuracy logged, training and validation, over UNDERFIT_MIN_EPOCHS epochs or more stays at or below
     NEVER_SCORES and rises less than CHANCE_MARGIN (see NEVER_SCORES)."""
-    accs = [a for name in ("train_acc", "val_acc") if (a := get_curve(h, name, "epoch", min_points=2)) is not None]
+    accs = _epoch_accuracies(h)
     if not accs or max(len(a) for a in accs) < UNDERFIT_MIN_EPOCHS:
         return False
     fractions = [a.y / (100.0 if float(np.max(a.y)) > 1.0 else 1.0) for a in accs]
@@ -700,10 +700,15 @@ def _never_scores(h: RunHistory) -> bool:
     )
 
 
+def _epoch_accuracies(h: RunHistory) -> list[Curve]:
+    """The training and validation accuracies logged per epoch (2 points or more)."""
+    return [a for name in ("train_acc", "val_acc") if (a := get_curve(h, name, "epoch", min_points=2)) is not None]
+
+
 def _pinned_accuracy(h: RunHistory) -> tuple[float, float] | None:
     """(lowest, highest) of the accuracies after their first epoch when every one logged, training and validation,
     over PINNED_MIN_EPOCHS epochs or more stays below ACC_LEARNED within CHANCE_MARGIN (see PINNED_MIN_EPOCHS)."""
-    accs = [a for name in ("train_acc", "val_acc") if (a := get_curve(h, name, "epoch", min_points=2)) is not None]
+    accs = _epoch_accuracies(h)
     if not accs or min(len(a) for a in accs) < PINNED_MIN_EPOCHS:
         return None
     later = np.concatenate([a.y[1:] / (100.0 if float(np.max(a.y)) > 1.0 else 1.0) for a in accs])

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ..conftest import EXAMPLES
 from ..data.conftest import blob_image, save_image
@@ -97,6 +98,9 @@ def test_test_set_with_classes_absent_from_training_warns(tmp_path: Path) -> Non
     assert "Traceback" not in r.stderr and "fox" in r.stderr
 
 
+# ~25 s: two `train` processes. Ctrl-C's resumable checkpoint is checked in process (tests/engine/test_checkpoint.py)
+# and the CLI's resume after a kill in tests/hostile; `make test-all` runs this one, which checks exit 130 too.
+@pytest.mark.slow
 def test_ctrl_c_leaves_a_resumable_last_pt(tmp_path: Path) -> None:
     out = tmp_path / "run"
     args = ["train", str(EXAMPLES / "digits.yaml"), "--data", "digits", "--out", str(out), "--epochs", "4"]

@@ -151,6 +151,9 @@ def test_run_refuses_broken_annotations_in_one_line(tmp_path: Path) -> None:
     one_error_line(run("run", str(spec), "--data", str(bad), "--out", str(tmp_path / "o2")), "s03.png")
 
 
+# ~23 s: a whole segmentation run; `make test-all` runs it (a segmentation run stays in `make test` below, on the
+# cached LR-ASPP). `make test` with setup took 941 s from a fresh clone, over the 15-minute bar, without the slow marks.
+@pytest.mark.slow
 def test_run_trains_a_folder_of_several_image_sizes_and_scores_each_at_its_own(tmp_path: Path) -> None:
     """Images of 32x32 and 44x40 px train at their median size; the decision says so, and the test masks are scored
     at each image's own size (the evaluation's pixel counts are the original masks')."""

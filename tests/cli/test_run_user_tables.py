@@ -32,6 +32,9 @@ def test_run_on_a_text_csv_trains_a_sentence_encoder_probe_beside_tfidf(tmp_path
     assert "TfidfVectorizer" in ev["baseline"]["linear"]["how"] and (out / "MODEL_CARD.md").is_file()
 
 
+# ~17 s: a whole run. The chronological split is checked in tests/data/test_series.py and a cnn1d run in
+# tests/cli/test_run.py; `make test-all` runs this one.
+@pytest.mark.slow
 def test_run_on_a_sensor_log_trains_a_1d_cnn_on_chronological_windows(tmp_path: Path) -> None:
     # 1,200 rows: the chronological test split then holds all three states. With 800 it was 95% "run", the state
     # with the fewest training windows, and the result hung on the initial weights (0.05-0.84 across seeds).

@@ -62,6 +62,7 @@ HALVES = (
     "blind24",
     "blind25",
     "blind26",
+    "blind27",
 )
 ALARM = ("warning", "error")
 

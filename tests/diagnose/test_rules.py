@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlexpert.diagnose import Rule, RunHistory, diagnose_history, list_rules
+from dlexpert.diagnose import Rule, RunHistory, diagnose_history, list_rules, read_history
 from dlexpert.knowledge import get_problem
 from dlexpert.schema.diagnosis import ISSUES, SEVERITY_RANK, Finding
 
@@ -1808,7 +1808,8 @@ def test_blind20_pattern_a_train_accuracy_at_one_class_share_is_a_constant_predi
 def test_blind21_patterns_a_loss_frozen_to_its_fourth_digit_and_a_gap_the_rise_does_not_explain() -> None:
     """blind21: a SimCLR run whose 7 logs stay at 5.5410-5.5425 (ln 255) from the first is stuck; a fruit CNN at 0.91
     train vs 0.40 val accuracy whose val loss, even at its best, is 8x the final train loss and then rises 23% has a
-    train/val gap beside its overfitting. A val loss that rose by half or more is overfitting's story alone."""
+    train/val gap beside its overfitting, and so has one whose val loss then rises 87% (blind26's course-lab tweet
+    classifiers). A val loss that ended 2.5x its minimum or more is overfitting's story alone."""
     simclr = np.array([5.542547, 5.541024, 5.541528, 5.541297, 5.541213, 5.541702, 5.541311])
     frozen = history({"train_loss@step": (np.arange(49.0, 350.0, 50.0), simclr)})
     assert (f := finding(frozen, "stuck")) is not None and "5.541" in f.diagnosis
@@ -1821,5 +1822,42 @@ def test_blind21_patterns_a_loss_frozen_to_its_fourth_digit_and_a_gap_the_rise_d
     acc, val_acc = np.linspace(0.06, 0.91, 32), np.r_[np.linspace(0.09, 0.40, 11), np.full(21, 0.40)]
     gap = epoch_run(train, val, train_acc=acc, val_acc=val_acc)
     assert finding(gap, "overfitting") is not None and finding(gap, "train_val_gap") is not None
-    steep = epoch_run(train, np.r_[val[:11], np.linspace(2.40, 4.5, 21)], train_acc=acc, val_acc=val_acc)
+    climb = epoch_run(train, np.r_[val[:11], np.linspace(2.40, 4.4, 21)], train_acc=acc, val_acc=val_acc)
+    assert finding(climb, "overfitting") is not None and finding(climb, "train_val_gap") is not None
+    steep = epoch_run(train, np.r_[val[:11], np.linspace(2.40, 6.5, 21)], train_acc=acc, val_acc=val_acc)
     assert finding(steep, "overfitting") is not None and finding(steep, "train_val_gap") is None
+
+
+def _grpo_log(path: Path, reward: np.ndarray, alike: np.ndarray) -> Path:
+    """A TRL GRPOTrainer trainer_state.json: a surrogate loss near 0 with jumps, the reward, its spread and KL."""
+    rng = np.random.default_rng(0)
+    loss = np.where(rng.random(len(reward)) < 0.1, 0.03, 1e-5)
+    log = [
+        {"step": i + 1, "loss": float(loss[i]), "grad_norm": float(1e-3 + 0.1 * loss[i]), "learning_rate": 5e-6,
+         "reward": float(reward[i]), "reward_std": float(0.3 * (1 - alike[i])), "frac_reward_zero_std": float(alike[i]),
+         "kl": 2e-4}
+        for i in range(len(reward))
+    ]  # fmt: skip
+    path.write_text(json.dumps({"global_step": len(reward), "log_history": log}))
+    return path
+
+
+def test_a_grpo_run_is_judged_by_its_reward_not_its_surrogate_loss(tmp_path: Path) -> None:
+    """blind26: a GRPO run whose groups all scored alike at 84 of 100 steps (reward 0 there) is stuck; its surrogate
+    loss of 1e-5 with jumps to 0.03, and the gradient norm that jumps with it, are not loss spikes or exploding
+    gradients. A GRPO run whose groups disagree and whose reward climbs is healthy."""
+    n = 100
+    dead = read_history(_grpo_log(tmp_path / "dead.json", np.where(np.arange(n) % 6 == 0, 0.06, 0.0),
+                                  np.where(np.arange(n) % 6 == 0, 0.75, 1.0)))  # fmt: skip
+    d = diagnose_history(dead)
+    assert [f.issue for f in d.findings if f.severity == "warning"] == ["stuck"]
+    assert "advantage" in d.findings[0].diagnosis and "group" in d.findings[0].solution[0]
+    assert any("policy-gradient" in w for w in d.warnings) and not d.healthy
+    learning = read_history(_grpo_log(tmp_path / "ok.json", np.linspace(0.1, 0.7, n), np.full(n, 0.2)))
+    ok = diagnose_history(learning)
+    assert ok.healthy and not ok.findings
+    late = _grpo_log(
+        tmp_path / "late.json", np.r_[np.zeros(70), np.linspace(0.1, 0.5, 30)], np.r_[np.ones(70), [0.5] * 30]
+    )
+    climbing_from_nothing = read_history(late)
+    assert finding(climbing_from_nothing, "stuck") is None  # the reward rose: the run found its signal

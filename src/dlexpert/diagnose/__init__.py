@@ -39,7 +39,9 @@ __all__ = [
 
 
 # The series a verdict rests on: without one of them no rule can call the run healthy or not.
-JUDGED_SERIES = ("train_loss", "val_loss", "train_acc", "val_acc")
+# A GRPO run's share of zero-spread groups is one: the `stuck` rule reads it with its reward (a reward alone, as a plain
+# RL log has it, is not judged by any rule).
+JUDGED_SERIES = ("train_loss", "val_loss", "train_acc", "val_acc", "frac_reward_zero_std")
 
 
 def diagnose_history(history: RunHistory, *, online: bool = False) -> Diagnosis:

@@ -6,6 +6,8 @@ A history holds `Series` keyed by canonical name and axis. Canonical names (the 
     train_loss  val_loss  train_acc  val_acc  lr  grad_norm  grad_norm/<layer>  update_ratio  update_ratio/<layer>
     dead_fraction  dead_fraction/<layer>  saturated_fraction  data_time  batch_time  data_wait_fraction
     samples_per_sec  nonfinite (1.0 where loss/gradients were NaN/Inf)  pred_entropy  pred_majority_fraction
+    reward  frac_reward_zero_std (a policy-gradient fine-tune's mean reward and share of groups whose completions all
+    scored alike, as TRL's GRPOTrainer logs them)
 
 Anything else is kept under its own name with `known=False` and reported, never dropped. `axis` is "step"
 (optimizer steps) or "epoch"; `x` ascends; `y` may hold NaN/Inf (that is evidence, not an error).
@@ -47,7 +49,11 @@ KNOWN_SERIES = (
     "nonfinite",
     "pred_entropy",
     "pred_majority_fraction",
+    "reward",
+    "frac_reward_zero_std",
 )
+# A policy-gradient fine-tune's surrogate loss, kept aside from the loss rules (`readers._policy_loss_aside`).
+POLICY_LOSS = "policy_loss"
 # Per-layer variants: "<base>/<layer name>".
 LAYERED_SERIES = ("grad_norm", "update_ratio", "dead_fraction", "saturated_fraction")
 
@@ -158,6 +164,11 @@ class RunHistory:
     @property
     def unknown(self) -> list[str]:
         return [f"{n}@{a}" for (n, a) in sorted(self.series) if not is_known(n)]
+
+    @property
+    def policy_gradient(self) -> bool:
+        """A policy-gradient fine-tune (GRPO, RLOO): its reward is the objective, its loss a surrogate."""
+        return any(name == POLICY_LOSS for name, _ in self.series)
 
     def is_empty(self) -> bool:
         return not any(len(s) for s in self.series.values())

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from ..._input import check_regular_file
 from ...errors import InvalidInputError
-from ..history import LAYERED_SERIES, RunHistory
+from ..history import LAYERED_SERIES, POLICY_LOSS, RunHistory
 from ._names import ERROR_METRIC, NAME_TABLE, is_known, normalise
 from ._sniff import Kind, is_mlflow_run, sniff
 from .csvlog import read_csv
@@ -201,6 +201,7 @@ def _finish(history: RunHistory) -> None:
     _test_as_validation(history)
     _first_validation_set(history)
     _error_as_loss(history)
+    _policy_loss_aside(history)
     for (name, _axis), s in history.series.items():
         if name in ("train_acc", "val_acc"):
             finite = [v for v in s.y if v == v and abs(v) != float("inf")]
@@ -224,6 +225,31 @@ def _error_as_loss(history: RunHistory) -> None:
         del history.series[(name, axis)]
         history.add(canonical, axis, s.x, s.y, source_name=s.source_name or name)
         history.warnings.append(f"no loss was logged: {name} is judged as the {canonical.replace('_', ' ')}")
+
+
+# The series that make a log a policy-gradient fine-tune's (TRL's GRPOTrainer and RLOOTrainer log `reward` with these).
+_POLICY_GRADIENT_SIGNS = ("frac_reward_zero_std", "reward_std", "kl")
+
+
+def _policy_loss_aside(history: RunHistory) -> None:
+    """A policy-gradient fine-tune (GRPO, RLOO) maximises its reward; its loss is a surrogate that sits near 0 by
+    construction (one update per batch makes the probability ratio 1, so only beta x KL is left: TRL issues #2703 and
+    #3757), and its jumps and sign say nothing about learning. Its train loss is kept as POLICY_LOSS, out of the loss
+    rules' reach, and a warning says the reward is judged instead (issue 13, blind26: a GRPO run's loss of 1e-5 with
+    jumps to 0.04 was called loss spikes, while its reward sat at 0 for 84 of 100 steps)."""
+    if not any(name == "reward" for name, _ in history.series):
+        return
+    if not any(name in _POLICY_GRADIENT_SIGNS for name, _ in history.series):
+        return
+    for (name, axis), s in list(history.series.items()):
+        if name == "train_loss":
+            del history.series[(name, axis)]
+            history.add(POLICY_LOSS, axis, s.x, s.y, source_name=s.source_name or "loss")
+    history.warnings.append(
+        "a policy-gradient fine-tune (a reward with its spread or KL logged, as TRL's GRPO and "
+        "RLOO log them): its loss is a surrogate near 0 by construction and is not judged; the "
+        "reward is"
+    )
 
 
 # Several validation sets: HF Trainer with a dict of eval datasets logs `eval_<set>_loss`, `eval_<set>_accuracy`.

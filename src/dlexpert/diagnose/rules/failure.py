@@ -161,6 +161,18 @@ CYCLE_MIN_PERIODS = 5
 CYCLE_SHARE = 0.9
 # Heuristic: a training accuracy at 99% or more over its last quarter rules out a train-loss divergence.
 FITS_TRAIN_ACC = 0.99
+# Heuristic: a GRPO run whose groups mostly scored alike learns from almost nothing: the advantage is each completion's
+# reward minus its group's mean, 0 when all of a group's completions score the same (all right or all wrong; Shao et
+# al. 2024, DeepSeekMath, arXiv 2402.03300, sec. 4.1.2; TRL's GRPOTrainer logs the share of such groups as
+# `frac_reward_zero_std`). NO_SIGNAL_GROUPS or more of the groups at NO_SIGNAL_SHARE of the logged steps (>=
+# MIN_POINTS), with the reward's last third no higher than its first, is a run that is not learning (issue 13,
+# blind26: every group alike at 84 of 100 steps, the reward 0 there).
+NO_SIGNAL_GROUPS = 0.75
+NO_SIGNAL_SHARE = 2 / 3
+NO_SIGNAL_SOURCE = (
+    "Shao et al. 2024, DeepSeekMath (GRPO's group-relative advantage, arXiv 2402.03300); TRL documentation, GRPO "
+    "Trainer logged metrics (frac_reward_zero_std); 75% and 2/3 are heuristics"
+)
 DIVERGE_SOURCE = "issue 13's real-log corpus (rising loss after warm-up); 1.2x and 1.5x are heuristics"
 STUCK_SOURCE = "issue 13's real-log corpus (a loss frozen at a constant, accuracy at chance); thresholds are heuristics"
 
@@ -287,7 +299,7 @@ def stuck(h: RunHistory) -> Finding | None:
     Remedy: check that the parameters change between steps and that the optimizer holds them; overfit one small
     batch; visualise inputs with their labels; lower (or, for a zero LR, set) the learning rate.
     """
-    frozen = _frozen_from_the_start(h) or _ends_at_uniform_guess(h) or _collapsed_at_the_end(h)
+    frozen = _frozen_from_the_start(h) or _ends_at_uniform_guess(h) or _collapsed_at_the_end(h) or _no_group_signal(h)
     if frozen is not None:
         return frozen
     loss = epoch_or_step(h, "train_loss", min_epochs=MIN_POINTS * 2, min_steps=MIN_POINTS * 2)
@@ -516,6 +528,42 @@ def _near_chance_accuracy(h: RunHistory, classes: int | None = None) -> bool:
         return True
     best = float(acc.y.max()) / (100.0 if float(acc.y.max()) > 1.0 else 1.0)
     return best <= 1.0 / (classes or n_classes(h) or 2) + CHANCE_ACC_MARGIN
+
+
+def _no_group_signal(h: RunHistory) -> Finding | None:
+    """A GRPO run whose groups scored alike at most steps (NO_SIGNAL_GROUPS) and whose reward did not rise."""
+    alike = get_curve(h, "frac_reward_zero_std", min_points=MIN_POINTS)
+    reward = get_curve(h, "reward", min_points=MIN_POINTS)
+    if alike is None or reward is None:
+        return None
+    share = float(np.mean(alike.y >= NO_SIGNAL_GROUPS))
+    third = max(1, len(reward) // 3)
+    first, last = float(np.median(reward.y[:third])), float(np.median(reward.y[-third:]))
+    if share < NO_SIGNAL_SHARE or last > first:
+        return None
+    return finding(
+        issue="stuck",
+        rule="stuck",
+        severity="warning",
+        diagnosis=(
+            f"The run is stuck: at {fmt(100 * share)}% of the {len(alike)} logged steps, "
+            f"{fmt(100 * NO_SIGNAL_GROUPS)}% or more of the groups gave every completion the same reward (all wrong "
+            "or all right), so their group-relative advantage is 0 and they carry no gradient; the reward went from "
+            f"{fmt(first)} (first third, median) to {fmt(last)} (last third): the policy is not learning."
+        ),
+        evidence={
+            "series": "frac_reward_zero_std",
+            "points": len(alike),
+            "share_of_steps": share,
+            "median_alike": float(np.median(alike.y)),
+            "reward_first": first,
+            "reward_last": last,
+        },
+        source=NO_SIGNAL_SOURCE,
+        solution=solutions("stuck", first=("group-relative",)),
+        axis=alike.axis,
+        began_at=float(alike.x[int(np.argmax(alike.y >= NO_SIGNAL_GROUPS))]),
+    )
 
 
 def _stuck(c: Curve, what: str, began_at: float | None = None) -> Finding:

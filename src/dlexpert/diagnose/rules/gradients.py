@@ -181,7 +181,9 @@ def exploding_gradients(h: RunHistory) -> Finding | None:
             broke = _nonfinite_after(h, axis, x0) or (bad_grad is not None and bad_grad >= x0)
             episodes.append({"start": x0, "end": x1, "baseline": base, "peak": peak, "loss_rise": rise})
             hurt = broke or (rise is not None and rise >= GRAD_LOSS_RISE)
-            if began is None and (hurt or loss is None):
+            # with no loss to tell, a surge is reported; a policy-gradient run's norm surges whenever a batch's groups
+            # carry an advantage at all (most carry none), so there the surge alone says nothing
+            if began is None and (hurt or (loss is None and not h.policy_gradient)):
                 began = x0
                 severity = "error" if broke else "warning"
                 confidence = scaled_confidence(peak / base, GRAD_SPIKE_FACTOR, 10 * GRAD_SPIKE_FACTOR, c_lo=0.6)

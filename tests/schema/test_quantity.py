@@ -338,6 +338,19 @@ def test_a_model_that_runs_always_on_or_in_real_time_says_where_it_runs() -> Non
     assert deploy is not None and "Raspberry Pi" in deploy
 
 
+def test_what_the_model_does_on_a_device_opening_a_clause_says_where_it_runs() -> None:
+    """Issue 14, batch 23: "embedding and search on CPU workers of the claims backend" after a fine-tuning GPU was read
+    as one GPU for both; a task named before "on GPU" ("object detection on GPU") is not a deployment."""
+    text = "fine-tuning on 1x A10G; embedding and search on CPU workers of the claims backend"
+    assert split_deployment(text) == (
+        "fine-tuning on 1x A10G",
+        "embedding and search on CPU workers of the claims backend",
+    )
+    train, deploy = split_deployment("fine-tuning on 8x A100, scoring runs on CPU nodes")
+    assert device_kind(train) == "gpu" and deploy is not None and device_kind(deploy) == "cpu"
+    assert split_deployment("one A100 for training, object detection on GPU")[1] is None
+
+
 def test_a_robot_that_runs_the_model_onboard_is_the_deployment_target() -> None:
     """Issue 14, batch 6: "runs onboard on" and "the policy runs on" say where the model runs."""
     text = "train on 1x RTX 4090 in our shop; runs onboard on a Jetson Orin NX 16GB"

@@ -674,6 +674,11 @@ _DEPLOY_CLAUSE = re.compile(
     r"|\bproduction (?:on|in|runs)\b|\bas a batch (?:on|in)\b"  # "production on CPU VMs", "... as a batch on CPU nodes"
     r"|is the (?:deployment |inference )?target\b|target device\b|to (?:run|deploy|serve)(?: it| on)?\b"
     r"|for (?:deployment|serving)\b"
+    # what the model does where it runs, opening a clause: "embedding and search on CPU workers", "scoring runs on the
+    # CPU fleet" (not "object detection on GPU", which names the task)
+    r"|(?:^|(?<=, )|(?<=; )|(?<=\band ))(?:embedding|search|matching|scoring|ranking|retrieval|detection|forecasting|predictions?)"
+    r"(?: and (?:embedding|search|matching|scoring|ranking|retrieval|detection|forecasting|predictions?))?"
+    r" (?:runs? |happens? |is done )?on\b"
     r"|部署|上线|推理|推論|デプロイ)"  # zh/ja: deploy, go live, inference
 )
 _TRAIN_WORDS = re.compile(

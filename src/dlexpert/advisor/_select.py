@@ -270,6 +270,13 @@ def _adaptation(ctx: Context, entry: ModelEntry, scratch: bool) -> str:
     return "full"
 
 
+def _shipped(entry: ModelEntry, size_mb: float, precision: str) -> tuple[float, str]:
+    """The weights' size (MB) and precision as they ship: fp16 on accelerators (phones' NPUs, GPUs, Jetsons and TPUs
+    run 16-bit weights, and the latency estimate assumes them), else the fp32 file (a CPU's INT8 is a measured option,
+    not a default)."""
+    return (min(size_mb, entry.params_m * 2.0), "fp16") if precision == "fp16" else (size_mb, "fp32")
+
+
 def _memory_fit(
     ctx: Context, cand_entry: ModelEntry, adaptation: str, mixed: bool
 ) -> tuple[str, float, str, list[str]]:
@@ -355,6 +362,7 @@ def _candidate(
     )
     score, label = _primary(entry, reference)
     size_mb = entry.file_size_mb or entry.params_m * 4
+    shipped_mb, ships = _shipped(entry, size_mb, infer_prec)
     c = Candidate(
         entry=entry,
         scratch=scratch,
@@ -376,15 +384,16 @@ def _candidate(
             f"{entry.params_m:g}M parameters exceed the {ctx.params_limit_m:g}M-parameter limit (quantization makes "
             "the file smaller, not the model)"
         )
-    elif ctx.params_limit_m is None and ctx.size_limit_mb is not None and size_mb > ctx.size_limit_mb:
+    elif ctx.params_limit_m is None and ctx.size_limit_mb is not None and shipped_mb > ctx.size_limit_mb:
         if entry.params_m * 1.0 <= ctx.size_limit_mb:
             c.needs_compression = (
-                f"INT8 weights: {size_mb:.0f} MB fp32 -> ~{entry.params_m:.0f} MB (limit {ctx.size_limit_mb:g} MB)"
+                f"INT8 weights: {shipped_mb:.0f} MB {ships} -> ~{entry.params_m:.0f} MB (limit "
+                f"{ctx.size_limit_mb:g} MB)"
             )
             c.soft.append(f"fits the {ctx.size_limit_mb:g} MB limit only after INT8 quantization")
         else:
             c.failures.append(
-                f"{size_mb:.0f} MB fp32 (~{entry.params_m:.0f} MB even as INT8) exceeds the "
+                f"{shipped_mb:.0f} MB {ships} (~{entry.params_m:.0f} MB even as INT8) exceeds the "
                 f"{ctx.size_limit_mb:g} MB limit"
             )
     if ctx.latency is not None and latency is not None and latency.ms > ctx.latency.max_ms:

@@ -660,6 +660,8 @@ class Compute(_Parsed):
     deployment: str | None = None
 
 
+# What a model does where it serves.
+_SERVING_WORK = r"(?:embedding|search|matching|scoring|ranking|retrieval|detection|forecasting|predictions?)"
 # Where a sentence turns from training to serving: "...; deployed on", "serve on", "inference on", "the app runs on".
 _DEPLOY_CLAUSE = re.compile(
     r"\b(?:deploy\w*|serv(?:e|es|ed|ing)\b|inference\b|in production\b|on[- ]device\b|client[- ]side\b|ship(?:s|ped)?\b"
@@ -676,8 +678,7 @@ _DEPLOY_CLAUSE = re.compile(
     r"|for (?:deployment|serving)\b"
     # what the model does where it runs, opening a clause: "embedding and search on CPU workers", "scoring runs on the
     # CPU fleet" (not "object detection on GPU", which names the task)
-    r"|(?:^|(?<=, )|(?<=; )|(?<=\band ))(?:embedding|search|matching|scoring|ranking|retrieval|detection|forecasting|predictions?)"
-    r"(?: and (?:embedding|search|matching|scoring|ranking|retrieval|detection|forecasting|predictions?))?"
+    r"|(?:^|(?<=, )|(?<=; )|(?<=\band ))" + _SERVING_WORK + r"(?: and " + _SERVING_WORK + r")?"
     r" (?:runs? |happens? |is done )?on\b"
     r"|部署|上线|推理|推論|デプロイ)"  # zh/ja: deploy, go live, inference
 )

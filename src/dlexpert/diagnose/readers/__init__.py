@@ -246,9 +246,8 @@ def _policy_loss_aside(history: RunHistory) -> None:
             del history.series[(name, axis)]
             history.add(POLICY_LOSS, axis, s.x, s.y, source_name=s.source_name or "loss")
     history.warnings.append(
-        "a policy-gradient fine-tune (a reward with its spread or KL logged, as TRL's GRPO and "
-        "RLOO log them): its loss is a surrogate near 0 by construction and is not judged; the "
-        "reward is"
+        "a policy-gradient fine-tune (a reward with its spread or KL logged, as TRL's GRPO and RLOO log them): its "
+        "loss is a surrogate near 0 by construction and is not judged; the reward is"
     )
 
 

@@ -7,7 +7,8 @@
     schedule     lr_not_decaying
     throughput   data_bottleneck
     outputs      poor_initialization, constant_prediction
-    failure      divergence (the loss ends above its start and its best), stuck (a frozen loss, accuracy at chance)
+    failure      divergence (the loss ends above its start and its best), stuck (a frozen loss, accuracy at chance,
+                 a GRPO run's groups scoring alike), invalid_loss
 
 Every rule is a pure function of a `RunHistory` that returns None when its series are missing. Its docstring states
 symptom, cause and remedy for the user; its thresholds are module constants whose comments cite where they come from

@@ -292,7 +292,8 @@ def _train_improves(h: RunHistory, since: float) -> bool:
 @register_rule(issue="stuck")
 def stuck(h: RunHistory) -> Finding | None:
     """Symptom: nothing moves: the training loss is frozen at one value, or validation accuracy sits at chance
-    (1/C; 0.5 for a binary task) through the second half of the run.
+    (1/C; 0.5 for a binary task) through the second half of the run, or a GRPO run's groups score alike at most steps
+    and its reward does not rise.
     Cause: no gradient reaches the weights (frozen or detached layers, a zero learning rate), the model predicts a
     constant (often the mean or the majority class), labels that do not match the inputs, or a learning rate so high
     the model collapsed to the prior.

@@ -150,7 +150,9 @@ def test_data_wait_fraction_shows_a_slow_loader(train, tmp_path: Path) -> None:
     slow = [r["data_wait_fraction"] for r in rows(tmp_path / "slow", "step") if "data_wait_fraction" in r]
     train("fast", epochs=1, every=1)
     fast = [r["data_wait_fraction"] for r in rows(tmp_path / "fast", "step") if "data_wait_fraction" in r]
-    assert statistics.median(slow) > 0.6 and statistics.median(fast) < 0.3  # medians: the machine is shared
+    # medians, and the fast loader judged against the slow one: the machine is shared, and on a busy one the in-memory
+    # loader of tiny batches measured 0.34 (fresh-clone CI run of a1fa8c4) against the slow loader's 0.93
+    assert statistics.median(slow) > 0.6 and statistics.median(fast) < statistics.median(slow) / 2
     assert all(0.0 <= v <= 1.0 for v in slow + fast)
 
 

@@ -542,40 +542,36 @@ def _no_group_signal(h: RunHistory) -> Finding | None:
     first, last = float(np.median(reward.y[:third])), float(np.median(reward.y[-third:]))
     if share < NO_SIGNAL_SHARE or last > first:
         return None
-    return finding(
-        issue="stuck",
-        rule="stuck",
-        severity="warning",
-        diagnosis=(
-            f"The run is stuck: at {fmt(100 * share)}% of the {len(alike)} logged steps, "
-            f"{fmt(100 * NO_SIGNAL_GROUPS)}% or more of the groups gave every completion the same reward (all wrong "
-            "or all right), so their group-relative advantage is 0 and they carry no gradient; the reward went from "
-            f"{fmt(first)} (first third, median) to {fmt(last)} (last third): the policy is not learning."
-        ),
-        evidence={
-            "series": "frac_reward_zero_std",
-            "points": len(alike),
-            "share_of_steps": share,
-            "median_alike": float(np.median(alike.y)),
-            "reward_first": first,
-            "reward_last": last,
-        },
-        source=NO_SIGNAL_SOURCE,
-        solution=solutions("stuck", first=("group-relative",)),
-        axis=alike.axis,
-        began_at=float(alike.x[int(np.argmax(alike.y >= NO_SIGNAL_GROUPS))]),
+    what = (
+        f"at {fmt(100 * share)}% of the {len(alike)} logged steps, {fmt(100 * NO_SIGNAL_GROUPS)}% or more of the "
+        "groups gave every completion the same reward (all wrong or all right), so their group-relative advantage is "
+        f"0 and they carry no gradient, and the reward went from {fmt(first)} (first third, median) to {fmt(last)} "
+        "(last third)"
     )
+    began = float(alike.x[int(np.argmax(alike.y >= NO_SIGNAL_GROUPS))])
+    return _stuck(alike, what, began, source=NO_SIGNAL_SOURCE, first=("group-relative",),
+                  evidence={"share_of_steps": share, "reward_first": first, "reward_last": last})  # fmt: skip
 
 
-def _stuck(c: Curve, what: str, began_at: float | None = None) -> Finding:
+def _stuck(
+    c: Curve, what: str, began_at: float | None = None, *, source: str = STUCK_SOURCE, first: tuple[str, ...] = (),
+    evidence: dict[str, float] | None = None,
+) -> Finding:  # fmt: skip
+    """A `stuck` warning on curve `c`: `what` is the evidence in words, `first` the solutions to put first."""
     return finding(
         issue="stuck",
         rule="stuck",
         severity="warning",
         diagnosis=f"The run is stuck: {what}; the model is not learning from its inputs.",
-        evidence={"series": c.name, "points": len(c), "first": float(c.y[0]), "last": float(c.y[-1])},
-        source=STUCK_SOURCE,
-        solution=solutions("stuck"),
+        evidence={
+            "series": c.name,
+            "points": len(c),
+            "first": float(c.y[0]),
+            "last": float(c.y[-1]),
+            **(evidence or {}),
+        },
+        source=source,
+        solution=solutions("stuck", first=first),
         axis=c.axis,
         began_at=float(c.x[len(c) // 2]) if began_at is None else began_at,
     )

@@ -63,6 +63,7 @@ HALVES = (
     "blind25",
     "blind26",
     "blind27",
+    "blind28",
 )
 ALARM = ("warning", "error")
 

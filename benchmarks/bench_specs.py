@@ -53,6 +53,7 @@ SPLITS = (
     "heldout19",
     "heldout20",
     "heldout21",
+    "heldout22",
 )
 
 

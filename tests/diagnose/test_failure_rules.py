@@ -53,6 +53,19 @@ def test_a_frozen_loss_and_chance_accuracy_are_stuck() -> None:
     assert chance is not None and "uniform guess" in chance.diagnosis
 
 
+def test_accuracy_at_chance_for_a_whole_run_is_stuck_not_slow_convergence() -> None:
+    """Issue 13, blind27: a YOLOv8 binary classifier whose top-1 accuracy (Ultralytics' `metrics/accuracy_top1`) stays
+    at 0.46-0.56 for 50 epochs while its loss drifts 0.73 -> 0.67 around ln 2: stuck, and no slow-convergence warning
+    (nothing converges to speed up)."""
+    epochs = np.arange(1, 51, dtype=float)
+    h = history({
+        "train_loss@epoch": (epochs, np.linspace(0.729, 0.669, 50)),
+        "val_acc@epoch": (epochs, 0.51 + 0.045 * np.sin(1.7 * epochs)),
+    })  # fmt: skip
+    found = {f.issue: f.severity for f in diagnose_history(h).findings}
+    assert found.get("stuck") == "warning" and found.get("slow_convergence") is None
+
+
 def test_a_loss_that_never_leaves_its_first_level_is_stuck() -> None:
     """A fine-tune whose logged loss stays within 1% of where it started over a whole epoch learned nothing."""
     steps = np.arange(20, 700, 20, dtype=float)

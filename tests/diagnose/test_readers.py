@@ -147,6 +147,8 @@ MAPPED = [
     # issue 13, blind21: a hand-written PyTorch history names its lists in the plural
     ("train_losses", "train_loss", None), ("val_losses", "val_loss", None), ("train_accs", "train_acc", None),
     ("val_accuracies", "val_acc", None),
+    # issue 13, blind27: Ultralytics' results.csv keeps a classifier's validation top-1 under metrics/
+    ("metrics/accuracy_top1", "val_acc", None), ("metrics/accuracy_top5", "metrics/accuracy_top5", None),
 ]  # fmt: skip
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from dlexpert.diagnose import Rule, RunHistory, diagnose_history, list_rules, read_history
+from dlexpert.diagnose.rules._common import mann_kendall_z
 from dlexpert.knowledge import get_problem
 from dlexpert.schema.diagnosis import ISSUES, SEVERITY_RANK, Finding
 
@@ -479,6 +480,25 @@ def test_a_noisy_val_that_rises_after_its_minimum_is_overfitting_and_a_plateau_i
     f = finding(epoch_run(train, np.array([*descent, *rises])), "overfitting")
     assert f is not None and f.severity == "warning" and f.evidence["rise"] > min_rise
     assert finding(epoch_run(train, np.array([*descent, *plateau])), "overfitting") is None
+
+
+def test_a_val_loss_creeping_up_through_its_noise_is_overfitting_and_a_wobbling_plateau_is_not() -> None:
+    """Issue 13, blind27: after its minimum at epoch 7 a small CNN's val loss climbs 20-27% with noise, only 5 of 12
+    moves up and 4 of 12 evaluations 10% above the minimum, while the train loss keeps falling: the trend and sign
+    tests miss it, the Mann-Kendall trend test does not (z 2.9). The same values in shuffled order are a plateau."""
+    descent = [0.7077, 0.6308, 0.5984, 0.6106, 0.5626, 0.5692, 0.5570, 0.5481]
+    creep = [0.5600, 0.6115, 0.5876, 0.5864, 0.5857, 0.5602, 0.6394, 0.5970, 0.6429, 0.6126, 0.6964, 0.6717]
+    train = np.linspace(0.874, 0.375, len(descent) + len(creep))
+    f = finding(epoch_run(train, np.array([*descent, *creep])), "overfitting")
+    assert f is not None and f.severity == "warning" and f.evidence["rise"] > 0.15
+    wobble = [0.5600, 0.6115, 0.5602, 0.5864, 0.5857, 0.5876, 0.5600, 0.5970, 0.5610, 0.6126, 0.5750, 0.5717]
+    assert finding(epoch_run(train, np.array([*descent, *wobble])), "overfitting") is None
+
+
+def test_mann_kendall_z_reads_the_direction_of_a_trend() -> None:
+    assert mann_kendall_z(np.arange(10.0)) > 3 and mann_kendall_z(-np.arange(10.0)) < -3
+    assert abs(mann_kendall_z(np.array([1.0, 3.0, 2.0, 3.0, 1.0, 2.0]))) < 1
+    assert mann_kendall_z(np.array([1.0, 2.0])) == 0.0
 
 
 def test_a_rise_of_two_printed_digits_is_rounding_not_overfitting() -> None:
@@ -970,6 +990,22 @@ def test_many_spikes_of_an_epoch_loss_are_events_not_batch_noise() -> None:
     f = finding(history({"train_loss@epoch": (x, loss)}), "loss_spike")
     assert f is not None and f.severity == "warning" and f.evidence["n_spikes"] >= 10
     assert finding(history({"train_loss@step": (x, loss)}), "loss_spike") is None
+
+
+def test_an_epoch_loss_jump_that_undoes_a_third_of_the_progress_is_a_spike_warning() -> None:
+    """Issue 13, blind27: a ViT's ImageNet train loss, an epoch mean, 4.50 -> 5.31 in one epoch (+18%, a third of the
+    progress from 6.92 undone), under the 50% a per-step spike needs. A near-zero epoch loss blipping 0.0003 -> 0.04
+    after starting at 0.45 undoes under a tenth: info. On a per-step curve an 18% jump is batch noise."""
+    x = np.arange(300, dtype=float)
+    loss = decay(x, 6.92, 4.3, 60)
+    loss[201:206] += np.array([0.8, 0.45, 0.35, 0.25, 0.15])
+    f = finding(history({"train_loss@epoch": (x, loss)}), "loss_spike")
+    assert f is not None and f.severity == "warning" and f.began_at == 201.0
+    assert finding(history({"train_loss@step": (x, loss)}), "loss_spike") is None
+    near_zero = decay(np.arange(50, dtype=float), 0.45, 0.0001, 3)
+    near_zero[34] = 0.042
+    f = finding(history({"train_loss@epoch": (np.arange(50, dtype=float), near_zero)}), "loss_spike")
+    assert f is not None and f.severity == "info"
 
 
 @pytest.mark.parametrize("noise", [0.05, 0.15])

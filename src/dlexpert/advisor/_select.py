@@ -692,7 +692,8 @@ def preference(ctx: Context) -> dict | None:
         key = f"{ctx.domain}/{ctx.task_type}"
     side = min(ctx.input_shape[-2:]) if ctx.modality == "image" and ctx.input_shape else None
     for entry in get_regimes()["family_preference"]:
-        if entry["key"] != key or (entry.get("when") and not re.search(entry["when"], text)):
+        keys = entry["key"] if isinstance(entry["key"], list) else [entry["key"]]
+        if key not in keys or (entry.get("when") and not re.search(entry["when"], text)):
             continue
         if entry.get("task_family") and (ctx.family is None or ctx.family.name != entry["task_family"]):
             continue

@@ -33,7 +33,8 @@ _LOSS = r"(?:(?:total|mean|avg|average)[_ ]?)?(?:loss|losses|objective|ce|cross[
 # Balanced accuracy (`balanced_accuracy`, `bal_acc`, `bacc`, `bas` for scikit-learn's balanced_accuracy_score) is read
 # as an accuracy: its chance level is 1/C whatever the class shares, as the rules assume.
 _ACC = (
-    r"(?:acc|accs|accuracy|accuracies|acc1|acc_top1|acc_top_1|acc@1|top1|top_1|top1_acc|top_1_accuracy"
+    r"(?:acc|accs|accuracy|accuracies|acc1|acc_top1|acc_top_1|accuracy_top1|accuracy_top_1|acc@1|top1|top_1|top1_acc"
+    r"|top_1_accuracy"
     r"|(?:sparse_)?categorical_accuracy"
     r"|balanced[_ ]?acc(?:uracy)?|bal[_ ]?acc|bacc|bas)"
 )
@@ -60,6 +61,9 @@ NAME_TABLE: tuple[tuple[re.Pattern[str], str], ...] = (
     # (timm writes percent; read_history rescales accuracies above 1 to fractions).
     (_p(rf"{_VAL}{_SEP}{_ACC}"), "val_acc"),
     (_p(rf"{_ACC}{_SEP}{_VAL}"), "val_acc"),
+    # Ultralytics results.csv keeps its validation metrics under `metrics/` (`metrics/accuracy_top1` of a classifier,
+    # beside `train/loss` and `val/loss`).
+    (_p(rf"metrics/{_ACC}"), "val_acc"),
     # Training accuracy: Keras `accuracy`, `acc`, `train_acc`, `train/accuracy`, `Accuracy/train`.
     (_p(rf"(?:{_TRAIN}{_SEP})?{_ACC}(?:{_SEP}{_TRAIN})?"), "train_acc"),
     # Learning rate: Keras `lr`/`learning_rate`, HF `learning_rate` (`train/learning_rate` in its TensorBoard),

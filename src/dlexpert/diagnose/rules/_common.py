@@ -175,6 +175,19 @@ def second_diff_noise(y: np.ndarray) -> float:
     return robust_sigma(np.diff(y, 2)) / math.sqrt(6)
 
 
+def mann_kendall_z(y: np.ndarray) -> float:
+    """The Mann-Kendall statistic of an upward trend as a standard normal z (Mann 1945; Kendall 1975): S, the count of
+    later-higher pairs less later-lower ones, continuity-corrected over its no-trend standard deviation
+    sqrt(n(n-1)(2n+5)/18). It asks only whether later values tend to be higher, so one outlier moves it by little."""
+    n = len(y)
+    if n < 3:
+        return 0.0
+    i, j = np.triu_indices(n, k=1)
+    s = float(np.sum(np.sign(y[j] - y[i])))
+    sd = math.sqrt(n * (n - 1) * (2 * n + 5) / 18)
+    return (s - math.copysign(1.0, s)) / sd if s else 0.0
+
+
 def recent(c: Curve, n: int = 3) -> float:
     """Median of the last `n` points: the current level, robust to one noisy value."""
     return float(np.median(c.y[-n:]))
@@ -430,6 +443,23 @@ def frozen_val_acc(h: RunHistory) -> float | None:
         return None
     value = float(acc.y[0]) / (100.0 if float(acc.y[0]) > 1.0 else 1.0)
     return value if 0 < value < 0.99 else None
+
+
+# Heuristic: accuracy "at chance" = every one of at least CHANCE_MIN_ACC_EVALS evaluations within CHANCE_BAND of 1/C
+# (binary: 0.5).
+CHANCE_BAND = 0.06
+CHANCE_MIN_ACC_EVALS = 12
+
+
+def val_acc_at_chance(h: RunHistory) -> Curve | None:
+    """The validation accuracy (as fractions) when every one of its >= CHANCE_MIN_ACC_EVALS evaluations lies within
+    CHANCE_BAND of chance, 1/C (C = 2 when the log does not say): nothing was learned that carries over. Else None."""
+    acc = get_curve(h, "val_acc", min_points=CHANCE_MIN_ACC_EVALS)
+    if acc is None:
+        return None
+    if float(acc.y.max()) > 1.0:  # accuracies in percent
+        acc = Curve(acc.name, acc.axis, acc.x, acc.y / 100.0)
+    return acc if float(np.abs(acc.y - 1.0 / (n_classes(h) or 2)).max()) <= CHANCE_BAND else None
 
 
 def accuracy_gain(acc: Curve) -> float:

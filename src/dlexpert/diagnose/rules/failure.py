@@ -17,6 +17,7 @@ from ...schema.diagnosis import Finding
 from .._registry import register_rule
 from ..history import RunHistory
 from ._common import (
+    CHANCE_BAND,
     LR_RESTART_RATIO,
     Curve,
     accuracy_rose,
@@ -34,6 +35,7 @@ from ._common import (
     solutions,
     unrecognised_losses,
     unrecognised_scores,
+    val_acc_at_chance,
 )
 
 # Heuristic: a curve is judged from this many points on (fewer cannot tell a trend from noise).
@@ -80,8 +82,6 @@ FROZEN_STRETCH_MIN_DIGITS = 4
 # ... at a level that is not the floor a converged loss reaches: at least this share of the first logged loss (a
 # fine-tune at 0.0001 for 59 logs, down from 0.85, has converged; issue 13's tune half).
 FROZEN_STRETCH_MIN_LEVEL = 0.05
-# Heuristic: accuracy "at chance" = every evaluation of the last half within this many points of 1/C (binary: 0.5).
-CHANCE_BAND = 0.06
 # Heuristic: a validation loss within 3% of ln(C) (C = 2 when the log does not say) at every one of >= 5
 # evaluations, while the best validation accuracy stays within 0.15 of chance: the model outputs the uniform guess.
 CHANCE_LOSS_BAND = 0.03
@@ -347,18 +347,13 @@ def stuck(h: RunHistory) -> Finding | None:
         if off <= CHANCE_LOSS_BAND:
             return _stuck(val, f"the validation loss stays within {fmt(100 * off)}% of ln(C) = {fmt(chance_loss)}, "
                                f"the loss of a uniform guess, for all {len(val)} evaluations")  # fmt: skip
-    acc = get_curve(h, "val_acc", min_points=2 * MIN_POINTS)
+    acc = val_acc_at_chance(h)
     if acc is None:
         return None
-    if float(acc.y.max()) > 1.0:  # accuracies in percent
-        acc = Curve(acc.name, acc.axis, acc.x, acc.y / 100.0)
-    chance = 1.0 / (n_classes(h) or 2)
     half = acc.y[len(acc) // 2 :]
-    if float(np.abs(acc.y - chance).max()) <= CHANCE_BAND:
-        span = f"{fmt(float(half.min()))}-{fmt(float(half.max()))}"
-        return _stuck(acc, f"validation accuracy stays within {fmt(CHANCE_BAND)} of chance ({fmt(chance)}) for all "
-                           f"{len(acc)} evaluations (last half {span})")  # fmt: skip
-    return None
+    span, chance = f"{fmt(float(half.min()))}-{fmt(float(half.max()))}", 1 / (n_classes(h) or 2)
+    return _stuck(acc, f"validation accuracy stays within {fmt(CHANCE_BAND)} of chance ({fmt(chance)}) for all "
+                       f"{len(acc)} evaluations (last half {span})")  # fmt: skip
 
 
 def _frozen_from_the_start(h: RunHistory) -> Finding | None:

@@ -23,6 +23,7 @@ from ._common import (
     frozen_val_acc,
     get_curve,
     initial_train_loss,
+    mann_kendall_z,
     median_filter,
     n_classes,
     onset_of_final_run,
@@ -78,6 +79,13 @@ OVERFIT_UP_FRACTION = 0.5
 OVERFIT_ABOVE_MIN_EVALS = 5
 OVERFIT_ABOVE_FRACTION = 2 / 3
 OVERFIT_ABOVE_RISE = 0.10
+# ... and so does one that creeps up through its noise: at least 8 evaluations from the minimum on, with an upward
+# Mann-Kendall trend significant at 1% one-sided (z >= 2.326) and the same 10% rise (issue 13, blind27: a small CNN's
+# val loss 0.548 at epoch 7, then 0.56, 0.61, 0.59, 0.59, 0.59, 0.56, 0.64, 0.60, 0.64, 0.61, 0.70, 0.67 while the
+# train loss falls 0.55 -> 0.37: z = 2.87, though only 5 of 12 moves go up and 4 of 12 evaluations are 10% above the
+# minimum). The 8 evaluations and the 1% level are heuristics.
+OVERFIT_TREND_MIN_EVALS = 8
+OVERFIT_TREND_Z = 2.326
 # Heuristic: a warning (act now) needs the val loss this far above its best; a smaller rise is reported as info, with
 # the advice to keep the best checkpoint. On the real-log corpus's tuning logs the clearly overfitting runs ended
 # 21-186% above their minimum, and healthy runs with early stopping's usual wobble 6-8% (issue 13).
@@ -133,6 +141,7 @@ class _ValRise:
     train_best: float | None  # train loss at the val minimum
     train_now: float | None
     held: bool = False  # every evaluation after the lowest single one is OVERFIT_SHORT_RISE above it
+    trend_z: float = 0.0  # Mann-Kendall z of the evaluations from the minimum on
 
     @property
     def rising(self) -> bool:
@@ -149,7 +158,12 @@ class _ValRise:
             and self.above_fraction >= OVERFIT_ABOVE_FRACTION  # k/n and 2/3 round alike: 4/6 == 2/3
             and self.after_median >= self.best * (1 + OVERFIT_ABOVE_RISE)
         )
-        return short or trend_up or stays_up or self.held
+        creeps_up = (
+            self.n_after + 1 >= OVERFIT_TREND_MIN_EVALS
+            and self.trend_z >= OVERFIT_TREND_Z
+            and self.rise >= OVERFIT_ABOVE_RISE
+        )
+        return short or trend_up or stays_up or creeps_up or self.held
 
     @property
     def train_falling(self) -> bool | None:
@@ -208,6 +222,7 @@ def _val_rise(h: RunHistory) -> _ValRise | None:
         train_best=float(t[m]) if t is not None else None,
         train_now=float(np.median(t[-min(3, len(t)) :])) if t is not None else None,
         held=held,
+        trend_z=mann_kendall_z(y[m:]),
     )
 
 

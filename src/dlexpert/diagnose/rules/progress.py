@@ -24,6 +24,7 @@ from ._common import (
     scaled_confidence,
     solutions,
     steps_per_epoch,
+    val_acc_at_chance,
 )
 
 # AUTOTRAINER (Zhang et al., ICSE 2021; monitor.py `loss_issue`, judgment_point = 0.3): curves are only judged once
@@ -95,8 +96,8 @@ def slow_convergence(h: RunHistory) -> Finding | None:
     Remedy: raise the learning rate 2-3x (pick it with an LR range test) or use OneCycleLR; add normalisation layers;
     enable mixed precision and a faster data loader to make each epoch cheaper.
     """
-    if frozen_val_acc(h) is not None:
-        return None
+    if frozen_val_acc(h) is not None or val_acc_at_chance(h) is not None:
+        return None  # predictions that never change, or never beat chance, are the stuck rule's: nothing to speed up
     reasons: list[str] = []
     evidence: dict[str, object] = {}
     began: float | None = None

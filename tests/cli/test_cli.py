@@ -20,6 +20,19 @@ def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None)
     return subprocess.run([*DLEXPERT, *args], input=stdin, capture_output=True, text=True, timeout=120, env=env)
 
 
+def in_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command line run in this process (typer's runner): the exit code and streams `run` gives, without a new
+    interpreter importing torch (seconds on 2 cores). For refusals of a heavy command; a traceback is raised here."""
+    from typer.testing import CliRunner
+
+    from dlexpert.cli.main import app
+
+    r = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return subprocess.CompletedProcess(["dlexpert", *args], r.exit_code, r.stdout, r.stderr)
+
+
 def test_plan_json_is_one_document_on_stdout() -> None:
     r = run("plan", str(EXAMPLES / "cifar10-resnet.yaml"), "--format", "json")
     assert r.returncode == 0, r.stderr

@@ -15,7 +15,7 @@ from dlexpert.data.dense import is_dense_source, load_dense, profile_dense
 from dlexpert.errors import InvalidInputError
 
 from ..cli.test_bad_input import one_error_line
-from ..cli.test_cli import run
+from ..cli.test_cli import in_process
 from .conftest import save_image
 
 
@@ -126,13 +126,13 @@ def test_bad_dense_input_is_one_line_with_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad"
     (bad / "images").mkdir(parents=True)
     (bad / "annotations.json").write_text('{"images": [], "annotations": [}')
-    one_error_line(run("profile", str(bad)), "annotations.json: not valid JSON", "line 1")
+    one_error_line(in_process("profile", str(bad)), "annotations.json: not valid JSON", "line 1")
     empty = tmp_path / "empty"
     (empty / "images").mkdir(parents=True)
     (empty / "labels").mkdir()
     (empty / "classes.txt").write_text("a\n")
-    one_error_line(run("profile", str(empty)), "no images")
+    one_error_line(in_process("profile", str(empty)), "no images")
     with pytest.raises(InvalidInputError, match="a detection dataset"):
         load_data("shapes-det")  # not read as classification data
-    r = run("profile", "shapes-seg", "--format", "text")
+    r = in_process("profile", "shapes-seg", "--format", "text")
     assert r.returncode == 0 and "pixel share: background" in r.stderr

@@ -18,7 +18,7 @@ from dlexpert.forecast import interval_scores, mase_scale, point_errors  # noqa:
 from dlexpert.forecast.windows import WindowSet, last_windows  # noqa: E402
 
 from ..cli.test_bad_input import one_error_line  # noqa: E402
-from ..cli.test_cli import run  # noqa: E402
+from ..cli.test_cli import in_process, run  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -117,13 +117,14 @@ def test_run_refuses_bad_series_in_one_line(tmp_path: Path) -> None:
     spec = tmp_path / "task.yaml"
     spec.write_text(SPEC)
     gap = monthly_table(tmp_path / "gap.csv", gap=True)
-    one_error_line(run("run", str(spec), "--data", str(gap), "--horizon", "6", "--out", str(tmp_path / "o1")),
+    one_error_line(in_process("run", str(spec), "--data", str(gap), "--horizon", "6", "--out", str(tmp_path / "o1")),
                    "series 'p0': 2019-11-01 is missing")  # fmt: skip
     data = monthly_table(tmp_path / "ok.csv")
-    one_error_line(run("run", str(spec), "--data", str(data), "--out", str(tmp_path / "o2")), "no forecast horizon")
+    one_error_line(in_process("run", str(spec), "--data", str(data), "--out", str(tmp_path / "o2")),
+                   "no forecast horizon")  # fmt: skip
     assert not (tmp_path / "o1").exists()  # nothing written for refused data
-    bad = run("run", str(spec), "--data", str(data), "--horizon", "6", "--exog", "price,", "--out",
-              str(tmp_path / "o3"))  # fmt: skip
+    bad = in_process("run", str(spec), "--data", str(data), "--horizon", "6", "--exog", "price,", "--out",
+                     str(tmp_path / "o3"))  # fmt: skip
     one_error_line(bad, "--exog 'price,': expected column names separated by commas")
 
 

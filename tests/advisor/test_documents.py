@@ -16,6 +16,9 @@ from dlexpert.schema import parse_task
          "read scanned loan agreements and extract ~150 attributes (borrower, amounts, maturity)", "layoutlmv3"),
         ("document understanding", "document images", "transcribe handwritten parish registers, one line at a time",
          "trocr"),
+        # spec batch 23 (tune): vet invoices whose "free-text lines" are read to extract fields
+        ("document understanding", "insurance claims / veterinary invoices",
+         "from a vet invoice extract practice and patient, mapping free-text lines to tariff codes", "layoutlmv3"),
     ],
 )  # fmt: skip
 def test_extraction_gets_a_layout_model_and_line_reading_a_recogniser(

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from dlexpert.diagnose import diagnose_history
+from dlexpert.diagnose.rules._common import val_acc_at_chance
 from dlexpert.diagnose.rules.failure import _frozen_stretch, divergence, invalid_loss, stuck
 
 from .test_rules import history, step_run
@@ -64,6 +65,16 @@ def test_accuracy_at_chance_for_a_whole_run_is_stuck_not_slow_convergence() -> N
     })  # fmt: skip
     found = {f.issue: f.severity for f in diagnose_history(h).findings}
     assert found.get("stuck") == "warning" and found.get("slow_convergence") is None
+    # A 10-class run at a learning rate far too low: its accuracy stays inside the chance band but climbs at every
+    # epoch, and its loss falls steadily: slow convergence, not stuck.
+    twelve = np.arange(1, 13, dtype=float)
+    slow = history({
+        "train_loss@epoch": (twelve, np.linspace(2.311, 2.292, 12)),
+        "val_acc@epoch": (twelve, np.linspace(0.087, 0.142, 12)),
+    }, n_classes=10)  # fmt: skip
+    found = {f.issue: f.severity for f in diagnose_history(slow).findings}
+    assert found.get("slow_convergence") == "warning"
+    assert val_acc_at_chance(slow) is None and val_acc_at_chance(h) is not None
 
 
 def test_a_loss_that_never_leaves_its_first_level_is_stuck() -> None:

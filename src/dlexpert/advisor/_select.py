@@ -679,7 +679,8 @@ def utility(c: Candidate, penalty: float, macs_per_param: float) -> float:
 
 
 def preference(ctx: Context) -> dict | None:
-    """The first `family_preference` entry (regimes.yaml) whose key and `when` pattern match this task, if any."""
+    """The first `family_preference` entry (regimes.yaml) whose key (or one of its list of keys) and `when` pattern
+    match this task, if any."""
     text = " ".join(filter(None, [ctx.spec.task.specificTask, *ctx.spec.challenges])).lower()
     if ctx.task_type == "RL":
         if re.search(r"continuous|robot|mujoco|torque|locomotion|\barm\b|drone|joint", text):

@@ -22,7 +22,8 @@ def _plan(kind: str, data: str, words: str = "find the shapes in each image"):  
 
 @pytest.mark.parametrize(
     ("kind", "data", "recipe"),
-    [("object detection", "shapes-det", "detection-scratch-fcos"),
+    # ~13 s for the detector's (profiling shapes-det): in `make test-all`; the segmenter's takes the same rule
+    [pytest.param("object detection", "shapes-det", "detection-scratch-fcos", marks=pytest.mark.slow),
      ("semantic segmentation", "shapes-seg", "segmentation-scratch-unet")],
 )  # fmt: skip
 def test_scratch_dense_recipes_run_their_steps_whatever_the_data_size(kind: str, data: str, recipe: str) -> None:

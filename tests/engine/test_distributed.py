@@ -106,6 +106,7 @@ def test_two_processes_learn_and_rank0_writes_one_run(tmp_path: Path, strategy: 
     assert (out / "checkpoints" / "best.safetensors").is_file()
 
 
+@pytest.mark.slow  # ~11 s: two processes then a resume; kept out of `make test` for its 15-minute budget
 def test_a_two_process_run_resumes_in_one_process_at_an_epoch_boundary(tmp_path: Path) -> None:
     out = tmp_path / "run"
     torchrun(tmp_path, str(out), "3", "ddp", "0")

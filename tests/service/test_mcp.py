@@ -110,6 +110,7 @@ def test_bad_input_is_a_tool_error_with_the_cli_s_one_line_message(tmp_path: Pat
     assert "no run 'nope'" in no_run
 
 
+@pytest.mark.slow  # ~14 s: a whole training job behind the MCP server; kept out of `make test` for its 15-minute budget
 def test_a_background_job_is_followed_to_its_end_and_a_failed_one_says_why(tmp_path: Path) -> None:
     """start_run returns at once with a run id; run_status follows it. The failing job (data that does not exist)
     ends in `failed` with the command's one-line error; the training job ends `finished` with its epochs logged,

@@ -22,7 +22,7 @@ def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None)
 
 def in_process(*args: str) -> subprocess.CompletedProcess[str]:
     """The command line run in this process (typer's runner): the exit code and streams `run` gives, without a new
-    interpreter importing torch (seconds on 2 cores). For refusals of a heavy command; a traceback is raised here."""
+    interpreter importing torch (seconds on 2 cores); a traceback is raised here, not hidden behind exit code 1."""
     from typer.testing import CliRunner
 
     from dlexpert.cli.main import app

@@ -18,22 +18,14 @@ torch = pytest.importorskip("torch")
 
 from dlexpert.deploy import list_export_formats  # noqa: E402
 
+from ..cli.test_cli import in_process as cli  # noqa: E402  (the command in this process, shaped like a subprocess)
+
 DLEXPERT = [sys.executable, "-m", "dlexpert.cli.main"]
 
 
 def dlexpert(*args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200", "OMP_NUM_THREADS": "1"}
     return subprocess.run([*DLEXPERT, *args], capture_output=True, text=True, timeout=timeout, env=env)
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """The same command in this process (typer's CliRunner), shaped like a subprocess result."""
-    from typer.testing import CliRunner
-
-    from dlexpert.cli.main import app
-
-    r = CliRunner().invoke(app, list(args))
-    return subprocess.CompletedProcess(args, r.exit_code, r.stdout, r.stderr)
 
 
 def one_error_line(r: subprocess.CompletedProcess[str], *needles: str, code: int = 2) -> str:

@@ -149,6 +149,9 @@ MAPPED = [
     ("val_accuracies", "val_acc", None),
     # issue 13, blind27: Ultralytics' results.csv keeps a classifier's validation top-1 under metrics/
     ("metrics/accuracy_top1", "val_acc", None), ("metrics/accuracy_top5", "metrics/accuracy_top5", None),
+    # issue 13, blind28: Chainer's LogReport, `main/...` for training and `validation/main/...` for its Evaluator
+    ("main/loss", "train_loss", None), ("validation/main/loss", "val_loss", None),
+    ("validation/main/accuracy", "val_acc", None), ("val/foo/bar", "val/foo/bar", None),
 ]  # fmt: skip
 
 

@@ -1841,6 +1841,41 @@ def test_blind20_pattern_a_train_accuracy_at_one_class_share_is_a_constant_predi
     assert finding(rounded, "constant_prediction") is None  # 0.91: two digits, a plateau of a rounded log
 
 
+def test_blind28_pattern_a_binary_val_accuracy_at_its_two_single_class_rates_is_a_constant_prediction() -> None:
+    """blind28: a binary galaxy CNN whose val accuracy is exactly 47/64 or 17/64 at 9 of 10 epochs, never above, while
+    its train accuracy reaches 1.0, answers one class for every input, then the other. A model that beats the larger
+    rate, or a 10-class run, or a val set of a handful of samples (0.75 / 0.25), is not read so."""
+    high, low = 47 / 64, 17 / 64
+    rates = np.array([high, low, low, low, high, high, high, high, high, 0.65625])
+    loss = np.geomspace(1.45, 0.0006, 10)
+    train_acc = np.r_[0.5, 0.64, 0.67, 0.84, np.ones(6)]
+    flips = epoch_run(loss, np.linspace(1.6, 0.68, 10), train_acc=train_acc, val_acc=rates)
+    f = finding(flips, "constant_prediction")
+    assert f is not None and f.severity == "warning" and f.evidence["evals_at_rates"] == 9
+    beats = rates.copy()
+    beats[-1] = 0.84375
+    assert finding(epoch_run(loss, np.linspace(1.6, 0.68, 10), train_acc=train_acc, val_acc=beats),
+                   "constant_prediction") is None  # fmt: skip
+    tiny = np.where(rates > 0.5, 0.75, 0.25)
+    assert finding(epoch_run(loss, np.linspace(1.6, 0.68, 10), train_acc=train_acc, val_acc=tiny),
+                   "constant_prediction") is None  # fmt: skip
+    ten = epoch_run(loss, np.linspace(1.6, 0.68, 10), train_acc=train_acc, val_acc=rates, n_classes=10)
+    assert finding(ten, "constant_prediction") is None
+
+
+def test_blind28_pattern_a_gap_opened_after_a_steep_first_drop_is_not_there_from_the_start() -> None:
+    """blind28: a language model's train loss falls 11.05 -> 0.17 over its first five logged points; binned, the train
+    loss at the first evaluation reads 3.46 against a val loss of 11.07 there, and the gap looked as if it had been
+    there from the start (the splits' fault). The logged train loss at that point is 11.05: it opened in training."""
+    x = np.arange(0, 2300, 100.0)
+    train = np.r_[11.05, 4.99, 3.46, 1.72, 0.17, np.geomspace(0.14, 0.026, 18)]
+    val = np.r_[11.07, 5.43, np.full(21, 4.87)]
+    f = finding(history({"train_loss@step": (x, train), "val_loss@step": (x, val)}), "train_val_gap")
+    assert f is not None and f.evidence["gap_from_start"] is False and "opened up during training" in f.diagnosis
+    apart = finding(history({"train_loss@step": (x, train), "val_loss@step": (x, np.full(23, 40.0))}), "train_val_gap")
+    assert apart is not None and apart.evidence["gap_from_start"] is True
+
+
 def test_blind21_patterns_a_loss_frozen_to_its_fourth_digit_and_a_gap_the_rise_does_not_explain() -> None:
     """blind21: a SimCLR run whose 7 logs stay at 5.5410-5.5425 (ln 255) from the first is stuck; a fruit CNN at 0.91
     train vs 0.40 val accuracy whose val loss, even at its best, is 8x the final train loss and then rises 23% has a

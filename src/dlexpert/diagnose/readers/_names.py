@@ -177,6 +177,12 @@ def normalise(name: str) -> tuple[str, Axis | None]:
         inner, inner_axis = normalise(tail)
         if is_known(inner):
             return inner, inner_axis
+    # A validation prefix before a namespaced name: Chainer's LogReport writes `main/loss` for training and
+    # `validation/main/loss` for its Evaluator (issue 13, blind28: a Bayesian U-Net's only validation series).
+    if "/" in tail and phase_of(head) == "val":
+        inner, inner_axis = normalise(tail)
+        if is_known(inner):
+            return with_phase(inner, "val"), inner_axis
     # An average's name before a known one: Lightning's classic `avg_val_loss`, the mean of a validation epoch's
     # batch losses (issue 13, blind18: a YOLOv5 reimplementation's only validation series).
     averaged = _AVERAGED.fullmatch(name)

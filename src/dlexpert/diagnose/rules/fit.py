@@ -410,6 +410,17 @@ def _gap_beyond_the_rise(h: RunHistory, r: _ValRise) -> bool:
     )
 
 
+def _raw_ratio_at_first_eval(h: RunHistory, v: Curve) -> float:
+    """Val over the logged (not de-noised) train loss at the first evaluation: a bin median of a steep first drop
+    stands for a later train loss than the first evaluation saw (issue 13, blind28: a language model's train loss
+    11.05 -> 0.17 over its first five logged points, binned to 3.46 against a first val loss of 11.07)."""
+    t = get_curve(h, "train_loss", v.axis, min_points=2)
+    if t is None:
+        return math.inf
+    train = float(np.interp(v.x[0], t.x, t.y))
+    return float(v.y[0]) / train if train > 0 else math.inf
+
+
 def _loss_ratio_gap(h: RunHistory) -> Finding | None:
     """The val loss above GAP_RATIO times the train loss at the last evaluations, and what that gap costs."""
     v = _val_curve(h)
@@ -429,7 +440,7 @@ def _loss_ratio_gap(h: RunHistory) -> Finding | None:
     if r is not None and r.rising and not _gap_beyond_the_rise(h, r):
         return None
     now = float(np.median(last))
-    from_start = bool(ratio.y[0] > GAP_RATIO)
+    from_start = bool(ratio.y[0] > GAP_RATIO) and _raw_ratio_at_first_eval(h, v) > GAP_RATIO
     val_now, train_now = recent(v), float(np.median(t[-GAP_LAST_EVALS:]))
     scale = _loss_scale(h, v)
     small = scale > 0 and val_now - train_now < GAP_MIN_ABS_FRACTION * scale

@@ -140,6 +140,14 @@ STUCK_TRAIN_FLAT = 0.01
 SHARE_REPEAT_EPOCHS = 8
 SHARE_REPEAT_FRACTION = 0.5
 SHARE_REPEAT_DIGITS = 4
+# Heuristic: a binary classifier's validation accuracy at exactly p or 1 - p (the two rates a model that answers one
+# class for every input scores) at SHARE_FLIP_FRACTION or more of SHARE_FLIP_EVALS or more evaluations, never above the
+# larger of them, and logged to SHARE_FLIP_DIGITS or more significant digits (a val set of a handful of samples repeats
+# values by arithmetic): the model answers one class, then the other (issue 13, blind28: a galaxy CNN at 47/64 and 17/64
+# for 9 of 10 epochs while its training accuracy reached 1.0).
+SHARE_FLIP_EVALS = 8
+SHARE_FLIP_FRACTION = 0.8
+SHARE_FLIP_DIGITS = 3
 
 CONST_SOURCE = (
     "problems.yaml constant_prediction (> 95% of predictions one class); Karpathy, A Recipe for Training Neural "
@@ -214,6 +222,48 @@ def _repeats_a_class_share(h: RunHistory) -> Finding | None:
     )
 
 
+def _flips_between_class_rates(h: RunHistory) -> Finding | None:
+    """The validation accuracy of a binary task sits at one of the two single-class rates (SHARE_FLIP_EVALS)."""
+    acc = epoch_or_step(h, "val_acc", min_epochs=SHARE_FLIP_EVALS, min_steps=SHARE_FLIP_EVALS)
+    C = n_classes(h)
+    if acc is None or len(acc) < SHARE_FLIP_EVALS or C not in (None, 2):
+        return None
+    scale = 100.0 if float(acc.y.max()) > 1.0 else 1.0
+    y = acc.y / scale
+    rate, _ = most_common(y, tol=0.0)
+    rates = (rate, 1.0 - rate)
+    at_rate = np.min(np.abs(y[:, None] - np.array(rates)[None, :]), axis=1) <= STUCK_TOL
+    share = float(at_rate.mean())
+    if (
+        share < SHARE_FLIP_FRACTION
+        or not 0 < rate < 1
+        or significant_digits(rate * scale) < SHARE_FLIP_DIGITS
+        or float(y.max()) > max(rates) + STUCK_TOL
+    ):
+        return None
+    return finding(
+        issue="constant_prediction",
+        rule="constant_prediction",
+        severity="warning",
+        diagnosis=(
+            f"The validation accuracy is exactly {fmt(rates[0])} or {fmt(rates[1])} (they add up to 1) at "
+            f"{int(at_rate.sum())} of {len(acc)} evaluations and never higher: the two scores a binary classifier gets "
+            "by answering one class for every input, then the other."
+        ),
+        evidence={
+            "series": "val_acc",
+            "rate": rates[0],
+            "other_rate": rates[1],
+            "evals_at_rates": int(at_rate.sum()),
+            "n_points": len(acc),
+        },
+        source=CONST_SOURCE,
+        axis=acc.axis,
+        began_at=float(acc.x[int(np.argmax(at_rate))]),
+        confidence=0.6,
+    )
+
+
 @register_rule(issue="constant_prediction")
 def constant_prediction(h: RunHistory) -> Finding | None:
     """Symptom: the model predicts the same class for (almost) every input: over 95% of predictions are one class,
@@ -268,7 +318,7 @@ def constant_prediction(h: RunHistory) -> Finding | None:
     never = _never_positive(h)
     if never is not None:
         return never
-    share = _repeats_a_class_share(h)
+    share = _repeats_a_class_share(h) or _flips_between_class_rates(h)
     if share is not None:
         return share
     acc = epoch_or_step(h, "val_acc", min_epochs=STUCK_EVALS, min_steps=STUCK_EVALS)

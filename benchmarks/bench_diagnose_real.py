@@ -64,6 +64,7 @@ HALVES = (
     "blind26",
     "blind27",
     "blind28",
+    "blind29",
 )
 ALARM = ("warning", "error")
 

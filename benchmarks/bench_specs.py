@@ -54,6 +54,7 @@ SPLITS = (
     "heldout20",
     "heldout21",
     "heldout22",
+    "heldout23",
 )
 
 

@@ -291,6 +291,9 @@ def test_error_rates_and_f_beta_targets(text: str, metric: str, value: float, hi
         ("inférence sur 2x L40S dans notre datacentre ; pas de gros entraînement prévu", "gpu", 2, "l40s"),
         ("NGO budget: no GPUs of our own; one rented GPU VM (1x L4) at most", "gpu", 1, "l4"),
         ("notebook do laboratório (i7, 16 GB, sem GPU) e às vezes Colab grátis", "cpu", 1, None),
+        # spec batch 25: 32 GPUs over 4 nodes are 8 per node (no server holds 32); 8 per node stays 8
+        ("train on 32x A100 (4 nodes)", "gpu", 8, "a100"),
+        ("4 nodes of 8x H100", "gpu", 8, "h100"),
     ],
 )
 def test_compute_as_people_write_it(text: str, kind: str, n: int, device: str) -> None:

@@ -864,6 +864,11 @@ _NPU_WORDS = (
 _PHONE_MODEL = re.compile(r"\bpixel \d|\bgalaxy [sazm]\d")
 
 
+# The most accelerators one server holds (NVIDIA DGX-2 and HGX-2: 16 V100; DGX A100/H100: 8): a larger count written
+# beside a node count is the total over the nodes.
+MAX_DEVICES_PER_NODE = 16
+
+
 def parse_compute(text: str) -> Compute:
     """Parse `constraints.computeResources`: "single-GPU 24GB", "multi-GPU (8x A100)", "CPU (2 cores)", "TPU v4-8"."""
     raw = _sane_numbers(str(text).strip(), "compute resources")
@@ -924,6 +929,8 @@ def parse_compute(text: str) -> Compute:
             n_devices = max(1, int(tpu.group(3)) // per_chip)
     nodes = re.search(r"(\d+)\s*(?:nodes|machines|hosts)", low)
     n_nodes = int(nodes.group(1)) if nodes else 1
+    if n_nodes > 1 and n_devices > MAX_DEVICES_PER_NODE and n_devices % n_nodes == 0:
+        n_devices //= n_nodes  # "32x A100 (4 nodes)": 32 in all, 8 per node; no server holds 32
     if n_devices < 1 or n_nodes < 1:
         raise ValueError(f"device and node counts must be at least 1; got {clip(raw)}")
 

@@ -230,6 +230,7 @@ SENTENCE_EMBEDDING_PREFIX = "sentence-transformers/"
 
 
 def _tags_tokens(ctx: Context) -> bool:
+    """The task labels each token (NER, PII, POS): a per-token head on the encoder's token states."""
     return ctx.family is not None and ctx.family.name == "token-classification"
 
 

@@ -141,10 +141,10 @@ SHARE_REPEAT_EPOCHS = 8
 SHARE_REPEAT_FRACTION = 0.5
 SHARE_REPEAT_DIGITS = 4
 # Heuristic: a binary classifier's validation accuracy at exactly p or 1 - p (the two rates a model that answers one
-# class for every input scores) at SHARE_FLIP_FRACTION or more of SHARE_FLIP_EVALS or more evaluations, never above the
-# larger of them, and logged to SHARE_FLIP_DIGITS or more significant digits (a val set of a handful of samples repeats
-# values by arithmetic): the model answers one class, then the other (issue 13, blind28: a galaxy CNN at 47/64 and 17/64
-# for 9 of 10 epochs while its training accuracy reached 1.0).
+# class for every input scores), each at least once, at SHARE_FLIP_FRACTION or more of SHARE_FLIP_EVALS or more
+# evaluations, never above the larger of them, and logged to SHARE_FLIP_DIGITS or more significant digits (a val set of
+# a handful of samples repeats values by arithmetic): the model answers one class, then the other (issue 13, blind28: a
+# galaxy CNN at 47/64 and 17/64 for 9 of 10 epochs while its training accuracy reached 1.0).
 SHARE_FLIP_EVALS = 8
 SHARE_FLIP_FRACTION = 0.8
 SHARE_FLIP_DIGITS = 3
@@ -223,7 +223,8 @@ def _repeats_a_class_share(h: RunHistory) -> Finding | None:
 
 
 def _flips_between_class_rates(h: RunHistory) -> Finding | None:
-    """The validation accuracy of a binary task sits at one of the two single-class rates (SHARE_FLIP_EVALS)."""
+    """The validation accuracy of a binary task sits at one of the two single-class rates, and at each of them at least
+    once (SHARE_FLIP_EVALS)."""
     acc = epoch_or_step(h, "val_acc", min_epochs=SHARE_FLIP_EVALS, min_steps=SHARE_FLIP_EVALS)
     C = n_classes(h)
     if acc is None or len(acc) < SHARE_FLIP_EVALS or C not in (None, 2):
@@ -232,11 +233,14 @@ def _flips_between_class_rates(h: RunHistory) -> Finding | None:
     y = acc.y / scale
     rate, _ = most_common(y, tol=0.0)
     rates = (rate, 1.0 - rate)
-    at_rate = np.min(np.abs(y[:, None] - np.array(rates)[None, :]), axis=1) <= STUCK_TOL
+    at_each = np.abs(y[:, None] - np.array(rates)[None, :]) <= STUCK_TOL
+    at_rate = at_each.any(axis=1)
     share = float(at_rate.mean())
     if (
         share < SHARE_FLIP_FRACTION
+        or not at_each.any(axis=0).all()  # one rate only: an accuracy frozen at one value (the rule below)
         or not 0 < rate < 1
+        or rate == 0.5
         or significant_digits(rate * scale) < SHARE_FLIP_DIGITS
         or float(y.max()) > max(rates) + STUCK_TOL
     ):

@@ -211,7 +211,7 @@ def _check_fit_to_task(ctx: Context, c: Candidate) -> None:
     if entry.conditioning not in {None, "text"} and _FROM_TEXT.search(_words_of_task(ctx)):
         c.failures.append(f"it generates {_DRAWN[entry.conditioning]}; the task generates images from text")
         c.unfit = True
-    if _tags_tokens(ctx) and entry.hub_id.startswith(SENTENCE_EMBEDDING_PREFIX):
+    if _tags_tokens(ctx) and entry.sentence_embedding:
         c.failures.append(
             "a sentence-embedding checkpoint: its training pooled the tokens into one sentence vector, so its token "
             "states are not what a per-token tagger starts from (a masked-language-model encoder is)"
@@ -222,15 +222,12 @@ def _check_fit_to_task(ctx: Context, c: Candidate) -> None:
         c.unfit = True
 
 
-# Sentence-embedding checkpoints (sentence-transformers, Reimers & Gurevych 2019, arXiv 1908.10084) are fine-tuned
-# from a masked-language-model encoder with a pooled-sentence objective: good for one vector per text, not the start
-# of a token tagger, where NER work fine-tunes the MLM encoder itself (Devlin et al. 2019, arXiv 1810.04805, Sec. 5.3;
-# Conneau et al. 2020, XLM-R, arXiv 1911.02116, Table 2).
-SENTENCE_EMBEDDING_PREFIX = "sentence-transformers/"
-
-
 def _tags_tokens(ctx: Context) -> bool:
-    """The task labels each token (NER, PII, POS): a per-token head on the encoder's token states."""
+    """The task labels each token (NER, PII, POS): a per-token head on the encoder's token states. Sentence-embedding
+    checkpoints (sentence-transformers, Reimers & Gurevych 2019, arXiv 1908.10084) are fine-tuned from a masked-language
+    encoder with a pooled-sentence objective: good for one vector per text, not the start of a token tagger, where NER
+    work fine-tunes the MLM encoder itself (Devlin et al. 2019, arXiv 1810.04805, Sec. 5.3; Conneau et al. 2020, XLM-R,
+    arXiv 1911.02116, Table 2)."""
     return ctx.family is not None and ctx.family.name == "token-classification"
 
 

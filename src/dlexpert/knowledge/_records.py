@@ -65,6 +65,8 @@ class ModelEntry(_Record):
     languages: Literal["en", "multilingual"] | None = None
     # Generative models: what a sample is drawn from (a text prompt, a class label, nothing); None elsewhere.
     conditioning: Literal["text", "class", "none"] | None = None
+    # Sentence-embedding checkpoints (sentence-transformers): fine-tuned to pool their tokens into one vector per text.
+    sentence_embedding: bool = False
     notes: str = ""
 
 

@@ -351,7 +351,8 @@ def stuck(h: RunHistory) -> Finding | None:
     if acc is None:
         return None
     half = acc.y[len(acc) // 2 :]
-    span, chance = f"{fmt(float(half.min()))}-{fmt(float(half.max()))}", 1 / (n_classes(h) or 2)
+    span = f"{fmt(float(half.min()))}-{fmt(float(half.max()))}"
+    chance = 1 / (n_classes(h) or 2)
     return _stuck(acc, f"validation accuracy stays within {fmt(CHANCE_BAND)} of chance ({fmt(chance)}) for all "
                        f"{len(acc)} evaluations (last half {span})")  # fmt: skip
 

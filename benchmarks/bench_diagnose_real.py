@@ -65,6 +65,7 @@ HALVES = (
     "blind27",
     "blind28",
     "blind29",
+    "blind30",
 )
 ALARM = ("warning", "error")
 

@@ -55,6 +55,7 @@ SPLITS = (
     "heldout21",
     "heldout22",
     "heldout23",
+    "heldout24",
 )
 
 

@@ -246,6 +246,9 @@ def test_parsers_never_crash_on_arbitrary_text(text: str) -> None:
         ("thousands of clips", 3_000),
         ("couple hundred clips", 200),
         ("a couple of thousand images", 2_000),
+        # spec batch 5: a digit count of hundreds ("3 hundred" had planned for 3 images)
+        ("3 hundred good images per product type", 300),
+        ("4 hundred thousand rows", 400_000),
     ],
 )
 def test_orders_of_magnitude_in_words(text: str, n: int) -> None:

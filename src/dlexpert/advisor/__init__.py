@@ -330,7 +330,13 @@ def _model_design(ctx: Context, sel: Selection) -> ModelDesign:
             name=e.hub_id, source=_SOURCE_NAMES.get(e.library, e.library), adaptation=_adaptation_text(ctx, c)
         )
     n_text = f"{n:,} samples" if n is not None else "an unknown number of samples"
-    if c.scratch:
+    if c.scratch and fam.frozen_pretrained:
+        tradeoff = (
+            f"Transfer through a frozen network: {fam.display_name} trains its other parts from random "
+            f"initialisation against {fam.frozen_pretrained}, which stays as pretrained. It needs >= "
+            f"{fam.min_samples_scratch:,} samples and there are {n_text}."
+        )
+    elif c.scratch:
         why = (
             "the spec asks for it"
             if ctx.scratch_required and e.library in PRETRAINED_LIBRARIES

@@ -7,7 +7,7 @@ import re
 
 from ..estimate import estimate_gmacs, fixed_schedule_time, predict_latency, rl_training_time, training_time
 from ..estimate.scratch import ScratchSize, scratch_size
-from ..knowledge import ModelEntry, Problem, find_problem, get_problem, get_regimes
+from ..knowledge import ModelEntry, Problem, find_problem, get_family, get_problem, get_regimes
 from ..schema import Evidence
 from ..schema.decisions import Estimates, Range
 from ..schema.plan import (
@@ -41,7 +41,14 @@ def debugging_guidance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[De
         "orders of magnitude below late ones)",
         "update/weight ratio per layer (healthy around 1e-3; Karpathy, CS231n 'Babysitting the learning process')",
     ]
-    if ctx.domain == "CV":
+    one_class = get_family(c.entry.family).normal_only
+    if one_class:
+        vis += [
+            "histograms of the anomaly score on normal and on defective validation samples (their overlap is the "
+            "error at any threshold)",
+            "anomaly maps over every validation defect, and over the highest-scoring normal samples",
+        ]
+    elif ctx.domain == "CV":
         vis.append(
             "a grid of augmented training images with their labels, before the first run (catches broken "
             "augmentation and label mix-ups)"
@@ -51,7 +58,7 @@ def debugging_guidance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[De
             if c.entry.architecture == "CNN"
             else "attention rollout maps on correct and wrong predictions"
         )
-    if ctx.task_type == "classification":
+    if ctx.task_type == "classification" and not one_class:
         vis.append("confusion matrix and per-class recall on the validation set")
     if ctx.task_type == "detection":
         vis.append("predicted vs ground-truth boxes on validation images; precision-recall curve per class")
@@ -75,6 +82,11 @@ def debugging_guidance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[De
         checks.append(
             "loss at step 0 well below ln(vocabulary) (~11-12 nats for 32k-150k vocabularies); a value near it means "
             "the weights or the tokenizer did not load"
+        )
+    elif one_class:
+        checks.append(
+            "no defective sample among the training images (a one-class model learns whatever it is shown as "
+            "normal); defects go to validation and test only"
         )
     elif ctx.n_classes:
         checks.append(

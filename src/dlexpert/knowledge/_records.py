@@ -85,6 +85,11 @@ class ArchitectureFamily(_Record):
     lightweight: bool = False  # MobileNet / EfficientNet / DistilBERT class (Step 2 "real-time")
     # A candidate only where a task family names it: a recommender reads interaction logs, not a generic table.
     specialist: bool = False
+    # Trained on normal samples only (one-class: an anomaly detector): no class labels to balance, mix or flip.
+    normal_only: bool = False
+    # The pretrained network that stays frozen while the rest trains from random initialisation (EfficientAD's
+    # teacher): such a family is trained "from scratch" and still transfers.
+    frozen_pretrained: str | None = None
     strengths: list[str] = Field(default_factory=list)
     weaknesses: list[str] = Field(default_factory=list)
     source: str

@@ -133,6 +133,8 @@ def _words_to_digits(text: str) -> str:
         return str(total + current)
 
     text = _PLURAL.sub(_plural_scale, text)
+    # "3 hundred images", "4 hundred thousand rows": a digit count of hundreds is that many times 100.
+    text = re.sub(r"(?<![\d.,])(\d{1,6})\s+hundred\b", lambda m: str(int(m.group(1)) * 100), text, flags=re.IGNORECASE)
     for words, digits in _VAGUE.items():
         text = re.sub(rf"\b{words}\s+(?=hundred|thousand|million|billion)", f"{digits} ", text, flags=re.IGNORECASE)
     # "a couple MB", "couple hundred clips": two of what follows; "half a second": 0.5; "within a minute": 1.

@@ -450,3 +450,23 @@ def test_a_job_that_runs_as_a_batch_on_a_machine_is_where_the_model_runs() -> No
 )
 def test_a_range_with_one_scale_word_scales_both_ends(text: str, n: int) -> None:
     assert parse_data_size(text).n_samples == n
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        # spec batch 26's bad-input drafts: a share above 100% and a coefficient of determination above 1
+        ("hit rate >= 130%", "between 0 and 100%"),
+        ("R2 >= 1.3", "at most 1"),
+        ("R² > 130%", "at most 1"),
+    ],
+)
+def test_impossible_rates_and_r2_are_refused(text: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        parse_accuracy_target(text)
+
+
+def test_r2_in_percent_is_a_fraction_and_hit_rate_is_a_bounded_share() -> None:
+    assert parse_accuracy_target("R² of 90%").value == pytest.approx(0.9)
+    hit = parse_accuracy_target("hit rate@10 >= 0.35")
+    assert (hit.metric, hit.bounded, hit.value) == ("hit-rate", True, pytest.approx(0.35))

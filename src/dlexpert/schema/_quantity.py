@@ -480,6 +480,9 @@ _METRICS: list[tuple[str, tuple[str, ...], bool]] = [
     ("rmse", ("rmse",), False),
     ("mae", ("mae",), False),
     ("mse", ("mse",), False),
+    ("hit-rate", ("hit rate", "hit-rate", "hitrate", "hits@"), True),
+    # the coefficient of determination: at most 1 (a perfect fit), unbounded below
+    ("r2", ("r-squared", "r squared", "r²", "r^2", "r2", "coefficient of determination"), True),
     ("precision", ("precision",), True),
     ("recall", ("recall", "sensitivity"), True),
     ("return", ("episode return", "mean return", "return", "reward", "score"), True),
@@ -508,6 +511,7 @@ _BOUNDED = {
     "chrf",
     "rouge",
     "mape",
+    "hit-rate",
 }
 # A bare four-digit integer is a year or a product's number ("above the 2021-winner baseline", "top-5 on the 4090
 # leaderboard"), never the target of a metric bounded by 100%.
@@ -613,6 +617,10 @@ def _one_accuracy_target(text: str) -> AccuracyTarget:
             value /= 100.0
         if not 0 <= value <= 1:
             raise ValueError(f"{metric} target must lie between 0 and 100%; got {clip(raw)}")
+    if metric == "r2":
+        value = value / 100.0 if m.group(3) else value  # "R² of 90%" is 0.9
+        if value > 1:
+            raise ValueError(f"R² is at most 1 (a perfect fit); got {clip(raw)}")
     if wrong_way:
         better, bound = ("higher", "a lower bound ('>") if higher else ("lower", "an upper bound ('<")
         raise ValueError(f"{metric} is {better}-is-better, so its target is {bound} {m.group(2)}'); got {clip(raw)}")

@@ -701,3 +701,34 @@ def test_loss_terms_in_tensorboard_events_are_summed_too(tmp_path: Path) -> None
     h = read_history(tmp_path)
     assert series(h, "train_loss", "step")[1] == [pytest.approx(3.5), pytest.approx(2.8), pytest.approx(2.3)]
     assert series(h, "val_loss", "step")[1][0] == pytest.approx(3.8)
+
+
+def test_a_logged_batch_metric_is_not_the_step_column(tmp_path: Path) -> None:
+    """blind30: Lightning's `batch,epoch,step,train_loss,val_loss` where `batch` is a metric logged as 0.0 on the train
+    rows only; `step` is on every row and indexes both losses (the val rows had been skipped)."""
+    rows = ["batch,epoch,step,train_loss,val_loss"]
+    for e in range(8):
+        rows += [f",{e},{250 * e + 124},,{3.0 - 0.1 * e}", f"0.0,{e}.0,{250 * e + 249},{2.5 - 0.1 * e},",
+                 f",{e},{250 * e + 249},,{2.9 - 0.1 * e}"]  # fmt: skip
+    log = tmp_path / "metrics.csv"
+    log.write_text("\n".join(rows) + "\n")
+    h = read_history(log)
+    assert len(h.get("val_loss", "step").y) == 16 and len(h.get("train_loss", "step").y) == 8
+    assert not any("have no" in w for w in h.warnings)
+
+
+def test_a_markdown_training_log_is_read_when_the_folder_holds_nothing_else(tmp_path: Path) -> None:
+    """blind30: a training script that writes its epochs as Markdown. A README beside another log stays unread, and a
+    folder holding only notes is still refused."""
+    lines = ["## Training", ""]
+    for e in range(6):
+        lines += [f"#### Epoch {e}/5", f"train loss: {2.0 - 0.2 * e}, acc: 0.5<br>", f"val loss: {2.1 - 0.2 * e}<br>"]
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "resnet18.md").write_text("\n".join(lines))
+    assert len(read_history(run).get("train_loss", "epoch").y) == 6
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "README.md").write_text("# A project\n\nSome words.\n")
+    with pytest.raises(InvalidInputError, match="no training log found"):
+        read_history(notes)

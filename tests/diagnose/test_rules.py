@@ -1932,3 +1932,57 @@ def test_a_grpo_run_is_judged_by_its_reward_not_its_surrogate_loss(tmp_path: Pat
     )
     climbing_from_nothing = read_history(late)
     assert finding(climbing_from_nothing, "stuck") is None  # the reward rose: the run found its signal
+
+
+def test_blind30_pattern_val_accuracy_frozen_while_the_training_set_is_learned_is_a_constant_prediction() -> None:
+    """blind30: 58 training images fitted to 1.0 while every one of 14 validation images gets one class (8/14 at 21 of
+    23 epochs, below its second-epoch score). A validation accuracy that rose to the value it then keeps, or a
+    training accuracy that never rose, is not read so."""
+    n = 23
+    train_acc = np.r_[np.linspace(32, 54, 9) / 58, np.ones(n - 9)]
+    frozen = np.r_[6 / 14, 9 / 14, np.full(n - 2, 8 / 14)]
+    loss = np.linspace(6.13, 4.71, n)
+    f = finding(epoch_run(loss, np.linspace(5.76, 5.7, n), train_acc=train_acc, val_acc=frozen), "constant_prediction")
+    assert f is not None and f.severity == "warning" and f.evidence["evals_identical"] == n - 2
+    rose_to_it = np.r_[6 / 14, 7 / 14, np.full(n - 2, 12 / 14)]
+    assert finding(epoch_run(loss, train_acc=train_acc, val_acc=rose_to_it), "constant_prediction") is None
+    flat_train = np.full(n, 0.6)
+    assert finding(epoch_run(loss, train_acc=flat_train, val_acc=frozen), "constant_prediction") is None
+
+
+def test_blind30_pattern_a_fitted_training_set_neither_converges_slowly_nor_oscillates_by_a_sample() -> None:
+    """blind30: a loss dominated by a regulariser still falls 0.5% per epoch while the training accuracy is 1.0 at most
+    epochs (58 images: it dips by 1-3 of them), so there is nothing left to converge to, and dips of one or two samples
+    are sampling noise, not an oscillation. The same accuracy swinging by 10 points is one."""
+    n = 23
+    loss = np.r_[np.linspace(6.13, 5.2, 5), 5.2 * 0.995 ** np.arange(1, n - 4)]
+    dips = np.array([56, 58, 57, 58, 56, 58, 58, 57, 58, 55, 58, 58, 57, 58], dtype=float) / 58
+    train_acc = np.r_[np.array([32, 41, 47, 47, 54, 51, 54, 52, 55], dtype=float) / 58, dips]
+    fitted = epoch_run(loss, train_acc=train_acc)
+    assert finding(fitted, "slow_convergence") is None
+    assert finding(fitted, "loss_oscillation") is None
+    swings = np.r_[train_acc[:9], np.tile([0.95, 0.80], 7)]
+    f = finding(epoch_run(loss, train_acc=swings), "loss_oscillation")
+    assert f is not None and f.evidence["series"] == "train_acc"
+
+
+def test_blind30_pattern_a_loss_that_gives_back_most_of_its_drop_has_diverged() -> None:
+    """blind30: a train loss at ~27, down to ~6, then a jump above its start at 60% of the run and ~23 over the last
+    quarter: 80% of what it learned given back, without ending above where it began. Half given back is not."""
+    rng = np.random.default_rng(0)
+    down = np.r_[np.full(20, 27.0), np.linspace(27.0, 6.0, 70)]
+    after = np.r_[47.0, 44.0, np.full(58, 23.0)]
+    f = finding(epoch_run(np.r_[down, after] * np.exp(0.05 * rng.standard_normal(150))), "divergence")
+    assert f is not None and "most of the way back" in f.diagnosis
+    half = np.r_[down, np.full(60, 16.0)]
+    assert finding(epoch_run(half * np.exp(0.05 * rng.standard_normal(150))), "divergence") is None
+
+
+def test_blind30_pattern_a_decision_threshold_at_zero_is_not_a_score_at_zero() -> None:
+    """blind30: the SQuAD v2 evaluator's `best_f1_thresh` is 0 at every evaluation of a healthy QA fine-tune (answering
+    every question is best); a threshold is not a score the model never gets right."""
+    st = np.arange(0, 22000, 2000, dtype=float)
+    h = history({"train_loss@step": (st[1:], np.linspace(1.4, 0.62, 10)),
+                 "eval_best_f1_thresh@step": (st, np.zeros(11)),
+                 "eval_f1@step": (st, np.r_[3.6, np.linspace(72.9, 82.0, 10)])})  # fmt: skip
+    assert finding(h, "stuck") is None

@@ -59,6 +59,9 @@ _SKIP_SUFFIXES = {
     ".pickle", ".parquet", ".arrow", ".zip", ".gz", ".tar", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".pdf",
     ".html", ".md", ".py", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".lock", ".whl", ".so",
 }  # fmt: skip
+# Notes beside a run, sniffed only when a folder holds no other log: a training script that writes its epochs as
+# Markdown ('#### Epoch 3/99' then 'train loss: ...', issue 13's blind30) leaves nothing else to read.
+_LAST_RESORT_SUFFIXES = {".md"}
 # Which log of a folder is read: lower first. The others repeat it (tb/ beside metrics.jsonl) or are other runs.
 _PRIORITY: dict[Kind, int] = {
     "dlexpert": 0, "trainer_state": 1, "mlflow": 2, "csv": 2, "jsonl": 2, "json_rows": 2, "keras_history": 2,
@@ -119,6 +122,7 @@ def _read(path: Path) -> RunHistory:
 
 def _candidates(root: Path) -> list[tuple[Kind, Path]]:
     found: list[tuple[Kind, Path]] = []
+    last_resort: list[Path] = []
     n_files = 0
     for folder, dirs, names in os.walk(root):
         depth = len(Path(folder).relative_to(root).parts)
@@ -129,6 +133,8 @@ def _candidates(root: Path) -> list[tuple[Kind, Path]]:
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")) and depth < MAX_DEPTH)
         for name in sorted(names):
             p = Path(folder) / name
+            if not name.startswith(".") and p.suffix.lower() in _LAST_RESORT_SUFFIXES:
+                last_resort.append(p)
             if name.startswith(".") or p.suffix.lower() in _SKIP_SUFFIXES:
                 continue
             n_files += 1
@@ -142,6 +148,8 @@ def _candidates(root: Path) -> list[tuple[Kind, Path]]:
             kind, _ = sniff(p)
             if kind is not None:
                 found.append((kind, p))
+    if not found:
+        found = [(kind, p) for p in last_resort if p.is_file() and (kind := sniff(p)[0]) == "text"]
     return found
 
 

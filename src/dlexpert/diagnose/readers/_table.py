@@ -133,6 +133,16 @@ class Sink:
         self.n_points += len(ys)
 
 
+def _index_column(candidates: list[str], rows: list[dict[str, float]]) -> str | None:
+    """The index column of a role that most rows fill, then the one with the most distinct values, then the first:
+    Lightning's `batch,epoch,step,...` holds a logged `batch` of 0.0 on the train rows only, and `step` on every row."""
+    return max(
+        candidates,
+        key=lambda c: (sum(c in r for r in rows), len({r[c] for r in rows if c in r}), -candidates.index(c)),
+        default=None,
+    )
+
+
 def _distinct(values: list[float | None]) -> bool:
     present = [v for v in values if v is not None]
     return len(present) == len(values) and len(set(present)) == len(present)
@@ -165,10 +175,10 @@ def _with_global_steps(rows: list[dict[str, float]], step_col: str, epoch_col: s
 def add_table(sink: Sink, table: Table, *, axis: Axis | None = None) -> None:
     """Every metric column of `table` into `sink`'s history. `axis` forces one axis (dlexpert's `kind` rows)."""
     roles = {c: index_role(c) for c in table.columns}
-    step_col = next((c for c in table.columns if roles[c] == "step"), None)
-    epoch_col = next((c for c in table.columns if roles[c] == "epoch"), None)
-    metrics = [c for c in table.columns if roles[c] is None]
     rows = [row for _, row in table.rows]
+    step_col = _index_column([c for c in table.columns if roles[c] == "step"], rows)
+    epoch_col = _index_column([c for c in table.columns if roles[c] == "epoch"], rows)
+    metrics = [c for c in table.columns if roles[c] is None]
     # `train_loss` claims its name before a `loss` column does, unless it holds one value: a run's summary (Hugging
     # Face's final `train_loss` in a log_history exported to CSV) is not the curve the per-step `loss` is.
     names = [normalise(c)[0] for c in metrics]

@@ -36,10 +36,16 @@ def unrecognised_losses(h: RunHistory) -> tuple[str, ...]:
     return tuple(sorted({n for (n, _) in h.series if not is_known(n) and "loss" in n.lower()}))
 
 
+# A score's companion that is not a score: the decision threshold at which it was best (the SQuAD v2 evaluator's
+# `best_f1_thresh`, 0 when answering every question is best; issue 13, blind30).
+_NOT_A_SCORE = re.compile(r"thresh", re.IGNORECASE)
+
+
 def unrecognised_scores(h: RunHistory) -> tuple[str, ...]:
     """Every series no reader recognised whose name says it is a score where higher is better (mAP, IoU, F1, ...)."""
     return tuple(sorted({n for (n, _) in h.series
-                         if not is_known(n) and "loss" not in n.lower() and _SCORE_NAME.search(n)}))  # fmt: skip
+                         if not is_known(n) and "loss" not in n.lower() and _SCORE_NAME.search(n)
+                         and not _NOT_A_SCORE.search(n)}))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -472,6 +478,26 @@ def accuracy_gain(acc: Curve) -> float:
     """How far an accuracy rose, as a fraction: the median of its last 3 values less its first."""
     y = acc.y / (100.0 if float(np.max(acc.y)) > 1.0 else 1.0)
     return float(np.median(y[-3:]) - y[0])
+
+
+# Heuristic: a training accuracy at 99% or more over its last quarter (of at least FITS_MIN_POINTS points): the model
+# gets every training sample right.
+FITS_TRAIN_ACC = 0.99
+FITS_MIN_POINTS = 6
+
+
+def fits_the_training_set(h: RunHistory) -> bool:
+    """The training accuracy's last quarter (median) is FITS_TRAIN_ACC or more: a run that gets every training
+    sample right has not diverged, whatever its loss does near 0 (issue 13, blind16: a light-curve classifier's step
+    loss 1e-5 to 4e-3 after epoch 9, train accuracy 1.0 in most rows), and has nothing left to converge to on its
+    training set, whatever a regularisation term keeps in its loss (blind30: a 58-image classifier at train accuracy
+    1.0 whose loss still falls 0.5% per epoch)."""
+    acc = get_curve(h, "train_acc", min_points=FITS_MIN_POINTS)
+    if acc is None:
+        return False
+    scale = 100.0 if float(acc.y.max()) > 1.0 else 1.0
+    k = max(2, len(acc) // 4)
+    return float(np.median(acc.y[-k:])) / scale >= FITS_TRAIN_ACC
 
 
 def accuracy_rose(h: RunHistory) -> bool:

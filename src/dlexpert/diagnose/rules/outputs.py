@@ -10,6 +10,9 @@ from ...schema.diagnosis import Finding, Severity
 from .._registry import register_rule
 from ..history import RunHistory
 from ._common import (
+    ACC_ROSE,
+    Curve,
+    accuracy_gain,
     at,
     epoch_or_step,
     finding,
@@ -131,6 +134,11 @@ STUCK_MAX_ACC = 0.99
 STUCK_CONVERGED = 0.5
 # Heuristic: train loss improving by < 1% over the stuck window = training is stuck as well.
 STUCK_TRAIN_FLAT = 0.01
+# Heuristic: val accuracy identical at >= 90% of all evaluations, never above what it scored before, while the
+# training accuracy rose by ACC_ROSE or more: the model learns its training set and answers the validation set alike
+# (issue 13, blind30: 58 training images fitted to 1.0 while all 14 validation images got one class, 0.571 at 21 of
+# 23 epochs).
+STUCK_WHILE_TRAIN_LEARNS_SHARE = 0.9
 # Heuristic: the per-epoch train accuracy is one value, logged to SHARE_REPEAT_DIGITS or more significant digits, at
 # SHARE_REPEAT_FRACTION or more of SHARE_REPEAT_EPOCHS or more epochs: a model that answers one class for every input
 # scores exactly that class's share of the (fixed) training set at each such epoch, and a model that learns never
@@ -268,6 +276,20 @@ def _flips_between_class_rates(h: RunHistory) -> Finding | None:
     )
 
 
+def _frozen_while_training_learns(h: RunHistory, acc: Curve, n_stuck: int) -> bool:
+    """The val accuracy's final run of one value covers STUCK_WHILE_TRAIN_LEARNS_SHARE of the evaluations and is no
+    higher than any score before it, while the training accuracy rose by ACC_ROSE or more."""
+    train = get_curve(h, "train_acc", min_points=STUCK_EVALS)
+    before = acc.y[: len(acc) - n_stuck]
+    return (
+        n_stuck >= STUCK_WHILE_TRAIN_LEARNS_SHARE * len(acc)
+        and len(before) > 0
+        and float(acc.y[-1]) <= float(np.max(before)) + STUCK_TOL
+        and train is not None
+        and accuracy_gain(train) >= ACC_ROSE
+    )
+
+
 @register_rule(issue="constant_prediction")
 def constant_prediction(h: RunHistory) -> Finding | None:
     """Symptom: the model predicts the same class for (almost) every input: over 95% of predictions are one class,
@@ -343,6 +365,9 @@ def constant_prediction(h: RunHistory) -> Finding | None:
     elif train_flat or n_stuck == len(acc):
         confidence = 0.6
         why = "the same value" + (" since the first evaluation" if n_stuck == len(acc) else ", while training is stuck")
+    elif _frozen_while_training_learns(h, acc, n_stuck):
+        confidence = 0.5
+        why = "the same value, never above its earlier scores, while the training accuracy rose"
     elif C is not None and (value - 1.0 / C) / (1 - 1.0 / C) <= STUCK_CONVERGED:
         confidence, severity, why = 0.4, "info", "the same value while the training loss still moves"
     else:

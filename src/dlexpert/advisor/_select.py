@@ -528,7 +528,8 @@ def select(ctx: Context, *, weights: WeightsCheck | None = None) -> Selection:
         )
     else:
         why = (
-            f"it maximises published score minus {_penalty(ctx):g} points per doubling of GMACs, the knee of the "
+            f"it maximises published score minus {_penalty(ctx):g} points per doubling of GMACs ({_budget_why(ctx)}), "
+            "the knee of the "
             f"accuracy/compute front (the trade-off calibrated on {get_regimes()['cost_penalty_source']}); its score: "
             f"{chosen.score_label}"
         )
@@ -677,10 +678,29 @@ def _overshoot(c: Candidate, ctx: Context) -> float:
     return over
 
 
+# A spec that states no budget but trains on this many accelerators or more has a high compute budget.
+MANY_DEVICES = 4
+
+
+def _budget_level(ctx: Context) -> str:
+    """The budget the spec states, else high for MANY_DEVICES or more accelerators to train on, else medium."""
+    if ctx.budget is not None and ctx.budget.level is not None:
+        return ctx.budget.level
+    many = ctx.train_hw.kind in {"gpu", "tpu"} and ctx.total_devices >= MANY_DEVICES
+    return "high" if many else "medium"
+
+
+def _budget_why(ctx: Context) -> str:
+    level = _budget_level(ctx)
+    if ctx.budget is not None and ctx.budget.level is not None:
+        return f"a {level} budget, as stated"
+    if level == "high":
+        return f"a high budget: none stated, and {ctx.total_devices} x {ctx.train_hw.display_name} to train on"
+    return "a medium budget: none stated"
+
+
 def _penalty(ctx: Context) -> float:
-    reg = get_regimes()
-    level = ctx.budget.level if ctx.budget is not None else "medium"
-    return float(reg["cost_penalty_points_per_doubling"][level])
+    return float(get_regimes()["cost_penalty_points_per_doubling"][_budget_level(ctx)])
 
 
 def _gmacs(c: Candidate, macs_per_param: float) -> float:

@@ -470,3 +470,12 @@ def test_r2_in_percent_is_a_fraction_and_hit_rate_is_a_bounded_share() -> None:
     assert parse_accuracy_target("R² of 90%").value == pytest.approx(0.9)
     hit = parse_accuracy_target("hit rate@10 >= 0.35")
     assert (hit.metric, hit.bounded, hit.value) == ("hit-rate", True, pytest.approx(0.35))
+
+
+def test_a_device_not_for_production_is_neither_where_it_trains_nor_where_it_runs() -> None:
+    """Spec batch 22: a nightly forecast trained and run on managed CPU jobs, beside a GPU kept for experiments. When
+    nothing else names a device, the side GPU is still the one there is."""
+    side = parse_compute("train and forecast on managed CPU jobs (n2-highmem); a GPU is available for experiments "
+                         "but not for production")  # fmt: skip
+    assert side.kind == "cpu"
+    assert parse_compute("a GPU, but not for production").kind == "gpu"

@@ -879,10 +879,20 @@ _PHONE_MODEL = re.compile(r"\bpixel \d|\bgalaxy [sazm]\d")
 MAX_DEVICES_PER_NODE = 16
 
 
+# A device the team has only on the side ("a GPU is available for experiments but not for production"): when the rest
+# of the text names a device, the clause names neither where the model trains nor where it runs (spec batch 22: a
+# nightly forecast trained and run on managed CPU jobs).
+_NOT_IN_PRODUCTION = re.compile(
+    r"[^;.]*\bnot (?:for|in|used (?:for|in)) production\b[^;.]*",
+    re.IGNORECASE,
+)
+
+
 def parse_compute(text: str) -> Compute:
     """Parse `constraints.computeResources`: "single-GPU 24GB", "multi-GPU (8x A100)", "CPU (2 cores)", "TPU v4-8"."""
     raw = _sane_numbers(str(text).strip(), "compute resources")
-    training, deployment = split_deployment(raw)
+    production = _NOT_IN_PRODUCTION.sub("", raw).strip(" ;,.")
+    training, deployment = split_deployment(production if device_kind(production) is not None else raw)
     low = re.sub(r"(\d)\s*[x×*]\s*", r"\1x ", training.lower())  # "4xA100" -> "4x a100"
     low = _NO_NPU.sub(" ", low)  # "no NPU / GPU" names neither
     if not low:

@@ -416,3 +416,9 @@ def test_a_detector_or_segmenter_whose_paper_gives_its_compute_carries_it_as_gma
     from dlexpert.estimate import estimate_gmacs
 
     assert "lower bound" in estimate_gmacs(get_model("reference-impl/unet"))[1]  # no MAC count: said, not hidden
+
+
+def test_the_single_core_pi_zero_is_not_the_quad_core_zero_2() -> None:
+    """A Pi Zero (W) is one ARM11 core at 1 GHz; the Zero 2 W is four Cortex-A53s: their peaks differ 30x."""
+    assert find_hardware("inference on a Raspberry Pi Zero W").name == "raspberry-pi-zero"
+    assert find_hardware("inference on the Pi Zero 2W itself (quad A53)").name == "arm-a53-soc"

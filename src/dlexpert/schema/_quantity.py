@@ -882,16 +882,18 @@ MAX_DEVICES_PER_NODE = 16
 # A device the team has only on the side ("a GPU is available for experiments but not for production"): when the rest
 # of the text names a device, the clause names neither where the model trains nor where it runs (spec batch 22: a
 # nightly forecast trained and run on managed CPU jobs).
-_NOT_IN_PRODUCTION = re.compile(
-    r"[^;.]*\bnot (?:for|in|used (?:for|in)) production\b[^;.]*",
-    re.IGNORECASE,
-)
+_NOT_IN_PRODUCTION = re.compile(r"\bnot (?:for|in|used (?:for|in)) production\b", re.IGNORECASE)
+
+
+def _without_side_devices(raw: str) -> str:
+    """`raw` without its clauses (split at ';' and '.') that keep a device out of production."""
+    return "".join(c for c in re.split(r"(?<=[;.])", raw) if not _NOT_IN_PRODUCTION.search(c)).strip(" ;,.")
 
 
 def parse_compute(text: str) -> Compute:
     """Parse `constraints.computeResources`: "single-GPU 24GB", "multi-GPU (8x A100)", "CPU (2 cores)", "TPU v4-8"."""
     raw = _sane_numbers(str(text).strip(), "compute resources")
-    production = _NOT_IN_PRODUCTION.sub("", raw).strip(" ;,.")
+    production = _without_side_devices(raw)
     training, deployment = split_deployment(production if device_kind(production) is not None else raw)
     low = re.sub(r"(\d)\s*[x×*]\s*", r"\1x ", training.lower())  # "4xA100" -> "4x a100"
     low = _NO_NPU.sub(" ", low)  # "no NPU / GPU" names neither

@@ -7,7 +7,7 @@ import re
 
 from ..estimate import estimate_gmacs, fixed_schedule_time, predict_latency, rl_training_time, training_time
 from ..estimate.scratch import ScratchSize, scratch_size
-from ..knowledge import ModelEntry, Problem, find_problem, get_family, get_problem, get_regimes
+from ..knowledge import ModelEntry, Problem, find_problem, get_problem, get_regimes
 from ..schema import Evidence
 from ..schema.decisions import Estimates, Range
 from ..schema.plan import (
@@ -41,7 +41,7 @@ def debugging_guidance(ctx: Context, c: Candidate, rc: RecipeChoice) -> tuple[De
         "orders of magnitude below late ones)",
         "update/weight ratio per layer (healthy around 1e-3; Karpathy, CS231n 'Babysitting the learning process')",
     ]
-    one_class = get_family(c.entry.family).normal_only
+    one_class = c.normal_only
     if one_class:
         vis += [
             "histograms of the anomaly score on normal and on defective validation samples (their overlap is the "

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ..estimate import training_memory_gb
-from ..knowledge import Recipe, get_family, get_problem, get_regimes, list_recipes
+from ..knowledge import Recipe, get_problem, get_regimes, list_recipes
 from ..schema import Evidence
 from ..schema.plan import DataProcessing, Optimizer, TrainingStrategy, TrainingTechniques
 from ._analyze import Context
@@ -363,7 +363,7 @@ def _augmentation(ctx: Context, c: Candidate, r: Recipe) -> list[str]:
         # Mirror images of characters are other characters (or none): flips change the label.
         aug = [a for a in aug if "flip" not in a.lower()]
     # A one-class model learns what normal looks like: label-mixing or strong policies would teach it other normals.
-    one_class = get_family(c.entry.family).normal_only
+    one_class = c.normal_only
     if ctx.spec.data.augmentationNeeded is not False and not one_class:
         if (
             "few-shot" in ctx.challenges

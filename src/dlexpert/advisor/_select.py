@@ -67,6 +67,11 @@ class Candidate:
     needs_compression: str | None = None
 
     @property
+    def normal_only(self) -> bool:
+        """The model learns from normal samples only (a one-class anomaly detector)."""
+        return get_family(self.entry.family).normal_only
+
+    @property
     def feasible(self) -> bool:
         return not self.failures
 
@@ -528,7 +533,7 @@ def select(ctx: Context, *, weights: WeightsCheck | None = None) -> Selection:
         )
     else:
         why = (
-            f"it maximises published score minus {_penalty(ctx):g} points per doubling of GMACs ({_budget_why(ctx)}), "
+            f"it maximises published score minus {_penalty(ctx):g} points per doubling of GMACs ({_budget(ctx)[1]}), "
             "the knee of the "
             f"accuracy/compute front (the trade-off calibrated on {get_regimes()['cost_penalty_source']}); its score: "
             f"{chosen.score_label}"
@@ -682,25 +687,18 @@ def _overshoot(c: Candidate, ctx: Context) -> float:
 MANY_DEVICES = 4
 
 
-def _budget_level(ctx: Context) -> str:
-    """The budget the spec states, else high for MANY_DEVICES or more accelerators to train on, else medium."""
+def _budget(ctx: Context) -> tuple[str, str]:
+    """(the budget level, why): the one the spec states, else high for MANY_DEVICES or more accelerators to train on,
+    else medium."""
     if ctx.budget is not None and ctx.budget.level is not None:
-        return ctx.budget.level
-    many = ctx.train_hw.kind in {"gpu", "tpu"} and ctx.total_devices >= MANY_DEVICES
-    return "high" if many else "medium"
-
-
-def _budget_why(ctx: Context) -> str:
-    level = _budget_level(ctx)
-    if ctx.budget is not None and ctx.budget.level is not None:
-        return f"a {level} budget, as stated"
-    if level == "high":
-        return f"a high budget: none stated, and {ctx.total_devices} x {ctx.train_hw.display_name} to train on"
-    return "a medium budget: none stated"
+        return ctx.budget.level, f"a {ctx.budget.level} budget, as stated"
+    if ctx.train_hw.kind in {"gpu", "tpu"} and ctx.total_devices >= MANY_DEVICES:
+        return "high", f"a high budget: none stated, and {ctx.total_devices} x {ctx.train_hw.display_name} to train on"
+    return "medium", "a medium budget: none stated"
 
 
 def _penalty(ctx: Context) -> float:
-    return float(get_regimes()["cost_penalty_points_per_doubling"][_budget_level(ctx)])
+    return float(get_regimes()["cost_penalty_points_per_doubling"][_budget(ctx)[0]])
 
 
 def _gmacs(c: Candidate, macs_per_param: float) -> float:

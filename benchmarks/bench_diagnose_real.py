@@ -66,6 +66,7 @@ HALVES = (
     "blind28",
     "blind29",
     "blind30",
+    "blind31",
 )
 ALARM = ("warning", "error")
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dlexpert.diagnose import diagnose_history
-from dlexpert.diagnose.rules._common import val_acc_at_chance
+from dlexpert.diagnose.rules._common import has_digits, significant_digits, val_acc_at_chance
 from dlexpert.diagnose.rules.failure import _frozen_stretch, divergence, invalid_loss, stuck
 
 from .test_rules import history, step_run
@@ -186,3 +188,16 @@ def test_a_train_loss_that_rises_near_zero_while_train_accuracy_is_perfect_has_n
     acc = np.minimum(1.0, np.concatenate([np.linspace(0.7, 1.0, 40), np.ones(200)]))
     assert divergence(history({"train_loss@step": (steps, loss), "train_acc@step": (steps, acc)})) is None
     assert divergence(history({"train_loss@step": (steps, loss)})) is not None
+
+
+_LOGGED = st.floats(allow_nan=False, allow_infinity=False) | st.builds(
+    round, st.floats(-1e6, 1e6, allow_nan=False), st.integers(0, 6)
+)  # full-precision floats, and values as a logger rounds them (0.123, 41.5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LOGGED, min_size=1, max_size=40), st.integers(1, 8))
+def test_the_vectorised_digit_test_agrees_with_the_digit_count(values: list[float], digits: int) -> None:
+    """has_digits (one numpy pass over a million-point loss) says what significant_digits says value by value."""
+    expected = [significant_digits(v) >= digits for v in values]
+    assert has_digits(np.array(values), digits).tolist() == expected

@@ -41,10 +41,10 @@ def _parse_csv(path: Path, text: str, sink: Sink) -> Table:
     rows = (cells[1:] for cells in reader) if pandas_index else reader
     for i, (cells, last) in enumerate(_with_last(rows)):  # streamed: a million-row log is never held twice
         line = i + 2  # 1-based, after the header (rows do not span lines in these logs)
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():
             continue
-        if [c.strip() for c in cells] == header:  # Keras CSVLogger(append=True) after a restart repeats its header
-            continue
+        if cells and cells[0].strip() == header[0] and [c.strip() for c in cells] == header:
+            continue  # Keras CSVLogger(append=True) after a restart repeats its header
         if len(cells) < len(header):
             if last and cut_tail:  # the writer was stopped mid-row: the last cell may be cut too
                 cells = cells[:-1]
@@ -56,9 +56,12 @@ def _parse_csv(path: Path, text: str, sink: Sink) -> Table:
             sink.warn(f"{path}:{line}: row has {len(cells)} fields but the header {len(header)}; extra ones skipped")
         row: dict[str, float] = {}
         for name, cell in zip(header, cells, strict=False):
-            if not cell.strip():
-                continue  # sparse rows (Lightning) leave cells empty
-            value = parse_number(cell)
+            try:
+                value: float | None = float(cell)  # the common case, without parse_number's call: 5M cells for 1M rows
+            except ValueError:
+                if not cell.strip():
+                    continue  # sparse rows (Lightning) leave cells empty
+                value = parse_number(cell)
             if value is None:
                 bad.setdefault(name, []).append((line, cell.strip()))
             else:

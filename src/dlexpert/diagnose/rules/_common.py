@@ -79,7 +79,7 @@ def get_curve(h: RunHistory, name: str, axis: Axis | None = None, *, min_points:
     x, y = s.finite()
     if len(y) < max(1, min_points):
         return None
-    return Curve(name, s.axis, np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    return Curve(name, s.axis, x, y)
 
 
 def epoch_or_step(h: RunHistory, name: str, *, min_epochs: int = 3, min_steps: int = 3) -> Curve | None:
@@ -541,3 +541,20 @@ def significant_digits(value: float) -> int:
     """How many significant digits `value` carries as logged (3.3917625: 8; 0.0012: 2; 0: 0)."""
     mantissa = f"{abs(value):.15e}".split("e")[0].replace(".", "").rstrip("0")
     return len(mantissa) if value else 0
+
+
+def has_digits(y: np.ndarray, digits: int) -> np.ndarray:
+    """Whether each finite value of `y` carries at least `digits` significant digits, as significant_digits counts them,
+    in one vectorised pass: a value of fewer digits is a whole number once scaled to digits - 1 of them, so only the
+    values within 1e-6 of one need the exact count."""
+    y = np.asarray(y, dtype=float)
+    size = np.abs(y)
+    nonzero = size > 0
+    scaled = np.zeros_like(size)
+    exponent = np.floor(np.log10(size, where=nonzero, out=np.zeros_like(size)))
+    with np.errstate(over="ignore", invalid="ignore"):  # near 1e-308 the scale overflows: NaN, then the exact count
+        scaled[nonzero] = size[nonzero] * 10.0 ** (digits - 2 - exponent[nonzero])
+        result = nonzero & (np.abs(scaled - np.round(scaled)) >= 1e-6)
+    for i in np.flatnonzero(nonzero & ~result):
+        result[i] = significant_digits(float(y[i])) >= digits
+    return result

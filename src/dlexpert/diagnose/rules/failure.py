@@ -28,6 +28,7 @@ from ._common import (
     fits_the_training_set,
     fmt,
     get_curve,
+    has_digits,
     loss_progress,
     median_filter,
     most_common,
@@ -488,8 +489,9 @@ def _frozen_stretch(h: RunHistory) -> Finding | None:
         return None
     best_start, best_len = 0, 0
     start, lo, hi = 0, math.inf, -math.inf
-    for i, v in enumerate(float(y) for y in loss.y):
-        if significant_digits(v) < FROZEN_STRETCH_MIN_DIGITS or v == 0:
+    precise = has_digits(loss.y, FROZEN_STRETCH_MIN_DIGITS).tolist()
+    for i, v in enumerate(loss.y.tolist()):
+        if not precise[i]:
             start, lo, hi = i + 1, math.inf, -math.inf
             continue
         lo, hi = min(lo, v), max(hi, v)

@@ -140,7 +140,7 @@ def test_markup_planted_in_the_spec_and_the_labels_stays_text(evaluated_run: tup
                 text: document.body.innerText,
             })"""
         )
-        screenshot = page.screenshot(full_page=False)
+        screenshot = page.screenshot(full_page=False, path=tmp_path / "planted.png")  # kept for a look (--basetemp)
         browser.close()
     assert facts["title"] == f"dlexpert report: {run_dir.name}" and facts["display"] != "none"
     assert set(facts["images"]) >= {"fig-curves", "fig-confusion", "fig-reliability", "fig-failures"}

@@ -487,6 +487,17 @@ def test_truncated_csv_row_and_bad_cell_give_values_and_warnings(tmp_path: Path)
     assert any(f"{p}:4:" in w and "cut short" in w for w in h.warnings)
 
 
+def test_csv_text_whose_header_names_no_column_parses_to_no_series(tmp_path: Path) -> None:
+    """An empty first line, then "/" (the fuzz target found it): an empty header, so no metric column and no
+    IndexError from the repeated-header test (the CLI's sniffer refuses such a file before this parser runs)."""
+    from dlexpert.diagnose.readers._table import Sink
+    from dlexpert.diagnose.readers.csvlog import parse_csv
+
+    p = tmp_path / "log.csv"
+    table = parse_csv(p, "\n/", Sink(RunHistory(source=str(p)), p))
+    assert table.columns == []
+
+
 def test_dlexpert_monitor_rows_and_auto_remedy_actions(tmp_path: Path) -> None:
     run = write_run_dir(tmp_path / "run")
     with (run / "metrics.jsonl").open("a") as f:

@@ -43,7 +43,7 @@ def _parse_csv(path: Path, text: str, sink: Sink) -> Table:
         line = i + 2  # 1-based, after the header (rows do not span lines in these logs)
         if not "".join(cells).strip():
             continue
-        if cells and cells[0].strip() == header[0] and [c.strip() for c in cells] == header:
+        if header and cells and cells[0].strip() == header[0] and [c.strip() for c in cells] == header:
             continue  # Keras CSVLogger(append=True) after a restart repeats its header
         if len(cells) < len(header):
             if last and cut_tail:  # the writer was stopped mid-row: the last cell may be cut too

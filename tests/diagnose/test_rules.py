@@ -553,6 +553,20 @@ def test_a_gap_that_costs_a_quarter_of_the_accuracy_is_a_warning() -> None:
     assert f is not None and f.severity == "warning" and "points above the validation accuracy" in f.diagnosis
 
 
+def test_a_fitted_training_set_with_a_much_lower_val_accuracy_is_a_gap_whatever_the_losses_say() -> None:
+    # blind30's shape: both losses dominated by a regularisation term (train 6.1 -> 4.7, val 5.8 -> 5.5 -> 5.7, a
+    # ratio of 1.2 and a val rise of 3%), train accuracy 1.0 and val accuracy 0.57 to the end.
+    ep = np.arange(23, dtype=float)
+    train, val = decay(ep, 6.1, 4.7, 8), 5.55 + 0.0008 * (ep - 13) ** 2
+    train_acc = np.minimum(1.0, np.linspace(0.55, 1.3, 23))
+    f = finding(epoch_run(train, val, train_acc=train_acc, val_acc=np.full(23, 0.5714)), "train_val_gap")
+    assert f is not None and f.severity == "warning" and f.evidence["accuracy_gap"] > 0.4
+    assert "training set right" in f.diagnosis
+    # the same losses with a validation accuracy 10 points below the training one: no gap worth a warning
+    close = finding(epoch_run(train, val, train_acc=train_acc, val_acc=np.full(23, 0.9)), "train_val_gap")
+    assert close is None or close.severity == "info"
+
+
 def test_large_ratio_of_two_tiny_losses_is_only_info() -> None:
     # A memorised training set: train 0.0005, val 0.05 is 100x, but the gap is 2% of ln(10).
     ep = np.arange(40, dtype=float)

@@ -39,6 +39,15 @@ def test_a_sentence_that_trains_on_one_device_and_deploys_on_another_is_split() 
     assert parse_compute("Train on 4x A10, serve on T4").n_devices == 4
 
 
+def test_a_device_named_before_the_inference_word_after_a_comma_is_the_deployment() -> None:
+    """A device before the inference word ("4 GPUs for training, CPU only for inference") is where it runs, not what
+    it trains on; it had been read as CPU-only training, "CPU only" overriding the GPUs."""
+    c = parse_compute("4 GPUs for training, CPU only for inference")
+    assert (c.kind, c.n_devices, c.deployment) == ("gpu", 4, "CPU only for inference")
+    assert parse_compute("train on an RTX 4090, CPU for inference").deployment == "CPU for inference"
+    assert parse_compute("1x A100 for training, inference").deployment is None  # no device after the comma
+
+
 def test_a_microcontroller_target_gets_int8_micro_runtimes_and_a_gpu_trains() -> None:
     plan = _plan({"computeResources": "single-GPU 16GB for training; deployed on a Cortex-M7 microcontroller"},
                  task={"type": "classification", "domain": "audio", "specificTask": "keyword spotting, 12 words"},

@@ -740,6 +740,12 @@ def split_deployment(text: str) -> tuple[str, str | None]:
     if deploy and not train:
         return text, text
     m = _DEPLOY_CLAUSE.search(text.lower())
+    if m is not None and device_kind(text[m.start() :]) is None:
+        # The device comes before the deployment word, after a comma: "4 GPUs for training, CPU only for inference".
+        comma = text.rfind(",", 0, m.start())
+        before, after = text[:comma], text[comma + 1 :]
+        if comma > 0 and _trains(before) and (device_kind(before) or re.search(r"\d", before)) and device_kind(after):
+            return before.strip(" ;,.-("), after.strip(" ;,.)")
     if m is None or device_kind(text[m.start() :]) is None:
         return (text, text) if only_runs_there(text) else (text, None)
     before = text[: m.start()].strip(" ;,.-(")

@@ -365,6 +365,12 @@ def train_val_gap(h: RunHistory) -> Finding | None:
     return _val_stays_at_chance(h) or _loss_ratio_gap(h) or _fitted_training_set_gap(h)
 
 
+def _overfitting_reports_it(h: RunHistory) -> bool:
+    """The val loss turned upwards by OVERFIT_WARN_RISE or more: the gap is overfitting's to report."""
+    rise = _val_rise(h)
+    return rise is not None and rise.rising and rise.rise >= OVERFIT_WARN_RISE
+
+
 def _fitted_training_set_gap(h: RunHistory) -> Finding | None:
     """The training set is fitted (`fits_the_training_set`) and the validation accuracy ends GAP_ACC_LARGE or more
     below the training accuracy over GAP_MIN_EVALS_WARN or more evaluations, while the val loss does not rise by
@@ -373,9 +379,7 @@ def _fitted_training_set_gap(h: RunHistory) -> Finding | None:
     train and val loss 4.7 and 5.7, mostly an L2 penalty)."""
     val = get_curve(h, "val_acc", min_points=GAP_MIN_EVALS_WARN)
     gap = _acc_gap(h)
-    rise = _val_rise(h)
-    if (val is None or not fits_the_training_set(h) or gap < GAP_ACC_LARGE
-            or (rise is not None and rise.rising and rise.rise >= OVERFIT_WARN_RISE)):  # fmt: skip
+    if val is None or not fits_the_training_set(h) or gap < GAP_ACC_LARGE or _overfitting_reports_it(h):
         return None
     return finding(
         issue="train_val_gap",
@@ -403,9 +407,7 @@ def _val_stays_at_chance(h: RunHistory) -> Finding | None:
     and 1.71). A val loss that climbs OVERFIT_WARN_RISE or more above its minimum is overfitting's to report."""
     never = _val_never_beats_uniform(h)
     train = get_curve(h, "train_acc", min_points=GAP_LAST_EVALS)
-    rise = _val_rise(h)
-    if (never is None or never.classes is None or train is None
-            or (rise is not None and rise.rising and rise.rise >= OVERFIT_WARN_RISE)):  # fmt: skip
+    if never is None or never.classes is None or train is None or _overfitting_reports_it(h):
         return None
     C, lowest, best = never.classes, never.lowest, never.best_acc
     train_now = recent(train) / (100.0 if float(np.max(train.y)) > 1.0 else 1.0)

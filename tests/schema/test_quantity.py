@@ -121,6 +121,10 @@ def test_a_product_number_is_not_a_target_and_the_text_is_kept_unread() -> None:
         parse_accuracy_target("top-5 on the 4090 leaderboard")
     with pytest.raises(ValueError, match="between 0 and 100%"):
         parse_accuracy_target("top-1 accuracy > 1400")
+    # A model named word-hyphen-number holds no target either: "more than today's GPT-2" had read as accuracy >= 2%.
+    with pytest.raises(UnreadQuantity):
+        parse_accuracy_target("no verbatim copies of training taglines; users up-vote more than today's GPT-2")
+    assert parse_accuracy_target("at least 0.9 F1 on COVID-19 scans").value == 0.9
 
 
 @pytest.mark.parametrize(
@@ -128,6 +132,7 @@ def test_a_product_number_is_not_a_target_and_the_text_is_kept_unread() -> None:
     [
         ("beat seasonal naive by >20% on MASE", "mase", 0.2, "seasonal naive"),
         ("mAP 5% higher than yolov5s", "mAP", 0.05, "yolov5s"),
+        ("top-1 2 points better than ResNet-50", "accuracy", 0.02, "resnet-50"),
         ("improve on the baseline by 3 points of macro-F1", "macro-f1", 0.03, "the baseline"),
     ],
 )

@@ -87,7 +87,10 @@ def test_specific_task_words_name_the_family_of_a_generic_type() -> None:
 def test_a_spec_whose_words_name_no_family_gets_its_type_and_domain_generic_one() -> None:
     assert parse_task({"task": {"type": "classification", "domain": "CV"}}).task.family == "image-classification"
     assert parse_task({"task": {"type": "sequence-modeling", "domain": "time-series"}}).task.family == "forecasting"
-    assert parse_task({"task": {"type": "generation", "domain": "NLP"}}).task.family is None  # too broad to guess
+    # Text generation with no narrower words is supervised fine-tuning of a causal LM; words still narrow it.
+    assert parse_task({"task": {"type": "generation", "domain": "NLP"}}).task.family == "instruction-tuning"
+    summarize = {"type": "generation", "domain": "NLP", "specificTask": "summarize news articles"}
+    assert parse_task({"task": summarize}).task.family == "summarization"
     pairs = [pair for f in list_task_families() for pair in f.generic_for]
     assert len(pairs) == len(set(pairs)), "one generic family per type/domain"
     for pair in pairs:

@@ -563,13 +563,13 @@ def _one_accuracy_target(text: str) -> AccuracyTarget:
     cleaned = re.sub(r"top[- ]?[15]|map@?[0-9.:]+|map50(-95)?|f1|f0\.5|\bf[25]\b|rouge-l|@\s*\d+", " ", low)
     # A name written word-hyphen-number ("more up-votes than GPT-2", "as good as ResNet-50") holds no target: it is
     # blanked, at its own length, for the number search only (the reference keeps its name).
-    names = re.sub(r"\b[a-z][a-z0-9]*-\d+(?:\.\d+)*(?![\d.,%])", lambda n: " " * len(n.group()), cleaned)
+    without_names = re.sub(r"\b[a-z][a-z0-9]*-\d+(?:\.\d+)*(?![\d.,%])", lambda n: " " * len(n.group()), cleaned)
     # A number after an inequality is the target ("beta=5 ... > 0.96" gives 0.96), else the first number.
     inequality = r"<=|>=|=<|=>|≤|≥|<|>|at least|at most|above|below|over|under|no more than|no less than"
-    m = re.search(rf"({inequality})\s*{_NUMBER}\s*(%|percent|pp)?", names) or next(
+    m = re.search(rf"({inequality})\s*{_NUMBER}\s*(%|percent|pp)?", without_names) or next(
         (
             c
-            for c in re.finditer(rf"({inequality}|=)?\s*{_NUMBER}\s*(%|percent|pp)?", names)
+            for c in re.finditer(rf"({inequality}|=)?\s*{_NUMBER}\s*(%|percent|pp)?", without_names)
             if not (metric in _BOUNDED and not (c.group(1) or c.group(3)) and _NAME_LIKE_INTEGER.fullmatch(c.group(2)))
         ),
         None,

@@ -743,20 +743,27 @@ def split_deployment(text: str) -> tuple[str, str | None]:
     if deploy and not train:
         return text, text
     m = _DEPLOY_CLAUSE.search(text.lower())
-    if m is not None and device_kind(text[m.start() :]) is None:
-        # The device comes before the deployment word, after a comma: "4 GPUs for training, CPU only for inference".
-        comma = text.rfind(",", 0, m.start())
-        before, after = text[:comma], text[comma + 1 :]
-        if comma > 0 and _trains(before) and (device_kind(before) or re.search(r"\d", before)) and device_kind(after):
-            return before.strip(" ;,.-("), after.strip(" ;,.)")
     if m is None or device_kind(text[m.start() :]) is None:
-        return (text, text) if only_runs_there(text) else (text, None)
+        at_comma = _split_at_comma_before(text, m.start()) if m is not None else None
+        return at_comma or ((text, text) if only_runs_there(text) else (text, None))
     before = text[: m.start()].strip(" ;,.-(")
     if not before or (device_kind(before) is None and not re.search(r"\d", before)):
         return text, text  # "fine-tune and serve on the same 2x A10 box": one device for both
     if _trains(text[m.start() :].split(",")[0]):
         return text, None  # "a T4 for inference (and training), the rest is CPU": one device for both
     return before, text[m.start() :].strip(" ;,.)")
+
+
+def _split_at_comma_before(text: str, deploy_word: int) -> tuple[str, str] | None:
+    """(training, deployment) when the device comes before the deployment word, after a comma ("4 GPUs for training,
+    CPU only for inference"): the part before the comma trains on a device and the part after names one."""
+    comma = text.rfind(",", 0, deploy_word)
+    if comma <= 0:
+        return None
+    before, after = text[:comma], text[comma + 1 :]
+    if _trains(before) and (device_kind(before) or re.search(r"\d", before)) and device_kind(after):
+        return before.strip(" ;,.-("), after.strip(" ;,.)")
+    return None
 
 
 # Devices that do not train networks: named alone as compute, they are where the model runs.
